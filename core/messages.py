@@ -1,0 +1,193 @@
+"""What goes into the core and what comes out.
+
+Events (past tense) report what a driver saw happen; commands (imperative) are what agents and
+supervisors ask for. Both carry ``now`` (epoch seconds): the core never reads a clock.
+Actions are what the core asks the driver to carry out, timers included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- events the drivers report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    now: float
+    call_id: str
+    caller: str
+    hotline: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    now: float
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswered:
+    now: float
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDidNotAnswer:
+    """The agent's phone refused or failed the ring before the core's ring timeout."""
+
+    now: float
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    now: float
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptFinished:
+    """The post-queue callback prompt ended; ``digits`` is what the caller pressed ("" if nothing)."""
+
+    now: float
+    call_id: str
+    digits: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    now: float
+    timer: "Timer"
+
+
+# --- commands from agents, supervisors and schedulers ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogIn:
+    now: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogOut:
+    now: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MakeReady:
+    now: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MakeNotReady:
+    now: float
+    agent_id: str
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCallback:
+    """An agent takes a callback ticket by hand (the core also dispatches them itself)."""
+
+    now: float
+    agent_id: str
+    ticket_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteCallback:
+    """The agent reports how the callback attempt went: one of ``core.tickets.OUTCOMES``."""
+
+    now: float
+    agent_id: str
+    ticket_id: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireCallbacks:
+    now: float
+
+
+# --- actions for the driver ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A wake-up the core asked for; ``token`` tells a live timer from a stale one."""
+
+    kind: str
+    key: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    at: float
+    timer: Timer
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    timer: Timer
+
+
+@dataclass(frozen=True, slots=True)
+class HoldCall:
+    """Answer the caller and play music on hold while queued."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RingAgent:
+    call_id: str
+    agent_id: str
+    caller: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopRinging:
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectCall:
+    """Bridge the caller with the agent who answered."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayCallbackPrompt:
+    """Post-queue IVR: tell the caller we will call back; pressing 1 confirms, hanging up is fine."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialCallback:
+    """Start an outbound callback for a ticket from this agent's phone."""
+
+    ticket_id: str
+    agent_id: str
+    number: str
+
+
+Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
+Command = LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
+Action = StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp | DialCallback

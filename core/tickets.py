@@ -1,0 +1,167 @@
+"""Callback tickets: one per caller who could not be answered, claimed by one agent at a time."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+OUTCOMES = ("ordered", "cancelled", "unreachable", "inquiry", "complaint")
+PRIORITIES = ("urgent", "normal")  # the callback list is ordered by this, then first-come
+
+
+class TicketError(ValueError):
+    """A ticket operation that the rules forbid (claimed twice, unknown outcome, ...)."""
+
+
+@dataclass(slots=True)
+class Ticket:
+    ticket_id: str
+    call_id: str
+    number: str
+    priority: str
+    hotline: str
+    airing: str
+    created_at: float
+    status: str = "open"  # open | claimed | waiting (for a retry) | done | expired
+    claimer: str | None = None
+    attempts: int = 0
+    outcome: str | None = None
+    next_try_at: float = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("open", "claimed", "waiting")
+
+
+class TicketBook:
+    """All tickets, the due list in callback order, and at most one open ticket per number."""
+
+    def __init__(self, ttl: float, retry_after: float) -> None:
+        self.ttl = ttl
+        self.retry_after = retry_after
+        self.tickets: dict[str, Ticket] = {}
+        self.open_by_number: dict[str, str] = {}
+        self._due: list[tuple[int, float, int, str]] = []  # (priority rank, created, seq, id)
+        self._seq = 0
+
+    def open_ticket_for(self, number: str) -> Ticket | None:
+        ticket_id = self.open_by_number.get(number)
+        return self.tickets[ticket_id] if ticket_id else None
+
+    def create(self, ticket: Ticket) -> Ticket:
+        if ticket.number in self.open_by_number:
+            raise TicketError(f"number {ticket.number} already has open ticket {self.open_by_number[ticket.number]}")
+        if ticket.priority not in PRIORITIES:
+            raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
+        self.tickets[ticket.ticket_id] = ticket
+        self.open_by_number[ticket.number] = ticket.ticket_id
+        self._push(ticket)
+        return ticket
+
+    def _push(self, ticket: Ticket) -> None:
+        self._seq += 1
+        rank = PRIORITIES.index(ticket.priority)
+        heapq.heappush(self._due, (rank, ticket.created_at, self._seq, ticket.ticket_id))
+
+    def expires_at(self, ticket: Ticket) -> float:
+        return ticket.created_at + self.ttl
+
+    def has_due(self) -> bool:
+        """Cheap pre-check: something is listed (it may turn out claimed or expired)."""
+        return bool(self._due)
+
+    def next_due(self, now: float, accept=lambda ticket: True) -> tuple[Ticket | None, list[Ticket]]:
+        """The first open ticket in callback order that ``accept`` takes, and the tickets found expired."""
+        expired: list[Ticket] = []
+        skipped: list[tuple[int, float, int, str]] = []
+        found = None
+        while self._due:
+            entry = heapq.heappop(self._due)
+            ticket = self.tickets[entry[3]]
+            if ticket.status != "open":
+                continue  # claimed or closed since it was queued
+            if now >= self.expires_at(ticket):
+                self._close(ticket, "expired")
+                expired.append(ticket)
+                continue
+            if accept(ticket):
+                found = ticket
+                skipped.append(entry)  # stays listed until claimed
+                break
+            skipped.append(entry)
+        for entry in skipped:
+            heapq.heappush(self._due, entry)
+        return found, expired
+
+    def ordered(self) -> list[Ticket]:
+        """Open tickets as the callback list shows them: priority, then first-come."""
+        rank = PRIORITIES.index
+        return sorted(
+            (t for t in self.tickets.values() if t.status == "open"),
+            key=lambda t: (rank(t.priority), t.created_at, t.ticket_id),
+        )
+
+    def claim(self, ticket_id: str, agent_id: str) -> Ticket:
+        ticket = self._get(ticket_id)
+        if ticket.status == "claimed":
+            raise TicketError(f"ticket {ticket_id} is already claimed by {ticket.claimer}")
+        if ticket.status != "open":
+            raise TicketError(f"ticket {ticket_id} is {ticket.status}, not open")
+        ticket.status = "claimed"
+        ticket.claimer = agent_id
+        return ticket
+
+    def release(self, ticket_id: str, agent_id: str) -> Ticket:
+        ticket = self._claimed_by(ticket_id, agent_id)
+        ticket.status = "open"
+        ticket.claimer = None
+        self._push(ticket)
+        return ticket
+
+    def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
+        """Record an attempt. Unreachable tickets wait for a retry unless that would be past expiry."""
+        if outcome not in OUTCOMES:
+            raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        ticket = self._claimed_by(ticket_id, agent_id)
+        ticket.attempts += 1
+        ticket.claimer = None
+        ticket.outcome = outcome
+        if outcome == "unreachable" and now + self.retry_after < self.expires_at(ticket):
+            ticket.status = "waiting"
+            ticket.next_try_at = now + self.retry_after
+        elif outcome == "unreachable":
+            self._close(ticket, "expired")
+        else:
+            self._close(ticket, "done")
+        return ticket
+
+    def retry_due(self, ticket_id: str) -> Ticket | None:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or ticket.status != "waiting":
+            return None
+        ticket.status = "open"
+        self._push(ticket)
+        return ticket
+
+    def expire(self, now: float) -> list[Ticket]:
+        expired = [t for t in self.tickets.values() if t.status in ("open", "waiting") and now >= self.expires_at(t)]
+        for ticket in expired:
+            self._close(ticket, "expired")
+        return expired
+
+    def _close(self, ticket: Ticket, status: str) -> None:
+        ticket.status = status
+        if self.open_by_number.get(ticket.number) == ticket.ticket_id:
+            del self.open_by_number[ticket.number]
+
+    def _get(self, ticket_id: str) -> Ticket:
+        try:
+            return self.tickets[ticket_id]
+        except KeyError:
+            raise TicketError(f"no ticket {ticket_id}") from None
+
+    def _claimed_by(self, ticket_id: str, agent_id: str) -> Ticket:
+        ticket = self._get(ticket_id)
+        if ticket.status != "claimed" or ticket.claimer != agent_id:
+            raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
+        return ticket

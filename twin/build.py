@@ -1,0 +1,157 @@
+"""From a validated scenario to what the core and the SimPy driver need (the twin's composition root)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from adapters.sim.arrivals import RateFunction
+from adapters.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
+from adapters.sim.model import AgentShift, CallBehaviour, CallbackBehaviour, CallCenterModel, CallerMix, SimSetup
+from core.center import CallCenter
+from core.config import AgentProfile, Airing, CenterConfig, Hotline, OpeningHours, OverflowStep, Policy
+from twin.profiles import response_rate
+from twin.scenario import DistributionSpec, Scenario
+
+RATE_BIN_S = 10.0
+
+
+def distribution(spec: DistributionSpec) -> Distribution:
+    if spec.distribution == "exponential":
+        return Exponential(spec.mean)
+    if spec.distribution == "lognormal":
+        return LogNormal(spec.mean, spec.sd)
+    if spec.distribution == "fixed":
+        return Fixed(spec.mean)
+    return Empirical(tuple(spec.values))
+
+
+def _clock(text: str) -> float:
+    hours, minutes = text.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def _pool(prefix: str, share: float, size: int = 500) -> tuple[str, ...]:
+    """Fixed numbers standing for VIP / important / blacklisted callers (a small population that repeats)."""
+    return tuple(f"{prefix}{i:06d}" for i in range(size)) if share > 0 else ()
+
+
+def center_config(scenario: Scenario) -> CenterConfig:
+    hotlines = []
+    for spec in scenario.hotlines:
+        hours = None
+        if spec.hours is not None:
+            windows = tuple((day, _clock(h.open), _clock(h.close)) for h in spec.hours for day in h.days)
+            hours = OpeningHours(windows, out_of_hours=spec.out_of_hours)
+        hotlines.append(Hotline(spec.number, spec.queue, hours))
+    p = scenario.policy
+    policy = Policy(
+        strategy=p.strategy, wrapup=p.wrapup, ring_timeout=p.ring_timeout, ivr_after=p.ivr_after,
+        ivr_queue_length=p.ivr_queue_length, sticky_wait=p.sticky_wait, ownership=p.ownership,
+        overflow={q: tuple(OverflowStep(s.group, s.after_wait, s.queue_length) for s in steps)
+                  for q, steps in p.overflow.items()},
+        callback_reserve=p.callback_reserve, callback_retry_after=p.callback_retry_after,
+        callback_ttl=p.callback_ttl, short_abandon=p.short_abandon, response_window=p.response_window,
+    )
+    airings = tuple(
+        Airing(a.id, a.channel, scenario.epoch + a.start, a.length, a.hotline, a.product, a.kind, a.cost)
+        for a in scenario.airings
+    )
+    c = scenario.callers
+    return CenterConfig(
+        agents=tuple(AgentProfile(agent_id, dict(group.skills)) for group, agent_id in _agents(scenario)),
+        hotlines=tuple(hotlines),
+        policy=policy,
+        airings=airings,
+        blacklist=frozenset(_pool("1700", c.blacklist_share)),
+        vip=frozenset(_pool("1390", c.vip_share)),
+        important=frozenset(_pool("1380", c.important_share)),
+    )
+
+
+def _agents(scenario: Scenario):
+    for group in scenario.groups:
+        for k in range(_headcount(scenario, group)):
+            yield group, f"{group.name}-{k + 1:03d}"
+
+
+def _headcount(scenario: Scenario, group) -> int:
+    if group.shifts is not None:
+        return sum(s.count for s in group.shifts)
+    staffing = group.staffing
+    return max(staffing) if isinstance(staffing, tuple) else staffing
+
+
+def shifts(scenario: Scenario) -> tuple[AgentShift, ...]:
+    """Staffing per interval becomes shifts: the k-th agent works every interval staffed with k or more."""
+    out = []
+    for group in scenario.groups:
+        names = [f"{group.name}-{k + 1:03d}" for k in range(_headcount(scenario, group))]
+        if group.shifts is not None:
+            it = iter(names)
+            for spec in group.shifts:
+                for _ in range(spec.count):
+                    out.append(AgentShift(next(it), spec.start, spec.end, spec.break_at, spec.break_length))
+            continue
+        staffing = group.staffing if isinstance(group.staffing, tuple) else (group.staffing,) * scenario.n_intervals
+        for k, name in enumerate(names):
+            start = None
+            for i, count in enumerate(staffing + (0,)):
+                if count > k and start is None:
+                    start = i
+                elif count <= k and start is not None:
+                    end = scenario.horizon if i == len(staffing) else i * scenario.interval
+                    out.append(AgentShift(name, start * scenario.interval, end))
+                    start = None
+    return tuple(out)
+
+
+def demand(scenario: Scenario) -> dict[str, RateFunction]:
+    n_bins = int(np.ceil(scenario.horizon / RATE_BIN_S))
+    rates = {h.number: np.zeros(n_bins) for h in scenario.hotlines}
+    for number, per_hour in scenario.baseline.items():
+        rates[number] += per_hour / 3600.0
+    for airing in scenario.airings:
+        rates[airing.hotline] += response_rate(
+            airing.kind, airing.start, airing.length, airing.expected_calls, scenario.horizon, RATE_BIN_S
+        )
+    return {number: RateFunction(RATE_BIN_S, r) for number, r in rates.items()}
+
+
+def sim_setup(scenario: Scenario) -> SimSetup:
+    calls, cb, c = scenario.calls, scenario.callbacks, scenario.callers
+    return SimSetup(
+        epoch=scenario.epoch,
+        demand=demand(scenario),
+        behaviour=CallBehaviour(
+            patience=distribution(calls.patience), handle=distribution(calls.handle),
+            ring_time=distribution(calls.ring_time), no_answer_probability=calls.no_answer_probability,
+            agent_hangup_share=calls.agent_hangup_share, prompt_time=calls.prompt_time,
+            press_one_share=calls.press_one_share,
+        ),
+        shifts=shifts(scenario),
+        callers=CallerMix(
+            repeat_share=c.repeat_share,
+            vip=_pool("1390", c.vip_share), vip_share=c.vip_share,
+            important=_pool("1380", c.important_share), important_share=c.important_share,
+            blacklist=_pool("1700", c.blacklist_share), blacklist_share=c.blacklist_share,
+        ),
+        callbacks=CallbackBehaviour(
+            reach_probability=cb.reach_probability, decay=cb.decay, dial_time=cb.dial_time,
+            talk=distribution(cb.talk), outcomes=tuple(cb.outcomes.items()),
+        ),
+    )
+
+
+def replication_seeds(scenario: Scenario, seed: int | None = None) -> list[np.random.SeedSequence]:
+    root = np.random.SeedSequence(scenario.seed if seed is None else seed)
+    return root.spawn(scenario.replications)
+
+
+def build_model(scenario: Scenario, seed: np.random.SeedSequence, config: CenterConfig | None = None,
+                setup: SimSetup | None = None) -> CallCenterModel:
+    """One replication: a fresh core (with its own seeded random source) inside a fresh SimPy model."""
+    strategy_seed = int(seed.generate_state(1)[0])
+    center = CallCenter(config or center_config(scenario), rng=random.Random(strategy_seed))
+    return CallCenterModel(center, setup or sim_setup(scenario), seed)
