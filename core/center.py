@@ -39,7 +39,7 @@ from core.messages import (
     TimerFired,
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
-from core.tickets import Ticket, TicketBook, TicketError
+from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
 
 class CommandRejected(ValueError):
@@ -103,6 +103,8 @@ class CallCenter:
         log: EventSink | None = None,
         history: CallerHistory | None = None,
     ) -> None:
+        if config.policy.strategy == "random" and rng is None:
+            raise ValueError("the random strategy needs an injected random source (rng=random.Random(seed))")
         self.config = config
         self.policy = config.policy
         self.rng = rng
@@ -118,6 +120,11 @@ class CallCenter:
         for steps in self.policy.overflow.values():
             groups |= {s.group for s in steps}
         self.groups = sorted(groups)
+        levels: dict[str, set[int]] = {g: set() for g in self.groups}
+        for profile in config.agents:
+            for group, level in profile.skills.items():
+                levels[group].add(level)
+        self._one_level = {g for g, found in levels.items() if len(found) <= 1}  # no level tiers to sort out
         self.calls: dict[str, Call] = {}
         self.in_queue: dict[str, dict[str, Call]] = {g: {} for g in self.groups}  # home queue, arrival order
         self.waiting: dict[str, list[tuple[int, int, str]]] = {g: [] for g in self.groups}  # lazy heaps
@@ -224,7 +231,7 @@ class CallCenter:
             self._emit(now, msg.call_id, hotline.queue, NONE, Verb.REJECTED, "blacklist", msg.caller, msg.hotline)
             actions.append(HangUp(msg.call_id, "blacklist"))
             return
-        if not self.is_open(hotline, now):
+        if hotline.hours is not None and not self.is_open(hotline, now):
             action = hotline.hours.out_of_hours
             self._emit(now, msg.call_id, hotline.queue, NONE, Verb.OUTOFHOURS, action, msg.caller, msg.hotline)
             if action == "callback":
@@ -245,7 +252,7 @@ class CallCenter:
                    PRIORITY_CLASSES[call.priority])
 
         steps = self.policy.overflow.get(queue, ())
-        if not any(self.logged_in[g] for g in [queue, *(s.group for s in steps)]):
+        if not self.logged_in[queue] and not any(self.logged_in[s.group] for s in steps):
             self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
             return
         limit = self.policy.ivr_queue_length
@@ -299,12 +306,17 @@ class CallCenter:
         idle = self.idle[group]
         if not idle:
             return None
-        candidates = list(idle.values())
-        top = max(a.skills[group] for a in candidates)
-        candidates = [a for a in candidates if a.skills[group] == top]
         strategy = self.policy.strategy
+        if group in self._one_level:
+            if strategy == "longestidle":
+                return next(iter(idle.values()))  # idle dicts keep the order in which agents became idle
+            candidates = list(idle.values())
+        else:
+            candidates = list(idle.values())
+            top = max(a.skills[group] for a in candidates)
+            candidates = [a for a in candidates if a.skills[group] == top]
         if strategy == "longestidle":
-            return candidates[0]  # idle dicts keep the order in which agents became idle
+            return candidates[0]
         if strategy == "linear":
             return min(candidates, key=lambda a: a.order)
         if strategy == "fewestcalls":
@@ -327,7 +339,9 @@ class CallCenter:
         call.state = CALL_RINGING
         call.agent_id = agent.agent_id
         call.ring_started = now
-        self.rr_last[call.queue] = agent.order
+        # rrmemory remembers per group: the group through which this agent got the call (overflow included)
+        group = call.queue if call.queue in agent.skills else next((g for g in call.groups if g in agent.skills), call.queue)
+        self.rr_last[group] = agent.order
         actions.append(RingAgent(call.call_id, agent.agent_id, call.caller))
         if self.policy.ring_timeout is not None:
             self._start_timer("ring", call.call_id, now + self.policy.ring_timeout, actions)
@@ -587,9 +601,9 @@ class CallCenter:
         if agent.state in (TALKING, WRAPUP, CALLBACK):
             agent.pending = ("pause", msg.reason)
             return
-        self._withdraw_ring(agent, msg.now, actions)
         if agent.state == PAUSED and agent.reason == msg.reason:
-            return
+            return  # already paused for this reason (checked before a withdrawn ring makes the agent PAUSED)
+        self._withdraw_ring(agent, msg.now, actions)
         self._pause(agent, msg.reason, msg.now)
 
     def _after_work(self, agent: Agent, now: float, actions: list) -> None:
@@ -667,32 +681,35 @@ class CallCenter:
             hotline=call.hotline,
             airing=airing.airing_id if airing else "",
             created_at=now,
+            queue=call.queue,
         ))
         self._emit(now, call.call_id, call.queue, NONE, Verb.CALLBACK_CREATED, ticket.ticket_id, ticket.number,
                    ticket.priority, ticket.hotline, ticket.airing)
         self._dispatch_callbacks(now, actions)
 
     def _dispatch_callbacks(self, now: float, actions: list) -> None:
-        """Give due tickets to idle agents while more than ``callback_reserve`` agents stay free."""
+        """Give due tickets to idle agents while more than ``callback_reserve`` agents stay free.
+
+        The best ticket (priority, then first-come) among the queues that have an idle agent goes to that
+        queue's longest-idle agent."""
         reserve = self.policy.callback_reserve
-        if reserve is None or not self.tickets.has_due():
+        if reserve is None:
             return
         while self.n_idle > reserve:
-            idle_agents = {a.agent_id: a for group in self.groups for a in self.idle[group].values()}
-            by_idle_time = sorted(idle_agents.values(), key=lambda a: (a.idle_since, a.order))
-
-            def takes(ticket: Ticket) -> bool:
-                queue = self.hotlines[ticket.hotline].queue if ticket.hotline in self.hotlines else None
-                return any(queue in a.skills for a in by_idle_time)
-
-            ticket, expired = self.tickets.next_due(now, takes)
-            for gone in expired:
-                self._emit(now, gone.call_id, NONE, NONE, Verb.CALLBACK_EXPIRED, gone.ticket_id)
-            if ticket is None:
+            best = None
+            for queue in self.tickets.due_queues():
+                idle = self.idle.get(queue)
+                if not idle:
+                    continue
+                ticket, expired = self.tickets.next_due(now, queue)
+                for gone in expired:
+                    self._emit(now, gone.call_id, queue, NONE, Verb.CALLBACK_EXPIRED, gone.ticket_id)
+                if ticket is not None and (best is None or (PRIORITIES.index(ticket.priority), ticket.created_at)
+                                           < (PRIORITIES.index(best[0].priority), best[0].created_at)):
+                    best = (ticket, next(iter(idle.values())))
+            if best is None:
                 return
-            queue = self.hotlines[ticket.hotline].queue
-            agent = next(a for a in by_idle_time if queue in a.skills)
-            self._start_callback(agent, ticket, now, actions)
+            self._start_callback(best[1], best[0], now, actions)
 
     def _start_callback(self, agent: Agent, ticket: Ticket, now: float, actions: list) -> None:
         self.tickets.claim(ticket.ticket_id, agent.agent_id)
@@ -700,12 +717,8 @@ class CallCenter:
         agent.state = CALLBACK
         agent.ticket_id = ticket.ticket_id
         agent.busy_since = now
-        self._emit(now, ticket.call_id, self._queue_of(ticket), agent.agent_id, Verb.CALLBACK_CLAIMED, ticket.ticket_id)
+        self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_CLAIMED, ticket.ticket_id)
         actions.append(DialCallback(ticket.ticket_id, agent.agent_id, ticket.number))
-
-    def _queue_of(self, ticket: Ticket) -> str:
-        hotline = self.hotlines.get(ticket.hotline)
-        return hotline.queue if hotline else NONE
 
     def _claim_callback(self, msg: ClaimCallback, actions: list) -> None:
         agent = self._agent(msg.agent_id)
@@ -726,14 +739,14 @@ class CallCenter:
         except TicketError as error:
             raise CommandRejected(str(error)) from None
         now = msg.now
-        self._emit(now, ticket.call_id, self._queue_of(ticket), agent.agent_id, Verb.CALLBACK_DONE, ticket.ticket_id,
+        self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_DONE, ticket.ticket_id,
                    msg.outcome, ticket.attempts, now - agent.busy_since)
         if ticket.status == "waiting":
-            self._emit(now, ticket.call_id, self._queue_of(ticket), NONE, Verb.CALLBACK_RETRY, ticket.ticket_id,
+            self._emit(now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_RETRY, ticket.ticket_id,
                        ticket.next_try_at)
             self._start_timer("retry", ticket.ticket_id, ticket.next_try_at, actions)
         elif ticket.status == "expired":
-            self._emit(now, ticket.call_id, self._queue_of(ticket), NONE, Verb.CALLBACK_EXPIRED, ticket.ticket_id)
+            self._emit(now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_EXPIRED, ticket.ticket_id)
         agent.ticket_id = None
         if agent.state == CALLBACK:
             self._after_work(agent, now, actions)
@@ -741,4 +754,4 @@ class CallCenter:
     def _expire_callbacks(self, msg: ExpireCallbacks, actions: list) -> None:
         for ticket in self.tickets.expire(msg.now):
             self._cancel_timer("retry", ticket.ticket_id, actions)
-            self._emit(msg.now, ticket.call_id, self._queue_of(ticket), NONE, Verb.CALLBACK_EXPIRED, ticket.ticket_id)
+            self._emit(msg.now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_EXPIRED, ticket.ticket_id)

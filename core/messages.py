@@ -1,7 +1,8 @@
 """What goes into the core and what comes out.
 
 Events (past tense) report what a driver saw happen; commands (imperative) are what agents and
-supervisors ask for. Both carry ``now`` (epoch seconds): the core never reads a clock.
+supervisors ask for. Both carry ``now`` (epoch seconds): the core never reads a clock. They are plain slotted dataclasses,
+not frozen ones: a frozen dataclass costs four times as much to create, and the twin makes millions.
 Actions are what the core asks the driver to carry out, timers included.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 # --- events the drivers report ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallArrived:
     now: float
     call_id: str
@@ -20,20 +21,20 @@ class CallArrived:
     hotline: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallerHungUp:
     now: float
     call_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentAnswered:
     now: float
     call_id: str
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentDidNotAnswer:
     """The agent's phone refused or failed the ring before the core's ring timeout."""
 
@@ -42,13 +43,13 @@ class AgentDidNotAnswer:
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentHungUp:
     now: float
     call_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PromptFinished:
     """The post-queue callback prompt ended; ``digits`` is what the caller pressed ("" if nothing)."""
 
@@ -57,7 +58,7 @@ class PromptFinished:
     digits: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimerFired:
     now: float
     timer: "Timer"
@@ -66,32 +67,32 @@ class TimerFired:
 # --- commands from agents, supervisors and schedulers ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogIn:
     now: float
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogOut:
     now: float
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MakeReady:
     now: float
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MakeNotReady:
     now: float
     agent_id: str
     reason: str = "break"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimCallback:
     """An agent takes a callback ticket by hand (the core also dispatches them itself)."""
 
@@ -100,7 +101,7 @@ class ClaimCallback:
     ticket_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CompleteCallback:
     """The agent reports how the callback attempt went: one of ``core.tickets.OUTCOMES``."""
 
@@ -110,7 +111,7 @@ class CompleteCallback:
     outcome: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExpireCallbacks:
     now: float
 
@@ -118,7 +119,7 @@ class ExpireCallbacks:
 # --- actions for the driver ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Timer:
     """A wake-up the core asked for; ``token`` tells a live timer from a stale one."""
 
@@ -127,38 +128,38 @@ class Timer:
     token: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StartTimer:
     at: float
     timer: Timer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelTimer:
     timer: Timer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HoldCall:
     """Answer the caller and play music on hold while queued."""
 
     call_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RingAgent:
     call_id: str
     agent_id: str
     caller: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StopRinging:
     call_id: str
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConnectCall:
     """Bridge the caller with the agent who answered."""
 
@@ -166,20 +167,20 @@ class ConnectCall:
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlayCallbackPrompt:
     """Post-queue IVR: tell the caller we will call back; pressing 1 confirms, hanging up is fine."""
 
     call_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HangUp:
     call_id: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DialCallback:
     """Start an outbound callback for a ticket from this agent's phone."""
 

@@ -22,6 +22,7 @@ class Ticket:
     hotline: str
     airing: str
     created_at: float
+    queue: str = ""  # skill group whose agents call back
     status: str = "open"  # open | claimed | waiting (for a retry) | done | expired
     claimer: str | None = None
     attempts: int = 0
@@ -41,7 +42,7 @@ class TicketBook:
         self.retry_after = retry_after
         self.tickets: dict[str, Ticket] = {}
         self.open_by_number: dict[str, str] = {}
-        self._due: list[tuple[int, float, int, str]] = []  # (priority rank, created, seq, id)
+        self._due: dict[str, list[tuple[int, float, int, str]]] = {}  # queue -> (priority rank, created, seq, id)
         self._seq = 0
 
     def open_ticket_for(self, number: str) -> Ticket | None:
@@ -61,37 +62,31 @@ class TicketBook:
     def _push(self, ticket: Ticket) -> None:
         self._seq += 1
         rank = PRIORITIES.index(ticket.priority)
-        heapq.heappush(self._due, (rank, ticket.created_at, self._seq, ticket.ticket_id))
+        heapq.heappush(self._due.setdefault(ticket.queue, []), (rank, ticket.created_at, self._seq, ticket.ticket_id))
 
     def expires_at(self, ticket: Ticket) -> float:
         return ticket.created_at + self.ttl
 
-    def has_due(self) -> bool:
-        """Cheap pre-check: something is listed (it may turn out claimed or expired)."""
-        return bool(self._due)
+    def due_queues(self) -> list[str]:
+        """Queues with something listed (it may turn out claimed or expired): a cheap pre-check."""
+        return [queue for queue, heap in self._due.items() if heap]
 
-    def next_due(self, now: float, accept=lambda ticket: True) -> tuple[Ticket | None, list[Ticket]]:
-        """The first open ticket in callback order that ``accept`` takes, and the tickets found expired."""
+    def next_due(self, now: float, queue: str) -> tuple[Ticket | None, list[Ticket]]:
+        """The first open ticket of ``queue`` in callback order (it stays listed until claimed), and the
+        tickets found expired on the way."""
+        heap = self._due.get(queue, [])
         expired: list[Ticket] = []
-        skipped: list[tuple[int, float, int, str]] = []
-        found = None
-        while self._due:
-            entry = heapq.heappop(self._due)
-            ticket = self.tickets[entry[3]]
+        while heap:
+            ticket = self.tickets[heap[0][3]]
             if ticket.status != "open":
-                continue  # claimed or closed since it was queued
-            if now >= self.expires_at(ticket):
+                heapq.heappop(heap)  # claimed or closed since it was listed
+            elif now >= self.expires_at(ticket):
+                heapq.heappop(heap)
                 self._close(ticket, "expired")
                 expired.append(ticket)
-                continue
-            if accept(ticket):
-                found = ticket
-                skipped.append(entry)  # stays listed until claimed
-                break
-            skipped.append(entry)
-        for entry in skipped:
-            heapq.heappush(self._due, entry)
-        return found, expired
+            else:
+                return ticket, expired
+        return None, expired
 
     def ordered(self) -> list[Ticket]:
         """Open tickets as the callback list shows them: priority, then first-come."""
