@@ -14,6 +14,7 @@ from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
+    AgentPaused,
     AgentDidNotAnswer,
     AgentHungUp,
     CallArrived,
@@ -443,6 +444,7 @@ class CallCenter:
         actions.append(StopRinging(call.call_id, agent.agent_id))
         agent.call_id = None
         self._pause(agent, self.policy.rna_pause_reason, now)
+        actions.append(AgentPaused(agent.agent_id, self.policy.rna_pause_reason))
         self._requeue(call, now, actions)
 
     def _agent_hung_up(self, msg: AgentHungUp, actions: list) -> None:
@@ -728,6 +730,8 @@ class CallCenter:
         if ticket is None or ticket.status != "open":
             state = ticket.status if ticket else "unknown"
             raise CommandRejected(f"ticket {msg.ticket_id} is {state}, not open")
+        if msg.now >= self.tickets.expires_at(ticket):
+            raise CommandRejected(f"ticket {msg.ticket_id} has expired")  # ExpireCallbacks or dispatch closes it
         if agent.state == PAUSED:
             agent.pending = ("pause", agent.reason)  # back to not-ready once the callback is done
         self._start_callback(agent, ticket, msg.now, actions)

@@ -181,6 +181,14 @@ class HangUp:
 
 
 @dataclass(slots=True)
+class AgentPaused:
+    """Tell the agent's phone/console that the core paused them (e.g. after a ring-no-answer)."""
+
+    agent_id: str
+    reason: str
+
+
+@dataclass(slots=True)
 class DialCallback:
     """Start an outbound callback for a ticket from this agent's phone."""
 
@@ -191,4 +199,5 @@ class DialCallback:
 
 Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
 Command = LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
-Action = StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp | DialCallback
+Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
+          | AgentPaused | DialCallback)

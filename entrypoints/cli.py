@@ -19,8 +19,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console()
-errors = Console(stderr=True)
+# KPI tables are wide: when output goes to a file or a CI log, do not squeeze them into 80 columns
+console = Console() if sys.stdout.isatty() else Console(width=200)
+errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
 try:  # the live driver's provisioning commands, when that adapter is present
     from entrypoints.asterisk_cli import asterisk_app

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from reports.eventlog import write_parquet, write_queue_log_frame
+from reports.eventlog import write_parquet, write_queue_log
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
 from twin.scenario import Scenario, load_scenario
 from twin.yamlfile import InputFileError, Problem
@@ -108,15 +108,16 @@ def run(console: Console, path: Path, replications: int | None, seed: int | None
     folder.mkdir(parents=True, exist_ok=True)
     events = combined_log(reps)
     write_parquet(events, folder / "events.parquet")
-    kpis = pd.concat([summary, summarise(per_total, []).assign(interval_start="all")], ignore_index=True)
+    kpis = summary
     if analytic is not None:
-        kpis = kpis.merge(analytic.add_prefix("analytic_").rename(columns={"analytic_interval_start": "interval_start"}),
-                          on="interval_start", how="left")
+        estimate = analytic.add_prefix("analytic_").rename(columns={"analytic_interval_start": "interval_start"})
+        kpis = kpis.merge(estimate, on="interval_start", how="left")
+    kpis = pd.concat([kpis, summarise(per_total, []).assign(interval_start="all")], ignore_index=True)
     kpis.to_csv(folder / "kpis.csv", index=False)
     written = [folder / "events.parquet", folder / "kpis.csv"]
     if queue_log:
         for rep in reps:
-            write_queue_log_frame(rep.log, folder / f"queue_log.{rep.index}")
+            write_queue_log(rep.log, folder / f"queue_log.{rep.index}")
         written.append(folder / "queue_log.*")
     console.print("wrote " + ", ".join(str(p) for p in written))
 

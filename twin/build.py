@@ -128,7 +128,7 @@ def sim_setup(scenario: Scenario) -> SimSetup:
             patience=distribution(calls.patience), handle=distribution(calls.handle),
             ring_time=distribution(calls.ring_time), no_answer_probability=calls.no_answer_probability,
             agent_hangup_share=calls.agent_hangup_share, prompt_time=calls.prompt_time,
-            press_one_share=calls.press_one_share,
+            press_one_share=calls.press_one_share, ready_after_pause=calls.ready_after_pause,
         ),
         shifts=shifts(scenario),
         callers=CallerMix(

@@ -141,6 +141,7 @@ class CallSpec(Spec):
     agent_hangup_share: Share = 0.5
     prompt_time: Duration = 10.0
     press_one_share: Share = 0.6
+    ready_after_pause: Duration = 30.0  # an agent paused for a missed ring is ready again after this
 
 
 class CallbackSpec(Spec):
@@ -249,7 +250,7 @@ class Scenario(Spec):
 
 
 def _describe(error: dict) -> str:
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return "unknown key"
     if error["type"] == "missing":

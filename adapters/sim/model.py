@@ -16,9 +16,10 @@ import simpy
 
 from adapters.sim.arrivals import RateFunction, sample_arrivals
 from adapters.sim.distributions import Distribution, Fixed
-from core.center import CallCenter
+from core.center import CallCenter, CommandRejected
 from core.messages import (
     AgentAnswered,
+    AgentPaused,
     AgentHungUp,
     CallArrived,
     CallerHungUp,
@@ -60,6 +61,7 @@ class CallBehaviour:
     agent_hangup_share: float = 0.5
     prompt_time: float = 10.0
     press_one_share: float = 0.6
+    ready_after_pause: float = 30.0  # an agent paused for a missed ring presses "ready" this much later
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,9 @@ class CallCenterModel:
                 self._wake(action.call_id, "prompt")
             elif kind is HangUp:
                 self._wake(action.call_id, "gone")
+            elif kind is AgentPaused:
+                ready = MakeReady(0.0, action.agent_id)
+                env.timeout(self.setup.behaviour.ready_after_pause).callbacks.append(partial(self._ready, ready))
             elif kind is DialCallback and self.setup.work_callbacks:
                 env.process(self._callback(action))
             # HoldCall, StopRinging and CancelTimer need nothing here: a cancelled timer that still fires
@@ -257,6 +262,13 @@ class CallCenterModel:
         delay = float(behaviour.ring_time.sample(rng, 1)[0])
         answered = AgentAnswered(0.0, action.call_id, action.agent_id)
         self.env.timeout(delay).callbacks.append(partial(self._answered, answered))
+
+    def _ready(self, ready: MakeReady, _event) -> None:
+        ready.now = self.env.now
+        try:
+            self._do(self.center.handle(ready))
+        except CommandRejected:
+            pass  # the shift ended while the agent was paused: nobody is there to press "ready"
 
     def _answered(self, answered: AgentAnswered, _event) -> None:
         self._do(self.center.handle(AgentAnswered(self.env.now, answered.call_id, answered.agent_id)))
