@@ -1,0 +1,126 @@
+"""Fixtures for live tests against the project's local Asterisk.
+
+The session fixture ``local_asterisk`` calls ``provision.up()`` (building the
+cached Debian sid root on the first run) and ``provision.down()`` at the end,
+but only if it started Asterisk itself; set HOTLINE_ASTERISK_KEEP=1 to leave it
+running. These tests need root, debootstrap and sipp (scripts/asterisk-deps.sh).
+Run them with: .venv/bin/pytest tests/integration/asterisk -q -m asterisk
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import threading
+import time
+from typing import Callable
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+ws_client = pytest.importorskip("websockets.sync.client")
+
+from adapters.asterisk import provision  # noqa: E402
+
+
+def _why_not_runnable() -> str | None:
+    if os.geteuid() != 0:
+        return "the local Asterisk needs root (chroot, mount)"
+    if shutil.which("sipp") is None:
+        return "sipp missing: run scripts/asterisk-deps.sh"
+    if not provision.is_bootstrapped(provision.default_root()) and shutil.which("debootstrap") is None:
+        return "debootstrap missing: run scripts/asterisk-deps.sh"
+    return None
+
+
+@pytest.fixture(scope="session")
+def local_asterisk():
+    reason = _why_not_runnable()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI must run the live tests: {reason}")  # never let CI pass by skipping them
+    if reason:
+        pytest.skip(reason)
+    cfg = provision.LocalAsteriskConfig.from_env()
+    st = provision.up(cfg)
+    yield st
+    if st.started and os.environ.get("HOTLINE_ASTERISK_KEEP", "") not in ("1", "yes", "true"):
+        provision.down(cfg)
+
+
+@pytest.fixture(scope="session")
+def asterisk_config(local_asterisk) -> provision.LocalAsteriskConfig:
+    return local_asterisk.config
+
+
+@pytest.fixture
+def ari(asterisk_config):
+    """httpx client on {ari_url}/ari with the ARI user's basic auth."""
+    cfg = asterisk_config
+    with httpx.Client(base_url=f"{cfg.ari_url}/ari", auth=(cfg.ari_user, cfg.ari_password),
+                      timeout=5.0) as client:
+        yield client
+
+
+class AriEvents:
+    """The Stasis app's websocket, read by a background thread into a queue."""
+
+    def __init__(self, url: str, open_timeout: float = 5.0):
+        self._url = url
+        self._queue: queue.Queue[dict] = queue.Queue()
+        self._ws = None
+        self._error: BaseException | None = None
+        self._opened = threading.Event()
+        self.seen: list[dict] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        if not self._opened.wait(open_timeout) or self._ws is None:
+            raise AssertionError(f"ARI websocket did not open: {self._error!r}")
+
+    def _read(self) -> None:
+        try:
+            with ws_client.connect(self._url, open_timeout=5) as ws:
+                self._ws = ws
+                self._opened.set()
+                for message in ws:
+                    self._queue.put(json.loads(message))
+        except Exception as exc:  # refused, or closed by close()
+            self._error = exc
+        finally:
+            self._opened.set()
+
+    def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                types = [e.get("type") for e in self.seen[-20:]]
+                raise AssertionError(f"no matching ARI event within {timeout} s; last events: {types}")
+            try:
+                event = self._queue.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(event)
+            if predicate(event):
+                return event
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+        self._thread.join(2)
+
+
+@pytest.fixture
+def ari_events(asterisk_config):
+    """Connected as Stasis app `hotline` (registers the app for the test's duration)."""
+    events = AriEvents(asterisk_config.ws_url)
+    try:
+        yield events
+    finally:
+        events.close()
+
+
+@pytest.fixture
+def sipp_workdir(tmp_path):
+    return tmp_path / "sipp"
