@@ -257,7 +257,7 @@ class CallCenter:
             self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
             return
         limit = self.policy.ivr_queue_length
-        if limit is not None and len(members) > limit:
+        if limit is not None and len(members) > limit and not self.idle[queue]:  # a free agent takes it now
             self._exit_to_prompt(call, Verb.FULL, now, actions)
             return
         for index, step in enumerate(steps):
@@ -733,7 +733,9 @@ class CallCenter:
         if msg.now >= self.tickets.expires_at(ticket):
             raise CommandRejected(f"ticket {msg.ticket_id} has expired")  # ExpireCallbacks or dispatch closes it
         if agent.state == PAUSED:
-            agent.pending = ("pause", agent.reason)  # back to not-ready once the callback is done
+            # the callback is work, not a pause: log the pause's end, and pause again once the callback is done
+            self._emit(msg.now, NONE, NONE, agent.agent_id, Verb.UNPAUSE, agent.reason)
+            agent.pending = ("pause", agent.reason)
         self._start_callback(agent, ticket, msg.now, actions)
 
     def _complete_callback(self, msg: CompleteCallback, actions: list) -> None:
