@@ -243,8 +243,8 @@ class CallCenter:
 
         self._seq += 1
         queue = hotline.queue
-        call = Call(msg.call_id, msg.caller, msg.hotline, queue, self._priority_of(msg.caller), self._seq, now)
-        call.groups.append(queue)
+        call = Call(msg.call_id, msg.caller, msg.hotline, queue, self._priority_of(msg.caller), self._seq, now,
+                    groups=[queue])
         members = self.in_queue[queue]
         members[call.call_id] = call
         self.calls[call.call_id] = call

@@ -120,7 +120,8 @@ class CallCenterModel:
             for i, name in enumerate(STREAMS)
         }
         self.stats = RunStats()
-        self._wakers: dict[str, simpy.Event] = {}
+        self._wakers: dict[str, simpy.Event | None] = {}
+        self._woken: dict[str, str] = {}
         self._answer_now: list[tuple[str, str]] = []
         self._live = 0
         self._arrivals_done = False
@@ -196,20 +197,23 @@ class CallCenterModel:
     def _call(self, i: int):
         env, center = self.env, self.center
         call_id = self.call_ids[i]
-        wake = env.event()
-        self._wakers[call_id] = wake
+        self._wakers[call_id] = None  # no event yet: most callers are answered before they ever wait
         self._do(center.handle(CallArrived(env.now, call_id, self.callers[i], self.hotline_of[i])))
-        if not wake.triggered:
+        why = self._woken.pop(call_id, None)
+        if why is None:
+            wake = self._wakers[call_id] = env.event()
             yield wake | env.timeout(self.patience[i])
-            if not wake.triggered:
+            if wake.triggered:
+                why = wake.value
+            else:
                 del self._wakers[call_id]
                 self._do(center.handle(CallerHungUp(env.now, call_id)))
-        if wake.triggered:
-            if wake.value == "talk":
+        if why is not None:
+            if why == "talk":
                 yield env.timeout(self.handle[i])
                 ended = AgentHungUp if self.agent_hangs_up[i] else CallerHungUp
                 self._do(center.handle(ended(env.now, call_id)))
-            elif wake.value == "prompt":
+            elif why == "prompt":
                 yield env.timeout(self.setup.behaviour.prompt_time)
                 if self.presses_one[i]:
                     self._do(center.handle(PromptFinished(env.now, call_id, "1")))
@@ -219,8 +223,12 @@ class CallCenterModel:
         self._check_done()
 
     def _wake(self, call_id: str, why: str) -> None:
-        wake = self._wakers.pop(call_id, None)
-        if wake is not None and not wake.triggered:
+        if call_id not in self._wakers:
+            return  # the caller is gone already, or was woken before
+        wake = self._wakers.pop(call_id)
+        if wake is None:
+            self._woken[call_id] = why  # woken while still arriving: _call picks it up without waiting
+        elif not wake.triggered:
             wake.succeed(why)
 
     def _do(self, actions: list) -> None:
@@ -245,9 +253,10 @@ class CallCenterModel:
                 env.process(self._callback(action))
             # HoldCall, StopRinging and CancelTimer need nothing here: a cancelled timer that still fires
             # is recognised as stale by the core.
-        while self._answer_now:
-            call_id, agent_id = self._answer_now.pop(0)
-            self._do(self.center.handle(AgentAnswered(env.now, call_id, agent_id)))
+        if self._answer_now:
+            answers, self._answer_now = self._answer_now, []
+            for call_id, agent_id in answers:
+                self._do(self.center.handle(AgentAnswered(env.now, call_id, agent_id)))
 
     def _timer_fired(self, timer, _event) -> None:
         self._do(self.center.handle(TimerFired(self.env.now, timer)))
