@@ -19,6 +19,7 @@ from core.messages import (
     AgentHungUp,
     CallArrived,
     CallerHungUp,
+    CallRecorded,
     CancelTimer,
     ClaimCallback,
     CompleteCallback,
@@ -41,6 +42,9 @@ from core.messages import (
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
+
+
+RECORDING = "RECORDING"  # data1 = recording file name, data2 = agent (agent field stays NONE: not a state change)
 
 
 class CommandRejected(ValueError):
@@ -69,7 +73,7 @@ class Agent:
     calls: int = 0
     talk_total: float = 0.0
     idle_since: float = 0.0
-    busy_since: float = 0.0  # start of the current callback
+    busy_since: float = 0.0  # start of the current callback or wrap-up
     login_at: float = 0.0
 
 
@@ -156,6 +160,7 @@ class CallCenter:
             ClaimCallback: self._claim_callback,
             CompleteCallback: self._complete_callback,
             ExpireCallbacks: self._expire_callbacks,
+            CallRecorded: self._call_recorded,
         }
 
     # --- entry point ---------------------------------------------------------------------------
@@ -478,6 +483,12 @@ class CallCenter:
         actions.append(HangUp(call.call_id, "callback-prompt-done"))
         self._open_ticket(call, now, actions)
 
+    def _call_recorded(self, msg: CallRecorded, actions: list) -> None:
+        call = self.calls.get(msg.call_id)
+        if call is None or call.state != CALL_TALKING:
+            return  # ended before the driver reported the recording
+        self._emit(msg.now, call.call_id, call.queue, NONE, RECORDING, msg.file, call.agent_id)
+
     # --- timers --------------------------------------------------------------------------------
 
     def _timer_fired(self, msg: TimerFired, actions: list) -> None:
@@ -488,7 +499,7 @@ class CallCenter:
         now = msg.now
         if timer.kind == "wrapup":
             agent = self.agents[timer.key]
-            self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, self.policy.wrapup)
+            self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, now - agent.busy_since)
             self._agent_free(agent, now, actions)
         elif timer.kind == "retry":
             if self.tickets.retry_due(timer.key) is not None:
@@ -611,6 +622,7 @@ class CallCenter:
     def _after_work(self, agent: Agent, now: float, actions: list) -> None:
         if self.policy.wrapup > 0:
             agent.state = WRAPUP
+            agent.busy_since = now  # wrap-up starts; WRAPUPEND logs how long it really took
             self._start_timer("wrapup", agent.agent_id, now + self.policy.wrapup, actions)
         else:
             self._agent_free(agent, now, actions)

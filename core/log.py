@@ -36,7 +36,7 @@ class Verb:
     OUTOFHOURS = "OUTOFHOURS"  # data1 = action (hangup|callback), data2 = caller, data3 = hotline
     OVERFLOW = "OVERFLOW"  # queue = group the call is now also offered to; data1 = home queue
     CALLBACK_PROMPT = "CALLBACK_PROMPT"  # data1 = digits pressed, or "" when the caller hung up
-    WRAPUPEND = "WRAPUPEND"  # data1 = wrap-up seconds
+    WRAPUPEND = "WRAPUPEND"  # data1 = wrap-up seconds actually spent
     CALLBACK_CREATED = "CALLBACK_CREATED"  # data1 ticket, data2 number, data3 priority, data4 hotline, data5 airing
     CALLBACK_DUPLICATE = "CALLBACK_DUPLICATE"  # data1 = the open ticket this caller already has
     CALLBACK_CLAIMED = "CALLBACK_CLAIMED"  # data1 = ticket
@@ -93,9 +93,10 @@ class LogRecord(NamedTuple):
         )
 
     def to_queue_log(self) -> str:
-        """One line of Asterisk's queue_log: integer epoch seconds, pipe-separated."""
+        """One line of Asterisk's queue_log: integer epoch seconds (as Asterisk writes them), pipe-separated;
+        a '|' inside a field becomes '/', so it cannot shift the fields after it."""
         row = self.as_text_row()
-        return "|".join((str(int(self.time)),) + row[1:])
+        return "|".join((str(int(self.time)),) + tuple(field.replace("|", "/") for field in row[1:]))
 
 
 def format_value(value: object) -> str:

@@ -64,6 +64,15 @@ class TimerFired:
     timer: "Timer"
 
 
+@dataclass(slots=True)
+class CallRecorded:
+    """The live driver started recording an answered call into ``file`` (logged as RECORDING)."""
+
+    now: float
+    call_id: str
+    file: str
+
+
 # --- commands from agents, supervisors and schedulers ---------------------------------------------
 
 

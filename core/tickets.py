@@ -50,6 +50,8 @@ class TicketBook:
         return self.tickets[ticket_id] if ticket_id else None
 
     def create(self, ticket: Ticket) -> Ticket:
+        if ticket.ticket_id in self.tickets:
+            raise TicketError(f"ticket {ticket.ticket_id} exists already")
         if ticket.number in self.open_by_number:
             raise TicketError(f"number {ticket.number} already has open ticket {self.open_by_number[ticket.number]}")
         if ticket.priority not in PRIORITIES:

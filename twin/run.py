@@ -95,8 +95,7 @@ def per_replication_kpis(replications: list[Replication], scenario: Scenario) ->
     intervals, totals = [], []
     for replication in replications:
         log = after_warmup(replication.log, scenario)
-        intervals.append(interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False,
-                                       origin=scenario.epoch).assign(replication=replication.index))
+        intervals.append(interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False).assign(replication=replication.index))
         totals.append(summary_kpis(log, target_s=target).assign(replication=replication.index))
     return pd.concat(intervals, ignore_index=True), pd.concat(totals, ignore_index=True)
 
