@@ -24,6 +24,8 @@ _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:
 def parse_duration(value: object) -> object:
     """``90`` / ``"90s"`` / ``"15m"`` / ``"1h30m"`` -> seconds; anything else is left for the type check."""
     if isinstance(value, str):
+        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+            return float(value)  # plain seconds, quoted
         match = _DURATION.match(value)
         if not value.strip() or not match or not any(match.groups()):
             raise ValueError(f"{value!r} is not a duration (use seconds, or e.g. 90s, 15m, 1h30m)")
@@ -244,6 +246,10 @@ class Scenario(Spec):
                 out.append((("expect", metric), f"unknown KPI; use one of {', '.join(KPI_BANDS)}"))
             elif band[0] > band[1]:
                 out.append((("expect", metric), f"low {band[0]} is above high {band[1]}"))
+        if self.epoch % self.interval:
+            # reports cut intervals at multiples of the interval since the epoch
+            out.append((("start",), f"must fall on a boundary of the {self.interval:g} s interval "
+                                    f"(e.g. on the hour or quarter hour for 15m)"))
         if self.warmup >= self.horizon:
             out.append((("warmup",), "must be shorter than the horizon"))
         return out
