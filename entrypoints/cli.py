@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from entrypoints.asterisk_cli import asterisk_app
+from entrypoints.store_cli import callbacks_app, import_app
 from twin.yamlfile import InputFileError
 
 app = typer.Typer(
@@ -23,12 +25,9 @@ app = typer.Typer(
 console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
-try:  # the live driver's provisioning commands, when that adapter is present
-    from entrypoints.asterisk_cli import asterisk_app
-except ImportError:  # pragma: no cover - adapter not installed
-    asterisk_app = None
-if asterisk_app is not None:
-    app.add_typer(asterisk_app, name="asterisk", help="Provision and control a local Asterisk for development and tests.")
+app.add_typer(asterisk_app, name="asterisk", help="Provision and control a local Asterisk for development and tests.")
+app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the database: list them, expire old ones.")
+app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 
 
 def _fail_on_input(error: InputFileError) -> None:

@@ -1,0 +1,120 @@
+"""The event log in the database: ``core.log.LogRecord`` rows tagged with the ``source`` that wrote them."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from adapters.store.settings import write_transaction
+from adapters.store.models import EventRecord
+from core.log import FIELDS, LogRecord
+
+_TABLE = EventRecord.__table__
+_TEXT = FIELDS[1:]
+BATCH = 5000
+
+
+def record_row(record: LogRecord, source: str) -> dict:
+    row = dict(zip(FIELDS, record.as_text_row()))
+    row["time"] = float(record.time)
+    row["source"] = source
+    return row
+
+
+def insert_records(connection: Connection, records: Iterable[LogRecord], source: str = "",
+                   batch: int = BATCH) -> int:
+    """Insert records on an open connection (the caller owns the transaction); returns how many."""
+    n = 0
+    rows: list[dict] = []
+    for record in records:
+        rows.append(record_row(record, source))
+        if len(rows) >= batch:
+            connection.execute(insert(_TABLE), rows)
+            n += len(rows)
+            rows = []
+    if rows:
+        connection.execute(insert(_TABLE), rows)
+        n += len(rows)
+    return n
+
+
+class SqlEventLog:
+    """``EventLogRepository`` over SQLAlchemy."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, records: Iterable[LogRecord], source: str = "") -> int:
+        with write_transaction(self.engine) as connection:
+            return insert_records(connection, records, source)
+
+    def _select(self, source: str | None):
+        columns = [_TABLE.c[name] for name in FIELDS]
+        query = select(*columns).order_by(_TABLE.c.time, _TABLE.c.id)
+        if source is not None:
+            query = query.where(_TABLE.c.source == source)
+        return query
+
+    def records(self, source: str | None = None) -> list[LogRecord]:
+        with self.engine.connect() as connection:
+            return [LogRecord(*row) for row in connection.execute(self._select(source))]
+
+    def frame(self, source: str | None = None) -> pd.DataFrame:
+        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._select(source)).all()
+        data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}
+        for i, name in enumerate(_TEXT, start=1):
+            data[name] = pd.Series([r[i] for r in rows], dtype="str")
+        return pd.DataFrame(data)
+
+    def count(self, source: str | None = None) -> int:
+        query = select(func.count()).select_from(_TABLE)
+        if source is not None:
+            query = query.where(_TABLE.c.source == source)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def sources(self) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(_TABLE.c.source).distinct().order_by(_TABLE.c.source)).scalars())
+
+
+class EventLogSink:
+    """An ``EventSink`` (``append(record)``) that writes to the database in batches. Call ``flush()``
+    (or use it as a context manager) to write what is buffered."""
+
+    def __init__(self, engine: Engine, source: str = "", batch: int = 1000) -> None:
+        self.log = SqlEventLog(engine)
+        self.source = source
+        self.batch = batch
+        self._buffer: list[LogRecord] = []
+
+    def append(self, record: LogRecord, /) -> None:
+        self._buffer.append(record)
+        if len(self._buffer) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.log.append(self._buffer, self.source)
+            self._buffer = []
+
+    def __enter__(self) -> "EventLogSink":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+
+
+class FanOut:
+    """One ``EventSink`` that hands every record to several (the core's list, the database, ...)."""
+
+    def __init__(self, *sinks) -> None:
+        self.sinks = sinks
+
+    def append(self, record: LogRecord, /) -> None:
+        for sink in self.sinks:
+            sink.append(record)

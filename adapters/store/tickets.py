@@ -1,0 +1,379 @@
+"""Callback tickets in the database, with the core's rules (``core.tickets``) enforced by the database:
+
+* one open ticket per number (and source): a partial unique index on ``(source, number)`` over the open
+  statuses;
+* one claimer at a time: a claim is a conditional ``UPDATE ... WHERE status = 'open'`` and wins only if it
+  changed the row (``rowcount == 1``); on PostgreSQL two concurrent claims serialise on the row lock and the
+  loser re-reads ``status = 'claimed'`` and changes nothing. ``claim_next`` picks the best ticket with
+  ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so agents asking at once get different tickets;
+* outcomes, retries and expiry as in ``TicketBook`` (an unreachable ticket waits ``retry_after`` seconds,
+  unless that would be past its expiry ``created_at + ttl``); every change bumps ``version``, and
+  ``complete`` is an optimistic update on it;
+* the callback order: urgent first, then first-come (``created_at``, then id).
+
+A ``waiting`` ticket whose retry time has come is claimable (the core reopens it from a timer without
+writing a record); ``retry_due`` turns such tickets back to ``open`` in the database.
+
+``TicketSink`` keeps the table in step with a core's event stream (CALLBACK_* records).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.store.eventlog import insert_records
+from adapters.store.settings import write_transaction
+from adapters.store.models import OPEN_STATUSES, CallbackTicket
+from core.log import NONE, LogRecord, Verb
+from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError
+
+log = logging.getLogger(__name__)
+
+T = CallbackTicket.__table__
+c = T.c
+DEFAULT_TTL = 3 * 86400.0
+DEFAULT_RETRY_AFTER = 1800.0
+_TICKET_FIELDS = ("call_id", "number", "priority", "hotline", "airing", "queue", "created_at")
+
+
+class TicketConflict(TicketError):
+    """The ticket changed under us (another worker got there first)."""
+
+
+def to_ticket(row) -> Ticket:
+    return Ticket(
+        ticket_id=row.id, call_id=row.call_id, number=row.number, priority=row.priority, hotline=row.hotline,
+        airing=row.airing, created_at=float(row.created_at), queue=row.queue, status=row.status, claimer=row.claimer,
+        attempts=int(row.attempts), outcome=row.outcome, next_try_at=float(row.next_try_at),
+    )
+
+
+def _claimable(now: float | None):
+    """Open, or waiting with its retry due; not past expiry."""
+    if now is None:
+        return c.status == "open"
+    return and_(or_(c.status == "open", and_(c.status == "waiting", c.next_try_at <= now)), c.expires_at > now)
+
+
+_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=c.priority, else_=len(PRIORITIES))
+CALLBACK_ORDER = (_RANK, c.created_at, c.id)
+
+
+class SqlTickets:
+    """``CallbackTicketRepository`` over SQLAlchemy. Every method is one transaction, unless given a
+    ``connection`` whose transaction the caller owns.
+
+    ``log_source``: when set, tickets expired by ``expire`` also get a CALLBACK_EXPIRED record in the event
+    log (in the same transaction), so that reports count them.
+    """
+
+    def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
+                 retry_after: float = DEFAULT_RETRY_AFTER, log_source: str | None = None) -> None:
+        self.engine = engine
+        self.source = source
+        self.ttl = ttl
+        self.retry_after = retry_after
+        self.log_source = log_source
+        self.is_postgresql = engine.dialect.name == "postgresql"
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _row(self, connection: Connection, ticket_id: str, lock: bool = False):
+        query = select(T).where(c.id == ticket_id)
+        if lock and self.is_postgresql:
+            query = query.with_for_update()
+        return connection.execute(query).first()
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        with self.engine.connect() as connection:
+            row = self._row(connection, ticket_id)
+        return to_ticket(row) if row else None
+
+    def open_ticket_for(self, number: str) -> Ticket | None:
+        query = select(T).where(c.source == self.source, c.number == number, c.status.in_(OPEN_STATUSES))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return to_ticket(row) if row else None
+
+    def ordered(self, now: float | None = None, queues: Sequence[str] | None = None,
+                limit: int | None = None) -> list[Ticket]:
+        """Claimable tickets (open; with ``now`` also waiting ones whose retry is due, and none past expiry)
+        in callback order."""
+        query = select(T).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
+        if queues is not None:
+            query = query.where(c.queue.in_(list(queues)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [to_ticket(row) for row in connection.execute(query)]
+
+    def all(self, statuses: Sequence[str] | None = None) -> list[Ticket]:
+        query = select(T).where(c.source == self.source).order_by(*CALLBACK_ORDER)
+        if statuses is not None:
+            query = query.where(c.status.in_(list(statuses)))
+        with self.engine.connect() as connection:
+            return [to_ticket(row) for row in connection.execute(query)]
+
+    def expires_at(self, ticket_id: str) -> float | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(c.expires_at).where(c.id == ticket_id)).scalar_one_or_none()
+
+    # --- creating --------------------------------------------------------------------------------
+
+    def create(self, ticket: Ticket, *, connection: Connection | None = None) -> Ticket:
+        if ticket.priority not in PRIORITIES:
+            raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
+        values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
+        values.update(
+            id=ticket.ticket_id, source=self.source, status="open", claimer=None, attempts=0, outcome=None,
+            next_try_at=0.0, expires_at=ticket.created_at + self.ttl, version=1, updated_at=ticket.created_at,
+        )
+        if connection is not None:
+            # inside the caller's transaction (the sink): look first instead of failing the whole batch
+            clash = connection.execute(select(c.id, c.status).where(
+                or_(c.id == ticket.ticket_id,
+                    and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)))
+            )).first()
+            if clash is not None:
+                if clash.id == ticket.ticket_id:
+                    raise TicketError(f"ticket {ticket.ticket_id} exists already")
+                raise TicketError(f"number {ticket.number} already has open ticket {clash.id}")
+            connection.execute(insert(T), values)
+        else:
+            try:
+                with write_transaction(self.engine) as conn:
+                    conn.execute(insert(T), values)
+            except IntegrityError as error:
+                if self.get(ticket.ticket_id) is not None:
+                    raise TicketError(f"ticket {ticket.ticket_id} exists already") from None
+                raise TicketError(f"number {ticket.number} already has an open ticket") from error
+        return Ticket(**{**ticket_as_dict(ticket), "status": "open", "claimer": None, "attempts": 0,
+                         "outcome": None, "next_try_at": 0.0})
+
+    # --- claiming --------------------------------------------------------------------------------
+
+    def _explain(self, connection: Connection, ticket_id: str, now: float | None) -> TicketError:
+        row = self._row(connection, ticket_id)
+        if row is None:
+            return TicketError(f"no ticket {ticket_id}")
+        if row.status == "claimed":
+            return TicketConflict(f"ticket {ticket_id} is already claimed by {row.claimer}")
+        if now is not None and row.status in ("open", "waiting") and now >= row.expires_at:
+            return TicketError(f"ticket {ticket_id} has expired")
+        if row.status == "waiting":
+            return TicketError(f"ticket {ticket_id} waits for its retry at {row.next_try_at:.0f}")
+        return TicketError(f"ticket {ticket_id} is {row.status}, not open")
+
+    def claim(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
+        """Claim one ticket. Exactly one of any number of concurrent claimers wins; the others get
+        ``TicketConflict`` (already claimed) or ``TicketError``."""
+        with write_transaction(self.engine) as connection:
+            result = connection.execute(
+                update(T)
+                .where(c.id == ticket_id, _claimable(now))
+                .values(status="claimed", claimer=agent_id, version=c.version + 1, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise self._explain(connection, ticket_id, now)
+            return to_ticket(self._row(connection, ticket_id))
+
+    def claim_next(self, agent_id: str, now: float, queues: Sequence[str] | None = None) -> Ticket | None:
+        """Claim the first claimable ticket in callback order (of ``queues``), or None. On PostgreSQL the
+        candidate is locked with ``FOR UPDATE SKIP LOCKED``, so concurrent agents get different tickets."""
+        for _ in range(100):
+            with write_transaction(self.engine) as connection:
+                query = select(c.id).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
+                if queues is not None:
+                    query = query.where(c.queue.in_(list(queues)))
+                query = query.limit(1)
+                if self.is_postgresql:
+                    query = query.with_for_update(skip_locked=True)
+                ticket_id = connection.execute(query).scalar_one_or_none()
+                if ticket_id is None:
+                    return None
+                result = connection.execute(
+                    update(T)
+                    .where(c.id == ticket_id, _claimable(now))
+                    .values(status="claimed", claimer=agent_id, version=c.version + 1, updated_at=now)
+                )
+                if result.rowcount == 1:
+                    return to_ticket(self._row(connection, ticket_id))
+            # somebody else claimed it between our read and our update (SQLite): try the next one
+        raise TicketConflict("could not claim a ticket: too much contention")
+
+    def release(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
+        """The claimer gives the ticket back unworked."""
+        with write_transaction(self.engine) as connection:
+            result = connection.execute(
+                update(T)
+                .where(c.id == ticket_id, c.status == "claimed", c.claimer == agent_id)
+                .values(status="open", claimer=None, version=c.version + 1, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
+            return to_ticket(self._row(connection, ticket_id))
+
+    def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
+        """Record an attempt by the claimer. Unreachable tickets wait ``retry_after`` for another try,
+        unless that would be past their expiry; other outcomes close the ticket."""
+        if outcome not in OUTCOMES:
+            raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        with write_transaction(self.engine) as connection:
+            row = self._row(connection, ticket_id, lock=True)
+            if row is None or row.status != "claimed" or row.claimer != agent_id:
+                raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
+            values = {"attempts": row.attempts + 1, "claimer": None, "outcome": outcome,
+                      "version": row.version + 1, "updated_at": now}
+            if outcome == "unreachable" and now + self.retry_after < row.expires_at:
+                values.update(status="waiting", next_try_at=now + self.retry_after)
+            elif outcome == "unreachable":
+                values.update(status="expired")
+            else:
+                values.update(status="done")
+            result = connection.execute(
+                update(T).where(c.id == ticket_id, c.version == row.version, c.status == "claimed",
+                                c.claimer == agent_id).values(**values)
+            )
+            if result.rowcount != 1:
+                raise TicketConflict(f"ticket {ticket_id} changed while completing it")
+            return to_ticket(self._row(connection, ticket_id))
+
+    # --- housekeeping ----------------------------------------------------------------------------
+
+    def retry_due(self, now: float) -> list[Ticket]:
+        """Waiting tickets whose retry time has come are open again."""
+        with write_transaction(self.engine) as connection:
+            rows = connection.execute(
+                update(T)
+                .where(c.source == self.source, c.status == "waiting", c.next_try_at <= now, c.expires_at > now)
+                .values(status="open", version=c.version + 1, updated_at=now)
+                .returning(*T.c)
+            ).all()
+        return sorted((to_ticket(r) for r in rows), key=lambda t: (PRIORITIES.index(t.priority), t.created_at))
+
+    def expire(self, now: float) -> list[Ticket]:
+        """Open and waiting tickets past their expiry (``created_at + ttl``) are closed as expired.
+        A claimed ticket is being worked and is left alone (its outcome decides)."""
+        with write_transaction(self.engine) as connection:
+            rows = connection.execute(
+                update(T)
+                .where(c.source == self.source, c.status.in_(("open", "waiting")), c.expires_at <= now)
+                .values(status="expired", version=c.version + 1, updated_at=now)
+                .returning(*T.c)
+            ).all()
+            tickets = sorted((to_ticket(r) for r in rows), key=lambda t: (t.created_at, t.ticket_id))
+            if self.log_source is not None and tickets:
+                insert_records(connection, (
+                    LogRecord(now, t.call_id, t.queue, NONE, Verb.CALLBACK_EXPIRED, t.ticket_id) for t in tickets
+                ), self.log_source)
+        return tickets
+
+    def housekeeping(self, now: float) -> tuple[list[Ticket], list[Ticket]]:
+        """One round of the periodic task: reopen due retries, then expire. Returns (reopened, expired)."""
+        return self.retry_due(now), self.expire(now)
+
+
+def ticket_as_dict(ticket: Ticket) -> dict:
+    return {name: getattr(ticket, name) for name in Ticket.__slots__}
+
+
+# --- the sink ----------------------------------------------------------------------------------------
+
+CALLBACK_VERBS = frozenset({
+    Verb.CALLBACK_CREATED, Verb.CALLBACK_CLAIMED, Verb.CALLBACK_RELEASED, Verb.CALLBACK_DONE,
+    Verb.CALLBACK_RETRY, Verb.CALLBACK_EXPIRED,
+})
+
+
+class TicketSink:
+    """Keeps ``callback_ticket`` in step with a core's event stream: an ``EventSink`` (``append(record)``,
+    one transaction per CALLBACK_* record; other records cost a set look-up) that composes with the core's
+    list through ``adapters.store.eventlog.FanOut``, and ``consume(records)`` for a batch in one transaction
+    (a replayed twin or live log).
+
+    The core is the authority for its own stream: its records are applied as facts, but through the same
+    conditional updates as the repository, so a record that contradicts the database (a ticket claimed
+    meanwhile by a console worker, a replayed log) changes nothing and is listed in ``conflicts`` (and
+    logged) instead of raising into the core. Replaying a log twice is harmless.
+    """
+
+    def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
+                 retry_after: float = DEFAULT_RETRY_AFTER) -> None:
+        self.engine = engine
+        self.tickets = SqlTickets(engine, source=source, ttl=ttl, retry_after=retry_after)
+        self.source = source
+        self.ttl = ttl
+        self.conflicts: list[str] = []
+        self.applied = 0
+
+    def append(self, record: LogRecord, /) -> None:
+        if record.verb not in CALLBACK_VERBS:
+            return
+        with write_transaction(self.engine) as connection:
+            self._apply(connection, record)
+
+    def consume(self, records: Iterable[LogRecord]) -> int:
+        """Apply a batch in one transaction; returns how many callback records were applied."""
+        before = self.applied
+        with write_transaction(self.engine) as connection:
+            for record in records:
+                if record.verb in CALLBACK_VERBS:
+                    self._apply(connection, record)
+        return self.applied - before
+
+    def _conflict(self, record: LogRecord, why: str) -> None:
+        message = f"{record.verb} {record.data1} at {record.time:.3f}: {why}"
+        self.conflicts.append(message)
+        log.warning("callback ticket not updated: %s", message)
+
+    def _update(self, connection: Connection, record: LogRecord, where, **values) -> None:
+        values.setdefault("updated_at", record.time)
+        result = connection.execute(
+            update(T).where(c.id == str(record.data1), *where).values(version=c.version + 1, **values)
+        )
+        if result.rowcount == 1:
+            self.applied += 1
+        else:
+            row = self.tickets._row(connection, str(record.data1))
+            state = "unknown" if row is None else f"{row.status}" + (f" by {row.claimer}" if row.claimer else "")
+            self._conflict(record, f"ticket is {state}")
+
+    def _apply(self, connection: Connection, record: LogRecord) -> None:
+        verb = record.verb
+        ticket_id = str(record.data1)
+        if verb == Verb.CALLBACK_CREATED:
+            ticket = Ticket(ticket_id=ticket_id, call_id=record.call_id, number=str(record.data2),
+                            priority=str(record.data3), hotline=str(record.data4), airing=str(record.data5),
+                            created_at=float(record.time), queue=record.queue)
+            try:
+                self.tickets.create(ticket, connection=connection)
+                self.applied += 1
+            except TicketError as error:
+                self._conflict(record, str(error))
+        elif verb == Verb.CALLBACK_CLAIMED:
+            # 'waiting' too: the core reopens a ticket from its retry timer without writing a record
+            self._update(connection, record, [c.status.in_(("open", "waiting"))], status="claimed",
+                         claimer=record.agent)
+        elif verb == Verb.CALLBACK_RELEASED:
+            self._update(connection, record, [c.status == "claimed"], status="open", claimer=None)
+        elif verb == Verb.CALLBACK_DONE:
+            outcome = str(record.data2)
+            # an unreachable attempt is followed at once by CALLBACK_RETRY (waiting) or CALLBACK_EXPIRED
+            self._update(connection, record, [c.status == "claimed", c.claimer == record.agent],
+                         status="waiting" if outcome == "unreachable" else "done", claimer=None, outcome=outcome,
+                         attempts=_int(record.data3, c.attempts + 1))
+        elif verb == Verb.CALLBACK_RETRY:
+            self._update(connection, record, [c.status == "waiting"], next_try_at=float(record.data2))
+        elif verb == Verb.CALLBACK_EXPIRED:
+            self._update(connection, record, [c.status.in_(("open", "waiting"))], status="expired", claimer=None)
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

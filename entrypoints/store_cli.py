@@ -1,0 +1,169 @@
+"""``hotline callbacks ...`` and ``hotline import ...``: the store's commands (mounted by entrypoints/cli.py).
+
+The database is ``HOTLINE_DATABASE_URL`` or the SQLite file in ``HOTLINE_DATA_DIR`` (default ./data),
+created and migrated on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console() if sys.stdout.isatty() else Console(width=200)
+errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+
+callbacks_app = typer.Typer(help="Callback tickets in the store: list them, expire old ones.", no_args_is_help=True)
+import_app = typer.Typer(help="Import call records into the store's event log.", no_args_is_help=True)
+
+
+
+@import_app.callback()
+def _import_group() -> None:
+    """Import call records into the store's event log."""
+
+
+_SOURCE_HELP = "Tickets of this source (the live center's is '')."
+
+
+def _open():
+    from adapters.store.migrate import open_store
+    from adapters.store.settings import StoreSettings
+
+    settings = StoreSettings.from_env()
+    try:
+        return open_store(settings), settings
+    except Exception as error:  # a wrong URL, a server that is down, ...
+        errors.print(f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}", markup=True,
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _tickets(engine, source: str, ttl_days: float, retry_after_s: float, log_source: str | None = None):
+    from adapters.store.tickets import SqlTickets
+
+    return SqlTickets(engine, source=source, ttl=ttl_days * 86400.0, retry_after=retry_after_s,
+                      log_source=log_source)
+
+
+def _when(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@callbacks_app.command("expire")
+def expire(
+    now: Annotated[Optional[float], typer.Option(help="Epoch seconds to expire at (default: the clock).")] = None,
+    source: Annotated[str, typer.Option(help=_SOURCE_HELP)] = "",
+    log_source: Annotated[str, typer.Option(help="Write CALLBACK_EXPIRED records to the event log under this "
+                                                 "source, so reports count them.")] = "store",
+):
+    """Close open and waiting tickets past their expiry (3 days after creation) and reopen tickets whose retry
+    is due. Prints how many expired. Run it from cron, or let the service's periodic task do it."""
+    engine, _ = _open()
+    try:
+        tickets = _tickets(engine, source, 3.0, 1800.0, log_source or None)
+        at = time.time() if now is None else now
+        reopened, expired = tickets.housekeeping(at)
+        console.print(f"{len(expired)} callback ticket(s) expired", highlight=False)
+        if reopened:
+            console.print(f"{len(reopened)} callback ticket(s) reopened for a retry", highlight=False)
+    finally:
+        engine.dispose()
+
+
+@callbacks_app.command("list")
+def list_tickets(
+    all_: Annotated[bool, typer.Option("--all", help="Every ticket, closed ones too (default: claimable ones, "
+                                                      "in callback order).")] = False,
+    queue: Annotated[Optional[list[str]], typer.Option(help="Only these queues (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    now: Annotated[Optional[float], typer.Option(help="Epoch seconds (default: the clock).")] = None,
+    source: Annotated[str, typer.Option(help=_SOURCE_HELP)] = "",
+):
+    """The callback list: urgent first, then first-come."""
+    engine, _ = _open()
+    try:
+        tickets = _tickets(engine, source, 3.0, 1800.0)
+        if all_:
+            rows = [t for t in tickets.all() if queue is None or t.queue in queue][:limit]
+        else:
+            rows = tickets.ordered(time.time() if now is None else now, queues=queue, limit=limit)
+        table = Table("ticket", "priority", "created (UTC)", "number", "queue", "hotline", "airing", "status",
+                      "claimer", "attempts", "outcome")
+        for t in rows:
+            table.add_row(t.ticket_id, t.priority, _when(t.created_at), t.number, t.queue, t.hotline, t.airing,
+                          t.status, t.claimer or "", str(t.attempts), t.outcome or "")
+        console.print(table)
+        console.print(f"{len(rows)} ticket(s)", highlight=False)
+    finally:
+        engine.dispose()
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+@import_app.command("anonymous-bank")
+def anonymous_bank(
+    file: Annotated[Path, typer.Argument(help="CSV in the format of shared/data/anonymous-bank/calls_one_day.csv.",
+                                         exists=True, dir_okay=False, readable=True)],
+    date: Annotated[str, typer.Option(help="The day the clock times belong to, read as UTC.")] = "1999-08-01",
+    source: Annotated[Optional[str], typer.Option(help="Event-log source to store the records under "
+                                                       "(default: anonymous-bank/<file name>/<date>).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a source imported before.")] = False,
+):
+    """Load one day of the Anonymous Bank call records into the event log (ENTERQUEUE, CONNECT, COMPLETECALLER,
+    ABANDON; VRU-only hang-ups and phantom calls as VRU_HANGUP / PHANTOM records, which are not calls of the
+    queue). All or nothing: one transaction; a malformed row is reported with its line and nothing is stored."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from adapters.store.anonymous_bank import AlreadyImported, ImportFormatError, import_file
+
+    day = _parse_date(date)
+    engine, settings = _open()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors,
+                      transient=False) as progress:
+            task = progress.add_task("importing records", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = import_file(engine, file, date=day, source=source, replace=replace, progress=report)
+    except ImportFormatError as error:
+        errors.print(f"[red]error[/red] {error}; nothing was imported", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except AlreadyImported as error:
+        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    o = result.by_outcome
+    console.print(
+        f"imported {result.rows} calls as {result.records} records into {settings.redacted_url()} "
+        f"(source {result.source!r}): {o['answered']} answered, {o['abandoned']} abandoned in the queue, "
+        f"{o['vru_hangup']} hung up in the VRU, {o['phantom']} phantom",
+        highlight=False, soft_wrap=True,
+    )
+
+
+def store_app() -> typer.Typer:
+    """Both apps mounted as ``hotline`` mounts them (``callbacks``, ``import``): for tests and for
+    ``python -m entrypoints.store_cli``."""
+    app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+    app.add_typer(callbacks_app, name="callbacks")
+    app.add_typer(import_app, name="import")
+    return app
+
+
+if __name__ == "__main__":  # pragma: no cover
+    store_app()()

@@ -1,0 +1,109 @@
+"""Settings, engine and the schema made by the Alembic migrations (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from adapters.store import models
+from adapters.store.migrate import current_revision, downgrade, head_revision, open_store, upgrade
+from adapters.store.settings import StoreSettings, make_engine, normalise_url
+
+STORE_TABLES = {"event_log", "callback_ticket"}
+
+
+def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path):
+    data_dir = tmp_path / "nested" / "data"
+    settings = StoreSettings.from_env({"HOTLINE_DATA_DIR": str(data_dir)})
+    assert settings.is_sqlite and settings.database_url == f"sqlite:///{data_dir}/hotline.db"
+    assert not data_dir.exists()
+    engine = open_store(settings)
+    try:
+        assert (data_dir / "hotline.db").is_file()
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        open_store(settings).dispose()  # a second start finds the schema up to date
+    finally:
+        engine.dispose()
+
+
+def test_default_data_dir_is_dot_data():
+    assert StoreSettings.from_env({}).database_url == "sqlite:///data/hotline.db"
+
+
+def test_database_url_from_the_environment_drives_postgresql_through_psycopg():
+    settings = StoreSettings.from_env({"HOTLINE_DATABASE_URL": "postgresql://u:secret@db:5432/hotline"})
+    assert settings.database_url == "postgresql+psycopg://u:secret@db:5432/hotline"
+    assert not settings.is_sqlite
+    assert "secret" not in settings.redacted_url()
+    assert normalise_url("postgres://h/d") == "postgresql+psycopg://h/d"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migrations_create_the_tables_the_models_describe(engine):
+    assert STORE_TABLES <= set(inspect(engine).get_table_names())
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            # tables of this adapter only (other packages may register SQLModel tables of their own)
+            "include_name": lambda name, kind, parent: kind != "table" or name in STORE_TABLES,
+        })
+        diffs = compare_metadata(context, SQLModel.metadata)
+    assert diffs == []
+
+
+def test_downgrade_to_base_and_upgrade_again(engine):
+    downgrade(engine, "base")
+    assert not STORE_TABLES & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert STORE_TABLES <= set(inspect(engine).get_table_names())
+
+
+def _ticket_row(**overrides):
+    row = dict(id="cb-1", source="", call_id="c1", number="139", priority="normal", hotline="400", airing="",
+               queue="sales", created_at=0.0, status="open", claimer=None, attempts=0, outcome=None,
+               next_try_at=0.0, expires_at=3 * 86400.0, version=1, updated_at=0.0)
+    row.update(overrides)
+    return row
+
+
+@pytest.mark.parametrize("bad", [
+    {"status": "lost"},
+    {"priority": "vip"},
+    {"outcome": "maybe"},
+    {"status": "claimed"},  # claimed needs a claimer
+    {"claimer": "a1"},  # an open ticket has none
+])
+def test_the_database_refuses_impossible_tickets(engine, bad):
+    table = models.CallbackTicket.__table__
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(insert(table), _ticket_row(**bad))
+
+
+def test_the_database_refuses_a_second_open_ticket_for_a_number(engine):
+    table = models.CallbackTicket.__table__
+    with engine.begin() as connection:
+        connection.execute(insert(table), _ticket_row())
+        connection.execute(insert(table), _ticket_row(id="cb-old", status="done", outcome="ordered"))
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(insert(table), _ticket_row(id="cb-2", status="waiting"))
+    with engine.begin() as connection:  # another source (a twin run) may have its own
+        connection.execute(insert(table), _ticket_row(id="cb-3", source="twin"))
+        assert connection.execute(text("SELECT count(*) FROM callback_ticket")).scalar() == 3
+
+
+def test_make_engine_accepts_a_plain_url(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/a/b.db")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+    assert (tmp_path / "a" / "b.db").exists()
