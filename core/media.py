@@ -17,8 +17,8 @@ their expected response at that moment. Weights of one call add up to 1, so attr
 calls = all calls, and likewise for answered, abandoned, orders and revenue.
 
 ``E[a]`` is given (e.g. the twin's forecast) or estimated from the calls themselves by expectation-
-maximisation: E[a] <- sum of w_a over the calls, repeated to a fixed point (the maximum-likelihood
-estimate of the response sizes given the shapes and the baseline).
+maximisation: E[a] <- sum of w_a over the calls, repeated (with SQUAREM acceleration) to a fixed point,
+the maximum-likelihood estimate of the response sizes given the shapes and the baseline.
 
 Orders are attributed with the weights of the call they were taken on when that call is known, else with
 the weights at the order's time on its hotline.
@@ -35,8 +35,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from core.config import Airing
 from core.log import OUTCOME_OF_VERB, LogRecord, Verb
-
-ORDER_PLACED = "ORDER_PLACED"  # as written by core.orders.order_log_record
+from core.orders import ORDER_PLACED
 
 ResponseDensity = Callable[[Airing, float], float]
 """(airing, seconds since it started) -> relative response intensity; need not integrate to 1, the model
@@ -47,7 +46,6 @@ Baseline = Callable[[str, float], float]
 
 SPOT_PEAK = 90.0  # seconds after a spot starts when its response peaks (plus half its length)
 TAIL = 300.0  # seconds: how fast a program's response fades after it ends
-TAIL_SHARE = 0.2  # share of a program's response that comes after it ends
 
 
 class MediaError(ValueError):
@@ -58,8 +56,8 @@ def default_density(airing: Airing, since_start: float) -> float:
     """A simple response shape, documented so that a media buyer can argue with it:
     - a spot (short commercial): gamma(2) over time, peaking ``SPOT_PEAK`` + length/2 seconds after it
       starts, most calls within ten minutes;
-    - a live program or a sale: flat while on air (80%), then an exponential tail after it ends (20%,
-      time constant ``TAIL``): viewers call while the offer runs, and some just after.
+    - a live program or a sale: flat while on air, then fading exponentially after it ends (time
+      constant ``TAIL``): viewers call while the offer runs, and some just after.
     """
     s = since_start
     if s < 0:
@@ -67,10 +65,10 @@ def default_density(airing: Airing, since_start: float) -> float:
     if airing.kind == "spot":
         scale = SPOT_PEAK + airing.length / 2
         return s / (scale * scale) * math.exp(-s / scale)
-    length = max(airing.length, 1.0)
-    if s <= length:
-        return (1 - TAIL_SHARE) / length
-    return TAIL_SHARE / TAIL * math.exp(-(s - length) / TAIL)
+    level = 1.0 / (max(airing.length, 0.0) + TAIL)  # integrates to 1 over the airing and its whole tail
+    if s <= airing.length:
+        return level
+    return level * math.exp(-(s - airing.length) / TAIL)
 
 
 def constant_baseline(rates: Mapping[str, float] | float = 0.0) -> Baseline:
@@ -91,8 +89,8 @@ class ResponseModel:
     density: ResponseDensity = default_density
     baseline: Baseline = NO_BASELINE
     expected_calls: Callable[[Airing], float] | None = None  # None: estimated from the calls (EM)
-    iterations: int = 500
-    tolerance: float = 1e-9
+    iterations: int = 1000  # EM steps at most (SQUAREM spends three per round)
+    tolerance: float = 1e-4  # EM stops when no airing's expected calls move more than this
     grid: int = 2000  # trapezoid steps when normalising a density over the window
 
     def end_of(self, airing: Airing) -> float:
@@ -199,7 +197,8 @@ def _as_orders(items: Iterable[object]) -> list[OrderFact]:
             time, hotline, revenue, *rest = item
             orders.append(OrderFact(float(time), str(hotline), float(revenue), *map(str, rest)))
         else:
-            raise MediaError(f"an order is an OrderFact, an ORDER_PLACED LogRecord or (time, hotline, revenue): {item!r}")
+            raise MediaError(
+                f"an order is an OrderFact, an ORDER_PLACED LogRecord or (time, hotline, revenue): {item!r}")
     return orders
 
 
@@ -394,21 +393,50 @@ def _expected_calls(
 ) -> list[float]:
     if model.expected_calls is not None:
         return [max(float(model.expected_calls(a)), 0.0) for a in airings]
-    # EM from "every call in the window is the airing's"; the baseline then takes back its share
-    expected = [0.0] * len(airings)
-    for found, _ in call_terms:
+    n = len(airings)
+    # calls inside one airing's window only (the common case) take the short path
+    single: list[tuple[int, float, float]] = []
+    shared: list[tuple[list[tuple[int, float]], float]] = []
+    start = [0.0] * n  # "every call in the window is the airing's"; the baseline then takes back its share
+    for found, base in call_terms:
         for i, _f in found:
-            expected[i] += 1.0
-    for _ in range(model.iterations):
-        new = [0.0] * len(airings)
-        for found, base in call_terms:
+            start[i] += 1.0
+        if len(found) == 1:
+            single.append((found[0][0], found[0][1], base))
+        elif found:
+            shared.append((found, base))
+
+    def em_step(expected: list[float]) -> list[float]:
+        new = [0.0] * n
+        for i, f, base in single:
+            part = expected[i] * f
+            if part > 0:
+                new[i] += part / (part + base)
+        for found, base in shared:
             parts = [(i, expected[i] * f) for i, f in found]
             rate = sum(p for _, p in parts) + base
             if rate > 0:
                 for i, p in parts:
                     new[i] += p / rate
-        change = max((abs(a - b) / max(b, 1.0) for a, b in zip(new, expected)), default=0.0)
-        expected = new
+        return new
+
+    # EM converges slowly when airings overlap; SQUAREM (Varadhan & Roland 2008) extrapolates along two
+    # EM steps and falls back to the plain step whenever the extrapolation leaves the feasible region
+    expected = start
+    for _ in range(max(model.iterations // 3, 1)):
+        one = em_step(expected)
+        two = em_step(one)
+        r = [b - a for a, b in zip(expected, one)]
+        v = [c - 2 * b + a for a, b, c in zip(expected, one, two)]
+        rr, vv = sum(x * x for x in r), sum(x * x for x in v)
+        candidate = two
+        if vv > 0 and rr > 0:
+            alpha = -math.sqrt(rr / vv)
+            jump = [a - 2 * alpha * dr + alpha * alpha * dv for a, dr, dv in zip(expected, r, v)]
+            if all(x >= 0 for x in jump):
+                candidate = em_step(jump)
+        change = max((abs(a - b) for a, b in zip(candidate, expected)), default=0.0)
+        expected = candidate
         if change <= model.tolerance:
             break
     return expected

@@ -26,15 +26,15 @@ FIXED = "fixed"
 SERVICE = "service"
 KINDS = (MOBILE, FIXED, SERVICE)
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_NATIONWIDE_SERVICE = re.compile(r"(400|800)\d{7}")
-_SHORT_SERVICE = re.compile(r"95\d{3,4}|1\d{4}")  # 95588, 955xx(x) bank and carrier codes; 10086, 12345
-_SUBSCRIBER = re.compile(r"[2-9]\d{6,7}")
-_AREA_CODE = re.compile(r"10|2\d|[3-9]\d\d")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_NATIONWIDE_SERVICE = re.compile(r"(400|800)[0-9]{7}")
+_SHORT_SERVICE = re.compile(r"95[0-9]{3,4}|1[0-9]{4}")  # 95588, 955xx(x) bank and carrier codes; 10086, 12345
+_SUBSCRIBER = re.compile(r"[2-9][0-9]{6,7}")
+_AREA_CODE = re.compile(r"10|2[0-9]|[3-9][0-9][0-9]")
 
 # An extension after the number: "ext 123", "ext. 123", "x123", "转123", "转分机123", "分机123", ",123".
 _EXTENSION = re.compile(
-    r"\s*(?:ext(?:ension)?\.?|x|转(?:分机)?号?|分机号?|,)\s*[:：]?\s*(\d{1,6})\s*$", re.IGNORECASE
+    r"\s*(?:ext(?:ension)?\.?|x|转(?:分机)?号?|分机号?|,)\s*[:：]?\s*([0-9]{1,6})\s*$", re.IGNORECASE
 )
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # hyphen, en dash, em dash, minus: typed as "-"
 _SEPARATORS = " -()./"
@@ -138,7 +138,9 @@ def parse_phone(text: str, *, default_area_code: str | None = None) -> PhoneNumb
 
     body = normal.replace("(0)", " ")
     for position, ch in enumerate(body):
-        if ch.isdigit() and ch.isascii() or ch in _SEPARATORS or (ch == "+" and position == 0):
+        if ch in "0123456789" or ch in _SEPARATORS:
+            continue
+        if ch == "+" and not body[:position].strip(" ("):  # "+86 ...", "(+86) ..."
             continue
         raise InvalidPhoneNumber(text, f"it contains {ch!r}")
 
@@ -164,9 +166,10 @@ def _parse_digits(body: str, extension: str, default_area_code: str | None, text
     if not digits:
         raise InvalidPhoneNumber(text, "it has no digits")
     prefixed = True  # a country code or trunk prefix came first, so the area code must be there
-    if body.startswith("+"):
+    if body.lstrip(" (").startswith("+"):
         if not digits.startswith(COUNTRY_CODE):
-            raise InvalidPhoneNumber(text, f"its country code is not China's +{COUNTRY_CODE} (it starts +{digits[:3]}…)")
+            raise InvalidPhoneNumber(
+                text, f"its country code is not China's +{COUNTRY_CODE} (it starts +{digits[:3]}…)")
         national = digits[2:]
     elif digits.startswith("00"):
         if not digits.startswith("00" + COUNTRY_CODE):
@@ -212,8 +215,8 @@ def _is_national(digits: str) -> bool:
 def _area_code_of(national: str) -> str | None:
     if national.startswith("10") or national[:1] == "2":
         return national[:2]
-    if national[:1] in "3456789" and len(national) > 3:
-        return national[:3]
+    if national[:1] in "3456789" and len(national) > 3 and national[:3] not in ("400", "800"):
+        return national[:3]  # 400 and 800 start service numbers, they are no area codes
     return None
 
 

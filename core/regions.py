@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.phones import PhoneNumber
+from core.phones import SERVICE, PhoneNumber
 
 PROVINCE = "province"
 CITY = "city"  # prefecture level (地级): 深圳市, 延边朝鲜族自治州
@@ -147,7 +147,7 @@ def find_divisions(directory: DivisionDirectory, entry: str, limit: int = 20) ->
 def region_of(regions: PhoneRegions, numbers: list[PhoneNumber] | tuple[PhoneNumber, ...]) -> Division | None:
     """The region of the first number that locates one (service numbers such as 400 never do)."""
     for number in numbers:
-        if number.kind == "service":
+        if number.kind == SERVICE:
             continue
         division = regions.region_of(number)
         if division is not None:
