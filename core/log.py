@@ -44,6 +44,11 @@ class Verb:
     CALLBACK_DONE = "CALLBACK_DONE"  # data1 ticket, data2 outcome, data3 attempt, data4 talk seconds
     CALLBACK_RETRY = "CALLBACK_RETRY"  # data1 ticket, data2 time of the next attempt
     CALLBACK_EXPIRED = "CALLBACK_EXPIRED"  # data1 = ticket
+    ORDER_PLACED = "ORDER_PLACED"  # data1 order, data2 total, data3 hotline, data4 airing, data5 customer
+    RECORDING = "RECORDING"  # data1 = recording file name, data2 = agent
+    # imported call records (adapters/store/anonymous_bank.py): not calls of a queue, kept for completeness
+    VRU_HANGUP = "VRU_HANGUP"  # the caller hung up in the voice-response unit
+    PHANTOM = "PHANTOM"  # a call that left no trace
 
 
 # Exactly one of these ends every inbound call, and it names the call's outcome.

@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 from core.catalog import Catalog, CatalogError, StockBook, Warehouse, money
 from core.config import Airing
 from core.customers import IdSource
-from core.log import NONE, LogRecord
+from core.log import NONE, LogRecord, Verb
 from core.regions import Address
 
 COD = "cod"  # cash on delivery (货到付款): paid to the courier
@@ -38,7 +38,7 @@ ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     CANCELLED: (),
 }
 
-ORDER_PLACED = "ORDER_PLACED"  # event-log verb: data1 order, data2 total, data3 hotline, data4 airing, data5 customer
+ORDER_PLACED = Verb.ORDER_PLACED
 
 
 class OrderError(ValueError):

@@ -53,8 +53,8 @@ from adapters.store.settings import write_transaction
 from core.log import NONE, LogRecord, Verb
 
 DEFAULT_DATE = dt.date(1999, 8, 1)
-VRU_HANGUP = "VRU_HANGUP"  # Hotline import verb: the caller hung up in the voice-response unit
-PHANTOM = "PHANTOM"  # Hotline import verb: a phantom call of the data set
+VRU_HANGUP = Verb.VRU_HANGUP
+PHANTOM = Verb.PHANTOM
 COLUMNS = ("vru+line", "call_id", "type", "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
            "outcome", "ser_start", "ser_exit", "ser_time", "server")
 OUTCOMES = ("AGENT", "HANG", "PHANTOM")
