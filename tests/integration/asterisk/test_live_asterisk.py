@@ -42,6 +42,12 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
         assert resp.status_code == 204, resp.text
         ari_events.wait_for(lambda e: e["type"] == "ChannelStateChange"
                             and e["channel"]["id"] == channel["id"] and e["channel"]["state"] == "Up")
+        # Hang up only after a short prompt: a BYE sent within a millisecond of the 200 OK reaches SIPp
+        # before it has sent its ACK, and SIPp then counts the call as failed.
+        resp = ari.post(f"/channels/{channel['id']}/play", params={"media": "sound:beep"})
+        assert resp.status_code == 201, resp.text
+        playback_id = resp.json()["id"]
+        ari_events.wait_for(lambda e: e["type"] == "PlaybackFinished" and e["playback"]["id"] == playback_id)
         resp = ari.delete(f"/channels/{channel['id']}")
         assert resp.status_code == 204, resp.text
         ari_events.wait_for(lambda e: e["type"] == "StasisEnd" and e["channel"]["id"] == channel["id"])
