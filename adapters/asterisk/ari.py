@@ -1,0 +1,205 @@
+"""A small ARI client: REST over httpx, events over a supervised websocket.
+
+``AriClient`` wraps the REST calls the live driver needs. ``EventStream.run`` keeps the Stasis app's
+websocket open for as long as it runs: when the socket drops (Asterisk restarted, network hiccup) it
+reconnects with exponential backoff, and after every (re)connect it awaits ``on_connect`` *before* it
+hands on any event, so the driver can resynchronise from ``GET /channels`` and ``GET /bridges``
+(Asterisk does not replay the events it sent while nobody listened). Events that arrive during the
+resynchronisation wait in the socket's buffer and are handed on afterwards, in order.
+
+The ``ari-client`` PyPI package's listener does not reconnect and the old ``ari`` package does not import
+on Python 3, so neither is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+from urllib.parse import quote, urlsplit
+
+import httpx
+import websockets
+
+log = logging.getLogger("hotline.ari")
+
+APP = "hotline"
+
+
+class AriError(RuntimeError):
+    def __init__(self, method: str, path: str, status: int, text: str) -> None:
+        super().__init__(f"ARI {method} {path} -> {status}: {text[:300]}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class AriSettings:
+    url: str = "http://127.0.0.1:18088"  # Asterisk's HTTP server, without /ari
+    user: str = "hotline"
+    password: str = "hotline-dev"
+    app: str = APP
+
+    @classmethod
+    def from_env(cls, **overrides) -> "AriSettings":
+        values = dict(
+            url=os.environ.get("HOTLINE_ARI_URL") or f"http://127.0.0.1:{os.environ.get('HOTLINE_ARI_PORT') or 18088}",
+            user=os.environ.get("HOTLINE_ARI_USER") or cls.user,
+            password=os.environ.get("HOTLINE_ARI_PASSWORD") or cls.password,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def ws_url(self) -> str:
+        parts = urlsplit(self.url.rstrip("/"))
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        key = quote(f"{self.user}:{self.password}", safe=":")
+        return f"{scheme}://{parts.netloc}{parts.path}/ari/events?app={quote(self.app)}&api_key={key}"
+
+
+class AriClient:
+    """The REST calls, each one awaitable; 404 on a hang-up or a removal is not an error (already gone)."""
+
+    def __init__(self, settings: AriSettings, timeout: float = 5.0) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(base_url=settings.url.rstrip("/") + "/ari",
+                                      auth=(settings.user, settings.password), timeout=timeout)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def request(self, method: str, path: str, *, ok_missing: bool = False, params: dict | None = None,
+                      json_body: Any = None) -> Any:
+        resp = await self.http.request(method, path, params=params, json=json_body)
+        if resp.status_code >= 400:
+            if ok_missing and resp.status_code in (404, 422):
+                return None
+            raise AriError(method, path, resp.status_code, resp.text)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        return resp.json()
+
+    # --- reads ---
+    async def channels(self) -> list[dict]:
+        return await self.request("GET", "/channels")
+
+    async def bridges(self) -> list[dict]:
+        return await self.request("GET", "/bridges")
+
+    async def info(self) -> dict:
+        return await self.request("GET", "/asterisk/info")
+
+    # --- channels ---
+    async def answer(self, channel: str) -> None:
+        await self.request("POST", f"/channels/{channel}/answer", ok_missing=True)
+
+    async def hangup(self, channel: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{channel}", ok_missing=True, params={"reason": reason})
+
+    async def originate(self, endpoint: str, *, channel_id: str, app_args: str, caller_id: str = "",
+                        timeout: int = 60) -> dict:
+        params = {"endpoint": endpoint, "app": self.settings.app, "appArgs": app_args, "channelId": channel_id,
+                  "timeout": str(timeout)}
+        if caller_id:
+            params["callerId"] = caller_id
+        return await self.request("POST", "/channels", params=params)
+
+    async def play(self, channel: str, media: list[str], playback_id: str | None = None) -> dict | None:
+        params = {"media": ",".join(media)}
+        if playback_id:
+            params["playbackId"] = playback_id
+        return await self.request("POST", f"/channels/{channel}/play", params=params, ok_missing=True)
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}", ok_missing=True)
+
+    async def snoop(self, channel: str, *, spy: str = "both", whisper: str = "none", app_args: str = "",
+                    snoop_id: str | None = None) -> dict:
+        params = {"spy": spy, "whisper": whisper, "app": self.settings.app, "appArgs": app_args}
+        if snoop_id:
+            params["snoopId"] = snoop_id
+        return await self.request("POST", f"/channels/{channel}/snoop", params=params)
+
+    # --- bridges ---
+    async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> dict:
+        return await self.request("POST", f"/bridges/{bridge_id}", params={"type": kind, "name": name or bridge_id})
+
+    async def add_channel(self, bridge_id: str, channels: list[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channels)})
+
+    async def remove_channel(self, bridge_id: str, channel: str) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/removeChannel", params={"channel": channel},
+                           ok_missing=True)
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{bridge_id}", ok_missing=True)
+
+    async def bridge_moh(self, bridge_id: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/moh", params={"mohClass": moh_class}, ok_missing=True)
+
+    async def record_bridge(self, bridge_id: str, name: str, fmt: str = "wav") -> dict | None:
+        return await self.request("POST", f"/bridges/{bridge_id}/record",
+                                  params={"name": name, "format": fmt, "ifExists": "overwrite"}, ok_missing=True)
+
+
+OnEvent = Callable[[dict], Awaitable[None]]
+OnConnect = Callable[[], Awaitable[None]]
+
+
+class EventStream:
+    """The app's websocket, supervised: reconnect with exponential backoff, resync after each connect."""
+
+    def __init__(self, settings: AriSettings, on_event: OnEvent, on_connect: OnConnect, *,
+                 backoff_start: float = 0.1, backoff_max: float = 5.0) -> None:
+        self.settings = settings
+        self.on_event = on_event
+        self.on_connect = on_connect
+        self.backoff_start = backoff_start
+        self.backoff_max = backoff_max
+        self.connects = 0
+        self.connected = asyncio.Event()
+        self._ws = None
+
+    async def run(self) -> None:
+        delay = self.backoff_start
+        while True:
+            try:
+                async with websockets.connect(self.settings.ws_url, open_timeout=5, ping_interval=5,
+                                              ping_timeout=5, max_size=None) as ws:
+                    self._ws = ws
+                    self.connects += 1
+                    log.info("websocket connected (connection %d); resynchronising", self.connects)
+                    await self.on_connect()
+                    self.connected.set()
+                    delay = self.backoff_start
+                    async for raw in ws:
+                        try:
+                            event = json.loads(raw)
+                        except ValueError:
+                            log.warning("not JSON from ARI: %r", raw[:200])
+                            continue
+                        try:
+                            await self.on_event(event)
+                        except (asyncio.CancelledError, KeyboardInterrupt):
+                            raise
+                        except Exception:  # one bad event must not stop the app; the next resync repairs
+                            log.exception("handling ARI event %s failed", event.get("type"))
+            except asyncio.CancelledError:
+                raise
+            except (OSError, websockets.WebSocketException, asyncio.TimeoutError, httpx.HTTPError, AriError) as exc:
+                log.warning("websocket lost (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)
+            except Exception:
+                log.exception("resynchronisation failed; reconnecting in %.1f s", delay)
+            finally:
+                self._ws = None
+                self.connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff_max)
+
+    async def drop(self) -> None:
+        """Close the socket (tests: a network drop); ``run`` reconnects."""
+        if self._ws is not None:
+            await self._ws.close()

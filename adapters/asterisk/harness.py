@@ -1,0 +1,170 @@
+"""Run the live driver as a subprocess (``python -m entrypoints.live_cli run``) for tests and benchmarks.
+
+``LiveProcess`` starts it with a data directory, waits for its "ready" line, and can stop it (SIGTERM) or
+kill it (SIGKILL, a crash). ``read_log`` parses its event log; ``clear_asterisk`` hangs up every channel and
+destroys every bridge so that one run's leftovers do not reach the next driver's resync.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from adapters.asterisk.provision import LocalAsteriskConfig
+from core.log import LogRecord
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def ari_client(cfg: LocalAsteriskConfig) -> httpx.Client:
+    return httpx.Client(base_url=f"{cfg.ari_url}/ari", auth=(cfg.ari_user, cfg.ari_password), timeout=5.0)
+
+
+def clear_asterisk(cfg: LocalAsteriskConfig, timeout: float = 10.0) -> None:
+    with ari_client(cfg) as ari:
+        for ch in ari.get("/channels").json():
+            ari.delete(f"/channels/{ch['id']}")
+        for br in ari.get("/bridges").json():
+            ari.delete(f"/bridges/{br['id']}")
+        deadline = time.monotonic() + timeout
+        while ari.get("/channels").json():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"channels left after {timeout} s: {ari.get('/channels').json()}")
+            time.sleep(0.05)
+
+
+def read_log(path: Path) -> list[LogRecord]:
+    if not Path(path).exists():
+        return []
+    out = []
+    for line in Path(path).read_text().splitlines():
+        parts = line.split("|")
+        out.append(LogRecord(float(parts[0]), *parts[1:5], *(parts[5:] + [""] * 5)[:5]))
+    return out
+
+
+class LiveProcess:
+    def __init__(self, cfg: LocalAsteriskConfig, data_dir: Path, *args: str, verbose: bool = True) -> None:
+        self.cfg = cfg
+        self.data_dir = Path(data_dir)
+        self.args = list(args)
+        self.verbose = verbose
+        self.proc: subprocess.Popen | None = None
+        self.runs = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "queue_log"
+
+    @property
+    def output(self) -> Path:
+        return self.data_dir / f"driver-{self.runs}.out"
+
+    def start(self, timeout: float = 15.0) -> "LiveProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.runs += 1
+        env = dict(os.environ, HOTLINE_ARI_URL=self.cfg.ari_url, HOTLINE_ARI_USER=self.cfg.ari_user,
+                   HOTLINE_ARI_PASSWORD=self.cfg.ari_password, PYTHONUNBUFFERED="1",
+                   HOTLINE_NUMBERS=",".join(self.cfg.numbers))
+        cmd = [sys.executable, "-m", "entrypoints.live_cli", "run", "--data-dir", str(self.data_dir), *self.args]
+        if self.verbose:
+            cmd.append("-v")
+        out = open(self.output, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"live driver exited ({self.proc.returncode}):\n{self.tail()}")
+            if b"hotline live: ready" in self.output.read_bytes():
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"live driver not ready within {timeout} s:\n{self.tail()}")
+
+    def tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.output.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing flushed or closed."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.proc.returncode if self.proc else None
+
+    def records(self) -> list[LogRecord]:
+        return read_log(self.log_path)
+
+    def __enter__(self) -> "LiveProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class InProcessDriver:
+    """A ``LiveDriver`` on its own asyncio loop in a thread (to reach into it: drop the websocket, read stats)."""
+
+    def __init__(self, cfg: LocalAsteriskConfig, data_dir: Path, config, **options) -> None:
+        import asyncio
+        import threading
+
+        from adapters.asterisk.ari import AriSettings
+        from adapters.asterisk.stasis import DriverOptions, LiveDriver
+
+        self.data_dir = Path(data_dir)
+        backoff_start = options.pop("backoff_start", None)
+        settings = AriSettings(url=cfg.ari_url, user=cfg.ari_user, password=cfg.ari_password)
+        self.loop = asyncio.new_event_loop()
+        self.driver: LiveDriver | None = None
+        ready = threading.Event()
+
+        async def main() -> None:
+            self.driver = LiveDriver(settings, config, DriverOptions(data_dir=self.data_dir, **options),
+                                     on_ready=ready.set)
+            if backoff_start is not None:
+                self.driver.stream.backoff_start = backoff_start
+            await self.driver.run()
+
+        def runner() -> None:
+            asyncio.set_event_loop(self.loop)
+            self._task = self.loop.create_task(main())
+            try:
+                self.loop.run_until_complete(self._task)
+            except BaseException:  # cancelled at stop()
+                pass
+
+        self.thread = threading.Thread(target=runner, daemon=True)
+        self.thread.start()
+        if not ready.wait(15):
+            raise RuntimeError("in-process live driver not ready within 15 s")
+
+    def call(self, coro, timeout: float = 10.0):
+        import asyncio
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self._task.cancel)
+            self.thread.join(10)
+
+    def records(self) -> list[LogRecord]:
+        return read_log(self.data_dir / "queue_log")

@@ -1,0 +1,599 @@
+"""The live driver: the Stasis application ``hotline`` around the real core.
+
+It holds no routing rule. It reports what Asterisk saw (StasisStart of a caller, an agent leg answering or
+failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out the core's actions over ARI:
+
+* ``HoldCall``: answer, put the caller alone in a holding bridge ``hold-<call>`` with music on hold;
+* ``RingAgent``: originate ``PJSIP/<agent>`` into this app with appArgs ``agent,<call>,<agent>`` and channel
+  id ``hla-<call>-<agent>-<random>``; its StasisStart -> ``AgentAnswered``; destroyed before that, or the
+  originate refused -> ``AgentDidNotAnswer``;
+* ``ConnectCall``: caller and agent leg into a mixing bridge ``talk-<call>`` (recorded if asked);
+* ``StopRinging``: hang up that agent leg; ``HangUp``: hang up the caller and the call's agent legs;
+* ``PlayCallbackPrompt``: answer if needed, play a prompt; DTMF ``1`` -> ``PromptFinished(.., "1")``, nothing
+  within ``prompt_timeout`` -> ``PromptFinished(.., "")``, a hang-up -> ``CallerHungUp``;
+* ``StartTimer`` / ``CancelTimer``: asyncio timers calling back ``TimerFired`` (stale ones the core ignores);
+* ``AgentPaused``: logged (and ``MakeReady`` after ``ready_after_pause`` seconds if that is set);
+* ``DialCallback``: not carried out yet (logged). The composition root turns automatic callback dispatch
+  off (``callback_reserve=None``) for that reason.
+
+Every message goes through one lock: journal it (flushed; fsynced with ``fsync``), let the core handle
+it, carry out the actions, then handle the follow-up messages those actions produced. So the core sees one
+message at a time, in the journal's order, and a restart that replays the journal rebuilds the same core.
+
+After every websocket (re)connect the driver resynchronises from ``GET /channels`` and ``GET /bridges``:
+calls the core thinks are live but whose channels are gone are hung up in the core (``CallerHungUp`` /
+``AgentHungUp`` / ``AgentDidNotAnswer``); callers in Stasis the core never saw -> ``CallArrived``; bridged
+calls are left to finish; waiting callers get their holding bridge and music again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream
+from adapters.asterisk.journal import EventLogFile, Journal, recover
+from core import messages as m
+from core.center import CallCenter, CommandRejected
+from core.config import AgentProfile, CenterConfig, Hotline, Policy
+
+log = logging.getLogger("hotline.live")
+
+AGENT_PREFIX = "hla-"
+SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
+SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
+PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
+
+
+def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
+                 strategy: str = "rrmemory", ring_timeout: float | None = 15.0, ivr_after: float | None = 60.0,
+                 ivr_queue_length: int | None = None, wrapup: float = 0.0) -> CenterConfig:
+    """The live composition root's routing model: every number -> one queue, agents agent001..agentNNN."""
+    names = agents if isinstance(agents, tuple) else tuple(f"agent{i:03d}" for i in range(1, agents + 1))
+    return CenterConfig(
+        agents=tuple(AgentProfile(a, {queue: 1}) for a in names),
+        hotlines=tuple(Hotline(n, queue) for n in numbers),
+        policy=Policy(strategy=strategy, ring_timeout=ring_timeout, ivr_after=ivr_after,
+                      ivr_queue_length=ivr_queue_length, wrapup=wrapup,
+                      callback_reserve=None),  # DialCallback is not carried out live yet
+    )
+
+
+@dataclass
+class CallerLeg:
+    call_id: str
+    hold_bridge: str | None = None
+    talk_bridge: str | None = None
+    prompt: bool = False
+    prompt_timer: asyncio.TimerHandle | None = None
+    ended: bool = False  # the core ended the call; its StasisEnd is no news
+
+
+@dataclass
+class AgentLeg:
+    channel: str
+    call_id: str
+    agent_id: str
+    answered: bool = False
+    dropped: bool = False  # we hung it up (StopRinging / HangUp)
+    done: bool = False  # reported to the core
+
+
+@dataclass
+class Listener:
+    call_id: str
+    snoop: str
+    supervisor: str
+    bridge: str
+
+
+@dataclass
+class DriverOptions:
+    data_dir: Path
+    prompt_timeout: float = 15.0
+    record: bool = False
+    ready_after_pause: float | None = None
+    login: bool = True  # log the configured agents in at start (unless the journal says they are)
+    originate_timeout: int = 120  # Asterisk's own ring limit; the core's ring timer decides first
+    fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
+
+
+@dataclass
+class Stats:
+    stasis_to_originate: list[float] = field(default_factory=list)  # seconds, StasisStart -> originate sent
+    resyncs: int = 0
+
+
+class LiveDriver:
+    def __init__(self, settings: AriSettings, config: CenterConfig, options: DriverOptions,
+                 clock: Callable[[], float] = time.time, on_ready: Callable[[], None] | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self.options = options
+        self.clock = clock
+        self.on_ready = on_ready
+        data = Path(options.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(data / "journal.jsonl", fsync=options.fsync)
+        self.log_file = EventLogFile(data / "queue_log")
+        self.core, self.recovery = recover(lambda sink: CallCenter(config, log=sink), self.journal, self.log_file)
+        self.journal.open()
+        self.seen_calls: set[str] = {msg.call_id for msg in self.journal.read() if isinstance(msg, m.CallArrived)}
+        self.ari = AriClient(settings)
+        self.stream = EventStream(settings, self._on_event, self._on_connect)
+        self.lock = asyncio.Lock()
+        self.callers: dict[str, CallerLeg] = {}
+        self.agent_legs: dict[str, AgentLeg] = {}
+        self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
+        self.listeners: dict[str, Listener] = {}  # supervisor channel -> listener
+        self.arrived_at: dict[str, float] = {}  # call -> StasisStart time (latency figures)
+        self.stats = Stats()
+        self._followups: list = []
+        self._first_sync_done = False
+        self._tasks: set[asyncio.Task] = set()
+        self.ready = asyncio.Event()
+
+    # --- running -----------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        log.info("recovered %d journal messages, %d log records (%d appended), %d timers pending",
+                 self.recovery.messages, self.recovery.records_replayed, self.recovery.records_appended,
+                 len(self.recovery.timers))
+        try:
+            await self.stream.run()
+        finally:
+            for handle in [h for _, h in self.timers.values()]:
+                handle.cancel()
+            await self.ari.close()
+            self.journal.close()
+            self.log_file.close()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("driver task failed", exc_info=task.exception())
+
+    # --- feeding the core --------------------------------------------------------------------------
+
+    async def feed(self, message) -> None:
+        async with self.lock:
+            await self._feed(message)
+
+    async def _feed(self, message) -> None:
+        """Journal, handle, carry out; then the follow-ups. Call with the lock held."""
+        queue = [message]
+        while queue:
+            msg = queue.pop(0)
+            self.journal.append(msg)
+            if isinstance(msg, m.CallArrived):
+                self.seen_calls.add(msg.call_id)
+            try:
+                actions = self.core.handle(msg)
+            except CommandRejected as exc:
+                log.warning("core rejected %s: %s", type(msg).__name__, exc)
+                continue
+            await self._carry_out(actions)
+            queue.extend(self._followups)
+            self._followups.clear()
+
+    def _now(self) -> float:
+        return self.clock()
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    async def _carry_out(self, actions: list) -> None:
+        for action in actions:
+            kind = type(action)
+            try:
+                if kind is m.StartTimer:
+                    self._arm(action)
+                elif kind is m.CancelTimer:
+                    entry = self.timers.get((action.timer.kind, action.timer.key))
+                    if entry and entry[0] == action.timer.token:
+                        entry[1].cancel()
+                        del self.timers[(action.timer.kind, action.timer.key)]
+                elif kind is m.HoldCall:
+                    await self._hold(action.call_id)
+                elif kind is m.RingAgent:
+                    await self._ring(action)
+                elif kind is m.StopRinging:
+                    await self._drop_agent_legs(action.call_id, action.agent_id)
+                elif kind is m.ConnectCall:
+                    await self._connect(action.call_id, action.agent_id)
+                elif kind is m.PlayCallbackPrompt:
+                    await self._prompt(action.call_id)
+                elif kind is m.HangUp:
+                    await self._hang_up(action.call_id, action.reason)
+                elif kind is m.AgentPaused:
+                    log.info("agent %s paused by the core (%s)", action.agent_id, action.reason)
+                    if self.options.ready_after_pause is not None:
+                        asyncio.get_running_loop().call_later(
+                            self.options.ready_after_pause,
+                            lambda a=action.agent_id: self._spawn(self._ready_again(a)))
+                elif kind is m.DialCallback:
+                    log.warning("DialCallback %s for %s: outbound callbacks are not carried out live yet",
+                                action.ticket_id, action.agent_id)
+            except (AriError, httpx.HTTPError, OSError) as exc:  # AriError: Asterisk said no
+                log.warning("%s failed: %s", kind.__name__, exc)
+
+    def _arm(self, action: m.StartTimer) -> None:
+        key = (action.timer.kind, action.timer.key)
+        old = self.timers.pop(key, None)
+        if old:
+            old[1].cancel()
+        delay = max(0.0, action.at - self._now())
+        timer = action.timer
+        handle = asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._timer_fired(timer)))
+        self.timers[key] = (timer.token, handle)
+
+    async def _timer_fired(self, timer: m.Timer) -> None:
+        entry = self.timers.get((timer.kind, timer.key))
+        if entry and entry[0] == timer.token:
+            del self.timers[(timer.kind, timer.key)]
+        await self.feed(m.TimerFired(self._now(), timer))
+
+    async def _ready_again(self, agent_id: str) -> None:
+        agent = self.core.agents.get(agent_id)
+        if agent is not None and agent.state == "paused":
+            await self.feed(m.MakeReady(self._now(), agent_id))
+
+    def _caller(self, call_id: str) -> CallerLeg:
+        leg = self.callers.get(call_id)
+        if leg is None:
+            leg = self.callers[call_id] = CallerLeg(call_id)
+        return leg
+
+    async def _hold(self, call_id: str) -> None:
+        leg = self._caller(call_id)
+        if leg.hold_bridge:
+            return
+        await self.ari.answer(call_id)
+        bridge = f"hold-{call_id}"
+        await self.ari.create_bridge(bridge, "holding")
+        leg.hold_bridge = bridge
+        await self.ari.add_channel(bridge, [call_id])
+        await self.ari.bridge_moh(bridge)
+
+    async def _leave_hold(self, leg: CallerLeg) -> None:
+        if leg.hold_bridge:
+            bridge, leg.hold_bridge = leg.hold_bridge, None
+            await self.ari.destroy_bridge(bridge)
+
+    async def _ring(self, action: m.RingAgent) -> None:
+        channel = f"{AGENT_PREFIX}{action.call_id}-{action.agent_id}-{uuid.uuid4().hex[:8]}"
+        self.agent_legs[channel] = AgentLeg(channel, action.call_id, action.agent_id)
+        arrived = self.arrived_at.pop(action.call_id, None)
+        try:
+            await self.ari.originate(f"PJSIP/{action.agent_id}", channel_id=channel,
+                                     app_args=f"agent,{action.call_id},{action.agent_id}",
+                                     caller_id=action.caller, timeout=self.options.originate_timeout)
+        except (AriError, httpx.HTTPError, OSError) as exc:
+            log.warning("originate to %s failed: %s", action.agent_id, exc)
+            leg = self.agent_legs.pop(channel)
+            leg.done = True
+            self._followups.append(m.AgentDidNotAnswer(self._now(), action.call_id, action.agent_id))
+            return
+        if arrived is not None:
+            self.stats.stasis_to_originate.append(time.monotonic() - arrived)
+
+    async def _drop_agent_legs(self, call_id: str, agent_id: str | None = None) -> None:
+        for leg in list(self.agent_legs.values()):
+            if leg.call_id == call_id and (agent_id is None or leg.agent_id == agent_id) and not leg.dropped:
+                leg.dropped = True
+                leg.done = True
+                await self.ari.hangup(leg.channel)
+
+    async def _connect(self, call_id: str, agent_id: str) -> None:
+        caller = self._caller(call_id)
+        agent_leg = next((a for a in self.agent_legs.values()
+                          if a.call_id == call_id and a.agent_id == agent_id and a.answered and not a.dropped), None)
+        if agent_leg is None:
+            log.warning("ConnectCall %s: no answered leg of %s", call_id, agent_id)
+            return
+        await self._leave_hold(caller)
+        await self.ari.answer(call_id)  # rung at once on arrival: not answered yet
+        bridge = f"talk-{call_id}"
+        await self.ari.create_bridge(bridge, "mixing")
+        caller.talk_bridge = bridge
+        await self.ari.add_channel(bridge, [call_id, agent_leg.channel])
+        if self.options.record:
+            name = f"hotline-{call_id}"
+            try:  # a call goes on without its recording
+                await self.ari.record_bridge(bridge, name)
+            except (AriError, httpx.HTTPError) as exc:
+                log.warning("recording %s failed (does Asterisk's /var/spool/asterisk/recording exist?): %s",
+                            call_id, exc)
+            else:
+                self._followups.append(m.CallRecorded(self._now(), call_id, f"{name}.wav"))
+
+    async def _prompt(self, call_id: str) -> None:
+        leg = self._caller(call_id)
+        await self._leave_hold(leg)
+        await self.ari.answer(call_id)
+        leg.prompt = True
+        await self.ari.play(call_id, list(PROMPT_MEDIA), playback_id=f"prompt-{call_id}-{uuid.uuid4().hex[:6]}")
+        if leg.prompt_timer:
+            leg.prompt_timer.cancel()
+        leg.prompt_timer = asyncio.get_running_loop().call_later(
+            self.options.prompt_timeout, lambda: self._spawn(self._prompt_timeout(call_id)))
+
+    async def _prompt_timeout(self, call_id: str) -> None:
+        leg = self.callers.get(call_id)
+        if leg is not None and leg.prompt and not leg.ended:
+            await self.feed(m.PromptFinished(self._now(), call_id, ""))
+
+    async def _hang_up(self, call_id: str, reason: str) -> None:
+        leg = self._caller(call_id)
+        leg.ended = True
+        leg.prompt = False
+        if leg.prompt_timer:
+            leg.prompt_timer.cancel()
+        await self._drop_agent_legs(call_id)
+        await self.ari.hangup(call_id)
+        await self._cleanup_bridges(leg)
+        self.callers.pop(call_id, None)
+        await self._end_listeners(call_id)
+
+    async def _cleanup_bridges(self, leg: CallerLeg) -> None:
+        for bridge in (leg.hold_bridge, leg.talk_bridge):
+            if bridge:
+                await self.ari.destroy_bridge(bridge)
+        leg.hold_bridge = leg.talk_bridge = None
+
+    # --- supervisor listen / whisper (not routing: nothing here goes through the core) ----------------
+
+    async def listen(self, call_id: str, endpoint: str, whisper: bool = False) -> str:
+        """Ring ``endpoint`` (e.g. ``PJSIP/agent004``) and let it hear the caller and the agent of a call
+        (``whisper``: also speak to the caller); returns the supervisor leg's channel id."""
+        async with self.lock:
+            if call_id not in self.core.calls:
+                raise ValueError(f"no live call {call_id}")
+            tag = uuid.uuid4().hex[:8]
+            snoop, supervisor = f"{SNOOP_PREFIX}{call_id}-{tag}", f"{SUPERVISOR_PREFIX}{call_id}-{tag}"
+            self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}")
+            await self.ari.snoop(call_id, spy="both", whisper="both" if whisper else "none",
+                                 app_args=f"snoop,{call_id}", snoop_id=snoop)
+            await self.ari.originate(endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}",
+                                     timeout=self.options.originate_timeout)
+            return supervisor
+
+    async def _supervisor_answered(self, channel: str) -> None:
+        listener = self.listeners.get(channel)
+        if listener is None or listener.call_id not in self.core.calls:
+            await self.ari.hangup(channel)
+            return
+        await self.ari.create_bridge(listener.bridge, "mixing")
+        await self.ari.add_channel(listener.bridge, [listener.snoop, listener.supervisor])
+
+    async def _end_listener(self, listener: Listener) -> None:
+        self.listeners.pop(listener.supervisor, None)
+        for channel in (listener.supervisor, listener.snoop):
+            await self.ari.hangup(channel)
+        await self.ari.destroy_bridge(listener.bridge)
+
+    async def _end_listeners(self, call_id: str) -> None:
+        for listener in [x for x in self.listeners.values() if x.call_id == call_id]:
+            await self._end_listener(listener)
+
+    # --- events ------------------------------------------------------------------------------------
+
+    async def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        handler = {
+            "StasisStart": self._stasis_start,
+            "StasisEnd": self._stasis_end,
+            "ChannelDestroyed": self._channel_destroyed,
+            "ChannelDtmfReceived": self._dtmf,
+        }.get(kind)
+        if handler is None:
+            return
+        async with self.lock:
+            await handler(event)
+
+    def _is_live(self, call_id: str) -> bool:
+        return call_id in self.core.calls
+
+    async def _stasis_start(self, event: dict) -> None:
+        channel = event["channel"]
+        cid = channel["id"]
+        args = event.get("args") or []
+        if args and args[0] == "agent":
+            leg = self.agent_legs.get(cid)
+            if leg is None or leg.dropped:
+                await self.ari.hangup(cid)
+                return
+            leg.answered = True
+            leg.done = True
+            await self._feed(m.AgentAnswered(self._now(), leg.call_id, leg.agent_id))
+            return
+        if args and args[0] == "supervisor":
+            await self._supervisor_answered(cid)
+            return
+        if cid.startswith((AGENT_PREFIX, SNOOP_PREFIX, SUPERVISOR_PREFIX)) or (args and args[0] == "snoop"):
+            return
+        if cid in self.seen_calls:
+            return  # resync already reported it
+        self.arrived_at[cid] = time.monotonic()
+        number = args[0] if args else channel.get("dialplan", {}).get("exten", "")
+        caller = (channel.get("caller") or {}).get("number", "")
+        await self._feed(m.CallArrived(self._now(), cid, caller, number))
+        self.arrived_at.pop(cid, None)  # not rung at once: it waits, and its wait is not this latency
+
+    async def _stasis_end(self, event: dict) -> None:
+        cid = event["channel"]["id"]
+        leg = self.agent_legs.get(cid)
+        if leg is not None:
+            await self._agent_leg_gone(leg)
+            return
+        if self._is_live(cid):
+            await self._feed(m.CallerHungUp(self._now(), cid))
+        caller = self.callers.pop(cid, None)
+        if caller is not None:
+            if caller.prompt_timer:
+                caller.prompt_timer.cancel()
+            await self._cleanup_bridges(caller)
+
+    async def _channel_destroyed(self, event: dict) -> None:
+        cid = event["channel"]["id"]
+        listener = self.listeners.get(cid)
+        if listener is not None:  # the supervisor hung up (or never answered)
+            await self._end_listener(listener)
+            return
+        leg = self.agent_legs.get(cid)
+        if leg is not None:
+            await self._agent_leg_gone(leg)
+
+    async def _agent_leg_gone(self, leg: AgentLeg) -> None:
+        self.agent_legs.pop(leg.channel, None)
+        if leg.dropped:
+            return
+        now = self._now()
+        if leg.answered:
+            call = self.core.calls.get(leg.call_id)
+            if call is not None and call.state == "talking" and call.agent_id == leg.agent_id:
+                await self._feed(m.AgentHungUp(now, leg.call_id))
+        elif not leg.done:
+            leg.done = True
+            await self._feed(m.AgentDidNotAnswer(now, leg.call_id, leg.agent_id))
+
+    async def _dtmf(self, event: dict) -> None:
+        cid = event["channel"]["id"]
+        leg = self.callers.get(cid)
+        if leg is None or not leg.prompt or leg.ended:
+            return
+        if event.get("digit") == "1":
+            leg.prompt = False
+            if leg.prompt_timer:
+                leg.prompt_timer.cancel()
+            await self._feed(m.PromptFinished(self._now(), cid, "1"))
+
+    # --- resynchronisation -------------------------------------------------------------------------
+
+    async def _on_connect(self) -> None:
+        async with self.lock:
+            await self.resync()
+            if not self._first_sync_done:
+                self._first_sync_done = True
+                for key, action in self.recovery.timers.items():
+                    if key not in self.timers:  # the resync may have started a newer one already
+                        self._arm(action)
+                if self.options.login:
+                    for agent in self.core.agents.values():
+                        if agent.state == "out":
+                            await self._feed(m.LogIn(self._now(), agent.agent_id))
+                self.ready.set()
+                if self.on_ready:
+                    self.on_ready()
+
+    async def resync(self) -> None:
+        self.stats.resyncs += 1
+        channels = {c["id"]: c for c in await self.ari.channels()}
+        bridges = {b["id"]: b for b in await self.ari.bridges()}
+        in_bridge = {ch: b["id"] for b in bridges.values() for ch in b.get("channels", ())}
+
+        def agent_channel(call_id: str, agent_id: str) -> dict | None:
+            prefix = f"{AGENT_PREFIX}{call_id}-{agent_id}-"
+            return next((c for i, c in channels.items() if i.startswith(prefix)), None)
+
+        # agent legs we track but Asterisk no longer has: their end was an event we missed
+        for leg in list(self.agent_legs.values()):
+            if leg.channel not in channels:
+                await self._agent_leg_gone(leg)
+
+        snapshot = [(call, call.state, call.agent_id) for call in self.core.calls.values()]
+        for call, state, agent_id in snapshot:
+            cid = call.call_id
+            if self.core.calls.get(cid) is not call or call.state != state or call.agent_id != agent_id:
+                continue  # changed by an earlier step of this resync: what it did is fresh, not stale
+            if cid not in channels:
+                await self._feed(m.CallerHungUp(self._now(), cid))
+                continue
+            leg = self._caller(cid)
+            if call.state == "talking":
+                ch = agent_channel(cid, call.agent_id)
+                if ch is None:
+                    await self._feed(m.AgentHungUp(self._now(), cid))
+                    continue
+                self.agent_legs.setdefault(ch["id"], AgentLeg(ch["id"], cid, call.agent_id, answered=True, done=True))
+                talk = f"talk-{cid}"
+                leg.talk_bridge = talk
+                leg.hold_bridge = None
+                if in_bridge.get(cid) != talk or in_bridge.get(ch["id"]) != talk:
+                    if in_bridge.get(cid, "").startswith("hold-"):
+                        await self.ari.destroy_bridge(in_bridge[cid])
+                    if talk not in bridges:
+                        await self.ari.create_bridge(talk, "mixing")
+                    await self.ari.add_channel(talk, [cid, ch["id"]])
+            elif call.state == "ringing":
+                await self._ensure_hold(leg, in_bridge, bridges)
+                ch = agent_channel(cid, call.agent_id)
+                if ch is None:
+                    await self._feed(m.AgentDidNotAnswer(self._now(), cid, call.agent_id))
+                    continue
+                agent_leg = self.agent_legs.setdefault(ch["id"], AgentLeg(ch["id"], cid, call.agent_id))
+                if ch.get("state") == "Up" and not agent_leg.answered:
+                    agent_leg.answered = agent_leg.done = True
+                    await self._feed(m.AgentAnswered(self._now(), cid, call.agent_id))
+            elif call.state == "queued":
+                await self._ensure_hold(leg, in_bridge, bridges)
+            elif call.state == "prompt":
+                if not leg.prompt:
+                    await self._prompt(cid)
+
+        # channels in Stasis the core does not know
+        for cid, ch in channels.items():
+            if cid.startswith((SNOOP_PREFIX, SUPERVISOR_PREFIX)):
+                if not any(cid in (x.snoop, x.supervisor) and self._is_live(x.call_id)
+                           for x in self.listeners.values()):
+                    await self.ari.hangup(cid)
+                continue
+            if cid.startswith(AGENT_PREFIX):
+                leg = self.agent_legs.get(cid)
+                if leg is None or leg.dropped:
+                    await self.ari.hangup(cid)
+                continue
+            dialplan = ch.get("dialplan") or {}
+            data = (dialplan.get("app_data") or "").split(",")
+            if dialplan.get("app_name") != "Stasis" or data[0] != self.settings.app:
+                continue
+            if len(data) > 1 and data[1] in ("agent", "snoop", "supervisor"):
+                continue
+            if self._is_live(cid):
+                continue
+            if cid in self.seen_calls:
+                await self.ari.hangup(cid)  # the core already ended it; the hang-up was lost in a crash
+                continue
+            number = data[1] if len(data) > 1 else dialplan.get("exten", "")
+            caller = (ch.get("caller") or {}).get("number", "")
+            await self._feed(m.CallArrived(self._now(), cid, caller, number))
+
+        # bridges of calls that are over
+        for bid in bridges:
+            for prefix in ("hold-", "talk-"):
+                if bid.startswith(prefix) and not self._is_live(bid[len(prefix):]):
+                    await self.ari.destroy_bridge(bid)
+            if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
+                await self.ari.destroy_bridge(bid)
+
+    async def _ensure_hold(self, leg: CallerLeg, in_bridge: dict, bridges: dict) -> None:
+        hold = f"hold-{leg.call_id}"
+        if in_bridge.get(leg.call_id) == hold:
+            leg.hold_bridge = hold
+            await self.ari.bridge_moh(hold)
+            return
+        if hold in bridges:
+            await self.ari.destroy_bridge(hold)
+        leg.hold_bridge = None
+        await self._hold(leg.call_id)

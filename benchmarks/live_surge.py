@@ -1,0 +1,144 @@
+"""A surge through the live driver on the local Asterisk, and the same load through app_queue (the anchor).
+
+SIPp offers ``--calls`` calls at ``--rate`` calls/s to a hotline number; ``--agents`` SIPp agents answer
+after ``--answer-ms`` and hang up after ``--talk-ms``; a caller answered (music on hold) gives up after
+``--patience-ms``. Reported, as JSON:
+
+* live: answered, abandoned, tickets, callback prompts, lost (placed by SIPp but not in the event log:
+  must be 0), and StasisStart -> originate latency p50/p99 (driver-side, calls that found an idle agent);
+* anchor: the same load to ``9<number>`` (Asterisk's Queue(), rrmemory): answered / abandoned from
+  Asterisk's queue_log, and SIPp's outcomes.
+
+Needs root, a running or startable dev Asterisk (``hotline asterisk up``) and sipp.
+Run: ``.venv/bin/python -m benchmarks.live_surge --calls 60 --rate 6 --agents 4``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from adapters.asterisk import provision, sipp
+from adapters.asterisk.harness import InProcessDriver, clear_asterisk
+from adapters.asterisk.stasis import build_config
+from core.log import TERMINAL_VERBS
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _offer(cfg, number: str, args, work: Path):
+    agents = sipp.start_agents({a: cfg.agent_ports()[a] for a in cfg.agent_names()[:args.agents]},
+                               answer_delay_ms=args.answer_ms, talk_ms=args.talk_ms, workdir=work)
+    try:
+        t0 = time.time()
+        ids = [f"139{i:08d}" for i in range(1, args.calls + 1)]
+        callers = sipp.start_callers(number, calls=args.calls, rate=args.rate, sip_port=cfg.sip_port,
+                                     hold_ms=args.patience_ms, ring_timeout_ms=args.patience_ms + 30_000,
+                                     caller_ids=ids, workdir=work)
+        limit = args.calls / args.rate + args.patience_ms / 1000 + args.talk_ms / 1000 * args.calls + 120
+        result = callers.wait(timeout=limit)
+    finally:
+        agent_results = sipp.stop_all(agents.values())
+    return t0, result, agent_results
+
+
+def run_live(cfg, args, work: Path) -> dict:
+    clear_asterisk(cfg)
+    config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None)
+    driver = InProcessDriver(cfg, work / "live", config)
+    try:
+        _, result, _ = _offer(cfg, cfg.numbers[0], args, work)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            records = driver.records()
+            calls = {r.call_id for r in records if r.verb == "ENTERQUEUE"}
+            ended = {r.call_id for r in records if r.verb in TERMINAL_VERBS}
+            if len(calls) >= result.created and calls <= ended:
+                break
+            time.sleep(0.1)
+        latency = list(driver.driver.stats.stasis_to_originate)
+    finally:
+        driver.stop()
+        clear_asterisk(cfg)
+    records = driver.records()
+    verbs = Counter(r.verb for r in records)
+    in_log = {r.call_id for r in records if r.verb == "ENTERQUEUE"}
+    rejected = result.outcomes.get("rejected", 0)
+    return {
+        "placed": result.created,
+        "sipp_outcomes": dict(result.outcomes),
+        "sipp_failed": result.failed,
+        "answered": verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"],
+        "abandoned": verbs["ABANDON"],
+        "callback_prompts": verbs["CALLBACK_PROMPT"],
+        "tickets": verbs["CALLBACK_CREATED"],
+        "ring_no_answers": verbs["RINGNOANSWER"],
+        "lost": result.created - rejected - len(in_log),
+        "rejected_by_asterisk": rejected,
+        "stasis_to_originate_ms": {
+            "n": len(latency),
+            "p50": round(_pct(latency, 0.5) * 1000, 2) if latency else None,
+            "p99": round(_pct(latency, 0.99) * 1000, 2) if latency else None,
+            "mean": round(statistics.fmean(latency) * 1000, 2) if latency else None,
+        },
+    }
+
+
+def run_anchor(cfg, status, args, work: Path) -> dict:
+    clear_asterisk(cfg)
+    t0, result, _ = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work)
+    time.sleep(0.5)
+    verbs: Counter = Counter()
+    for line in status.queue_log.read_text(errors="replace").splitlines():
+        parts = line.split("|")
+        if len(parts) >= 5 and parts[0].isdigit() and int(parts[0]) >= int(t0) and parts[2] == "hotline-anchor":
+            verbs[parts[4]] += 1
+    return {
+        "placed": result.created,
+        "sipp_outcomes": dict(result.outcomes),
+        "sipp_failed": result.failed,
+        "answered": verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"],
+        "abandoned": verbs["ABANDON"],
+        "ring_no_answers": verbs["RINGNOANSWER"],
+        "queue_log_verbs": dict(verbs),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--rate", type=float, default=4.0, help="calls per second offered")
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--answer-ms", type=int, default=200)
+    parser.add_argument("--talk-ms", type=int, default=3_000)
+    parser.add_argument("--patience-ms", type=int, default=6_000, help="a waiting caller hangs up after this")
+    parser.add_argument("--ivr-after", type=float, default=0.0, help="live: callback prompt after this wait (0: off)")
+    parser.add_argument("--skip-anchor", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    status = provision.up(provision.LocalAsteriskConfig.from_env(), log=lambda line: None)
+    cfg = status.config
+    if args.agents > cfg.agents:
+        parser.error(f"the dev Asterisk has {cfg.agents} agents (HOTLINE_AGENTS, then `hotline asterisk down/up`)")
+    work = Path(tempfile.mkdtemp(prefix="hotline-surge-"))
+    report = {"load": {k: v for k, v in vars(args).items() if k != "skip_anchor"}, "workdir": str(work),
+              "live": run_live(cfg, args, work)}
+    if not args.skip_anchor:
+        report["anchor_app_queue"] = run_anchor(cfg, status, args, work)
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""`hotline live ...`: run the live driver (the Stasis app ``hotline``) against Asterisk.
+
+To be mounted by entrypoints/cli.py as ``app.add_typer(live_app, name="live")``.
+Standalone: ``python -m entrypoints.live_cli run --help``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+live_app = typer.Typer(
+    name="live",
+    help="Run Hotline live on Asterisk (ARI). Settings also come from HOTLINE_ARI_URL, HOTLINE_ARI_USER, "
+         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@live_app.callback()
+def _live() -> None:
+    """Hotline live on Asterisk."""
+
+
+def _numbers(raw: Optional[str]) -> tuple[str, ...]:
+    raw = raw or os.environ.get("HOTLINE_NUMBERS") or "4008001000,4008002000,4008003000"
+    return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+@live_app.command()
+def run(
+    data_dir: Path = typer.Option(None, help="Journal and event log (queue_log) directory "
+                                             "(env HOTLINE_LIVE_DIR, default ./live)."),
+    ari_url: Optional[str] = typer.Option(None, help="Asterisk HTTP server without /ari (env HOTLINE_ARI_URL)."),
+    numbers: Optional[str] = typer.Option(None, help="Hotline numbers, comma-separated (env HOTLINE_NUMBERS)."),
+    agents: Optional[int] = typer.Option(None, min=0,
+                                         help="Agents agent001..agentNNN (env HOTLINE_AGENTS, default 4)."),
+    queue: str = typer.Option("sales", help="The queue (skill group) all numbers go to."),
+    strategy: str = typer.Option("rrmemory", help="Agent selection strategy."),
+    ring_timeout: float = typer.Option(15.0, help="Ring-no-answer after this many seconds."),
+    ivr_after: float = typer.Option(60.0, help="Callback prompt once a caller waited this long (0: never)."),
+    ivr_queue_length: Optional[int] = typer.Option(None,
+                                                   help="Callback prompt at once when this many already wait."),
+    wrapup: float = typer.Option(0.0, help="After-call work, seconds."),
+    prompt_timeout: float = typer.Option(15.0, help="Seconds the callback prompt waits for a digit."),
+    record: bool = typer.Option(False, "--record/--no-record", help="Record every answered call (bridge recording)."),
+    ready_after_pause: Optional[float] = typer.Option(
+        None, help="Make an agent paused for a missed ring ready again after this many seconds "
+                   "(default: stay paused)."),
+    fsync: bool = typer.Option(False, "--fsync/--no-fsync",
+                               help="fsync the journal per message (survives a machine crash; "
+                                    "a flush already survives a process crash)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
+
+    Stops on SIGINT/SIGTERM. A restart (even after SIGKILL) replays the journal and resynchronises."""
+    from adapters.asterisk.ari import AriSettings
+    from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    data_dir = data_dir or Path(os.environ.get("HOTLINE_LIVE_DIR") or "live")
+    n_agents = agents if agents is not None else int(os.environ.get("HOTLINE_AGENTS") or 4)
+    config = build_config(_numbers(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
+                          ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup)
+    settings = AriSettings.from_env(url=ari_url)
+    options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
+                            ready_after_pause=ready_after_pause, fsync=fsync)
+
+    def ready() -> None:
+        typer.echo(f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "
+                   f"{driver.recovery.messages} journal messages replayed)")
+
+    async def main() -> None:
+        nonlocal driver
+        driver = LiveDriver(settings, config, options, on_ready=ready)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await driver.run()
+        except asyncio.CancelledError:
+            pass
+        typer.echo("hotline live: stopped")
+
+    driver = None
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    live_app()

@@ -1,0 +1,58 @@
+"""Supervisor listen: a snoop channel on the caller, bridged with the supervisor's phone (real Asterisk, SIPp)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adapters.asterisk import sipp
+from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
+from adapters.asterisk.stasis import build_config
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+
+
+def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
+    agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=5_000, workdir=sipp_workdir)
+    # agent004 is not a routing agent here: its phone plays the supervisor, listening until we hang up
+    supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    try:
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                    caller_ids=["13900000081"], workdir=sipp_workdir)
+        deadline = time.monotonic() + 10
+        while not any(r.verb == "CONNECT" for r in driver.records()):
+            assert time.monotonic() < deadline, "no CONNECT"
+            time.sleep(0.05)
+        call_id = next(r.call_id for r in driver.records() if r.verb == "CONNECT")
+        leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004"))
+        with ari_client(cfg) as ari:
+            deadline = time.monotonic() + 5
+            while True:
+                bridges = [b for b in ari.get("/bridges").json() if b["id"].startswith("listen-")]
+                if bridges and len(bridges[0]["channels"]) == 2:
+                    break
+                assert time.monotonic() < deadline, bridges
+                time.sleep(0.05)
+            assert leg in bridges[0]["channels"]
+            snoop = next(c for c in bridges[0]["channels"] if c != leg)
+            assert ari.get(f"/channels/{snoop}").json()["name"].startswith("Snoop/")
+            talk = ari.get(f"/bridges/talk-{call_id}").json()
+            assert sorted(talk["channels"])[0] == call_id and len(talk["channels"]) == 2  # the call is untouched
+        result = caller.wait(timeout=20)
+        time.sleep(0.5)
+        with ari_client(cfg) as ari:
+            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+    finally:
+        agent_result, supervisor_result = agent.stop(), supervisor.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert result.outcomes == {"remote_bye": 1}, result.summary()
+    assert agent_result.outcomes == {"agent_bye": 1}, agent_result.summary()
+    assert supervisor_result.outcomes == {"remote_bye": 1}, supervisor_result.summary()  # dropped at the call's end
+    verbs = [r.verb for r in driver.records() if r.call_id != "NONE"]
+    assert verbs == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]  # listening is not routing: nothing logged

@@ -1,0 +1,233 @@
+"""The live driver (Stasis app `hotline`, python -m entrypoints.live_cli run) on the real local Asterisk,
+with real SIPp callers and agents. Every test reads the driver's own event log (queue_log format)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+
+import pytest
+
+from adapters.asterisk import sipp
+from adapters.asterisk.harness import LiveProcess, clear_asterisk
+from core.log import TERMINAL_VERBS
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+
+
+@pytest.fixture
+def live(asterisk_config, tmp_path):
+    """A factory: live("--agents", "2", ...) starts a driver on a clean Asterisk; all are stopped at the end."""
+    started: list[LiveProcess] = []
+
+    def start(*args: str) -> LiveProcess:
+        clear_asterisk(asterisk_config)
+        proc = LiveProcess(asterisk_config, tmp_path / f"live{len(started)}", *args)
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in started:
+        proc.stop()
+    clear_asterisk(asterisk_config)
+
+
+def by_call(records) -> dict[str, list[str]]:
+    calls: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        if r.call_id != "NONE":
+            calls[r.call_id].append(r.verb)
+    return calls
+
+
+def wait_for(predicate, timeout: float, what: str, proc: LiveProcess):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}; log:\n"
+                         + "\n".join("|".join(map(str, r)) for r in proc.records()) + "\n" + proc.tail())
+
+
+def assert_each_call_once(records, expected_calls: int) -> None:
+    calls = by_call(records)
+    arrivals = [c for c, verbs in calls.items() if "ENTERQUEUE" in verbs]
+    assert len(arrivals) == expected_calls, calls
+    for call, verbs in calls.items():
+        assert verbs.count("ENTERQUEUE") == 1, (call, verbs)
+        assert sum(v in TERMINAL_VERBS for v in verbs) == 1, (call, verbs)
+
+
+def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_workdir):
+    cfg = asterisk_config
+    proc = live("--agents", "2")
+    agents = sipp.start_agents({"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
+                               answer_delay_ms=300, talk_ms=2_000, workdir=sipp_workdir)
+    try:
+        # call 1: the agent hangs up after 2 s; call 2: the caller hangs up 1 s after the answer
+        first = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
+                                   caller_ids=["13900000001"], workdir=sipp_workdir)
+        r1 = first.wait(timeout=30)
+        second = sipp.start_callers(cfg.numbers[1], sip_port=cfg.sip_port, hold_ms=1_000,
+                                    caller_ids=["13900000002"], workdir=sipp_workdir)
+        r2 = second.wait(timeout=30)
+    finally:
+        agent_results = sipp.stop_all(agents.values())
+    assert r1.outcomes == {"remote_bye": 1}, r1.summary() + r1.errors()
+    assert r2.outcomes == {"caller_bye": 1}, r2.summary() + r2.errors()
+    records = wait_for(lambda: len([r for r in proc.records() if r.verb.startswith("COMPLETE")]) == 2
+                       and proc.records(), 10, "two completions", proc)
+    assert_each_call_once(records, 2)
+    verbs = [list(v) for v in by_call(records).values()]
+    assert verbs == [["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"], ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]]
+    enter = [r for r in records if r.verb == "ENTERQUEUE"]
+    assert [(r.data2, r.data4) for r in enter] == [("13900000001", cfg.numbers[0]), ("13900000002", cfg.numbers[1])]
+    assert sum(a.outcomes.get("agent_bye", 0) + a.outcomes.get("remote_bye", 0) for a in agent_results) == 2
+
+
+def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
+    cfg = asterisk_config
+    proc = live("--agents", "1")
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,
+                             workdir=sipp_workdir)
+    try:
+        busy = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                  caller_ids=["13900000011"], workdir=sipp_workdir)
+        wait_for(lambda: any(r.verb == "CONNECT" for r in proc.records()), 10, "first call connected", proc)
+        # the only agent talks: this caller waits on hold, then gives up after 2 s
+        waiting = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000,
+                                     caller_ids=["13900000012"], workdir=sipp_workdir)
+        rw = waiting.wait(timeout=20)
+        rb = busy.wait(timeout=30)
+    finally:
+        agent.stop()
+    assert rw.outcomes == {"caller_bye": 1}, rw.summary() + rw.errors()  # answered (music on hold), then hung up
+    assert rb.outcomes == {"remote_bye": 1}, rb.summary() + rb.errors()
+    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
+                       10, "two terminal records", proc)
+    assert_each_call_once(records, 2)
+    abandon = [r for r in records if r.verb == "ABANDON"]
+    assert len(abandon) == 1
+    assert 1.5 < float(abandon[0].data3) < 4.0  # waited about 2 s
+    created = [r for r in records if r.verb == "CALLBACK_CREATED"]
+    assert [(r.call_id, r.data2) for r in created] == [(abandon[0].call_id, "13900000012")]
+
+
+def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_workdir):
+    cfg = asterisk_config
+    proc = live("--agents", "0", "--prompt-timeout", "10")
+    result = sipp.start_callers(cfg.numbers[2], sip_port=cfg.sip_port, hold_ms=15_000, dtmf="1",
+                                dtmf_delay_ms=1_000, caller_ids=["13900000021"],
+                                workdir=sipp_workdir).wait(timeout=30)
+    assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
+    rec = result.calls[1]
+    assert rec.events["remote_bye"] - rec.events["dtmf_sent"] < 2.0  # hung up by us right after the "1"
+    records = wait_for(lambda: any(r.verb == "CALLBACK_CREATED" for r in proc.records()) and proc.records(),
+                       10, "a ticket", proc)
+    assert_each_call_once(records, 1)
+    assert [r.verb for r in records if r.call_id != "NONE"] == ["ENTERQUEUE", "EXITEMPTY", "CALLBACK_PROMPT",
+                                                                "CALLBACK_CREATED"]
+    prompt = next(r for r in records if r.verb == "CALLBACK_PROMPT")
+    assert prompt.data1 == "1"
+    ticket = next(r for r in records if r.verb == "CALLBACK_CREATED")
+    assert ticket.data2 == "13900000021" and ticket.data4 == cfg.numbers[2]
+
+
+def test_ring_no_answer_goes_to_next_agent_and_pauses_first(live, asterisk_config, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    proc = live("--agents", "2", "--ring-timeout", "2")
+    deaf = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=None, workdir=sipp_workdir)
+    good = sipp.start_agent("agent002", ports["agent002"], answer_delay_ms=300, talk_ms=1_500, workdir=sipp_workdir)
+    try:
+        result = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
+                                    caller_ids=["13900000031"], workdir=sipp_workdir).wait(timeout=30)
+    finally:
+        rd, rg = deaf.stop(), good.stop()
+    assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
+    assert rd.outcomes == {"cancelled": 1}, rd.summary()
+    assert rg.outcomes == {"agent_bye": 1}, rg.summary()
+    records = wait_for(lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(),
+                       10, "completion", proc)
+    assert_each_call_once(records, 1)
+    seq = [(r.agent, r.verb) for r in records if r.verb not in ("AGENTLOGIN",)]
+    assert seq == [("NONE", "ENTERQUEUE"), ("agent001", "RINGNOANSWER"), ("agent001", "PAUSE"),
+                   ("agent002", "CONNECT"), ("agent002", "COMPLETEAGENT")], seq
+    rna = next(r for r in records if r.verb == "RINGNOANSWER")
+    assert 1900 <= int(rna.data1) <= 2600
+    assert next(r for r in records if r.verb == "PAUSE").data1 == "ringnoanswer"
+
+
+def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_workdir):
+    """SIGKILL with 2 callers talking and 3 waiting on hold. While the driver is dead, one talking call ends
+    (the agent hangs up) and one waiting caller gives up. The restart replays the journal, resyncs from
+    GET /channels and /bridges: the ended call completes, the abandon is logged, the bridged call finishes
+    normally, the other waiting callers are served. Every call exactly once in the log, none lost."""
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    proc = live("--agents", "2", "--ivr-after", "0")
+    long_talk = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=8_000,
+                                 workdir=sipp_workdir)
+    short_talk = sipp.start_agent("agent002", ports["agent002"], answer_delay_ms=200, talk_ms=2_500,
+                                  workdir=sipp_workdir)
+    try:
+        callers = sipp.start_callers(cfg.numbers[0], calls=4, rate=4, sip_port=cfg.sip_port, hold_ms=90_000,
+                                     caller_ids=[f"1390000004{i}" for i in range(1, 5)], workdir=sipp_workdir)
+        wait_for(lambda: len([r for r in proc.records() if r.verb == "CONNECT"]) == 2
+                 and len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 4, 10, "2 talking, 2 waiting", proc)
+        quitter = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_500,
+                                     caller_ids=["13900000049"], workdir=sipp_workdir)
+        wait_for(lambda: len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 5, 10, "5th caller", proc)
+        time.sleep(0.2)
+        before = proc.log_path.read_text()
+        proc.kill()
+        time.sleep(3.0)  # meanwhile agent002's call ends and the 5th caller hangs up: events nobody hears
+        assert "COMPLETEAGENT" not in before and "ABANDON" not in before
+        proc.start()
+        assert proc.log_path.read_text().startswith(before)  # the replay rewrote nothing
+        result = callers.wait(timeout=60)
+        quit_result = quitter.wait(timeout=10)
+    finally:
+        agent_results = [long_talk.stop(), short_talk.stop()]
+    assert result.created == 4 and result.failed == 0, result.summary() + result.errors()
+    assert result.outcomes == {"remote_bye": 4}, result.summary()  # all 4 served by an agent
+    assert quit_result.outcomes == {"caller_bye": 1}, quit_result.summary()
+    assert sum(a.outcomes.get("agent_bye", 0) for a in agent_results) == 4, [a.summary() for a in agent_results]
+    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 5 and proc.records(),
+                       10, "five terminal records", proc)
+    assert_each_call_once(records, 5)  # 0 lost: 5 placed by SIPp, 5 calls in the log, each once
+    outcomes = Counter(tuple(v) for v in by_call(records).values())
+    assert outcomes == {("ENTERQUEUE", "CONNECT", "COMPLETEAGENT"): 4,
+                        ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1}, outcomes
+    abandon = next(r for r in records if r.verb == "ABANDON")
+    assert abandon.data2 == "3"  # it was third in line
+    text = proc.log_path.read_text().splitlines()
+    assert len(text) == len(set(text)), "a record was written twice"
+    assert "recovered" in proc.tail(200) and "resynchronising" in proc.tail(200)
+
+
+def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_workdir):
+    cfg = asterisk_config
+    # Asterisk keeps ARI recordings in /var/spool/asterisk/recording but does not create it; the dev root's
+    # provisioning does not either (yet), so the test does, as an operator would on a PBX
+    (local_asterisk.root / "var/spool/asterisk/recording").mkdir(parents=True, exist_ok=True)
+    proc = live("--agents", "1", "--record")
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=2_000,
+                             workdir=sipp_workdir)
+    try:
+        result = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
+                                    caller_ids=["13900000071"], workdir=sipp_workdir).wait(timeout=30)
+    finally:
+        agent.stop()
+    assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
+    records = wait_for(lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(),
+                       10, "completion", proc)
+    assert_each_call_once(records, 1)
+    assert [r.verb for r in records if r.call_id != "NONE"] == ["ENTERQUEUE", "CONNECT", "RECORDING", "COMPLETEAGENT"]
+    rec = next(r for r in records if r.verb == "RECORDING")
+    assert rec.data1 == f"hotline-{rec.call_id}.wav" and rec.data2 == "agent001"
+    path = local_asterisk.root / "var/spool/asterisk/recording" / rec.data1
+    size = wait_for(lambda: path.exists() and path.stat().st_size, 5, f"{path}", proc)
+    assert size > 8_000  # about 2 s of 8 kHz 16-bit audio is 32 kB; at least a good part of it

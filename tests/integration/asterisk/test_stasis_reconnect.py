@@ -1,0 +1,68 @@
+"""The supervised ARI websocket: a dropped socket is reconnected with backoff and followed by a resync
+(Asterisk drops the events of the gap). Real Asterisk, real SIPp; the driver runs in-process so that the
+test can drop its socket."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from adapters.asterisk import sipp
+from adapters.asterisk.harness import InProcessDriver, clear_asterisk
+from adapters.asterisk.stasis import build_config
+from core.log import TERMINAL_VERBS
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+
+
+def _wait(predicate, timeout, what, driver):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}: {[(r.call_id, r.verb) for r in driver.records()]}")
+
+
+def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    config = build_config(cfg.numbers, 1, ivr_after=None)
+    driver = InProcessDriver(cfg, tmp_path / "live", config, backoff_start=2.5)
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,
+                             workdir=sipp_workdir)
+    try:
+        talking = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                     caller_ids=["13900000051"], workdir=sipp_workdir)
+        _wait(lambda: any(r.verb == "CONNECT" for r in driver.records()), 10, "CONNECT", driver)
+        waiting = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000,
+                                     caller_ids=["13900000052"], workdir=sipp_workdir)
+        _wait(lambda: len([r for r in driver.records() if r.verb == "ENTERQUEUE"]) == 2, 10, "2nd caller", driver)
+        t_drop = time.monotonic()
+        driver.call(driver.driver.stream.drop())
+        rw = waiting.wait(timeout=10)  # hangs up during the 2.5 s gap: its StasisEnd is lost
+        assert not any(r.verb == "ABANDON" for r in driver.records())
+        _wait(lambda: any(r.verb == "ABANDON" for r in driver.records()), 10, "ABANDON after the resync", driver)
+        assert time.monotonic() - t_drop >= 2.4  # not before the backoff
+        rt = talking.wait(timeout=30)
+    finally:
+        agent.stop()
+        stream = driver.driver.stream
+        stats = driver.driver.stats
+        driver.stop()
+        clear_asterisk(cfg)
+    assert rw.outcomes == {"caller_bye": 1} and rt.outcomes == {"remote_bye": 1}, rw.summary() + rt.summary()
+    assert stream.connects == 2 and stats.resyncs == 2
+    records = driver.records()
+    verbs: dict[str, list[str]] = {}
+    for r in records:
+        if r.call_id != "NONE":
+            verbs.setdefault(r.call_id, []).append(r.verb)
+    assert Counter(tuple(v) for v in verbs.values()) == {
+        ("ENTERQUEUE", "CONNECT", "COMPLETEAGENT"): 1,  # its hang-up came over the new socket
+        ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1,  # found gone by the resync
+    }, verbs
+    assert all(sum(v in TERMINAL_VERBS for v in vs) == 1 for vs in verbs.values())
