@@ -44,9 +44,6 @@ from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSo
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
 
-RECORDING = "RECORDING"  # data1 = recording file name, data2 = agent (agent field stays NONE: not a state change)
-
-
 class CommandRejected(ValueError):
     """A command the current state does not allow; nothing was changed."""
 
@@ -487,7 +484,7 @@ class CallCenter:
         call = self.calls.get(msg.call_id)
         if call is None or call.state != CALL_TALKING:
             return  # ended before the driver reported the recording
-        self._emit(msg.now, call.call_id, call.queue, NONE, RECORDING, msg.file, call.agent_id)
+        self._emit(msg.now, call.call_id, call.queue, NONE, Verb.RECORDING, msg.file, call.agent_id)
 
     # --- timers --------------------------------------------------------------------------------
 
