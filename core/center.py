@@ -39,6 +39,8 @@ from core.messages import (
     StopRinging,
     Timer,
     TimerFired,
+    TransferCall,
+    TransferCaller,
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
@@ -158,6 +160,7 @@ class CallCenter:
             CompleteCallback: self._complete_callback,
             ExpireCallbacks: self._expire_callbacks,
             CallRecorded: self._call_recorded,
+            TransferCall: self._transfer_call,
         }
 
     # --- entry point ---------------------------------------------------------------------------
@@ -455,18 +458,36 @@ class CallCenter:
             return
         self._complete(call, Verb.COMPLETEAGENT, msg.now, actions)
 
-    def _complete(self, call: Call, verb: str, now: float, actions: list) -> None:
+    def _complete(self, call: Call, verb: str, now: float, actions: list,
+                  transfer: TransferCall | None = None) -> None:
+        """End a conversation: hung up by one side, or (``transfer``) the caller sent on elsewhere."""
         agent = self.agents[call.agent_id]
         talk = now - call.answered_at
-        self._emit(now, call.call_id, call.queue, agent.agent_id, verb, call.answered_at - call.arrived, talk,
-                   call.position)
+        hold = call.answered_at - call.arrived
+        if transfer is None:
+            self._emit(now, call.call_id, call.queue, agent.agent_id, verb, hold, talk, call.position)
+            ending = HangUp(call.call_id, "completed")
+        else:
+            self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.TRANSFER, transfer.destination,
+                       transfer.context, hold, talk, call.position)
+            ending = TransferCaller(call.call_id, agent.agent_id, transfer.destination, transfer.context)
         agent.talk_total += talk
         agent.call_id = None
         if call.caller:
             self.history.remember(call.caller, agent.agent_id)
         self._end_call(call)
-        actions.append(HangUp(call.call_id, "completed"))
+        actions.append(ending)
         self._after_work(agent, now, actions)
+
+    def _transfer_call(self, msg: TransferCall, actions: list) -> None:
+        call = self.calls.get(msg.call_id)
+        if call is None or call.state != CALL_TALKING:
+            raise CommandRejected(f"call {msg.call_id} is not in a conversation")
+        if call.agent_id != msg.agent_id:
+            raise CommandRejected(f"call {msg.call_id} is with {call.agent_id}, not {msg.agent_id}")
+        if not msg.destination.strip() or not msg.context.strip():
+            raise CommandRejected("a transfer needs a destination and a context")
+        self._complete(call, Verb.TRANSFER, msg.now, actions, transfer=msg)
 
     def _prompt_finished(self, msg: PromptFinished, actions: list) -> None:
         call = self.calls.get(msg.call_id)

@@ -125,6 +125,18 @@ class ExpireCallbacks:
     now: float
 
 
+@dataclass(slots=True)
+class TransferCall:
+    """Blind transfer: the agent sends the caller on to ``destination`` (an extension of ``context`` in the
+    PBX's dialplan) and is free again; for the queue the call ends as TRANSFER."""
+
+    now: float
+    call_id: str
+    agent_id: str
+    destination: str
+    context: str = "hotline-transfer"
+
+
 # --- actions for the driver ------------------------------------------------------------------------
 
 
@@ -198,6 +210,16 @@ class AgentPaused:
 
 
 @dataclass(slots=True)
+class TransferCaller:
+    """Drop the agent's leg and send the caller to ``destination`` in ``context`` (the call is no longer ours)."""
+
+    call_id: str
+    agent_id: str
+    destination: str
+    context: str
+
+
+@dataclass(slots=True)
 class DialCallback:
     """Start an outbound callback for a ticket from this agent's phone."""
 
@@ -207,6 +229,7 @@ class DialCallback:
 
 
 Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
-Command = LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
+Command = (LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
+           | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
-          | AgentPaused | DialCallback)
+          | AgentPaused | TransferCaller | DialCallback)

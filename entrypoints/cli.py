@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from entrypoints.asterisk_cli import asterisk_app
+from entrypoints.live_cli import live_app
 from entrypoints.store_cli import callbacks_app, import_app
 from twin.yamlfile import InputFileError
 
@@ -26,6 +27,7 @@ console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
 app.add_typer(asterisk_app, name="asterisk", help="Provision and control a local Asterisk for development and tests.")
+app.add_typer(live_app, name="live", help="Run Hotline live on Asterisk through ARI (the Stasis app).")
 app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the database: list them, expire old ones.")
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 

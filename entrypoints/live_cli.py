@@ -1,7 +1,6 @@
 """`hotline live ...`: run the live driver (the Stasis app ``hotline``) against Asterisk.
 
-To be mounted by entrypoints/cli.py as ``app.add_typer(live_app, name="live")``.
-Standalone: ``python -m entrypoints.live_cli run --help``.
+Mounted by entrypoints/cli.py as ``hotline live``.
 """
 
 from __future__ import annotations

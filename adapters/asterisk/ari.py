@@ -107,6 +107,11 @@ class AriClient:
             params["callerId"] = caller_id
         return await self.request("POST", "/channels", params=params)
 
+    async def continue_in_dialplan(self, channel: str, context: str, extension: str, priority: int = 1) -> None:
+        """Leave Stasis and go on in the dialplan (a blind transfer)."""
+        await self.request("POST", f"/channels/{channel}/continue",
+                           params={"context": context, "extension": extension, "priority": str(priority)})
+
     async def play(self, channel: str, media: list[str], playback_id: str | None = None) -> dict | None:
         params = {"media": ",".join(media)}
         if playback_id:

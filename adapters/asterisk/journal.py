@@ -30,12 +30,9 @@ log = logging.getLogger("hotline.journal")
 MESSAGE_TYPES = {
     cls.__name__: cls
     for cls in (m.CallArrived, m.CallerHungUp, m.AgentAnswered, m.AgentDidNotAnswer, m.AgentHungUp,
-                m.PromptFinished, m.TimerFired, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
-                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks)
+                m.PromptFinished, m.TimerFired, m.CallRecorded, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
+                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall)
 }
-for _name in ("CallRecorded", "CallTransferred"):  # additive core messages, when present
-    if hasattr(m, _name):
-        MESSAGE_TYPES[_name] = getattr(m, _name)
 
 
 class JournalError(RuntimeError):

@@ -49,6 +49,7 @@ log = logging.getLogger("hotline.live")
 AGENT_PREFIX = "hla-"
 SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
 SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
+LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
 
 
@@ -89,9 +90,10 @@ class AgentLeg:
 @dataclass
 class Listener:
     call_id: str
-    snoop: str
+    snoop: str  # "" when barging (no snoop channel)
     supervisor: str
     bridge: str
+    mode: str = "listen"
 
 
 @dataclass
@@ -171,8 +173,9 @@ class LiveDriver:
         async with self.lock:
             await self._feed(message)
 
-    async def _feed(self, message) -> None:
-        """Journal, handle, carry out; then the follow-ups. Call with the lock held."""
+    async def _feed(self, message, strict: bool = False) -> None:
+        """Journal, handle, carry out; then the follow-ups. Call with the lock held. ``strict``: a command the
+        core rejects raises ``CommandRejected`` to the requester (it changed nothing; replaying it is harmless)."""
         queue = [message]
         while queue:
             msg = queue.pop(0)
@@ -182,6 +185,8 @@ class LiveDriver:
             try:
                 actions = self.core.handle(msg)
             except CommandRejected as exc:
+                if strict and msg is message:
+                    raise
                 log.warning("core rejected %s: %s", type(msg).__name__, exc)
                 continue
             await self._carry_out(actions)
@@ -216,6 +221,8 @@ class LiveDriver:
                     await self._prompt(action.call_id)
                 elif kind is m.HangUp:
                     await self._hang_up(action.call_id, action.reason)
+                elif kind is m.TransferCaller:
+                    await self._transfer(action)
                 elif kind is m.AgentPaused:
                     log.info("agent %s paused by the core (%s)", action.agent_id, action.reason)
                     if self.options.ready_after_pause is not None:
@@ -346,27 +353,84 @@ class LiveDriver:
         self.callers.pop(call_id, None)
         await self._end_listeners(call_id)
 
+    async def _transfer(self, action: m.TransferCaller) -> None:
+        leg = self._caller(action.call_id)
+        leg.ended = True
+        await self._drop_agent_legs(action.call_id)
+        await self._cleanup_bridges(leg)
+        self.callers.pop(action.call_id, None)
+        await self._end_listeners(action.call_id)
+        # the caller leaves Stasis: its StasisEnd is no news to the core, which ended the call already
+        await self.ari.continue_in_dialplan(action.call_id, action.context, action.destination)
+        log.info("call %s transferred by %s to %s@%s", action.call_id, action.agent_id, action.destination,
+                 action.context)
+
     async def _cleanup_bridges(self, leg: CallerLeg) -> None:
         for bridge in (leg.hold_bridge, leg.talk_bridge):
             if bridge:
                 await self.ari.destroy_bridge(bridge)
         leg.hold_bridge = leg.talk_bridge = None
 
-    # --- supervisor listen / whisper (not routing: nothing here goes through the core) ----------------
+    # --- agent and supervisor requests from the console --------------------------------------------
 
-    async def listen(self, call_id: str, endpoint: str, whisper: bool = False) -> str:
-        """Ring ``endpoint`` (e.g. ``PJSIP/agent004``) and let it hear the caller and the agent of a call
-        (``whisper``: also speak to the caller); returns the supervisor leg's channel id."""
+    async def transfer(self, call_id: str, agent_id: str, destination: str,
+                       context: str = "hotline-transfer") -> None:
+        """Blind transfer asked for by the agent on the call; the core logs TRANSFER and frees the agent.
+        Raises ``CommandRejected`` when the call is not in a conversation with that agent."""
         async with self.lock:
-            if call_id not in self.core.calls:
+            await self._feed(m.TransferCall(self._now(), call_id, agent_id, destination, context), strict=True)
+
+    async def force_hang_up(self, call_id: str, supervisor: str) -> None:
+        """A supervisor ends a conversation: the agent's leg is hung up, so the core ends the call as
+        COMPLETEAGENT and hangs up the caller (the event log does not tell it from the agent hanging up)."""
+        async with self.lock:
+            call = self.core.calls.get(call_id)
+            if call is None or call.state != "talking":
+                raise ValueError(f"no conversation {call_id}")
+            log.warning("supervisor %s forces call %s (agent %s) to end", supervisor, call_id, call.agent_id)
+            leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
+            if leg is not None:
+                await self.ari.hangup(leg.channel)
+            else:  # no agent leg known (e.g. just after a restart): end the caller's side
+                await self.ari.hangup(call_id)
+
+    # --- supervisor listen / whisper / barge (not routing: nothing here goes through the core) --------
+
+    async def listen(self, call_id: str, endpoint: str, mode: str = "listen") -> str:
+        """Ring ``endpoint`` (e.g. ``PJSIP/agent004``) and join it to a conversation:
+
+        * ``listen``: hears the caller and the agent (a snoop on the caller, spying both ways);
+        * ``whisper``: also speaks to the agent only, the caller hears nothing (a snoop on the agent's leg
+          whispering outwards, into the agent's ear);
+        * ``barge``: joins the conversation's bridge, heard by both.
+
+        Returns the supervisor leg's channel id; it is dropped when the call ends."""
+        if mode not in LISTEN_MODES:
+            raise ValueError(f"mode must be one of {', '.join(LISTEN_MODES)}, not {mode!r}")
+        async with self.lock:
+            call = self.core.calls.get(call_id)
+            if call is None:
                 raise ValueError(f"no live call {call_id}")
             tag = uuid.uuid4().hex[:8]
             snoop, supervisor = f"{SNOOP_PREFIX}{call_id}-{tag}", f"{SUPERVISOR_PREFIX}{call_id}-{tag}"
-            self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}")
-            await self.ari.snoop(call_id, spy="both", whisper="both" if whisper else "none",
-                                 app_args=f"snoop,{call_id}", snoop_id=snoop)
+            if mode == "barge":
+                bridge = self.callers[call_id].talk_bridge if call_id in self.callers else None
+                if call.state != "talking" or not bridge:
+                    raise ValueError(f"call {call_id} is not in a conversation to barge into")
+                self.listeners[supervisor] = Listener(call_id, "", supervisor, bridge, mode)
+            else:
+                target = call_id
+                if mode == "whisper":
+                    leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
+                    if call.state != "talking" or leg is None:
+                        raise ValueError(f"call {call_id} has no agent to whisper to")
+                    target = leg.channel
+                self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}", mode)
+                await self.ari.snoop(target, spy="both", whisper="out" if mode == "whisper" else "none",
+                                     app_args=f"snoop,{call_id}", snoop_id=snoop)
             await self.ari.originate(endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}",
                                      timeout=self.options.originate_timeout)
+            log.info("supervisor leg %s: %s on call %s", supervisor, mode, call_id)
             return supervisor
 
     async def _supervisor_answered(self, channel: str) -> None:
@@ -374,14 +438,19 @@ class LiveDriver:
         if listener is None or listener.call_id not in self.core.calls:
             await self.ari.hangup(channel)
             return
+        if listener.mode == "barge":  # the conversation's own bridge
+            await self.ari.add_channel(listener.bridge, [listener.supervisor])
+            return
         await self.ari.create_bridge(listener.bridge, "mixing")
         await self.ari.add_channel(listener.bridge, [listener.snoop, listener.supervisor])
 
     async def _end_listener(self, listener: Listener) -> None:
         self.listeners.pop(listener.supervisor, None)
         for channel in (listener.supervisor, listener.snoop):
-            await self.ari.hangup(channel)
-        await self.ari.destroy_bridge(listener.bridge)
+            if channel:
+                await self.ari.hangup(channel)
+        if listener.mode != "barge":
+            await self.ari.destroy_bridge(listener.bridge)
 
     async def _end_listeners(self, call_id: str) -> None:
         for listener in [x for x in self.listeners.values() if x.call_id == call_id]:

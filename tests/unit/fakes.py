@@ -31,6 +31,7 @@ from core.messages import (
     ConnectCall,
     DialCallback,
     HangUp,
+    TransferCaller,
     HoldCall,
     LogIn,
     LogOut,
@@ -254,10 +255,10 @@ class Driver:
             self.connected.add(call)
             if self.on_connect:
                 self._react(self.on_connect(self, call, agent))
-        elif isinstance(action, HangUp):
+        elif isinstance(action, (HangUp, TransferCaller)):  # either way the call is over for us
             call = action.call_id
             assert call not in self.hung_up, f"{call} hung up twice"
-            self.hung_up[call] = action.reason
+            self.hung_up[call] = action.reason if isinstance(action, HangUp) else "transferred"
             agent = self.agent_of.pop(call, None)
             if agent is not None:
                 assert self.talking.get(agent) == call, f"hang up {call} still ringing at {agent}"

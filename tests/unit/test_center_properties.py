@@ -32,6 +32,7 @@ from core.messages import (
     AgentAnswered,
     AgentDidNotAnswer,
     AgentHungUp,
+    TransferCall,
     CallArrived,
     CallerHungUp,
     ClaimCallback,
@@ -148,6 +149,7 @@ class CallSpec:
     patience: float
     talk: float
     agent_hangs_up: bool
+    transferred: bool  # the agent sends the caller on (blind transfer) instead of hanging up
 
 
 @st.composite
@@ -209,6 +211,7 @@ def timelines(draw):
             patience=draw(st.floats(1, 400, allow_nan=False)),
             talk=draw(st.floats(1, 300, allow_nan=False)),
             agent_hangs_up=draw(st.booleans()),
+            transferred=draw(st.integers(0, 5)) == 0,
         ))
     ops = draw(st.lists(
         st.tuples(st.floats(0, 1500, allow_nan=False), st.sampled_from(agent_ids), st.sampled_from(AGENT_OPS)),
@@ -245,6 +248,8 @@ def build_driver(config, calls, ops, first_in, seed, honor_cancel, *, instant_an
 
     def on_connect(d, call, agent):
         spec = spec_of[call]
+        if spec.transferred:
+            return [(spec.talk, lambda d: TransferCall(d.now, call, agent, "back-office"))]
         end = AgentHungUp if spec.agent_hangs_up else CallerHungUp
         return [(spec.talk, lambda d: end(d.now, call))]
 
@@ -330,7 +335,8 @@ def fifo_timelines(draw):
     for _ in range(draw(st.integers(2, 30))):
         t += draw(st.floats(0, 30, allow_nan=False))
         calls.append(CallSpec(t, draw(pool), "400", draw(st.floats(1, 600, allow_nan=False)),
-                              draw(st.floats(1, 200, allow_nan=False)), draw(st.booleans())))
+                              draw(st.floats(1, 200, allow_nan=False)), draw(st.booleans()),
+                              draw(st.integers(0, 5)) == 0))
     ops = draw(st.lists(
         st.tuples(st.floats(0, 900, allow_nan=False), st.sampled_from(agent_ids),
                   st.sampled_from(("login", "logout", "ready", "notready", "claim"))),

@@ -11,6 +11,8 @@ from core.center import CallCenter, CommandRejected
 from core.config import Airing, Hotline, OpeningHours, OverflowStep
 from core.log import Verb
 from core.messages import (
+    TransferCall,
+    TransferCaller,
     AgentAnswered,
     CallArrived,
     ClaimCallback,
@@ -194,6 +196,38 @@ def test_caller_hangs_up_during_talk_logs_completecaller():
     d.caller_hangs_up("c1")
     assert [r.verb for r in terminal(d.log, "c1")] == [Verb.COMPLETECALLER]
     assert d.hung_up["c1"] == "completed"
+
+
+def test_blind_transfer_logs_transfer_sends_the_caller_on_and_frees_the_agent():
+    d = driver(("a1",), wrapup=0, ivr_after=None)
+    d.connect("c1", caller="13900001111")
+    d.arrive("c2")
+    d.advance(30)
+    actions = d.send(TransferCall(d.now, "c1", "a1", "8001", "hotline-transfer"))
+    assert TransferCaller("c1", "a1", "8001", "hotline-transfer") in actions
+    assert not of_type(actions, HangUp)
+    done = terminal(d.log, "c1")
+    assert [r.verb for r in done] == [Verb.TRANSFER]
+    assert (done[0].agent, done[0].data1, done[0].data2) == ("a1", "8001", "hotline-transfer")
+    assert done[0].data4 == pytest.approx(30)  # call time; data3 is the hold time
+    assert [(a.call_id, a.agent_id) for a in of_type(actions, RingAgent)] == [("c2", "a1")]  # the agent is free for the next waiting caller
+    assert "c1" not in d.center.calls
+
+
+def test_transfer_of_a_call_not_in_conversation_or_by_another_agent_is_rejected():
+    d = driver(("a1", "a2"), ivr_after=None)
+    d.arrive("c1")
+    with pytest.raises(CommandRejected):
+        d.center.handle(TransferCall(d.now, "c1", "a1", "8001"))  # still ringing
+    d.answer("c1")
+    agent = d.center.calls["c1"].agent_id
+    other = "a2" if agent == "a1" else "a1"
+    before = len(d.log)
+    with pytest.raises(CommandRejected):
+        d.center.handle(TransferCall(d.now, "c1", other, "8001"))
+    with pytest.raises(CommandRejected):
+        d.center.handle(TransferCall(d.now, "c1", agent, " "))
+    assert len(d.log) == before and d.center.calls["c1"].state == "talking"
 
 
 def test_without_wrapup_the_agent_takes_the_next_waiting_call_at_once():

@@ -1,4 +1,5 @@
-"""Supervisor listen: a snoop channel on the caller, bridged with the supervisor's phone (real Asterisk, SIPp)."""
+"""Supervisor listen / whisper / barge on a real Asterisk with SIPp phones: a snoop channel on the caller
+(listen) or on the agent's leg (whisper), or the supervisor's leg in the conversation's bridge (barge)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,61 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
     assert supervisor_result.outcomes == {"remote_bye": 1}, supervisor_result.summary()  # dropped at the call's end
     verbs = [r.verb for r in driver.records() if r.call_id != "NONE"]
     assert verbs == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]  # listening is not routing: nothing logged
+
+
+def _connected_call(driver, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while not any(r.verb == "CONNECT" for r in driver.records()):
+        assert time.monotonic() < deadline, "no CONNECT"
+        time.sleep(0.05)
+    return next(r.call_id for r in driver.records() if r.verb == "CONNECT")
+
+
+@pytest.mark.parametrize("mode", ["whisper", "barge"])
+def test_supervisor_whispers_to_the_agent_or_barges_into_the_call(mode, asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
+    agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=5_000, workdir=sipp_workdir)
+    supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    try:
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                    caller_ids=["13900000082"], workdir=sipp_workdir)
+        call_id = _connected_call(driver)
+        agent_leg = next(leg.channel for leg in driver.driver.agent_legs.values() if leg.call_id == call_id)
+        leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004", mode=mode))
+        with ari_client(cfg) as ari:
+            deadline = time.monotonic() + 5
+            while True:
+                if mode == "barge":  # the supervisor is in the conversation's own bridge: three parties
+                    channels = ari.get(f"/bridges/talk-{call_id}").json()["channels"]
+                    if len(channels) == 3:
+                        break
+                else:
+                    bridges = [b for b in ari.get("/bridges").json() if b["id"].startswith("listen-")]
+                    if bridges and len(bridges[0]["channels"]) == 2:
+                        break
+                assert time.monotonic() < deadline, ari.get("/bridges").json()
+                time.sleep(0.05)
+            if mode == "barge":
+                assert sorted(channels) == sorted([call_id, agent_leg, leg])
+            else:
+                assert leg in bridges[0]["channels"]
+                snoop = next(c for c in bridges[0]["channels"] if c != leg)
+                # a snoop channel is named after the channel it spies on: the agent's leg, not the caller
+                assert ari.get(f"/channels/{snoop}").json()["name"].startswith(f"Snoop/{agent_leg}")
+                assert sorted(ari.get(f"/bridges/talk-{call_id}").json()["channels"]) == sorted([call_id, agent_leg])
+        result = caller.wait(timeout=20)
+        time.sleep(0.5)
+        with ari_client(cfg) as ari:
+            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+    finally:
+        agent_result, supervisor_result = agent.stop(), supervisor.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert result.outcomes == {"remote_bye": 1}, result.summary()
+    assert agent_result.outcomes == {"agent_bye": 1}, agent_result.summary()
+    assert supervisor_result.outcomes == {"remote_bye": 1}, supervisor_result.summary()
+    verbs = [r.verb for r in driver.records() if r.call_id != "NONE"]
+    assert verbs == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]

@@ -1,0 +1,93 @@
+"""Blind transfer and a supervisor's forced hang-up, on a real Asterisk with SIPp phones."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adapters.asterisk import sipp
+from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
+from adapters.asterisk.stasis import build_config
+from core.center import CommandRejected
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+
+
+def _wait_for(driver, verb: str, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in driver.records() if r.verb == verb]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no {verb}: {[r.verb for r in driver.records()]}"
+        time.sleep(0.05)
+
+
+def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
+    agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=30_000, workdir=sipp_workdir)
+    # agent004 is not a routing agent here: it is the back-office phone the caller is sent to
+    back_office = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=300, talk_ms=2_000,
+                                   workdir=sipp_workdir)
+    try:
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                    caller_ids=["13900000091"], workdir=sipp_workdir)
+        call_id = _wait_for(driver, "CONNECT").call_id
+        with pytest.raises(CommandRejected):  # only the agent on the call may transfer it
+            driver.call(driver.driver.transfer(call_id, "agent002", "004"))
+        time.sleep(1.0)
+        driver.call(driver.driver.transfer(call_id, "agent001", "004"))
+        transfer = _wait_for(driver, "TRANSFER")
+        with ari_client(cfg) as ari:  # the caller left Stasis and is dialling agent004 from the dialplan
+            deadline = time.monotonic() + 5
+            while not any(c["name"].startswith("PJSIP/agent004") for c in ari.get("/channels").json()):
+                assert time.monotonic() < deadline, ari.get("/channels").json()
+                time.sleep(0.05)
+        result = caller.wait(timeout=20)
+        time.sleep(0.5)
+        with ari_client(cfg) as ari:
+            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+    finally:
+        agent_result, back_office_result = agent.stop(), back_office.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert (transfer.call_id, transfer.agent, transfer.data1, transfer.data2) == (
+        call_id, "agent001", "004", "hotline-transfer")
+    assert float(transfer.data4) >= 1.0  # call time with agent001 before the transfer
+    assert result.outcomes == {"remote_bye": 1}, result.summary()  # agent004 hung up on the caller
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()  # agent001 was dropped
+    assert back_office_result.outcomes == {"agent_bye": 1}, back_office_result.summary()
+    call_verbs = [r.verb for r in driver.records() if r.call_id == call_id]
+    assert call_verbs == ["ENTERQUEUE", "CONNECT", "TRANSFER"]  # ended once, as TRANSFER
+    assert driver.driver.core.agents["agent001"].state == "ready"  # free for the next caller
+
+
+def test_supervisor_forces_a_conversation_to_end(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
+    agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=30_000, workdir=sipp_workdir)
+    try:
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
+                                    caller_ids=["13900000092"], workdir=sipp_workdir)
+        call_id = _wait_for(driver, "CONNECT").call_id
+        time.sleep(0.5)
+        driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
+        result = caller.wait(timeout=10)
+        time.sleep(0.5)
+        with ari_client(cfg) as ari:
+            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+        with pytest.raises(ValueError):  # nothing left to end
+            driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
+    finally:
+        agent_result = agent.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert result.outcomes == {"remote_bye": 1}, result.summary()
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+    assert [r.verb for r in driver.records() if r.call_id == call_id] == ["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]
