@@ -1,13 +1,17 @@
 """A surge through the live driver on the local Asterisk, and the same load through app_queue (the anchor).
 
 SIPp offers ``--calls`` calls at ``--rate`` calls/s to a hotline number; ``--agents`` SIPp agents answer
-after ``--answer-ms`` and hang up after ``--talk-ms``; a caller answered (music on hold) gives up after
-``--patience-ms``. Reported, as JSON:
+after ``--answer-ms`` and hang up after ``--talk-ms``; a waiting caller hears ringing (the live driver with
+``answer_while_queued=False``, app_queue with option ``r``) and gives up (CANCEL) after ``--patience-ms``
+without an answer. Reported, as JSON:
 
 * live: answered, abandoned, tickets, callback prompts, lost (placed by SIPp but not in the event log:
-  must be 0), and StasisStart -> originate latency p50/p99 (driver-side, calls that found an idle agent);
+  must be 0), and StasisStart -> originate latency p50/p99 (from the StasisStart event's own timestamp to
+  the originate request answered by ARI, so a backlog in the driver counts; calls that found an idle agent);
 * anchor: the same load to ``9<number>`` (Asterisk's Queue(), rrmemory): answered / abandoned from
-  Asterisk's queue_log, and SIPp's outcomes.
+  Asterisk's queue_log, and SIPp's outcomes;
+* both: caller INVITE sent -> agent phone's INVITE received (SIPp clocks, one machine) over the first
+  ``--agents`` callers, who find an idle agent: the dispatch latency as a caller sees it, measured alike.
 
 Needs root, a running or startable dev Asterisk (``hotline asterisk up``) and sipp.
 Run: ``.venv/bin/python -m benchmarks.live_surge --calls 60 --rate 6 --agents 4``
@@ -37,14 +41,44 @@ def _pct(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def _dispatch_latency(callers, agent_results, first: int) -> dict:
+    """SIP to SIP: the caller's INVITE sent -> the first INVITE an agent phone received for that caller
+    (matched by caller id), over the first ``first`` callers, who all find an idle agent. Measured the same
+    way for the live driver and for app_queue."""
+    sent = {rec.info.get("from"): rec.events["invite"] for rec in callers.calls.values()
+            if rec.call <= first and "invite" in rec.events}
+    rung: dict[str, float] = {}
+    for result in agent_results:
+        for rec in result.calls.values():
+            who = rec.info.get("from", "").removeprefix("sip:")  # the agent's log has the From URI's user part
+            if who in sent and "invite" in rec.events:
+                rung[who] = min(rung.get(who, rec.events["invite"]), rec.events["invite"])
+    delays = [rung[who] - sent[who] for who in sent if who in rung]
+    return _summary(delays, len(sent))
+
+
+def _summary(seconds: list[float], of: int | None = None) -> dict:
+    out = {"n": len(seconds)}
+    if of is not None:
+        out["of"] = of
+    out.update({
+        "p50": round(_pct(seconds, 0.5) * 1000, 2) if seconds else None,
+        "p99": round(_pct(seconds, 0.99) * 1000, 2) if seconds else None,
+        "mean": round(statistics.fmean(seconds) * 1000, 2) if seconds else None,
+    })
+    return out
+
+
 def _offer(cfg, number: str, args, work: Path):
     agents = sipp.start_agents({a: cfg.agent_ports()[a] for a in cfg.agent_names()[:args.agents]},
                                answer_delay_ms=args.answer_ms, talk_ms=args.talk_ms, workdir=work)
     try:
         t0 = time.time()
         ids = [f"139{i:08d}" for i in range(1, args.calls + 1)]
+        # Waiting callers hear ringing in both systems: patience is the time until an answer (then CANCEL);
+        # an answered caller stays until the agent (or the callback prompt) hangs up.
         callers = sipp.start_callers(number, calls=args.calls, rate=args.rate, sip_port=cfg.sip_port,
-                                     hold_ms=args.patience_ms, ring_timeout_ms=args.patience_ms + 30_000,
+                                     hold_ms=args.talk_ms + 120_000, ring_timeout_ms=args.patience_ms,
                                      caller_ids=ids, workdir=work)
         limit = args.calls / args.rate + args.patience_ms / 1000 + args.talk_ms / 1000 * args.calls + 120
         result = callers.wait(timeout=limit)
@@ -56,9 +90,9 @@ def _offer(cfg, number: str, args, work: Path):
 def run_live(cfg, args, work: Path) -> dict:
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None)
-    driver = InProcessDriver(cfg, work / "live", config)
+    driver = InProcessDriver(cfg, work / "live", config, answer_while_queued=False)
     try:
-        _, result, _ = _offer(cfg, cfg.numbers[0], args, work)
+        _, result, agent_results = _offer(cfg, cfg.numbers[0], args, work / "live-sipp")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             records = driver.records()
@@ -86,18 +120,14 @@ def run_live(cfg, args, work: Path) -> dict:
         "ring_no_answers": verbs["RINGNOANSWER"],
         "lost": result.created - rejected - len(in_log),
         "rejected_by_asterisk": rejected,
-        "stasis_to_originate_ms": {
-            "n": len(latency),
-            "p50": round(_pct(latency, 0.5) * 1000, 2) if latency else None,
-            "p99": round(_pct(latency, 0.99) * 1000, 2) if latency else None,
-            "mean": round(statistics.fmean(latency) * 1000, 2) if latency else None,
-        },
+        "stasis_to_originate_ms": _summary(latency),
+        "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
     }
 
 
 def run_anchor(cfg, status, args, work: Path) -> dict:
     clear_asterisk(cfg)
-    t0, result, _ = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work)
+    t0, result, agent_results = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp")
     time.sleep(0.5)
     verbs: Counter = Counter()
     for line in status.queue_log.read_text(errors="replace").splitlines():
@@ -111,6 +141,8 @@ def run_anchor(cfg, status, args, work: Path) -> dict:
         "answered": verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"],
         "abandoned": verbs["ABANDON"],
         "ring_no_answers": verbs["RINGNOANSWER"],
+        "lost": result.created - result.outcomes.get("rejected", 0) - verbs["ENTERQUEUE"],
+        "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
         "queue_log_verbs": dict(verbs),
     }
 

@@ -53,6 +53,10 @@ def run(
     ready_after_pause: Optional[float] = typer.Option(
         None, help="Make an agent paused for a missed ring ready again after this many seconds "
                    "(default: stay paused)."),
+    answer_while_queued: bool = typer.Option(
+        True, "--moh-while-queued/--ring-while-queued",
+        help="Answer waiting callers and play music on hold (default), or let them hear ringing, unanswered, "
+             "until an agent answers (no charge to the caller while waiting)."),
     fsync: bool = typer.Option(False, "--fsync/--no-fsync",
                                help="fsync the journal per message (survives a machine crash; "
                                     "a flush already survives a process crash)."),
@@ -72,7 +76,8 @@ def run(
                           ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup)
     settings = AriSettings.from_env(url=ari_url)
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
-                            ready_after_pause=ready_after_pause, fsync=fsync)
+                            ready_after_pause=ready_after_pause, fsync=fsync,
+                            answer_while_queued=answer_while_queued)
 
     def ready() -> None:
         typer.echo(f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "

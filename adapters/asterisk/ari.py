@@ -96,6 +96,10 @@ class AriClient:
     async def answer(self, channel: str) -> None:
         await self.request("POST", f"/channels/{channel}/answer", ok_missing=True)
 
+    async def ring(self, channel: str) -> None:
+        """Indicate ringing to the caller (not answered)."""
+        await self.request("POST", f"/channels/{channel}/ring", ok_missing=True)
+
     async def hangup(self, channel: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{channel}", ok_missing=True, params={"reason": reason})
 
@@ -171,28 +175,30 @@ class EventStream:
     async def run(self) -> None:
         delay = self.backoff_start
         while True:
+            worker = None
             try:
                 async with websockets.connect(self.settings.ws_url, open_timeout=5, ping_interval=5,
-                                              ping_timeout=5, max_size=None) as ws:
+                                              ping_timeout=10, max_size=None) as ws:
                     self._ws = ws
                     self.connects += 1
                     log.info("websocket connected (connection %d); resynchronising", self.connects)
-                    await self.on_connect()
-                    self.connected.set()
-                    delay = self.backoff_start
-                    async for raw in ws:
-                        try:
-                            event = json.loads(raw)
-                        except ValueError:
-                            log.warning("not JSON from ARI: %r", raw[:200])
-                            continue
-                        try:
-                            await self.on_event(event)
-                        except (asyncio.CancelledError, KeyboardInterrupt):
-                            raise
-                        except Exception:  # one bad event must not stop the app; the next resync repairs
-                            log.exception("handling ARI event %s failed", event.get("type"))
+                    # Read without waiting for the handler: a surge's backlog must not stop the socket from
+                    # being read (the library then stops answering pings and the connection is dropped).
+                    backlog: asyncio.Queue = asyncio.Queue()
+                    worker = asyncio.get_running_loop().create_task(self._handle(ws, backlog))
+                    lost = None
+                    try:
+                        async for raw in ws:
+                            backlog.put_nowait(raw)
+                    except websockets.ConnectionClosed as exc:
+                        lost = exc
+                    backlog.put_nowait(None)
+                    await worker  # what was read is handled, in order, before the next resync
+                    if lost is not None:
+                        raise lost
             except asyncio.CancelledError:
+                if worker is not None:
+                    worker.cancel()
                 raise
             except (OSError, websockets.WebSocketException, asyncio.TimeoutError, httpx.HTTPError, AriError) as exc:
                 log.warning("websocket lost (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)
@@ -200,9 +206,32 @@ class EventStream:
                 log.exception("resynchronisation failed; reconnecting in %.1f s", delay)
             finally:
                 self._ws = None
+                if self.connected.is_set():  # this connection got as far as a resync: start backing off anew
+                    delay = self.backoff_start
                 self.connected.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.backoff_max)
+
+    async def _handle(self, ws, backlog: asyncio.Queue) -> None:
+        """Resynchronise, then handle the events in the order they were read, until ``None``."""
+        try:
+            await self.on_connect()
+        except BaseException:
+            await ws.close()  # ends the reading loop; ``run`` raises this failure and reconnects
+            raise
+        self.connected.set()
+        while (raw := await backlog.get()) is not None:
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                log.warning("not JSON from ARI: %r", raw[:200])
+                continue
+            try:
+                await self.on_event(event)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception:  # one bad event must not stop the app; the next resync repairs
+                log.exception("handling ARI event %s failed", event.get("type"))
 
     async def drop(self) -> None:
         """Close the socket (tests: a network drop); ``run`` reconnects."""

@@ -3,7 +3,8 @@
 It holds no routing rule. It reports what Asterisk saw (StasisStart of a caller, an agent leg answering or
 failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out the core's actions over ARI:
 
-* ``HoldCall``: answer, put the caller alone in a holding bridge ``hold-<call>`` with music on hold;
+* ``HoldCall``: answer, put the caller alone in a holding bridge ``hold-<call>`` with music on hold (or, with
+  ``answer_while_queued=False``, only indicate ringing: the caller is answered when connected or prompted);
 * ``RingAgent``: originate ``PJSIP/<agent>`` into this app with appArgs ``agent,<call>,<agent>`` and channel
   id ``hla-<call>-<agent>-<random>``; its StasisStart -> ``AgentAnswered``; destroyed before that, or the
   originate refused -> ``AgentDidNotAnswer``;
@@ -32,6 +33,7 @@ import asyncio
 import logging
 import time
 import uuid
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -65,6 +67,17 @@ def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, que
                       ivr_queue_length=ivr_queue_length, wrapup=wrapup,
                       callback_reserve=None),  # DialCallback is not carried out live yet
     )
+
+
+def event_time(event: dict) -> float:
+    """An ARI event's ``timestamp`` (e.g. ``2026-11-23T07:12:53.585+0000``) as epoch seconds; now if absent."""
+    stamp = event.get("timestamp")
+    if stamp:
+        try:
+            return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+        except ValueError:
+            log.debug("unreadable event timestamp %r", stamp)
+    return time.time()
 
 
 @dataclass
@@ -105,6 +118,7 @@ class DriverOptions:
     login: bool = True  # log the configured agents in at start (unless the journal says they are)
     originate_timeout: int = 120  # Asterisk's own ring limit; the core's ring timer decides first
     fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
+    answer_while_queued: bool = True  # False: queued callers hear ringing and are answered by the agent
 
 
 @dataclass
@@ -135,7 +149,7 @@ class LiveDriver:
         self.agent_legs: dict[str, AgentLeg] = {}
         self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
         self.listeners: dict[str, Listener] = {}  # supervisor channel -> listener
-        self.arrived_at: dict[str, float] = {}  # call -> StasisStart time (latency figures)
+        self.arrived_at: dict[str, float] = {}  # call -> StasisStart's own timestamp, epoch (latency figures)
         self.stats = Stats()
         self._followups: list = []
         self._first_sync_done = False
@@ -266,6 +280,9 @@ class LiveDriver:
         leg = self._caller(call_id)
         if leg.hold_bridge:
             return
+        if not self.options.answer_while_queued:  # the caller hears ringing, unanswered, until an agent answers
+            await self.ari.ring(call_id)
+            return
         await self.ari.answer(call_id)
         bridge = f"hold-{call_id}"
         await self.ari.create_bridge(bridge, "holding")
@@ -293,7 +310,7 @@ class LiveDriver:
             self._followups.append(m.AgentDidNotAnswer(self._now(), action.call_id, action.agent_id))
             return
         if arrived is not None:
-            self.stats.stasis_to_originate.append(time.monotonic() - arrived)
+            self.stats.stasis_to_originate.append(time.time() - arrived)
 
     async def _drop_agent_legs(self, call_id: str, agent_id: str | None = None) -> None:
         for leg in list(self.agent_legs.values()):
@@ -494,7 +511,8 @@ class LiveDriver:
             return
         if cid in self.seen_calls:
             return  # resync already reported it
-        self.arrived_at[cid] = time.monotonic()
+        # from Asterisk's stamp, not from when we got to the event: a backlog in the driver counts too
+        self.arrived_at[cid] = event_time(event)
         number = args[0] if args else channel.get("dialplan", {}).get("exten", "")
         caller = (channel.get("caller") or {}).get("number", "")
         await self._feed(m.CallArrived(self._now(), cid, caller, number))
