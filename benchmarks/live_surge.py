@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import logging
 import statistics
 import tempfile
@@ -32,6 +33,10 @@ from adapters.asterisk import provision, sipp
 from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
+
+
+def run_tag() -> str:
+    return f"{random.randrange(100):02d}"
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -69,12 +74,21 @@ def _summary(seconds: list[float], of: int | None = None) -> dict:
     return out
 
 
-def _offer(cfg, number: str, args, work: Path):
+def _anchor_members(cfg, active: int) -> None:
+    """app_queue rings every member of the queue: pause those without a SIPp phone in this run."""
+    for i, agent in enumerate(cfg.agent_names()):
+        state = "unpause" if i < active else "pause"
+        provision.cli(cfg, f"queue {state} member PJSIP/{agent} queue hotline-anchor")
+
+
+def _offer(cfg, number: str, args, work: Path, tag: str):
     agents = sipp.start_agents({a: cfg.agent_ports()[a] for a in cfg.agent_names()[:args.agents]},
                                answer_delay_ms=args.answer_ms, talk_ms=args.talk_ms, workdir=work)
     try:
         t0 = time.time()
-        ids = [f"139{i:08d}" for i in range(1, args.calls + 1)]
+        # caller ids unique to this run and phase: a late INVITE retransmission from an earlier run must not
+        # be taken for this run's call by the latency matching
+        ids = [f"13{tag}{i:06d}" for i in range(1, args.calls + 1)]
         # Waiting callers hear ringing in both systems: patience is the time until an answer (then CANCEL);
         # an answered caller stays until the agent (or the callback prompt) hangs up.
         callers = sipp.start_callers(number, calls=args.calls, rate=args.rate, sip_port=cfg.sip_port,
@@ -92,7 +106,7 @@ def run_live(cfg, args, work: Path) -> dict:
     config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None)
     driver = InProcessDriver(cfg, work / "live", config, answer_while_queued=False)
     try:
-        _, result, agent_results = _offer(cfg, cfg.numbers[0], args, work / "live-sipp")
+        _, result, agent_results = _offer(cfg, cfg.numbers[0], args, work / "live-sipp", f"{run_tag()}0")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             records = driver.records()
@@ -127,7 +141,9 @@ def run_live(cfg, args, work: Path) -> dict:
 
 def run_anchor(cfg, status, args, work: Path) -> dict:
     clear_asterisk(cfg)
-    t0, result, agent_results = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp")
+    _anchor_members(cfg, args.agents)
+    t0, result, agent_results = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp",
+                                       f"{run_tag()}1")
     time.sleep(0.5)
     verbs: Counter = Counter()
     for line in status.queue_log.read_text(errors="replace").splitlines():

@@ -771,6 +771,14 @@ def up(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> Aster
         return st
 
 
+def cli(cfg: LocalAsteriskConfig, command: str, timeout: float = 10.0) -> str:
+    """Run one Asterisk CLI command (``asterisk -rx``) on the running local Asterisk; returns its output."""
+    res = _run(["chroot", str(cfg.root), "/usr/sbin/asterisk", "-rx", command], timeout=timeout)
+    if res.returncode != 0:
+        raise ProvisionError(f"asterisk -rx {command!r} failed: {(res.stderr or res.stdout).strip()}")
+    return res.stdout
+
+
 def _stop_process(root: Path, pid: int, log: Log, timeout: float = 15.0) -> None:
     if not _pid_alive(pid, root):
         return
