@@ -22,14 +22,33 @@ def hotline(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+def _leaf_commands(group, path=()):
+    """Every runnable command of the click tree behind ``hotline``, as its argument path."""
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):  # a group
+            yield from _leaf_commands(command, path + (name,))
+        else:
+            yield path + (name,)
+
+
 def test_every_subcommand_has_a_useful_help():
+    import typer.main
+    from typer.testing import CliRunner
+
+    from entrypoints.cli import app
+
     top = hotline("--help")
     assert top.returncode == 0
-    for command in ("simulate", "replay", "validate", "erlang"):
-        assert command in top.stdout
-        result = hotline(command, "--help")
-        assert result.returncode == 0
-        assert len(result.stdout.split()) > 20, result.stdout
+    leaves = list(_leaf_commands(typer.main.get_command(app)))
+    assert {("simulate",), ("replay",), ("validate",), ("erlang",), ("live", "run"), ("asterisk", "up")} <= set(leaves)
+    for group in {path[0] for path in leaves}:
+        assert group in top.stdout
+    runner = CliRunner()
+    for path in leaves:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        help_text = result.output.split("Options")[0]  # the command's own words, not the option list
+        assert len(help_text.split()) > 8, (path, result.output)
 
 
 def test_simulate_prints_a_kpi_table_and_writes_the_log_and_summary(tmp_path):
