@@ -34,6 +34,7 @@ def stocked_store(engine, units: int = 10, sku: str = "PAN-1", price: str = "199
 
 
 def order_command(customer_id: str, lines, now: float = T0 + 60, **extra) -> PlaceOrder:
-    return PlaceOrder(now=now, customer_id=customer_id, lines=lines, payment=COD, address=HOME,
-                      survey=MediaSurvey("CCTV-2", "晚间购物", "A1"), hotline="4008001234", call_id="call-1",
-                      agent_id="agent-7", **extra)
+    fields = dict(payment=COD, address=HOME, survey=MediaSurvey("CCTV-2", "晚间购物", "A1"), hotline="4008001234",
+                  call_id="call-1", agent_id="agent-7")
+    fields.update(extra)
+    return PlaceOrder(now=now, customer_id=customer_id, lines=lines, **fields)
