@@ -7,7 +7,7 @@ below zero) are the core's: use ``core.membership.record_purchase`` / ``redeem_p
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import MembershipRow, PointsEntryRow
@@ -22,6 +22,10 @@ class MembershipConflict(MembershipError):
     """The ledger changed under us; read the membership again and retry."""
 
 
+def _entry(row) -> PointsEntry:
+    return PointsEntry(float(row.at), row.kind, int(row.points), int(row.balance), row.order_id, row.note)
+
+
 def _entry_rows(membership: Membership, first_seq: int) -> list[dict]:
     return [dict(customer_id=membership.customer_id, seq=first_seq + i, at=e.at, kind=e.kind, points=e.points,
                  balance=e.balance, order_id=e.order_id, note=e.note)
@@ -33,8 +37,9 @@ class SqlMemberships:
 
     * ``get(customer_id) -> Membership | None``;
     * ``add(membership)`` -- ``MembershipError`` if the customer is a member already;
-    * ``update(membership)`` -- appends the entries not stored yet; ``MembershipConflict`` if the stored
-      ledger has entries this object lacks (someone else changed it);
+    * ``update(membership)`` -- appends the entries added since the copy was read; ``MembershipConflict`` if
+      the copy does not extend the stored ledger by at least one entry (someone else changed it first, or
+      nothing changed);
     * ``balance(customer_id) -> int`` (0 for a non-member).
     """
 
@@ -48,9 +53,7 @@ class SqlMemberships:
                 return None
             entries = connection.execute(select(ENTRY).where(ENTRY.c.customer_id == customer_id)
                                          .order_by(ENTRY.c.seq)).all()
-        return Membership(customer_id, float(row.member_since),
-                          [PointsEntry(float(e.at), e.kind, int(e.points), int(e.balance), e.order_id, e.note)
-                           for e in entries])
+        return Membership(customer_id, float(row.member_since), [_entry(e) for e in entries])
 
     def add(self, membership: Membership) -> None:
         try:
@@ -67,12 +70,15 @@ class SqlMemberships:
     def update(self, membership: Membership) -> None:
         try:
             with write_transaction(self.engine) as connection:
-                stored = connection.execute(select(func.count()).select_from(ENTRY)
-                                            .where(ENTRY.c.customer_id == membership.customer_id)).scalar_one()
-                if stored > len(membership.entries):
-                    raise MembershipConflict(f"membership of {membership.customer_id} has {stored} entries stored, "
-                                             f"this copy {len(membership.entries)}")
-                rows = _entry_rows(membership, stored)
+                stored = [_entry(row) for row in connection.execute(
+                    select(ENTRY).where(ENTRY.c.customer_id == membership.customer_id).order_by(ENTRY.c.seq))]
+                # the copy must extend the stored ledger: same entries first, then at least one new one.
+                # Equal content is not enough -- two copies redeeming the same points at the same time
+                # would look alike, and only one of them may be stored.
+                if len(membership.entries) <= len(stored) or membership.entries[:len(stored)] != stored:
+                    raise MembershipConflict(f"membership of {membership.customer_id}: this copy does not extend "
+                                             f"the {len(stored)} stored entries (read it again)")
+                rows = _entry_rows(membership, len(stored))
                 if rows:
                     connection.execute(insert(ENTRY), rows)
                 changed = connection.execute(update(MEMBERSHIP).where(MEMBERSHIP.c.customer_id == membership.customer_id)
