@@ -3,8 +3,16 @@
 
 * ``settings`` -- ``StoreSettings``, ``make_engine``, ``write_transaction``
 * ``migrate`` -- ``open_store`` (engine + ``upgrade head``), ``upgrade``/``downgrade``
-* ``models`` -- the tables (``event_log``, ``callback_ticket``) and their Create/Public variants
+* ``models`` -- the tables (``event_log``, ``callback_ticket``; the business tables of migration 0002) and
+  their Create/Public variants
 * ``ports`` -- the repository Protocols
+* ``ids`` -- ``SqlIds``, an ``IdSource`` on the database (customer, order, record and complaint IDs)
+* ``customers`` -- ``SqlCustomers`` (lookup by any spelling of a phone number, history newest first)
+* ``catalog`` -- ``SqlCatalog`` (products, warehouses, couriers, stock levels and holds)
+* ``orders`` -- ``SqlOrders`` (placing with atomic stock reservation, database order numbers, transitions)
+* ``airings`` -- ``SqlAirings`` (the broadcast schedule)
+* ``membership`` -- ``SqlMemberships`` (the points ledger)
+* ``call_records`` -- ``SqlCallRecords`` (call records, complaints to closure)
 * ``eventlog`` -- ``SqlEventLog``, ``EventLogSink``, ``FanOut``
 * ``tickets`` -- ``SqlTickets`` (claim/outcome/retry/expiry in the database), ``TicketSink``
 * ``periodic`` -- the callback housekeeping task

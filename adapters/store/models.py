@@ -6,12 +6,14 @@ Times are epoch seconds (float), like everything the core writes. The schema its
 Alembic migrations in ``migrations/``; ``tests/integration/store`` checks that these models and the
 migrations agree.
 
-Tables so far: ``event_log`` (``core.log.LogRecord`` rows plus the ``source`` that wrote them) and
-``callback_ticket`` (``core.tickets.Ticket``). Orders, stock and customers are added by later migrations.
+Tables: ``event_log`` (``core.log.LogRecord`` rows plus the ``source`` that wrote them) and
+``callback_ticket`` (``core.tickets.Ticket``) from migration 0001; the business tables (customers, catalog
+and stock, orders, airings, membership, call records and complaints; ``BUSINESS_TABLES``) from 0002.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, Index, text
@@ -128,3 +130,272 @@ class CallbackOutcome(SQLModel):
     """What an agent reports after a callback attempt."""
 
     outcome: str = Field(description=" | ".join(OUTCOMES))
+
+
+# --- business: customers, catalog and stock, orders, airings, membership, call records ----------------
+# (migration 0002). Money is NUMERIC(12, 2) yuan; phone numbers are stored by their normalised key
+# (``core.phones.PhoneNumber.key``, E.164) so that every spelling of a number finds the same rows.
+
+MONEY = dict(max_digits=12, decimal_places=2)
+
+
+class IdSequence(SQLModel, table=True):
+    """One row per ID handed out (``SqlIds``): the database's autoincrement makes IDs unique across
+    processes, which an in-memory counter cannot."""
+
+    __tablename__ = "id_sequence"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    created_at: float
+    region_code: Optional[str] = Field(default=None, max_length=6)
+    region_province: str = Field(default="", max_length=64)
+    region_city: str = Field(default="", max_length=64)
+    region_county: str = Field(default="", max_length=64)
+    notes: str = ""
+
+
+class CustomerPhoneRow(SQLModel, table=True):
+    """A customer's line. One number may belong to several customers (a household, a switchboard)."""
+
+    __tablename__ = "customer_phone"
+    __table_args__ = (
+        Index("uq_customer_phone_customer_key", "customer_id", "key", unique=True),
+        Index("ix_customer_phone_key", "key"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", max_length=32, ondelete="CASCADE")
+    position: int = 0
+    key: str = Field(max_length=32, description="E.164, extension left out")
+    national: str = Field(max_length=20)
+    kind: str = Field(max_length=16)
+    area_code: str = Field(default="", max_length=8)
+    extension: str = Field(default="", max_length=16)
+
+
+class AddressColumns(SQLModel):
+    """A ``core.regions.Address`` flattened (the phone as ``national|kind|area_code|extension``)."""
+
+    division_code: str = Field(max_length=6)
+    province: str = Field(max_length=64)
+    city: str = Field(default="", max_length=64)
+    county: str = Field(default="", max_length=64)
+    detail: str
+    recipient: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=64)
+    postcode: str = Field(default="", max_length=6)
+
+
+class AddressRow(AddressColumns, table=True):
+    __tablename__ = "address"
+    __table_args__ = (Index("ix_address_customer_id", "customer_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", max_length=32, ondelete="CASCADE")
+    position: int = 0
+
+
+class ProductRow(SQLModel, table=True):
+    __tablename__ = "product"
+    __table_args__ = (CheckConstraint("price >= 0", name="ck_product_price"),)
+
+    sku: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    price: Decimal = Field(**MONEY)
+    active: bool = True
+
+
+class ProductAiringRow(SQLModel, table=True):
+    """The airings that sell a product (no foreign key: products are often loaded before the schedule)."""
+
+    __tablename__ = "product_airing"
+
+    sku: str = Field(foreign_key="product.sku", primary_key=True, max_length=64, ondelete="CASCADE")
+    airing_id: str = Field(primary_key=True, max_length=128)
+
+
+class WarehouseRow(SQLModel, table=True):
+    __tablename__ = "warehouse"
+
+    id: str = Field(primary_key=True, max_length=64)
+    serves: str = Field(default="", description="comma-separated division-code prefixes; empty: anywhere")
+    rank: int = 0
+
+
+class CourierRow(SQLModel, table=True):
+    __tablename__ = "courier"
+
+    id: str = Field(primary_key=True, max_length=64)
+    serves: str = Field(default="", description="comma-separated division-code prefixes; empty: everywhere")
+    warehouses: str = Field(default="", description="comma-separated warehouse ids it collects at; empty: any")
+    cash_on_delivery: bool = True
+    rank: int = 0
+
+
+class StockRow(SQLModel, table=True):
+    """Units per warehouse and SKU. ``allocated`` are promised to sorted orders there; units held by
+    placed (not yet sorted) orders are in ``stock_hold``. The checks make negative stock impossible."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="ck_stock_on_hand"),
+        CheckConstraint("allocated >= 0", name="ck_stock_allocated"),
+        CheckConstraint("allocated <= on_hand", name="ck_stock_allocated_on_hand"),
+    )
+
+    warehouse_id: str = Field(foreign_key="warehouse.id", primary_key=True, max_length=64)
+    sku: str = Field(foreign_key="product.sku", primary_key=True, max_length=64)
+    on_hand: int = 0
+    allocated: int = 0
+
+
+class OrderRow(AddressColumns, table=True):
+    """``core.orders.Order``; the delivery address in the address columns."""
+
+    __tablename__ = "customer_order"  # "order" is reserved in SQL
+    __table_args__ = (
+        Index("ix_customer_order_customer", "customer_id", "placed_at"),
+        Index("ix_customer_order_status", "status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32, description="the order number (unique)")
+    customer_id: str = Field(foreign_key="customer.id", max_length=32)
+    payment: str = Field(max_length=16)
+    placed_at: float
+    survey_channel: Optional[str] = Field(default=None, max_length=128)
+    survey_program: str = Field(default="", max_length=200)
+    survey_airing_id: str = Field(default="", max_length=128)
+    hotline: str = Field(default="", max_length=64)
+    call_id: str = Field(default="", max_length=128)
+    agent_id: str = Field(default="", max_length=128)
+    discount: Decimal = Field(default=Decimal("0.00"), **MONEY)
+    total: Decimal = Field(**MONEY)
+    status: str = Field(max_length=16)
+    warehouse: str = Field(default="", max_length=64)
+    courier: str = Field(default="", max_length=64)
+    paid_at: Optional[float] = None
+    history: str = Field(default="[]", description="JSON list of [time, status, note]")
+    version: int = 1
+
+
+class OrderLineRow(SQLModel, table=True):
+    __tablename__ = "order_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_order_line_quantity"),)
+
+    order_id: str = Field(foreign_key="customer_order.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    position: int = Field(primary_key=True)
+    sku: str = Field(foreign_key="product.sku", max_length=64)
+    name: str = Field(max_length=200)
+    quantity: int
+    unit_price: Decimal = Field(**MONEY)
+
+
+class StockHoldRow(SQLModel, table=True):
+    """Units a placed order holds before it is sorted to a warehouse (core.catalog.StockBook's holds)."""
+
+    __tablename__ = "stock_hold"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_stock_hold_quantity"),
+        Index("ix_stock_hold_sku", "sku"),
+    )
+
+    order_id: str = Field(foreign_key="customer_order.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    sku: str = Field(foreign_key="product.sku", primary_key=True, max_length=64)
+    quantity: int
+
+
+class AiringRow(SQLModel, table=True):
+    """``core.config.Airing``."""
+
+    __tablename__ = "airing"
+    __table_args__ = (Index("ix_airing_hotline_start", "hotline", "start"),)
+
+    id: str = Field(primary_key=True, max_length=128)
+    channel: str = Field(max_length=128)
+    start: float
+    length: float
+    hotline: str = Field(max_length=64)
+    product: str = Field(default="", max_length=200)
+    kind: str = Field(default="spot", max_length=16)
+    cost: float = 0.0
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "membership"
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=32)
+    member_since: float
+    balance: int = Field(default=0, description="the last entry's balance, kept for quick reads")
+
+
+class PointsEntryRow(SQLModel, table=True):
+    """The points ledger, append-only; (customer_id, seq) is unique, so two writers appending the same
+    entry number conflict instead of both succeeding."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (CheckConstraint("balance >= 0", name="ck_points_entry_balance"),)
+
+    customer_id: str = Field(foreign_key="membership.customer_id", primary_key=True, max_length=32)
+    seq: int = Field(primary_key=True)
+    at: float
+    kind: str = Field(max_length=16)
+    points: int
+    balance: int
+    order_id: str = Field(default="", max_length=32)
+    note: str = ""
+
+
+class CallRecordRow(SQLModel, table=True):
+    __tablename__ = "call_record"
+    __table_args__ = (
+        Index("ix_call_record_customer", "customer_id", "started_at"),
+        Index("ix_call_record_caller", "caller"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    call_id: str = Field(max_length=128)
+    caller: str = Field(default="", max_length=32)
+    agent_id: str = Field(default="", max_length=128)
+    started_at: float
+    ended_at: float
+    answered_at: Optional[float] = None
+    call_type: str = Field(max_length=16)
+    business_type: str = Field(max_length=16)
+    summary: str = ""
+    customer_id: str = Field(default="", max_length=32)
+    order_id: str = Field(default="", max_length=32)
+    direction: str = Field(max_length=16)
+
+
+class ComplaintRow(SQLModel, table=True):
+    __tablename__ = "complaint"
+    __table_args__ = (Index("ix_complaint_status_opened", "status", "opened_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    record_id: str = Field(foreign_key="call_record.id", max_length=32)
+    customer_id: str = Field(default="", max_length=32)
+    opened_at: float
+    description: str
+    order_id: str = Field(default="", max_length=32)
+    category: str = Field(default="", max_length=64)
+    status: str = Field(max_length=16)
+    handler: str = Field(default="", max_length=128)
+    resolution: str = ""
+    closed_at: Optional[float] = None
+    steps: str = Field(default="[]", description="JSON list of [at, status, by, note]")
+    version: int = 1
+
+
+BUSINESS_TABLES = (
+    "id_sequence", "customer", "customer_phone", "address", "product", "product_airing", "warehouse", "courier",
+    "stock", "customer_order", "order_line", "stock_hold", "airing", "membership", "points_entry",
+    "call_record", "complaint",
+)

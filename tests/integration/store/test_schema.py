@@ -13,7 +13,7 @@ from adapters.store import models
 from adapters.store.migrate import current_revision, downgrade, head_revision, open_store, upgrade
 from adapters.store.settings import StoreSettings, make_engine, normalise_url
 
-STORE_TABLES = {"event_log", "callback_ticket"}
+STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES}
 
 
 def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path):
@@ -107,3 +107,48 @@ def test_make_engine_accepts_a_plain_url(tmp_path):
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
     assert (tmp_path / "a" / "b.db").exists()
+
+
+def test_downgrade_to_0001_drops_the_business_tables_only(engine):
+    downgrade(engine, "0001")
+    tables = set(inspect(engine).get_table_names())
+    assert not set(models.BUSINESS_TABLES) & tables
+    assert {"event_log", "callback_ticket"} <= tables
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def _stock_setup(connection):
+    connection.execute(insert(models.WarehouseRow.__table__), dict(id="W1", serves="", rank=0))
+    connection.execute(insert(models.ProductRow.__table__), dict(sku="S1", name="pan", price="99.00", active=True))
+
+
+@pytest.mark.parametrize("bad", [
+    dict(on_hand=-1, allocated=0),
+    dict(on_hand=5, allocated=-1),
+    dict(on_hand=5, allocated=6),  # more promised than on the shelf
+])
+def test_the_database_refuses_negative_or_overpromised_stock(engine, bad):
+    with engine.begin() as connection:
+        _stock_setup(connection)
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(insert(models.StockRow.__table__), dict(warehouse_id="W1", sku="S1", **bad))
+
+
+def test_a_phone_number_is_stored_once_per_customer_but_may_belong_to_several(engine):
+    phone = models.CustomerPhoneRow.__table__
+    with engine.begin() as connection:
+        for cid in ("C1", "C2"):
+            connection.execute(insert(models.CustomerRow.__table__), dict(
+                id=cid, name="x", created_at=0.0, region_province="", region_city="", region_county="", notes=""))
+            connection.execute(insert(phone), dict(customer_id=cid, position=0, key="+8613800138000",
+                                                   national="13800138000", kind="mobile", area_code="", extension=""))
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(insert(phone), dict(customer_id="C1", position=1, key="+8613800138000",
+                                                   national="13800138000", kind="mobile", area_code="", extension=""))
+
+
+def test_order_numbers_are_unique(engine):
+    assert inspect(engine).get_pk_constraint("customer_order")["constrained_columns"] == ["id"]

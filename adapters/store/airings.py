@@ -1,0 +1,96 @@
+"""``SqlAirings``: the broadcast schedule (``core.config.Airing``) in the database, for media ROI and for the
+agent's "which program made you call" survey. Parsing schedules (CSV) is not done here."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.store.models import AiringRow
+from adapters.store.settings import write_transaction
+from core.config import Airing
+
+AIRING = AiringRow.__table__
+
+
+class AiringError(ValueError):
+    pass
+
+
+class UnknownAiring(AiringError, LookupError):
+    def __init__(self, airing_id: str) -> None:
+        super().__init__(f"no airing {airing_id!r}")
+        self.airing_id = airing_id
+
+
+def _row(airing: Airing) -> dict:
+    return dict(id=airing.airing_id, channel=airing.channel, start=airing.start, length=airing.length,
+                hotline=airing.hotline, product=airing.product, kind=airing.kind, cost=float(airing.cost))
+
+
+def _airing(row) -> Airing:
+    return Airing(row.id, row.channel, float(row.start), float(row.length), row.hotline, row.product, row.kind,
+                  float(row.cost))
+
+
+class SqlAirings:
+    """Airings in the database.
+
+    * ``add_many(airings) -> int`` -- new airings only (``AiringError`` if an ID exists; nothing stored then);
+    * ``replace_many(airings) -> int`` -- insert or overwrite by ID (re-importing a corrected schedule);
+    * ``get(airing_id) -> Airing`` (``UnknownAiring``);
+    * ``list(hotline=None, start=None, end=None) -> list[Airing]`` -- by start time; ``start``/``end`` bound
+      the airing's start (``start <= a.start < end``);
+    * ``delete(airing_id)`` (``UnknownAiring``).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add_many(self, airings: Iterable[Airing]) -> int:
+        rows = [_row(a) for a in airings]
+        if not rows:
+            return 0
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(AIRING), rows)
+        except IntegrityError:
+            raise AiringError("an airing with one of these IDs exists already (use replace_many)") from None
+        return len(rows)
+
+    def add(self, airing: Airing) -> None:
+        self.add_many([airing])
+
+    def replace_many(self, airings: Iterable[Airing]) -> int:
+        rows = list({row["id"]: row for row in map(_row, airings)}.values())  # the last one of an ID wins
+        if not rows:
+            return 0
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(AIRING).where(AIRING.c.id.in_([row["id"] for row in rows])))
+            connection.execute(insert(AIRING), rows)
+        return len(rows)
+
+    def get(self, airing_id: str) -> Airing:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(AIRING).where(AIRING.c.id == airing_id)).first()
+        if row is None:
+            raise UnknownAiring(airing_id)
+        return _airing(row)
+
+    def list(self, hotline: str | None = None, start: float | None = None, end: float | None = None) -> list[Airing]:
+        query = select(AIRING).order_by(AIRING.c.start, AIRING.c.id)
+        if hotline is not None:
+            query = query.where(AIRING.c.hotline == hotline)
+        if start is not None:
+            query = query.where(AIRING.c.start >= start)
+        if end is not None:
+            query = query.where(AIRING.c.start < end)
+        with self.engine.connect() as connection:
+            return [_airing(row) for row in connection.execute(query)]
+
+    def delete(self, airing_id: str) -> None:
+        with write_transaction(self.engine) as connection:
+            if connection.execute(delete(AIRING).where(AIRING.c.id == airing_id)).rowcount != 1:
+                raise UnknownAiring(airing_id)

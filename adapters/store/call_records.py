@@ -1,0 +1,155 @@
+"""``SqlCallRecords``: call records and complaints (``core.call_records``) in the database. Complaint steps
+are the core's (``Complaint.assign/resolve/reopen/close``); every change is an optimistic update on
+``version``, so two supervisors acting on one complaint at once cannot both win."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.store.models import CallRecordRow, ComplaintRow
+from adapters.store.settings import write_transaction
+from core.call_records import CLOSED, CallRecord, CallRecordError, Complaint, ComplaintStep, unclosed
+
+RECORD = CallRecordRow.__table__
+COMPLAINT = ComplaintRow.__table__
+_RECORD_FIELDS = ("call_id", "caller", "agent_id", "started_at", "ended_at", "answered_at", "call_type",
+                  "business_type", "summary", "customer_id", "order_id", "direction")
+
+
+class UnknownRecord(CallRecordError, LookupError):
+    pass
+
+
+class ComplaintConflict(CallRecordError):
+    """The complaint changed under us (someone else acted on it first)."""
+
+
+def to_call_record(row) -> CallRecord:
+    values = {name: getattr(row, name) for name in _RECORD_FIELDS}
+    values["started_at"], values["ended_at"] = float(row.started_at), float(row.ended_at)
+    values["answered_at"] = None if row.answered_at is None else float(row.answered_at)
+    return CallRecord(record_id=row.id, **values)
+
+
+def _complaint_columns(complaint: Complaint) -> dict:
+    return dict(record_id=complaint.record_id, customer_id=complaint.customer_id, opened_at=complaint.opened_at,
+                description=complaint.description, order_id=complaint.order_id, category=complaint.category,
+                status=complaint.status, handler=complaint.handler, resolution=complaint.resolution,
+                closed_at=complaint.closed_at,
+                steps=json.dumps([[s.at, s.status, s.by, s.note] for s in complaint.steps], ensure_ascii=False))
+
+
+def _to_complaint(row) -> Complaint:
+    return Complaint(row.id, row.record_id, row.customer_id, float(row.opened_at), row.description,
+                     order_id=row.order_id, category=row.category, status=row.status, handler=row.handler,
+                     resolution=row.resolution, closed_at=None if row.closed_at is None else float(row.closed_at),
+                     steps=[ComplaintStep(float(at), status, by, note) for at, status, by, note in json.loads(row.steps)])
+
+
+class SqlCallRecords:
+    """Call records and complaints.
+
+    Records: ``add(record)`` (``CallRecordError`` if the ID exists), ``get(record_id) -> CallRecord``
+    (``UnknownRecord``), ``for_customer(customer_id) -> list[CallRecord]`` and ``for_caller(key)`` newest first.
+
+    Complaints: ``add_complaint(complaint)`` (its call record must be stored), ``get_complaint(id) ->
+    Complaint`` (``UnknownRecord``), ``complaints(status=None) -> list[Complaint]`` oldest first,
+    ``unclosed(now, older_than=0.0)`` (the follow-up list, ``core.call_records.unclosed``), and the steps
+    ``assign(id, handler, at, by="")``, ``resolve(id, resolution, at, by)``, ``reopen(id, reason, at, by)``,
+    ``close(id, at, by, note="customer confirmed")``, each returning the changed ``Complaint``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- call records ----------------------------------------------------------------------------
+
+    def add(self, record: CallRecord) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(RECORD).values(
+                    id=record.record_id, **{name: getattr(record, name) for name in _RECORD_FIELDS}))
+        except IntegrityError:
+            raise CallRecordError(f"call record {record.record_id} exists already") from None
+
+    def get(self, record_id: str) -> CallRecord:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(RECORD).where(RECORD.c.id == record_id)).first()
+        if row is None:
+            raise UnknownRecord(f"no call record {record_id!r}")
+        return to_call_record(row)
+
+    def _records(self, where) -> list[CallRecord]:
+        query = select(RECORD).where(where).order_by(RECORD.c.started_at.desc(), RECORD.c.id.desc())
+        with self.engine.connect() as connection:
+            return [to_call_record(row) for row in connection.execute(query)]
+
+    def for_customer(self, customer_id: str) -> list[CallRecord]:
+        return self._records(RECORD.c.customer_id == customer_id)
+
+    def for_caller(self, key: str) -> list[CallRecord]:
+        """Records of a caller by normalised number key (``PhoneNumber.key``)."""
+        return self._records(RECORD.c.caller == key)
+
+    # --- complaints ------------------------------------------------------------------------------
+
+    def add_complaint(self, complaint: Complaint) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(COMPLAINT).values(id=complaint.complaint_id, version=1,
+                                                            **_complaint_columns(complaint)))
+        except IntegrityError:
+            raise CallRecordError(f"complaint {complaint.complaint_id} exists already, or its call record "
+                                  f"{complaint.record_id} is not stored") from None
+
+    @staticmethod
+    def _complaint_row(connection: Connection, complaint_id: str):
+        row = connection.execute(select(COMPLAINT).where(COMPLAINT.c.id == complaint_id)).first()
+        if row is None:
+            raise UnknownRecord(f"no complaint {complaint_id!r}")
+        return row
+
+    def get_complaint(self, complaint_id: str) -> Complaint:
+        with self.engine.connect() as connection:
+            return _to_complaint(self._complaint_row(connection, complaint_id))
+
+    def complaints(self, status: str | None = None) -> list[Complaint]:
+        query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id)
+        if status is not None:
+            query = query.where(COMPLAINT.c.status == status)
+        with self.engine.connect() as connection:
+            return [_to_complaint(row) for row in connection.execute(query)]
+
+    def unclosed(self, now: float, older_than: float = 0.0) -> list[Complaint]:
+        query = select(COMPLAINT).where(COMPLAINT.c.status != CLOSED)
+        with self.engine.connect() as connection:
+            open_ones = [_to_complaint(row) for row in connection.execute(query)]
+        return unclosed(open_ones, now, older_than)
+
+    def _change(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
+        with write_transaction(self.engine) as connection:
+            row = self._complaint_row(connection, complaint_id)
+            complaint = _to_complaint(row)
+            step(complaint)  # the core's rules; raises CallRecordError
+            changed = connection.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id,
+                                                                 COMPLAINT.c.version == row.version)
+                                         .values(version=row.version + 1, **_complaint_columns(complaint))).rowcount
+            if changed != 1:
+                raise ComplaintConflict(f"complaint {complaint_id} changed while it was being updated")
+        return complaint
+
+    def assign(self, complaint_id: str, handler: str, at: float, by: str = "") -> Complaint:
+        return self._change(complaint_id, lambda c: c.assign(handler, at, by))
+
+    def resolve(self, complaint_id: str, resolution: str, at: float, by: str) -> Complaint:
+        return self._change(complaint_id, lambda c: c.resolve(resolution, at, by))
+
+    def reopen(self, complaint_id: str, reason: str, at: float, by: str) -> Complaint:
+        return self._change(complaint_id, lambda c: c.reopen(reason, at, by))
+
+    def close(self, complaint_id: str, at: float, by: str, note: str = "customer confirmed") -> Complaint:
+        return self._change(complaint_id, lambda c: c.close(at, by, note))

@@ -1,0 +1,174 @@
+"""``SqlCustomers``: ``core.customers.CustomerRepository`` on the database, plus a customer's history
+(orders and call records, newest first) for the agent's screen pop.
+
+Phones are stored by their normalised key (``PhoneNumber.key``, E.164 without extension), so
+``find_by_phone(parse_phone(text))`` finds a customer whatever spelling the number was typed in. One number
+may belong to several customers; every one of them is returned, oldest first, and the agent picks.
+
+New customer IDs: ``core.customers.register_customer(SqlCustomers(engine), SqlIds(engine), ...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.store.models import AddressRow, CallRecordRow, CustomerPhoneRow, CustomerRow, OrderRow
+from adapters.store.settings import write_transaction
+from core.call_records import CallRecord
+from core.customers import Customer, CustomerError, UnknownCustomer
+from core.orders import Order
+from core.phones import PhoneNumber
+from core.regions import Address, Division
+
+CUSTOMER = CustomerRow.__table__
+PHONE = CustomerPhoneRow.__table__
+ADDRESS = AddressRow.__table__
+
+
+# --- codecs shared with the order repository ----------------------------------------------------------
+
+
+def phone_text(number: PhoneNumber | None) -> str:
+    """A PhoneNumber as ``national|kind|area_code|extension`` ("" for none): exact, no re-parsing."""
+    if number is None:
+        return ""
+    return "|".join((number.national, number.kind, number.area_code, number.extension))
+
+
+def phone_from_text(text: str) -> PhoneNumber | None:
+    if not text:
+        return None
+    national, kind, area_code, extension = text.split("|")
+    return PhoneNumber(national, kind, area_code, extension)
+
+
+def address_columns(address: Address) -> dict:
+    division = address.division
+    return dict(division_code=division.code, province=division.province, city=division.city,
+                county=division.county, detail=address.detail, recipient=address.recipient,
+                phone=phone_text(address.phone), postcode=address.postcode)
+
+
+def to_address(row) -> Address:
+    return Address(Division(row.division_code, row.province, row.city, row.county), row.detail,
+                   recipient=row.recipient, phone=phone_from_text(row.phone), postcode=row.postcode)
+
+
+# --- history -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of a customer's history: ``kind`` "order" (``item`` an Order) or "call" (a CallRecord)."""
+
+    at: float
+    kind: str
+    item: Union[Order, CallRecord]
+
+
+class SqlCustomers:
+    """Customers in the database; implements ``core.customers.CustomerRepository``.
+
+    * ``add(customer)`` -- raises ``CustomerError`` if the ID exists;
+    * ``get(customer_id) -> Customer`` -- raises ``UnknownCustomer``;
+    * ``update(customer)`` -- name, region, notes, phones and addresses as given; raises ``UnknownCustomer``;
+    * ``find_by_phone(number: PhoneNumber) -> list[Customer]`` -- every customer with that line, oldest first;
+    * ``history(customer_id, limit=None) -> list[HistoryEntry]`` -- orders and call records, newest first.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _customer_columns(customer: Customer) -> dict:
+        region = customer.region
+        return dict(name=customer.name, created_at=customer.created_at, notes=customer.notes,
+                    region_code=region.code if region else None, region_province=region.province if region else "",
+                    region_city=region.city if region else "", region_county=region.county if region else "")
+
+    @staticmethod
+    def _write_children(connection: Connection, customer: Customer) -> None:
+        cid = customer.customer_id
+        if customer.phones:
+            connection.execute(insert(PHONE), [
+                dict(customer_id=cid, position=i, key=p.key, national=p.national, kind=p.kind,
+                     area_code=p.area_code, extension=p.extension) for i, p in enumerate(customer.phones)])
+        if customer.addresses:
+            connection.execute(insert(ADDRESS), [
+                dict(customer_id=cid, position=i, **address_columns(a)) for i, a in enumerate(customer.addresses)])
+
+    def add(self, customer: Customer) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(CUSTOMER).values(id=customer.customer_id, **self._customer_columns(customer)))
+                self._write_children(connection, customer)
+        except IntegrityError as error:
+            raise CustomerError(f"customer {customer.customer_id} already exists or repeats a phone: {error.orig}") from None
+
+    def update(self, customer: Customer) -> None:
+        with write_transaction(self.engine) as connection:
+            changed = connection.execute(update(CUSTOMER).where(CUSTOMER.c.id == customer.customer_id)
+                                         .values(**self._customer_columns(customer))).rowcount
+            if changed != 1:
+                raise UnknownCustomer(customer.customer_id)
+            connection.execute(delete(PHONE).where(PHONE.c.customer_id == customer.customer_id))
+            connection.execute(delete(ADDRESS).where(ADDRESS.c.customer_id == customer.customer_id))
+            self._write_children(connection, customer)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _load(connection: Connection, ids: list[str]) -> dict[str, Customer]:
+        if not ids:
+            return {}
+        rows = connection.execute(select(CUSTOMER).where(CUSTOMER.c.id.in_(ids))).all()
+        phones: dict[str, list[PhoneNumber]] = {}
+        for p in connection.execute(select(PHONE).where(PHONE.c.customer_id.in_(ids)).order_by(PHONE.c.position)):
+            phones.setdefault(p.customer_id, []).append(PhoneNumber(p.national, p.kind, p.area_code, p.extension))
+        addresses: dict[str, list[Address]] = {}
+        for a in connection.execute(select(ADDRESS).where(ADDRESS.c.customer_id.in_(ids)).order_by(ADDRESS.c.position)):
+            addresses.setdefault(a.customer_id, []).append(to_address(a))
+        customers = {}
+        for row in rows:
+            region = (Division(row.region_code, row.region_province, row.region_city, row.region_county)
+                      if row.region_code else None)
+            customers[row.id] = Customer(row.id, row.name, phones.get(row.id, []), float(row.created_at),
+                                         region=region, addresses=addresses.get(row.id, []), notes=row.notes)
+        return customers
+
+    def get(self, customer_id: str) -> Customer:
+        with self.engine.connect() as connection:
+            found = self._load(connection, [customer_id])
+        if customer_id not in found:
+            raise UnknownCustomer(customer_id)
+        return found[customer_id]
+
+    def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
+        query = (select(CUSTOMER.c.id).join(PHONE, PHONE.c.customer_id == CUSTOMER.c.id)
+                 .where(PHONE.c.key == number.key).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id))
+        with self.engine.connect() as connection:
+            ids = list(dict.fromkeys(connection.execute(query).scalars()))
+            found = self._load(connection, ids)
+        return [found[i] for i in ids]
+
+    def history(self, customer_id: str, limit: int | None = None) -> list[HistoryEntry]:
+        """Orders (``SqlOrders.get``) and call records of the customer, newest first."""
+        from adapters.store.call_records import to_call_record
+        from adapters.store.orders import SqlOrders
+
+        with self.engine.connect() as connection:
+            order_ids = connection.execute(select(OrderRow.__table__.c.id)
+                                           .where(OrderRow.__table__.c.customer_id == customer_id)).scalars().all()
+            calls = connection.execute(select(CallRecordRow.__table__)
+                                       .where(CallRecordRow.__table__.c.customer_id == customer_id)).all()
+        orders = SqlOrders(self.engine)
+        entries = [HistoryEntry(o.placed_at, "order", o) for o in map(orders.get, order_ids)]
+        entries += [HistoryEntry(r.started_at, "call", r) for r in map(to_call_record, calls)]
+        entries.sort(key=lambda e: (e.at, e.kind), reverse=True)
+        return entries[:limit] if limit is not None else entries

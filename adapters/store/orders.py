@@ -1,0 +1,241 @@
+"""``SqlOrders``: orders in the database, with the core's rules (``core.orders``) and the stock guarantees the
+database must give.
+
+* ``place`` runs ``core.orders.place_order`` inside one write transaction: the SKUs' product rows are locked
+  (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock), the
+  stock is read back into a core ``StockBook``, the core prices the lines and holds the stock (or raises
+  ``OutOfStock``), and the order, its lines, its stock holds and its ORDER_PLACED event-log record are
+  written -- all or nothing. Concurrent placements for the same SKU therefore see each other's holds and can
+  never sell more than there is.
+* The order number comes from the database (``id_sequence``'s autoincrement, see ``adapters.store.ids``),
+  so numbers are unique across processes.
+* Status changes (sort, payment, dispatch, delivery, cancellation, return) load the order and its stock into
+  the core, call the core's function, and write back the order and the stock difference. ``stock``'s CHECK
+  constraints (nothing negative, allocated <= on hand) are the last line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Callable, Mapping, Sequence
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from adapters.store.catalog import STOCK, HOLD, SqlCatalog, load_products, load_stock_book, lock_skus
+from adapters.store.customers import address_columns, to_address
+from adapters.store.eventlog import insert_records
+from adapters.store.ids import next_id
+from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
+from adapters.store.settings import write_transaction
+from core import orders as core_orders
+from core.catalog import Catalog, StockBook, Warehouse
+from core.customers import UnknownCustomer
+from core.orders import (PLACED, SORTED, Courier, MediaSurvey, Order, OrderError, OrderLine, PlaceOrder,
+                         order_log_record)
+
+ORDER = OrderRow.__table__
+LINE = OrderLineRow.__table__
+CUSTOMER = CustomerRow.__table__
+
+
+class UnknownOrder(OrderError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no order {order_id!r}")
+        self.order_id = order_id
+
+
+class OrderConflict(OrderError):
+    """The order changed under us (another worker got there first)."""
+
+
+class _ConnectionIds:
+    """``IdSource`` on the caller's transaction: the number is only used if the order is stored."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def new_id(self, kind: str) -> str:
+        return next_id(self.connection, kind)
+
+
+def _skus_of(lines: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[str]:
+    pairs = lines.items() if isinstance(lines, Mapping) else lines
+    return sorted({sku for sku, _ in pairs})
+
+
+def _order_columns(order: Order) -> dict:
+    survey = order.survey
+    return dict(
+        customer_id=order.customer_id, payment=order.payment, placed_at=order.placed_at,
+        survey_channel=survey.channel if survey else None, survey_program=survey.program if survey else "",
+        survey_airing_id=survey.airing_id if survey else "", hotline=order.hotline, call_id=order.call_id,
+        agent_id=order.agent_id, discount=order.discount, total=order.total, status=order.status,
+        warehouse=order.warehouse, courier=order.courier, paid_at=order.paid_at,
+        history=json.dumps([list(step) for step in order.history], ensure_ascii=False),
+        **address_columns(order.address),
+    )
+
+
+def _to_order(row, lines) -> Order:
+    survey = (MediaSurvey(row.survey_channel, row.survey_program, row.survey_airing_id)
+              if row.survey_channel is not None else None)
+    return Order(
+        order_id=row.id, customer_id=row.customer_id,
+        lines=tuple(OrderLine(line.sku, line.name, int(line.quantity), Decimal(line.unit_price)) for line in lines),
+        payment=row.payment, address=to_address(row), placed_at=float(row.placed_at), survey=survey,
+        hotline=row.hotline, call_id=row.call_id, agent_id=row.agent_id, discount=Decimal(row.discount),
+        status=row.status, warehouse=row.warehouse, courier=row.courier,
+        paid_at=None if row.paid_at is None else float(row.paid_at),
+        history=[(float(t), s, n) for t, s, n in json.loads(row.history)],
+    )
+
+
+def _stock_state(book: StockBook, skus: Sequence[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    return {(w, sku): (book.on_hand(w, sku), book.allocated(w, sku)) for w in book.warehouses() for sku in skus}
+
+
+class SqlOrders:
+    """Orders in the database (see the module docstring for the guarantees).
+
+    * ``place(command: PlaceOrder, now: float | None = None) -> Order`` -- ``now`` defaults to ``command.now``;
+      raises ``OutOfStock`` (nothing stored), ``UnknownProduct``, ``UnknownCustomer`` or ``OrderError``;
+    * ``get(order_id) -> Order`` (``UnknownOrder``), ``for_customer(customer_id) -> list[Order]`` newest first,
+      ``list(status=None, limit=None) -> list[Order]`` newest first;
+    * status changes, each returning the changed ``Order`` and raising the core's ``InvalidTransition`` /
+      ``OrderError`` / ``CannotSort``: ``sort(order_id, now, warehouses=None, couriers=None)`` (default: the
+      ``SqlCatalog``'s), ``record_payment(order_id, now)``, ``dispatch(order_id, now)``,
+      ``deliver(order_id, now)``, ``cancel(order_id, now, reason)``,
+      ``return_order(order_id, now, reason, restock=True)``.
+
+    ``log_source`` is the event-log ``source`` of the ORDER_PLACED records.
+    """
+
+    def __init__(self, engine: Engine, *, log_source: str = "") -> None:
+        self.engine = engine
+        self.log_source = log_source
+
+    # --- placing ---------------------------------------------------------------------------------
+
+    def place(self, command: PlaceOrder, now: float | None = None) -> Order:
+        if now is not None:
+            command.now = now
+        skus = _skus_of(command.lines)
+        with write_transaction(self.engine) as connection:
+            if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
+                raise UnknownCustomer(command.customer_id)
+            lock_skus(connection, skus)
+            catalog = Catalog(load_products(connection, skus))
+            book = load_stock_book(connection, skus)
+            order = core_orders.place_order(command, catalog, book, _ConnectionIds(connection))  # may raise
+            connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
+            connection.execute(insert(LINE), [
+                dict(order_id=order.order_id, position=i, sku=line.sku, name=line.name, quantity=line.quantity,
+                     unit_price=line.unit_price) for i, line in enumerate(order.lines)])
+            connection.execute(insert(HOLD), [dict(order_id=order.order_id, sku=sku, quantity=qty)
+                                              for sku, qty in order.quantities.items()])
+            insert_records(connection, [order_log_record(order)], self.log_source)
+        return order
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _load(connection: Connection, rows) -> list[Order]:
+        rows = list(rows)
+        if not rows:
+            return []
+        lines: dict[str, list] = {}
+        query = select(LINE).where(LINE.c.order_id.in_([r.id for r in rows])).order_by(LINE.c.order_id, LINE.c.position)
+        for line in connection.execute(query):
+            lines.setdefault(line.order_id, []).append(line)
+        return [_to_order(row, lines.get(row.id, [])) for row in rows]
+
+    def _get(self, connection: Connection, order_id: str, lock: bool = False) -> Order:
+        query = select(ORDER).where(ORDER.c.id == order_id)
+        if lock and connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = self._load(connection, connection.execute(query).all())
+        if not found:
+            raise UnknownOrder(order_id)
+        return found[0]
+
+    def get(self, order_id: str) -> Order:
+        with self.engine.connect() as connection:
+            return self._get(connection, order_id)
+
+    def for_customer(self, customer_id: str) -> list[Order]:
+        query = (select(ORDER).where(ORDER.c.customer_id == customer_id)
+                 .order_by(ORDER.c.placed_at.desc(), ORDER.c.id.desc()))
+        with self.engine.connect() as connection:
+            return self._load(connection, connection.execute(query).all())
+
+    def list(self, status: str | None = None, limit: int | None = None) -> list[Order]:
+        query = select(ORDER).order_by(ORDER.c.placed_at.desc(), ORDER.c.id.desc())
+        if status is not None:
+            query = query.where(ORDER.c.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return self._load(connection, connection.execute(query).all())
+
+    # --- status changes --------------------------------------------------------------------------
+
+    def _change(self, order_id: str, change: Callable[[Order, StockBook], object]) -> Order:
+        """Load the order and its SKUs' stock into the core, apply ``change``, write back the order and the
+        stock difference, in one transaction with the order row and the SKUs locked."""
+        with write_transaction(self.engine) as connection:
+            order = self._get(connection, order_id, lock=True)
+            version = connection.execute(select(ORDER.c.version).where(ORDER.c.id == order_id)).scalar_one()
+            skus = sorted(order.quantities)
+            lock_skus(connection, skus)
+            reserved = order.status in (PLACED, SORTED)
+            book = load_stock_book(connection, skus, own_order=order.order_id,
+                                   own_lines=order.quantities if reserved else None,
+                                   own_warehouse=order.warehouse if order.status == SORTED else "")
+            before = _stock_state(book, skus)
+            held_before = book.reservation(order.order_id)
+            change(order, book)
+            after = _stock_state(book, skus)
+            for (warehouse, sku), (on_hand, allocated) in after.items():
+                old_on_hand, old_allocated = before.get((warehouse, sku), (0, 0))
+                d_on_hand, d_allocated = on_hand - old_on_hand, allocated - old_allocated
+                if d_on_hand or d_allocated:
+                    changed = connection.execute(
+                        update(STOCK).where(STOCK.c.warehouse_id == warehouse, STOCK.c.sku == sku)
+                        .values(on_hand=STOCK.c.on_hand + d_on_hand, allocated=STOCK.c.allocated + d_allocated)).rowcount
+                    if changed == 0:
+                        connection.execute(insert(STOCK).values(warehouse_id=warehouse, sku=sku, on_hand=d_on_hand,
+                                                                allocated=d_allocated))
+            held_after = book.reservation(order.order_id)
+            if held_before and held_before[0] == "" and not (held_after and held_after[0] == ""):
+                connection.execute(delete(HOLD).where(HOLD.c.order_id == order.order_id))
+            changed = connection.execute(update(ORDER).where(ORDER.c.id == order_id, ORDER.c.version == version)
+                                         .values(version=version + 1, **_order_columns(order))).rowcount
+            if changed != 1:
+                raise OrderConflict(f"order {order_id} changed while it was being updated")
+        order.events.clear()  # the changes are stored; the events were the core's account of them
+        return order
+
+    def sort(self, order_id: str, now: float, warehouses: Sequence[Warehouse] | None = None,
+             couriers: Sequence[Courier] | None = None) -> Order:
+        """Assign a warehouse and courier (``core.orders.choose_fulfilment``) and allocate the stock there."""
+        if warehouses is None or couriers is None:
+            catalog = SqlCatalog(self.engine)
+            warehouses = catalog.warehouses() if warehouses is None else warehouses
+            couriers = catalog.couriers() if couriers is None else couriers
+        return self._change(order_id, lambda o, book: core_orders.sort_order(o, book, warehouses, couriers, now))
+
+    def record_payment(self, order_id: str, now: float) -> Order:
+        return self._change(order_id, lambda o, book: core_orders.record_payment(o, now))
+
+    def dispatch(self, order_id: str, now: float) -> Order:
+        return self._change(order_id, lambda o, book: core_orders.dispatch(o, book, now))
+
+    def deliver(self, order_id: str, now: float) -> Order:
+        return self._change(order_id, lambda o, book: core_orders.deliver(o, now))
+
+    def cancel(self, order_id: str, now: float, reason: str) -> Order:
+        return self._change(order_id, lambda o, book: core_orders.cancel(o, book, now, reason))
+
+    def return_order(self, order_id: str, now: float, reason: str, *, restock: bool = True) -> Order:
+        return self._change(order_id, lambda o, book: core_orders.return_order(o, book, now, reason, restock=restock))
