@@ -21,6 +21,8 @@ Conventions (chosen here, used everywhere):
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
 import pandas as pd
 
@@ -216,7 +218,7 @@ class _Analysis:
 def _empty_kpis(columns) -> pd.DataFrame:
     out = {}
     for name in columns:
-        if name in ("queue", "agent"):
+        if name in ("queue", "agent", "period"):
             out[name] = pd.Series([], dtype=TEXT_DTYPE)
         elif name in _COUNT_COLUMNS:
             out[name] = pd.Series([], dtype="int64")
@@ -318,7 +320,10 @@ def agent_kpis(log, period: tuple[float | None, float | None] | None = None, *, 
     """Per agent over ``period`` = (start, end) epoch seconds, either end None = open (default: whole log):
     ``AGENT_KPI_COLUMNS``. State times are clipped to the period; counts use their record's time
     (calls: CONNECT time) in [start, end). Every agent named in the log gets a row."""
-    a = _Analysis(log, short_abandon_s)
+    return _agent_kpis(_Analysis(log, short_abandon_s), period)
+
+
+def _agent_kpis(a: _Analysis, period: tuple[float | None, float | None] | None) -> pd.DataFrame:
     ix = a.ix
     columns = list(AGENT_KPI_COLUMNS)
     names = ix.agent_names
@@ -366,6 +371,63 @@ def agent_kpis(log, period: tuple[float | None, float | None] | None = None, *, 
     busy = table["talk_s"] + table["wrapup_s"]
     table["occupancy"] = _ratio(busy, busy + table["idle_s"])
     return table.reset_index()[columns]
+
+
+PERIODS = ("day", "week", "month")
+CHINA_UTC_OFFSET_H = 8.0  # days, weeks and months are local: Beijing time has no daylight saving
+
+AGENT_PERIOD_COLUMNS: dict[str, str] = {
+    "period": "the day (YYYY-MM-DD), ISO week (YYYY-Www, Monday to Sunday) or month (YYYY-MM), local time",
+    "period_start": "start of the period, epoch seconds",
+    "period_end": "end of the period (exclusive), epoch seconds",
+    **AGENT_KPI_COLUMNS,
+}
+
+
+def period_bounds(start: float, end: float, period: str, utc_offset_h: float = CHINA_UTC_OFFSET_H
+                  ) -> list[tuple[float, float, str]]:
+    """(start, end, label) of every calendar day, ISO week or month, in local time ``UTC + utc_offset_h``,
+    that overlaps [start, end]."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    zone = timezone(timedelta(hours=utc_offset_h))
+    lo = datetime.fromtimestamp(start, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        lo -= timedelta(days=lo.weekday())
+    elif period == "month":
+        lo = lo.replace(day=1)
+    out = []
+    while lo.timestamp() <= end:
+        if period == "day":
+            hi, label = lo + timedelta(days=1), lo.strftime("%Y-%m-%d")
+        elif period == "week":
+            year, week, _ = lo.isocalendar()
+            hi, label = lo + timedelta(days=7), f"{year}-W{week:02d}"
+        else:
+            hi, label = (lo.replace(day=28) + timedelta(days=4)).replace(day=1), lo.strftime("%Y-%m")
+        out.append((lo.timestamp(), hi.timestamp(), label))
+        lo = hi
+    return out
+
+
+def agent_period_kpis(log, period: str = "day", *, utc_offset_h: float = CHINA_UTC_OFFSET_H,
+                      short_abandon_s: float = 5.0) -> pd.DataFrame:
+    """``agent_kpis`` per agent and calendar day, ISO week or month (``AGENT_PERIOD_COLUMNS``): the log is
+    analysed once and every period is ``agent_kpis`` over it, so state times are clipped at midnight and
+    the rows of the days of a week add up to the week's. Agents with nothing in a period (no logged-in time,
+    no counted record) get no row for it."""
+    a = _Analysis(log, short_abandon_s)
+    columns = list(AGENT_PERIOD_COLUMNS)
+    if a.frame.empty:
+        return _empty_kpis(columns)
+    counts = ["calls", "transfers", "callbacks", "ring_no_answers"]
+    tables = []
+    for lo, hi, label in period_bounds(float(a.ix.time[0]), float(a.ix.time[-1]), period, utc_offset_h):
+        table = _agent_kpis(a, (lo, hi))
+        table = table.loc[(table["logged_in_s"] > 0) | (table[counts].sum(axis=1) > 0)]
+        tables.append(table.assign(period=label, period_start=lo, period_end=hi))
+    table = pd.concat(tables, ignore_index=True) if tables else _empty_kpis(columns)
+    return table[columns].astype({"period": TEXT_DTYPE, "period_start": "float64", "period_end": "float64"})
 
 
 def agent_not_ready(log, period: tuple[float | None, float | None] | None = None) -> pd.DataFrame:

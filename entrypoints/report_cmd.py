@@ -1,0 +1,328 @@
+"""``hotline report ...``: the report list (reports/tables.py) on screen, as CSV or as an Excel workbook.
+
+The event log comes from ``--log FILE`` (the Parquet file ``hotline simulate`` writes, or a queue_log text
+file) or, by default, from the store (``HOTLINE_DATABASE_URL`` or the SQLite file in ``HOTLINE_DATA_DIR``).
+Bad input (a missing or unreadable file, a malformed airings CSV) exits with status 2 and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin.yamlfile import InputFileError
+
+console = Console() if sys.stdout.isatty() else Console(width=200)
+errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+
+report_app = typer.Typer(
+    help="Reports from the event log (a simulation's Parquet file or the store): agents, queues, callbacks, "
+    "orders, media ROI; on screen, as CSV or as one Excel workbook.",
+    no_args_is_help=True,
+)
+
+Log = Annotated[Optional[Path], typer.Option(
+    "--log", help="Event log: a Parquet file from 'hotline simulate' (OUT/<scenario>/events.parquet) or a "
+    "queue_log file. Default: the store's event log.")]
+Replication = Annotated[int, typer.Option(min=0, help="With a simulation's Parquet log: which replication.")]
+Source = Annotated[Optional[str], typer.Option(help="With the store: only the event-log records of this source "
+                                                    "(the live center's is ''; default: all).")]
+Offset = Annotated[float, typer.Option("--utc-offset", help="Hours east of UTC for days, weeks, months and "
+                                                            "clock times (Beijing: 8).")]
+CsvDir = Annotated[Optional[Path], typer.Option("--csv", help="Also write each table as DIR/<report>.csv.")]
+Xlsx = Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the tables to this Excel workbook, "
+                                                             "one sheet per report.")]
+Airings = Annotated[Optional[Path], typer.Option(
+    "--airings", help="Broadcast schedule CSV: channel,start,length,hotline[,id,product,kind,cost]. "
+    "Default: the airings in the store.")]
+
+
+class BadInput(Exception):
+    """Input the user must fix: reported on one line, exit status 2."""
+
+
+@dataclass
+class Inputs:
+    """Where the log (and, from the store, orders and airings) come from."""
+
+    log_path: Path | None
+    replication: int
+    source: str | None
+    _engine: object = None
+
+    def engine(self):
+        if self._engine is None:
+            from entrypoints.store_cli import _open
+
+            self._engine = _open()[0]
+        return self._engine
+
+    def log(self):
+        if self.log_path is None:
+            from adapters.store.eventlog import SqlEventLog
+
+            return SqlEventLog(self.engine()).frame(self.source)
+        return _read_log(self.log_path, self.replication)
+
+    def orders(self, log):
+        """Order lines from the store, or the log's ORDER_PLACED records when the log is a file."""
+        from reports.tables import order_lines, orders_from_events
+
+        if self.log_path is not None:
+            return orders_from_events(log)
+        from adapters.store.orders import SqlOrders
+
+        return order_lines(SqlOrders(self.engine()).list())
+
+    def airings(self, path: Path | None, utc_offset_h: float, required: bool = True):
+        from reports.airings import read_airings_csv
+
+        if path is not None:
+            return read_airings_csv(path, utc_offset_h=utc_offset_h)
+        if self.log_path is None:
+            from adapters.store.airings import SqlAirings
+
+            found = SqlAirings(self.engine()).list()
+            if found or not required:
+                return found
+            raise BadInput("the store holds no airings: pass --airings FILE.csv")
+        if required:
+            raise BadInput("media ROI needs the broadcast schedule: pass --airings FILE.csv")
+        return []
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _read_log(path: Path, replication: int):
+    from reports.eventlog import REPLICATION, read_parquet, read_queue_log
+
+    if not path.exists():
+        raise BadInput(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory; name the events.parquet file in it")
+    try:
+        if path.read_bytes()[:4] == b"PAR1":
+            frame = read_parquet(path)
+        else:
+            frame = read_queue_log(path)
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: not an event log (Parquet or queue_log): {error}") from None
+    if REPLICATION in frame.columns:
+        present = sorted(set(frame[REPLICATION].tolist()))
+        if replication not in present:
+            raise BadInput(f"{path}: no replication {replication} (the file holds {present})")
+        frame = frame.loc[frame[REPLICATION] == replication].drop(columns=REPLICATION).reset_index(drop=True)
+    return frame
+
+
+# --- showing and writing -----------------------------------------------------------------------------
+
+_PERCENT = ("rate", "sl_", "occupancy")
+_SECONDS = ("_s", "aht", "asa", "att", "longest_wait")
+_SKIP_ON_SCREEN = {"interval_start", "interval_end", "period_start", "period_end", "inbound_talk_s",
+                   "callback_talk_s", "expected_calls", "conversion_rate", "average_order_value",
+                   "answered_in_target", "short_abandoned", "sl_answered"}
+
+
+def _cell(column: str, value, utc_offset_h: float) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (bool, int)) or (column in ("orders", "units") and float(value).is_integer()):
+        return f"{int(value):,}"
+    if column == "start":
+        return datetime.fromtimestamp(value, timezone(timedelta(hours=utc_offset_h))).strftime("%Y-%m-%d %H:%M")
+    if any(column.startswith(p) or p in column for p in _PERCENT):
+        return f"{value:.1%}"
+    if any(column.endswith(s) for s in _SECONDS):
+        seconds = int(round(float(value)))
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{value:,.2f}"
+
+
+def _show(title: str, table, utc_offset_h: float) -> None:
+    columns = [c for c in table.columns if c not in _SKIP_ON_SCREEN]
+    view = Table(title=title, title_justify="left")
+    for column in columns:
+        text = table[column].dtype.kind not in "biuf"
+        widest = max([len(str(v)) for v in table[column].head(500)], default=0)
+        view.add_column(column, justify="left" if text else "right",
+                        min_width=min(widest, 30) if text else None, no_wrap=text)
+    for row in table[columns].itertuples(index=False):
+        view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, utc_offset_h) for c, v in zip(columns, row)))
+    console.print(view)
+    console.print(f"{len(table)} row(s)", highlight=False)
+
+
+def _export(tables: dict, csv_dir: Path | None, xlsx: Path | None) -> None:
+    from reports.export import write_csv, write_xlsx
+
+    written = []
+    if csv_dir is not None:
+        written += write_csv(tables, csv_dir)
+    if xlsx is not None:
+        written.append(write_xlsx(tables, xlsx))
+    if written:
+        console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
+
+
+def _run(inputs: Inputs, utc_offset_h: float, build: Callable[[object], dict], csv_dir: Path | None,
+         xlsx: Path | None, show: bool = True) -> None:
+    """Read the log, build the tables, show them, export them; bad input -> exit 2."""
+    try:
+        tables = build(inputs.log())
+    except BadInput as error:
+        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except InputFileError as error:
+        for problem in error.problems:
+            errors.print(f"[red]error[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    finally:
+        inputs.close()
+    for name, table in tables.items():
+        if show:
+            _show(name, table, utc_offset_h)
+        else:
+            console.print(f"{name}: {len(table)} row(s)", highlight=False)
+    _export(tables, csv_dir, xlsx)
+
+
+# --- the commands ------------------------------------------------------------------------------------
+
+
+@report_app.command()
+def agents(
+    period: Annotated[str, typer.Option(help="day | week (ISO, Monday first) | month, in local time.")] = "day",
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Per agent and day, week or month: logged-in, talk, wrap-up, idle and not-ready time, calls answered,
+    transfers, callbacks, ring-no-answers, average handle time and occupancy."""
+    from reports.kpi import PERIODS
+    from reports.tables import agent_report
+
+    if period not in PERIODS:
+        _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
+    _run(Inputs(log, replication, source), utc_offset,
+         lambda frame: {f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset)}, csv, xlsx)
+
+
+@report_app.command()
+def queues(
+    interval: Annotated[float, typer.Option(min=1, help="Interval length in minutes.")] = 15,
+    target: Annotated[float, typer.Option(min=0, help="Service-level target: answered within this many seconds.")] = 20,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Per queue and interval: calls offered, answered, abandoned, abandonment rate, sent to callback,
+    service level, average speed of answer, longest wait and average handle time."""
+    from reports.tables import queue_report
+
+    _run(Inputs(log, replication, source), utc_offset,
+         lambda frame: {"queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset)}, csv, xlsx)
+
+
+@report_app.command()
+def callbacks(
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Callback tickets per queue and hotline: opened, attempts, outcomes (ordered, cancelled, unreachable,
+    inquiry, complaint), expired, closed, and the share of closed tickets that ended in an order."""
+    from reports.tables import callback_outcomes
+
+    _run(Inputs(log, replication, source), utc_offset, lambda frame: {"callbacks": callback_outcomes(frame)},
+         csv, xlsx)
+
+
+@report_app.command()
+def orders(
+    airings: Airings = None,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Orders, units and revenue per product and per airing. From the store: its orders (cancelled ones left
+    out). From a log file: its ORDER_PLACED records, which name no product or units (the airing's product
+    stands in when --airings is given)."""
+    inputs = Inputs(log, replication, source)
+    _run(inputs, utc_offset, lambda frame: _order_tables(inputs, frame, airings, utc_offset), csv, xlsx)
+
+
+def _order_tables(inputs: Inputs, frame, airings_csv: Path | None, utc_offset: float) -> dict:
+    from reports.tables import orders_by_airing, orders_by_product
+
+    found = inputs.airings(airings_csv, utc_offset, required=False)
+    lines = inputs.orders(frame)
+    return {"orders_by_product": orders_by_product(lines, found), "orders_by_airing": orders_by_airing(lines, found)}
+
+
+@report_app.command()
+def roi(
+    airings: Airings = None,
+    window: Annotated[float, typer.Option(min=0, help="Response window after an airing ends, minutes.")] = 30,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Media ROI per airing: calls, answered, abandoned, callback tickets, orders and revenue attributed to
+    it, cost per call, cost per order, MER (revenue / cost) and revenue lost to abandonment."""
+    inputs = Inputs(log, replication, source)
+    _run(inputs, utc_offset, lambda frame: {"roi": _roi(inputs, frame, airings, window, utc_offset)}, csv, xlsx)
+
+
+def _roi(inputs: Inputs, frame, airings_csv: Path | None, window_min: float, utc_offset: float):
+    from core.media import ResponseModel
+    from reports.tables import roi_report
+
+    return roi_report(frame, inputs.airings(airings_csv, utc_offset), ResponseModel(window=window_min * 60))
+
+
+@report_app.command("all")
+def all_reports(
+    airings: Airings = None,
+    period: Annotated[str, typer.Option(help="Agent report period: day | week | month.")] = "day",
+    interval: Annotated[float, typer.Option(min=1, help="Queue report interval, minutes.")] = 15,
+    target: Annotated[float, typer.Option(min=0, help="Service-level target, seconds.")] = 20,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    csv: CsvDir = None, xlsx: Xlsx = None,
+):
+    """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files
+    (--csv); prints each report's row count. ROI is included when airings are known (--airings or the store)."""
+    from reports.kpi import PERIODS
+    from reports.tables import agent_report, callback_outcomes, queue_report
+
+    if period not in PERIODS:
+        _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
+    if csv is None and xlsx is None:
+        _bad_option("--xlsx", "say where to write: --xlsx FILE and/or --csv DIR")
+    inputs = Inputs(log, replication, source)
+
+    def build(frame) -> dict:
+        tables = {
+            f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset),
+            "queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset),
+            "callbacks": callback_outcomes(frame),
+            **_order_tables(inputs, frame, airings, utc_offset),
+        }
+        if inputs.airings(airings, utc_offset, required=False):
+            tables["roi"] = _roi(inputs, frame, airings, 30, utc_offset)
+        return tables
+
+    _run(inputs, utc_offset, build, csv, xlsx, show=False)
+
+
+def _bad_option(option: str, message: str) -> None:
+    errors.print(f"[red]error[/red] {option}: {message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
