@@ -247,6 +247,11 @@ def callbacks(
          csv, xlsx)
 
 
+Window = Annotated[float, typer.Option(min=0, help="ROI: response window after an airing ends, minutes.")]
+Baseline = Annotated[float, typer.Option(min=0, help="ROI: calls per hour on each hotline that no airing caused "
+                                                     "(they are not credited to airings).")]
+
+
 @report_app.command()
 def orders(
     airings: Airings = None,
@@ -257,40 +262,47 @@ def orders(
     out). From a log file: its ORDER_PLACED records, which name no product or units (the airing's product
     stands in when --airings is given)."""
     inputs = Inputs(log, replication, source)
-    _run(inputs, utc_offset, lambda frame: _order_tables(inputs, frame, airings, utc_offset), csv, xlsx)
+
+    def build(frame) -> dict:
+        return _order_tables(inputs, frame, inputs.airings(airings, utc_offset, required=False))
+
+    _run(inputs, utc_offset, build, csv, xlsx)
 
 
-def _order_tables(inputs: Inputs, frame, airings_csv: Path | None, utc_offset: float) -> dict:
+def _order_tables(inputs: Inputs, frame, airings: list) -> dict:
     from reports.tables import orders_by_airing, orders_by_product
 
-    found = inputs.airings(airings_csv, utc_offset, required=False)
     lines = inputs.orders(frame)
-    return {"orders_by_product": orders_by_product(lines, found), "orders_by_airing": orders_by_airing(lines, found)}
+    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
 
 
 @report_app.command()
 def roi(
-    airings: Airings = None,
-    window: Annotated[float, typer.Option(min=0, help="Response window after an airing ends, minutes.")] = 30,
+    airings: Airings = None, window: Window = 30, baseline: Baseline = 0,
     log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Media ROI per airing: calls, answered, abandoned, callback tickets, orders and revenue attributed to
     it, cost per call, cost per order, MER (revenue / cost) and revenue lost to abandonment."""
     inputs = Inputs(log, replication, source)
-    _run(inputs, utc_offset, lambda frame: {"roi": _roi(inputs, frame, airings, window, utc_offset)}, csv, xlsx)
+
+    def build(frame) -> dict:
+        return {"roi": _roi(frame, inputs.airings(airings, utc_offset), window, baseline)}
+
+    _run(inputs, utc_offset, build, csv, xlsx)
 
 
-def _roi(inputs: Inputs, frame, airings_csv: Path | None, window_min: float, utc_offset: float):
-    from core.media import ResponseModel
+def _roi(frame, airings: list, window_min: float, baseline_per_hour: float):
+    from core.media import ResponseModel, constant_baseline
     from reports.tables import roi_report
 
-    return roi_report(frame, inputs.airings(airings_csv, utc_offset), ResponseModel(window=window_min * 60))
+    model = ResponseModel(window=window_min * 60, baseline=constant_baseline(baseline_per_hour / 3600))
+    return roi_report(frame, airings, model)
 
 
 @report_app.command("all")
 def all_reports(
-    airings: Airings = None,
+    airings: Airings = None, window: Window = 30, baseline: Baseline = 0,
     period: Annotated[str, typer.Option(help="Agent report period: day | week | month.")] = "day",
     interval: Annotated[float, typer.Option(min=1, help="Queue report interval, minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target, seconds.")] = 20,
@@ -309,14 +321,15 @@ def all_reports(
     inputs = Inputs(log, replication, source)
 
     def build(frame) -> dict:
+        schedule = inputs.airings(airings, utc_offset, required=False)
         tables = {
             f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset),
             "queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset),
             "callbacks": callback_outcomes(frame),
-            **_order_tables(inputs, frame, airings, utc_offset),
+            **_order_tables(inputs, frame, schedule),
         }
-        if inputs.airings(airings, utc_offset, required=False):
-            tables["roi"] = _roi(inputs, frame, airings, 30, utc_offset)
+        if schedule:
+            tables["roi"] = _roi(frame, schedule, window, baseline)
         return tables
 
     _run(inputs, utc_offset, build, csv, xlsx, show=False)

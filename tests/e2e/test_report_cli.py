@@ -77,7 +77,7 @@ def test_all_reports_go_to_one_workbook_with_a_sheet_each(sim):
 
 
 def test_queues_and_callbacks_and_roi_on_screen(sim):
-    log, airings, _ = sim
+    log, airings, folder = sim
     queues = hotline("report", "queues", "--log", str(log), "--interval", "15")
     assert queues.returncode == 0, queues.stderr
     assert "2026-11-24 12:00" in queues.stdout and "abandon_rate" in queues.stdout
@@ -86,6 +86,15 @@ def test_queues_and_callbacks_and_roi_on_screen(sim):
     roi = hotline("report", "roi", "--log", str(log), "--airings", str(airings))
     assert roi.returncode == 0, roi.stderr
     assert "sale-1200" in roi.stdout and "(unattributed)" in roi.stdout
+    # with a baseline, part of the calls stays unattributed; the parts still add up to all calls
+    baseline = hotline("report", "roi", "--log", str(log), "--airings", str(airings), "--baseline", "60",
+                       "--csv", str(folder / "baseline"))
+    assert baseline.returncode == 0, baseline.stderr
+    table = pd.read_csv(folder / "baseline" / "roi.csv", encoding="utf-8-sig").set_index("airing_id")
+    assert table.loc["(unattributed)", "calls"] > 10
+    frame = read_parquet(log)
+    offered = int(((frame["replication"] == 0) & (frame["verb"] == Verb.ENTERQUEUE)).sum())
+    assert table["calls"].sum() == pytest.approx(offered)
 
 
 @pytest.mark.parametrize("case", ["missing log", "not a log", "bad airings", "no airings", "bad period",
