@@ -111,7 +111,9 @@ def _read_log(path: Path, replication: int):
     if path.is_dir():
         raise BadInput(f"{path}: is a directory; name the events.parquet file in it")
     try:
-        if path.read_bytes()[:4] == b"PAR1":
+        with path.open("rb") as head:
+            parquet = head.read(4) == b"PAR1"
+        if parquet:
             frame = read_parquet(path)
         else:
             frame = read_queue_log(path)
