@@ -1,0 +1,303 @@
+"""The console's API under a surge: simulated agents against one ``hotline serve`` process, on PostgreSQL and
+on SQLite, with ``/api/health`` under the same concurrency as the anchor measured in the same run.
+
+Each agent, ``--rounds`` times: look the caller up by phone (typed with dashes) -> place an order of two
+lines -> claim a callback ticket -> complete it. Agents pause between steps (exponential think time, mean
+``--think`` seconds), as people at a console do; ``--think 0`` hammers the server back to back. Prints one
+JSON object: per backend, throughput and p50/p99 latency per step and overall, the anchor's figures, and the
+ratio of the two. Not a test: the machine is shared and noisy, so compare the ratio.
+
+    python -m benchmarks.orders_api [--agents 200] [--rounds 5] [--think 1.0] [--backend postgresql --backend sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SH = ROOT / "scripts" / "postgres.sh"
+PASSWORD = "bench-password-1"
+SKUS = ("PAN-1", "KNIFE-2")
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+
+def _latency(values: list[float]) -> dict:
+    return {"requests": len(values), "p50_ms": _pct(values, 0.50), "p99_ms": _pct(values, 0.99),
+            "max_ms": _pct(values, 1.0)}
+
+
+def _progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _phone(agent: int, round_: int) -> str:
+    return f"139{agent:04d}{round_:04d}"
+
+
+def seed(url: str, agents: int, rounds: int) -> None:
+    """Migrate, then store what the agents work on: users, one customer per call, two products with enough
+    stock, one open callback ticket per round and agent."""
+    from adapters.store.catalog import SqlCatalog
+    from adapters.store.customers import SqlCustomers
+    from adapters.store.ids import SqlIds
+    from adapters.store.migrate import open_store
+    from adapters.store.settings import StoreSettings
+    from adapters.store.tickets import SqlTickets
+    from console.accounts import SqlAccounts
+    from core.catalog import Product, Warehouse
+    from core.customers import register_customer
+    from core.orders import Courier
+    from core.phones import parse_phone
+    from core.regions import Address, Division
+    from core.tickets import Ticket
+
+    engine = open_store(StoreSettings(database_url=url))
+    now = time.time()
+    accounts = SqlAccounts(engine)
+    for agent in range(agents):
+        accounts.create_user(f"agent{agent:03d}", PASSWORD, "agent", now)
+    catalog = SqlCatalog(engine)
+    catalog.add_warehouse(Warehouse("W-BJ", ("11",)))
+    catalog.add_courier(Courier("SF", ("",)))
+    for sku, price in zip(SKUS, ("199.00", "89.00")):
+        catalog.add_product(Product(sku, sku, Decimal(price), frozenset({"A1"})))
+        catalog.receive("W-BJ", sku, agents * rounds * 3)
+    customers, ids, tickets = SqlCustomers(engine), SqlIds(engine), SqlTickets(engine)
+    haidian = Division("110108", "北京市", "", "海淀区")
+    for agent in range(agents):
+        for round_ in range(rounds):
+            number = _phone(agent, round_)
+            address = Address(haidian, f"中关村大街{agent}号 {round_}室", recipient="顾客", phone=parse_phone(number))
+            register_customer(customers, ids, name=f"顾客{agent}-{round_}", phones=[number], now=now, address=address)
+            tickets.create(Ticket(f"T{agent:03d}-{round_:03d}", f"call-{agent}-{round_}", f"138{agent:04d}{round_:04d}",
+                                  "normal", "4008001234", "A1", now, queue="sales"))
+    engine.dispose()
+
+
+class Server:
+    """``hotline serve`` in a child process, on a free port."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.port = _free_port()
+        self.log = open(workdir / "serve.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=env, cwd=os.getcwd(), stdout=subprocess.PIPE, stderr=self.log, text=True)
+        deadline = time.monotonic() + 120
+        for line in self.process.stdout:
+            if line.startswith("Hotline listening on"):
+                break
+            if time.monotonic() > deadline:
+                break
+        else:
+            raise RuntimeError(f"hotline serve did not start: see {workdir / 'serve.log'}")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+async def _think(rng: random.Random, mean: float) -> None:
+    if mean > 0:
+        await asyncio.sleep(rng.expovariate(1 / mean))
+
+
+async def _timed(client, timings: dict, errors: list, step: str, method: str, path: str, **kwargs):
+    import httpx
+
+    started = time.perf_counter()
+    try:
+        response = await client.request(method, path, **kwargs)
+    except httpx.TransportError as error:  # counted, not fatal: the report says how many requests failed
+        errors.append(f"{step} {type(error).__name__} {error}")
+        return None
+    timings[step].append(time.perf_counter() - started)
+    if response.status_code >= 400:
+        errors.append(f"{step} {response.status_code} {response.text[:200]}")
+        return None
+    return response.json()
+
+
+async def _agent_workflow(client, token: str, agent: int, args, timings, errors, rng) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    for round_ in range(args.rounds):
+        number = _phone(agent, round_)
+        typed = f"{number[:3]}-{number[3:7]}-{number[7:]}"
+        await _think(rng, args.think)
+        found = await _timed(client, timings, errors, "lookup", "GET", "/api/customers", params={"phone": typed},
+                             headers=headers)
+        if not found:
+            continue
+        await _think(rng, args.think)
+        await _timed(client, timings, errors, "order", "POST", "/api/orders", headers=headers, json={
+            "customer_id": found[0]["id"], "payment": "cod", "hotline": "4008001234",
+            "lines": [{"sku": SKUS[0], "quantity": 1}, {"sku": SKUS[1], "quantity": 2}]})
+        ticket = f"T{agent:03d}-{round_:03d}"
+        await _think(rng, args.think)
+        if await _timed(client, timings, errors, "claim", "POST", f"/api/callbacks/{ticket}/claim", headers=headers):
+            await _think(rng, args.think)
+            await _timed(client, timings, errors, "complete", "POST", f"/api/callbacks/{ticket}/complete",
+                         headers=headers, json={"outcome": "ordered"})
+
+
+async def _agent_health(client, agent: int, args, timings, errors, rng) -> None:
+    for _ in range(args.rounds * 4):
+        await _think(rng, args.think)
+        await _timed(client, timings, errors, "health", "GET", "/api/health")
+
+
+async def _phase(server_url: str, args, work) -> tuple[dict, float, list[str]]:
+    import httpx
+
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends them, or a request can race the close
+    limits = httpx.Limits(max_connections=args.agents, max_keepalive_connections=args.agents, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=120) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(work(client, agent, timings, errors, random.Random(agent))
+                               for agent in range(args.agents)))
+        wall = time.perf_counter() - started
+    return timings, wall, errors
+
+
+async def _login_all(server_url: str, agents: int) -> list[str]:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=server_url, timeout=120) as client:
+        semaphore = asyncio.Semaphore(8)  # argon2 is slow on purpose: log in a few at a time
+
+        async def login(agent: int) -> str:
+            async with semaphore:
+                response = await client.post("/api/login", json={"username": f"agent{agent:03d}",
+                                                                 "password": PASSWORD})
+                response.raise_for_status()
+                return response.json()["access_token"]
+
+        return await asyncio.gather(*(login(agent) for agent in range(agents)))
+
+
+def _summary(timings: dict, wall: float, errors: list[str], workflows: int | None = None) -> dict:
+    every = [t for values in timings.values() for t in values]
+    out = {"wall_s": round(wall, 3), "requests_per_s": round(len(every) / wall, 1), "errors": len(errors),
+           "error_examples": errors[:3], "all": _latency(every)}
+    if workflows is not None:
+        out["workflows_per_s"] = round(workflows / wall, 2)
+    out.update({step: _latency(values) for step, values in sorted(timings.items())})
+    return out
+
+
+def _stored(url: str) -> dict:
+    """What the database holds afterwards: every accepted order and every completed ticket must be there."""
+    from sqlalchemy import text
+
+    from adapters.store.settings import StoreSettings, make_engine
+
+    engine = make_engine(StoreSettings(database_url=url))
+    with engine.connect() as connection:
+        orders = connection.execute(text("SELECT count(*) FROM customer_order")).scalar_one()
+        done = connection.execute(text("SELECT count(*) FROM callback_ticket WHERE status = 'done'")).scalar_one()
+    engine.dispose()
+    return {"orders_stored": orders, "tickets_done": done}
+
+
+def run_backend(backend: str, args, workdir: Path) -> dict:
+    from adapters.store.settings import normalise_url
+
+    env = dict(os.environ)
+    env.pop("HOTLINE_DATABASE_URL", None)
+    if backend == "postgresql":
+        # its own temporary directory: as root the cluster runs as `postgres`, who cannot enter workdir
+        pg_dir = tempfile.mkdtemp(prefix="hotline-bench-pg-")
+        for step in (["install"], ["start", pg_dir]):
+            done = subprocess.run(["bash", str(POSTGRES_SH), *step], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"scripts/postgres.sh {step[0]} failed:\n{done.stderr}")
+        url = done.stdout.strip().splitlines()[-1]
+        env["HOTLINE_DATABASE_URL"] = url
+        url = normalise_url(url)
+    else:
+        env["HOTLINE_DATA_DIR"] = str(workdir / "data")
+        url = f"sqlite:///{workdir / 'data' / 'hotline.db'}"
+    try:
+        _progress(f"{backend}: seeding {args.agents} agents, {args.agents * args.rounds} customers and tickets")
+        seed(url, args.agents, args.rounds)
+        server = Server(env, workdir)
+        try:
+            _progress(f"{backend}: logging {args.agents} agents in")
+            tokens = asyncio.run(_login_all(server.url, args.agents))
+            _progress(f"{backend}: anchor, GET /api/health")
+            anchor = asyncio.run(_phase(server.url, args, lambda client, agent, timings, errors, rng:
+                                        _agent_health(client, agent, args, timings, errors, rng)))
+            _progress(f"{backend}: lookup -> order -> claim -> complete")
+            workload = asyncio.run(_phase(server.url, args, lambda client, agent, timings, errors, rng:
+                                          _agent_workflow(client, tokens[agent], agent, args, timings, errors, rng)))
+        finally:
+            server.stop()
+        stored = _stored(url)
+    finally:
+        if backend == "postgresql":
+            subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
+            shutil.rmtree(pg_dir, ignore_errors=True)
+    workflows = args.agents * args.rounds
+    result = {"workload": _summary(*workload, workflows=workflows), "anchor_health": _summary(*anchor),
+              "workflows_expected": workflows, **stored}
+    w, a = result["workload"]["all"], result["anchor_health"]["all"]
+    result["ratio_p99_vs_health"] = round(w["p99_ms"] / a["p99_ms"], 2) if a["p99_ms"] else None
+    result["ratio_p50_vs_health"] = round(w["p50_ms"] / a["p50_ms"], 2) if a["p50_ms"] else None
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=200, help="concurrent simulated agents (default 200)")
+    parser.add_argument("--rounds", type=int, default=5, help="workflows per agent (default 5)")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean pause between an agent's steps, seconds (default 1.0; 0 = back to back)")
+    parser.add_argument("--backend", action="append", choices=("postgresql", "sqlite"),
+                        help="database(s) to measure (default both)")
+    args = parser.parse_args(argv)
+    report = {"agents": args.agents, "rounds": args.rounds, "think_mean_s": args.think,
+              "steps": "lookup -> order (2 lines) -> claim -> complete", "server": "one hotline serve process"}
+    for backend in args.backend or ["postgresql", "sqlite"]:
+        workdir = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{backend}-"))
+        try:
+            report[backend] = run_backend(backend, args, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
