@@ -40,10 +40,12 @@ def can(role: str, permission: str) -> bool:
 
 def mask_phone(text: str | None) -> str | None:
     """138****5678: the first three and the last four digits of a number, the rest starred. Shorter numbers
-    keep their last two digits only. Non-digits (a "+86 " prefix, separators) are dropped; "" stays ""."""
+    keep their last two digits only. Separators and China's country code (+86) are dropped; "" stays ""."""
     if not text:
         return text
     digits = "".join(ch for ch in text if ch.isdigit())
+    if text.lstrip().startswith("+86"):
+        digits = digits[2:]
     if len(digits) >= 8:
         return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
     return "*" * max(len(digits) - 2, 0) + digits[-2:]
