@@ -6,14 +6,19 @@ every ``*_out`` function takes ``unmasked``.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from adapters.store.models import CallbackTicketBase
+from adapters.store.tickets import ticket_as_dict
 
 from core.call_records import CallRecord, Complaint
 from core.catalog import Product
 from core.customers import Customer
+from core.media import AiringResult
 from core.orders import MediaSurvey, Order
 from core.phones import PhoneNumber, parse_phone
 from core.regions import Address, Division
@@ -215,9 +220,10 @@ def order_out(order: Order, unmasked: bool) -> OrderPublic:
 # --- call records and complaints --------------------------------------------------------------------------
 
 
-class CallRecordCreate(BaseModel):
+class CallRecordBase(BaseModel):
     call_id: str
-    caller: str = Field(default="", description="the caller's number in any spelling; empty when withheld")
+    caller: str = Field(default="", description="in: the caller's number in any spelling (empty when withheld); "
+                                                "out: its E.164 key, masked unless phones.unmasked")
     started_at: float
     ended_at: float
     answered_at: Optional[float] = None
@@ -229,29 +235,19 @@ class CallRecordCreate(BaseModel):
     direction: str = "inbound"
 
 
-class CallRecordPublic(BaseModel):
+class CallRecordCreate(CallRecordBase):
+    pass
+
+
+class CallRecordPublic(CallRecordBase):
     id: str
-    call_id: str
-    caller: str
     agent_id: str
-    started_at: float
-    ended_at: float
-    answered_at: Optional[float] = None
-    call_type: str
-    business_type: str
-    summary: str
-    customer_id: str
-    order_id: str
-    direction: str
 
 
 def call_record_out(record: CallRecord, unmasked: bool) -> CallRecordPublic:
-    return CallRecordPublic(
-        id=record.record_id, call_id=record.call_id, caller=masked_text(record.caller, unmasked),
-        agent_id=record.agent_id, started_at=record.started_at, ended_at=record.ended_at,
-        answered_at=record.answered_at, call_type=record.call_type, business_type=record.business_type,
-        summary=record.summary, customer_id=record.customer_id, order_id=record.order_id,
-        direction=record.direction)
+    values = {name: getattr(record, name) for name in CallRecordPublic.model_fields if name != "id"}
+    values["caller"] = masked_text(record.caller, unmasked)
+    return CallRecordPublic(id=record.record_id, **values)
 
 
 class ComplaintCreate(BaseModel):
@@ -314,15 +310,8 @@ class HistoryEntryOut(BaseModel):
 # --- callbacks ------------------------------------------------------------------------------------------
 
 
-class TicketPublic(BaseModel):
+class TicketPublic(CallbackTicketBase):
     id: str
-    call_id: str
-    number: str
-    priority: str
-    hotline: str
-    airing: str
-    created_at: float
-    queue: str
     status: str
     claimer: Optional[str] = None
     attempts: int
@@ -331,11 +320,9 @@ class TicketPublic(BaseModel):
 
 
 def ticket_out(ticket: Ticket, unmasked: bool) -> TicketPublic:
-    return TicketPublic(
-        id=ticket.ticket_id, call_id=ticket.call_id, number=masked_text(ticket.number, unmasked),
-        priority=ticket.priority, hotline=ticket.hotline, airing=ticket.airing, created_at=ticket.created_at,
-        queue=ticket.queue, status=ticket.status, claimer=ticket.claimer, attempts=ticket.attempts,
-        outcome=ticket.outcome, next_try_at=ticket.next_try_at)
+    values = ticket_as_dict(ticket)
+    values["id"], values["number"] = values.pop("ticket_id"), masked_text(ticket.number, unmasked)
+    return TicketPublic(**values)
 
 
 class CallbackComplete(BaseModel):
@@ -361,27 +348,16 @@ class AiringUpload(BaseModel):
     airings: list[AiringPublic]
 
 
-class RoiRow(BaseModel):
-    airing_id: str
-    channel: str
-    hotline: str
-    product: str
-    kind: str
-    start: float
-    cost: float
-    expected_calls: float
-    calls: float
-    answered: float
-    abandoned: float
-    callback_tickets: float
-    orders: float
-    revenue: float
-    cost_per_call: Optional[float] = None
-    cost_per_order: Optional[float] = None
-    mer: Optional[float] = None
-    conversion_rate: Optional[float] = None
-    average_order_value: Optional[float] = None
-    revenue_lost_to_abandonment: Optional[float] = None
+def _roi_row_fields() -> dict:
+    """``core.media.AiringResult.as_row()``'s columns: its fields, then its derived figures (None where the
+    divisor is 0)."""
+    fields = {f.name: (str if f.type == "str" else float, ...) for f in dataclasses.fields(AiringResult)}
+    fields.update({name: (Optional[float], None) for name, value in vars(AiringResult).items()
+                   if isinstance(value, property)})
+    return fields
+
+
+RoiRow = create_model("RoiRow", **_roi_row_fields())
 
 
 class RoiReport(BaseModel):
