@@ -13,7 +13,7 @@ from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, requir
 from console.models import AppUser
 from console.schemas import (CallRecordPublic, CustomerCreate, CustomerPublic, CustomerUpdate, HistoryEntryOut,
                              call_record_out, customer_out, order_out)
-from core.customers import find_customers, register_customer
+from core.customers import CustomerError, find_customers, register_customer
 from core.phones import parse_phone
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -56,7 +56,9 @@ def update(customer_id: str, body: CustomerUpdate, user: Writer, engine: EngineD
     customer = customers.get(customer_id)
     area = settings.default_area_code
     if body.name is not None:
-        customer.name = body.name.strip() or customer.name
+        if not body.name.strip():
+            raise CustomerError("a customer needs a name")
+        customer.name = body.name.strip()
     if body.notes is not None:
         customer.notes = body.notes
     for phone in body.add_phones:

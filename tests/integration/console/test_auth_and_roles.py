@@ -96,6 +96,9 @@ def test_admin_creates_lists_and_deactivates_users(client, auth):
     assert client.get("/api/me", headers=agent_headers).status_code == 401  # the token is revoked
     assert client.post("/api/login", json={"username": "agent", "password": PASSWORD}).status_code == 401
     assert client.patch("/api/users/99999", headers=admin, json={"active": False}).status_code == 404
+    admin_id = next(u["id"] for u in client.get("/api/users", headers=admin).json() if u["username"] == "admin")
+    assert client.patch(f"/api/users/{admin_id}", headers=admin, json={"active": False}).status_code == 409
+    assert client.patch(f"/api/users/{admin_id}", headers=admin, json={"role": "agent"}).status_code == 409
 
 
 def test_agents_see_masked_numbers_and_supervisors_full_ones(client, auth):

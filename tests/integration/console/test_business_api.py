@@ -46,6 +46,7 @@ def test_customer_create_and_update_refuse_bad_input_with_a_reason(client, auth)
     assert added.status_code == 200
     assert [p["number"] for p in added.json()["phones"]] == ["138 0013 8000", "0755-8888 9999"]
     assert added.json()["name"] == "王丽"
+    assert client.patch(path, headers=agent, json={"name": "  "}).status_code == 422
     assert client.patch("/api/customers/C404", headers=agent, json={"notes": "x"}).status_code == 404
 
 
