@@ -13,6 +13,7 @@ from rich.console import Console
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
+from entrypoints.serve_cmd import console_app
 from entrypoints.store_cli import callbacks_app, import_app
 from twin.yamlfile import InputFileError
 
@@ -32,6 +33,7 @@ app.add_typer(live_app, name="live", help="Run Hotline live on Asterisk through 
 app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the database: list them, expire old ones.")
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
+app.add_typer(console_app)  # hotline serve, hotline users
 
 
 def _fail_on_input(error: InputFileError) -> None:

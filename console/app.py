@@ -1,0 +1,52 @@
+"""``create_app(settings)``: the console's FastAPI application (the FastAPI full-stack template's layout).
+
+The app holds one engine (``app.state.engine``; made from ``settings.store`` unless one is passed, and
+disposed at shutdown if the app made it) and a clock (``app.state.clock``, ``time.time`` unless a test
+passes its own). It does not migrate: ``hotline serve`` does that before it starts the app.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from adapters.store.settings import make_engine
+from console.errors import add_exception_handlers
+from console.routers import (airings, audit, auth, call_records, callbacks, complaints, customers, health, orders,
+                             products, reports, users)
+from console.settings import ConsoleSettings
+
+API_PREFIX = "/api"
+ROUTERS = (health, auth, users, customers, products, orders, callbacks, call_records, complaints, airings, reports,
+           audit)
+
+
+def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,
+               clock: Callable[[], float] = time.time) -> FastAPI:
+    settings = settings or ConsoleSettings.from_env()
+    owned = engine is None
+    engine = make_engine(settings.store) if owned else engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owned:
+            engine.dispose()
+
+    app = FastAPI(title="Hotline console", version="0.1.0", lifespan=lifespan,
+                  description="The agent console's API: customers, orders, callbacks, call records, complaints, "
+                              "airings and media ROI. Log in with POST /api/login and send the token as "
+                              "`Authorization: Bearer <token>`.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    api = APIRouter(prefix=API_PREFIX)
+    for module in ROUTERS:
+        api.include_router(module.router)
+    app.include_router(api)
+    add_exception_handlers(app)
+    return app

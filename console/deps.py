@@ -1,0 +1,91 @@
+"""FastAPI dependencies, as ``Annotated`` aliases (the full-stack template's style):
+
+* ``EngineDep`` -- the store's engine (``app.state.engine``); handlers pass it to the store repositories;
+* ``SettingsDep`` -- ``ConsoleSettings``; ``Now`` -- the request's time (``app.state.clock``, epoch seconds);
+* ``CurrentUser`` -- the user of the bearer token (401 without a valid one);
+* ``require(permission)`` -- the current user if their role has ``permission`` (403 otherwise), e.g.
+  ``user: Annotated[AppUser, require("customers.read")]``;
+* ``Unmasked`` -- whether this user may see full phone numbers (``phones.unmasked``);
+* ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes audit rows for this user and request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Callable, Sequence
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from console.accounts import SqlAccounts, SqlAudit
+from console.models import AppUser
+from console.permissions import ALL_PERMISSIONS, can
+from console.settings import ConsoleSettings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> ConsoleSettings:
+    return request.app.state.settings
+
+
+def get_now(request: Request) -> float:
+    return float(request.app.state.clock())
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[ConsoleSettings, Depends(get_settings)]
+Now = Annotated[float, Depends(get_now)]
+
+_bearer = HTTPBearer(auto_error=False, description="The token POST /api/login returns.")
+
+
+def get_current_user(engine: EngineDep, now: Now,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> AppUser:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in: send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    user = SqlAccounts(engine).user_for_token(credentials.credentials, now)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or has expired: log in again",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[AppUser, Depends(get_current_user)]
+
+
+def require(permission: str):
+    """A dependency: the current user, if their role grants ``permission``; 403 otherwise."""
+    if permission not in ALL_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def check(user: CurrentUser) -> AppUser:
+        if not can(user.role, permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} lacks permission {permission}")
+        return user
+
+    return Depends(check)
+
+
+def get_unmasked(user: CurrentUser) -> bool:
+    return can(user.role, "phones.unmasked")
+
+
+Unmasked = Annotated[bool, Depends(get_unmasked)]
+
+Audit = Callable[..., None]
+
+
+def get_audit(engine: EngineDep, user: CurrentUser, now: Now) -> Audit:
+    log = SqlAudit(engine)
+
+    def audit(action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
+        log.record(now, user.username, action, entity, ids, detail)
+
+    return audit
+
+
+AuditDep = Annotated[Audit, Depends(get_audit)]

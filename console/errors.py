@@ -1,0 +1,54 @@
+"""Domain errors -> HTTP answers. The core and the store raise ``ValueError`` subclasses that say what is
+wrong; the console maps them by class (the most specific registered class wins), with the message as
+``detail``. Nothing a client sends should produce a 500.
+
+* 404 -- the thing named does not exist (``Unknown*``);
+* 409 -- the request conflicts with the current state: out of stock, a transition the rules forbid, a
+  ticket someone else holds, a concurrent change, a user name taken;
+* 422 -- any other domain error: the input cannot be used (a bad phone number, address, amount, ...); also
+  a value the database cannot store (``DataError``: a NUL character or an over-long text on PostgreSQL, a
+  number out of range).
+
+A constraint the database enforces (``IntegrityError``) that no domain check caught first is a 409.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+
+from adapters.store.airings import UnknownAiring
+from adapters.store.call_records import ComplaintConflict, UnknownRecord
+from adapters.store.orders import OrderConflict, UnknownOrder
+from adapters.store.tickets import TicketConflict
+from console.accounts import UnknownUser, UserExists
+from core.catalog import OutOfStock, UnknownProduct
+from core.customers import UnknownCustomer
+from core.orders import CannotSort, InvalidTransition
+from core.tickets import TicketError
+
+STATUS_OF: dict[type[Exception], int] = {
+    UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
+    UnknownUser: 404,
+    OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
+    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409,
+    ValueError: 422,
+    DataError: 422, IntegrityError: 409,
+}
+
+
+def error_body(error: Exception, **extra) -> dict:
+    if isinstance(error, (DataError, IntegrityError)):  # the driver's words, without the SQL and parameters
+        message = f"the database refused the value: {str(error.orig).splitlines()[0]}"
+    else:
+        message = str(error)
+    return {"detail": message, "error": type(error).__name__, **extra}
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    for error_class, status_code in STATUS_OF.items():
+        def handler(request: Request, error: Exception, status_code: int = status_code) -> JSONResponse:
+            return JSONResponse(error_body(error, **getattr(error, "fields", {})), status_code=status_code)
+
+        app.add_exception_handler(error_class, handler)

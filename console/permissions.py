@@ -1,0 +1,51 @@
+"""Roles and what each may do. Every endpoint names one permission (``deps.require``); a role has it or not.
+
+* ``agent`` -- takes calls: finds and edits customers (phone numbers masked), enters orders, works callbacks,
+  records calls and opens complaints;
+* ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders, the whole callback list,
+  closing complaints, the airing schedule and reports;
+* ``admin`` -- everything, including users and the audit log.
+"""
+
+from __future__ import annotations
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+ROLES = (AGENT, SUPERVISOR, ADMIN)
+
+AGENT_PERMISSIONS = frozenset({
+    "customers.read", "customers.write", "products.read", "orders.read", "orders.create", "callbacks.claim",
+    "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work",
+})
+SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
+    "phones.unmasked", "orders.cancel", "callbacks.list_all", "complaints.close", "airings.read",
+    "airings.upload", "reports.read",
+}
+ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    AGENT: AGENT_PERMISSIONS,
+    SUPERVISOR: frozenset(SUPERVISOR_PERMISSIONS),
+    ADMIN: frozenset(ADMIN_PERMISSIONS),
+}
+ALL_PERMISSIONS = PERMISSIONS[ADMIN]
+
+
+def can(role: str, permission: str) -> bool:
+    if permission not in ALL_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+def mask_phone(text: str | None) -> str | None:
+    """138****5678: the first three and the last four digits of a number, the rest starred. Shorter numbers
+    keep their last two digits only. Separators and China's country code (+86) are dropped; "" stays ""."""
+    if not text:
+        return text
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.lstrip().startswith("+86"):
+        digits = digits[2:]
+    if len(digits) >= 8:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * max(len(digits) - 2, 0) + digits[-2:]

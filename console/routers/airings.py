@@ -1,0 +1,39 @@
+"""The broadcast schedule: upload a CSV (``multipart/form-data``, field ``file``), list airings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+
+from adapters.store.airings import SqlAirings
+from console.airing_csv import parse_airings
+from console.deps import EngineDep, require
+from console.models import AppUser
+from console.schemas import AiringPublic, AiringUpload
+from core.config import Airing
+
+router = APIRouter(prefix="/airings", tags=["airings"])
+
+
+def airing_out(airing: Airing) -> AiringPublic:
+    return AiringPublic(id=airing.airing_id, channel=airing.channel, start=airing.start, length=airing.length,
+                        hotline=airing.hotline, product=airing.product, kind=airing.kind, cost=airing.cost)
+
+
+@router.post("", response_model=AiringUpload, status_code=201)
+async def upload(file: Annotated[UploadFile, File(description="CSV: id, channel, start, length, hotline"
+                                                               "[, product, kind, cost]")],
+                 user: Annotated[AppUser, require("airings.upload")], engine: EngineDep) -> AiringUpload:
+    """Store every airing of the file (an airing already stored under the same ID is replaced), or none: a
+    bad row answers 422 naming its line and column."""
+    airings = parse_airings(await file.read())
+    stored = SqlAirings(engine).replace_many(airings)
+    return AiringUpload(stored=stored, airings=[airing_out(a) for a in airings])
+
+
+@router.get("", response_model=list[AiringPublic])
+def list_airings(user: Annotated[AppUser, require("airings.read")], engine: EngineDep, hotline: str | None = None,
+                 start: float | None = None, end: float | None = None) -> list[AiringPublic]:
+    """Airings by start time; ``start``/``end`` (epoch seconds) bound the airing's start."""
+    return [airing_out(a) for a in SqlAirings(engine).list(hotline, start, end)]

@@ -1,0 +1,372 @@
+"""Request and response bodies of the API (pydantic), and the conversions from the core's objects.
+
+Responses carry phone numbers masked (``138****5678``) unless the caller's role has ``phones.unmasked``:
+every ``*_out`` function takes ``unmasked``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field, create_model
+
+from adapters.store.models import CallbackTicketBase
+from adapters.store.tickets import ticket_as_dict
+
+from core.call_records import CallRecord, Complaint
+from core.catalog import Product
+from core.customers import Customer
+from core.media import AiringResult
+from core.orders import MediaSurvey, Order
+from core.phones import PhoneNumber, parse_phone
+from core.regions import Address, Division
+from core.tickets import OUTCOMES, Ticket
+from console.permissions import mask_phone
+
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+
+
+# --- phones and addresses -----------------------------------------------------------------------------
+
+
+class PhoneOut(BaseModel):
+    number: str = Field(description="as agents read it (138 0013 8000), or masked (138****8000)")
+    e164: Optional[str] = Field(default=None, description="+8613800138000; only with phones.unmasked")
+    kind: str
+    extension: str = ""
+
+
+def phone_out(number: PhoneNumber, unmasked: bool) -> PhoneOut:
+    if unmasked:
+        return PhoneOut(number=number.display(), e164=number.e164, kind=number.kind, extension=number.extension)
+    return PhoneOut(number=mask_phone(number.domestic), kind=number.kind)
+
+
+def masked_text(text: str, unmasked: bool) -> str:
+    return text if unmasked else (mask_phone(text) or "")
+
+
+class DivisionOut(BaseModel):
+    code: str
+    province: str
+    city: str = ""
+    county: str = ""
+
+
+class AddressIn(BaseModel):
+    division_code: str = Field(description="6-digit GB/T 2260 code, e.g. 110108")
+    province: str
+    city: str = ""
+    county: str = ""
+    detail: str = Field(description="street, building, room")
+    recipient: str = ""
+    phone: Optional[str] = Field(default=None, description="any spelling")
+    postcode: str = ""
+
+    def to_core(self, default_area_code: str | None = None) -> Address:
+        phone = parse_phone(self.phone, default_area_code=default_area_code) if self.phone else None
+        return Address(Division(self.division_code, self.province, self.city, self.county), self.detail,
+                       recipient=self.recipient, phone=phone, postcode=self.postcode)
+
+
+class AddressOut(BaseModel):
+    division: DivisionOut
+    detail: str
+    recipient: str = ""
+    phone: Optional[PhoneOut] = None
+    postcode: str = ""
+
+
+def division_out(division: Division) -> DivisionOut:
+    return DivisionOut(code=division.code, province=division.province, city=division.city, county=division.county)
+
+
+def address_out(address: Address, unmasked: bool) -> AddressOut:
+    return AddressOut(division=division_out(address.division), detail=address.detail, recipient=address.recipient,
+                      phone=phone_out(address.phone, unmasked) if address.phone else None,
+                      postcode=address.postcode)
+
+
+# --- customers ------------------------------------------------------------------------------------------
+
+
+class CustomerCreate(BaseModel):
+    name: str
+    phones: list[str] = Field(description="any spelling: 138 0013 8000, +86-138-0013-8000, 010 6234 5678")
+    address: Optional[AddressIn] = None
+
+
+class CustomerUpdate(BaseModel):
+    name: Optional[str] = None
+    notes: Optional[str] = None
+    add_phones: list[str] = []
+    remove_phones: list[str] = []
+    add_address: Optional[AddressIn] = None
+
+
+class CustomerPublic(BaseModel):
+    id: str
+    name: str
+    phones: list[PhoneOut]
+    created_at: float
+    region: Optional[DivisionOut] = None
+    addresses: list[AddressOut] = []
+    notes: str = ""
+
+
+def customer_out(customer: Customer, unmasked: bool) -> CustomerPublic:
+    return CustomerPublic(
+        id=customer.customer_id, name=customer.name, phones=[phone_out(p, unmasked) for p in customer.phones],
+        created_at=customer.created_at, region=division_out(customer.region) if customer.region else None,
+        addresses=[address_out(a, unmasked) for a in customer.addresses], notes=customer.notes)
+
+
+# --- products -------------------------------------------------------------------------------------------
+
+
+class ProductPublic(BaseModel):
+    sku: str
+    name: str
+    price: Decimal
+    active: bool
+    airings: list[str]
+    available: Optional[int] = Field(default=None, description="units a new order can still take")
+
+
+def product_out(product: Product, available: int | None = None) -> ProductPublic:
+    return ProductPublic(sku=product.sku, name=product.name, price=product.price, active=product.active,
+                         airings=sorted(product.airings), available=available)
+
+
+# --- orders ---------------------------------------------------------------------------------------------
+
+
+class LineIn(BaseModel):
+    sku: str
+    quantity: int
+
+
+class SurveyIn(BaseModel):
+    channel: str = Field(description="the channel the caller saw, or 'unknown'")
+    program: str = ""
+    airing_id: str = ""
+
+    def to_core(self) -> MediaSurvey:
+        return MediaSurvey(self.channel, self.program, self.airing_id)
+
+
+class OrderCreate(BaseModel):
+    customer_id: str
+    lines: list[LineIn]
+    payment: str = Field(description="cod | prepaid")
+    address: Optional[AddressIn] = Field(default=None, description="default: the customer's first address")
+    survey: Optional[SurveyIn] = None
+    hotline: str = ""
+    call_id: str = ""
+    discount: Decimal = Decimal("0.00")
+
+
+class OrderCancel(BaseModel):
+    reason: str
+
+
+class LineOut(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+class StepOut(BaseModel):
+    at: float
+    status: str
+    note: str = ""
+
+
+class OrderPublic(BaseModel):
+    id: str
+    customer_id: str
+    lines: list[LineOut]
+    payment: str
+    address: AddressOut
+    placed_at: float
+    survey: Optional[SurveyIn] = None
+    hotline: str = ""
+    call_id: str = ""
+    agent_id: str = ""
+    discount: Decimal
+    total: Decimal
+    status: str
+    warehouse: str = ""
+    courier: str = ""
+    paid_at: Optional[float] = None
+    history: list[StepOut] = []
+
+
+def order_out(order: Order, unmasked: bool) -> OrderPublic:
+    survey = order.survey
+    return OrderPublic(
+        id=order.order_id, customer_id=order.customer_id,
+        lines=[LineOut(sku=l.sku, name=l.name, quantity=l.quantity, unit_price=l.unit_price) for l in order.lines],
+        payment=order.payment, address=address_out(order.address, unmasked), placed_at=order.placed_at,
+        survey=SurveyIn(channel=survey.channel, program=survey.program, airing_id=survey.airing_id) if survey else None,
+        hotline=order.hotline, call_id=order.call_id, agent_id=order.agent_id, discount=order.discount,
+        total=order.total, status=order.status, warehouse=order.warehouse, courier=order.courier,
+        paid_at=order.paid_at, history=[StepOut(at=t, status=s, note=n) for t, s, n in order.history])
+
+
+# --- call records and complaints --------------------------------------------------------------------------
+
+
+class CallRecordBase(BaseModel):
+    call_id: str
+    caller: str = Field(default="", description="in: the caller's number in any spelling (empty when withheld); "
+                                                "out: its E.164 key, masked unless phones.unmasked")
+    started_at: float
+    ended_at: float
+    answered_at: Optional[float] = None
+    call_type: str = "normal"
+    business_type: str = "inquiry"
+    summary: str = ""
+    customer_id: str = ""
+    order_id: str = ""
+    direction: str = "inbound"
+
+
+class CallRecordCreate(CallRecordBase):
+    pass
+
+
+class CallRecordPublic(CallRecordBase):
+    id: str
+    agent_id: str
+
+
+def call_record_out(record: CallRecord, unmasked: bool) -> CallRecordPublic:
+    values = {name: getattr(record, name) for name in CallRecordPublic.model_fields if name != "id"}
+    values["caller"] = masked_text(record.caller, unmasked)
+    return CallRecordPublic(id=record.record_id, **values)
+
+
+class ComplaintCreate(BaseModel):
+    record_id: str = Field(description="the complaint call's record")
+    description: str = Field(default="", description="default: the call's summary")
+    category: str = ""
+    order_id: str = ""
+
+
+class ComplaintUpdate(BaseModel):
+    status: Literal["in_progress", "resolved", "closed"] = Field(
+        description="in_progress: assign (or reopen a resolved one); resolved: say what was done; closed: "
+                    "the customer confirmed (needs complaints.close)")
+    handler: str = ""
+    resolution: str = ""
+    note: str = ""
+
+
+class ComplaintStepOut(BaseModel):
+    at: float
+    status: str
+    by: str
+    note: str = ""
+
+
+class ComplaintPublic(BaseModel):
+    id: str
+    record_id: str
+    customer_id: str
+    opened_at: float
+    description: str
+    order_id: str
+    category: str
+    status: str
+    handler: str
+    resolution: str
+    closed_at: Optional[float] = None
+    steps: list[ComplaintStepOut]
+
+
+def complaint_out(complaint: Complaint) -> ComplaintPublic:
+    return ComplaintPublic(
+        id=complaint.complaint_id, record_id=complaint.record_id, customer_id=complaint.customer_id,
+        opened_at=complaint.opened_at, description=complaint.description, order_id=complaint.order_id,
+        category=complaint.category, status=complaint.status, handler=complaint.handler,
+        resolution=complaint.resolution, closed_at=complaint.closed_at,
+        steps=[ComplaintStepOut(at=s.at, status=s.status, by=s.by, note=s.note) for s in complaint.steps])
+
+
+# --- history --------------------------------------------------------------------------------------------
+
+
+class HistoryEntryOut(BaseModel):
+    at: float
+    kind: Literal["order", "call"]
+    order: Optional[OrderPublic] = None
+    call: Optional[CallRecordPublic] = None
+
+
+# --- callbacks ------------------------------------------------------------------------------------------
+
+
+class TicketPublic(CallbackTicketBase):
+    id: str
+    status: str
+    claimer: Optional[str] = None
+    attempts: int
+    outcome: Optional[str] = None
+    next_try_at: float
+
+
+def ticket_out(ticket: Ticket, unmasked: bool) -> TicketPublic:
+    values = ticket_as_dict(ticket)
+    values["id"], values["number"] = values.pop("ticket_id"), masked_text(ticket.number, unmasked)
+    return TicketPublic(**values)
+
+
+class CallbackComplete(BaseModel):
+    outcome: Outcome
+
+
+# --- airings and reports --------------------------------------------------------------------------------
+
+
+class AiringPublic(BaseModel):
+    id: str
+    channel: str
+    start: float
+    length: float
+    hotline: str
+    product: str = ""
+    kind: str = "spot"
+    cost: float = 0.0
+
+
+class AiringUpload(BaseModel):
+    stored: int
+    airings: list[AiringPublic]
+
+
+def _roi_row_fields() -> dict:
+    """``core.media.AiringResult.as_row()``'s columns: its fields, then its derived figures (None where the
+    divisor is 0)."""
+    fields = {f.name: (str if f.type == "str" else float, ...) for f in dataclasses.fields(AiringResult)}
+    fields.update({name: (Optional[float], None) for name, value in vars(AiringResult).items()
+                   if isinstance(value, property)})
+    return fields
+
+
+RoiRow = create_model("RoiRow", **_roi_row_fields())
+
+
+class RoiReport(BaseModel):
+    airings: list[RoiRow]
+    unattributed: RoiRow
+    total_calls: int
+    total_orders: int
+    total_revenue: float
+
+
+class Health(BaseModel):
+    status: str = "ok"

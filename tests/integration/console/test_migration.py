@@ -1,0 +1,54 @@
+"""Migration 0003 (the console's tables) on SQLite and PostgreSQL: it makes what console.models describes,
+and downgrades to 0002 without touching the store's tables."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from adapters.store.migrate import current_revision, downgrade, upgrade
+from adapters.store.models import BUSINESS_TABLES
+from console.models import CONSOLE_TABLES, AppUser
+
+
+def _of_the_console(obj, name, kind, reflected, compare_to) -> bool:
+    table = obj if kind == "table" else getattr(obj, "table", None)
+    return table is None or table.name in CONSOLE_TABLES
+
+
+def test_0003_creates_the_tables_the_console_models_describe(engine):
+    assert current_revision(engine) == "0003"
+    assert set(CONSOLE_TABLES) <= set(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "include_name": lambda name, kind, parent: kind != "table" or name in CONSOLE_TABLES,
+            "include_object": _of_the_console,
+        })
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_0003_downgrades_to_0002_and_upgrades_again(engine):
+    downgrade(engine, "0002")
+    tables = set(inspect(engine).get_table_names())
+    assert not set(CONSOLE_TABLES) & tables and set(BUSINESS_TABLES) <= tables
+    upgrade(engine)
+    assert set(CONSOLE_TABLES) <= set(inspect(engine).get_table_names())
+
+
+def _user(**overrides):
+    return {"username": "a", "role": "agent", "active": True, "password_hash": "x", "created": 0.0, **overrides}
+
+
+@pytest.mark.parametrize("second", [_user(), _user(role="boss", username="b")])
+def test_the_database_refuses_a_repeated_username_or_an_unknown_role(engine, second):
+    table = AppUser.__table__
+    with engine.begin() as connection:
+        connection.execute(insert(table), _user())
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(insert(table), second)
