@@ -42,6 +42,21 @@ def _open_store():
         raise typer.Exit(1) from None
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The service's socket, bound and listening before uvicorn starts (so the address can be printed)."""
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without
+    # it every keep-alive response waits ~40 ms for the client's delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's own default: a surge of agents connecting at once is not turned away
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
@@ -57,16 +72,11 @@ def serve(
 
     engine, settings = _open_store()
     has_admin = SqlAccounts(engine).has_admin()
-    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without
-    # it every keep-alive response waits ~40 ms for the client's delayed ACK (Nagle)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock = listening_socket(host, port)
     except OSError as error:
         errors.print(f"[red]error[/red] cannot listen on {host}:{port}: {error}", markup=True, highlight=False)
         raise typer.Exit(1) from None
-    sock.listen(128)
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

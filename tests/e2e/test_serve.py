@@ -101,3 +101,29 @@ def test_serve_migrates_listens_hints_at_create_admin_and_an_admin_logs_in(tmp_p
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_service_socket_gets_tcp_nodelay_on_every_connection():
+    """Without TCP_NODELAY each keep-alive response waited ~40 ms for the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    from entrypoints.serve_cmd import listening_socket
+
+    async def accept_one() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_connect(reader, writer) -> None:
+            option = writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            accepted.set_result(option)
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listening_socket("127.0.0.1", 0))
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            option = await asyncio.wait_for(accepted, 10)
+            writer.close()
+            return option
+
+    assert asyncio.run(accept_one()) != 0
