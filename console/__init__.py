@@ -6,5 +6,5 @@
 * ``models`` -- the console's tables (users, tokens, audit log; migration 0003); ``accounts`` -- their
   repositories (argon2 passwords, hashed tokens);
 * ``schemas`` -- request/response bodies; ``errors`` -- domain errors -> 404/409/422;
-* ``airing_csv`` -- the schedule upload; ``routers/`` -- one module per resource.
+* ``routers/`` -- one module per resource (the schedule upload parses with ``reports.airings``).
 """

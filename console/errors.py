@@ -27,6 +27,7 @@ from core.catalog import OutOfStock, UnknownProduct
 from core.customers import UnknownCustomer
 from core.orders import CannotSort, InvalidTransition
 from core.tickets import TicketError
+from twin.yamlfile import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
@@ -46,7 +47,16 @@ def error_body(error: Exception, **extra) -> dict:
     return {"detail": message, "error": type(error).__name__, **extra}
 
 
+def input_file_error(request: Request, error: InputFileError) -> JSONResponse:
+    """A bad uploaded file: every problem with its line and column; ``line``/``column`` name the first."""
+    problems = [{"line": p.line, "column": p.field, "message": p.message} for p in error.problems]
+    first = problems[0] if problems else {"line": None, "column": ""}
+    return JSONResponse(error_body(error, problems=problems, line=first["line"], column=first["column"]),
+                        status_code=422)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(InputFileError, input_file_error)
     for error_class, status_code in STATUS_OF.items():
         def handler(request: Request, error: Exception, status_code: int = status_code) -> JSONResponse:
             return JSONResponse(error_body(error, **getattr(error, "fields", {})), status_code=status_code)

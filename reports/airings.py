@@ -34,18 +34,24 @@ def read_airings_csv(path: str | Path, *, utc_offset_h: float = CHINA_UTC_OFFSET
     """The airings of a CSV file; ``InputFileError`` naming line and column for every problem."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputFileError([Problem(str(path), None, "", "no such file")]) from None
     except IsADirectoryError:
         raise InputFileError([Problem(str(path), None, "", "is a directory, not a CSV file")]) from None
-    except UnicodeDecodeError as error:
-        raise InputFileError([Problem(str(path), None, "", f"not UTF-8 text ({error.reason} at byte "
-                                                           f"{error.start}); save the CSV as UTF-8")]) from None
-    return parse_airings_csv(text, str(path), utc_offset_h=utc_offset_h)
+    return parse_airings_csv(data, str(path), utc_offset_h=utc_offset_h)
 
 
-def parse_airings_csv(text: str, name: str = "<airings>", *, utc_offset_h: float = CHINA_UTC_OFFSET_H) -> list[Airing]:
+def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
+                      utc_offset_h: float = CHINA_UTC_OFFSET_H) -> list[Airing]:
+    """The airings of CSV text (bytes: UTF-8, with or without a byte-order mark); ``InputFileError`` naming
+    line and column for every problem, and then no airing at all."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InputFileError([Problem(name, None, "", f"not UTF-8 text ({error.reason} at byte "
+                                                          f"{error.start}); save the CSV as UTF-8")]) from None
     zone = timezone(timedelta(hours=utc_offset_h))
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 
 from adapters.store.airings import SqlAirings
-from console.airing_csv import parse_airings
 from console.deps import EngineDep, require
 from console.models import AppUser
 from console.schemas import AiringPublic, AiringUpload
 from core.config import Airing
+from reports.airings import parse_airings_csv
 
 router = APIRouter(prefix="/airings", tags=["airings"])
 
@@ -22,12 +22,12 @@ def airing_out(airing: Airing) -> AiringPublic:
 
 
 @router.post("", response_model=AiringUpload, status_code=201)
-async def upload(file: Annotated[UploadFile, File(description="CSV: id, channel, start, length, hotline"
-                                                               "[, product, kind, cost]")],
+async def upload(file: Annotated[UploadFile, File(description="CSV: channel, start, length, hotline"
+                                                               "[, id, product, kind, cost]")],
                  user: Annotated[AppUser, require("airings.upload")], engine: EngineDep) -> AiringUpload:
     """Store every airing of the file (an airing already stored under the same ID is replaced), or none: a
-    bad row answers 422 naming its line and column."""
-    airings = parse_airings(await file.read())
+    bad file answers 422 listing every problem with its line and column."""
+    airings = parse_airings_csv(await file.read(), file.filename or "upload.csv")
     stored = SqlAirings(engine).replace_many(airings)
     return AiringUpload(stored=stored, airings=[airing_out(a) for a in airings])
 

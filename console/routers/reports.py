@@ -1,26 +1,86 @@
-"""GET /api/reports/roi: media ROI per airing (``core.media.attribute``) over the stored airings and the
-event log (ENTERQUEUE and terminal records for the calls, ORDER_PLACED for the orders)."""
+"""Reports over the stored event log and orders (the tables of ``reports.tables``, as ``hotline report``
+prints them): agents per day/week/month, queues per interval, callback outcomes, orders per product and
+airing, and the media ROI per airing (``core.media.attribute``); ``/api/reports/workbook.xlsx`` has them all."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from adapters.store.airings import SqlAirings
 from adapters.store.eventlog import SqlEventLog
+from adapters.store.orders import SqlOrders
 from console.deps import EngineDep, require
 from console.models import AppUser
 from console.schemas import RoiReport, RoiRow
 from core.media import ResponseModel, attribute
+from reports.export import write_xlsx
+from reports.kpi import CHINA_UTC_OFFSET_H
+from reports.tables import (agent_report, callback_outcomes, order_lines, orders_by_airing, orders_by_product,
+                            queue_report)
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+Reader = Annotated[AppUser, require("reports.read")]
+Source = Annotated[str | None, Query(description="event-log source (the live center's is ''); default: every source")]
+Offset = Annotated[float, Query(ge=-12, le=14, description="hours east of UTC for days, weeks and intervals")]
+Period = Annotated[Literal["day", "week", "month"], Query(description="agent report period")]
+Interval = Annotated[float, Query(ge=1, le=1440, description="queue report interval, minutes")]
+Target = Annotated[float, Query(ge=0, le=3600, description="service-level target, seconds")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ReportTable(BaseModel):
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def table_out(name: str, table: pd.DataFrame) -> ReportTable:
+    cells = table.astype(object).where(pd.notna(table), None)
+    return ReportTable(name=name, columns=[str(c) for c in table.columns], rows=cells.to_dict("records"))
+
+
+def _order_tables(engine) -> dict[str, pd.DataFrame]:
+    lines, airings = order_lines(SqlOrders(engine).list()), SqlAirings(engine).list()
+    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
+
+
+@router.get("/agents", response_model=ReportTable)
+def agents(user: Reader, engine: EngineDep, period: Period = "day", source: Source = None,
+           utc_offset: Offset = CHINA_UTC_OFFSET_H) -> ReportTable:
+    """Per agent and period: talk, idle, wrap-up, not-ready time, calls, transfers, AHT."""
+    log = SqlEventLog(engine).frame(source)
+    return table_out(f"agents_{period}", agent_report(log, period, utc_offset_h=utc_offset))
+
+
+@router.get("/queues", response_model=ReportTable)
+def queues(user: Reader, engine: EngineDep, interval: Interval = 15, target: Target = 20, source: Source = None,
+           utc_offset: Offset = CHINA_UTC_OFFSET_H) -> ReportTable:
+    """Per queue and interval: offered, answered, abandoned, abandonment rate, service level, ASA."""
+    log = SqlEventLog(engine).frame(source)
+    return table_out("queues", queue_report(log, interval * 60, target, utc_offset_h=utc_offset))
+
+
+@router.get("/callbacks", response_model=ReportTable)
+def callbacks(user: Reader, engine: EngineDep, source: Source = None) -> ReportTable:
+    """Callback tickets per queue and hotline, by outcome."""
+    return table_out("callbacks", callback_outcomes(SqlEventLog(engine).frame(source)))
+
+
+@router.get("/orders", response_model=list[ReportTable])
+def orders(user: Reader, engine: EngineDep) -> list[ReportTable]:
+    """Orders, units and revenue per product and per airing (cancelled orders left out)."""
+    return [table_out(name, table) for name, table in _order_tables(engine).items()]
 
 
 @router.get("/roi", response_model=RoiReport)
-def roi(user: Annotated[AppUser, require("reports.read")], engine: EngineDep,
-        source: Annotated[str | None, Query(description="event-log source (the live center's is ''); "
-                                                        "default: every source")] = None,
+def roi(user: Reader, engine: EngineDep, source: Source = None,
         start: Annotated[float | None, Query(description="airings starting at or after (epoch s)")] = None,
         end: Annotated[float | None, Query(description="airings starting before (epoch s)")] = None,
         window: Annotated[float, Query(ge=0, le=86400, description="response window after an airing, s")] = 1800.0,
@@ -31,3 +91,16 @@ def roi(user: Annotated[AppUser, require("reports.read")], engine: EngineDep,
     return RoiReport(airings=[RoiRow(**r.as_row()) for r in report.airings],
                      unattributed=RoiRow(**report.unattributed.as_row()), total_calls=report.total_calls,
                      total_orders=report.total_orders, total_revenue=report.total_revenue)
+
+
+@router.get("/workbook.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def workbook(user: Reader, engine: EngineDep, period: Period = "day", interval: Interval = 15, target: Target = 20,
+             source: Source = None, utc_offset: Offset = CHINA_UTC_OFFSET_H) -> Response:
+    """Every report in one Excel workbook, a sheet per report."""
+    log = SqlEventLog(engine).frame(source)
+    tables = {f"agents_{period}": agent_report(log, period, utc_offset_h=utc_offset),
+              "queues": queue_report(log, interval * 60, target, utc_offset_h=utc_offset),
+              "callbacks": callback_outcomes(log), **_order_tables(engine)}
+    with tempfile.TemporaryDirectory() as folder:
+        content = write_xlsx(tables, Path(folder) / "reports.xlsx").read_bytes()
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="reports.xlsx"'})

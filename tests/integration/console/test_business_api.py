@@ -4,8 +4,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 
+import pandas as pd
 from fastapi.testclient import TestClient
 
 from adapters.store.catalog import SqlCatalog
@@ -232,7 +234,11 @@ def test_an_airing_schedule_uploads_and_a_bad_row_names_line_and_column(client, 
     assert response.status_code == 422
     body = response.json()
     assert (body["line"], body["column"]) == (4, "start")
-    assert body["detail"].startswith("line 4, column start: 'tomorrow evening'")
+    assert body["detail"].startswith("s.csv:4: start: 'tomorrow evening'")
+    assert body["problems"] == [{"line": 4, "column": "start", "message": body["problems"][0]["message"]}]
+    two_bad = SCHEDULE + "A3,CCTV-2,1763899200,-5,4008001234,,spot,1\nA4,CCTV-2,1763899200,60,4008001234,,radio,1\n"
+    response = client.post("/api/airings", headers=auth["sup"], files={"file": ("s.csv", two_bad.encode(), "text/csv")})
+    assert [(p["line"], p["column"]) for p in response.json()["problems"]] == [(4, "length"), (5, "kind")]
     for bad, where in [("A3,CCTV-2,1763899200,-5,4008001234,,spot,1", (4, "length")),
                        ("A3,CCTV-2,1763899200,60,4008001234,,radio,1", (4, "kind")),
                        ("A1,CCTV-2,1763899200,60,4008001234,,spot,1", (4, "id")),
@@ -245,19 +251,47 @@ def test_an_airing_schedule_uploads_and_a_bad_row_names_line_and_column(client, 
     assert len(client.get("/api/airings", headers=auth["sup"]).json()) == 2  # nothing of a bad file is stored
 
 
-def test_roi_attributes_calls_and_orders_to_the_stored_airings(client, auth, engine, clock):
+def _an_evening_with_four_calls_and_one_order(client, auth, engine, clock) -> float:
+    """Two airings; four calls answered during the first, each talking 100 s; one order of one pan."""
     client.post("/api/airings", headers=auth["sup"], files={"file": ("s.csv", SCHEDULE.encode(), "text/csv")})
     start = dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc).timestamp()
     records = []
     for i in range(4):
         call = f"call-{i}"
         records += [LogRecord(start + 60 + i * 30, call, "sales", NONE, Verb.ENTERQUEUE, "", "", "", "4008001234"),
-                    LogRecord(start + 70 + i * 30, call, "sales", "agent", Verb.CONNECT, "10")]
+                    LogRecord(start + 70 + i * 30, call, "sales", "agent", Verb.CONNECT, "10"),
+                    LogRecord(start + 170 + i * 30, call, "sales", "agent", Verb.COMPLETECALLER, "10", "100")]
     SqlEventLog(engine).append(records, "live")
     _, customer = stocked_store(engine, units=5)
     clock.now = start + 200
     assert client.post("/api/orders", headers=login(client, "agent"),
                        json=order_body(customer.customer_id, 1, call_id="call-0")).status_code == 201
+    return start
+
+
+def test_report_tables_over_the_stored_log_and_orders(client, auth, engine, clock):
+    _an_evening_with_four_calls_and_one_order(client, auth, engine, clock)
+    sup = login(client, "sup")
+    assert client.get("/api/reports/queues", headers=login(client, "agent")).status_code == 403
+    queues = client.get("/api/reports/queues", headers=sup, params={"interval": 60}).json()
+    assert queues["name"] == "queues"
+    assert [(r["queue"], r["offered"], r["answered"], r["abandoned"]) for r in queues["rows"]] == [("sales", 4, 4, 0)]
+    assert queues["rows"][0]["interval"] == "2026-11-23 20:00"  # Beijing time
+    by_product, by_airing = client.get("/api/reports/orders", headers=sup).json()
+    assert by_product["name"] == "orders_by_product"
+    assert [(r["sku"], r["orders"], r["revenue"]) for r in by_product["rows"]] == [("PAN-1", 1, 199.0)]
+    assert by_airing["name"] == "orders_by_airing"
+    assert client.get("/api/reports/agents", headers=sup, params={"period": "fortnight"}).status_code == 422
+    assert client.get("/api/reports/callbacks", headers=sup).json()["rows"] == []
+    workbook = client.get("/api/reports/workbook.xlsx", headers=sup)
+    assert workbook.status_code == 200
+    sheets = pd.read_excel(io.BytesIO(workbook.content), sheet_name=None)
+    assert list(sheets) == ["agents_day", "queues", "callbacks", "orders_by_product", "orders_by_airing"]
+    assert int(sheets["queues"]["offered"].sum()) == 4
+
+
+def test_roi_attributes_calls_and_orders_to_the_stored_airings(client, auth, engine, clock):
+    _an_evening_with_four_calls_and_one_order(client, auth, engine, clock)
     report = client.get("/api/reports/roi", headers=login(client, "sup")).json()
     assert report["total_calls"] == 4 and report["total_orders"] == 1 and report["total_revenue"] == 199.0
     rows = {row["airing_id"]: row for row in report["airings"]}
