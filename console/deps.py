@@ -7,6 +7,9 @@
   ``user: Annotated[AppUser, require("customers.read")]``;
 * ``Unmasked`` -- whether this user may see full phone numbers (``phones.unmasked``);
 * ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes audit rows for this user and request.
+
+Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
+dependency per request cost more than the work. ``get_current_user`` reads the database, so it stays sync.
 """
 
 from __future__ import annotations
@@ -23,15 +26,15 @@ from console.permissions import ALL_PERMISSIONS, can
 from console.settings import ConsoleSettings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> ConsoleSettings:
+async def get_settings(request: Request) -> ConsoleSettings:
     return request.app.state.settings
 
 
-def get_now(request: Request) -> float:
+async def get_now(request: Request) -> float:
     return float(request.app.state.clock())
 
 
@@ -62,7 +65,7 @@ def require(permission: str):
     if permission not in ALL_PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
 
-    def check(user: CurrentUser) -> AppUser:
+    async def check(user: CurrentUser) -> AppUser:
         if not can(user.role, permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} lacks permission {permission}")
         return user
@@ -70,7 +73,7 @@ def require(permission: str):
     return Depends(check)
 
 
-def get_unmasked(user: CurrentUser) -> bool:
+async def get_unmasked(user: CurrentUser) -> bool:
     return can(user.role, "phones.unmasked")
 
 
@@ -79,7 +82,7 @@ Unmasked = Annotated[bool, Depends(get_unmasked)]
 Audit = Callable[..., None]
 
 
-def get_audit(engine: EngineDep, user: CurrentUser, now: Now) -> Audit:
+async def get_audit(engine: EngineDep, user: CurrentUser, now: Now) -> Audit:
     log = SqlAudit(engine)
 
     def audit(action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
