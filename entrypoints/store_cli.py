@@ -114,7 +114,7 @@ def _parse_date(value: str) -> dt.date:
 
 @import_app.command("anonymous-bank")
 def anonymous_bank(
-    file: Annotated[Path, typer.Argument(help="CSV in the format of shared/data/anonymous-bank/calls_one_day.csv.",
+    file: Annotated[Path, typer.Argument(help="CSV in the format of tests/data/anonymous-bank/calls_one_day.csv.",
                                          exists=True, dir_okay=False, readable=True)],
     date: Annotated[str, typer.Option(help="The day the clock times belong to, read as UTC.")] = "1999-08-01",
     source: Annotated[Optional[str], typer.Option(help="Event-log source to store the records under "

@@ -1,4 +1,4 @@
-"""Import the "Anonymous Bank" call records (Technion SEE Center; ``shared/data/anonymous-bank``) into the
+"""Import the "Anonymous Bank" call records (Technion SEE Center; ``tests/data/anonymous-bank``) into the
 event log as ``core.log.LogRecord`` rows.
 
 One CSV row per call: voice-response unit (``vru_entry``/``vru_exit``), the agents' queue
