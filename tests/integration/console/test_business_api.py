@@ -299,3 +299,15 @@ def test_roi_attributes_calls_and_orders_to_the_stored_airings(client, auth, eng
     assert abs(rows["A1"]["calls"] + rows["A2"]["calls"] + report["unattributed"]["calls"] - 4) < 1e-9
     assert abs(sum(r["revenue"] for r in rows.values()) - 199.0) < 1e-6
     assert rows["A1"]["mer"] == rows["A1"]["revenue"] / 50000
+
+
+def test_the_city_field_takes_pinyin_initials_or_a_postcode(client, auth):
+    assert client.get("/api/divisions", params={"entry": "BJHD"}).status_code == 401
+    found = client.get("/api/divisions", headers=auth["agent"], params={"entry": "bj hd"}).json()
+    assert [(d["code"], d["province"], d["county"]) for d in found] == [("110108", "北京市", "海淀区")]
+    ambiguous = client.get("/api/divisions", headers=auth["agent"], params={"entry": "CY", "limit": 50}).json()
+    assert {"朝阳区", "朝阳市"} <= {d["county"] or d["city"] for d in ambiguous}
+    by_postcode = client.get("/api/divisions", headers=auth["agent"], params={"entry": "100080"}).json()
+    assert "110108" in {d["code"] for d in by_postcode}
+    bad = client.get("/api/divisions", headers=auth["agent"], params={"entry": "12"})
+    assert bad.status_code == 422 and "6 digits" in bad.json()["detail"]
