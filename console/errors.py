@@ -26,12 +26,12 @@ from console.accounts import UnknownUser, UserExists
 from core.catalog import OutOfStock, UnknownProduct
 from core.customers import UnknownCustomer
 from core.orders import CannotSort, InvalidTransition
-from core.tickets import TicketError
+from core.tickets import TicketError, UnknownTicket
 from twin.yamlfile import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
-    UnknownUser: 404,
+    UnknownUser: 404, UnknownTicket: 404,
     OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
     OrderConflict: 409, ComplaintConflict: 409, UserExists: 409,
     ValueError: 422,

@@ -13,6 +13,10 @@ class TicketError(ValueError):
     """A ticket operation that the rules forbid (claimed twice, unknown outcome, ...)."""
 
 
+class UnknownTicket(TicketError, LookupError):
+    """No ticket has this ID."""
+
+
 @dataclass(slots=True)
 class Ticket:
     ticket_id: str
@@ -155,7 +159,7 @@ class TicketBook:
         try:
             return self.tickets[ticket_id]
         except KeyError:
-            raise TicketError(f"no ticket {ticket_id}") from None
+            raise UnknownTicket(f"no ticket {ticket_id}") from None
 
     def _claimed_by(self, ticket_id: str, agent_id: str) -> Ticket:
         ticket = self._get(ticket_id)

@@ -29,7 +29,7 @@ from adapters.store.eventlog import insert_records
 from adapters.store.settings import write_transaction
 from adapters.store.models import OPEN_STATUSES, CallbackTicket
 from core.log import NONE, LogRecord, Verb
-from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError
+from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError, UnknownTicket
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class SqlTickets:
     def _explain(self, connection: Connection, ticket_id: str, now: float | None) -> TicketError:
         row = self._row(connection, ticket_id)
         if row is None:
-            return TicketError(f"no ticket {ticket_id}")
+            return UnknownTicket(f"no ticket {ticket_id}")
         if row.status == "claimed":
             return TicketConflict(f"ticket {ticket_id} is already claimed by {row.claimer}")
         if now is not None and row.status in ("open", "waiting") and now >= row.expires_at:
@@ -214,6 +214,8 @@ class SqlTickets:
                 .values(status="open", claimer=None, version=c.version + 1, updated_at=now)
             )
             if result.rowcount != 1:
+                if self._row(connection, ticket_id) is None:
+                    raise UnknownTicket(f"no ticket {ticket_id}")
                 raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
             return to_ticket(self._row(connection, ticket_id))
 
@@ -224,7 +226,9 @@ class SqlTickets:
             raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
         with write_transaction(self.engine) as connection:
             row = self._row(connection, ticket_id, lock=True)
-            if row is None or row.status != "claimed" or row.claimer != agent_id:
+            if row is None:
+                raise UnknownTicket(f"no ticket {ticket_id}")
+            if row.status != "claimed" or row.claimer != agent_id:
                 raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
             values = {"attempts": row.attempts + 1, "claimer": None, "outcome": outcome,
                       "version": row.version + 1, "updated_at": now}

@@ -18,12 +18,8 @@ router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 Agent = Annotated[AppUser, require("callbacks.claim")]
 
 
-def _tickets(engine, settings, ticket_id: str | None = None) -> SqlTickets:
-    """The tickets the console works on; with ``ticket_id``, 404 unless that ticket exists."""
-    tickets = SqlTickets(engine, source=settings.ticket_source)
-    if ticket_id is not None and tickets.get(ticket_id) is None:
-        raise HTTPException(404, f"no callback ticket {ticket_id!r}")
-    return tickets
+def _tickets(engine, settings) -> SqlTickets:
+    return SqlTickets(engine, source=settings.ticket_source)
 
 
 @router.get("", response_model=list[TicketPublic])
@@ -51,7 +47,7 @@ def list_callbacks(user: Agent, engine: EngineDep, settings: SettingsDep, now: N
 @router.post("/{ticket_id}/claim", response_model=TicketPublic)
 def claim(ticket_id: str, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked,
           audit: AuditDep) -> TicketPublic:
-    ticket = _tickets(engine, settings, ticket_id).claim(ticket_id, user.username, now)
+    ticket = _tickets(engine, settings).claim(ticket_id, user.username, now)
     audit("callbacks.claim", "callback_ticket", [ticket_id])
     return ticket_out(ticket, unmasked)
 
@@ -60,7 +56,7 @@ def claim(ticket_id: str, user: Agent, engine: EngineDep, settings: SettingsDep,
 def complete(ticket_id: str, body: CallbackComplete, user: Agent, engine: EngineDep, settings: SettingsDep,
              now: Now, unmasked: Unmasked, audit: AuditDep) -> TicketPublic:
     """Record the attempt's outcome; an unreachable ticket waits for a retry, others are done."""
-    ticket = _tickets(engine, settings, ticket_id).complete(ticket_id, user.username, body.outcome, now)
+    ticket = _tickets(engine, settings).complete(ticket_id, user.username, body.outcome, now)
     audit("callbacks.complete", "callback_ticket", [ticket_id], body.outcome)
     return ticket_out(ticket, unmasked)
 
@@ -69,4 +65,4 @@ def complete(ticket_id: str, body: CallbackComplete, user: Agent, engine: Engine
 def release(ticket_id: str, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now,
             unmasked: Unmasked) -> TicketPublic:
     """Give a claimed ticket back unworked."""
-    return ticket_out(_tickets(engine, settings, ticket_id).release(ticket_id, user.username, now), unmasked)
+    return ticket_out(_tickets(engine, settings).release(ticket_id, user.username, now), unmasked)

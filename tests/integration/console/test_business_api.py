@@ -138,6 +138,9 @@ def test_the_callback_list_is_in_callback_order_and_a_ticket_has_one_claimer(cli
     every = client.get("/api/callbacks", params={"status": ["waiting", "open"]}, headers=auth["sup"]).json()
     assert [t["id"] for t in every] == ["cb-2", "cb-1", "cb-3"] and every[0]["number"] == "13800138002"
     assert client.post("/api/callbacks/cb-404/claim", headers=auth["agent"]).status_code == 404
+    assert client.post("/api/callbacks/cb-404/complete", headers=auth["agent"],
+                       json={"outcome": "ordered"}).status_code == 404
+    assert client.post("/api/callbacks/cb-404/release", headers=auth["agent"]).status_code == 404
 
 
 def test_two_agents_claiming_at_once_one_wins_one_gets_409(app, auth, engine):

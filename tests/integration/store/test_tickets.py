@@ -12,7 +12,7 @@ from adapters.store.eventlog import EventLogSink, FanOut, SqlEventLog
 from adapters.store.periodic import housekeeping_round
 from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets, TicketConflict, TicketSink
 from core.log import NONE, LogRecord, Verb
-from core.tickets import Ticket, TicketError
+from core.tickets import Ticket, TicketError, UnknownTicket
 from entrypoints.store_cli import store_app
 from tests.integration.store.conftest import REPO
 
@@ -81,8 +81,11 @@ def test_one_claimer_at_a_time(tickets):
         tickets.claim("cb-c1", "a2", T0 + 6)
     with pytest.raises(TicketError, match="not claimed by a2"):
         tickets.complete("cb-c1", "a2", "ordered", T0 + 7)
-    with pytest.raises(TicketError, match="no ticket"):
-        tickets.claim("cb-nope", "a2", T0 + 6)
+    for unknown in (lambda: tickets.claim("cb-nope", "a2", T0 + 6),
+                    lambda: tickets.complete("cb-nope", "a2", "ordered", T0 + 6),
+                    lambda: tickets.release("cb-nope", "a2", T0 + 6)):
+        with pytest.raises(UnknownTicket, match="no ticket"):
+            unknown()
     assert tickets.ordered(T0 + 6) == []
 
 
