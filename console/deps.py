@@ -3,7 +3,8 @@
 * ``EngineDep`` -- the store's engine (``app.state.engine``); handlers pass it to the store repositories;
 * ``SettingsDep`` -- ``ConsoleSettings``; ``Now`` -- the request's time (``app.state.clock``, epoch seconds);
 * ``CurrentUser`` -- the user of the bearer token (401 without a valid one);
-* ``require(permission)`` -- the current user if their role has ``permission`` (403 otherwise), e.g.
+* ``require(permission)`` -- the current user if their role has ``permission`` (403 otherwise; ``ensure_can``
+  for a permission that depends on the request), e.g.
   ``user: Annotated[AppUser, require("customers.read")]``;
 * ``Unmasked`` -- whether this user may see full phone numbers (``phones.unmasked``);
 * ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes audit rows for this user and request.
@@ -60,14 +61,20 @@ def get_current_user(engine: EngineDep, now: Now,
 CurrentUser = Annotated[AppUser, Depends(get_current_user)]
 
 
+def ensure_can(user: AppUser, permission: str) -> None:
+    """403 unless the user's role grants ``permission`` (for a permission that depends on the request body or
+    query; otherwise declare it with ``require``)."""
+    if not can(user.role, permission):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} lacks permission {permission}")
+
+
 def require(permission: str):
     """A dependency: the current user, if their role grants ``permission``; 403 otherwise."""
     if permission not in ALL_PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
 
     async def check(user: CurrentUser) -> AppUser:
-        if not can(user.role, permission):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role} lacks permission {permission}")
+        ensure_can(user, permission)
         return user
 
     return Depends(check)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from adapters.store.models import TICKET_STATUSES
 from adapters.store.tickets import SqlTickets
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, require
+from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, ensure_can, require
 from console.models import AppUser
-from console.permissions import can
 from console.schemas import CallbackComplete, TicketPublic, ticket_out
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
@@ -32,8 +31,7 @@ def list_callbacks(user: Agent, engine: EngineDep, settings: SettingsDep, now: N
     (supervisors): every ticket in those statuses, in callback order."""
     tickets = _tickets(engine, settings)
     if status:
-        if not can(user.role, "callbacks.list_all"):
-            raise HTTPException(403, f"role {user.role} lacks permission callbacks.list_all")
+        ensure_can(user, "callbacks.list_all")
         unknown = sorted(set(status) - set(TICKET_STATUSES))
         if unknown:
             raise HTTPException(422, f"unknown status {', '.join(unknown)} (one of {', '.join(TICKET_STATUSES)})")

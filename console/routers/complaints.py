@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.ids import SqlIds
-from console.deps import AuditDep, CurrentUser, EngineDep, Now, require
+from console.deps import AuditDep, CurrentUser, EngineDep, Now, ensure_can, require
 from console.models import AppUser
-from console.permissions import can
 from console.schemas import ComplaintCreate, ComplaintPublic, ComplaintUpdate, complaint_out
 from core.call_records import RESOLVED, open_complaint
 
@@ -47,9 +46,7 @@ def change(complaint_id: str, body: ComplaintUpdate, user: CurrentUser, engine: 
     """Move a complaint on: ``in_progress`` (assign to ``handler``, or reopen a resolved one with ``note``),
     ``resolved`` (``resolution``), ``closed`` (needs ``complaints.close``). The core decides what may follow
     what (409/422 with its reason)."""
-    needed = "complaints.close" if body.status == "closed" else "complaints.work"
-    if not can(user.role, needed):
-        raise HTTPException(403, f"role {user.role} lacks permission {needed}")
+    ensure_can(user, "complaints.close" if body.status == "closed" else "complaints.work")
     records = SqlCallRecords(engine)
     by = user.username
     if body.status == "closed":
