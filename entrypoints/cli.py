@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.store_cli import callbacks_app, import_app
+from entrypoints.terminal import console, fail_on_input
 from twin.yamlfile import InputFileError
 
 app = typer.Typer(
@@ -24,22 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-# KPI tables are wide: when output goes to a file or a CI log, do not squeeze them into 80 columns
-console = Console() if sys.stdout.isatty() else Console(width=200)
-errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
-
 app.add_typer(asterisk_app, name="asterisk", help="Provision and control a local Asterisk for development and tests.")
 app.add_typer(live_app, name="live", help="Run Hotline live on Asterisk through ARI (the Stasis app).")
 app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the database: list them, expire old ones.")
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
-
-
-def _fail_on_input(error: InputFileError) -> None:
-    for problem in error.problems:
-        errors.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.callback()
@@ -67,7 +57,7 @@ def simulate(
     try:
         simulate_cmd.run(console, scenario, replications, seed, workers, out, compare_analytic, queue_log)
     except InputFileError as error:
-        _fail_on_input(error)
+        fail_on_input(error)
 
 
 @app.command()
@@ -82,7 +72,7 @@ def replay(
     try:
         ok = simulate_cmd.replay(console, suite, workers)
     except InputFileError as error:
-        _fail_on_input(error)
+        fail_on_input(error)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -99,7 +89,7 @@ def validate(scenario: Annotated[list[Path], typer.Argument(help="Scenario files
         except InputFileError as error:
             problems.extend(error.problems)
     if problems:
-        _fail_on_input(InputFileError(problems))
+        fail_on_input(InputFileError(problems))
 
 
 @app.command()

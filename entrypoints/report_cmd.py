@@ -8,20 +8,16 @@ Bad input (a missing or unreadable file, a malformed airings CSV) exits with sta
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
 from twin.yamlfile import InputFileError
-
-console = Console() if sys.stdout.isatty() else Console(width=200)
-errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
 report_app = typer.Typer(
     help="Reports from the event log (a simulation's Parquet file or the store): agents, queues, callbacks, "
@@ -60,9 +56,9 @@ class Inputs:
 
     def engine(self):
         if self._engine is None:
-            from entrypoints.store_cli import _open
+            from adapters.store.settings import StoreSettings
 
-            self._engine = _open()[0]
+            self._engine = open_store_or_exit(StoreSettings.from_env())
         return self._engine
 
     def log(self):
@@ -188,9 +184,7 @@ def _run(inputs: Inputs, utc_offset_h: float, build: Callable[[object], dict], c
         errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except InputFileError as error:
-        for problem in error.problems:
-            errors.print(f"[red]error[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail_on_input(error)
     finally:
         inputs.close()
     for name, table in tables.items():

@@ -13,9 +13,8 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+from entrypoints.terminal import errors, open_store_or_exit
 
 users_app = typer.Typer(help="Console users: create the first admin (the others are created in the API).",
                         no_args_is_help=True)
@@ -30,16 +29,10 @@ def _users_group() -> None:
 
 
 def _open_store():
-    from adapters.store.migrate import open_store
     from console.settings import ConsoleSettings
 
     settings = ConsoleSettings.from_env()
-    try:
-        return open_store(settings.store), settings
-    except Exception as error:  # a wrong URL, a server that is down, ...
-        errors.print(f"[red]error[/red] cannot open the store {settings.store.redacted_url()}: {error}",
-                     markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    return open_store_or_exit(settings.store), settings
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -7,17 +7,14 @@ created and migrated on first use.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console() if sys.stdout.isatty() else Console(width=200)
-errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+from entrypoints.terminal import console, errors, open_store_or_exit
 
 callbacks_app = typer.Typer(help="Callback tickets in the store: list them, expire old ones.", no_args_is_help=True)
 import_app = typer.Typer(help="Import call records into the store's event log.", no_args_is_help=True)
@@ -33,16 +30,10 @@ _SOURCE_HELP = "Tickets of this source (the live center's is '')."
 
 
 def _open():
-    from adapters.store.migrate import open_store
     from adapters.store.settings import StoreSettings
 
     settings = StoreSettings.from_env()
-    try:
-        return open_store(settings), settings
-    except Exception as error:  # a wrong URL, a server that is down, ...
-        errors.print(f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}", markup=True,
-                     highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    return open_store_or_exit(settings), settings
 
 
 def _tickets(engine, source: str, ttl_days: float, retry_after_s: float, log_source: str | None = None):

@@ -1,0 +1,39 @@
+"""What the ``hotline`` commands print through, and how they give up: one place for all command modules.
+
+* ``console`` / ``errors`` -- standard output and standard error. KPI tables are wide: when output goes to a
+  file or a CI log, it is not squeezed into 80 columns.
+* ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2.
+* ``open_store_or_exit(settings)`` -- the store's engine, migrated; a store that cannot be opened is one
+  line on standard error and exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from twin.yamlfile import InputFileError
+
+console = Console() if sys.stdout.isatty() else Console(width=200)
+errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+
+
+def fail_on_input(error: InputFileError) -> NoReturn:
+    for problem in error.problems:
+        errors.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def open_store_or_exit(settings):
+    """``adapters.store.migrate.open_store(settings)`` (a ``StoreSettings``), or exit 1 saying why."""
+    from adapters.store.migrate import open_store
+
+    try:
+        return open_store(settings)
+    except Exception as error:  # a wrong URL, a server that is down, ...
+        errors.print(f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}", markup=True,
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
