@@ -32,18 +32,12 @@ from pathlib import Path
 from adapters.asterisk import provision, sipp
 from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.stasis import build_config
+from benchmarks.percentiles import percentile
 from core.log import TERMINAL_VERBS
 
 
 def run_tag() -> str:
     return f"{random.randrange(100):02d}"
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def _dispatch_latency(callers, agent_results, first: int) -> dict:
@@ -67,8 +61,8 @@ def _summary(seconds: list[float], of: int | None = None) -> dict:
     if of is not None:
         out["of"] = of
     out.update({
-        "p50": round(_pct(seconds, 0.5) * 1000, 2) if seconds else None,
-        "p99": round(_pct(seconds, 0.99) * 1000, 2) if seconds else None,
+        "p50": round(percentile(seconds, 0.5) * 1000, 2) if seconds else None,
+        "p99": round(percentile(seconds, 0.99) * 1000, 2) if seconds else None,
         "mean": round(statistics.fmean(seconds) * 1000, 2) if seconds else None,
     })
     return out

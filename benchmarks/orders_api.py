@@ -29,22 +29,22 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.percentiles import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SH = ROOT / "scripts" / "postgres.sh"
 PASSWORD = "bench-password-1"
 SKUS = ("PAN-1", "KNIFE-2")
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+def _ms(values: list[float], q: float) -> float | None:
+    value = percentile(values, q)
+    return None if value is None else round(value * 1000, 2)
 
 
 def _latency(values: list[float]) -> dict:
-    return {"requests": len(values), "p50_ms": _pct(values, 0.50), "p99_ms": _pct(values, 0.99),
-            "max_ms": _pct(values, 1.0)}
+    return {"requests": len(values), "p50_ms": _ms(values, 0.50), "p99_ms": _ms(values, 0.99),
+            "max_ms": _ms(values, 1.0)}
 
 
 def _progress(text: str) -> None:
