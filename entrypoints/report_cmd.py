@@ -259,17 +259,12 @@ def orders(
     stands in when --airings is given)."""
     inputs = Inputs(log, replication, source)
 
+    from reports.tables import order_tables
+
     def build(frame) -> dict:
-        return _order_tables(inputs, frame, inputs.airings(airings, utc_offset, required=False))
+        return order_tables(inputs.orders(frame), inputs.airings(airings, utc_offset, required=False))
 
     _run(inputs, utc_offset, build, csv, xlsx)
-
-
-def _order_tables(inputs: Inputs, frame, airings: list) -> dict:
-    from reports.tables import orders_by_airing, orders_by_product
-
-    lines = inputs.orders(frame)
-    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
 
 
 @report_app.command()
@@ -282,18 +277,18 @@ def roi(
     it, cost per call, cost per order, MER (revenue / cost) and revenue lost to abandonment."""
     inputs = Inputs(log, replication, source)
 
+    from reports.tables import roi_report
+
     def build(frame) -> dict:
-        return {"roi": _roi(frame, inputs.airings(airings, utc_offset), window, baseline)}
+        return {"roi": roi_report(frame, inputs.airings(airings, utc_offset), _response_model(window, baseline))}
 
     _run(inputs, utc_offset, build, csv, xlsx)
 
 
-def _roi(frame, airings: list, window_min: float, baseline_per_hour: float):
+def _response_model(window_min: float, baseline_per_hour: float):
     from core.media import ResponseModel, constant_baseline
-    from reports.tables import roi_report
 
-    model = ResponseModel(window=window_min * 60, baseline=constant_baseline(baseline_per_hour / 3600))
-    return roi_report(frame, airings, model)
+    return ResponseModel(window=window_min * 60, baseline=constant_baseline(baseline_per_hour / 3600))
 
 
 @report_app.command("all")
@@ -308,7 +303,7 @@ def all_reports(
     """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files
     (--csv); prints each report's row count. ROI is included when airings are known (--airings or the store)."""
     from reports.kpi import PERIODS
-    from reports.tables import agent_report, callback_outcomes, queue_report
+    from reports.tables import all_reports as every_report
 
     if period not in PERIODS:
         _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
@@ -317,16 +312,9 @@ def all_reports(
     inputs = Inputs(log, replication, source)
 
     def build(frame) -> dict:
-        schedule = inputs.airings(airings, utc_offset, required=False)
-        tables = {
-            f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset),
-            "queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset),
-            "callbacks": callback_outcomes(frame),
-            **_order_tables(inputs, frame, schedule),
-        }
-        if schedule:
-            tables["roi"] = _roi(frame, schedule, window, baseline)
-        return tables
+        return every_report(frame, inputs.orders(frame), inputs.airings(airings, utc_offset, required=False),
+                            period=period, interval_s=interval * 60, target_s=target, utc_offset_h=utc_offset,
+                            roi_model=_response_model(window, baseline))
 
     _run(inputs, utc_offset, build, csv, xlsx, show=False)
 

@@ -213,8 +213,32 @@ def roi_report(log, airings: Sequence[Airing], model: ResponseModel = ResponseMo
     return table
 
 
+# --- all of them -------------------------------------------------------------------------------------
+
+
+def order_tables(lines: pd.DataFrame, airings: Sequence[Airing] = ()) -> dict[str, pd.DataFrame]:
+    """``orders_by_product`` and ``orders_by_airing`` of ``lines`` (``order_lines`` or ``orders_from_events``)."""
+    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
+
+
+def all_reports(log, lines: pd.DataFrame, airings: Sequence[Airing] = (), *, period: str = "day",
+                interval_s: float = 900, target_s: float = 20, utc_offset_h: float = CHINA_UTC_OFFSET_H,
+                roi_model: ResponseModel | None = None) -> dict[str, pd.DataFrame]:
+    """Every report by name, in workbook order: agents per ``period``, queues, callbacks, orders, and the
+    media ROI when ``roi_model`` is given and airings are known."""
+    tables = {
+        f"agents_{period}": agent_report(log, period, utc_offset_h=utc_offset_h),
+        "queues": queue_report(log, interval_s, target_s, utc_offset_h=utc_offset_h),
+        "callbacks": callback_outcomes(log),
+        **order_tables(lines, airings),
+    }
+    if roi_model is not None and airings:
+        tables["roi"] = roi_report(log, airings, roi_model)
+    return tables
+
+
 __all__ = [
     "CALLBACK_COLUMNS", "KPI_COLUMNS", "ORDER_FRAME_COLUMNS", "QUEUE_REPORT_COLUMNS", "ROI_COLUMNS", "agent_report",
-    "callback_outcomes", "local_time", "order_lines", "orders_by_airing", "orders_by_product", "orders_from_events",
-    "queue_report", "roi_report",
+    "all_reports", "callback_outcomes", "local_time", "order_lines", "order_tables", "orders_by_airing",
+    "orders_by_product", "orders_from_events", "queue_report", "roi_report",
 ]

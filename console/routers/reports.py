@@ -22,8 +22,7 @@ from console.schemas import RoiReport, RoiRow
 from core.media import ResponseModel, attribute
 from reports.export import write_xlsx
 from reports.kpi import CHINA_UTC_OFFSET_H
-from reports.tables import (agent_report, callback_outcomes, order_lines, orders_by_airing, orders_by_product,
-                            queue_report)
+from reports.tables import agent_report, all_reports, callback_outcomes, order_lines, order_tables, queue_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Reader = Annotated[AppUser, require("reports.read")]
@@ -46,9 +45,8 @@ def table_out(name: str, table: pd.DataFrame) -> ReportTable:
     return ReportTable(name=name, columns=[str(c) for c in table.columns], rows=cells.to_dict("records"))
 
 
-def _order_tables(engine) -> dict[str, pd.DataFrame]:
-    lines, airings = order_lines(SqlOrders(engine).list()), SqlAirings(engine).list()
-    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
+def _orders_and_airings(engine) -> tuple[pd.DataFrame, list]:
+    return order_lines(SqlOrders(engine).list()), SqlAirings(engine).list()
 
 
 @router.get("/agents", response_model=ReportTable)
@@ -76,7 +74,7 @@ def callbacks(user: Reader, engine: EngineDep, source: Source = None) -> ReportT
 @router.get("/orders", response_model=list[ReportTable])
 def orders(user: Reader, engine: EngineDep) -> list[ReportTable]:
     """Orders, units and revenue per product and per airing (cancelled orders left out)."""
-    return [table_out(name, table) for name, table in _order_tables(engine).items()]
+    return [table_out(name, table) for name, table in order_tables(*_orders_and_airings(engine)).items()]
 
 
 @router.get("/roi", response_model=RoiReport)
@@ -97,10 +95,8 @@ def roi(user: Reader, engine: EngineDep, source: Source = None,
 def workbook(user: Reader, engine: EngineDep, period: Period = "day", interval: Interval = 15, target: Target = 20,
              source: Source = None, utc_offset: Offset = CHINA_UTC_OFFSET_H) -> Response:
     """Every report in one Excel workbook, a sheet per report."""
-    log = SqlEventLog(engine).frame(source)
-    tables = {f"agents_{period}": agent_report(log, period, utc_offset_h=utc_offset),
-              "queues": queue_report(log, interval * 60, target, utc_offset_h=utc_offset),
-              "callbacks": callback_outcomes(log), **_order_tables(engine)}
+    tables = all_reports(SqlEventLog(engine).frame(source), *_orders_and_airings(engine), period=period,
+                         interval_s=interval * 60, target_s=target, utc_offset_h=utc_offset)
     with tempfile.TemporaryDirectory() as folder:
         content = write_xlsx(tables, Path(folder) / "reports.xlsx").read_bytes()
     return Response(content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="reports.xlsx"'})
