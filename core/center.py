@@ -10,13 +10,14 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
+from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline, OverflowStep
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
     AgentPaused,
     AgentDidNotAnswer,
     AgentHungUp,
+    ApplyConfig,
     CallArrived,
     CallerHungUp,
     CallRecorded,
@@ -25,6 +26,7 @@ from core.messages import (
     CompleteCallback,
     ConnectCall,
     DialCallback,
+    EndWrapUp,
     ExpireCallbacks,
     HangUp,
     HoldCall,
@@ -35,6 +37,7 @@ from core.messages import (
     PlayCallbackPrompt,
     PromptFinished,
     RingAgent,
+    Start,
     StartTimer,
     StopRinging,
     Timer,
@@ -43,6 +46,8 @@ from core.messages import (
     TransferCaller,
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
+from core.reconfigure import anyone_can_take, groups_by_level, groups_of, plan_change, single_level_groups
+from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow, policy_during, surge_windows
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
 
@@ -74,6 +79,14 @@ class Agent:
     idle_since: float = 0.0
     busy_since: float = 0.0  # start of the current callback or wrap-up
     login_at: float = 0.0
+    extension: str = ""  # the phone the agent sits at ("" = own endpoint)
+    next_skills: dict[str, int] | None = None  # from a new configuration, taken at the next idle moment
+
+    @property
+    def skills_to_come(self) -> dict[str, int]:
+        """The skills the agent works with once free: the groups they count as logged in to."""
+        return self.skills if self.next_skills is None else self.next_skills
+    retired: bool = False  # removed from the configuration; gone once logged off
 
 
 @dataclass(slots=True, eq=False)
@@ -92,6 +105,7 @@ class Call:
     answered_at: float = 0.0
     groups: list[str] = field(default_factory=list)  # home queue, then groups it overflowed to
     sticky_agent: str | None = None
+    steps: tuple[OverflowStep, ...] = ()  # the overflow plan in force when the call arrived
 
 
 def _heap_key(call: Call) -> tuple[int, int, str]:
@@ -109,41 +123,31 @@ class CallCenter:
     ) -> None:
         if config.policy.strategy == "random" and rng is None:
             raise ValueError("the random strategy needs an injected random source (rng=random.Random(seed))")
-        self.config = config
-        self.policy = config.policy
         self.rng = rng
         self.log: EventSink = log if log is not None else []
         self.history = history or InMemoryCallerHistory()
-        self.hotlines: dict[str, Hotline] = {h.number: h for h in config.hotlines}
         self.agents: dict[str, Agent] = {}
         for order, profile in enumerate(config.agents):
-            levels = sorted(set(profile.skills.values()), reverse=True)
-            by_level = tuple(tuple(g for g, lv in profile.skills.items() if lv == level) for level in levels)
-            self.agents[profile.agent_id] = Agent(profile.agent_id, dict(profile.skills), order, by_level)
-        groups = {g for a in config.agents for g in a.skills} | {h.queue for h in config.hotlines}
-        for steps in self.policy.overflow.values():
-            groups |= {s.group for s in steps}
-        self.groups = sorted(groups)
-        levels: dict[str, set[int]] = {g: set() for g in self.groups}
-        for profile in config.agents:
-            for group, level in profile.skills.items():
-                levels[group].add(level)
-        self._one_level = {g for g, found in levels.items() if len(found) <= 1}  # no level tiers to sort out
+            skills = dict(profile.skills)
+            self.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
+        self.groups: list[str] = []
         self.calls: dict[str, Call] = {}
-        self.in_queue: dict[str, dict[str, Call]] = {g: {} for g in self.groups}  # home queue, arrival order
-        self.waiting: dict[str, list[tuple[int, int, str]]] = {g: [] for g in self.groups}  # lazy heaps
-        self.idle: dict[str, dict[str, Agent]] = {g: {} for g in self.groups}  # insertion = idle order
-        self.logged_in: dict[str, int] = {g: 0 for g in self.groups}
+        self.in_queue: dict[str, dict[str, Call]] = {}  # group -> calls of that home queue, arrival order
+        self.waiting: dict[str, list[tuple[int, int, str]]] = {}  # group -> lazy heap of calls offered to it
+        self.idle: dict[str, dict[str, Agent]] = {}  # group -> idle agents; insertion = idle order
+        self.logged_in: dict[str, int] = {}
         self.reserved: dict[str, list[Call]] = {}  # sticky calls waiting for one agent
         self.rr_last: dict[str, int] = {}
         self.n_idle = 0
-        self.tickets = TicketBook(self.policy.callback_ttl, self.policy.callback_retry_after)
+        self.tickets = TicketBook(config.policy.callback_ttl, config.policy.callback_retry_after)
+        self._phones: dict[str, str] = {}  # phone (extension, or the agent's own endpoint) -> agent logged in there
         self._timers: dict[tuple[str, str], int] = {}
         self._token = 0
         self._seq = 0
-        self._airings: dict[str, list[Airing]] = {}
-        for airing in sorted(config.airings, key=lambda a: a.start):
-            self._airings.setdefault(airing.hotline, []).append(airing)
+        self._started = False
+        self._surge_windows: dict[str, SurgeWindow] = {}  # airing id -> its surge window (once started)
+        self._surging: dict[str, SurgeWindow] = {}  # the windows in force now
+        self._use_config(config)
         self._handlers = {
             CallArrived: self._call_arrived,
             CallerHungUp: self._caller_hung_up,
@@ -152,6 +156,9 @@ class CallCenter:
             AgentHungUp: self._agent_hung_up,
             PromptFinished: self._prompt_finished,
             TimerFired: self._timer_fired,
+            Start: self._start,
+            ApplyConfig: self._apply_config,
+            EndWrapUp: self._end_wrapup,
             LogIn: self._log_in,
             LogOut: self._log_out,
             MakeReady: self._make_ready,
@@ -172,6 +179,134 @@ class CallCenter:
             raise TypeError(f"the core does not handle {type(message).__name__}")
         handler(message, actions)
         return actions
+
+    # --- configuration and surge mode -----------------------------------------------------------
+
+    def _use_config(self, config: CenterConfig) -> None:
+        """Take the routing data of ``config``: numbers, lists, groups, airings, and the policy in force."""
+        if config.policy.strategy == "random" and self.rng is None:
+            raise CommandRejected("the random strategy needs an injected random source")
+        self.config = config
+        self.hotlines: dict[str, Hotline] = {h.number: h for h in config.hotlines}
+        for group in sorted(groups_of(config) - set(self.in_queue)):  # groups are never dropped: calls may wait
+            self.in_queue[group], self.waiting[group], self.idle[group], self.logged_in[group] = {}, [], {}, 0
+        self.groups = sorted(self.in_queue)
+        self._one_level = single_level_groups(config, self.groups)
+        self._airings: dict[str, list[Airing]] = {}
+        for airing in sorted(config.airings, key=lambda a: a.start):
+            self._airings.setdefault(airing.hotline, []).append(airing)
+        self.tickets.ttl = config.policy.callback_ttl
+        self.tickets.retry_after = config.policy.callback_retry_after
+        self.policy = policy_during(config.policy, config.surge, self._surging.values())
+
+    def _start(self, msg: Start, actions: list) -> None:
+        if self._started:
+            return  # a driver's restart: the journal replay started the core already
+        self._started = True
+        self._sync_surge(msg.now, actions)
+
+    def _apply_config(self, msg: ApplyConfig, actions: list) -> None:
+        """Switch to ``msg.config`` without dropping calls: the rules are in ``core.reconfigure``."""
+        now, config = msg.now, msg.config
+        change = plan_change({a.agent_id: a.skills_to_come for a in self.agents.values()}, config,
+                             [a.agent_id for a in self.agents.values() if a.retired])
+        self._use_config(config)  # rejects a config this core cannot run before anything changes
+        self._emit(now, NONE, NONE, NONE, Verb.CONFIG_APPLIED, msg.label, ",".join(change.added),
+                   ",".join(change.removed))
+        for order, profile in enumerate(config.agents):
+            agent = self.agents.get(profile.agent_id)
+            if agent is None:
+                skills = dict(profile.skills)
+                self.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
+            else:
+                agent.order, agent.retired = order, False
+        for profile in change.reskilled:
+            self._change_skills(self.agents[profile.agent_id], dict(profile.skills), now, actions)
+        for agent_id in change.removed:
+            agent = self.agents[agent_id]
+            agent.retired = True
+            self._change_skills(agent, {}, now, actions)  # takes no new call of any group
+            if agent.state == OUT:
+                del self.agents[agent_id]
+            else:
+                self._log_out(LogOut(now, agent_id), actions)
+        for call in list(self.calls.values()):
+            if call.state == QUEUED and not anyone_can_take(config, call.groups, call.steps):
+                self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
+        self._sync_surge(now, actions)
+        self._dispatch_callbacks(now, actions)
+
+    def _change_skills(self, agent: Agent, skills: dict[str, int], now: float, actions: list) -> None:
+        """New skills count at once for ``logged_in``; a busy agent works with them from the next idle moment."""
+        if agent.state != OUT:
+            for group in agent.skills_to_come:
+                self.logged_in[group] -= 1
+            for group in skills:
+                self.logged_in[group] += 1
+        agent.next_skills = skills
+        if agent.state not in (OUT, READY, PAUSED):
+            return  # taken by _agent_free or _do_logout
+        idle = agent.state == READY
+        if idle:
+            self._set_busy(agent)
+        self._take_next_skills(agent)
+        if idle:
+            self._index_idle(agent)
+            call = self._best_waiting_call(agent)
+            if call is not None:
+                self._ring(call, agent, now, actions)
+
+    def _take_next_skills(self, agent: Agent) -> None:
+        """Give an agent who is not idle the skills a new configuration gave them (``logged_in`` counts them)."""
+        if agent.next_skills is not None:
+            agent.skills, agent.next_skills = agent.next_skills, None
+            agent.groups_by_level = groups_by_level(agent.skills)
+
+    def _index_idle(self, agent: Agent) -> None:
+        """Make an agent who has been idle since ``idle_since`` idle again, in their place in each idle list."""
+        agent.state = READY
+        self.n_idle += 1
+        for group in agent.skills:
+            idle = self.idle[group]
+            idle[agent.agent_id] = agent
+            if any(other.idle_since > agent.idle_since for other in idle.values()):
+                self.idle[group] = dict(sorted(idle.items(), key=lambda item: item[1].idle_since))
+
+    def _sync_surge(self, now: float, actions: list) -> None:
+        """Surge windows from the current airing schedule: switch on/off what changed, re-arm the timers."""
+        for airing_id in self._surge_windows:
+            self._cancel_timer(SURGE_ON, airing_id, actions)
+            self._cancel_timer(SURGE_OFF, airing_id, actions)
+        self._surge_windows = surge_windows(self.config) if self._started else {}
+        for airing_id, window in list(self._surging.items()):
+            if not (airing_id in self._surge_windows and self._surge_windows[airing_id].holds(now)):
+                del self._surging[airing_id]
+                self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
+        for airing_id, window in self._surge_windows.items():
+            if window.holds(now):
+                if airing_id not in self._surging:
+                    self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
+                self._surging[airing_id] = window
+            elif window.start > now:
+                self._start_timer(SURGE_ON, airing_id, window.start, actions)
+            if window.end > now:
+                self._start_timer(SURGE_OFF, airing_id, window.end, actions)
+        self._surge_policy(now, actions)
+
+    def _surge_timer(self, kind: str, airing_id: str, now: float, actions: list) -> None:
+        window = self._surge_windows[airing_id]
+        if kind == SURGE_ON:
+            self._surging[airing_id] = window
+            self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
+        elif self._surging.pop(airing_id, None) is not None:
+            self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
+        self._surge_policy(now, actions)
+
+    def _surge_policy(self, now: float, actions: list) -> None:
+        policy = policy_during(self.config.policy, self.config.surge, self._surging.values())
+        if policy != self.policy:
+            self.policy = policy
+            self._dispatch_callbacks(now, actions)  # the callback reserve may have changed
 
     # --- small helpers -------------------------------------------------------------------------
 
@@ -248,8 +383,9 @@ class CallCenter:
 
         self._seq += 1
         queue = hotline.queue
+        steps = self.policy.overflow.get(queue, ())
         call = Call(msg.call_id, msg.caller, msg.hotline, queue, self._priority_of(msg.caller), self._seq, now,
-                    groups=[queue])
+                    groups=[queue], steps=steps)
         members = self.in_queue[queue]
         members[call.call_id] = call
         self.calls[call.call_id] = call
@@ -257,7 +393,6 @@ class CallCenter:
         self._emit(now, call.call_id, queue, NONE, Verb.ENTERQUEUE, "", msg.caller, call.position, msg.hotline,
                    PRIORITY_CLASSES[call.priority])
 
-        steps = self.policy.overflow.get(queue, ())
         if not self.logged_in[queue] and not any(self.logged_in[s.group] for s in steps):
             self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
             return
@@ -348,7 +483,7 @@ class CallCenter:
         # rrmemory remembers per group: the group through which this agent got the call (overflow included)
         group = call.queue if call.queue in agent.skills else next((g for g in call.groups if g in agent.skills), call.queue)
         self.rr_last[group] = agent.order
-        actions.append(RingAgent(call.call_id, agent.agent_id, call.caller))
+        actions.append(RingAgent(call.call_id, agent.agent_id, call.caller, agent.extension))
         if self.policy.ring_timeout is not None:
             self._start_timer("ring", call.call_id, now + self.policy.ring_timeout, actions)
 
@@ -374,7 +509,7 @@ class CallCenter:
             call.sticky_agent = None
             self._cancel_timer("sticky", call.call_id, actions)
         self._cancel_timer("ivr", call.call_id, actions)
-        for index, step in enumerate(self.policy.overflow.get(call.queue, ())):
+        for index, step in enumerate(call.steps):
             if step.after_wait is not None:
                 self._cancel_timer("overflow", f"{call.call_id}#{index}", actions)
 
@@ -516,9 +651,9 @@ class CallCenter:
         del self._timers[(timer.kind, timer.key)]
         now = msg.now
         if timer.kind == "wrapup":
-            agent = self.agents[timer.key]
-            self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, now - agent.busy_since)
-            self._agent_free(agent, now, actions)
+            self._wrapup_done(self.agents[timer.key], now, actions)
+        elif timer.kind in (SURGE_ON, SURGE_OFF):
+            self._surge_timer(timer.kind, timer.key, now, actions)
         elif timer.kind == "retry":
             if self.tickets.retry_due(timer.key) is not None:
                 self._dispatch_callbacks(now, actions)
@@ -539,7 +674,7 @@ class CallCenter:
                 call.sticky_agent = None
                 self._offer(call, now, actions)
             elif timer.kind == "overflow" and call.state in (QUEUED, CALL_RINGING):
-                group = self.policy.overflow[call.queue][int(step)].group
+                group = call.steps[int(step)].group
                 if group not in call.groups:
                     self._overflow(call, group, now)
                     if call.state == QUEUED and call.sticky_agent is None:
@@ -570,16 +705,29 @@ class CallCenter:
         self._emit(now, NONE, NONE, agent.agent_id, Verb.PAUSE, reason)
 
     def _log_in(self, msg: LogIn, actions: list) -> None:
+        """Log in at ``msg.extension`` (hot-desking). Logged in already: cancels a pending logout; at another
+        extension: rejected (log out first). One agent per phone."""
         agent = self._agent(msg.agent_id)
+        if agent.retired:
+            raise CommandRejected(f"agent {agent.agent_id} is no longer in the configuration")
         if agent.state != OUT:
+            if msg.extension and msg.extension != agent.extension:
+                raise CommandRejected(f"agent {agent.agent_id} is logged in at {agent.extension or 'their own phone'}"
+                                      f", not {msg.extension}: log out first")
             if agent.pending and agent.pending[0] == "logout":
                 agent.pending = None
             return
+        phone = msg.extension or agent.agent_id
+        holder = self._phones.get(phone)
+        if holder is not None:
+            raise CommandRejected(f"phone {phone} is taken by agent {holder}")
+        self._phones[phone] = agent.agent_id
+        agent.extension = msg.extension
         agent.login_at = msg.now
         agent.state = PAUSED  # becomes ready through _agent_free
         for group in agent.skills:
             self.logged_in[group] += 1
-        self._emit(msg.now, NONE, NONE, agent.agent_id, Verb.AGENTLOGIN)
+        self._emit(msg.now, NONE, NONE, agent.agent_id, Verb.AGENTLOGIN, msg.extension)
         self._agent_free(agent, msg.now, actions)
 
     def _log_out(self, msg: LogOut, actions: list) -> None:
@@ -606,13 +754,18 @@ class CallCenter:
         self._set_busy(agent)
         agent.state = OUT
         agent.pending = None
-        for group in agent.skills:
+        for group in agent.skills_to_come:
             self.logged_in[group] -= 1
+        del self._phones[agent.extension or agent.agent_id]
+        agent.extension = ""
+        self._take_next_skills(agent)
         self._emit(now, NONE, NONE, agent.agent_id, Verb.AGENTLOGOFF, "", now - agent.login_at)
         for call in self.reserved.pop(agent.agent_id, []):
             call.sticky_agent = None
             self._cancel_timer("sticky", call.call_id, actions)
             self._offer(call, now, actions)
+        if agent.retired:
+            del self.agents[agent.agent_id]
 
     def _make_ready(self, msg: MakeReady, actions: list) -> None:
         agent = self._agent(msg.agent_id)
@@ -637,6 +790,17 @@ class CallCenter:
         self._withdraw_ring(agent, msg.now, actions)
         self._pause(agent, msg.reason, msg.now)
 
+    def _end_wrapup(self, msg: EndWrapUp, actions: list) -> None:
+        agent = self._agent(msg.agent_id)
+        if agent.state != WRAPUP:
+            raise CommandRejected(f"agent {agent.agent_id} is {agent.state}, not in wrap-up")
+        self._cancel_timer("wrapup", agent.agent_id, actions)
+        self._wrapup_done(agent, msg.now, actions)
+
+    def _wrapup_done(self, agent: Agent, now: float, actions: list) -> None:
+        self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, now - agent.busy_since)
+        self._agent_free(agent, now, actions)
+
     def _after_work(self, agent: Agent, now: float, actions: list) -> None:
         if self.policy.wrapup > 0:
             agent.state = WRAPUP
@@ -647,6 +811,7 @@ class CallCenter:
 
     def _agent_free(self, agent: Agent, now: float, actions: list) -> None:
         """The agent can take work: pending logout/pause first, then sticky calls, then the best waiting call."""
+        self._take_next_skills(agent)
         if agent.pending is not None:
             kind, reason = agent.pending
             agent.pending = None
@@ -750,7 +915,7 @@ class CallCenter:
         agent.ticket_id = ticket.ticket_id
         agent.busy_since = now
         self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_CLAIMED, ticket.ticket_id)
-        actions.append(DialCallback(ticket.ticket_id, agent.agent_id, ticket.number))
+        actions.append(DialCallback(ticket.ticket_id, agent.agent_id, ticket.number, agent.extension))
 
     def _claim_callback(self, msg: ClaimCallback, actions: list) -> None:
         agent = self._agent(msg.agent_id)
