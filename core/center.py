@@ -7,10 +7,9 @@ log and returns the actions the driver must carry out. Nothing here reads a cloc
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline, OverflowStep
+from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
@@ -46,73 +45,33 @@ from core.messages import (
     TransferCaller,
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
-from core.reconfigure import anyone_can_take, groups_by_level, groups_of, plan_change, single_level_groups
-from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow, policy_during, surge_windows
+from core.reconfigure import SiteConfiguration, groups_by_level
+from core.state import (  # re-exported: drivers and tests know them from here
+    CALL_RINGING,
+    CALL_TALKING,
+    CALLBACK,
+    ENDED,
+    OUT,
+    PAUSED,
+    PROMPT,
+    QUEUED,
+    READY,
+    RINGING,
+    TALKING,
+    WRAPUP,
+    Agent,
+    Call,
+    CommandRejected,
+    heap_key,
+)
+from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
-
-class CommandRejected(ValueError):
-    """A command the current state does not allow; nothing was changed."""
-
-
-# agent states
-OUT, READY, PAUSED, RINGING, TALKING, WRAPUP, CALLBACK = (
-    "out", "ready", "paused", "ringing", "talking", "wrapup", "callback",
-)
-# call states
-QUEUED, CALL_RINGING, CALL_TALKING, PROMPT, ENDED = "queued", "ringing", "talking", "prompt", "ended"
+__all__ = ["CallCenter", "CommandRejected", "Agent", "Call", "OUT", "READY", "PAUSED", "RINGING", "TALKING",
+           "WRAPUP", "CALLBACK", "QUEUED", "CALL_RINGING", "CALL_TALKING", "PROMPT", "ENDED"]
 
 
-@dataclass(slots=True, eq=False)
-class Agent:
-    agent_id: str
-    skills: dict[str, int]
-    order: int
-    groups_by_level: tuple[tuple[str, ...], ...]  # skill groups, best level first
-    state: str = OUT
-    reason: str = ""
-    call_id: str | None = None
-    ticket_id: str | None = None
-    pending: tuple[str, str] | None = None  # ("logout", "") or ("pause", reason) once the work ends
-    calls: int = 0
-    talk_total: float = 0.0
-    idle_since: float = 0.0
-    busy_since: float = 0.0  # start of the current callback or wrap-up
-    login_at: float = 0.0
-    extension: str = ""  # the phone the agent sits at ("" = own endpoint)
-    next_skills: dict[str, int] | None = None  # from a new configuration, taken at the next idle moment
-
-    @property
-    def skills_to_come(self) -> dict[str, int]:
-        """The skills the agent works with once free: the groups they count as logged in to."""
-        return self.skills if self.next_skills is None else self.next_skills
-    retired: bool = False  # removed from the configuration; gone once logged off
-
-
-@dataclass(slots=True, eq=False)
-class Call:
-    call_id: str
-    caller: str
-    hotline: str
-    queue: str
-    priority: int
-    seq: int
-    arrived: float
-    position: int = 0
-    state: str = QUEUED
-    agent_id: str | None = None
-    ring_started: float = 0.0
-    answered_at: float = 0.0
-    groups: list[str] = field(default_factory=list)  # home queue, then groups it overflowed to
-    sticky_agent: str | None = None
-    steps: tuple[OverflowStep, ...] = ()  # the overflow plan in force when the call arrived
-
-
-def _heap_key(call: Call) -> tuple[int, int, str]:
-    return (call.priority, call.seq, call.call_id)
-
-
-class CallCenter:
+class CallCenter(SiteConfiguration):
     def __init__(
         self,
         config: CenterConfig,
@@ -121,8 +80,6 @@ class CallCenter:
         log: EventSink | None = None,
         history: CallerHistory | None = None,
     ) -> None:
-        if config.policy.strategy == "random" and rng is None:
-            raise ValueError("the random strategy needs an injected random source (rng=random.Random(seed))")
         self.rng = rng
         self.log: EventSink = log if log is not None else []
         self.history = history or InMemoryCallerHistory()
@@ -179,134 +136,6 @@ class CallCenter:
             raise TypeError(f"the core does not handle {type(message).__name__}")
         handler(message, actions)
         return actions
-
-    # --- configuration and surge mode -----------------------------------------------------------
-
-    def _use_config(self, config: CenterConfig) -> None:
-        """Take the routing data of ``config``: numbers, lists, groups, airings, and the policy in force."""
-        if config.policy.strategy == "random" and self.rng is None:
-            raise CommandRejected("the random strategy needs an injected random source")
-        self.config = config
-        self.hotlines: dict[str, Hotline] = {h.number: h for h in config.hotlines}
-        for group in sorted(groups_of(config) - set(self.in_queue)):  # groups are never dropped: calls may wait
-            self.in_queue[group], self.waiting[group], self.idle[group], self.logged_in[group] = {}, [], {}, 0
-        self.groups = sorted(self.in_queue)
-        self._one_level = single_level_groups(config, self.groups)
-        self._airings: dict[str, list[Airing]] = {}
-        for airing in sorted(config.airings, key=lambda a: a.start):
-            self._airings.setdefault(airing.hotline, []).append(airing)
-        self.tickets.ttl = config.policy.callback_ttl
-        self.tickets.retry_after = config.policy.callback_retry_after
-        self.policy = policy_during(config.policy, config.surge, self._surging.values())
-
-    def _start(self, msg: Start, actions: list) -> None:
-        if self._started:
-            return  # a driver's restart: the journal replay started the core already
-        self._started = True
-        self._sync_surge(msg.now, actions)
-
-    def _apply_config(self, msg: ApplyConfig, actions: list) -> None:
-        """Switch to ``msg.config`` without dropping calls: the rules are in ``core.reconfigure``."""
-        now, config = msg.now, msg.config
-        change = plan_change({a.agent_id: a.skills_to_come for a in self.agents.values()}, config,
-                             [a.agent_id for a in self.agents.values() if a.retired])
-        self._use_config(config)  # rejects a config this core cannot run before anything changes
-        self._emit(now, NONE, NONE, NONE, Verb.CONFIG_APPLIED, msg.label, ",".join(change.added),
-                   ",".join(change.removed))
-        for order, profile in enumerate(config.agents):
-            agent = self.agents.get(profile.agent_id)
-            if agent is None:
-                skills = dict(profile.skills)
-                self.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
-            else:
-                agent.order, agent.retired = order, False
-        for profile in change.reskilled:
-            self._change_skills(self.agents[profile.agent_id], dict(profile.skills), now, actions)
-        for agent_id in change.removed:
-            agent = self.agents[agent_id]
-            agent.retired = True
-            self._change_skills(agent, {}, now, actions)  # takes no new call of any group
-            if agent.state == OUT:
-                del self.agents[agent_id]
-            else:
-                self._log_out(LogOut(now, agent_id), actions)
-        for call in list(self.calls.values()):
-            if call.state == QUEUED and not anyone_can_take(config, call.groups, call.steps):
-                self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
-        self._sync_surge(now, actions)
-        self._dispatch_callbacks(now, actions)
-
-    def _change_skills(self, agent: Agent, skills: dict[str, int], now: float, actions: list) -> None:
-        """New skills count at once for ``logged_in``; a busy agent works with them from the next idle moment."""
-        if agent.state != OUT:
-            for group in agent.skills_to_come:
-                self.logged_in[group] -= 1
-            for group in skills:
-                self.logged_in[group] += 1
-        agent.next_skills = skills
-        if agent.state not in (OUT, READY, PAUSED):
-            return  # taken by _agent_free or _do_logout
-        idle = agent.state == READY
-        if idle:
-            self._set_busy(agent)
-        self._take_next_skills(agent)
-        if idle:
-            self._index_idle(agent)
-            call = self._best_waiting_call(agent)
-            if call is not None:
-                self._ring(call, agent, now, actions)
-
-    def _take_next_skills(self, agent: Agent) -> None:
-        """Give an agent who is not idle the skills a new configuration gave them (``logged_in`` counts them)."""
-        if agent.next_skills is not None:
-            agent.skills, agent.next_skills = agent.next_skills, None
-            agent.groups_by_level = groups_by_level(agent.skills)
-
-    def _index_idle(self, agent: Agent) -> None:
-        """Make an agent who has been idle since ``idle_since`` idle again, in their place in each idle list."""
-        agent.state = READY
-        self.n_idle += 1
-        for group in agent.skills:
-            idle = self.idle[group]
-            idle[agent.agent_id] = agent
-            if any(other.idle_since > agent.idle_since for other in idle.values()):
-                self.idle[group] = dict(sorted(idle.items(), key=lambda item: item[1].idle_since))
-
-    def _sync_surge(self, now: float, actions: list) -> None:
-        """Surge windows from the current airing schedule: switch on/off what changed, re-arm the timers."""
-        for airing_id in self._surge_windows:
-            self._cancel_timer(SURGE_ON, airing_id, actions)
-            self._cancel_timer(SURGE_OFF, airing_id, actions)
-        self._surge_windows = surge_windows(self.config) if self._started else {}
-        for airing_id, window in list(self._surging.items()):
-            if not (airing_id in self._surge_windows and self._surge_windows[airing_id].holds(now)):
-                del self._surging[airing_id]
-                self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
-        for airing_id, window in self._surge_windows.items():
-            if window.holds(now):
-                if airing_id not in self._surging:
-                    self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
-                self._surging[airing_id] = window
-            elif window.start > now:
-                self._start_timer(SURGE_ON, airing_id, window.start, actions)
-            if window.end > now:
-                self._start_timer(SURGE_OFF, airing_id, window.end, actions)
-        self._surge_policy(now, actions)
-
-    def _surge_timer(self, kind: str, airing_id: str, now: float, actions: list) -> None:
-        window = self._surge_windows[airing_id]
-        if kind == SURGE_ON:
-            self._surging[airing_id] = window
-            self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
-        elif self._surging.pop(airing_id, None) is not None:
-            self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
-        self._surge_policy(now, actions)
-
-    def _surge_policy(self, now: float, actions: list) -> None:
-        policy = policy_during(self.config.policy, self.config.surge, self._surging.values())
-        if policy != self.policy:
-            self.policy = policy
-            self._dispatch_callbacks(now, actions)  # the callback reserve may have changed
 
     # --- small helpers -------------------------------------------------------------------------
 
@@ -438,40 +267,25 @@ class CallCenter:
             if agent is not None:
                 self._ring(call, agent, now, actions)
                 return True
-        key = _heap_key(call)
+        key = heap_key(call)
         for group in call.groups:
             heapq.heappush(self.waiting[group], key)
         return False
 
     def _select_agent(self, group: str) -> Agent | None:
+        """The idle agent of ``group`` to ring: best skill level first, then the policy's strategy."""
         idle = self.idle[group]
         if not idle:
             return None
-        strategy = self.policy.strategy
         if group in self._one_level:
-            if strategy == "longestidle":
+            if self.strategy.first_idle:
                 return next(iter(idle.values()))  # idle dicts keep the order in which agents became idle
             candidates = list(idle.values())
         else:
             candidates = list(idle.values())
             top = max(a.skills[group] for a in candidates)
             candidates = [a for a in candidates if a.skills[group] == top]
-        if strategy == "longestidle":
-            return candidates[0]
-        if strategy == "linear":
-            return min(candidates, key=lambda a: a.order)
-        if strategy == "fewestcalls":
-            return min(candidates, key=lambda a: (a.calls, a.order))
-        if strategy == "leasttalk":
-            return min(candidates, key=lambda a: (a.talk_total, a.order))
-        if strategy == "random":
-            if self.rng is None:
-                raise CommandRejected("the random strategy needs an injected random source")
-            return self.rng.choice(sorted(candidates, key=lambda a: a.order))
-        # rrmemory: the next agent after the one rung last in this group, wrapping around
-        last = self.rr_last.get(group, -1)
-        after = [a for a in candidates if a.order > last]
-        return min(after or candidates, key=lambda a: a.order)
+        return self.strategy.choose(group, candidates)
 
     def _ring(self, call: Call, agent: Agent, now: float, actions: list) -> None:
         self._set_busy(agent)
@@ -682,7 +496,7 @@ class CallCenter:
                         if agent is not None:
                             self._ring(call, agent, now, actions)
                         else:
-                            heapq.heappush(self.waiting[group], _heap_key(call))
+                            heapq.heappush(self.waiting[group], heap_key(call))
 
     # --- agents --------------------------------------------------------------------------------
 

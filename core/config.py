@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STRATEGIES = ("rrmemory", "fewestcalls", "leasttalk", "longestidle", "linear", "random")
+from core.strategies import STRATEGIES  # agent selection, by name
+
 PRIORITY_CLASSES = ("vip", "important", "normal")  # served in this order, FIFO within a class
 OUT_OF_HOURS_ACTIONS = ("hangup", "callback")
 
