@@ -2,6 +2,10 @@
 
 ``CallCenter.handle(message)`` takes one event or command, updates state, appends domain events to the
 log and returns the actions the driver must carry out. Nothing here reads a clock or does I/O.
+
+Parts that stand alone live beside it: agent selection (``strategies``), surge mode (``surge``), what a new
+configuration changes and the core's handling of it (``reconfigure``), agents and calls (``state``). What stays
+here (over 400 lines) is the routing itself, whose steps share the queues, idle lists and timers.
 """
 
 from __future__ import annotations

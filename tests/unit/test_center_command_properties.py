@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from adapters.asterisk.journal import decode, encode
-from core.center import READY, CallCenter, CommandRejected
+from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, Airing, CenterConfig, OverflowStep, SurgePolicy
 from core.log import Verb
 from core.messages import ApplyConfig, DialCallback, EndWrapUp, LogIn, LogOut, MakeNotReady, MakeReady, RingAgent, Start
-from tests.unit.fakes import T0
+from tests.unit.fakes import T0, assert_indexes_agree
 from tests.unit.test_center_properties import HOTLINES, build_driver, check_the_end, policies, skills, timelines
 
 AGENT_POOL = tuple(f"a{i}" for i in range(6))  # the timelines use a0..a4; a5 can only come with a new config
@@ -87,12 +87,7 @@ class Journal(list):
 
 def check_people_invariants(d, phone_of: dict[str, str], surging: set[str]) -> None:
     center = d.center
-    ready = [a for a in center.agents.values() if a.state == READY]
-    assert center.n_idle == len(ready)
-    for group in center.groups:
-        assert set(center.idle[group]) == {a.agent_id for a in ready if group in a.skills}, group
-        assert center.logged_in[group] == sum(1 for a in center.agents.values()
-                                              if a.state != "out" and group in a.skills_to_come), group
+    assert_indexes_agree(center)
     for agent_id in d.ringing:
         assert not center.agents[agent_id].retired, f"{agent_id} rung after leaving the configuration"
     for record in d.log[d.checked_records:]:

@@ -12,7 +12,7 @@ from core.config import AgentProfile, CenterConfig, Hotline, OverflowStep, Polic
 from core.log import Verb
 from core.messages import ApplyConfig, LogIn, StopRinging
 from core.reconfigure import plan_change
-from tests.unit.fakes import T0, Driver, make_config, records, terminal, verbs
+from tests.unit.fakes import T0, Driver, assert_indexes_agree, make_config, records, terminal, verbs
 
 
 def driver(agent_specs=("a1", "a2"), *, login=True, **kw) -> Driver:
@@ -26,16 +26,6 @@ def apply(d: Driver, agent_specs, label: str = "v2", **kw) -> list:
     return d.send(ApplyConfig(d.now, make_config(agent_specs, **kw), label))
 
 
-def consistent(center: CallCenter) -> None:
-    """The core's indexes agree with its agents (what a reconfiguration could break)."""
-    ready = [a for a in center.agents.values() if a.state == READY]
-    assert center.n_idle == len(ready)
-    for group in center.groups:
-        assert set(center.idle[group]) == {a.agent_id for a in ready if group in a.skills}, group
-        assert center.logged_in[group] == sum(1 for a in center.agents.values()
-                                              if a.state != "out" and group in a.skills_to_come), group
-
-
 # --- the switch itself ----------------------------------------------------------------------------
 
 
@@ -45,7 +35,7 @@ def test_config_applied_is_logged_once_with_its_label_and_the_agents_added_and_r
     [record] = records(d.log, Verb.CONFIG_APPLIED)
     assert (record.time, record.data1, record.data2, record.data3) == (T0, "site-7", "a3,a4", "a1")
     assert verbs(d.log).index(Verb.CONFIG_APPLIED) < verbs(d.log).index(Verb.AGENTLOGOFF)
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_a_config_this_core_cannot_run_is_rejected_and_nothing_changes():
@@ -86,7 +76,7 @@ def test_a_removed_idle_agent_is_logged_off_now_and_cannot_log_in_again():
     assert "a1" not in d.center.agents
     with pytest.raises(CommandRejected, match="no agent a1"):
         d.login("a1")
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_a_removed_agent_on_a_call_finishes_it_and_wrapup_then_is_logged_off():
@@ -104,7 +94,7 @@ def test_a_removed_agent_on_a_call_finishes_it_and_wrapup_then_is_logged_off():
     d.advance(30)
     assert [r.agent for r in records(d.log, Verb.AGENTLOGOFF)] == ["a1"]
     assert "a1" not in d.center.agents
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_a_removed_ringing_agent_is_logged_off_and_the_call_rings_someone_else():
@@ -127,7 +117,7 @@ def test_an_agent_removed_then_added_back_before_logging_off_stays_and_may_log_i
     assert [r.agent for r in records(d.log, Verb.AGENTLOGOFF)] == ["a1"]  # the removal's logout still runs
     d.login("a1")
     assert d.center.agents["a1"].state == READY
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_changed_skills_apply_at_once_to_an_idle_agent_who_is_rung_with_a_waiting_call():
@@ -142,7 +132,7 @@ def test_changed_skills_apply_at_once_to_an_idle_agent_who_is_rung_with_a_waitin
     assert d.rung("c2") is None
     apply(d, (("a1", {"sales": 1, "service": 1}), ("a2", {"service": 1})), ivr_after=None)
     assert d.rung("c2") == "a1"
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_changed_skills_of_a_busy_agent_apply_from_their_next_idle_moment():
@@ -155,7 +145,7 @@ def test_changed_skills_of_a_busy_agent_apply_from_their_next_idle_moment():
     d.agent_hangs_up("c1")
     assert d.center.agents["a1"].skills == {"service": 1}
     assert d.rung("c2") == "a1"
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 def test_reindexing_an_idle_agent_keeps_their_place_in_the_longest_idle_order():
@@ -170,7 +160,7 @@ def test_reindexing_an_idle_agent_keeps_their_place_in_the_longest_idle_order():
     apply(d, (("a1", {"sales": 1}), ("a2", {"sales": 1, "service": 1})), strategy="longestidle")
     d.refuse("c1")  # a1 paused; c1 goes to a2 (service)
     assert d.rung("c1") == "a2"
-    consistent(d.center)
+    assert_indexes_agree(d.center)
 
 
 # --- numbers, queues and policy -------------------------------------------------------------------

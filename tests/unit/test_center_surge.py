@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+from adapters.sim.arrivals import RateFunction
+from adapters.sim.distributions import Fixed
+from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
 from core.config import Airing, OverflowStep, Policy, SurgePolicy
 from core.log import Verb
@@ -145,3 +150,19 @@ def test_a_larger_callback_reserve_in_surge_holds_callbacks_back_until_it_ends()
     assert not d.dialing  # 2 free agents, reserve 3 while the surge lasts
     d.advance(WINDOW)
     assert len(d.dialing) == 1
+
+
+def test_the_twin_switches_surge_mode_from_the_schedule_by_sending_start_once():
+    epoch = T0
+    config = make_config(("a1",), airings=(airing("x", 600.0, 600.0),), surge={"live": SurgePolicy(ivr_after=5.0)},
+                         response_window=600.0, ivr_after=120.0)
+    center = CallCenter(config)
+    setup = SimSetup(epoch=epoch, demand={"400": RateFunction(60.0, np.full(40, 0.2))},
+                     behaviour=CallBehaviour(patience=Fixed(1000.0), handle=Fixed(300.0)),
+                     shifts=(AgentShift("a1", 0.0, 2400.0),), work_callbacks=False)
+    CallCenterModel(center, setup, np.random.SeedSequence(3)).run()
+    assert switches(Driver(center)) == [(600.0, Verb.SURGE_ON, "x"), (1800.0, Verb.SURGE_OFF, "x")]
+    waits = {r.call_id: r.data3 for r in center.log if r.verb == Verb.EXITWITHTIMEOUT}
+    arrived = {r.call_id: r.time - epoch for r in center.log if r.verb == Verb.ENTERQUEUE}
+    assert {waits[c] for c in waits if 600 <= arrived[c] < 1800} == {5.0}
+    assert {waits[c] for c in waits if arrived[c] < 600 or arrived[c] >= 1800} == {120.0}
