@@ -188,7 +188,8 @@ class SiteConfiguration:
             self._cancel_timer(SURGE_OFF, airing_id, actions)
         self._surge_windows = surge_windows(self.config) if self._started else {}
         for airing_id, window in list(self._surging.items()):
-            if not (airing_id in self._surge_windows and self._surge_windows[airing_id].holds(now)):
+            new = self._surge_windows.get(airing_id)
+            if new is None or not new.holds(now) or new.kind != window.kind:
                 del self._surging[airing_id]
                 self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
         for airing_id, window in self._surge_windows.items():

@@ -79,6 +79,13 @@ def test_a_removed_idle_agent_is_logged_off_now_and_cannot_log_in_again():
     assert_indexes_agree(d.center)
 
 
+def test_a_removed_agent_who_is_logged_out_is_gone_without_a_logoff():
+    d = driver(("a1", "a2"), login=False)
+    apply(d, ("a2",))
+    assert set(d.center.agents) == {"a2"} and records(d.log, Verb.AGENTLOGOFF) == []
+    assert records(d.log, Verb.CONFIG_APPLIED)[0].data3 == "a1"
+
+
 def test_a_removed_agent_on_a_call_finishes_it_and_wrapup_then_is_logged_off():
     d = driver(("a1", "a2"), strategy="linear", wrapup=30.0)
     d.connect("c1")

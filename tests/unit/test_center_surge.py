@@ -166,3 +166,12 @@ def test_the_twin_switches_surge_mode_from_the_schedule_by_sending_start_once():
     arrived = {r.call_id: r.time - epoch for r in center.log if r.verb == Verb.ENTERQUEUE}
     assert {waits[c] for c in waits if 600 <= arrived[c] < 1800} == {5.0}
     assert {waits[c] for c in waits if arrived[c] < 600 or arrived[c] >= 1800} == {120.0}
+
+
+def test_an_airing_whose_kind_changes_while_it_surges_switches_off_and_on_again():
+    d = surge_driver([airing("x", 0.0)], surge={"live": LIVE, "sale": SurgePolicy(ivr_after=30.0)})
+    config = dataclasses.replace(d.center.config, airings=(airing("x", 0.0, kind="sale"),))
+    d.send(ApplyConfig(d.now, config, "x is a sale"))
+    assert [(verb, r.data2) for r in d.log for verb in [r.verb] if verb in (Verb.SURGE_ON, Verb.SURGE_OFF)] == [
+        (Verb.SURGE_ON, "live"), (Verb.SURGE_OFF, "live"), (Verb.SURGE_ON, "sale")]
+    assert d.center.policy.ivr_after == 30.0
