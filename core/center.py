@@ -2,12 +2,15 @@
 
 ``CallCenter.handle(message)`` takes one event or command, updates state, appends domain events to the
 log and returns the actions the driver must carry out. Nothing here reads a clock or does I/O.
+
+Parts that stand alone live beside it: agent selection (``strategies``), surge mode (``surge``), what a new
+configuration changes and the core's handling of it (``reconfigure``), agents and calls (``state``). What stays
+here (over 400 lines) is the routing itself, whose steps share the queues, idle lists and timers.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
@@ -17,6 +20,7 @@ from core.messages import (
     AgentPaused,
     AgentDidNotAnswer,
     AgentHungUp,
+    ApplyConfig,
     CallArrived,
     CallerHungUp,
     CallRecorded,
@@ -25,6 +29,7 @@ from core.messages import (
     CompleteCallback,
     ConnectCall,
     DialCallback,
+    EndWrapUp,
     ExpireCallbacks,
     HangUp,
     HoldCall,
@@ -35,6 +40,7 @@ from core.messages import (
     PlayCallbackPrompt,
     PromptFinished,
     RingAgent,
+    Start,
     StartTimer,
     StopRinging,
     Timer,
@@ -43,62 +49,33 @@ from core.messages import (
     TransferCaller,
 )
 from core.ports import CallerHistory, EventSink, InMemoryCallerHistory, RandomSource
+from core.reconfigure import SiteConfiguration, groups_by_level
+from core.state import (  # re-exported: drivers and tests know them from here
+    CALL_RINGING,
+    CALL_TALKING,
+    CALLBACK,
+    ENDED,
+    OUT,
+    PAUSED,
+    PROMPT,
+    QUEUED,
+    READY,
+    RINGING,
+    TALKING,
+    WRAPUP,
+    Agent,
+    Call,
+    CommandRejected,
+    heap_key,
+)
+from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
-
-class CommandRejected(ValueError):
-    """A command the current state does not allow; nothing was changed."""
-
-
-# agent states
-OUT, READY, PAUSED, RINGING, TALKING, WRAPUP, CALLBACK = (
-    "out", "ready", "paused", "ringing", "talking", "wrapup", "callback",
-)
-# call states
-QUEUED, CALL_RINGING, CALL_TALKING, PROMPT, ENDED = "queued", "ringing", "talking", "prompt", "ended"
+__all__ = ["CallCenter", "CommandRejected", "Agent", "Call", "OUT", "READY", "PAUSED", "RINGING", "TALKING",
+           "WRAPUP", "CALLBACK", "QUEUED", "CALL_RINGING", "CALL_TALKING", "PROMPT", "ENDED"]
 
 
-@dataclass(slots=True, eq=False)
-class Agent:
-    agent_id: str
-    skills: dict[str, int]
-    order: int
-    groups_by_level: tuple[tuple[str, ...], ...]  # skill groups, best level first
-    state: str = OUT
-    reason: str = ""
-    call_id: str | None = None
-    ticket_id: str | None = None
-    pending: tuple[str, str] | None = None  # ("logout", "") or ("pause", reason) once the work ends
-    calls: int = 0
-    talk_total: float = 0.0
-    idle_since: float = 0.0
-    busy_since: float = 0.0  # start of the current callback or wrap-up
-    login_at: float = 0.0
-
-
-@dataclass(slots=True, eq=False)
-class Call:
-    call_id: str
-    caller: str
-    hotline: str
-    queue: str
-    priority: int
-    seq: int
-    arrived: float
-    position: int = 0
-    state: str = QUEUED
-    agent_id: str | None = None
-    ring_started: float = 0.0
-    answered_at: float = 0.0
-    groups: list[str] = field(default_factory=list)  # home queue, then groups it overflowed to
-    sticky_agent: str | None = None
-
-
-def _heap_key(call: Call) -> tuple[int, int, str]:
-    return (call.priority, call.seq, call.call_id)
-
-
-class CallCenter:
+class CallCenter(SiteConfiguration):
     def __init__(
         self,
         config: CenterConfig,
@@ -107,43 +84,31 @@ class CallCenter:
         log: EventSink | None = None,
         history: CallerHistory | None = None,
     ) -> None:
-        if config.policy.strategy == "random" and rng is None:
-            raise ValueError("the random strategy needs an injected random source (rng=random.Random(seed))")
-        self.config = config
-        self.policy = config.policy
         self.rng = rng
         self.log: EventSink = log if log is not None else []
         self.history = history or InMemoryCallerHistory()
-        self.hotlines: dict[str, Hotline] = {h.number: h for h in config.hotlines}
         self.agents: dict[str, Agent] = {}
         for order, profile in enumerate(config.agents):
-            levels = sorted(set(profile.skills.values()), reverse=True)
-            by_level = tuple(tuple(g for g, lv in profile.skills.items() if lv == level) for level in levels)
-            self.agents[profile.agent_id] = Agent(profile.agent_id, dict(profile.skills), order, by_level)
-        groups = {g for a in config.agents for g in a.skills} | {h.queue for h in config.hotlines}
-        for steps in self.policy.overflow.values():
-            groups |= {s.group for s in steps}
-        self.groups = sorted(groups)
-        levels: dict[str, set[int]] = {g: set() for g in self.groups}
-        for profile in config.agents:
-            for group, level in profile.skills.items():
-                levels[group].add(level)
-        self._one_level = {g for g, found in levels.items() if len(found) <= 1}  # no level tiers to sort out
+            skills = dict(profile.skills)
+            self.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
+        self.groups: list[str] = []
         self.calls: dict[str, Call] = {}
-        self.in_queue: dict[str, dict[str, Call]] = {g: {} for g in self.groups}  # home queue, arrival order
-        self.waiting: dict[str, list[tuple[int, int, str]]] = {g: [] for g in self.groups}  # lazy heaps
-        self.idle: dict[str, dict[str, Agent]] = {g: {} for g in self.groups}  # insertion = idle order
-        self.logged_in: dict[str, int] = {g: 0 for g in self.groups}
+        self.in_queue: dict[str, dict[str, Call]] = {}  # group -> calls of that home queue, arrival order
+        self.waiting: dict[str, list[tuple[int, int, str]]] = {}  # group -> lazy heap of calls offered to it
+        self.idle: dict[str, dict[str, Agent]] = {}  # group -> idle agents; insertion = idle order
+        self.logged_in: dict[str, int] = {}
         self.reserved: dict[str, list[Call]] = {}  # sticky calls waiting for one agent
         self.rr_last: dict[str, int] = {}
         self.n_idle = 0
-        self.tickets = TicketBook(self.policy.callback_ttl, self.policy.callback_retry_after)
+        self.tickets = TicketBook(config.policy.callback_ttl, config.policy.callback_retry_after)
+        self._phones: dict[str, str] = {}  # phone (extension, or the agent's own endpoint) -> agent logged in there
         self._timers: dict[tuple[str, str], int] = {}
         self._token = 0
         self._seq = 0
-        self._airings: dict[str, list[Airing]] = {}
-        for airing in sorted(config.airings, key=lambda a: a.start):
-            self._airings.setdefault(airing.hotline, []).append(airing)
+        self._started = False
+        self._surge_windows: dict[str, SurgeWindow] = {}  # airing id -> its surge window (once started)
+        self._surging: dict[str, SurgeWindow] = {}  # the windows in force now
+        self._use_config(config)
         self._handlers = {
             CallArrived: self._call_arrived,
             CallerHungUp: self._caller_hung_up,
@@ -152,6 +117,9 @@ class CallCenter:
             AgentHungUp: self._agent_hung_up,
             PromptFinished: self._prompt_finished,
             TimerFired: self._timer_fired,
+            Start: self._start,
+            ApplyConfig: self._apply_config,
+            EndWrapUp: self._end_wrapup,
             LogIn: self._log_in,
             LogOut: self._log_out,
             MakeReady: self._make_ready,
@@ -248,8 +216,9 @@ class CallCenter:
 
         self._seq += 1
         queue = hotline.queue
+        steps = self.policy.overflow.get(queue, ())
         call = Call(msg.call_id, msg.caller, msg.hotline, queue, self._priority_of(msg.caller), self._seq, now,
-                    groups=[queue])
+                    groups=[queue], steps=steps)
         members = self.in_queue[queue]
         members[call.call_id] = call
         self.calls[call.call_id] = call
@@ -257,7 +226,6 @@ class CallCenter:
         self._emit(now, call.call_id, queue, NONE, Verb.ENTERQUEUE, "", msg.caller, call.position, msg.hotline,
                    PRIORITY_CLASSES[call.priority])
 
-        steps = self.policy.overflow.get(queue, ())
         if not self.logged_in[queue] and not any(self.logged_in[s.group] for s in steps):
             self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
             return
@@ -303,40 +271,25 @@ class CallCenter:
             if agent is not None:
                 self._ring(call, agent, now, actions)
                 return True
-        key = _heap_key(call)
+        key = heap_key(call)
         for group in call.groups:
             heapq.heappush(self.waiting[group], key)
         return False
 
     def _select_agent(self, group: str) -> Agent | None:
+        """The idle agent of ``group`` to ring: best skill level first, then the policy's strategy."""
         idle = self.idle[group]
         if not idle:
             return None
-        strategy = self.policy.strategy
         if group in self._one_level:
-            if strategy == "longestidle":
+            if self.strategy.first_idle:
                 return next(iter(idle.values()))  # idle dicts keep the order in which agents became idle
             candidates = list(idle.values())
         else:
             candidates = list(idle.values())
             top = max(a.skills[group] for a in candidates)
             candidates = [a for a in candidates if a.skills[group] == top]
-        if strategy == "longestidle":
-            return candidates[0]
-        if strategy == "linear":
-            return min(candidates, key=lambda a: a.order)
-        if strategy == "fewestcalls":
-            return min(candidates, key=lambda a: (a.calls, a.order))
-        if strategy == "leasttalk":
-            return min(candidates, key=lambda a: (a.talk_total, a.order))
-        if strategy == "random":
-            if self.rng is None:
-                raise CommandRejected("the random strategy needs an injected random source")
-            return self.rng.choice(sorted(candidates, key=lambda a: a.order))
-        # rrmemory: the next agent after the one rung last in this group, wrapping around
-        last = self.rr_last.get(group, -1)
-        after = [a for a in candidates if a.order > last]
-        return min(after or candidates, key=lambda a: a.order)
+        return self.strategy.choose(group, candidates)
 
     def _ring(self, call: Call, agent: Agent, now: float, actions: list) -> None:
         self._set_busy(agent)
@@ -348,7 +301,7 @@ class CallCenter:
         # rrmemory remembers per group: the group through which this agent got the call (overflow included)
         group = call.queue if call.queue in agent.skills else next((g for g in call.groups if g in agent.skills), call.queue)
         self.rr_last[group] = agent.order
-        actions.append(RingAgent(call.call_id, agent.agent_id, call.caller))
+        actions.append(RingAgent(call.call_id, agent.agent_id, call.caller, agent.extension))
         if self.policy.ring_timeout is not None:
             self._start_timer("ring", call.call_id, now + self.policy.ring_timeout, actions)
 
@@ -374,7 +327,7 @@ class CallCenter:
             call.sticky_agent = None
             self._cancel_timer("sticky", call.call_id, actions)
         self._cancel_timer("ivr", call.call_id, actions)
-        for index, step in enumerate(self.policy.overflow.get(call.queue, ())):
+        for index, step in enumerate(call.steps):
             if step.after_wait is not None:
                 self._cancel_timer("overflow", f"{call.call_id}#{index}", actions)
 
@@ -516,9 +469,9 @@ class CallCenter:
         del self._timers[(timer.kind, timer.key)]
         now = msg.now
         if timer.kind == "wrapup":
-            agent = self.agents[timer.key]
-            self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, now - agent.busy_since)
-            self._agent_free(agent, now, actions)
+            self._wrapup_done(self.agents[timer.key], now, actions)
+        elif timer.kind in (SURGE_ON, SURGE_OFF):
+            self._surge_timer(timer.kind, timer.key, now, actions)
         elif timer.kind == "retry":
             if self.tickets.retry_due(timer.key) is not None:
                 self._dispatch_callbacks(now, actions)
@@ -539,7 +492,7 @@ class CallCenter:
                 call.sticky_agent = None
                 self._offer(call, now, actions)
             elif timer.kind == "overflow" and call.state in (QUEUED, CALL_RINGING):
-                group = self.policy.overflow[call.queue][int(step)].group
+                group = call.steps[int(step)].group
                 if group not in call.groups:
                     self._overflow(call, group, now)
                     if call.state == QUEUED and call.sticky_agent is None:
@@ -547,7 +500,7 @@ class CallCenter:
                         if agent is not None:
                             self._ring(call, agent, now, actions)
                         else:
-                            heapq.heappush(self.waiting[group], _heap_key(call))
+                            heapq.heappush(self.waiting[group], heap_key(call))
 
     # --- agents --------------------------------------------------------------------------------
 
@@ -570,16 +523,29 @@ class CallCenter:
         self._emit(now, NONE, NONE, agent.agent_id, Verb.PAUSE, reason)
 
     def _log_in(self, msg: LogIn, actions: list) -> None:
+        """Log in at ``msg.extension`` (hot-desking). Logged in already: cancels a pending logout; at another
+        extension: rejected (log out first). One agent per phone."""
         agent = self._agent(msg.agent_id)
+        if agent.retired:
+            raise CommandRejected(f"agent {agent.agent_id} is no longer in the configuration")
         if agent.state != OUT:
+            if msg.extension and msg.extension != agent.extension:
+                raise CommandRejected(f"agent {agent.agent_id} is logged in at {agent.extension or 'their own phone'}"
+                                      f", not {msg.extension}: log out first")
             if agent.pending and agent.pending[0] == "logout":
                 agent.pending = None
             return
+        phone = msg.extension or agent.agent_id
+        holder = self._phones.get(phone)
+        if holder is not None:
+            raise CommandRejected(f"phone {phone} is taken by agent {holder}")
+        self._phones[phone] = agent.agent_id
+        agent.extension = msg.extension
         agent.login_at = msg.now
         agent.state = PAUSED  # becomes ready through _agent_free
         for group in agent.skills:
             self.logged_in[group] += 1
-        self._emit(msg.now, NONE, NONE, agent.agent_id, Verb.AGENTLOGIN)
+        self._emit(msg.now, NONE, NONE, agent.agent_id, Verb.AGENTLOGIN, msg.extension)
         self._agent_free(agent, msg.now, actions)
 
     def _log_out(self, msg: LogOut, actions: list) -> None:
@@ -606,13 +572,18 @@ class CallCenter:
         self._set_busy(agent)
         agent.state = OUT
         agent.pending = None
-        for group in agent.skills:
+        for group in agent.skills_to_come:
             self.logged_in[group] -= 1
+        del self._phones[agent.extension or agent.agent_id]
+        agent.extension = ""
+        self._take_next_skills(agent)
         self._emit(now, NONE, NONE, agent.agent_id, Verb.AGENTLOGOFF, "", now - agent.login_at)
         for call in self.reserved.pop(agent.agent_id, []):
             call.sticky_agent = None
             self._cancel_timer("sticky", call.call_id, actions)
             self._offer(call, now, actions)
+        if agent.retired:
+            del self.agents[agent.agent_id]
 
     def _make_ready(self, msg: MakeReady, actions: list) -> None:
         agent = self._agent(msg.agent_id)
@@ -637,6 +608,17 @@ class CallCenter:
         self._withdraw_ring(agent, msg.now, actions)
         self._pause(agent, msg.reason, msg.now)
 
+    def _end_wrapup(self, msg: EndWrapUp, actions: list) -> None:
+        agent = self._agent(msg.agent_id)
+        if agent.state != WRAPUP:
+            raise CommandRejected(f"agent {agent.agent_id} is {agent.state}, not in wrap-up")
+        self._cancel_timer("wrapup", agent.agent_id, actions)
+        self._wrapup_done(agent, msg.now, actions)
+
+    def _wrapup_done(self, agent: Agent, now: float, actions: list) -> None:
+        self._emit(now, NONE, NONE, agent.agent_id, Verb.WRAPUPEND, now - agent.busy_since)
+        self._agent_free(agent, now, actions)
+
     def _after_work(self, agent: Agent, now: float, actions: list) -> None:
         if self.policy.wrapup > 0:
             agent.state = WRAPUP
@@ -647,6 +629,7 @@ class CallCenter:
 
     def _agent_free(self, agent: Agent, now: float, actions: list) -> None:
         """The agent can take work: pending logout/pause first, then sticky calls, then the best waiting call."""
+        self._take_next_skills(agent)
         if agent.pending is not None:
             kind, reason = agent.pending
             agent.pending = None
@@ -750,7 +733,7 @@ class CallCenter:
         agent.ticket_id = ticket.ticket_id
         agent.busy_since = now
         self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_CLAIMED, ticket.ticket_id)
-        actions.append(DialCallback(ticket.ticket_id, agent.agent_id, ticket.number))
+        actions.append(DialCallback(ticket.ticket_id, agent.agent_id, ticket.number, agent.extension))
 
     def _claim_callback(self, msg: ClaimCallback, actions: list) -> None:
         agent = self._agent(msg.agent_id)

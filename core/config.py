@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STRATEGIES = ("rrmemory", "fewestcalls", "leasttalk", "longestidle", "linear", "random")
+from core.strategies import STRATEGIES  # agent selection, by name
+
 PRIORITY_CLASSES = ("vip", "important", "normal")  # served in this order, FIFO within a class
 OUT_OF_HOURS_ACTIONS = ("hangup", "callback")
 
@@ -74,6 +75,15 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class SurgePolicy:
+    """Policy changes while an airing of this kind is in its response window (surge mode); None keeps the base policy's value."""
+
+    ivr_after: float | None = None
+    callback_reserve: int | None = None
+    overflow: dict[str, tuple[OverflowStep, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CenterConfig:
     agents: tuple[AgentProfile, ...]
     hotlines: tuple[Hotline, ...]
@@ -83,6 +93,7 @@ class CenterConfig:
     vip: frozenset[str] = frozenset()
     important: frozenset[str] = frozenset()
     owners: dict[str, str] = field(default_factory=dict)  # caller -> owning agent
+    surge: dict[str, SurgePolicy] = field(default_factory=dict)  # airing kind -> changes while it airs
 
     def __post_init__(self) -> None:
         problems = list(self.problems())

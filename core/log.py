@@ -27,7 +27,7 @@ class Verb:
     FULL = "FULL"  # same fields: too many callers already wait
     RINGNOANSWER = "RINGNOANSWER"  # data1 = ring time in ms
     # agent events (Asterisk)
-    AGENTLOGIN = "AGENTLOGIN"
+    AGENTLOGIN = "AGENTLOGIN"  # data1 = extension the agent sits at ("" = own endpoint)
     AGENTLOGOFF = "AGENTLOGOFF"  # data2 = seconds logged in
     PAUSE = "PAUSE"  # data1 = reason
     UNPAUSE = "UNPAUSE"  # data1 = reason of the pause that ends
@@ -46,6 +46,9 @@ class Verb:
     CALLBACK_EXPIRED = "CALLBACK_EXPIRED"  # data1 = ticket
     ORDER_PLACED = "ORDER_PLACED"  # data1 order, data2 total, data3 hotline, data4 airing, data5 customer
     RECORDING = "RECORDING"  # data1 = recording file name, data2 = agent
+    CONFIG_APPLIED = "CONFIG_APPLIED"  # data1 = label, data2 = agents added, data3 = agents removed (comma-separated)
+    SURGE_ON = "SURGE_ON"  # data1 = airing, data2 = airing kind
+    SURGE_OFF = "SURGE_OFF"  # same fields
     # imported call records (adapters/store/anonymous_bank.py): not calls of a queue, kept for completeness
     VRU_HANGUP = "VRU_HANGUP"  # the caller hung up in the voice-response unit
     PHANTOM = "PHANTOM"  # a call that left no trace

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.config import CenterConfig
+
 # --- events the drivers report ---------------------------------------------------------------------
 
 
@@ -77,9 +79,31 @@ class CallRecorded:
 
 
 @dataclass(slots=True)
+class Start:
+    """Sent once by a driver when it starts the core: the core arms its surge-mode timers from the airing
+    schedule (and switches surge mode on at once for airings already in their window). Sent again, it does
+    nothing, so a driver may send it after every restart."""
+
+    now: float
+
+
+@dataclass(slots=True)
+class ApplyConfig:
+    """Run on a new site configuration from now on, without dropping calls (rules: ``core.reconfigure``).
+    ``label`` (a version or a name) is logged with CONFIG_APPLIED."""
+
+    now: float
+    config: CenterConfig
+    label: str = ""
+
+
+@dataclass(slots=True)
 class LogIn:
+    """``extension`` is the phone the agent sits at (hot-desking); "" is the agent's own endpoint."""
+
     now: float
     agent_id: str
+    extension: str = ""
 
 
 @dataclass(slots=True)
@@ -99,6 +123,14 @@ class MakeNotReady:
     now: float
     agent_id: str
     reason: str = "break"
+
+
+@dataclass(slots=True)
+class EndWrapUp:
+    """The agent ends after-call work early and is ready now (or paused / logged out if that was asked)."""
+
+    now: float
+    agent_id: str
 
 
 @dataclass(slots=True)
@@ -169,9 +201,12 @@ class HoldCall:
 
 @dataclass(slots=True)
 class RingAgent:
+    """Ring the phone the agent is logged in at: ``extension``, or the agent's own endpoint when it is ""."""
+
     call_id: str
     agent_id: str
     caller: str
+    extension: str = ""
 
 
 @dataclass(slots=True)
@@ -221,15 +256,16 @@ class TransferCaller:
 
 @dataclass(slots=True)
 class DialCallback:
-    """Start an outbound callback for a ticket from this agent's phone."""
+    """Start an outbound callback for a ticket from this agent's phone (``extension`` as in ``RingAgent``)."""
 
     ticket_id: str
     agent_id: str
     number: str
+    extension: str = ""
 
 
 Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
-Command = (LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
-           | TransferCall)
+Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | EndWrapUp | ClaimCallback
+           | CompleteCallback | ExpireCallbacks | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
           | AgentPaused | TransferCaller | DialCallback)

@@ -23,6 +23,7 @@ from typing import Callable
 
 from core import messages as m
 from core.center import CommandRejected
+from core.config_codec import config_from_dict, config_to_dict
 from core.log import LogRecord
 
 log = logging.getLogger("hotline.journal")
@@ -31,7 +32,8 @@ MESSAGE_TYPES = {
     cls.__name__: cls
     for cls in (m.CallArrived, m.CallerHungUp, m.AgentAnswered, m.AgentDidNotAnswer, m.AgentHungUp,
                 m.PromptFinished, m.TimerFired, m.CallRecorded, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
-                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall)
+                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall, m.Start, m.ApplyConfig,
+                m.EndWrapUp)
 }
 
 
@@ -43,6 +45,8 @@ def encode(message) -> str:
     body = {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
     if isinstance(message, m.TimerFired):
         body["timer"] = dataclasses.asdict(message.timer)
+    elif isinstance(message, m.ApplyConfig):
+        body["config"] = config_to_dict(message.config)
     return json.dumps({"type": type(message).__name__, **body}, separators=(",", ":"))
 
 
@@ -53,6 +57,8 @@ def decode(line: str):
         raise JournalError(f"unknown message in journal: {line[:200]!r}")
     if cls is m.TimerFired:
         data["timer"] = m.Timer(**data["timer"])
+    elif cls is m.ApplyConfig:
+        data["config"] = config_from_dict(data["config"])
     return cls(**data)
 
 

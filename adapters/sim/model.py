@@ -34,6 +34,7 @@ from core.messages import (
     PlayCallbackPrompt,
     PromptFinished,
     RingAgent,
+    Start,
     StartTimer,
     TimerFired,
 )
@@ -172,6 +173,7 @@ class CallCenterModel:
 
     def run(self) -> RunStats:
         env = self.env
+        self._do(self.center.handle(Start(env.now)))  # arms surge mode from the airing schedule
         env.process(self._arrivals())
         env.process(self._shifts())
         env.run(until=self._done)

@@ -103,6 +103,16 @@ def of_type(actions, kind) -> list:
     return [a for a in actions if isinstance(a, kind)]
 
 
+def assert_indexes_agree(center: CallCenter) -> None:
+    """The core's indexes agree with its agents: idle lists, idle count, logged-in counts per group."""
+    ready = [a for a in center.agents.values() if a.state == "ready"]
+    assert center.n_idle == len(ready)
+    for group in center.groups:
+        assert set(center.idle[group]) == {a.agent_id for a in ready if group in a.skills}, group
+        assert center.logged_in[group] == sum(1 for a in center.agents.values()
+                                              if a.state != "out" and group in a.skills_to_come), group
+
+
 # --- the driver ------------------------------------------------------------------------------------
 
 Reaction = Callable[["Driver"], object]  # returns a message to send, or None
