@@ -142,7 +142,7 @@ class CenterConfig:
             if not hotline.number.strip():
                 out.append(ConfigProblem(("hotlines", i, "number"), "must not be empty"))
             if hotline.queue not in groups:
-                out.append(ConfigProblem(("hotlines", i, "queue"), f"no agent has the group {hotline.queue!r}"))
+                out.append(ConfigProblem(("hotlines", i, "queue"), f"no agent group has the skill {hotline.queue!r}"))
             if hotline.hours is not None:
                 out.extend(_hours_problems(("hotlines", i), hotline.hours))
         policy = self.policy
@@ -240,7 +240,7 @@ def _overflow_problems(path: tuple, overflow: dict[str, tuple[OverflowStep, ...]
             yield ConfigProblem(path + (queue,), f"{queue!r} is not a hotline's queue")
         for j, step in enumerate(steps):
             if step.group not in groups:
-                yield ConfigProblem(path + (queue, j, "group"), f"no agent has the group {step.group!r}")
+                yield ConfigProblem(path + (queue, j, "group"), f"no agent group has the skill {step.group!r}")
             if step.after_wait is None and step.queue_length is None:
                 yield ConfigProblem(path + (queue, j), "give after_wait or queue_length")
             for name in ("after_wait", "queue_length"):

@@ -37,8 +37,9 @@ def parse_duration(value: object) -> object:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
+LAST_START = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 KPI_BANDS = (
     "offered", "answered", "abandoned", "short_abandoned", "to_callback", "rejected", "sl_offered",
     "sl_answered", "asa", "aht", "longest_wait", "abandon_rate", "occupancy", "callbacks_created",
@@ -81,19 +82,19 @@ class HotlineSpec(Spec):
     hours: tuple[HoursSpec, ...] | None = None  # None: always open
     out_of_hours: Literal[OUT_OF_HOURS_ACTIONS] = "hangup"  # type: ignore[valid-type]
     forward_to: str | None = None  # with out_of_hours: forward
-    utc_offset: Annotated[float, BeforeValidator(parse_duration)] = 8 * 3600.0  # of the opening hours; seconds
+    utc_offset: Annotated[float, BeforeValidator(parse_duration), Field(allow_inf_nan=False)] = 8 * 3600.0  # of the opening hours; seconds
 
 
 class AiringSpec(Spec):
     id: str = Field(min_length=1)
     channel: str = Field(min_length=1)
     start: Duration | datetime  # offset from the scenario start, or a date and time
-    length: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+    length: Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
     hotline: str
     kind: Literal[AIRING_KINDS]  # type: ignore[valid-type]
-    expected_calls: Annotated[float, Field(ge=0)] | None = None  # the twin needs it; a site does not
+    expected_calls: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None  # the twin needs it; a site not
     product: str = ""
-    cost: Annotated[float, Field(ge=0)] = 0.0
+    cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
 
 class ShiftSpec(Spec):
@@ -106,7 +107,7 @@ class ShiftSpec(Spec):
 
 class GroupSpec(Spec):
     name: str = Field(min_length=1)
-    skills: dict[str, Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    skills: dict[str, Annotated[int, Field(ge=1)]]  # an empty one leaves its agents in no group: refused
     staffing: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] | None = None
     shifts: tuple[ShiftSpec, ...] | None = None
     agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = None  # agent IDs (default: <name>-001, ...)
@@ -219,6 +220,8 @@ class SiteSpec(Spec):
         for i, airing in enumerate(self.airings):
             if self.start is None and not isinstance(airing.start, datetime):
                 out.append((("airings", i, "start"), "give a date and time (the file has no start: to count from)"))
+            elif not 0 <= self.airing_start(airing) < LAST_START:
+                out.append((("airings", i, "start"), "must fall between 1970 and 9998"))
         for agent in self.agent_users:
             if agent not in self.agent_ids():
                 out.append((("agent_users", agent), f"{agent!r} is not one of the agents"))
