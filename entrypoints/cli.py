@@ -15,7 +15,7 @@ from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
 from entrypoints.store_cli import callbacks_app, import_app
-from entrypoints.terminal import console, fail_on_input
+from entrypoints.terminal import check_files, console, fail_on_input
 from twin.yamlfile import InputFileError
 
 app = typer.Typer(
@@ -83,15 +83,7 @@ def validate(scenario: Annotated[list[Path], typer.Argument(help="Scenario files
     """Check scenario files without running them; every problem is listed with file, field and line."""
     from twin.scenario import load_scenario
 
-    problems = []
-    for path in scenario:
-        try:
-            load_scenario(path)
-            console.print(f"[green]ok[/green] {path}")
-        except InputFileError as error:
-            problems.extend(error.problems)
-    if problems:
-        fail_on_input(InputFileError(problems))
+    check_files(scenario, load_scenario)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
+from entrypoints.terminal import check_files, console, errors, fail_on_input, open_store_or_exit
 from twin.yamlfile import InputFileError, Problem
 
 site_app = typer.Typer(help="The site configuration in the store: show, export, import, validate.",
@@ -128,12 +128,4 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Site or scenario 
     """Check site files without storing them; every problem is listed with file, line and field (exit 2)."""
     from twin.site import load_site
 
-    problems = []
-    for path in files:
-        try:
-            load_site(path)
-            console.print(f"[green]ok[/green] {path}")
-        except InputFileError as error:
-            problems.extend(error.problems)
-    if problems:
-        fail_on_input(InputFileError(problems))
+    check_files(files, load_site)

@@ -3,7 +3,6 @@ a refused import (every problem, exit 2, the store unchanged), validate."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from tests.e2e.test_report_cli import ROOT, hotline
 
