@@ -124,3 +124,13 @@ def test_a_bad_site_file_names_file_line_and_field_of_every_problem(tmp_path):
     assert "overlaps" in found["hotlines[0].hours[1]"].message
     assert found["agent_users.ghost"].line == next(i for i, l in enumerate(lines, 1) if "ghost:" in l)
     assert str(found["hotlines[0].queue"]).startswith(f"{path}:")
+
+
+def test_names_yaml_would_misread_round_trip():
+    weird = ["a\x00b", "北京-坐席-01", "🙂", "x: y", "- z", "'q'", "null", "1e3", "  sp  ", "a\tb\nc", "123"]
+    config = CenterConfig(tuple(AgentProfile(w, {w + "g": 1}) for w in weird),
+                          tuple(Hotline(f"40{i}", w + "g") for i, w in enumerate(weird)),
+                          owners={"true": weird[1]}, vip=frozenset({"null", "1e3"}))
+    site = Site(config, {weird[1]: "用户", "123": "null"})
+    assert config.problems() == []
+    assert parse_site(site_yaml(site)) == site
