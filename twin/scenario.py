@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.config import AIRING_KINDS, OUT_OF_HOURS_ACTIONS, STRATEGIES
 from core.tickets import OUTCOMES
@@ -39,6 +39,9 @@ def parse_duration(value: object) -> object:
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
+MAX_GROUP = 10_000  # agents in one group, and MAX_AGENTS in all: a typo of a few zeros must not make millions
+MAX_AGENTS = 50_000
+Headcount = Annotated[int, Field(ge=0, le=MAX_GROUP)]
 LAST_START = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 KPI_BANDS = (
     "offered", "answered", "abandoned", "short_abandoned", "to_callback", "rejected", "sl_offered",
@@ -79,7 +82,7 @@ class HoursSpec(Spec):
 class HotlineSpec(Spec):
     number: str = Field(min_length=1)
     queue: str = Field(min_length=1)
-    hours: tuple[HoursSpec, ...] | None = None  # None: always open
+    hours: tuple[HoursSpec, ...] | None = Field(default=None, max_length=100)  # None: always open
     out_of_hours: Literal[OUT_OF_HOURS_ACTIONS] = "hangup"  # type: ignore[valid-type]
     forward_to: str | None = None  # with out_of_hours: forward
     utc_offset: Annotated[float, BeforeValidator(parse_duration), Field(allow_inf_nan=False)] = 8 * 3600.0  # of the opening hours; seconds
@@ -100,7 +103,7 @@ class AiringSpec(Spec):
 class ShiftSpec(Spec):
     start: Duration
     end: Duration
-    count: Annotated[int, Field(ge=0)]
+    count: Headcount
     break_at: Duration | None = None
     break_length: Duration = 900.0
 
@@ -108,9 +111,9 @@ class ShiftSpec(Spec):
 class GroupSpec(Spec):
     name: str = Field(min_length=1)
     skills: dict[str, Annotated[int, Field(ge=1)]]  # an empty one leaves its agents in no group: refused
-    staffing: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] | None = None
-    shifts: tuple[ShiftSpec, ...] | None = None
-    agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = None  # agent IDs (default: <name>-001, ...)
+    staffing: Headcount | tuple[Headcount, ...] | None = None
+    shifts: tuple[ShiftSpec, ...] | None = Field(default=None, max_length=100)
+    agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(default=None, max_length=MAX_GROUP)  # agent IDs (default: <name>-001, ...)
 
 
 class OverflowSpec(Spec):
@@ -200,6 +203,13 @@ class SiteSpec(Spec):
     @classmethod
     def _zone(cls, value: datetime | None) -> datetime | None:
         return value if value is None or value.tzinfo else value.replace(tzinfo=CHINA)
+
+    @model_validator(mode="after")
+    def _not_too_many_agents(self) -> SiteSpec:
+        total = sum(len(g.agents) if g.agents is not None else self.staffed(g) for g in self.groups)
+        if total > MAX_AGENTS:
+            raise ValueError(f"the groups have {total} agents in all; at most {MAX_AGENTS}")
+        return self
 
     def cross_check(self) -> list[tuple[tuple, str]]:
         """Rules across fields the core's configuration cannot see (``CenterConfig.problems`` has the

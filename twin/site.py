@@ -96,21 +96,24 @@ def center_config(spec: SiteSpec) -> CenterConfig:
     )
 
 
-def _file_path(spec: SiteSpec, path: tuple) -> tuple:
+def _agent_places(spec: SiteSpec) -> list[tuple]:
+    """Where each agent of the configuration is written in the file: its group, and its place in the list."""
+    places = []
+    for i, group in enumerate(spec.groups):
+        count = len(group.agents) if group.agents is not None else spec.staffed(group)
+        places.extend(("groups", i, "agents", k) if group.agents is not None else ("groups", i) for k in range(count))
+    return places
+
+
+def _file_path(spec: SiteSpec, agent_places: list[tuple], path: tuple) -> tuple:
     """A path into ``CenterConfig`` -> the path of the same thing in the site file."""
     head, rest = path[0], path[1:]
     if head == "agents" and rest:
-        index = rest[0]
-        for i, group in enumerate(spec.groups):
-            names = spec.agent_names(group)
-            if index < len(names):
-                if rest[1:2] == ("skills",):
-                    return ("groups", i) + rest[1:]
-                return ("groups", i, "agents", index) if group.agents is not None else ("groups", i)
-            index -= len(names)
+        place = agent_places[rest[0]]
+        return place[:2] + rest[1:] if rest[1:2] == ("skills",) else place
     if head == "hotlines" and rest[1:2] == ("hours",) and len(rest) > 2:
-        window, hotline = rest[2], spec.hotlines[rest[0]]
-        for j, hours in enumerate(hotline.hours or ()):
+        window = rest[2]
+        for j, hours in enumerate(spec.hotlines[rest[0]].hours or ()):
             if window < len(hours.days):
                 return ("hotlines", rest[0], "hours", j)
             window -= len(hours.days)
@@ -126,12 +129,9 @@ def config_problems(spec: SiteSpec) -> list[ConfigProblem]:
         problems = center_config(spec).problems()
     except InvalidConfig as error:
         problems = error.problems
-    out: list[ConfigProblem] = []
-    for problem in problems:
-        mapped = ConfigProblem(_file_path(spec, problem.path), problem.message)
-        if mapped not in out:  # agents of one group share their group's problems
-            out.append(mapped)
-    return out
+    places = _agent_places(spec)
+    mapped = (ConfigProblem(_file_path(spec, places, p.path), p.message) for p in problems)
+    return list(dict.fromkeys(mapped))  # agents of one group share their group's problems
 
 
 def site_of(spec: SiteSpec) -> Site:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile, status
 from fastapi.responses import Response
 
 from adapters.store.site import SiteVersion, SqlSiteConfigs
@@ -25,7 +25,8 @@ from twin.yamlfile import InputFileError, Problem
 
 router = APIRouter(prefix="/site", tags=["site"])
 
-ExpectedVersion = Annotated[int | None, Query(ge=0, description="refuse (409) unless this is the latest version "
+MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+ExpectedVersion = Annotated[int | None, Query(ge=0, le=MAX_VERSION, description="refuse (409) unless this is the latest version "
                                                                  "(0: none stored yet)")]
 
 
@@ -110,5 +111,5 @@ def versions(user: Annotated[AppUser, require("site.read")], engine: EngineDep,
 
 
 @router.get("/versions/{version}", response_model=SitePublic)
-def version(version: int, user: Annotated[AppUser, require("site.read")], engine: EngineDep) -> SitePublic:
+def version(version: Annotated[int, Path(ge=1, le=MAX_VERSION)], user: Annotated[AppUser, require("site.read")], engine: EngineDep) -> SitePublic:
     return site_out(SqlSiteConfigs(engine).get(version))

@@ -134,3 +134,12 @@ def test_names_yaml_would_misread_round_trip():
     site = Site(config, {weird[1]: "用户", "123": "null"})
     assert config.problems() == []
     assert parse_site(site_yaml(site)) == site
+
+
+def test_a_headcount_typo_is_refused_before_any_agent_is_made():
+    text = "hotlines: [{number: '400', queue: q}]\ngroups:\n" + "".join(
+        f"- {{name: g{i}, skills: {{q: 1}}, staffing: 10000}}\n" for i in range(6))
+    with pytest.raises(InputFileError, match="60000 agents in all; at most 50000"):
+        parse_site(text)
+    with pytest.raises(InputFileError, match="groups\\[0\\].staffing: Input should be less than or equal to 10000"):
+        parse_site("hotlines: [{number: '400', queue: q}]\ngroups: [{name: g, skills: {q: 1}, staffing: 100000000}]\n")
