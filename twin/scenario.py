@@ -10,6 +10,7 @@ the field and the line. Durations are seconds or text such as ``90s``, ``15m``, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Literal
@@ -232,12 +233,11 @@ class SiteSpec(Spec):
                 out.append((("airings", i, "start"), "give a date and time (the file has no start: to count from)"))
             elif not 0 <= self.airing_start(airing) < LAST_START:
                 out.append((("airings", i, "start"), "must fall between 1970 and 9998"))
-        for agent in self.agent_users:
-            if agent not in self.agent_ids():
-                out.append((("agent_users", agent), f"{agent!r} is not one of the agents"))
-        users = list(self.agent_users.values())
+        agents, users = set(self.agent_ids()), Counter(self.agent_users.values())
         for agent, user in self.agent_users.items():
-            if users.count(user) > 1:
+            if agent not in agents:
+                out.append((("agent_users", agent), f"{agent!r} is not one of the agents"))
+            if users[user] > 1:
                 out.append((("agent_users", agent), f"user {user!r} is linked to more than one agent"))
         return out
 

@@ -143,3 +143,11 @@ def test_a_headcount_typo_is_refused_before_any_agent_is_made():
         parse_site(text)
     with pytest.raises(InputFileError, match="groups\\[0\\].staffing: Input should be less than or equal to 10000"):
         parse_site("hotlines: [{number: '400', queue: q}]\ngroups: [{name: g, skills: {q: 1}, staffing: 100000000}]\n")
+
+
+def test_one_console_user_is_one_agent():
+    text = site_yaml(Site(good(), {"a1": "alice", "a2": "alice", "b1": "bob"}))
+    with pytest.raises(InputFileError) as caught:
+        parse_site(text)
+    assert {p.field for p in caught.value.problems} == {"agent_users.a1", "agent_users.a2"}
+    assert all("linked to more than one agent" in p.message for p in caught.value.problems)
