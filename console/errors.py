@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from adapters.store.airings import UnknownAiring
 from adapters.store.call_records import ComplaintConflict, UnknownRecord
 from adapters.store.orders import OrderConflict, UnknownOrder
+from adapters.store.site import SiteConflict, UnknownSiteVersion
 from adapters.store.tickets import TicketConflict
 from console.accounts import UnknownUser, UserExists
 from core.catalog import OutOfStock, UnknownProduct
@@ -31,9 +32,9 @@ from twin.yamlfile import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
-    UnknownUser: 404, UnknownTicket: 404,
+    UnknownUser: 404, UnknownTicket: 404, UnknownSiteVersion: 404,
     OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
-    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409,
+    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409, SiteConflict: 409,
     ValueError: 422,
     DataError: 422, IntegrityError: 409,
 }

@@ -3,7 +3,7 @@
 * ``agent`` -- takes calls: finds and edits customers (phone numbers masked), enters orders, works callbacks,
   records calls and opens complaints;
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders, the whole callback list,
-  closing complaints, the airing schedule and reports;
+  closing complaints, the airing schedule and reports, the site configuration;
 * ``admin`` -- everything, including users and the audit log.
 """
 
@@ -20,7 +20,7 @@ AGENT_PERMISSIONS = frozenset({
 })
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "callbacks.list_all", "complaints.close", "airings.read",
-    "airings.upload", "reports.read",
+    "airings.upload", "reports.read", "site.read", "site.write",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 

@@ -370,3 +370,14 @@ class RoiReport(BaseModel):
 
 class Health(BaseModel):
     status: str = "ok"
+
+
+class SiteVersionPublic(BaseModel):
+    version: int = Field(description="1, 2, ...: every change is a new version")
+    saved_at: float = Field(description="epoch seconds")
+    saved_by: str
+    note: str = ""
+
+
+class SitePublic(SiteVersionPublic):
+    site: dict = Field(description="the site configuration in the scenario format (the body PUT /api/site takes)")

@@ -13,8 +13,9 @@ from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
+from entrypoints.site_cmd import site_app
 from entrypoints.store_cli import callbacks_app, import_app
-from entrypoints.terminal import console, fail_on_input
+from entrypoints.terminal import check_files, console, fail_on_input
 from twin.yamlfile import InputFileError
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the dat
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
+app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 
 
 @app.callback()
@@ -81,15 +83,7 @@ def validate(scenario: Annotated[list[Path], typer.Argument(help="Scenario files
     """Check scenario files without running them; every problem is listed with file, field and line."""
     from twin.scenario import load_scenario
 
-    problems = []
-    for path in scenario:
-        try:
-            load_scenario(path)
-            console.print(f"[green]ok[/green] {path}")
-        except InputFileError as error:
-            problems.extend(error.problems)
-    if problems:
-        fail_on_input(InputFileError(problems))
+    check_files(scenario, load_scenario)
 
 
 @app.command()

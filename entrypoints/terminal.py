@@ -2,7 +2,8 @@
 
 * ``console`` / ``errors`` -- standard output and standard error. KPI tables are wide: when output goes to a
   file or a CI log, it is not squeezed into 80 columns.
-* ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2.
+* ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2;
+  ``check_files(paths, load)`` -- "ok" per good file, then every problem of the others (exit 2).
 * ``open_store_or_exit(settings)`` -- the store's engine, migrated; a store that cannot be opened is one
   line on standard error and exit 1.
 """
@@ -25,6 +26,19 @@ def fail_on_input(error: InputFileError) -> NoReturn:
     for problem in error.problems:
         errors.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def check_files(paths, load) -> None:
+    """``load(path)`` each file (it raises InputFileError on a bad one); list every problem of all of them."""
+    problems = []
+    for path in paths:
+        try:
+            load(path)
+            console.print(f"[green]ok[/green] {path}")
+        except InputFileError as error:
+            problems.extend(error.problems)
+    if problems:
+        fail_on_input(InputFileError(problems))
 
 
 def open_store_or_exit(settings):

@@ -10,9 +10,10 @@ from adapters.sim.arrivals import RateFunction
 from adapters.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
 from adapters.sim.model import AgentShift, CallBehaviour, CallbackBehaviour, CallCenterModel, CallerMix, SimSetup
 from core.center import CallCenter
-from core.config import AgentProfile, Airing, CenterConfig, Hotline, OpeningHours, OverflowStep, Policy
+from core.config import CenterConfig
 from twin.profiles import response_rate
 from twin.scenario import DistributionSpec, Scenario
+from twin.site import caller_numbers, center_config  # noqa: F401  (center_config: the twin's configuration)
 
 RATE_BIN_S = 10.0
 
@@ -27,74 +28,19 @@ def distribution(spec: DistributionSpec) -> Distribution:
     return Empirical(tuple(spec.values))
 
 
-def _clock(text: str) -> float:
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
-def _pool(prefix: str, share: float, size: int = 500) -> tuple[str, ...]:
-    """Fixed numbers standing for VIP / important / blacklisted callers (a small population that repeats)."""
-    return tuple(f"{prefix}{i:06d}" for i in range(size)) if share > 0 else ()
-
-
-def center_config(scenario: Scenario) -> CenterConfig:
-    hotlines = []
-    for spec in scenario.hotlines:
-        hours = None
-        if spec.hours is not None:
-            windows = tuple((day, _clock(h.open), _clock(h.close)) for h in spec.hours for day in h.days)
-            hours = OpeningHours(windows, out_of_hours=spec.out_of_hours)
-        hotlines.append(Hotline(spec.number, spec.queue, hours))
-    p = scenario.policy
-    policy = Policy(
-        strategy=p.strategy, wrapup=p.wrapup, ring_timeout=p.ring_timeout, ivr_after=p.ivr_after,
-        ivr_queue_length=p.ivr_queue_length, sticky_wait=p.sticky_wait, ownership=p.ownership,
-        overflow={q: tuple(OverflowStep(s.group, s.after_wait, s.queue_length) for s in steps)
-                  for q, steps in p.overflow.items()},
-        callback_reserve=p.callback_reserve, callback_retry_after=p.callback_retry_after,
-        callback_ttl=p.callback_ttl, short_abandon=p.short_abandon, response_window=p.response_window,
-    )
-    airings = tuple(
-        Airing(a.id, a.channel, scenario.epoch + a.start, a.length, a.hotline, a.product, a.kind, a.cost)
-        for a in scenario.airings
-    )
-    c = scenario.callers
-    return CenterConfig(
-        agents=tuple(AgentProfile(agent_id, dict(group.skills)) for group, agent_id in _agents(scenario)),
-        hotlines=tuple(hotlines),
-        policy=policy,
-        airings=airings,
-        blacklist=frozenset(_pool("1700", c.blacklist_share)),
-        vip=frozenset(_pool("1390", c.vip_share)),
-        important=frozenset(_pool("1380", c.important_share)),
-    )
-
-
-def _agents(scenario: Scenario):
-    for group in scenario.groups:
-        for k in range(_headcount(scenario, group)):
-            yield group, f"{group.name}-{k + 1:03d}"
-
-
-def _headcount(scenario: Scenario, group) -> int:
-    if group.shifts is not None:
-        return sum(s.count for s in group.shifts)
-    staffing = group.staffing
-    return max(staffing) if isinstance(staffing, tuple) else staffing
-
-
 def shifts(scenario: Scenario) -> tuple[AgentShift, ...]:
     """Staffing per interval becomes shifts: the k-th agent works every interval staffed with k or more."""
     out = []
     for group in scenario.groups:
-        names = [f"{group.name}-{k + 1:03d}" for k in range(_headcount(scenario, group))]
+        names = scenario.agent_names(group)
         if group.shifts is not None:
             it = iter(names)
             for spec in group.shifts:
                 for _ in range(spec.count):
                     out.append(AgentShift(next(it), spec.start, spec.end, spec.break_at, spec.break_length))
             continue
-        staffing = group.staffing if isinstance(group.staffing, tuple) else (group.staffing,) * scenario.n_intervals
+        staffing = group.staffing if group.staffing is not None else len(names)  # listed agents only: all on duty
+        staffing = staffing if isinstance(staffing, tuple) else (staffing,) * scenario.n_intervals
         for k, name in enumerate(names):
             start = None
             for i, count in enumerate(staffing + (0,)):
@@ -114,7 +60,7 @@ def demand(scenario: Scenario) -> dict[str, RateFunction]:
         rates[number] += per_hour / 3600.0
     for airing in scenario.airings:
         rates[airing.hotline] += response_rate(
-            airing.kind, airing.start, airing.length, airing.expected_calls, scenario.horizon, RATE_BIN_S
+            airing.kind, scenario.airing_start(airing) - scenario.epoch, airing.length, airing.expected_calls, scenario.horizon, RATE_BIN_S
         )
     return {number: RateFunction(RATE_BIN_S, r) for number, r in rates.items()}
 
@@ -133,9 +79,9 @@ def sim_setup(scenario: Scenario) -> SimSetup:
         shifts=shifts(scenario),
         callers=CallerMix(
             repeat_share=c.repeat_share,
-            vip=_pool("1390", c.vip_share), vip_share=c.vip_share,
-            important=_pool("1380", c.important_share), important_share=c.important_share,
-            blacklist=_pool("1700", c.blacklist_share), blacklist_share=c.blacklist_share,
+            vip=caller_numbers(c, "vip"), vip_share=c.vip_share,
+            important=caller_numbers(c, "important"), important_share=c.important_share,
+            blacklist=caller_numbers(c, "blacklist"), blacklist_share=c.blacklist_share,
         ),
         callbacks=CallbackBehaviour(
             reach_probability=cb.reach_probability, decay=cb.decay, dial_time=cb.dial_time,

@@ -1,5 +1,8 @@
 """Scenario files: the broadcast schedule, demand, staffing, policy and targets of one slot.
 
+A site file (the live call center's configuration, ``twin/site.py``) is a scenario without the simulation's
+sections (``SiteSpec``); every scenario is also a site.
+
 Loaded from YAML into frozen, validated objects. Unknown keys are rejected; every error names the file,
 the field and the line. Durations are seconds or text such as ``90s``, ``15m``, ``1h30m``.
 """
@@ -7,13 +10,14 @@ the field and the line. Durations are seconds or text such as ``90s``, ``15m``, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.config import STRATEGIES
+from core.config import AIRING_KINDS, OUT_OF_HOURS_ACTIONS, STRATEGIES
 from core.tickets import OUTCOMES
 from twin.yamlfile import InputFileError, LoadedYaml, Problem, load_yaml
 
@@ -34,8 +38,12 @@ def parse_duration(value: object) -> object:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
+MAX_GROUP = 10_000  # agents in one group, and MAX_AGENTS in all: a typo of a few zeros must not make millions
+MAX_AGENTS = 50_000
+Headcount = Annotated[int, Field(ge=0, le=MAX_GROUP)]
+LAST_START = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 KPI_BANDS = (
     "offered", "answered", "abandoned", "short_abandoned", "to_callback", "rejected", "sl_offered",
     "sl_answered", "asa", "aht", "longest_wait", "abandon_rate", "occupancy", "callbacks_created",
@@ -67,43 +75,46 @@ class HoursSpec(Spec):
     @field_validator("open", "close")
     @classmethod
     def _clock(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", value):
-            raise ValueError(f"{value!r} is not a clock time HH:MM")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?|24:00(:00)?", value):
+            raise ValueError(f"{value!r} is not a clock time HH:MM (or HH:MM:SS)")
         return value
 
 
 class HotlineSpec(Spec):
     number: str = Field(min_length=1)
     queue: str = Field(min_length=1)
-    hours: tuple[HoursSpec, ...] | None = None
-    out_of_hours: Literal["hangup", "callback"] = "hangup"
+    hours: tuple[HoursSpec, ...] | None = Field(default=None, max_length=100)  # None: always open
+    out_of_hours: Literal[OUT_OF_HOURS_ACTIONS] = "hangup"  # type: ignore[valid-type]
+    forward_to: str | None = None  # with out_of_hours: forward
+    utc_offset: Annotated[float, BeforeValidator(parse_duration), Field(allow_inf_nan=False)] = 8 * 3600.0  # of the opening hours; seconds
 
 
 class AiringSpec(Spec):
     id: str = Field(min_length=1)
     channel: str = Field(min_length=1)
-    start: Duration  # offset from the scenario start
-    length: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+    start: Duration | datetime  # offset from the scenario start, or a date and time
+    length: Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
     hotline: str
-    kind: Literal["live", "spot", "sale"]
-    expected_calls: Annotated[float, Field(ge=0)]
+    kind: Literal[AIRING_KINDS]  # type: ignore[valid-type]
+    expected_calls: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None  # the twin needs it; a site not
     product: str = ""
-    cost: Annotated[float, Field(ge=0)] = 0.0
+    cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
 
 class ShiftSpec(Spec):
     start: Duration
     end: Duration
-    count: Annotated[int, Field(ge=0)]
+    count: Headcount
     break_at: Duration | None = None
     break_length: Duration = 900.0
 
 
 class GroupSpec(Spec):
     name: str = Field(min_length=1)
-    skills: dict[str, Annotated[int, Field(ge=1)]] = Field(min_length=1)
-    staffing: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)], ...] | None = None
-    shifts: tuple[ShiftSpec, ...] | None = None
+    skills: dict[str, Annotated[int, Field(ge=1)]]  # an empty one leaves its agents in no group: refused
+    staffing: Headcount | tuple[Headcount, ...] | None = None
+    shifts: tuple[ShiftSpec, ...] | None = Field(default=None, max_length=100)
+    agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(default=None, max_length=MAX_GROUP)  # agent IDs (default: <name>-001, ...)
 
 
 class OverflowSpec(Spec):
@@ -133,6 +144,18 @@ class CallerSpec(Spec):
     vip_share: Share = 0.0
     important_share: Share = 0.0
     blacklist_share: Share = 0.0
+    # the numbers themselves (default: a generated pool when the share is above 0)
+    vip: tuple[str, ...] | None = None
+    important: tuple[str, ...] | None = None
+    blacklist: tuple[str, ...] | None = None
+
+
+class SurgeSpec(Spec):
+    """Policy while an airing of one kind is in its response window; a field left out keeps the policy's."""
+
+    ivr_after: Duration | None = None
+    callback_reserve: Annotated[int, Field(ge=0)] | None = None
+    overflow: dict[str, tuple[OverflowSpec, ...]] | None = None
 
 
 class CallSpec(Spec):
@@ -162,30 +185,99 @@ class TargetSpec(Spec):
     max_abandon_rate: Share = 0.05
 
 
-class Scenario(Spec):
-    name: str
+class SiteSpec(Spec):
+    """The call center itself: numbers, agents and their groups, policy, lists and surge settings."""
+
+    name: str = ""
     description: str = ""
+    start: datetime | None = None  # airings may start at an offset from it
+    hotlines: tuple[HotlineSpec, ...] = Field(min_length=1)
+    airings: tuple[AiringSpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = Field(min_length=1)
+    agent_users: dict[str, Annotated[str, Field(min_length=1)]] = {}  # agent ID -> console user name
+    policy: PolicySpec = PolicySpec()
+    surge: dict[Literal[AIRING_KINDS], SurgeSpec] = {}  # type: ignore[valid-type]
+    callers: CallerSpec = CallerSpec()
+    owners: dict[str, str] = {}  # caller number -> owning agent ID
+
+    @field_validator("start")
+    @classmethod
+    def _zone(cls, value: datetime | None) -> datetime | None:
+        return value if value is None or value.tzinfo else value.replace(tzinfo=CHINA)
+
+    @model_validator(mode="after")
+    def _not_too_many_agents(self) -> SiteSpec:
+        total = sum(len(g.agents) if g.agents is not None else self.staffed(g) for g in self.groups)
+        if total > MAX_AGENTS:
+            raise ValueError(f"the groups have {total} agents in all; at most {MAX_AGENTS}")
+        return self
+
+    def cross_check(self) -> list[tuple[tuple, str]]:
+        """Rules across fields the core's configuration cannot see (``CenterConfig.problems`` has the
+        others), as (path, message)."""
+        out: list[tuple[tuple, str]] = []
+        for i, group in enumerate(self.groups):
+            if group.staffing is None and group.shifts is None and group.agents is None:
+                out.append((("groups", i), "give the agents, the staffing (agents per interval) or the shifts"))
+            if group.staffing is not None and group.shifts is not None:
+                out.append((("groups", i), "give staffing (agents per interval) or shifts, not both"))
+            for j, shift in enumerate(group.shifts or ()):
+                if shift.end <= shift.start:
+                    out.append((("groups", i, "shifts", j, "end"), "must be after start"))
+        names = [g.name for g in self.groups]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                out.append((("groups", i, "name"), f"group {name!r} is listed twice"))
+        for i, airing in enumerate(self.airings):
+            if self.start is None and not isinstance(airing.start, datetime):
+                out.append((("airings", i, "start"), "give a date and time (the file has no start: to count from)"))
+            elif not 0 <= self.airing_start(airing) < LAST_START:
+                out.append((("airings", i, "start"), "must fall between 1970 and 9998"))
+        agents, users = set(self.agent_ids()), Counter(self.agent_users.values())
+        for agent, user in self.agent_users.items():
+            if agent not in agents:
+                out.append((("agent_users", agent), f"{agent!r} is not one of the agents"))
+            if users[user] > 1:
+                out.append((("agent_users", agent), f"user {user!r} is linked to more than one agent"))
+        return out
+
+    @staticmethod
+    def staffed(group: GroupSpec) -> int:
+        """Agents the group's staffing or shifts need at most (0 without either)."""
+        if group.shifts is not None:
+            return sum(s.count for s in group.shifts)
+        staffing = group.staffing or 0
+        return max(staffing, default=0) if isinstance(staffing, tuple) else staffing
+
+    def agent_names(self, group: GroupSpec) -> tuple[str, ...]:
+        """The group's agent IDs: as listed, or <group>-001, <group>-002, ... for its staffing."""
+        if group.agents is not None:
+            return group.agents
+        return tuple(f"{group.name}-{k + 1:03d}" for k in range(self.staffed(group)))
+
+    def agent_ids(self) -> list[str]:
+        return [name for group in self.groups for name in self.agent_names(group)]
+
+    def airing_start(self, airing: AiringSpec) -> float:
+        """Epoch seconds of an airing's start."""
+        if isinstance(airing.start, datetime):
+            return (airing.start if airing.start.tzinfo else airing.start.replace(tzinfo=CHINA)).timestamp()
+        return (self.start.timestamp() if self.start else 0.0) + airing.start
+
+
+class Scenario(SiteSpec):
+    name: str
     start: datetime
     horizon: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
     interval: Annotated[float, BeforeValidator(parse_duration), Field(gt=0)] = 900.0
     warmup: Duration = 0.0
     seed: Annotated[int, Field(ge=0)] = 1
     replications: Annotated[int, Field(ge=1)] = 5
-    hotlines: tuple[HotlineSpec, ...] = Field(min_length=1)
-    airings: tuple[AiringSpec, ...] = ()
     baseline: dict[str, Annotated[float, Field(ge=0)]] = {}  # hotline -> calls per hour
-    groups: tuple[GroupSpec, ...] = Field(min_length=1)
-    policy: PolicySpec = PolicySpec()
-    callers: CallerSpec = CallerSpec()
     calls: CallSpec
     callbacks: CallbackSpec = CallbackSpec()
     targets: TargetSpec = TargetSpec()
     expect: dict[str, tuple[float, float]] = {}  # KPI -> [low, high], for QA replay
-
-    @field_validator("start")
-    @classmethod
-    def _zone(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=CHINA)
 
     @property
     def epoch(self) -> float:
@@ -196,44 +288,23 @@ class Scenario(Spec):
         return int(-(-self.horizon // self.interval))
 
     def cross_check(self) -> list[tuple[tuple, str]]:
-        """Rules across fields, as (path, message)."""
-        out: list[tuple[tuple, str]] = []
+        """Rules across fields, as (path, message): the site's and the simulation's."""
+        out = super().cross_check()
         numbers = [h.number for h in self.hotlines]
-        queues = {h.queue for h in self.hotlines}
-        groups = {g for spec in self.groups for g in spec.skills}
-        for i, number in enumerate(numbers):
-            if numbers.index(number) != i:
-                out.append((("hotlines", i, "number"), f"hotline {number} is listed twice"))
-        for i, hotline in enumerate(self.hotlines):
-            if hotline.queue not in groups:
-                out.append((("hotlines", i, "queue"), f"no agent group has the skill {hotline.queue!r}"))
-        for i, airing in enumerate(self.airings):
-            if airing.hotline not in numbers:
-                out.append((("airings", i, "hotline"), f"{airing.hotline!r} is not one of the hotlines {numbers}"))
         for number in self.baseline:
             if number not in numbers:
                 out.append((("baseline", number), f"{number!r} is not one of the hotlines {numbers}"))
         for i, group in enumerate(self.groups):
-            if (group.staffing is None) == (group.shifts is None):
-                out.append((("groups", i), "give exactly one of staffing (agents per interval) or shifts"))
             if isinstance(group.staffing, tuple) and len(group.staffing) != self.n_intervals:
                 out.append((("groups", i, "staffing"),
                             f"has {len(group.staffing)} entries; the horizon has {self.n_intervals} intervals"))
-            for j, shift in enumerate(group.shifts or ()):
-                if shift.end <= shift.start:
-                    out.append((("groups", i, "shifts", j, "end"), "must be after start"))
-        names = [g.name for g in self.groups]
-        for i, name in enumerate(names):
-            if names.index(name) != i:
-                out.append((("groups", i, "name"), f"group {name!r} is listed twice"))
-        for queue, steps in self.policy.overflow.items():
-            if queue not in queues:
-                out.append((("policy", "overflow", queue), f"{queue!r} is not a hotline's queue"))
-            for j, step in enumerate(steps):
-                if step.group not in groups:
-                    out.append((("policy", "overflow", queue, j, "group"), f"no agent group has the skill {step.group!r}"))
-                if step.after_wait is None and step.queue_length is None:
-                    out.append((("policy", "overflow", queue, j), "give after_wait or queue_length"))
+            if group.agents is not None and (group.staffing is not None or group.shifts is not None):
+                needed = self.staffed(group)
+                if needed > len(group.agents):
+                    out.append((("groups", i, "agents"), f"lists {len(group.agents)} agents; the staffing needs {needed}"))
+        for i, airing in enumerate(self.airings):
+            if airing.expected_calls is None:
+                out.append((("airings", i, "expected_calls"), "required for the twin (calls this airing brings)"))
         for key in ("patience", "handle", "ring_time"):
             for name, message in getattr(self.calls, key).needs():
                 out.append((("calls", key, name), message))
@@ -293,16 +364,24 @@ def _problems(loaded: LoadedYaml, error: ValidationError) -> list[Problem]:
     return problems
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise InputFileError listing every problem found."""
-    loaded = load_yaml(path)
+def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
+    """The loaded file as a ``model`` (``Scenario`` or ``SiteSpec``); raise InputFileError listing every
+    problem found, the core configuration's own (``CenterConfig.problems``) included."""
     if not isinstance(loaded.data, dict):
         raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])
     try:
-        scenario = Scenario.model_validate(loaded.data)
+        spec = model.model_validate(loaded.data)
     except ValidationError as error:
         raise InputFileError(_problems(loaded, error)) from None
-    problems = [loaded.problem(path_, message) for path_, message in scenario.cross_check()]
+    from twin.site import config_problems  # twin.site builds the core's configuration from these specs
+
+    problems = [loaded.problem(path_, message) for path_, message in spec.cross_check()]
+    problems += [loaded.problem(p.path, p.message) for p in config_problems(spec)]
     if problems:
         raise InputFileError(problems)
-    return scenario
+    return spec
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise InputFileError listing every problem found."""
+    return validated(load_yaml(path), Scenario)

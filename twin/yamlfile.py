@@ -96,6 +96,11 @@ def load_yaml(path: str | Path) -> LoadedYaml:
         raise InputFileError([Problem(name, None, "", f"cannot read the file: {error.strerror or error}")]) from None
     except UnicodeDecodeError as error:
         raise InputFileError([Problem(name, None, "", f"not UTF-8 text: {error.reason}")]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> LoadedYaml:
+    """YAML text (``name`` stands for the file in messages), with the line of every key and item."""
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)

@@ -399,3 +399,22 @@ BUSINESS_TABLES = (
     "stock", "customer_order", "order_line", "stock_hold", "airing", "membership", "points_entry",
     "call_record", "complaint",
 )
+
+
+# --- site configuration (migration 0005) ----------------------------------------------------------
+
+
+class SiteConfigRow(SQLModel, table=True):
+    """One version of the site configuration: the whole document (``twin.site.site_document``, as JSON text),
+    who saved it and when. Versions count up from 1; the highest is the current configuration."""
+
+    __tablename__ = "site_config"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    document: str = Field(description="JSON: the site in the scenario format")
+    saved_at: float = Field(description="epoch seconds")
+    saved_by: str = Field(max_length=64)
+    note: str = Field(default="", description="how it came: an import of a file, an API change, ...")
+
+
+SITE_TABLES = ("site_config",)
