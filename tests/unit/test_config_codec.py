@@ -48,7 +48,7 @@ def test_a_config_survives_json_unchanged():
     (lambda d: d["hotlines"][0].update(queue_name="x"), "config.hotlines[0]: unknown field 'queue_name'"),
     (lambda d: d["policy"].update(callback_reserve=1.5), "config.policy.callback_reserve: expected a whole number"),
     (lambda d: d["hotlines"][0]["hours"].update(windows=[[0, 1.0]]), "config.hotlines[0].hours.windows[0]: expected 3"),
-    (lambda d: d["policy"].update(strategy="loudest"), "config: policy.strategy 'loudest'"),
+    (lambda d: d["policy"].update(strategy="loudest"), "config: policy.strategy: 'loudest' is not one of"),
 ])
 def test_bad_data_is_refused_naming_the_field(mutate, named):
     data = config_to_dict(RICH)
