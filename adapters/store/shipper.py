@@ -133,13 +133,14 @@ class LogShipper:
                 self.failed = error
                 self._notify()
                 return
-            except (SQLAlchemyError, OSError) as error:
+            except Exception as error:  # the database (or a bug): the driver goes on, the log waits in its file
                 self._in_step = False
                 if not outage:
                     outage = True
                     self.outages += 1
                     log.warning("store unavailable, the live log waits in its file (retrying): %s",
-                                str(error).splitlines()[0] if str(error) else type(error).__name__)
+                                str(error).splitlines()[0] if str(error) else type(error).__name__,
+                                exc_info=not isinstance(error, (SQLAlchemyError, OSError)))
                 if self.on_error:
                     self.on_error(error)
                 self._stopping.wait(delay)
