@@ -17,7 +17,7 @@ import typer
 live_app = typer.Typer(
     name="live",
     help="Run Hotline live on Asterisk (ARI). Settings also come from HOTLINE_ARI_URL, HOTLINE_ARI_USER, "
-         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR.",
+         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR, HOTLINE_DATABASE_URL.",
     no_args_is_help=True,
     add_completion=False,
 )
