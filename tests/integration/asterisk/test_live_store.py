@@ -86,8 +86,6 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
     server = restartable_postgres
     first, calls = 16, 40
     numbers = [f"1390001{i:04d}" for i in range(calls)]
-    agents = sipp.start_agents({a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200,
-                               talk_ms=1_500, workdir=sipp_workdir)
     proc = live("--database-url", server.url, "--agents", "3", "--ivr-after", "0")
     engine = make_engine(server.url)
     log = SqlEventLog(engine)
@@ -99,6 +97,8 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
         return sipp.start_callers(cfg.numbers[0], calls=len(numbers), rate=4, sip_port=cfg.sip_port, hold_ms=6_000,
                                   caller_ids=numbers, workdir=sipp_workdir / name)
 
+    agents = sipp.start_agents({a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200,
+                               talk_ms=1_500, workdir=sipp_workdir)
     try:
         waves = [wave(numbers[:first], "wave1")]
         wait_for(lambda: arrivals() == first, 20, f"{first} arrivals", proc)
