@@ -54,6 +54,7 @@ class CallRecord:
     customer_id: str = ""
     order_id: str = ""
     direction: str = INBOUND
+    recording: str = ""  # the recording's file name, when the call was recorded
 
     def __post_init__(self) -> None:
         if self.call_type not in CALL_TYPES:

@@ -17,7 +17,7 @@ import typer
 live_app = typer.Typer(
     name="live",
     help="Run Hotline live on Asterisk (ARI). Settings also come from HOTLINE_ARI_URL, HOTLINE_ARI_USER, "
-         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR.",
+         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR, HOTLINE_DATABASE_URL.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -57,6 +57,12 @@ def run(
         True, "--moh-while-queued/--ring-while-queued",
         help="Answer waiting callers and play music on hold (default), or let them hear ringing, unanswered, "
              "until an agent answers (no charge to the caller while waiting)."),
+    database_url: Optional[str] = typer.Option(
+        None, help="The store the log, tickets and call records are shipped to (env HOTLINE_DATABASE_URL; "
+                   "default the SQLite file data/hotline.db in HOTLINE_DATA_DIR)."),
+    source: str = typer.Option("live", envvar="HOTLINE_LIVE_SOURCE",
+                               help="Event-log source name in the store (one per call center)."),
+    store: bool = typer.Option(True, "--store/--no-store", help="Ship to the store (or write only the files)."),
     fsync: bool = typer.Option(False, "--fsync/--no-fsync",
                                help="fsync the journal per message (survives a machine crash; "
                                     "a flush already survives a process crash)."),
@@ -86,6 +92,7 @@ def run(
     async def main() -> None:
         nonlocal driver
         driver = LiveDriver(settings, config, options, on_ready=ready)
+        shipper = _start_shipper(driver.log_file, database_url, source) if store else None
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -94,10 +101,27 @@ def run(
             await driver.run()
         except asyncio.CancelledError:
             pass
+        finally:
+            if shipper is not None:
+                shipper.stop()
         typer.echo("hotline live: stopped")
 
     driver = None
     asyncio.run(main())
+
+
+def _start_shipper(log_file, database_url: Optional[str], source: str):
+    """The store's copy of the live log (adapters/store/shipper.py), fed as the driver appends."""
+    from adapters.store.settings import StoreSettings, make_engine, normalise_url
+    from adapters.store.shipper import LogShipper
+    from console.settings import TICKET_SOURCE_ENV
+
+    store = StoreSettings(normalise_url(database_url)) if database_url else StoreSettings.from_env()
+    shipper = LogShipper(make_engine(store), log_file.records, source=source,
+                         ticket_source=os.environ.get(TICKET_SOURCE_ENV, ""))
+    log_file.on_append = shipper.wake
+    typer.echo(f"hotline live: shipping to {store.redacted_url()} as source {source!r}")
+    return shipper.start()
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ class LiveProcess:
         self.runs += 1
         env = dict(os.environ, HOTLINE_ARI_URL=self.cfg.ari_url, HOTLINE_ARI_USER=self.cfg.ari_user,
                    HOTLINE_ARI_PASSWORD=self.cfg.ari_password, PYTHONUNBUFFERED="1",
-                   HOTLINE_NUMBERS=",".join(self.cfg.numbers))
+                   HOTLINE_NUMBERS=",".join(self.cfg.numbers),
+                   HOTLINE_DATA_DIR=str(self.data_dir))  # its own store, unless args name one (--database-url)
+        env.pop("HOTLINE_DATABASE_URL", None)
         cmd = [sys.executable, "-m", "entrypoints.live_cli", "run", "--data-dir", str(self.data_dir), *self.args]
         if self.verbose:
             cmd.append("-v")

@@ -124,6 +124,7 @@ class EventLogFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = None
         self.records: list[LogRecord] = []
+        self.on_append: Callable[[], None] | None = None  # e.g. wake the store's shipper
 
     def existing_lines(self) -> list[str]:
         if not self.path.exists():
@@ -145,6 +146,8 @@ class EventLogFile:
         self.records.append(record)
         self._fh.write(record_line(record) + "\n")
         self._fh.flush()
+        if self.on_append is not None:
+            self.on_append()
 
     def close(self) -> None:
         if self._fh:

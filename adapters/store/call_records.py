@@ -17,7 +17,7 @@ from core.call_records import CLOSED, CallRecord, CallRecordError, Complaint, Co
 RECORD = CallRecordRow.__table__
 COMPLAINT = ComplaintRow.__table__
 _RECORD_FIELDS = ("call_id", "caller", "agent_id", "started_at", "ended_at", "answered_at", "call_type",
-                  "business_type", "summary", "customer_id", "order_id", "direction")
+                  "business_type", "summary", "customer_id", "order_id", "direction", "recording")
 
 
 class UnknownRecord(CallRecordError, LookupError):
@@ -33,6 +33,12 @@ def to_call_record(row) -> CallRecord:
     values["started_at"], values["ended_at"] = float(row.started_at), float(row.ended_at)
     values["answered_at"] = None if row.answered_at is None else float(row.answered_at)
     return CallRecord(record_id=row.id, **values)
+
+
+def insert_call_record(connection: Connection, record: CallRecord) -> None:
+    """Insert on an open connection (the caller owns the transaction)."""
+    connection.execute(insert(RECORD).values(id=record.record_id,
+                                             **{name: getattr(record, name) for name in _RECORD_FIELDS}))
 
 
 def _complaint_columns(complaint: Complaint) -> dict:
@@ -71,8 +77,7 @@ class SqlCallRecords:
     def add(self, record: CallRecord) -> None:
         try:
             with write_transaction(self.engine) as connection:
-                connection.execute(insert(RECORD).values(
-                    id=record.record_id, **{name: getattr(record, name) for name in _RECORD_FIELDS}))
+                insert_call_record(connection, record)
         except IntegrityError:
             raise CallRecordError(f"call record {record.record_id} exists already") from None
 

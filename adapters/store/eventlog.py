@@ -16,20 +16,23 @@ _TEXT = FIELDS[1:]
 BATCH = 5000
 
 
-def record_row(record: LogRecord, source: str) -> dict:
+def record_row(record: LogRecord, source: str, seq: int | None = None) -> dict:
     row = dict(zip(FIELDS, record.as_text_row()))
     row["time"] = float(record.time)
     row["source"] = source
+    row["seq"] = seq
     return row
 
 
 def insert_records(connection: Connection, records: Iterable[LogRecord], source: str = "",
-                   batch: int = BATCH) -> int:
-    """Insert records on an open connection (the caller owns the transaction); returns how many."""
+                   batch: int = BATCH, first_seq: int | None = None) -> int:
+    """Insert records on an open connection (the caller owns the transaction); returns how many.
+    ``first_seq``: number them from there (their positions in the source's log; a position already stored
+    for that source violates a unique index, so a record shipped twice is refused)."""
     n = 0
     rows: list[dict] = []
-    for record in records:
-        rows.append(record_row(record, source))
+    for i, record in enumerate(records):
+        rows.append(record_row(record, source, None if first_seq is None else first_seq + i))
         if len(rows) >= batch:
             connection.execute(insert(_TABLE), rows)
             n += len(rows)
@@ -76,6 +79,15 @@ class SqlEventLog:
             query = query.where(_TABLE.c.source == source)
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
+
+    def last_shipped(self, source: str) -> tuple[int, LogRecord] | None:
+        """The highest ``seq`` of ``source`` and its record, or None when none was shipped."""
+        columns = [_TABLE.c[name] for name in FIELDS]
+        query = (select(_TABLE.c.seq, *columns).where(_TABLE.c.source == source, _TABLE.c.seq.is_not(None))
+                 .order_by(_TABLE.c.seq.desc()).limit(1))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (int(row[0]), LogRecord(*row[1:]))
 
     def sources(self) -> list[str]:
         with self.engine.connect() as connection:

@@ -59,10 +59,12 @@ class EventRecord(EventRecordBase, table=True):
     __table_args__ = (
         Index("ix_event_log_source_time", "source", "time"),
         Index("ix_event_log_call_id", "call_id"),
+        Index("uq_event_log_source_seq", "source", "seq", unique=True),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True, description="insertion order")
     source: str = Field(default="", max_length=128)
+    seq: Optional[int] = Field(default=None, description="position in the source's own log (shipped records)")
 
 
 class EventRecordPublic(EventRecordBase):
@@ -373,6 +375,7 @@ class CallRecordRow(SQLModel, table=True):
     customer_id: str = Field(default="", max_length=32)
     order_id: str = Field(default="", max_length=32)
     direction: str = Field(max_length=16)
+    recording: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
 
 
 class ComplaintRow(SQLModel, table=True):

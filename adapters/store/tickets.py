@@ -322,11 +322,15 @@ class TicketSink:
 
     def consume(self, records: Iterable[LogRecord]) -> int:
         """Apply a batch in one transaction; returns how many callback records were applied."""
-        before = self.applied
         with write_transaction(self.engine) as connection:
-            for record in records:
-                if record.verb in CALLBACK_VERBS:
-                    self._apply(connection, record)
+            return self.apply(connection, records)
+
+    def apply(self, connection: Connection, records: Iterable[LogRecord]) -> int:
+        """Apply a batch in the caller's transaction; returns how many callback records were applied."""
+        before = self.applied
+        for record in records:
+            if record.verb in CALLBACK_VERBS:
+                self._apply(connection, record)
         return self.applied - before
 
     def _conflict(self, record: LogRecord, why: str) -> None:

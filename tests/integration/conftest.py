@@ -100,3 +100,40 @@ def engine(database):
         yield engine
     finally:
         engine.dispose()
+
+
+class RestartablePostgres:
+    """A throwaway PostgreSQL server of one test's own, which the test may stop and start again on the same
+    port (an outage of the database); ``url`` is a migrated database on it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        result = _run("start", str(directory), timeout=300)
+        if result.returncode != 0:
+            pytest.fail(f"could not start PostgreSQL (scripts/postgres.sh start):\n{result.stderr}")
+        self.server_url = result.stdout.strip().splitlines()[-1]
+        self.port = self.server_url.rsplit(":", 1)[1].split("/")[0]
+        self.url = normalise_url(self.server_url)
+
+    def stop(self) -> None:
+        result = _run("stop", str(self.directory), timeout=120)
+        assert result.returncode == 0, result.stderr
+
+    def start(self) -> None:
+        result = _run("start", str(self.directory), self.port, timeout=300)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def restartable_postgres(postgres_server):
+    """``RestartablePostgres`` (needs the package ``postgres_server`` installs)."""
+    directory = Path(tempfile.mkdtemp(prefix="hotline-pg-restart-"))
+    server = RestartablePostgres(directory)
+    engine = make_engine(server.url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield server
+    finally:
+        _run("stop", str(directory), timeout=120)
+        shutil.rmtree(directory, ignore_errors=True)
