@@ -5,9 +5,9 @@ release it unworked; and the housekeeping round. Each is one unit of work with i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
-from app.ports import AuditEntry, UnitOfWork
+from app.ports import AuditEntry, CallbackTicketRepository, UnitOfWork
 from core.messages import ClaimCallback, CompleteCallback, ExpireCallbacks
 from core.tickets import Ticket
 
@@ -32,13 +32,19 @@ class ReleaseCallback:
     ticket_id: str
 
 
-def claim_callback(command: ClaimCallback, uow: UnitOfWork) -> Ticket:
-    """Raises ``UnknownTicket``, or ``TicketError`` when someone else holds it or it is not open."""
+def _ticket_change(uow: UnitOfWork, now: float, agent_id: str, action: str,
+                   change: Callable[[CallbackTicketRepository], Ticket], detail: str = "") -> Ticket:
     with uow:
-        ticket = uow.tickets.claim(command.ticket_id, command.agent_id, command.now)
-        uow.audit.add(AuditEntry(command.now, command.agent_id, "callbacks.claim", TICKET, (ticket.ticket_id,)))
+        ticket = change(uow.tickets)
+        uow.audit.add(AuditEntry(now, agent_id, action, TICKET, (ticket.ticket_id,), detail))
         uow.commit()
     return ticket
+
+
+def claim_callback(command: ClaimCallback, uow: UnitOfWork) -> Ticket:
+    """Raises ``UnknownTicket``, or ``TicketError`` when someone else holds it or it is not open."""
+    return _ticket_change(uow, command.now, command.agent_id, "callbacks.claim",
+                          lambda tickets: tickets.claim(command.ticket_id, command.agent_id, command.now))
 
 
 def claim_next_callback(command: ClaimNextCallback, uow: UnitOfWork) -> Ticket | None:
@@ -54,20 +60,15 @@ def claim_next_callback(command: ClaimNextCallback, uow: UnitOfWork) -> Ticket |
 
 def complete_callback(command: CompleteCallback, uow: UnitOfWork) -> Ticket:
     """Record the attempt's outcome: an unreachable ticket waits for a retry, others are done."""
-    with uow:
-        ticket = uow.tickets.complete(command.ticket_id, command.agent_id, command.outcome, command.now)
-        uow.audit.add(AuditEntry(command.now, command.agent_id, "callbacks.complete", TICKET, (ticket.ticket_id,),
-                                 command.outcome))
-        uow.commit()
-    return ticket
+    return _ticket_change(
+        uow, command.now, command.agent_id, "callbacks.complete",
+        lambda tickets: tickets.complete(command.ticket_id, command.agent_id, command.outcome, command.now),
+        command.outcome)
 
 
 def release_callback(command: ReleaseCallback, uow: UnitOfWork) -> Ticket:
-    with uow:
-        ticket = uow.tickets.release(command.ticket_id, command.agent_id, command.now)
-        uow.audit.add(AuditEntry(command.now, command.agent_id, "callbacks.release", TICKET, (ticket.ticket_id,)))
-        uow.commit()
-    return ticket
+    return _ticket_change(uow, command.now, command.agent_id, "callbacks.release",
+                          lambda tickets: tickets.release(command.ticket_id, command.agent_id, command.now))
 
 
 def expire_callbacks(command: ExpireCallbacks, uow: UnitOfWork) -> tuple[list[Ticket], list[Ticket]]:
