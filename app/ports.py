@@ -142,7 +142,8 @@ class AiringRepository(Protocol):
 
     def get(self, airing_id: str) -> Airing: ...
 
-    def list(self, hotline: str | None = None, start: float | None = None, end: float | None = None) -> list[Airing]: ...
+    def list(self, hotline: str | None = None, start: float | None = None,
+             end: float | None = None) -> list[Airing]: ...
 
 
 class CallRecordRepository(Protocol):

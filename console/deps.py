@@ -100,7 +100,8 @@ Audit = Callable[..., None]
 
 async def get_audit(request: Request, user: CurrentUser, now: Now) -> Audit:
     def audit(action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
-        note_access(AuditEntry(now, user.username, action, entity, tuple(ids), detail), request.app.state.unit_of_work())
+        entry = AuditEntry(now, user.username, action, entity, tuple(ids), detail)
+        note_access(entry, request.app.state.unit_of_work())
 
     return audit
 
