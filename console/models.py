@@ -16,7 +16,7 @@ from typing import Literal, Optional
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from adapters.store.audit import AuditBase, AuditLog  # noqa: F401  (the audit table is the store's)
+from adapters.store.audit import AuditBase  # the audit_log table is the store's
 from console.permissions import ROLES
 
 Role = Literal["agent", "supervisor", "admin"]
