@@ -1,4 +1,4 @@
-"""Users, login tokens and the audit log on the database (the tables of ``console.models``).
+"""Users and login tokens on the database (the tables of ``console.models``).
 
 Passwords are hashed with argon2 (argon2-cffi's defaults). A login token is 32 random bytes (URL-safe
 text) given to the client once; the database keeps only its SHA-256, so a copy of the database logs
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,12 +16,11 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.settings import write_transaction
-from console.models import ApiToken, AppUser, AuditLog
+from console.models import ApiToken, AppUser
 from console.permissions import ADMIN, ROLES
 
 USER = AppUser.__table__
 TOKEN = ApiToken.__table__
-AUDIT = AuditLog.__table__
 _hasher = PasswordHasher()
 
 
@@ -146,28 +144,3 @@ class SqlAccounts:
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else self._user(row)
-
-
-class SqlAudit:
-    """The audit log: ``record(at, user, action, entity, entity_ids, detail="")`` writes one row per entity
-    ID; ``entries(user=None, entity=None, entity_id=None, limit=200)`` newest first."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def record(self, at: float, user: str, action: str, entity: str, entity_ids: Sequence[str],
-               detail: str = "") -> None:
-        rows = [dict(at=at, user=user, action=action, entity=entity, entity_id=str(i), detail=detail)
-                for i in entity_ids]
-        if rows:
-            with write_transaction(self.engine) as connection:
-                connection.execute(insert(AUDIT), rows)
-
-    def entries(self, user: str | None = None, entity: str | None = None, entity_id: str | None = None,
-                limit: int = 200) -> list[AuditLog]:
-        query = select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit)
-        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
-            if value is not None:
-                query = query.where(AUDIT.c[column] == value)
-        with self.engine.connect() as connection:
-            return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]

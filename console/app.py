@@ -1,8 +1,10 @@
 """``create_app(settings)``: the console's FastAPI application (the FastAPI full-stack template's layout).
 
-The app holds one engine (``app.state.engine``; made from ``settings.store`` unless one is passed, and
-disposed at shutdown if the app made it) and a clock (``app.state.clock``, ``time.time`` unless a test
-passes its own). It does not migrate: ``hotline serve`` does that before it starts the app.
+The app is the console's composition root: one engine (``app.state.engine``; made from ``settings.store``
+unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
+cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
+(``app.state.clock``, ``time.time`` unless a test passes its own). It does not migrate: ``hotline serve``
+does that before it starts the app.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from adapters.store.settings import make_engine
+from adapters.store.uow import SqlUnitOfWork
 from console.errors import add_exception_handlers
 from console.routers import (airings, audit, auth, call_records, callbacks, complaints, customers, divisions, health,
                              orders, products, reports, site, users)
@@ -43,6 +46,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
                               "`Authorization: Bearer <token>`.")
     app.state.settings = settings
     app.state.engine = engine
+    app.state.unit_of_work = lambda: SqlUnitOfWork(engine, ticket_source=settings.ticket_source)
     app.state.clock = clock
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:

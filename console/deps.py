@@ -1,13 +1,15 @@
 """FastAPI dependencies, as ``Annotated`` aliases (the full-stack template's style):
 
-* ``EngineDep`` -- the store's engine (``app.state.engine``); handlers pass it to the store repositories;
+* ``EngineDep`` -- the store's engine (``app.state.engine``), for reads through the store's repositories;
+* ``UnitOfWorkDep`` -- a fresh unit of work (``app.state.unit_of_work()``) for a use case of ``app/``;
 * ``SettingsDep`` -- ``ConsoleSettings``; ``Now`` -- the request's time (``app.state.clock``, epoch seconds);
 * ``CurrentUser`` -- the user of the bearer token (401 without a valid one);
 * ``require(permission)`` -- the current user if their role has ``permission`` (403 otherwise; ``ensure_can``
   for a permission that depends on the request), e.g.
   ``user: Annotated[AppUser, require("customers.read")]``;
 * ``Unmasked`` -- whether this user may see full phone numbers (``phones.unmasked``);
-* ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes audit rows for this user and request.
+* ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes the audit rows of a read for this user and
+  request (``app.audit.note_access``); a change writes its own inside its use case.
 
 Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
 dependency per request cost more than the work. ``get_current_user`` reads the database, so it stays sync.
@@ -21,7 +23,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from console.accounts import SqlAccounts, SqlAudit
+from app.audit import note_access
+from app.ports import AuditEntry, UnitOfWork
+from console.accounts import SqlAccounts
 from console.models import AppUser
 from console.permissions import ALL_PERMISSIONS, can
 from console.settings import ConsoleSettings
@@ -39,7 +43,12 @@ async def get_now(request: Request) -> float:
     return float(request.app.state.clock())
 
 
+async def get_unit_of_work(request: Request) -> UnitOfWork:
+    return request.app.state.unit_of_work()
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 SettingsDep = Annotated[ConsoleSettings, Depends(get_settings)]
 Now = Annotated[float, Depends(get_now)]
 
@@ -89,11 +98,10 @@ Unmasked = Annotated[bool, Depends(get_unmasked)]
 Audit = Callable[..., None]
 
 
-async def get_audit(engine: EngineDep, user: CurrentUser, now: Now) -> Audit:
-    log = SqlAudit(engine)
-
+async def get_audit(request: Request, user: CurrentUser, now: Now) -> Audit:
     def audit(action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
-        log.record(now, user.username, action, entity, ids, detail)
+        entry = AuditEntry(now, user.username, action, entity, tuple(ids), detail)
+        note_access(entry, request.app.state.unit_of_work())
 
     return audit
 

@@ -3,7 +3,8 @@
 
 * ``app_user`` -- who may log in: unique username, argon2 password hash, role, active flag;
 * ``api_token`` -- bearer tokens, stored only as their SHA-256 hash, with an expiry;
-* ``audit_log`` -- who read or changed which customer data, when.
+* ``audit_log`` -- who read or changed which customer data, when (its table lives in ``adapters.store.audit``,
+  where the unit of work writes it).
 
 Times are epoch seconds (float), like the store's.
 """
@@ -15,6 +16,7 @@ from typing import Literal, Optional
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from adapters.store.audit import AuditBase  # the audit_log table is the store's
 from console.permissions import ROLES
 
 Role = Literal["agent", "supervisor", "admin"]
@@ -86,25 +88,6 @@ class TokenPublic(SQLModel):
 
 
 # --- audit -------------------------------------------------------------------------------------------
-
-
-class AuditBase(SQLModel):
-    at: float
-    user: str = Field(max_length=64)
-    action: str = Field(max_length=64, description="e.g. customers.lookup, customers.update, orders.create")
-    entity: str = Field(max_length=32, description="customer, order, call_record, complaint, user")
-    entity_id: str = Field(max_length=128)
-    detail: str = ""
-
-
-class AuditLog(AuditBase, table=True):
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        Index("ix_audit_log_at", "at"),
-        Index("ix_audit_log_entity", "entity", "entity_id"),
-    )
-
-    id: Optional[int] = Field(default=None, primary_key=True)
 
 
 class AuditPublic(AuditBase):

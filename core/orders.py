@@ -193,7 +193,7 @@ class PlaceOrder:
     customer_id: str
     lines: Mapping[str, int] | Sequence[tuple[str, int]]  # sku -> quantity
     payment: str
-    address: Address
+    address: Address | None  # None: the application layer fills in the customer's address on file
     survey: MediaSurvey | None = None
     hotline: str = ""
     call_id: str = ""
@@ -208,6 +208,8 @@ def place_order(command: PlaceOrder, catalog: Catalog, stock: StockBook, ids: Id
     quantity or discount. Repeated SKUs are merged into one line."""
     if command.payment not in PAYMENT_METHODS:
         raise OrderError(f"payment {command.payment!r} is not one of {', '.join(PAYMENT_METHODS)}")
+    if command.address is None:
+        raise OrderError("an order needs a delivery address")
     pairs = command.lines.items() if isinstance(command.lines, Mapping) else command.lines
     quantities: dict[str, int] = {}
     for sku, quantity in pairs:

@@ -36,13 +36,6 @@ def _open():
     return open_store_or_exit(settings), settings
 
 
-def _tickets(engine, source: str, ttl_days: float, retry_after_s: float, log_source: str | None = None):
-    from adapters.store.tickets import SqlTickets
-
-    return SqlTickets(engine, source=source, ttl=ttl_days * 86400.0, retry_after=retry_after_s,
-                      log_source=log_source)
-
-
 def _when(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -56,11 +49,14 @@ def expire(
 ):
     """Close open and waiting tickets past their expiry (3 days after creation) and reopen tickets whose retry
     is due. Prints how many expired. Run it from cron, or let the service's periodic task do it."""
+    from adapters.store.uow import SqlUnitOfWork
+    from app.callbacks import expire_callbacks
+    from core.messages import ExpireCallbacks
+
     engine, _ = _open()
     try:
-        tickets = _tickets(engine, source, 3.0, 1800.0, log_source or None)
-        at = time.time() if now is None else now
-        reopened, expired = tickets.housekeeping(at)
+        uow = SqlUnitOfWork(engine, ticket_source=source, ticket_log_source=log_source or None)
+        reopened, expired = expire_callbacks(ExpireCallbacks(time.time() if now is None else now), uow)
         console.print(f"{len(expired)} callback ticket(s) expired", highlight=False)
         if reopened:
             console.print(f"{len(reopened)} callback ticket(s) reopened for a retry", highlight=False)
@@ -80,7 +76,9 @@ def list_tickets(
     """The callback list: urgent first, then first-come."""
     engine, _ = _open()
     try:
-        tickets = _tickets(engine, source, 3.0, 1800.0)
+        from adapters.store.tickets import SqlTickets
+
+        tickets = SqlTickets(engine, source=source)
         if all_:
             rows = [t for t in tickets.all() if queue is None or t.queue in queue][:limit]
         else:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import AiringRow
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core.config import Airing
 
 AIRING = AiringRow.__table__
@@ -46,15 +46,16 @@ class SqlAirings:
     * ``delete(airing_id)`` (``UnknownAiring``).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     def add_many(self, airings: Iterable[Airing]) -> int:
         rows = [_row(a) for a in airings]
         if not rows:
             return 0
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 connection.execute(insert(AIRING), rows)
         except IntegrityError:
             raise AiringError("an airing with one of these IDs exists already (use replace_many)") from None
@@ -67,13 +68,13 @@ class SqlAirings:
         rows = list({row["id"]: row for row in map(_row, airings)}.values())  # the last one of an ID wins
         if not rows:
             return 0
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             connection.execute(delete(AIRING).where(AIRING.c.id.in_([row["id"] for row in rows])))
             connection.execute(insert(AIRING), rows)
         return len(rows)
 
     def get(self, airing_id: str) -> Airing:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(select(AIRING).where(AIRING.c.id == airing_id)).first()
         if row is None:
             raise UnknownAiring(airing_id)
@@ -87,10 +88,10 @@ class SqlAirings:
             query = query.where(AIRING.c.start >= start)
         if end is not None:
             query = query.where(AIRING.c.start < end)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [_airing(row) for row in connection.execute(query)]
 
     def delete(self, airing_id: str) -> None:
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             if connection.execute(delete(AIRING).where(AIRING.c.id == airing_id)).rowcount != 1:
                 raise UnknownAiring(airing_id)

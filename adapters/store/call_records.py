@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CallRecordRow, ComplaintRow
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core.call_records import CLOSED, CallRecord, CallRecordError, Complaint, ComplaintStep, unclosed
 
 RECORD = CallRecordRow.__table__
@@ -69,20 +69,21 @@ class SqlCallRecords:
     ``close(id, at, by, note="customer confirmed")``, each returning the changed ``Complaint``.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     # --- call records ----------------------------------------------------------------------------
 
     def add(self, record: CallRecord) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 insert_call_record(connection, record)
         except IntegrityError:
             raise CallRecordError(f"call record {record.record_id} exists already") from None
 
     def get(self, record_id: str) -> CallRecord:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(select(RECORD).where(RECORD.c.id == record_id)).first()
         if row is None:
             raise UnknownRecord(f"no call record {record_id!r}")
@@ -90,7 +91,7 @@ class SqlCallRecords:
 
     def _records(self, where) -> list[CallRecord]:
         query = select(RECORD).where(where).order_by(RECORD.c.started_at.desc(), RECORD.c.id.desc())
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [to_call_record(row) for row in connection.execute(query)]
 
     def for_customer(self, customer_id: str) -> list[CallRecord]:
@@ -104,7 +105,7 @@ class SqlCallRecords:
 
     def add_complaint(self, complaint: Complaint) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 connection.execute(insert(COMPLAINT).values(id=complaint.complaint_id, version=1,
                                                             **_complaint_columns(complaint)))
         except IntegrityError:
@@ -119,24 +120,24 @@ class SqlCallRecords:
         return row
 
     def get_complaint(self, complaint_id: str) -> Complaint:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return _to_complaint(self._complaint_row(connection, complaint_id))
 
     def complaints(self, status: str | None = None) -> list[Complaint]:
         query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id)
         if status is not None:
             query = query.where(COMPLAINT.c.status == status)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [_to_complaint(row) for row in connection.execute(query)]
 
     def unclosed(self, now: float, older_than: float = 0.0) -> list[Complaint]:
         query = select(COMPLAINT).where(COMPLAINT.c.status != CLOSED)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             open_ones = [_to_complaint(row) for row in connection.execute(query)]
         return unclosed(open_ones, now, older_than)
 
     def _change(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             row = self._complaint_row(connection, complaint_id)
             complaint = _to_complaint(row)
             step(complaint)  # the core's rules; raises CallRecordError

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import (CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow,
                                    WarehouseRow)
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core.catalog import Catalog, CatalogError, OutOfStock, Product, StockBook, UnknownProduct, Warehouse
 from core.orders import Courier
 
@@ -122,8 +122,9 @@ class SqlCatalog:
     ``available(sku) -> int`` (what a new order can still take).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     # --- products --------------------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ class SqlCatalog:
 
     def add_product(self, product: Product) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 connection.execute(insert(PRODUCT).values(**self._product_row(product)))
                 self._write_airings(connection, product)
         except IntegrityError:
@@ -147,21 +148,21 @@ class SqlCatalog:
 
     def replace_product(self, product: Product) -> None:
         """A new name, price, airing list or active flag (orders keep the price they were placed at)."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             row = self._product_row(product)
             if connection.execute(update(PRODUCT).where(PRODUCT.c.sku == product.sku).values(**row)).rowcount != 1:
                 raise UnknownProduct(product.sku)
             self._write_airings(connection, product)
 
     def get_product(self, sku: str) -> Product:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             found = load_products(connection, [sku])
         if not found:
             raise UnknownProduct(sku)
         return found[0]
 
     def products(self, active_only: bool = False) -> list[Product]:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             products = load_products(connection)
         return [p for p in products if p.active or not active_only]
 
@@ -175,24 +176,24 @@ class SqlCatalog:
     # --- warehouses and couriers ----------------------------------------------------------------
 
     def add_warehouse(self, warehouse: Warehouse) -> None:
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             connection.execute(insert(WAREHOUSE).values(id=warehouse.warehouse_id, serves=",".join(warehouse.serves),
                                                         rank=warehouse.rank))
 
     def warehouses(self) -> list[Warehouse]:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             rows = connection.execute(select(WAREHOUSE).order_by(WAREHOUSE.c.rank, WAREHOUSE.c.id)).all()
         return [Warehouse(row.id, _split(row.serves), row.rank) for row in rows]
 
     def add_courier(self, courier: Courier) -> None:
         # serves ("",) means everywhere: stored as "" and read back as ("",)
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             connection.execute(insert(COURIER).values(
                 id=courier.courier_id, serves=",".join(courier.serves), warehouses=",".join(sorted(courier.warehouses)),
                 cash_on_delivery=courier.cash_on_delivery, rank=courier.rank))
 
     def couriers(self) -> list[Courier]:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             rows = connection.execute(select(COURIER).order_by(COURIER.c.rank, COURIER.c.id)).all()
         return [Courier(row.id, _split(row.serves) or ("",), frozenset(_split(row.warehouses)),
                         bool(row.cash_on_delivery), row.rank) for row in rows]
@@ -202,7 +203,7 @@ class SqlCatalog:
     def receive(self, warehouse_id: str, sku: str, quantity: int) -> None:
         """Goods in: ``on_hand += quantity`` (the row is created on first delivery)."""
         _positive(quantity)
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             if connection.execute(select(PRODUCT.c.sku).where(PRODUCT.c.sku == sku)).first() is None:
                 raise UnknownProduct(sku)
             changed = connection.execute(update(STOCK).where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
@@ -214,7 +215,7 @@ class SqlCatalog:
     def write_off(self, warehouse_id: str, sku: str, quantity: int) -> None:
         """Goods out that no order takes (damaged, lost); units promised to orders cannot be written off."""
         _positive(quantity)
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             lock_skus(connection, [sku])
             load_stock_book(connection, [sku]).write_off(warehouse_id, sku, quantity)  # the core's check
             connection.execute(update(STOCK).where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
@@ -224,16 +225,16 @@ class SqlCatalog:
         query = select(STOCK).order_by(STOCK.c.sku, STOCK.c.warehouse_id)
         if sku is not None:
             query = query.where(STOCK.c.sku == sku)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [StockLevel(r.warehouse_id, r.sku, int(r.on_hand), int(r.allocated)) for r in connection.execute(query)]
 
     def held(self, sku: str) -> int:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return int(connection.execute(select(func.coalesce(func.sum(HOLD.c.quantity), 0))
                                           .where(HOLD.c.sku == sku)).scalar())
 
     def available(self, sku: str) -> int:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return load_stock_book(connection, [sku]).available(sku)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import AddressRow, CallRecordRow, CustomerPhoneRow, CustomerRow, OrderRow
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core.call_records import CallRecord
 from core.customers import Customer, CustomerError, UnknownCustomer
 from core.orders import Order
@@ -80,8 +80,9 @@ class SqlCustomers:
     * ``history(customer_id, limit=None) -> list[HistoryEntry]`` -- orders and call records, newest first.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -105,14 +106,14 @@ class SqlCustomers:
 
     def add(self, customer: Customer) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 connection.execute(insert(CUSTOMER).values(id=customer.customer_id, **self._customer_columns(customer)))
                 self._write_children(connection, customer)
         except IntegrityError as error:
             raise CustomerError(f"customer {customer.customer_id} already exists or repeats a phone: {error.orig}") from None
 
     def update(self, customer: Customer) -> None:
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             changed = connection.execute(update(CUSTOMER).where(CUSTOMER.c.id == customer.customer_id)
                                          .values(**self._customer_columns(customer))).rowcount
             if changed != 1:
@@ -143,7 +144,7 @@ class SqlCustomers:
         return customers
 
     def get(self, customer_id: str) -> Customer:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             found = self._load(connection, [customer_id])
         if customer_id not in found:
             raise UnknownCustomer(customer_id)
@@ -152,7 +153,7 @@ class SqlCustomers:
     def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
         query = (select(CUSTOMER.c.id).join(PHONE, PHONE.c.customer_id == CUSTOMER.c.id)
                  .where(PHONE.c.key == number.key).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id))
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             ids = list(dict.fromkeys(connection.execute(query).scalars()))
             found = self._load(connection, ids)
         return [found[i] for i in ids]
@@ -162,12 +163,12 @@ class SqlCustomers:
         from adapters.store.call_records import to_call_record
         from adapters.store.orders import SqlOrders
 
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             order_ids = connection.execute(select(OrderRow.__table__.c.id)
                                            .where(OrderRow.__table__.c.customer_id == customer_id)).scalars().all()
             calls = connection.execute(select(CallRecordRow.__table__)
                                        .where(CallRecordRow.__table__.c.customer_id == customer_id)).all()
-        orders = SqlOrders(self.engine)
+        orders = SqlOrders(self.engine, connection=self.db.connection)
         entries = [HistoryEntry(o.placed_at, "order", o) for o in map(orders.get, order_ids)]
         entries += [HistoryEntry(r.started_at, "call", r) for r in map(to_call_record, calls)]
         entries.sort(key=lambda e: (e.at, e.kind), reverse=True)

@@ -7,7 +7,7 @@ from typing import Iterable
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from adapters.store.models import EventRecord
 from core.log import FIELDS, LogRecord
 
@@ -46,12 +46,13 @@ def insert_records(connection: Connection, records: Iterable[LogRecord], source:
 class SqlEventLog:
     """``EventLogRepository`` over SQLAlchemy."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
-    def append(self, records: Iterable[LogRecord], source: str = "") -> int:
-        with write_transaction(self.engine) as connection:
-            return insert_records(connection, records, source)
+    def append(self, records: Iterable[LogRecord], source: str = "", first_seq: int | None = None) -> int:
+        with self.db.write() as connection:
+            return insert_records(connection, records, source, first_seq=first_seq)
 
     def _select(self, source: str | None):
         columns = [_TABLE.c[name] for name in FIELDS]
@@ -61,12 +62,12 @@ class SqlEventLog:
         return query
 
     def records(self, source: str | None = None) -> list[LogRecord]:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
     def frame(self, source: str | None = None) -> pd.DataFrame:
         """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns."""
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             rows = connection.execute(self._select(source)).all()
         data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}
         for i, name in enumerate(_TEXT, start=1):
@@ -77,7 +78,7 @@ class SqlEventLog:
         query = select(func.count()).select_from(_TABLE)
         if source is not None:
             query = query.where(_TABLE.c.source == source)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return int(connection.execute(query).scalar_one())
 
     def last_shipped(self, source: str) -> tuple[int, LogRecord] | None:
@@ -90,7 +91,7 @@ class SqlEventLog:
         return None if row is None else (int(row[0]), LogRecord(*row[1:]))
 
     def sources(self) -> list[str]:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return list(connection.execute(select(_TABLE.c.source).distinct().order_by(_TABLE.c.source)).scalars())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, insert
 
 from adapters.store.models import IdSequence
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 
 ID_WIDTH = 8
 
@@ -20,11 +20,13 @@ def next_id(connection: Connection, kind: str) -> str:
 
 
 class SqlIds:
-    """``IdSource`` over the database: ``new_id("C")`` -> "C00000001" (one transaction per ID)."""
+    """``IdSource`` over the database: ``new_id("C")`` -> "C00000001" (one transaction per ID, or in the
+    transaction of the unit of work whose ``connection`` it is given)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     def new_id(self, kind: str) -> str:
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             return next_id(connection, kind)

@@ -25,9 +25,9 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from adapters.store.catalog import STOCK, HOLD, SqlCatalog, load_products, load_stock_book, lock_skus
 from adapters.store.customers import address_columns, to_address
 from adapters.store.eventlog import insert_records
-from adapters.store.ids import next_id
+from adapters.store.ids import SqlIds
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core import orders as core_orders
 from core.catalog import Catalog, StockBook, Warehouse
 from core.customers import UnknownCustomer
@@ -47,16 +47,6 @@ class UnknownOrder(OrderError):
 
 class OrderConflict(OrderError):
     """The order changed under us (another worker got there first)."""
-
-
-class _ConnectionIds:
-    """``IdSource`` on the caller's transaction: the number is only used if the order is stored."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def new_id(self, kind: str) -> str:
-        return next_id(self.connection, kind)
 
 
 def _skus_of(lines: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[str]:
@@ -111,8 +101,9 @@ class SqlOrders:
     ``log_source`` is the event-log ``source`` of the ORDER_PLACED records.
     """
 
-    def __init__(self, engine: Engine, *, log_source: str = "") -> None:
+    def __init__(self, engine: Engine, *, log_source: str = "", connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
         self.log_source = log_source
 
     # --- placing ---------------------------------------------------------------------------------
@@ -121,13 +112,13 @@ class SqlOrders:
         if now is not None:
             command.now = now
         skus = _skus_of(command.lines)
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
                 raise UnknownCustomer(command.customer_id)
             lock_skus(connection, skus)
             catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)
-            order = core_orders.place_order(command, catalog, book, _ConnectionIds(connection))  # may raise
+            order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
             connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
             connection.execute(insert(LINE), [
                 dict(order_id=order.order_id, position=i, sku=line.sku, name=line.name, quantity=line.quantity,
@@ -160,13 +151,13 @@ class SqlOrders:
         return found[0]
 
     def get(self, order_id: str) -> Order:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return self._get(connection, order_id)
 
     def for_customer(self, customer_id: str) -> list[Order]:
         query = (select(ORDER).where(ORDER.c.customer_id == customer_id)
                  .order_by(ORDER.c.placed_at.desc(), ORDER.c.id.desc()))
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return self._load(connection, connection.execute(query).all())
 
     def list(self, status: str | None = None, limit: int | None = None) -> list[Order]:
@@ -175,7 +166,7 @@ class SqlOrders:
             query = query.where(ORDER.c.status == status)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return self._load(connection, connection.execute(query).all())
 
     # --- status changes --------------------------------------------------------------------------
@@ -183,7 +174,7 @@ class SqlOrders:
     def _change(self, order_id: str, change: Callable[[Order, StockBook], object]) -> Order:
         """Load the order and its SKUs' stock into the core, apply ``change``, write back the order and the
         stock difference, in one transaction with the order row and the SKUs locked."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             order = self._get(connection, order_id, lock=True)
             version = connection.execute(select(ORDER.c.version).where(ORDER.c.id == order_id)).scalar_one()
             skus = sorted(order.quantities)
@@ -220,7 +211,7 @@ class SqlOrders:
              couriers: Sequence[Courier] | None = None) -> Order:
         """Assign a warehouse and courier (``core.orders.choose_fulfilment``) and allocate the stock there."""
         if warehouses is None or couriers is None:
-            catalog = SqlCatalog(self.engine)
+            catalog = SqlCatalog(self.engine, connection=self.db.connection)
             warehouses = catalog.warehouses() if warehouses is None else warehouses
             couriers = catalog.couriers() if couriers is None else couriers
         return self._change(order_id, lambda o, book: core_orders.sort_order(o, book, warehouses, couriers, now))

@@ -13,10 +13,10 @@ SQLite connections run with ``journal_mode=WAL`` (readers do not block the write
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -87,6 +87,30 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         with connection.begin():
             yield connection
+
+
+class StoreAccess:
+    """How a repository reaches the database. Alone (``connection`` None) every method is a transaction of
+    its own; inside a unit of work (``adapters.store.uow``) it runs on the unit's connection, each write in a
+    savepoint, so a method is still all or nothing and a refused write leaves the unit usable."""
+
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+        self.engine = engine
+        self.connection = connection
+
+    def write(self) -> ContextManager[Connection]:
+        if self.connection is None:
+            return write_transaction(self.engine)
+        return _savepoint(self.connection)
+
+    def read(self) -> ContextManager[Connection]:
+        return self.engine.connect() if self.connection is None else nullcontext(self.connection)
+
+
+@contextmanager
+def _savepoint(connection: Connection) -> Iterator[Connection]:
+    with connection.begin_nested():
+        yield connection
 
 
 def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine:

@@ -21,17 +21,14 @@ import logging
 import threading
 from typing import Callable, Sequence
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.store.call_records import insert_call_record
-from adapters.store.eventlog import SqlEventLog, insert_records
-from adapters.store.ids import next_id
+from adapters.store.eventlog import SqlEventLog
 from adapters.store.migrate import upgrade
-from adapters.store.settings import write_transaction
-from adapters.store.tickets import TicketSink
+from adapters.store.uow import SqlUnitOfWork
+from app.core_records import persist_core_records
 from core.call_log import CallRecordFold
-from core.call_records import record_call
 from core.log import LogRecord
 
 log = logging.getLogger("hotline.shipper")
@@ -41,24 +38,6 @@ BATCH = 500
 
 class ShipperError(RuntimeError):
     """The store's log of this source is not this driver's log: shipping would mix two logs."""
-
-
-def persist_core_records(connection: Connection, records: Sequence[LogRecord], source: str, first_seq: int,
-                         tickets: TicketSink) -> None:
-    """The core's records in the caller's transaction: event log rows numbered from ``first_seq``, and the
-    callback tickets they create and change. (The seam for the application layer's use case.)"""
-    insert_records(connection, records, source, first_seq=first_seq)
-    tickets.apply(connection, records)
-
-
-class _ConnectionIds:
-    """``IdSource`` inside the shipping transaction (a rolled-back batch uses no ID)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def new_id(self, kind: str) -> str:
-        return next_id(self.connection, kind)
 
 
 def _same(stored: LogRecord, record: LogRecord) -> bool:
@@ -78,7 +57,7 @@ class LogShipper:
         self.engine = engine
         self.records = records
         self.source = source
-        self.tickets = TicketSink(engine, source=ticket_source)
+        self.ticket_source = ticket_source
         self.migrate = migrate
         self.batch = batch
         self.backoff_start = backoff_start
@@ -177,13 +156,11 @@ class LogShipper:
         if end <= start:
             return 0
         batch = list(self.records[start:end])
-        with write_transaction(self.engine) as connection:
-            persist_core_records(connection, batch, self.source, start, self.tickets)
-            ids = _ConnectionIds(connection)
-            for record in batch:
-                fields = self._fold.add(record)
-                if fields is not None:
-                    insert_call_record(connection, record_call(ids, **fields))
+        ended = [fields for fields in map(self._fold.add, batch) if fields is not None]
+        result = persist_core_records(batch, self.source, SqlUnitOfWork(self.engine, ticket_source=self.ticket_source),
+                                      first_seq=start, ended_calls=ended)
+        for conflict in result.conflicts:
+            log.warning("callback ticket not updated: %s", conflict)
         self._set_shipped(end)
         return end - start
 

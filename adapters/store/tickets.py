@@ -26,8 +26,9 @@ from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.eventlog import insert_records
-from adapters.store.settings import write_transaction
 from adapters.store.models import OPEN_STATUSES, CallbackTicket
+from adapters.store.settings import StoreAccess
+from app.core_records import CALLBACK_VERBS, persist_core_records
 from core.log import NONE, LogRecord, Verb
 from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError, UnknownTicket
 
@@ -64,16 +65,18 @@ CALLBACK_ORDER = (_RANK, c.created_at, c.id)
 
 
 class SqlTickets:
-    """``CallbackTicketRepository`` over SQLAlchemy. Every method is one transaction, unless given a
-    ``connection`` whose transaction the caller owns.
+    """``app.ports.CallbackTicketRepository`` over SQLAlchemy. Every method is one transaction, or a savepoint
+    in the transaction of the unit of work whose ``connection`` it is given.
 
     ``log_source``: when set, tickets expired by ``expire`` also get a CALLBACK_EXPIRED record in the event
     log (in the same transaction), so that reports count them.
     """
 
     def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
-                 retry_after: float = DEFAULT_RETRY_AFTER, log_source: str | None = None) -> None:
+                 retry_after: float = DEFAULT_RETRY_AFTER, log_source: str | None = None,
+                 connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
         self.source = source
         self.ttl = ttl
         self.retry_after = retry_after
@@ -89,13 +92,13 @@ class SqlTickets:
         return connection.execute(query).first()
 
     def get(self, ticket_id: str) -> Ticket | None:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = self._row(connection, ticket_id)
         return to_ticket(row) if row else None
 
     def open_ticket_for(self, number: str) -> Ticket | None:
         query = select(T).where(c.source == self.source, c.number == number, c.status.in_(OPEN_STATUSES))
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(query).first()
         return to_ticket(row) if row else None
 
@@ -108,23 +111,23 @@ class SqlTickets:
             query = query.where(c.queue.in_(list(queues)))
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [to_ticket(row) for row in connection.execute(query)]
 
     def all(self, statuses: Sequence[str] | None = None) -> list[Ticket]:
         query = select(T).where(c.source == self.source).order_by(*CALLBACK_ORDER)
         if statuses is not None:
             query = query.where(c.status.in_(list(statuses)))
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return [to_ticket(row) for row in connection.execute(query)]
 
     def expires_at(self, ticket_id: str) -> float | None:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             return connection.execute(select(c.expires_at).where(c.id == ticket_id)).scalar_one_or_none()
 
     # --- creating --------------------------------------------------------------------------------
 
-    def create(self, ticket: Ticket, *, connection: Connection | None = None) -> Ticket:
+    def create(self, ticket: Ticket) -> Ticket:
         if ticket.priority not in PRIORITIES:
             raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
         values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
@@ -132,25 +135,22 @@ class SqlTickets:
             id=ticket.ticket_id, source=self.source, status="open", claimer=None, attempts=0, outcome=None,
             next_try_at=0.0, expires_at=ticket.created_at + self.ttl, version=1, updated_at=ticket.created_at,
         )
-        if connection is not None:
-            # inside the caller's transaction (the sink): look first instead of failing the whole batch
-            clash = connection.execute(select(c.id, c.status).where(
-                or_(c.id == ticket.ticket_id,
-                    and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)))
-            )).first()
-            if clash is not None:
-                if clash.id == ticket.ticket_id:
+        try:
+            with self.db.write() as connection:
+                # look first, for a message naming the clash; the unique indexes catch a concurrent one
+                clashes = sorted(connection.execute(select(c.id).where(
+                    or_(c.id == ticket.ticket_id,
+                        and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)))
+                )).scalars())
+                if ticket.ticket_id in clashes:
                     raise TicketError(f"ticket {ticket.ticket_id} exists already")
-                raise TicketError(f"number {ticket.number} already has open ticket {clash.id}")
-            connection.execute(insert(T), values)
-        else:
-            try:
-                with write_transaction(self.engine) as conn:
-                    conn.execute(insert(T), values)
-            except IntegrityError as error:
-                if self.get(ticket.ticket_id) is not None:
-                    raise TicketError(f"ticket {ticket.ticket_id} exists already") from None
-                raise TicketError(f"number {ticket.number} already has an open ticket") from error
+                if clashes:
+                    raise TicketError(f"number {ticket.number} already has an open ticket ({clashes[0]})")
+                connection.execute(insert(T), values)
+        except IntegrityError as error:
+            if self.get(ticket.ticket_id) is not None:
+                raise TicketError(f"ticket {ticket.ticket_id} exists already") from None
+            raise TicketError(f"number {ticket.number} already has an open ticket") from error
         return Ticket(**{**ticket_as_dict(ticket), "status": "open", "claimer": None, "attempts": 0,
                          "outcome": None, "next_try_at": 0.0})
 
@@ -171,7 +171,7 @@ class SqlTickets:
     def claim(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
         """Claim one ticket. Exactly one of any number of concurrent claimers wins; the others get
         ``TicketConflict`` (already claimed) or ``TicketError``."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             result = connection.execute(
                 update(T)
                 .where(c.id == ticket_id, _claimable(now))
@@ -185,7 +185,7 @@ class SqlTickets:
         """Claim the first claimable ticket in callback order (of ``queues``), or None. On PostgreSQL the
         candidate is locked with ``FOR UPDATE SKIP LOCKED``, so concurrent agents get different tickets."""
         for _ in range(100):
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 query = select(c.id).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
                 if queues is not None:
                     query = query.where(c.queue.in_(list(queues)))
@@ -207,7 +207,7 @@ class SqlTickets:
 
     def release(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
         """The claimer gives the ticket back unworked."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             result = connection.execute(
                 update(T)
                 .where(c.id == ticket_id, c.status == "claimed", c.claimer == agent_id)
@@ -224,7 +224,7 @@ class SqlTickets:
         unless that would be past their expiry; other outcomes close the ticket."""
         if outcome not in OUTCOMES:
             raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             row = self._row(connection, ticket_id, lock=True)
             if row is None:
                 raise UnknownTicket(f"no ticket {ticket_id}")
@@ -250,7 +250,7 @@ class SqlTickets:
 
     def retry_due(self, now: float) -> list[Ticket]:
         """Waiting tickets whose retry time has come are open again."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             rows = connection.execute(
                 update(T)
                 .where(c.source == self.source, c.status == "waiting", c.next_try_at <= now, c.expires_at > now)
@@ -262,7 +262,7 @@ class SqlTickets:
     def expire(self, now: float) -> list[Ticket]:
         """Open and waiting tickets past their expiry (``created_at + ttl``) are closed as expired.
         A claimed ticket is being worked and is left alone (its outcome decides)."""
-        with write_transaction(self.engine) as connection:
+        with self.db.write() as connection:
             rows = connection.execute(
                 update(T)
                 .where(c.source == self.source, c.status.in_(("open", "waiting")), c.expires_at <= now)
@@ -281,28 +281,52 @@ class SqlTickets:
         return self.retry_due(now), self.expire(now)
 
 
+    # --- facts from a core's event stream (``app.core_records``) --------------------------------------
+    # The core is the authority for its own stream, but each fact goes through a conditional update, so one
+    # that contradicts the database (a ticket claimed meanwhile by a console worker, a replayed log) changes
+    # nothing and answers False.
+
+    def _record(self, ticket_id: str, at: float, where, **values) -> bool:
+        with self.db.write() as connection:
+            return connection.execute(update(T).where(c.id == ticket_id, *where)
+                                      .values(version=c.version + 1, updated_at=at, **values)).rowcount == 1
+
+    def record_claimed(self, ticket_id: str, agent_id: str, at: float) -> bool:
+        # 'waiting' too: the core reopens a ticket from its retry timer without writing a record
+        return self._record(ticket_id, at, [c.status.in_(("open", "waiting"))], status="claimed", claimer=agent_id)
+
+    def record_released(self, ticket_id: str, at: float) -> bool:
+        return self._record(ticket_id, at, [c.status == "claimed"], status="open", claimer=None)
+
+    def record_done(self, ticket_id: str, agent_id: str, outcome: str, attempts: int | None, at: float) -> bool:
+        # an unreachable attempt is followed at once by CALLBACK_RETRY (waiting) or CALLBACK_EXPIRED
+        return self._record(ticket_id, at, [c.status == "claimed", c.claimer == agent_id],
+                            status="waiting" if outcome == "unreachable" else "done", claimer=None, outcome=outcome,
+                            attempts=c.attempts + 1 if attempts is None else attempts)
+
+    def record_retry(self, ticket_id: str, next_try_at: float, at: float) -> bool:
+        return self._record(ticket_id, at, [c.status == "waiting"], next_try_at=next_try_at)
+
+    def record_expired(self, ticket_id: str, at: float) -> bool:
+        return self._record(ticket_id, at, [c.status.in_(("open", "waiting"))], status="expired", claimer=None)
+
+
 def ticket_as_dict(ticket: Ticket) -> dict:
     return {name: getattr(ticket, name) for name in Ticket.__slots__}
 
 
 # --- the sink ----------------------------------------------------------------------------------------
 
-CALLBACK_VERBS = frozenset({
-    Verb.CALLBACK_CREATED, Verb.CALLBACK_CLAIMED, Verb.CALLBACK_RELEASED, Verb.CALLBACK_DONE,
-    Verb.CALLBACK_RETRY, Verb.CALLBACK_EXPIRED,
-})
-
 
 class TicketSink:
     """Keeps ``callback_ticket`` in step with a core's event stream: an ``EventSink`` (``append(record)``,
     one transaction per CALLBACK_* record; other records cost a set look-up) that composes with the core's
     list through ``adapters.store.eventlog.FanOut``, and ``consume(records)`` for a batch in one transaction
-    (a replayed twin or live log).
+    (a replayed twin or live log). Both run ``app.core_records.persist_core_records`` without the event log
+    (an ``EventLogSink`` writes that).
 
-    The core is the authority for its own stream: its records are applied as facts, but through the same
-    conditional updates as the repository, so a record that contradicts the database (a ticket claimed
-    meanwhile by a console worker, a replayed log) changes nothing and is listed in ``conflicts`` (and
-    logged) instead of raising into the core. Replaying a log twice is harmless.
+    A record that contradicts the database changes nothing and is listed in ``conflicts`` (and logged)
+    instead of raising into the core. Replaying a log twice is harmless.
     """
 
     def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
@@ -311,77 +335,22 @@ class TicketSink:
         self.tickets = SqlTickets(engine, source=source, ttl=ttl, retry_after=retry_after)
         self.source = source
         self.ttl = ttl
+        self.retry_after = retry_after
         self.conflicts: list[str] = []
         self.applied = 0
 
     def append(self, record: LogRecord, /) -> None:
-        if record.verb not in CALLBACK_VERBS:
-            return
-        with write_transaction(self.engine) as connection:
-            self._apply(connection, record)
+        if record.verb in CALLBACK_VERBS:
+            self.consume([record])
 
     def consume(self, records: Iterable[LogRecord]) -> int:
         """Apply a batch in one transaction; returns how many callback records were applied."""
-        with write_transaction(self.engine) as connection:
-            return self.apply(connection, records)
+        from adapters.store.uow import SqlUnitOfWork  # the unit of work is built of this module's repository
 
-    def apply(self, connection: Connection, records: Iterable[LogRecord]) -> int:
-        """Apply a batch in the caller's transaction; returns how many callback records were applied."""
-        before = self.applied
-        for record in records:
-            if record.verb in CALLBACK_VERBS:
-                self._apply(connection, record)
-        return self.applied - before
-
-    def _conflict(self, record: LogRecord, why: str) -> None:
-        message = f"{record.verb} {record.data1} at {record.time:.3f}: {why}"
-        self.conflicts.append(message)
-        log.warning("callback ticket not updated: %s", message)
-
-    def _update(self, connection: Connection, record: LogRecord, where, **values) -> None:
-        values.setdefault("updated_at", record.time)
-        result = connection.execute(
-            update(T).where(c.id == str(record.data1), *where).values(version=c.version + 1, **values)
-        )
-        if result.rowcount == 1:
-            self.applied += 1
-        else:
-            row = self.tickets._row(connection, str(record.data1))
-            state = "unknown" if row is None else f"{row.status}" + (f" by {row.claimer}" if row.claimer else "")
-            self._conflict(record, f"ticket is {state}")
-
-    def _apply(self, connection: Connection, record: LogRecord) -> None:
-        verb = record.verb
-        ticket_id = str(record.data1)
-        if verb == Verb.CALLBACK_CREATED:
-            ticket = Ticket(ticket_id=ticket_id, call_id=record.call_id, number=str(record.data2),
-                            priority=str(record.data3), hotline=str(record.data4), airing=str(record.data5),
-                            created_at=float(record.time), queue=record.queue)
-            try:
-                self.tickets.create(ticket, connection=connection)
-                self.applied += 1
-            except TicketError as error:
-                self._conflict(record, str(error))
-        elif verb == Verb.CALLBACK_CLAIMED:
-            # 'waiting' too: the core reopens a ticket from its retry timer without writing a record
-            self._update(connection, record, [c.status.in_(("open", "waiting"))], status="claimed",
-                         claimer=record.agent)
-        elif verb == Verb.CALLBACK_RELEASED:
-            self._update(connection, record, [c.status == "claimed"], status="open", claimer=None)
-        elif verb == Verb.CALLBACK_DONE:
-            outcome = str(record.data2)
-            # an unreachable attempt is followed at once by CALLBACK_RETRY (waiting) or CALLBACK_EXPIRED
-            self._update(connection, record, [c.status == "claimed", c.claimer == record.agent],
-                         status="waiting" if outcome == "unreachable" else "done", claimer=None, outcome=outcome,
-                         attempts=_int(record.data3, c.attempts + 1))
-        elif verb == Verb.CALLBACK_RETRY:
-            self._update(connection, record, [c.status == "waiting"], next_try_at=float(record.data2))
-        elif verb == Verb.CALLBACK_EXPIRED:
-            self._update(connection, record, [c.status.in_(("open", "waiting"))], status="expired", claimer=None)
-
-
-def _int(value, default):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+        uow = SqlUnitOfWork(self.engine, ticket_source=self.source, ticket_ttl=self.ttl, retry_after=self.retry_after)
+        result = persist_core_records(records, None, uow)
+        for message in result.conflicts:
+            log.warning("callback ticket not updated: %s", message)
+        self.conflicts += result.conflicts
+        self.applied += result.applied
+        return result.applied

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from console.accounts import SqlAudit
+from adapters.store.audit import SqlAudit
 from console.deps import EngineDep, require
 from console.models import AppUser, AuditPublic
 

@@ -7,26 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from adapters.store.call_records import SqlCallRecords
-from adapters.store.ids import SqlIds
-from console.deps import AuditDep, EngineDep, SettingsDep, Unmasked, require
+from app.calls import RecordCall, record_call
+from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.schemas import CallRecordCreate, CallRecordPublic, call_record_out
-from core.call_records import record_call
-from core.phones import parse_phone
 
 router = APIRouter(prefix="/call-records", tags=["call records"])
 
 
 @router.post("", response_model=CallRecordPublic, status_code=201)
-def create(body: CallRecordCreate, user: Annotated[AppUser, require("calls.write")], engine: EngineDep,
-           settings: SettingsDep, unmasked: Unmasked, audit: AuditDep) -> CallRecordPublic:
-    fields = body.model_dump()
-    if body.caller:
-        fields["caller"] = parse_phone(body.caller, default_area_code=settings.default_area_code).key
-    record = record_call(SqlIds(engine), agent_id=user.username, **fields)
-    SqlCallRecords(engine).add(record)
-    audit("calls.create", "customer", [record.customer_id or "-"], f"call record {record.record_id}")
-    return call_record_out(record, unmasked)
+def create(body: CallRecordCreate, user: Annotated[AppUser, require("calls.write")], uow: UnitOfWorkDep,
+           settings: SettingsDep, now: Now, unmasked: Unmasked) -> CallRecordPublic:
+    command = RecordCall(now=now, agent_id=user.username, default_area_code=settings.default_area_code,
+                         **body.model_dump())
+    return call_record_out(record_call(command, uow), unmasked)
 
 
 @router.get("", response_model=list[CallRecordPublic])

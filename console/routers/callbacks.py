@@ -9,16 +9,14 @@ from fastapi import APIRouter, HTTPException, Query
 
 from adapters.store.models import TICKET_STATUSES
 from adapters.store.tickets import SqlTickets
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, ensure_can, require
+from app.callbacks import ReleaseCallback, claim_callback, complete_callback, release_callback
+from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, ensure_can, require
 from console.models import AppUser
 from console.schemas import CallbackComplete, TicketPublic, ticket_out
+from core.messages import ClaimCallback, CompleteCallback
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 Agent = Annotated[AppUser, require("callbacks.claim")]
-
-
-def _tickets(engine, settings) -> SqlTickets:
-    return SqlTickets(engine, source=settings.ticket_source)
 
 
 @router.get("", response_model=list[TicketPublic])
@@ -29,7 +27,7 @@ def list_callbacks(user: Agent, engine: EngineDep, settings: SettingsDep, now: N
                    limit: Annotated[int | None, Query(ge=1, le=1000)] = None) -> list[TicketPublic]:
     """What an agent may claim now, in callback order, then the tickets this agent holds. With ``status``
     (supervisors): every ticket in those statuses, in callback order."""
-    tickets = _tickets(engine, settings)
+    tickets = SqlTickets(engine, source=settings.ticket_source)
     if status:
         ensure_can(user, "callbacks.list_all")
         unknown = sorted(set(status) - set(TICKET_STATUSES))
@@ -43,24 +41,19 @@ def list_callbacks(user: Agent, engine: EngineDep, settings: SettingsDep, now: N
 
 
 @router.post("/{ticket_id}/claim", response_model=TicketPublic)
-def claim(ticket_id: str, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked,
-          audit: AuditDep) -> TicketPublic:
-    ticket = _tickets(engine, settings).claim(ticket_id, user.username, now)
-    audit("callbacks.claim", "callback_ticket", [ticket_id])
-    return ticket_out(ticket, unmasked)
+def claim(ticket_id: str, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: Unmasked) -> TicketPublic:
+    return ticket_out(claim_callback(ClaimCallback(now, user.username, ticket_id), uow), unmasked)
 
 
 @router.post("/{ticket_id}/complete", response_model=TicketPublic)
-def complete(ticket_id: str, body: CallbackComplete, user: Agent, engine: EngineDep, settings: SettingsDep,
-             now: Now, unmasked: Unmasked, audit: AuditDep) -> TicketPublic:
+def complete(ticket_id: str, body: CallbackComplete, user: Agent, uow: UnitOfWorkDep, now: Now,
+             unmasked: Unmasked) -> TicketPublic:
     """Record the attempt's outcome; an unreachable ticket waits for a retry, others are done."""
-    ticket = _tickets(engine, settings).complete(ticket_id, user.username, body.outcome, now)
-    audit("callbacks.complete", "callback_ticket", [ticket_id], body.outcome)
+    ticket = complete_callback(CompleteCallback(now, user.username, ticket_id, body.outcome), uow)
     return ticket_out(ticket, unmasked)
 
 
 @router.post("/{ticket_id}/release", response_model=TicketPublic)
-def release(ticket_id: str, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now,
-            unmasked: Unmasked) -> TicketPublic:
+def release(ticket_id: str, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: Unmasked) -> TicketPublic:
     """Give a claimed ticket back unworked."""
-    return ticket_out(_tickets(engine, settings).release(ticket_id, user.username, now), unmasked)
+    return ticket_out(release_callback(ReleaseCallback(now, user.username, ticket_id), uow), unmasked)

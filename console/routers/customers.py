@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from adapters.store.customers import SqlCustomers
-from adapters.store.ids import SqlIds
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, require
+from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
+from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.schemas import (CustomerCreate, CustomerPublic, CustomerUpdate, HistoryEntryOut,
                              call_record_out, customer_out, order_out)
-from core.customers import CustomerError, find_customers, register_customer
-from core.phones import parse_phone
+from core.customers import find_customers
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Reader = Annotated[AppUser, require("customers.read")]
@@ -32,13 +31,12 @@ def lookup(phone: Annotated[str, Query(description="any spelling: 138-0013-8000,
 
 
 @router.post("", response_model=CustomerPublic, status_code=201)
-def create(body: CustomerCreate, user: Writer, engine: EngineDep, settings: SettingsDep, now: Now,
-           unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
+def create(body: CustomerCreate, user: Writer, uow: UnitOfWorkDep, settings: SettingsDep, now: Now,
+           unmasked: Unmasked) -> CustomerPublic:
     area = settings.default_area_code
-    customer = register_customer(SqlCustomers(engine), SqlIds(engine), name=body.name, phones=body.phones, now=now,
-                                 default_area_code=area, address=body.address.to_core(area) if body.address else None)
-    audit("customers.create", "customer", [customer.customer_id])
-    return customer_out(customer, unmasked)
+    command = RegisterCustomer(now, user.username, body.name, body.phones,
+                               body.address.to_core(area) if body.address else None, area)
+    return customer_out(register_customer(command, uow), unmasked)
 
 
 @router.get("/{customer_id}", response_model=CustomerPublic)
@@ -49,28 +47,13 @@ def get(customer_id: str, user: Reader, engine: EngineDep, unmasked: Unmasked, a
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic)
-def update(customer_id: str, body: CustomerUpdate, user: Writer, engine: EngineDep, settings: SettingsDep,
-           unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
+def update(customer_id: str, body: CustomerUpdate, user: Writer, uow: UnitOfWorkDep, settings: SettingsDep,
+           now: Now, unmasked: Unmasked) -> CustomerPublic:
     """Change the name or notes, add or remove numbers (a customer keeps at least one), add an address."""
-    customers = SqlCustomers(engine)
-    customer = customers.get(customer_id)
     area = settings.default_area_code
-    if body.name is not None:
-        if not body.name.strip():
-            raise CustomerError("a customer needs a name")
-        customer.name = body.name.strip()
-    if body.notes is not None:
-        customer.notes = body.notes
-    for phone in body.add_phones:
-        customer.add_phone(parse_phone(phone, default_area_code=area))
-    for phone in body.remove_phones:
-        customer.remove_phone(parse_phone(phone, default_area_code=area))
-    if body.add_address is not None:
-        customer.add_address(body.add_address.to_core(area))
-    customers.update(customer)
-    changed = [name for name, value in body.model_dump().items() if value not in (None, [])]
-    audit("customers.update", "customer", [customer_id], ", ".join(changed))
-    return customer_out(customer, unmasked)
+    command = UpdateCustomer(now, user.username, customer_id, body.name, body.notes, body.add_phones,
+                             body.remove_phones, body.add_address.to_core(area) if body.add_address else None, area)
+    return customer_out(update_customer(command, uow), unmasked)
 
 
 @router.get("/{customer_id}/history", response_model=list[HistoryEntryOut])

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from adapters.store.customers import SqlCustomers
 from adapters.store.orders import SqlOrders
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, require
+from app.orders import CancelOrder, cancel_order, place_order
+from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.schemas import OrderCancel, OrderCreate, OrderPublic, order_out
 from core.catalog import UnknownProduct
 from core.customers import UnknownCustomer
-from core.orders import OrderError, PlaceOrder
+from core.orders import PlaceOrder
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -23,25 +23,18 @@ class InvalidReference(ValueError):
 
 
 @router.post("", response_model=OrderPublic, status_code=201)
-def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")], engine: EngineDep,
-          settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> OrderPublic:
-    """Price the lines, hold the stock and store the order, all or nothing (``SqlOrders.place``)."""
+def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")], uow: UnitOfWorkDep,
+          settings: SettingsDep, now: Now, unmasked: Unmasked) -> OrderPublic:
+    """Price the lines, hold the stock and store the order, all or nothing (``app.orders.place_order``)."""
+    address = body.address.to_core(settings.default_area_code) if body.address is not None else None
+    command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(l.sku, l.quantity) for l in body.lines],
+                         payment=body.payment, address=address,
+                         survey=body.survey.to_core() if body.survey else None, hotline=body.hotline,
+                         call_id=body.call_id, agent_id=user.username, discount=body.discount)
     try:
-        if body.address is not None:
-            address = body.address.to_core(settings.default_area_code)
-        else:
-            addresses = SqlCustomers(engine).get(body.customer_id).addresses
-            if not addresses:
-                raise OrderError(f"customer {body.customer_id} has no address on file: send one with the order")
-            address = addresses[0]
-        command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(l.sku, l.quantity) for l in body.lines],
-                             payment=body.payment, address=address,
-                             survey=body.survey.to_core() if body.survey else None, hotline=body.hotline,
-                             call_id=body.call_id, agent_id=user.username, discount=body.discount)
-        order = SqlOrders(engine).place(command)
+        order = place_order(command, uow)
     except (UnknownCustomer, UnknownProduct) as error:
         raise InvalidReference(str(error)) from None
-    audit("orders.create", "customer", [order.customer_id], f"order {order.order_id} total {order.total}")
     return order_out(order, unmasked)
 
 
@@ -55,8 +48,6 @@ def get(order_id: str, user: Annotated[AppUser, require("orders.read")], engine:
 
 @router.post("/{order_id}/cancel", response_model=OrderPublic)
 def cancel(order_id: str, body: OrderCancel, user: Annotated[AppUser, require("orders.cancel")],
-           engine: EngineDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> OrderPublic:
+           uow: UnitOfWorkDep, now: Now, unmasked: Unmasked) -> OrderPublic:
     """Cancel before dispatch; the stock is released. 409 when the order is past that."""
-    order = SqlOrders(engine).cancel(order_id, now, body.reason)
-    audit("orders.cancel", "customer", [order.customer_id], f"order {order_id}: {body.reason}")
-    return order_out(order, unmasked)
+    return order_out(cancel_order(CancelOrder(now, order_id, body.reason, user.username), uow), unmasked)

@@ -18,8 +18,10 @@ from adapters.store.call_records import RECORD, to_call_record
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import EventRecord
 from adapters.store.settings import make_engine, write_transaction
-from adapters.store.shipper import LogShipper, persist_core_records
-from adapters.store.tickets import SqlTickets, TicketSink
+from adapters.store.shipper import LogShipper
+from adapters.store.tickets import SqlTickets
+from adapters.store.uow import SqlUnitOfWork
+from app.core_records import persist_core_records
 from core import messages as m
 from core.center import CallCenter
 from core.log import TERMINAL_VERBS, Verb
@@ -115,8 +117,7 @@ def test_records_delivered_twice_are_refused_by_the_database(engine):
     records = live_day()
     ship(engine, records)
     with pytest.raises(IntegrityError):  # a commit whose answer was lost, sent again
-        with write_transaction(engine) as connection:
-            persist_core_records(connection, records[3:6], SOURCE, 3, TicketSink(engine))
+        persist_core_records(records[3:6], SOURCE, SqlUnitOfWork(engine), first_seq=3)
     assert_exactly_once(engine, records)
 
 

@@ -6,13 +6,16 @@ import inspect
 
 import pytest
 
-from adapters.store import ports
 from adapters.store.airings import SqlAirings
+from adapters.store.audit import SqlAudit
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.catalog import SqlCatalog
 from adapters.store.customers import SqlCustomers
+from adapters.store.eventlog import SqlEventLog
 from adapters.store.membership import SqlMemberships
 from adapters.store.orders import SqlOrders
+from adapters.store.tickets import SqlTickets
+from app import ports
 from core.customers import CustomerRepository
 from core.membership import MembershipRepository
 
@@ -20,7 +23,8 @@ from core.membership import MembershipRepository
 @pytest.mark.parametrize("port, implementation", [
     (CustomerRepository, SqlCustomers), (MembershipRepository, SqlMemberships), (ports.CatalogRepository, SqlCatalog),
     (ports.OrderRepository, SqlOrders), (ports.AiringRepository, SqlAirings),
-    (ports.CallRecordRepository, SqlCallRecords),
+    (ports.CallRecordRepository, SqlCallRecords), (ports.CallbackTicketRepository, SqlTickets),
+    (ports.EventLogRepository, SqlEventLog), (ports.AuditRepository, SqlAudit),
 ])
 def test_repository_implements_its_port(port, implementation):
     for name, method in vars(port).items():

@@ -1,0 +1,88 @@
+"""``SqlUnitOfWork``: ``app.ports.UnitOfWork`` on the store. One connection and one transaction hold every
+repository of the unit, so a use case's data and its audit row commit together or not at all.
+
+On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the write lock first, as ``write_transaction``),
+so units in several processes and threads take turns instead of failing on a moved snapshot. On PostgreSQL
+the repositories' row locks (``FOR UPDATE``, ``SKIP LOCKED``) and conditional updates are held until the
+unit commits, so the concurrency rules (one claimer per ticket, stock never negative) hold across units.
+Each repository method runs in a savepoint of the unit's transaction: a refused write undoes only itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+from adapters.store.airings import SqlAirings
+from adapters.store.audit import SqlAudit
+from adapters.store.call_records import SqlCallRecords
+from adapters.store.catalog import SqlCatalog
+from adapters.store.customers import SqlCustomers
+from adapters.store.eventlog import SqlEventLog
+from adapters.store.ids import SqlIds
+from adapters.store.orders import SqlOrders
+from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets
+
+
+class SqlUnitOfWork:
+    """A fresh unit per use case: ``with SqlUnitOfWork(engine) as uow: ...; uow.commit()``. Leaving the block
+    without ``commit()`` rolls back. The repositories exist only inside the block.
+
+    ``ticket_source``, ``ticket_ttl``, ``retry_after``, ``ticket_log_source``: the callback tickets' source,
+    timings and the event-log source of their CALLBACK_EXPIRED records (as ``SqlTickets``; None: none are
+    written); ``order_log_source``: the event-log source of the ORDER_PLACED records (as ``SqlOrders``).
+    """
+
+    def __init__(self, engine: Engine, *, ticket_source: str = "", ticket_ttl: float = DEFAULT_TTL,
+                 retry_after: float = DEFAULT_RETRY_AFTER, ticket_log_source: str | None = None,
+                 order_log_source: str = "") -> None:
+        self.engine = engine
+        self.ticket_source = ticket_source
+        self.ticket_ttl = ticket_ttl
+        self.retry_after = retry_after
+        self.ticket_log_source = ticket_log_source
+        self.order_log_source = order_log_source
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is in use: make a new one per use case")
+        connection = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        try:
+            self._transaction = connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        engine, on = self.engine, {"connection": connection}
+        self.tickets = SqlTickets(engine, source=self.ticket_source, ttl=self.ticket_ttl, retry_after=self.retry_after,
+                                  log_source=self.ticket_log_source, **on)
+        self.orders = SqlOrders(engine, log_source=self.order_log_source, **on)
+        self.customers = SqlCustomers(engine, **on)
+        self.catalog = SqlCatalog(engine, **on)
+        self.airings = SqlAirings(engine, **on)
+        self.call_records = SqlCallRecords(engine, **on)
+        self.event_log = SqlEventLog(engine, **on)
+        self.audit = SqlAudit(engine, **on)
+        self.ids = SqlIds(engine, **on)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = self._transaction = None
+
+    def commit(self) -> None:
+        if self._transaction is None:
+            raise RuntimeError("commit outside the unit of work's with-block")
+        self._transaction.commit()
+
+    def rollback(self) -> None:
+        """Undo what was not committed (nothing after a commit)."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
