@@ -50,9 +50,15 @@ class FailingAudit(FakeAudit):
 class FakeEventLog:
     def __init__(self) -> None:
         self.rows: list[tuple[str, LogRecord]] = []
+        self.positions: set[tuple[str, int]] = set()
 
-    def append(self, records: Iterable[LogRecord], source: str = "") -> int:
+    def append(self, records: Iterable[LogRecord], source: str = "", first_seq: int | None = None) -> int:
         new = [(source, record) for record in records]
+        if first_seq is not None:
+            taken = {(source, first_seq + i) for i in range(len(new))}
+            if taken & self.positions:
+                raise ValueError(f"positions of {source!r} stored already")  # the store's unique index
+            self.positions |= taken
         self.rows += new
         return len(new)
 
