@@ -61,7 +61,8 @@ async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=25
     def next_batch(seq: int) -> list[dict]:
         return [_screen_pop(e, engine, settings, unmasked) for e in events.after(seq, own)]
 
-    try:
+    async def relay() -> None:
+        nonlocal seq
         while True:
             batch = await asyncio.to_thread(next_batch, seq)
             for event in batch:
@@ -69,5 +70,17 @@ async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=25
                 seq = event["seq"]
             if not batch:
                 await asyncio.sleep(POLL_SECONDS)
-    except WebSocketDisconnect:
-        pass
+
+    async def until_closed() -> None:  # an idle relay never sends, so it would not notice a closed socket
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    tasks = {asyncio.create_task(relay()), asyncio.create_task(until_closed())}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not isinstance(task.exception(), (WebSocketDisconnect, type(None))):
+                raise task.exception()
+    finally:
+        for task in tasks:
+            task.cancel()
