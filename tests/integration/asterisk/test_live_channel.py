@@ -170,3 +170,61 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
     assert sup_result.outcomes == {"remote_bye": 1}, sup_result.summary()  # dropped with the call
     verbs = [r.verb for r in driver.records()]
     assert verbs[:4] == ["AGENTLOGIN", "PAUSE", "ENTERQUEUE", "UNPAUSE"] and "COMPLETEAGENT" in verbs
+
+
+def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(center, asterisk_config,
+                                                                            sipp_workdir):
+    driver, client, tokens = center
+    cfg = asterisk_config
+    agent_auth = {"Authorization": f"Bearer {tokens['agent001']}"}
+    ports = cfg.agent_ports()
+    phone = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=60_000, workdir=sipp_workdir)
+    # agent004 is the back office's phone: consulted, then the caller is sent to it (extension 004)
+    back_office = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    caller = None
+    try:
+        wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
+        assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER],
+                                    workdir=sipp_workdir)
+        call_id = wait_until(lambda: next((r.call_id for r in driver.records() if r.verb == "CONNECT"), None),
+                             what="CONNECT")
+        wait_until(lambda: [a for a in client.get("/api/agents", headers=agent_auth).json() if a["call_id"] == call_id],
+                   what="the agent's call published")  # the agent may hold its own call
+        base = f"/api/supervision/calls/{call_id}"
+        with ari_client(cfg) as ari:
+            def members(bridge: str) -> set[str]:
+                found = ari.get(f"/bridges/{bridge}")
+                return set(found.json()["channels"]) if found.status_code == 200 else set()
+
+            agent_leg = next(leg.channel for leg in driver.driver.agent_legs.values() if leg.call_id == call_id)
+            assert client.post(f"{base}/hold", headers=agent_auth).status_code == 200
+            assert members(f"hold-{call_id}") == {call_id} and members(f"talk-{call_id}") == {agent_leg}
+            assert client.post(f"{base}/hold", headers=agent_auth).status_code == 409  # already held
+            assert client.post(f"{base}/resume", headers=agent_auth).status_code == 200
+            assert members(f"talk-{call_id}") == {call_id, agent_leg} and members(f"hold-{call_id}") == set()
+
+            consult = {"endpoint": "PJSIP/agent004", "extension": "004"}
+            first = client.post(f"{base}/consult", headers=agent_auth, json=consult)
+            assert first.status_code == 200, first.text
+            wait_until(lambda: members(f"talk-{call_id}") == {agent_leg, first.json()["result"]["leg"]},
+                       what="the agent talking with the consulted phone")
+            assert members(f"hold-{call_id}") == {call_id}
+            assert client.post(f"{base}/cancel-transfer", headers=agent_auth).status_code == 200
+            wait_until(lambda: members(f"talk-{call_id}") == {call_id, agent_leg}, what="the caller back")
+
+            second = client.post(f"{base}/consult", headers=agent_auth, json=consult)
+            wait_until(lambda: second.json()["result"]["leg"] in members(f"talk-{call_id}"), what="consulting again")
+            done = client.post(f"{base}/complete-transfer", headers=agent_auth)
+            assert done.status_code == 200, done.text
+            wait_until(lambda: any(c["name"].startswith("PJSIP/agent004") and c["id"] != second.json()["result"]["leg"]
+                                   for c in ari.get("/channels").json()), what="the caller dialling extension 004")
+        transfer = next(r for r in driver.records() if r.verb == "TRANSFER")
+        assert (transfer.call_id, transfer.agent, transfer.data1) == (call_id, "agent001", "004")
+        state = wait_until(lambda: [a for a in client.get("/api/agents", headers=agent_auth).json()
+                                    if a["state"] == "ready"], what="the agent free again")
+        assert state[0]["call_id"] == ""
+    finally:
+        for process in (caller, phone, back_office):
+            if process is not None:
+                process.stop()
