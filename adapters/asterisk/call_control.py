@@ -83,8 +83,14 @@ async def consult(driver, call_id: str, endpoint: str, extension: str, context: 
         # a barging listener: answered -> into the conversation's bridge; dropped with the call
         driver.listeners[channel] = Listener(call_id, "", channel, leg.talk_bridge, "barge")
         consultations[call_id] = Consultation(channel, extension, context)
-        await driver.ari.originate(endpoint, channel_id=channel, app_args=f"supervisor,{call_id}",
-                                   timeout=driver.options.originate_timeout)
+        try:
+            await driver.ari.originate(endpoint, channel_id=channel, app_args=f"supervisor,{call_id}",
+                                       timeout=driver.options.originate_timeout)
+        except BaseException:  # no consultation after all: the caller is back with the agent
+            driver.listeners.pop(channel, None)
+            consultations.pop(call_id, None)
+            await _resume(driver, call_id)
+            raise
     return {"call_id": call_id, "leg": channel}
 
 

@@ -127,6 +127,9 @@ class CommandPump:
             status, result = REJECTED, json.dumps({"message": str(exc)})
         except (AriError, httpx.HTTPError, OSError) as exc:
             status, result = REJECTED, json.dumps({"message": f"Asterisk did not carry it out: {exc}"})
+        except Exception as exc:  # a bug: answer the console rather than leave the command claimed
+            log.exception("command %d (%s) failed", command.id, command.kind)
+            status, result = REJECTED, json.dumps({"message": f"the live driver failed: {type(exc).__name__}: {exc}"})
         self.handled += 1
         log.info("command %d %s %s/%s by %s: %s", command.id, command.kind, command.agent_id, command.call_id,
                  command.actor, status)

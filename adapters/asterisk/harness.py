@@ -72,6 +72,7 @@ class LiveProcess:
         env = dict(os.environ, HOTLINE_ARI_URL=self.cfg.ari_url, HOTLINE_ARI_USER=self.cfg.ari_user,
                    HOTLINE_ARI_PASSWORD=self.cfg.ari_password, PYTHONUNBUFFERED="1",
                    HOTLINE_NUMBERS=",".join(self.cfg.numbers))
+        env.setdefault("HOTLINE_DATA_DIR", str(self.data_dir))  # the console channel's store: not the repo's ./data
         cmd = [sys.executable, "-m", "entrypoints.live_cli", "run", "--data-dir", str(self.data_dir), *self.args]
         if self.verbose:
             cmd.append("-v")

@@ -77,19 +77,6 @@ def hang_up(call_id: CallId, user: Supervisor, engine: EngineDep, settings: Sett
     return _call_command("hang_up", call_id, user, engine, settings, now)
 
 
-@router.post("/calls/{call_id}/hold", response_model=CommandPublic, responses=RESPONSES)
-def hold(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
-    """The caller hears music on hold; the agent's line stays open."""
-    _own_call_or_supervisor(user, call_id, engine)
-    return _call_command("hold", call_id, user, engine, settings, now)
-
-
-@router.post("/calls/{call_id}/resume", response_model=CommandPublic, responses=RESPONSES)
-def resume(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
-    _own_call_or_supervisor(user, call_id, engine)
-    return _call_command("resume", call_id, user, engine, settings, now)
-
-
 @router.post("/calls/{call_id}/transfer", response_model=CommandPublic, responses=RESPONSES)
 def transfer(call_id: CallId, body: TransferBody, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
     """Blind transfer: the caller goes on to ``extension`` in ``context``; the agent is free."""
@@ -104,15 +91,22 @@ def consult(call_id: CallId, body: ConsultBody, user: LiveUser, engine: EngineDe
     return _call_command("consult", call_id, user, engine, settings, now, body.model_dump())
 
 
-@router.post("/calls/{call_id}/complete-transfer", response_model=CommandPublic, responses=RESPONSES)
-def complete_transfer(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
-    """Attended transfer, done: the caller goes on to the consulted extension; the agent is free."""
-    _own_call_or_supervisor(user, call_id, engine)
-    return _call_command("complete_transfer", call_id, user, engine, settings, now)
+def _own_call_action(kind: str, summary: str) -> None:
+    """``POST /calls/{call_id}/<kind>``, without a body, for the call's agent or a supervisor."""
+    def endpoint(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
+        _own_call_or_supervisor(user, call_id, engine)
+        return _call_command(kind, call_id, user, engine, settings, now)
+
+    endpoint.__doc__ = summary
+    router.post(f"/calls/{{call_id}}/{kind.replace('_', '-')}", response_model=CommandPublic, responses=RESPONSES,
+                name=kind)(endpoint)
 
 
-@router.post("/calls/{call_id}/cancel-transfer", response_model=CommandPublic, responses=RESPONSES)
-def cancel_transfer(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
-    """Attended transfer, called off: the consulted phone is dropped and the caller is back with the agent."""
-    _own_call_or_supervisor(user, call_id, engine)
-    return _call_command("cancel_transfer", call_id, user, engine, settings, now)
+for _kind, _summary in (
+        ("hold", "The caller hears music on hold; the agent's line stays open."),
+        ("resume", "The held caller is back with the agent."),
+        ("complete_transfer", "Attended transfer, done: the caller goes on to the consulted extension; "
+                              "the agent is free."),
+        ("cancel_transfer", "Attended transfer, called off: the consulted phone is dropped and the caller is back "
+                            "with the agent.")):
+    _own_call_action(_kind, _summary)

@@ -67,13 +67,21 @@ class StreamReader:
         self.session.__exit__(None, None, None)
 
 
+def start_phones(cfg, workdir, answer_delay_ms: int) -> tuple:
+    """agent001's phone (talks until hung up on), and agent004's, which is no routing agent here: the
+    supervisor's phone, or the back office's."""
+    ports = cfg.agent_ports()
+    return (sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=60_000,
+                             workdir=workdir),
+            sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=workdir))
+
+
 @pytest.fixture
 def center(asterisk_config, tmp_path):
-    """(driver, console client, bearer tokens by user) over one SQLite file."""
+    """(driver, console client, bearer tokens by user, their Authorization headers) over one SQLite file."""
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     driver_store, console_store = open_store(url), open_store(url)
     clear_asterisk(asterisk_config)
-    # agent004 is no routing agent: its phone is the supervisor's
     driver = InProcessDriver(asterisk_config, tmp_path / "live", build_config(asterisk_config.numbers, 1, ivr_after=None),
                              login=False, store=driver_store)
     accounts = SqlAccounts(console_store)
@@ -85,7 +93,7 @@ def center(asterisk_config, tmp_path):
         with TestClient(app) as client:
             tokens = {name: client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["access_token"]
                       for name in ("agent001", "sup")}
-            yield driver, client, tokens
+            yield driver, client, tokens, {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
     finally:
         driver.stop()
         clear_asterisk(asterisk_config)
@@ -95,13 +103,10 @@ def center(asterisk_config, tmp_path):
 
 def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends_it(center, asterisk_config,
                                                                                      sipp_workdir):
-    driver, client, tokens = center
+    driver, client, tokens, auth = center
     cfg = asterisk_config
-    agent_auth = {"Authorization": f"Bearer {tokens['agent001']}"}
-    sup_auth = {"Authorization": f"Bearer {tokens['sup']}"}
-    ports = cfg.agent_ports()
-    phone = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=300, talk_ms=60_000, workdir=sipp_workdir)
-    sup_phone = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    agent_auth, sup_auth = auth["agent001"], auth["sup"]
+    phone, sup_phone = start_phones(cfg, sipp_workdir, answer_delay_ms=300)
     stream = None
     try:
         # the driver's published state reaches the API: agent001 is out (not logged in)
@@ -174,13 +179,10 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
 
 def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(center, asterisk_config,
                                                                             sipp_workdir):
-    driver, client, tokens = center
+    driver, client, _, auth = center
     cfg = asterisk_config
-    agent_auth = {"Authorization": f"Bearer {tokens['agent001']}"}
-    ports = cfg.agent_ports()
-    phone = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=60_000, workdir=sipp_workdir)
-    # agent004 is the back office's phone: consulted, then the caller is sent to it (extension 004)
-    back_office = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    agent_auth = auth["agent001"]
+    phone, back_office = start_phones(cfg, sipp_workdir, answer_delay_ms=200)  # consulted, then given the caller
     caller = None
     try:
         wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
@@ -214,6 +216,7 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
             wait_until(lambda: members(f"talk-{call_id}") == {call_id, agent_leg}, what="the caller back")
 
             second = client.post(f"{base}/consult", headers=agent_auth, json=consult)
+            assert second.status_code == 200, second.text
             wait_until(lambda: second.json()["result"]["leg"] in members(f"talk-{call_id}"), what="consulting again")
             done = client.post(f"{base}/complete-transfer", headers=agent_auth)
             assert done.status_code == 200, done.text
