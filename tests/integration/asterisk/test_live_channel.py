@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,6 +25,7 @@ from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.customers import register_customer
+from core.messages import MakeNotReady
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 CALLER = "13900000101"
@@ -231,3 +233,32 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
         for process in (caller, phone, back_office):
             if process is not None:
                 process.stop()
+
+
+def test_a_command_sent_while_the_driver_restarts_is_carried_out_once_it_is_back(center, asterisk_config):
+    driver, client, _, auth = center
+    agent_auth = auth["agent001"]
+    client.app.state.settings = replace(client.app.state.settings, command_wait=20.0)
+    wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
+    assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
+    driver.stop()  # the heartbeat is still fresh: the console sends, the command waits in the store
+    answers: list = []
+    sender = threading.Thread(target=lambda: answers.append(
+        client.post("/api/agents/agent001/pause", headers=agent_auth, json={"reason": "coaching"})))
+    sender.start()
+
+    def pending() -> int:
+        with client.app.state.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT count(*) FROM live_command WHERE status = 'pending'").scalar()
+
+    wait_until(pending, what="a pending command")
+    back = InProcessDriver(asterisk_config, driver.data_dir, driver.driver.config, login=False,
+                           store=driver.driver.options.store)
+    try:
+        sender.join(30)
+        assert answers and answers[0].status_code == 200, answers and answers[0].text
+        assert answers[0].json()["result"]["state"] == "paused"
+        assert back.driver.core.agents["agent001"].reason == "coaching"
+        assert sum(isinstance(m, MakeNotReady) for m in back.driver.journal.read()) == 1
+    finally:
+        back.stop()
