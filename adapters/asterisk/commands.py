@@ -75,11 +75,14 @@ class CommandPump:
     async def run(self) -> None:
         await self.driver.ready.wait()  # after the first resync: the core and the channels agree
         await asyncio.to_thread(self.recover)
-        last_prune = 0.0
+        last_prune = last_expiry = 0.0
         while True:
             now = self.clock()
             try:
-                claimed = await asyncio.to_thread(self._claim, now)
+                if now - last_expiry >= 1.0:  # a write: not on every poll (nobody claims a stale one anyway)
+                    last_expiry = now
+                    await asyncio.to_thread(self.commands.expire_stale, now)
+                claimed = await asyncio.to_thread(self.commands.claim, now, self.batch)
                 for command in claimed:
                     await self.execute(command)
                 if now - last_prune > 60:
@@ -90,10 +93,6 @@ class CommandPump:
                 claimed = []
             if not claimed:
                 await asyncio.sleep(self.poll)
-
-    def _claim(self, now: float) -> list[LiveCommand]:
-        self.commands.expire_stale(now)
-        return self.commands.claim(now, self.batch)
 
     def recover(self) -> None:
         """Settle what a previous driver claimed and did not finish (see the module's rules)."""
