@@ -25,6 +25,9 @@ After every websocket (re)connect the driver resynchronises from ``GET /channels
 calls the core thinks are live but whose channels are gone are hung up in the core (``CallerHungUp`` /
 ``AgentHungUp`` / ``AgentDidNotAnswer``); callers in Stasis the core never saw -> ``CallArrived``; bridged
 calls are left to finish; waiting callers get their holding bridge and music again.
+
+With ``DriverOptions.store`` the console's channel runs beside it (commands.py): console users' commands
+come in through the store, and what screens need goes out (publisher.py, fed from ``_feed``).
 """
 
 from __future__ import annotations
