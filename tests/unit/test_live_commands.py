@@ -166,3 +166,35 @@ def test_the_wait_ends_with_the_drivers_answer(engine, commands):
     with pytest.raises(CommandRejectedByCore, match="not logged in"):
         send_command(commands, states, CommandRequest("agent001", "ready", agent_id="agent001"), now=T0 + 1,
                      wait=5, clock=fake.clock, sleep=driver_answers)
+
+
+# --- the publisher: what screens see, derived from the core (ARI refuses everything here: no Asterisk) ------
+
+
+def test_the_publisher_derives_ringing_agent_and_queue_states(driver, engine):
+    from adapters.asterisk.publisher import Publisher
+    from adapters.store.live_channel import SqlLiveEvents
+
+    live = driver()
+    events, states = SqlLiveEvents(engine), SqlLiveStates(engine)
+    live.publisher = Publisher(live, events, states)
+
+    async def go():
+        async with live.lock:
+            for message in (m.LogIn(T0 + 1, "agent001"), m.MakeNotReady(T0 + 2, "agent001", "lunch"),
+                            m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
+                            m.MakeReady(T0 + 4, "agent001")):
+                await live._feed(message)
+        await live.publisher.flush()
+    run(go())
+    seen = [(e["kind"], e["agent_id"], e["call_id"], e["payload"]) for e in events.after(0)]
+    assert seen[:4] == [
+        ("agent_state", "agent001", "", {"state": "ready", "reason": "", "caller": ""}),
+        ("agent_state", "agent001", "", {"state": "paused", "reason": "lunch", "caller": ""}),
+        ("queue", "", "", {"queue": "sales", "waiting": 1, "oldest_since": T0 + 3}),
+        ("ringing", "agent001", "c1", {"caller": "13800138000", "hotline": "4008001000", "queue": "sales"}),
+    ]
+    # the originate failed (no Asterisk): the ring counts as not answered, the agent is paused, the call waits
+    assert ("agent_state", "agent001", "", {"state": "paused", "reason": "ringnoanswer", "caller": ""}) in seen
+    assert [(a.agent_id, a.state) for a in states.agents()] == [("agent001", "paused")]
+    assert [(q.queue, q.waiting) for q in states.queues()] == [("sales", 1)]
