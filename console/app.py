@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
 from console.errors import add_exception_handlers
-from console.routers import (airings, audit, auth, call_records, callbacks, complaints, customers, divisions, health,
-                             orders, products, reports, site, users)
+from console.routers import (agents, airings, audit, auth, call_records, callbacks, complaints, customers, divisions,
+                             health, orders, products, reports, site, stream, supervision, users)
 from console.settings import ConsoleSettings
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
-           reports, audit, site)
+           reports, audit, site, agents, supervision, stream)
 
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,

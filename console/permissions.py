@@ -1,9 +1,12 @@
 """Roles and what each may do. Every endpoint names one permission (``deps.require``); a role has it or not.
 
 * ``agent`` -- takes calls: finds and edits customers (phone numbers masked), enters orders, works callbacks,
-  records calls and opens complaints;
+  records calls and opens complaints; logs itself in and out of the live center, goes ready or pauses,
+  holds and transfers its own call, and follows its own live events (``live.self``);
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders, the whole callback list,
-  closing complaints, the airing schedule and reports, the site configuration;
+  closing complaints, the airing schedule and reports, the site configuration; every agent's live state and
+  events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
+  (``live.supervise``);
 * ``admin`` -- everything, including users and the audit log.
 """
 
@@ -16,11 +19,11 @@ ROLES = (AGENT, SUPERVISOR, ADMIN)
 
 AGENT_PERMISSIONS = frozenset({
     "customers.read", "customers.write", "products.read", "orders.read", "orders.create", "callbacks.claim",
-    "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work",
+    "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work", "live.self",
 })
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "callbacks.list_all", "complaints.close", "airings.read",
-    "airings.upload", "reports.read", "site.read", "site.write",
+    "airings.upload", "reports.read", "site.read", "site.write", "live.agents", "live.supervise",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 

@@ -66,6 +66,9 @@ def run(
     fsync: bool = typer.Option(False, "--fsync/--no-fsync",
                                help="fsync the journal per message (survives a machine crash; "
                                     "a flush already survives a process crash)."),
+    console: bool = typer.Option(True, "--console/--no-console",
+                                 help="Take commands from the console and publish events for its screens, through "
+                                      "the store (HOTLINE_DATABASE_URL, or the SQLite file in HOTLINE_DATA_DIR)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
@@ -84,6 +87,9 @@ def run(
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
                             ready_after_pause=ready_after_pause, fsync=fsync,
                             answer_while_queued=answer_while_queued)
+    if console:
+        from adapters.store.migrate import open_store
+        options.store = open_store()
 
     def ready() -> None:
         typer.echo(f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "

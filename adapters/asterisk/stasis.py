@@ -25,6 +25,9 @@ After every websocket (re)connect the driver resynchronises from ``GET /channels
 calls the core thinks are live but whose channels are gone are hung up in the core (``CallerHungUp`` /
 ``AgentHungUp`` / ``AgentDidNotAnswer``); callers in Stasis the core never saw -> ``CallArrived``; bridged
 calls are left to finish; waiting callers get their holding bridge and music again.
+
+With ``DriverOptions.store`` the console's channel runs beside it (commands.py): console users' commands
+come in through the store, and what screens need goes out (publisher.py, fed from ``_feed``).
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class DriverOptions:
     originate_timeout: int = 120  # Asterisk's own ring limit; the core's ring timer decides first
     fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
     answer_while_queued: bool = True  # False: queued callers hear ringing and are answered by the agent
+    store: object | None = None  # an Engine: console commands in, screen events out (adapters/asterisk/commands.py)
 
 
 @dataclass
@@ -149,6 +153,8 @@ class LiveDriver:
         self.agent_legs: dict[str, AgentLeg] = {}
         self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
         self.listeners: dict[str, Listener] = {}  # supervisor channel -> listener
+        self.consultations: dict = {}  # call -> call_control.Consultation (attended transfer under way)
+        self.publisher = None  # adapters/asterisk/publisher.Publisher, with a store
         self.arrived_at: dict[str, float] = {}  # call -> StasisStart's own timestamp, epoch (latency figures)
         self.stats = Stats()
         self._followups: list = []
@@ -162,9 +168,16 @@ class LiveDriver:
         log.info("recovered %d journal messages, %d log records (%d appended), %d timers pending",
                  self.recovery.messages, self.recovery.records_replayed, self.recovery.records_appended,
                  len(self.recovery.timers))
+        channel = None
+        if self.options.store is not None:
+            from adapters.asterisk.commands import LiveChannel
+            channel = LiveChannel(self, self.options.store).start()
+            self.publisher = channel.publisher
         try:
             await self.stream.run()
         finally:
+            if channel is not None:
+                await channel.stop()
             for handle in [h for _, h in self.timers.values()]:
                 handle.cancel()
             await self.ari.close()
@@ -196,6 +209,7 @@ class LiveDriver:
             self.journal.append(msg)
             if isinstance(msg, m.CallArrived):
                 self.seen_calls.add(msg.call_id)
+            mark = len(self.log_file.records)
             try:
                 actions = self.core.handle(msg)
             except CommandRejected as exc:
@@ -203,6 +217,8 @@ class LiveDriver:
                     raise
                 log.warning("core rejected %s: %s", type(msg).__name__, exc)
                 continue
+            if self.publisher is not None:
+                self.publisher.observe(msg, actions, self.log_file.records[mark:])
             await self._carry_out(actions)
             queue.extend(self._followups)
             self._followups.clear()

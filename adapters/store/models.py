@@ -421,3 +421,87 @@ class SiteConfigRow(SQLModel, table=True):
 
 
 SITE_TABLES = ("site_config",)
+
+# --- the live channel (migration 0006): commands from people to the live driver, its stream for screens ---
+
+LIVE_COMMAND_STATUSES = ("pending", "claimed", "done", "rejected", "expired")
+LIVE_COMMAND_FINAL = ("done", "rejected", "expired")
+
+
+class LiveCommandRow(SQLModel, table=True):
+    """A command a console user sent to the live core; the driver claims it, carries it out and answers."""
+
+    __tablename__ = "live_command"
+    __table_args__ = (
+        CheckConstraint(_in("status", LIVE_COMMAND_STATUSES), name="ck_live_command_status"),
+        Index("ix_live_command_status_id", "status", "id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: float
+    expires_at: float = Field(description="not carried out after this time (a stale 'ready' is never applied)")
+    actor: str = Field(max_length=64, description="the console user who sent it")
+    kind: str = Field(max_length=32)
+    agent_id: str = Field(default="", max_length=128)
+    call_id: str = Field(default="", max_length=128)
+    payload: str = Field(default="{}", description="JSON object")
+    status: str = Field(default="pending", max_length=16)
+    claimed_at: Optional[float] = None
+    started: str = Field(default="", description="set before the driver acts: the journal line fed to the core, "
+                                                 "or the kind of a supervisor action; a restart never repeats it")
+    result: str = ""
+    done_at: Optional[float] = None
+
+
+class LiveEventRow(SQLModel, table=True):
+    """What screens need, as the live driver published it (``seq`` orders the stream; old rows are pruned)."""
+
+    __tablename__ = "live_event"
+    __table_args__ = (
+        Index("ix_live_event_agent_seq", "agent_id", "seq"),
+        Index("ix_live_event_at", "at"),
+    )
+
+    seq: Optional[int] = Field(default=None, primary_key=True)
+    at: float
+    kind: str = Field(max_length=32)
+    agent_id: str = Field(default="", max_length=128)
+    call_id: str = Field(default="", max_length=128)
+    payload: str = Field(default="{}", description="JSON object")
+
+
+class LiveAgentStateRow(SQLModel, table=True):
+    """Each agent's state as the live driver last published it."""
+
+    __tablename__ = "live_agent_state"
+
+    agent_id: str = Field(primary_key=True, max_length=128)
+    state: str = Field(max_length=16)
+    reason: str = ""
+    call_id: str = Field(default="", max_length=128)
+    caller: str = Field(default="", max_length=64)
+    since: float
+
+
+class LiveQueueStateRow(SQLModel, table=True):
+    """Each queue's waiting callers as the live driver last published them."""
+
+    __tablename__ = "live_queue_state"
+
+    queue: str = Field(primary_key=True, max_length=128)
+    waiting: int = 0
+    oldest_since: Optional[float] = Field(default=None, description="arrival of the longest-waiting caller")
+    at: float
+
+
+class LiveDriverRow(SQLModel, table=True):
+    """The live driver's heartbeat: the console sends no command to a driver that is not running."""
+
+    __tablename__ = "live_driver"
+
+    name: str = Field(primary_key=True, max_length=64)
+    started_at: float
+    beat_at: float
+
+
+LIVE_CHANNEL_TABLES = ("live_command", "live_event", "live_agent_state", "live_queue_state", "live_driver")

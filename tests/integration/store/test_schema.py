@@ -13,7 +13,8 @@ from adapters.store import models
 from adapters.store.migrate import current_revision, downgrade, head_revision, open_store, upgrade
 from adapters.store.settings import StoreSettings, make_engine, normalise_url
 
-STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES}
+STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES,
+                *models.LIVE_CHANNEL_TABLES}
 
 
 def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path):
