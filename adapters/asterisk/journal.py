@@ -31,7 +31,7 @@ MESSAGE_TYPES = {
     cls.__name__: cls
     for cls in (m.CallArrived, m.CallerHungUp, m.AgentAnswered, m.AgentDidNotAnswer, m.AgentHungUp,
                 m.PromptFinished, m.TimerFired, m.CallRecorded, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
-                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall)
+                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall, m.CallbackAgentDidNotAnswer)
 }
 
 
