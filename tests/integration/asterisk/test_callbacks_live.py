@@ -1,0 +1,270 @@
+"""Callbacks dialled live on a real Asterisk: SIPp agents answer the callback ring, a SIPp UAS on the
+outbound trunk's port plays the customer (answering, busy or never answering)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adapters.asterisk import sipp
+from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackOptions
+from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
+from adapters.asterisk.stasis import build_config
+from core import messages as m
+from core.center import CommandRejected
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+
+BUSY_CUSTOMER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="hotline busy customer">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <gettimeofday assign_to="t_s,t_us"/>
+      <log message="HOTLINE event=invite call=[call_number] t=[$t_s] us=[$t_us]"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]HLB[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK">
+    <action>
+      <gettimeofday assign_to="t_s,t_us"/>
+      <log message="HOTLINE event=busy call=[call_number] t=[$t_s] us=[$t_us]"/>
+    </action>
+  </recv>
+</scenario>
+"""
+
+
+def start_busy_customer(port: int, workdir) -> sipp.SippProcess:
+    """A customer's phone that answers every INVITE with 486 Busy Here."""
+    wd = sipp._workdir(workdir, "customer-busy")
+    scenario = wd / "busy.xml"
+    scenario.write_text(BUSY_CUSTOMER)
+    proc = sipp.SippProcess("customer:busy", [sipp.sipp_binary(), *sipp._common_args(wd, scenario), "-p", str(port)],
+                            wd, ("busy",))
+    proc.wait_listening(port)
+    return proc
+
+
+def wait_until(predicate, what, timeout: float = 20.0):
+    """Poll ``predicate`` until it is true; ``what`` (a string, or a callable giving one) names it on failure."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
+        time.sleep(0.05)
+    return value
+
+
+def logged(driver: InProcessDriver, verb: str, count: int = 1, timeout: float = 20.0):
+    """The first ``count`` records of ``verb``, once there are that many."""
+
+    def found():
+        hits = [r for r in driver.records() if r.verb == verb]
+        return hits[:count] if len(hits) >= count else None
+
+    return wait_until(found, lambda: f"{count} x {verb} in {[r.verb for r in driver.records()]}", timeout)
+
+
+def invites(proc: sipp.SippProcess) -> list[float]:
+    return sorted(c.events["invite"] for c in proc.calls_so_far().values() if "invite" in c.events)
+
+
+def feed(driver: InProcessDriver, message_type, *args) -> None:
+    driver.call(driver.driver.feed(message_type(driver.driver._now(), *args)))
+
+
+def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
+    """A caller waits on hold and hangs up; returns their ticket."""
+    caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=[caller_id],
+                                workdir=workdir)
+    result = caller.wait(timeout=20)
+    assert result.outcomes == {"caller_bye": 1}, result.summary()
+    created = wait_until(lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id],
+                         f"a ticket for {caller_id}")
+    return created[0].data1
+
+
+def no_channels_left(cfg) -> bool:
+    with ari_client(cfg) as ari:
+        return ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+
+
+def ticket_verbs(driver: InProcessDriver, ticket: str) -> list[str]:
+    return [r.verb for r in driver.records() if r.verb.startswith("CALLBACK_") and r.data1 == ticket]
+
+
+def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0),
+                             callbacks=CallbackOptions(dial_timeout=10))
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
+                             workdir=sipp_workdir)
+    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=300, talk_ms=1_500,
+                                workdir=sipp_workdir)
+    try:
+        feed(driver, m.MakeNotReady, "agent001", "meeting")  # so that the caller waits and gives up
+        ticket = abandon(driver, cfg, "13900000301", sipp_workdir)
+        feed(driver, m.MakeReady, "agent001")
+        logged(driver, "CALLBACK_CLAIMED")
+        # the customer answers, talks 1.5 s and hangs up; the agent's leg goes with it
+        wait_until(lambda: agent.calls_so_far() and all(c.outcome for c in agent.calls_so_far().values()),
+                   "the agent's leg to end")
+        assert driver.driver.core.agents["agent001"].state == "callback"  # until the agent reports
+        with pytest.raises(CommandRejected):
+            driver.call(driver.driver.complete_callback("agent001", ticket, "maybe"))
+        driver.call(driver.driver.complete_callback("agent001", ticket, "ordered"))
+        [done] = logged(driver, "CALLBACK_DONE")
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        agent_result, customer_result = agent.stop(), customer.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert (done.agent, done.data1, done.data2, done.data3) == ("agent001", ticket, "ordered", "1")
+    assert ticket_verbs(driver, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
+    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()  # one INVITE, answered
+    assert [c.info["from"] for c in customer_result.calls.values()] == [f"sip:{cfg.numbers[0]}"]  # the hotline
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+    assert [c.info["from"] for c in agent_result.calls.values()] == ["sip:13900000301"]  # whom they call back
+    assert driver.driver.core.agents["agent001"].state == "ready"
+    assert driver.driver.core.tickets.tickets[ticket].status == "done"
+
+
+def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    retry_after = 5.0
+    config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0, callback_retry_after=retry_after)
+    driver = InProcessDriver(cfg, tmp_path / "live", config, callbacks=CallbackOptions(dial_timeout=2))
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
+                             workdir=sipp_workdir)
+    busy = start_busy_customer(cfg.outbound_port, sipp_workdir)
+    silent = None
+    try:
+        feed(driver, m.MakeNotReady, "agent001", "meeting")
+        ticket = abandon(driver, cfg, "13900000302", sipp_workdir)
+        feed(driver, m.MakeReady, "agent001")
+        [retry] = logged(driver, "CALLBACK_RETRY")
+        busy_result = busy.stop()
+        # the second attempt finds a phone that rings and is never answered (Asterisk gives up after 2 s)
+        silent = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=None, workdir=sipp_workdir)
+        first_claim, second_claim = logged(driver, "CALLBACK_CLAIMED", 2, timeout=retry_after + 20)
+        first_done, second_done = logged(driver, "CALLBACK_DONE", 2)
+        logged(driver, "CALLBACK_RETRY", 2)
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        driver.stop()
+        agent_result = agent.stop()
+        busy_result = busy.stop()
+        silent_result = silent.stop() if silent else None
+        clear_asterisk(cfg)
+    retry_at = float(retry.data2)
+    assert retry_at == pytest.approx(float(first_done.time) + retry_after, abs=0.01)
+    assert second_claim.time >= retry_at  # not before the retry time
+    assert [(r.data2, r.data3) for r in (first_done, second_done)] == [("unreachable", "1"), ("unreachable", "2")]
+    assert ticket_verbs(driver, ticket)[:7] == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE",
+                                                "CALLBACK_RETRY", "CALLBACK_CLAIMED", "CALLBACK_DONE",
+                                                "CALLBACK_RETRY"]
+    assert busy_result.outcomes == {"busy": 1}, busy_result.summary()  # one INVITE per attempt
+    assert silent_result.outcomes == {"cancelled": 1}, silent_result.summary()
+    assert min(invites(silent)) >= retry_at
+    assert agent_result.outcomes == {"remote_bye": 2}, agent_result.summary()
+    assert first_claim.agent == second_claim.agent == "agent001"
+
+
+def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    ports = cfg.agent_ports()
+    clear_asterisk(cfg)
+    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 2, ivr_after=None, callback_reserve=1),
+                             callbacks=CallbackOptions(dial_timeout=10))
+    agents = sipp.start_agents({a: ports[a] for a in ("agent001", "agent002")}, answer_delay_ms=200, talk_ms=0,
+                               workdir=sipp_workdir)
+    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=1_000,
+                                workdir=sipp_workdir)
+    try:
+        talker = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000,
+                                    caller_ids=["13900000311"], workdir=sipp_workdir)
+        [connect] = logged(driver, "CONNECT")
+        feed(driver, m.MakeNotReady, "agent002", "meeting")
+        ticket = abandon(driver, cfg, "13900000312", sipp_workdir)
+        feed(driver, m.MakeReady, "agent002")
+        logged(driver, "UNPAUSE")
+        # one agent free, the reserve is one: the ticket waits
+        core = driver.driver.core
+        assert core.n_idle == 1 and core.tickets.tickets[ticket].status == "open"
+        assert "CALLBACK_CLAIMED" not in [r.verb for r in driver.records()]
+        with ari_client(cfg) as ari:
+            assert not [c for c in ari.get("/channels").json() if c["id"].startswith(CALLBACK_PREFIX)]
+        assert invites(customer) == []
+        driver.call(driver.driver.force_hang_up(connect.call_id, "supervisor1"))
+        [ended] = logged(driver, "COMPLETEAGENT")
+        [claimed] = logged(driver, "CALLBACK_CLAIMED")
+        wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()),
+                   "the customer to hang up")
+        driver.call(driver.driver.complete_callback(claimed.agent, ticket, "inquiry"))
+        [done] = logged(driver, "CALLBACK_DONE")
+        talker.wait(timeout=10)
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        sipp.stop_all(agents.values())
+        customer_result = customer.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert claimed.time >= ended.time  # dialled only once two agents were free
+    assert claimed.agent == "agent002"  # the longest idle
+    assert (done.data1, done.data2) == (ticket, "inquiry")
+    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
+
+
+def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_config, tmp_path, sipp_workdir):
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0)
+    options = dict(callbacks=CallbackOptions(dial_timeout=30))
+    first = InProcessDriver(cfg, tmp_path / "live", config, **options)
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
+                             workdir=sipp_workdir)
+    # the customer's phone rings 6 s: the driver is restarted while it rings
+    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=6_000, talk_ms=1_500,
+                                workdir=sipp_workdir)
+    second = None
+    try:
+        feed(first, m.MakeNotReady, "agent001", "meeting")
+        ticket = abandon(first, cfg, "13900000321", sipp_workdir)
+        feed(first, m.MakeReady, "agent001")
+        wait_until(lambda: invites(customer), "the customer's phone to ring")
+        first.stop()
+        second = InProcessDriver(cfg, tmp_path / "live", config, **options)
+        assert second.driver.recovery.messages > 0
+        with ari_client(cfg) as ari:  # the ringing customer's leg is found, not dialled again
+            bridge = f"callback-{next(iter(second.driver.callbacks.running))}"
+            wait_until(lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2,
+                       "agent and customer bridged by the restarted driver")
+        wait_until(lambda: all(c.outcome for c in customer.calls_so_far().values()), "the customer to hang up")
+        second.call(second.driver.complete_callback("agent001", ticket, "ordered"))
+        [done] = logged(second, "CALLBACK_DONE")
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        agent_result, customer_result = agent.stop(), customer.stop()
+        clear_asterisk(cfg)
+    assert len(invites(customer)) == 1 and customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+    assert ticket_verbs(second, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
+    assert (done.data2, done.data3) == ("ordered", "1")
