@@ -10,6 +10,7 @@ import pytest
 from adapters.asterisk import sipp
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackOptions
 from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
+from adapters.asterisk.journal import Journal
 from adapters.asterisk.stasis import build_config
 from core import messages as m
 from core.center import CommandRejected
@@ -86,15 +87,45 @@ def feed(driver: InProcessDriver, message_type, *args) -> None:
     driver.call(driver.driver.feed(message_type(driver.driver._now(), *args)))
 
 
+def own_ports(cfg, n: int) -> list[str]:
+    """SIPp caller ``n``'s SIP and media ports in this Asterisk's agent port range (above its agents): SIPp's
+    default 5060 is shared with every other SIPp on the machine, and a stray BYE for an old call there would
+    end this test's call."""
+    return ["-p", str(cfg.agent_port_base + 900 + n), "-mp", str(cfg.agent_port_base + 700 + 10 * n)]
+
+
 def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
     """A caller waits on hold and hangs up; returns their ticket."""
     caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=[caller_id],
-                                workdir=workdir)
+                                workdir=workdir, extra_args=own_ports(cfg, 0))
     result = caller.wait(timeout=20)
-    assert result.outcomes == {"caller_bye": 1}, result.summary()
+    assert result.outcomes == {"caller_bye": 1}, f"{result.summary()}\n{[tuple(r) for r in driver.records()]}"
     created = wait_until(lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id],
                          f"a ticket for {caller_id}")
     return created[0].data1
+
+
+def start_one_agent(cfg, tmp_path, workdir, *, answer_delay_ms: int | None = 200,
+                    callbacks: CallbackOptions = CallbackOptions(), **policy):
+    """A clean Asterisk, a driver with agent001 (callback_reserve 0 unless given) and agent001's SIPp phone."""
+    clear_asterisk(cfg)
+    config = build_config(cfg.numbers, 1, ivr_after=None, **{"callback_reserve": 0, **policy})
+    driver = InProcessDriver(cfg, tmp_path / "live", config, callbacks=callbacks)
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=0,
+                             workdir=workdir)
+    return config, driver, agent
+
+
+def start_customer(cfg, workdir, *, answer_delay_ms: int | None = 200, talk_ms: int = 1_000) -> sipp.SippProcess:
+    """The customers' phone on the outbound trunk's port; it hangs up ``talk_ms`` after answering."""
+    return sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms,
+                            workdir=workdir)
+
+
+def ticket_left_by(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
+    """agent001 is paused, so the caller waits and gives up: the ticket the callback is for."""
+    feed(driver, m.MakeNotReady, "agent001", "meeting")
+    return abandon(driver, cfg, caller_id, workdir)
 
 
 def no_channels_left(cfg) -> bool:
@@ -108,16 +139,10 @@ def ticket_verbs(driver: InProcessDriver, ticket: str) -> list[str]:
 
 def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
-    clear_asterisk(cfg)
-    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0),
-                             callbacks=CallbackOptions(dial_timeout=10))
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                             workdir=sipp_workdir)
-    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=300, talk_ms=1_500,
-                                workdir=sipp_workdir)
+    _, driver, agent = start_one_agent(cfg, tmp_path, sipp_workdir, callbacks=CallbackOptions(dial_timeout=10))
+    customer = start_customer(cfg, sipp_workdir, talk_ms=1_500)
     try:
-        feed(driver, m.MakeNotReady, "agent001", "meeting")  # so that the caller waits and gives up
-        ticket = abandon(driver, cfg, "13900000301", sipp_workdir)
+        ticket = ticket_left_by(driver, cfg, "13900000301", sipp_workdir)
         feed(driver, m.MakeReady, "agent001")
         logged(driver, "CALLBACK_CLAIMED")
         # the customer answers, talks 1.5 s and hangs up; the agent's leg goes with it
@@ -145,22 +170,18 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
 
 def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
-    clear_asterisk(cfg)
     retry_after = 5.0
-    config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0, callback_retry_after=retry_after)
-    driver = InProcessDriver(cfg, tmp_path / "live", config, callbacks=CallbackOptions(dial_timeout=2))
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                             workdir=sipp_workdir)
+    _, driver, agent = start_one_agent(cfg, tmp_path, sipp_workdir, callbacks=CallbackOptions(dial_timeout=2),
+                                       callback_retry_after=retry_after)
     busy = start_busy_customer(cfg.outbound_port, sipp_workdir)
     silent = None
     try:
-        feed(driver, m.MakeNotReady, "agent001", "meeting")
-        ticket = abandon(driver, cfg, "13900000302", sipp_workdir)
+        ticket = ticket_left_by(driver, cfg, "13900000302", sipp_workdir)
         feed(driver, m.MakeReady, "agent001")
         [retry] = logged(driver, "CALLBACK_RETRY")
         busy_result = busy.stop()
         # the second attempt finds a phone that rings and is never answered (Asterisk gives up after 2 s)
-        silent = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=None, workdir=sipp_workdir)
+        silent = start_customer(cfg, sipp_workdir, answer_delay_ms=None)
         first_claim, second_claim = logged(driver, "CALLBACK_CLAIMED", 2, timeout=retry_after + 20)
         first_done, second_done = logged(driver, "CALLBACK_DONE", 2)
         logged(driver, "CALLBACK_RETRY", 2)
@@ -193,11 +214,10 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
                              callbacks=CallbackOptions(dial_timeout=10))
     agents = sipp.start_agents({a: ports[a] for a in ("agent001", "agent002")}, answer_delay_ms=200, talk_ms=0,
                                workdir=sipp_workdir)
-    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=1_000,
-                                workdir=sipp_workdir)
+    customer = start_customer(cfg, sipp_workdir)
     try:
         talker = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000,
-                                    caller_ids=["13900000311"], workdir=sipp_workdir)
+                                    caller_ids=["13900000311"], workdir=sipp_workdir, extra_args=own_ports(cfg, 1))
         [connect] = logged(driver, "CONNECT")
         feed(driver, m.MakeNotReady, "agent002", "meeting")
         ticket = abandon(driver, cfg, "13900000312", sipp_workdir)
@@ -232,23 +252,17 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
 
 def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
-    clear_asterisk(cfg)
-    config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=0)
-    options = dict(callbacks=CallbackOptions(dial_timeout=30))
-    first = InProcessDriver(cfg, tmp_path / "live", config, **options)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                             workdir=sipp_workdir)
+    options = CallbackOptions(dial_timeout=30)
+    config, first, agent = start_one_agent(cfg, tmp_path, sipp_workdir, callbacks=options)
     # the customer's phone rings 6 s: the driver is restarted while it rings
-    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=6_000, talk_ms=1_500,
-                                workdir=sipp_workdir)
+    customer = start_customer(cfg, sipp_workdir, answer_delay_ms=6_000, talk_ms=1_500)
     second = None
     try:
-        feed(first, m.MakeNotReady, "agent001", "meeting")
-        ticket = abandon(first, cfg, "13900000321", sipp_workdir)
+        ticket = ticket_left_by(first, cfg, "13900000321", sipp_workdir)
         feed(first, m.MakeReady, "agent001")
         wait_until(lambda: invites(customer), "the customer's phone to ring")
         first.stop()
-        second = InProcessDriver(cfg, tmp_path / "live", config, **options)
+        second = InProcessDriver(cfg, tmp_path / "live", config, callbacks=options)
         assert second.driver.recovery.messages > 0
         with ari_client(cfg) as ari:  # the ringing customer's leg is found, not dialled again
             bridge = f"callback-{next(iter(second.driver.callbacks.running))}"
@@ -268,3 +282,62 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
     assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
     assert ticket_verbs(second, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
     assert (done.data2, done.data3) == ("ordered", "1")
+
+
+def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(asterisk_config, tmp_path,
+                                                                              sipp_workdir):
+    cfg = asterisk_config
+    _, driver, agent = start_one_agent(cfg, tmp_path, sipp_workdir, answer_delay_ms=None, ring_timeout=2.0)
+    customer = start_customer(cfg, sipp_workdir)
+    try:
+        ticket = ticket_left_by(driver, cfg, "13900000331", sipp_workdir)
+        feed(driver, m.MakeReady, "agent001")
+        [released] = logged(driver, "CALLBACK_RELEASED")
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        agent_result, customer_result = agent.stop(), customer.stop()
+        driver.stop()
+        clear_asterisk(cfg)
+    assert (released.agent, released.data1) == ("agent001", ticket)
+    assert agent_result.outcomes == {"cancelled": 1}, agent_result.summary()  # rung once, for 2 s
+    assert customer_result.created == 0 and invites(customer) == []  # the customer was never dialled
+    core = driver.driver.core
+    assert core.agents["agent001"].state == "paused" and core.agents["agent001"].reason == "ringnoanswer"
+    t = core.tickets.tickets[ticket]
+    assert (t.status, t.attempts) == ("open", 0)  # not counted as an attempt
+    assert ticket_verbs(driver, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_RELEASED"]
+
+
+def test_a_callback_the_driver_died_before_dialling_is_dialled_once_after_the_restart(asterisk_config, tmp_path,
+                                                                                      sipp_workdir):
+    """The crash window between the journal and the originate: the replayed core has the callback running, no
+    step of it was written, so the resync rings the agent (once: the customer hears one INVITE)."""
+    cfg = asterisk_config
+    config, first, agent = start_one_agent(cfg, tmp_path, sipp_workdir)
+    customer = start_customer(cfg, sipp_workdir)
+    second = None
+    try:
+        ticket = ticket_left_by(first, cfg, "13900000341", sipp_workdir)
+        first.stop()
+        journal = Journal(tmp_path / "live" / "journal.jsonl")
+        journal.open()
+        journal.append(m.MakeReady(time.time(), "agent001"))  # journalled, then the driver died
+        journal.close()
+        second = InProcessDriver(cfg, tmp_path / "live", config)
+        wait_until(lambda: all(c.outcome for c in customer.calls_so_far().values()) and invites(customer),
+                   "the customer to be called and hang up")
+        second.call(second.driver.complete_callback("agent001", ticket, "wrong_number"))
+        [done] = logged(second, "CALLBACK_DONE")
+        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        agent_result, customer_result = agent.stop(), customer.stop()
+        clear_asterisk(cfg)
+    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+    assert (done.data2, done.data3) == ("wrong_number", "1")
+    t = second.driver.core.tickets.tickets[ticket]
+    assert (t.status, t.outcome) == ("done", "wrong_number")  # closed, no retry
+    assert ticket_verbs(second, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
