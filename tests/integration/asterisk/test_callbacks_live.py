@@ -128,6 +128,35 @@ def ticket_left_by(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str
     return abandon(driver, cfg, caller_id, workdir)
 
 
+def report_once_hung_up(driver: InProcessDriver, cfg, customer: sipp.SippProcess, agent_id: str, ticket: str,
+                        outcome: str):
+    """The customer's phone hangs up, then the agent reports ``outcome``; returns its CALLBACK_DONE."""
+    wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()),
+               "the customer to be called and hang up")
+    driver.call(driver.driver.complete_callback(agent_id, ticket, outcome))
+    [done] = logged(driver, "CALLBACK_DONE")
+    wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    return done
+
+
+def stop_everything(cfg, drivers, *phones: sipp.SippProcess | None) -> list[sipp.SippResult | None]:
+    """Drivers and phones that were started (None: not yet), then a clean Asterisk; the phones' results."""
+    for driver in drivers:
+        if driver is not None:
+            driver.stop()
+    results = [phone.stop() if phone is not None else None for phone in phones]
+    clear_asterisk(cfg)
+    return results
+
+
+def assert_called_back_once(driver: InProcessDriver, ticket: str, agent_result: sipp.SippResult,
+                            customer_result: sipp.SippResult) -> None:
+    """One ring of the agent, one INVITE to the customer, both answered; one claim, one outcome."""
+    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
+    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+    assert ticket_verbs(driver, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
+
+
 def no_channels_left(cfg) -> bool:
     with ari_client(cfg) as ari:
         return ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
@@ -155,14 +184,10 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
         [done] = logged(driver, "CALLBACK_DONE")
         wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
     finally:
-        agent_result, customer_result = agent.stop(), customer.stop()
-        driver.stop()
-        clear_asterisk(cfg)
+        agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
     assert (done.agent, done.data1, done.data2, done.data3) == ("agent001", ticket, "ordered", "1")
-    assert ticket_verbs(driver, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
-    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()  # one INVITE, answered
+    assert_called_back_once(driver, ticket, agent_result, customer_result)
     assert [c.info["from"] for c in customer_result.calls.values()] == [f"sip:{cfg.numbers[0]}"]  # the hotline
-    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
     assert [c.info["from"] for c in agent_result.calls.values()] == ["sip:13900000301"]  # whom they call back
     assert driver.driver.core.agents["agent001"].state == "ready"
     assert driver.driver.core.tickets.tickets[ticket].status == "done"
@@ -187,11 +212,7 @@ def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_
         logged(driver, "CALLBACK_RETRY", 2)
         wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
     finally:
-        driver.stop()
-        agent_result = agent.stop()
-        busy_result = busy.stop()
-        silent_result = silent.stop() if silent else None
-        clear_asterisk(cfg)
+        agent_result, busy_result, silent_result = stop_everything(cfg, [driver], agent, busy, silent)
     retry_at = float(retry.data2)
     assert retry_at == pytest.approx(float(first_done.time) + retry_after, abs=0.01)
     assert second_claim.time >= retry_at  # not before the retry time
@@ -233,17 +254,10 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
         driver.call(driver.driver.force_hang_up(connect.call_id, "supervisor1"))
         [ended] = logged(driver, "COMPLETEAGENT")
         [claimed] = logged(driver, "CALLBACK_CLAIMED")
-        wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()),
-                   "the customer to hang up")
-        driver.call(driver.driver.complete_callback(claimed.agent, ticket, "inquiry"))
-        [done] = logged(driver, "CALLBACK_DONE")
+        done = report_once_hung_up(driver, cfg, customer, claimed.agent, ticket, "inquiry")
         talker.wait(timeout=10)
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
     finally:
-        sipp.stop_all(agents.values())
-        customer_result = customer.stop()
-        driver.stop()
-        clear_asterisk(cfg)
+        *_, customer_result = stop_everything(cfg, [driver], *agents.values(), customer)
     assert claimed.time >= ended.time  # dialled only once two agents were free
     assert claimed.agent == "agent002"  # the longest idle
     assert (done.data1, done.data2) == (ticket, "inquiry")
@@ -268,19 +282,11 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
             bridge = f"callback-{next(iter(second.driver.callbacks.running))}"
             wait_until(lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2,
                        "agent and customer bridged by the restarted driver")
-        wait_until(lambda: all(c.outcome for c in customer.calls_so_far().values()), "the customer to hang up")
-        second.call(second.driver.complete_callback("agent001", ticket, "ordered"))
-        [done] = logged(second, "CALLBACK_DONE")
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+        done = report_once_hung_up(second, cfg, customer, "agent001", ticket, "ordered")
     finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        agent_result, customer_result = agent.stop(), customer.stop()
-        clear_asterisk(cfg)
-    assert len(invites(customer)) == 1 and customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
-    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
-    assert ticket_verbs(second, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
+        agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
+    assert len(invites(customer)) == 1
+    assert_called_back_once(second, ticket, agent_result, customer_result)
     assert (done.data2, done.data3) == ("ordered", "1")
 
 
@@ -295,9 +301,7 @@ def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(as
         [released] = logged(driver, "CALLBACK_RELEASED")
         wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
     finally:
-        agent_result, customer_result = agent.stop(), customer.stop()
-        driver.stop()
-        clear_asterisk(cfg)
+        agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
     assert (released.agent, released.data1) == ("agent001", ticket)
     assert agent_result.outcomes == {"cancelled": 1}, agent_result.summary()  # rung once, for 2 s
     assert customer_result.created == 0 and invites(customer) == []  # the customer was never dialled
@@ -324,20 +328,10 @@ def test_a_callback_the_driver_died_before_dialling_is_dialled_once_after_the_re
         journal.append(m.MakeReady(time.time(), "agent001"))  # journalled, then the driver died
         journal.close()
         second = InProcessDriver(cfg, tmp_path / "live", config)
-        wait_until(lambda: all(c.outcome for c in customer.calls_so_far().values()) and invites(customer),
-                   "the customer to be called and hang up")
-        second.call(second.driver.complete_callback("agent001", ticket, "wrong_number"))
-        [done] = logged(second, "CALLBACK_DONE")
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+        done = report_once_hung_up(second, cfg, customer, "agent001", ticket, "wrong_number")
     finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        agent_result, customer_result = agent.stop(), customer.stop()
-        clear_asterisk(cfg)
-    assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
-    assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
+        agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
+    assert_called_back_once(second, ticket, agent_result, customer_result)
     assert (done.data2, done.data3) == ("wrong_number", "1")
     t = second.driver.core.tickets.tickets[ticket]
     assert (t.status, t.outcome) == ("done", "wrong_number")  # closed, no retry
-    assert ticket_verbs(second, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE"]
