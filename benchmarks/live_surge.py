@@ -97,7 +97,8 @@ def _offer(cfg, number: str, args, work: Path, tag: str):
 
 def run_live(cfg, args, work: Path) -> dict:
     clear_asterisk(cfg)
-    config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None)
+    config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None,
+                          callback_reserve=None)  # no callbacks: every agent INVITE is an offered call
     driver = InProcessDriver(cfg, work / "live", config, answer_while_queued=False)
     try:
         _, result, agent_results = _offer(cfg, cfg.numbers[0], args, work / "live-sipp", f"{run_tag()}0")

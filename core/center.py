@@ -22,6 +22,7 @@ from core.messages import (
     AgentHungUp,
     ApplyConfig,
     CallArrived,
+    CallbackAgentDidNotAnswer,
     CallerHungUp,
     CallRecorded,
     CancelTimer,
@@ -126,6 +127,7 @@ class CallCenter(SiteConfiguration):
             MakeNotReady: self._make_not_ready,
             ClaimCallback: self._claim_callback,
             CompleteCallback: self._complete_callback,
+            CallbackAgentDidNotAnswer: self._callback_agent_did_not_answer,
             ExpireCallbacks: self._expire_callbacks,
             CallRecorded: self._call_recorded,
             TransferCall: self._transfer_call,
@@ -769,6 +771,23 @@ class CallCenter(SiteConfiguration):
         agent.ticket_id = None
         if agent.state == CALLBACK:
             self._after_work(agent, now, actions)
+
+    def _callback_agent_did_not_answer(self, msg: CallbackAgentDidNotAnswer, actions: list) -> None:
+        agent = self.agents.get(msg.agent_id)
+        if agent is None or agent.state != CALLBACK or agent.ticket_id != msg.ticket_id:
+            return  # a late report: that callback ended otherwise
+        now = msg.now
+        ticket = self.tickets.release(msg.ticket_id, agent.agent_id)
+        self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_RELEASED, ticket.ticket_id)
+        agent.ticket_id = None
+        if agent.pending and agent.pending[0] == "logout":
+            agent.state = PAUSED
+            self._do_logout(agent, now, actions)
+        else:
+            agent.pending = None
+            self._pause(agent, self.policy.rna_pause_reason, now)
+            actions.append(AgentPaused(agent.agent_id, self.policy.rna_pause_reason))
+        self._dispatch_callbacks(now, actions)  # the ticket is open again: another free agent may take it
 
     def _expire_callbacks(self, msg: ExpireCallbacks, actions: list) -> None:
         for ticket in self.tickets.expire(msg.now):

@@ -67,6 +67,16 @@ class TimerFired:
 
 
 @dataclass(slots=True)
+class CallbackAgentDidNotAnswer:
+    """The agent's phone was rung for a callback and not answered: the ticket is given back unworked (not an
+    attempt) and the agent paused, as after a ring-no-answer."""
+
+    now: float
+    agent_id: str
+    ticket_id: str
+
+
+@dataclass(slots=True)
 class CallRecorded:
     """The live driver started recording an answered call into ``file`` (logged as RECORDING)."""
 
@@ -264,7 +274,8 @@ class DialCallback:
     extension: str = ""
 
 
-Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
+Event = (CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
+         | CallbackAgentDidNotAnswer)
 Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | EndWrapUp | ClaimCallback
            | CompleteCallback | ExpireCallbacks | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp

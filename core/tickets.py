@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-OUTCOMES = ("ordered", "cancelled", "unreachable", "inquiry", "complaint")
+OUTCOMES = ("ordered", "cancelled", "unreachable", "inquiry", "complaint", "wrong_number")  # only unreachable retries
 PRIORITIES = ("urgent", "normal")  # the callback list is ordered by this, then first-come
 
 

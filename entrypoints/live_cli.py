@@ -49,6 +49,11 @@ def run(
                                                    help="Callback prompt at once when this many already wait."),
     wrapup: float = typer.Option(0.0, help="After-call work, seconds."),
     prompt_timeout: float = typer.Option(15.0, help="Seconds the callback prompt waits for a digit."),
+    callback_reserve: int = typer.Option(2, min=-1, help="Dial callback tickets only while more than this many "
+                                                         "agents are free (-1: never dial them)."),
+    callback_retry_after: float = typer.Option(1800.0, min=0, help="Seconds before an unreachable ticket is "
+                                                                   "dialled again."),
+    callback_dial_timeout: int = typer.Option(30, min=1, help="Seconds the customer's phone rings on a callback."),
     record: bool = typer.Option(False, "--record/--no-record", help="Record every answered call (bridge recording)."),
     ready_after_pause: Optional[float] = typer.Option(
         None, help="Make an agent paused for a missed ring ready again after this many seconds "
@@ -75,6 +80,7 @@ def run(
 
     Stops on SIGINT/SIGTERM. A restart (even after SIGKILL) replays the journal and resynchronises."""
     from adapters.asterisk.ari import AriSettings
+    from adapters.asterisk.callbacks import CallbackOptions
     from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -82,11 +88,14 @@ def run(
     data_dir = data_dir or Path(os.environ.get("HOTLINE_LIVE_DIR") or "live")
     n_agents = agents if agents is not None else int(os.environ.get("HOTLINE_AGENTS") or 4)
     config = build_config(_numbers(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
-                          ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup)
+                          ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup,
+                          callback_reserve=None if callback_reserve < 0 else callback_reserve,
+                          callback_retry_after=callback_retry_after)
     settings = AriSettings.from_env(url=ari_url)
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
                             ready_after_pause=ready_after_pause, fsync=fsync,
-                            answer_while_queued=answer_while_queued)
+                            answer_while_queued=answer_while_queued,
+                            callbacks=CallbackOptions(dial_timeout=callback_dial_timeout))
     if console:
         from adapters.store.migrate import open_store
         options.store = open_store()

@@ -33,7 +33,7 @@ MESSAGE_TYPES = {
     for cls in (m.CallArrived, m.CallerHungUp, m.AgentAnswered, m.AgentDidNotAnswer, m.AgentHungUp,
                 m.PromptFinished, m.TimerFired, m.CallRecorded, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
                 m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall, m.Start, m.ApplyConfig,
-                m.EndWrapUp)
+                m.EndWrapUp, m.CallbackAgentDidNotAnswer)
 }
 
 

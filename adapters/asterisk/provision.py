@@ -12,7 +12,9 @@ bind-mounted, listening on 127.0.0.1 only:
   ``sip:agentNNN@127.0.0.1:<agent_port_base + N>`` where a SIPp UAS can answer,
   and optional digest registration for a real softphone,
 * every hotline number -> ``Stasis(hotline, <number>)``; ``9<number>`` ->
-  the app_queue benchmark anchor (``Queue(hotline-anchor)``, rrmemory).
+  the app_queue benchmark anchor (``Queue(hotline-anchor)``, rrmemory),
+* callbacks out through the endpoint ``hotline-outbound`` to
+  ``sip:<number>@127.0.0.1:<agent_port_base>`` (a SIPp UAS plays the customers).
 
 The configuration is rewritten from ``templates/`` on every ``up``.
 
@@ -189,6 +191,11 @@ class LocalAsteriskConfig:
         return {agent_name(i): self.agent_port_base + i for i in range(1, self.agents + 1)}
 
     @property
+    def outbound_port(self) -> int:
+        """Where callbacks go out (the ``hotline-outbound`` trunk's contact): no agent answers on the base port."""
+        return self.agent_port_base
+
+    @property
     def ari_url(self) -> str:
         return f"http://127.0.0.1:{self.ari_port}"
 
@@ -265,6 +272,7 @@ class AsteriskStatus:
             lines.append(f"  SIP   udp 127.0.0.1:{cfg.sip_port}")
             lines.append(f"  agents {agents[0]}..{agents[-1]} -> 127.0.0.1:{ports[agents[0]]}-{ports[agents[-1]]}")
             lines.append(f"  hotline numbers {', '.join(cfg.numbers)}  (Queue() anchor: prefix {ANCHOR_PREFIX})")
+            lines.append(f"  callbacks out via PJSIP/<number>@hotline-outbound -> 127.0.0.1:{cfg.outbound_port}")
         lines.append(f"  logs  {self.messages_log}")
         return lines
 
@@ -503,6 +511,7 @@ def write_config(cfg: LocalAsteriskConfig) -> list[Path]:
         "anchor_max_wait": cfg.anchor_max_wait,
         "rtp_start": cfg.rtp_start,
         "rtp_end": cfg.rtp_end,
+        "outbound_port": cfg.outbound_port,
     }
     written = []
     for name in CONFIG_FILES:

@@ -14,8 +14,8 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
   within ``prompt_timeout`` -> ``PromptFinished(.., "")``, a hang-up -> ``CallerHungUp``;
 * ``StartTimer`` / ``CancelTimer``: asyncio timers calling back ``TimerFired`` (stale ones the core ignores);
 * ``AgentPaused``: logged (and ``MakeReady`` after ``ready_after_pause`` seconds if that is set);
-* ``DialCallback``: not carried out yet (logged). The composition root turns automatic callback dispatch
-  off (``callback_reserve=None``) for that reason.
+* ``DialCallback``: ring the agent, dial the customer, bridge them (``callbacks.py``; its legs' events
+  and their resync go there too).
 
 Every message goes through one lock: journal it (flushed; fsynced with ``fsync``), let the core handle
 it, carry out the actions, then handle the follow-up messages those actions produced. So the core sees one
@@ -44,6 +44,7 @@ from typing import Callable
 import httpx
 
 from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream
+from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackDialer, CallbackOptions
 from adapters.asterisk.journal import EventLogFile, Journal, recover
 from core import messages as m
 from core.center import CallCenter, CommandRejected
@@ -60,7 +61,8 @@ PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
 
 def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
                  strategy: str = "rrmemory", ring_timeout: float | None = 15.0, ivr_after: float | None = 60.0,
-                 ivr_queue_length: int | None = None, wrapup: float = 0.0) -> CenterConfig:
+                 ivr_queue_length: int | None = None, wrapup: float = 0.0, callback_reserve: int | None = 2,
+                 callback_retry_after: float = 1800.0) -> CenterConfig:
     """The live composition root's routing model: every number -> one queue, agents agent001..agentNNN."""
     names = agents if isinstance(agents, tuple) else tuple(f"agent{i:03d}" for i in range(1, agents + 1))
     return CenterConfig(
@@ -68,7 +70,7 @@ def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, que
         hotlines=tuple(Hotline(n, queue) for n in numbers),
         policy=Policy(strategy=strategy, ring_timeout=ring_timeout, ivr_after=ivr_after,
                       ivr_queue_length=ivr_queue_length, wrapup=wrapup,
-                      callback_reserve=None),  # DialCallback is not carried out live yet
+                      callback_reserve=callback_reserve, callback_retry_after=callback_retry_after),
     )
 
 
@@ -123,6 +125,7 @@ class DriverOptions:
     fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
     answer_while_queued: bool = True  # False: queued callers hear ringing and are answered by the agent
     store: object | None = None  # an Engine: console commands in, screen events out (adapters/asterisk/commands.py)
+    callbacks: CallbackOptions = field(default_factory=CallbackOptions)
 
 
 @dataclass
@@ -161,6 +164,7 @@ class LiveDriver:
         self._first_sync_done = False
         self._tasks: set[asyncio.Task] = set()
         self.ready = asyncio.Event()
+        self.callbacks = CallbackDialer(self, data / "callbacks.jsonl", options.callbacks)
 
     # --- running -----------------------------------------------------------------------------------
 
@@ -182,6 +186,7 @@ class LiveDriver:
                 handle.cancel()
             await self.ari.close()
             self.journal.close()
+            self.callbacks.close()
             self.log_file.close()
 
     def _spawn(self, coro) -> None:
@@ -260,8 +265,7 @@ class LiveDriver:
                             self.options.ready_after_pause,
                             lambda a=action.agent_id: self._spawn(self._ready_again(a)))
                 elif kind is m.DialCallback:
-                    log.warning("DialCallback %s for %s: outbound callbacks are not carried out live yet",
-                                action.ticket_id, action.agent_id)
+                    await self.callbacks.dial(action)
             except (AriError, httpx.HTTPError, OSError) as exc:  # AriError: Asterisk said no
                 log.warning("%s failed: %s", kind.__name__, exc)
 
@@ -413,6 +417,12 @@ class LiveDriver:
         async with self.lock:
             await self._feed(m.TransferCall(self._now(), call_id, agent_id, destination, context), strict=True)
 
+    async def complete_callback(self, agent_id: str, ticket_id: str, outcome: str) -> None:
+        """The agent reports how their callback went (``core.tickets.OUTCOMES``); it ends the callback's legs.
+        Raises ``CommandRejected`` when the ticket is not this agent's running callback or the outcome unknown."""
+        async with self.lock:
+            await self.callbacks.complete(agent_id, ticket_id, outcome)
+
     async def force_hang_up(self, call_id: str, supervisor: str) -> None:
         """A supervisor ends a conversation: the agent's leg is hung up, so the core ends the call as
         COMPLETEAGENT and hangs up the caller (the event log does not tell it from the agent hanging up)."""
@@ -492,6 +502,10 @@ class LiveDriver:
     # --- events ------------------------------------------------------------------------------------
 
     async def _on_event(self, event: dict) -> None:
+        if self.callbacks.owns(event):
+            async with self.lock:
+                await self.callbacks.on_event(event)
+            return
         kind = event.get("type")
         handler = {
             "StasisStart": self._stasis_start,
@@ -657,6 +671,8 @@ class LiveDriver:
 
         # channels in Stasis the core does not know
         for cid, ch in channels.items():
+            if cid.startswith(CALLBACK_PREFIX):
+                continue  # the callbacks' resync below
             if cid.startswith((SNOOP_PREFIX, SUPERVISOR_PREFIX)):
                 if not any(cid in (x.snoop, x.supervisor) and self._is_live(x.call_id)
                            for x in self.listeners.values()):
@@ -689,6 +705,7 @@ class LiveDriver:
                     await self.ari.destroy_bridge(bid)
             if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
                 await self.ari.destroy_bridge(bid)
+        await self.callbacks.resync(channels, bridges)
 
     async def _ensure_hold(self, leg: CallerLeg, in_bridge: dict, bridges: dict) -> None:
         hold = f"hold-{leg.call_id}"

@@ -24,6 +24,7 @@ from core.messages import (
     AgentDidNotAnswer,
     AgentHungUp,
     CallArrived,
+    CallbackAgentDidNotAnswer,
     CallerHungUp,
     CancelTimer,
     ClaimCallback,
@@ -186,6 +187,8 @@ class Driver:
         if isinstance(msg, CompleteCallback):
             assert self.dialing.get(msg.agent_id) == msg.ticket_id
             del self.dialing[msg.agent_id]
+        if isinstance(msg, CallbackAgentDidNotAnswer) and self.dialing.get(msg.agent_id) == msg.ticket_id:
+            del self.dialing[msg.agent_id]  # a late report of an ended callback changes nothing
         self.actions.extend(actions)
         for action in actions:
             self._track(action)

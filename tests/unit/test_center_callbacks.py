@@ -6,7 +6,7 @@ import pytest
 
 from core.center import CommandRejected
 from core.log import Verb
-from core.messages import DialCallback, ExpireCallbacks, StartTimer
+from core.messages import AgentPaused, CallbackAgentDidNotAnswer, DialCallback, ExpireCallbacks, StartTimer
 from core.tickets import OUTCOMES
 from tests.unit.fakes import T0, Driver, make_center, of_type, records, verbs
 
@@ -118,7 +118,7 @@ def test_claim_of_a_done_ticket_is_rejected():
 # --- outcomes -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("outcome", ["ordered", "cancelled", "inquiry", "complaint"])
+@pytest.mark.parametrize("outcome", ["ordered", "cancelled", "inquiry", "complaint", "wrong_number"])
 def test_final_outcomes_close_the_ticket(outcome):
     d = driver(("a1",), callback_reserve=None)
     paused_all(d, "a1")
@@ -423,7 +423,7 @@ def test_logout_during_a_callback_applies_after_it():
 
 
 def test_every_outcome_is_known():
-    assert set(OUTCOMES) == {"ordered", "cancelled", "unreachable", "inquiry", "complaint"}
+    assert set(OUTCOMES) == {"ordered", "cancelled", "unreachable", "inquiry", "complaint", "wrong_number"}
 
 
 def test_dispatch_across_queues_is_urgent_first_then_first_come():
@@ -444,3 +444,57 @@ def test_dispatch_across_queues_is_urgent_first_then_first_come():
     assert order == [urgent, first, second]
     claimed = records(d.log, Verb.CALLBACK_CLAIMED)
     assert [r.queue for r in claimed] == ["service", "sales", "service"]
+
+
+# --- the agent does not answer the callback ring ----------------------------------------------------
+
+
+def test_an_unanswered_callback_ring_gives_the_ticket_back_and_pauses_the_agent():
+    d = driver(("a1", "a2"), callback_reserve=0)
+    paused_all(d, "a1", "a2")
+    ticket = abandon(d, "c1", "139")
+    assert dials(d.ready("a1")) == [(ticket, "a1")]
+    d.advance(15)
+    actions = d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket))
+    t = d.center.tickets.tickets[ticket]
+    assert (t.status, t.claimer, t.attempts, t.outcome) == ("open", None, 0, None)  # not an attempt
+    assert [(r.verb, r.agent, r.data1) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
+        (Verb.CALLBACK_RELEASED, "a1", ticket)]
+    assert d.center.agents["a1"].state == "paused"
+    assert verbs(d.log, agent="a1")[-1] == Verb.PAUSE
+    assert [(a.agent_id, a.reason) for a in of_type(actions, AgentPaused)] == [("a1", "ringnoanswer")]
+    assert dials(actions) == []  # nobody else is free
+    assert dials(d.ready("a2")) == [(ticket, "a2")]  # the next free agent dials it
+
+
+def test_an_unanswered_callback_ring_is_redialled_by_another_free_agent_at_once():
+    d = driver(("a1", "a2"), callback_reserve=0)
+    paused_all(d, "a1", "a2")
+    ticket = abandon(d, "c1", "139")
+    d.ready("a1")
+    d.ready("a2")  # a2 is free while a1's phone rings for the callback
+    assert d.dialing == {"a1": ticket}
+    actions = d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket))
+    assert dials(actions) == [(ticket, "a2")]
+
+
+def test_a_late_report_of_an_unanswered_callback_ring_changes_nothing():
+    d = driver(("a1",), callback_reserve=0)
+    paused_all(d, "a1")
+    ticket = abandon(d, "c1", "139")
+    d.ready("a1")
+    d.complete("a1", ticket, "ordered")
+    before = list(d.log)
+    assert d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket)) == []
+    assert d.log == before and d.center.agents["a1"].state == "ready"
+
+
+def test_a_logout_asked_for_during_the_callback_ring_applies_when_it_goes_unanswered():
+    d = driver(("a1",), callback_reserve=0)
+    paused_all(d, "a1")
+    ticket = abandon(d, "c1", "139")
+    d.ready("a1")
+    d.logout("a1")
+    d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket))
+    assert d.center.agents["a1"].state == "out"
+    assert verbs(d.log, agent="a1")[-2:] == [Verb.CALLBACK_RELEASED, Verb.AGENTLOGOFF]

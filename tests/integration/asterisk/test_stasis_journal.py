@@ -42,7 +42,8 @@ def run_live(tmp_path, messages):
 
 def test_every_message_type_round_trips():
     for message in SCRIPT + [m.TimerFired(1.0, m.Timer("ring", "c1", 7)), m.PromptFinished(2.0, "c1", "1"),
-                             m.CompleteCallback(3.0, "agent001", "cb-c1", "ordered"), m.MakeNotReady(4.0, "a", "lunch")]:
+                             m.CompleteCallback(3.0, "agent001", "cb-c1", "ordered"), m.MakeNotReady(4.0, "a", "lunch"),
+                             m.CallbackAgentDidNotAnswer(5.0, "agent001", "cb-c1")]:
         assert decode(encode(message)) == message
 
 

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from adapters.store import models
 from adapters.store.migrate import current_revision, downgrade, head_revision, open_store, upgrade
 from adapters.store.settings import StoreSettings, make_engine, normalise_url
+from core.tickets import OUTCOMES
 
 STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES,
                 *models.LIVE_CHANNEL_TABLES}
@@ -93,6 +94,14 @@ def test_the_database_refuses_impossible_tickets(engine, bad):
     with pytest.raises(IntegrityError):
         with engine.begin() as connection:
             connection.execute(insert(table), _ticket_row(**bad))
+
+
+def test_the_database_takes_every_outcome_the_core_knows(engine):
+    table = models.CallbackTicket.__table__
+    with engine.begin() as connection:
+        for i, outcome in enumerate(OUTCOMES):  # wrong_number came with migration 0007
+            connection.execute(insert(table), _ticket_row(id=f"cb-{i}", number=f"13{i}", status="done",
+                                                          outcome=outcome, attempts=1))
 
 
 def test_the_database_refuses_a_second_open_ticket_for_a_number(engine):
