@@ -15,7 +15,7 @@ from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.store_cli import callbacks_app, import_app
 from entrypoints.terminal import console, fail_on_input
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 app = typer.Typer(
     help="Hotline: a TV-shopping call center. Simulate broadcast slots in the digital twin, replay QA suites, "

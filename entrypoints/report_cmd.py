@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 report_app = typer.Typer(
     help="Reports from the event log (a simulation's Parquet file or the store): agents, queues, callbacks, "

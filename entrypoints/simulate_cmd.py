@@ -15,7 +15,7 @@ from rich.table import Table
 from reports.eventlog import write_parquet, write_queue_log
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
 from twin.scenario import Scenario, load_scenario
-from twin.yamlfile import InputFileError, Problem
+from inputs.problems import InputFileError, Problem
 
 log = logging.getLogger("hotline.twin")
 

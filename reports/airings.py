@@ -9,7 +9,7 @@ Columns (header row; names are case-insensitive, order free):
 ``start`` is epoch seconds or an ISO date-time (``2026-11-23 20:00``; without an offset it is local time,
 ``UTC + utc_offset_h``, Beijing time by default). ``length`` is seconds or a duration such as ``90s``,
 ``15m``, ``1h30m`` (as in scenario files). Every problem is collected and reported as ``file:line: column:
-message`` (``twin.yamlfile.InputFileError``), so one run shows all of them.
+message`` (``inputs.problems.InputFileError``), so one run shows all of them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from core.config import Airing
 from reports.kpi import CHINA_UTC_OFFSET_H
-from twin.scenario import parse_duration
-from twin.yamlfile import InputFileError, Problem
+from inputs.durations import parse_duration
+from inputs.problems import InputFileError, Problem
 
 REQUIRED = ("channel", "start", "length", "hotline")
 OPTIONAL = ("id", "product", "kind", "cost")

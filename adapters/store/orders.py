@@ -22,8 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from adapters.store.addresses import address_columns, to_address
 from adapters.store.catalog import STOCK, HOLD, SqlCatalog, load_products, load_stock_book, lock_skus
-from adapters.store.customers import address_columns, to_address
 from adapters.store.eventlog import insert_records
 from adapters.store.ids import next_id
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow

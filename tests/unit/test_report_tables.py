@@ -30,7 +30,7 @@ from reports.tables import (
     queue_report,
     roi_report,
 )
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 BEIJING = timezone(timedelta(hours=8))
 
