@@ -16,8 +16,21 @@ from sqlalchemy import Engine
 
 from adapters.store.settings import make_engine
 from console.errors import add_exception_handlers
-from console.routers import (airings, audit, auth, call_records, callbacks, complaints, customers, divisions, health,
-                             orders, products, reports, users)
+from console.routers import (
+    airings,
+    audit,
+    auth,
+    call_records,
+    callbacks,
+    complaints,
+    customers,
+    divisions,
+    health,
+    orders,
+    products,
+    reports,
+    users,
+)
 from console.settings import ConsoleSettings
 
 API_PREFIX = "/api"

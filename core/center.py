@@ -14,9 +14,9 @@ from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
-    AgentPaused,
     AgentDidNotAnswer,
     AgentHungUp,
+    AgentPaused,
     CallArrived,
     CallerHungUp,
     CallRecorded,

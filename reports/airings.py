@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.config import Airing
-from reports.kpi import CHINA_UTC_OFFSET_H
 from inputs.durations import parse_duration
 from inputs.problems import InputFileError, Problem
+from reports.kpi import CHINA_UTC_OFFSET_H
 
 REQUIRED = ("channel", "start", "length", "hotline")
 OPTIONAL = ("id", "product", "kind", "cost")

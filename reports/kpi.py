@@ -28,7 +28,6 @@ import pandas as pd
 
 from core.log import NONE, TERMINAL_VERBS, Verb
 from reports.eventlog import (
-    _num,
     CALLBACK,
     IDLE,
     IN_PROGRESS,
@@ -38,6 +37,7 @@ from reports.eventlog import (
     WRAPUP,
     IndexedLog,
     _call_lives,
+    _num,
     agent_timeline,
     clip_timeline,
     split_timeline,

@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.eventlog import insert_records
-from adapters.store.settings import write_transaction
 from adapters.store.models import OPEN_STATUSES, CallbackTicket
+from adapters.store.settings import write_transaction
 from core.log import NONE, LogRecord, Verb
 from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError, UnknownTicket
 

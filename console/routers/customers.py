@@ -11,8 +11,15 @@ from adapters.store.customers import SqlCustomers
 from adapters.store.ids import SqlIds
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, Unmasked, require
 from console.models import AppUser
-from console.schemas import (CustomerCreate, CustomerPublic, CustomerUpdate, HistoryEntryOut,
-                             call_record_out, customer_out, order_out)
+from console.schemas import (
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    HistoryEntryOut,
+    call_record_out,
+    customer_out,
+    order_out,
+)
 from core.customers import CustomerError, find_customers, register_customer
 from core.phones import parse_phone
 

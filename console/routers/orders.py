@@ -34,7 +34,7 @@ def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")],
             if not addresses:
                 raise OrderError(f"customer {body.customer_id} has no address on file: send one with the order")
             address = addresses[0]
-        command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(l.sku, l.quantity) for l in body.lines],
+        command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(line.sku, line.quantity) for line in body.lines],
                              payment=body.payment, address=address,
                              survey=body.survey.to_core() if body.survey else None, hotline=body.hotline,
                              call_id=body.call_id, agent_id=user.username, discount=body.discount)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from inputs.durations import parse_duration
-from twin.scenario import load_scenario
 from inputs.problems import InputFileError
+from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "scenarios" / "special_sale.yaml").read_text()

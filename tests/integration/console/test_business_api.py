@@ -10,7 +10,6 @@ import threading
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from adapters.store.catalog import SqlCatalog
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.tickets import SqlTickets
 from core.log import NONE, LogRecord, Verb

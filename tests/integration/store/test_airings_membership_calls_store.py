@@ -11,11 +11,32 @@ from adapters.store.airings import AiringError, SqlAirings, UnknownAiring
 from adapters.store.call_records import ComplaintConflict, SqlCallRecords, UnknownRecord
 from adapters.store.ids import SqlIds
 from adapters.store.membership import MembershipConflict, SqlMemberships
-from core.call_records import (CLOSED, COMPLAINT, IN_PROGRESS, INQUIRY, OPEN, RESOLVED, CallRecord, CallRecordError,
-                               open_complaint, record_call)
+from core.call_records import (
+    CLOSED,
+    COMPLAINT,
+    IN_PROGRESS,
+    INQUIRY,
+    OPEN,
+    RESOLVED,
+    CallRecord,
+    CallRecordError,
+    open_complaint,
+    record_call,
+)
 from core.config import Airing
-from core.membership import (BONUS, EARNED, REDEEMED, REVERSED, InsufficientPoints, MembershipError, NotAMember,
-                             PointsRule, record_purchase, redeem_points, reverse_purchase)
+from core.membership import (
+    BONUS,
+    EARNED,
+    REDEEMED,
+    REVERSED,
+    InsufficientPoints,
+    MembershipError,
+    NotAMember,
+    PointsRule,
+    record_purchase,
+    redeem_points,
+    reverse_purchase,
+)
 from tests.integration.store.business_fixtures import T0, stocked_store
 
 # --- airings -----------------------------------------------------------------------------------------

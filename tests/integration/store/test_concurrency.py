@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from adapters.store.migrate import upgrade
 from adapters.store.settings import make_engine
-
 from adapters.store.tickets import SqlTickets, TicketConflict
 from core.tickets import Ticket, TicketError
 from tests.integration.store.conftest import PG

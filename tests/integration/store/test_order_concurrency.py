@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from adapters.store.catalog import SqlCatalog
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import OrderLineRow, OrderRow, StockHoldRow
 from adapters.store.orders import SqlOrders
