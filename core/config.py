@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 STRATEGIES = ("rrmemory", "fewestcalls", "leasttalk", "longestidle", "linear", "random")
 PRIORITY_CLASSES = ("vip", "important", "normal")  # served in this order, FIFO within a class
 OUT_OF_HOURS_ACTIONS = ("hangup", "callback")
+# The call center's local time: opening hours, schedules and report days. The one place it is defined.
+SITE_ZONE: tzinfo = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +34,7 @@ class OpeningHours:
     """Local opening hours of one hotline number: ``windows`` are (weekday 0=Mon, open s, close s) of the day."""
 
     windows: tuple[tuple[int, float, float], ...]
-    utc_offset_s: float = 8 * 3600  # China Standard Time
+    zone: tzinfo = SITE_ZONE
     out_of_hours: str = "hangup"
 
 

@@ -7,20 +7,17 @@ the field and the line. Durations are seconds or text such as ``90s``, ``15m``, 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from core.config import STRATEGIES
+from core.config import SITE_ZONE, STRATEGIES
 from core.tickets import OUTCOMES
 from inputs.durations import parse_duration
 from inputs.problems import InputFileError, Problem
 from twin.yamlfile import LoadedYaml, load_yaml
-
-CHINA = timezone(timedelta(hours=8))
-
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -173,7 +170,7 @@ class Scenario(Spec):
     @field_validator("start")
     @classmethod
     def _zone(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=CHINA)
+        return value if value.tzinfo else value.replace(tzinfo=SITE_ZONE)
 
     @property
     def epoch(self) -> float:
