@@ -9,6 +9,7 @@ Actions are what the core asks the driver to carry out, timers included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 # --- events the drivers report ---------------------------------------------------------------------
 
@@ -228,8 +229,16 @@ class DialCallback:
     number: str
 
 
-Event = CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
+# The message registry: these unions are the one list of message types; the tuples and the name -> class map
+# (used by the live driver's journal) derive from them.
+Event = (CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
+         | CallRecorded)
 Command = (LogIn | LogOut | MakeReady | MakeNotReady | ClaimCallback | CompleteCallback | ExpireCallbacks
            | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
           | AgentPaused | TransferCaller | DialCallback)
+
+EVENTS: tuple[type, ...] = get_args(Event)
+COMMANDS: tuple[type, ...] = get_args(Command)
+ACTIONS: tuple[type, ...] = get_args(Action)
+MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in EVENTS + COMMANDS}  # what the core handles
