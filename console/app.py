@@ -2,7 +2,8 @@
 
 The app holds one engine (``app.state.engine``; made from ``settings.store`` unless one is passed, and
 disposed at shutdown if the app made it) and a clock (``app.state.clock``, ``time.time`` unless a test
-passes its own). It does not migrate: ``hotline serve`` does that before it starts the app.
+passes its own); it loads the division data at start-up. It does not migrate: ``hotline serve`` does that
+before it starts the app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Callable
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from console.errors import add_exception_handlers
 from console.routers import (
@@ -46,6 +48,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         yield
         if owned:
             engine.dispose()

@@ -14,6 +14,7 @@ from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets,
 from core.log import NONE, LogRecord, Verb
 from core.tickets import Ticket, TicketError, UnknownTicket
 from entrypoints.store_cli import store_app
+from tests.helpers import wait_until
 from tests.integration.store.conftest import REPO
 
 DAY = 86400.0
@@ -288,17 +289,13 @@ def test_callbacks_expire_command_prints_how_many_expired(engine, database, monk
 
 
 def test_the_periodic_task_expires_in_the_background(engine):
-    import time as _time
-
     from adapters.store.periodic import start_housekeeping_thread
 
     tickets = SqlTickets(engine)
     tickets.create(ticket("cb-c1", "139", T0))
     thread, stop = start_housekeeping_thread(tickets, every_s=0.02, clock=lambda: T0 + 4 * DAY)
     try:
-        deadline = _time.monotonic() + 20
-        while tickets.get("cb-c1").status != "expired" and _time.monotonic() < deadline:
-            _time.sleep(0.02)
+        wait_until(lambda: tickets.get("cb-c1").status == "expired", 20, "the housekeeping thread to expire cb-c1")
     finally:
         stop.set()
         thread.join(10)
