@@ -1,4 +1,4 @@
-"""The live driver (Stasis app `hotline`, python -m entrypoints.live_cli run) on the real local Asterisk,
+"""The live driver (Stasis app `hotline`, `hotline live run`) on the real local Asterisk,
 with real SIPp callers and agents. Every test reads the driver's own event log (queue_log format)."""
 
 from __future__ import annotations
