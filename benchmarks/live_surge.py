@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import logging
+import random
 import statistics
 import tempfile
 import time

@@ -19,7 +19,7 @@ from pathlib import Path
 import simpy
 
 from twin.build import build_model, replication_seeds
-from twin.scenario import load_scenario
+from twin.site import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 0.544

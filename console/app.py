@@ -3,7 +3,7 @@
 The app is the console's composition root: one engine (``app.state.engine``; made from ``settings.store``
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
-(``app.state.clock``, ``time.time`` unless a test passes its own). It does not migrate: ``hotline serve``
+(``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. It does not migrate: ``hotline serve``
 does that before it starts the app.
 """
 
@@ -16,11 +16,29 @@ from typing import Callable
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
 from console.errors import add_exception_handlers
-from console.routers import (agents, airings, audit, auth, call_records, callbacks, complaints, customers, divisions,
-                             health, orders, products, reports, site, stream, supervision, users)
+from console.routers import (
+    agents,
+    airings,
+    audit,
+    auth,
+    call_records,
+    callbacks,
+    complaints,
+    customers,
+    divisions,
+    health,
+    orders,
+    products,
+    reports,
+    site,
+    stream,
+    supervision,
+    users,
+)
 from console.settings import ConsoleSettings
 
 API_PREFIX = "/api"
@@ -36,6 +54,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         yield
         if owned:
             engine.dispose()

@@ -28,7 +28,7 @@ from core.catalog import OutOfStock, UnknownProduct
 from core.customers import UnknownCustomer
 from core.orders import CannotSort, InvalidTransition
 from core.tickets import TicketError, UnknownTicket
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, create_model
 
 from adapters.store.models import CallbackTicketBase
 from adapters.store.tickets import ticket_as_dict
-
+from console.permissions import mask_phone
 from core.call_records import CallRecord, Complaint
 from core.catalog import Product
 from core.customers import Customer
@@ -23,7 +23,6 @@ from core.orders import MediaSurvey, Order
 from core.phones import PhoneNumber, parse_phone
 from core.regions import Address, Division
 from core.tickets import OUTCOMES, Ticket
-from console.permissions import mask_phone
 
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 
@@ -209,7 +208,7 @@ def order_out(order: Order, unmasked: bool) -> OrderPublic:
     survey = order.survey
     return OrderPublic(
         id=order.order_id, customer_id=order.customer_id,
-        lines=[LineOut(sku=l.sku, name=l.name, quantity=l.quantity, unit_price=l.unit_price) for l in order.lines],
+        lines=[LineOut(sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price) for line in order.lines],
         payment=order.payment, address=address_out(order.address, unmasked), placed_at=order.placed_at,
         survey=SurveyIn(channel=survey.channel, program=survey.program, airing_id=survey.airing_id) if survey else None,
         hotline=order.hotline, call_id=order.call_id, agent_id=order.agent_id, discount=order.discount,

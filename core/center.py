@@ -11,15 +11,15 @@ here (over 400 lines) is the routing itself, whose steps share the queues, idle 
 from __future__ import annotations
 
 import heapq
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
-    AgentPaused,
     AgentDidNotAnswer,
     AgentHungUp,
+    AgentPaused,
     ApplyConfig,
     CallArrived,
     CallbackAgentDidNotAnswer,
@@ -180,7 +180,7 @@ class CallCenter(SiteConfiguration):
         hours = hotline.hours
         if hours is None:
             return True
-        local = datetime.fromtimestamp(now, timezone(timedelta(seconds=hours.utc_offset_s)))
+        local = datetime.fromtimestamp(now, hours.zone)
         second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         return any(day == local.weekday() and start <= second < end for day, start, end in hours.windows)
 

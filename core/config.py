@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 from core.strategies import STRATEGIES  # agent selection, by name
 
@@ -10,6 +12,8 @@ PRIORITY_CLASSES = ("vip", "important", "normal")  # served in this order, FIFO 
 OUT_OF_HOURS_ACTIONS = ("hangup", "callback", "forward")
 AIRING_KINDS = ("live", "spot", "sale")
 DAY_S = 86400.0
+# The call center's local time: opening hours, schedules and report days. The one place it is defined.
+SITE_ZONE: tzinfo = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class OpeningHours:
     """Local opening hours of one hotline number: ``windows`` are (weekday 0=Mon, open s, close s) of the day."""
 
     windows: tuple[tuple[int, float, float], ...]
-    utc_offset_s: float = 8 * 3600  # China Standard Time
+    zone: tzinfo = SITE_ZONE
     out_of_hours: str = "hangup"
     forward_to: str | None = None  # the number out-of-hours calls go to when out_of_hours is "forward"
 
@@ -165,9 +169,9 @@ class CenterConfig:
         for name in ("vip", "important"):
             for number in sorted(self.blacklist & getattr(self, name)):
                 out.append(ConfigProblem((name,), f"{number} is also on the blacklist"))
-        for caller, agent in self.owners.items():
-            if agent not in agent_ids:
-                out.append(ConfigProblem(("owners", caller), f"{agent!r} is not one of the agents"))
+        for caller, owner in self.owners.items():
+            if owner not in agent_ids:
+                out.append(ConfigProblem(("owners", caller), f"{owner!r} is not one of the agents"))
         for kind, surge in self.surge.items():
             if kind not in AIRING_KINDS:
                 out.append(ConfigProblem(("surge", kind), f"{kind!r} is not an airing kind ({', '.join(AIRING_KINDS)})"))
@@ -219,8 +223,6 @@ def _repeats(path: tuple, what: str, values: list[str]):
 def _hours_problems(path: tuple, hours: OpeningHours):
     if hours.out_of_hours == "forward" and not (hours.forward_to or "").strip():
         yield ConfigProblem(path + ("forward_to",), "out_of_hours is forward: give the number to forward to")
-    if not -14 * 3600 <= hours.utc_offset_s <= 14 * 3600:
-        yield ConfigProblem(path + ("utc_offset",), "must be within 14 hours of UTC")
     for j, (day, start, end) in enumerate(hours.windows):
         where = path + ("hours", j)
         if day not in range(7):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.config import CenterConfig
 
@@ -33,6 +35,8 @@ def _encode(value: Any) -> Any:
         return sorted(_encode(item) for item in value)
     if isinstance(value, (tuple, list)):
         return [_encode(item) for item in value]
+    if isinstance(value, tzinfo):
+        return str(value)  # a ZoneInfo's IANA key
     return value
 
 
@@ -42,7 +46,7 @@ def _decode(value: Any, hint: Any, path: str) -> Any:
         if value is None and type(None) in args:
             return None
         return _decode(value, next(a for a in args if a is not type(None)), path)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _decode_dataclass(value, hint, path)
     if origin is dict:
         _expect(value, dict, "an object", path)
@@ -70,6 +74,12 @@ def _decode(value: Any, hint: Any, path: str) -> Any:
     if hint is str:
         _expect(value, str, "text", path)
         return value
+    if hint is tzinfo:
+        _expect(value, str, "a time zone name", path)
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{path}: {value!r} is not a time zone name (e.g. Asia/Shanghai)") from None
     raise TypeError(f"{path}: no decoding for {hint!r}")
 
 

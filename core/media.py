@@ -163,7 +163,7 @@ def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
 
 def orders_from_log(records: Iterable[LogRecord]) -> list[OrderFact]:
     """ORDER_PLACED records: data1 order, data2 total, data3 hotline."""
-    return [OrderFact(float(r.time), str(r.data3), float(r.data2), "" if r.call_id == "NONE" else r.call_id,
+    return [OrderFact(float(r.time), str(r.data3), float(str(r.data2)), "" if r.call_id == "NONE" else r.call_id,
                       str(r.data1))
             for r in records if r.verb == ORDER_PLACED]
 

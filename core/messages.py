@@ -9,6 +9,7 @@ Actions are what the core asks the driver to carry out, timers included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 from core.config import CenterConfig
 
@@ -274,9 +275,16 @@ class DialCallback:
     extension: str = ""
 
 
+# The message registry: these unions are the one list of message types; the tuples and the name -> class map
+# (used by the live driver's journal) derive from them.
 Event = (CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
-         | CallbackAgentDidNotAnswer)
+         | CallRecorded | CallbackAgentDidNotAnswer)
 Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | EndWrapUp | ClaimCallback
            | CompleteCallback | ExpireCallbacks | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
           | AgentPaused | TransferCaller | DialCallback)
+
+EVENTS: tuple[type, ...] = get_args(Event)
+COMMANDS: tuple[type, ...] = get_args(Command)
+ACTIONS: tuple[type, ...] = get_args(Action)
+MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in EVENTS + COMMANDS}  # what the core handles

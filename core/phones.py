@@ -198,10 +198,10 @@ def _parse_digits(body: str, extension: str, default_area_code: str | None, text
         if not _AREA_CODE.fullmatch(area):
             raise InvalidPhoneNumber(text, f"default area code {default_area_code!r} is not a Chinese area code")
         return _fixed(area + national, area, extension, text)
-    area = _area_code_of(national)
-    if area is None:
+    found = _area_code_of(national)
+    if found is None:
         raise InvalidPhoneNumber(text, _why_not(national))
-    return _fixed(national, area, extension, text)
+    return _fixed(national, found, extension, text)
 
 
 def _is_national(digits: str) -> bool:

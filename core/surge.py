@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from core.config import CenterConfig, Policy, SurgePolicy
 
@@ -43,7 +43,7 @@ def surge_windows(config: CenterConfig) -> dict[str, SurgeWindow]:
 
 def policy_during(base: Policy, surge: dict[str, SurgePolicy], active: Iterable[SurgeWindow]) -> Policy:
     """The base policy with the changes of every active window's surge policy (later start wins)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for window in sorted(active, key=lambda w: (w.start, w.airing_id)):
         changes_of_kind = surge.get(window.kind)
         if changes_of_kind is None:

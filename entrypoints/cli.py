@@ -16,7 +16,7 @@ from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
 from entrypoints.store_cli import callbacks_app, import_app
 from entrypoints.terminal import check_files, console, fail_on_input
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 app = typer.Typer(
     help="Hotline: a TV-shopping call center. Simulate broadcast slots in the digital twin, replay QA suites, "
@@ -81,7 +81,7 @@ def replay(
 @app.command()
 def validate(scenario: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]):
     """Check scenario files without running them; every problem is listed with file, field and line."""
-    from twin.scenario import load_scenario
+    from twin.site import load_scenario
 
     check_files(scenario, load_scenario)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 report_app = typer.Typer(
     help="Reports from the event log (a simulation's Parquet file or the store): agents, queues, callbacks, "
@@ -31,8 +31,8 @@ Log = Annotated[Optional[Path], typer.Option(
 Replication = Annotated[int, typer.Option(min=0, help="With a simulation's Parquet log: which replication.")]
 Source = Annotated[Optional[str], typer.Option(help="With the store: only the event-log records of this source "
                                                     "(the live center's is ''; default: all).")]
-Offset = Annotated[float, typer.Option("--utc-offset", help="Hours east of UTC for days, weeks, months and "
-                                                            "clock times (Beijing: 8).")]
+Offset = Annotated[Optional[float], typer.Option("--utc-offset", help="Hours east of UTC for days, weeks, months "
+                                                                      "and clock times (default: the site's zone).")]
 CsvDir = Annotated[Optional[Path], typer.Option("--csv", help="Also write each table as DIR/<report>.csv.")]
 Xlsx = Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the tables to this Excel workbook, "
                                                              "one sheet per report.")]
@@ -78,7 +78,7 @@ class Inputs:
 
         return order_lines(SqlOrders(self.engine()).list())
 
-    def airings(self, path: Path | None, utc_offset_h: float, required: bool = True):
+    def airings(self, path: Path | None, utc_offset_h: float | None, required: bool = True):
         from reports.airings import read_airings_csv
 
         if path is not None:
@@ -132,7 +132,7 @@ _SKIP_ON_SCREEN = {"interval_start", "interval_end", "period_start", "period_end
                    "answered_in_target", "short_abandoned", "sl_answered"}
 
 
-def _cell(column: str, value, utc_offset_h: float) -> str:
+def _cell(column: str, value, zone: tzinfo) -> str:
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -140,7 +140,7 @@ def _cell(column: str, value, utc_offset_h: float) -> str:
     if isinstance(value, (bool, int)) or (column in ("orders", "units") and float(value).is_integer()):
         return f"{int(value):,}"
     if column == "start":
-        return datetime.fromtimestamp(value, timezone(timedelta(hours=utc_offset_h))).strftime("%Y-%m-%d %H:%M")
+        return datetime.fromtimestamp(value, zone).strftime("%Y-%m-%d %H:%M")
     if any(column.startswith(p) or p in column for p in _PERCENT):
         return f"{value:.1%}"
     if any(column.endswith(s) for s in _SECONDS):
@@ -149,7 +149,10 @@ def _cell(column: str, value, utc_offset_h: float) -> str:
     return f"{value:,.2f}"
 
 
-def _show(title: str, table, utc_offset_h: float) -> None:
+def _show(title: str, table, utc_offset_h: float | None) -> None:
+    from reports.kpi import local_zone
+
+    zone = local_zone(utc_offset_h)
     columns = [c for c in table.columns if c not in _SKIP_ON_SCREEN]
     view = Table(title=title, title_justify="left")
     for column in columns:
@@ -158,7 +161,7 @@ def _show(title: str, table, utc_offset_h: float) -> None:
         view.add_column(column, justify="left" if text else "right",
                         min_width=min(widest, 30) if text else None, no_wrap=text)
     for row in table[columns].itertuples(index=False):
-        view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, utc_offset_h) for c, v in zip(columns, row)))
+        view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, zone) for c, v in zip(columns, row)))
     console.print(view)
     console.print(f"{len(table)} row(s)", highlight=False)
 
@@ -175,7 +178,7 @@ def _export(tables: dict, csv_dir: Path | None, xlsx: Path | None) -> None:
         console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
 
 
-def _run(inputs: Inputs, utc_offset_h: float, build: Callable[[object], dict], csv_dir: Path | None,
+def _run(inputs: Inputs, utc_offset_h: float | None, build: Callable[[object], dict], csv_dir: Path | None,
          xlsx: Path | None, show: bool = True) -> None:
     """Read the log, build the tables, show them, export them; bad input -> exit 2."""
     try:
@@ -201,7 +204,7 @@ def _run(inputs: Inputs, utc_offset_h: float, build: Callable[[object], dict], c
 @report_app.command()
 def agents(
     period: Annotated[str, typer.Option(help="day | week (ISO, Monday first) | month, in local time.")] = "day",
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Per agent and day, week or month: logged-in, talk, wrap-up, idle and not-ready time, calls answered,
@@ -219,7 +222,7 @@ def agents(
 def queues(
     interval: Annotated[float, typer.Option(min=1, help="Interval length in minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target: answered within this many seconds.")] = 20,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Per queue and interval: calls offered, answered, abandoned, abandonment rate, sent to callback,
@@ -232,7 +235,7 @@ def queues(
 
 @report_app.command()
 def callbacks(
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Callback tickets per queue and hotline: opened, attempts, outcomes (ordered, cancelled, unreachable,
@@ -251,7 +254,7 @@ Baseline = Annotated[float, typer.Option(min=0, help="ROI: calls per hour on eac
 @report_app.command()
 def orders(
     airings: Airings = None,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Orders, units and revenue per product and per airing. From the store: its orders (cancelled ones left
@@ -270,7 +273,7 @@ def orders(
 @report_app.command()
 def roi(
     airings: Airings = None, window: Window = 30, baseline: Baseline = 0,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Media ROI per airing: calls, answered, abandoned, callback tickets, orders and revenue attributed to
@@ -297,7 +300,7 @@ def all_reports(
     period: Annotated[str, typer.Option(help="Agent report period: day | week | month.")] = "day",
     interval: Annotated[float, typer.Option(min=1, help="Queue report interval, minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target, seconds.")] = 20,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = 8.0,
+    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
     csv: CsvDir = None, xlsx: Xlsx = None,
 ):
     """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files

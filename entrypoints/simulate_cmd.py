@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from inputs.problems import InputFileError, Problem
 from reports.eventlog import write_parquet, write_queue_log
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
-from twin.scenario import Scenario, load_scenario
-from twin.yamlfile import InputFileError, Problem
+from twin.scenario import Scenario
+from twin.site import load_scenario
 
 log = logging.getLogger("hotline.twin")
 

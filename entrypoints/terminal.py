@@ -16,7 +16,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from twin.yamlfile import InputFileError
+from inputs.problems import InputFileError
 
 console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)

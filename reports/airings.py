@@ -7,9 +7,9 @@ Columns (header row; names are case-insensitive, order free):
   spot), ``cost`` (yuan, default 0).
 
 ``start`` is epoch seconds or an ISO date-time (``2026-11-23 20:00``; without an offset it is local time,
-``UTC + utc_offset_h``, Beijing time by default). ``length`` is seconds or a duration such as ``90s``,
+the site's zone, ``core.config.SITE_ZONE``, or ``UTC + utc_offset_h`` if given). ``length`` is seconds or a duration such as ``90s``,
 ``15m``, ``1h30m`` (as in scenario files). Every problem is collected and reported as ``file:line: column:
-message`` (``twin.yamlfile.InputFileError``), so one run shows all of them.
+message`` (``inputs.problems.InputFileError``), so one run shows all of them.
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from core.config import Airing
-from reports.kpi import CHINA_UTC_OFFSET_H
-from twin.scenario import parse_duration
-from twin.yamlfile import InputFileError, Problem
+from inputs.durations import parse_duration
+from inputs.problems import InputFileError, Problem
+from reports.kpi import local_zone
 
 REQUIRED = ("channel", "start", "length", "hotline")
 OPTIONAL = ("id", "product", "kind", "cost")
 KINDS = ("live", "spot", "sale")
 
 
-def read_airings_csv(path: str | Path, *, utc_offset_h: float = CHINA_UTC_OFFSET_H) -> list[Airing]:
+def read_airings_csv(path: str | Path, *, utc_offset_h: float | None = None) -> list[Airing]:
     """The airings of a CSV file; ``InputFileError`` naming line and column for every problem."""
     path = Path(path)
     try:
@@ -43,7 +43,7 @@ def read_airings_csv(path: str | Path, *, utc_offset_h: float = CHINA_UTC_OFFSET
 
 
 def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
-                      utc_offset_h: float = CHINA_UTC_OFFSET_H) -> list[Airing]:
+                      utc_offset_h: float | None = None) -> list[Airing]:
     """The airings of CSV text (bytes: UTF-8, with or without a byte-order mark); ``InputFileError`` naming
     line and column for every problem, and then no airing at all."""
     if isinstance(text, bytes):
@@ -52,7 +52,7 @@ def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
         except UnicodeDecodeError as error:
             raise InputFileError([Problem(name, None, "", f"not UTF-8 text ({error.reason} at byte "
                                                           f"{error.start}); save the CSV as UTF-8")]) from None
-    zone = timezone(timedelta(hours=utc_offset_h))
+    zone = local_zone(utc_offset_h)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
@@ -111,7 +111,7 @@ def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
     return airings
 
 
-def _start(text: str, zone: timezone, bad) -> float | None:
+def _start(text: str, zone: tzinfo, bad) -> float | None:
     try:
         return float(text)
     except ValueError:

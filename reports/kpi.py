@@ -21,14 +21,14 @@ Conventions (chosen here, used everywhere):
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import numpy as np
 import pandas as pd
 
+from core.config import SITE_ZONE
 from core.log import NONE, TERMINAL_VERBS, Verb
 from reports.eventlog import (
-    _num,
     CALLBACK,
     IDLE,
     IN_PROGRESS,
@@ -38,6 +38,7 @@ from reports.eventlog import (
     WRAPUP,
     IndexedLog,
     _call_lives,
+    _num,
     agent_timeline,
     clip_timeline,
     split_timeline,
@@ -374,7 +375,6 @@ def _agent_kpis(a: _Analysis, period: tuple[float | None, float | None] | None) 
 
 
 PERIODS = ("day", "week", "month")
-CHINA_UTC_OFFSET_H = 8.0  # days, weeks and months are local: Beijing time has no daylight saving
 
 AGENT_PERIOD_COLUMNS: dict[str, str] = {
     "period": "the day (YYYY-MM-DD), ISO week (YYYY-Www, Monday to Sunday) or month (YYYY-MM), local time",
@@ -384,13 +384,18 @@ AGENT_PERIOD_COLUMNS: dict[str, str] = {
 }
 
 
-def period_bounds(start: float, end: float, period: str, utc_offset_h: float = CHINA_UTC_OFFSET_H
+def local_zone(utc_offset_h: float | None = None) -> tzinfo:
+    """The site's time zone (``core.config.SITE_ZONE``), or a fixed ``UTC + utc_offset_h`` when one is asked for."""
+    return SITE_ZONE if utc_offset_h is None else timezone(timedelta(hours=utc_offset_h))
+
+
+def period_bounds(start: float, end: float, period: str, utc_offset_h: float | None = None
                   ) -> list[tuple[float, float, str]]:
-    """(start, end, label) of every calendar day, ISO week or month, in local time ``UTC + utc_offset_h``,
-    that overlaps [start, end]."""
+    """(start, end, label) of every calendar day, ISO week or month, in local time (``local_zone``), that
+    overlaps [start, end]."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
-    zone = timezone(timedelta(hours=utc_offset_h))
+    zone = local_zone(utc_offset_h)
     lo = datetime.fromtimestamp(start, zone).replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "week":
         lo -= timedelta(days=lo.weekday())
@@ -410,7 +415,7 @@ def period_bounds(start: float, end: float, period: str, utc_offset_h: float = C
     return out
 
 
-def agent_period_kpis(log, period: str = "day", *, utc_offset_h: float = CHINA_UTC_OFFSET_H,
+def agent_period_kpis(log, period: str = "day", *, utc_offset_h: float | None = None,
                       short_abandon_s: float = 5.0) -> pd.DataFrame:
     """``agent_kpis`` per agent and calendar day, ISO week or month (``AGENT_PERIOD_COLUMNS``): the log is
     analysed once and every period is ``agent_kpis`` over it, so state times are clipped at midnight and

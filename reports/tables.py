@@ -8,7 +8,7 @@ or Excel (``reports.export``). Agent and queue figures are ``reports.kpi``'s; th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -21,15 +21,15 @@ from core.media import ResponseModel, attribute, calls_from_log, orders_from_log
 from core.orders import Order
 from core.tickets import OUTCOMES
 from reports.eventlog import TEXT_DTYPE, as_frame, frame_to_records
-from reports.kpi import CHINA_UTC_OFFSET_H, KPI_COLUMNS, agent_period_kpis, interval_kpis
+from reports.kpi import KPI_COLUMNS, agent_period_kpis, interval_kpis, local_zone
 
 UNATTRIBUTED = "(unattributed)"
 NO_AIRING = "(none)"
 
 
-def local_time(epoch: pd.Series, utc_offset_h: float = CHINA_UTC_OFFSET_H, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
+def local_time(epoch: pd.Series, utc_offset_h: float | None = None, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
     """Epoch seconds as local clock text (NaN -> "")."""
-    zone = timezone(timedelta(hours=utc_offset_h))
+    zone = local_zone(utc_offset_h)
     return pd.Series([datetime.fromtimestamp(t, zone).strftime(fmt) if np.isfinite(t) else ""
                       for t in epoch.to_numpy(dtype="float64")], index=epoch.index, dtype=TEXT_DTYPE)
 
@@ -37,7 +37,7 @@ def local_time(epoch: pd.Series, utc_offset_h: float = CHINA_UTC_OFFSET_H, fmt: 
 # --- agents and queues: reports.kpi, shaped ------------------------------------------------------------
 
 
-def agent_report(log, period: str = "day", *, utc_offset_h: float = CHINA_UTC_OFFSET_H) -> pd.DataFrame:
+def agent_report(log, period: str = "day", *, utc_offset_h: float | None = None) -> pd.DataFrame:
     """Per agent and day / ISO week / month: talk, idle, wrap-up and not-ready seconds, calls, transfers,
     AHT and the rest of ``reports.kpi.AGENT_PERIOD_COLUMNS``."""
     return agent_period_kpis(log, period, utc_offset_h=utc_offset_h)
@@ -51,7 +51,7 @@ QUEUE_REPORT_COLUMNS = (
 
 
 def queue_report(log, interval_s: float = 900, target_s: float = 20, *,
-                 utc_offset_h: float = CHINA_UTC_OFFSET_H) -> pd.DataFrame:
+                 utc_offset_h: float | None = None) -> pd.DataFrame:
     """Per queue and interval: offered, answered, abandoned, abandonment rate, service level, ASA, longest
     wait (``reports.kpi.interval_kpis``; ``KPI_COLUMNS`` defines them), with the interval's local start
     time as text in ``interval``."""
@@ -222,7 +222,7 @@ def order_tables(lines: pd.DataFrame, airings: Sequence[Airing] = ()) -> dict[st
 
 
 def all_reports(log, lines: pd.DataFrame, airings: Sequence[Airing] = (), *, period: str = "day",
-                interval_s: float = 900, target_s: float = 20, utc_offset_h: float = CHINA_UTC_OFFSET_H,
+                interval_s: float = 900, target_s: float = 20, utc_offset_h: float | None = None,
                 roi_model: ResponseModel | None = None) -> dict[str, pd.DataFrame]:
     """Every report by name, in workbook order: agents per ``period``, queues, callbacks, orders, and the
     media ROI when ``roi_model`` is given and airings are known."""

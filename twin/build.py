@@ -8,7 +8,7 @@ import numpy as np
 
 from adapters.sim.arrivals import RateFunction
 from adapters.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
-from adapters.sim.model import AgentShift, CallBehaviour, CallbackBehaviour, CallCenterModel, CallerMix, SimSetup
+from adapters.sim.model import AgentShift, CallbackBehaviour, CallBehaviour, CallCenterModel, CallerMix, SimSetup
 from core.center import CallCenter
 from core.config import CenterConfig
 from twin.profiles import response_rate

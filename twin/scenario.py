@@ -11,32 +11,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.config import AIRING_KINDS, OUT_OF_HOURS_ACTIONS, STRATEGIES
+from core.config import AIRING_KINDS, OUT_OF_HOURS_ACTIONS, SITE_ZONE, STRATEGIES
 from core.tickets import OUTCOMES
-from twin.yamlfile import InputFileError, LoadedYaml, Problem, load_yaml
-
-CHINA = timezone(timedelta(hours=8))
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
-
-
-def parse_duration(value: object) -> object:
-    """``90`` / ``"90s"`` / ``"15m"`` / ``"1h30m"`` -> seconds; anything else is left for the type check."""
-    if isinstance(value, str):
-        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
-            return float(value)  # plain seconds, quoted
-        match = _DURATION.match(value)
-        if not value.strip() or not match or not any(match.groups()):
-            raise ValueError(f"{value!r} is not a duration (use seconds, or e.g. 90s, 15m, 1h30m)")
-        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-        return hours * 3600 + minutes * 60 + seconds
-    return value
-
+from inputs.durations import parse_duration
+from inputs.problems import Problem
+from twin.yamlfile import LoadedYaml
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -86,7 +71,17 @@ class HotlineSpec(Spec):
     hours: tuple[HoursSpec, ...] | None = Field(default=None, max_length=100)  # None: always open
     out_of_hours: Literal[OUT_OF_HOURS_ACTIONS] = "hangup"  # type: ignore[valid-type]
     forward_to: str | None = None  # with out_of_hours: forward
-    utc_offset: Annotated[float, BeforeValidator(parse_duration), Field(allow_inf_nan=False)] = 8 * 3600.0  # of the opening hours; seconds
+    zone: str | None = None  # IANA name of the opening hours' time zone; None: the site's (core.config.SITE_ZONE)
+
+    @field_validator("zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone name (e.g. Asia/Shanghai)") from None
+        return value
 
 
 class AiringSpec(Spec):
@@ -203,7 +198,7 @@ class SiteSpec(Spec):
     @field_validator("start")
     @classmethod
     def _zone(cls, value: datetime | None) -> datetime | None:
-        return value if value is None or value.tzinfo else value.replace(tzinfo=CHINA)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=SITE_ZONE)
 
     @model_validator(mode="after")
     def _not_too_many_agents(self) -> SiteSpec:
@@ -261,7 +256,7 @@ class SiteSpec(Spec):
     def airing_start(self, airing: AiringSpec) -> float:
         """Epoch seconds of an airing's start."""
         if isinstance(airing.start, datetime):
-            return (airing.start if airing.start.tzinfo else airing.start.replace(tzinfo=CHINA)).timestamp()
+            return (airing.start if airing.start.tzinfo else airing.start.replace(tzinfo=SITE_ZONE)).timestamp()
         return (self.start.timestamp() if self.start else 0.0) + airing.start
 
 
@@ -278,6 +273,11 @@ class Scenario(SiteSpec):
     callbacks: CallbackSpec = CallbackSpec()
     targets: TargetSpec = TargetSpec()
     expect: dict[str, tuple[float, float]] = {}  # KPI -> [low, high], for QA replay
+
+    @field_validator("start")
+    @classmethod
+    def _zone(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=SITE_ZONE)
 
     @property
     def epoch(self) -> float:
@@ -352,7 +352,8 @@ def _clean_loc(loaded: LoadedYaml, loc: tuple) -> tuple:
     return path
 
 
-def _problems(loaded: LoadedYaml, error: ValidationError) -> list[Problem]:
+def type_problems(loaded: LoadedYaml, error: ValidationError) -> list[Problem]:
+    """Pydantic's errors as problems at the file's lines, one per field."""
     problems = []
     seen = set()
     for item in error.errors():
@@ -362,26 +363,3 @@ def _problems(loaded: LoadedYaml, error: ValidationError) -> list[Problem]:
         seen.add(path)
         problems.append(loaded.problem(path, _describe(item)))
     return problems
-
-
-def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
-    """The loaded file as a ``model`` (``Scenario`` or ``SiteSpec``); raise InputFileError listing every
-    problem found, the core configuration's own (``CenterConfig.problems``) included."""
-    if not isinstance(loaded.data, dict):
-        raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])
-    try:
-        spec = model.model_validate(loaded.data)
-    except ValidationError as error:
-        raise InputFileError(_problems(loaded, error)) from None
-    from twin.site import config_problems  # twin.site builds the core's configuration from these specs
-
-    problems = [loaded.problem(path_, message) for path_, message in spec.cross_check()]
-    problems += [loaded.problem(p.path, p.message) for p in config_problems(spec)]
-    if problems:
-        raise InputFileError(problems)
-    return spec
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise InputFileError listing every problem found."""
-    return validated(load_yaml(path), Scenario)

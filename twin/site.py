@@ -20,12 +20,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from os.path import commonprefix
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
+from pydantic import ValidationError
 
-from core.config import (AgentProfile, Airing, CenterConfig, ConfigProblem, Hotline, InvalidConfig,
-                         OpeningHours, OverflowStep, Policy, SurgePolicy)
-from twin.scenario import CHINA, CallerSpec, HotlineSpec, OverflowSpec, Scenario, SiteSpec, validated
+from core.config import (
+    SITE_ZONE,
+    AgentProfile,
+    Airing,
+    CenterConfig,
+    ConfigProblem,
+    Hotline,
+    InvalidConfig,
+    OpeningHours,
+    OverflowStep,
+    Policy,
+    SurgePolicy,
+)
+from inputs.problems import InputFileError, Problem
+from twin.scenario import CallerSpec, HotlineSpec, OverflowSpec, Scenario, SiteSpec, type_problems
 from twin.yamlfile import LoadedYaml, load_yaml, parse_yaml
 
 POOL_PREFIXES = {"vip": "1390", "important": "1380", "blacklist": "1700"}
@@ -68,7 +82,7 @@ def _hotline(spec: HotlineSpec) -> Hotline:
     hours = None
     if spec.hours is not None:
         windows = tuple((day, clock_seconds(h.open), clock_seconds(h.close)) for h in spec.hours for day in h.days)
-        hours = OpeningHours(windows, spec.utc_offset, spec.out_of_hours, spec.forward_to)
+        hours = OpeningHours(windows, ZoneInfo(spec.zone) if spec.zone else SITE_ZONE, spec.out_of_hours, spec.forward_to)
     return Hotline(spec.number, spec.queue, hours)
 
 
@@ -186,7 +200,9 @@ def _hotline_document(hotline: Hotline) -> dict:
             runs[-1]["days"].append(day)
         else:
             runs.append({"days": [day], "open": clock_text(start), "close": clock_text(end)})
-    out.update(hours=runs, out_of_hours=hours.out_of_hours, utc_offset=_number(hours.utc_offset_s))
+    out.update(hours=runs, out_of_hours=hours.out_of_hours)
+    if hours.zone != SITE_ZONE:
+        out["zone"] = str(hours.zone)
     if hours.forward_to is not None:
         out["forward_to"] = hours.forward_to
     return out
@@ -221,7 +237,7 @@ def site_document(site: Site, name: str = "") -> dict:
     document["hotlines"] = [_hotline_document(h) for h in config.hotlines]
     if config.airings:
         document["airings"] = [
-            {"id": a.airing_id, "channel": a.channel, "start": datetime.fromtimestamp(a.start, CHINA).isoformat(),
+            {"id": a.airing_id, "channel": a.channel, "start": datetime.fromtimestamp(a.start, SITE_ZONE).isoformat(),
              "length": _number(a.length), "hotline": a.hotline, "kind": a.kind, "product": a.product,
              "cost": _number(a.cost)} for a in config.airings]
     document["groups"] = _groups(config.agents)
@@ -252,3 +268,23 @@ def site_yaml(site: Site, header: str = "") -> str:
     return comment + yaml.safe_dump(site_document(site), sort_keys=False, allow_unicode=True,
                                     default_flow_style=None, width=120)
 
+
+def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
+    """The loaded file as a ``model`` (``Scenario`` or ``SiteSpec``); raise InputFileError listing every
+    problem found, the core configuration's own (``CenterConfig.problems``) included."""
+    if not isinstance(loaded.data, dict):
+        raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])
+    try:
+        spec = model.model_validate(loaded.data)
+    except ValidationError as error:
+        raise InputFileError(type_problems(loaded, error)) from None
+    problems = [loaded.problem(path_, message) for path_, message in spec.cross_check()]
+    problems += [loaded.problem(p.path, p.message) for p in config_problems(spec)]
+    if problems:
+        raise InputFileError(problems)
+    return spec
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise InputFileError listing every problem found."""
+    return validated(load_yaml(path), Scenario)

@@ -1,4 +1,4 @@
-"""Run the live driver as a subprocess (``python -m entrypoints.live_cli run``) for tests and benchmarks.
+"""Run the live driver as a subprocess (the installed ``hotline live run``) for tests and benchmarks.
 
 ``LiveProcess`` starts it with a data directory, waits for its "ready" line, and can stop it (SIGTERM) or
 kill it (SIGKILL, a crash). ``read_log`` parses its event log; ``clear_asterisk`` hangs up every channel and
@@ -20,6 +20,9 @@ from adapters.asterisk.provision import LocalAsteriskConfig
 from core.log import LogRecord
 
 REPO = Path(__file__).resolve().parents[2]
+# The program an operator runs, beside this interpreter: started as a process, never imported (the harness
+# sits below the entrypoints).
+HOTLINE = Path(sys.executable).with_name("hotline")
 
 
 def ari_client(cfg: LocalAsteriskConfig) -> httpx.Client:
@@ -74,7 +77,7 @@ class LiveProcess:
                    HOTLINE_NUMBERS=",".join(self.cfg.numbers),
                    HOTLINE_DATA_DIR=str(self.data_dir))  # its own store, unless args name one (--database-url)
         env.pop("HOTLINE_DATABASE_URL", None)
-        cmd = [sys.executable, "-m", "entrypoints.live_cli", "run", "--data-dir", str(self.data_dir), *self.args]
+        cmd = [str(HOTLINE), "live", "run", "--data-dir", str(self.data_dir), *self.args]
         if self.verbose:
             cmd.append("-v")
         out = open(self.output, "wb")

@@ -28,15 +28,6 @@ from core.log import LogRecord
 
 log = logging.getLogger("hotline.journal")
 
-MESSAGE_TYPES = {
-    cls.__name__: cls
-    for cls in (m.CallArrived, m.CallerHungUp, m.AgentAnswered, m.AgentDidNotAnswer, m.AgentHungUp,
-                m.PromptFinished, m.TimerFired, m.CallRecorded, m.LogIn, m.LogOut, m.MakeReady, m.MakeNotReady,
-                m.ClaimCallback, m.CompleteCallback, m.ExpireCallbacks, m.TransferCall, m.Start, m.ApplyConfig,
-                m.EndWrapUp, m.CallbackAgentDidNotAnswer)
-}
-
-
 class JournalError(RuntimeError):
     pass
 
@@ -52,7 +43,7 @@ def encode(message) -> str:
 
 def decode(line: str):
     data = json.loads(line)
-    cls = MESSAGE_TYPES.get(data.pop("type", None))
+    cls = m.MESSAGE_TYPES.get(data.pop("type", None))
     if cls is None:
         raise JournalError(f"unknown message in journal: {line[:200]!r}")
     if cls is m.TimerFired:

@@ -36,8 +36,8 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 

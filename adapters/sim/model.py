@@ -19,8 +19,8 @@ from adapters.sim.distributions import Distribution, Fixed
 from core.center import CallCenter, CommandRejected
 from core.messages import (
     AgentAnswered,
-    AgentPaused,
     AgentHungUp,
+    AgentPaused,
     CallArrived,
     CallerHungUp,
     CompleteCallback,

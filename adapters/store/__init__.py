@@ -16,7 +16,7 @@
 * ``membership`` -- ``SqlMemberships`` (the points ledger)
 * ``call_records`` -- ``SqlCallRecords`` (call records, complaints to closure)
 * ``eventlog`` -- ``SqlEventLog``, ``EventLogSink``, ``FanOut``
-* ``tickets`` -- ``SqlTickets`` (claim/outcome/retry/expiry in the database), ``TicketSink``
+* ``tickets`` -- ``SqlTickets`` (claim/outcome/retry/expiry in the database); ``ticket_sink`` -- ``TicketSink``
 * ``periodic`` -- the callback housekeeping task
 * ``anonymous_bank`` -- import of the Anonymous Bank call records
 """

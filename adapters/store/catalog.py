@@ -10,13 +10,12 @@ the database (``load_stock_book``), lets the core decide, and writes the result 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from adapters.store.models import (CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow,
-                                   WarehouseRow)
+from adapters.store.models import CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow, WarehouseRow
 from adapters.store.settings import StoreAccess
 from core.catalog import Catalog, CatalogError, OutOfStock, Product, StockBook, UnknownProduct, Warehouse
 from core.orders import Courier

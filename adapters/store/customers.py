@@ -16,6 +16,8 @@ from typing import Union
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from adapters.store.addresses import address_columns, to_address
+from adapters.store.call_records import to_call_record
 from adapters.store.models import AddressRow, CallRecordRow, CustomerPhoneRow, CustomerRow, OrderRow
 from adapters.store.settings import StoreAccess
 from core.call_records import CallRecord
@@ -27,35 +29,6 @@ from core.regions import Address, Division
 CUSTOMER = CustomerRow.__table__
 PHONE = CustomerPhoneRow.__table__
 ADDRESS = AddressRow.__table__
-
-
-# --- codecs shared with the order repository ----------------------------------------------------------
-
-
-def phone_text(number: PhoneNumber | None) -> str:
-    """A PhoneNumber as ``national|kind|area_code|extension`` ("" for none): exact, no re-parsing."""
-    if number is None:
-        return ""
-    return "|".join((number.national, number.kind, number.area_code, number.extension))
-
-
-def phone_from_text(text: str) -> PhoneNumber | None:
-    if not text:
-        return None
-    national, kind, area_code, extension = text.split("|")
-    return PhoneNumber(national, kind, area_code, extension)
-
-
-def address_columns(address: Address) -> dict:
-    division = address.division
-    return dict(division_code=division.code, province=division.province, city=division.city,
-                county=division.county, detail=address.detail, recipient=address.recipient,
-                phone=phone_text(address.phone), postcode=address.postcode)
-
-
-def to_address(row) -> Address:
-    return Address(Division(row.division_code, row.province, row.city, row.county), row.detail,
-                   recipient=row.recipient, phone=phone_from_text(row.phone), postcode=row.postcode)
 
 
 # --- history -----------------------------------------------------------------------------------------
@@ -160,7 +133,6 @@ class SqlCustomers:
 
     def history(self, customer_id: str, limit: int | None = None) -> list[HistoryEntry]:
         """Orders (``SqlOrders.get``) and call records of the customer, newest first."""
-        from adapters.store.call_records import to_call_record
         from adapters.store.orders import SqlOrders
 
         with self.db.read() as connection:

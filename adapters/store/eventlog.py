@@ -7,8 +7,8 @@ from typing import Iterable
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from adapters.store.settings import StoreAccess
 from adapters.store.models import EventRecord
+from adapters.store.settings import StoreAccess
 from core.log import FIELDS, LogRecord
 
 _TABLE = EventRecord.__table__

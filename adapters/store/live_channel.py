@@ -14,11 +14,9 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from adapters.store.models import (LiveAgentStateRow, LiveCommandRow, LiveDriverRow, LiveEventRow,
-                                   LiveQueueStateRow)
+from adapters.store.models import LiveAgentStateRow, LiveCommandRow, LiveDriverRow, LiveEventRow, LiveQueueStateRow
 from adapters.store.settings import write_transaction
-from app.live import (CLAIMED, DONE, EXPIRED, PENDING, REJECTED, AgentStatus, CommandRequest, LiveCommand,
-                      QueueStatus)
+from app.live import CLAIMED, DONE, EXPIRED, PENDING, REJECTED, AgentStatus, CommandRequest, LiveCommand, QueueStatus
 
 C = LiveCommandRow.__table__
 E = LiveEventRow.__table__

@@ -22,8 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from adapters.store.catalog import STOCK, HOLD, SqlCatalog, load_products, load_stock_book, lock_skus
-from adapters.store.customers import address_columns, to_address
+from adapters.store.addresses import address_columns, to_address
+from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, lock_skus
 from adapters.store.eventlog import insert_records
 from adapters.store.ids import SqlIds
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
@@ -31,8 +31,7 @@ from adapters.store.settings import StoreAccess
 from core import orders as core_orders
 from core.catalog import Catalog, StockBook, Warehouse
 from core.customers import UnknownCustomer
-from core.orders import (PLACED, SORTED, Courier, MediaSurvey, Order, OrderError, OrderLine, PlaceOrder,
-                         order_log_record)
+from core.orders import PLACED, SORTED, Courier, MediaSurvey, Order, OrderError, OrderLine, PlaceOrder, order_log_record
 
 ORDER = OrderRow.__table__
 LINE = OrderLineRow.__table__

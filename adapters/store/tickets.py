@@ -14,13 +14,12 @@
 A ``waiting`` ticket whose retry time has come is claimable (the core reopens it from a timer without
 writing a record); ``retry_due`` turns such tickets back to ``open`` in the database.
 
-``TicketSink`` keeps the table in step with a core's event stream (CALLBACK_* records).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from adapters.store.eventlog import insert_records
 from adapters.store.models import OPEN_STATUSES, CallbackTicket
 from adapters.store.settings import StoreAccess
-from app.core_records import CALLBACK_VERBS, persist_core_records
 from core.log import NONE, LogRecord, Verb
 from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError, UnknownTicket
 
@@ -313,44 +311,3 @@ class SqlTickets:
 
 def ticket_as_dict(ticket: Ticket) -> dict:
     return {name: getattr(ticket, name) for name in Ticket.__slots__}
-
-
-# --- the sink ----------------------------------------------------------------------------------------
-
-
-class TicketSink:
-    """Keeps ``callback_ticket`` in step with a core's event stream: an ``EventSink`` (``append(record)``,
-    one transaction per CALLBACK_* record; other records cost a set look-up) that composes with the core's
-    list through ``adapters.store.eventlog.FanOut``, and ``consume(records)`` for a batch in one transaction
-    (a replayed twin or live log). Both run ``app.core_records.persist_core_records`` without the event log
-    (an ``EventLogSink`` writes that).
-
-    A record that contradicts the database changes nothing and is listed in ``conflicts`` (and logged)
-    instead of raising into the core. Replaying a log twice is harmless.
-    """
-
-    def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
-                 retry_after: float = DEFAULT_RETRY_AFTER) -> None:
-        self.engine = engine
-        self.tickets = SqlTickets(engine, source=source, ttl=ttl, retry_after=retry_after)
-        self.source = source
-        self.ttl = ttl
-        self.retry_after = retry_after
-        self.conflicts: list[str] = []
-        self.applied = 0
-
-    def append(self, record: LogRecord, /) -> None:
-        if record.verb in CALLBACK_VERBS:
-            self.consume([record])
-
-    def consume(self, records: Iterable[LogRecord]) -> int:
-        """Apply a batch in one transaction; returns how many callback records were applied."""
-        from adapters.store.uow import SqlUnitOfWork  # the unit of work is built of this module's repository
-
-        uow = SqlUnitOfWork(self.engine, ticket_source=self.source, ticket_ttl=self.ttl, retry_after=self.retry_after)
-        result = persist_core_records(records, None, uow)
-        for message in result.conflicts:
-            log.warning("callback ticket not updated: %s", message)
-        self.conflicts += result.conflicts
-        self.applied += result.applied
-        return result.applied

@@ -19,8 +19,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from adapters.store.live_channel import SqlLiveCommands, SqlLiveStates
-from app.live import (CLAIMED, CommandNotAnswered, CommandRejectedByCore, CommandRequest, LiveCenterDown,
-                      LiveCommand, agent_states, send_command)
+from app.live import (
+    CLAIMED,
+    CommandNotAnswered,
+    CommandRejectedByCore,
+    CommandRequest,
+    LiveCenterDown,
+    LiveCommand,
+    agent_states,
+    send_command,
+)
 from console.deps import EngineDep, Now, SettingsDep, Unmasked, ensure_can, require
 from console.models import USERNAME_PATTERN, AppUser
 from console.permissions import can

@@ -7,8 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from adapters.store.call_records import SqlCallRecords
-from app.calls import (CloseComplaint, OpenComplaint, ResolveComplaint, WorkOnComplaint, close_complaint,
-                       open_complaint, resolve_complaint, work_on_complaint)
+from app.calls import (
+    CloseComplaint,
+    OpenComplaint,
+    ResolveComplaint,
+    WorkOnComplaint,
+    close_complaint,
+    open_complaint,
+    resolve_complaint,
+    work_on_complaint,
+)
 from console.deps import CurrentUser, EngineDep, Now, UnitOfWorkDep, ensure_can, require
 from console.models import AppUser
 from console.schemas import ComplaintCreate, ComplaintPublic, ComplaintUpdate, complaint_out

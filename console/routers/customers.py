@@ -11,8 +11,15 @@ from adapters.store.customers import SqlCustomers
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
-from console.schemas import (CustomerCreate, CustomerPublic, CustomerUpdate, HistoryEntryOut,
-                             call_record_out, customer_out, order_out)
+from console.schemas import (
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    HistoryEntryOut,
+    call_record_out,
+    customer_out,
+    order_out,
+)
 from core.customers import find_customers
 
 router = APIRouter(prefix="/customers", tags=["customers"])

@@ -27,7 +27,7 @@ def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")],
           settings: SettingsDep, now: Now, unmasked: Unmasked) -> OrderPublic:
     """Price the lines, hold the stock and store the order, all or nothing (``app.orders.place_order``)."""
     address = body.address.to_core(settings.default_area_code) if body.address is not None else None
-    command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(l.sku, l.quantity) for l in body.lines],
+    command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(line.sku, line.quantity) for line in body.lines],
                          payment=body.payment, address=address,
                          survey=body.survey.to_core() if body.survey else None, hotline=body.hotline,
                          call_id=body.call_id, agent_id=user.username, discount=body.discount)

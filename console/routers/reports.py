@@ -21,13 +21,13 @@ from console.models import AppUser
 from console.schemas import RoiReport, RoiRow
 from core.media import ResponseModel, attribute
 from reports.export import write_xlsx
-from reports.kpi import CHINA_UTC_OFFSET_H
 from reports.tables import agent_report, all_reports, callback_outcomes, order_lines, order_tables, queue_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Reader = Annotated[AppUser, require("reports.read")]
 Source = Annotated[str | None, Query(description="event-log source (the live center's is ''); default: every source")]
-Offset = Annotated[float, Query(ge=-12, le=14, description="hours east of UTC for days, weeks and intervals")]
+Offset = Annotated[float | None, Query(ge=-12, le=14, description="hours east of UTC for days, weeks and intervals "
+                                                                 "(default: the site's time zone)")]
 Period = Annotated[Literal["day", "week", "month"], Query(description="agent report period")]
 Interval = Annotated[float, Query(ge=1, le=1440, description="queue report interval, minutes")]
 Target = Annotated[float, Query(ge=0, le=3600, description="service-level target, seconds")]
@@ -51,7 +51,7 @@ def _orders_and_airings(engine) -> tuple[pd.DataFrame, list]:
 
 @router.get("/agents", response_model=ReportTable)
 def agents(user: Reader, engine: EngineDep, period: Period = "day", source: Source = None,
-           utc_offset: Offset = CHINA_UTC_OFFSET_H) -> ReportTable:
+           utc_offset: Offset = None) -> ReportTable:
     """Per agent and period: talk, idle, wrap-up, not-ready time, calls, transfers, AHT."""
     log = SqlEventLog(engine).frame(source)
     return table_out(f"agents_{period}", agent_report(log, period, utc_offset_h=utc_offset))
@@ -59,7 +59,7 @@ def agents(user: Reader, engine: EngineDep, period: Period = "day", source: Sour
 
 @router.get("/queues", response_model=ReportTable)
 def queues(user: Reader, engine: EngineDep, interval: Interval = 15, target: Target = 20, source: Source = None,
-           utc_offset: Offset = CHINA_UTC_OFFSET_H) -> ReportTable:
+           utc_offset: Offset = None) -> ReportTable:
     """Per queue and interval: offered, answered, abandoned, abandonment rate, service level, ASA."""
     log = SqlEventLog(engine).frame(source)
     return table_out("queues", queue_report(log, interval * 60, target, utc_offset_h=utc_offset))
@@ -93,7 +93,7 @@ def roi(user: Reader, engine: EngineDep, source: Source = None,
 
 @router.get("/workbook.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def workbook(user: Reader, engine: EngineDep, period: Period = "day", interval: Interval = 15, target: Target = 20,
-             source: Source = None, utc_offset: Offset = CHINA_UTC_OFFSET_H) -> Response:
+             source: Source = None, utc_offset: Offset = None) -> Response:
     """Every report in one Excel workbook, a sheet per report."""
     tables = all_reports(SqlEventLog(engine).frame(source), *_orders_and_airings(engine), period=period,
                          interval_s=interval * 60, target_s=target, utc_offset_h=utc_offset)

@@ -3,7 +3,6 @@ a refused import (every problem, exit 2, the store unchanged), validate."""
 
 from __future__ import annotations
 
-
 from tests.e2e.test_report_cli import ROOT, hotline
 
 LIVE = ROOT / "scenarios" / "live_program.yaml"

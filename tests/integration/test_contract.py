@@ -22,6 +22,7 @@ from adapters.asterisk.stasis import build_config
 from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -110,9 +111,8 @@ def live(cfg, tmp_path) -> list[tuple[str, ...]]:
             sipp.stop_all(agents)
         assert [r.outcomes for r in results] == [{"remote_bye": 1}, {"remote_bye": 1}, {"caller_bye": 1}], \
             [r.summary() for r in results]
-        deadline = time.monotonic() + 10
-        while sum(r.verb.startswith("COMPLETE") for r in proc.records()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: sum(r.verb.startswith("COMPLETE") for r in proc.records()) >= 2, 30, "both calls completed",
+                   lambda: str([r.verb for r in proc.records()]))
         rows = [r.as_text_row() for r in proc.records()]
     clear_asterisk(cfg)
     return rows

@@ -13,7 +13,7 @@ from reports.kpi import check_conservation
 from twin.analytic import erlang_a
 from twin.build import build_model, replication_seeds
 from twin.run import after_warmup, mean_ci, per_replication_kpis, run_replications
-from twin.scenario import load_scenario
+from twin.site import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

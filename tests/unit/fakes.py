@@ -32,7 +32,6 @@ from core.messages import (
     ConnectCall,
     DialCallback,
     HangUp,
-    TransferCaller,
     HoldCall,
     LogIn,
     LogOut,
@@ -44,6 +43,7 @@ from core.messages import (
     StartTimer,
     StopRinging,
     TimerFired,
+    TransferCaller,
 )
 
 CST = timezone(timedelta(hours=8))
@@ -179,7 +179,7 @@ class Driver:
         before = len(self.center.log)
         try:
             actions = self.center.handle(msg)
-        except CommandRejected as error:
+        except CommandRejected:
             assert len(self.center.log) == before, f"rejected {msg} but logged {self.center.log[before:]}"
             raise
         if isinstance(msg, CallArrived):

@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 
 from app.audit import note_access
-from app.calls import (CloseComplaint, OpenComplaint, RecordCall, ResolveComplaint, WorkOnComplaint,
-                       close_complaint, open_complaint, record_call, resolve_complaint, work_on_complaint)
+from app.calls import (
+    CloseComplaint,
+    OpenComplaint,
+    RecordCall,
+    ResolveComplaint,
+    WorkOnComplaint,
+    close_complaint,
+    open_complaint,
+    record_call,
+    resolve_complaint,
+    work_on_complaint,
+)
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
 from app.ports import AuditEntry
 from core.call_records import CallRecordError

@@ -7,8 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from app.callbacks import (ClaimNextCallback, ReleaseCallback, claim_callback, claim_next_callback,
-                           complete_callback, expire_callbacks, release_callback)
+from app.callbacks import (
+    ClaimNextCallback,
+    ReleaseCallback,
+    claim_callback,
+    claim_next_callback,
+    complete_callback,
+    expire_callbacks,
+    release_callback,
+)
 from app.core_records import persist_core_records
 from app.orders import CancelOrder, cancel_order, place_order
 from core.catalog import OutOfStock, Product

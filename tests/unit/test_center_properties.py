@@ -32,7 +32,6 @@ from core.messages import (
     AgentAnswered,
     AgentDidNotAnswer,
     AgentHungUp,
-    TransferCall,
     CallArrived,
     CallerHungUp,
     ClaimCallback,
@@ -44,6 +43,7 @@ from core.messages import (
     MakeReady,
     PromptFinished,
     RingAgent,
+    TransferCall,
 )
 from core.tickets import OUTCOMES
 from tests.unit.fakes import T0, Driver

@@ -11,8 +11,6 @@ from core.center import CallCenter, CommandRejected
 from core.config import Airing, Hotline, OpeningHours, OverflowStep
 from core.log import Verb
 from core.messages import (
-    TransferCall,
-    TransferCaller,
     AgentAnswered,
     CallArrived,
     ClaimCallback,
@@ -28,6 +26,8 @@ from core.messages import (
     StartTimer,
     StopRinging,
     TimerFired,
+    TransferCall,
+    TransferCaller,
 )
 from core.ports import InMemoryCallerHistory
 from tests.unit.fakes import (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -247,36 +245,3 @@ def test_agent_timeline_of_a_core_log():
     assert a1["duration"].sum() == pytest.approx(100 - 0.25)  # still logged in when the log ends at 100 s
     a2 = timeline.loc[timeline["agent"] == "a2"]
     assert a2["duration"].sum() == pytest.approx(100 - 0.5)
-
-
-def big_frame(n_calls: int, n_agents: int = 50, seed: int = 7) -> pd.DataFrame:
-    """A synthetic log built with numpy: every call answered by agent i % n_agents."""
-    rng = np.random.default_rng(seed)
-    arrive = T0 + np.sort(rng.uniform(0, 86400, n_calls))
-    connect = arrive + rng.exponential(10, n_calls)
-    end = connect + rng.exponential(120, n_calls)
-    ids = np.char.add("c", np.arange(n_calls).astype(str)).astype(object)
-    agents = np.char.add("a", (np.arange(n_calls) % n_agents).astype(str)).astype(object)
-    parts = []
-    for t, verb, agent in ((arrive, Verb.ENTERQUEUE, NONE), (connect, Verb.CONNECT, None), (end, Verb.COMPLETECALLER, None)):
-        parts.append(pd.DataFrame({
-            "time": t, "call_id": ids, "queue": "sales", "agent": agents if agent is None else agent,
-            "verb": verb, "data1": "", "data2": "", "data3": "", "data4": "", "data5": "",
-        }))
-    logins = pd.DataFrame({
-        "time": T0 - 1.0, "call_id": NONE, "queue": NONE,
-        "agent": [f"a{i}" for i in range(n_agents)], "verb": Verb.AGENTLOGIN,
-        "data1": "", "data2": "", "data3": "", "data4": "", "data5": "",
-    })
-    frame = pd.concat([logins] + parts, ignore_index=True).sort_values("time", kind="stable")
-    return frame.astype({name: "str" for name in FIELDS[1:]}).reset_index(drop=True)
-
-
-def test_large_logs_take_seconds_not_minutes():
-    frame = big_frame(60_000)  # 180k records
-    started = time.perf_counter()
-    lives = call_lives(frame)
-    rows = interval_kpis(frame)
-    elapsed = time.perf_counter() - started
-    assert len(lives) == 60_000 and rows["answered"].sum() == 60_000
-    assert elapsed < 10, f"call_lives + interval_kpis took {elapsed:.1f} s for 180k records"

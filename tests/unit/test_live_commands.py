@@ -14,7 +14,7 @@ from adapters.asterisk.journal import encode
 from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
 from adapters.store.live_channel import SqlLiveCommands, SqlLiveStates
 from adapters.store.migrate import open_store
-from app.live import (CommandNotAnswered, CommandRejectedByCore, CommandRequest, LiveCenterDown, send_command)
+from app.live import CommandNotAnswered, CommandRejectedByCore, CommandRequest, LiveCenterDown, send_command
 from core import messages as m
 
 T0 = 1_800_000_000.0

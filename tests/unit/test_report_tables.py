@@ -15,6 +15,7 @@ from core.config import Airing
 from core.log import NONE, LogRecord, Verb
 from core.orders import COD, MediaSurvey, Order, OrderLine
 from core.regions import Address, Division
+from inputs.problems import InputFileError
 from reports.airings import parse_airings_csv, read_airings_csv
 from reports.eventlog import records_to_frame
 from reports.export import sheet_name, write_csv, write_xlsx
@@ -30,7 +31,6 @@ from reports.tables import (
     queue_report,
     roi_report,
 )
-from twin.yamlfile import InputFileError
 
 BEIJING = timezone(timedelta(hours=8))
 

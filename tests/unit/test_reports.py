@@ -6,8 +6,6 @@ from __future__ import annotations
 import heapq
 import math
 
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from twin.scenario import load_scenario, parse_duration
-from twin.yamlfile import InputFileError
+from inputs.durations import parse_duration
+from inputs.problems import InputFileError
+from twin.site import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (ROOT / "scenarios" / "special_sale.yaml").read_text()

@@ -7,10 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from core.config import (AgentProfile, Airing, CenterConfig, Hotline, InvalidConfig, OpeningHours, OverflowStep,
-                         Policy, SurgePolicy)
-from twin.scenario import load_scenario
-from twin.site import Site, center_config, load_site, parse_site, site_document, site_from_document, site_yaml
+from core.config import (
+    AgentProfile,
+    Airing,
+    CenterConfig,
+    Hotline,
+    InvalidConfig,
+    OpeningHours,
+    OverflowStep,
+    Policy,
+    SurgePolicy,
+)
+from twin.site import (
+    Site,
+    center_config,
+    load_scenario,
+    load_site,
+    parse_site,
+    site_document,
+    site_from_document,
+    site_yaml,
+)
 from twin.yamlfile import InputFileError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,9 +137,9 @@ def test_a_bad_site_file_names_file_line_and_field_of_every_problem(tmp_path):
         load_site(path)
     lines = text.splitlines()
     found = {p.field: p for p in caught.value.problems}
-    assert found["hotlines[0].queue"].line == next(i for i, l in enumerate(lines, 1) if "queue: sales" in l)
+    assert found["hotlines[0].queue"].line == next(i for i, line in enumerate(lines, 1) if "queue: sales" in line)
     assert "overlaps" in found["hotlines[0].hours[1]"].message
-    assert found["agent_users.ghost"].line == next(i for i, l in enumerate(lines, 1) if "ghost:" in l)
+    assert found["agent_users.ghost"].line == next(i for i, line in enumerate(lines, 1) if "ghost:" in line)
     assert str(found["hotlines[0].queue"]).startswith(f"{path}:")
 
 

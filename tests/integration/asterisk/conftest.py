@@ -124,3 +124,13 @@ def ari_events(asterisk_config):
 @pytest.fixture
 def sipp_workdir(tmp_path):
     return tmp_path / "sipp"
+
+
+def wait_until_asterisk_is_empty(cfg: provision.LocalAsteriskConfig, timeout: float = 10.0) -> None:
+    """Every channel and bridge gone: Asterisk tears a call down shortly after its last BYE, not at once."""
+    from adapters.asterisk.harness import ari_client
+    from tests.helpers import wait_until
+
+    with ari_client(cfg) as ari:
+        wait_until(lambda: ari.get("/channels").json() == [] and ari.get("/bridges").json() == [], timeout,
+                   "every channel and bridge gone", lambda: f"{ari.get('/channels').json()} {ari.get('/bridges').json()}")

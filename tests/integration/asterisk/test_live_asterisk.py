@@ -11,6 +11,7 @@ import time
 import pytest
 
 from adapters.asterisk import provision, sipp
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -114,9 +115,13 @@ def test_queue_anchor_call_is_answered_by_sipp_agent(local_asterisk, asterisk_co
     assert answered[0].failed == 0, answered[0].summary() + answered[0].errors()
 
     # app_queue wrote the benchmark's raw material
-    time.sleep(0.2)
-    events = [(row[3], row[4]) for row in _queue_log_lines(local_asterisk.queue_log, t_start)
-              if row[2] == "hotline-anchor"]
+    def anchor_events() -> list[tuple[str, str]]:
+        return [(row[3], row[4]) for row in _queue_log_lines(local_asterisk.queue_log, t_start)
+                if row[2] == "hotline-anchor"]
+
+    wait_until(lambda: (agent, "COMPLETEAGENT") in anchor_events(), 10, "app_queue's COMPLETEAGENT in queue_log",
+               lambda: str(anchor_events()))
+    events = anchor_events()
     assert ("NONE", "ENTERQUEUE") in events, events
     assert (agent, "CONNECT") in events, events
     assert (agent, "COMPLETEAGENT") in events, events

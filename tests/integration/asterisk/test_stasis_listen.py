@@ -10,6 +10,8 @@ import pytest
 from adapters.asterisk import sipp
 from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.stasis import build_config
+from tests.helpers import wait_until
+from tests.integration.asterisk.conftest import wait_until_asterisk_is_empty
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -25,29 +27,19 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
     try:
         caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
                                     caller_ids=["13900000081"], workdir=sipp_workdir)
-        deadline = time.monotonic() + 10
-        while not any(r.verb == "CONNECT" for r in driver.records()):
-            assert time.monotonic() < deadline, "no CONNECT"
-            time.sleep(0.05)
-        call_id = next(r.call_id for r in driver.records() if r.verb == "CONNECT")
+        call_id = _connected_call(driver)
         leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004"))
         with ari_client(cfg) as ari:
-            deadline = time.monotonic() + 5
-            while True:
-                bridges = [b for b in ari.get("/bridges").json() if b["id"].startswith("listen-")]
-                if bridges and len(bridges[0]["channels"]) == 2:
-                    break
-                assert time.monotonic() < deadline, bridges
-                time.sleep(0.05)
+            bridges = wait_until(lambda: [b for b in ari.get("/bridges").json()
+                                          if b["id"].startswith("listen-") and len(b["channels"]) == 2], 5,
+                                 "a listen bridge with two channels", lambda: str(ari.get("/bridges").json()))
             assert leg in bridges[0]["channels"]
             snoop = next(c for c in bridges[0]["channels"] if c != leg)
             assert ari.get(f"/channels/{snoop}").json()["name"].startswith("Snoop/")
             talk = ari.get(f"/bridges/talk-{call_id}").json()
             assert sorted(talk["channels"])[0] == call_id and len(talk["channels"]) == 2  # the call is untouched
         result = caller.wait(timeout=20)
-        time.sleep(0.5)
-        with ari_client(cfg) as ari:
-            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+        wait_until_asterisk_is_empty(cfg)
     finally:
         agent_result, supervisor_result = agent.stop(), supervisor.stop()
         driver.stop()
@@ -60,11 +52,8 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
 
 
 def _connected_call(driver, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    while not any(r.verb == "CONNECT" for r in driver.records()):
-        assert time.monotonic() < deadline, "no CONNECT"
-        time.sleep(0.05)
-    return next(r.call_id for r in driver.records() if r.verb == "CONNECT")
+    connects = wait_until(lambda: [r for r in driver.records() if r.verb == "CONNECT"], timeout, "a CONNECT")
+    return connects[0].call_id
 
 
 @pytest.mark.parametrize("mode", ["whisper", "barge"])
@@ -103,9 +92,7 @@ def test_supervisor_whispers_to_the_agent_or_barges_into_the_call(mode, asterisk
                 assert ari.get(f"/channels/{snoop}").json()["name"].startswith(f"Snoop/{agent_leg}")
                 assert sorted(ari.get(f"/bridges/talk-{call_id}").json()["channels"]) == sorted([call_id, agent_leg])
         result = caller.wait(timeout=20)
-        time.sleep(0.5)
-        with ari_client(cfg) as ari:
-            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+        wait_until_asterisk_is_empty(cfg)
     finally:
         agent_result, supervisor_result = agent.stop(), supervisor.stop()
         driver.stop()

@@ -1,4 +1,4 @@
-"""The live driver (Stasis app `hotline`, python -m entrypoints.live_cli run) on the real local Asterisk,
+"""The live driver (Stasis app `hotline`, `hotline live run`) on the real local Asterisk,
 with real SIPp callers and agents. Every test reads the driver's own event log (queue_log format)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from adapters.asterisk import sipp
 from adapters.asterisk.harness import LiveProcess, clear_asterisk
 from core.log import TERMINAL_VERBS
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -41,14 +42,8 @@ def by_call(records) -> dict[str, list[str]]:
 
 
 def wait_for(predicate, timeout: float, what: str, proc: LiveProcess):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; log:\n"
-                         + "\n".join("|".join(map(str, r)) for r in proc.records()) + "\n" + proc.tail())
+    return wait_until(predicate, timeout, what, lambda: "log:\n" + "\n".join("|".join(map(str, r)) for r in proc.records())
+                      + "\n" + proc.tail())
 
 
 def assert_each_call_once(records, expected_calls: int) -> None:

@@ -13,18 +13,13 @@ from adapters.asterisk import sipp
 from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
 
 def _wait(predicate, timeout, what, driver):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}: {[(r.call_id, r.verb) for r in driver.records()]}")
+    return wait_until(predicate, timeout, what, lambda: str([(r.call_id, r.verb) for r in driver.records()]))
 
 
 def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp_path, sipp_workdir):

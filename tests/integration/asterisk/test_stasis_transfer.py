@@ -10,18 +10,16 @@ from adapters.asterisk import sipp
 from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from core.center import CommandRejected
+from tests.helpers import wait_until
+from tests.integration.asterisk.conftest import wait_until_asterisk_is_empty
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
 
 def _wait_for(driver, verb: str, timeout: float = 10):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [r for r in driver.records() if r.verb == verb]
-        if found:
-            return found[0]
-        assert time.monotonic() < deadline, f"no {verb}: {[r.verb for r in driver.records()]}"
-        time.sleep(0.05)
+    found = wait_until(lambda: [r for r in driver.records() if r.verb == verb], timeout, verb,
+                       lambda: str([r.verb for r in driver.records()]))
+    return found[0]
 
 
 def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_path, sipp_workdir):
@@ -43,14 +41,10 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_
         driver.call(driver.driver.transfer(call_id, "agent001", "004"))
         transfer = _wait_for(driver, "TRANSFER")
         with ari_client(cfg) as ari:  # the caller left Stasis and is dialling agent004 from the dialplan
-            deadline = time.monotonic() + 5
-            while not any(c["name"].startswith("PJSIP/agent004") for c in ari.get("/channels").json()):
-                assert time.monotonic() < deadline, ari.get("/channels").json()
-                time.sleep(0.05)
+            wait_until(lambda: any(c["name"].startswith("PJSIP/agent004") for c in ari.get("/channels").json()), 5,
+                       "a channel to agent004", lambda: str(ari.get("/channels").json()))
         result = caller.wait(timeout=20)
-        time.sleep(0.5)
-        with ari_client(cfg) as ari:
-            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+        wait_until_asterisk_is_empty(cfg)
     finally:
         agent_result, back_office_result = agent.stop(), back_office.stop()
         driver.stop()
@@ -79,9 +73,7 @@ def test_supervisor_forces_a_conversation_to_end(asterisk_config, tmp_path, sipp
         time.sleep(0.5)
         driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
         result = caller.wait(timeout=10)
-        time.sleep(0.5)
-        with ari_client(cfg) as ari:
-            assert ari.get("/channels").json() == [] and ari.get("/bridges").json() == []
+        wait_until_asterisk_is_empty(cfg)
         with pytest.raises(ValueError):  # nothing left to end
             driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
     finally:

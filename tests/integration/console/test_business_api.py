@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from adapters.store.catalog import SqlCatalog
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.tickets import SqlTickets
 from core.log import NONE, LogRecord, Verb
 from core.tickets import Ticket
+from tests.helpers import race
 from tests.integration.console.conftest import login
 from tests.integration.console.test_auth_and_roles import HOME, new_customer
 from tests.integration.store.business_fixtures import T0, stocked_store
@@ -146,21 +145,13 @@ def test_the_callback_list_is_in_callback_order_and_a_ticket_has_one_claimer(cli
 def test_two_agents_claiming_at_once_one_wins_one_gets_409(app, auth, engine):
     for round_ in range(5):
         _ticket(engine, f"race-{round_}", f"1390000000{round_}")
-        barrier = threading.Barrier(2)
-        codes = {}
-
-        def claim(name):
-            with TestClient(app) as own_client:
-                barrier.wait()
-                codes[name] = own_client.post(f"/api/callbacks/race-{round_}/claim", headers=auth[name]).status_code
-
-        threads = [threading.Thread(target=claim, args=(name,)) for name in ("agent", "agent2")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(codes.values()) == [200, 409], codes
-        winner = next(name for name, code in codes.items() if code == 200)
+        names = ("agent", "agent2")
+        with TestClient(app) as first, TestClient(app) as second:  # each agent its own client, made before the race
+            clients = (first, second)
+            codes = race(2, lambda i: clients[i].post(f"/api/callbacks/race-{round_}/claim",
+                                                      headers=auth[names[i]]).status_code)
+        assert sorted(codes) == [200, 409], codes
+        winner = names[codes.index(200)]
         assert SqlTickets(engine).get(f"race-{round_}").claimer == winner
 
 

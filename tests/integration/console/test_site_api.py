@@ -10,8 +10,7 @@ from pathlib import Path
 import yaml
 
 from adapters.store.site import SqlSiteConfigs
-from twin.scenario import load_scenario
-from twin.site import center_config, site_from_document
+from twin.site import center_config, load_scenario, site_from_document
 
 ROOT = Path(__file__).resolve().parents[3]
 LIVE = ROOT / "scenarios" / "live_program.yaml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -11,11 +10,33 @@ from adapters.store.airings import AiringError, SqlAirings, UnknownAiring
 from adapters.store.call_records import ComplaintConflict, SqlCallRecords, UnknownRecord
 from adapters.store.ids import SqlIds
 from adapters.store.membership import MembershipConflict, SqlMemberships
-from core.call_records import (CLOSED, COMPLAINT, IN_PROGRESS, INQUIRY, OPEN, RESOLVED, CallRecord, CallRecordError,
-                               open_complaint, record_call)
+from core.call_records import (
+    CLOSED,
+    COMPLAINT,
+    IN_PROGRESS,
+    INQUIRY,
+    OPEN,
+    RESOLVED,
+    CallRecord,
+    CallRecordError,
+    open_complaint,
+    record_call,
+)
 from core.config import Airing
-from core.membership import (BONUS, EARNED, REDEEMED, REVERSED, InsufficientPoints, MembershipError, NotAMember,
-                             PointsRule, record_purchase, redeem_points, reverse_purchase)
+from core.membership import (
+    BONUS,
+    EARNED,
+    REDEEMED,
+    REVERSED,
+    InsufficientPoints,
+    MembershipError,
+    NotAMember,
+    PointsRule,
+    record_purchase,
+    redeem_points,
+    reverse_purchase,
+)
+from tests.helpers import race
 from tests.integration.store.business_fixtures import T0, stocked_store
 
 # --- airings -----------------------------------------------------------------------------------------
@@ -94,21 +115,9 @@ def test_twenty_concurrent_redemptions_of_one_balance_spend_it_once(engine):
     memberships = SqlMemberships(engine)
     cid = customer.customer_id
     record_purchase(memberships, RULE, cid, "O1", Decimal("100"), T0)  # 200 points
-    barrier, results = threading.Barrier(20), []
-
-    def spend() -> None:
-        barrier.wait()
-        try:
-            results.append(redeem_points(memberships, RULE, cid, 150, T0 + 5))
-        except MembershipError as error:
-            results.append(error)
-
-    threads = [threading.Thread(target=spend) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results = race(20, lambda i: redeem_points(memberships, RULE, cid, 150, T0 + 5), timeout=120)
     assert sum(isinstance(r, Decimal) for r in results) == 1, results
+    assert all(isinstance(r, (Decimal, MembershipError)) for r in results), results
     assert memberships.balance(cid) == 50 and memberships.get(cid).balance == 50
 
 
@@ -172,20 +181,7 @@ def test_two_supervisors_resolving_one_complaint_at_once_cannot_both_win(engine)
     complaint = open_complaint(record, ids, now=T0)
     calls.add_complaint(complaint)
     calls.assign(complaint.complaint_id, "sup", T0 + 1)
-    barrier, results = threading.Barrier(10), []
-
-    def resolve(i: int) -> None:
-        barrier.wait()
-        try:
-            results.append(calls.resolve(complaint.complaint_id, f"fix {i}", T0 + 2, f"sup-{i}"))
-        except CallRecordError as error:
-            results.append(error)
-
-    threads = [threading.Thread(target=resolve, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results = race(10, lambda i: calls.resolve(complaint.complaint_id, f"fix {i}", T0 + 2, f"sup-{i}"), timeout=120)
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1 and all(isinstance(r, (ComplaintConflict, CallRecordError)) for r in results if r not in winners)
     stored = calls.get_complaint(complaint.complaint_id)

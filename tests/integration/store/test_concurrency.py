@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from adapters.store.migrate import upgrade
 from adapters.store.settings import make_engine
-
 from adapters.store.tickets import SqlTickets, TicketConflict
 from core.tickets import Ticket, TicketError
+from tests.helpers import open_connections, race
 from tests.integration.store.conftest import PG
 
 AGENTS = 50
@@ -20,28 +20,9 @@ T0 = 1_700_000_000.0
 
 
 def _race(engine, work) -> list:
-    """Run ``work(agent_index)`` in AGENTS threads released together; results in agent order."""
-    # one connection per agent, opened beforehand, so the claims themselves start together
-    held = [engine.connect() for _ in range(AGENTS)]
-    for connection in held:
-        connection.close()  # back to the pool: each thread checks one out
-    barrier = threading.Barrier(AGENTS)
-    results: list = [None] * AGENTS
-
-    def agent(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects it
-            results[i] = error
-
-    threads = [threading.Thread(target=agent, args=(i,)) for i in range(AGENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    """``work(agent_index)`` in AGENTS threads released together, each on a connection opened beforehand."""
+    open_connections(engine, AGENTS)
+    return race(AGENTS, work, timeout=120)
 
 
 def test_fifty_agents_claim_one_ticket_at_once_and_exactly_one_wins(engine):

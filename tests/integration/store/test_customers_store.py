@@ -11,7 +11,6 @@ from adapters.store.orders import SqlOrders
 from core.call_records import INQUIRY, CallRecord
 from core.customers import CustomerError, UnknownCustomer, add_phone, find_customers, register_customer
 from core.phones import parse_phone
-from core.regions import Address
 from tests.integration.store.business_fixtures import HAIDIAN, HOME, T0, order_command, stocked_store
 
 

@@ -4,14 +4,12 @@ transactions really overlap and serialise on row locks) and on SQLite (one write
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
 
-from adapters.store.catalog import SqlCatalog
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import OrderLineRow, OrderRow, StockHoldRow
 from adapters.store.orders import SqlOrders
@@ -19,31 +17,14 @@ from adapters.store.settings import make_engine
 from core.catalog import OutOfStock, Product
 from core.log import Verb
 from core.orders import Order
+from tests.helpers import open_connections, race
 from tests.integration.store.business_fixtures import order_command, stocked_store
 
 
 def _race(engine, n: int, work) -> list:
-    """Run ``work(i)`` in n threads released together by a barrier; results (or exceptions) in order."""
-    held = [engine.connect() for _ in range(min(n, engine.pool.size()))]
-    for connection in held:
-        connection.close()  # connections opened beforehand, so the orders themselves start together
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def caller(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects it
-            results[i] = error
-
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+    """``work(i)`` in n threads released together, on connections opened beforehand."""
+    open_connections(engine, min(n, engine.pool.size()))
+    return race(n, work)
 
 
 def _stock_invariants(engine) -> tuple[int, int, int]:

@@ -15,8 +15,17 @@ from adapters.store.orders import SqlOrders, UnknownOrder
 from core.catalog import CatalogError, OutOfStock, Product, UnknownProduct
 from core.customers import UnknownCustomer
 from core.log import Verb
-from core.orders import (CANCELLED, DELIVERED, DISPATCHED, PLACED, PREPAID, RETURNED, SORTED, InvalidTransition,
-                         OrderError)
+from core.orders import (
+    CANCELLED,
+    DELIVERED,
+    DISPATCHED,
+    PLACED,
+    PREPAID,
+    RETURNED,
+    SORTED,
+    InvalidTransition,
+    OrderError,
+)
 from tests.integration.store.business_fixtures import HOME, T0, order_command, stocked_store
 
 

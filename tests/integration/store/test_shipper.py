@@ -17,7 +17,7 @@ from adapters.asterisk.stasis import build_config
 from adapters.store.call_records import RECORD, to_call_record
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import EventRecord
-from adapters.store.settings import make_engine, write_transaction
+from adapters.store.settings import make_engine
 from adapters.store.shipper import LogShipper
 from adapters.store.tickets import SqlTickets
 from adapters.store.uow import SqlUnitOfWork

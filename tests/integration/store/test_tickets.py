@@ -10,10 +10,12 @@ from typer.testing import CliRunner
 
 from adapters.store.eventlog import EventLogSink, FanOut, SqlEventLog
 from adapters.store.periodic import housekeeping_round
-from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets, TicketConflict, TicketSink
+from adapters.store.ticket_sink import TicketSink
+from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets, TicketConflict
 from core.log import NONE, LogRecord, Verb
 from core.tickets import Ticket, TicketError, UnknownTicket
 from entrypoints.store_cli import store_app
+from tests.helpers import wait_until
 from tests.integration.store.conftest import REPO
 
 DAY = 86400.0
@@ -195,7 +197,7 @@ def test_sink_follows_the_core_records(engine):
     ]
     for record in stream:
         sink.append(record)
-    got = sink.tickets.get("cb-c1")
+    got = SqlTickets(engine).get("cb-c1")
     assert (got.status, got.attempts, got.outcome, got.next_try_at, got.priority, got.airing) == (
         "waiting", 1, "unreachable", T0 + 1865, "urgent", "air-1")
     # the core reopens it from its timer without a record, then an agent claims it
@@ -203,12 +205,12 @@ def test_sink_follows_the_core_records(engine):
     sink.append(cb(T0 + 2010, Verb.CALLBACK_RELEASED, "cb-c1", agent="a2"))
     sink.append(cb(T0 + 2020, Verb.CALLBACK_CLAIMED, "cb-c1", agent="a3"))
     sink.append(cb(T0 + 2080, Verb.CALLBACK_DONE, "cb-c1", "ordered", 2, 60.0, agent="a3"))
-    got = sink.tickets.get("cb-c1")
+    got = SqlTickets(engine).get("cb-c1")
     assert (got.status, got.attempts, got.outcome, got.claimer) == ("done", 2, "ordered", None)
     assert sink.conflicts == []
     sink.append(cb(T0 + 1, Verb.CALLBACK_CREATED, "cb-c2", "150", "normal", "400", "", call="c2"))
     sink.append(cb(T0 + 3 * DAY + 1, Verb.CALLBACK_EXPIRED, "cb-c2", call="c2"))
-    assert sink.tickets.get("cb-c2").status == "expired"
+    assert SqlTickets(engine).get("cb-c2").status == "expired"
 
 
 def test_sink_reports_records_that_contradict_the_database_instead_of_raising(engine):
@@ -219,12 +221,12 @@ def test_sink_reports_records_that_contradict_the_database_instead_of_raising(en
     assert sink.consume(records) == 0  # replayed: nothing changes
     assert len(sink.conflicts) == 2
     assert "exists already" in sink.conflicts[0] and "claimed by a1" in sink.conflicts[1]
-    assert sink.tickets.get("cb-c1").claimer == "a1"
+    assert SqlTickets(engine).get("cb-c1").claimer == "a1"
 
 
 def _twin_run():
     from twin.build import build_model, replication_seeds
-    from twin.scenario import load_scenario
+    from twin.site import load_scenario
 
     scenario = load_scenario(REPO / "scenarios" / "live_program.yaml")
     model = build_model(scenario, replication_seeds(scenario)[0])
@@ -288,17 +290,13 @@ def test_callbacks_expire_command_prints_how_many_expired(engine, database, monk
 
 
 def test_the_periodic_task_expires_in_the_background(engine):
-    import time as _time
-
     from adapters.store.periodic import start_housekeeping_thread
 
     tickets = SqlTickets(engine)
     tickets.create(ticket("cb-c1", "139", T0))
     thread, stop = start_housekeeping_thread(tickets, every_s=0.02, clock=lambda: T0 + 4 * DAY)
     try:
-        deadline = _time.monotonic() + 20
-        while tickets.get("cb-c1").status != "expired" and _time.monotonic() < deadline:
-            _time.sleep(0.02)
+        wait_until(lambda: tickets.get("cb-c1").status == "expired", 20, "the housekeeping thread to expire cb-c1")
     finally:
         stop.set()
         thread.join(10)
