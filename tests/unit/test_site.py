@@ -4,6 +4,7 @@ format reads back to an equal CenterConfig (every shipped scenario, and configur
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,7 +45,7 @@ def good(**overrides) -> CenterConfig:
         agents=(AgentProfile("a1", {"orders": 2, "service": 1}), AgentProfile("a2", {"orders": 1}),
                 AgentProfile("b1", {"backoffice": 1}), AgentProfile("a3", {"orders": 1})),
         hotlines=(Hotline("400", "orders", OpeningHours(((0, 8 * 3600, 12 * 3600), (0, 13 * 3600, 20 * 3600 + 30),
-                                                          (5, 0, 86400)), 7 * 3600, "forward", "02112345678")),
+                                                          (5, 0, 86400)), ZoneInfo("Asia/Bangkok"), "forward", "02112345678")),
                   Hotline("800", "service", OpeningHours((), out_of_hours="callback")),
                   Hotline("801", "service")),
         policy=Policy(strategy="linear", wrapup=12.5, ring_timeout=None, ivr_after=None, ivr_queue_length=4,
