@@ -92,9 +92,21 @@ class AriClient:
     async def info(self) -> dict:
         return await self.request("GET", "/asterisk/info")
 
+    async def channel(self, channel: str) -> dict | None:
+        """The channel, or None when it is gone."""
+        return await self.request("GET", f"/channels/{channel}", ok_missing=True)
+
     # --- channels ---
-    async def answer(self, channel: str) -> None:
-        await self.request("POST", f"/channels/{channel}/answer", ok_missing=True)
+    async def answer(self, channel: str) -> bool:
+        """True: answered (or up already). False: the channel is gone, or hanging up so Asterisk would not
+        answer it (ARI's 500 "Failed to answer channel")."""
+        try:
+            await self.request("POST", f"/channels/{channel}/answer")
+        except AriError as exc:
+            if exc.status in (404, 409, 412, 422, 500):
+                return False
+            raise
+        return True
 
     async def ring(self, channel: str) -> None:
         """Indicate ringing to the caller (not answered)."""

@@ -6,8 +6,10 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
 * ``HoldCall``: answer, put the caller alone in a holding bridge ``hold-<call>`` with music on hold (or, with
   ``answer_while_queued=False``, only indicate ringing: the caller is answered when connected or prompted);
 * ``RingAgent``: originate ``PJSIP/<agent>`` into this app with appArgs ``agent,<call>,<agent>`` and channel
-  id ``hla-<call>-<agent>-<random>``; its StasisStart -> ``AgentAnswered``; destroyed before that, or the
-  originate refused -> ``AgentDidNotAnswer``;
+  id ``hla-<call>-<agent>-<random>``; its StasisStart -> ``AgentAnswered``, once the caller is known to be
+  still there (a ringing caller is answered now: Asterisk refuses when the caller hung up meanwhile, and
+  that call is then an abandon, ``CallerHungUp``, whatever order the two channels' events arrive in);
+  destroyed before that, or the originate refused -> ``AgentDidNotAnswer``;
 * ``ConnectCall``: caller and agent leg into a mixing bridge ``talk-<call>`` (recorded if asked);
 * ``StopRinging``: hang up that agent leg; ``HangUp``: hang up the caller and the call's agent legs;
 * ``PlayCallbackPrompt``: answer if needed, play a prompt; DTMF ``1`` -> ``PromptFinished(.., "1")``, nothing
@@ -17,9 +19,12 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
 * ``DialCallback``: not carried out yet (logged). The composition root turns automatic callback dispatch
   off (``callback_reserve=None``) for that reason.
 
-Every message goes through one lock: journal it (flushed; fsynced with ``fsync``), let the core handle
-it, carry out the actions, then handle the follow-up messages those actions produced. So the core sees one
-message at a time, in the journal's order, and a restart that replays the journal rebuilds the same core.
+Every message is journalled (flushed; fsynced with ``fsync``) and handled by the core in one synchronous
+step, so the core sees one message at a time, in the journal's order, and a restart that replays the journal
+rebuilds the same core. The ARI work is not in that step: each event about a call and each action for a
+call is a job in the call's lane (``lanes.py``), run in order per call and side by side across calls, with
+an originate ahead of the same message's other actions. What a job learns (an originate refused, a caller
+gone) goes back to the core as a new message.
 
 After every websocket (re)connect the driver resynchronises from ``GET /channels`` and ``GET /bridges``:
 calls the core thinks are live but whose channels are gone are hung up in the core (``CallerHungUp`` /
@@ -35,6 +40,7 @@ import time
 import uuid
 from datetime import datetime
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -42,6 +48,7 @@ import httpx
 
 from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream
 from adapters.asterisk.journal import EventLogFile, Journal, recover
+from adapters.asterisk.lanes import Lanes
 from core import messages as m
 from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
@@ -53,6 +60,9 @@ SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
 SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
 LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
+# the core's actions carried out over ARI, each in the lane of its call
+CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
+                          m.TransferCaller))
 
 
 def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
@@ -88,6 +98,7 @@ class CallerLeg:
     prompt: bool = False
     prompt_timer: asyncio.TimerHandle | None = None
     ended: bool = False  # the core ended the call; its StasisEnd is no news
+    answered: bool = False  # Asterisk answered the caller's channel (SIP 200 OK)
 
 
 @dataclass
@@ -144,16 +155,14 @@ class LiveDriver:
         self.seen_calls: set[str] = {msg.call_id for msg in self.journal.read() if isinstance(msg, m.CallArrived)}
         self.ari = AriClient(settings)
         self.stream = EventStream(settings, self._on_event, self._on_connect)
-        self.lock = asyncio.Lock()
+        self.lanes = Lanes(on_error=self._job_failed)
         self.callers: dict[str, CallerLeg] = {}
         self.agent_legs: dict[str, AgentLeg] = {}
         self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
         self.listeners: dict[str, Listener] = {}  # supervisor channel -> listener
         self.arrived_at: dict[str, float] = {}  # call -> StasisStart's own timestamp, epoch (latency figures)
         self.stats = Stats()
-        self._followups: list = []
         self._first_sync_done = False
-        self._tasks: set[asyncio.Task] = set()
         self.ready = asyncio.Event()
 
     # --- running -----------------------------------------------------------------------------------
@@ -167,87 +176,95 @@ class LiveDriver:
         finally:
             for handle in [h for _, h in self.timers.values()]:
                 handle.cancel()
+            self.lanes.cancel()
             await self.ari.close()
             self.journal.close()
             self.log_file.close()
 
-    def _spawn(self, coro) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("driver task failed", exc_info=task.exception())
+    def _job_failed(self, call_id: str, exc: BaseException) -> None:
+        if isinstance(exc, (AriError, httpx.HTTPError, OSError)):  # AriError: Asterisk said no
+            log.warning("call %s: %s", call_id, exc)
+        else:
+            log.error("call %s: driver job failed", call_id, exc_info=exc)
 
     # --- feeding the core --------------------------------------------------------------------------
 
     async def feed(self, message) -> None:
-        async with self.lock:
-            await self._feed(message)
+        """Journal ``message`` and let the core handle it; the ARI work it asks for is queued in the calls'
+        lanes (this returns before it is done)."""
+        self._handle(message)
 
-    async def _feed(self, message, strict: bool = False) -> None:
-        """Journal, handle, carry out; then the follow-ups. Call with the lock held. ``strict``: a command the
-        core rejects raises ``CommandRejected`` to the requester (it changed nothing; replaying it is harmless)."""
-        queue = [message]
-        while queue:
-            msg = queue.pop(0)
-            self.journal.append(msg)
-            if isinstance(msg, m.CallArrived):
-                self.seen_calls.add(msg.call_id)
-            try:
-                actions = self.core.handle(msg)
-            except CommandRejected as exc:
-                if strict and msg is message:
-                    raise
-                log.warning("core rejected %s: %s", type(msg).__name__, exc)
-                continue
-            await self._carry_out(actions)
-            queue.extend(self._followups)
-            self._followups.clear()
+    def _handle(self, message, strict: bool = False) -> list:
+        """Journal, handle, dispatch the actions; returns them. Synchronous, so the core sees one message at
+        a time. ``strict``: a command the core rejects raises ``CommandRejected`` to the requester (it changed
+        nothing; replaying it is harmless)."""
+        self.journal.append(message)
+        if isinstance(message, m.CallArrived):
+            self.seen_calls.add(message.call_id)
+        try:
+            actions = self.core.handle(message)
+        except CommandRejected as exc:
+            if strict:
+                raise
+            log.warning("core rejected %s: %s", type(message).__name__, exc)
+            return []
+        self._dispatch(actions)
+        return actions
+
+    def _handle_in_lane(self, call_id: str, make_message: Callable[[], object]) -> None:
+        """Handle a message built when its turn in the call's lane comes (so ``now`` is that moment)."""
+        async def job() -> None:
+            self._handle(make_message())
+        self.lanes.submit(call_id, job)
 
     def _now(self) -> float:
         return self.clock()
 
     # --- actions -----------------------------------------------------------------------------------
 
-    async def _carry_out(self, actions: list) -> None:
-        for action in actions:
+    def _dispatch(self, actions: list) -> None:
+        """Timers and pauses at once; the ARI work in its call's lane, an originate before the rest."""
+        for action in sorted(actions, key=lambda a: type(a) is not m.RingAgent):
             kind = type(action)
-            try:
-                if kind is m.StartTimer:
-                    self._arm(action)
-                elif kind is m.CancelTimer:
-                    entry = self.timers.get((action.timer.kind, action.timer.key))
-                    if entry and entry[0] == action.timer.token:
-                        entry[1].cancel()
-                        del self.timers[(action.timer.kind, action.timer.key)]
-                elif kind is m.HoldCall:
-                    await self._hold(action.call_id)
-                elif kind is m.RingAgent:
-                    await self._ring(action)
-                elif kind is m.StopRinging:
-                    await self._drop_agent_legs(action.call_id, action.agent_id)
-                elif kind is m.ConnectCall:
-                    await self._connect(action.call_id, action.agent_id)
-                elif kind is m.PlayCallbackPrompt:
-                    await self._prompt(action.call_id)
-                elif kind is m.HangUp:
-                    await self._hang_up(action.call_id, action.reason)
-                elif kind is m.TransferCaller:
-                    await self._transfer(action)
-                elif kind is m.AgentPaused:
-                    log.info("agent %s paused by the core (%s)", action.agent_id, action.reason)
-                    if self.options.ready_after_pause is not None:
-                        asyncio.get_running_loop().call_later(
-                            self.options.ready_after_pause,
-                            lambda a=action.agent_id: self._spawn(self._ready_again(a)))
-                elif kind is m.DialCallback:
-                    log.warning("DialCallback %s for %s: outbound callbacks are not carried out live yet",
-                                action.ticket_id, action.agent_id)
-            except (AriError, httpx.HTTPError, OSError) as exc:  # AriError: Asterisk said no
-                log.warning("%s failed: %s", kind.__name__, exc)
+            if kind is m.StartTimer:
+                self._arm(action)
+            elif kind is m.CancelTimer:
+                entry = self.timers.get((action.timer.kind, action.timer.key))
+                if entry and entry[0] == action.timer.token:
+                    entry[1].cancel()
+                    del self.timers[(action.timer.kind, action.timer.key)]
+            elif kind in CALL_ACTIONS:
+                self.lanes.submit(action.call_id, partial(self._carry_out, action))
+            elif kind is m.AgentPaused:
+                log.info("agent %s paused by the core (%s)", action.agent_id, action.reason)
+                if self.options.ready_after_pause is not None:
+                    asyncio.get_running_loop().call_later(self.options.ready_after_pause, self._ready_again,
+                                                          action.agent_id)
+            elif kind is m.DialCallback:
+                log.warning("DialCallback %s for %s: outbound callbacks are not carried out live yet",
+                            action.ticket_id, action.agent_id)
+            else:
+                log.warning("no live handling for %s", kind.__name__)
+
+    async def _carry_out(self, action) -> None:
+        kind = type(action)
+        try:
+            if kind is m.HoldCall:
+                await self._hold(action.call_id)
+            elif kind is m.RingAgent:
+                await self._ring(action)
+            elif kind is m.StopRinging:
+                await self._drop_agent_legs(action.call_id, action.agent_id)
+            elif kind is m.ConnectCall:
+                await self._connect(action.call_id, action.agent_id)
+            elif kind is m.PlayCallbackPrompt:
+                await self._prompt(action.call_id)
+            elif kind is m.HangUp:
+                await self._hang_up(action.call_id, action.reason)
+            elif kind is m.TransferCaller:
+                await self._transfer(action)
+        except (AriError, httpx.HTTPError, OSError) as exc:  # AriError: Asterisk said no
+            log.warning("%s failed: %s", kind.__name__, exc)
 
     def _arm(self, action: m.StartTimer) -> None:
         key = (action.timer.kind, action.timer.key)
@@ -255,20 +272,23 @@ class LiveDriver:
         if old:
             old[1].cancel()
         delay = max(0.0, action.at - self._now())
-        timer = action.timer
-        handle = asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._timer_fired(timer)))
-        self.timers[key] = (timer.token, handle)
+        handle = asyncio.get_running_loop().call_later(delay, self._timer_due, action.timer)
+        self.timers[key] = (action.timer.token, handle)
 
-    async def _timer_fired(self, timer: m.Timer) -> None:
+    def _timer_due(self, timer: m.Timer) -> None:
         entry = self.timers.get((timer.kind, timer.key))
         if entry and entry[0] == timer.token:
             del self.timers[(timer.kind, timer.key)]
-        await self.feed(m.TimerFired(self._now(), timer))
+        call_id = timer.key.partition("#")[0]  # a call's timers are keyed by the call ("<call>#<step>": overflow)
+        if call_id in self.core.calls:  # in order with the call's events (e.g. its agent answering now)
+            self._handle_in_lane(call_id, lambda: m.TimerFired(self._now(), timer))
+        else:
+            self._handle(m.TimerFired(self._now(), timer))
 
-    async def _ready_again(self, agent_id: str) -> None:
+    def _ready_again(self, agent_id: str) -> None:
         agent = self.core.agents.get(agent_id)
         if agent is not None and agent.state == "paused":
-            await self.feed(m.MakeReady(self._now(), agent_id))
+            self._handle(m.MakeReady(self._now(), agent_id))
 
     def _caller(self, call_id: str) -> CallerLeg:
         leg = self.callers.get(call_id)
@@ -283,7 +303,7 @@ class LiveDriver:
         if not self.options.answer_while_queued:  # the caller hears ringing, unanswered, until an agent answers
             await self.ari.ring(call_id)
             return
-        await self.ari.answer(call_id)
+        leg.answered = await self.ari.answer(call_id)
         bridge = f"hold-{call_id}"
         await self.ari.create_bridge(bridge, "holding")
         leg.hold_bridge = bridge
@@ -305,9 +325,8 @@ class LiveDriver:
                                      caller_id=action.caller, timeout=self.options.originate_timeout)
         except (AriError, httpx.HTTPError, OSError) as exc:
             log.warning("originate to %s failed: %s", action.agent_id, exc)
-            leg = self.agent_legs.pop(channel)
-            leg.done = True
-            self._followups.append(m.AgentDidNotAnswer(self._now(), action.call_id, action.agent_id))
+            self.agent_legs.pop(channel).done = True
+            self._handle(m.AgentDidNotAnswer(self._now(), action.call_id, action.agent_id))
             return
         if arrived is not None:
             self.stats.stasis_to_originate.append(time.time() - arrived)
@@ -327,11 +346,20 @@ class LiveDriver:
             log.warning("ConnectCall %s: no answered leg of %s", call_id, agent_id)
             return
         await self._leave_hold(caller)
-        await self.ari.answer(call_id)  # rung at once on arrival: not answered yet
+        if not caller.answered:  # answered when its agent answered; not after a restart, say
+            caller.answered = await self.ari.answer(call_id)
         bridge = f"talk-{call_id}"
         await self.ari.create_bridge(bridge, "mixing")
         caller.talk_bridge = bridge
-        await self.ari.add_channel(bridge, [call_id, agent_leg.channel])
+        try:
+            await self.ari.add_channel(bridge, [call_id, agent_leg.channel])
+        except AriError as exc:
+            # One side hung up after the caller was answered: an answered call (the caller had the 200 OK),
+            # over at once. Both legs go, and their hang-up events end it in the core.
+            log.info("ConnectCall %s: %s; ending the call", call_id, exc)
+            await self.ari.hangup(call_id)
+            await self.ari.hangup(agent_leg.channel)
+            return
         if self.options.record:
             name = f"hotline-{call_id}"
             try:  # a call goes on without its recording
@@ -340,23 +368,23 @@ class LiveDriver:
                 log.warning("recording %s failed (does Asterisk's /var/spool/asterisk/recording exist?): %s",
                             call_id, exc)
             else:
-                self._followups.append(m.CallRecorded(self._now(), call_id, f"{name}.wav"))
+                self._handle(m.CallRecorded(self._now(), call_id, f"{name}.wav"))
 
     async def _prompt(self, call_id: str) -> None:
         leg = self._caller(call_id)
         await self._leave_hold(leg)
-        await self.ari.answer(call_id)
+        leg.answered = await self.ari.answer(call_id)
         leg.prompt = True
         await self.ari.play(call_id, list(PROMPT_MEDIA), playback_id=f"prompt-{call_id}-{uuid.uuid4().hex[:6]}")
         if leg.prompt_timer:
             leg.prompt_timer.cancel()
         leg.prompt_timer = asyncio.get_running_loop().call_later(
-            self.options.prompt_timeout, lambda: self._spawn(self._prompt_timeout(call_id)))
+            self.options.prompt_timeout, self.lanes.submit, call_id, partial(self._prompt_timeout, call_id))
 
     async def _prompt_timeout(self, call_id: str) -> None:
         leg = self.callers.get(call_id)
         if leg is not None and leg.prompt and not leg.ended:
-            await self.feed(m.PromptFinished(self._now(), call_id, ""))
+            self._handle(m.PromptFinished(self._now(), call_id, ""))
 
     async def _hang_up(self, call_id: str, reason: str) -> None:
         leg = self._caller(call_id)
@@ -394,22 +422,20 @@ class LiveDriver:
                        context: str = "hotline-transfer") -> None:
         """Blind transfer asked for by the agent on the call; the core logs TRANSFER and frees the agent.
         Raises ``CommandRejected`` when the call is not in a conversation with that agent."""
-        async with self.lock:
-            await self._feed(m.TransferCall(self._now(), call_id, agent_id, destination, context), strict=True)
+        self._handle(m.TransferCall(self._now(), call_id, agent_id, destination, context), strict=True)
 
     async def force_hang_up(self, call_id: str, supervisor: str) -> None:
         """A supervisor ends a conversation: the agent's leg is hung up, so the core ends the call as
         COMPLETEAGENT and hangs up the caller (the event log does not tell it from the agent hanging up)."""
-        async with self.lock:
-            call = self.core.calls.get(call_id)
-            if call is None or call.state != "talking":
-                raise ValueError(f"no conversation {call_id}")
-            log.warning("supervisor %s forces call %s (agent %s) to end", supervisor, call_id, call.agent_id)
-            leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
-            if leg is not None:
-                await self.ari.hangup(leg.channel)
-            else:  # no agent leg known (e.g. just after a restart): end the caller's side
-                await self.ari.hangup(call_id)
+        call = self.core.calls.get(call_id)
+        if call is None or call.state != "talking":
+            raise ValueError(f"no conversation {call_id}")
+        log.warning("supervisor %s forces call %s (agent %s) to end", supervisor, call_id, call.agent_id)
+        leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
+        if leg is not None:
+            await self.ari.hangup(leg.channel)
+        else:  # no agent leg known (e.g. just after a restart): end the caller's side
+            await self.ari.hangup(call_id)
 
     # --- supervisor listen / whisper / barge (not routing: nothing here goes through the core) --------
 
@@ -424,31 +450,30 @@ class LiveDriver:
         Returns the supervisor leg's channel id; it is dropped when the call ends."""
         if mode not in LISTEN_MODES:
             raise ValueError(f"mode must be one of {', '.join(LISTEN_MODES)}, not {mode!r}")
-        async with self.lock:
-            call = self.core.calls.get(call_id)
-            if call is None:
-                raise ValueError(f"no live call {call_id}")
-            tag = uuid.uuid4().hex[:8]
-            snoop, supervisor = f"{SNOOP_PREFIX}{call_id}-{tag}", f"{SUPERVISOR_PREFIX}{call_id}-{tag}"
-            if mode == "barge":
-                bridge = self.callers[call_id].talk_bridge if call_id in self.callers else None
-                if call.state != "talking" or not bridge:
-                    raise ValueError(f"call {call_id} is not in a conversation to barge into")
-                self.listeners[supervisor] = Listener(call_id, "", supervisor, bridge, mode)
-            else:
-                target = call_id
-                if mode == "whisper":
-                    leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
-                    if call.state != "talking" or leg is None:
-                        raise ValueError(f"call {call_id} has no agent to whisper to")
-                    target = leg.channel
-                self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}", mode)
-                await self.ari.snoop(target, spy="both", whisper="out" if mode == "whisper" else "none",
-                                     app_args=f"snoop,{call_id}", snoop_id=snoop)
-            await self.ari.originate(endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}",
-                                     timeout=self.options.originate_timeout)
-            log.info("supervisor leg %s: %s on call %s", supervisor, mode, call_id)
-            return supervisor
+        call = self.core.calls.get(call_id)
+        if call is None:
+            raise ValueError(f"no live call {call_id}")
+        tag = uuid.uuid4().hex[:8]
+        snoop, supervisor = f"{SNOOP_PREFIX}{call_id}-{tag}", f"{SUPERVISOR_PREFIX}{call_id}-{tag}"
+        if mode == "barge":
+            bridge = self.callers[call_id].talk_bridge if call_id in self.callers else None
+            if call.state != "talking" or not bridge:
+                raise ValueError(f"call {call_id} is not in a conversation to barge into")
+            self.listeners[supervisor] = Listener(call_id, "", supervisor, bridge, mode)
+        else:
+            target = call_id
+            if mode == "whisper":
+                leg = next((a for a in self.agent_legs.values() if a.call_id == call_id and a.answered), None)
+                if call.state != "talking" or leg is None:
+                    raise ValueError(f"call {call_id} has no agent to whisper to")
+                target = leg.channel
+            self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}", mode)
+            await self.ari.snoop(target, spy="both", whisper="out" if mode == "whisper" else "none",
+                                 app_args=f"snoop,{call_id}", snoop_id=snoop)
+        await self.ari.originate(endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}",
+                                 timeout=self.options.originate_timeout)
+        log.info("supervisor leg %s: %s on call %s", supervisor, mode, call_id)
+        return supervisor
 
     async def _supervisor_answered(self, channel: str) -> None:
         listener = self.listeners.get(channel)
@@ -483,10 +508,20 @@ class LiveDriver:
             "ChannelDestroyed": self._channel_destroyed,
             "ChannelDtmfReceived": self._dtmf,
         }.get(kind)
-        if handler is None:
-            return
-        async with self.lock:
-            await handler(event)
+        if handler is not None:
+            self.lanes.submit(self._call_of(event), partial(handler, event))
+
+    def _call_of(self, event: dict) -> str:
+        """The call an event is about: its lane."""
+        cid = event["channel"]["id"]
+        if cid in self.agent_legs:
+            return self.agent_legs[cid].call_id
+        if cid in self.listeners:
+            return self.listeners[cid].call_id
+        args = event.get("args") or []
+        if len(args) > 1 and args[0] in ("agent", "supervisor", "snoop"):
+            return args[1]
+        return cid
 
     def _is_live(self, call_id: str) -> bool:
         return call_id in self.core.calls
@@ -496,13 +531,7 @@ class LiveDriver:
         cid = channel["id"]
         args = event.get("args") or []
         if args and args[0] == "agent":
-            leg = self.agent_legs.get(cid)
-            if leg is None or leg.dropped:
-                await self.ari.hangup(cid)
-                return
-            leg.answered = True
-            leg.done = True
-            await self._feed(m.AgentAnswered(self._now(), leg.call_id, leg.agent_id))
+            await self._agent_answered(cid)
             return
         if args and args[0] == "supervisor":
             await self._supervisor_answered(cid)
@@ -515,8 +544,37 @@ class LiveDriver:
         self.arrived_at[cid] = event_time(event)
         number = args[0] if args else channel.get("dialplan", {}).get("exten", "")
         caller = (channel.get("caller") or {}).get("number", "")
-        await self._feed(m.CallArrived(self._now(), cid, caller, number))
-        self.arrived_at.pop(cid, None)  # not rung at once: it waits, and its wait is not this latency
+        actions = self._handle(m.CallArrived(self._now(), cid, caller, number))
+        if not any(type(a) is m.RingAgent for a in actions):
+            self.arrived_at.pop(cid, None)  # not rung at once: it waits, and its wait is not this latency
+
+    async def _agent_answered(self, channel: str) -> None:
+        leg = self.agent_legs.get(channel)
+        if leg is None or leg.dropped:
+            await self.ari.hangup(channel)
+            return
+        if leg.answered:
+            return  # a resync reported it already
+        leg.answered = leg.done = True
+        call = self.core.calls.get(leg.call_id)
+        if (call is not None and call.state == "ringing" and call.agent_id == leg.agent_id
+                and not await self._caller_still_there(leg.call_id)):
+            # The caller hung up while this agent answered (Asterisk has seen it; the caller's StasisEnd may
+            # still be on its way): an abandon, and the agent's leg is dropped.
+            self._handle(m.CallerHungUp(self._now(), leg.call_id))
+            return
+        self._handle(m.AgentAnswered(self._now(), leg.call_id, leg.agent_id))
+
+    async def _caller_still_there(self, call_id: str) -> bool:
+        """Answer a ringing caller (the connection needs it anyway; Asterisk refuses once the caller hung
+        up), or look an answered one (music on hold) up."""
+        caller = self._caller(call_id)
+        if caller.answered:
+            return await self.ari.channel(call_id) is not None
+        caller.answered = await self.ari.answer(call_id)
+        if not caller.answered:
+            await self.ari.hangup(call_id)  # going already; if Asterisk refused for another reason, it goes now
+        return caller.answered
 
     async def _stasis_end(self, event: dict) -> None:
         cid = event["channel"]["id"]
@@ -525,7 +583,7 @@ class LiveDriver:
             await self._agent_leg_gone(leg)
             return
         if self._is_live(cid):
-            await self._feed(m.CallerHungUp(self._now(), cid))
+            self._handle(m.CallerHungUp(self._now(), cid))
         caller = self.callers.pop(cid, None)
         if caller is not None:
             if caller.prompt_timer:
@@ -550,10 +608,10 @@ class LiveDriver:
         if leg.answered:
             call = self.core.calls.get(leg.call_id)
             if call is not None and call.state == "talking" and call.agent_id == leg.agent_id:
-                await self._feed(m.AgentHungUp(now, leg.call_id))
+                self._handle(m.AgentHungUp(now, leg.call_id))
         elif not leg.done:
             leg.done = True
-            await self._feed(m.AgentDidNotAnswer(now, leg.call_id, leg.agent_id))
+            self._handle(m.AgentDidNotAnswer(now, leg.call_id, leg.agent_id))
 
     async def _dtmf(self, event: dict) -> None:
         cid = event["channel"]["id"]
@@ -564,27 +622,32 @@ class LiveDriver:
             leg.prompt = False
             if leg.prompt_timer:
                 leg.prompt_timer.cancel()
-            await self._feed(m.PromptFinished(self._now(), cid, "1"))
+            self._handle(m.PromptFinished(self._now(), cid, "1"))
 
     # --- resynchronisation -------------------------------------------------------------------------
 
     async def _on_connect(self) -> None:
-        async with self.lock:
-            await self.resync()
-            if not self._first_sync_done:
-                self._first_sync_done = True
-                for key, action in self.recovery.timers.items():
-                    if key not in self.timers:  # the resync may have started a newer one already
-                        self._arm(action)
-                if self.options.login:
-                    for agent in self.core.agents.values():
-                        if agent.state == "out":
-                            await self._feed(m.LogIn(self._now(), agent.agent_id))
-                self.ready.set()
-                if self.on_ready:
-                    self.on_ready()
+        await self.resync()
+        if not self._first_sync_done:
+            self._first_sync_done = True
+            for key, action in self.recovery.timers.items():
+                if key not in self.timers:  # the resync may have started a newer one already
+                    self._arm(action)
+            if self.options.login:
+                for agent in self.core.agents.values():
+                    if agent.state == "out":
+                        self._handle(m.LogIn(self._now(), agent.agent_id))
+            self.ready.set()
+            if self.on_ready:
+                self.on_ready()
 
     async def resync(self) -> None:
+        """Compare the core with Asterisk's channels and bridges and repair. Runs alone: the jobs submitted
+        before it are carried out first, the calls' lanes hold still until it is done (so not from a job)."""
+        async with self.lanes.exclusive():
+            await self._resync()
+
+    async def _resync(self) -> None:
         self.stats.resyncs += 1
         channels = {c["id"]: c for c in await self.ari.channels()}
         bridges = {b["id"]: b for b in await self.ari.bridges()}
@@ -605,13 +668,13 @@ class LiveDriver:
             if self.core.calls.get(cid) is not call or call.state != state or call.agent_id != agent_id:
                 continue  # changed by an earlier step of this resync: what it did is fresh, not stale
             if cid not in channels:
-                await self._feed(m.CallerHungUp(self._now(), cid))
+                self._handle(m.CallerHungUp(self._now(), cid))
                 continue
             leg = self._caller(cid)
             if call.state == "talking":
                 ch = agent_channel(cid, call.agent_id)
                 if ch is None:
-                    await self._feed(m.AgentHungUp(self._now(), cid))
+                    self._handle(m.AgentHungUp(self._now(), cid))
                     continue
                 self.agent_legs.setdefault(ch["id"], AgentLeg(ch["id"], cid, call.agent_id, answered=True, done=True))
                 talk = f"talk-{cid}"
@@ -627,12 +690,12 @@ class LiveDriver:
                 await self._ensure_hold(leg, in_bridge, bridges)
                 ch = agent_channel(cid, call.agent_id)
                 if ch is None:
-                    await self._feed(m.AgentDidNotAnswer(self._now(), cid, call.agent_id))
+                    self._handle(m.AgentDidNotAnswer(self._now(), cid, call.agent_id))
                     continue
                 agent_leg = self.agent_legs.setdefault(ch["id"], AgentLeg(ch["id"], cid, call.agent_id))
                 if ch.get("state") == "Up" and not agent_leg.answered:
                     agent_leg.answered = agent_leg.done = True
-                    await self._feed(m.AgentAnswered(self._now(), cid, call.agent_id))
+                    self._handle(m.AgentAnswered(self._now(), cid, call.agent_id))
             elif call.state == "queued":
                 await self._ensure_hold(leg, in_bridge, bridges)
             elif call.state == "prompt":
@@ -664,7 +727,7 @@ class LiveDriver:
                 continue
             number = data[1] if len(data) > 1 else dialplan.get("exten", "")
             caller = (ch.get("caller") or {}).get("number", "")
-            await self._feed(m.CallArrived(self._now(), cid, caller, number))
+            self._handle(m.CallArrived(self._now(), cid, caller, number))
 
         # bridges of calls that are over
         for bid in bridges:
