@@ -133,7 +133,7 @@ class LocalAsteriskConfig:
     rtp_start: int = 20000
     rtp_end: int = 24999
     # SIPp's own media ports (each SIPp process binds audio and video ports, 4 apart from the next process);
-    # 0: the 2000 ports from agent_port_base + 1000, clear of the agents' SIP ports
+    # 0: the 1000 ports from agent_port_base + 1000 (250 processes), clear of the agents' SIP ports
     sipp_media_start: int = 0
     sipp_media_end: int = 0
     anchor_ring_timeout: int = 15  # seconds app_queue rings one agent
@@ -214,7 +214,7 @@ class LocalAsteriskConfig:
     def sipp_media_ports(self) -> range:
         if self.sipp_media_start:
             return range(self.sipp_media_start, self.sipp_media_end + 1)
-        return range(self.agent_port_base + 1000, self.agent_port_base + 3000)
+        return range(self.agent_port_base + 1000, self.agent_port_base + 2000)
 
     @property
     def ari_url(self) -> str:
