@@ -467,6 +467,9 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
            # a BYE that arrives during a <pause> (e.g. while sending DTMF) is not
            # an error: Asterisk retransmits it and the next <recv BYE> takes it
            "-pause_msg_ign",
+           # nor is a message that arrives while the call is between two <recv>s: after an answer that
+           # crossed the CANCEL, the CANCEL's own answer may come while the ACK and BYE go out
+           "-default_behaviors", "all,-abortunexp",
            "-timeout", f"{int(timeout_s) + 1}s",
            *(extra_args or [])]
     return SippProcess("caller", cmd, wd, CALLER_OUTCOMES)
