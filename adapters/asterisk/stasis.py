@@ -44,9 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-import httpx
-
-from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream
+from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream, RequestTimeout
 from adapters.asterisk.journal import EventLogFile, Journal, recover
 from adapters.asterisk.lanes import Lanes
 from core import messages as m
@@ -154,8 +152,12 @@ class LiveDriver:
         self.journal.open()
         self.seen_calls: set[str] = {msg.call_id for msg in self.journal.read() if isinstance(msg, m.CallArrived)}
         self.ari = AriClient(settings)
+        # originates on their own connections: a new caller's agent is rung without queueing behind other calls'
+        # requests
+        self.ari_dial = AriClient(settings, connections=4)
         self.stream = EventStream(settings, self._on_event, self._on_connect)
         self.lanes = Lanes(on_error=self._job_failed)
+        self._handlers = self._event_handlers()
         self.callers: dict[str, CallerLeg] = {}
         self.agent_legs: dict[str, AgentLeg] = {}
         self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
@@ -178,12 +180,13 @@ class LiveDriver:
                 handle.cancel()
             self.lanes.cancel()
             await self.ari.close()
+            await self.ari_dial.close()
             self.journal.close()
             self.log_file.close()
 
     def _job_failed(self, call_id: str, exc: BaseException) -> None:
-        if isinstance(exc, (AriError, httpx.HTTPError, OSError)):  # AriError: Asterisk said no
-            log.warning("call %s: %s", call_id, exc)
+        if isinstance(exc, (AriError, OSError)):  # AriError: Asterisk said no; OSError: timeouts too
+            log.warning("call %s: %s", call_id, str(exc) or repr(exc))
         else:
             log.error("call %s: driver job failed", call_id, exc_info=exc)
 
@@ -263,8 +266,8 @@ class LiveDriver:
                 await self._hang_up(action.call_id, action.reason)
             elif kind is m.TransferCaller:
                 await self._transfer(action)
-        except (AriError, httpx.HTTPError, OSError) as exc:  # AriError: Asterisk said no
-            log.warning("%s failed: %s", kind.__name__, exc)
+        except (AriError, OSError) as exc:  # AriError: Asterisk said no; OSError: timeouts too
+            log.warning("%s failed: %s", kind.__name__, str(exc) or repr(exc))
 
     def _arm(self, action: m.StartTimer) -> None:
         key = (action.timer.kind, action.timer.key)
@@ -320,11 +323,15 @@ class LiveDriver:
         self.agent_legs[channel] = AgentLeg(channel, action.call_id, action.agent_id)
         arrived = self.arrived_at.pop(action.call_id, None)
         try:
-            await self.ari.originate(f"PJSIP/{action.agent_id}", channel_id=channel,
-                                     app_args=f"agent,{action.call_id},{action.agent_id}",
-                                     caller_id=action.caller, timeout=self.options.originate_timeout)
-        except (AriError, httpx.HTTPError, OSError) as exc:
-            log.warning("originate to %s failed: %s", action.agent_id, exc)
+            await self.ari_dial.originate(f"PJSIP/{action.agent_id}", channel_id=channel,
+                                          app_args=f"agent,{action.call_id},{action.agent_id}",
+                                          caller_id=action.caller, timeout=self.options.originate_timeout)
+        except RequestTimeout as exc:
+            # sent, and Asterisk slow to answer: the leg's own events tell, or else the ring timer
+            log.warning("originate to %s: no answer from ARI yet (%r)", action.agent_id, exc)
+            return
+        except (AriError, OSError) as exc:
+            log.warning("originate to %s failed: %s", action.agent_id, str(exc) or repr(exc))
             self.agent_legs.pop(channel).done = True
             self._handle(m.AgentDidNotAnswer(self._now(), action.call_id, action.agent_id))
             return
@@ -364,7 +371,7 @@ class LiveDriver:
             name = f"hotline-{call_id}"
             try:  # a call goes on without its recording
                 await self.ari.record_bridge(bridge, name)
-            except (AriError, httpx.HTTPError) as exc:
+            except (AriError, OSError) as exc:
                 log.warning("recording %s failed (does Asterisk's /var/spool/asterisk/recording exist?): %s",
                             call_id, exc)
             else:
@@ -500,14 +507,17 @@ class LiveDriver:
 
     # --- events ------------------------------------------------------------------------------------
 
-    async def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        handler = {
+    def _event_handlers(self) -> dict:
+        """The ARI events the driver reads (Asterisk is asked to send only these)."""
+        return {
             "StasisStart": self._stasis_start,
             "StasisEnd": self._stasis_end,
             "ChannelDestroyed": self._channel_destroyed,
             "ChannelDtmfReceived": self._dtmf,
-        }.get(kind)
+        }
+
+    async def _on_event(self, event: dict) -> None:
+        handler = self._handlers.get(event.get("type"))
         if handler is not None:
             self.lanes.submit(self._call_of(event), partial(handler, event))
 
@@ -627,6 +637,10 @@ class LiveDriver:
     # --- resynchronisation -------------------------------------------------------------------------
 
     async def _on_connect(self) -> None:
+        try:
+            await self.ari.filter_events(list(self._handlers))
+        except AriError as exc:  # before Asterisk 16.3: every event comes, and the unread ones are skipped
+            log.info("ARI event filter not taken (%s)", exc)
         await self.resync()
         if not self._first_sync_done:
             self._first_sync_done = True
