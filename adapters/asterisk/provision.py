@@ -807,6 +807,19 @@ def cli(cfg: LocalAsteriskConfig, command: str, timeout: float = 10.0) -> str:
     return res.stdout
 
 
+def reload_agents(cfg: LocalAsteriskConfig) -> None:
+    """Rewrite the configuration for ``cfg`` (e.g. more agents than the running Asterisk started with) and
+    have the running Asterisk reload its PJSIP endpoints; waits until the last agent's endpoint exists."""
+    write_config(cfg)
+    cli(cfg, "module reload res_pjsip.so")
+    last = cfg.agent_names()[-1]
+    deadline = time.monotonic() + 10
+    while f"Endpoint:  {last}" not in cli(cfg, f"pjsip show endpoint {last}"):
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"endpoint {last} missing after reloading PJSIP")
+        time.sleep(0.1)
+
+
 def _stop_process(root: Path, pid: int, log: Log, timeout: float = 15.0) -> None:
     if not _pid_alive(pid, root):
         return

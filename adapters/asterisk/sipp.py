@@ -223,6 +223,7 @@ class SippProcess:
     def __init__(self, role: str, cmd: list[str], workdir: Path, outcomes: tuple[str, ...]):
         self.role = role
         self.cmd = cmd
+        self.media_port = int(cmd[cmd.index("-mp") + 1]) if "-mp" in cmd else None
         self.workdir = workdir
         self.outcomes = outcomes
         self.stats_file = workdir / "stats.csv"

@@ -35,6 +35,7 @@ calls are left to finish; waiting callers get their holding bridge and music aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -58,6 +59,8 @@ SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
 SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
 LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
+CANCEL_CAUSE = 127  # Asterisk's hang-up cause for a SIP caller's CANCEL (487): it never had a 200 OK
+ANSWER_SETTLE_S = 2.0  # how long to wait for the caller's channel events after answering it
 # the core's actions carried out over ARI, each in the lane of its call
 CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
                           m.TransferCaller))
@@ -97,6 +100,8 @@ class CallerLeg:
     prompt_timer: asyncio.TimerHandle | None = None
     ended: bool = False  # the core ended the call; its StasisEnd is no news
     answered: bool = False  # Asterisk answered the caller's channel (SIP 200 OK)
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # its channel went Up, or a hang-up came
+    cancelled: bool = False  # a hang-up request with the CANCEL's cause
 
 
 @dataclass
@@ -158,6 +163,7 @@ class LiveDriver:
         self.stream = EventStream(settings, self._on_event, self._on_connect)
         self.lanes = Lanes(on_error=self._job_failed)
         self._handlers = self._event_handlers()
+        self._watchers = self._event_watchers()
         self.callers: dict[str, CallerLeg] = {}
         self.agent_legs: dict[str, AgentLeg] = {}
         self.timers: dict[tuple[str, str], tuple[int, asyncio.TimerHandle]] = {}
@@ -516,7 +522,18 @@ class LiveDriver:
             "ChannelDtmfReceived": self._dtmf,
         }
 
+    def _event_watchers(self) -> dict:
+        """Events read at once, outside the lanes: a job may be waiting for them."""
+        return {
+            "ChannelHangupRequest": self._hangup_requested,
+            "ChannelStateChange": self._state_changed,
+        }
+
     async def _on_event(self, event: dict) -> None:
+        watcher = self._watchers.get(event.get("type"))
+        if watcher is not None:
+            watcher(event)
+            return
         handler = self._handlers.get(event.get("type"))
         if handler is not None:
             self.lanes.submit(self._call_of(event), partial(handler, event))
@@ -582,9 +599,28 @@ class LiveDriver:
         if caller.answered:
             return await self.ari.channel(call_id) is not None
         caller.answered = await self.ari.answer(call_id)
+        if caller.answered:
+            # Asterisk also says yes when the caller's CANCEL got there just before (chan_pjsip: "Session
+            # already DISCONNECTED") and sends no 200 OK. The channel's own events, in order, tell: it goes Up,
+            # after a hang-up request with the CANCEL's cause if that came first.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ANSWER_SETTLE_S):
+                    await caller.settled.wait()
+            caller.answered = not caller.cancelled
         if not caller.answered:
             await self.ari.hangup(call_id)  # going already; if Asterisk refused for another reason, it goes now
         return caller.answered
+
+    def _hangup_requested(self, event: dict) -> None:
+        caller = self.callers.get(event["channel"]["id"])
+        if caller is not None:
+            caller.cancelled = event.get("cause") == CANCEL_CAUSE
+            caller.settled.set()
+
+    def _state_changed(self, event: dict) -> None:
+        caller = self.callers.get(event["channel"]["id"])
+        if caller is not None and event["channel"].get("state") == "Up":
+            caller.settled.set()
 
     async def _stasis_end(self, event: dict) -> None:
         cid = event["channel"]["id"]
@@ -638,7 +674,7 @@ class LiveDriver:
 
     async def _on_connect(self) -> None:
         try:
-            await self.ari.filter_events(list(self._handlers))
+            await self.ari.filter_events([*self._handlers, *self._watchers])
         except AriError as exc:  # before Asterisk 16.3: every event comes, and the unread ones are skipped
             log.info("ARI event filter not taken (%s)", exc)
         await self.resync()
