@@ -109,6 +109,17 @@ class AriClient:
         await self.request("PUT", f"/applications/{quote(self.settings.app)}/eventFilter",
                            json_body={"allowed": [{"type": t} for t in types]})
 
+    async def variable(self, channel: str, name: str) -> str | None:
+        """A channel variable or function (e.g. ``CHANNEL(pjsip,call-id)``); None when the channel is gone."""
+        found = await self.request("GET", f"/channels/{channel}/variable", params={"variable": name},
+                                   ok_missing=True)
+        return None if found is None else found.get("value")
+
+    async def user_event(self, name: str, channel: str) -> None:
+        """Publish ``ChannelUserevent`` ``name`` on a channel's own event stream (after its earlier events)."""
+        await self.request("POST", f"/events/user/{quote(name)}", ok_missing=True,
+                           params={"application": self.settings.app, "source": f"channel:{channel}"})
+
     # --- channels ---
     async def answer(self, channel: str) -> bool:
         """True: answered (or up already). False: the channel is gone, or hanging up so Asterisk would not

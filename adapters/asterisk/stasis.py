@@ -61,6 +61,7 @@ LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
 CANCEL_CAUSE = 127  # Asterisk's hang-up cause for a SIP caller's CANCEL (487): it never had a 200 OK
 ANSWER_SETTLE_S = 2.0  # how long to wait for the caller's channel events after answering it
+SETTLED_EVENT = "hotline-settled"  # our marker on a caller's event stream
 # the core's actions carried out over ARI, each in the lane of its call
 CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
                           m.TransferCaller))
@@ -100,7 +101,7 @@ class CallerLeg:
     prompt_timer: asyncio.TimerHandle | None = None
     ended: bool = False  # the core ended the call; its StasisEnd is no news
     answered: bool = False  # Asterisk answered the caller's channel (SIP 200 OK)
-    settled: asyncio.Event = field(default_factory=asyncio.Event)  # its channel went Up, or a hang-up came
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # our marker came back, or a hang-up request
     cancelled: bool = False  # a hang-up request with the CANCEL's cause
 
 
@@ -526,7 +527,7 @@ class LiveDriver:
         """Events read at once, outside the lanes: a job may be waiting for them."""
         return {
             "ChannelHangupRequest": self._hangup_requested,
-            "ChannelStateChange": self._state_changed,
+            "ChannelUserevent": self._user_event,
         }
 
     async def _on_event(self, event: dict) -> None:
@@ -601,8 +602,12 @@ class LiveDriver:
         caller.answered = await self.ari.answer(call_id)
         if caller.answered:
             # Asterisk also says yes when the caller's CANCEL got there just before (chan_pjsip: "Session
-            # already DISCONNECTED") and sends no 200 OK. The channel's own events, in order, tell: it goes Up,
-            # after a hang-up request with the CANCEL's cause if that came first.
+            # already DISCONNECTED") and sends no 200 OK; the channel's end, with the CANCEL's cause, follows on
+            # the call's SIP serializer. Reading a PJSIP value waits for that serializer, so by then that end
+            # has been published; a marker published after it on the channel's own (ordered) event stream
+            # comes back after that hang-up request. A BYE's hang-up request means it was answered.
+            await self.ari.variable(call_id, "CHANNEL(pjsip,call-id)")
+            await self.ari.user_event(SETTLED_EVENT, call_id)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(ANSWER_SETTLE_S):
                     await caller.settled.wait()
@@ -617,9 +622,9 @@ class LiveDriver:
             caller.cancelled = event.get("cause") == CANCEL_CAUSE
             caller.settled.set()
 
-    def _state_changed(self, event: dict) -> None:
-        caller = self.callers.get(event["channel"]["id"])
-        if caller is not None and event["channel"].get("state") == "Up":
+    def _user_event(self, event: dict) -> None:
+        caller = self.callers.get((event.get("channel") or {}).get("id", ""))
+        if caller is not None and event.get("eventname") == SETTLED_EVENT:
             caller.settled.set()
 
     async def _stasis_end(self, event: dict) -> None:
