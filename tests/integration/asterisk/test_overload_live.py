@@ -68,12 +68,12 @@ def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the
 
 def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
         asterisk_config, ringing_driver, sipp_workdir):
-    """Agents answer 0.94 to 1.04 s after their phone rings; callers give up 1 s after dialling. So some
+    """Agents answer 0.97 to 1.02 s after their phone rings; callers give up 1 s after dialling. So some
     calls are answered, some abandoned while the agent rings, and some abandoned in the very moment the agent
     answers: the agent leg's StasisStart and the caller's hang-up race in Asterisk and on the websocket.
     Every SIPp call must have Hotline's outcome, and the agents must be free afterwards."""
     cfg = asterisk_config
-    delays = {f"agent{i:03d}": 940 + 10 * (i - 1) for i in range(1, 12)}
+    delays = {f"agent{i:03d}": 970 + 5 * (i - 1) for i in range(1, 12)}
     driver = ringing_driver(len(delays))
     agents = {name: sipp.start_agent(name, cfg.agent_ports()[name], answer_delay_ms=delay, talk_ms=300,
                                      workdir=sipp_workdir) for name, delay in delays.items()}
