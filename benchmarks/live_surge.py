@@ -8,6 +8,10 @@ without an answer. Reported, as JSON:
 * live: answered, abandoned, tickets, callback prompts, lost (placed by SIPp but not in the event log:
   must be 0), and StasisStart -> originate latency p50/p99 (from the StasisStart event's own timestamp to
   the originate request answered by ARI, so a backlog in the driver counts; calls that found an idle agent);
+* per call, for both: each SIPp caller (by its unique caller id) against the call the event log has for it
+  (``harness.compare_calls``): answered by SIPp (a 200 OK) must be answered in the log, a CANCEL an
+  abandon; the mismatches are counted by kind, and ``answered_equals_sipp`` says whether the log's answered
+  calls are exactly SIPp's;
 * anchor: the same load to ``9<number>`` (Asterisk's Queue(), rrmemory): answered / abandoned from
   Asterisk's queue_log, and SIPp's outcomes;
 * both: caller INVITE sent -> agent phone's INVITE received (SIPp clocks, one machine) over the first
@@ -30,7 +34,7 @@ from collections import Counter
 from pathlib import Path
 
 from adapters.asterisk import provision, sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
+from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls, read_log
 from adapters.asterisk.stasis import build_config
 from benchmarks.percentiles import percentile
 from core.log import TERMINAL_VERBS
@@ -129,9 +133,17 @@ def run_live(cfg, args, work: Path) -> dict:
         "ring_no_answers": verbs["RINGNOANSWER"],
         "lost": result.created - rejected - len(in_log),
         "rejected_by_asterisk": rejected,
+        **_per_call(result, records, verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"]),
         "stasis_to_originate_ms": _summary(latency),
         "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
     }
+
+
+def _per_call(result, records, answered: int) -> dict:
+    comparison = compare_calls(result, records)
+    return {"sipp_answered": comparison.sipp["answered"],
+            "answered_equals_sipp": answered == comparison.sipp["answered"],
+            "per_call": comparison.summary()}
 
 
 def run_anchor(cfg, status, args, work: Path) -> dict:
@@ -140,11 +152,8 @@ def run_anchor(cfg, status, args, work: Path) -> dict:
     t0, result, agent_results = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp",
                                        f"{run_tag()}1")
     time.sleep(0.5)
-    verbs: Counter = Counter()
-    for line in status.queue_log.read_text(errors="replace").splitlines():
-        parts = line.split("|")
-        if len(parts) >= 5 and parts[0].isdigit() and int(parts[0]) >= int(t0) and parts[2] == "hotline-anchor":
-            verbs[parts[4]] += 1
+    records = [r for r in read_log(status.queue_log) if r.time >= int(t0) and r.queue == "hotline-anchor"]
+    verbs = Counter(r.verb for r in records)
     return {
         "placed": result.created,
         "sipp_outcomes": dict(result.outcomes),
@@ -153,6 +162,7 @@ def run_anchor(cfg, status, args, work: Path) -> dict:
         "abandoned": verbs["ABANDON"],
         "ring_no_answers": verbs["RINGNOANSWER"],
         "lost": result.created - result.outcomes.get("rejected", 0) - verbs["ENTERQUEUE"],
+        **_per_call(result, records, verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"]),
         "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
         "queue_log_verbs": dict(verbs),
     }

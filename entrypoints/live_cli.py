@@ -14,6 +14,8 @@ from typing import Optional
 
 import typer
 
+from core.config import CenterConfig
+
 live_app = typer.Typer(
     name="live",
     help="Run Hotline live on Asterisk (ARI). Settings also come from HOTLINE_ARI_URL, HOTLINE_ARI_USER, "
@@ -82,23 +84,27 @@ def run(
     from adapters.asterisk.ari import AriSettings
     from adapters.asterisk.callbacks import CallbackOptions
     from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
+    from entrypoints.live_root import routing_model, serve
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     data_dir = data_dir or Path(os.environ.get("HOTLINE_LIVE_DIR") or "live")
-    n_agents = agents if agents is not None else int(os.environ.get("HOTLINE_AGENTS") or 4)
-    config = build_config(_numbers(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
-                          ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup,
-                          callback_reserve=None if callback_reserve < 0 else callback_reserve,
-                          callback_retry_after=callback_retry_after)
+    engine = _open_store(database_url) if (store or console) else None
+
+    def development() -> CenterConfig:
+        n_agents = agents if agents is not None else int(os.environ.get("HOTLINE_AGENTS") or 4)
+        return build_config(_numbers(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
+                            ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup,
+                            callback_reserve=None if callback_reserve < 0 else callback_reserve,
+                            callback_retry_after=callback_retry_after)
+
+    model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None)
+    typer.echo(f"hotline live: routing by {model.description}")
     settings = AriSettings.from_env(url=ari_url)
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
                             ready_after_pause=ready_after_pause, fsync=fsync,
                             answer_while_queued=answer_while_queued,
                             callbacks=CallbackOptions(dial_timeout=callback_dial_timeout))
-    if console:
-        from adapters.store.migrate import open_store
-        options.store = open_store()
 
     def ready() -> None:
         typer.echo(f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "
@@ -106,37 +112,31 @@ def run(
 
     async def main() -> None:
         nonlocal driver
-        driver = LiveDriver(settings, config, options, on_ready=ready)
-        shipper = _start_shipper(driver.log_file, database_url, source) if store else None
+        driver = LiveDriver(settings, model.config, options, on_ready=ready)
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         try:
-            await driver.run()
+            await serve(driver, engine, source=source, ship=store, console=console, site_version=model.site_version,
+                        echo=typer.echo)
         except asyncio.CancelledError:
             pass
-        finally:
-            if shipper is not None:
-                shipper.stop()
         typer.echo("hotline live: stopped")
 
     driver = None
     asyncio.run(main())
 
 
-def _start_shipper(log_file, database_url: Optional[str], source: str):
-    """The store's copy of the live log (adapters/store/shipper.py), fed as the driver appends."""
-    from adapters.store.settings import StoreSettings, make_engine, normalise_url
-    from adapters.store.shipper import LogShipper
-    from console.settings import TICKET_SOURCE_ENV
+def _open_store(database_url: Optional[str]):
+    """The store shared with the console: --database-url, else HOTLINE_DATABASE_URL, else the SQLite file in
+    HOTLINE_DATA_DIR; migrated on start."""
+    from adapters.store.migrate import open_store
+    from adapters.store.settings import StoreSettings, normalise_url
 
-    store = StoreSettings(normalise_url(database_url)) if database_url else StoreSettings.from_env()
-    shipper = LogShipper(make_engine(store), log_file.records, source=source,
-                         ticket_source=os.environ.get(TICKET_SOURCE_ENV, ""))
-    log_file.on_append = shipper.wake
-    typer.echo(f"hotline live: shipping to {store.redacted_url()} as source {source!r}")
-    return shipper.start()
+    settings = StoreSettings(normalise_url(database_url)) if database_url else StoreSettings.from_env()
+    typer.echo(f"hotline live: store {settings.redacted_url()}")
+    return open_store(settings)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A small ARI client: REST over httpx, events over a supervised websocket.
+"""A small ARI client: REST over kept-alive HTTP connections (``ari_http.py``), events over a supervised
+websocket.
 
 ``AriClient`` wraps the REST calls the live driver needs. ``EventStream.run`` keeps the Stasis app's
 websocket open for as long as it runs: when the socket drops (Asterisk restarted, network hiccup) it
@@ -21,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
-import httpx
 import websockets
+
+from adapters.asterisk.ari_http import HttpConnections, RequestTimeout
 
 log = logging.getLogger("hotline.ari")
 
@@ -61,26 +63,31 @@ class AriSettings:
 
 
 class AriClient:
-    """The REST calls, each one awaitable; 404 on a hang-up or a removal is not an error (already gone)."""
+    """The REST calls, each one awaitable; 404 on a hang-up or a removal is not an error (already gone).
+    Failures: ``AriError`` (Asterisk said no), ``RequestTimeout`` (sent, no answer in time: Asterisk may
+    have done it) and other ``OSError`` (not done: refused, broken, or no connection free in time).
 
-    def __init__(self, settings: AriSettings, timeout: float = 5.0) -> None:
+    At most ``connections`` requests are in flight, on kept-alive connections: a surge's requests queue here
+    rather than open a connection each (Asterisk's HTTP server runs a thread per connection)."""
+
+    def __init__(self, settings: AriSettings, timeout: float = 5.0, connections: int = 16) -> None:
         self.settings = settings
-        self.http = httpx.AsyncClient(base_url=settings.url.rstrip("/") + "/ari",
-                                      auth=(settings.user, settings.password), timeout=timeout)
+        self.http = HttpConnections(settings.url.rstrip("/") + "/ari", settings.user, settings.password,
+                                    timeout=timeout, connections=connections)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.http.close()
 
     async def request(self, method: str, path: str, *, ok_missing: bool = False, params: dict | None = None,
                       json_body: Any = None) -> Any:
-        resp = await self.http.request(method, path, params=params, json=json_body)
-        if resp.status_code >= 400:
-            if ok_missing and resp.status_code in (404, 422):
+        status, body = await self.http.request(method, path, params=params, json_body=json_body)
+        if status >= 400:
+            if ok_missing and status in (404, 422):
                 return None
-            raise AriError(method, path, resp.status_code, resp.text)
-        if resp.status_code == 204 or not resp.content:
+            raise AriError(method, path, status, body.decode(errors="replace"))
+        if status == 204 or not body:
             return None
-        return resp.json()
+        return json.loads(body)
 
     # --- reads ---
     async def channels(self) -> list[dict]:
@@ -92,9 +99,38 @@ class AriClient:
     async def info(self) -> dict:
         return await self.request("GET", "/asterisk/info")
 
+    async def channel(self, channel: str) -> dict | None:
+        """The channel, or None when it is gone."""
+        return await self.request("GET", f"/channels/{channel}", ok_missing=True)
+
+    async def filter_events(self, types: list[str]) -> None:
+        """Have Asterisk send the app only these event types (ARI's eventFilter; it lasts while the app is
+        registered). Most of a call's events are ChannelVarset, which the driver does not read."""
+        await self.request("PUT", f"/applications/{quote(self.settings.app)}/eventFilter",
+                           json_body={"allowed": [{"type": t} for t in types]})
+
+    async def variable(self, channel: str, name: str) -> str | None:
+        """A channel variable or function (e.g. ``CHANNEL(pjsip,call-id)``); None when the channel is gone."""
+        found = await self.request("GET", f"/channels/{channel}/variable", params={"variable": name},
+                                   ok_missing=True)
+        return None if found is None else found.get("value")
+
+    async def user_event(self, name: str, channel: str) -> None:
+        """Publish ``ChannelUserevent`` ``name`` on a channel's own event stream (after its earlier events)."""
+        await self.request("POST", f"/events/user/{quote(name)}", ok_missing=True,
+                           params={"application": self.settings.app, "source": f"channel:{channel}"})
+
     # --- channels ---
-    async def answer(self, channel: str) -> None:
-        await self.request("POST", f"/channels/{channel}/answer", ok_missing=True)
+    async def answer(self, channel: str) -> bool:
+        """True: answered (or up already). False: the channel is gone, or hanging up so Asterisk would not
+        answer it (ARI's 500 "Failed to answer channel")."""
+        try:
+            await self.request("POST", f"/channels/{channel}/answer")
+        except AriError as exc:
+            if exc.status in (404, 409, 412, 422, 500):
+                return False
+            raise
+        return True
 
     async def ring(self, channel: str) -> None:
         """Indicate ringing to the caller (not answered)."""
@@ -154,6 +190,8 @@ class AriClient:
                                   params={"name": name, "format": fmt, "ifExists": "overwrite"}, ok_missing=True)
 
 
+__all__ = ["AriClient", "AriError", "AriSettings", "EventStream", "RequestTimeout"]
+
 OnEvent = Callable[[dict], Awaitable[None]]
 OnConnect = Callable[[], Awaitable[None]]
 
@@ -200,7 +238,7 @@ class EventStream:
                 if worker is not None:
                     worker.cancel()
                 raise
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError, httpx.HTTPError, AriError) as exc:
+            except (OSError, websockets.WebSocketException, AriError) as exc:  # OSError: timeouts too
                 log.warning("websocket lost (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)
             except Exception:
                 log.exception("resynchronisation failed; reconnecting in %.1f s", delay)

@@ -58,21 +58,23 @@ async def _resume(driver, call_id: str) -> None:
 
 
 async def hold(driver, call_id: str) -> dict:
-    async with driver.lock:
+    async def work() -> dict:
         await _hold(driver, call_id)
-    return {"call_id": call_id, "held": True}
+        return {"call_id": call_id, "held": True}
+    return await driver.in_lane(call_id, work)
 
 
 async def resume(driver, call_id: str) -> dict:
-    async with driver.lock:
+    async def work() -> dict:
         if call_id in driver.consultations:
             raise ValueError(f"call {call_id} has a consultation open: complete or cancel the transfer")
         await _resume(driver, call_id)
-    return {"call_id": call_id, "held": False}
+        return {"call_id": call_id, "held": False}
+    return await driver.in_lane(call_id, work)
 
 
 async def consult(driver, call_id: str, endpoint: str, extension: str, context: str = "hotline-transfer") -> dict:
-    async with driver.lock:
+    async def work() -> dict:
         consultations = driver.consultations
         if call_id in consultations:
             raise ValueError(f"call {call_id} already has a consultation open")
@@ -91,22 +93,24 @@ async def consult(driver, call_id: str, endpoint: str, extension: str, context: 
             consultations.pop(call_id, None)
             await _resume(driver, call_id)
             raise
-    return {"call_id": call_id, "leg": channel}
+        return {"call_id": call_id, "leg": channel}
+    return await driver.in_lane(call_id, work)
 
 
 async def complete_transfer(driver, call_id: str) -> dict:
-    async with driver.lock:
+    async def work() -> dict:
         consultation = driver.consultations.pop(call_id, None)
         if consultation is None:
             raise ValueError(f"call {call_id} has no consultation to complete")
         call, _ = _conversation(driver, call_id)
-        await driver._feed(m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension,
-                                          consultation.context), strict=True)
-    return {"call_id": call_id, "extension": consultation.extension}
+        driver._handle(m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension,
+                                      consultation.context), strict=True)
+        return {"call_id": call_id, "extension": consultation.extension}
+    return await driver.in_lane(call_id, work)
 
 
 async def cancel_transfer(driver, call_id: str) -> dict:
-    async with driver.lock:
+    async def work() -> dict:
         consultation = driver.consultations.pop(call_id, None)
         if consultation is None:
             raise ValueError(f"call {call_id} has no consultation to cancel")
@@ -114,4 +118,5 @@ async def cancel_transfer(driver, call_id: str) -> dict:
         if listener is not None:
             await driver._end_listener(listener)
         await _resume(driver, call_id)
-    return {"call_id": call_id, "held": False}
+        return {"call_id": call_id, "held": False}
+    return await driver.in_lane(call_id, work)

@@ -30,22 +30,16 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import httpx
 
 from adapters.asterisk.ari import AriError
 from core import messages as m
 from core.tickets import OUTCOMES
 
-if TYPE_CHECKING:
-    from adapters.asterisk.stasis import LiveDriver
-
 log = logging.getLogger("hotline.live.callbacks")
 
 CALLBACK_PREFIX = "hlb-"  # both legs of a callback
 BRIDGE_PREFIX = "callback-"
-ARI_FAILURES = (AriError, httpx.HTTPError, OSError)
+ARI_FAILURES = (AriError, OSError)  # OSError: timeouts and connection failures too
 
 
 @dataclass(frozen=True)
@@ -110,9 +104,10 @@ class StepFile:
 
 
 class CallbackDialer:
-    """The callbacks of one ``LiveDriver``; every method runs with the driver's lock held."""
+    """The callbacks of one ``LiveDriver`` (``driver``: it feeds the core through ``driver._handle``). Every
+    method runs as a job of the agent's callback lane (``lane``), so one callback's steps happen in order."""
 
-    def __init__(self, driver: "LiveDriver", path: Path, options: CallbackOptions) -> None:
+    def __init__(self, driver, path: Path, options: CallbackOptions) -> None:
         self.driver = driver
         self.options = options
         self.steps = StepFile(path, fsync=driver.options.fsync)
@@ -126,16 +121,26 @@ class CallbackDialer:
     def owns(self, event: dict) -> bool:
         return (event.get("channel") or {}).get("id", "").startswith(CALLBACK_PREFIX)
 
+    @staticmethod
+    def lane(agent_id: str) -> str:
+        """The driver's lane for this agent's callbacks (an agent works one callback at a time)."""
+        return f"{CALLBACK_PREFIX}{agent_id}"
+
+    def lane_of(self, event: dict) -> str:
+        channel = event["channel"]["id"]
+        callback = self.by_channel.get(channel)
+        return self.lane(callback.agent_id) if callback is not None else channel
+
     def close(self) -> None:
         self.steps.close()
 
     # --- the core's DialCallback --------------------------------------------------------------------
 
     async def dial(self, action: m.DialCallback) -> None:
-        """Carried out inside the driver's ``_feed``: a failure is reported as a follow-up message."""
+        """The core's DialCallback, after it was handled: a failure is reported to the core as a new message."""
         callback = self._callback(action.agent_id, action.ticket_id)
         if not await self._ring_agent(callback):
-            self.driver._followups.append(self._agent_did_not_answer(callback))
+            self.driver._handle(self._agent_did_not_answer(callback))
 
     def _callback(self, agent_id: str, ticket_id: str) -> Callback:
         agent = self.driver.core.agents[agent_id]
@@ -153,7 +158,7 @@ class CallbackDialer:
         callback.step = "agent"
         timeout = self.driver.core.policy.ring_timeout or self.driver.options.originate_timeout
         try:
-            await self.ari.originate(f"PJSIP/{callback.agent_id}", channel_id=callback.agent_channel,
+            await self.ari.originate(self.driver.endpoint_of(callback.agent_id), channel_id=callback.agent_channel,
                                      app_args=f"callback,{callback.claim},agent", caller_id=callback.number,
                                      timeout=max(1, round(timeout)))
         except ARI_FAILURES as exc:
@@ -198,7 +203,7 @@ class CallbackDialer:
 
     async def _not_reached(self, callback: Callback) -> None:
         await self._finish(callback)
-        await self.driver._feed(m.CompleteCallback(self.driver._now(), callback.agent_id, callback.ticket_id,
+        self.driver._handle(m.CompleteCallback(self.driver._now(), callback.agent_id, callback.ticket_id,
                                                    "unreachable"))
 
     async def _conversation_over(self, callback: Callback) -> None:
@@ -225,7 +230,7 @@ class CallbackDialer:
         if agent is not None and agent.state == "callback" and agent.ticket_id == ticket_id and outcome in OUTCOMES:
             # the legs go before the core frees the agent, who may be rung for the next call at once
             await self._finish(self._callback(agent_id, ticket_id))
-        await self.driver._feed(m.CompleteCallback(self.driver._now(), agent_id, ticket_id, outcome), strict=True)
+        self.driver._handle(m.CompleteCallback(self.driver._now(), agent_id, ticket_id, outcome), strict=True)
 
     # --- ARI events of the legs ------------------------------------------------------------------------
 
@@ -250,7 +255,7 @@ class CallbackDialer:
     async def _leg_gone(self, callback: Callback, is_agent: bool) -> None:
         if callback.step == "agent" and is_agent:
             await self._finish(callback)
-            await self.driver._feed(self._agent_did_not_answer(callback))
+            self.driver._handle(self._agent_did_not_answer(callback))
         elif callback.step == "customer":
             await self._not_reached(callback)
         elif callback.step == "talking":
@@ -291,11 +296,11 @@ class CallbackDialer:
         log.info("callback %s: resuming at step %r", callback.ticket_id, step or "not rung")
         if step == "":
             if not await self._ring_agent(callback):
-                await self.driver._feed(self._agent_did_not_answer(callback))
+                self.driver._handle(self._agent_did_not_answer(callback))
         elif step == "agent":
             if agent_leg is None:
                 await self._finish(callback)
-                await self.driver._feed(self._agent_did_not_answer(callback))
+                self.driver._handle(self._agent_did_not_answer(callback))
             elif answered[0]:
                 await self._dial_customer(callback)
         elif step == "customer":

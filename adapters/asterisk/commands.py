@@ -137,11 +137,10 @@ class CommandPump:
     async def _carry_out(self, command: LiveCommand) -> dict:
         driver = self.driver
         if command.kind in AGENT_KINDS:
-            async with driver.lock:
-                message = core_message(command, driver._now())
-                await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
-                await driver._feed(message, strict=True)
-                return agent_state(driver.core, command.agent_id)
+            message = core_message(command, driver._now())
+            await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
+            driver._handle(message, strict=True)
+            return agent_state(driver.core, command.agent_id)
         await asyncio.to_thread(self.commands.mark_started, command.id, f"action:{command.kind}")
         payload, call_id = command.payload, command.call_id
         if command.kind in ("listen", "whisper", "barge"):
@@ -166,7 +165,8 @@ def _agent_of(driver, call_id: str) -> str:
 
 
 class LiveChannel:
-    """The pump and the publisher of one driver, as tasks; ``start`` in the driver's ``run``, ``stop`` at its end."""
+    """The pump and the publisher of one driver, as tasks beside the driver's ``run`` (the composition root
+    starts and stops them); the publisher watches every message the core handles (``driver.observers``)."""
 
     def __init__(self, driver, engine, *, poll: float = 0.05) -> None:
         from adapters.asterisk.publisher import Publisher
@@ -178,6 +178,7 @@ class LiveChannel:
 
     def start(self) -> "LiveChannel":
         loop = asyncio.get_running_loop()
+        self.pump.driver.observers.append(self.publisher.observe)
         self._tasks = [loop.create_task(self.pump.run()), loop.create_task(self.publisher.run())]
         return self
 

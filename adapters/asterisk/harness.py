@@ -2,7 +2,8 @@
 
 ``LiveProcess`` starts it with a data directory, waits for its "ready" line, and can stop it (SIGTERM) or
 kill it (SIGKILL, a crash). ``read_log`` parses its event log; ``clear_asterisk`` hangs up every channel and
-destroys every bridge so that one run's leftovers do not reach the next driver's resync.
+destroys every bridge so that one run's leftovers do not reach the next driver's resync. ``compare_calls``
+holds each SIPp caller against the call the event log has for its number.
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, TypeVar
 
 import httpx
 
 from adapters.asterisk.provision import LocalAsteriskConfig
-from core.log import LogRecord
+from adapters.asterisk.sipp import SippResult
+from core.log import OUTCOME_OF_VERB, LogRecord, Verb
+
+T = TypeVar("T")
+# what a SIPp caller's outcome means for the call: answered (it had a 200 OK), abandoned (it sent CANCEL)
+SIPP_OUTCOME = {"remote_bye": "answered", "caller_bye": "answered", "cancel": "abandoned", "rejected": "rejected"}
+# the Hotline outcomes that agree with each SIPp one: a callback prompt answers the caller too; a call that
+# Asterisk turned away before the Stasis app is not Hotline's to log
+AGREES = {"answered": ("answered", "callback"), "abandoned": ("abandoned",), "rejected": ("rejected", "lost")}
+FIRST_VERBS = (Verb.ENTERQUEUE, Verb.REJECTED, Verb.OUTOFHOURS)  # a call's first record: data2 is the caller
 
 REPO = Path(__file__).resolve().parents[2]
 # The program an operator runs, beside this interpreter: started as a process, never imported (the harness
@@ -50,6 +63,62 @@ def read_log(path: Path) -> list[LogRecord]:
         parts = line.split("|")
         out.append(LogRecord(float(parts[0]), *parts[1:5], *(parts[5:] + [""] * 5)[:5]))
     return out
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str | Callable[[], str]) -> T:
+    """Poll ``condition`` until it returns something true (and return that); fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}")
+        time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class CallComparison:
+    """SIPp's callers against Hotline's event log, call by call (matched by the caller's number)."""
+
+    sipp: Counter  # SIPp's outcome per caller: answered / abandoned / rejected / unfinished
+    hotline: Counter  # the terminal verbs' outcomes of the matched calls
+    mismatches: list[tuple[str, str, str]]  # (caller, SIPp's outcome, Hotline's or "lost" / "unfinished")
+
+    @property
+    def lost(self) -> int:
+        """SIPp placed it (and Asterisk did not turn it away), the event log has no such call."""
+        return sum(1 for _, _, ours in self.mismatches if ours == "lost")
+
+    def summary(self, examples: int = 5) -> dict:
+        kinds = Counter(f"sipp {theirs} / hotline {ours}" for _, theirs, ours in self.mismatches)
+        return {"sipp": dict(self.sipp), "hotline": dict(self.hotline), "mismatches": len(self.mismatches),
+                "mismatch_kinds": dict(kinds), "lost": self.lost,
+                "examples": [list(x) for x in self.mismatches[:examples]]}
+
+
+def compare_calls(callers: SippResult | Iterable[SippResult], records: list[LogRecord]) -> CallComparison:
+    """Hold every SIPp caller against Hotline's call for its number: answered by SIPp (a 200 OK) must be
+    answered (or prompted) in Hotline, a CANCEL an abandon, a rejection a rejection; a caller with no call
+    in the log is lost. Callers' numbers must be unique in the run."""
+    results = [callers] if isinstance(callers, SippResult) else list(callers)
+    call_of = {r.data2: r.call_id for r in records if r.verb in FIRST_VERBS}
+    outcome_of = {r.call_id: OUTCOME_OF_VERB[r.verb] for r in records if r.verb in OUTCOME_OF_VERB}
+    sipp_outcomes: Counter = Counter()
+    hotline_outcomes: Counter = Counter()
+    mismatches = []
+    for result in results:
+        for rec in result.calls.values():
+            number = rec.info.get("from", "")
+            theirs = SIPP_OUTCOME.get(rec.outcome or "", "unfinished")
+            sipp_outcomes[theirs] += 1
+            call_id = call_of.get(number)
+            ours = "lost" if call_id is None else outcome_of.get(call_id, "unfinished")
+            if call_id is not None:
+                hotline_outcomes[ours] += 1
+            if ours not in AGREES.get(theirs, ()):
+                mismatches.append((number, theirs, ours))
+    return CallComparison(sipp_outcomes, hotline_outcomes, mismatches)
 
 
 class LiveProcess:
@@ -137,6 +206,7 @@ class InProcessDriver:
 
         self.data_dir = Path(data_dir)
         backoff_start = options.pop("backoff_start", None)
+        self.store = options.pop("store", None)  # an Engine: the console's channel beside the driver
         settings = AriSettings(url=cfg.ari_url, user=cfg.ari_user, password=cfg.ari_password)
         self.loop = asyncio.new_event_loop()
         self.driver: LiveDriver | None = None
@@ -147,7 +217,15 @@ class InProcessDriver:
                                      on_ready=ready.set)
             if backoff_start is not None:
                 self.driver.stream.backoff_start = backoff_start
-            await self.driver.run()
+            channel = None
+            if self.store is not None:
+                from adapters.asterisk.commands import LiveChannel
+                channel = LiveChannel(self.driver, self.store).start()
+            try:
+                await self.driver.run()
+            finally:
+                if channel is not None:
+                    await channel.stop()
 
         def runner() -> None:
             asyncio.set_event_loop(self.loop)

@@ -105,6 +105,13 @@ def _env_int(name: str, default: int) -> int:
         raise ProvisionError(f"{name}={raw!r} is not an integer") from None
 
 
+def _port_range(name: str, raw: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", raw)
+    if not m:
+        raise ProvisionError(f"{name}={raw!r}: expected START-END, e.g. 20000-24999")
+    return int(m.group(1)), int(m.group(2))
+
+
 def default_root() -> Path:
     raw = os.environ.get("HOTLINE_ASTERISK_ROOT")
     if raw:
@@ -127,6 +134,10 @@ class LocalAsteriskConfig:
     numbers: tuple[str, ...] = ("4008001000", "4008002000", "4008003000")
     rtp_start: int = 20000
     rtp_end: int = 24999
+    # SIPp's own media ports (each SIPp process binds audio and video ports, 4 apart from the next process);
+    # 0: the 1000 ports from agent_port_base + 1000 (250 processes), clear of the agents' SIP ports
+    sipp_media_start: int = 0
+    sipp_media_end: int = 0
     anchor_ring_timeout: int = 15  # seconds app_queue rings one agent
     anchor_max_wait: int = 600  # seconds a caller may wait in the anchor queue
     mirror: str | None = None  # None: the mirror this machine's apt sources name
@@ -136,6 +147,7 @@ class LocalAsteriskConfig:
     def from_env(cls, **overrides) -> "LocalAsteriskConfig":
         numbers = os.environ.get("HOTLINE_NUMBERS")
         rtp = os.environ.get("HOTLINE_RTP_PORTS", "")
+        sipp_media = os.environ.get("HOTLINE_SIPP_MEDIA_PORTS", "")
         values: dict = dict(
             root=default_root(),
             ari_port=_env_int("HOTLINE_ARI_PORT", cls.ari_port),
@@ -150,10 +162,9 @@ class LocalAsteriskConfig:
         if numbers:
             values["numbers"] = tuple(n.strip() for n in numbers.split(",") if n.strip())
         if rtp:
-            m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", rtp)
-            if not m:
-                raise ProvisionError(f"HOTLINE_RTP_PORTS={rtp!r}: expected START-END, e.g. 20000-24999")
-            values["rtp_start"], values["rtp_end"] = int(m.group(1)), int(m.group(2))
+            values["rtp_start"], values["rtp_end"] = _port_range("HOTLINE_RTP_PORTS", rtp)
+        if sipp_media:
+            values["sipp_media_start"], values["sipp_media_end"] = _port_range("HOTLINE_SIPP_MEDIA_PORTS", sipp_media)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "root" in values:
             values["root"] = Path(values["root"]).expanduser()
@@ -176,6 +187,17 @@ class LocalAsteriskConfig:
             raise ProvisionError(f"SIP port {self.sip_port} collides with an agent port")
         if not self.rtp_start < self.rtp_end:
             raise ProvisionError("rtp_start must be below rtp_end")
+        media = self.sipp_media_ports
+        if not (1024 < media.start and media.stop <= 65536 and len(media) >= 8):
+            raise ProvisionError(f"SIPp media ports {media.start}-{media.stop - 1}: at least 8 ports within 1025-65535")
+        taken = {"Asterisk's RTP ports (HOTLINE_RTP_PORTS)": range(self.rtp_start, self.rtp_end + 1),
+                 "the agents' SIP ports": range(self.agent_port_base + 1, self.agent_port_base + self.agents + 1),
+                 "the SIP port": range(self.sip_port, self.sip_port + 1),
+                 "the ARI port": range(self.ari_port, self.ari_port + 1)}
+        for what, ports in taken.items():
+            if media.start < ports.stop and ports.start < media.stop:
+                raise ProvisionError(f"SIPp media ports {media.start}-{media.stop - 1} (HOTLINE_SIPP_MEDIA_PORTS) "
+                                     f"overlap {what} {ports.start}-{ports.stop - 1}")
         for n in self.numbers:
             if not re.fullmatch(r"[0-9]+", n):
                 raise ProvisionError(f"hotline number {n!r}: digits only")
@@ -194,6 +216,12 @@ class LocalAsteriskConfig:
     def outbound_port(self) -> int:
         """Where callbacks go out (the ``hotline-outbound`` trunk's contact): no agent answers on the base port."""
         return self.agent_port_base
+
+    @property
+    def sipp_media_ports(self) -> range:
+        if self.sipp_media_start:
+            return range(self.sipp_media_start, self.sipp_media_end + 1)
+        return range(self.agent_port_base + 1000, self.agent_port_base + 2000)
 
     @property
     def ari_url(self) -> str:
@@ -786,6 +814,19 @@ def cli(cfg: LocalAsteriskConfig, command: str, timeout: float = 10.0) -> str:
     if res.returncode != 0:
         raise ProvisionError(f"asterisk -rx {command!r} failed: {(res.stderr or res.stdout).strip()}")
     return res.stdout
+
+
+def reload_agents(cfg: LocalAsteriskConfig) -> None:
+    """Rewrite the configuration for ``cfg`` (e.g. more agents than the running Asterisk started with) and
+    have the running Asterisk reload its PJSIP endpoints; waits until the last agent's endpoint exists."""
+    write_config(cfg)
+    cli(cfg, "module reload res_pjsip.so")
+    last = cfg.agent_names()[-1]
+    deadline = time.monotonic() + 10
+    while f"Endpoint:  {last}" not in cli(cfg, f"pjsip show endpoint {last}"):
+        if time.monotonic() > deadline:
+            raise ProvisionError(f"endpoint {last} missing after reloading PJSIP")
+        time.sleep(0.1)
 
 
 def _stop_process(root: Path, pid: int, log: Log, timeout: float = 15.0) -> None:

@@ -7,7 +7,7 @@
 * ``queue`` when a queue's waiting callers change: how many, and since when the longest has waited;
 * a heartbeat every ``HEARTBEAT_EVERY`` seconds (the console sends commands only to a running driver).
 
-``observe`` runs inside the driver's lock on every message and only buffers; ``run`` writes the buffer to the
+``observe`` runs in the core's turn on every message (``driver.observers``) and only buffers; ``run`` writes the buffer to the
 store every ``flush_every`` seconds (so the calls never wait for the database) and prunes old events.
 """
 
@@ -44,7 +44,7 @@ class Publisher:
         self._queue_seen: dict[str, tuple] = {}
         self.published = 0
 
-    # --- deriving (inside the driver's lock) ------------------------------------------------------
+    # --- deriving (in the core's turn) ------------------------------------------------------
 
     def observe(self, message, actions: list, records) -> None:
         now = getattr(message, "now", None) or self.clock()

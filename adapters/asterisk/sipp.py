@@ -18,7 +18,9 @@ screen (``-trace_screen``), errors (``-trace_err``) and a per-call outcome log
 :meth:`SippProcess.wait` / :meth:`SippProcess.stop` return a
 :class:`SippResult` with SIPp's counters and the per-call outcomes.
 
-Everything binds to 127.0.0.1 (SIP, media, SIPp's control socket).
+Everything binds to 127.0.0.1 (SIP, media, SIPp's control socket). Each SIPp process gets its own media
+ports (``-mp``) from :class:`MediaPorts`: left to itself, every SIPp tries 6000, 6002, ... and the 51st
+process at once finds none free.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import csv
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -35,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.asterisk.provision import render
+from adapters.asterisk.provision import LocalAsteriskConfig, render
 
 SCENARIOS = Path(__file__).with_name("sipp_scenarios")
 SIPP_PCAP_DIR = Path("/usr/share/sip-tester")  # RFC 2833 DTMF pcaps shipped by sip-tester
@@ -158,6 +161,59 @@ def read_call_log(path: Path, outcomes: tuple[str, ...]) -> dict[int, CallRecord
     return calls
 
 
+# --------------------------------------------------------------------------- media ports
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class MediaPorts:
+    """Media ports for SIPp processes from one range: SIPp binds audio at ``-mp`` and video two above (RTCP
+    would take the odd ones), so each process takes 4 ports. Ports in use (another run, another developer's
+    SIPp) are skipped; a range used up wraps around to the ports that finished processes gave back."""
+
+    STEP = 4
+
+    def __init__(self, ports: range) -> None:
+        if len(ports) < self.STEP:
+            raise SippError(f"media port range {ports.start}-{ports.stop - 1}: fewer than {self.STEP} ports")
+        self.ports = ports
+        self._next = ports.start
+
+    @classmethod
+    def from_env(cls) -> "MediaPorts":
+        return cls(LocalAsteriskConfig.from_env().sipp_media_ports)
+
+    def take(self) -> int:
+        slots = (len(self.ports) - 3) // self.STEP
+        for _ in range(slots):
+            port = self._next
+            self._next = port + self.STEP
+            if self._next + 3 >= self.ports.stop:
+                self._next = self.ports.start
+            if _udp_free(port) and _udp_free(port + 2):
+                return port
+        raise SippError(f"no free SIPp media ports in {self.ports.start}-{self.ports.stop - 1} "
+                        "(HOTLINE_SIPP_MEDIA_PORTS)")
+
+
+_media_ports: MediaPorts | None = None
+
+
+def default_media_ports() -> MediaPorts:
+    """One allocator per process, over the configured range (``HOTLINE_SIPP_MEDIA_PORTS``)."""
+    global _media_ports
+    if _media_ports is None:
+        _media_ports = MediaPorts.from_env()
+    return _media_ports
+
+
 # --------------------------------------------------------------------------- process
 
 
@@ -167,6 +223,7 @@ class SippProcess:
     def __init__(self, role: str, cmd: list[str], workdir: Path, outcomes: tuple[str, ...]):
         self.role = role
         self.cmd = cmd
+        self.media_port = int(cmd[cmd.index("-mp") + 1]) if "-mp" in cmd else None
         self.workdir = workdir
         self.outcomes = outcomes
         self.stats_file = workdir / "stats.csv"
@@ -184,20 +241,19 @@ class SippProcess:
     def running(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_listening(self, port: int, timeout: float = 5.0) -> None:
-        """For a UAS: wait until SIPp has bound its SIP port (or died)."""
+    def wait_listening(self, *ports: int, timeout: float = 5.0) -> None:
+        """For a UAS: wait until SIPp has bound these UDP ports, e.g. SIP and media (or died)."""
         deadline = time.monotonic() + timeout
-        needle = f"{port:04X}"
+        wanted = {f"0100007F:{port:04X}" for port in ports}
         while time.monotonic() < deadline:
             if not self.running():
                 raise SippError(f"{self.role}: sipp exited ({self.proc.returncode}): {self._stderr_text()}")
             with contextlib.suppress(OSError):
-                for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-                    local = line.split()[1]
-                    if local == f"0100007F:{needle}":
-                        return
+                bound = {line.split()[1] for line in Path("/proc/net/udp").read_text().splitlines()[1:]}
+                if wanted <= bound:
+                    return
             time.sleep(0.02)
-        raise SippError(f"{self.role}: sipp did not bind UDP 127.0.0.1:{port} within {timeout} s")
+        raise SippError(f"{self.role}: sipp did not bind UDP 127.0.0.1:{ports} within {timeout} s")
 
     def calls_so_far(self) -> dict[int, CallRecord]:
         return read_call_log(self.log_file, self.outcomes)
@@ -251,10 +307,10 @@ class SippProcess:
         self.stop()
 
 
-def _common_args(workdir: Path, scenario: Path) -> list[str]:
+def _common_args(workdir: Path, scenario: Path, media_port: int) -> list[str]:
     return [
         "-sf", str(scenario),
-        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-ci", "127.0.0.1", "-bind_local",
+        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-ci", "127.0.0.1", "-bind_local", "-mp", str(media_port),
         "-t", "u1", "-nostdin", "-aa",
         "-trace_stat", "-stf", str(workdir / "stats.csv"), "-fd", "1",
         "-trace_screen", "-screen_file", str(workdir / "screen.log"),
@@ -376,7 +432,8 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
                   caller_ids: list[str] | None = None, max_concurrent: int | None = None,
                   dtmf: str = "", dtmf_mode: str = "rfc2833", dtmf_delay_ms: int = 500,
                   dtmf_gap_ms: int = 300, media: bool = True, timeout_s: float | None = None,
-                  workdir: Path | None = None, extra_args: list[str] | None = None) -> SippProcess:
+                  workdir: Path | None = None, extra_args: list[str] | None = None,
+                  media_ports: MediaPorts | None = None) -> SippProcess:
     """Start a SIPp UAC placing ``calls`` calls to ``number`` at 127.0.0.1:sip_port.
 
     ``hold_ms``: how long an answered caller stays before hanging up itself
@@ -386,7 +443,8 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
     answer, ``dtmf_mode`` ``"rfc2833"`` (RTP events from sip-tester's pcaps)
     or ``"info"`` (SIP INFO application/dtmf-relay). ``media``: play about
     8 s of voice (sip-tester's g711a.pcap) after the answer. ``timeout_s``: SIPp's
-    global timeout (default: enough for all calls plus 60 s).
+    global timeout (default: enough for all calls plus 60 s). ``media_ports``: where this process's media
+    port comes from (default: ``HOTLINE_SIPP_MEDIA_PORTS``).
     """
     if calls < 1:
         raise SippError("calls must be >= 1")
@@ -403,13 +461,16 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
     if timeout_s is None:
         timeout_s = calls / rate + (hold_ms or 600_000) / 1000 + (ring_timeout_ms or 0) / 1000 + 60
     cmd = [sipp_binary(), f"127.0.0.1:{sip_port}", "-s", number,
-           *_common_args(wd, scenario),
+           *_common_args(wd, scenario, (media_ports or default_media_ports()).take()),
            "-inf", str(wd / "callers.csv"),
            "-m", str(calls), *_rate_args(rate),
            "-l", str(max_concurrent or calls),
            # a BYE that arrives during a <pause> (e.g. while sending DTMF) is not
            # an error: Asterisk retransmits it and the next <recv BYE> takes it
            "-pause_msg_ign",
+           # nor is a message that arrives while the call is between two <recv>s: after an answer that
+           # crossed the CANCEL, the CANCEL's own answer may come while the ACK and BYE go out
+           "-default_behaviors", "all,-abortunexp",
            "-timeout", f"{int(timeout_s) + 1}s",
            *(extra_args or [])]
     return SippProcess("caller", cmd, wd, CALLER_OUTCOMES)
@@ -428,28 +489,38 @@ def render_agent_scenario(agent: str, *, answer_delay_ms: int, talk_ms: int) -> 
 
 def start_agent(agent: str, port: int, *, answer_delay_ms: int | None = 500, talk_ms: int = 5_000,
                 max_calls: int | None = None, workdir: Path | None = None,
-                extra_args: list[str] | None = None, wait_ready: bool = True) -> SippProcess:
+                extra_args: list[str] | None = None, wait_ready: bool = True,
+                media_ports: MediaPorts | None = None) -> SippProcess:
     """Start a SIPp UAS answering as ``agent`` on 127.0.0.1:``port``.
 
     ``answer_delay_ms=None`` never answers (rings until Asterisk cancels);
     ``talk_ms=0`` talks until Asterisk hangs up. ``max_calls``: exit after
-    that many calls (default: run until stopped).
+    that many calls (default: run until stopped). ``media_ports``: as for
+    :func:`start_callers`; a media port taken between the check and SIPp's
+    bind (another process) is retried with the next one.
     """
-    wd = _workdir(workdir, f"agent:{agent}")
-    scenario = wd / "agent.xml"
-    scenario.write_text(render_agent_scenario(agent, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms))
-    cmd = [sipp_binary(), *_common_args(wd, scenario), "-p", str(port)]
-    if max_calls:
-        cmd += ["-m", str(max_calls)]
-    cmd += extra_args or []
-    proc = SippProcess(f"agent:{agent}", cmd, wd, AGENT_OUTCOMES)
-    if wait_ready:
+    media_ports = media_ports or default_media_ports()
+    attempts = 3
+    while True:
+        attempts -= 1
+        wd = _workdir(workdir, f"agent:{agent}")
+        scenario = wd / "agent.xml"
+        scenario.write_text(render_agent_scenario(agent, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms))
+        media_port = media_ports.take()
+        cmd = [sipp_binary(), *_common_args(wd, scenario, media_port), "-p", str(port)]
+        if max_calls:
+            cmd += ["-m", str(max_calls)]
+        cmd += extra_args or []
+        proc = SippProcess(f"agent:{agent}", cmd, wd, AGENT_OUTCOMES)
+        if not wait_ready:
+            return proc
         try:
-            proc.wait_listening(port)
-        except SippError:
+            proc.wait_listening(port, media_port)
+            return proc
+        except SippError as exc:
             proc.stop()
-            raise
-    return proc
+            if not attempts or "RTP socket" not in str(exc):
+                raise
 
 
 def start_agents(ports: dict[str, int], **kw) -> dict[str, SippProcess]:
@@ -471,6 +542,7 @@ def stop_all(processes) -> list[SippResult]:
 
 __all__ = [
     "CallRecord",
+    "MediaPorts",
     "SippError",
     "SippProcess",
     "SippResult",

@@ -23,6 +23,7 @@ httpx = pytest.importorskip("httpx")
 ws_client = pytest.importorskip("websockets.sync.client")
 
 from adapters.asterisk import provision  # noqa: E402
+from adapters.asterisk.harness import LiveProcess, clear_asterisk  # noqa: E402
 
 
 def _why_not_runnable() -> str | None:
@@ -134,3 +135,20 @@ def wait_until_asterisk_is_empty(cfg: provision.LocalAsteriskConfig, timeout: fl
     with ari_client(cfg) as ari:
         wait_until(lambda: ari.get("/channels").json() == [] and ari.get("/bridges").json() == [], timeout,
                    "every channel and bridge gone", lambda: f"{ari.get('/channels').json()} {ari.get('/bridges').json()}")
+
+
+@pytest.fixture
+def live(asterisk_config, tmp_path):
+    """A factory: live("--agents", "2", ...) starts a driver on a clean Asterisk; all are stopped at the end."""
+    started: list[LiveProcess] = []
+
+    def start(*args: str) -> LiveProcess:
+        clear_asterisk(asterisk_config)
+        proc = LiveProcess(asterisk_config, tmp_path / f"live{len(started)}", *args)
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in started:
+        proc.stop()
+    clear_asterisk(asterisk_config)

@@ -253,7 +253,7 @@ def test_a_command_sent_while_the_driver_restarts_is_carried_out_once_it_is_back
 
     wait_until(pending, what="a pending command")
     back = InProcessDriver(asterisk_config, driver.data_dir, driver.driver.config, login=False,
-                           store=driver.driver.options.store)
+                           store=driver.store)
     try:
         sender.join(30)
         assert answers and answers[0].status_code == 200, answers and answers[0].text

@@ -21,7 +21,7 @@ from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS, Verb
-from tests.integration.asterisk.test_stasis_live import assert_each_call_once, by_call, live, wait_for  # noqa: F401
+from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 

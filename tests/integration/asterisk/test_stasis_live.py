@@ -4,55 +4,15 @@ with real SIPp callers and agents. Every test reads the driver's own event log (
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pytest
 
 from adapters.asterisk import sipp
-from adapters.asterisk.harness import LiveProcess, clear_asterisk
 from core.log import TERMINAL_VERBS
-from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
-
-
-@pytest.fixture
-def live(asterisk_config, tmp_path):
-    """A factory: live("--agents", "2", ...) starts a driver on a clean Asterisk; all are stopped at the end."""
-    started: list[LiveProcess] = []
-
-    def start(*args: str) -> LiveProcess:
-        clear_asterisk(asterisk_config)
-        proc = LiveProcess(asterisk_config, tmp_path / f"live{len(started)}", *args)
-        started.append(proc)
-        return proc.start()
-
-    yield start
-    for proc in started:
-        proc.stop()
-    clear_asterisk(asterisk_config)
-
-
-def by_call(records) -> dict[str, list[str]]:
-    calls: dict[str, list[str]] = defaultdict(list)
-    for r in records:
-        if r.call_id != "NONE":
-            calls[r.call_id].append(r.verb)
-    return calls
-
-
-def wait_for(predicate, timeout: float, what: str, proc: LiveProcess):
-    return wait_until(predicate, timeout, what, lambda: "log:\n" + "\n".join("|".join(map(str, r)) for r in proc.records())
-                      + "\n" + proc.tail())
-
-
-def assert_each_call_once(records, expected_calls: int) -> None:
-    calls = by_call(records)
-    arrivals = [c for c, verbs in calls.items() if "ENTERQUEUE" in verbs]
-    assert len(arrivals) == expected_calls, calls
-    for call, verbs in calls.items():
-        assert verbs.count("ENTERQUEUE") == 1, (call, verbs)
-        assert sum(v in TERMINAL_VERBS for v in verbs) == 1, (call, verbs)
 
 
 def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_workdir):

@@ -1,0 +1,114 @@
+"""The live driver's composition root: one store for everything the driver shares with the console.
+
+``hotline live run`` (live_cli.py) parses its options and calls ``serve``. Here the pieces meet:
+
+* the routing model: the site configuration stored in the store (``hotline site import`` / ``PUT /api/site``),
+  unless the command line names agents or numbers (the development model of ``stasis.build_config``);
+* the driver (``adapters.asterisk.stasis.LiveDriver``) on that model;
+* the shipper (``adapters.store.shipper.LogShipper``): the driver's log, tickets and call records into the store;
+* the console's channel (``adapters.asterisk.commands.LiveChannel``): people's commands in, screen events out;
+* the site watcher: a new stored version reaches the running core as ``ApplyConfig`` (calls keep going).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from core import messages as m
+from core.center import CommandRejected
+from core.config import CenterConfig
+
+log = logging.getLogger("hotline.live")
+
+SITE_POLL_S = 2.0  # how often the driver looks for a new site configuration
+
+
+@dataclass(frozen=True)
+class RoutingModel:
+    config: CenterConfig
+    site_version: int | None  # None: the command line's development model
+    description: str
+
+
+def routing_model(engine: Engine | None, development: Callable[[], CenterConfig],
+                  prefer_development: bool) -> RoutingModel:
+    """The stored site configuration, unless there is none (or no store) or the command line asked for the
+    development model."""
+    if engine is not None and not prefer_development:
+        stored = _stored_site(engine)
+        if stored is not None:
+            version, config = stored
+            return RoutingModel(config, version, f"site configuration version {version} from the store")
+    config = development()
+    why = ("the command line's agents/numbers" if prefer_development else
+           "no site configuration is stored (load one with `hotline site import FILE`)")
+    return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): {why}")
+
+
+def _stored_site(engine: Engine) -> tuple[int, CenterConfig] | None:
+    from adapters.store.site import SqlSiteConfigs
+    from twin.site import site_from_document
+
+    latest = SqlSiteConfigs(engine).latest()
+    if latest is None:
+        return None
+    return latest.version, site_from_document(latest.document).config
+
+
+async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_POLL_S) -> None:
+    """Apply every new stored site version to the running core (``ApplyConfig``); a version the core refuses
+    is logged and the running configuration stays."""
+    while True:
+        await asyncio.sleep(poll)
+        try:
+            stored = await asyncio.to_thread(_stored_site, engine)
+        except Exception as exc:  # the database away, or a stored document this code cannot read
+            log.warning("site configuration not read: %s", exc)
+            continue
+        if stored is None or stored[0] == version:
+            continue
+        new_version, config = stored
+        try:
+            driver._handle(m.ApplyConfig(driver._now(), config, label=f"site v{new_version}"), strict=True)
+        except CommandRejected as exc:
+            log.error("site configuration version %d refused by the core, version %d stays: %s",
+                      new_version, version, exc)
+        else:
+            log.warning("site configuration version %d applied (was %d)", new_version, version)
+        version = new_version
+
+
+async def serve(driver, engine: Engine | None, *, source: str, ship: bool, console: bool,
+                site_version: int | None, echo: Callable[[str], None] = print) -> None:
+    """Run the driver with the store's shipper, the console's channel and the site watcher around it."""
+    shipper = channel = watcher = None
+    if engine is not None and ship:
+        from adapters.store.shipper import LogShipper
+        from console.settings import TICKET_SOURCE_ENV
+
+        shipper = LogShipper(engine, driver.log_file.records, source=source,
+                             ticket_source=os.environ.get(TICKET_SOURCE_ENV, ""))
+        driver.log_file.on_append = shipper.wake
+        shipper.start()
+        echo(f"hotline live: shipping to the store as source {source!r}")
+    if engine is not None and console:
+        from adapters.asterisk.commands import LiveChannel
+
+        channel = LiveChannel(driver, engine).start()
+    if engine is not None and site_version is not None:
+        watcher = asyncio.get_running_loop().create_task(watch_site(driver, engine, site_version))
+    try:
+        await driver.run()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if channel is not None:
+            await channel.stop()
+        if shipper is not None:
+            shipper.stop()
