@@ -34,13 +34,10 @@ log = logging.getLogger("hotline.live.commands")
 
 
 def core_message(command: LiveCommand, now: float):
-    """The core command an agent-state command becomes (``CommandRejected`` for one this core lacks)."""
+    """The core command an agent-state command becomes."""
     kind, agent = command.kind, command.agent_id
     if kind == "log_in":
-        extension = command.payload.get("extension")
-        if extension and "extension" in m.LogIn.__dataclass_fields__:  # hot-desking, once the core takes it
-            return m.LogIn(now, agent, extension=extension)
-        return m.LogIn(now, agent)
+        return m.LogIn(now, agent, extension=command.payload.get("extension") or "")
     if kind == "log_out":
         return m.LogOut(now, agent)
     if kind == "ready":
@@ -48,8 +45,6 @@ def core_message(command: LiveCommand, now: float):
     if kind == "pause":
         return m.MakeNotReady(now, agent, command.payload.get("reason") or "break")
     if kind == "end_wrapup":
-        if not hasattr(m, "EndWrapUp"):
-            raise CommandRejected("this core cannot end wrap-up early yet: it ends when the wrap-up time is over")
         return m.EndWrapUp(now, agent)
     raise ValueError(f"{kind} is not an agent-state command")
 

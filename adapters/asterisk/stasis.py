@@ -70,7 +70,8 @@ CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall,
 
 def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
                  strategy: str = "rrmemory", ring_timeout: float | None = 15.0, ivr_after: float | None = 60.0,
-                 ivr_queue_length: int | None = None, wrapup: float = 0.0) -> CenterConfig:
+                 ivr_queue_length: int | None = None, wrapup: float = 0.0, callback_reserve: int | None = 2,
+                 callback_retry_after: float = 1800.0) -> CenterConfig:
     """The live composition root's routing model: every number -> one queue, agents agent001..agentNNN."""
     names = agents if isinstance(agents, tuple) else tuple(f"agent{i:03d}" for i in range(1, agents + 1))
     return CenterConfig(
@@ -78,7 +79,7 @@ def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, que
         hotlines=tuple(Hotline(n, queue) for n in numbers),
         policy=Policy(strategy=strategy, ring_timeout=ring_timeout, ivr_after=ivr_after,
                       ivr_queue_length=ivr_queue_length, wrapup=wrapup,
-                      callback_reserve=None),  # DialCallback is not carried out live yet
+                      callback_reserve=callback_reserve, callback_retry_after=callback_retry_after),
     )
 
 

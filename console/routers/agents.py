@@ -1,6 +1,7 @@
 """Agents in the live center: their published states, and the commands that change them (log in at an
-extension, log out, ready, pause with a reason, end wrap-up). An agent acts on itself (its agent id is its
-user name); a supervisor or admin may force any agent's state.
+extension, log out, ready, pause with a reason, end wrap-up). An agent acts on itself (the agent id the site
+configuration's ``agent_users`` links to its user name, or its user name when unlinked); a supervisor or admin
+may force any agent's state.
 
 A command goes through the store's command queue to the live driver (app/live.py ``send_command``) and the
 answer is the driver's: 200 with the agent's new state, 409 with the core's reason (or when no live driver
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from adapters.store.live_channel import SqlLiveCommands, SqlLiveStates
+from adapters.store.site import SqlSiteConfigs
 from app.live import (
     CLAIMED,
     CommandNotAnswered,
@@ -92,10 +94,17 @@ def run_command(engine, settings, now: float, request: CommandRequest) -> Comman
     return command_out(done)
 
 
-def _for_agent(user: AppUser, agent_id: str) -> None:
-    """An agent acts on itself; forcing another agent's state needs ``live.agents``."""
-    if agent_id != user.username:
+def _for_agent(user: AppUser, agent_id: str, engine) -> None:
+    """An agent acts on itself: the agent id the site configuration links to its user name (``agent_users``),
+    or, unlinked, the agent id that is its user name. Forcing another agent's state needs ``live.agents``."""
+    if _agent_users(engine).get(agent_id, agent_id) != user.username:
         ensure_can(user, "live.agents")
+
+
+def _agent_users(engine) -> dict[str, str]:
+    """agent id -> console user name, from the stored site configuration (empty when none is stored)."""
+    latest = SqlSiteConfigs(engine).latest()
+    return dict(latest.document.get("agent_users") or {}) if latest is not None else {}
 
 
 @router.get("/agents", response_model=list[AgentStatePublic])
@@ -108,7 +117,7 @@ def list_agents(user: LiveUser, engine: EngineDep, unmasked: Unmasked) -> list[A
 
 
 def _agent_command(kind: str, agent_id: str, user: AppUser, engine, settings, now: float, **payload):
-    _for_agent(user, agent_id)
+    _for_agent(user, agent_id, engine)
     return run_command(engine, settings, now, CommandRequest(user.username, kind, agent_id=agent_id,
                                                              payload={k: v for k, v in payload.items() if v}))
 

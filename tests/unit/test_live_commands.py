@@ -177,15 +177,16 @@ def test_the_publisher_derives_ringing_agent_and_queue_states(driver, engine):
 
     live = driver()
     events, states = SqlLiveEvents(engine), SqlLiveStates(engine)
-    live.publisher = Publisher(live, events, states)
+    publisher = Publisher(live, events, states)
+    live.observers.append(publisher.observe)
 
     async def go():
-        async with live.lock:
-            for message in (m.LogIn(T0 + 1, "agent001"), m.MakeNotReady(T0 + 2, "agent001", "lunch"),
-                            m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
-                            m.MakeReady(T0 + 4, "agent001")):
-                await live._feed(message)
-        await live.publisher.flush()
+        for message in (m.LogIn(T0 + 1, "agent001"), m.MakeNotReady(T0 + 2, "agent001", "lunch"),
+                        m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
+                        m.MakeReady(T0 + 4, "agent001")):
+            live._handle(message)
+        await live.lanes.idle()  # the originate (refused: no Asterisk) and what the core makes of it
+        await publisher.flush()
     run(go())
     seen = [(e["kind"], e["agent_id"], e["call_id"], e["payload"]) for e in events.after(0)]
     assert seen[:4] == [
