@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = "the condition",
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str | Callable[[], str] = "the condition",
                detail: Callable[[], str] | None = None, interval: float = 0.05) -> T:
     """Poll ``predicate`` until it returns something truthy, and return that; fail after ``timeout`` seconds
     naming ``what`` (and ``detail()``, what the test saw, if given). Deadlines are generous: a loaded machine
@@ -20,7 +20,7 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = "t
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}"
+            raise AssertionError(f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}"
                                  + (f": {detail()}" if detail else ""))
         time.sleep(interval)
 

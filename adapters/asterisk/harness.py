@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Iterable, TypeVar
 
 import httpx
 
@@ -63,18 +63,6 @@ def read_log(path: Path) -> list[LogRecord]:
         parts = line.split("|")
         out.append(LogRecord(float(parts[0]), *parts[1:5], *(parts[5:] + [""] * 5)[:5]))
     return out
-
-
-def wait_until(condition: Callable[[], T], timeout: float, what: str | Callable[[], str]) -> T:
-    """Poll ``condition`` until it returns something true (and return that); fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}")
-        time.sleep(0.05)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from adapters.asterisk.journal import Journal
 from adapters.asterisk.stasis import build_config
 from core import messages as m
 from core.center import CommandRejected
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -54,19 +55,10 @@ def start_busy_customer(port: int, workdir) -> sipp.SippProcess:
     wd = sipp._workdir(workdir, "customer-busy")
     scenario = wd / "busy.xml"
     scenario.write_text(BUSY_CUSTOMER)
-    proc = sipp.SippProcess("customer:busy", [sipp.sipp_binary(), *sipp._common_args(wd, scenario), "-p", str(port)],
+    proc = sipp.SippProcess("customer:busy", [sipp.sipp_binary(), *sipp._common_args(wd, scenario, sipp.default_media_ports().take()), "-p", str(port)],
                             wd, ("busy",))
     proc.wait_listening(port)
     return proc
-
-
-def wait_until(predicate, what, timeout: float = 20.0):
-    """Poll ``predicate`` until it is true; ``what`` (a string, or a callable giving one) names it on failure."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
-        time.sleep(0.05)
-    return value
 
 
 def logged(driver: InProcessDriver, verb: str, count: int = 1, timeout: float = 20.0):
@@ -76,7 +68,7 @@ def logged(driver: InProcessDriver, verb: str, count: int = 1, timeout: float = 
         hits = [r for r in driver.records() if r.verb == verb]
         return hits[:count] if len(hits) >= count else None
 
-    return wait_until(found, lambda: f"{count} x {verb} in {[r.verb for r in driver.records()]}", timeout)
+    return wait_until(found, timeout, lambda: f"{count} x {verb} in {[r.verb for r in driver.records()]}")
 
 
 def invites(proc: sipp.SippProcess) -> list[float]:
@@ -100,8 +92,7 @@ def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
                                 workdir=workdir, extra_args=own_ports(cfg, 0))
     result = caller.wait(timeout=20)
     assert result.outcomes == {"caller_bye": 1}, f"{result.summary()}\n{[tuple(r) for r in driver.records()]}"
-    created = wait_until(lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id],
-                         f"a ticket for {caller_id}")
+    created = wait_until(lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id], 20.0, f"a ticket for {caller_id}")
     return created[0].data1
 
 
@@ -131,11 +122,10 @@ def ticket_left_by(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str
 def report_once_hung_up(driver: InProcessDriver, cfg, customer: sipp.SippProcess, agent_id: str, ticket: str,
                         outcome: str):
     """The customer's phone hangs up, then the agent reports ``outcome``; returns its CALLBACK_DONE."""
-    wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()),
-               "the customer to be called and hang up")
+    wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()), 20.0, "the customer to be called and hang up")
     driver.call(driver.driver.complete_callback(agent_id, ticket, outcome))
     [done] = logged(driver, "CALLBACK_DONE")
-    wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+    wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     return done
 
 
@@ -175,14 +165,13 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
         feed(driver, m.MakeReady, "agent001")
         logged(driver, "CALLBACK_CLAIMED")
         # the customer answers, talks 1.5 s and hangs up; the agent's leg goes with it
-        wait_until(lambda: agent.calls_so_far() and all(c.outcome for c in agent.calls_so_far().values()),
-                   "the agent's leg to end")
+        wait_until(lambda: agent.calls_so_far() and all(c.outcome for c in agent.calls_so_far().values()), 20.0, "the agent's leg to end")
         assert driver.driver.core.agents["agent001"].state == "callback"  # until the agent reports
         with pytest.raises(CommandRejected):
             driver.call(driver.driver.complete_callback("agent001", ticket, "maybe"))
         driver.call(driver.driver.complete_callback("agent001", ticket, "ordered"))
         [done] = logged(driver, "CALLBACK_DONE")
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+        wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
     assert (done.agent, done.data1, done.data2, done.data3) == ("agent001", ticket, "ordered", "1")
@@ -210,7 +199,7 @@ def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_
         first_claim, second_claim = logged(driver, "CALLBACK_CLAIMED", 2, timeout=retry_after + 20)
         first_done, second_done = logged(driver, "CALLBACK_DONE", 2)
         logged(driver, "CALLBACK_RETRY", 2)
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+        wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, busy_result, silent_result = stop_everything(cfg, [driver], agent, busy, silent)
     retry_at = float(retry.data2)
@@ -274,14 +263,13 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
     try:
         ticket = ticket_left_by(first, cfg, "13900000321", sipp_workdir)
         feed(first, m.MakeReady, "agent001")
-        wait_until(lambda: invites(customer), "the customer's phone to ring")
+        wait_until(lambda: invites(customer), 20.0, "the customer's phone to ring")
         first.stop()
         second = InProcessDriver(cfg, tmp_path / "live", config, callbacks=options)
         assert second.driver.recovery.messages > 0
         with ari_client(cfg) as ari:  # the ringing customer's leg is found, not dialled again
             bridge = f"callback-{next(iter(second.driver.callbacks.running))}"
-            wait_until(lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2,
-                       "agent and customer bridged by the restarted driver")
+            wait_until(lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2, 20.0, "agent and customer bridged by the restarted driver")
         done = report_once_hung_up(second, cfg, customer, "agent001", ticket, "ordered")
     finally:
         agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
@@ -299,7 +287,7 @@ def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(as
         ticket = ticket_left_by(driver, cfg, "13900000331", sipp_workdir)
         feed(driver, m.MakeReady, "agent001")
         [released] = logged(driver, "CALLBACK_RELEASED")
-        wait_until(lambda: no_channels_left(cfg), "no channels or bridges left")
+        wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
     assert (released.agent, released.data1) == ("agent001", ticket)

@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 
 from adapters.asterisk import provision, sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls, wait_until
+from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 

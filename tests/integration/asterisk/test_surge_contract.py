@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls, wait_until
+from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
 from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
 from core.log import TERMINAL_VERBS
 from reports.kpi import summary_kpis
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
