@@ -40,9 +40,9 @@ def run(
     data_dir: Path = typer.Option(None, help="Journal and event log (queue_log) directory "
                                              "(env HOTLINE_LIVE_DIR, default ./live)."),
     ari_url: Optional[str] = typer.Option(None, help="Asterisk HTTP server without /ari (env HOTLINE_ARI_URL)."),
-    numbers: Optional[str] = typer.Option(None, help="Hotline numbers, comma-separated (env HOTLINE_NUMBERS)."),
+    numbers: Optional[str] = typer.Option(None, help="Development model: hotline numbers, comma-separated (env HOTLINE_NUMBERS)."),
     agents: Optional[int] = typer.Option(None, min=0,
-                                         help="Agents agent001..agentNNN (env HOTLINE_AGENTS, default 4)."),
+                                         help="Development model: agents agent001..agentNNN (env HOTLINE_AGENTS, default 4)."),
     queue: str = typer.Option("sales", help="The queue (skill group) all numbers go to."),
     strategy: str = typer.Option("rrmemory", help="Agent selection strategy."),
     ring_timeout: float = typer.Option(15.0, help="Ring-no-answer after this many seconds."),
@@ -80,6 +80,10 @@ def run(
 ):
     """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
 
+    It routes by the site configuration in the store (`hotline site import FILE`, or PUT /api/site) and applies
+    a newly stored version while running, without dropping calls. --agents / --numbers (and the routing options
+    beside them) ask for the development model instead: every number to one queue, agents agent001..N.
+
     Stops on SIGINT/SIGTERM. A restart (even after SIGKILL) replays the journal and resynchronises."""
     from adapters.asterisk.ari import AriSettings
     from adapters.asterisk.callbacks import CallbackOptions
@@ -98,7 +102,8 @@ def run(
                             callback_reserve=None if callback_reserve < 0 else callback_reserve,
                             callback_retry_after=callback_retry_after)
 
-    model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None)
+    model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None,
+                          data_dir=data_dir)
     typer.echo(f"hotline live: routing by {model.description}")
     settings = AriSettings.from_env(url=ari_url)
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
@@ -130,14 +135,20 @@ def run(
 
 def _open_store(database_url: Optional[str]):
     """The store shared with the console: --database-url, else HOTLINE_DATABASE_URL, else the SQLite file in
-    HOTLINE_DATA_DIR; migrated on start."""
-    from adapters.store.migrate import open_store
-    from adapters.store.settings import StoreSettings, normalise_url
+    HOTLINE_DATA_DIR. Migrated here when it answers; when it does not, the driver starts all the same (the
+    shipper migrates and ships once it is back; a restart routes by the data directory's site.json)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from adapters.store.migrate import upgrade
+    from adapters.store.settings import StoreSettings, make_engine, normalise_url
 
     settings = StoreSettings(normalise_url(database_url)) if database_url else StoreSettings.from_env()
-    typer.echo(f"hotline live: store {settings.redacted_url()}")
-    return open_store(settings)
-
-
-if __name__ == "__main__":
-    live_app()
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        typer.echo(f"hotline live: store {settings.redacted_url()} unavailable ({type(exc).__name__}); "
+                   "calls go on, the log is shipped once it is back", err=True)
+    else:
+        typer.echo(f"hotline live: store {settings.redacted_url()}")
+    return engine

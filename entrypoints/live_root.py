@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Engine
@@ -23,32 +25,65 @@ from sqlalchemy import Engine
 from core import messages as m
 from core.center import CommandRejected
 from core.config import CenterConfig
+from core.config_codec import config_from_dict, config_to_dict
 
 log = logging.getLogger("hotline.live")
 
 SITE_POLL_S = 2.0  # how often the driver looks for a new site configuration
 
 
+SITE_FILE = "site.json"  # in the data directory: the configuration the journal started from, and the last applied
+
+
 @dataclass(frozen=True)
 class RoutingModel:
     config: CenterConfig
-    site_version: int | None  # None: the command line's development model
+    site_version: int | None  # the last stored version the core has; None: the command line's development model
     description: str
 
 
-def routing_model(engine: Engine | None, development: Callable[[], CenterConfig],
-                  prefer_development: bool) -> RoutingModel:
+def routing_model(engine: Engine | None, development: Callable[[], CenterConfig], prefer_development: bool,
+                  data_dir: Path) -> RoutingModel:
     """The stored site configuration, unless there is none (or no store) or the command line asked for the
-    development model."""
-    if engine is not None and not prefer_development:
-        stored = _stored_site(engine)
-        if stored is not None:
-            version, config = stored
-            return RoutingModel(config, version, f"site configuration version {version} from the store")
+    development model.
+
+    The journal replays into a core built from the configuration it started from, so that configuration is
+    kept in the data directory (``site.json``) and used on every restart; the versions stored since reach the
+    core as ``ApplyConfig`` (journalled, so replayed too). So a restart needs no database."""
+    if prefer_development:
+        config = development()
+        return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): "
+                                          "the command line's agents/numbers")
+    cached = Path(data_dir) / SITE_FILE
+    if cached.exists():
+        kept = json.loads(cached.read_text(encoding="utf-8"))
+        return RoutingModel(config_from_dict(kept["config"]), int(kept["applied"]),
+                            f"site configuration version {kept['version']} (journal start, {cached}; "
+                            f"version {kept['applied']} applied since)")
+    stored = _stored_site(engine) if engine is not None else None
+    if stored is not None:
+        version, config = stored
+        _keep(cached, config, version)
+        return RoutingModel(config, version, f"site configuration version {version} from the store")
     config = development()
-    why = ("the command line's agents/numbers" if prefer_development else
-           "no site configuration is stored (load one with `hotline site import FILE`)")
-    return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): {why}")
+    return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): no site "
+                                      "configuration is stored (load one with `hotline site import FILE`)")
+
+
+def _keep(cached: Path, config: CenterConfig, version: int) -> None:
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"version": version, "applied": version, "config": config_to_dict(config)}),
+                         encoding="utf-8")
+    temporary.replace(cached)
+
+
+def _note_applied(cached: Path, version: int) -> None:
+    kept = json.loads(cached.read_text(encoding="utf-8"))
+    kept["applied"] = version
+    temporary = cached.with_suffix(".tmp")
+    temporary.write_text(json.dumps(kept), encoding="utf-8")
+    temporary.replace(cached)
 
 
 def _stored_site(engine: Engine) -> tuple[int, CenterConfig] | None:
@@ -63,7 +98,7 @@ def _stored_site(engine: Engine) -> tuple[int, CenterConfig] | None:
 
 async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_POLL_S) -> None:
     """Apply every new stored site version to the running core (``ApplyConfig``); a version the core refuses
-    is logged and the running configuration stays."""
+    is logged and the running configuration stays. The data directory's ``site.json`` notes the last applied."""
     while True:
         await asyncio.sleep(poll)
         try:
@@ -81,6 +116,7 @@ async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_PO
                       new_version, version, exc)
         else:
             log.warning("site configuration version %d applied (was %d)", new_version, version)
+            _note_applied(Path(driver.options.data_dir) / SITE_FILE, new_version)
         version = new_version
 
 

@@ -69,11 +69,14 @@ class CommandPump:
 
     async def run(self) -> None:
         await self.driver.ready.wait()  # after the first resync: the core and the channels agree
-        await asyncio.to_thread(self.recover)
+        recovered = outage = False
         last_prune = last_expiry = 0.0
         while True:
             now = self.clock()
             try:
+                if not recovered:
+                    await asyncio.to_thread(self.recover)
+                    recovered = True
                 if now - last_expiry >= 1.0:  # a write: not on every poll (nobody claims a stale one anyway)
                     last_expiry = now
                     await asyncio.to_thread(self.commands.expire_stale, now)
@@ -83,9 +86,15 @@ class CommandPump:
                 if now - last_prune > 60:
                     last_prune = now
                     await asyncio.to_thread(self.commands.prune, now - self.retention)
-            except Exception:  # the store is down for a moment: commands wait there, try again
-                log.exception("command pump: store error")
-                claimed = []
+            except Exception as exc:  # the store is down for a moment: commands wait there, try again
+                if not outage:
+                    log.warning("command pump: store unavailable (%s: %s); retrying", type(exc).__name__, exc)
+                outage, claimed = True, []
+                await asyncio.sleep(1.0)
+            else:
+                if outage:
+                    log.warning("command pump: store available again")
+                outage = False
             if not claimed:
                 await asyncio.sleep(self.poll)
 
