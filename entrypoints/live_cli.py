@@ -90,8 +90,8 @@ def run(
     from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
     from entrypoints.live_root import routing_model, serve
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,  # over the `hotline` group's
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
     data_dir = data_dir or Path(os.environ.get("HOTLINE_LIVE_DIR") or "live")
     engine = _open_store(database_url) if (store or console) else None
 

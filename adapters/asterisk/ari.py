@@ -169,14 +169,8 @@ class AriClient:
         return await self.request("POST", f"/channels/{channel}/snoop", params=params)
 
     # --- bridges ---
-    async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> dict | None:
-        """Create (or find: the ids are the driver's own, so one that exists is ours) the bridge."""
-        try:
-            return await self.request("POST", f"/bridges/{bridge_id}", params={"type": kind, "name": name or bridge_id})
-        except AriError as exc:
-            if exc.status != 409:
-                raise
-            return await self.request("GET", f"/bridges/{bridge_id}", ok_missing=True)
+    async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> dict:
+        return await self.request("POST", f"/bridges/{bridge_id}", params={"type": kind, "name": name or bridge_id})
 
     async def add_channel(self, bridge_id: str, channels: list[str]) -> None:
         await self.request("POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channels)})

@@ -1,7 +1,7 @@
 """Supervisor call control on a conversation, carried out by the driver over ARI (none of it is routing,
 so the core does not see it, except the transfer that completes an attended transfer):
 
-* ``hold``: the caller leaves the conversation's bridge for a holding bridge ``hold-<call>`` with music on
+* ``hold``: the caller leaves the conversation's bridge for a holding bridge ``hold-<call>-<tag>`` with music on
   hold; the agent's leg stays in the conversation's bridge and waits. ``resume``: back together.
 * attended transfer: ``consult`` holds the caller and rings ``endpoint`` (e.g. ``PJSIP/agent002``) into the
   conversation's bridge, where the agent talks with it alone; ``complete_transfer`` hands the caller over by
@@ -40,7 +40,8 @@ async def _hold(driver, call_id: str) -> None:
     _, leg = _conversation(driver, call_id)
     if leg.hold_bridge:
         raise ValueError(f"call {call_id} is already on hold")
-    bridge = f"hold-{call_id}"
+    # a new bridge each time: Asterisk destroys a bridge asynchronously, so the last hold's may still exist
+    bridge = f"hold-{call_id}-{uuid.uuid4().hex[:6]}"
     await driver.ari.create_bridge(bridge, "holding")
     leg.hold_bridge = bridge  # destroyed with the call's other bridges when it ends
     await driver.ari.remove_channel(leg.talk_bridge, call_id)

@@ -52,6 +52,7 @@ Log = Callable[[str], None]
 TEMPLATES = Path(__file__).with_name("templates")
 INCLUDE_PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en")
 SUITE = "sid"
+DRIVER_WAIT_S = 30  # a caller waits this long in the dialplan for the live driver to come back
 STASIS_APP = "hotline"
 ANCHOR_PREFIX = "9"
 # Files written under etc/asterisk on every `up` (templates/<name>).
@@ -520,8 +521,16 @@ def write_config(cfg: LocalAsteriskConfig) -> list[Path]:
     agent_sections = "".join(
         render(agent_tpl, {"agent": a, "agent_port": ports[a], "agent_password": cfg.agent_password})
         for a in cfg.agent_names())
+    # While the driver is away (a restart), Stasis() fails at once: the caller hears ringing and tries again
+    # for up to DRIVER_WAIT_S, so a restart of the driver mid-surge loses no caller.
     hotline_ext = "\n".join(
-        f"exten => {n},1,Stasis({STASIS_APP},{n})\n same => n,Hangup()\n"
+        f"exten => {n},1,Set(HOTLINE_TRIES=0)\n"
+        f" same => n(enter),Stasis({STASIS_APP},{n})\n"
+        f" same => n,GotoIf($[\"${{STASISSTATUS}}\" != \"FAILED\"]?done)\n"
+        f" same => n,Set(HOTLINE_TRIES=$[${{HOTLINE_TRIES}} + 1])\n"
+        f" same => n,GotoIf($[${{HOTLINE_TRIES}} > {DRIVER_WAIT_S * 4}]?done)\n"
+        f" same => n,Ringing()\n same => n,Wait(0.25)\n same => n,Goto(enter)\n"
+        f" same => n(done),Hangup()\n"
         f"exten => {cfg.anchor_number(n)},1,Goto(hotline-queue-anchor,{n},1)"
         for n in cfg.numbers)
     members = "\n".join(f"member => PJSIP/{a},0,{a}" for a in cfg.agent_names())

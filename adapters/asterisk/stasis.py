@@ -826,8 +826,8 @@ class LiveDriver:
 
         # bridges of calls that are over
         for bid in bridges:
-            for prefix in ("hold-", "talk-"):
-                if bid.startswith(prefix) and not self._is_live(bid[len(prefix):]):
+            for prefix in ("hold-", "talk-"):  # hold-<call>, hold-<call>-<tag> (a supervisor's hold), talk-<call>
+                if bid.startswith(prefix) and not self._is_live(bid[len(prefix):].split("-")[0]):
                     await self.ari.destroy_bridge(bid)
             if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
                 await self.ari.destroy_bridge(bid)

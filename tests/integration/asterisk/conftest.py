@@ -9,6 +9,7 @@ Run them with: .venv/bin/pytest tests/integration/asterisk -q -m asterisk
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
@@ -24,6 +25,8 @@ ws_client = pytest.importorskip("websockets.sync.client")
 
 from adapters.asterisk import provision  # noqa: E402
 from adapters.asterisk.harness import LiveProcess, clear_asterisk  # noqa: E402
+
+LIVE_TEST_AGENTS = 12  # agent001..agent012: the surge tests ring up to 11 SIPp agents
 
 
 def _why_not_runnable() -> str | None:
@@ -44,7 +47,12 @@ def local_asterisk():
     if reason:
         pytest.skip(reason)
     cfg = provision.LocalAsteriskConfig.from_env()
+    if cfg.agents < LIVE_TEST_AGENTS:
+        cfg = dataclasses.replace(cfg, agents=LIVE_TEST_AGENTS)
     st = provision.up(cfg)
+    if not st.started:  # one that was running already: make sure it has every test agent's endpoint
+        provision.reload_agents(cfg)
+        st = dataclasses.replace(st, config=cfg)
     yield st
     if st.started and os.environ.get("HOTLINE_ASTERISK_KEEP", "") not in ("1", "yes", "true"):
         provision.down(cfg)

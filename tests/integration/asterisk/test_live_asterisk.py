@@ -38,7 +38,6 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
         assert channel["caller"]["number"] == "13912345678"
         assert channel["dialplan"]["exten"] == number
 
-        t0 = time.monotonic()
         resp = ari.post(f"/channels/{channel['id']}/answer")
         assert resp.status_code == 204, resp.text
         ari_events.wait_for(lambda e: e["type"] == "ChannelStateChange"
@@ -53,7 +52,6 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
         assert resp.status_code == 204, resp.text
         ari_events.wait_for(lambda e: e["type"] == "StasisEnd" and e["channel"]["id"] == channel["id"])
         result = caller.wait(timeout=20)
-    assert time.monotonic() - t0 < 5
     assert result.successful == 1 and result.failed == 0, result.summary() + "\n" + result.errors()
     assert result.outcomes == {"remote_bye": 1}, result.summary()
     assert result.calls[1].answered_after is not None

@@ -203,17 +203,19 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
 
             agent_leg = next(leg.channel for leg in driver.driver.agent_legs.values() if leg.call_id == call_id)
             assert client.post(f"{base}/hold", headers=agent_auth).status_code == 200
-            assert members(f"hold-{call_id}") == {call_id} and members(f"talk-{call_id}") == {agent_leg}
+            held = driver.driver.callers[call_id].hold_bridge
+            assert members(held) == {call_id} and members(f"talk-{call_id}") == {agent_leg}
             assert client.post(f"{base}/hold", headers=agent_auth).status_code == 409  # already held
             assert client.post(f"{base}/resume", headers=agent_auth).status_code == 200
-            assert members(f"talk-{call_id}") == {call_id, agent_leg} and members(f"hold-{call_id}") == set()
+            assert members(f"talk-{call_id}") == {call_id, agent_leg}
+            wait_until(lambda: members(held) == set(), what="the holding bridge gone")
 
             consult = {"endpoint": "PJSIP/agent004", "extension": "004"}
             first = client.post(f"{base}/consult", headers=agent_auth, json=consult)
             assert first.status_code == 200, first.text
             wait_until(lambda: members(f"talk-{call_id}") == {agent_leg, first.json()["result"]["leg"]},
                        what="the agent talking with the consulted phone")
-            assert members(f"hold-{call_id}") == {call_id}
+            assert members(driver.driver.callers[call_id].hold_bridge) == {call_id}
             assert client.post(f"{base}/cancel-transfer", headers=agent_auth).status_code == 200
             wait_until(lambda: members(f"talk-{call_id}") == {call_id, agent_leg}, what="the caller back")
 

@@ -77,8 +77,7 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
                                                                           asterisk_config, sipp_workdir):
     """40 SIPp callers (each its own number) in two waves of 4 calls/s onto 3 agents; callers served within
     6 s stay, the others give up (tickets). Once the first wave is in (talking and waiting), the driver is
-    killed with SIGKILL and restarted (a call placed while no driver runs is hung up by Asterisk's dialplan,
-    so the second wave starts after the restart). Mid second wave PostgreSQL is stopped, and started again
+    killed with SIGKILL and restarted (the second wave starts after the restart). Mid second wave PostgreSQL is stopped, and started again
     on the same port once the driver has logged on without it. In the end the store holds the driver's log
     exactly: each SIPp caller's call once with one ENTERQUEUE and one terminal record, one ticket per
     CALLBACK_CREATED, one call record per call."""
