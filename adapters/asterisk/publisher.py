@@ -43,6 +43,7 @@ class Publisher:
         self._agent_seen: dict[str, tuple] = {}  # last published (state, reason, call)
         self._queue_seen: dict[str, tuple] = {}
         self.published = 0
+        self._outage = False  # the store failed and has not answered since
 
     # --- deriving (in the core's turn) ------------------------------------------------------
 
@@ -132,14 +133,14 @@ class Publisher:
                 try:
                     await asyncio.to_thread(self.states.beat, now, started)
                     last_beat = now
-                except Exception:
-                    log.exception("live driver heartbeat failed")
+                except Exception as exc:
+                    self._store_failed("the heartbeat", exc)
             if now - last_prune > 60:
                 last_prune = now
                 try:
                     await asyncio.to_thread(self.events.prune, now - self.retention)
-                except Exception:
-                    log.exception("pruning live events failed")
+                except Exception as exc:
+                    self._store_failed("pruning old events", exc)
             await asyncio.sleep(self.flush_every)
 
     async def flush(self) -> None:
@@ -149,13 +150,22 @@ class Publisher:
         self._events, self._agents, self._queues = [], {}, {}
         try:
             await asyncio.to_thread(self._write, events, list(agents.values()), list(queues.values()))
-        except Exception:  # the store is away: keep what we have and try again (newer states win)
-            log.exception("publishing %d live events failed; retrying", len(events))
+        except Exception as exc:  # the store is away: keep what we have and try again (newer states win)
+            self._store_failed(f"publishing {len(events)} events", exc)
             self._events[:0] = events
             self._agents = {**agents, **self._agents}
             self._queues = {**queues, **self._queues}
             return
+        if self._outage:
+            self._outage = False
+            log.warning("publisher: store available again")
         self.published += len(events)
+
+    def _store_failed(self, what: str, exc: Exception) -> None:
+        """Once per outage, not every 100 ms: the operator needs to know, not a page of tracebacks."""
+        if not self._outage:
+            self._outage = True
+            log.warning("publisher: store unavailable (%s failed: %s: %s); retrying", what, type(exc).__name__, exc)
 
     def _write(self, events: list[dict], agents: list[AgentStatus], queues: list[QueueStatus]) -> None:
         self.events.publish(events)
