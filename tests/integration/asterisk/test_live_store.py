@@ -85,7 +85,7 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
     server = restartable_postgres
     first, calls = 16, 40
     numbers = [f"1390001{i:04d}" for i in range(calls)]
-    proc = live("--database-url", server.url, "--agents", "3", "--ivr-after", "0")
+    proc = live("--database-url", server.url, "--agents", "3", "--ivr-after", "0", "--ring-while-queued")
     engine = make_engine(server.url)
     log = SqlEventLog(engine)
 
@@ -93,8 +93,10 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
         return sum(r.verb == Verb.ENTERQUEUE for r in proc.records())
 
     def wave(numbers: list[str], name: str) -> sipp.SippProcess:
-        return sipp.start_callers(cfg.numbers[0], calls=len(numbers), rate=4, sip_port=cfg.sip_port, hold_ms=6_000,
-                                  caller_ids=numbers, workdir=sipp_workdir / name)
+        # waiting callers hear ringing and give up unanswered after 6 s (a CANCEL: an abandon, a ticket); an
+        # answered caller stays until the agent hangs up
+        return sipp.start_callers(cfg.numbers[0], calls=len(numbers), rate=4, sip_port=cfg.sip_port, hold_ms=20_000,
+                                  ring_timeout_ms=6_000, caller_ids=numbers, workdir=sipp_workdir / name)
 
     agents = sipp.start_agents({a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200,
                                talk_ms=1_500, workdir=sipp_workdir)
