@@ -78,7 +78,7 @@ def _decode(value: Any, hint: Any, path: str) -> Any:
         _expect(value, str, "a time zone name", path)
         try:
             return ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
             raise ValueError(f"{path}: {value!r} is not a time zone name (e.g. Asia/Shanghai)") from None
     raise TypeError(f"{path}: no decoding for {hint!r}")
 

@@ -79,7 +79,7 @@ class HotlineSpec(Spec):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
                 raise ValueError(f"{value!r} is not a time zone name (e.g. Asia/Shanghai)") from None
         return value
 

@@ -169,3 +169,15 @@ def test_one_console_user_is_one_agent():
         parse_site(text)
     assert {p.field for p in caught.value.problems} == {"agent_users.a1", "agent_users.a2"}
     assert all("linked to more than one agent" in p.message for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "0" * 300, "../../etc/passwd"])
+def test_an_unknown_time_zone_is_a_problem_of_its_field(zone):
+    from pydantic import ValidationError
+
+    from twin.scenario import HotlineSpec
+
+    with pytest.raises(ValidationError) as error:
+        HotlineSpec(number="4008001000", queue="orders", zone=zone)
+    assert error.value.errors()[0]["loc"] == ("zone",)
+    assert "is not a time zone name" in str(error.value)
