@@ -3,13 +3,13 @@ with real SIPp callers and agents. Every test reads the driver's own event log (
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
 
 from adapters.asterisk import sipp
 from core.log import TERMINAL_VERBS
+from tests.helpers import wait_until
 from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -135,10 +135,14 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
         quitter = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_500,
                                      caller_ids=["13900000049"], workdir=sipp_workdir)
         wait_for(lambda: len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 5, 10, "5th caller", proc)
-        time.sleep(0.2)
+        wait_until(lambda: any("answered" in c.events for c in quitter.calls_so_far().values()), 10,
+                   "the 5th caller answered and on hold")
         before = proc.log_path.read_text()
         proc.kill()
-        time.sleep(3.0)  # meanwhile agent002's call ends and the 5th caller hangs up: events nobody hears
+        # meanwhile agent002's call ends and the 5th caller hangs up: events nobody hears
+        wait_until(lambda: any(c.outcome for c in short_talk.calls_so_far().values())
+                   and any(c.outcome for c in quitter.calls_so_far().values()), 20,
+                   "agent002's call and the 5th caller's to end while no driver runs")
         assert "COMPLETEAGENT" not in before and "ABANDON" not in before
         proc.start()
         assert proc.log_path.read_text().startswith(before)  # the replay rewrote nothing

@@ -34,10 +34,11 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_
     try:
         caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
                                     caller_ids=["13900000091"], workdir=sipp_workdir)
-        call_id = _wait_for(driver, "CONNECT").call_id
+        connect = _wait_for(driver, "CONNECT")
+        call_id = connect.call_id
         with pytest.raises(CommandRejected):  # only the agent on the call may transfer it
             driver.call(driver.driver.transfer(call_id, "agent002", "004"))
-        time.sleep(1.0)
+        wait_until(lambda: time.time() - connect.time >= 1.0, 10, "a second of talk before the transfer")
         driver.call(driver.driver.transfer(call_id, "agent001", "004"))
         transfer = _wait_for(driver, "TRANSFER")
         with ari_client(cfg) as ari:  # the caller left Stasis and is dialling agent004 from the dialplan
@@ -70,7 +71,9 @@ def test_supervisor_forces_a_conversation_to_end(asterisk_config, tmp_path, sipp
         caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
                                     caller_ids=["13900000092"], workdir=sipp_workdir)
         call_id = _wait_for(driver, "CONNECT").call_id
-        time.sleep(0.5)
+        with ari_client(cfg) as ari:  # the conversation is bridged before the supervisor ends it
+            wait_until(lambda: len((ari.get(f"/bridges/talk-{call_id}").json() or {}).get("channels", ())) == 2, 10,
+                       "caller and agent bridged")
         driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
         result = caller.wait(timeout=10)
         wait_until_asterisk_is_empty(cfg)
