@@ -26,6 +26,7 @@ from adapters.asterisk import call_control
 from adapters.asterisk.ari import AriError
 from adapters.asterisk.journal import encode
 from adapters.store.live_channel import SqlLiveCommands
+from adapters.store.outage import StoreOutage
 from app.live import AGENT_KINDS, DONE, EXPIRED, REJECTED, LiveCommand
 from core import messages as m
 from core.center import CommandRejected
@@ -69,7 +70,8 @@ class CommandPump:
 
     async def run(self) -> None:
         await self.driver.ready.wait()  # after the first resync: the core and the channels agree
-        recovered = outage = False
+        recovered = False
+        outage = StoreOutage(log, "command pump")
         last_prune = last_expiry = 0.0
         while True:
             now = self.clock()
@@ -87,14 +89,11 @@ class CommandPump:
                     last_prune = now
                     await asyncio.to_thread(self.commands.prune, now - self.retention)
             except Exception as exc:  # the store is down for a moment: commands wait there, try again
-                if not outage:
-                    log.warning("command pump: store unavailable (%s: %s); retrying", type(exc).__name__, exc)
-                outage, claimed = True, []
+                outage.failed(exc)
+                claimed = []
                 await asyncio.sleep(1.0)
             else:
-                if outage:
-                    log.warning("command pump: store available again")
-                outage = False
+                outage.answered()
             if not claimed:
                 await asyncio.sleep(self.poll)
 

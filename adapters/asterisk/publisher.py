@@ -19,6 +19,7 @@ import time
 from typing import Callable
 
 from adapters.store.live_channel import SqlLiveEvents, SqlLiveStates
+from adapters.store.outage import StoreOutage
 from app.live import HEARTBEAT_EVERY, AgentStatus, QueueStatus
 from core import messages as m
 from core.center import CALL_RINGING, QUEUED
@@ -43,7 +44,7 @@ class Publisher:
         self._agent_seen: dict[str, tuple] = {}  # last published (state, reason, call)
         self._queue_seen: dict[str, tuple] = {}
         self.published = 0
-        self._outage = False  # the store failed and has not answered since
+        self.outage = StoreOutage(log, "publisher")
 
     # --- deriving (in the core's turn) ------------------------------------------------------
 
@@ -134,13 +135,13 @@ class Publisher:
                     await asyncio.to_thread(self.states.beat, now, started)
                     last_beat = now
                 except Exception as exc:
-                    self._store_failed("the heartbeat", exc)
+                    self.outage.failed(exc, "the heartbeat")
             if now - last_prune > 60:
                 last_prune = now
                 try:
                     await asyncio.to_thread(self.events.prune, now - self.retention)
                 except Exception as exc:
-                    self._store_failed("pruning old events", exc)
+                    self.outage.failed(exc, "pruning old events")
             await asyncio.sleep(self.flush_every)
 
     async def flush(self) -> None:
@@ -151,21 +152,13 @@ class Publisher:
         try:
             await asyncio.to_thread(self._write, events, list(agents.values()), list(queues.values()))
         except Exception as exc:  # the store is away: keep what we have and try again (newer states win)
-            self._store_failed(f"publishing {len(events)} events", exc)
+            self.outage.failed(exc, f"publishing {len(events)} events")
             self._events[:0] = events
             self._agents = {**agents, **self._agents}
             self._queues = {**queues, **self._queues}
             return
-        if self._outage:
-            self._outage = False
-            log.warning("publisher: store available again")
+        self.outage.answered()
         self.published += len(events)
-
-    def _store_failed(self, what: str, exc: Exception) -> None:
-        """Once per outage, not every 100 ms: the operator needs to know, not a page of tracebacks."""
-        if not self._outage:
-            self._outage = True
-            log.warning("publisher: store unavailable (%s failed: %s: %s); retrying", what, type(exc).__name__, exc)
 
     def _write(self, events: list[dict], agents: list[AgentStatus], queues: list[QueueStatus]) -> None:
         self.events.publish(events)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.migrate import upgrade
+from adapters.store.outage import StoreOutage
 from adapters.store.uow import SqlUnitOfWork
 from app.core_records import persist_core_records
 from core.call_log import CallRecordFold
@@ -64,7 +65,7 @@ class LogShipper:
         self.backoff_max = backoff_max
         self.on_error = on_error
         self.shipped = 0  # records [0, shipped) are in the store
-        self.outages = 0
+        self.outage = StoreOutage(log, "shipper", back_level=logging.INFO)
         self.failed: ShipperError | None = None
         self._fold = CallRecordFold()
         self._in_step = False  # position and fold agree with the store
@@ -101,7 +102,6 @@ class LogShipper:
 
     def _run(self) -> None:
         delay = self.backoff_start
-        outage = False
         while not self._stopping.is_set():
             try:
                 if not self._in_step:
@@ -114,20 +114,14 @@ class LogShipper:
                 return
             except Exception as error:  # the database (or a bug): the driver goes on, the log waits in its file
                 self._in_step = False
-                if not outage:
-                    outage = True
-                    self.outages += 1
-                    log.warning("store unavailable, the live log waits in its file (retrying): %s",
-                                str(error).splitlines()[0] if str(error) else type(error).__name__,
-                                exc_info=not isinstance(error, (SQLAlchemyError, OSError)))
+                self.outage.failed(error, "shipping (the live log waits in its file)",
+                                   traceback=not isinstance(error, (SQLAlchemyError, OSError)))
                 if self.on_error:
                     self.on_error(error)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
-            if outage:
-                outage = False
-                log.info("store available again: shipping from record %d", self.shipped)
+            self.outage.answered(f"shipping from record {self.shipped}")
             delay = self.backoff_start
             if not shipped:
                 self._wake.wait(1.0)

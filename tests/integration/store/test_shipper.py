@@ -146,9 +146,9 @@ def test_postgresql_restarted_while_shipping_loses_nothing_and_repeats_nothing(r
             log.append(record)
             shipper.wake()
         deadline = time.monotonic() + 20
-        while shipper.outages == 0 and time.monotonic() < deadline:
+        while shipper.outage.count == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert shipper.outages == 1
+        assert shipper.outage.count == 1
         server.start()
         log.extend(full[200:])
         shipper.wake()
