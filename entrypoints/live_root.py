@@ -22,6 +22,7 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
+from adapters.store.outage import StoreOutage
 from core import messages as m
 from core.center import CommandRejected
 from core.config import CenterConfig
@@ -71,27 +72,29 @@ def routing_model(engine: Engine | None, development: Callable[[], CenterConfig]
 
 
 def _keep(cached: Path, config: CenterConfig, version: int) -> None:
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cached.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"version": version, "applied": version, "config": config_to_dict(config)}),
-                         encoding="utf-8")
-    temporary.replace(cached)
+    _write_site_file(cached, {"version": version, "applied": version, "config": config_to_dict(config)})
 
 
 def _note_applied(cached: Path, version: int) -> None:
-    kept = json.loads(cached.read_text(encoding="utf-8"))
-    kept["applied"] = version
+    _write_site_file(cached, {**json.loads(cached.read_text(encoding="utf-8")), "applied": version})
+
+
+def _write_site_file(cached: Path, kept: dict) -> None:
+    """Whole or not at all: a crash mid-write leaves the previous file."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
     temporary = cached.with_suffix(".tmp")
     temporary.write_text(json.dumps(kept), encoding="utf-8")
     temporary.replace(cached)
 
 
-def _stored_site(engine: Engine) -> tuple[int, CenterConfig] | None:
+def _stored_site(engine: Engine, newer_than: int | None = None) -> tuple[int, CenterConfig] | None:
+    """The latest stored version and its configuration; None when there is none (newer than ``newer_than``).
+    Only a new version's document is parsed and checked."""
     from adapters.store.site import SqlSiteConfigs
     from twin.site import site_from_document
 
     latest = SqlSiteConfigs(engine).latest()
-    if latest is None:
+    if latest is None or (newer_than is not None and latest.version <= newer_than):
         return None
     return latest.version, site_from_document(latest.document).config
 
@@ -99,14 +102,16 @@ def _stored_site(engine: Engine) -> tuple[int, CenterConfig] | None:
 async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_POLL_S) -> None:
     """Apply every new stored site version to the running core (``ApplyConfig``); a version the core refuses
     is logged and the running configuration stays. The data directory's ``site.json`` notes the last applied."""
+    outage = StoreOutage(log, "site watcher")
     while True:
         await asyncio.sleep(poll)
         try:
-            stored = await asyncio.to_thread(_stored_site, engine)
+            stored = await asyncio.to_thread(_stored_site, engine, version)
         except Exception as exc:  # the database away, or a stored document this code cannot read
-            log.warning("site configuration not read: %s", exc)
+            outage.failed(exc, "reading the site configuration")
             continue
-        if stored is None or stored[0] == version:
+        outage.answered()
+        if stored is None:
             continue
         new_version, config = stored
         try:
