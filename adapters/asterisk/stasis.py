@@ -228,8 +228,10 @@ class LiveDriver:
                 raise
             log.warning("core rejected %s: %s", type(message).__name__, exc)
             return []
-        for observe in self.observers:
-            observe(message, actions, self.log_file.records[mark:])
+        if self.observers:  # the new records are copied once, and only when someone looks
+            records = self.log_file.records[mark:]
+            for observe in self.observers:
+                observe(message, actions, records)
         self._dispatch(actions)
         return actions
 
