@@ -201,17 +201,4 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
-class LiveCommands(Protocol):
-    """The channel that carries people's commands to the live core, which runs in another process (the live
-    driver) and is the single writer of routing state. Not implemented yet (issue 9, "commands from people
-    reach the live core").
-
-    ``submit`` takes a core command carrying ``now`` (``core.messages.LogIn`` at an extension, ``LogOut``,
-    ``MakeReady``, ``MakeNotReady`` with a reason, ``TransferCall``, ...) or a supervisor action (listen,
-    whisper, barge, force hang-up, force state) and stores it durably, so that it survives a restart of
-    either side; the live driver hands commands to its core in the order submitted, each exactly once.
-    It returns the command's ID, by which its result (accepted, or refused with the core's reason) can be
-    looked up. An implementation that stores commands in the database should take the unit of work's
-    connection, so that a command and its audit row commit together."""
-
-    def submit(self, command: object, /) -> str: ...
+# The live channel's ports (LiveCommands, LiveStates) stand beside their use case in app/live.py.
