@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 if [ -f scripts/asterisk-deps.sh ]; then
   bash scripts/asterisk-deps.sh
 fi
+if [ -f scripts/browser-deps.sh ]; then
+  bash scripts/browser-deps.sh
+fi
 bash scripts/setup.sh
 status=0
 # Static checks first (configured in pyproject.toml): the architecture contracts, the lint rules, types in core.
