@@ -63,7 +63,9 @@ class SqlAccounts:
       ``has_admin()``;
     * ``login(username, password, now, ttl) -> (token, AppUser) | None`` -- None for a wrong name or password
       or an inactive user; ``user_for_token(token, now) -> AppUser | None`` -- active users with an unexpired
-      token only.
+      token only; ``end_token(token)`` (log out), ``revoke_tokens(user_id) -> int`` (every login of a user
+      ends), ``change_password(user_id, current, new) -> bool`` (False for a wrong current password; the
+      user's other logins end).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -144,3 +146,24 @@ class SqlAccounts:
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else self._user(row)
+
+    def end_token(self, token: str) -> None:
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(TOKEN).where(TOKEN.c.token_hash == token_hash(token)))
+
+    def revoke_tokens(self, user_id: int) -> int:
+        self.get(user_id)  # UnknownUser for a wrong id
+        with write_transaction(self.engine) as connection:
+            return connection.execute(delete(TOKEN).where(TOKEN.c.user_id == user_id)).rowcount
+
+    def change_password(self, user_id: int, current: str, new: str, keep_token: str = "") -> bool:
+        """Set a new password if ``current`` is right; every other login of the user ends (``keep_token``,
+        the session that asked, stays)."""
+        user = self.get(user_id)
+        if not verify_password(user.password_hash, current):
+            return False
+        with write_transaction(self.engine) as connection:
+            connection.execute(update(USER).where(USER.c.id == user_id).values(password_hash=hash_password(new)))
+            connection.execute(delete(TOKEN).where(TOKEN.c.user_id == user_id,
+                                                   TOKEN.c.token_hash != token_hash(keep_token)))
+        return True

@@ -3,7 +3,7 @@
 The app is the console's composition root: one engine (``app.state.engine``; made from ``settings.store``
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
-(``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. It does not migrate: ``hotline serve``
+(``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. The web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve``
 does that before it starts the app.
 """
 
@@ -40,6 +40,7 @@ from console.routers import (
     users,
 )
 from console.settings import ConsoleSettings
+from console.web import mount_web
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
@@ -72,4 +73,5 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
         api.include_router(module.router)
     app.include_router(api)
     add_exception_handlers(app)
+    mount_web(app)  # the pages at /, after the API's error handlers: its own answer pages with HTML
     return app

@@ -3,7 +3,9 @@
 * ``EngineDep`` -- the store's engine (``app.state.engine``), for reads through the store's repositories;
 * ``UnitOfWorkDep`` -- a fresh unit of work (``app.state.unit_of_work()``) for a use case of ``app/``;
 * ``SettingsDep`` -- ``ConsoleSettings``; ``Now`` -- the request's time (``app.state.clock``, epoch seconds);
-* ``CurrentUser`` -- the user of the bearer token (401 without a valid one);
+* ``CurrentUser`` -- the user of the bearer token, or of the web console's login cookie (``TOKEN_COOKIE``:
+  HttpOnly, SameSite=Strict, so another site's page cannot send it) (401 without a valid one);
+  ``CurrentToken`` -- that token;
 * ``require(permission)`` -- the current user if their role has ``permission`` (403 otherwise; ``ensure_can``
   for a permission that depends on the request), e.g.
   ``user: Annotated[AppUser, require("customers.read")]``;
@@ -53,14 +55,23 @@ SettingsDep = Annotated[ConsoleSettings, Depends(get_settings)]
 Now = Annotated[float, Depends(get_now)]
 
 _bearer = HTTPBearer(auto_error=False, description="The token POST /api/login returns.")
+TOKEN_COOKIE = "hotline_token"
 
 
-def get_current_user(engine: EngineDep, now: Now,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> AppUser:
-    if credentials is None:
+async def get_token(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
+    """The bearer token, else the web console's login cookie."""
+    return credentials.credentials if credentials is not None else request.cookies.get(TOKEN_COOKIE)
+
+
+CurrentToken = Annotated[str | None, Depends(get_token)]
+
+
+def get_current_user(engine: EngineDep, now: Now, token: CurrentToken) -> AppUser:
+    if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in: send Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
-    user = SqlAccounts(engine).user_for_token(credentials.credentials, now)
+    user = SqlAccounts(engine).user_for_token(token, now)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or has expired: log in again",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -22,6 +22,7 @@ from console.permissions import ROLES
 Role = Literal["agent", "supervisor", "admin"]
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 CONSOLE_TABLES = ("app_user", "api_token", "audit_log")
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
 
 # --- users -------------------------------------------------------------------------------------------
@@ -35,14 +36,14 @@ class UserBase(SQLModel):
 
 class UserCreate(SQLModel):
     username: str = Field(min_length=1, max_length=64, regex=USERNAME_PATTERN)
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     role: Role
 
 
 class UserUpdate(SQLModel):
     active: Optional[bool] = None
     role: Optional[Role] = None
-    password: Optional[str] = Field(default=None, min_length=8, max_length=256)
+    password: Optional[str] = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
 class AppUser(UserBase, table=True):

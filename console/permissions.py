@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 ADMIN = "admin"
@@ -33,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: frozenset(ADMIN_PERMISSIONS),
 }
 ALL_PERMISSIONS = PERMISSIONS[ADMIN]
+
+# the largest discount each role may give on its own, as a share of the order's subtotal
+DISCOUNT_LIMIT: dict[str, Decimal] = {AGENT: Decimal("0.10"), SUPERVISOR: Decimal("0.30"), ADMIN: Decimal("0.30")}
 
 
 def can(role: str, permission: str) -> bool:

@@ -101,6 +101,11 @@ def _for_agent(user: AppUser, agent_id: str, engine) -> None:
         ensure_can(user, "live.agents")
 
 
+def agent_id_of(username: str, engine) -> str:
+    """The agent id a console user acts as: the one the site configuration links to it, else its user name."""
+    return next((agent for agent, name in _agent_users(engine).items() if name == username), username)
+
+
 def _agent_users(engine) -> dict[str, str]:
     """agent id -> console user name, from the stored site configuration (empty when none is stored)."""
     latest = SqlSiteConfigs(engine).latest()

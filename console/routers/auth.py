@@ -1,12 +1,14 @@
-"""POST /api/login (username and password -> bearer token), GET /api/me."""
+"""POST /api/login (username and password -> bearer token), POST /api/logout (the token ends), GET /api/me,
+POST /api/me/password (change one's own password: the other logins end)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
 
 from console.accounts import SqlAccounts
-from console.deps import CurrentUser, EngineDep, Now, SettingsDep
-from console.models import Login, TokenPublic, UserPublic
+from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, Now, SettingsDep
+from console.models import PASSWORD_MAX, PASSWORD_MIN, Login, TokenPublic, UserPublic
 from console.permissions import PERMISSIONS
 
 router = APIRouter(tags=["auth"])
@@ -29,3 +31,27 @@ class MePublic(UserPublic):
 @router.get("/me", response_model=MePublic)
 def me(user: CurrentUser) -> MePublic:
     return MePublic(**UserPublic.model_validate(user).model_dump(), permissions=sorted(PERMISSIONS[user.role]))
+
+
+@router.post("/logout", status_code=204)
+def logout(user: CurrentUser, token: CurrentToken, engine: EngineDep) -> Response:
+    """End this token (and the web console's cookie): it logs nobody in any more."""
+    SqlAccounts(engine).end_token(token or "")
+    response = Response(status_code=204)
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(body: PasswordChange, user: CurrentUser, token: CurrentToken, engine: EngineDep,
+                    audit: AuditDep) -> Response:
+    """A new password for oneself, given the current one (403 when it is wrong); one's other logins end."""
+    if not SqlAccounts(engine).change_password(user.id or 0, body.current, body.new, keep_token=token or ""):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    audit("users.password", "user", [str(user.id)], "own password changed")
+    return Response(status_code=204)

@@ -1,7 +1,8 @@
 """``/api/stream``: the live driver's events relayed to a browser over a WebSocket (what the screen pop and
 the supervisor's wallboard use).
 
-Connect to ``ws://<host>/api/stream?token=<bearer token>[&after=<seq>]``. Each message is one event as JSON:
+Connect to ``ws://<host>/api/stream?token=<bearer token>[&after=<seq>]`` (the web console's pages send their
+login cookie instead of ``token``). Each message is one event as JSON:
 ``seq``, ``at``, ``kind`` (``ringing``, ``connected``, ``agent_state``, ``queue``), ``agent_id``, ``call_id``
 and ``payload``. An agent gets only its own events, the caller's number masked and ``payload.customers``:
 the customers that number matches (id and name). Supervisors get every event (numbers as their role may
@@ -23,6 +24,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from adapters.store.customers import SqlCustomers
 from adapters.store.live_channel import SqlLiveEvents
 from console.accounts import SqlAccounts
+from console.deps import TOKEN_COOKIE
 from console.permissions import can
 from console.schemas import masked_text
 from core.customers import find_customers
@@ -91,6 +93,7 @@ def _hub(app) -> StreamHub:
 async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=256)] = "",
                  after: Annotated[Optional[int], Query(ge=0, le=2**62)] = None) -> None:
     app = websocket.app
+    token = token or websocket.cookies.get(TOKEN_COOKIE, "")
     user = await asyncio.to_thread(SqlAccounts(app.state.engine).user_for_token, token, float(app.state.clock()))
     if user is None or not can(user.role, "live.self"):
         await websocket.close(code=UNAUTHORISED, reason="log in first: ?token=<bearer token>")

@@ -1,10 +1,11 @@
-"""Users (``users.manage``): create, list, change role, deactivate."""
+"""Users (``users.manage``): create, list, change role, deactivate, end every login of a user."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
+from pydantic import BaseModel
 
 from console.accounts import SqlAccounts
 from console.deps import AuditDep, EngineDep, Now, require
@@ -35,3 +36,16 @@ def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpd
     changed = SqlAccounts(engine).update(user_id, active=body.active, role=body.role, password=body.password)
     audit("users.update", "user", [str(user_id)], ", ".join(k for k, v in body.model_dump().items() if v is not None))
     return changed
+
+
+class Revoked(BaseModel):
+    revoked: int
+
+
+@router.post("/{user_id}/revoke-tokens", response_model=Revoked)
+def revoke_tokens(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Admin, engine: EngineDep,
+                  audit: AuditDep) -> Revoked:
+    """Every login of the user ends at once (a lost laptop, a shared password); they can log in again."""
+    revoked = SqlAccounts(engine).revoke_tokens(user_id)
+    audit("users.revoke_tokens", "user", [str(user_id)], f"{revoked} tokens")
+    return Revoked(revoked=revoked)

@@ -1,0 +1,58 @@
+"""Forms: a posted form checked by a pydantic model, every problem as a message beside its field.
+
+``check(model, values, t)`` returns ``(parsed, errors)``: ``errors`` maps a field name to its message in the
+page's language (pydantic's error kinds translated through the catalogue; a validator's own message as it
+is). The page renders the form again with ``values`` (what was typed, kept) and ``errors``; the template macro
+``field`` in ``_forms.html`` shows both. ``FormDep`` is the posted form as a plain dict (the last value of a
+repeated name; ``form_lists`` for the repeated ones).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+MAX_FORM_FIELDS = 400  # the order form has a quantity per product; anything far beyond is not a person typing
+
+
+async def form_values(request: Request) -> dict[str, str]:
+    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    return {key: value if isinstance(value, str) else "" for key, value in form.items()}
+
+
+FormDep = Annotated[dict[str, str], Depends(form_values)]
+
+
+def _message(error: dict, t: Callable[..., str]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return t("field.required")
+    if kind == "string_too_short":
+        return t("field.too_short", n=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return t("field.too_long", n=ctx.get("max_length"))
+    if kind in ("int_parsing", "float_parsing", "decimal_parsing", "int_from_float", "decimal_max_places"):
+        return t("field.number")
+    if kind in ("greater_than_equal", "greater_than"):
+        return t("field.min", n=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return t("field.max", n=ctx.get("le", ctx.get("lt")))
+    if kind in ("literal_error", "enum"):
+        return t("field.choice")
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"])
+    return t("field.invalid")
+
+
+def check(model: type[Model], values: dict[str, Any], t: Callable[..., str]) -> tuple[Model | None, dict[str, str]]:
+    try:
+        return model.model_validate(values), {}
+    except ValidationError as failure:
+        errors: dict[str, str] = {}
+        for error in failure.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "form"
+            errors.setdefault(name, _message(error, t))
+        return None, errors

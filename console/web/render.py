@@ -1,0 +1,78 @@
+"""Rendering a page: the Jinja2 templates of ``console/web/templates`` with what every page needs.
+
+``render(request, name, user, **context)`` gives the template ``t`` (labels in the request's language),
+``lang``, ``user``, ``nav`` (the pages the user's role may open, checked with ``permissions.can``), and the
+filters ``when`` (epoch seconds -> the site's time zone), ``yuan`` (money), ``clock`` (seconds -> m:ss),
+``mask`` (a phone number as agents see it) and ``zip_labels`` (a select's options with their labels).
+The navigation is one list, ``NAV``: a page group adds its entries with ``add_nav``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from console.models import AppUser
+from console.permissions import can, mask_phone
+from console.web.i18n import LANG_COOKIE, language_of, translator
+from core.config import SITE_ZONE
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+# (permission, path, label key): the header's links, in this order
+NAV: list[tuple[str, str, str]] = [
+    ("live.self", "/agent", "nav.desk"),
+    ("callbacks.claim", "/callbacks", "nav.callbacks"),
+    ("complaints.read", "/complaints", "nav.complaints"),
+]
+
+
+def add_nav(permission: str, path: str, label: str) -> None:
+    NAV.append((permission, path, label))
+
+
+def when(epoch: float | None, with_date: bool = True) -> str:
+    if epoch is None:
+        return ""
+    moment = datetime.fromtimestamp(float(epoch), SITE_ZONE)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def yuan(amount: Decimal | float | int | str | None) -> str:
+    if amount is None or amount == "":
+        return ""
+    return f"¥{Decimal(str(amount)):,.2f}"
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def zip_labels(values, t, prefix: str) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select: the label is the catalogue's ``prefix + value``."""
+    return [(value, t(prefix + value)) for value in values]
+
+
+templates.env.filters.update(when=when, yuan=yuan, clock=clock, mask=mask_phone, zip_labels=zip_labels)
+
+
+def request_language(request: Request) -> str:
+    return language_of(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, name: str, user: AppUser | None = None, status_code: int = 200,
+           **context: object) -> HTMLResponse:
+    lang = request_language(request)
+    nav = [(path, label) for permission, path, label in NAV if user is not None and can(user.role, permission)]
+    response = templates.TemplateResponse(request, name, {
+        "t": translator(lang), "lang": lang, "user": user, "nav": nav, "path": request.url.path, **context,
+    }, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"  # pages carry customers' data
+    return response

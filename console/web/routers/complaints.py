@@ -1,0 +1,94 @@
+"""Complaints: open one from a complaint call's record, take it, hand it over to someone else (with a note),
+resolve it. Closing (the customer confirmed) is a supervisor's, as in the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from adapters.store.call_records import SqlCallRecords
+from app.calls import OpenComplaint, ResolveComplaint, WorkOnComplaint, open_complaint, resolve_complaint
+from app.calls import work_on_complaint as work_on
+from console.deps import EngineDep, Now, UnitOfWorkDep, require
+from console.models import AppUser
+from console.web.forms import FormDep, check
+from console.web.i18n import translator
+from console.web.render import render, request_language
+
+router = APIRouter()
+Reader = Annotated[AppUser, require("complaints.read")]
+Worker = Annotated[AppUser, require("complaints.work")]
+Opener = Annotated[AppUser, require("complaints.create")]
+ComplaintId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+SHOWN = ("open", "in_progress", "resolved")
+
+
+class OpenForm(BaseModel):
+    record_id: str = Field(min_length=1, max_length=32)
+    description: str = Field(default="", max_length=2000)
+    category: str = Field(default="", max_length=64)
+
+
+class WorkForm(BaseModel):
+    action: str = Field(pattern=r"^(take|hand_over|resolve)$")
+    handler: str = Field(default="", max_length=64, pattern=r"^([A-Za-z0-9_.@-]{1,64})?$")
+    note: str = Field(default="", max_length=2000)
+    resolution: str = Field(default="", max_length=2000)
+
+
+def complaints_page(request: Request, user: AppUser, engine, values: dict | None = None,
+                    errors: dict | None = None, notice: str = "", status_code: int = 200):
+    shown = [c for c in SqlCallRecords(engine).complaints() if c.status in SHOWN]
+    return render(request, "complaints.html", user, complaints=shown, values=values or {}, errors=errors or {},
+                  notice=notice, status_code=status_code)
+
+
+@router.get("/complaints")
+def complaints(request: Request, user: Reader, engine: EngineDep):
+    return complaints_page(request, user, engine)
+
+
+@router.post("/complaints")
+def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
+    t = translator(request_language(request))
+    parsed, errors = check(OpenForm, form, t)
+    if parsed is not None:
+        try:
+            opened = open_complaint(OpenComplaint(now, user.username, parsed.record_id, parsed.description,
+                                                  parsed.category), uow)
+        except ValueError as error:  # no such record, a complaint of that call exists already
+            errors = {"record_id": str(error)}
+        else:
+            return complaints_page(request, user, engine, notice=t("complaints.changed", id=opened.complaint_id))
+    return complaints_page(request, user, engine, values=form, errors=errors, status_code=422)
+
+
+@router.post("/complaints/{complaint_id}")
+def work(request: Request, complaint_id: ComplaintId, form: FormDep, user: Worker, engine: EngineDep,
+         uow: UnitOfWorkDep, now: Now):
+    """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution."""
+    t = translator(request_language(request))
+    prefix = f"{complaint_id}."
+    parsed, errors = check(WorkForm, form, t)
+    if parsed is not None and parsed.action == "hand_over" and not parsed.handler:
+        errors = {"handler": t("field.required")}
+    if parsed is not None and parsed.action == "resolve" and not parsed.resolution.strip():
+        errors = {"resolution": t("field.required")}
+    if not errors and parsed is not None:
+        try:
+            if parsed.action == "resolve":
+                resolve_complaint(ResolveComplaint(now, user.username, complaint_id, parsed.resolution), uow)
+            else:
+                handler = user.username if parsed.action == "take" else parsed.handler
+                work_on(WorkOnComplaint(now, user.username, complaint_id, handler, parsed.note), uow)
+        except ValueError as error:  # a step the core does not allow from this status
+            errors = {"action": str(error)}
+        else:
+            return complaints_page(request, user, engine, notice=t("complaints.changed", id=complaint_id))
+    values = {prefix + k: v for k, v in form.items()}
+    return complaints_page(request, user, engine, values=values, status_code=422,
+                           errors={prefix + k: v for k, v in errors.items()})
+
+
