@@ -81,6 +81,9 @@ const Desk = (() => {
   let state = null;
   let since = 0;
   let popCall = "";
+  let popSeq = 0;
+  let connectedCall = "";
+  let recorded = "";
 
   function labels() { return JSON.parse(body.dataset.labels || "{}"); }
 
@@ -123,18 +126,31 @@ const Desk = (() => {
     }
   }
 
+  // the call record opens when the agent's call is over (wrap-up, or straight back to ready / paused)
+  function recordCall() {
+    const placed = document.querySelector("[data-order-id]");
+    const chosen = document.querySelector("#order-form input[name=customer]:checked");
+    const query = new URLSearchParams({ seq: popSeq });
+    if (placed) { query.set("order_id", placed.dataset.orderId); query.set("customer_id", placed.dataset.customerId); }
+    else if (chosen && chosen.value !== "new") query.set("customer_id", chosen.value);
+    recorded = popCall;
+    Hotline.load(document.getElementById("record"), "/agent/record?" + query);
+  }
+
   function onEvent(event) {
     if (event.agent_id !== body.dataset.agent) return;
     if (event.kind === "agent_state") {
       showState(event.payload.state, event.payload.reason || "", event.at);
-      if (event.payload.state === "wrapup" && popCall) {
-        Hotline.load(document.getElementById("record"), "/agent/record?call_id=" + encodeURIComponent(popCall));
-      }
-    } else if ((event.kind === "ringing" || event.kind === "connected") && event.call_id !== popCall) {
+      const busy = ["ringing", "talking"].includes(event.payload.state);
+      if (!busy && popCall && connectedCall === popCall && recorded !== popCall) recordCall();
+    } else if (event.call_id !== popCall && (event.kind === "ringing" || event.kind === "connected")) {
       popCall = event.call_id;
-      body.dataset.call = popCall;
+      popSeq = event.seq;
+      if (event.kind === "connected") connectedCall = popCall;
+      document.getElementById("record").innerHTML = "";
       Hotline.load(document.getElementById("work"), "/agent/pop?seq=" + event.seq);
     } else if (event.kind === "connected") {
+      connectedCall = popCall;
       const pop = document.getElementById("pop");
       if (pop) pop.classList.remove("ringing");
     }
