@@ -54,21 +54,24 @@ class SqlEventLog:
         with self.db.write() as connection:
             return insert_records(connection, records, source, first_seq=first_seq)
 
-    def _select(self, source: str | None):
+    def _select(self, source: str | None, since: float | None = None):
         columns = [_TABLE.c[name] for name in FIELDS]
         query = select(*columns).order_by(_TABLE.c.time, _TABLE.c.id)
         if source is not None:
             query = query.where(_TABLE.c.source == source)
+        if since is not None:
+            query = query.where(_TABLE.c.time >= since)
         return query
 
     def records(self, source: str | None = None) -> list[LogRecord]:
         with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
-    def frame(self, source: str | None = None) -> pd.DataFrame:
-        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns."""
+    def frame(self, source: str | None = None, since: float | None = None) -> pd.DataFrame:
+        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns (the records
+        at or after ``since``, epoch seconds, when given)."""
         with self.db.read() as connection:
-            rows = connection.execute(self._select(source)).all()
+            rows = connection.execute(self._select(source, since)).all()
         data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}
         for i, name in enumerate(_TEXT, start=1):
             data[name] = pd.Series([r[i] for r in rows], dtype="str")
