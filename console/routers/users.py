@@ -15,11 +15,32 @@ router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[AppUser, require("users.manage")]
 
 
-@router.post("", response_model=UserPublic, status_code=201)
-def create_user(body: UserCreate, user: Admin, engine: EngineDep, now: Now, audit: AuditDep) -> AppUser:
+def add_user(body: UserCreate, engine, now: float, audit) -> AppUser:
+    """Create a user and audit it (``UserExists`` for a taken name); the API and the admin page call this."""
     created = SqlAccounts(engine).create_user(body.username, body.password, body.role, now)
     audit("users.create", "user", [str(created.id)], f"{created.username} as {created.role}")
     return created
+
+
+def change_user(actor: AppUser, user_id: int, body: UserUpdate, engine, audit) -> AppUser:
+    """Deactivate, reactivate, change role or password, audited. An admin cannot deactivate or demote themselves
+    (so that someone can always manage users): 409."""
+    if user_id == actor.id and (body.active is False or body.role not in (None, actor.role)):
+        raise HTTPException(409, "you cannot deactivate or demote yourself: ask another admin")
+    changed = SqlAccounts(engine).update(user_id, active=body.active, role=body.role, password=body.password)
+    audit("users.update", "user", [str(user_id)], ", ".join(k for k, v in body.model_dump().items() if v is not None))
+    return changed
+
+
+def end_logins(user_id: int, engine, audit) -> int:
+    revoked = SqlAccounts(engine).revoke_tokens(user_id)
+    audit("users.revoke_tokens", "user", [str(user_id)], f"{revoked} tokens")
+    return revoked
+
+
+@router.post("", response_model=UserPublic, status_code=201)
+def create_user(body: UserCreate, user: Admin, engine: EngineDep, now: Now, audit: AuditDep) -> AppUser:
+    return add_user(body, engine, now, audit)
 
 
 @router.get("", response_model=list[UserPublic])
@@ -31,11 +52,7 @@ def list_users(user: Admin, engine: EngineDep) -> list[AppUser]:
 def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, user: Admin, engine: EngineDep, audit: AuditDep) -> AppUser:
     """Deactivate (``{"active": false}``: the user's tokens are revoked), reactivate, change role or password.
     An admin cannot deactivate or demote themselves (so that someone can always manage users)."""
-    if user_id == user.id and (body.active is False or body.role not in (None, user.role)):
-        raise HTTPException(409, "you cannot deactivate or demote yourself: ask another admin")
-    changed = SqlAccounts(engine).update(user_id, active=body.active, role=body.role, password=body.password)
-    audit("users.update", "user", [str(user_id)], ", ".join(k for k, v in body.model_dump().items() if v is not None))
-    return changed
+    return change_user(user, user_id, body, engine, audit)
 
 
 class Revoked(BaseModel):
@@ -46,6 +63,4 @@ class Revoked(BaseModel):
 def revoke_tokens(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Admin, engine: EngineDep,
                   audit: AuditDep) -> Revoked:
     """Every login of the user ends at once (a lost laptop, a shared password); they can log in again."""
-    revoked = SqlAccounts(engine).revoke_tokens(user_id)
-    audit("users.revoke_tokens", "user", [str(user_id)], f"{revoked} tokens")
-    return Revoked(revoked=revoked)
+    return Revoked(revoked=end_logins(user_id, engine, audit))
