@@ -27,9 +27,15 @@ async def upload(file: Annotated[UploadFile, File(description="CSV: channel, sta
                  user: Annotated[AppUser, require("airings.upload")], engine: EngineDep) -> AiringUpload:
     """Store every airing of the file (an airing already stored under the same ID is replaced), or none: a
     bad file answers 422 listing every problem with its line and column."""
-    airings = parse_airings_csv(await file.read(), file.filename or "upload.csv")
-    stored = SqlAirings(engine).replace_many(airings)
+    airings, stored = store_schedule(await file.read(), file.filename or "upload.csv", engine)
     return AiringUpload(stored=stored, airings=[airing_out(a) for a in airings])
+
+
+def store_schedule(data: bytes, name: str, engine) -> tuple[list[Airing], int]:
+    """Every airing of a schedule CSV stored (same ID: replaced), or none and ``InputFileError`` (the API and
+    the schedule page call this)."""
+    airings = parse_airings_csv(data, name)
+    return airings, SqlAirings(engine).replace_many(airings)
 
 
 @router.get("", response_model=list[AiringPublic])

@@ -45,7 +45,7 @@ def table_out(name: str, table: pd.DataFrame) -> ReportTable:
     return ReportTable(name=name, columns=[str(c) for c in table.columns], rows=cells.to_dict("records"))
 
 
-def _orders_and_airings(engine) -> tuple[pd.DataFrame, list]:
+def orders_and_airings(engine) -> tuple[pd.DataFrame, list]:
     return order_lines(SqlOrders(engine).list()), SqlAirings(engine).list()
 
 
@@ -74,7 +74,7 @@ def callbacks(user: Reader, engine: EngineDep, source: Source = None) -> ReportT
 @router.get("/orders", response_model=list[ReportTable])
 def orders(user: Reader, engine: EngineDep) -> list[ReportTable]:
     """Orders, units and revenue per product and per airing (cancelled orders left out)."""
-    return [table_out(name, table) for name, table in order_tables(*_orders_and_airings(engine)).items()]
+    return [table_out(name, table) for name, table in order_tables(*orders_and_airings(engine)).items()]
 
 
 @router.get("/roi", response_model=RoiReport)
@@ -95,7 +95,7 @@ def roi(user: Reader, engine: EngineDep, source: Source = None,
 def workbook(user: Reader, engine: EngineDep, period: Period = "day", interval: Interval = 15, target: Target = 20,
              source: Source = None, utc_offset: Offset = None) -> Response:
     """Every report in one Excel workbook, a sheet per report."""
-    tables = all_reports(SqlEventLog(engine).frame(source), *_orders_and_airings(engine), period=period,
+    tables = all_reports(SqlEventLog(engine).frame(source), *orders_and_airings(engine), period=period,
                          interval_s=interval * 60, target_s=target, utc_offset_h=utc_offset)
     with tempfile.TemporaryDirectory() as folder:
         content = write_xlsx(tables, Path(folder) / "reports.xlsx").read_bytes()

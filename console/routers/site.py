@@ -90,9 +90,15 @@ async def import_file(file: Annotated[UploadFile, File(description="a site file 
                       user: Annotated[AppUser, require("site.write")], engine: EngineDep, now: Now,
                       expected_version: ExpectedVersion = None) -> SitePublic:
     """Replace the configuration with a site or scenario file; 422 lists every problem with its line."""
-    name = file.filename or "upload.yaml"
+    return import_site(await file.read(), file.filename or "upload.yaml", engine, user, now, expected_version)
+
+
+def import_site(data: bytes, name: str, engine, user: AppUser, now: float,
+                expected_version: int | None = None) -> SitePublic:
+    """A site or scenario file as the new version, or ``InputFileError`` with every problem and its line (the
+    API and the site page call this)."""
     try:
-        text = (await file.read()).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputFileError([Problem(name, None, "", f"not UTF-8 text: {error.reason}")]) from None
     site = parse_site(text, name)

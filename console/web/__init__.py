@@ -15,9 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from console.web.render import HERE, render
-from console.web.routers import admin, agent, callbacks, complaints, order_entry, session, wallboard
+from console.web.routers import admin, agent, callbacks, complaints, office, order_entry, session, wallboard
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, office, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):
