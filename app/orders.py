@@ -41,3 +41,43 @@ def cancel_order(command: CancelOrder, uow: UnitOfWork) -> Order:
                                  f"order {command.order_id}: {command.reason}"))
         uow.commit()
     return order
+
+
+FULFILMENT_STEPS = ("sort", "pay", "dispatch", "deliver", "return")
+
+
+@dataclass(slots=True)
+class FulfilOrder:
+    """One step of an order's life after it is taken: sort (warehouse and courier chosen, stock allocated),
+    pay (a prepaid order's money arrived), dispatch (handed to the courier), deliver (cash on delivery is paid
+    now), return (refused at the door or sent back; ``restock`` puts the goods back on the shelf)."""
+
+    now: float
+    order_id: str
+    step: str
+    by: str  # who did it
+    reason: str = ""  # why it came back (return)
+    restock: bool = True
+
+
+def fulfil_order(command: FulfilOrder, uow: UnitOfWork) -> Order:
+    """Carry out the step with its audit row. Raises ``InvalidTransition`` or ``OrderError`` with the core's
+    reason (a prepaid order not paid yet cannot be dispatched, a return needs its reason); nothing changes then."""
+    if command.step not in FULFILMENT_STEPS:
+        raise OrderError(f"{command.step!r} is not a step of an order ({', '.join(FULFILMENT_STEPS)})")
+    with uow:
+        orders, order_id, now = uow.orders, command.order_id, command.now
+        if command.step == "sort":
+            order = orders.sort(order_id, now)
+        elif command.step == "pay":
+            order = orders.record_payment(order_id, now)
+        elif command.step == "dispatch":
+            order = orders.dispatch(order_id, now)
+        elif command.step == "deliver":
+            order = orders.deliver(order_id, now)
+        else:
+            order = orders.return_order(order_id, now, command.reason, restock=command.restock)
+        detail = f"order {order_id} {order.status}" + (f": {command.reason}" if command.reason else "")
+        uow.audit.add(AuditEntry(now, command.by, f"orders.{command.step}", "customer", (order.customer_id,), detail))
+        uow.commit()
+    return order

@@ -171,6 +171,14 @@ class OrderCancel(BaseModel):
     reason: str
 
 
+class OrderStep(BaseModel):
+    """One step of the order's life after it is taken (``app.orders.FulfilOrder``)."""
+
+    step: Literal["sort", "pay", "dispatch", "deliver", "return"]
+    reason: str = Field(default="", max_length=500, description="why it came back (return: required)")
+    restock: bool = Field(default=True, description="return: put the goods back on the warehouse's shelf")
+
+
 class LineOut(BaseModel):
     sku: str
     name: str

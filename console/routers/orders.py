@@ -1,4 +1,4 @@
-"""Orders: place (409 when the stock is short, 422 for input the core refuses), read, cancel."""
+"""Orders: place (409 when the stock is short, 422 for input the core refuses), read, cancel, and the steps of\nthe back office: sort, pay, dispatch, deliver, return."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from adapters.store.orders import SqlOrders
-from app.orders import CancelOrder, cancel_order, place_order
+from app.orders import CancelOrder, FulfilOrder, cancel_order, fulfil_order, place_order
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
-from console.schemas import OrderCancel, OrderCreate, OrderPublic, order_out
+from console.schemas import OrderCancel, OrderCreate, OrderPublic, OrderStep, order_out
 from core.catalog import UnknownProduct
 from core.customers import UnknownCustomer
 from core.orders import PlaceOrder
@@ -51,3 +51,12 @@ def cancel(order_id: str, body: OrderCancel, user: Annotated[AppUser, require("o
            uow: UnitOfWorkDep, now: Now, unmasked: Unmasked) -> OrderPublic:
     """Cancel before dispatch; the stock is released. 409 when the order is past that."""
     return order_out(cancel_order(CancelOrder(now, order_id, body.reason, user.username), uow), unmasked)
+
+
+@router.post("/{order_id}/steps", response_model=OrderPublic)
+def step(order_id: str, body: OrderStep, user: Annotated[AppUser, require("orders.fulfil")], uow: UnitOfWorkDep,
+         now: Now, unmasked: Unmasked) -> OrderPublic:
+    """Sort, record a prepaid order's payment, dispatch, deliver (cash on delivery is paid then) or take back a
+    returned order. 409 when the order's status does not allow the step, 422 with the core's reason otherwise."""
+    command = FulfilOrder(now, order_id, body.step, user.username, body.reason, body.restock)
+    return order_out(fulfil_order(command, uow), unmasked)

@@ -15,9 +15,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from console.web.render import HERE, render
-from console.web.routers import admin, agent, callbacks, complaints, office, order_entry, session, wallboard
+from console.web.routers import (
+    admin,
+    agent,
+    callbacks,
+    complaints,
+    fulfilment,
+    office,
+    order_entry,
+    session,
+    wallboard,
+)
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, office, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, office, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):
