@@ -144,6 +144,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record.save": ("保存通话记录", "Save call record"),
     "record.saved": ("通话记录 {id} 已保存", "Call record {id} saved"),
     "record.complaint": ("同时登记投诉", "Also open a complaint"),
+    "record.unknown": ("没有 {id}", "No {id} exists"),
     "business.callback": ("回呼", "Callback"),
     "business.order": ("订购", "Order"),
     "business.inquiry": ("咨询", "Inquiry"),
