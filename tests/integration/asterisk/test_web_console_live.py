@@ -20,8 +20,8 @@ from adapters.store.tickets import SqlTickets
 from core.log import Verb
 from tests.browser import screenshot
 from tests.integration.asterisk.live_checks import wait_for
-from tests.integration.web.conftest import make_users, serve
 from tests.integration.web.conftest import log_in as log_in_page
+from tests.integration.web.conftest import make_users, serve
 from tests.integration.web.shop import CALLER, ON_AIR_SKU, STOCK, seed_shop
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.xdist_group("asterisk")]
