@@ -5,7 +5,7 @@ are the core's (``Complaint.assign/resolve/reopen/close``); every change is an o
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -63,7 +63,7 @@ class SqlCallRecords:
     (``UnknownRecord``), ``for_customer(customer_id) -> list[CallRecord]`` and ``for_caller(key)`` newest first.
 
     Complaints: ``add_complaint(complaint)`` (its call record must be stored), ``get_complaint(id) ->
-    Complaint`` (``UnknownRecord``), ``complaints(status=None) -> list[Complaint]`` oldest first,
+    Complaint`` (``UnknownRecord``), ``complaints(status=None, customer_ids=None) -> list[Complaint]`` oldest first,
     ``unclosed(now, older_than=0.0)`` (the follow-up list, ``core.call_records.unclosed``), and the steps
     ``assign(id, handler, at, by="")``, ``resolve(id, resolution, at, by)``, ``reopen(id, reason, at, by)``,
     ``close(id, at, by, note="customer confirmed")``, each returning the changed ``Complaint``.
@@ -123,10 +123,12 @@ class SqlCallRecords:
         with self.db.read() as connection:
             return _to_complaint(self._complaint_row(connection, complaint_id))
 
-    def complaints(self, status: str | None = None) -> list[Complaint]:
+    def complaints(self, status: str | None = None, customer_ids: Sequence[str] | None = None) -> list[Complaint]:
         query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id)
         if status is not None:
             query = query.where(COMPLAINT.c.status == status)
+        if customer_ids is not None:
+            query = query.where(COMPLAINT.c.customer_id.in_(list(customer_ids)))
         with self.db.read() as connection:
             return [_to_complaint(row) for row in connection.execute(query)]
 

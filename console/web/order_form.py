@@ -29,7 +29,7 @@ from core.suggestions import SuggestionRule, suggest
 NEW = "new"
 QTY = "qty_"  # the form's quantity field of a product: qty_<SKU>
 MAX_QUANTITY = 999
-TEXT_LIMITS = {"new_name": 64, "new_phone": 40, "city": 40, "detail": 200, "recipient": 64, "channel": 64,
+TEXT_LIMITS = {"lookup": 40, "new_name": 64, "new_phone": 40, "city": 40, "detail": 200, "recipient": 64, "channel": 64,
                "program": 128, "airing_id": 64}
 MONEY = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
 

@@ -99,7 +99,8 @@ def screen_pop(engine, settings: ConsoleSettings, event: dict, now: float, unmas
     except InvalidPhoneNumber:
         number = None  # withheld or internal: nobody to look up
     found = find_customers(SqlCustomers(engine), number) if number is not None else []
-    complaints = [c for c in SqlCallRecords(engine).complaints() if c.status != "closed"] if found else []
+    ids = [c.customer_id for c in found]
+    complaints = SqlCallRecords(engine).complaints(customer_ids=ids) if found else []
     ticket = SqlTickets(engine, source=settings.ticket_source).open_ticket_for(caller) if caller else None
     config = site_config(engine)
     hotline = payload.get("hotline") or ""

@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from adapters.store.customers import SqlCustomers
 from adapters.store.live_channel import SqlLiveEvents, SqlLiveStates
+from adapters.store.orders import SqlOrders, UnknownOrder
 from app.calls import OpenComplaint, RecordCall, open_complaint, record_call
 from app.live import HEARTBEAT_STALE, AgentStatus, agent_states
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
@@ -23,6 +25,7 @@ from console.web.order_form import blank_order
 from console.web.render import render, request_language
 from console.web.screen_pop import screen_pop, site_config
 from core.call_records import BUSINESS_TYPES, CALL_TYPES
+from core.customers import UnknownCustomer
 
 router = APIRouter()
 LiveUser = Annotated[AppUser, require("live.self")]
@@ -94,6 +97,22 @@ def _call_times(engine, event: dict, now: float) -> tuple[float, float | None, f
     return event["at"], answered, ended
 
 
+def _unknown_references(engine, parsed: RecordForm, t) -> dict[str, str]:
+    """The customer and order the record names must exist (a typo would file the call under nobody)."""
+    errors = {}
+    if parsed.customer_id:
+        try:
+            SqlCustomers(engine).get(parsed.customer_id)
+        except UnknownCustomer:
+            errors["customer_id"] = t("record.unknown", id=parsed.customer_id)
+    if parsed.order_id:
+        try:
+            SqlOrders(engine).get(parsed.order_id)
+        except UnknownOrder:
+            errors["order_id"] = t("record.unknown", id=parsed.order_id)
+    return errors
+
+
 def _record_page(request, user, seq: int, values: dict, errors: dict, notice: str = "", status_code: int = 200):
     return render(request, "agent/record.html", user, seq=seq, values=values, errors=errors, notice=notice,
                   business_types=BUSINESS_TYPES, call_types=CALL_TYPES, status_code=status_code)
@@ -118,17 +137,16 @@ def save_record(request: Request, seq: Seq, form: FormDep, user: LiveUser, engin
     parsed, errors = check(RecordForm, form, t)
     if parsed is None:
         return _record_page(request, user, seq, form, errors, status_code=422)
+    errors = _unknown_references(engine, parsed, t)
+    if errors:
+        return _record_page(request, user, seq, form, errors, status_code=422)
     rang, answered, ended = _call_times(engine, event, now)
     command = RecordCall(now=now, agent_id=user.username, call_id=event["call_id"], started_at=rang,
                          ended_at=max(ended, rang), caller=event["payload"].get("caller") or "",
                          answered_at=answered, call_type=parsed.call_type, business_type=parsed.business_type,
                          summary=parsed.summary, customer_id=parsed.customer_id, order_id=parsed.order_id,
                          default_area_code=settings.default_area_code)
-    try:
-        record = record_call(command, uow)
-    except ValueError as error:  # an unknown customer or order id, a time the core refuses
-        field = "order_id" if "order" in str(error).lower() else "customer_id"
-        return _record_page(request, user, seq, form, {field: str(error)}, status_code=422)
+    record = record_call(command, uow)
     notice = t("record.saved", id=record.record_id)
     if parsed.complaint:
         complaint = open_complaint(OpenComplaint(now, user.username, record.record_id, parsed.summary,

@@ -41,7 +41,7 @@ class ServerThread:
 
     def start(self) -> "ServerThread":
         self.thread.start()
-        wait_until(lambda: self.server.started, 20, "the console server started")
+        wait_until(lambda: self.server.started, 90, "the console server started")
         return self
 
     def stop(self) -> None:

@@ -139,3 +139,42 @@ def test_bad_input_in_the_order_form_is_answered_beside_each_field_and_nothing_t
     order = SqlOrders(site.engine).get(page.locator("#order-placed").get_attribute("data-order-id"))
     assert str(order.total) == "179.10" and order.address.division.code == "110108"
     wait_until(lambda: order.customer_id, 1, "a new customer")
+
+
+def store_site(engine, wrapup: float) -> None:
+    """A site configuration with agent001, the test hotline, the caller as a VIP owned by agent001."""
+    from adapters.store.site import SqlSiteConfigs
+    from core.config import AgentProfile, CenterConfig, Hotline, Policy
+    from twin.site import Site, site_document
+
+    config = CenterConfig(agents=(AgentProfile("agent001", {"sales": 1}), AgentProfile("agent002", {"sales": 1})),
+                          hotlines=(Hotline(HOTLINE, "sales"),), policy=Policy(wrapup=wrapup),
+                          vip=frozenset({CALLER}), owners={CALLER: "agent002"})
+    SqlSiteConfigs(engine).save(site_document(Site(config)), "test", time.time())
+
+
+def test_vip_and_owner_flags_a_lookup_by_another_number_and_the_wrap_up_countdown(site, page):
+    shop = seed_shop(site.engine, time.time(), HOTLINE)
+    store_site(site.engine, wrapup=30)
+    driver = open_desk(page, site)
+    driver.call("ringing", "agent001", "call-4", caller="13700000999")  # not the customer's own phone
+    page.wait_for_selector("#pop-no-customer")
+    page.fill("input[name=lookup]", "139-0000-0101")
+    page.click("#order-lookup")
+    page.wait_for_selector(f"input[name=customer][value={shop.customer.customer_id}]:checked")
+    page.click(f"button[data-add=qty_{ON_AIR_SKU}]")
+    page.press("input[name=discount]", "Enter")  # Enter in a field reviews the order
+    page.wait_for_selector("#readback")
+
+    driver.call("ringing", "agent001", "call-5")  # the VIP's own number
+    page.wait_for_selector("#pop[data-call=call-5]")
+    assert page.locator("#pop .tag.vip").inner_text() == "VIP"
+    assert page.locator("#pop .tag.owner").inner_text() == "Owner: agent002"
+    driver.call("connected", "agent001", "call-5")
+    driver.state("agent001", "talking", "call-5")
+    driver.state("agent001", "wrapup", "call-5")
+    page.wait_for_selector("#state[data-state=wrapup]")
+    left = page.locator("#wrapup-left").inner_text()
+    assert left.startswith("Wrap-up:") and 25 <= int(left.split()[1]) <= 30
+    assert page.locator("button[data-command=end-wrapup]").is_visible()
+    assert not page.locator("button[data-command=login]").is_visible()
