@@ -1,21 +1,76 @@
-"""POST /api/login (username and password -> bearer token), GET /api/me."""
+"""POST /api/login (username and password -> bearer token), GET /api/me.
+
+A login is refused with 429 and ``Retry-After`` while its user or its address is locked out
+(``accounts.USER_LOCKOUT`` / ``ADDRESS_LOCKOUT``, without checking the password); every try is audited
+(``auth.login``, ``auth.login_failed``, ``auth.login_refused``: a row for the user name, one for the address).
+The password check runs through the app's ``PasswordChecks`` (503 when too many wait)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import math
 
-from console.accounts import SqlAccounts
-from console.deps import CurrentUser, EngineDep, Now, SettingsDep
+from fastapi import APIRouter, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from adapters.store.audit import SqlAudit
+from app.audit import note_access
+from app.ports import AuditEntry
+from console.accounts import ADDRESS_LOCKOUT, USER_LOCKOUT, Busy, PasswordChecks, SqlAccounts
+from console.deps import CurrentUser
 from console.models import Login, TokenPublic, UserPublic
 from console.permissions import PERMISSIONS
 
 router = APIRouter(tags=["auth"])
+LOGIN_FAILED = "auth.login_failed"
 
 
-@router.post("/login", response_model=TokenPublic)
-def login(body: Login, engine: EngineDep, settings: SettingsDep, now: Now) -> TokenPublic:
+def password_checks(request: Request) -> PasswordChecks:
+    """The app's gate, made on first use inside its event loop."""
+    state = request.app.state
+    if getattr(state, "password_checks", None) is None:
+        state.password_checks = PasswordChecks(state.settings.password_checks)
+    return state.password_checks
+
+
+def _audit_login(request: Request, now: float, username: str, address: str, action: str, detail: str = "") -> None:
+    entries = (AuditEntry(now, username, action, "user", (username,), detail or f"from {address}"),
+               AuditEntry(now, username, action, "address", (address,), detail))
+    for entry in entries:
+        note_access(entry, request.app.state.unit_of_work())
+
+
+def _lockout_wait(audit: SqlAudit, username: str, address: str, now: float) -> float:
+    """Seconds this user and address must wait; a user's failures before their last success do not count."""
+    successes = audit.times("auth.login", "user", username, now - USER_LOCKOUT.window)
+    since = successes[-1] if successes else now - USER_LOCKOUT.window
+    by_user = [at for at in audit.times(LOGIN_FAILED, "user", username, since) if at > since or not successes]
+    by_address = audit.times(LOGIN_FAILED, "address", address, now - ADDRESS_LOCKOUT.window)
+    return max(USER_LOCKOUT.wait(by_user, now), ADDRESS_LOCKOUT.wait(by_address, now))
+
+
+@router.post("/login", response_model=TokenPublic,
+             responses={429: {"description": "locked out for a while after failed logins (Retry-After)"},
+                        503: {"description": "too many logins at once (Retry-After)"}})
+async def login(body: Login, request: Request) -> TokenPublic:
     """A bearer token for ``Authorization: Bearer <token>``, valid ``HOTLINE_TOKEN_TTL`` seconds."""
-    found = SqlAccounts(engine).login(body.username, body.password, now, settings.token_ttl)
+    state = request.app.state
+    engine, settings, now = state.engine, state.settings, float(state.clock())
+    username, address = body.username.lower(), request.client.host if request.client else "-"
+    wait = await run_in_threadpool(_lockout_wait, SqlAudit(engine), username, address, now)
+    if wait > 0:
+        await run_in_threadpool(_audit_login, request, now, username, address, "auth.login_refused",
+                                f"from {address}: locked for {wait:.0f} s")
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            f"too many failed logins: try again in {math.ceil(wait)} s",
+                            headers={"Retry-After": str(math.ceil(wait))})
+    accounts = SqlAccounts(engine)
+    try:
+        found = await password_checks(request).run(
+            lambda: accounts.login(username, body.password, now, settings.token_ttl), run_in_threadpool)
+    except Busy as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "1"}) from None
+    action = LOGIN_FAILED if found is None else "auth.login"
+    await run_in_threadpool(_audit_login, request, now, username, address, action)
     if found is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password, or the user is inactive")
     token, user = found
