@@ -37,7 +37,7 @@ AUDIT = AuditLog.__table__
 
 class SqlAudit:
     """``add(entry)`` writes one row per entity ID; ``entries(user=None, entity=None, entity_id=None,
-    limit=200, offset=0, action=None)`` newest first; ``times(action, entity, entity_id, since)`` when those
+    limit=200, offset=0, action=None)`` newest first; ``times(action, since, entity=, entity_id=, user=)`` when those
     rows were written, oldest first (what the console's login lockout and lookup limit count)."""
 
     def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
@@ -60,8 +60,11 @@ class SqlAudit:
         with self.db.read() as connection:
             return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]
 
-    def times(self, action: str, entity: str, entity_id: str, since: float) -> list[float]:
-        query = (select(AUDIT.c.at).where(AUDIT.c.entity == entity, AUDIT.c.entity_id == entity_id,
-                                          AUDIT.c.action == action, AUDIT.c.at >= since).order_by(AUDIT.c.at))
+    def times(self, action: str, since: float, *, entity: str | None = None, entity_id: str | None = None,
+              user: str | None = None) -> list[float]:
+        query = select(AUDIT.c.at).where(AUDIT.c.action == action, AUDIT.c.at >= since).order_by(AUDIT.c.at)
+        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
+            if value is not None:
+                query = query.where(AUDIT.c[column] == value)
         with self.db.read() as connection:
             return [float(at) for at in connection.execute(query).scalars()]

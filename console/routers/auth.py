@@ -41,10 +41,11 @@ def _audit_login(request: Request, now: float, username: str, address: str, acti
 
 def _lockout_wait(audit: SqlAudit, username: str, address: str, now: float) -> float:
     """Seconds this user and address must wait; a user's failures before their last success do not count."""
-    successes = audit.times("auth.login", "user", username, now - USER_LOCKOUT.window)
+    successes = audit.times("auth.login", now - USER_LOCKOUT.window, entity="user", entity_id=username)
     since = successes[-1] if successes else now - USER_LOCKOUT.window
-    by_user = [at for at in audit.times(LOGIN_FAILED, "user", username, since) if at > since or not successes]
-    by_address = audit.times(LOGIN_FAILED, "address", address, now - ADDRESS_LOCKOUT.window)
+    by_user = [at for at in audit.times(LOGIN_FAILED, since, entity="user", entity_id=username)
+               if at > since or not successes]
+    by_address = audit.times(LOGIN_FAILED, now - ADDRESS_LOCKOUT.window, entity="address", entity_id=address)
     return max(USER_LOCKOUT.wait(by_user, now), ADDRESS_LOCKOUT.wait(by_address, now))
 
 
