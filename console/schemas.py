@@ -376,6 +376,10 @@ class CallbackComplete(Body):
     outcome: Outcome
 
 
+class CallbackReassign(Body):
+    agent: Line = Field(description="the user name of the active user who takes the ticket over")
+
+
 # --- airings and reports --------------------------------------------------------------------------------
 
 
