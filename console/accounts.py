@@ -162,12 +162,19 @@ class SqlAccounts:
                 connection.execute(delete(TOKEN).where(TOKEN.c.user_id == user_id))
         return self.get(user_id)
 
-    def login(self, username: str, password: str, now: float, ttl: float) -> tuple[str, AppUser] | None:
+    def check_password(self, username: str, password: str) -> AppUser | None:
+        """The active user of this name and password, or None (as slow for an unknown name)."""
         user = self.by_username(username)
         if user is None:
             verify_password(_DUMMY_HASH, password)
             return None
         if not verify_password(user.password_hash, password) or not user.active:
+            return None
+        return user
+
+    def login(self, username: str, password: str, now: float, ttl: float) -> tuple[str, AppUser] | None:
+        user = self.check_password(username, password)
+        if user is None:
             return None
         token = secrets.token_urlsafe(32)
         with write_transaction(self.engine) as connection:

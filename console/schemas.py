@@ -193,6 +193,13 @@ class SurveyIn(Body):
         return MediaSurvey(self.channel, self.program, self.airing_id)
 
 
+class Approval(Body):
+    """A supervisor's approval, typed by the supervisor at the agent's desk."""
+
+    username: Line
+    password: str = Field(max_length=256)
+
+
 class OrderCreate(Body):
     customer_id: Line
     lines: list[LineIn] = Field(max_length=100)
@@ -202,7 +209,10 @@ class OrderCreate(Body):
     hotline: Line = ""
     call_id: Line = ""
     discount: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2, max_digits=12,
-                              description="yuan off, to the fen (more decimals are refused, never rounded)")
+                              description="yuan off, to the fen (more decimals are refused, never rounded); "
+                                          "over the role's limit (HOTLINE_DISCOUNT_LIMITS) it needs `approval`")
+    approval: Optional[Approval] = Field(default=None, description="a supervisor's name and password, for a "
+                                                                   "discount over the placer's own limit")
 
 
 class OrderCancel(Body):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import anyio.from_thread
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +18,7 @@ from app.audit import note_access
 from app.ports import AuditEntry
 from console.accounts import ADDRESS_LOCKOUT, USER_LOCKOUT, Busy, PasswordChecks, SqlAccounts
 from console.deps import CurrentUser
-from console.models import Login, TokenPublic, UserPublic
+from console.models import AppUser, Login, TokenPublic, UserPublic
 from console.permissions import PERMISSIONS
 
 router = APIRouter(tags=["auth"])
@@ -76,6 +77,27 @@ async def login(body: Login, request: Request) -> TokenPublic:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password, or the user is inactive")
     token, user = found
     return TokenPublic(access_token=token, expires=now + settings.token_ttl, user=UserPublic.model_validate(user))
+
+
+def approver(request: Request, username: str, password: str, now: float) -> AppUser | None:
+    """A supervisor's approval typed at an agent's desk (an order's discount): the active user of this name
+    and password, through the same lockout, password checks and audit as a login (``auth.approval``, or
+    ``auth.login_failed``, which counts towards the lockout). For a sync endpoint: runs in its worker thread."""
+    state, username = request.app.state, username.lower()
+    address = request.client.host if request.client else "-"
+    wait = _lockout_wait(SqlAudit(state.engine), username, address, now)
+    if wait > 0:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed logins of {username}: try again in "
+                            f"{math.ceil(wait)} s", headers={"Retry-After": str(math.ceil(wait))})
+    accounts = SqlAccounts(state.engine)
+    try:
+        found = anyio.from_thread.run(password_checks(request).run, lambda: accounts.check_password(username, password),
+                                      run_in_threadpool)
+    except Busy as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "1"}) from None
+    _audit_login(request, now, username, address, LOGIN_FAILED if found is None else "auth.approval",
+                 f"approval from {address}")
+    return found
 
 
 class MePublic(UserPublic):

@@ -126,3 +126,40 @@ def test_a_call_record_of_an_unknown_customer_is_refused(client, auth):
     customer = new_customer(client, auth["agent"], address=HOME)
     assert client.post("/api/call-records", headers=auth["agent"],
                        json=_call(customer_id=customer["id"])).status_code == 201
+
+
+# --- item 10: discounts -------------------------------------------------------------------------------------
+
+def test_an_agent_cannot_give_a_full_discount_alone(client, auth, engine):
+    _, customer = stocked_store(engine, price="50.00")
+    everything = client.post("/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="50"))
+    assert everything.status_code == 422 and "approval" in everything.json()["detail"]
+    assert client.post("/api/orders", headers=auth["agent"],
+                       json=order_body(customer.customer_id, 1, discount="9.999")).status_code == 422
+    small = client.post("/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="5"))
+    assert small.status_code == 201 and small.json()["total"] == "45.00"
+    assert [str(o.total) for o in SqlOrders(engine).list()] == ["45.00"]
+
+
+def test_a_supervisors_approval_lifts_the_limit_and_is_audited(client, auth, engine):
+    from adapters.store.audit import SqlAudit
+    from tests.integration.console.conftest import PASSWORD
+
+    _, customer = stocked_store(engine, price="50.00")
+    body = order_body(customer.customer_id, 1, discount="15")
+    wrong = client.post("/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "sup",
+                                                                                          "password": "guess words"}})
+    assert wrong.status_code == 403
+    by_agent = client.post("/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "agent2",
+                                                                                             "password": PASSWORD}})
+    assert by_agent.status_code == 403
+    approved = client.post("/api/orders", headers=auth["agent"],
+                           json={**body, "approval": {"username": "sup", "password": PASSWORD}})
+    assert approved.status_code == 201 and approved.json()["total"] == "35.00"
+    beyond = client.post("/api/orders", headers=auth["agent"], json={
+        **order_body(customer.customer_id, 1, discount="50"), "approval": {"username": "sup", "password": PASSWORD}})
+    assert beyond.status_code == 422  # over the supervisor's own limit too
+    row = SqlAudit(engine).entries(action="orders.create")[0]
+    assert row.user == "agent" and "approved by sup" in row.detail
+    assert [r.action for r in SqlAudit(engine).entries(entity="user", entity_id="sup")][:3] == [
+        "auth.approval", "auth.approval", "auth.login_failed"]  # a wrong approval counts towards the lockout
