@@ -32,6 +32,26 @@ class ReleaseCallback:
     ticket_id: str
 
 
+@dataclass(slots=True)
+class HandOverCallback:
+    """A supervisor takes a claimed ticket from whoever holds it: back to the queue (``to`` None) or to
+    another agent, so that a ticket held by someone absent still reaches the customer."""
+
+    now: float
+    by: str
+    ticket_id: str
+    to: str | None = None
+
+
+@dataclass(slots=True)
+class ReleaseClaimsOf:
+    """Every ticket ``agent_id`` holds goes back to the queue (the agent was deactivated)."""
+
+    now: float
+    by: str
+    agent_id: str
+
+
 def _ticket_change(uow: UnitOfWork, now: float, agent_id: str, action: str,
                    change: Callable[[CallbackTicketRepository], Ticket], detail: str = "") -> Ticket:
     with uow:
@@ -69,6 +89,29 @@ def complete_callback(command: CompleteCallback, uow: UnitOfWork) -> Ticket:
 def release_callback(command: ReleaseCallback, uow: UnitOfWork) -> Ticket:
     return _ticket_change(uow, command.now, command.agent_id, "callbacks.release",
                           lambda tickets: tickets.release(command.ticket_id, command.agent_id, command.now))
+
+
+def hand_over_callback(command: HandOverCallback, uow: UnitOfWork) -> Ticket:
+    """Raises ``UnknownTicket``, or ``TicketError`` when the ticket is not claimed."""
+    with uow:
+        before = uow.tickets.get(command.ticket_id)
+        ticket = uow.tickets.hand_over(command.ticket_id, command.to, command.now)
+        action, to = ("callbacks.release", "") if command.to is None else ("callbacks.reassign", f" to {command.to}")
+        uow.audit.add(AuditEntry(command.now, command.by, action, TICKET, (ticket.ticket_id,),
+                                 f"from {before.claimer if before else '?'}{to}"))
+        uow.commit()
+    return ticket
+
+
+def release_claims_of(command: ReleaseClaimsOf, uow: UnitOfWork) -> list[Ticket]:
+    with uow:
+        released = [uow.tickets.hand_over(t.ticket_id, None, command.now)
+                    for t in uow.tickets.claimed_by(command.agent_id)]
+        if released:
+            uow.audit.add(AuditEntry(command.now, command.by, "callbacks.release", TICKET,
+                                     tuple(t.ticket_id for t in released), f"from {command.agent_id}, deactivated"))
+        uow.commit()
+    return released
 
 
 def expire_callbacks(command: ExpireCallbacks, uow: UnitOfWork) -> tuple[list[Ticket], list[Ticket]]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, fields
 
 from app.ports import AuditEntry, UnitOfWork
 from core import call_records
-from core.call_records import INBOUND, INQUIRY, NORMAL, RESOLVED, CallRecord, Complaint
+from core.call_records import INBOUND, INQUIRY, NORMAL, RESOLVED, CallRecord, CallRecordError, Complaint
+from core.customers import UnknownCustomer
 from core.phones import parse_phone
 
 
@@ -73,11 +74,16 @@ class CloseComplaint:
 
 def record_call(command: RecordCall, uow: UnitOfWork) -> CallRecord:
     """Raises ``InvalidPhoneNumber`` or ``CallRecordError`` (a bad disposition, times out of order, a
-    summary missing)."""
+    summary missing, a customer that does not exist)."""
     values = {f.name: getattr(command, f.name) for f in fields(command) if f.name not in ("now", "default_area_code")}
     if command.caller:
         values["caller"] = parse_phone(command.caller, default_area_code=command.default_area_code).key
     with uow:
+        if command.customer_id:
+            try:
+                uow.customers.get(command.customer_id)
+            except UnknownCustomer:
+                raise CallRecordError(f"customer_id: there is no customer {command.customer_id}") from None
         record = call_records.record_call(uow.ids, **values)
         uow.call_records.add(record)
         uow.audit.add(AuditEntry(command.now, command.agent_id, "calls.create", "customer",

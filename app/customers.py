@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from app.ports import AuditEntry, UnitOfWork
 from core import customers
 from core.customers import Customer, CustomerError
-from core.phones import parse_phone
+from core.phones import PhoneNumber, parse_phone
 from core.regions import Address
 
 
@@ -32,7 +32,7 @@ class UpdateCustomer:
     name: str | None = None
     notes: str | None = None
     add_phones: list[str] = field(default_factory=list)
-    remove_phones: list[str] = field(default_factory=list)
+    remove_phones: list[str | PhoneNumber] = field(default_factory=list)  # a text in any spelling, or the number
     add_address: Address | None = None
     default_area_code: str | None = None
 
@@ -68,7 +68,7 @@ def update_customer(command: UpdateCustomer, uow: UnitOfWork) -> Customer:
         for phone in command.add_phones:
             customer.add_phone(parse_phone(phone, default_area_code=area))
         for phone in command.remove_phones:
-            customer.remove_phone(parse_phone(phone, default_area_code=area))
+            customer.remove_phone(phone if isinstance(phone, PhoneNumber) else parse_phone(phone, default_area_code=area))
         if command.add_address is not None:
             customer.add_address(command.add_address)
         uow.customers.update(customer)

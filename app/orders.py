@@ -16,10 +16,11 @@ class CancelOrder:
     by: str  # who cancels
 
 
-def place_order(command: PlaceOrder, uow: UnitOfWork) -> Order:
+def place_order(command: PlaceOrder, uow: UnitOfWork, approved_by: str = "") -> Order:
     """Price the lines, hold the stock and store the order with its ORDER_PLACED record. Without an address
     the order goes to the customer's first address on file. Raises ``UnknownCustomer``, ``UnknownProduct``,
-    ``OutOfStock`` or ``OrderError``; nothing is stored then."""
+    ``OutOfStock`` or ``OrderError`` (``DiscountNeedsApproval`` over ``command.discount_limit``); nothing is
+    stored then. ``approved_by`` (a supervisor who approved the discount) goes into the audit row."""
     with uow:
         if command.address is None:
             addresses = uow.customers.get(command.customer_id).addresses
@@ -27,8 +28,9 @@ def place_order(command: PlaceOrder, uow: UnitOfWork) -> Order:
                 raise OrderError(f"customer {command.customer_id} has no address on file: send one with the order")
             command.address = addresses[0]
         order = uow.orders.place(command)
+        approval = f", discount {order.discount} approved by {approved_by}" if approved_by else ""
         uow.audit.add(AuditEntry(command.now, command.agent_id, "orders.create", "customer", (order.customer_id,),
-                                 f"order {order.order_id} total {order.total}"))
+                                 f"order {order.order_id} total {order.total}{approval}"))
         uow.commit()
     return order
 

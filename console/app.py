@@ -20,6 +20,7 @@ from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
 from console.errors import add_exception_handlers
+from console.guards import BodyLimit, SecurityHeaders, mask_access_log
 from console.routers import (
     agents,
     airings,
@@ -60,7 +61,8 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
         if owned:
             engine.dispose()
 
-    app = FastAPI(title="Hotline console", version="0.1.0", lifespan=lifespan,
+    docs = {} if settings.docs else {"docs_url": None, "redoc_url": None}
+    app = FastAPI(title="Hotline console", version="0.1.0", lifespan=lifespan, **docs,
                   description="The agent console's API: customers, orders, callbacks, call records, complaints, "
                               "airings and media ROI. Log in with POST /api/login and send the token as "
                               "`Authorization: Bearer <token>`.")
@@ -73,5 +75,8 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
         api.include_router(module.router)
     app.include_router(api)
     add_exception_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=settings.max_body, upload_limit=settings.max_upload)
+    mask_access_log()
     mount_web(app)  # the pages at /, after the API's error handlers: its own answer pages with HTML
     return app

@@ -14,7 +14,11 @@ A constraint the database enforces (``IntegrityError``) that no domain check cau
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -56,7 +60,24 @@ def input_file_error(request: Request, error: InputFileError) -> JSONResponse:
                         status_code=422)
 
 
+def _finite(value):
+    """JSON has no NaN or Infinity: a refused input that was one is echoed as its name."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, able to echo a NaN or Infinity the client sent (its own handler fails on them)."""
+    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(InputFileError, input_file_error)
     for error_class, status_code in STATUS_OF.items():
         def handler(request: Request, error: Exception, status_code: int = status_code) -> JSONResponse:

@@ -4,7 +4,8 @@
   records calls and opens complaints; logs itself in and out of the live center, goes ready or pauses,
   holds and transfers its own call, and follows its own live events (``live.self``);
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders and the back office's order
-  steps (sort, pay, dispatch, deliver, return) and stock (``orders.fulfil``, ``stock.manage``), the whole callback list,
+  steps (sort, pay, dispatch, deliver, return) and stock (``orders.fulfil``, ``stock.manage``), the whole callback
+  list and releasing or reassigning anyone's ticket (``callbacks.manage``), security alerts (``alerts.read``),
   closing complaints, the airing schedule and reports, the site configuration; every agent's live state and
   events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
   (``live.supervise``);
@@ -25,7 +26,8 @@ AGENT_PERMISSIONS = frozenset({
     "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work", "live.self",
 })
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
-    "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "complaints.close", "airings.read",
+    "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "callbacks.manage",
+    "alerts.read", "complaints.close", "airings.read",
     "airings.upload", "reports.read", "site.read", "site.write", "live.agents", "live.supervise",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}

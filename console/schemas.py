@@ -1,5 +1,9 @@
 """Request and response bodies of the API (pydantic), and the conversions from the core's objects.
 
+Request bodies derive from ``Body``: NaN and Infinity are refused, and every text field is a ``Line`` (a name,
+an ID, a code: at most 200 characters, no control character) or a ``Text`` (notes, a summary: at most 4000,
+tab and line breaks allowed), so one request can neither store megabytes nor break an export (issue 14).
+
 Responses carry phone numbers masked (``138****5678``) unless the caller's role has ``phones.unmasked``:
 every ``*_out`` function takes ``unmasked``.
 """
@@ -8,9 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from adapters.store.models import CallbackTicketBase
 from adapters.store.tickets import ticket_as_dict
@@ -23,8 +27,33 @@ from core.orders import MediaSurvey, Order
 from core.phones import PhoneNumber, parse_phone
 from core.regions import Address, Division
 from core.tickets import OUTCOMES, Ticket
+from inputs.text import control_characters
 
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+LINE_MAX = 200
+TEXT_MAX = 4000
+MAX_PHONES = 10
+EPOCH_MAX = 4_102_444_800.0  # 2100-01-01: a time past it is a typo, not a call
+
+
+def _refusing_controls(multiline: bool):
+    def check(text: str) -> str:
+        found = control_characters(text, multiline)
+        if found:
+            raise ValueError(f"control characters are not allowed here: {', '.join(found)}")
+        return text
+
+    return AfterValidator(check)
+
+
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX), _refusing_controls(multiline=False)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), _refusing_controls(multiline=True)]
+
+
+class Body(BaseModel):
+    """A request body: finite numbers only, no text longer than ``TEXT_MAX`` whatever its field."""
+
+    model_config = ConfigDict(allow_inf_nan=False, str_max_length=TEXT_MAX)
 
 
 # --- phones and addresses -----------------------------------------------------------------------------
@@ -54,15 +83,15 @@ class DivisionOut(BaseModel):
     county: str = ""
 
 
-class AddressIn(BaseModel):
-    division_code: str = Field(description="6-digit GB/T 2260 code, e.g. 110108")
-    province: str
-    city: str = ""
-    county: str = ""
-    detail: str = Field(description="street, building, room")
-    recipient: str = ""
-    phone: Optional[str] = Field(default=None, description="any spelling")
-    postcode: str = ""
+class AddressIn(Body):
+    division_code: Line = Field(description="6-digit GB/T 2260 code, e.g. 110108")
+    province: Line
+    city: Line = ""
+    county: Line = ""
+    detail: Line = Field(description="street, building, room")
+    recipient: Line = ""
+    phone: Optional[Line] = Field(default=None, description="any spelling")
+    postcode: Line = ""
 
     def to_core(self, default_area_code: str | None = None) -> Address:
         phone = parse_phone(self.phone, default_area_code=default_area_code) if self.phone else None
@@ -91,17 +120,19 @@ def address_out(address: Address, unmasked: bool) -> AddressOut:
 # --- customers ------------------------------------------------------------------------------------------
 
 
-class CustomerCreate(BaseModel):
-    name: str
-    phones: list[str] = Field(description="any spelling: 138 0013 8000, +86-138-0013-8000, 010 6234 5678")
+class CustomerCreate(Body):
+    name: Line
+    phones: list[Line] = Field(max_length=MAX_PHONES,
+                               description="any spelling: 138 0013 8000, +86-138-0013-8000, 010 6234 5678")
     address: Optional[AddressIn] = None
 
 
-class CustomerUpdate(BaseModel):
-    name: Optional[str] = None
-    notes: Optional[str] = None
-    add_phones: list[str] = []
-    remove_phones: list[str] = []
+class CustomerUpdate(Body):
+    name: Optional[Line] = None
+    notes: Optional[Text] = None
+    add_phones: list[Line] = Field(default=[], max_length=MAX_PHONES)
+    remove_phones: list[Line] = Field(default=[], max_length=MAX_PHONES, description=(
+        "numbers to remove; without phones.unmasked as the response shows them (138****8000)"))
     add_address: Optional[AddressIn] = None
 
 
@@ -142,33 +173,50 @@ def product_out(product: Product, available: int | None = None) -> ProductPublic
 # --- orders ---------------------------------------------------------------------------------------------
 
 
-class LineIn(BaseModel):
-    sku: str
-    quantity: int
+class LineIn(Body):
+    sku: Line
+    quantity: int = Field(le=10_000)
 
 
-class SurveyIn(BaseModel):
+class SurveyOut(BaseModel):
     channel: str = Field(description="the channel the caller saw, or 'unknown'")
     program: str = ""
     airing_id: str = ""
+
+
+class SurveyIn(Body):
+    channel: Line = Field(description="the channel the caller saw, or 'unknown'")
+    program: Line = ""
+    airing_id: Line = ""
 
     def to_core(self) -> MediaSurvey:
         return MediaSurvey(self.channel, self.program, self.airing_id)
 
 
-class OrderCreate(BaseModel):
-    customer_id: str
-    lines: list[LineIn]
-    payment: str = Field(description="cod | prepaid")
+class Approval(Body):
+    """A supervisor's approval, typed by the supervisor at the agent's desk."""
+
+    username: Line
+    password: str = Field(max_length=256)
+
+
+class OrderCreate(Body):
+    customer_id: Line
+    lines: list[LineIn] = Field(max_length=100)
+    payment: Line = Field(description="cod | prepaid")
     address: Optional[AddressIn] = Field(default=None, description="default: the customer's first address")
     survey: Optional[SurveyIn] = None
-    hotline: str = ""
-    call_id: str = ""
-    discount: Decimal = Decimal("0.00")
+    hotline: Line = ""
+    call_id: Line = ""
+    discount: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2, max_digits=12,
+                              description="yuan off, to the fen (more decimals are refused, never rounded); "
+                                          "over the role's limit (HOTLINE_DISCOUNT_LIMITS) it needs `approval`")
+    approval: Optional[Approval] = Field(default=None, description="a supervisor's name and password, for a "
+                                                                   "discount over the placer's own limit")
 
 
-class OrderCancel(BaseModel):
-    reason: str
+class OrderCancel(Body):
+    reason: Text
 
 
 class OrderStep(BaseModel):
@@ -199,7 +247,7 @@ class OrderPublic(BaseModel):
     payment: str
     address: AddressOut
     placed_at: float
-    survey: Optional[SurveyIn] = None
+    survey: Optional[SurveyOut] = None
     hotline: str = ""
     call_id: str = ""
     agent_id: str = ""
@@ -218,7 +266,7 @@ def order_out(order: Order, unmasked: bool) -> OrderPublic:
         id=order.order_id, customer_id=order.customer_id,
         lines=[LineOut(sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price) for line in order.lines],
         payment=order.payment, address=address_out(order.address, unmasked), placed_at=order.placed_at,
-        survey=SurveyIn(channel=survey.channel, program=survey.program, airing_id=survey.airing_id) if survey else None,
+        survey=SurveyOut(channel=survey.channel, program=survey.program, airing_id=survey.airing_id) if survey else None,
         hotline=order.hotline, call_id=order.call_id, agent_id=order.agent_id, discount=order.discount,
         total=order.total, status=order.status, warehouse=order.warehouse, courier=order.courier,
         paid_at=order.paid_at, history=[StepOut(at=t, status=s, note=n) for t, s, n in order.history])
@@ -242,8 +290,18 @@ class CallRecordBase(BaseModel):
     direction: str = "inbound"
 
 
-class CallRecordCreate(CallRecordBase):
-    pass
+class CallRecordCreate(CallRecordBase, Body):
+    call_id: Line
+    caller: Line = Field(default="", description="the caller's number in any spelling (empty when withheld)")
+    started_at: float = Field(ge=0, le=EPOCH_MAX)
+    ended_at: float = Field(ge=0, le=EPOCH_MAX)
+    answered_at: Optional[float] = Field(default=None, ge=0, le=EPOCH_MAX)
+    call_type: Line = "normal"
+    business_type: Line = "inquiry"
+    summary: Text = ""
+    customer_id: Line = ""
+    order_id: Line = ""
+    direction: Line = "inbound"
 
 
 class CallRecordPublic(CallRecordBase):
@@ -257,20 +315,20 @@ def call_record_out(record: CallRecord, unmasked: bool) -> CallRecordPublic:
     return CallRecordPublic(id=record.record_id, **values)
 
 
-class ComplaintCreate(BaseModel):
-    record_id: str = Field(description="the complaint call's record")
-    description: str = Field(default="", description="default: the call's summary")
-    category: str = ""
-    order_id: str = ""
+class ComplaintCreate(Body):
+    record_id: Line = Field(description="the complaint call's record")
+    description: Text = Field(default="", description="default: the call's summary")
+    category: Line = ""
+    order_id: Line = ""
 
 
-class ComplaintUpdate(BaseModel):
+class ComplaintUpdate(Body):
     status: Literal["in_progress", "resolved", "closed"] = Field(
         description="in_progress: assign (or reopen a resolved one); resolved: say what was done; closed: "
                     "the customer confirmed (needs complaints.close)")
-    handler: str = ""
-    resolution: str = ""
-    note: str = ""
+    handler: Line = Field(default="", description="the user name of an active user who works on it")
+    resolution: Text = ""
+    note: Text = ""
 
 
 class ComplaintStepOut(BaseModel):
@@ -332,8 +390,12 @@ def ticket_out(ticket: Ticket, unmasked: bool) -> TicketPublic:
     return TicketPublic(**values)
 
 
-class CallbackComplete(BaseModel):
+class CallbackComplete(Body):
     outcome: Outcome
+
+
+class CallbackReassign(Body):
+    agent: Line = Field(description="the user name of the active user who takes the ticket over")
 
 
 # --- airings and reports --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ when the order is sorted, and leaves the shelf when it is dispatched. A cancelle
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Iterable, Mapping, Sequence
 
 from core.catalog import Catalog, CatalogError, StockBook, Warehouse, money
@@ -43,6 +43,10 @@ ORDER_PLACED = Verb.ORDER_PLACED
 
 class OrderError(ValueError):
     """An order operation the rules forbid."""
+
+
+class DiscountNeedsApproval(OrderError):
+    """The discount is more than the one who places the order may give alone."""
 
 
 class InvalidTransition(OrderError):
@@ -199,6 +203,7 @@ class PlaceOrder:
     call_id: str = ""
     agent_id: str = ""
     discount: Decimal | str | int = Decimal("0.00")
+    discount_limit: Decimal = Decimal(1)  # the largest discount its placer may give, as a share of the subtotal
 
 
 def place_order(command: PlaceOrder, catalog: Catalog, stock: StockBook, ids: IdSource) -> Order:
@@ -225,9 +230,15 @@ def place_order(command: PlaceOrder, catalog: Catalog, stock: StockBook, ids: Id
             raise OrderError(f"{sku} ({product.name}) is no longer sold")
         lines.append(OrderLine(sku, product.name, quantity, product.price))
     discount = money(command.discount)
+    if discount != Decimal(command.discount):  # never rounded silently, in anyone's favour
+        raise OrderError(f"discount {command.discount} is not a whole number of fen (0.01)")
     subtotal = sum((line.total for line in lines), Decimal("0.00"))
     if discount < 0 or discount > subtotal:
         raise OrderError(f"discount {discount} must be between 0 and the subtotal {subtotal}")
+    allowed = (subtotal * command.discount_limit).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    if discount > allowed:
+        raise DiscountNeedsApproval(f"discount {discount} is more than {allowed} ({command.discount_limit:.0%} of "
+                                    f"the subtotal {subtotal}): it needs a supervisor's approval")
 
     order_id = ids.new_id("O")
     stock.hold(order_id, quantities)  # raises OutOfStock before anything exists

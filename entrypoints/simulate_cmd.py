@@ -14,6 +14,7 @@ from rich.table import Table
 
 from inputs.problems import InputFileError, Problem
 from reports.eventlog import write_parquet, write_queue_log
+from reports.export import safe_table
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
 from twin.scenario import Scenario
 from twin.site import load_scenario
@@ -114,7 +115,7 @@ def run(console: Console, path: Path, replications: int | None, seed: int | None
         estimate = analytic.add_prefix("analytic_").rename(columns={"analytic_interval_start": "interval_start"})
         kpis = kpis.merge(estimate, on="interval_start", how="left")
     kpis = pd.concat([kpis, summarise(per_total, []).assign(interval_start="all")], ignore_index=True)
-    kpis.to_csv(folder / "kpis.csv", index=False)
+    safe_table(kpis).to_csv(folder / "kpis.csv", index=False)
     written = [folder / "events.parquet", folder / "kpis.csv"]
     if queue_log:
         for rep in reps:

@@ -1,4 +1,5 @@
-"""Reports to files: one CSV per table, or one Excel workbook with one sheet per table (openpyxl)."""
+"""Reports to files: one CSV per table, or one Excel workbook with one sheet per table (openpyxl). Every cell
+goes through ``safe_table`` (``inputs.text.export_cell``): no live formula, no control character."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ from typing import Mapping
 
 import pandas as pd
 
+from inputs.text import export_cell
+
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def sheet_name(name: str) -> str:
     """A valid Excel sheet name: no []:*?/\\, at most 31 characters."""
     return _SHEET_FORBIDDEN.sub("_", name)[:31] or "sheet"
+
+
+def safe_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with text cells made safe for a spreadsheet (formulas escaped, control characters dropped),
+    column names too."""
+    safe = table.map(export_cell) if len(table) else table.copy()
+    safe.columns = [export_cell(column) for column in table.columns]
+    return safe
 
 
 def write_csv(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> list[Path]:
@@ -23,7 +34,7 @@ def write_csv(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> list[Pa
     written = []
     for name, table in tables.items():
         path = folder / f"{name}.csv"
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        safe_table(table).to_csv(path, index=False, encoding="utf-8-sig")
         written.append(path)
     return written
 
@@ -37,6 +48,7 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
         raise ValueError(f"two reports map to the same sheet name: {names}")
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in zip(names, tables.values()):
+            table = safe_table(table)
             table.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             sheet.freeze_panes = "A2"

@@ -37,7 +37,8 @@ AUDIT = AuditLog.__table__
 
 class SqlAudit:
     """``add(entry)`` writes one row per entity ID; ``entries(user=None, entity=None, entity_id=None,
-    limit=200)`` newest first."""
+    limit=200, offset=0, action=None)`` newest first; ``times(action, since, entity=, entity_id=, user=)`` when those
+    rows were written, oldest first (what the console's login lockout and lookup limit count)."""
 
     def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
@@ -51,10 +52,19 @@ class SqlAudit:
                 connection.execute(insert(AUDIT), rows)
 
     def entries(self, user: str | None = None, entity: str | None = None, entity_id: str | None = None,
-                limit: int = 200) -> list[AuditLog]:
-        query = select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit)
-        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
+                limit: int = 200, offset: int = 0, action: str | None = None) -> list[AuditLog]:
+        query = select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit).offset(offset)
+        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id), ("action", action)):
             if value is not None:
                 query = query.where(AUDIT.c[column] == value)
         with self.db.read() as connection:
             return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]
+
+    def times(self, action: str, since: float, *, entity: str | None = None, entity_id: str | None = None,
+              user: str | None = None) -> list[float]:
+        query = select(AUDIT.c.at).where(AUDIT.c.action == action, AUDIT.c.at >= since).order_by(AUDIT.c.at)
+        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
+            if value is not None:
+                query = query.where(AUDIT.c[column] == value)
+        with self.db.read() as connection:
+            return [float(at) for at in connection.execute(query).scalars()]

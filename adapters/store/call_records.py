@@ -123,8 +123,9 @@ class SqlCallRecords:
         with self.db.read() as connection:
             return _to_complaint(self._complaint_row(connection, complaint_id))
 
-    def complaints(self, status: str | None = None, customer_ids: Sequence[str] | None = None) -> list[Complaint]:
-        query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id)
+    def complaints(self, status: str | None = None, customer_ids: Sequence[str] | None = None,
+                   limit: int | None = None, offset: int = 0) -> list[Complaint]:
+        query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id).limit(limit).offset(offset)
         if status is not None:
             query = query.where(COMPLAINT.c.status == status)
         if customer_ids is not None:

@@ -135,11 +135,12 @@ class SqlCustomers:
         """Orders (``SqlOrders.get``) and call records of the customer, newest first."""
         from adapters.store.orders import SqlOrders
 
-        with self.db.read() as connection:
-            order_ids = connection.execute(select(OrderRow.__table__.c.id)
-                                           .where(OrderRow.__table__.c.customer_id == customer_id)).scalars().all()
-            calls = connection.execute(select(CallRecordRow.__table__)
-                                       .where(CallRecordRow.__table__.c.customer_id == customer_id)).all()
+        orders_t, calls_t = OrderRow.__table__, CallRecordRow.__table__
+        with self.db.read() as connection:  # the newest ``limit`` of each kind cover the newest ``limit`` of both
+            order_ids = connection.execute(select(orders_t.c.id).where(orders_t.c.customer_id == customer_id)
+                                           .order_by(orders_t.c.placed_at.desc()).limit(limit)).scalars().all()
+            calls = connection.execute(select(calls_t).where(calls_t.c.customer_id == customer_id)
+                                       .order_by(calls_t.c.started_at.desc()).limit(limit)).all()
         orders = SqlOrders(self.engine, connection=self.db.connection)
         entries = [HistoryEntry(o.placed_at, "order", o) for o in map(orders.get, order_ids)]
         entries += [HistoryEntry(r.started_at, "call", r) for r in map(to_call_record, calls)]

@@ -217,6 +217,23 @@ class SqlTickets:
                 raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
             return to_ticket(self._row(connection, ticket_id))
 
+    def hand_over(self, ticket_id: str, agent_id: str | None, now: float) -> Ticket:
+        """A claimed ticket, whoever holds it, back to the queue (``agent_id`` None) or to ``agent_id``."""
+        values = {"status": "open", "claimer": None} if agent_id is None else {"claimer": agent_id}
+        with self.db.write() as connection:
+            result = connection.execute(update(T).where(c.id == ticket_id, c.status == "claimed")
+                                        .values(version=c.version + 1, updated_at=now, **values))
+            if result.rowcount != 1:
+                if self._row(connection, ticket_id) is None:
+                    raise UnknownTicket(f"no ticket {ticket_id}")
+                raise TicketError(f"ticket {ticket_id} is not claimed")
+            return to_ticket(self._row(connection, ticket_id))
+
+    def claimed_by(self, agent_id: str) -> list[Ticket]:
+        query = select(T).where(c.source == self.source, c.status == "claimed", c.claimer == agent_id)
+        with self.db.read() as connection:
+            return [to_ticket(row) for row in connection.execute(query.order_by(*CALLBACK_ORDER))]
+
     def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
         """Record an attempt by the claimer. Unreachable tickets wait ``retry_after`` for another try,
         unless that would be past their expiry; other outcomes close the ticket."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 from adapters.store.airings import SqlAirings
 from console.deps import EngineDep, require
 from console.models import AppUser
+from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.schemas import AiringPublic, AiringUpload
 from core.config import Airing
 from reports.airings import parse_airings_csv
@@ -40,6 +41,7 @@ def store_schedule(data: bytes, name: str, engine) -> tuple[list[Airing], int]:
 
 @router.get("", response_model=list[AiringPublic])
 def list_airings(user: Annotated[AppUser, require("airings.read")], engine: EngineDep, hotline: str | None = None,
-                 start: float | None = None, end: float | None = None) -> list[AiringPublic]:
-    """Airings by start time; ``start``/``end`` (epoch seconds) bound the airing's start."""
-    return [airing_out(a) for a in SqlAirings(engine).list(hotline, start, end)]
+                 start: float | None = None, end: float | None = None, limit: Limit = DEFAULT_LIMIT,
+                 offset: Offset = 0) -> list[AiringPublic]:
+    """Airings by start time, a page at a time; ``start``/``end`` (epoch seconds) bound the airing's start."""
+    return [airing_out(a) for a in page(SqlAirings(engine).list(hotline, start, end), limit, offset)]

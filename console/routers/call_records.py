@@ -10,6 +10,7 @@ from adapters.store.call_records import SqlCallRecords
 from app.calls import RecordCall, record_call
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
+from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.schemas import CallRecordCreate, CallRecordPublic, call_record_out
 
 router = APIRouter(prefix="/call-records", tags=["call records"])
@@ -26,9 +27,9 @@ def create(body: CallRecordCreate, user: Annotated[AppUser, require("calls.write
 @router.get("", response_model=list[CallRecordPublic])
 def list_records(customer_id: Annotated[str, Query(description="the customer's records, newest first")],
                  user: Annotated[AppUser, require("calls.read")], engine: EngineDep, unmasked: Unmasked,
-                 audit: AuditDep) -> list[CallRecordPublic]:
-    records = SqlCallRecords(engine).for_customer(customer_id)
-    audit("calls.list", "customer", [customer_id])
+                 audit: AuditDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[CallRecordPublic]:
+    records = page(SqlCallRecords(engine).for_customer(customer_id), limit, offset)
+    audit("calls.list", "customer", [customer_id], f"from {offset}, {len(records)} records")
     return [call_record_out(r, unmasked) for r in records]
 
 

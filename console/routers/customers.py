@@ -1,40 +1,92 @@
 """Customers: lookup by any spelling of a phone number (every match), create, update, history. Every read
-and change is audited, one row per customer."""
+and change is audited, one row per customer.
+
+Masked numbers stay masked (issue 14): every lookup, hit, miss or refused, is audited with the number
+searched (entity ``phone``); a user may look up ``HOTLINE_LOOKUP_LIMIT`` numbers a minute, past that 429 and
+one ``security.alert`` for supervisors (``GET /api/audit/alerts``); without ``phones.unmasked`` a number to
+remove is named as shown (masked), so no answer depends on a number the caller cannot see; a refused change
+is audited too (``customers.update_refused``)."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import Field
 
+from adapters.store.audit import SqlAudit
 from adapters.store.customers import SqlCustomers
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
+from console.deps import Audit, AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
+from console.paging import DEFAULT_LIMIT, Limit, Offset, page
+from console.permissions import mask_phone
+from console.routers.audit import ALERT
 from console.schemas import (
+    Body,
     CustomerCreate,
     CustomerPublic,
     CustomerUpdate,
     HistoryEntryOut,
+    Line,
     call_record_out,
     customer_out,
     order_out,
 )
-from core.customers import find_customers
+from console.settings import ConsoleSettings
+from core.customers import Customer, CustomerError, find_customers
+from core.phones import InvalidPhoneNumber, PhoneNumber, parse_phone
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Reader = Annotated[AppUser, require("customers.read")]
 Writer = Annotated[AppUser, require("customers.write")]
+LOOKUP_WINDOW = 60.0
+LOOKUP_HELP = "any spelling: 138-0013-8000, +86 138 0013 8000, 010 6234 5678"
 
 
-@router.get("", response_model=list[CustomerPublic])
-def lookup(phone: Annotated[str, Query(description="any spelling: 138-0013-8000, +86 138 0013 8000, 010 6234 5678")],
-           user: Reader, engine: EngineDep, settings: SettingsDep, unmasked: Unmasked,
-           audit: AuditDep) -> list[CustomerPublic]:
-    """Screen pop: every customer with this number, oldest first; the agent picks."""
+class LookupBody(Body):
+    phone: Line = Field(description=LOOKUP_HELP)
+
+
+def _lookup(phone: str, user: AppUser, engine, settings: ConsoleSettings, now: float, unmasked: bool,
+            audit: Audit) -> list[CustomerPublic]:
+    try:
+        searched = parse_phone(phone, default_area_code=settings.default_area_code).key
+    except InvalidPhoneNumber:
+        searched = None
+    shown = (searched or phone.strip())[:128] or "-"
+    log = SqlAudit(engine)
+    recent = log.times("customers.lookup", now - LOOKUP_WINDOW, entity="phone", user=user.username)
+    if len(recent) >= settings.lookups_per_minute:
+        if not log.times(ALERT, now - LOOKUP_WINDOW, entity="user", entity_id=user.username):
+            audit(ALERT, "user", [user.username], f"{len(recent)} phone lookups within {LOOKUP_WINDOW:.0f} s")
+        audit("customers.lookup_refused", "phone", [shown], "over the lookup limit")
+        wait = math.ceil(recent[0] + LOOKUP_WINDOW - now) or 1
+        raise HTTPException(429, f"more than {settings.lookups_per_minute} lookups a minute: wait {wait} s "
+                                 "(supervisors have been told)", headers={"Retry-After": str(wait)})
+    if searched is None:
+        audit("customers.lookup", "phone", [shown], "not a phone number")
+        find_customers(SqlCustomers(engine), phone, default_area_code=settings.default_area_code)  # its 422
     found = find_customers(SqlCustomers(engine), phone, default_area_code=settings.default_area_code)
-    audit("customers.lookup", "customer", [c.customer_id for c in found])
+    ids = [c.customer_id for c in found]
+    audit("customers.lookup", "phone", [shown], f"found {len(ids)}: {' '.join(ids)}"[:250])
+    audit("customers.lookup", "customer", ids, f"searched {shown}")
     return [customer_out(c, unmasked) for c in found]
+
+
+@router.get("", response_model=list[CustomerPublic], deprecated=True)
+def lookup(phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)], user: Reader, engine: EngineDep,
+           settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> list[CustomerPublic]:
+    """Screen pop by a URL (the number ends up in access logs, masked there): prefer POST /lookup."""
+    return _lookup(phone, user, engine, settings, now, unmasked, audit)
+
+
+@router.post("/lookup", response_model=list[CustomerPublic])
+def lookup_by_body(body: LookupBody, user: Reader, engine: EngineDep, settings: SettingsDep, now: Now,
+                   unmasked: Unmasked, audit: AuditDep) -> list[CustomerPublic]:
+    """Screen pop: every customer with this number, oldest first; the agent picks."""
+    return _lookup(body.phone, user, engine, settings, now, unmasked, audit)
 
 
 @router.post("", response_model=CustomerPublic, status_code=201)
@@ -53,23 +105,46 @@ def get(customer_id: str, user: Reader, engine: EngineDep, unmasked: Unmasked, a
     return customer_out(customer, unmasked)
 
 
+def numbers_as_shown(customer: Customer, texts: list[str]) -> list[PhoneNumber]:
+    """The customer's numbers named by their masked form (``138****8000``), each exactly one of them."""
+    shown: dict[str, list[PhoneNumber]] = {}
+    for phone in customer.phones:
+        shown.setdefault(mask_phone(phone.domestic) or "", []).append(phone)
+    numbers = []
+    for text in texts:
+        matches = shown.get(text.strip(), [])
+        if len(matches) != 1:
+            raise CustomerError(f"remove_phones: name a number as it is shown ({', '.join(shown)}); {text!r} "
+                                f"is {'more than one' if matches else 'none'} of them")
+        numbers.append(matches[0])
+    return numbers
+
+
 @router.patch("/{customer_id}", response_model=CustomerPublic)
-def update(customer_id: str, body: CustomerUpdate, user: Writer, uow: UnitOfWorkDep, settings: SettingsDep,
-           now: Now, unmasked: Unmasked) -> CustomerPublic:
-    """Change the name or notes, add or remove numbers (a customer keeps at least one), add an address."""
+def update(customer_id: str, body: CustomerUpdate, user: Writer, uow: UnitOfWorkDep, engine: EngineDep,
+           settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
+    """Change the name or notes, add or remove numbers (a customer keeps at least one), add an address.
+    Without ``phones.unmasked`` name a number to remove as the response shows it (``138****8000``)."""
     area = settings.default_area_code
     command = UpdateCustomer(now, user.username, customer_id, body.name, body.notes, body.add_phones,
-                             body.remove_phones, body.add_address.to_core(area) if body.add_address else None, area)
-    return customer_out(update_customer(command, uow), unmasked)
+                             list(body.remove_phones), body.add_address.to_core(area) if body.add_address else None,
+                             area)
+    try:
+        if body.remove_phones and not unmasked:
+            command.remove_phones = list(numbers_as_shown(SqlCustomers(engine).get(customer_id), body.remove_phones))
+        return customer_out(update_customer(command, uow), unmasked)
+    except ValueError as error:
+        audit("customers.update_refused", "customer", [customer_id], f"{', '.join(command.changed())}: {error}"[:250])
+        raise
 
 
 @router.get("/{customer_id}/history", response_model=list[HistoryEntryOut])
 def history(customer_id: str, user: Reader, engine: EngineDep, unmasked: Unmasked, audit: AuditDep,
-            limit: Annotated[int | None, Query(ge=1, le=1000)] = None) -> list[HistoryEntryOut]:
-    """Orders and call records of the customer, newest first."""
+            limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[HistoryEntryOut]:
+    """Orders and call records of the customer, newest first, a page at a time."""
     customers = SqlCustomers(engine)
     customers.get(customer_id)  # 404 for an unknown customer
-    entries = customers.history(customer_id, limit)
-    audit("customers.history", "customer", [customer_id])
+    entries = page(customers.history(customer_id, offset + limit), limit, offset)
+    audit("customers.history", "customer", [customer_id], f"from {offset}, {len(entries)} entries")
     return [HistoryEntryOut(at=e.at, kind=e.kind, order=order_out(e.item, unmasked) if e.kind == "order" else None,
                             call=call_record_out(e.item, unmasked) if e.kind == "call" else None) for e in entries]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 
 from adapters.store.orders import SqlOrders
 from app.orders import CancelOrder, FulfilOrder, cancel_order, fulfil_order, place_order
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
+from console.permissions import AGENT
+from console.routers.auth import approver
 from console.schemas import OrderCancel, OrderCreate, OrderPublic, OrderStep, order_out
 from core.catalog import UnknownProduct
 from core.customers import UnknownCustomer
@@ -24,15 +27,24 @@ class InvalidReference(ValueError):
 
 @router.post("", response_model=OrderPublic, status_code=201)
 def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")], uow: UnitOfWorkDep,
-          settings: SettingsDep, now: Now, unmasked: Unmasked) -> OrderPublic:
-    """Price the lines, hold the stock and store the order, all or nothing (``app.orders.place_order``)."""
+          settings: SettingsDep, now: Now, unmasked: Unmasked, request: Request) -> OrderPublic:
+    """Price the lines, hold the stock and store the order, all or nothing (``app.orders.place_order``). A
+    discount over the role's share of the subtotal (``HOTLINE_DISCOUNT_LIMITS``) needs ``approval``: the
+    name and password of a supervisor whose own limit covers it (403 otherwise); the audit row names them."""
+    limit, approved_by = settings.discount_limits.get(user.role, 0.0), ""
+    if body.approval is not None:
+        supervisor = approver(request, body.approval.username, body.approval.password, now)
+        if supervisor is None or supervisor.role == AGENT:
+            raise HTTPException(403, "approval: not a supervisor's name and password")
+        limit, approved_by = max(limit, settings.discount_limits.get(supervisor.role, 0.0)), supervisor.username
     address = body.address.to_core(settings.default_area_code) if body.address is not None else None
     command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(line.sku, line.quantity) for line in body.lines],
                          payment=body.payment, address=address,
                          survey=body.survey.to_core() if body.survey else None, hotline=body.hotline,
-                         call_id=body.call_id, agent_id=user.username, discount=body.discount)
+                         call_id=body.call_id, agent_id=user.username, discount=body.discount,
+                         discount_limit=Decimal(str(limit)))
     try:
-        order = place_order(command, uow)
+        order = place_order(command, uow, approved_by)
     except (UnknownCustomer, UnknownProduct) as error:
         raise InvalidReference(str(error)) from None
     return order_out(order, unmasked)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from adapters.store.catalog import SqlCatalog
 from console.deps import EngineDep, require
 from console.models import AppUser
+from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.schemas import ProductPublic, product_out
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -17,12 +18,12 @@ Reader = Annotated[AppUser, require("products.read")]
 
 @router.get("", response_model=list[ProductPublic])
 def list_products(user: Reader, engine: EngineDep, active_only: bool = True,
-                  airing_id: str | None = None) -> list[ProductPublic]:
+                  airing_id: str | None = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[ProductPublic]:
     """Products by SKU (only those still sold unless ``active_only=false``); with ``airing_id``, what the
     agent offers a caller who saw that airing."""
     catalog = SqlCatalog(engine)
     products = catalog.for_airing(airing_id) if airing_id else catalog.products(active_only=active_only)
-    return [product_out(p) for p in products]
+    return [product_out(p) for p in page(products, limit, offset)]
 
 
 @router.get("/{sku}", response_model=ProductPublic)

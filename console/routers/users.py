@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel
 
+from app.callbacks import ReleaseClaimsOf, release_claims_of
 from console.accounts import SqlAccounts
-from console.deps import AuditDep, EngineDep, Now, require
+from console.deps import AuditDep, EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser, UserCreate, UserPublic, UserUpdate
+from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[AppUser, require("users.manage")]
@@ -22,12 +24,15 @@ def add_user(body: UserCreate, engine, now: float, audit) -> AppUser:
     return created
 
 
-def change_user(actor: AppUser, user_id: int, body: UserUpdate, engine, audit) -> AppUser:
+def change_user(actor: AppUser, user_id: int, body: UserUpdate, engine, audit, uow, now: float) -> AppUser:
     """Deactivate, reactivate, change role or password, audited. An admin cannot deactivate or demote themselves
-    (so that someone can always manage users): 409."""
+    (so that someone can always manage users): 409. A deactivated user's claimed callbacks go back to the queue,
+    or no customer would be called."""
     if user_id == actor.id and (body.active is False or body.role not in (None, actor.role)):
         raise HTTPException(409, "you cannot deactivate or demote yourself: ask another admin")
     changed = SqlAccounts(engine).update(user_id, active=body.active, role=body.role, password=body.password)
+    if body.active is False:
+        release_claims_of(ReleaseClaimsOf(now, actor.username, changed.username), uow)
     audit("users.update", "user", [str(user_id)], ", ".join(k for k, v in body.model_dump().items() if v is not None))
     return changed
 
@@ -44,15 +49,16 @@ def create_user(body: UserCreate, user: Admin, engine: EngineDep, now: Now, audi
 
 
 @router.get("", response_model=list[UserPublic])
-def list_users(user: Admin, engine: EngineDep) -> list[AppUser]:
-    return SqlAccounts(engine).users()
+def list_users(user: Admin, engine: EngineDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[AppUser]:
+    return page(SqlAccounts(engine).users(), limit, offset)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, user: Admin, engine: EngineDep, audit: AuditDep) -> AppUser:
-    """Deactivate (``{"active": false}``: the user's tokens are revoked), reactivate, change role or password.
+def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, user: Admin, engine: EngineDep,
+                uow: UnitOfWorkDep, now: Now, audit: AuditDep) -> AppUser:
+    """Deactivate (``{"active": false}``: the user's tokens are revoked, their claimed callbacks released), reactivate, change role or password.
     An admin cannot deactivate or demote themselves (so that someone can always manage users)."""
-    return change_user(user, user_id, body, engine, audit)
+    return change_user(user, user_id, body, engine, audit, uow, now)
 
 
 class Revoked(BaseModel):

@@ -19,7 +19,7 @@ from core.customers import InMemoryCustomers, SequentialIds
 from core.log import LogRecord
 from core.orders import Order, OrderError, PlaceOrder
 from core.regions import Address, Division
-from core.tickets import Ticket, TicketBook
+from core.tickets import Ticket, TicketBook, TicketError
 
 T0 = 1_700_000_000.0
 HOME = Address(Division("110108", "北京市", "", "海淀区"), "中关村大街1号")
@@ -101,6 +101,18 @@ class FakeTickets:
 
     def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
         return self.book.complete(ticket_id, agent_id, outcome, now)
+
+    def hand_over(self, ticket_id: str, agent_id: str | None, now: float) -> Ticket:
+        ticket = self.book.tickets.get(ticket_id)
+        if ticket is None or ticket.status != "claimed" or ticket.claimer is None:
+            raise TicketError(f"ticket {ticket_id} is not claimed")
+        if agent_id is None:
+            return self.book.release(ticket_id, ticket.claimer)
+        ticket.claimer = agent_id
+        return ticket
+
+    def claimed_by(self, agent_id: str) -> list[Ticket]:
+        return [t for t in self.book.tickets.values() if t.status == "claimed" and t.claimer == agent_id]
 
     def retry_due(self, now: float) -> list[Ticket]:
         due = [t.ticket_id for t in self.book.tickets.values() if t.status == "waiting" and t.next_try_at <= now]

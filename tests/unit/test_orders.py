@@ -426,3 +426,22 @@ def test_out_of_stock_suggestions_go_last():
 def test_rules_that_cannot_work(kwargs, message):
     with pytest.raises(SuggestionError, match=message):
         SuggestionRule(**kwargs)
+
+
+@pytest.mark.parametrize("discount", ["9.999", "0.001", "10.005"])
+def test_a_discount_below_the_fen_is_refused_never_rounded(discount):
+    with pytest.raises(OrderError, match="whole number of fen"):
+        place_order(command({"BL-1": 1}, discount=discount), catalog(), stocked(WH_BJ__BL_1=1), SequentialIds())
+
+
+def test_a_discount_over_the_placers_limit_needs_approval():
+    from core.orders import DiscountNeedsApproval
+
+    subtotal = place_order(command({"BL-1": 1}), catalog(), stocked(WH_BJ__BL_1=1), SequentialIds()).subtotal
+    tenth = (subtotal / 10).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    allowed = place_order(command({"BL-1": 1}, discount=str(tenth), discount_limit=Decimal("0.1")), catalog(),
+                          stocked(WH_BJ__BL_1=1), SequentialIds())
+    assert allowed.total == subtotal - tenth
+    with pytest.raises(DiscountNeedsApproval, match="approval"):
+        place_order(command({"BL-1": 1}, discount=str(tenth + Decimal("0.01")), discount_limit=Decimal("0.1")),
+                    catalog(), stocked(WH_BJ__BL_1=1), SequentialIds())

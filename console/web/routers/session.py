@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from console.accounts import SqlAccounts
-from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, Now, SettingsDep
+from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, SettingsDep
 from console.models import PASSWORD_MAX, PASSWORD_MIN
 from console.permissions import can
+from console.routers.auth import authenticate
 from console.web.forms import FormDep, check
 from console.web.i18n import LANG_COOKIE, LANGUAGES, translator
 from console.web.render import NAV, render, request_language
@@ -45,16 +46,23 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, form: FormDep, engine: EngineDep, settings: SettingsDep, now: Now):
+async def login(request: Request, form: FormDep, settings: SettingsDep):
+    """The API's ``authenticate`` (lockout, bounded password checks, every try audited), answered as a page."""
     t = translator(request_language(request))
     values = {"username": form.get("username", ""), "next": safe_next(form.get("next"))}
     parsed, errors = check(LoginForm, form, t)
-    found = SqlAccounts(engine).login(parsed.username, parsed.password, now, settings.token_ttl) if parsed else None
-    if found is None:
-        errors = errors or {"password": t("login.failed")}
-        return render(request, "login.html", values=values, errors=errors, status_code=422 if parsed is None else 401)
+    if parsed is None:
+        return render(request, "login.html", values=values, errors=errors, status_code=422)
+    try:
+        token, _, _ = await authenticate(request, parsed.username, parsed.password)
+    except HTTPException as refused:  # 401 wrong password; 429 locked out for a while; 503 too many at once
+        message = t("login.failed") if refused.status_code == 401 else str(refused.detail)
+        page = render(request, "login.html", values=values, errors={"password": message},
+                      status_code=refused.status_code)
+        page.headers.update(refused.headers or {})
+        return page
     response = RedirectResponse(values["next"], status_code=303)
-    set_token_cookie(response, request, found[0], settings.token_ttl)
+    set_token_cookie(response, request, token, settings.token_ttl)
     return response
 
 
