@@ -50,10 +50,14 @@ def test_forward_equations_fall_inside_the_simulations_ci_in_every_interval():
     estimate = analytic_by_interval(scenario).set_index("interval_start")
     sim = summarise(per_interval, ["interval_start"]).set_index("interval_start").loc[estimate.index]
     assert len(estimate) == scenario.n_intervals
+    outside = []
     for start, row in estimate.iterrows():
         for metric, exact in (("abandon_rate", "transient_p_abandon"), ("sl_offered", "transient_sl_offered")):
             low, high = sim.loc[start, f"{metric}_ci_low"], sim.loc[start, f"{metric}_ci_high"]
-            assert low - 1e-9 <= row[exact] <= high + 1e-9, f"{start} {metric}: {row[exact]:.4f} not in [{low:.4f}, {high:.4f}]"
+            # 1e-6: in the lull no call of 200 replications abandons (a CI of width 0), the exact value is 5e-9
+            if not low - 1e-6 <= row[exact] <= high + 1e-6:
+                outside.append(f"{start:.0f} {metric}: {row[exact]:.5f} not in [{low:.5f}, {high:.5f}]")
+    assert not outside, outside
     surge = sim["offered"].idxmax()
     mol = estimate.loc[surge, "p_abandon"]
     assert not sim.loc[surge, "abandon_rate_ci_low"] <= mol <= sim.loc[surge, "abandon_rate_ci_high"]
