@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from twin.run import per_replication_kpis, run_replication
+from reports.kpi import interval_kpis
+from twin.run import after_warmup, run_replication
 from twin.scenario import Scenario
 
 log = logging.getLogger("hotline.sweep")
@@ -21,8 +22,8 @@ log = logging.getLogger("hotline.sweep")
 
 def replication_kpis(scenario: Scenario, index: int, seed: int | None = None) -> pd.DataFrame:
     """One replication's KPIs per interval (the task a sweep runs)."""
-    intervals, _ = per_replication_kpis([run_replication(scenario, index, seed)], scenario)
-    return intervals
+    log = after_warmup(run_replication(scenario, index, seed).log, scenario)
+    return interval_kpis(log, interval_s=scenario.interval, target_s=scenario.targets.within, by_queue=False)
 
 
 class Sweep:

@@ -182,9 +182,12 @@ def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, ha
     per_interval = int(round(per_interval))
     mu, theta = 1.0 / handle, 1.0 / patience
     n_states = states or _states_needed(float(rates.max(initial=0.0)), int(max(staffing, default=0)), handle, patience)
-    if state is not None and len(state.p) != n_states:
-        raise ValueError("the carried-over state has another size")
-    p = state.p.copy() if state is not None else np.eye(1, n_states).ravel()
+    if state is not None:  # the carried-over chain: as large as it was, or as this demand needs
+        n_states = max(n_states, int(np.flatnonzero(state.p)[-1]) + 1) if states is None else n_states
+        p = np.zeros(n_states)
+        p[:min(n_states, len(state.p))] = state.p[:n_states]
+    else:
+        p = np.eye(1, n_states).ravel()
     leaving = state.leaving if state is not None else 0.0
     n = np.arange(n_states, dtype=float)
     outcomes = ArrivalOutcomes(n_states, handle, patience, target_T)
