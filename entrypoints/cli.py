@@ -11,6 +11,7 @@ import typer
 
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
+from entrypoints.plan_cmd import plan_command
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import", help="Load call records from other syst
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
+app.command(name="plan")(plan_command)
 
 
 @app.callback()
@@ -88,16 +90,31 @@ def validate(scenario: Annotated[list[Path], typer.Argument(help="Scenario files
 
 @app.command()
 def erlang(
-    rate: Annotated[float, typer.Option(help="Arrivals per second.", min=0)],
     handle: Annotated[float, typer.Option(help="Mean handle time, seconds.", min=0.001)],
     patience: Annotated[float, typer.Option(help="Mean patience, seconds.", min=0.001)],
-    agents: Annotated[int, typer.Option(help="Agents on duty.", min=1)],
+    rate: Annotated[Optional[float], typer.Option(help="Arrivals per second.", min=0)] = None,
+    per_hour: Annotated[Optional[float], typer.Option("--per-hour", help="Arrivals per hour (instead of --rate).", min=0)] = None,
+    agents: Annotated[Optional[int], typer.Option(help="Agents on duty (not with --target).", min=1)] = None,
     within: Annotated[float, typer.Option(help="Service-level target time, seconds.")] = 20.0,
+    target: Annotated[bool, typer.Option("--target", help="Answer the fewest agents that meet --service-level "
+                                         "(and --max-abandon) instead of the figures for --agents.")] = False,
+    service_level: Annotated[float, typer.Option(help="With --target: share answered within WITHIN.", min=0, max=1)] = 0.8,
+    max_abandon: Annotated[Optional[float], typer.Option(help="With --target: highest abandon rate.", min=0, max=1)] = None,
 ):
-    """Exact Erlang-A (M/M/c+M) figures for one stationary interval."""
+    """Exact Erlang-A (M/M/c+M) figures for one stationary interval, or with --target the agents required."""
     from twin.analytic import erlang_a
 
-    result = erlang_a(rate, handle, patience, agents)
+    if (rate is None) == (per_hour is None):
+        raise typer.BadParameter("give the arrival rate as --rate (per second) or --per-hour", param_hint="--rate")
+    lam = rate if rate is not None else per_hour / 3600.0  # type: ignore[operator]
+    if target:
+        from entrypoints.plan_cmd import erlang_target
+
+        erlang_target(lam, handle, patience, service_level, within, max_abandon)
+        return
+    if agents is None:
+        raise typer.BadParameter("give --agents, or --target for the agents required", param_hint="--agents")
+    result = erlang_a(lam, handle, patience, agents)
     console.print(f"P(wait)            {result.p_wait:.4f}")
     console.print(f"P(abandon)         {result.p_abandon:.4f}")
     console.print(f"SL offered ({within:g} s)  {result.sl_offered(within):.4f}")

@@ -22,6 +22,7 @@ from core.messages import (
     AgentHungUp,
     AgentPaused,
     CallArrived,
+    CancelTimer,
     CallerHungUp,
     CompleteCallback,
     ConnectCall,
@@ -121,8 +122,9 @@ class CallCenterModel:
             for i, name in enumerate(STREAMS)
         }
         self.stats = RunStats()
-        self._wakers: dict[str, simpy.Event | None] = {}
+        self._wakers: dict[str, int | None] = {}  # call -> its index while it waits (None: arriving)
         self._woken: dict[str, str] = {}
+        self._cancelled: set[int] = set()  # tokens of timers the core cancelled that are still scheduled
         self._answer_now: list[tuple[str, str]] = []
         self._live = 0
         self._arrivals_done = False
@@ -187,8 +189,7 @@ class CallCenterModel:
             delay = epoch + offset - env.now
             if delay > 0:
                 yield env.timeout(delay)
-            self._live += 1
-            env.process(self._call(i))
+            self._arrive(i)
         self._arrivals_done = True
         self._check_done()
 
@@ -196,42 +197,62 @@ class CallCenterModel:
         if self._arrivals_done and self._live == 0 and not self._done.triggered:
             self._done.succeed()
 
-    def _call(self, i: int):
-        env, center = self.env, self.center
+    # A caller is a chain of callbacks on timeouts rather than a SimPy process: the same events at the same
+    # times, without a process, a wake event and an AnyOf condition per call (the twin's hot path).
+
+    def _arrive(self, i: int) -> None:
         call_id = self.call_ids[i]
-        self._wakers[call_id] = None  # no event yet: most callers are answered before they ever wait
-        self._do(center.handle(CallArrived(env.now, call_id, self.callers[i], self.hotline_of[i])))
+        self._live += 1
+        self._wakers[call_id] = None  # not waiting yet: most callers are answered while they arrive
+        self._do(self.center.handle(CallArrived(self.env.now, call_id, self.callers[i], self.hotline_of[i])))
         why = self._woken.pop(call_id, None)
         if why is None:
-            wake = self._wakers[call_id] = env.event()
-            yield wake | env.timeout(self.patience[i])
-            if wake.triggered:
-                why = wake.value
-            else:
-                del self._wakers[call_id]
-                self._do(center.handle(CallerHungUp(env.now, call_id)))
-        if why is not None:
-            if why == "talk":
-                yield env.timeout(self.handle[i])
-                ended = AgentHungUp if self.agent_hangs_up[i] else CallerHungUp
-                self._do(center.handle(ended(env.now, call_id)))
-            elif why == "prompt":
-                yield env.timeout(self.setup.behaviour.prompt_time)
-                if self.presses_one[i]:
-                    self._do(center.handle(PromptFinished(env.now, call_id, "1")))
-                else:
-                    self._do(center.handle(CallerHungUp(env.now, call_id)))
+            self._wakers[call_id] = i  # waiting: woken by the core's action, or hangs up after its patience
+            self.env.timeout(self.patience[i]).callbacks.append(partial(self._patience_over, i))
+        else:
+            self._proceed(i, why)
+
+    def _patience_over(self, i: int, _event) -> None:
+        call_id = self.call_ids[i]
+        if self._wakers.get(call_id, -1) != i:
+            return  # woken before its patience ran out
+        del self._wakers[call_id]
+        self._do(self.center.handle(CallerHungUp(self.env.now, call_id)))
+        self._gone()
+
+    def _proceed(self, i: int, why: str) -> None:
+        if why == "talk":
+            self.env.timeout(self.handle[i]).callbacks.append(partial(self._talk_over, i))
+        elif why == "prompt":
+            self.env.timeout(self.setup.behaviour.prompt_time).callbacks.append(partial(self._prompt_over, i))
+        else:
+            self._gone()
+
+    def _talk_over(self, i: int, _event) -> None:
+        ended = AgentHungUp if self.agent_hangs_up[i] else CallerHungUp
+        self._do(self.center.handle(ended(self.env.now, self.call_ids[i])))
+        self._gone()
+
+    def _prompt_over(self, i: int, _event) -> None:
+        call_id = self.call_ids[i]
+        if self.presses_one[i]:
+            self._do(self.center.handle(PromptFinished(self.env.now, call_id, "1")))
+        else:
+            self._do(self.center.handle(CallerHungUp(self.env.now, call_id)))
+        self._gone()
+
+    def _gone(self) -> None:
         self._live -= 1
         self._check_done()
 
     def _wake(self, call_id: str, why: str) -> None:
         if call_id not in self._wakers:
             return  # the caller is gone already, or was woken before
-        wake = self._wakers.pop(call_id)
-        if wake is None:
-            self._woken[call_id] = why  # woken while still arriving: _call picks it up without waiting
-        elif not wake.triggered:
-            wake.succeed(why)
+        waiting = self._wakers.pop(call_id)
+        if waiting is None:
+            self._woken[call_id] = why  # woken while still arriving: _arrive picks it up
+        else:
+            self._proceed(waiting, why)
 
     def _do(self, actions: list) -> None:
         """Carry out the core's actions; rings answered at once are reported after the whole batch."""
@@ -240,6 +261,8 @@ class CallCenterModel:
             kind = type(action)
             if kind is StartTimer:
                 env.timeout(action.at - env.now).callbacks.append(partial(self._timer_fired, action.timer))
+            elif kind is CancelTimer:
+                self._cancelled.add(action.timer.token)
             elif kind is RingAgent:
                 self._ring(action)
             elif kind is ConnectCall:
@@ -253,14 +276,16 @@ class CallCenterModel:
                 env.timeout(self.setup.behaviour.ready_after_pause).callbacks.append(partial(self._ready, ready))
             elif kind is DialCallback and self.setup.work_callbacks:
                 env.process(self._callback(action))
-            # HoldCall, StopRinging and CancelTimer need nothing here: a cancelled timer that still fires
-            # is recognised as stale by the core.
+            # HoldCall and StopRinging need nothing here.
         if self._answer_now:
             answers, self._answer_now = self._answer_now, []
             for call_id, agent_id in answers:
                 self._do(self.center.handle(AgentAnswered(env.now, call_id, agent_id)))
 
     def _timer_fired(self, timer, _event) -> None:
+        if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
+            self._cancelled.discard(timer.token)
+            return
         self._do(self.center.handle(TimerFired(self.env.now, timer)))
 
     def _ring(self, action: RingAgent) -> None:
