@@ -29,9 +29,10 @@ from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from adapters.sim.model import AgentOrder, TracedCalls
-from core.config import AgentProfile, CenterConfig
+from core.config import AgentProfile
 from core.log import NONE
 from inputs.problems import InputFileError, Problem
 from reports.eventlog import call_lives, records_to_frame
@@ -39,8 +40,6 @@ from reports.kpi import interval_kpis, summary_kpis
 from twin.build import build_model, replication_seeds, sim_setup
 from twin.run import Replication
 from twin.scenario import Scenario
-from pydantic import ValidationError
-
 from twin.site import center_config, config_problems
 from twin.yamlfile import load_yaml
 
@@ -121,7 +120,7 @@ def _talk_fill(lives: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     talk = lives["talk"].to_numpy(dtype=float).copy()
     answered = lives["outcome"].to_numpy() == "answered"
     everyone = talk[answered & ~np.isnan(talk)]
-    for queue, rows in lives.groupby("queue").indices.items():
+    for rows in lives.groupby("queue").indices.values():
         pool = talk[rows][answered[rows] & ~np.isnan(talk[rows])]
         pool = pool if len(pool) else everyone if len(everyone) else np.array([180.0])
         missing = rows[np.isnan(talk[rows]) | ~answered[rows]]
