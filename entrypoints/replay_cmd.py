@@ -194,6 +194,8 @@ def replay(
     if html is not None:
         from qa.html_report import write_report
 
-        write_report(html, title, cases)
+        from core.config import SITE_ZONE
+
+        write_report(html, title, cases, ZoneInfo(zone) if trace is not None else SITE_ZONE)
         console.print(f"wrote {html}")
     raise typer.Exit(0 if ok else 1)
