@@ -192,9 +192,8 @@ def replay(
         write_junit(junit, title, cases)
         console.print(f"wrote {junit}")
     if html is not None:
-        from qa.html_report import write_report
-
         from core.config import SITE_ZONE
+        from qa.html_report import write_report
 
         write_report(html, title, cases, ZoneInfo(zone) if trace is not None else SITE_ZONE)
         console.print(f"wrote {html}")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import timezone
-from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.store.anonymous_bank import import_file
 from adapters.store.eventlog import SqlEventLog
@@ -71,8 +73,6 @@ def test_a_trace_whose_queues_the_scenario_does_not_know_is_refused_naming_them(
 
 
 def test_censored_patience_exceeds_the_wait_it_was_censored_at():
-    import numpy as np
-
     waits = np.array([5.0, 10, 10, 20, 30, 40, 60])
     gave_up = np.array([True, True, False, True, False, True, False])
     times, survival = kaplan_meier(waits, gave_up)
@@ -80,3 +80,13 @@ def test_censored_patience_exceeds_the_wait_it_was_censored_at():
     for u in np.linspace(0.01, 0.99, 25):
         assert censored_patience(10.0, times, survival, float(u)) > 10.0
         assert censored_patience(30.0, times, survival, float(u)) in (40.0, float("inf"))
+
+
+@given(st.lists(st.tuples(st.integers(0, 600), st.booleans()), min_size=1, max_size=60),
+       st.integers(0, 700), st.floats(0.001, 0.999))
+def test_a_censored_patience_always_outlasts_its_censoring(observations, censor, u):
+    waits = np.array([float(w) for w, _ in observations])
+    gave_up = np.array([g for _, g in observations])
+    times, survival = kaplan_meier(waits, gave_up)
+    assert np.all(np.diff(survival) <= 0) and np.all((survival >= 0) & (survival <= 1))
+    assert censored_patience(float(censor), times, survival, u) > censor
