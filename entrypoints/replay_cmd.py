@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Annotated, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
@@ -24,6 +26,12 @@ from inputs.problems import InputFileError, Problem
 from qa.checks import CaseResult, Check
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+log = logging.getLogger("hotline.qa")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
 
 
 def _journal_source(path_or_day: str) -> Path:
@@ -42,18 +50,22 @@ def journal_case(path_or_day: str, strategy: str | None, config_file: Path | Non
     if not journal.exists():
         raise InputFileError([Problem(str(journal), None, "", "no such journal")])
     lines = read_journal(journal)
-    if DAY.match(path_or_day):
-        lines = _lines_of_day(lines, date.fromisoformat(path_or_day), journal)
+    whole = len(lines)
+    first_line = 0
+    if DAY.match(path_or_day):  # the journal up to the day's end (state carries over days), the day's calls
+        lines, first_line = _up_to_day(lines, date.fromisoformat(path_or_day), journal)
     recorded = recorded_config(journal)
-    candidate = recorded
-    if config_file is not None:
-        from twin.site import load_scenario
-
-        candidate = _config_of(config_file, load_scenario)
+    candidate = recorded if config_file is None else _config_of(config_file)
     if strategy is not None:
         candidate = dataclasses.replace(candidate, policy=dataclasses.replace(candidate.policy, strategy=strategy))
+    log.info("replaying %d journal messages of %s (strategy %s -> %s)", len(lines), journal,
+             recorded.policy.strategy, candidate.policy.strategy)
     started = time.monotonic()
-    report = replay_journal(lines, recorded, candidate, where=str(journal), queue_log=journal.parent / "queue_log")
+    with _progress() as progress:
+        task = progress.add_task(f"{journal.name}: messages", total=len(lines))
+        report = replay_journal(lines, recorded, candidate, where=str(journal), queue_log=journal.parent / "queue_log",
+                                report_from_line=first_line, partial=len(lines) < whole,
+                                progress=lambda done, total: progress.update(task, completed=done))
     case = CaseResult(journal.parent.name or str(journal), "journal", seconds=time.monotonic() - started)
     case.checks.append(Check(case.name, "recorded log reproduced", "the queue_log, line for line",
                              "identical" if report.log_mismatch is None else "differs", report.log_mismatch is None,
@@ -69,21 +81,23 @@ def journal_case(path_or_day: str, strategy: str | None, config_file: Path | Non
     return case
 
 
-def _lines_of_day(lines, day: date, journal: Path):
-    """The whole journal is replayed (state carries over days); a day only narrows the calls reported."""
+def _up_to_day(lines, day: date, journal: Path):
+    """The messages up to the end of ``day`` (site time zone) and the journal line where the day begins."""
     from core.config import SITE_ZONE
     from qa.trace import day_bounds
 
     start, end = day_bounds(day, SITE_ZONE)
-    if not any(start <= getattr(e.message, "now", 0) < end for e in lines):
+    of_day = [e.line for e in lines if start <= getattr(e.message, "now", 0) < end]
+    if not of_day:
         raise InputFileError([Problem(str(journal), None, "", f"no messages on {day} ({SITE_ZONE})")])
-    return [e for e in lines if getattr(e.message, "now", 0) < end]
+    return [e for e in lines if getattr(e.message, "now", 0) < end], of_day[0]
 
 
-def _config_of(path: Path, load):
-    from twin.site import center_config
+def _config_of(path: Path):
+    """A site or scenario file's routing configuration."""
+    from twin.site import center_config, load_scenario
 
-    return center_config(load(path))
+    return center_config(load_scenario(path))
 
 
 def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], replications: Optional[int],
@@ -106,7 +120,11 @@ def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], repl
     log = SqlEventLog(engine).frame(source)
     trace = trace_of_day(log, when, tz, where=f"the store {settings.redacted_url()}")
     tolerances = {"answered": tolerance, "abandoned": tolerance, "offered": 0.0}
-    case, result = trace_case(f"{day} under {scenario.stem}", trace, scenario, tolerances, replications)
+    log.info("trace %s: %d calls from %s", day, len(trace.lives), settings.redacted_url())
+    with _progress() as progress:
+        task = progress.add_task(f"{day}: replications", total=replications)
+        case, result = trace_case(f"{day} under {scenario.stem}", trace, scenario, tolerances, replications,
+                                  on_done=lambda _r: progress.advance(task))
     table = Table(title=f"{day}: recorded vs twin ({result.scenario.replications} replications)")
     for header in ("count", "recorded", "twin (mean)", "difference"):
         table.add_column(header, justify="right")
@@ -122,10 +140,17 @@ def suite_cases(suite: Path, workers: Optional[int]) -> list[CaseResult]:
     from qa.suite import golden_case, load_suite, scenario_case
 
     scenarios, golden = load_suite(suite)
-    cases = [scenario_case(path, scenario, workers) for path, scenario in scenarios]
-    if golden:
-        engine = open_store_or_exit(StoreSettings.from_env())
-        cases += [golden_case(g, SqlEventLog(engine).frame) for g in golden]
+    cases = []
+    with _progress() as progress:
+        for path, scenario in scenarios:
+            task = progress.add_task(f"{path.stem}: replications", total=scenario.replications)
+            cases.append(scenario_case(path, scenario, workers, on_done=lambda _r: progress.advance(task)))
+        if golden:
+            engine = open_store_or_exit(StoreSettings.from_env())
+            for g in golden:
+                task = progress.add_task(f"{g['path'].name}: replications", total=None)
+                cases.append(golden_case(g, SqlEventLog(engine).frame, on_done=lambda _r: progress.advance(task)))
+    log.info("suite %s: %d scenario cases, %d golden days", suite, len(scenarios), len(golden))
     return cases
 
 

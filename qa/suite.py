@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import yaml
 
 from core.config import SITE_ZONE
@@ -116,8 +117,6 @@ def trace_case(name: str, trace, scenario_path: Path, tolerances: dict[str, floa
     for metric, (recorded, twin, _) in result.closeness().items():
         if metric in tolerances:
             case.checks.append(tolerance_check(name, metric, recorded, twin, tolerances[metric]))
-    import pandas as pd
-
     keep = ["interval_start", *COUNTS]
     case.intervals = pd.concat([result.recorded_intervals[keep].assign(source="recorded"),
                                 result.twin_intervals[keep].assign(source="twin")], ignore_index=True)

@@ -44,7 +44,7 @@ from reports.kpi import interval_kpis, summary_kpis
 from twin.build import build_model, replication_seeds, sim_setup
 from twin.run import Replication
 from twin.scenario import Scenario
-from twin.site import center_config, config_problems
+from twin.site import center_config, config_problems, type_problems
 from twin.yamlfile import load_yaml
 
 COUNTS = ("offered", "answered", "abandoned")
@@ -174,8 +174,6 @@ def recorded_agents(trace: Trace, epoch: float) -> tuple[tuple[AgentProfile, ...
 def load_trace_scenario(path, trace: Trace) -> Scenario:
     """A scenario file for a what-if on ``trace``. As ``twin.site.load_scenario``, except that the recorded
     agents count as agents of the configuration: a scenario that adds nobody (staffing 0) is valid."""
-    from twin.site import type_problems
-
     loaded = load_yaml(path)
     if not isinstance(loaded.data, dict):
         raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])

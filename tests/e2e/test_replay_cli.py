@@ -126,3 +126,20 @@ def test_html_report_shows_the_charts_in_chromium(page, bank_store, tmp_path):
     assert "质量检查报告" in page.content()
     assert page.locator("td.pass").count() == 3 and page.locator("td.fail").count() == 0  # offered, answered, abandoned
     screenshot(page, "qa-report")
+
+
+def test_journal_of_a_day_from_the_live_directory(tmp_path):
+    """``--journal DAY`` replays the live directory's journal (HOTLINE_LIVE_DIR) up to that day's end."""
+    from datetime import datetime, timedelta
+
+    from core.config import SITE_ZONE
+    from qa.journal_replay import read_journal
+
+    live = JOURNALS / "three_calls_two_agents"
+    first = read_journal(live / "journal.jsonl")[0].message.now
+    day = datetime.fromtimestamp(first, SITE_ZONE).date()
+    result = hotline("replay", "--journal", day.isoformat(), env={"HOTLINE_LIVE_DIR": str(live)})
+    assert result.returncode == 0 and "3 calls" in result.stdout and "0 calls differ" in result.stdout, result.stdout
+    later = (day + timedelta(days=1)).isoformat()
+    result = hotline("replay", "--journal", later, env={"HOTLINE_LIVE_DIR": str(live)})
+    assert result.returncode == 2 and f"no messages on {later}" in result.stderr and "journal.jsonl" in result.stderr
