@@ -55,15 +55,21 @@ def journal_case(path_or_day: str, strategy: str | None, config_file: Path | Non
     if DAY.match(path_or_day):  # the journal up to the day's end (state carries over days), the day's calls
         lines, first_line = _up_to_day(lines, date.fromisoformat(path_or_day), journal)
     recorded = recorded_config(journal)
-    candidate = recorded if config_file is None else _config_of(config_file)
-    if strategy is not None:
-        candidate = dataclasses.replace(candidate, policy=dataclasses.replace(candidate.policy, strategy=strategy))
+    replacement = None if config_file is None else _config_of(config_file)
+
+    def change(config):
+        config = replacement or config
+        if strategy is not None:
+            config = dataclasses.replace(config, policy=dataclasses.replace(config.policy, strategy=strategy))
+        return config
+
+    candidate = change(recorded)
     log.info("replaying %d journal messages of %s (strategy %s -> %s)", len(lines), journal,
              recorded.policy.strategy, candidate.policy.strategy)
     started = time.monotonic()
     with _progress() as progress:
         task = progress.add_task(f"{journal.name}: messages", total=len(lines))
-        report = replay_journal(lines, recorded, candidate, where=str(journal), queue_log=journal.parent / "queue_log",
+        report = replay_journal(lines, recorded, change, where=str(journal), queue_log=journal.parent / "queue_log",
                                 report_from_line=first_line, partial=len(lines) < whole,
                                 progress=lambda done, total: progress.update(task, completed=done))
     case = CaseResult(journal.parent.name or str(journal), "journal", seconds=time.monotonic() - started)

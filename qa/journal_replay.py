@@ -7,7 +7,8 @@ configuration the journal started from kept beside it (``journal-config.json``, 
 * the **recorded** one, built from the journal's own configuration: its decisions are what the live core
   decided, provided the current core still behaves as the recorded one did -- checked against the event log
   written live (``queue_log`` beside the journal): its first differing line is reported;
-* the **candidate**, built from another configuration (a changed strategy, a site file).
+* the **candidate**, built from the recorded configuration changed (another strategy, a site file's
+  configuration); every configuration the journal applies later is changed the same way.
 
 A *decision* is an action that routes: an agent rung (``RingAgent``), a callback prompt played
 (``PlayCallbackPrompt``), a ticket dispatched to an agent (``DialCallback``). For every call (or ticket) whose
@@ -22,6 +23,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from adapters.asterisk.journal import START_CONFIG, JournalError, decode, record_line
 from core import messages as m
@@ -150,20 +152,24 @@ class _Runner:
             return []
 
 
-def replay_journal(lines: list[JournalLine], recorded: CenterConfig, candidate: CenterConfig, *,
+def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Callable[[CenterConfig], CenterConfig], *,
                    where: str = "journal", queue_log: Path | None = None, seed: int = 0,
                    report_from_line: int = 0, partial: bool = False, progress=None) -> ReplayReport:
-    """Feed ``lines`` to a core of each configuration; the per-call first differences (of the calls whose
+    """Feed ``lines`` to a core of the recorded configuration and one of ``change(recorded)``; a configuration
+    the journal applies later (``ApplyConfig``) reaches the candidate changed the same way, so a changed
+    strategy outlives a site update. The per-call first differences (of the calls whose
     first diverging message is at ``report_from_line`` or later). ``partial``: ``lines`` are the start of the
     journal only, so the event log is compared as far as they go."""
     report = ReplayReport(where, messages=len(lines))
-    before, after = _Runner(recorded, seed), _Runner(candidate, seed)
+    before, after = _Runner(recorded, seed), _Runner(change(recorded), seed)
     diverged: set[str] = set()
     for i, entry in enumerate(lines):
         message = entry.message
         if isinstance(message, m.CallArrived):
             report.calls += 1
-        a, b = decisions(before.handle(message)), decisions(after.handle(message))
+        changed = m.ApplyConfig(message.now, change(message.config), message.label) \
+            if isinstance(message, m.ApplyConfig) else message
+        a, b = decisions(before.handle(message)), decisions(after.handle(changed))
         report.decisions += sum(len(v) for v in a.values())
         for key in sorted(set(a) | set(b)):
             if key not in diverged and a.get(key, []) != b.get(key, []) and entry.line >= report_from_line:
@@ -188,3 +194,7 @@ def _compare_log(records: list[LogRecord], queue_log: Path, whole: bool) -> str 
         return (f"{queue_log}: {len(on_disk)} lines recorded, the current core wrote {len(regenerated)} "
                 f"from the journal")
     return None
+
+
+def unchanged(config: CenterConfig) -> CenterConfig:
+    return config

@@ -17,7 +17,7 @@ from core import messages as m
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
 from core.config_codec import config_to_dict
 from inputs.problems import InputFileError
-from qa.journal_replay import Decision, journal_path, read_journal, recorded_config, replay_journal
+from qa.journal_replay import Decision, journal_path, read_journal, recorded_config, replay_journal, unchanged
 
 LINEAR = CenterConfig(agents=(AgentProfile("a1", {"sales": 1}), AgentProfile("a2", {"sales": 1})),
                       hotlines=(Hotline("4008", "sales"),),
@@ -45,14 +45,14 @@ def write_journal(folder, messages=MESSAGES, config=LINEAR):
 
 def test_same_core_same_journal_has_no_differences(tmp_path):
     path = write_journal(tmp_path)
-    report = replay_journal(read_journal(path), recorded_config(path), recorded_config(path))
+    report = replay_journal(read_journal(path), recorded_config(path), unchanged)
     assert report.ok and report.differences == []
     assert (report.messages, report.calls, report.decisions) == (8, 2, 2)
 
 
 def test_changed_strategy_gives_the_predicted_differences(tmp_path):
     path = write_journal(tmp_path)
-    report = replay_journal(read_journal(path), recorded_config(path), LONGEST_IDLE)
+    report = replay_journal(read_journal(path), recorded_config(path), lambda _config: LONGEST_IDLE)
     got = [(d.key, d.line, d.message, d.recorded, d.replayed) for d in report.differences]
     assert got == [
         ("c1", 3, "CallArrived", (Decision("ring", "a1"),), (Decision("ring", "a2"),)),
@@ -63,7 +63,7 @@ def test_changed_strategy_gives_the_predicted_differences(tmp_path):
 
 def test_recorded_log_that_the_core_no_longer_writes_is_reported(tmp_path):
     path = write_journal(tmp_path)
-    replayed = replay_journal(read_journal(path), LINEAR, LINEAR)
+    replayed = replay_journal(read_journal(path), LINEAR, unchanged)
     assert replayed.log_mismatch is None
     from adapters.asterisk.journal import record_line
     from qa.journal_replay import _Runner
@@ -75,7 +75,7 @@ def test_recorded_log_that_the_core_no_longer_writes_is_reported(tmp_path):
     connect = next(i for i, line in enumerate(lines) if "|CONNECT|" in line)
     lines[connect] = lines[connect].replace("|a1|", "|a9|")
     (tmp_path / "queue_log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = replay_journal(read_journal(path), LINEAR, LINEAR, queue_log=tmp_path / "queue_log")
+    report = replay_journal(read_journal(path), LINEAR, unchanged, queue_log=tmp_path / "queue_log")
     assert report.log_mismatch is not None and f"queue_log:{connect + 1}:" in report.log_mismatch and not report.ok
 
 
@@ -107,3 +107,19 @@ def test_an_empty_journal_or_one_without_its_configuration_is_refused(tmp_path):
         read_journal(empty)
     with pytest.raises(InputFileError, match="journal-config.json"):
         recorded_config(journal_path(tmp_path))
+
+
+def test_a_configuration_applied_later_reaches_the_candidate_changed_the_same_way(tmp_path):
+    """The journal applies a site update (a third agent) before the call: the candidate keeps ``longestidle``
+    after it (rings a2, idle longest), where the update itself would have brought ``linear`` back (a1)."""
+    wider = dataclasses.replace(LINEAR, agents=LINEAR.agents + (AgentProfile("a3", {"sales": 1}),))
+    messages = MESSAGES[:2] + [m.ApplyConfig(105.0, wider, "v2")] + MESSAGES[2:4]
+    path = write_journal(tmp_path, messages)
+
+    def to_longest_idle(config):
+        return dataclasses.replace(config, policy=dataclasses.replace(config.policy, strategy="longestidle"))
+
+    report = replay_journal(read_journal(path), recorded_config(path), to_longest_idle)
+    assert [(d.key, d.line, d.recorded, d.replayed) for d in report.differences] == [
+        ("c1", 4, (Decision("ring", "a1"),), (Decision("ring", "a2"),)),
+    ]

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.asterisk import sipp
 from core.log import TERMINAL_VERBS
-from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal
+from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal, unchanged
 from tests.integration.asterisk.live_checks import wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -39,7 +39,7 @@ def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config,
     lines = read_journal(journal)
     config = recorded_config(journal)
     assert config.policy.strategy == "linear" and len(config.agents) == 2
-    report = replay_journal(lines, config, config, queue_log=proc.data_dir / "queue_log")
+    report = replay_journal(lines, config, unchanged, queue_log=proc.data_dir / "queue_log")
     assert report.calls == 3 and report.decisions >= 3
     assert report.differences == [] and report.log_mismatch is None, report
 
