@@ -34,7 +34,7 @@ def bank_log(engine):
 def test_unchanged_day_reproduces_answered_and_abandoned_within_2_percent(bank_log):
     trace = trace_of_day(bank_log, DAY, timezone.utc, "store")
     assert len(trace.lives) == 2239 and trace.queues == ["IN", "NE", "NW", "PE", "PS", "TT"]
-    result = run_trace(trace, load_trace_scenario(UNCHANGED, trace), str(UNCHANGED), replications=3)
+    result = run_trace(trace, load_trace_scenario(UNCHANGED, trace), str(UNCHANGED))  # its 10 replications
     close = result.closeness()
     assert (close["answered"][0], close["abandoned"][0]) == (1511, 728)  # the recorded day
     assert close["offered"][1] == 2239  # every recorded call, once
