@@ -123,8 +123,8 @@ def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], repl
         raise InputFileError([Problem("--zone", None, "zone", f"{zone!r} is not a time zone")]) from None
     settings = StoreSettings.from_env()
     engine = open_store_or_exit(settings)
-    log = SqlEventLog(engine).frame(source)
-    trace = trace_of_day(log, when, tz, where=f"the store {settings.redacted_url()}")
+    records = SqlEventLog(engine).frame(source)
+    trace = trace_of_day(records, when, tz, where=f"the store {settings.redacted_url()}")
     tolerances = {"answered": tolerance, "abandoned": tolerance, "offered": 0.0}
     log.info("trace %s: %d calls from %s", day, len(trace.lives), settings.redacted_url())
     with _progress() as progress:
