@@ -12,6 +12,7 @@ import typer
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
 from entrypoints.plan_cmd import plan_command
+from entrypoints.replay_cmd import replay
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
@@ -64,20 +65,7 @@ def simulate(
         fail_on_input(error)
 
 
-@app.command()
-def replay(
-    suite: Annotated[Path, typer.Argument(help="Directory of scenario files that declare 'expect:' KPI bands.")],
-    workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel processes (default: one per CPU).")] = None,
-):
-    """Run a QA suite: every scenario in SUITE, each KPI checked against its expected band.
-    Prints pass/fail with the measured values; exits 1 if any expectation fails, 2 on a malformed file."""
-    from entrypoints import simulate_cmd
-
-    try:
-        ok = simulate_cmd.replay(console, suite, workers)
-    except InputFileError as error:
-        fail_on_input(error)
-    raise typer.Exit(0 if ok else 1)
+app.command()(replay)
 
 
 @app.command()

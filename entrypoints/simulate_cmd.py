@@ -1,4 +1,4 @@
-"""``hotline simulate`` and ``hotline replay``: run scenarios and show their KPIs."""
+"""``hotline simulate``: run a scenario and show its KPIs (``hotline replay`` is ``replay_cmd.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from inputs.problems import InputFileError, Problem
 from reports.eventlog import write_parquet, write_queue_log
 from reports.export import safe_table
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
@@ -122,40 +121,3 @@ def run(console: Console, path: Path, replications: int | None, seed: int | None
             write_queue_log(rep.log, folder / f"queue_log.{rep.index}")
         written.append(folder / "queue_log.*")
     console.print("wrote " + ", ".join(str(p) for p in written))
-
-
-def replay(console: Console, suite: Path, workers: int | None) -> bool:
-    if not suite.is_dir():
-        raise InputFileError([Problem(str(suite), None, "", "not a directory of scenario files")])
-    files = sorted(list(suite.glob("*.yaml")) + list(suite.glob("*.yml")))
-    if not files:
-        raise InputFileError([Problem(str(suite), None, "", "holds no *.yaml scenario files")])
-    scenarios, problems = [], []
-    for path in files:
-        try:
-            scenario = load_scenario(path)
-        except InputFileError as error:
-            problems.extend(error.problems)
-            continue
-        if not scenario.expect:
-            problems.append(Problem(str(path), None, "expect", "a QA scenario must declare expected KPI bands"))
-        scenarios.append((path, scenario))
-    if problems:
-        raise InputFileError(problems)
-    table = Table(title=f"QA suite {suite}")
-    for header in ("scenario", "KPI", "expected", "measured (mean)", "result"):
-        table.add_column(header)
-    failures = 0
-    for path, scenario in scenarios:
-        reps = _simulate(console, scenario, workers, None, path.stem)
-        _, per_total = per_replication_kpis(reps, scenario)
-        totals = per_total.mean(numeric_only=True)
-        for metric, (low, high) in scenario.expect.items():
-            value = float(totals.get(metric, float("nan")))
-            ok = low <= value <= high
-            failures += not ok
-            table.add_row(path.stem, metric, f"[{low:g}, {high:g}]", f"{value:.4g}",
-                          "[green]pass[/]" if ok else "[red]FAIL[/]")
-    console.print(table)
-    console.print(f"{'[green]all expectations hold[/]' if not failures else f'[red]{failures} expectation(s) failed[/]'}")
-    return failures == 0

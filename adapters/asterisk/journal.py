@@ -28,6 +28,8 @@ from core.log import LogRecord
 
 log = logging.getLogger("hotline.journal")
 
+START_CONFIG = "journal-config.json"  # beside the journal: the configuration it started from (for replays)
+
 class JournalError(RuntimeError):
     pass
 
@@ -51,6 +53,19 @@ def decode(line: str):
     elif cls is m.ApplyConfig:
         data["config"] = config_from_dict(data["config"])
     return cls(**data)
+
+
+def keep_start_config(journal: Path, config) -> None:
+    """Note the configuration a new journal starts from beside it, so a replay (``hotline replay --journal``)
+    can rebuild the core it fed. Only for a journal that starts now: an existing one started from the
+    configuration its note (if any) names, not necessarily this one."""
+    path = Path(journal).parent / START_CONFIG
+    if Path(journal).exists() and Path(journal).stat().st_size > 0:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"config": config_to_dict(config)}), encoding="utf-8")
+    temporary.replace(path)
 
 
 def record_line(record: LogRecord) -> str:

@@ -47,7 +47,7 @@ from typing import Awaitable, Callable
 
 from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream, RequestTimeout
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackDialer, CallbackOptions
-from adapters.asterisk.journal import EventLogFile, Journal, recover
+from adapters.asterisk.journal import EventLogFile, Journal, keep_start_config, recover
 from adapters.asterisk.lanes import Lanes
 from core import messages as m
 from core.center import CallCenter, CommandRejected
@@ -156,6 +156,7 @@ class LiveDriver:
         data = Path(options.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.journal = Journal(data / "journal.jsonl", fsync=options.fsync)
+        keep_start_config(self.journal.path, config)
         self.log_file = EventLogFile(data / "queue_log")
         self.core, self.recovery = recover(lambda sink: CallCenter(config, log=sink), self.journal, self.log_file)
         self.journal.open()

@@ -85,6 +85,30 @@ class AgentShift:
 
 
 @dataclass(frozen=True)
+class TracedCalls:
+    """Recorded calls replayed as they came (a trace-driven what-if) instead of sampled ones: one entry per
+    call, in arrival order; offsets from the epoch. A patience of ``inf`` never runs out."""
+
+    call_ids: tuple[str, ...]
+    offsets: tuple[float, ...]
+    hotlines: tuple[str, ...]
+    callers: tuple[str, ...]
+    patience: tuple[float, ...]
+    handle: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class AgentOrder:
+    """A person's order at a recorded moment (offset from the epoch): ``login``, ``ready``, ``not_ready``
+    or ``logout``; an order that does not apply to the agent's simulated state is dropped. ``take_one``:
+    the agent answered a call at this moment, so they are ready for one more call and pause after it."""
+
+    offset: float
+    agent_id: str
+    order: str
+
+
+@dataclass(frozen=True)
 class SimSetup:
     epoch: float  # wall-clock time of offset 0, in epoch seconds
     demand: dict[str, RateFunction]  # hotline -> arrival rate
@@ -93,6 +117,8 @@ class SimSetup:
     callers: CallerMix = CallerMix()
     callbacks: CallbackBehaviour = CallbackBehaviour()
     work_callbacks: bool = True  # simulate the outbound calls the core dispatches
+    trace: TracedCalls | None = None  # recorded calls instead of ``demand`` and the sampled callers
+    agent_orders: tuple[AgentOrder, ...] = ()  # recorded agents' availability, beside the shifts
 
 
 @dataclass
@@ -126,6 +152,9 @@ class CallCenterModel:
         self._woken: dict[str, str] = {}
         self._cancelled: set[int] = set()  # tokens of timers the core cancelled that are still scheduled
         self._answer_now: list[tuple[str, str]] = []
+        self._calls_granted: dict[str, int] = {}  # agent -> calls still to take before pausing (take_one)
+        self._pause_now: list[str] = []
+        self._granting: set[str] = set()  # agents whose readiness comes one call at a time
         self._live = 0
         self._arrivals_done = False
         self._done = self.env.event()
@@ -135,6 +164,9 @@ class CallCenterModel:
 
     def _plan_calls(self) -> None:
         setup, rng = self.setup, self.rng
+        if setup.trace is not None:
+            self._plan_traced_calls(setup.trace)
+            return
         times, lines = [], []
         for number in sorted(setup.demand):
             offsets = sample_arrivals(setup.demand[number], rng["arrivals"])
@@ -150,6 +182,22 @@ class CallCenterModel:
         behaviour = setup.behaviour
         self.patience = behaviour.patience.sample(rng["patience"], n).tolist()
         self.handle = behaviour.handle.sample(rng["handle"], n).tolist()
+        self.agent_hangs_up = (rng["hangup"].random(n) < behaviour.agent_hangup_share).tolist()
+        self.presses_one = (rng["prompt"].random(n) < behaviour.press_one_share).tolist()
+        self._index = {call_id: i for i, call_id in enumerate(self.call_ids)}
+        self._instant_ring = behaviour.no_answer_probability == 0 and isinstance(behaviour.ring_time, Fixed) \
+            and behaviour.ring_time.value == 0
+        self.stats.calls = n
+
+    def _plan_traced_calls(self, trace: TracedCalls) -> None:
+        n = len(trace.offsets)
+        self.arrival_offsets = list(trace.offsets)
+        self.hotline_of = list(trace.hotlines)
+        self.call_ids = list(trace.call_ids)
+        self.callers = list(trace.callers)
+        self.patience = list(trace.patience)
+        self.handle = list(trace.handle)
+        behaviour, rng = self.setup.behaviour, self.rng
         self.agent_hangs_up = (rng["hangup"].random(n) < behaviour.agent_hangup_share).tolist()
         self.presses_one = (rng["prompt"].random(n) < behaviour.press_one_share).tolist()
         self._index = {call_id: i for i, call_id in enumerate(self.call_ids)}
@@ -267,6 +315,7 @@ class CallCenterModel:
                 self._ring(action)
             elif kind is ConnectCall:
                 self._wake(action.call_id, "talk")
+                self._took_call(action.agent_id)
             elif kind is PlayCallbackPrompt:
                 self._wake(action.call_id, "prompt")
             elif kind is HangUp:
@@ -281,6 +330,20 @@ class CallCenterModel:
             answers, self._answer_now = self._answer_now, []
             for call_id, agent_id in answers:
                 self._do(self.center.handle(AgentAnswered(env.now, call_id, agent_id)))
+        if self._pause_now:
+            agents, self._pause_now = self._pause_now, []
+            for agent_id in agents:  # talking: the core pauses them when this call ends
+                self._do(self.center.handle(MakeNotReady(env.now, agent_id, "recorded")))
+
+    def _took_call(self, agent_id: str) -> None:
+        granted = self._calls_granted.get(agent_id)
+        if granted is None:
+            return
+        if granted <= 1:
+            del self._calls_granted[agent_id]
+            self._pause_now.append(agent_id)
+        else:
+            self._calls_granted[agent_id] = granted - 1
 
     def _timer_fired(self, timer, _event) -> None:
         if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
@@ -319,16 +382,31 @@ class CallCenterModel:
                 back = min(shift.break_at + shift.break_length, shift.end)
                 plan.append((back, 2, MakeReady, shift.agent_id))
             plan.append((shift.end, 3, LogOut, shift.agent_id))
-        plan.sort(key=lambda p: (p[0], p[1], p[3]))
-        for offset, _, command, agent_id in plan:
+        recorded = {"login": (0, LogIn), "not_ready": (1, MakeNotReady), "ready": (2, MakeReady),
+                    "take_one": (2, MakeReady), "logout": (3, LogOut)}
+        for order in self.setup.agent_orders:
+            rank, command = recorded[order.order]
+            plan.append((order.offset, rank + 4, command, order.agent_id))
+            if order.order == "take_one":
+                self._granting.add(order.agent_id)
+        plan.sort(key=lambda p: (p[0], p[1] % 4, p[3]))
+        for offset, rank, command, agent_id in plan:
             delay = epoch + offset - env.now
             if delay > 0:
                 yield env.timeout(delay)
             if command is MakeNotReady:
-                message = MakeNotReady(env.now, agent_id, "break")
+                message = MakeNotReady(env.now, agent_id, "break" if rank < 4 else "recorded")
             else:
                 message = command(env.now, agent_id)
-            self._do(self.center.handle(message))
+            if rank < 4:
+                self._do(self.center.handle(message))
+                continue
+            try:
+                if command is MakeReady and agent_id in self._granting:
+                    self._calls_granted[agent_id] = self._calls_granted.get(agent_id, 0) + 1
+                self._do(self.center.handle(message))
+            except CommandRejected:
+                pass  # e.g. "ready" for an agent the what-if logged out already: the recorded moment passed
 
     def _callback(self, action: DialCallback):
         env, rng, spec = self.env, self.rng["callback"], self.setup.callbacks

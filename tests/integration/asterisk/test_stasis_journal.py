@@ -90,3 +90,20 @@ def test_a_log_from_another_journal_is_refused(tmp_path):
     path.write_text(path.read_text().replace("13900000002", "13900000009"))
     with pytest.raises(JournalError, match="differs"):
         recover(make_core, Journal(tmp_path / "journal.jsonl"), EventLogFile(path))
+
+
+def test_a_new_journal_notes_its_starting_configuration_and_an_old_one_keeps_its_note(tmp_path):
+    import json
+
+    from adapters.asterisk.journal import START_CONFIG, keep_start_config
+    from core.config_codec import config_from_dict
+
+    first, second = build_config(["4008"], 2), build_config(["4008"], 3)
+    journal = Journal(tmp_path / "journal.jsonl")
+    keep_start_config(journal.path, first)
+    journal.open()
+    journal.append(m.LogIn(1.0, "agent001"))
+    journal.close()
+    keep_start_config(journal.path, second)  # a restart after a site update: the journal started from `first`
+    kept = config_from_dict(json.loads((tmp_path / START_CONFIG).read_text(encoding="utf-8"))["config"])
+    assert kept == first and kept != second

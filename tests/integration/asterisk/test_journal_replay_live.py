@@ -1,0 +1,48 @@
+"""A fresh live run's journal, replayed through the current core (``hotline replay --journal``), gives zero
+differences and the same event log line for line; under another strategy the replay names the calls whose
+agent changes. Real Asterisk, real SIPp callers and agents."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.asterisk import sipp
+from core.log import TERMINAL_VERBS
+from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal, unchanged
+from tests.integration.asterisk.live_checks import wait_for
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config, sipp_workdir):
+    cfg = asterisk_config
+    proc = live("--agents", "2", "--strategy", "linear")
+    agents = sipp.start_agents({"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
+                               answer_delay_ms=200, talk_ms=3_000, workdir=sipp_workdir)
+    try:
+        callers = sipp.start_callers(cfg.numbers[0], calls=3, rate=2.0, sip_port=cfg.sip_port, hold_ms=20_000,
+                                     caller_ids=["13900000021", "13900000022", "13900000023"], workdir=sipp_workdir)
+        result = callers.wait(timeout=60)
+    finally:
+        sipp.stop_all(agents.values())
+    assert sum(result.outcomes.values()) == 3, result.summary() + result.errors()
+    wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 3, 15, "three calls ended", proc)
+    proc.stop()
+
+    journal = journal_path(proc.data_dir)
+    lines = read_journal(journal)
+    config = recorded_config(journal)
+    assert config.policy.strategy == "linear" and len(config.agents) == 2
+    report = replay_journal(lines, config, unchanged, queue_log=proc.data_dir / "queue_log")
+    assert report.calls == 3 and report.decisions >= 3
+    assert report.differences == [] and report.log_mismatch is None, report
+
+    cli = subprocess.run([sys.executable, "-m", "entrypoints.cli", "replay", "--journal", str(proc.data_dir)],
+                         cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0 and "3 calls, " in cli.stdout and "0 calls differ" in cli.stdout, cli.stdout + cli.stderr
