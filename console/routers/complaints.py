@@ -42,7 +42,7 @@ def list_complaints(user: Annotated[AppUser, require("complaints.read")], engine
                     status: str | None = None, limit: Limit = DEFAULT_LIMIT,
                     offset: Offset = 0) -> list[ComplaintPublic]:
     """Complaints oldest first, optionally of one status, a page at a time; audited per customer."""
-    found = SqlCallRecords(engine).complaints(status, limit, offset)
+    found = SqlCallRecords(engine).complaints(status, limit=limit, offset=offset)
     audit("complaints.list", "customer", sorted({c.customer_id or "-" for c in found}),
           f"complaints {' '.join(c.complaint_id for c in found)}"[:250])
     return [complaint_out(c) for c in found]

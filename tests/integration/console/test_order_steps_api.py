@@ -33,7 +33,7 @@ def test_an_order_is_sorted_paid_dispatched_and_returned_with_its_audit(client, 
     returned = step(client, sup, order_id, "return", reason="refused at the door", restock=True)
     assert returned.status_code == 200 and returned.json()["status"] == "returned"
     assert SqlCatalog(engine).available("PAN-1") == before + 2
-    actions = [e.action for e in SqlAudit(engine).entries(user="sup")]
+    actions = [e.action for e in SqlAudit(engine).entries(user="sup") if e.action.startswith("orders.")]
     assert actions == ["orders.return", "orders.dispatch", "orders.pay", "orders.sort"]
 
 
