@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.ports import AuditEntry, UnitOfWork
+from core.membership import PointsRule, record_purchase, reverse_purchase
 from core.orders import Order, OrderError, PlaceOrder
 
 
@@ -60,11 +61,14 @@ class FulfilOrder:
     by: str  # who did it
     reason: str = ""  # why it came back (return)
     restock: bool = True
+    points: PointsRule = PointsRule()  # what a delivered order earns the customer
 
 
 def fulfil_order(command: FulfilOrder, uow: UnitOfWork) -> Order:
     """Carry out the step with its audit row. Raises ``InvalidTransition`` or ``OrderError`` with the core's
-    reason (a prepaid order not paid yet cannot be dispatched, a return needs its reason); nothing changes then."""
+    reason (a prepaid order not paid yet cannot be dispatched, a return needs its reason); nothing changes then.
+    A delivered order earns its customer points (the first one makes them a member); a returned one gives
+    back what it earned, as far as the balance allows."""
     if command.step not in FULFILMENT_STEPS:
         raise OrderError(f"{command.step!r} is not a step of an order ({', '.join(FULFILMENT_STEPS)})")
     with uow:
@@ -77,8 +81,11 @@ def fulfil_order(command: FulfilOrder, uow: UnitOfWork) -> Order:
             order = orders.dispatch(order_id, now)
         elif command.step == "deliver":
             order = orders.deliver(order_id, now)
+            record_purchase(uow.memberships, command.points, order.customer_id, order_id, order.total, now)
         else:
             order = orders.return_order(order_id, now, command.reason, restock=command.restock)
+            if uow.memberships.get(order.customer_id) is not None:
+                reverse_purchase(uow.memberships, order.customer_id, order_id, now)
         detail = f"order {order_id} {order.status}" + (f": {command.reason}" if command.reason else "")
         uow.audit.add(AuditEntry(now, command.by, f"orders.{command.step}", "customer", (order.customer_id,), detail))
         uow.commit()

@@ -14,6 +14,7 @@ from core.catalog import Product, Warehouse
 from core.config import Airing
 from core.customers import CustomerRepository, IdSource
 from core.log import LogRecord
+from core.membership import MembershipRepository
 from core.orders import Courier, Order, PlaceOrder
 from core.tickets import Ticket
 
@@ -199,6 +200,7 @@ class UnitOfWork(Protocol):
     event_log: EventLogRepository
     audit: AuditRepository
     ids: IdSource  # new IDs; a number drawn in a unit that rolls back is simply not used
+    memberships: MembershipRepository  # points earned on delivered orders, taken back on returns
 
     def __enter__(self) -> UnitOfWork: ...
 

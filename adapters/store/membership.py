@@ -7,11 +7,11 @@ below zero) are the core's: use ``core.membership.record_purchase`` / ``redeem_p
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import MembershipRow, PointsEntryRow
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess
 from core.membership import Membership, MembershipError, PointsEntry
 
 MEMBERSHIP = MembershipRow.__table__
@@ -43,11 +43,12 @@ class SqlMemberships:
     * ``balance(customer_id) -> int`` (0 for a non-member).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     def get(self, customer_id: str) -> Membership | None:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(select(MEMBERSHIP).where(MEMBERSHIP.c.customer_id == customer_id)).first()
             if row is None:
                 return None
@@ -57,7 +58,7 @@ class SqlMemberships:
 
     def add(self, membership: Membership) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 connection.execute(insert(MEMBERSHIP).values(customer_id=membership.customer_id,
                                                              member_since=membership.member_since,
                                                              balance=membership.balance))
@@ -69,7 +70,7 @@ class SqlMemberships:
 
     def update(self, membership: Membership) -> None:
         try:
-            with write_transaction(self.engine) as connection:
+            with self.db.write() as connection:
                 stored = [_entry(row) for row in connection.execute(
                     select(ENTRY).where(ENTRY.c.customer_id == membership.customer_id).order_by(ENTRY.c.seq))]
                 # the copy must extend the stored ledger: same entries first, then at least one new one.
@@ -89,7 +90,7 @@ class SqlMemberships:
             raise MembershipConflict(f"membership of {membership.customer_id} changed concurrently") from None
 
     def balance(self, customer_id: str) -> int:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             value = connection.execute(select(MEMBERSHIP.c.balance)
                                        .where(MEMBERSHIP.c.customer_id == customer_id)).scalar()
         return int(value or 0)

@@ -19,6 +19,7 @@ from adapters.store.catalog import SqlCatalog
 from adapters.store.customers import SqlCustomers
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.ids import SqlIds
+from adapters.store.membership import SqlMemberships
 from adapters.store.orders import SqlOrders
 from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets
 
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.event_log = SqlEventLog(engine, **on)
         self.audit = SqlAudit(engine, **on)
         self.ids = SqlIds(engine, **on)
+        self.memberships = SqlMemberships(engine, **on)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

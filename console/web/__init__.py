@@ -21,13 +21,14 @@ from console.web.routers import (
     callbacks,
     complaints,
     fulfilment,
+    members,
     office,
     order_entry,
     session,
     wallboard,
 )
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, office, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, members, office, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):

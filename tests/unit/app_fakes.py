@@ -17,6 +17,7 @@ from core.call_records import CallRecord, CallRecordError, Complaint
 from core.catalog import Catalog, Product, StockBook
 from core.customers import InMemoryCustomers, SequentialIds
 from core.log import LogRecord
+from core.membership import InMemoryMemberships
 from core.orders import Order, OrderError, PlaceOrder
 from core.regions import Address, Division
 from core.tickets import Ticket, TicketBook, TicketError
@@ -247,7 +248,8 @@ class FakeCallRecords:
 class FakeUnitOfWork:
     """``app.ports.UnitOfWork`` in memory: ``commits`` counts commits; ``state()`` is everything stored."""
 
-    REPOSITORIES = ("customers", "ids", "catalog", "event_log", "orders", "tickets", "call_records", "audit")
+    REPOSITORIES = ("customers", "ids", "catalog", "event_log", "orders", "tickets", "call_records", "audit",
+                    "memberships")
 
     def __init__(self, audit: FakeAudit | None = None) -> None:
         self.customers = InMemoryCustomers()
@@ -259,6 +261,7 @@ class FakeUnitOfWork:
         self.call_records = FakeCallRecords()
         self.airings = None  # no use case reads the schedule yet
         self.audit = audit if audit is not None else FakeAudit()
+        self.memberships = InMemoryMemberships()
         self.commits = 0
         self._committed: dict | None = None
 
@@ -296,4 +299,5 @@ class FakeUnitOfWork:
             "records": repr(self.call_records.records),
             "complaints": repr(self.call_records.complaints),
             "audit": list(self.audit.entries),
+            "memberships": repr(vars(self.memberships)),
         }

@@ -1,6 +1,6 @@
-"""The order life cycle and the stock in the back office, in a real Chromium: a cash-on-delivery order sorted,
-dispatched and delivered (paid then); a prepaid order refused dispatch until paid, then returned and put back
-on the shelf; goods in and a write-off with its errors beside the field. Every step is audited."""
+"""The order life cycle, membership points and the stock in the back office, in a real Chromium: a
+cash-on-delivery order sorted, dispatched and delivered (paid then, its points on the
+customer's ledger); a prepaid order refused dispatch until paid, then returned and put back on the shelf; goods in and a write-off with its errors beside the field. Every step is audited."""
 
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ def test_an_order_goes_through_its_life_from_the_page(site, page):
         assert status(page, cod) == expected
     stored = SqlOrders(site.engine).get(cod)
     assert stored.status == "delivered" and stored.is_paid and stored.warehouse == "W-BJ" and stored.courier == "SF"
+    page.goto(f"{site.url}/office/members?customer={shop.customer.customer_id}")
+    assert page.inner_text("#balance") == "398"  # a point per yuan of the delivered order
+    assert page.locator("#ledger tbody tr").evaluate_all("rows => rows.map(r => r.dataset.kind)") == ["earned"]
+    screenshot(page, "members")
+    page.goto(f"{site.url}/office/orders")
 
     press(page, prepaid, "sort")
     press(page, prepaid, "dispatch")  # prepaid and not paid: the core's reason beside the order
@@ -64,7 +69,8 @@ def test_an_order_goes_through_its_life_from_the_page(site, page):
     screenshot(page, "orders")
 
     actions = [e.action for e in SqlAudit(site.engine).entries(user="sup", entity="customer")]
-    assert sorted(set(actions)) == ["orders.deliver", "orders.dispatch", "orders.pay", "orders.return", "orders.sort"]
+    assert sorted(set(actions)) == ["customers.points", "orders.deliver", "orders.dispatch", "orders.pay",
+                                    "orders.return", "orders.sort"]
     assert actions.count("orders.dispatch") == 2  # the refused dispatch wrote nothing
 
 
@@ -105,7 +111,14 @@ def test_goods_in_and_a_write_off_with_errors_beside_the_fields(site, page):
     screenshot(page, "stock")
 
 
+def test_an_unknown_customer_is_named_beside_the_field(site, page):
+    log_in(page, site.url, "sup", next_path="/office/members?customer=C404")
+    assert "C404" in page.inner_text("#err-customer")
+    assert page.input_value("#members-form input[name=customer]") == "C404"
+
+
 def test_agents_may_not_open_the_fulfilment_pages(site, page):
     log_in(page, site.url, "agent001", next_path="/agent")
+    assert page.request.get(f"{site.url}/office/members").status == 403
     assert page.request.get(f"{site.url}/office/orders").status == 403
     assert page.request.get(f"{site.url}/office/stock").status == 403
