@@ -48,7 +48,7 @@ ROUTERS = (health, auth, users, customers, divisions, products, orders, callback
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,
                clock: Callable[[], float] = time.time) -> FastAPI:
-    settings = settings or ConsoleSettings.from_env()
+    settings = settings or ConsoleSettings()
     owned = engine is None
     engine = make_engine(settings.store) if owned else engine
 

@@ -31,7 +31,7 @@ def _users_group() -> None:
 def _open_store():
     from console.settings import ConsoleSettings
 
-    settings = ConsoleSettings.from_env()
+    settings = ConsoleSettings()
     return open_store_or_exit(settings.store), settings
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote, urlsplit
@@ -43,16 +42,6 @@ class AriSettings:
     user: str = "hotline"
     password: str = "hotline-dev"
     app: str = APP
-
-    @classmethod
-    def from_env(cls, **overrides) -> "AriSettings":
-        values = dict(
-            url=os.environ.get("HOTLINE_ARI_URL") or f"http://127.0.0.1:{os.environ.get('HOTLINE_ARI_PORT') or 18088}",
-            user=os.environ.get("HOTLINE_ARI_USER") or cls.user,
-            password=os.environ.get("HOTLINE_ARI_PASSWORD") or cls.password,
-        )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
 
     @property
     def ws_url(self) -> str:
