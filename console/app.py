@@ -4,7 +4,9 @@ The app is the console's composition root: one engine (``app.state.engine``; mad
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
 (``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. It does not migrate: ``hotline serve``
-does that before it starts the app.
+does that before it starts the app. Beside the request pool: ``app.state.probe`` (a pool-less engine for
+``/api/health/ready``), ``app.state.token_cache``; around the routes: ``RequestObserver`` (metrics, the JSON
+access line) and ``IdempotencyMiddleware``; ``/metrics`` (Prometheus) outside ``/api``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from typing import Callable
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.pool import NullPool
 
 from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
+from console import observability
+from console.deps import TokenCache
 from console.errors import add_exception_handlers
+from console.idempotency import IdempotencyMiddleware
 from console.routers import (
     agents,
     airings,
@@ -51,11 +57,13 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
     settings = settings or ConsoleSettings()
     owned = engine is None
     engine = make_engine(settings.store) if owned else engine
+    probe = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         yield
+        probe.dispose()
         if owned:
             engine.dispose()
 
@@ -65,11 +73,17 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
                               "`Authorization: Bearer <token>`.")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.unit_of_work = lambda: SqlUnitOfWork(engine, ticket_source=settings.ticket_source)
+    app.state.unit_of_work = lambda idempotency=None: SqlUnitOfWork(engine, ticket_source=settings.ticket_source,
+                                                                   idempotency=idempotency)
     app.state.clock = clock
+    app.state.probe = probe
+    app.state.token_cache = TokenCache(settings.token_cache_ttl)
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(observability.router)
     add_exception_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(observability.RequestObserver)  # outermost: it times and logs everything
     return app

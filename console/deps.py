@@ -12,7 +12,8 @@
   request (``app.audit.note_access``); a change writes its own inside its use case.
 
 Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
-dependency per request cost more than the work. ``get_current_user`` reads the database, so it stays sync.
+dependency per request cost more than the work. ``get_current_user`` answers from the worker's
+``TokenCache`` (``HOTLINE_TOKEN_CACHE_TTL`` seconds) and reads the database in the thread pool otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Annotated, Callable, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from app.audit import note_access
@@ -44,7 +46,8 @@ async def get_now(request: Request) -> float:
 
 
 async def get_unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.unit_of_work()
+    """The request's unit of work; under an ``Idempotency-Key`` it writes the key with its change."""
+    return request.app.state.unit_of_work(idempotency=getattr(request.state, "idempotency", None))
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -55,12 +58,49 @@ Now = Annotated[float, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False, description="The token POST /api/login returns.")
 
 
-def get_current_user(engine: EngineDep, now: Now,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> AppUser:
+class TokenCache:
+    """Tokens this worker checked in the last ``ttl`` seconds, with their user: most requests need no database
+    for their login. A logout, deactivation or password change reaches the other workers within ``ttl``
+    (``forget`` drops a token at once here)."""
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._users: dict[str, tuple[float, AppUser]] = {}
+
+    def get(self, token: str, now: float) -> AppUser | None:
+        found = self._users.get(token) if self.ttl > 0 else None
+        if found is None or found[0] <= now:
+            return None
+        return found[1]
+
+    def put(self, token: str, user: AppUser, now: float) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._users) >= self.size:
+            self._users.clear()  # a crude bound: the next requests ask the database again
+        self._users[token] = (now + self.ttl, user)
+
+    def forget(self, token: str | None = None) -> None:
+        if token is None:
+            self._users.clear()
+        else:
+            self._users.pop(token, None)
+
+
+async def get_current_user(request: Request, now: Now,
+                           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> AppUser:
+    """Async: a cached token costs no thread hop; an unknown one is checked in the thread pool."""
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in: send Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
-    user = SqlAccounts(engine).user_for_token(credentials.credentials, now)
+    cache: TokenCache = request.app.state.token_cache
+    user = cache.get(credentials.credentials, now)
+    if user is None:
+        user = await run_in_threadpool(SqlAccounts(request.app.state.engine).user_for_token, credentials.credentials,
+                                       now)
+        if user is not None:
+            cache.put(credentials.credentials, user, now)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or has expired: log in again",
                             headers={"WWW-Authenticate": "Bearer"})
