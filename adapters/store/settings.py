@@ -159,9 +159,10 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", settings.pool_size)
-    kwargs.setdefault("max_overflow", settings.pool_overflow)
-    kwargs.setdefault("pool_timeout", settings.pool_timeout)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", settings.pool_size)
+        kwargs.setdefault("max_overflow", settings.pool_overflow)
+        kwargs.setdefault("pool_timeout", settings.pool_timeout)
     connect_args = kwargs.pop("connect_args", {})
     if url.get_backend_name() == "postgresql":
         connect_args.setdefault("connect_timeout", max(1, round(settings.connect_timeout)))
