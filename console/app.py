@@ -87,3 +87,16 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(observability.RequestObserver)  # outermost: it times and logs everything
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``hotline serve`` worker (uvicorn's factory): the settings read here, once per process,
+    its pool its share of the connections (``HOTLINE_WORKERS``), its log lines as ``HOTLINE_LOG_FORMAT`` says."""
+    import logging
+
+    from adapters.json_logs import configure
+
+    settings = ConsoleSettings()
+    configure(settings.log_format, logging.INFO)
+    logging.getLogger("uvicorn.access").disabled = True  # the access line is RequestObserver's (no query)
+    return create_app(settings.model_copy(update={"store": settings.store.for_processes(settings.workers)}))

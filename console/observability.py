@@ -58,6 +58,16 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 
+def _route_of(scope: Scope) -> str:
+    """The route's template (``/api/orders/{order_id}``): a bounded label, without ids or phone numbers."""
+    template = getattr(scope.get("route"), "path", None)
+    if template is None:
+        return "unmatched"
+    if scope["path"].startswith("/api/") and not template.startswith("/api/"):
+        template = "/api" + template  # a route of the /api router, seen before its prefix
+    return template
+
+
 class RequestObserver:
     """ASGI middleware: the latency histogram and the access line of every HTTP request."""
 
@@ -85,7 +95,7 @@ class RequestObserver:
             await self.app(scope, receive, observe)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = _route_of(scope)
             REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(elapsed)
             access_log.info("%s %s %s", scope["method"], scope["path"], status,
                             extra={"fields": {"request_id": request_id, "method": scope["method"], "route": route,
