@@ -19,8 +19,11 @@ A constraint the database enforces (``IntegrityError``) that no domain check cau
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -84,8 +87,26 @@ def internal_error(request: Request, error: Exception) -> JSONResponse:
                         status_code=500)
 
 
+def _json_safe(value):
+    """NaN and infinities (which a client may send, JSON cannot carry back) as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, also when the refused input was NaN or Infinity."""
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors(), custom_encoder={float: _json_safe}))},
+                        status_code=422)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InputFileError, input_file_error)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     for error_class in UNAVAILABLE:
         app.add_exception_handler(error_class, unavailable)
     app.add_exception_handler(Exception, internal_error)
