@@ -22,8 +22,8 @@ from typing import Annotated, Callable, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.audit import note_access
 from app.ports import AuditEntry, UnitOfWork

@@ -29,8 +29,8 @@ from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, Interf
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters.store.airings import UnknownAiring
-from adapters.store.idempotency import DuplicateRequest
 from adapters.store.call_records import ComplaintConflict, UnknownRecord
+from adapters.store.idempotency import DuplicateRequest
 from adapters.store.orders import OrderConflict, UnknownOrder
 from adapters.store.site import SiteConflict, UnknownSiteVersion
 from adapters.store.tickets import TicketConflict

@@ -70,6 +70,9 @@ def run(
     console: bool = typer.Option(True, "--console/--no-console",
                                  help="Take commands from the console and publish events for its screens, through "
                                       "the store (HOTLINE_DATABASE_URL, or the SQLite file in HOTLINE_DATA_DIR)."),
+    metrics_port: Optional[int] = typer.Option(None, min=0, max=65535,
+                                               help="Serve Prometheus /metrics on this port of 127.0.0.1 "
+                                                    "(env HOTLINE_METRICS_PORT; 0: none)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
@@ -82,12 +85,14 @@ def run(
     from adapters.asterisk.callbacks import CallbackOptions
     from adapters.asterisk.settings import LiveSettings
     from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
+    from adapters.json_logs import configure
     from adapters.store.settings import StoreSettings
     from entrypoints.live_root import routing_model, serve
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,  # over the `hotline` group's
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
     live = LiveSettings()
+    if metrics_port is not None:
+        live = live.model_copy(update={"metrics_port": metrics_port})
+    configure(live.log_format, logging.INFO if verbose else logging.WARNING)  # over the `hotline` group's
     if database_url:
         live = live.model_copy(update={"store": StoreSettings(database_url=database_url)})
     data_dir = data_dir or live.live_dir

@@ -145,9 +145,21 @@ async def serve(driver, engine: Engine | None, *, source: str, ship: bool, conso
         channel = LiveChannel(driver, engine).start()
     if engine is not None and site_version is not None:
         watcher = asyncio.get_running_loop().create_task(watch_site(driver, engine, site_version))
+    metrics_server = refresher = None
+    if settings.metrics_port:
+        from adapters.asterisk.metrics import LiveMetrics
+
+        metrics = LiveMetrics(driver)
+        metrics_server, _ = metrics.serve(settings.metrics_host, settings.metrics_port)
+        refresher = asyncio.get_running_loop().create_task(metrics.refresh_every())
+        echo(f"hotline live: metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     try:
         await driver.run()
     finally:
+        if refresher is not None:
+            refresher.cancel()
+        if metrics_server is not None:
+            metrics_server.shutdown()
         if watcher is not None:
             watcher.cancel()
         if channel is not None:

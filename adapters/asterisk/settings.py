@@ -32,6 +32,7 @@ class LiveSettings(BaseSettings):
     metrics_port: int = Field(0, ge=0, le=65535, description="port of the driver's Prometheus /metrics on "
                                                              "127.0.0.1 (0: none)")
     metrics_host: str = Field("127.0.0.1", description="address the driver's /metrics listens on")
+    log_format: str = Field("json", pattern="^(json|text)$", description="log lines: json (with the call id) or text")
 
     def ari(self, url: str | None = None) -> AriSettings:
         """The ARI client's settings; ``url`` (a command-line option) over the environment's."""
