@@ -5,6 +5,10 @@
 * Without it: a SQLite file ``hotline.db`` in ``HOTLINE_DATA_DIR`` (default ``./data``), created on first
   use together with its directory.
 
+On PostgreSQL each process keeps a pool (``HOTLINE_POOL_SIZE`` + ``HOTLINE_POOL_OVERFLOW``, or a share of
+``HOTLINE_MAX_CONNECTIONS`` per worker) and every session bounds its waits (statement, lock and
+idle-in-transaction timeouts): a held lock or a full pool answers 503 instead of hanging.
+
 SQLite connections run with ``journal_mode=WAL`` (readers do not block the writer), ``foreign_keys=ON``,
 ``synchronous=NORMAL`` and a busy timeout, so several processes (the live core, console workers, the
 ``hotline callbacks expire`` task) can share the file.
@@ -49,9 +53,9 @@ class StoreSettings(BaseSettings):
     # few stay under the server's max_connections (docs/operator.md)
     pool_size: int = Field(5, ge=1, description="connections each process keeps open (PostgreSQL)")
     pool_overflow: int = Field(5, ge=0, description="extra connections a process may open under load")
-    pool_timeout: float = Field(5.0, gt=0, description="seconds a request waits for a free connection, then 503")
-    statement_timeout: float = Field(10.0, ge=0, description="seconds one SQL statement may run (0: no limit)")
-    lock_timeout: float = Field(3.0, ge=0, description="seconds a statement waits for a row or table lock")
+    pool_timeout: float = Field(10.0, gt=0, description="seconds a request waits for a free connection, then 503")
+    statement_timeout: float = Field(15.0, ge=0, description="seconds one SQL statement may run (0: no limit)")
+    lock_timeout: float = Field(5.0, ge=0, description="seconds a statement waits for a row or table lock")
     idle_in_transaction_timeout: float = Field(30.0, ge=0, description="seconds a transaction may sit idle")
     connect_timeout: float = Field(3.0, gt=0, description="seconds to wait for the database to accept a connection")
     max_connections: int = Field(0, ge=0, description="connections all processes of one service may hold together; "
