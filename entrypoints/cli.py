@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from entrypoints.backup_cmd import backup_app
 from entrypoints.asterisk_cli import asterisk_app
+from entrypoints.backup_cmd import backup_app
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
