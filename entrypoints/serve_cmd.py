@@ -85,11 +85,6 @@ def serve(
         raise typer.Exit(1) from None
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"Hotline listening on http://{shown}:{bound_port} ({workers} worker{'s' * (workers > 1)})", flush=True)
-    print(f"API documentation: http://{shown}:{bound_port}/docs", flush=True)
-    if not has_admin:
-        print(CREATE_ADMIN_HINT, flush=True)
     # the workers read the same settings from the environment; these two say how many there are and
     # where their metrics meet (prometheus-client's multiprocess mode)
     os.environ["HOTLINE_WORKERS"] = str(workers)
@@ -100,6 +95,17 @@ def serve(
     configure(settings.log_format, logging.INFO)
     config = uvicorn.Config("console.app:worker_app", factory=True, workers=workers, log_config=None,
                             log_level=log_level, access_log=False)
+    if workers == 1:  # the app and its data made before the address is printed: the first request finds them
+        from adapters.geo.divisions import load_divisions
+
+        config.load()
+        load_divisions()
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Hotline listening on http://{shown}:{bound_port}", flush=True)
+    print(f"Workers: {workers} (health: /api/health, readiness: /api/health/ready, metrics: /metrics)", flush=True)
+    print(f"API documentation: http://{shown}:{bound_port}/docs", flush=True)
+    if not has_admin:
+        print(CREATE_ADMIN_HINT, flush=True)
     try:
         if workers > 1:
             Multiprocess(config, sockets=[sock]).run()
