@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.ports import AuditEntry, UnitOfWork
 from core.membership import PointsRule, record_purchase, reverse_purchase
-from core.orders import Order, OrderError, PlaceOrder
+from core.orders import AlreadyPlaced, Order, OrderError, PlaceOrder
 
 
 @dataclass(slots=True)
@@ -21,14 +21,19 @@ def place_order(command: PlaceOrder, uow: UnitOfWork, approved_by: str = "") -> 
     """Price the lines, hold the stock and store the order with its ORDER_PLACED record. Without an address
     the order goes to the customer's first address on file. Raises ``UnknownCustomer``, ``UnknownProduct``,
     ``OutOfStock`` or ``OrderError`` (``DiscountNeedsApproval`` over ``command.discount_limit``); nothing is
-    stored then. ``approved_by`` (a supervisor who approved the discount) goes into the audit row."""
+    stored then. ``approved_by`` (a supervisor who approved the discount) goes into the audit row. The same
+    order sent again for the same call (``AlreadyPlaced``) is answered with the stored one, and nothing is
+    stored a second time."""
     with uow:
         if command.address is None:
             addresses = uow.customers.get(command.customer_id).addresses
             if not addresses:
                 raise OrderError(f"customer {command.customer_id} has no address on file: send one with the order")
             command.address = addresses[0]
-        order = uow.orders.place(command)
+        try:
+            order = uow.orders.place(command)
+        except AlreadyPlaced as resent:
+            return resent.order
         approval = f", discount {order.discount} approved by {approved_by}" if approved_by else ""
         uow.audit.add(AuditEntry(command.now, command.agent_id, "orders.create", "customer", (order.customer_id,),
                                  f"order {order.order_id} total {order.total}{approval}"))

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-anchor", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    status = provision.up(provision.LocalAsteriskConfig.from_env(), log=lambda line: None)
+    status = provision.up(provision.AsteriskDevSettings().config(), log=lambda line: None)
     cfg = status.config
     if args.agents > cfg.agents:
         parser.error(f"the dev Asterisk has {cfg.agents} agents (HOTLINE_AGENTS, then `hotline asterisk down/up`)")

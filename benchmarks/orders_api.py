@@ -104,11 +104,12 @@ def seed(url: str, agents: int, rounds: int) -> None:
 class Server:
     """``hotline serve`` in a child process, on a free port."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, workers: int = 1) -> None:
         self.port = _free_port()
         self.log = open(workdir / "serve.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
+            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(self.port), "--log-level", "warning",
+             "--workers", str(workers)],
             env=env, cwd=os.getcwd(), stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.monotonic() + 120
         for line in self.process.stdout:
@@ -119,6 +120,20 @@ class Server:
         else:
             raise RuntimeError(f"hotline serve did not start: see {workdir / 'serve.log'}")
         self.url = f"http://127.0.0.1:{self.port}"
+        self._wait_ready(deadline)
+
+    def _wait_ready(self, deadline: float) -> None:
+        """Every worker loads its data at start-up: wait until readiness answers (the socket listens sooner)."""
+        import httpx
+
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/api/health/ready", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("hotline serve did not become ready")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -254,7 +269,7 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
     try:
         _progress(f"{backend}: seeding {args.agents} agents, {args.agents * args.rounds} customers and tickets")
         seed(url, args.agents, args.rounds)
-        server = Server(env, workdir)
+        server = Server(env, workdir, args.workers)
         try:
             _progress(f"{backend}: logging {args.agents} agents in")
             tokens = asyncio.run(_login_all(server.url, args.agents))
@@ -286,11 +301,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=5, help="workflows per agent (default 5)")
     parser.add_argument("--think", type=float, default=5.0,
                         help="mean pause between an agent's steps, seconds (default 5; 0 = back to back)")
+    parser.add_argument("--workers", type=int, default=2, help="hotline serve --workers (default 2)")
     parser.add_argument("--backend", action="append", choices=("postgresql", "sqlite"),
                         help="database(s) to measure (default both)")
     args = parser.parse_args(argv)
     report = {"agents": args.agents, "rounds": args.rounds, "think_mean_s": args.think,
-              "steps": "lookup -> order (2 lines) -> claim -> complete", "server": "one hotline serve process"}
+              "steps": "lookup -> order (2 lines) -> claim -> complete", "server": f"hotline serve --workers {args.workers}"}
     for backend in args.backend or ["postgresql", "sqlite"]:
         workdir = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{backend}-"))
         try:

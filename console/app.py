@@ -3,8 +3,11 @@
 The app is the console's composition root: one engine (``app.state.engine``; made from ``settings.store``
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
-(``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. The web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve``
-does that before it starts the app.
+(``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. The
+web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve`` does that
+before it starts the app. Beside the request pool: ``app.state.probe`` (a pool-less engine for
+``/api/health/ready``), ``app.state.token_cache``; around the routes: ``RequestObserver`` (metrics, the JSON
+access line) and ``IdempotencyMiddleware``; ``/metrics`` (Prometheus) outside ``/api``.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ from typing import Callable
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.pool import NullPool
 
 from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
+from console import observability
+from console.deps import TokenCache
 from console.errors import add_exception_handlers
 from console.guards import BodyLimit, SecurityHeaders, mask_access_log
+from console.idempotency import IdempotencyMiddleware
 from console.routers import (
     agents,
     airings,
@@ -50,14 +57,16 @@ ROUTERS = (health, auth, users, customers, divisions, products, orders, callback
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,
                clock: Callable[[], float] = time.time) -> FastAPI:
-    settings = settings or ConsoleSettings.from_env()
+    settings = settings or ConsoleSettings()
     owned = engine is None
     engine = make_engine(settings.store) if owned else engine
+    probe = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         yield
+        probe.dispose()
         if owned:
             engine.dispose()
 
@@ -68,15 +77,34 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
                               "`Authorization: Bearer <token>`.")
     app.state.settings = settings
     app.state.engine = engine
-    app.state.unit_of_work = lambda: SqlUnitOfWork(engine, ticket_source=settings.ticket_source)
+    app.state.unit_of_work = lambda idempotency=None: SqlUnitOfWork(engine, ticket_source=settings.ticket_source,
+                                                                   idempotency=idempotency)
     app.state.clock = clock
+    app.state.probe = probe
+    app.state.token_cache = TokenCache(settings.token_cache_ttl)
     api = APIRouter(prefix=API_PREFIX)
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(observability.router)
     add_exception_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body, upload_limit=settings.max_upload)
     mask_access_log()
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(observability.RequestObserver)  # outermost: it times and logs everything
     mount_web(app)  # the pages at /, after the API's error handlers: its own answer pages with HTML
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``hotline serve`` worker (uvicorn's factory): the settings read here, once per process,
+    its pool its share of the connections (``HOTLINE_WORKERS``), its log lines as ``HOTLINE_LOG_FORMAT`` says."""
+    import logging
+
+    from adapters.json_logs import configure
+
+    settings = ConsoleSettings()
+    configure(settings.log_format, logging.INFO)
+    logging.getLogger("uvicorn.access").disabled = True  # the access line is RequestObserver's (no query)
+    return create_app(settings.model_copy(update={"store": settings.store.for_processes(settings.workers)}))

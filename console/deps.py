@@ -14,7 +14,8 @@
   request (``app.audit.note_access``); a change writes its own inside its use case.
 
 Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
-dependency per request cost more than the work. ``get_current_user`` reads the database, so it stays sync.
+dependency per request cost more than the work. ``get_current_user`` answers from the worker's
+``TokenCache`` (``HOTLINE_TOKEN_CACHE_TTL`` seconds) and reads the database in the thread pool otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Annotated, Callable, Sequence
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.audit import note_access
 from app.ports import AuditEntry, UnitOfWork
@@ -46,7 +48,8 @@ async def get_now(request: Request) -> float:
 
 
 async def get_unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.unit_of_work()
+    """The request's unit of work; under an ``Idempotency-Key`` it writes the key with its change."""
+    return request.app.state.unit_of_work(idempotency=getattr(request.state, "idempotency", None))
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -67,11 +70,55 @@ async def get_token(request: Request,
 CurrentToken = Annotated[str | None, Depends(get_token)]
 
 
-def get_current_user(engine: EngineDep, now: Now, token: CurrentToken) -> AppUser:
+class TokenCache:
+    """Tokens this worker checked in the last ``ttl`` seconds, with their user: most requests need no database
+    for their login. A logout, deactivation or password change reaches the other workers within ``ttl``
+    (``forget`` drops a token at once here)."""
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._users: dict[str, tuple[float, AppUser]] = {}
+
+    def get(self, token: str, now: float) -> AppUser | None:
+        found = self._users.get(token) if self.ttl > 0 else None
+        if found is None or found[0] <= now:
+            return None
+        return found[1]
+
+    def put(self, token: str, user: AppUser, now: float) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._users) >= self.size:
+            self._users.clear()  # a crude bound: the next requests ask the database again
+        self._users[token] = (now + self.ttl, user)
+
+    def forget(self, token: str | None = None) -> None:
+        if token is None:
+            self._users.clear()
+        else:
+            self._users.pop(token, None)
+
+
+async def get_token_cache(request: Request) -> TokenCache:
+    return request.app.state.token_cache
+
+
+# a logout, a password change or a revocation drops the tokens it ends from this worker's cache at once
+TokenCacheDep = Annotated[TokenCache, Depends(get_token_cache)]
+
+
+async def get_current_user(request: Request, now: Now, token: CurrentToken) -> AppUser:
+    """Async: a cached token costs no thread hop; an unknown one is checked in the thread pool."""
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in: send Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
-    user = SqlAccounts(engine).user_for_token(token, now)
+    cache: TokenCache = request.app.state.token_cache
+    user = cache.get(token, now)
+    if user is None:
+        user = await run_in_threadpool(SqlAccounts(request.app.state.engine).user_for_token, token, now)
+        if user is not None:
+            cache.put(token, user, now)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or has expired: log in again",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -10,20 +10,27 @@ wrong; the console maps them by class (the most specific registered class wins),
   number out of range).
 
 A constraint the database enforces (``IntegrityError``) that no domain check caught first is a 409.
+
+* 503 with ``Retry-After`` -- the database is unavailable (down, restarting, no free connection in the pool
+  within ``HOTLINE_POOL_TIMEOUT``, a statement or lock timeout): nothing was changed, send it again later;
+* 500 -- a bug: ``{"detail": "internal error", "error": ...}`` as JSON, the traceback only in the log.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters.store.airings import UnknownAiring
 from adapters.store.call_records import ComplaintConflict, UnknownRecord
+from adapters.store.idempotency import DuplicateRequest
 from adapters.store.orders import OrderConflict, UnknownOrder
 from adapters.store.site import SiteConflict, UnknownSiteVersion
 from adapters.store.tickets import TicketConflict
@@ -38,10 +45,16 @@ STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
     UnknownUser: 404, UnknownTicket: 404, UnknownSiteVersion: 404,
     OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
-    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409, SiteConflict: 409,
+    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409, SiteConflict: 409, DuplicateRequest: 409,
     ValueError: 422,
     DataError: 422, IntegrityError: 409,
 }
+
+
+log = logging.getLogger("hotline.console")
+
+# the database could not answer: nothing was done (a commit that fails is rolled back), so a retry is safe
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def error_body(error: Exception, **extra) -> dict:
@@ -60,25 +73,44 @@ def input_file_error(request: Request, error: InputFileError) -> JSONResponse:
                         status_code=422)
 
 
-def _finite(value):
-    """JSON has no NaN or Infinity: a refused input that was one is echoed as its name."""
+def unavailable(request: Request, error: Exception) -> JSONResponse:
+    retry_after = request.app.state.settings.retry_after
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else type(error).__name__)
+    return JSONResponse({"detail": f"the database is unavailable, nothing was changed: try again in {retry_after} s",
+                         "error": "DatabaseUnavailable"}, status_code=503, headers={"Retry-After": str(retry_after)})
+
+
+def internal_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("internal error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": "internal error (logged on the server)", "error": "InternalError"},
+                        status_code=500)
+
+
+def _json_safe(value):
+    """NaN and infinities (which a client may send, JSON cannot carry back) as text."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {key: _json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [_json_safe(item) for item in value]
     return value
 
 
-def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422, able to echo a NaN or Infinity the client sent (its own handler fails on them)."""
-    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+async def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, also when the refused input was NaN or Infinity."""
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors(), custom_encoder={float: _json_safe}))},
+                        status_code=422)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(InputFileError, input_file_error)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+    for error_class in UNAVAILABLE:
+        app.add_exception_handler(error_class, unavailable)
+    app.add_exception_handler(Exception, internal_error)
     for error_class, status_code in STATUS_OF.items():
         def handler(request: Request, error: Exception, status_code: int = status_code) -> JSONResponse:
             return JSONResponse(error_body(error, **getattr(error, "fields", {})), status_code=status_code)

@@ -275,13 +275,17 @@ def order_out(order: Order, unmasked: bool) -> OrderPublic:
 # --- call records and complaints --------------------------------------------------------------------------
 
 
+# a moment as epoch seconds: finite, between 2000 and 2100 (NaN, Infinity and absurd values are refused)
+Moment = Annotated[float, Field(allow_inf_nan=False, ge=946684800, lt=4102444800)]
+
+
 class CallRecordBase(BaseModel):
     call_id: str
     caller: str = Field(default="", description="in: the caller's number in any spelling (empty when withheld); "
                                                 "out: its E.164 key, masked unless phones.unmasked")
-    started_at: float
-    ended_at: float
-    answered_at: Optional[float] = None
+    started_at: Moment
+    ended_at: Moment
+    answered_at: Optional[Moment] = None
     call_type: str = "normal"
     business_type: str = "inquiry"
     summary: str = ""

@@ -1,38 +1,19 @@
-"""The console's settings: the store's (``StoreSettings.from_env``: ``HOTLINE_DATABASE_URL`` or the SQLite
-file in ``HOTLINE_DATA_DIR``) plus the few the web service needs of its own:
-
-* ``HOTLINE_TOKEN_TTL`` -- seconds a login token is valid (default 12 hours, one shift and a bit);
-* ``HOTLINE_AREA_CODE`` -- the center's own area code, for local numbers typed without one (e.g. ``010``);
-* ``HOTLINE_TICKET_SOURCE`` -- the callback tickets the console works on (the live center's is "");
-* ``HOTLINE_COMMAND_WAIT`` -- seconds a command to the live driver waits to be taken (default 5), then it is
-  withdrawn (never applied later);
-* ``HOTLINE_MAX_BODY`` / ``HOTLINE_MAX_UPLOAD`` -- the largest request body in bytes (1 MiB) and the largest
-  upload (a schedule CSV, 32 MiB);
-* ``HOTLINE_ENV=production`` -- no ``/docs`` or ``/redoc`` pages (they load scripts from a public CDN);
-* ``HOTLINE_PASSWORD_CHECKS`` -- password checks (argon2, 64 MiB each) running at once per process (2);
-* ``HOTLINE_LOOKUP_LIMIT`` -- phone lookups a user may make per minute (30); past it 429 and a
-  ``security.alert`` for supervisors;
-* ``HOTLINE_DISCOUNT_LIMITS`` -- the largest discount each role may give alone, as a share of the subtotal
-  (``agent=0.1,supervisor=0.3,admin=1``); above it a supervisor's approval.
+"""The console's settings (``hotline serve``): one object, read from the ``HOTLINE_*`` environment once at the
+entry point and passed to ``create_app``. The store's are ``StoreSettings`` (``HOTLINE_DATABASE_URL``, the
+pool and the timeouts); docs/operator.md lists every variable (a test checks the list against these classes).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.store.settings import StoreSettings
 
-TOKEN_TTL_ENV = "HOTLINE_TOKEN_TTL"
-AREA_CODE_ENV = "HOTLINE_AREA_CODE"
-TICKET_SOURCE_ENV = "HOTLINE_TICKET_SOURCE"
-COMMAND_WAIT_ENV = "HOTLINE_COMMAND_WAIT"
 DEFAULT_TOKEN_TTL = 12 * 3600.0
 DEFAULT_DISCOUNT_LIMITS = {"agent": 0.1, "supervisor": 0.3, "admin": 1.0}
-
-
-def is_production(environ) -> bool:
-    return environ.get("HOTLINE_ENV", "").strip().lower() == "production"
 
 
 def parse_discount_limits(text: str) -> dict[str, float]:
@@ -40,37 +21,60 @@ def parse_discount_limits(text: str) -> dict[str, float]:
     limits = dict(DEFAULT_DISCOUNT_LIMITS)
     for item in filter(None, (part.strip() for part in text.split(","))):
         role, _, share = item.partition("=")
-        if role.strip() not in limits or not 0 <= float(share) <= 1:
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if role.strip() not in limits or not 0 <= value <= 1:
             raise ValueError(f"HOTLINE_DISCOUNT_LIMITS: {item!r} is not role=share with a share from 0 to 1")
-        limits[role.strip()] = float(share)
+        limits[role.strip()] = value
     return limits
 
 
-@dataclass(frozen=True)
-class ConsoleSettings:
-    store: StoreSettings = field(default_factory=StoreSettings.from_env)
-    token_ttl: float = DEFAULT_TOKEN_TTL
-    default_area_code: str | None = None
-    ticket_source: str = ""
-    command_wait: float = 5.0
-    max_body: int = 1 << 20
-    max_upload: int = 32 << 20
-    docs: bool = True
-    password_checks: int = 2
-    lookups_per_minute: int = 30
-    discount_limits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
 
+    store: StoreSettings = Field(default_factory=StoreSettings, exclude=True)
+    token_ttl: float = Field(DEFAULT_TOKEN_TTL, gt=0, description="seconds a login token is valid (default 12 h)")
+    token_cache_ttl: float = Field(5.0, ge=0, description="seconds a worker trusts a token it has checked without "
+                                                          "asking the database again (0: ask every time)")
+    area_code: str | None = Field(None, description="the center's own area code, for local numbers typed "
+                                                     "without one (e.g. 010)")
+    ticket_source: str = Field("", description="the callback tickets the console works on (the live center's: '')")
+    command_wait: float = Field(5.0, gt=0, description="seconds a command to the live driver waits to be taken, "
+                                                       "then it is withdrawn")
+    workers: int = Field(1, ge=1, description="worker processes of hotline serve (--workers overrides)")
+    retry_after: int = Field(2, ge=1, description="seconds a 503 (database unavailable) tells clients to wait")
+    log_format: str = Field("json", pattern="^(json|text)$", description="request log lines: json or text")
+    max_body: int = Field(1 << 20, ge=1024, description="the largest request body in bytes (1 MiB)")
+    max_upload: int = Field(32 << 20, ge=1024, description="the largest upload, e.g. a schedule CSV (32 MiB)")
+    env: str = Field("", description="production: no /docs or /redoc pages (they load scripts from a public CDN)")
+    password_checks: int = Field(2, ge=1, description="password checks (argon2, 64 MiB each) at once per process")
+    lookup_limit: int = Field(30, ge=1, description="phone lookups a user may make per minute; past it 429 and a "
+                                                    "security alert for supervisors")
+    discount_limits: str = Field("", description="the largest discount each role may give alone, as a share of "
+                                                 "the subtotal (agent=0.1,supervisor=0.3,admin=1)")
+    recordings_dir: Path | None = Field(None, description="where the live driver's call recordings are (Asterisk's "
+                                                          "recording spool), for playing them in the console")
+
+    @field_validator("discount_limits")
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "ConsoleSettings":
-        env = os.environ if environ is None else environ
-        return cls(store=StoreSettings.from_env(env),
-                   token_ttl=float(env.get(TOKEN_TTL_ENV) or DEFAULT_TOKEN_TTL),
-                   default_area_code=env.get(AREA_CODE_ENV) or None,
-                   ticket_source=env.get(TICKET_SOURCE_ENV, ""),
-                   command_wait=float(env.get(COMMAND_WAIT_ENV) or 5.0),
-                   max_body=int(env.get("HOTLINE_MAX_BODY") or 1 << 20),
-                   max_upload=int(env.get("HOTLINE_MAX_UPLOAD") or 32 << 20),
-                   docs=not is_production(env),
-                   password_checks=max(1, int(env.get("HOTLINE_PASSWORD_CHECKS") or 2)),
-                   lookups_per_minute=int(env.get("HOTLINE_LOOKUP_LIMIT") or 30),
-                   discount_limits=parse_discount_limits(env.get("HOTLINE_DISCOUNT_LIMITS", "")))
+    def _discount_limits_parse(cls, text: str) -> str:
+        parse_discount_limits(text)
+        return text
+
+    @property
+    def default_area_code(self) -> str | None:
+        return self.area_code or None
+
+    @property
+    def docs(self) -> bool:
+        return self.env.strip().lower() != "production"
+
+    @property
+    def lookups_per_minute(self) -> int:
+        return self.lookup_limit
+
+    @property
+    def role_discount_limits(self) -> dict[str, float]:
+        return parse_discount_limits(self.discount_limits)

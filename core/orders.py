@@ -56,6 +56,14 @@ class InvalidTransition(OrderError):
         self.order_id, self.current, self.wanted = order_id, current, wanted
 
 
+class AlreadyPlaced(Exception):
+    """The same order (customer, call and lines) is stored already: a client sent it again. ``order`` is it."""
+
+    def __init__(self, order: "Order") -> None:
+        super().__init__(f"order {order.order_id} was placed already for call {order.call_id}")
+        self.order = order
+
+
 class CannotSort(OrderError):
     """No warehouse / courier pair can take the order; it stays placed, its stock still held."""
 

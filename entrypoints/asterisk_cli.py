@@ -39,7 +39,7 @@ def _config(root: Optional[Path], ari_port: Optional[int], sip_port: Optional[in
                            agent_port_base=agent_port_base)
     if numbers:
         overrides["numbers"] = tuple(n.strip() for n in numbers.split(",") if n.strip())
-    return provision.LocalAsteriskConfig.from_env(**overrides)
+    return provision.AsteriskDevSettings().config(**overrides)
 
 
 def _log(line: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 from pathlib import Path
 from typing import Optional
@@ -28,11 +27,6 @@ live_app = typer.Typer(
 @live_app.callback()
 def _live() -> None:
     """Hotline live on Asterisk."""
-
-
-def _numbers(raw: Optional[str]) -> tuple[str, ...]:
-    raw = raw or os.environ.get("HOTLINE_NUMBERS") or "4008001000,4008002000,4008003000"
-    return tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
 @live_app.command()
@@ -67,8 +61,8 @@ def run(
     database_url: Optional[str] = typer.Option(
         None, help="The store the log, tickets and call records are shipped to (env HOTLINE_DATABASE_URL; "
                    "default the SQLite file data/hotline.db in HOTLINE_DATA_DIR)."),
-    source: str = typer.Option("live", envvar="HOTLINE_LIVE_SOURCE",
-                               help="Event-log source name in the store (one per call center)."),
+    source: Optional[str] = typer.Option(None, help="Event-log source name in the store, one per call center "
+                                                    "(env HOTLINE_LIVE_SOURCE, default live)."),
     store: bool = typer.Option(True, "--store/--no-store", help="Ship to the store (or write only the files)."),
     fsync: bool = typer.Option(False, "--fsync/--no-fsync",
                                help="fsync the journal per message (survives a machine crash; "
@@ -76,6 +70,9 @@ def run(
     console: bool = typer.Option(True, "--console/--no-console",
                                  help="Take commands from the console and publish events for its screens, through "
                                       "the store (HOTLINE_DATABASE_URL, or the SQLite file in HOTLINE_DATA_DIR)."),
+    metrics_port: Optional[int] = typer.Option(None, min=0, max=65535,
+                                               help="Serve Prometheus /metrics on this port of 127.0.0.1 "
+                                                    "(env HOTLINE_METRICS_PORT; 0: none)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
@@ -85,19 +82,26 @@ def run(
     beside them) ask for the development model instead: every number to one queue, agents agent001..N.
 
     Stops on SIGINT/SIGTERM. A restart (even after SIGKILL) replays the journal and resynchronises."""
-    from adapters.asterisk.ari import AriSettings
     from adapters.asterisk.callbacks import CallbackOptions
+    from adapters.asterisk.settings import LiveSettings
     from adapters.asterisk.stasis import DriverOptions, LiveDriver, build_config
+    from adapters.json_logs import configure
+    from adapters.store.settings import StoreSettings
     from entrypoints.live_root import routing_model, serve
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,  # over the `hotline` group's
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
-    data_dir = data_dir or Path(os.environ.get("HOTLINE_LIVE_DIR") or "live")
-    engine = _open_store(database_url) if (store or console) else None
+    live = LiveSettings()
+    if metrics_port is not None:
+        live = live.model_copy(update={"metrics_port": metrics_port})
+    configure(live.log_format, logging.INFO if verbose else logging.WARNING)  # over the `hotline` group's
+    if database_url:
+        live = live.model_copy(update={"store": StoreSettings(database_url=database_url)})
+    data_dir = data_dir or live.live_dir
+    source = source or live.live_source
+    engine = _open_store(live.store) if (store or console) else None
 
     def development() -> CenterConfig:
-        n_agents = agents if agents is not None else int(os.environ.get("HOTLINE_AGENTS") or 4)
-        return build_config(_numbers(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
+        n_agents = agents if agents is not None else live.agents
+        return build_config(live.number_list(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
                             ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup,
                             callback_reserve=None if callback_reserve < 0 else callback_reserve,
                             callback_retry_after=callback_retry_after)
@@ -105,7 +109,7 @@ def run(
     model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None,
                           data_dir=data_dir)
     typer.echo(f"hotline live: routing by {model.description}")
-    settings = AriSettings.from_env(url=ari_url)
+    settings = live.ari(ari_url)
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
                             ready_after_pause=ready_after_pause, fsync=fsync,
                             answer_while_queued=answer_while_queued,
@@ -124,7 +128,7 @@ def run(
             loop.add_signal_handler(sig, task.cancel)
         try:
             await serve(driver, engine, source=source, ship=store, console=console, site_version=model.site_version,
-                        echo=typer.echo)
+                        echo=typer.echo, settings=live)
         except asyncio.CancelledError:
             pass
         typer.echo("hotline live: stopped")
@@ -133,16 +137,15 @@ def run(
     asyncio.run(main())
 
 
-def _open_store(database_url: Optional[str]):
-    """The store shared with the console: --database-url, else HOTLINE_DATABASE_URL, else the SQLite file in
-    HOTLINE_DATA_DIR. Migrated here when it answers; when it does not, the driver starts all the same (the
-    shipper migrates and ships once it is back; a restart routes by the data directory's site.json)."""
+def _open_store(settings):
+    """The store shared with the console (``StoreSettings``: --database-url, else HOTLINE_DATABASE_URL, else
+    the SQLite file in HOTLINE_DATA_DIR). Migrated here when it answers; when it does not, the driver starts all
+    the same (the shipper migrates and ships once it is back; a restart routes by the data directory's site.json)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from adapters.store.migrate import upgrade
-    from adapters.store.settings import StoreSettings, make_engine, normalise_url
+    from adapters.store.settings import make_engine
 
-    settings = StoreSettings(normalise_url(database_url)) if database_url else StoreSettings.from_env()
     engine = make_engine(settings)
     try:
         upgrade(engine)

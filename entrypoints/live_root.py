@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Engine
 
+from adapters.asterisk.settings import LiveSettings
 from adapters.store.outage import StoreOutage
 from core import messages as m
 from core.center import CommandRejected
@@ -126,15 +126,16 @@ async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_PO
 
 
 async def serve(driver, engine: Engine | None, *, source: str, ship: bool, console: bool,
-                site_version: int | None, echo: Callable[[str], None] = print) -> None:
-    """Run the driver with the store's shipper, the console's channel and the site watcher around it."""
+                site_version: int | None, echo: Callable[[str], None] = print,
+                settings: LiveSettings | None = None) -> None:
+    """Run the driver with the store's shipper, the console's channel and the site watcher around it (and
+    the driver's /metrics when ``settings.metrics_port`` is set)."""
+    settings = settings or LiveSettings()
     shipper = channel = watcher = None
     if engine is not None and ship:
         from adapters.store.shipper import LogShipper
-        from console.settings import TICKET_SOURCE_ENV
 
-        shipper = LogShipper(engine, driver.log_file.records, source=source,
-                             ticket_source=os.environ.get(TICKET_SOURCE_ENV, ""))
+        shipper = LogShipper(engine, driver.log_file.records, source=source, ticket_source=settings.ticket_source)
         driver.log_file.on_append = shipper.wake
         shipper.start()
         echo(f"hotline live: shipping to the store as source {source!r}")
@@ -144,9 +145,21 @@ async def serve(driver, engine: Engine | None, *, source: str, ship: bool, conso
         channel = LiveChannel(driver, engine).start()
     if engine is not None and site_version is not None:
         watcher = asyncio.get_running_loop().create_task(watch_site(driver, engine, site_version))
+    metrics_server = refresher = None
+    if settings.metrics_port:
+        from adapters.asterisk.metrics import LiveMetrics
+
+        metrics = LiveMetrics(driver)
+        metrics_server, _ = metrics.serve(settings.metrics_host, settings.metrics_port)
+        refresher = asyncio.get_running_loop().create_task(metrics.refresh_every())
+        echo(f"hotline live: metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     try:
         await driver.run()
     finally:
+        if refresher is not None:
+            refresher.cancel()
+        if metrics_server is not None:
+            metrics_server.shutdown()
         if watcher is not None:
             watcher.cancel()
         if channel is not None:

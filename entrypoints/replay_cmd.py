@@ -121,7 +121,7 @@ def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], repl
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputFileError([Problem("--zone", None, "zone", f"{zone!r} is not a time zone")]) from None
-    settings = StoreSettings.from_env()
+    settings = StoreSettings()
     engine = open_store_or_exit(settings)
     records = SqlEventLog(engine).frame(source)
     trace = trace_of_day(records, when, tz, where=f"the store {settings.redacted_url()}")
@@ -152,7 +152,7 @@ def suite_cases(suite: Path, workers: Optional[int]) -> list[CaseResult]:
             task = progress.add_task(f"{path.stem}: replications", total=scenario.replications)
             cases.append(scenario_case(path, scenario, workers, on_done=lambda _r: progress.advance(task)))
         if golden:
-            engine = open_store_or_exit(StoreSettings.from_env())
+            engine = open_store_or_exit(StoreSettings())
             for g in golden:
                 task = progress.add_task(f"{g['path'].name}: replications", total=None)
                 cases.append(golden_case(g, SqlEventLog(engine).frame, on_done=lambda _r: progress.advance(task)))

@@ -58,7 +58,7 @@ class Inputs:
         if self._engine is None:
             from adapters.store.settings import StoreSettings
 
-            self._engine = open_store_or_exit(StoreSettings.from_env())
+            self._engine = open_store_or_exit(StoreSettings())
         return self._engine
 
     def log(self):

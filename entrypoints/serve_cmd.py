@@ -7,10 +7,14 @@ The database is the store's (``HOTLINE_DATABASE_URL``, or the SQLite file in ``H
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import socket
 import sys
+import tempfile
 import time
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -31,7 +35,7 @@ def _users_group() -> None:
 def _open_store():
     from console.settings import ConsoleSettings
 
-    settings = ConsoleSettings.from_env()
+    settings = ConsoleSettings()
     return open_store_or_exit(settings.store), settings
 
 
@@ -53,18 +57,27 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
-    log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
+    workers: Annotated[Optional[int], typer.Option(
+        min=1, max=64, help="Worker processes sharing the socket (env HOTLINE_WORKERS, default 1); each has its "
+                            "own database pool: HOTLINE_POOL_SIZE + HOTLINE_POOL_OVERFLOW connections, or an "
+                            "equal share of HOTLINE_MAX_CONNECTIONS.")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level: critical, error, warning, info, debug.")] = "info",
 ):
     """Run the agent console's API service (FastAPI on uvicorn). Migrates the database first (SQLite in
     ./data unless HOTLINE_DATABASE_URL says otherwise) and prints the address it listens on; the API
-    documentation is at /docs."""
+    documentation is at /docs, health at /api/health (liveness) and /api/health/ready (the database),
+    Prometheus metrics at /metrics. One JSON line per request on standard error (HOTLINE_LOG_FORMAT=text
+    for plain lines)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
+    from adapters.json_logs import configure
     from console.accounts import SqlAccounts
-    from console.app import create_app
 
     engine, settings = _open_store()
     has_admin = SqlAccounts(engine).has_admin()
+    engine.dispose()
+    workers = workers or settings.workers
     try:
         sock = listening_socket(host, port)
     except OSError as error:
@@ -72,16 +85,35 @@ def serve(
         raise typer.Exit(1) from None
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
+    # the workers read the same settings from the environment; these two say how many there are and
+    # where their metrics meet (prometheus-client's multiprocess mode)
+    os.environ["HOTLINE_WORKERS"] = str(workers)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="hotline-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    configure(settings.log_format, logging.INFO)
+    config = uvicorn.Config("console.app:worker_app", factory=True, workers=workers, log_config=None,
+                            log_level=log_level, access_log=False)
+    if workers == 1:  # the app and its data made before the address is printed: the first request finds them
+        from adapters.geo.divisions import load_divisions
+
+        config.load()
+        load_divisions()
     shown = f"[{host}]" if ":" in host else host
     print(f"Hotline listening on http://{shown}:{bound_port}", flush=True)
+    print(f"Workers: {workers} (health: /api/health, readiness: /api/health/ready, metrics: /metrics)", flush=True)
     print(f"API documentation: http://{shown}:{bound_port}/docs", flush=True)
     if not has_admin:
         print(CREATE_ADMIN_HINT, flush=True)
-    app = create_app(settings, engine=engine)
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
-        engine.dispose()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @users_app.command("create-admin")

@@ -28,7 +28,7 @@ def _store():
     from adapters.store.settings import StoreSettings
     from adapters.store.site import SqlSiteConfigs
 
-    engine = open_store_or_exit(StoreSettings.from_env())
+    engine = open_store_or_exit(StoreSettings())
     return engine, SqlSiteConfigs(engine)
 
 

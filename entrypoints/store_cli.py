@@ -32,7 +32,7 @@ _SOURCE_HELP = "Tickets of this source (the live center's is '')."
 def _open():
     from adapters.store.settings import StoreSettings
 
-    settings = StoreSettings.from_env()
+    settings = StoreSettings()
     return open_store_or_exit(settings), settings
 
 

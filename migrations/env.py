@@ -20,7 +20,7 @@ target_metadata = SQLModel.metadata
 
 def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    return normalise_url(url) if url else StoreSettings.from_env().database_url
+    return normalise_url(url) if url else StoreSettings().database_url
 
 
 def _configure(**kwargs) -> None:

@@ -111,11 +111,21 @@ def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
     return airings
 
 
+# an airing is broadcast between these (epoch seconds: 2000-01-01 and 2100-01-01) and lasts at most a day
+EARLIEST_START, LATEST_START = 946684800.0, 4102444800.0
+LONGEST_AIRING_S = 86400.0
+
+
 def _start(text: str, zone: tzinfo, bad) -> float | None:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if not (math.isfinite(value) and EARLIEST_START <= value < LATEST_START):
+            bad("start", f"{text!r} is not a time between 2000 and 2100 (epoch seconds)")
+            return None
+        return value
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -123,6 +133,9 @@ def _start(text: str, zone: tzinfo, bad) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    if not EARLIEST_START <= moment.timestamp() < LATEST_START:
+        bad("start", f"{text!r} is not a time between 2000 and 2100")
+        return None
     return moment.timestamp()
 
 
@@ -132,8 +145,8 @@ def _length(text: str, bad) -> float | None:
     except ValueError as error:
         bad("length", str(error))
         return None
-    if not math.isfinite(value) or value <= 0:
-        bad("length", f"{text!r} must be a positive duration")
+    if not math.isfinite(value) or value <= 0 or value > LONGEST_AIRING_S:
+        bad("length", f"{text!r} must be a positive duration of at most a day")
         return None
     return value
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote, urlsplit
@@ -44,16 +44,6 @@ class AriSettings:
     password: str = "hotline-dev"
     app: str = APP
 
-    @classmethod
-    def from_env(cls, **overrides) -> "AriSettings":
-        values = dict(
-            url=os.environ.get("HOTLINE_ARI_URL") or f"http://127.0.0.1:{os.environ.get('HOTLINE_ARI_PORT') or 18088}",
-            user=os.environ.get("HOTLINE_ARI_USER") or cls.user,
-            password=os.environ.get("HOTLINE_ARI_PASSWORD") or cls.password,
-        )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
     @property
     def ws_url(self) -> str:
         parts = urlsplit(self.url.rstrip("/"))
@@ -74,13 +64,18 @@ class AriClient:
         self.settings = settings
         self.http = HttpConnections(settings.url.rstrip("/") + "/ari", settings.user, settings.password,
                                     timeout=timeout, connections=connections)
+        # (method, path, seconds) of every answered request: the driver's metrics (None: nobody looks)
+        self.on_round_trip: Callable[[str, str, float], None] | None = None
 
     async def close(self) -> None:
         await self.http.close()
 
     async def request(self, method: str, path: str, *, ok_missing: bool = False, params: dict | None = None,
                       json_body: Any = None) -> Any:
+        started = time.perf_counter()
         status, body = await self.http.request(method, path, params=params, json_body=json_body)
+        if self.on_round_trip is not None:
+            self.on_round_trip(method, path, time.perf_counter() - started)
         if status >= 400:
             if ok_missing and status in (404, 422):
                 return None

@@ -17,6 +17,8 @@ import logging
 from collections import deque
 from typing import AsyncIterator, Awaitable, Callable
 
+from adapters.json_logs import CALL_ID
+
 log = logging.getLogger("hotline.live")
 
 Job = Callable[[], Awaitable[None]]
@@ -41,6 +43,7 @@ class Lanes:
         return len(self._tasks)
 
     async def _run(self, key: str) -> None:
+        CALL_ID.set(key)  # this lane's task only: every log line of its jobs names the call
         try:
             while True:
                 await self._gate.wait()

@@ -19,7 +19,7 @@ bind-mounted, listening on 127.0.0.1 only:
 The configuration is rewritten from ``templates/`` on every ``up``.
 
 Public API: :func:`up`, :func:`down`, :func:`status` (all take an optional
-:class:`LocalAsteriskConfig`, default :meth:`LocalAsteriskConfig.from_env`,
+:class:`LocalAsteriskConfig`, default ``AsteriskDevSettings().config()``,
 and a ``log`` callable for operator-readable progress lines).
 
 Needs root (chroot, mount). Host packages: ``scripts/asterisk-deps.sh``.
@@ -46,6 +46,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Log = Callable[[str], None]
 
@@ -96,16 +99,6 @@ class ProvisionError(RuntimeError):
 # --------------------------------------------------------------------------- config
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ProvisionError(f"{name}={raw!r} is not an integer") from None
-
-
 def _port_range(name: str, raw: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", raw)
     if not m:
@@ -114,15 +107,52 @@ def _port_range(name: str, raw: str) -> tuple[int, int]:
 
 
 def default_root() -> Path:
-    raw = os.environ.get("HOTLINE_ASTERISK_ROOT")
-    if raw:
-        return Path(raw).expanduser()
     return Path.home() / ".cache" / "hotline" / "asterisk-sid"
+
+
+class AsteriskDevSettings(BaseSettings):
+    """The development Asterisk's settings (``hotline asterisk``, the live tests, benchmarks): the
+    ``HOTLINE_*`` environment, read once by the caller; ``config(**overrides)`` makes the ``LocalAsteriskConfig``."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
+
+    asterisk_root: Path | None = Field(None, description="the cached Debian sid root "
+                                                         "(default ~/.cache/hotline/asterisk-sid)")
+    ari_port: int = Field(18088, description="ARI/HTTP port on 127.0.0.1")
+    sip_port: int = Field(15060, description="PJSIP UDP port on 127.0.0.1")
+    ari_user: str = Field("hotline", description="the ARI user Asterisk is configured with")
+    ari_password: str = Field("hotline-dev", description="its password (development only)")
+    agents: int = Field(4, description="endpoints agent001..agentNNN")
+    agent_port_base: int = Field(16000, description="agent N's phone answers on this port + N")
+    agent_password: str = Field("agent-dev", description="the agents' SIP password")
+    numbers: str = Field("", description="hotline numbers, comma-separated (default 4008001000,4008002000,4008003000)")
+    rtp_ports: str = Field("", description="Asterisk's RTP ports, START-END (default 20000-24999)")
+    sipp_media_ports: str = Field("", description="SIPp's media ports, START-END (default: from agent_port_base)")
+    asterisk_mirror: str | None = Field(None, description="the Debian mirror (default: this machine's apt sources)")
+
+    def config(self, **overrides) -> "LocalAsteriskConfig":
+        """The configuration, ``overrides`` (command-line options; None: not given) over the environment's."""
+        values: dict = dict(root=(self.asterisk_root or default_root()).expanduser(), ari_port=self.ari_port,
+                            sip_port=self.sip_port, ari_user=self.ari_user, ari_password=self.ari_password,
+                            agents=self.agents, agent_port_base=self.agent_port_base,
+                            agent_password=self.agent_password, mirror=self.asterisk_mirror or None)
+        if self.numbers:
+            values["numbers"] = tuple(n.strip() for n in self.numbers.split(",") if n.strip())
+        if self.rtp_ports:
+            values["rtp_start"], values["rtp_end"] = _port_range("HOTLINE_RTP_PORTS", self.rtp_ports)
+        if self.sipp_media_ports:
+            values["sipp_media_start"], values["sipp_media_end"] = _port_range("HOTLINE_SIPP_MEDIA_PORTS",
+                                                                               self.sipp_media_ports)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["root"] = Path(values["root"]).expanduser()
+        cfg = LocalAsteriskConfig(**values)
+        cfg.validate()
+        return cfg
 
 
 @dataclass(frozen=True)
 class LocalAsteriskConfig:
-    """Everything `up` needs. ``from_env`` reads the HOTLINE_* variables."""
+    """Everything `up` needs (``AsteriskDevSettings().config()`` reads the HOTLINE_* variables)."""
 
     root: Path = field(default_factory=default_root)
     ari_port: int = 18088
@@ -143,35 +173,6 @@ class LocalAsteriskConfig:
     anchor_max_wait: int = 600  # seconds a caller may wait in the anchor queue
     mirror: str | None = None  # None: the mirror this machine's apt sources name
     ready_timeout: float = 60.0
-
-    @classmethod
-    def from_env(cls, **overrides) -> "LocalAsteriskConfig":
-        numbers = os.environ.get("HOTLINE_NUMBERS")
-        rtp = os.environ.get("HOTLINE_RTP_PORTS", "")
-        sipp_media = os.environ.get("HOTLINE_SIPP_MEDIA_PORTS", "")
-        values: dict = dict(
-            root=default_root(),
-            ari_port=_env_int("HOTLINE_ARI_PORT", cls.ari_port),
-            sip_port=_env_int("HOTLINE_SIP_PORT", cls.sip_port),
-            ari_user=os.environ.get("HOTLINE_ARI_USER") or cls.ari_user,
-            ari_password=os.environ.get("HOTLINE_ARI_PASSWORD") or cls.ari_password,
-            agents=_env_int("HOTLINE_AGENTS", cls.agents),
-            agent_port_base=_env_int("HOTLINE_AGENT_PORT_BASE", cls.agent_port_base),
-            agent_password=os.environ.get("HOTLINE_AGENT_PASSWORD") or cls.agent_password,
-            mirror=os.environ.get("HOTLINE_ASTERISK_MIRROR") or None,
-        )
-        if numbers:
-            values["numbers"] = tuple(n.strip() for n in numbers.split(",") if n.strip())
-        if rtp:
-            values["rtp_start"], values["rtp_end"] = _port_range("HOTLINE_RTP_PORTS", rtp)
-        if sipp_media:
-            values["sipp_media_start"], values["sipp_media_end"] = _port_range("HOTLINE_SIPP_MEDIA_PORTS", sipp_media)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if "root" in values:
-            values["root"] = Path(values["root"]).expanduser()
-        cfg = cls(**values)
-        cfg.validate()
-        return cfg
 
     def validate(self) -> None:
         for name in ("ari_port", "sip_port"):
@@ -707,7 +708,7 @@ def _wait_ready(cfg: LocalAsteriskConfig, proc: subprocess.Popen, log: Log) -> s
 
 def status(cfg: LocalAsteriskConfig | None = None) -> AsteriskStatus:
     """Is the local Asterisk running? With which version and ports?"""
-    cfg = cfg or LocalAsteriskConfig.from_env()
+    cfg = cfg or AsteriskDevSettings().config()
     root = cfg.root
     st = AsteriskStatus(running=False, root=root, bootstrapped=is_bootstrapped(root))
     if not st.bootstrapped:
@@ -740,7 +741,7 @@ def up(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> Aster
     Idempotent: if it is already running, only reports. The returned status has
     ``started=True`` when this call started it.
     """
-    cfg = cfg or LocalAsteriskConfig.from_env()
+    cfg = cfg or AsteriskDevSettings().config()
     cfg.validate()
     _require_root()
     t0 = time.monotonic()
@@ -862,7 +863,7 @@ def _stop_process(root: Path, pid: int, log: Log, timeout: float = 15.0) -> None
 
 def down(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> AsteriskStatus:
     """Stop the local Asterisk cleanly and unmount /dev and /proc from its root."""
-    cfg = cfg or LocalAsteriskConfig.from_env()
+    cfg = cfg or AsteriskDevSettings().config()
     _require_root()
     with _locked(cfg.root):
         pid = _find_pid(cfg.root) if cfg.root.exists() else None

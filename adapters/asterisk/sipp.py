@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.asterisk.provision import LocalAsteriskConfig, render
+from adapters.asterisk.provision import AsteriskDevSettings, render
 
 SCENARIOS = Path(__file__).with_name("sipp_scenarios")
 SIPP_PCAP_DIR = Path("/usr/share/sip-tester")  # RFC 2833 DTMF pcaps shipped by sip-tester
@@ -186,10 +186,6 @@ class MediaPorts:
         self.ports = ports
         self._next = ports.start
 
-    @classmethod
-    def from_env(cls) -> "MediaPorts":
-        return cls(LocalAsteriskConfig.from_env().sipp_media_ports)
-
     def take(self) -> int:
         slots = (len(self.ports) - 3) // self.STEP
         for _ in range(slots):
@@ -210,7 +206,7 @@ def default_media_ports() -> MediaPorts:
     """One allocator per process, over the configured range (``HOTLINE_SIPP_MEDIA_PORTS``)."""
     global _media_ports
     if _media_ports is None:
-        _media_ports = MediaPorts.from_env()
+        _media_ports = MediaPorts(AsteriskDevSettings().config().sipp_media_ports)
     return _media_ports
 
 

@@ -52,7 +52,7 @@ def is_up_to_date(engine: Engine) -> bool:
 
 
 def open_store(settings=None, *, migrate: bool = True, **engine_kwargs) -> Engine:
-    """The engine of the configured store (``StoreSettings.from_env()`` by default), its schema brought up
+    """The engine of the configured store (``StoreSettings()`` by default), its schema brought up
     to date by the migrations: a first run creates the SQLite file and its tables."""
     from adapters.store.settings import make_engine
 

@@ -505,3 +505,22 @@ class LiveDriverRow(SQLModel, table=True):
 
 
 LIVE_CHANNEL_TABLES = ("live_command", "live_event", "live_agent_state", "live_queue_state", "live_driver")
+
+# --- idempotency keys (migration 0009): a creating request sent again with its Idempotency-Key -------------
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    """A request carried out under an ``Idempotency-Key``: written in the same transaction as its change (so a
+    change without its key, or the reverse, cannot be stored), its answer added after the commit."""
+
+    __tablename__ = "idempotency_key"
+
+    scope: str = Field(primary_key=True, max_length=200, description="method and path, e.g. POST /api/orders")
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64, description="SHA-256 of the body: the same key with another body is refused")
+    created: float = Field(index=True, description="epoch seconds")
+    status_code: int | None = Field(default=None, description="the answer's status; None until it is recorded")
+    response: str | None = Field(default=None, description="the answer's body (JSON text)")
+
+
+IDEMPOTENCY_TABLES = ("idempotency_key",)

@@ -115,6 +115,8 @@ class SqlOrders:
             if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
                 raise UnknownCustomer(command.customer_id)
             lock_skus(connection, skus)
+            if command.call_id:
+                self._refuse_resent(connection, command)
             catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
@@ -126,6 +128,20 @@ class SqlOrders:
                                               for sku, qty in order.quantities.items()])
             insert_records(connection, [order_log_record(order)], self.log_source)
         return order
+
+    def _refuse_resent(self, connection: Connection, command: PlaceOrder) -> None:
+        """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not
+        cancelled): the client sent it again after losing the answer. Runs under the SKUs' locks, so two
+        copies sent at once see each other."""
+        query = select(ORDER).where(ORDER.c.call_id == command.call_id, ORDER.c.customer_id == command.customer_id,
+                                    ORDER.c.status != core_orders.CANCELLED)
+        pairs = command.lines.items() if isinstance(command.lines, Mapping) else command.lines
+        wanted: dict[str, int] = {}
+        for sku, quantity in pairs:
+            wanted[sku] = wanted.get(sku, 0) + int(quantity)
+        for order in self._load(connection, connection.execute(query).all()):
+            if {line.sku: line.quantity for line in order.lines} == wanted:
+                raise core_orders.AlreadyPlaced(order)
 
     # --- reading ---------------------------------------------------------------------------------
 

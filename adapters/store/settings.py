@@ -5,6 +5,10 @@
 * Without it: a SQLite file ``hotline.db`` in ``HOTLINE_DATA_DIR`` (default ``./data``), created on first
   use together with its directory.
 
+On PostgreSQL each process keeps a pool (``HOTLINE_POOL_SIZE`` + ``HOTLINE_POOL_OVERFLOW``, or a share of
+``HOTLINE_MAX_CONNECTIONS`` per worker) and every session bounds its waits (statement, lock and
+idle-in-transaction timeouts): a held lock or a full pool answers 503 instead of hanging.
+
 SQLite connections run with ``journal_mode=WAL`` (readers do not block the writer), ``foreign_keys=ON``,
 ``synchronous=NORMAL`` and a busy timeout, so several processes (the live core, console workers, the
 ``hotline callbacks expire`` task) can share the file.
@@ -12,17 +16,15 @@ SQLite connections run with ``journal_mode=WAL`` (readers do not block the write
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ContextManager, Iterator
 
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
-DATA_DIR_ENV = "HOTLINE_DATA_DIR"
 DEFAULT_DATA_DIR = "data"
 SQLITE_FILE = "hotline.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -36,21 +38,47 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@dataclass(frozen=True)
-class StoreSettings:
-    """The store's configuration, read from the environment by :meth:`from_env`."""
+class StoreSettings(BaseSettings):
+    """The store's configuration: ``HOTLINE_*`` environment variables, read when the object is made (once, at
+    a process's entry point, which passes it on); keyword arguments override them (``StoreSettings(
+    database_url=...)``)."""
 
-    database_url: str
-    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
-    echo: bool = False
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
 
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "StoreSettings":
-        env = os.environ if environ is None else environ
-        data_dir = Path(env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
-        url = env.get(DATABASE_URL_ENV) or f"sqlite:///{(data_dir / SQLITE_FILE).as_posix()}"
-        return cls(database_url=normalise_url(url), data_dir=data_dir,
-                   echo=env.get("HOTLINE_DATABASE_ECHO", "") not in ("", "0", "false"))
+    database_url: str = Field("", description="any SQLAlchemy URL; postgres:// means psycopg 3. Default: the "
+                                              "SQLite file hotline.db in HOTLINE_DATA_DIR")
+    data_dir: Path = Field(Path(DEFAULT_DATA_DIR), description="the SQLite file's directory (default ./data)")
+    database_echo: bool = Field(False, description="log every SQL statement (debugging)")
+    # the pool of one process (PostgreSQL): size it so that workers x (size + overflow) + the live driver's
+    # few stay under the server's max_connections (docs/operator.md)
+    pool_size: int = Field(5, ge=1, description="connections each process keeps open (PostgreSQL)")
+    pool_overflow: int = Field(5, ge=0, description="extra connections a process may open under load")
+    pool_timeout: float = Field(10.0, gt=0, description="seconds a request waits for a free connection, then 503")
+    statement_timeout: float = Field(15.0, ge=0, description="seconds one SQL statement may run (0: no limit)")
+    lock_timeout: float = Field(5.0, ge=0, description="seconds a statement waits for a row or table lock")
+    idle_in_transaction_timeout: float = Field(30.0, ge=0, description="seconds a transaction may sit idle")
+    connect_timeout: float = Field(3.0, gt=0, description="seconds to wait for the database to accept a connection")
+    max_connections: int = Field(0, ge=0, description="connections all processes of one service may hold together; "
+                                                      "split between the workers (0: pool size + overflow each)")
+
+    @model_validator(mode="after")
+    def _default_url(self) -> "StoreSettings":
+        url = self.database_url or f"sqlite:///{(self.data_dir / SQLITE_FILE).as_posix()}"
+        object.__setattr__(self, "database_url", normalise_url(url))
+        return self
+
+    def for_processes(self, processes: int) -> "StoreSettings":
+        """These settings for one of ``processes`` workers: with ``max_connections`` set, each gets an equal
+        share of it (at least one connection, a third of the share as overflow)."""
+        if not self.max_connections:
+            return self
+        share = max(1, self.max_connections // max(1, processes))
+        overflow = share // 3
+        return self.model_copy(update={"pool_size": share - overflow, "pool_overflow": overflow})
+
+    @property
+    def echo(self) -> bool:
+        return self.database_echo
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,11 +142,14 @@ def _savepoint(connection: Connection) -> Iterator[Connection]:
 
 
 def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine:
-    """An engine for the configured database. For a SQLite file, its directory is created first."""
+    """An engine for the configured database. For a SQLite file, its directory is created first. On
+    PostgreSQL the pool is sized by the settings and every session bounds its waits (statement, lock and
+    idle-in-transaction timeouts), so a held lock or a slow query answers with an error instead of filling
+    the pool; ``kwargs`` override (tests)."""
     if settings is None:
-        settings = StoreSettings.from_env()
+        settings = StoreSettings()
     elif isinstance(settings, str):
-        settings = StoreSettings(database_url=normalise_url(settings))
+        settings = StoreSettings(database_url=settings)
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
@@ -132,4 +163,19 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, echo=settings.echo, **kwargs)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", settings.pool_size)
+        kwargs.setdefault("max_overflow", settings.pool_overflow)
+        kwargs.setdefault("pool_timeout", settings.pool_timeout)
+    connect_args = kwargs.pop("connect_args", {})
+    if url.get_backend_name() == "postgresql":
+        connect_args.setdefault("connect_timeout", max(1, round(settings.connect_timeout)))
+        connect_args.setdefault("options", session_options(settings))
+    return create_engine(url, echo=settings.echo, connect_args=connect_args, **kwargs)
+
+
+def session_options(settings: StoreSettings) -> str:
+    """libpq ``options``: the server-side timeouts of every session, in milliseconds (0: none)."""
+    timeouts = {"statement_timeout": settings.statement_timeout, "lock_timeout": settings.lock_timeout,
+                "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout}
+    return " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in timeouts.items())

@@ -6,11 +6,14 @@ so units in several processes and threads take turns instead of failing on a mov
 the repositories' row locks (``FOR UPDATE``, ``SKIP LOCKED``) and conditional updates are held until the
 unit commits, so the concurrency rules (one claimer per ticket, stock never negative) hold across units.
 Each repository method runs in a savepoint of the unit's transaction: a refused write undoes only itself.
+With an ``IdempotencyClaim`` the unit writes the request's key as it commits, in the same transaction: a
+second request under the same key rolls back whole (``DuplicateRequest``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import IntegrityError
 
 from adapters.store.airings import SqlAirings
 from adapters.store.audit import SqlAudit
@@ -18,6 +21,7 @@ from adapters.store.call_records import SqlCallRecords
 from adapters.store.catalog import SqlCatalog
 from adapters.store.customers import SqlCustomers
 from adapters.store.eventlog import SqlEventLog
+from adapters.store.idempotency import DuplicateRequest, IdempotencyClaim, SqlIdempotency
 from adapters.store.ids import SqlIds
 from adapters.store.membership import SqlMemberships
 from adapters.store.orders import SqlOrders
@@ -35,8 +39,9 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: Engine, *, ticket_source: str = "", ticket_ttl: float = DEFAULT_TTL,
                  retry_after: float = DEFAULT_RETRY_AFTER, ticket_log_source: str | None = None,
-                 order_log_source: str = "") -> None:
+                 order_log_source: str = "", idempotency: IdempotencyClaim | None = None) -> None:
         self.engine = engine
+        self.idempotency = idempotency
         self.ticket_source = ticket_source
         self.ticket_ttl = ticket_ttl
         self.retry_after = retry_after
@@ -82,6 +87,14 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("commit outside the unit of work's with-block")
+        claim = self.idempotency
+        if claim is not None and not claim.claimed and self._connection is not None:
+            try:
+                SqlIdempotency.claim(self._connection, claim)
+            except IntegrityError:
+                self.rollback()
+                raise DuplicateRequest(f"Idempotency-Key {claim.key!r} was used by another request: "
+                                       "nothing was changed by this one") from None
         self._transaction.commit()
 
     def rollback(self) -> None:

@@ -19,7 +19,7 @@ from adapters.store.audit import SqlAudit
 from app.audit import note_access
 from app.ports import AuditEntry
 from console.accounts import ADDRESS_LOCKOUT, USER_LOCKOUT, Busy, PasswordChecks, SqlAccounts
-from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep
+from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, TokenCacheDep
 from console.models import PASSWORD_MAX, PASSWORD_MIN, AppUser, Login, TokenPublic, UserPublic
 from console.permissions import PERMISSIONS
 
@@ -119,9 +119,10 @@ def me(user: CurrentUser) -> MePublic:
 
 
 @router.post("/logout", status_code=204)
-def logout(user: CurrentUser, token: CurrentToken, engine: EngineDep) -> Response:
+def logout(user: CurrentUser, token: CurrentToken, engine: EngineDep, cache: TokenCacheDep) -> Response:
     """End this token (and the web console's cookie): it logs nobody in any more."""
     SqlAccounts(engine).end_token(token or "")
+    cache.forget(token)
     response = Response(status_code=204)
     response.delete_cookie(TOKEN_COOKIE, path="/")
     return response
@@ -134,9 +135,10 @@ class PasswordChange(BaseModel):
 
 @router.post("/me/password", status_code=204)
 def change_password(body: PasswordChange, user: CurrentUser, token: CurrentToken, engine: EngineDep,
-                    audit: AuditDep) -> Response:
+                    audit: AuditDep, cache: TokenCacheDep) -> Response:
     """A new password for oneself, given the current one (403 when it is wrong); one's other logins end."""
     if not SqlAccounts(engine).change_password(user.id or 0, body.current, body.new, keep_token=token or ""):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    cache.forget()
     audit("users.password", "user", [str(user.id)], "own password changed")
     return Response(status_code=204)

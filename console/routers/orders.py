@@ -31,12 +31,12 @@ def place(body: OrderCreate, user: Annotated[AppUser, require("orders.create")],
     """Price the lines, hold the stock and store the order, all or nothing (``app.orders.place_order``). A
     discount over the role's share of the subtotal (``HOTLINE_DISCOUNT_LIMITS``) needs ``approval``: the
     name and password of a supervisor whose own limit covers it (403 otherwise); the audit row names them."""
-    limit, approved_by = settings.discount_limits.get(user.role, 0.0), ""
+    limit, approved_by = settings.role_discount_limits.get(user.role, 0.0), ""
     if body.approval is not None:
         supervisor = approver(request, body.approval.username, body.approval.password, now)
         if supervisor is None or supervisor.role == AGENT:
             raise HTTPException(403, "approval: not a supervisor's name and password")
-        limit, approved_by = max(limit, settings.discount_limits.get(supervisor.role, 0.0)), supervisor.username
+        limit, approved_by = max(limit, settings.role_discount_limits.get(supervisor.role, 0.0)), supervisor.username
     address = body.address.to_core(settings.default_area_code) if body.address is not None else None
     command = PlaceOrder(now=now, customer_id=body.customer_id, lines=[(line.sku, line.quantity) for line in body.lines],
                          payment=body.payment, address=address,

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.callbacks import ReleaseClaimsOf, release_claims_of
 from console.accounts import SqlAccounts
-from console.deps import AuditDep, EngineDep, Now, UnitOfWorkDep, require
+from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep, require
 from console.models import AppUser, UserCreate, UserPublic, UserUpdate
 from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 
@@ -55,10 +55,12 @@ def list_users(user: Admin, engine: EngineDep, limit: Limit = DEFAULT_LIMIT, off
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, user: Admin, engine: EngineDep,
-                uow: UnitOfWorkDep, now: Now, audit: AuditDep) -> AppUser:
+                uow: UnitOfWorkDep, now: Now, audit: AuditDep, cache: TokenCacheDep) -> AppUser:
     """Deactivate (``{"active": false}``: the user's tokens are revoked, their claimed callbacks released), reactivate, change role or password.
     An admin cannot deactivate or demote themselves (so that someone can always manage users)."""
-    return change_user(user, user_id, body, engine, audit, uow, now)
+    changed = change_user(user, user_id, body, engine, audit, uow, now)
+    cache.forget()  # a deactivated user, a new password or role: no cached login of theirs stays
+    return changed
 
 
 class Revoked(BaseModel):
@@ -67,6 +69,8 @@ class Revoked(BaseModel):
 
 @router.post("/{user_id}/revoke-tokens", response_model=Revoked)
 def revoke_tokens(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Admin, engine: EngineDep,
-                  audit: AuditDep) -> Revoked:
+                  audit: AuditDep, cache: TokenCacheDep) -> Revoked:
     """Every login of the user ends at once (a lost laptop, a shared password); they can log in again."""
-    return Revoked(revoked=end_logins(user_id, engine, audit))
+    revoked = end_logins(user_id, engine, audit)
+    cache.forget()
+    return Revoked(revoked=revoked)

@@ -130,7 +130,7 @@ def test_reports_from_a_migrated_sqlite_store(sim, tmp_path):
 
     log, _, _ = sim
     env = {"HOTLINE_DATA_DIR": str(tmp_path / "data"), "HOTLINE_DATABASE_URL": ""}
-    engine = open_store(StoreSettings.from_env(env))
+    engine = open_store(StoreSettings(data_dir=tmp_path / "data", database_url=""))
     try:
         frame = read_parquet(log)
         SqlEventLog(engine).append(frame_to_records(frame.loc[frame["replication"] == 0]), source="twin")

@@ -3,6 +3,7 @@ create-admin hint, then ``hotline users create-admin`` and a login over HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -127,3 +128,35 @@ def test_the_service_socket_gets_tcp_nodelay_on_every_connection():
             return option
 
     assert asyncio.run(accept_one()) != 0
+
+
+def test_serve_with_two_workers_answers_and_sums_their_metrics(tmp_path):
+    """Issue 14, item 13/14: `hotline serve --workers 2`; readiness, JSON access lines, one /metrics for both."""
+    from tests.helpers import wait_until
+
+    data_dir = tmp_path / "data"
+    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--workers", "2"],
+                              cwd=ROOT, env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    try:
+        lines = _lines(server)
+        base = _wait_for(lines, r"^Hotline listening on (http://127\.0\.0\.1:\d+)$", seen).group(1)
+        _wait_for(lines, r"^Workers: 2 ", seen, timeout=10)
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{base}/api/health/ready", timeout=10).status_code == 200
+            except httpx.TransportError:
+                return False
+        wait_until(ready, 120, "readiness of the workers")
+        for _ in range(20):
+            assert httpx.get(f"{base}/api/health", timeout=10).status_code == 200
+        metrics = httpx.get(f"{base}/metrics", timeout=30).text
+        count = re.search(r'hotline_http_request_seconds_count\{method="GET",route="/api/health",status="200"\} '
+                          r'([0-9.]+)', metrics)
+        assert count and float(count.group(1)) == 20  # both workers' requests, summed
+        access = _wait_for(lines, r'^\{.*"logger": "hotline.access".*"route": "/api/health",.*\}$', seen, timeout=30)
+        assert json.loads(access.group(0))["status"] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

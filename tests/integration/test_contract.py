@@ -83,7 +83,7 @@ def simulated() -> list[tuple[str, ...]]:
 def asterisk():
     if os.geteuid() != 0 or shutil.which("sipp") is None:
         pytest.fail("the contract test needs root and sipp (scripts/asterisk-deps.sh)")
-    cfg = provision.LocalAsteriskConfig.from_env()
+    cfg = provision.AsteriskDevSettings().config()
     st = provision.up(cfg)
     yield st.config
     if st.started and os.environ.get("HOTLINE_ASTERISK_KEEP", "") not in ("1", "yes", "true"):

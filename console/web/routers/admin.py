@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from adapters.store.audit import SqlAudit
 from console.accounts import AccountError, SqlAccounts, UnknownUser
-from console.deps import AuditDep, EngineDep, Now, UnitOfWorkDep, require
+from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep, require
 from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
 from console.routers.users import add_user, change_user, end_logins
@@ -90,7 +90,7 @@ def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now:
 
 @router.post("/admin/users/{user_id}")
 def change(request: Request, user_id: UserId, form: FormDep, user: Admin, engine: EngineDep, audit: AuditDep,
-           uow: UnitOfWorkDep, now: Now):
+           uow: UnitOfWorkDep, now: Now, cache: TokenCacheDep):
     """``action``: role (with ``role``), deactivate, activate or revoke."""
     t = translator(request_language(request))
     try:
@@ -101,6 +101,7 @@ def change(request: Request, user_id: UserId, form: FormDep, user: Admin, engine
     try:
         if action == "revoke":
             n = end_logins(user_id, engine, audit)
+            cache.forget()
             return _users_page(request, user, engine, notice=t("users.revoked", n=n, name=target.username))
         if action == "role":
             body, errors = check(UserUpdate, {"role": form.get("role", "")}, t)
@@ -110,6 +111,7 @@ def change(request: Request, user_id: UserId, form: FormDep, user: Admin, engine
             body, errors = None, {"action": t("field.choice")}
         if body is not None:
             change_user(user, user_id, body, engine, audit, uow, now)
+            cache.forget()
             return _users_page(request, user, engine, notice=t("users.changed", name=target.username))
     except HTTPException as refused:  # the API's 409: yourself
         errors = {"action": str(refused.detail)}

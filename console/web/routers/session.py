@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from console.accounts import SqlAccounts
-from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, SettingsDep
+from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, SettingsDep, TokenCacheDep
 from console.models import PASSWORD_MAX, PASSWORD_MIN
 from console.permissions import can
 from console.routers.auth import authenticate
@@ -67,9 +67,10 @@ async def login(request: Request, form: FormDep, settings: SettingsDep):
 
 
 @router.post("/logout")
-def logout(request: Request, token: CurrentToken, engine: EngineDep):
+def logout(request: Request, token: CurrentToken, engine: EngineDep, cache: TokenCacheDep):
     if token:
         SqlAccounts(engine).end_token(token)
+        cache.forget(token)
     response = RedirectResponse("/login?bye=1", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path="/")
     return response
@@ -96,7 +97,7 @@ def password_page(request: Request, user: CurrentUser):
 
 @router.post("/account/password")
 def change_password(request: Request, form: FormDep, user: CurrentUser, token: CurrentToken, engine: EngineDep,
-                    audit: AuditDep):
+                    audit: AuditDep, cache: TokenCacheDep):
     """Passwords are never sent back into the page: on an error the fields come back empty, with the message."""
     t = translator(request_language(request))
     parsed, errors = check(PasswordForm, form, t)
@@ -105,6 +106,7 @@ def change_password(request: Request, form: FormDep, user: CurrentUser, token: C
     elif parsed is not None:
         if SqlAccounts(engine).change_password(user.id or 0, parsed.current, parsed.new, keep_token=token or ""):
             audit("users.password", "user", [str(user.id)], "own password changed")
+            cache.forget()
             return render(request, "password.html", user, values={}, errors={}, notice=t("password.changed"))
         errors = {"current": t("password.wrong")}
     return render(request, "password.html", user, values={}, errors=errors, status_code=422)

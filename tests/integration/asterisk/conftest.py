@@ -46,7 +46,7 @@ def local_asterisk():
         pytest.fail(f"CI must run the live tests: {reason}")  # never let CI pass by skipping them
     if reason:
         pytest.skip(reason)
-    cfg = provision.LocalAsteriskConfig.from_env()
+    cfg = provision.AsteriskDevSettings().config()
     if cfg.agents < LIVE_TEST_AGENTS:
         cfg = dataclasses.replace(cfg, agents=LIVE_TEST_AGENTS)
     st = provision.up(cfg)

@@ -90,7 +90,7 @@ def center(asterisk_config, tmp_path):
     for name, role in (("agent001", "agent"), ("sup", "supervisor")):
         accounts.create_user(name, PASSWORD, role, time.time())
     register_customer(SqlCustomers(console_store), SqlIds(console_store), name="张伟", phones=[CALLER], now=time.time())
-    app = create_app(ConsoleSettings(store=StoreSettings(url)), engine=console_store)
+    app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=console_store)
     try:
         with TestClient(app) as client:
             tokens = {name: client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["access_token"]

@@ -35,7 +35,7 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
     engine = make_engine(url)
     upgrade(engine)
     SqlAccounts(engine).create_user("agent", PASSWORD, "agent", time.time())
-    app = create_app(ConsoleSettings(store=StoreSettings(url)), engine=engine)
+    app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine)
     cfg = asterisk_config
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0")
     agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,

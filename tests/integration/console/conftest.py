@@ -31,7 +31,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(engine, clock):
-    settings = ConsoleSettings(store=StoreSettings(engine.url.render_as_string(hide_password=False)))
+    settings = ConsoleSettings(store=StoreSettings(database_url=engine.url.render_as_string(hide_password=False)))
     return create_app(settings, engine=engine, clock=clock)
 
 

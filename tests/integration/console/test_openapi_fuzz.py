@@ -16,7 +16,7 @@ from tests.integration.store.business_fixtures import stocked_store
 
 MAX_EXAMPLES = 20
 OPERATIONS = [(method.upper(), path)
-              for path, methods in create_app(ConsoleSettings(store=StoreSettings("sqlite://"))).openapi()["paths"].items()
+              for path, methods in create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://"))).openapi()["paths"].items()
               for method in methods]
 
 

@@ -15,12 +15,14 @@ from adapters.store.settings import StoreSettings, make_engine, normalise_url
 from core.tickets import OUTCOMES
 
 STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES,
-                *models.LIVE_CHANNEL_TABLES}
+                *models.LIVE_CHANNEL_TABLES, *models.IDEMPOTENCY_TABLES}
 
 
-def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path):
+def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path, monkeypatch):
     data_dir = tmp_path / "nested" / "data"
-    settings = StoreSettings.from_env({"HOTLINE_DATA_DIR": str(data_dir)})
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
+    settings = StoreSettings()
     assert settings.is_sqlite and settings.database_url == f"sqlite:///{data_dir}/hotline.db"
     assert not data_dir.exists()
     engine = open_store(settings)
@@ -35,12 +37,15 @@ def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp
         engine.dispose()
 
 
-def test_default_data_dir_is_dot_data():
-    assert StoreSettings.from_env({}).database_url == "sqlite:///data/hotline.db"
+def test_default_data_dir_is_dot_data(monkeypatch):
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HOTLINE_DATA_DIR", raising=False)
+    assert StoreSettings().database_url == "sqlite:///data/hotline.db"
 
 
-def test_database_url_from_the_environment_drives_postgresql_through_psycopg():
-    settings = StoreSettings.from_env({"HOTLINE_DATABASE_URL": "postgresql://u:secret@db:5432/hotline"})
+def test_database_url_from_the_environment_drives_postgresql_through_psycopg(monkeypatch):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", "postgresql://u:secret@db:5432/hotline")
+    settings = StoreSettings()
     assert settings.database_url == "postgresql+psycopg://u:secret@db:5432/hotline"
     assert not settings.is_sqlite
     assert "secret" not in settings.redacted_url()

@@ -51,7 +51,7 @@ class ServerThread:
 
 
 def serve(engine, url: str, **settings) -> tuple[object, ServerThread]:
-    app = create_app(ConsoleSettings(store=StoreSettings(url), **settings), engine=engine)
+    app = create_app(ConsoleSettings(store=StoreSettings(database_url=url), **settings), engine=engine)
     return app, ServerThread(app).start()
 
 

@@ -113,7 +113,7 @@ def board(tmp_path):
     for n, queue in enumerate(("sales", "sales", "service")):
         tickets.create(Ticket(f"T{n}", f"a{n}", f"1370000000{n}", "normal", "4008001234", "", now - 100, queue))
     tickets.claim("T2", "agent002", now)
-    server = ServerThread(create_app(ConsoleSettings(store=StoreSettings(url)), engine=engine, clock=clock)).start()
+    server = ServerThread(create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine, clock=clock)).start()
     try:
         yield server.url, engine, clock
     finally:
