@@ -158,7 +158,8 @@ def test_a_supervisors_approval_lifts_the_limit_and_is_audited(client, auth, eng
                            json={**body, "approval": {"username": "sup", "password": PASSWORD}})
     assert approved.status_code == 201 and approved.json()["total"] == "35.00"
     beyond = client.post("/api/orders", headers=auth["agent"], json={
-        **order_body(customer.customer_id, 1, discount="50"), "approval": {"username": "sup", "password": PASSWORD}})
+        **order_body(customer.customer_id, 1, discount="50", call_id="call-10"),  # another call's order
+        "approval": {"username": "sup", "password": PASSWORD}})
     assert beyond.status_code == 422  # over the supervisor's own limit too
     row = SqlAudit(engine).entries(action="orders.create")[0]
     assert row.user == "agent" and "approved by sup" in row.detail
