@@ -174,6 +174,13 @@ class CallbackSpec(Spec):
     }
 
 
+class ForecastSpec(Spec):
+    """Arrivals from a forecast CSV (``twin/forecast.py``), on top of the baseline and the airings."""
+
+    file: str = Field(min_length=1)  # relative to the scenario file
+    per: Literal["interval", "minute"] = "interval"  # calls per interval of the scenario, or per minute
+
+
 class TargetSpec(Spec):
     service_level: Share = 0.8
     within: Duration = 20.0
@@ -269,6 +276,7 @@ class Scenario(SiteSpec):
     seed: Annotated[int, Field(ge=0)] = 1
     replications: Annotated[int, Field(ge=1)] = 5
     baseline: dict[str, Annotated[float, Field(ge=0)]] = {}  # hotline -> calls per hour
+    forecast: ForecastSpec | None = None  # calls per interval or minute from a CSV file
     calls: CallSpec
     callbacks: CallbackSpec = CallbackSpec()
     targets: TargetSpec = TargetSpec()
