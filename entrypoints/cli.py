@@ -12,6 +12,7 @@ import typer
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
+from entrypoints.roster_cmd import roster
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
 from entrypoints.store_cli import callbacks_app, import_app
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import", help="Load call records from other syst
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
+app.command()(roster)
 
 
 @app.callback()
