@@ -9,7 +9,8 @@ Conventions (chosen here, used everywhere):
 
 * A call belongs to the interval in which it *arrived* (ENTERQUEUE time), whatever its outcome time.
   Callback counts belong to the interval of their own record (CALLBACK_CREATED / _DONE / _EXPIRED).
-  Intervals are aligned to multiples of ``interval_s`` in epoch seconds.
+  Intervals are aligned to multiples of ``interval_s`` in local time (the site's zone, or ``UTC +
+  utc_offset_h``; its offset at the log's first record), so a 1440-minute interval is a local day.
 * ``offered`` counts calls that entered a queue (had ENTERQUEUE). Rejected calls (REJECTED, OUTOFHOURS)
   are *not* offered; ``calls`` counts both. So ``calls == offered + rejected`` and
   ``offered == answered + abandoned + to_callback + in_progress``.
@@ -83,7 +84,7 @@ _AGENT_TIME = {
 }
 
 KPI_COLUMNS: dict[str, str] = {
-    "interval_start": "start of the interval, epoch seconds (multiple of interval_s)",
+    "interval_start": "start of the interval, epoch seconds (a multiple of interval_s in local time)",
     "interval_end": "interval_start + interval_s",
     "queue": "home queue of the calls (ENTERQUEUE queue) and of the callbacks' originating calls",
     **_CALL_COUNTS,
@@ -155,7 +156,7 @@ def _call_metrics(lives: pd.DataFrame, keys: list[str], target_s: float) -> pd.D
     return pd.concat([sums, means, longest], axis=1).reset_index()
 
 
-def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None) -> pd.DataFrame:
+def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None, shift: float = 0.0) -> pd.DataFrame:
     ix = a.ix
     rows = np.flatnonzero(ix.is_verb(Verb.CALLBACK_CREATED, Verb.CALLBACK_DONE, Verb.CALLBACK_EXPIRED))
     queue_of_code = np.full(len(ix.call_ids), None, dtype=object)
@@ -165,7 +166,7 @@ def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None)
     queue = np.where(pd.isna(queue), record_queue, queue) if rows.size else record_queue
     d = pd.DataFrame({"queue": pd.Series(queue, dtype=TEXT_DTYPE)})
     if interval_s is not None:
-        d["interval_start"] = np.floor(ix.time[rows] / interval_s) * interval_s
+        d["interval_start"] = np.floor((ix.time[rows] + shift) / interval_s) * interval_s - shift
     d["_all"] = 0
     verb = ix.text_at("verb", rows)
     done = verb == Verb.CALLBACK_DONE
@@ -238,6 +239,7 @@ def interval_kpis(
     by_queue: bool = True,
     *,
     short_abandon_s: float = 5.0,
+    utc_offset_h: float | None = None,
 ) -> pd.DataFrame:
     """KPIs per interval (and per queue): the columns of ``KPI_COLUMNS``.
 
@@ -247,18 +249,27 @@ def interval_kpis(
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
-    return _interval_kpis(_Analysis(log, short_abandon_s), float(interval_s), target_s, by_queue)
+    return _interval_kpis(_Analysis(log, short_abandon_s), float(interval_s), target_s, by_queue, utc_offset_h)
 
 
-def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: bool) -> pd.DataFrame:
+def local_shift(epoch: float, utc_offset_h: float | None = None) -> float:
+    """Seconds east of UTC of the local zone (``local_zone``) at ``epoch``."""
+    offset = datetime.fromtimestamp(epoch, local_zone(utc_offset_h)).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
+def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: bool,
+                   utc_offset_h: float | None = None) -> pd.DataFrame:
     columns = list(KPI_COLUMNS) if by_queue else [c for c in KPI_COLUMNS if c != "queue"]
     if a.frame.empty:
         return _empty_kpis(columns)
-    lives = a.lives.assign(interval_start=np.floor(a.lives["arrived"].to_numpy() / interval_s) * interval_s)
+    shift = local_shift(float(a.ix.time[0]), utc_offset_h)
+    arrived = a.lives["arrived"].to_numpy()
+    lives = a.lives.assign(interval_start=np.floor((arrived + shift) / interval_s) * interval_s - shift)
     keys = ["interval_start", "queue"] if by_queue else ["interval_start"]
     calls = _call_metrics(lives, keys, target_s)
-    callbacks = _callback_metrics(a, keys, interval_s)
-    agents = _agent_time(split_timeline(a.timeline, interval_s), ["interval_start"])
+    callbacks = _callback_metrics(a, keys, interval_s, shift)
+    agents = _agent_time(split_timeline(a.timeline, interval_s, shift), ["interval_start"])
     starts = np.unique(np.concatenate([
         calls["interval_start"].to_numpy(dtype="float64"),
         callbacks["interval_start"].to_numpy(dtype="float64"),

@@ -55,7 +55,7 @@ def queue_report(log, interval_s: float = 900, target_s: float = 20, *,
     """Per queue and interval: offered, answered, abandoned, abandonment rate, service level, ASA, longest
     wait (``reports.kpi.interval_kpis``; ``KPI_COLUMNS`` defines them), with the interval's local start
     time as text in ``interval``."""
-    table = interval_kpis(log, interval_s, target_s, by_queue=True)
+    table = interval_kpis(log, interval_s, target_s, by_queue=True, utc_offset_h=utc_offset_h)
     table.insert(0, "interval", local_time(table["interval_start"], utc_offset_h))
     return table[list(QUEUE_REPORT_COLUMNS)]
 
