@@ -70,6 +70,7 @@ NO_SERVER = "NO_SERVER"
 _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
 _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 DAY = 86400
+_CLOCKS: dict[str, int] = {}  # clock text -> seconds: a day has 86,400 of them, and calls repeat them
 BATCH = 5000
 
 
@@ -107,6 +108,9 @@ def date_of(path: str | os.PathLike, default: dt.date) -> dt.date:
 
 
 def _clock(value: str, column: str, fail) -> int | None:
+    known = _CLOCKS.get(value)
+    if known is not None:
+        return known or None
     match = _CLOCK.match(value.strip())
     if not match:
         fail(f"{column}: {value!r} is not a clock time H:MM:SS")
@@ -114,6 +118,8 @@ def _clock(value: str, column: str, fail) -> int | None:
     if h > 23:
         fail(f"{column}: {value!r} is not a clock time of one day")
     seconds = h * 3600 + m * 60 + s
+    if len(_CLOCKS) < 200_000:
+        _CLOCKS[value] = seconds
     return None if seconds == 0 else seconds
 
 
