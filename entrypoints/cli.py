@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from entrypoints.asterisk_cli import asterisk_app
+from entrypoints.calibrate_cmd import calibrate
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
 from entrypoints.roster_cmd import roster
@@ -34,6 +35,7 @@ app.add_typer(report_app, name="report", help="Reports from the event log: agent
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 app.command()(roster)
+app.command()(calibrate)
 
 
 @app.callback()
