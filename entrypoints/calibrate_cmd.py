@@ -36,7 +36,8 @@ def calibrate(
     With --holdout-source / --holdout-log (or --check), simulates it and prints how close it comes to that
     day, per interval and in total."""
     from reports.export import write_csv
-    from twin.calibrate import calibrate as fit, fit_table, write_scenario
+    from twin.calibrate import calibrate as fit
+    from twin.calibrate import fit_table, write_scenario
     from twin.site import load_scenario
 
     inputs = Inputs(log, replication, source)
