@@ -64,7 +64,7 @@ def test_every_interval_is_covered_and_no_single_shift_can_be_dropped(required):
              ShiftTypeSpec(name="one", length=HOUR, cost_per_hour=1.4))
     roster = solve_roster(required, HOUR, types)
     assert (roster.coverage >= np.asarray(required)).all()
-    for i, (pattern, heads) in enumerate(zip(roster.patterns, roster.heads)):
+    for i, heads in enumerate(roster.heads):
         if heads:  # an optimum has no removable head
             fewer = roster.heads.copy()
             fewer[i] -= 1
