@@ -4,8 +4,9 @@ From the log's calls (``reports.eventlog.call_lives``) it fits, per interval of 
 
 * **arrivals** -- calls offered (ENTERQUEUE) per interval; written as the scenario's forecast CSV
   (``twin/forecast.py``), per minute when airings are given, so their response curves are kept;
-* **each airing's response curve** -- calls per minute on its hotline after it starts, less the hotline's
-  baseline (its median calls per minute outside every airing's window): expected calls, peak and the curve;
+* **each airing's response curve** -- calls per minute on its hotline from its start to an hour after its end,
+  less the hotline's baseline (its median calls per minute outside every airing's window): expected calls
+  (the sum of that excess), peak and the curve;
 * **patience** -- by survival analysis (statsmodels' Kaplan-Meier ``SurvfuncRight``): an abandon is an
   observed patience, an answered (or sent-to-callback) call is censored at its wait. The scenario gets the
   Kaplan-Meier distribution itself (``empirical``, its quantiles; past the last observation an exponential
@@ -153,15 +154,17 @@ def airing_responses(lives: pd.DataFrame, airings: Sequence[Airing],
         if not len(calls):
             continue
         windows = [(a.start, a.start + a.length + window_s) for a in airings if a.hotline == airing.hotline]
-        outside = np.ones(len(calls), dtype=bool)
+        first = float(calls.min())
+        per_minute_all = np.bincount(((calls - first) // MINUTE).astype(int))
+        starts = first + np.arange(len(per_minute_all)) * MINUTE
+        quiet = np.ones(len(starts), dtype=bool)  # minutes wholly outside every airing's window
         for lo, hi in windows:
-            outside &= ~((calls >= lo) & (calls < hi))
-        minutes = np.floor((calls[outside] - calls.min()) / MINUTE)
-        baseline = float(np.median(np.bincount(minutes.astype(int)))) if outside.any() else 0.0
+            quiet &= (starts + MINUTE <= lo) | (starts >= hi)
+        baseline = float(np.median(per_minute_all[quiet])) if quiet.any() else 0.0
         span = airing.length + window_s
         since = calls[(calls >= airing.start) & (calls < airing.start + span)] - airing.start
         per_minute = np.bincount((since // MINUTE).astype(int), minlength=int(math.ceil(span / MINUTE)))
-        excess = np.clip(per_minute - baseline, 0, None)
+        excess = per_minute - baseline  # unclipped: the sum is unbiased where the tail meets the baseline
         rows.append({"airing_id": airing.airing_id, "hotline": airing.hotline, "kind": airing.kind,
                      "calls": int(per_minute.sum()), "baseline_per_minute": baseline,
                      "expected_calls": float(excess.sum()),

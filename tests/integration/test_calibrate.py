@@ -17,6 +17,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from adapters.store.anonymous_bank import parse
+from core.config import Airing
 from reports.eventlog import call_lives, records_to_frame
 from reports.kpi import summary_kpis
 from twin.calibrate import calibrate, compare, write_scenario
@@ -116,6 +117,25 @@ def test_a_synthetic_log_with_known_parameters_is_recovered_within_its_intervals
     assert low <= offered <= high
     assert len(fitted.arrivals) == 4
     assert summary_kpis(rep.log).iloc[0]["offered"] == offered
+
+
+def test_an_airings_response_is_recovered_above_the_baseline():
+    # a 30 min sale bringing 1,200 calls an hour into a 3 h slot with 120 calls/h of baseline
+    scenario = load_scenario(ROOT / "scenarios" / "special_sale.yaml")
+    airing = scenario.airings[0].model_copy(update={"start": 3600.0})
+    scenario = scenario.model_copy(update={"airings": (airing,), "horizon": 3 * 3600.0, "replications": 1,
+                                           "baseline": {"4008300300": 120.0}})
+    [rep] = run_replications(scenario, workers=1)
+    schedule = [Airing(airing.id, airing.channel, scenario.airing_start(airing), airing.length, airing.hotline,
+                       kind=airing.kind)]
+    fitted = calibrate(rep.log, airings=schedule)
+    [row] = fitted.airings.itertuples()
+    assert row.baseline_per_minute == pytest.approx(2.0, abs=0.5)
+    assert row.expected_calls == pytest.approx(1200, rel=0.06)
+    assert 0 <= row.peak_minute <= 35  # a sale ramps up for 2 min and holds until it ends at minute 30
+    curve = fitted.curves.loc[fitted.curves["airing_id"] == airing.id]
+    assert curve["calls"].sum() == row.calls and len(curve) == 90
+    assert len(fitted.minute_arrivals) == len(fitted.arrivals) * 15
 
 
 def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day(tmp_path):
