@@ -129,7 +129,7 @@ _PERCENT = ("rate", "sl_", "occupancy")
 _SECONDS = ("_s", "aht", "asa", "att", "longest_wait")
 _SKIP_ON_SCREEN = {"interval_start", "interval_end", "period_start", "period_end", "inbound_talk_s",
                    "callback_talk_s", "expected_calls", "conversion_rate", "average_order_value",
-                   "answered_in_target", "short_abandoned", "sl_answered"}
+                   "answered_in_target", "short_abandoned", "sl_answered", "queued", "callbacks_created"}
 
 
 _UNKNOWN_WITHOUT_LOGINS = ("logged_in_s", "idle_s", "occupancy")  # agents: NaN = the log has no login records
