@@ -274,11 +274,11 @@ def compare(actual_log, predicted: pd.DataFrame, interval: float, target_s: floa
         total[f"{column}_predicted"] = table[f"{column}_predicted"].sum()
     total["abandon_rate"] = total["abandoned"] / total["offered"]
     total["abandon_rate_predicted"] = total["abandoned_predicted"] / total["offered_predicted"]
-    weights = table["offered"] - table["abandoned"]
-    for column in ("asa", "sl_offered"):
-        total[column] = float(np.nansum(table[column] * weights) / weights.sum()) if column == "asa" else np.nan
-        total[f"{column}_predicted"] = (float(np.nansum(table[f"{column}_predicted"] * weights) / weights.sum())
-                                        if column == "asa" else np.nan)
+    answered = table["offered"] - table["abandoned"]  # the held-back day's, so both means weigh alike
+    for column, weights in (("asa", answered), ("sl_offered", table["offered"])):
+        for name in (column, f"{column}_predicted"):
+            known = table[name].notna()
+            total[name] = float((table.loc[known, name] * weights[known]).sum() / weights[known].sum())
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 

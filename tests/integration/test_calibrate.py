@@ -101,6 +101,19 @@ def test_the_calibrated_scenario_predicts_its_day(real, resimulated):
     assert abs(total["abandon_rate_predicted"] - total["abandon_rate"]) < 0.05  # 32.5% on the real day
 
 
+def test_a_held_back_day_is_predicted_from_a_calibrated_one(resimulated, tmp_path):
+    # two days of the same process: the re-simulated replications 0 and 1. Calibrate on day 0, predict day 1.
+    _, reps = resimulated
+    day0, day1 = reps[0].log, reps[1].log
+    paths = write_scenario(calibrate(day0), tmp_path / "day0.yaml")
+    scenario = load_scenario(paths[0]).model_copy(update={"replications": 4, "seed": 7})
+    per_interval, _ = per_replication_kpis(run_replications(scenario, workers=2), scenario)
+    total = compare(day1, summarise(per_interval, ["interval_start"]), scenario.interval).iloc[-1]
+    assert total["offered_predicted"] == pytest.approx(total["offered"], rel=0.05)
+    assert abs(total["abandon_rate_predicted"] - total["abandon_rate"]) < 0.05
+    assert total["asa_predicted"] == pytest.approx(total["asa"], rel=0.25)
+
+
 def test_a_synthetic_log_with_known_parameters_is_recovered_within_its_intervals():
     # the stationary M/M/c+M reference: 0.544 calls/s, handle exponential 180 s, patience exponential 120 s
     scenario = load_scenario(ROOT / "scenarios" / "stationary.yaml")
