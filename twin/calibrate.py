@@ -105,7 +105,8 @@ def fit_patience(waits: np.ndarray, abandoned: np.ndarray) -> PatienceFit:
     if d == 0:
         raise ValueError("no abandoned call: patience cannot be estimated")
     exp_mean = total / d
-    exponential = Estimate(exp_mean, 2 * total / stats.chi2.ppf(0.975, 2 * d), 2 * total / stats.chi2.ppf(0.025, 2 * d), d)
+    exponential = Estimate(exp_mean, float(2 * total / stats.chi2.ppf(0.975, 2 * d)),
+                           float(2 * total / stats.chi2.ppf(0.025, 2 * d)), d)
     km = SurvfuncRight(waits, events.astype(int))
     times, surv = np.asarray(km.surv_times, dtype=float), np.asarray(km.surv_prob, dtype=float)
     last = float(waits.max())
