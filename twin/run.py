@@ -98,7 +98,8 @@ def per_replication_kpis(replications: list[Replication], scenario: Scenario) ->
     end = scenario.epoch + scenario.horizon
     for replication in replications:
         log = after_warmup(replication.log, scenario)
-        rows = interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False)
+        rows = interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False,
+                             utc_offset_h=scenario.utc_offset_h)
         rows = rows.loc[rows["interval_start"] < end]  # calls still talking past the horizon open no interval
         intervals.append(rows.assign(replication=replication.index))
         totals.append(summary_kpis(log, target_s=target).assign(replication=replication.index))

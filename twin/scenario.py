@@ -292,6 +292,12 @@ class Scenario(SiteSpec):
         return self.start.timestamp()
 
     @property
+    def utc_offset_h(self) -> float:
+        """Hours east of UTC of the start's zone at the start: the local time the KPI intervals are cut in."""
+        offset = self.start.utcoffset()
+        return offset.total_seconds() / 3600 if offset is not None else 0.0
+
+    @property
     def n_intervals(self) -> int:
         return int(-(-self.horizon // self.interval))
 
@@ -325,8 +331,8 @@ class Scenario(SiteSpec):
                 out.append((("expect", metric), f"unknown KPI; use one of {', '.join(KPI_BANDS)}"))
             elif band[0] > band[1]:
                 out.append((("expect", metric), f"low {band[0]} is above high {band[1]}"))
-        if self.epoch % self.interval:
-            # reports cut intervals at multiples of the interval since the epoch
+        if (self.epoch + self.utc_offset_h * 3600) % self.interval:
+            # reports cut intervals at multiples of the interval in the start's local time
             out.append((("start",), f"must fall on a boundary of the {self.interval:g} s interval "
                                     f"(e.g. on the hour or quarter hour for 15m)"))
         if self.warmup >= self.horizon:

@@ -7,10 +7,12 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.log import NONE, LogRecord, Verb
+from inputs.problems import InputFileError
 from reports.eventlog import records_to_frame
 from twin.run import Replication, per_replication_kpis, summarise, target_verdict
 from twin.site import load_scenario
@@ -74,3 +76,15 @@ def test_the_simulate_command_prints_the_verdict_with_confidence(tmp_path):
     for share in ("sl_offered", "abandon_rate", "occupancy"):
         assert kpis[f"{share}_ci_low"].dropna().ge(0).all() and kpis[f"{share}_ci_high"].dropna().le(1).all()
 
+
+
+def test_intervals_are_cut_in_the_start_s_local_time(tmp_path):
+    text = (ROOT / "scenarios" / "stationary.yaml").read_text()
+    day = text.replace("start: 2026-11-23T08:00:00+08:00", "start: 2026-11-23T00:00:00+08:00")
+    day = day.replace("horizon: 10h", "horizon: 24h").replace("interval: 1h", "interval: 1440m")
+    (tmp_path / "day.yaml").write_text(day)
+    assert load_scenario(tmp_path / "day.yaml").n_intervals == 1  # a local day, 00:00-24:00 Beijing time
+    (tmp_path / "off.yaml").write_text(text.replace("T08:00:00+08:00", "T08:30:00+08:00"))
+    with pytest.raises(InputFileError) as caught:
+        load_scenario(tmp_path / "off.yaml")
+    assert "must fall on a boundary" in str(caught.value)
