@@ -7,9 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
-import yaml
 from rich.table import Table
 
 from entrypoints.terminal import console, errors, fail_on_input
@@ -34,6 +32,8 @@ def roster(
     """Build the cheapest shift roster (排班) that covers the agents required in every interval, by an integer
     program (scipy milp / HiGHS). Prints each shift used with its heads and cost, and the coverage; an
     infeasible roster names the intervals that cannot be covered (exit 1). Bad input files exit 2."""
+    import pandas as pd
+
     from reports.export import write_csv, write_xlsx
     from twin.roster import InfeasibleRoster, as_shift_specs, load_shift_types, roster_tables, solve_roster
     from twin.site import load_scenario
@@ -98,6 +98,8 @@ def roster(
 
 def _write_scenario(document: dict, source: Path, out: Path, specs: dict[str, list[dict]]) -> Path:
     """The scenario's YAML with each rostered group's staffing replaced by its shifts."""
+    import yaml
+
     for item in document["groups"]:
         if item.get("name") in specs:
             item.pop("staffing", None)
