@@ -41,13 +41,14 @@ def calibrate(
     from twin.site import load_scenario
 
     inputs = Inputs(log, replication, source)
+    held_back = Inputs(holdout_log, replication, holdout_source)
     try:
         frame = inputs.log()
         schedule = inputs.airings(airings, utc_offset, required=False)
         result = fit(frame, interval=interval * 60, utc_offset_h=utc_offset, airings=schedule)
         holdout = None
         if holdout_log is not None or holdout_source is not None:
-            holdout = Inputs(holdout_log, replication, holdout_source, inputs._engine).log()
+            holdout = held_back.log()
         elif check:
             holdout = frame
     except (BadInput, ValueError) as error:
@@ -57,6 +58,7 @@ def calibrate(
         fail_on_input(error)
     finally:
         inputs.close()
+        held_back.close()
     tables = {"fit": fit_table(result), "airings": result.airings, "response_curves": result.curves}
     view = Table("parameter", "value", "95% interval", "basis", title="calibration", title_justify="left")
     for row in tables["fit"].itertuples():

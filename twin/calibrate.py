@@ -264,11 +264,21 @@ COMPARED = ("offered", "abandoned", "abandon_rate", "asa", "sl_offered")
 def compare(actual_log, predicted: pd.DataFrame, interval: float, target_s: float = 20.0,
             utc_offset_h: float | None = None) -> pd.DataFrame:
     """Per interval: the held-back log's KPIs beside the prediction's (``predicted``: per-interval means with
-    ``interval_start``, e.g. ``twin.run.summarise``), and a last row ``all`` of totals."""
+    ``interval_start``, e.g. ``twin.run.summarise``), matched by local time of day (the held-back day may be
+    another date), and a last row ``all`` of totals."""
     actual = interval_kpis(actual_log, interval, target_s, by_queue=False, utc_offset_h=utc_offset_h)
     actual = actual.loc[actual["offered"] > 0, ["interval_start", *COMPARED]]
-    table = actual.merge(predicted[["interval_start", *COMPARED]], on="interval_start", how="left",
-                         suffixes=("", "_predicted"))
+    if actual.empty:
+        raise ValueError("the held-back log has no call that entered a queue")
+    shift = local_shift(float(actual["interval_start"].iloc[0]), utc_offset_h)
+
+    def clock(starts: pd.Series) -> pd.Series:  # the held-back day may be another date: match times of day
+        return ((starts + shift) % 86400).round(3)
+
+    forecast = predicted[["interval_start", *COMPARED]].rename(columns={c: f"{c}_predicted" for c in COMPARED})
+    forecast = forecast.assign(_clock=clock(forecast["interval_start"])).drop(columns="interval_start")
+    table = actual.assign(_clock=clock(actual["interval_start"])).merge(forecast, on="_clock", how="left")
+    table = table.drop(columns="_clock")
     total = {"interval_start": np.nan}
     for column in ("offered", "abandoned"):
         total[column] = table[column].sum()

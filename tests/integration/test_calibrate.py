@@ -159,14 +159,23 @@ def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day
         return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=600)
 
-    assert hotline("import", "anonymous-bank", str(DATA)).returncode == 0
+    days = tmp_path / "days"
+    days.mkdir()
+    for day in ("1999-08-01", "1999-08-02"):  # the real day twice: one to fit, one held back
+        (days / f"calls_{day}.csv").write_bytes(DATA.read_bytes())
+    assert hotline("import", "anonymous-bank", str(days)).returncode == 0
     out = tmp_path / "day.yaml"
-    result = hotline("calibrate", "--out", str(out), "--check", "-r", "2", "--csv", str(tmp_path / "csv"))
+    result = hotline("calibrate", "--out", str(out), "--source", "anonymous-bank/calls_1999-08-01/1999-08-01",
+                     "--holdout-source", "anonymous-bank/calls_1999-08-02/1999-08-02", "-r", "2",
+                     "--csv", str(tmp_path / "csv"))
     assert result.returncode == 0, result.stderr
     assert "patience mean, Kaplan-Meier" in result.stdout and "in total: offered 2,239" in result.stdout
     scenario = load_scenario(out)
     assert scenario.forecast is not None and scenario.calls.patience.distribution == "empirical"
     prediction = pd.read_csv(tmp_path / "csv" / "prediction.csv", encoding="utf-8-sig")
-    assert prediction["interval"].iloc[-1] == "all"
+    assert prediction["interval"].iloc[-1] == "all" and prediction["interval"].iloc[0] == "1999-08-02 06:45"
+    assert prediction["offered_predicted"].iloc[-1] == pytest.approx(2239, rel=0.05)  # day 1's model, day 2's clock
+    assert prediction["offered_predicted"].iloc[:-1].notna().all()
+    assert scenario.start.isoformat() == "1999-08-01T06:45:00+08:00"
     bad = hotline("calibrate", "--out", str(out), "--source", "no-such-source")
     assert bad.returncode == 2 and "no call that entered a queue" in bad.stderr
