@@ -11,10 +11,12 @@ import typer
 
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.backup_cmd import backup_app
+from entrypoints.calibrate_cmd import calibrate
 from entrypoints.live_cli import live_app
 from entrypoints.plan_cmd import plan_command
 from entrypoints.replay_cmd import replay
 from entrypoints.report_cmd import report_app
+from entrypoints.roster_cmd import roster
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
 from entrypoints.store_cli import callbacks_app, import_app
@@ -37,6 +39,8 @@ app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(backup_app, name="store", help="The store's backup: hotline store backup FILE, restore FILE.")
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 app.command(name="plan")(plan_command)
+app.command()(roster)
+app.command()(calibrate)
 
 
 @app.callback()

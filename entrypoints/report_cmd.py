@@ -129,14 +129,17 @@ _PERCENT = ("rate", "sl_", "occupancy")
 _SECONDS = ("_s", "aht", "asa", "att", "longest_wait")
 _SKIP_ON_SCREEN = {"interval_start", "interval_end", "period_start", "period_end", "inbound_talk_s",
                    "callback_talk_s", "expected_calls", "conversion_rate", "average_order_value",
-                   "answered_in_target", "short_abandoned", "sl_answered"}
+                   "answered_in_target", "short_abandoned", "sl_answered", "queued", "callbacks_created"}
 
 
-def _cell(column: str, value, zone: tzinfo) -> str:
+_UNKNOWN_WITHOUT_LOGINS = ("logged_in_s", "idle_s", "occupancy")  # agents: NaN = the log has no login records
+
+
+def _cell(column: str, value, zone: tzinfo, unknown: tuple[str, ...] = ()) -> str:
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+        return "unknown" if column in unknown else ""
     if isinstance(value, (bool, int)) or (column in ("orders", "units") and float(value).is_integer()):
         return f"{int(value):,}"
     if column == "start":
@@ -160,8 +163,9 @@ def _show(title: str, table, utc_offset_h: float | None) -> None:
         widest = max([len(str(v)) for v in table[column].head(500)], default=0)
         view.add_column(column, justify="left" if text else "right",
                         min_width=min(widest, 30) if text else None, no_wrap=text)
+    unknown = _UNKNOWN_WITHOUT_LOGINS if title.startswith("agents") else ()
     for row in table[columns].itertuples(index=False):
-        view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, zone) for c, v in zip(columns, row)))
+        view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, zone, unknown) for c, v in zip(columns, row)))
     console.print(view)
     console.print(f"{len(table)} row(s)", highlight=False)
 

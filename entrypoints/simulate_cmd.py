@@ -14,7 +14,7 @@ from rich.table import Table
 
 from reports.eventlog import write_parquet, write_queue_log
 from reports.export import safe_table
-from twin.run import combined_log, per_replication_kpis, run_replications, summarise
+from twin.run import combined_log, per_replication_kpis, run_replications, summarise, target_verdict
 from twin.scenario import Scenario
 from twin.site import load_scenario
 
@@ -99,12 +99,16 @@ def run(console: Console, path: Path, replications: int | None, seed: int | None
         analytic = analytic_by_interval(scenario)
     console.print(kpi_table(scenario, summary, totals, analytic))
     target = scenario.targets
-    verdict_sl = totals.get("sl_offered", float("nan")) >= target.service_level
-    verdict_ab = totals.get("abandon_rate", float("nan")) <= target.max_abandon_rate
+
+    def verdict(metric: str, goal: float, at_least: bool) -> str:
+        said = target_verdict(totals.get(metric, math.nan), totals.get(f"{metric}_ci_low", math.nan),
+                              totals.get(f"{metric}_ci_high", math.nan), goal, at_least=at_least)
+        return f"[{'green' if said.startswith('met') else 'red' if said == 'missed' else 'yellow'}]{said}[/]"
+
     console.print(f"targets: {target.service_level:.0%} answered within {target.within:g}s "
-                  f"[{'green' if verdict_sl else 'red'}]{'met' if verdict_sl else 'missed'}[/], "
-                  f"abandon rate ≤ {target.max_abandon_rate:.0%} "
-                  f"[{'green' if verdict_ab else 'red'}]{'met' if verdict_ab else 'missed'}[/]")
+                  f"{verdict('sl_offered', target.service_level, True)}, "
+                  f"abandon rate ≤ {target.max_abandon_rate:.0%} {verdict('abandon_rate', target.max_abandon_rate, False)}"
+                  " (95% confidence)")
     folder = out / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     events = combined_log(reps)

@@ -103,46 +103,81 @@ def _parse_date(value: str) -> dt.date:
 
 @import_app.command("anonymous-bank")
 def anonymous_bank(
-    file: Annotated[Path, typer.Argument(help="CSV in the format of tests/data/anonymous-bank/calls_one_day.csv.",
-                                         exists=True, dir_okay=False, readable=True)],
-    date: Annotated[str, typer.Option(help="The day the clock times belong to, read as UTC.")] = "1999-08-01",
-    source: Annotated[Optional[str], typer.Option(help="Event-log source to store the records under "
-                                                       "(default: anonymous-bank/<file name>/<date>).")] = None,
+    files: Annotated[list[Path], typer.Argument(help="CSV files in the format of tests/data/anonymous-bank/"
+                                                     "calls_one_day.csv, or folders of them (their *.csv).",
+                                                exists=True, readable=True)],
+    date: Annotated[str, typer.Option(help="The day the clock times belong to (a file whose name holds a date, "
+                                           "e.g. calls_1999-08-02.csv, is put on that day).")] = "1999-08-01",
+    zone: Annotated[Optional[str], typer.Option(help="Time zone of the clock times, an IANA name such as "
+                                                     "Asia/Jerusalem (default: the site's zone, Asia/Shanghai), "
+                                                     "so reports cut the file's day as one local day.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Event-log source to store the records under, one file "
+                                                       "only (default: anonymous-bank/<file name>/<date>).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a source imported before.")] = False,
 ):
-    """Load one day of the Anonymous Bank call records into the event log (ENTERQUEUE, CONNECT, COMPLETECALLER,
+    """Load days of the Anonymous Bank call records into the event log (ENTERQUEUE, CONNECT, COMPLETECALLER,
     ABANDON; VRU-only hang-ups and phantom calls as VRU_HANGUP / PHANTOM records, which are not calls of the
-    queue). All or nothing: one transaction; a malformed row is reported with its line and nothing is stored."""
+    queue). Many files and folders in one command, each file its own source. All or nothing: every file is
+    checked first, a malformed row is reported with its file and line, and then nothing is stored."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from adapters.store.anonymous_bank import AlreadyImported, ImportFormatError, import_file
+    from adapters.store.anonymous_bank import (
+        AlreadyImported,
+        ImportFormatError,
+        ImportFormatErrors,
+        csv_files,
+        import_files,
+    )
+    from core.config import SITE_ZONE
 
     day = _parse_date(date)
+    try:
+        tz = SITE_ZONE if zone is None else ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise typer.BadParameter(f"{zone!r} is not a time zone name (e.g. Asia/Shanghai)", param_hint="--zone") from None
+    paths = csv_files(files)
+    if not paths:
+        raise typer.BadParameter("no *.csv file in the folder(s) given", param_hint="FILES")
+    if source is not None and len(paths) > 1:
+        raise typer.BadParameter(f"one source for {len(paths)} files; leave --source out", param_hint="--source")
     engine, settings = _open()
+    started = time.perf_counter()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors,
                       transient=False) as progress:
-            task = progress.add_task("importing records", total=None)
+            task = progress.add_task(f"importing {len(paths)} file(s)", total=None)
 
             def report(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = import_file(engine, file, date=day, source=source, replace=replace, progress=report)
-    except ImportFormatError as error:
-        errors.print(f"[red]error[/red] {error}; nothing was imported", markup=True, highlight=False, soft_wrap=True)
+            results = import_files(engine, paths, date=day, sources=None if source is None else [source],
+                                   replace=replace, zone=tz, progress=report, date_from_name=source is None)
+    except (ImportFormatError, ImportFormatErrors) as error:
+        for line in str(error).splitlines():
+            errors.print(f"[red]error[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+        errors.print("nothing was imported", highlight=False)
         raise typer.Exit(2) from None
     except AlreadyImported as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+        errors.print(f"[red]error[/red] {error}; nothing was imported", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    o = result.by_outcome
-    console.print(
-        f"imported {result.rows} calls as {result.records} records into {settings.redacted_url()} "
-        f"(source {result.source!r}): {o['answered']} answered, {o['abandoned']} abandoned in the queue, "
-        f"{o['vru_hangup']} hung up in the VRU, {o['phantom']} phantom",
-        highlight=False, soft_wrap=True,
-    )
+    for result in results:
+        o = result.by_outcome
+        for warning in result.warnings:
+            errors.print(f"[yellow]warning[/yellow] {warning}", markup=True, highlight=False, soft_wrap=True)
+        console.print(
+            f"imported {result.rows} calls as {result.records} records into {settings.redacted_url()} "
+            f"(source {result.source!r}): {o['answered']} answered, {o['abandoned']} abandoned in the queue, "
+            f"{o['vru_hangup']} hung up in the VRU, {o['phantom']} phantom",
+            highlight=False, soft_wrap=True,
+        )
+    rows = sum(r.rows for r in results)
+    elapsed = time.perf_counter() - started
+    console.print(f"{len(results)} file(s), {rows} rows in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)",
+                  highlight=False)
 
 
 def store_app() -> typer.Typer:

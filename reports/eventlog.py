@@ -346,9 +346,10 @@ def clip_timeline(timeline: pd.DataFrame, start: float | None, end: float | None
     return out.reset_index(drop=True)
 
 
-def split_timeline(timeline: pd.DataFrame, interval_s: float) -> pd.DataFrame:
-    """Cut every stretch at interval boundaries (multiples of ``interval_s`` in epoch seconds); adds
-    ``interval_start``. Durations of the pieces add up to the original durations."""
+def split_timeline(timeline: pd.DataFrame, interval_s: float, shift: float = 0.0) -> pd.DataFrame:
+    """Cut every stretch at interval boundaries (multiples of ``interval_s`` in epoch seconds plus ``shift``,
+    a zone's offset east of UTC, i.e. in local time); adds ``interval_start``. Durations of the pieces add up
+    to the original durations."""
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
     if timeline.empty:
@@ -357,13 +358,13 @@ def split_timeline(timeline: pd.DataFrame, interval_s: float) -> pd.DataFrame:
         return out
     start = timeline["start"].to_numpy(dtype="float64")
     end = timeline["end"].to_numpy(dtype="float64")
-    first = np.floor(start / interval_s).astype("int64")
-    last = np.maximum(np.ceil(end / interval_s).astype("int64") - 1, first)
+    first = np.floor((start + shift) / interval_s).astype("int64")
+    last = np.maximum(np.ceil((end + shift) / interval_s).astype("int64") - 1, first)
     pieces = last - first + 1
     source = np.repeat(np.arange(len(timeline)), pieces)
     offsets = np.arange(len(source)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
     k = first[source] + offsets
-    lo = k * interval_s
+    lo = k * interval_s - shift
     s = np.maximum(start[source], lo)
     e = np.minimum(end[source], lo + interval_s)
     out = timeline.iloc[source].reset_index(drop=True)

@@ -9,7 +9,8 @@ Conventions (chosen here, used everywhere):
 
 * A call belongs to the interval in which it *arrived* (ENTERQUEUE time), whatever its outcome time.
   Callback counts belong to the interval of their own record (CALLBACK_CREATED / _DONE / _EXPIRED).
-  Intervals are aligned to multiples of ``interval_s`` in epoch seconds.
+  Intervals are aligned to multiples of ``interval_s`` in local time (the site's zone, or ``UTC +
+  utc_offset_h``; its offset at the log's first record), so a 1440-minute interval is a local day.
 * ``offered`` counts calls that entered a queue (had ENTERQUEUE). Rejected calls (REJECTED, OUTOFHOURS)
   are *not* offered; ``calls`` counts both. So ``calls == offered + rejected`` and
   ``offered == answered + abandoned + to_callback + in_progress``.
@@ -55,6 +56,8 @@ _CALL_COUNTS = {
     "rejected": "calls refused before queueing (REJECTED: blacklist/unknown number; OUTOFHOURS)",
     "in_progress": "offered calls with no terminal record in the log (still waiting or talking at its end)",
     "answered_in_target": "answered calls with wait <= target_s",
+    "queued": "offered calls that waited (wait > 0) before their outcome",
+    "abandoned_queued": "abandoned calls that waited (wait > 0)",
     "tickets_created_for_calls": "calls of the interval for which a callback ticket was created",
 }
 _CALL_RATES = {
@@ -67,6 +70,10 @@ _CALL_RATES = {
     "longest_wait": "longest wait of any offered call (answered, abandoned or sent to callback), seconds",
     "abandon_rate": "abandoned / offered",
     "abandon_rate_excl_short": "(abandoned - short_abandoned) / (offered - short_abandoned)",
+    "queued_share": "share of offered calls that queued: queued / offered",
+    "abandon_rate_queued": "abandon rate among queued calls: abandoned_queued / queued",
+    "wait_queued": "mean wait of queued calls (whatever their outcome), seconds",
+    "wait_abandoned": "mean wait of abandoned calls, seconds",
 }
 _CALLBACK_COUNTS = {
     "callbacks_created": "CALLBACK_CREATED records (tickets opened)",
@@ -83,7 +90,7 @@ _AGENT_TIME = {
 }
 
 KPI_COLUMNS: dict[str, str] = {
-    "interval_start": "start of the interval, epoch seconds (multiple of interval_s)",
+    "interval_start": "start of the interval, epoch seconds (a multiple of interval_s in local time)",
     "interval_end": "interval_start + interval_s",
     "queue": "home queue of the calls (ENTERQUEUE queue) and of the callbacks' originating calls",
     **_CALL_COUNTS,
@@ -97,11 +104,14 @@ SUMMARY_COLUMNS: dict[str, str] = {
     **{k: v for k, v in KPI_COLUMNS.items() if not k.startswith("interval_")},
 }
 
+UNNAMED = "(unnamed)"  # the agent row of answered calls whose records name no agent (imported NO_SERVER)
 AGENT_KPI_COLUMNS: dict[str, str] = {
-    "agent": "agent id",
-    "logged_in_s": "seconds logged in (= talk_s + wrapup_s + idle_s + not_ready_s)",
+    "agent": f"agent id; {UNNAMED!r} for answered calls whose records name no agent",
+    "logged_in_s": "seconds logged in (= talk_s + wrapup_s + idle_s + not_ready_s); unknown (NaN) for an agent "
+    "the log has no AGENTLOGIN/AGENTLOGOFF of (imported call records), as are idle_s and occupancy",
     "talk_s": "seconds talking: inbound calls and callbacks (= inbound_talk_s + callback_talk_s)",
-    "inbound_talk_s": "seconds on inbound calls (CONNECT..COMPLETE*/TRANSFER)",
+    "inbound_talk_s": "seconds on inbound calls (CONNECT..COMPLETE*/TRANSFER); without login records, the sum "
+    "over the agent's calls, so overlapping calls each keep their talk time",
     "callback_talk_s": "seconds on callbacks (CALLBACK_CLAIMED..CALLBACK_DONE)",
     "wrapup_s": "seconds of wrap-up after calls and callbacks (..WRAPUPEND)",
     "idle_s": "seconds logged in and ready (ringing counts as idle)",
@@ -143,6 +153,11 @@ def _call_metrics(lives: pd.DataFrame, keys: list[str], target_s: float) -> pd.D
     d["rejected"] = (outcome == "rejected").astype("int64")
     d["in_progress"] = (outcome == IN_PROGRESS).astype("int64")
     d["answered_in_target"] = (answered & (wait <= target_s)).astype("int64")
+    queued = offered & (wait > 0)
+    d["queued"] = queued.astype("int64")
+    d["abandoned_queued"] = (queued & (outcome == "abandoned")).astype("int64")
+    d["wait_queued"] = wait.where(queued)
+    d["wait_abandoned"] = wait.where(outcome == "abandoned")
     d["tickets_created_for_calls"] = lives["ticket_created"].astype("int64")
     d["asa"] = wait.where(answered)
     d["att"] = lives["talk"].where(answered)
@@ -150,12 +165,12 @@ def _call_metrics(lives: pd.DataFrame, keys: list[str], target_s: float) -> pd.D
     d["longest_wait"] = wait.where(offered)
     grouped = d.groupby(keys, sort=True)
     sums = grouped[list(_CALL_COUNTS)].sum()
-    means = grouped[["asa", "att", "aht"]].mean()
+    means = grouped[["asa", "att", "aht", "wait_queued", "wait_abandoned"]].mean()
     longest = grouped[["longest_wait"]].max()
     return pd.concat([sums, means, longest], axis=1).reset_index()
 
 
-def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None) -> pd.DataFrame:
+def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None, shift: float = 0.0) -> pd.DataFrame:
     ix = a.ix
     rows = np.flatnonzero(ix.is_verb(Verb.CALLBACK_CREATED, Verb.CALLBACK_DONE, Verb.CALLBACK_EXPIRED))
     queue_of_code = np.full(len(ix.call_ids), None, dtype=object)
@@ -165,7 +180,7 @@ def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None)
     queue = np.where(pd.isna(queue), record_queue, queue) if rows.size else record_queue
     d = pd.DataFrame({"queue": pd.Series(queue, dtype=TEXT_DTYPE)})
     if interval_s is not None:
-        d["interval_start"] = np.floor(ix.time[rows] / interval_s) * interval_s
+        d["interval_start"] = np.floor((ix.time[rows] + shift) / interval_s) * interval_s - shift
     d["_all"] = 0
     verb = ix.text_at("verb", rows)
     done = verb == Verb.CALLBACK_DONE
@@ -192,8 +207,10 @@ def _finish(table: pd.DataFrame, period_s) -> pd.DataFrame:
         table[name] = table[name].fillna(0).astype("int64")
     for name in ("busy_s", "idle_s", "not_ready_s"):
         table[name] = table[name].fillna(0.0).astype("float64")
-    for name in ("asa", "att", "aht", "longest_wait"):
+    for name in ("asa", "att", "aht", "longest_wait", "wait_queued", "wait_abandoned"):
         table[name] = table[name].astype("float64")
+    table["queued_share"] = _ratio(table["queued"], table["offered"])
+    table["abandon_rate_queued"] = _ratio(table["abandoned_queued"], table["queued"])
     table["sl_offered"] = _ratio(table["answered_in_target"], table["offered"])
     table["sl_answered"] = _ratio(table["answered_in_target"], table["answered"])
     table["abandon_rate"] = _ratio(table["abandoned"], table["offered"])
@@ -238,6 +255,7 @@ def interval_kpis(
     by_queue: bool = True,
     *,
     short_abandon_s: float = 5.0,
+    utc_offset_h: float | None = None,
 ) -> pd.DataFrame:
     """KPIs per interval (and per queue): the columns of ``KPI_COLUMNS``.
 
@@ -247,18 +265,27 @@ def interval_kpis(
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
-    return _interval_kpis(_Analysis(log, short_abandon_s), float(interval_s), target_s, by_queue)
+    return _interval_kpis(_Analysis(log, short_abandon_s), float(interval_s), target_s, by_queue, utc_offset_h)
 
 
-def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: bool) -> pd.DataFrame:
+def local_shift(epoch: float, utc_offset_h: float | None = None) -> float:
+    """Seconds east of UTC of the local zone (``local_zone``) at ``epoch``."""
+    offset = datetime.fromtimestamp(epoch, local_zone(utc_offset_h)).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
+
+
+def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: bool,
+                   utc_offset_h: float | None = None) -> pd.DataFrame:
     columns = list(KPI_COLUMNS) if by_queue else [c for c in KPI_COLUMNS if c != "queue"]
     if a.frame.empty:
         return _empty_kpis(columns)
-    lives = a.lives.assign(interval_start=np.floor(a.lives["arrived"].to_numpy() / interval_s) * interval_s)
+    shift = local_shift(float(a.ix.time[0]), utc_offset_h)
+    arrived = a.lives["arrived"].to_numpy()
+    lives = a.lives.assign(interval_start=np.floor((arrived + shift) / interval_s) * interval_s - shift)
     keys = ["interval_start", "queue"] if by_queue else ["interval_start"]
     calls = _call_metrics(lives, keys, target_s)
-    callbacks = _callback_metrics(a, keys, interval_s)
-    agents = _agent_time(split_timeline(a.timeline, interval_s), ["interval_start"])
+    callbacks = _callback_metrics(a, keys, interval_s, shift)
+    agents = _agent_time(split_timeline(a.timeline, interval_s, shift), ["interval_start"])
     starts = np.unique(np.concatenate([
         calls["interval_start"].to_numpy(dtype="float64"),
         callbacks["interval_start"].to_numpy(dtype="float64"),
@@ -295,7 +322,7 @@ def _summary_kpis(a: _Analysis, target_s: float, by_queue: bool) -> pd.DataFrame
         table = pd.DataFrame({"start": [np.nan], "end": [np.nan]})
         for name in _COUNT_COLUMNS:
             table[name] = 0
-        for name in ("asa", "att", "aht", "longest_wait"):
+        for name in ("asa", "att", "aht", "longest_wait", "wait_queued", "wait_abandoned"):
             table[name] = np.nan
         for name in ("busy_s", "idle_s", "not_ready_s"):
             table[name] = 0.0
@@ -329,22 +356,37 @@ def _agent_kpis(a: _Analysis, period: tuple[float | None, float | None] | None) 
     columns = list(AGENT_KPI_COLUMNS)
     names = ix.agent_names
     named = (names != NONE) & (names != "")
-    if a.frame.empty or not named.any():
+    lives = a.lives
+    unnamed_calls = (lives["outcome"] == "answered").to_numpy() & lives["agent"].isin(["", NONE]).to_numpy()
+    if a.frame.empty or not (named.any() or unnamed_calls.any()):
         return _empty_kpis(columns)
     lo, hi = (None, None) if period is None else period
     timeline = clip_timeline(a.timeline, lo, hi)
     lo_v = -np.inf if lo is None else float(lo)
     hi_v = np.inf if hi is None else float(hi)
-    index = pd.Index(sorted(names[named]), name="agent", dtype=TEXT_DTYPE)
+    listed = sorted(names[named]) + ([UNNAMED] if unnamed_calls.any() else [])
+    index = pd.Index(listed, name="agent", dtype=TEXT_DTYPE)
     table = pd.DataFrame(index=index)
 
     by_state = timeline.pivot_table(index="agent", columns="state", values="duration", aggfunc="sum")
     by_state = by_state.reindex(index=index, columns=[TALK, CALLBACK, WRAPUP, IDLE, NOT_READY]).fillna(0.0)
-    table["inbound_talk_s"] = by_state[TALK]
+    # Without login records (imported call records) the time logged in is unknown: the timeline's idle
+    # stretches would be invented. Talk time then comes from the calls themselves, so overlapping calls of
+    # one agent each keep theirs.
+    logins = np.flatnonzero(ix.is_verb(Verb.AGENTLOGIN, Verb.AGENTLOGOFF) & ix.has_agent)
+    known = index.isin(pd.unique(ix.text_at("agent", logins)))
+    answered = lives.loc[(lives["outcome"] == "answered").to_numpy()]
+    agent_of_call = answered["agent"].where(~answered["agent"].isin(["", NONE]), UNNAMED)
+    begin = answered["answered_at"].to_numpy()
+    end = answered["ended_at"].fillna(float(ix.time[-1])).to_numpy()
+    talk_of_call = np.clip(np.minimum(end, hi_v) - np.maximum(begin, lo_v), 0, None)
+    call_talk = pd.Series(talk_of_call, index=agent_of_call.to_numpy()).groupby(level=0).sum()
+    call_talk = call_talk.reindex(index).fillna(0.0)
+    table["inbound_talk_s"] = by_state[TALK].where(known, call_talk)
     table["callback_talk_s"] = by_state[CALLBACK]
     table["talk_s"] = table["inbound_talk_s"] + table["callback_talk_s"]
     table["wrapup_s"] = by_state[WRAPUP]
-    table["idle_s"] = by_state[IDLE]
+    table["idle_s"] = by_state[IDLE].where(known, np.nan)
     table["not_ready_s"] = by_state[NOT_READY]
     table["logged_in_s"] = table["talk_s"] + table["wrapup_s"] + table["idle_s"] + table["not_ready_s"]
 
@@ -353,22 +395,18 @@ def _agent_kpis(a: _Analysis, period: tuple[float | None, float | None] | None) 
 
     def count(mask: np.ndarray) -> np.ndarray:
         counts = np.bincount(ix.agent_codes[np.flatnonzero(mask & in_period)], minlength=len(names))
-        return counts[by_name].astype("int64")
+        return np.where(by_name >= 0, counts[by_name], 0).astype("int64")
 
-    lives = a.lives
-    answered_at = lives["answered_at"].to_numpy()
-    answered = lives.loc[
-        (lives["outcome"] == "answered").to_numpy() & (answered_at >= lo_v) & (answered_at < hi_v)
-        & (lives["agent"] != "").to_numpy()
-    ]
+    answered_at = answered["answered_at"].to_numpy()
+    counted = answered.assign(agent=agent_of_call).loc[(answered_at >= lo_v) & (answered_at < hi_v)]
     done = ix.is_verb(Verb.CALLBACK_DONE)
     final = done & (ix.frame["data2"] != "unreachable").to_numpy()
-    table["calls"] = answered["agent"].value_counts().reindex(index).fillna(0).astype("int64")
+    table["calls"] = counted["agent"].value_counts().reindex(index).fillna(0).astype("int64")
     table["transfers"] = count(ix.is_verb(Verb.TRANSFER))
     table["callbacks"] = count(done)
     table["callbacks_completed"] = count(final)
     table["ring_no_answers"] = count(ix.is_verb(Verb.RINGNOANSWER))
-    table["aht"] = answered.groupby("agent")["handle"].mean().reindex(index).astype("float64")
+    table["aht"] = counted.groupby("agent")["handle"].mean().reindex(index).astype("float64")
     busy = table["talk_s"] + table["wrapup_s"]
     table["occupancy"] = _ratio(busy, busy + table["idle_s"])
     return table.reset_index()[columns]

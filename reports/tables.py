@@ -21,7 +21,7 @@ from core.media import ResponseModel, attribute, calls_from_log, orders_from_log
 from core.orders import Order
 from core.tickets import OUTCOMES
 from reports.eventlog import TEXT_DTYPE, as_frame, frame_to_records
-from reports.kpi import KPI_COLUMNS, agent_period_kpis, interval_kpis, local_zone
+from reports.kpi import KPI_COLUMNS, agent_period_kpis, interval_kpis, local_zone, summary_kpis
 
 UNATTRIBUTED = "(unattributed)"
 NO_AIRING = "(none)"
@@ -45,19 +45,28 @@ def agent_report(log, period: str = "day", *, utc_offset_h: float | None = None)
 
 QUEUE_REPORT_COLUMNS = (
     "interval", "interval_start", "interval_end", "queue", "offered", "answered", "abandoned", "abandon_rate",
-    "short_abandoned", "to_callback", "sl_offered", "sl_answered", "asa", "longest_wait", "aht",
-    "answered_in_target", "callbacks_created",
+    "short_abandoned", "to_callback", "queued", "queued_share", "abandon_rate_queued", "wait_queued",
+    "wait_abandoned", "sl_offered", "sl_answered", "asa", "longest_wait", "aht", "answered_in_target",
+    "callbacks_created",
 )
+ALL_QUEUES = "(all)"  # the queue of the report's total row
 
 
 def queue_report(log, interval_s: float = 900, target_s: float = 20, *,
                  utc_offset_h: float | None = None) -> pd.DataFrame:
-    """Per queue and interval: offered, answered, abandoned, abandonment rate, service level, ASA, longest
-    wait (``reports.kpi.interval_kpis``; ``KPI_COLUMNS`` defines them), with the interval's local start
-    time as text in ``interval``."""
-    table = interval_kpis(log, interval_s, target_s, by_queue=True)
+    """Per queue and interval: offered, answered, abandoned, abandonment rate, the share that queued, the
+    abandon rate among them, mean waits of queued and abandoned calls, service level, ASA, longest wait
+    (``reports.kpi.interval_kpis``; ``KPI_COLUMNS`` defines them), with the interval's local start time as
+    text in ``interval``; a last row, interval ``all`` and queue ``(all)``, totals every queue and interval."""
+    table = interval_kpis(log, interval_s, target_s, by_queue=True, utc_offset_h=utc_offset_h)
     table.insert(0, "interval", local_time(table["interval_start"], utc_offset_h))
-    return table[list(QUEUE_REPORT_COLUMNS)]
+    if table.empty:
+        return table[list(QUEUE_REPORT_COLUMNS)]
+    total = summary_kpis(log, target_s).rename(columns={"start": "interval_start", "end": "interval_end"})
+    total = total.assign(interval="all", queue=ALL_QUEUES)
+    total["interval_start"], total["interval_end"] = table["interval_start"].min(), table["interval_end"].max()
+    table = pd.concat([table, total[table.columns]], ignore_index=True)
+    return table[list(QUEUE_REPORT_COLUMNS)].astype({"interval": TEXT_DTYPE, "queue": TEXT_DTYPE})
 
 
 # --- callbacks ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from adapters.sim.distributions import Distribution, Empirical, Exponential, Fix
 from adapters.sim.model import AgentShift, CallbackBehaviour, CallBehaviour, CallCenterModel, CallerMix, SimSetup
 from core.center import CallCenter
 from core.config import CenterConfig
+from twin.forecast import forecast_of, rates_per_bin, step_seconds
 from twin.profiles import response_rate
 from twin.scenario import DistributionSpec, Scenario
 from twin.site import caller_numbers, center_config  # noqa: F401  (center_config: the twin's configuration)
@@ -58,6 +59,10 @@ def demand(scenario: Scenario) -> dict[str, RateFunction]:
     rates = {h.number: np.zeros(n_bins) for h in scenario.hotlines}
     for number, per_hour in scenario.baseline.items():
         rates[number] += per_hour / 3600.0
+    if scenario.forecast is not None:
+        step = step_seconds(scenario.forecast.per, scenario.interval)
+        for number, calls in forecast_of(scenario).items():
+            rates[number] += rates_per_bin(calls, step, RATE_BIN_S, n_bins)
     for airing in scenario.airings:
         rates[airing.hotline] += response_rate(
             airing.kind, scenario.airing_start(airing) - scenario.epoch, airing.length, airing.expected_calls, scenario.horizon, RATE_BIN_S

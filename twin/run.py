@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from twin.scenario import Scenario
 # KPIs shown with a confidence interval across replications
 CI_METRICS = ("offered", "answered", "abandoned", "to_callback", "sl_offered", "sl_answered", "asa", "abandon_rate",
               "occupancy", "callbacks_created")
+SHARES = ("sl_offered", "sl_answered", "abandon_rate", "occupancy")  # their intervals are clipped to [0, 1]
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,13 @@ def per_replication_kpis(replications: list[Replication], scenario: Scenario) ->
     """Interval and whole-slot KPIs of every replication, with a ``replication`` column."""
     target = scenario.targets.within
     intervals, totals = [], []
+    end = scenario.epoch + scenario.horizon
     for replication in replications:
         log = after_warmup(replication.log, scenario)
-        intervals.append(interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False).assign(replication=replication.index))
+        rows = interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False,
+                             utc_offset_h=scenario.utc_offset_h)
+        rows = rows.loc[rows["interval_start"] < end]  # calls still talking past the horizon open no interval
+        intervals.append(rows.assign(replication=replication.index))
         totals.append(summary_kpis(log, target_s=target).assign(replication=replication.index))
     return pd.concat(intervals, ignore_index=True), pd.concat(totals, ignore_index=True)
 
@@ -109,8 +115,28 @@ def summarise(per_rep: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         for metric in CI_METRICS:
             if metric in group:
                 mean, low, high = mean_ci(group[metric])
+                low = max(low, 0.0)  # every KPI here is >= 0 (max and min keep a NaN)
+                if metric in SHARES:
+                    high = min(high, 1.0)
                 row[metric] = mean
                 row[f"{metric}_ci_low"] = low
                 row[f"{metric}_ci_high"] = high
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def target_verdict(mean: float, low: float, high: float, target: float, *, at_least: bool) -> str:
+    """A KPI against its target, honest about the confidence interval: "met" / "missed" when the interval
+    lies wholly on one side; when it holds the target, "met, not shown" (the mean meets it) or "not shown to
+    miss" (e.g. 79.9% +- 1.4% against an 80% service level). ``at_least``: the target is a floor (service
+    level), else a ceiling (abandon rate)."""
+    if any(map(math.isnan, (mean, low, high))):
+        if math.isnan(mean):
+            return "unknown"
+        low = high = mean
+    good, bad = (low >= target, high < target) if at_least else (high <= target, low > target)
+    if good:
+        return "met"
+    if bad:
+        return "missed"
+    return "met, not shown" if (mean >= target if at_least else mean <= target) else "not shown to miss"

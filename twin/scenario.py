@@ -174,6 +174,13 @@ class CallbackSpec(Spec):
     }
 
 
+class ForecastSpec(Spec):
+    """Arrivals from a forecast CSV (``twin/forecast.py``), on top of the baseline and the airings."""
+
+    file: str = Field(min_length=1)  # relative to the scenario file
+    per: Literal["interval", "minute"] = "interval"  # calls per interval of the scenario, or per minute
+
+
 class TargetSpec(Spec):
     service_level: Share = 0.8
     within: Duration = 20.0
@@ -269,6 +276,7 @@ class Scenario(SiteSpec):
     seed: Annotated[int, Field(ge=0)] = 1
     replications: Annotated[int, Field(ge=1)] = 5
     baseline: dict[str, Annotated[float, Field(ge=0)]] = {}  # hotline -> calls per hour
+    forecast: ForecastSpec | None = None  # calls per interval or minute from a CSV file
     calls: CallSpec
     callbacks: CallbackSpec = CallbackSpec()
     targets: TargetSpec = TargetSpec()
@@ -282,6 +290,12 @@ class Scenario(SiteSpec):
     @property
     def epoch(self) -> float:
         return self.start.timestamp()
+
+    @property
+    def utc_offset_h(self) -> float:
+        """Hours east of UTC of the start's zone at the start: the local time the KPI intervals are cut in."""
+        offset = self.start.utcoffset()
+        return offset.total_seconds() / 3600 if offset is not None else 0.0
 
     @property
     def n_intervals(self) -> int:
@@ -317,8 +331,8 @@ class Scenario(SiteSpec):
                 out.append((("expect", metric), f"unknown KPI; use one of {', '.join(KPI_BANDS)}"))
             elif band[0] > band[1]:
                 out.append((("expect", metric), f"low {band[0]} is above high {band[1]}"))
-        if self.epoch % self.interval:
-            # reports cut intervals at multiples of the interval since the epoch
+        if (self.epoch + self.utc_offset_h * 3600) % self.interval:
+            # reports cut intervals at multiples of the interval in the start's local time
             out.append((("start",), f"must fall on a boundary of the {self.interval:g} s interval "
                                     f"(e.g. on the hour or quarter hour for 15m)"))
         if self.warmup >= self.horizon:

@@ -286,5 +286,15 @@ def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise InputFileError listing every problem found."""
-    return validated(load_yaml(path), Scenario)
+    """Read and validate a scenario file (and its forecast CSV, whose path becomes relative to the working
+    directory); raise InputFileError listing every problem found."""
+    scenario = validated(load_yaml(path), Scenario)
+    assert isinstance(scenario, Scenario)
+    if scenario.forecast is None:
+        return scenario
+    from twin.forecast import forecast_of
+
+    located = scenario.forecast.model_copy(update={"file": str(Path(path).parent / scenario.forecast.file)})
+    scenario = scenario.model_copy(update={"forecast": located})
+    forecast_of(scenario)  # every problem of the CSV, with line and column, before anything runs
+    return scenario

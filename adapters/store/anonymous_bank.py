@@ -8,10 +8,16 @@ service (``ser_start``/``ser_exit``/``ser_time``, agent ``server``). Clock times
 
 How rows become records (the choices are ours, and the import test holds the reports to them):
 
-* **Date**: the file has clock times only. They are put on a fixed day, ``DEFAULT_DATE`` (1999-08-01), and
-  read as UTC, so epoch hours are the file's clock hours (no time-zone shift; Israel was UTC+3 then).
-  ``--date`` chooses another day.
-* **Call id**: ``<vru+line>-<call_id>`` (the file's ``call_id`` alone repeats across VRU lines).
+* **Date and zone**: the file has clock times only. They are put on a fixed day, ``DEFAULT_DATE``
+  (1999-08-01), as clock times of the site's zone (``core.config.SITE_ZONE``), so the reports, which cut days
+  and intervals in local time, see the file's day as one day. ``--date`` and ``--zone`` choose others (the
+  records' own zone, e.g. Asia/Jerusalem, puts them at their true instants). A file whose name holds a date
+  (``calls_1999-08-02.csv``) is put on that day.
+* **Midnight**: a queue wait that runs past midnight (``q_exit`` earlier than ``q_start``) ends the next day:
+  the wait is what ``q_time`` says. A negative ``vru_time`` (``vru_exit`` before ``vru_entry``: the two
+  clocks differ) is kept, and named in the result's ``warnings`` by line.
+* **Call id**: ``<date>-<vru+line>-<call_id>`` (the file's ``call_id`` alone repeats across VRU lines, and
+  across days).
   Queue: the service ``type`` (PS, NW, NE, IN, PE, TT). Hotline (ENTERQUEUE data4): the ``vru+line``.
   Caller: unknown (empty). Priority (ENTERQUEUE data5): ``normal``.
 * **AGENT** (served): ENTERQUEUE at ``q_start``; CONNECT by ``server`` at ``q_start + q_time`` (= ``q_exit``);
@@ -44,12 +50,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, func, select
 
 from adapters.store.eventlog import insert_records
 from adapters.store.models import EventRecord
 from adapters.store.settings import write_transaction
+from core.config import SITE_ZONE
 from core.log import NONE, LogRecord, Verb
 
 DEFAULT_DATE = dt.date(1999, 8, 1)
@@ -60,7 +68,10 @@ COLUMNS = ("vru+line", "call_id", "type", "vru_entry", "vru_exit", "vru_time", "
 OUTCOMES = ("AGENT", "HANG", "PHANTOM")
 NO_SERVER = "NO_SERVER"
 _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
-BATCH = 2000
+_DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+DAY = 86400
+_CLOCKS: dict[str, int] = {}  # clock text -> seconds: a day has 86,400 of them, and calls repeat them
+BATCH = 5000
 
 
 class ImportFormatError(ValueError):
@@ -77,13 +88,29 @@ class ImportResult:
     rows: int = 0
     records: int = 0
     by_outcome: dict[str, int] = field(default_factory=dict)  # answered / abandoned / vru_hangup / phantom
+    warnings: list[str] = field(default_factory=list)  # rows kept as they are that look odd, by line
 
 
-def day_start(date: dt.date) -> float:
-    return dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp()
+def day_start(date: dt.date, zone: dt.tzinfo = SITE_ZONE) -> float:
+    """Epoch seconds of local midnight starting ``date`` in ``zone``."""
+    return dt.datetime(date.year, date.month, date.day, tzinfo=zone).timestamp()
+
+
+def date_of(path: str | os.PathLike, default: dt.date) -> dt.date:
+    """The date a file's name holds (``calls_1999-08-02.csv``, ``19990802.csv``), else ``default``."""
+    match = _DATE_IN_NAME.search(os.path.basename(os.fspath(path)))
+    if match:
+        try:
+            return dt.date(*(int(g) for g in match.groups()))
+        except ValueError:
+            pass
+    return default
 
 
 def _clock(value: str, column: str, fail) -> int | None:
+    known = _CLOCKS.get(value)
+    if known is not None:
+        return known or None
     match = _CLOCK.match(value.strip())
     if not match:
         fail(f"{column}: {value!r} is not a clock time H:MM:SS")
@@ -91,6 +118,8 @@ def _clock(value: str, column: str, fail) -> int | None:
     if h > 23:
         fail(f"{column}: {value!r} is not a clock time of one day")
     seconds = h * 3600 + m * 60 + s
+    if len(_CLOCKS) < 200_000:
+        _CLOCKS[value] = seconds
     return None if seconds == 0 else seconds
 
 
@@ -102,10 +131,11 @@ def _seconds(value: str, column: str, fail) -> int:
         raise  # unreachable
 
 
-def parse(path: str | os.PathLike, date: dt.date = DEFAULT_DATE) -> tuple[list[LogRecord], ImportResult]:
+def parse(path: str | os.PathLike, date: dt.date = DEFAULT_DATE, zone: dt.tzinfo = SITE_ZONE
+          ) -> tuple[list[LogRecord], ImportResult]:
     """Read the whole file into records (time order); raise ``ImportFormatError`` on the first bad row."""
     path = os.fspath(path)
-    base = day_start(date)
+    base = day_start(date, zone)
     result = ImportResult(source="")
     counts = {"answered": 0, "abandoned": 0, "vru_hangup": 0, "phantom": 0}
     keyed: list[tuple[float, int, int, LogRecord]] = []
@@ -154,9 +184,14 @@ def parse(path: str | os.PathLike, date: dt.date = DEFAULT_DATE) -> tuple[list[L
                 fail(f"q_time: {q_time} is negative")
             if ser_time < 0:
                 fail(f"ser_time: {ser_time} is negative")
+            if q_start is not None and q_exit is not None and q_exit < q_start:
+                q_exit += DAY  # the wait ran past midnight
             if q_start is not None and q_exit is not None and q_exit - q_start != q_time:
                 fail(f"q_time: {q_time} s, but q_exit - q_start is {q_exit - q_start} s")
-            call_id = f"{vru_line}-{row['call_id']}"
+            if vru_time < 0:
+                result.warnings.append(f"{path}:{line}: vru_time: {vru_time} s is negative (vru_exit "
+                                       f"{row['vru_exit']} before vru_entry {row['vru_entry']}); kept as it is")
+            call_id = f"{date:%Y%m%d}-{vru_line}-{row['call_id']}"
             if call_id in seen:
                 fail(f"call {row['call_id']} of {vru_line} repeats line {seen[call_id]}")
             seen[call_id] = line
@@ -213,29 +248,74 @@ class AlreadyImported(RuntimeError):
     pass
 
 
+class ImportFormatErrors(ValueError):
+    """Malformed rows in several files (one ``ImportFormatError`` per file): nothing was imported."""
+
+    def __init__(self, errors: list[ImportFormatError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def csv_files(paths: list[str | os.PathLike]) -> list[str]:
+    """The files named, a folder standing for the ``*.csv`` files in it (sorted by name)."""
+    found: list[str] = []
+    for path in map(os.fspath, paths):
+        if os.path.isdir(path):
+            found += sorted(os.path.join(path, n) for n in os.listdir(path) if n.lower().endswith(".csv"))
+        else:
+            found.append(path)
+    return found
+
+
 def import_file(engine: Engine, path: str | os.PathLike, *, date: dt.date = DEFAULT_DATE,
-                source: str | None = None, replace: bool = False,
+                source: str | None = None, replace: bool = False, zone: dt.tzinfo = SITE_ZONE,
                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Parse ``path`` and store its records under ``source`` in one transaction. ``progress(done, total)``
     is called as records are written. A source that has records already is refused unless ``replace``
     (its old records are then deleted in the same transaction)."""
-    records, result = parse(path, date)
-    result.source = source if source is not None else default_source(path, date)
+    return import_files(engine, [path], date=date, sources=None if source is None else [source], replace=replace,
+                        zone=zone, progress=progress, date_from_name=False)[0]
+
+
+def import_files(engine: Engine, paths: list[str | os.PathLike], *, date: dt.date = DEFAULT_DATE,
+                 sources: list[str] | None = None, replace: bool = False, zone: dt.tzinfo | str = SITE_ZONE,
+                 progress: Callable[[int, int], None] | None = None, date_from_name: bool = True
+                 ) -> list[ImportResult]:
+    """Parse every file (folders stand for their ``*.csv``), then store them all in one transaction, each
+    under its own source: all or nothing. Malformed rows of all files are reported together
+    (``ImportFormatErrors``; one file: ``ImportFormatError``) and nothing is stored."""
+    zone = ZoneInfo(zone) if isinstance(zone, str) else zone
+    files = csv_files(list(paths))
+    parsed, failures = [], []
+    for i, path in enumerate(files):
+        day = date_of(path, date) if date_from_name else date
+        try:
+            records, result = parse(path, day, zone)
+        except ImportFormatError as error:
+            failures.append(error)
+            continue
+        result.source = sources[i] if sources is not None else default_source(path, day)
+        parsed.append((records, result))
+    if failures:
+        raise failures[0] if len(failures) == 1 and len(files) == 1 else ImportFormatErrors(failures)
     table = EventRecord.__table__
+    total = sum(len(records) for records, _ in parsed)
+    done = 0
     with write_transaction(engine) as connection:
-        existing = connection.execute(
-            select(func.count()).select_from(table).where(table.c.source == result.source)).scalar_one()
-        if existing and not replace:
-            raise AlreadyImported(f"source {result.source!r} has {existing} records already "
-                                  f"(use --replace to import again, or another --source)")
-        if existing:
-            connection.execute(delete(table).where(table.c.source == result.source))
-        total = len(records)
         if progress:
             progress(0, total)
-        for start in range(0, total, BATCH):
-            chunk = records[start:start + BATCH]
-            insert_records(connection, chunk, result.source)
-            if progress:
-                progress(start + len(chunk), total)
-    return result
+        for records, result in parsed:
+            existing = connection.execute(
+                select(func.count()).select_from(table).where(table.c.source == result.source)).scalar_one()
+            if existing and not replace:
+                raise AlreadyImported(f"source {result.source!r} has {existing} records already "
+                                      f"(use --replace to import again, or another --source)")
+            if existing:
+                connection.execute(delete(table).where(table.c.source == result.source))
+            for start in range(0, len(records), BATCH):
+                chunk = records[start:start + BATCH]
+                insert_records(connection, chunk, result.source)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    return [result for _, result in parsed]

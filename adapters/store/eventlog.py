@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from adapters.store.models import EventRecord
 from adapters.store.settings import StoreAccess
 from core.log import FIELDS, LogRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _TABLE = EventRecord.__table__
 _TEXT = FIELDS[1:]
@@ -70,6 +72,8 @@ class SqlEventLog:
     def frame(self, source: str | None = None, since: float | None = None) -> pd.DataFrame:
         """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns (the records
         at or after ``since``, epoch seconds, when given)."""
+        import pandas as pd  # here, so writing records (imports, the shipper) does not load pandas
+
         with self.db.read() as connection:
             rows = connection.execute(self._select(source, since)).all()
         data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}

@@ -57,6 +57,6 @@ def open_store(settings=None, *, migrate: bool = True, **engine_kwargs) -> Engin
     from adapters.store.settings import make_engine
 
     engine = make_engine(settings, **engine_kwargs)
-    if migrate:
+    if migrate and not is_up_to_date(engine):  # a command on a current store skips Alembic's upgrade run
         upgrade(engine)
     return engine

@@ -31,7 +31,7 @@ def bank_store(tmp_path_factory):
     """A SQLite store holding the imported real day."""
     folder = tmp_path_factory.mktemp("store")
     env = {"HOTLINE_DATA_DIR": str(folder), "HOTLINE_DATABASE_URL": ""}
-    result = hotline("import", "anonymous-bank", str(BANK), env=env)
+    result = hotline("import", "anonymous-bank", str(BANK), "--zone", "UTC", env=env)  # the trace scenario is in UTC
     assert result.returncode == 0, result.stderr
     return env
 

@@ -67,7 +67,9 @@ def test_all_reports_go_to_one_workbook_with_a_sheet_each(sim):
     frame = read_parquet(log)
     first = frame.loc[frame["replication"] == 0]
     offered = int((first["verb"] == Verb.ENTERQUEUE).sum())
-    assert sheets["queues"]["offered"].sum() == offered
+    queues = sheets["queues"]
+    assert queues.loc[queues["interval"] != "all", "offered"].sum() == offered
+    assert queues.loc[queues["interval"] == "all", "offered"].tolist() == [offered]  # the all-queues total row
     roi = sheets["roi"].set_index("airing_id")
     assert roi["calls"].sum() == pytest.approx(offered)
     assert roi.loc["sale-1200-duvet", "cost"] == 50000

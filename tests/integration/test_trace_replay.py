@@ -27,7 +27,7 @@ DAY = dt.date(1999, 8, 1)
 
 @pytest.fixture
 def bank_log(engine):
-    import_file(engine, BANK)
+    import_file(engine, BANK, zone=timezone.utc)  # the scenario in scenarios/trace reads the day in UTC
     return SqlEventLog(engine).frame()
 
 

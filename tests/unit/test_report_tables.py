@@ -158,6 +158,27 @@ def test_queue_report_counts_offered_answered_abandoned_and_the_abandonment_rate
     later = table.loc[("2026-11-23 09:15", "orders")]
     assert (later["offered"], later["abandoned"], later["abandon_rate"]) == (1, 1, 1.0)
     assert np.isnan(table.loc[("2026-11-23 09:15", "service"), "abandon_rate"])
+    # every call here waited: c3 40 s and c4 50 s abandoned, c1 5 s and c2 30 s answered
+    assert (first["queued"], first["queued_share"], first["abandon_rate_queued"]) == (2, 1.0, 0.5)
+    assert first["wait_queued"] == 22.5 and first["wait_abandoned"] == 40.0
+    total = table.loc[("all", "(all)")]
+    assert (total["offered"], total["answered"], total["abandoned"], total["queued"]) == (4, 2, 2, 4)
+    assert total["abandon_rate"] == 0.5 and total["abandon_rate_queued"] == 0.5
+    assert total["wait_queued"] == (5 + 30 + 40 + 50) / 4 and total["wait_abandoned"] == 45.0
+    assert list(table.index)[-1] == ("all", "(all)")
+
+
+def test_only_calls_that_waited_are_queued():
+    log = [
+        *call(MON, "09:00:00", "09:00:00", "09:03:00", "c1", "a1"),  # answered at once
+        *call(MON, "09:01:00", "09:01:20", "09:04:00", "c2", "a2"),
+        LogRecord(at(MON, "09:02:00"), "c3", "orders", NONE, Verb.ENTERQUEUE, "", "1", 1, "4008001234", "normal"),
+        LogRecord(at(MON, "09:02:40"), "c3", "orders", NONE, Verb.ABANDON, 1, 1, 40.0, 0),
+    ]
+    total = queue_report(sorted(log, key=lambda r: r.time), 900, 20).set_index("interval").loc["all"]
+    assert (total["offered"], total["queued"]) == (3, 2)
+    assert total["queued_share"] == pytest.approx(2 / 3) and total["abandon_rate_queued"] == 0.5
+    assert total["wait_queued"] == 30.0 and total["wait_abandoned"] == 40.0
 
 
 # --- callbacks ---------------------------------------------------------------------------------------
@@ -332,7 +353,7 @@ def test_airings_csv_header_and_file_problems(tmp_path):
     with pytest.raises(InputFileError, match="not UTF-8"):
         read_airings_csv(gbk)
     bom = tmp_path / "bom.csv"
-    bom.write_bytes("channel,start,length,hotline\n湖南卫视,1,1,1\n".encode("utf-8-sig"))
+    bom.write_bytes("channel,start,length,hotline\n湖南卫视,1700000000,1,1\n".encode("utf-8-sig"))
     assert read_airings_csv(bom)[0].channel == "湖南卫视"
 
 
@@ -377,3 +398,31 @@ def test_reports_read_a_frame_like_a_record_list():
     frame = records_to_frame(log)
     pd.testing.assert_frame_equal(agent_report(frame, "week"), agent_report(log, "week"))
     pd.testing.assert_frame_equal(callback_outcomes(frame), callback_outcomes(log))
+
+
+# --- agents from imported call records (no login records) --------------------------------------------
+
+
+def test_without_login_records_logged_in_time_is_unknown_and_overlapping_calls_keep_their_talk():
+    log = sorted([
+        *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),  # 600 s
+        *call(MON, "09:05:00", "09:05:00", "09:08:00", "c2", "a1"),  # 180 s, inside c1: the records overlap
+        *call(MON, "09:20:00", "09:20:05", "09:22:05", "c3", NONE),  # answered by an unnamed server
+    ], key=lambda r: r.time)
+    table = agent_report(log, "day").set_index("agent")
+    a1 = table.loc["a1"]
+    assert a1["inbound_talk_s"] == 780.0 and a1["calls"] == 2
+    assert np.isnan(a1["logged_in_s"]) and np.isnan(a1["idle_s"]) and np.isnan(a1["occupancy"])
+    unnamed = table.loc["(unnamed)"]
+    assert unnamed["calls"] == 1 and unnamed["talk_s"] == 120.0
+    assert table["calls"].sum() == 3
+
+
+def test_with_login_records_logged_in_time_is_measured():
+    log = sorted([
+        LogRecord(at(MON, "08:00:00"), NONE, NONE, "a1", Verb.AGENTLOGIN, "PJSIP/a1"),
+        *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),
+        LogRecord(at(MON, "10:00:00"), NONE, NONE, "a1", Verb.AGENTLOGOFF, "PJSIP/a1", 7200),
+    ], key=lambda r: r.time)
+    a1 = agent_report(log, "day").set_index("agent").loc["a1"]
+    assert a1["logged_in_s"] == 7200.0 and a1["talk_s"] == 600.0 and a1["idle_s"] == 6600.0

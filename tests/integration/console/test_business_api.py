@@ -269,7 +269,8 @@ def test_report_tables_over_the_stored_log_and_orders(client, auth, engine, cloc
     assert client.get("/api/reports/queues", headers=login(client, "agent")).status_code == 403
     queues = client.get("/api/reports/queues", headers=sup, params={"interval": 60}).json()
     assert queues["name"] == "queues"
-    assert [(r["queue"], r["offered"], r["answered"], r["abandoned"]) for r in queues["rows"]] == [("sales", 4, 4, 0)]
+    assert [(r["queue"], r["offered"], r["answered"], r["abandoned"]) for r in queues["rows"]] == [
+        ("sales", 4, 4, 0), ("(all)", 4, 4, 0)]  # the last row totals every queue
     assert queues["rows"][0]["interval"] == "2026-11-23 20:00"  # Beijing time
     by_product, by_airing = client.get("/api/reports/orders", headers=sup).json()
     assert by_product["name"] == "orders_by_product"
@@ -281,7 +282,7 @@ def test_report_tables_over_the_stored_log_and_orders(client, auth, engine, cloc
     assert workbook.status_code == 200
     sheets = pd.read_excel(io.BytesIO(workbook.content), sheet_name=None)
     assert list(sheets) == ["agents_day", "queues", "callbacks", "orders_by_product", "orders_by_airing"]
-    assert int(sheets["queues"]["offered"].sum()) == 4
+    assert sheets["queues"]["offered"].tolist() == [4, 4]  # the interval's row and the all-queues total
 
 
 def test_roi_attributes_calls_and_orders_to_the_stored_airings(client, auth, engine, clock):

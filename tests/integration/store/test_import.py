@@ -140,7 +140,7 @@ def test_the_day_is_fixed_and_times_are_clock_times(engine, raw_rows):
     first_queued = min(_clock(r["q_start"]) for r in raw_rows if r["q_start"] != "0:00:00")
     first_direct = min(_clock(r["vru_exit"]) for r in raw_rows if r["q_start"] == "0:00:00" and r["outcome"] == "AGENT")
     assert first_enter == BASE + min(first_queued, first_direct)
-    assert BASE == 933465600.0  # 1999-08-01 00:00 UTC
+    assert BASE == 933436800.0  # 1999-08-01 00:00 in the site's zone (UTC+8)
 
 
 def test_a_source_is_imported_once_unless_replaced(engine):
