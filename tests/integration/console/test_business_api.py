@@ -161,7 +161,7 @@ def test_history_lists_orders_and_calls_newest_first(client, auth, engine, clock
     steps = []
     for i in range(3):
         clock.now += 60
-        order = client.post("/api/orders", headers=auth["agent"], json=order_body(cid, 1)).json()
+        order = client.post("/api/orders", headers=auth["agent"], json=order_body(cid, 1, call_id=f"call-{i}")).json()
         steps.append(("order", order["id"], clock.now))
         record = client.post("/api/call-records", headers=auth["agent"], json={
             "call_id": f"call-{i}", "caller": "+86 138 0013 8000", "started_at": clock.now + 10,
