@@ -97,6 +97,7 @@ class RequestObserver:
             elapsed = time.perf_counter() - started
             route = _route_of(scope)
             REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(elapsed)
+            note_pool(scope["app"].state.engine)  # each worker's own figure, kept current for the summed gauge
             access_log.info("%s %s %s", scope["method"], scope["path"], status,
                             extra={"fields": {"request_id": request_id, "method": scope["method"], "route": route,
                                               "path": scope["path"], "status": status,

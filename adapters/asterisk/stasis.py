@@ -219,6 +219,9 @@ class LiveDriver:
         a time. ``strict``: a command the core rejects raises ``CommandRejected`` to the requester (it changed
         nothing; replaying it is harmless)."""
         self.journal.append(message)
+        if log.isEnabledFor(logging.INFO):  # -v: every message the core is given, with its call (JSON lines)
+            call_id = getattr(message, "call_id", None)
+            log.info("core <- %s %s", type(message).__name__, call_id or "", extra={"call_id": call_id})
         if isinstance(message, m.CallArrived):
             self.seen_calls.add(message.call_id)
         mark = len(self.log_file.records)

@@ -97,13 +97,16 @@ class SqlOrders:
       ``deliver(order_id, now)``, ``cancel(order_id, now, reason)``,
       ``return_order(order_id, now, reason, restock=True)``.
 
-    ``log_source`` is the event-log ``source`` of the ORDER_PLACED records.
+    ``log_source`` is the event-log ``source`` of the ORDER_PLACED records. ``refuse_resent`` (the use cases'
+    units of work): an order identical to one the call already has raises ``AlreadyPlaced`` (a resent request).
     """
 
-    def __init__(self, engine: Engine, *, log_source: str = "", connection: Connection | None = None) -> None:
+    def __init__(self, engine: Engine, *, log_source: str = "", connection: Connection | None = None,
+                 refuse_resent: bool = False) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
         self.log_source = log_source
+        self.refuse_resent = refuse_resent
 
     # --- placing ---------------------------------------------------------------------------------
 
@@ -115,7 +118,7 @@ class SqlOrders:
             if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
                 raise UnknownCustomer(command.customer_id)
             lock_skus(connection, skus)
-            if command.call_id:
+            if self.refuse_resent and command.call_id:
                 self._refuse_resent(connection, command)
             catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)

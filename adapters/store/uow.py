@@ -65,7 +65,7 @@ class SqlUnitOfWork:
         engine, on = self.engine, {"connection": connection}
         self.tickets = SqlTickets(engine, source=self.ticket_source, ttl=self.ticket_ttl, retry_after=self.retry_after,
                                   log_source=self.ticket_log_source, **on)
-        self.orders = SqlOrders(engine, log_source=self.order_log_source, **on)
+        self.orders = SqlOrders(engine, log_source=self.order_log_source, refuse_resent=True, **on)
         self.customers = SqlCustomers(engine, **on)
         self.catalog = SqlCatalog(engine, **on)
         self.airings = SqlAirings(engine, **on)

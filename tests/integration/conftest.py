@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from adapters.store.migrate import upgrade
-from adapters.store.settings import make_engine, normalise_url
+from adapters.store.settings import StoreSettings, make_engine, normalise_url
 
 REPO = Path(__file__).resolve().parents[2]
 POSTGRES_SH = REPO / "scripts" / "postgres.sh"
@@ -94,7 +94,10 @@ def database(request, tmp_path):
 def engine(database):
     """An engine on a database migrated to the newest revision (``alembic upgrade head``)."""
     _, url = database
-    engine = make_engine(url, pool_size=60, max_overflow=10)  # the concurrency tests hold 50 connections at once
+    # the concurrency tests hold 50 connections at once, and on a loaded machine their lock waits are long:
+    # the production timeouts are tested on their own (console/test_postgres_faults.py)
+    settings = StoreSettings(database_url=url, lock_timeout=120, statement_timeout=300)
+    engine = make_engine(settings, pool_size=60, max_overflow=10)
     upgrade(engine)
     try:
         yield engine

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import OrderLineRow, OrderRow, StockHoldRow
 from adapters.store.orders import SqlOrders
-from adapters.store.settings import make_engine
+from adapters.store.settings import StoreSettings, make_engine
 from core.catalog import OutOfStock, Product
 from core.log import Verb
 from core.orders import Order
@@ -109,7 +109,8 @@ def wide_engine(engine, database):
     """An engine whose pool lets 150 transactions run at once (the server allows 200 connections)."""
     engine.dispose()
     _, url = database
-    wide = make_engine(url, pool_size=150, max_overflow=0, pool_timeout=300)
+    patient = StoreSettings(database_url=url, lock_timeout=120, statement_timeout=300)  # 150 wait on one row
+    wide = make_engine(patient, pool_size=150, max_overflow=0, pool_timeout=300)
     try:
         yield wide
     finally:
