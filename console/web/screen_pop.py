@@ -64,9 +64,19 @@ def phone_regions() -> PhoneNumberRegions:
     return PhoneNumberRegions()
 
 
+_parsed_sites: dict[tuple, CenterConfig] = {}
+
+
 def site_config(engine) -> CenterConfig | None:
+    """The stored site configuration's routing model (VIPs, owners, wrap-up), parsed once per version."""
     latest = SqlSiteConfigs(engine).latest()
-    return site_from_document(latest.document).config if latest is not None else None
+    if latest is None:
+        return None
+    key = (str(engine.url), latest.version, latest.saved_at)
+    if key not in _parsed_sites:
+        _parsed_sites.clear()  # one site at a time: a new version replaces the old
+        _parsed_sites[key] = site_from_document(latest.document).config
+    return _parsed_sites[key]
 
 
 def on_air(engine, hotline: str, now: float) -> Airing | None:
