@@ -27,6 +27,7 @@ from core.regions import Division
 from twin.site import site_from_document
 
 HISTORY_LIMIT = 20  # lines per customer on the pop; the customer page has the rest
+LONGEST_AIRING = 6 * 3600.0  # airings that started longer ago than this are not looked at for "on air"
 
 
 @dataclass
@@ -83,7 +84,8 @@ def on_air(engine, hotline: str, now: float) -> Airing | None:
     """The airing on this hotline's screen now (the latest to start, if two overlap)."""
     if not hotline:
         return None
-    showing = [a for a in SqlAirings(engine).list(hotline=hotline, end=now) if a.start <= now < a.start + a.length]
+    recent = SqlAirings(engine).list(hotline=hotline, start=now - LONGEST_AIRING, end=now)
+    showing = [a for a in recent if a.start <= now < a.start + a.length]
     return max(showing, key=lambda a: a.start, default=None)
 
 
