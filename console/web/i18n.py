@@ -203,6 +203,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.expired": ("已过期", "expired"),
     "status.waiting": ("等待重试", "waiting"),
     "status.placed": ("已下单", "placed"),
+    "status.sorted": ("已分拣", "sorted"),
+    "status.dispatched": ("已发货", "dispatched"),
+    "status.delivered": ("已签收", "delivered"),
+    "status.returned": ("已退回", "returned"),
+    "status.cancelled": ("已取消", "cancelled"),
 }
 
 
