@@ -105,6 +105,13 @@ def test_a_ringing_call_pops_the_customer_and_one_product_is_ordered_in_three_cl
     assert [(r.call_id, r.order_id, r.business_type, r.summary) for r in records] == [
         ("call-1", order_id, "order", "订了一口锅")]
 
+    driver.state("agent001", "ready")
+    driver.call("ringing", "agent001", "call-1b")  # the customer calls again: the history, newest first
+    page.wait_for_selector("#pop[data-call=call-1b]")
+    rows = page.locator("#pop table.history tr").all_inner_texts()
+    assert len(rows) == 2 and "Order" in rows[0] and order_id in rows[0] and "placed" in rows[0]
+    assert "Call" in rows[1] and "订了一口锅" in rows[1]
+
 
 def test_bad_input_in_the_order_form_is_answered_beside_each_field_and_nothing_typed_is_lost(site, page):
     seed_shop(site.engine, time.time(), HOTLINE)
