@@ -65,7 +65,7 @@ async def _browse(client, cookie: str, paths: tuple[str, ...], args, rng, timing
 
 
 async def _desk_socket(url: str, cookie: str, client, pops: dict, latencies: list, errors: list,
-                       opened: asyncio.Event) -> None:
+                       opened: asyncio.Event, streamed: list) -> None:
     """The agent's page: on a ringing event, fetch the pop; the latency runs from the event's write. Runs
     until cancelled."""
     import websockets
@@ -77,6 +77,7 @@ async def _desk_socket(url: str, cookie: str, client, pops: dict, latencies: lis
             event = json.loads(message)
             if event["kind"] != "ringing":
                 continue
+            streamed.append(time.perf_counter() - pops[event["call_id"]])
             response = await client.get(f"/agent/pop?seq={event['seq']}", headers={"Cookie": cookie})
             if response.status_code != 200 or "customer-name" not in response.text:
                 errors.append(f"pop {event['seq']}: {response.status_code}")
@@ -107,9 +108,11 @@ async def _run(server: Server, engine, tokens: list[str], args) -> dict:
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=120) as client:
         pops: dict[str, float] = {}
         pop_latency: list[float] = []
+        streamed: list[float] = []  # the event's write -> the socket has it (the rest is the pop's page)
         errors: list[str] = []
         opened = [asyncio.Event() for _ in tokens]
-        sockets = [asyncio.create_task(_desk_socket(server.url, cookie, client, pops, pop_latency, errors, o))
+        sockets = [asyncio.create_task(_desk_socket(server.url, cookie, client, pops, pop_latency, errors, o,
+                                                streamed))
                    for cookie, o in zip(cookies, opened)]
         await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 120)
         _progress(f"{len(sockets)} desks connected to /api/stream")
@@ -138,6 +141,7 @@ async def _run(server: Server, engine, tokens: list[str], args) -> dict:
         "anchor_api_me": _figures(anchor["/api/me"]),
         "page_p95_over_health_p95": round(page_p95 / health_p95, 2) if page_p95 and health_p95 else None,
         "screen_pop": {**_figures(pop_latency), "missed": len(pops)},
+        "screen_pop_event_on_socket": _figures(streamed),
         "errors": len(errors), "error_examples": errors[:3],
     }
 
