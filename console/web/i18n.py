@@ -148,6 +148,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record.saved": ("通话记录 {id} 已保存", "Call record {id} saved"),
     "record.complaint": ("同时登记投诉", "Also open a complaint"),
     "record.unknown": ("没有 {id}", "No {id} exists"),
+    "record.complaint_needs": ("登记投诉时业务类型应为“投诉”", "A complaint needs the disposition Complaint"),
     "business.callback": ("回呼", "Callback"),
     "business.order": ("订购", "Order"),
     "business.inquiry": ("咨询", "Inquiry"),
