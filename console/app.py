@@ -48,7 +48,7 @@ from console.routers import (
     users,
 )
 from console.settings import ConsoleSettings
-from console.web import mount_web
+from console.web import mount_web, warm_up
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
@@ -65,6 +65,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
+        warm_up()  # the screen pop's phone regions, likewise
         yield
         probe.dispose()
         if owned:

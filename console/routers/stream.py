@@ -26,6 +26,7 @@ from adapters.store.live_channel import SqlLiveEvents
 from console.accounts import SqlAccounts
 from console.deps import TOKEN_COOKIE
 from console.permissions import can
+from console.routers.agents import agent_id_of
 from console.schemas import masked_text
 from core.customers import find_customers
 
@@ -100,7 +101,9 @@ async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=25
         return
     await websocket.accept()
     hub = _hub(app)
-    own = None if can(user.role, "live.agents") else user.username
+    # an agent follows the agent id the site configuration links to its user name (the desk's, the commands')
+    own = None if can(user.role, "live.agents") else await asyncio.to_thread(agent_id_of, user.username,
+                                                                                app.state.engine)
     unmasked = can(user.role, "phones.unmasked")
     queue = await hub.subscribe()  # before catching up: nothing falls between the two
 

@@ -148,6 +148,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record.saved": ("通话记录 {id} 已保存", "Call record {id} saved"),
     "record.complaint": ("同时登记投诉", "Also open a complaint"),
     "record.unknown": ("没有 {id}", "No {id} exists"),
+    "record.complaint_needs": ("登记投诉时业务类型应为“投诉”", "A complaint needs the disposition Complaint"),
     "business.callback": ("回呼", "Callback"),
     "business.order": ("订购", "Order"),
     "business.inquiry": ("咨询", "Inquiry"),
@@ -203,6 +204,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.expired": ("已过期", "expired"),
     "status.waiting": ("等待重试", "waiting"),
     "status.placed": ("已下单", "placed"),
+    "status.sorted": ("已分拣", "sorted"),
+    "status.dispatched": ("已发货", "dispatched"),
+    "status.delivered": ("已签收", "delivered"),
+    "status.returned": ("已退回", "returned"),
+    "status.cancelled": ("已取消", "cancelled"),
 }
 
 

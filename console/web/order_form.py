@@ -19,7 +19,7 @@ from adapters.store.catalog import SqlCatalog, load_stock_book
 from adapters.store.customers import SqlCustomers
 from console.models import AppUser
 from console.permissions import DISCOUNT_LIMIT
-from core.catalog import Product
+from core.catalog import Catalog, Product
 from core.customers import UnknownCustomer
 from core.orders import PAYMENT_METHODS, MediaSurvey, OrderLine
 from core.phones import InvalidPhoneNumber, parse_phone
@@ -65,12 +65,11 @@ class OrderDraft:
 
 def product_choices(engine, airing_id: str) -> list[ProductChoice]:
     """Active products with what they can still sell: on air first, then suggested, then by SKU."""
-    catalog = SqlCatalog(engine)
-    products = catalog.products(active_only=True)
+    products = SqlCatalog(engine).products(active_only=True)
     with engine.connect() as connection:
         book = load_stock_book(connection, [p.sku for p in products])
     rules = [SuggestionRule(suggest=p.sku, when_airing=airing_id) for p in products if airing_id in p.airings]
-    suggested = {s.sku: " ".join(s.pitches) for s in suggest(rules, catalog.catalog(), [], airing_id,
+    suggested = {s.sku: " ".join(s.pitches) for s in suggest(rules, Catalog(products), [], airing_id,
                                                               book.available, limit=len(rules))}
     choices = [ProductChoice(p, book.available(p.sku), p.sku in suggested, suggested.get(p.sku, ""))
                for p in products]

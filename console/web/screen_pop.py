@@ -27,6 +27,7 @@ from core.regions import Division
 from twin.site import site_from_document
 
 HISTORY_LIMIT = 20  # lines per customer on the pop; the customer page has the rest
+LONGEST_AIRING = 6 * 3600.0  # airings that started longer ago than this are not looked at for "on air"
 
 
 @dataclass
@@ -64,16 +65,27 @@ def phone_regions() -> PhoneNumberRegions:
     return PhoneNumberRegions()
 
 
+_parsed_sites: dict[tuple, CenterConfig] = {}
+
+
 def site_config(engine) -> CenterConfig | None:
+    """The stored site configuration's routing model (VIPs, owners, wrap-up), parsed once per version."""
     latest = SqlSiteConfigs(engine).latest()
-    return site_from_document(latest.document).config if latest is not None else None
+    if latest is None:
+        return None
+    key = (str(engine.url), latest.version, latest.saved_at)
+    if key not in _parsed_sites:
+        _parsed_sites.clear()  # one site at a time: a new version replaces the old
+        _parsed_sites[key] = site_from_document(latest.document).config
+    return _parsed_sites[key]
 
 
 def on_air(engine, hotline: str, now: float) -> Airing | None:
     """The airing on this hotline's screen now (the latest to start, if two overlap)."""
     if not hotline:
         return None
-    showing = [a for a in SqlAirings(engine).list(hotline=hotline, end=now) if a.start <= now < a.start + a.length]
+    recent = SqlAirings(engine).list(hotline=hotline, start=now - LONGEST_AIRING, end=now)
+    showing = [a for a in recent if a.start <= now < a.start + a.length]
     return max(showing, key=lambda a: a.start, default=None)
 
 

@@ -138,6 +138,8 @@ def save_record(request: Request, seq: Seq, form: FormDep, user: LiveUser, engin
     if parsed is None:
         return _record_page(request, user, seq, form, errors, status_code=422)
     errors = _unknown_references(engine, parsed, t)
+    if parsed.complaint and parsed.business_type != "complaint":  # the core opens complaints of complaint calls
+        errors["business_type"] = t("record.complaint_needs")
     if errors:
         return _record_page(request, user, seq, form, errors, status_code=422)
     rang, answered, ended = _call_times(engine, event, now)
@@ -149,7 +151,12 @@ def save_record(request: Request, seq: Seq, form: FormDep, user: LiveUser, engin
     record = record_call(command, uow)
     notice = t("record.saved", id=record.record_id)
     if parsed.complaint:
-        complaint = open_complaint(OpenComplaint(now, user.username, record.record_id, parsed.summary,
-                                                 parsed.category, parsed.order_id), request.app.state.unit_of_work())
-        notice += " · " + t("complaints.changed", id=complaint.complaint_id)
+        try:
+            complaint = open_complaint(OpenComplaint(now, user.username, record.record_id, parsed.summary,
+                                                     parsed.category, parsed.order_id),
+                                       request.app.state.unit_of_work())
+        except ValueError as error:  # the record is saved; the complaints page can open it again
+            notice += f" · {error}"
+        else:
+            notice += " · " + t("complaints.changed", id=complaint.complaint_id)
     return render(request, "agent/record_done.html", user, notice=notice, record=record)

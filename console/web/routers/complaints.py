@@ -32,7 +32,7 @@ class OpenForm(BaseModel):
 
 
 class WorkForm(BaseModel):
-    action: str = Field(pattern=r"^(take|hand_over|resolve)$")
+    action: str = Field(pattern=r"^(take|hand_over|resolve|enter)$")
     handler: str = Field(default="", max_length=64, pattern=r"^([A-Za-z0-9_.@-]{1,64})?$")
     note: str = Field(default="", max_length=2000)
     resolution: str = Field(default="", max_length=2000)
@@ -68,10 +68,13 @@ def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, u
 @router.post("/complaints/{complaint_id}")
 def work(request: Request, complaint_id: ComplaintId, form: FormDep, user: Worker, engine: EngineDep,
          uow: UnitOfWorkDep, now: Now):
-    """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution."""
+    """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution;
+    enter (Enter pressed in a field): resolve if a resolution was typed, else hand over if a handler was."""
     t = translator(request_language(request))
     prefix = f"{complaint_id}."
     parsed, errors = check(WorkForm, form, t)
+    if parsed is not None and parsed.action == "enter":  # Enter in a field: what the typed fields ask for
+        parsed.action = "resolve" if parsed.resolution.strip() else "hand_over" if parsed.handler else "take"
     if parsed is not None and parsed.action == "hand_over" and not parsed.handler:
         errors = {"handler": t("field.required")}
     if parsed is not None and parsed.action == "resolve" and not parsed.resolution.strip():

@@ -51,7 +51,7 @@ def order(request: Request, form: FormDep, user: LiveUser, engine: EngineDep, se
     t = translator(request_language(request))
     seq = form.get("seq", "")
     event = call_event(engine, user, int(seq)) if seq.isdigit() else None
-    caller = event["payload"].get("caller") or "" if event else ""
+    caller = (event["payload"].get("caller") or "") if event else ""
     step = form.get("step", "review")
     if step == "edit":
         return _form(request, user, form, {}, engine)

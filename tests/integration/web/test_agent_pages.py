@@ -105,6 +105,13 @@ def test_a_ringing_call_pops_the_customer_and_one_product_is_ordered_in_three_cl
     assert [(r.call_id, r.order_id, r.business_type, r.summary) for r in records] == [
         ("call-1", order_id, "order", "订了一口锅")]
 
+    driver.state("agent001", "ready")
+    driver.call("ringing", "agent001", "call-1b")  # the customer calls again: the history, newest first
+    page.wait_for_selector("#pop[data-call=call-1b]")
+    rows = page.locator("#pop table.history tr").all_inner_texts()
+    assert len(rows) == 2 and "Order" in rows[0] and order_id in rows[0] and "placed" in rows[0]
+    assert "Call" in rows[1] and "订了一口锅" in rows[1]
+
 
 def test_bad_input_in_the_order_form_is_answered_beside_each_field_and_nothing_typed_is_lost(site, page):
     seed_shop(site.engine, time.time(), HOTLINE)
@@ -141,8 +148,9 @@ def test_bad_input_in_the_order_form_is_answered_beside_each_field_and_nothing_t
     wait_until(lambda: order.customer_id, 1, "a new customer")
 
 
-def store_site(engine, wrapup: float) -> None:
-    """A site configuration with agent001, the test hotline, the caller as a VIP owned by agent001."""
+def store_site(engine, wrapup: float, agent_users: dict[str, str] | None = None) -> None:
+    """A site configuration with agent001 and agent002, the test hotline, the caller as a VIP owned by
+    agent002."""
     from adapters.store.site import SqlSiteConfigs
     from core.config import AgentProfile, CenterConfig, Hotline, Policy
     from twin.site import Site, site_document
@@ -150,7 +158,7 @@ def store_site(engine, wrapup: float) -> None:
     config = CenterConfig(agents=(AgentProfile("agent001", {"sales": 1}), AgentProfile("agent002", {"sales": 1})),
                           hotlines=(Hotline(HOTLINE, "sales"),), policy=Policy(wrapup=wrapup),
                           vip=frozenset({CALLER}), owners={CALLER: "agent002"})
-    SqlSiteConfigs(engine).save(site_document(Site(config)), "test", time.time())
+    SqlSiteConfigs(engine).save(site_document(Site(config, agent_users or {})), "test", time.time())
 
 
 def test_vip_and_owner_flags_a_lookup_by_another_number_and_the_wrap_up_countdown(site, page):
@@ -178,3 +186,14 @@ def test_vip_and_owner_flags_a_lookup_by_another_number_and_the_wrap_up_countdow
     assert left.startswith("Wrap-up:") and 25 <= int(left.split()[1]) <= 30
     assert page.locator("button[data-command=end-wrapup]").is_visible()
     assert not page.locator("button[data-command=login]").is_visible()
+
+
+def test_a_user_linked_to_another_agent_id_gets_that_agents_pops(site, page):
+    seed_shop(site.engine, time.time(), HOTLINE)
+    store_site(site.engine, wrapup=0, agent_users={"agent001": "agent002"})  # agent002 sits as agent001
+    log_in(page, site.url, "agent002", next_path="/agent")
+    assert page.get_attribute("body", "data-agent") == "agent001"
+    page.wait_for_selector("body[data-stream=open]")
+    FakeDriverSide(site.engine).call("ringing", "agent001", "call-6")
+    page.wait_for_selector("#pop .customer-name")
+    assert page.locator("#pop .customer-name").inner_text() == "张伟"

@@ -75,13 +75,14 @@ def test_complaints_are_opened_handed_over_and_resolved_with_errors_beside_the_f
     page.click(f"{row} button[value=hand_over]")
     assert SqlCallRecords(site.engine).get_complaint(complaint_id).handler == "agent002"
     page.fill(f"{row} input[name=resolution]", "换了一口新锅")
-    page.click(f"{row} button[value=resolve]")
+    page.press(f"{row} input[name=resolution]", "Enter")  # Enter resolves what was typed
     complaint = SqlCallRecords(site.engine).get_complaint(complaint_id)
     assert complaint.status == "resolved" and complaint.resolution == "换了一口新锅"
     screenshot(page, "complaints")
 
 
-def test_the_call_record_refuses_a_customer_that_does_not_exist_and_keeps_the_summary(site, page):
+def test_the_call_record_refuses_a_customer_that_does_not_exist_keeps_the_summary_and_opens_a_complaint(site,
+                                                                                                      page):
     driver = open_desk(page, site)
     driver.call("ringing", "agent001", "call-3")
     page.wait_for_selector("#pop")
@@ -96,6 +97,16 @@ def test_the_call_record_refuses_a_customer_that_does_not_exist_and_keeps_the_su
     assert page.locator("#err-customer_id").inner_text() == "No C404 exists"
     assert page.input_value("#record-form textarea[name=summary]") == "问了价格"
     page.fill("#record-form input[name=customer_id]", "")
+    page.check("#record-form input[name=complaint]")
+    page.fill("#record-form input[name=category]", "价格")
+    page.click("#record-save")
+    page.wait_for_selector("#err-business_type")
+    assert page.locator("#err-business_type").inner_text() == "A complaint needs the disposition Complaint"
+    assert page.is_checked("#record-form input[name=complaint]")
+    page.select_option("#record-form select[name=business_type]", "complaint")
     page.click("#record-save")
     page.wait_for_selector("#record-saved")
-    assert [r.summary for r in SqlCallRecords(site.engine).for_caller("+8613900000101")] == ["问了价格"]
+    records = SqlCallRecords(site.engine).for_caller("+8613900000101")
+    assert [r.summary for r in records] == ["问了价格"]
+    complaints = SqlCallRecords(site.engine).complaints()
+    assert [(c.record_id, c.category, c.description) for c in complaints] == [(records[0].record_id, "价格", "问了价格")]
