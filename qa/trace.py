@@ -127,6 +127,7 @@ def _talk_fill(lives: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     everyone = talk[answered & ~np.isnan(talk)]
     for rows in lives.groupby("queue").indices.values():
         pool = talk[rows][answered[rows] & ~np.isnan(talk[rows])]
+        # a queue nobody was answered in borrows the day's talk times (no answer at all that day: 3 minutes)
         pool = pool if len(pool) else everyone if len(everyone) else np.array([180.0])
         missing = rows[np.isnan(talk[rows]) | ~answered[rows]]
         talk[missing] = rng.choice(pool, len(missing))
