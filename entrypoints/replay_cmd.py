@@ -137,6 +137,8 @@ def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], repl
     for metric, (recorded, twin, rel) in result.closeness().items():
         table.add_row(metric, f"{recorded:g}", f"{twin:.1f}", f"{rel:+.2%}")
     console.print(table)
+    console.print(f"calls with their recorded outcome: {result.agreement():.1%} (the rest were served in another "
+                  "order, or gave up waiting longer than recorded)")
     return case
 
 

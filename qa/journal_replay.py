@@ -139,17 +139,27 @@ def decisions(actions: list) -> dict[str, list[Decision]]:
 
 
 class _Runner:
+    """One core fed the journal; ``timers`` are its pending timers, by kind and key."""
+
     def __init__(self, config: CenterConfig, seed: int) -> None:
         self.log: list[LogRecord] = []
         self.core = CallCenter(config, log=self.log, rng=random.Random(seed))
         self.refused = 0
+        self.timers: dict[tuple[str, str], int] = {}  # (kind, key) -> the token of this core's pending timer
 
     def handle(self, message) -> list:
         try:
-            return self.core.handle(message)
+            actions = self.core.handle(message)
         except CommandRejected:
             self.refused += 1
             return []
+        for action in actions:
+            if isinstance(action, m.StartTimer):
+                self.timers[(action.timer.kind, action.timer.key)] = action.timer.token
+            elif isinstance(action, m.CancelTimer):
+                if self.timers.get((action.timer.kind, action.timer.key)) == action.timer.token:
+                    del self.timers[(action.timer.kind, action.timer.key)]
+        return actions
 
 
 def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Callable[[CenterConfig], CenterConfig], *,
@@ -167,8 +177,11 @@ def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Cal
         message = entry.message
         if isinstance(message, m.CallArrived):
             report.calls += 1
-        changed = m.ApplyConfig(message.now, change(message.config), message.label) \
-            if isinstance(message, m.ApplyConfig) else message
+        changed = message
+        if isinstance(message, m.ApplyConfig):
+            changed = m.ApplyConfig(message.now, change(message.config), message.label)
+        elif isinstance(message, m.TimerFired):
+            changed = _candidate_timer(message, before, after)
         a, b = decisions(before.handle(message)), decisions(after.handle(changed))
         report.decisions += sum(len(v) for v in a.values())
         for key in sorted(set(a) | set(b)):
@@ -182,6 +195,16 @@ def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Cal
     if queue_log is not None and queue_log.exists():
         report.log_mismatch = _compare_log(before.log, queue_log, whole=not partial)
     return report
+
+
+def _candidate_timer(fired: m.TimerFired, before: _Runner, after: _Runner) -> m.TimerFired:
+    """A recorded timer that was live reaches the candidate as its own timer of that kind and key (tokens count
+    every timer a core started: a candidate that started one more, a wrap-up timer say, would otherwise take
+    every later recorded timer for a stale one, on calls its change never touched); a stale one stays stale."""
+    t = fired.timer
+    live = before.timers.get((t.kind, t.key)) == t.token
+    token = after.timers.get((t.kind, t.key), -1) if live else -1
+    return m.TimerFired(fired.now, m.Timer(t.kind, t.key, token))
 
 
 def _compare_log(records: list[LogRecord], queue_log: Path, whole: bool) -> str | None:

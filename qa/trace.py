@@ -7,21 +7,23 @@ queue, hotline, caller, outcome, wait, talk time, agent. The twin gets
   talk time, needed only if a what-if answers it, is drawn from its queue's answered calls);
 * **patience from the abandoned calls, censored for the others**: an abandoned caller's patience is their
   recorded wait; a caller who was answered (or left for the callback prompt) after waiting ``w`` only tells us
-  that their patience exceeded ``w``, so it is drawn from the Kaplan-Meier estimate of the day's patience
-  conditioned on exceeding ``w`` (beyond the estimate's last abandonment: never gives up);
-* the **recorded agents' availability**: each agent who answered calls that day logs in at their first
-  answer and is granted one call at each moment they answered one (``take_one``: ready, and paused again after
-  the call taken; the calls still owed at the end of the day are taken late rather than lost), so an agent only
-  takes calls as often as the day shows them taking one, with the skills of the queues they served
-  (a call answered by an unnamed agent gets an agent of its own for that moment); an agent's main queue, the
-  one most of their answers came from, has the higher skill level, so they take its callers first -- as the
-  day shows agents doing (without it the twin's agents answer strictly first-come across their queues, and the
-  unchanged bank day loses 2.3% of its answered calls to callers who were served out of that order);
+  that their patience exceeded ``w``, so it is drawn from the Kaplan-Meier estimate of the patience of that
+  queue's callers, conditioned on exceeding ``w`` (beyond the estimate's last abandonment: never gives up);
+* the **recorded agents' availability and pace**: each agent who answered calls that day is logged in
+  (paused) all day, with the skills of the queues they served, and is granted one call at each moment they
+  answered one (``take_one``: ready, paused again after the call taken; a grant that finds nobody waiting
+  stays until a caller comes), and that call lasts as long as their recorded one did: the day's capacity,
+  agent by agent, whichever caller they get (a call answered by an unnamed agent gets an agent of its own).
+  A what-if's own agents talk for the callers' recorded talk times. (Tried and dropped: the talk time of the
+  caller instead of the agent's pace -- fast agents fall behind, -1.4% answered; a higher skill level for an
+  agent's main queue -- the counts stay, but fewer calls keep their own outcome: 91% instead of 95%);
 * the **scenario's** hotlines, policy and groups: the policy replaces the day's, the groups' agents come on
   top of the recorded ones ("yesterday with 20 more agents"). The scenario's start and horizon are the day's.
 
-The unchanged day (a scenario with the day's routing and no extra agents) gives back the recorded counts up
-to what censoring and the order of simultaneous moments change; ``TraceResult`` says how close.
+The unchanged day (a scenario with the day's routing and no extra agents) gives back the recorded counts as
+long as every grant finds a caller; which callers are served differs where the twin's first-come order is not
+the day's (and censoring lets a caller served later than recorded give up). ``TraceResult`` says how close:
+the counts, and the share of calls whose outcome is the recorded one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ from twin.site import center_config, config_problems, type_problems
 from twin.yamlfile import load_yaml
 
 COUNTS = ("offered", "answered", "abandoned")
-MAIN_LEVEL = 2  # skill level of a recorded agent's main queue (most of their answers): offered first
 UNNAMED = NONE  # the agent of a call answered by nobody the log names
 
 
@@ -126,6 +127,7 @@ def _talk_fill(lives: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     everyone = talk[answered & ~np.isnan(talk)]
     for rows in lives.groupby("queue").indices.values():
         pool = talk[rows][answered[rows] & ~np.isnan(talk[rows])]
+        # a queue nobody was answered in borrows the day's talk times (no answer at all that day: 3 minutes)
         pool = pool if len(pool) else everyone if len(everyone) else np.array([180.0])
         missing = rows[np.isnan(talk[rows]) | ~answered[rows]]
         talk[missing] = rng.choice(pool, len(missing))
@@ -136,36 +138,40 @@ def traced_calls(trace: Trace, numbers: dict[str, str], epoch: float, rng: np.ra
     lives = trace.lives
     wait = lives["wait"].fillna(0.0).to_numpy(dtype=float)
     gave_up = lives["outcome"].to_numpy() == "abandoned"
-    times, survival = kaplan_meier(wait, gave_up)
     draws = rng.random(len(lives))
-    patience = [float(w) if g else censored_patience(float(w), times, survival, float(u))
-                for w, g, u in zip(wait, gave_up, draws)]
+    patience = wait.copy()
+    for rows in lives.groupby("queue").indices.values():  # each queue's callers have their own patience
+        times, survival = kaplan_meier(wait[rows], gave_up[rows])
+        for i in rows[~gave_up[rows]]:
+            patience[i] = censored_patience(float(wait[i]), times, survival, float(draws[i]))
     return TracedCalls(
         call_ids=tuple(lives["call_id"]),
         offsets=tuple((lives["arrived"].to_numpy(dtype=float) - epoch).tolist()),
         hotlines=tuple(numbers[q] for q in lives["queue"]),
         callers=tuple(lives["caller"]),
-        patience=tuple(patience),
+        patience=tuple(patience.tolist()),
         handle=tuple(_talk_fill(lives, rng).tolist()),
     )
 
 
 def recorded_agents(trace: Trace, epoch: float) -> tuple[tuple[AgentProfile, ...], tuple[AgentOrder, ...]]:
     """The day's answering agents: their skills (the queues they served) and their recorded availability."""
-    end = trace.end
+    start, end = trace.start, trace.end
     served = trace.lives[trace.lives["outcome"] == "answered"].copy()
     unnamed = served["agent"] == UNNAMED
     served.loc[unnamed, "agent"] = "unnamed-" + served.loc[unnamed, "call_id"]
     profiles, orders = [], []
     for agent, calls in served.sort_values("answered_at", kind="stable").groupby("agent", sort=True):
-        counts = calls["queue"].value_counts()
-        main = min(counts.index, key=lambda q: (-counts[q], q))
-        profiles.append(AgentProfile(str(agent), {str(q): MAIN_LEVEL if q == main else 1 for q in sorted(counts.index)}))
+        profiles.append(AgentProfile(str(agent), {str(q): 1 for q in sorted(set(calls["queue"]))}))
         answers = calls["answered_at"].to_numpy(dtype=float) - epoch
         ends = calls["ended_at"].fillna(calls["answered_at"]).to_numpy(dtype=float) - epoch
-        orders.append(AgentOrder(float(answers[0]), str(agent), "login"))
-        orders.append(AgentOrder(float(answers[0]), str(agent), "not_ready"))
-        orders.extend(AgentOrder(answer, str(agent), "take_one") for answer in answers.tolist())
+        # on the roster all day, paused until granted (a queue with nobody logged in would send callers to
+        # the callback prompt at once, which the day did not do)
+        orders.append(AgentOrder(start - epoch, str(agent), "login"))
+        orders.append(AgentOrder(start - epoch, str(agent), "not_ready"))
+        talks = calls["talk"].fillna(0.0).to_numpy(dtype=float)
+        orders.extend(AgentOrder(answer, str(agent), "take_one", talk)
+                      for answer, talk in zip(answers.tolist(), talks.tolist()))
         # calls still owed at the end of the shift are taken late rather than lost: log out at the day's end
         orders.append(AgentOrder(float(max(ends[-1], answers[-1], end - epoch)), str(agent), "logout"))
     return tuple(profiles), tuple(orders)
@@ -210,12 +216,20 @@ def day_scenario(trace: Trace, scenario: Scenario, scenario_file: str) -> Scenar
 
 @dataclass(frozen=True)
 class TraceResult:
+    trace: Trace
     scenario: Scenario
     recorded: pd.Series  # summary KPIs of the recorded day
     replications: list[Replication]
     twin: pd.DataFrame  # summary KPIs, one row per replication
     recorded_intervals: pd.DataFrame
     twin_intervals: pd.DataFrame  # interval KPIs, mean over replications
+
+    def agreement(self) -> float:
+        """The share of the day's calls whose twin outcome is the recorded one (mean over replications)."""
+        recorded = self.trace.lives.set_index("call_id")["outcome"]
+        shares = [float((call_lives(r.log).set_index("call_id")["outcome"].reindex(recorded.index) == recorded).mean())
+                  for r in self.replications]
+        return float(np.mean(shares))
 
     def closeness(self) -> dict[str, tuple[float, float, float]]:
         """count -> (recorded, twin mean, relative difference)."""
@@ -254,4 +268,4 @@ def run_trace(trace: Trace, scenario: Scenario, scenario_file: str, *, replicati
     twin_iv = pd.concat([interval_kpis(r.log, interval_s=day.interval, target_s=target, by_queue=False)
                          for r in reps], ignore_index=True)
     twin_iv = twin_iv.groupby("interval_start", as_index=False).mean(numeric_only=True)
-    return TraceResult(day, recorded, reps, twin, recorded_iv, twin_iv)
+    return TraceResult(trace, day, recorded, reps, twin, recorded_iv, twin_iv)

@@ -8,6 +8,7 @@ included) and reports back what happened, with ``now`` taken from the simulation
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -101,11 +102,13 @@ class TracedCalls:
 class AgentOrder:
     """A person's order at a recorded moment (offset from the epoch): ``login``, ``ready``, ``not_ready``
     or ``logout``; an order that does not apply to the agent's simulated state is dropped. ``take_one``:
-    the agent answered a call at this moment, so they are ready for one more call and pause after it."""
+    the agent answered a call at this moment, so they are ready for one more call and pause after it; with
+    ``talk``, that call lasts as long as the recorded one (the agent's pace, whichever caller they get)."""
 
     offset: float
     agent_id: str
     order: str
+    talk: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,8 @@ class CallCenterModel:
         self._woken: dict[str, str] = {}
         self._cancelled: set[int] = set()  # tokens of timers the core cancelled that are still scheduled
         self._answer_now: list[tuple[str, str]] = []
-        self._calls_granted: dict[str, int] = {}  # agent -> calls still to take before pausing (take_one)
+        self._calls_granted: dict[str, deque] = {}  # agent -> talk times of the calls still to take (take_one)
         self._pause_now: list[str] = []
-        self._granting: set[str] = set()  # agents whose readiness comes one call at a time
         self._live = 0
         self._arrivals_done = False
         self._done = self.env.event()
@@ -163,41 +165,28 @@ class CallCenterModel:
     # --- the call plan: everything about each caller drawn up front, one stream per quantity -----------
 
     def _plan_calls(self) -> None:
-        setup, rng = self.setup, self.rng
-        if setup.trace is not None:
-            self._plan_traced_calls(setup.trace)
-            return
-        times, lines = [], []
-        for number in sorted(setup.demand):
-            offsets = sample_arrivals(setup.demand[number], rng["arrivals"])
-            times.append(offsets)
-            lines.extend([number] * len(offsets))
-        offsets = np.concatenate(times) if times else np.empty(0)
-        order = np.argsort(offsets, kind="stable")
-        self.arrival_offsets = offsets[order].tolist()
-        self.hotline_of = [lines[i] for i in order.tolist()]
-        n = len(self.arrival_offsets)
-        self.call_ids = [f"c{i:07d}" for i in range(n)]
-        self.callers = self._draw_callers(n)
-        behaviour = setup.behaviour
-        self.patience = behaviour.patience.sample(rng["patience"], n).tolist()
-        self.handle = behaviour.handle.sample(rng["handle"], n).tolist()
-        self.agent_hangs_up = (rng["hangup"].random(n) < behaviour.agent_hangup_share).tolist()
-        self.presses_one = (rng["prompt"].random(n) < behaviour.press_one_share).tolist()
-        self._index = {call_id: i for i, call_id in enumerate(self.call_ids)}
-        self._instant_ring = behaviour.no_answer_probability == 0 and isinstance(behaviour.ring_time, Fixed) \
-            and behaviour.ring_time.value == 0
-        self.stats.calls = n
-
-    def _plan_traced_calls(self, trace: TracedCalls) -> None:
-        n = len(trace.offsets)
-        self.arrival_offsets = list(trace.offsets)
-        self.hotline_of = list(trace.hotlines)
-        self.call_ids = list(trace.call_ids)
-        self.callers = list(trace.callers)
-        self.patience = list(trace.patience)
-        self.handle = list(trace.handle)
-        behaviour, rng = self.setup.behaviour, self.rng
+        setup, rng, behaviour = self.setup, self.rng, self.setup.behaviour
+        if setup.trace is not None:  # the recorded calls, as they came
+            trace = setup.trace
+            self.arrival_offsets, self.hotline_of = list(trace.offsets), list(trace.hotlines)
+            self.call_ids, self.callers = list(trace.call_ids), list(trace.callers)
+            self.patience, self.handle = list(trace.patience), list(trace.handle)
+            n = len(self.call_ids)
+        else:
+            times, lines = [], []
+            for number in sorted(setup.demand):
+                offsets = sample_arrivals(setup.demand[number], rng["arrivals"])
+                times.append(offsets)
+                lines.extend([number] * len(offsets))
+            offsets = np.concatenate(times) if times else np.empty(0)
+            order = np.argsort(offsets, kind="stable")
+            self.arrival_offsets = offsets[order].tolist()
+            self.hotline_of = [lines[i] for i in order.tolist()]
+            n = len(self.arrival_offsets)
+            self.call_ids = [f"c{i:07d}" for i in range(n)]
+            self.callers = self._draw_callers(n)
+            self.patience = behaviour.patience.sample(rng["patience"], n).tolist()
+            self.handle = behaviour.handle.sample(rng["handle"], n).tolist()
         self.agent_hangs_up = (rng["hangup"].random(n) < behaviour.agent_hangup_share).tolist()
         self.presses_one = (rng["prompt"].random(n) < behaviour.press_one_share).tolist()
         self._index = {call_id: i for i, call_id in enumerate(self.call_ids)}
@@ -314,8 +303,8 @@ class CallCenterModel:
             elif kind is RingAgent:
                 self._ring(action)
             elif kind is ConnectCall:
+                self._took_call(action.call_id, action.agent_id)
                 self._wake(action.call_id, "talk")
-                self._took_call(action.agent_id)
             elif kind is PlayCallbackPrompt:
                 self._wake(action.call_id, "prompt")
             elif kind is HangUp:
@@ -335,15 +324,16 @@ class CallCenterModel:
             for agent_id in agents:  # talking: the core pauses them when this call ends
                 self._do(self.center.handle(MakeNotReady(env.now, agent_id, "recorded")))
 
-    def _took_call(self, agent_id: str) -> None:
+    def _took_call(self, call_id: str, agent_id: str) -> None:
         granted = self._calls_granted.get(agent_id)
-        if granted is None:
+        if not granted:
             return
-        if granted <= 1:
+        talk = granted.popleft()
+        if talk is not None:
+            self.handle[self._index[call_id]] = talk
+        if not granted:
             del self._calls_granted[agent_id]
             self._pause_now.append(agent_id)
-        else:
-            self._calls_granted[agent_id] = granted - 1
 
     def _timer_fired(self, timer, _event) -> None:
         if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
@@ -376,21 +366,19 @@ class CallCenterModel:
         env, epoch = self.env, self.setup.epoch
         plan = []
         for shift in self.setup.shifts:
-            plan.append((shift.start, 0, LogIn, shift.agent_id))
+            plan.append((shift.start, 0, LogIn, shift.agent_id, None))
             if shift.break_at is not None and shift.start < shift.break_at < shift.end:
-                plan.append((shift.break_at, 1, MakeNotReady, shift.agent_id))
+                plan.append((shift.break_at, 1, MakeNotReady, shift.agent_id, None))
                 back = min(shift.break_at + shift.break_length, shift.end)
-                plan.append((back, 2, MakeReady, shift.agent_id))
-            plan.append((shift.end, 3, LogOut, shift.agent_id))
+                plan.append((back, 2, MakeReady, shift.agent_id, None))
+            plan.append((shift.end, 3, LogOut, shift.agent_id, None))
         recorded = {"login": (0, LogIn), "not_ready": (1, MakeNotReady), "ready": (2, MakeReady),
                     "take_one": (2, MakeReady), "logout": (3, LogOut)}
         for order in self.setup.agent_orders:
             rank, command = recorded[order.order]
-            plan.append((order.offset, rank + 4, command, order.agent_id))
-            if order.order == "take_one":
-                self._granting.add(order.agent_id)
+            plan.append((order.offset, rank + 4, command, order.agent_id, order))
         plan.sort(key=lambda p: (p[0], p[1] % 4, p[3]))
-        for offset, rank, command, agent_id in plan:
+        for offset, rank, command, agent_id, order in plan:
             delay = epoch + offset - env.now
             if delay > 0:
                 yield env.timeout(delay)
@@ -402,8 +390,8 @@ class CallCenterModel:
                 self._do(self.center.handle(message))
                 continue
             try:
-                if command is MakeReady and agent_id in self._granting:
-                    self._calls_granted[agent_id] = self._calls_granted.get(agent_id, 0) + 1
+                if order.order == "take_one":
+                    self._calls_granted.setdefault(agent_id, deque()).append(order.talk)
                 self._do(self.center.handle(message))
             except CommandRejected:
                 pass  # e.g. "ready" for an agent the what-if logged out already: the recorded moment passed

@@ -123,3 +123,37 @@ def test_a_configuration_applied_later_reaches_the_candidate_changed_the_same_wa
     assert [(d.key, d.line, d.recorded, d.replayed) for d in report.differences] == [
         ("c1", 4, (Decision("ring", "a1"),), (Decision("ring", "a2"),)),
     ]
+
+
+def test_a_recorded_timer_reaches_the_candidate_as_its_own_timer(tmp_path):
+    """The candidate's change (wrap-up for a1) starts one timer more, which shifts every later timer token.
+    c1, on a queue a1 does not serve, must still ring out to a3 in the candidate as it did live: no
+    difference. (Fed the recorded token, the candidate would take the ring timeout for a stale timer.)"""
+    config = CenterConfig(
+        agents=(AgentProfile("a1", {"orders": 1}), AgentProfile("a2", {"service": 1}), AgentProfile("a3", {"service": 1})),
+        hotlines=(Hotline("4008", "orders"), Hotline("4009", "service")),
+        policy=Policy(strategy="linear", ring_timeout=10.0, ivr_after=None, callback_reserve=None))
+    messages = [m.LogIn(0.0, "a1"), m.LogIn(1.0, "a2"), m.LogIn(2.0, "a3"),
+                m.CallArrived(5.0, "c0", "13800000001", "4008"), m.AgentAnswered(6.0, "c0", "a1"),
+                m.CallerHungUp(8.0, "c0"),
+                m.CallArrived(20.0, "c1", "13800000002", "4009")]
+    token = _pending_timers(config, messages)[("ring", "c1")]
+    messages.append(m.TimerFired(30.0, m.Timer("ring", "c1", token)))  # a2 did not answer: as the live driver saw
+    path = write_journal(tmp_path, messages, config)
+
+    def with_wrapup(c):
+        return dataclasses.replace(c, policy=dataclasses.replace(c.policy, wrapup=30.0))
+
+    report = replay_journal(read_journal(path), config, with_wrapup)
+    assert report.differences == [], [d.describe() for d in report.differences]
+    live = replay_journal(read_journal(path), config, unchanged)
+    assert live.decisions == 3  # a1 for c0, a2 then a3 for c1
+
+
+def _pending_timers(config, messages):
+    from qa.journal_replay import _Runner
+
+    runner = _Runner(config, 0)
+    for msg in messages:
+        runner.handle(msg)
+    return runner.timers
