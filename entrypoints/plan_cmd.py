@@ -58,13 +58,15 @@ def plan_command(
     conversion: Annotated[Optional[float], typer.Option(min=0, max=1, help="Orders per answered call, to price the "
                                                         "abandons (with --order-value).")] = None,
     order_value: Annotated[Optional[float], typer.Option(min=0, help="Average order value, yuan.")] = None,
+    from_scenario: Annotated[bool, typer.Option("--from-scenario", help="Search from the scenario's own staffing in "
+                                                "steps of one agent (re-check a plan) instead of the first guess.")] = False,
 ):
     """Find the fewest agents per interval (per skill group) whose simulated KPIs meet the scenario's targets
     with 95% confidence: start from the exact transient estimate (MOL shown beside it), then search by
     simulation with common random numbers on Dask, and check that one agent fewer in any interval misses.
     Prints the staffing, the KPIs with their CIs, cost in agent-hours beside the calls (and revenue) lost to
     abandons, and writes the staffing back as a scenario."""
-    from twin.optimise import Settings, plan
+    from twin.optimise import Settings, plan, scenario_staffing
     from twin.site import load_scenario
     from twin.sweep import Sweep
 
@@ -82,7 +84,8 @@ def plan_command(
             console.print(f"sweep on {sweep.address} with {sweep.worker_count} worker(s)")
             try:
                 result = plan(spec, sweep, settings, seed, on_task=lambda: progress.advance(task),
-                              on_round=lambda text: log.info("%s", text))
+                              on_round=lambda text: log.info("%s", text),
+                              start=scenario_staffing(spec) if from_scenario else None)
             except ValueError as error:
                 console.print(f"[red]{error}[/red]")
                 raise typer.Exit(1) from error
