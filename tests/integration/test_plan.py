@@ -35,6 +35,7 @@ def _meets(summary, targets) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_planned_staffing_meets_the_targets_and_one_agent_fewer_anywhere_misses():
     scenario = load_scenario(SPOT)
     settings = Settings(replications=8, batch=8, max_replications=24)
@@ -60,6 +61,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_processes(tmp_path):
     from distributed import Client
 
@@ -96,6 +98,7 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_process
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_hotline_plan_on_the_live_program_prints_per_interval_staffing_and_writes_it_back(tmp_path):
     """The acceptance command on scenarios/live_program.yaml, with few replications per candidate so that it
     stays affordable (the certificate's strength grows with --replications; the logic is the same)."""
