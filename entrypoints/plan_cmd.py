@@ -28,7 +28,9 @@ def _ci(triple: tuple[float, float, float]) -> str:
     mean, low, high = triple
     if math.isnan(mean):
         return "-"
-    return _pct(mean) if math.isnan(low) else f"{_pct(mean)} [{_pct(low)}, {_pct(high)}]"
+    if math.isnan(low):
+        return _pct(mean)
+    return f"{_pct(mean)} [{_pct(max(0.0, low))}, {_pct(min(1.0, high))}]"  # a rate's CI shown within [0, 1]
 
 
 def write_planned(source: Path, staffing, group_names: list[str], dest: Path, header: str) -> None:
@@ -40,6 +42,8 @@ def write_planned(source: Path, staffing, group_names: list[str], dest: Path, he
         group.pop("shifts", None)
         if "agents" in group and len(group["agents"]) < max(counts, default=0):
             group.pop("agents")  # generated IDs <group>-001.. for the larger staffing
+        if max(counts, default=0) == 0 and "agents" not in group:
+            group["agents"] = [f"{group['name']}-001"]  # never on duty, but its skills stay (overflow targets)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
 

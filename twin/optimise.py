@@ -95,8 +95,11 @@ def with_staffing(scenario: Scenario, staffing: Staffing, replications: int | No
     groups = []
     for group, counts in zip(scenario.groups, staffing):
         keep = group.agents is not None and len(group.agents) >= max(counts, default=0)
+        agents = group.agents if keep else None
+        if max(counts, default=0) == 0 and agents is None:
+            agents = (f"{group.name}-001",)  # never on duty, but its skills stay (overflow targets)
         groups.append(group.model_copy(update={"staffing": tuple(int(c) for c in counts), "shifts": None,
-                                               "agents": group.agents if keep else None}))
+                                               "agents": agents}))
     update: dict = {"groups": tuple(groups)}
     if replications is not None:
         update["replications"] = replications
