@@ -28,7 +28,9 @@ def _ci(triple: tuple[float, float, float]) -> str:
     mean, low, high = triple
     if math.isnan(mean):
         return "-"
-    return _pct(mean) if math.isnan(low) else f"{_pct(mean)} [{_pct(low)}, {_pct(high)}]"
+    if math.isnan(low):
+        return _pct(mean)
+    return f"{_pct(mean)} [{_pct(max(0.0, low))}, {_pct(min(1.0, high))}]"  # a rate's CI shown within [0, 1]
 
 
 def write_planned(source: Path, staffing, group_names: list[str], dest: Path, header: str) -> None:
@@ -40,6 +42,8 @@ def write_planned(source: Path, staffing, group_names: list[str], dest: Path, he
         group.pop("shifts", None)
         if "agents" in group and len(group["agents"]) < max(counts, default=0):
             group.pop("agents")  # generated IDs <group>-001.. for the larger staffing
+        if max(counts, default=0) == 0 and "agents" not in group:
+            group["agents"] = [f"{group['name']}-001"]  # never on duty, but its skills stay (overflow targets)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
@@ -58,13 +62,15 @@ def plan_command(
     conversion: Annotated[Optional[float], typer.Option(min=0, max=1, help="Orders per answered call, to price the "
                                                         "abandons (with --order-value).")] = None,
     order_value: Annotated[Optional[float], typer.Option(min=0, help="Average order value, yuan.")] = None,
+    from_scenario: Annotated[bool, typer.Option("--from-scenario", help="Search from the scenario's own staffing in "
+                                                "steps of one agent (re-check a plan) instead of the first guess.")] = False,
 ):
     """Find the fewest agents per interval (per skill group) whose simulated KPIs meet the scenario's targets
     with 95% confidence: start from the exact transient estimate (MOL shown beside it), then search by
     simulation with common random numbers on Dask, and check that one agent fewer in any interval misses.
     Prints the staffing, the KPIs with their CIs, cost in agent-hours beside the calls (and revenue) lost to
     abandons, and writes the staffing back as a scenario."""
-    from twin.optimise import Settings, plan
+    from twin.optimise import Settings, plan, scenario_staffing
     from twin.site import load_scenario
     from twin.sweep import Sweep
 
@@ -82,7 +88,8 @@ def plan_command(
             console.print(f"sweep on {sweep.address} with {sweep.worker_count} worker(s)")
             try:
                 result = plan(spec, sweep, settings, seed, on_task=lambda: progress.advance(task),
-                              on_round=lambda text: log.info("%s", text))
+                              on_round=lambda text: log.info("%s", text),
+                              start=scenario_staffing(spec) if from_scenario else None)
             except ValueError as error:
                 console.print(f"[red]{error}[/red]")
                 raise typer.Exit(1) from error

@@ -60,6 +60,8 @@ def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, anal
     if analytic is not None:
         table.add_column(f"Erlang-A/MOL SL offered ({target})", justify="right", style="cyan")
         table.add_column("Erlang-A/MOL abandon", justify="right", style="cyan")
+        table.add_column(f"transient SL offered ({target})", justify="right", style="magenta")
+        table.add_column("transient abandon", justify="right", style="magenta")
     zone = scenario.start.tzinfo
     for _, row in summary.iterrows():
         start = datetime.fromtimestamp(row["interval_start"], zone).strftime("%H:%M")
@@ -72,13 +74,15 @@ def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, anal
             sl = match["sl_offered"].iloc[0] if len(match) else float("nan")
             ab = match["p_abandon"].iloc[0] if len(match) else float("nan")
             cells += [_fmt(sl, 1, True), _fmt(ab, 1, True)]
+            cells += [_fmt(match[c].iloc[0] if len(match) else float("nan"), 1, True)
+                      for c in ("transient_sl_offered", "transient_p_abandon")]
         table.add_row(*cells)
     cells = ["all", _with_ci(totals, "offered", 0), _with_ci(totals, "answered", 0),
              _with_ci(totals, "abandon_rate", 1, True), _with_ci(totals, "sl_offered", 1, True),
              _with_ci(totals, "sl_answered", 1, True), _with_ci(totals, "asa", 1), _with_ci(totals, "occupancy", 1, True),
              _with_ci(totals, "callbacks_created", 0)]
     if analytic is not None:
-        cells += ["", ""]
+        cells += ["", "", "", ""]
     table.add_row(*cells, style="bold")
     return table
 

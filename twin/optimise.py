@@ -95,8 +95,11 @@ def with_staffing(scenario: Scenario, staffing: Staffing, replications: int | No
     groups = []
     for group, counts in zip(scenario.groups, staffing):
         keep = group.agents is not None and len(group.agents) >= max(counts, default=0)
+        agents = group.agents if keep else None
+        if max(counts, default=0) == 0 and agents is None:
+            agents = (f"{group.name}-001",)  # never on duty, but its skills stay (overflow targets)
         groups.append(group.model_copy(update={"staffing": tuple(int(c) for c in counts), "shifts": None,
-                                               "agents": group.agents if keep else None}))
+                                               "agents": agents}))
     update: dict = {"groups": tuple(groups)}
     if replications is not None:
         update["replications"] = replications
@@ -241,9 +244,22 @@ def _slack(e: Evaluation, scenario: Scenario) -> float:
                 if not math.isnan(i.sl[1])), default=0.0)
 
 
+def scenario_staffing(scenario: Scenario) -> Staffing:
+    """Agents on duty per group and interval (at each interval's middle), however the scenario gives them."""
+    from twin.build import shifts
+
+    names = {g.name: set(scenario.agent_names(g)) for g in scenario.groups}
+    on = shifts(scenario)
+    mids = [(k + 0.5) * scenario.interval for k in range(scenario.n_intervals)]
+    return tuple(tuple(sum(1 for s in on if s.agent_id in names[g.name] and s.start <= m < s.end) for m in mids)
+                 for g in scenario.groups)
+
+
 def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed: int | None = None,
-         on_task: Callable[[], None] | None = None, on_round: Callable[[str], None] | None = None) -> Plan:
-    """The fewest agents per interval and group whose simulated KPIs meet the targets with 95% confidence."""
+         on_task: Callable[[], None] | None = None, on_round: Callable[[str], None] | None = None,
+         start: Staffing | None = None) -> Plan:
+    """The fewest agents per interval and group whose simulated KPIs meet the targets with 95% confidence.
+    ``start``: search from this staffing in steps of one agent (re-checking a plan) instead of the first guess."""
     say = on_round or (lambda _: None)
     ev = Evaluator(scenario, sweep, settings, seed, on_task)
     first = transient_guess(scenario)
@@ -252,7 +268,7 @@ def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed
     if not primary:
         raise ValueError("no group serves any hotline's queue")
     say(f"first guess (transient chain): {first}")
-    current = first
+    current = first if start is None else start
     # phase 1: raise the intervals that miss (every primary group by a twentieth, at least one agent)
     for _ in range(settings.max_rounds):
         e = ev.evaluate([current])[current]
@@ -266,7 +282,8 @@ def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed
         raise ValueError(f"the targets are still missed after {settings.max_rounds} rounds of raising staffing")
     best = e
     # phase 2: pattern search downwards, all neighbours of a round evaluated together
-    steps = {(g, k): max(1, current[g][k] // 10) for g in range(len(current)) for k in range(scenario.n_intervals)}
+    steps = {(g, k): 1 if start is not None else max(1, current[g][k] // 10)
+             for g in range(len(current)) for k in range(scenario.n_intervals)}
     for _ in range(settings.max_rounds):
         coords = [c for c in steps if current[c[0]][c[1]] > 0]
         trial = {c: _change(current, c[0], c[1], -steps[c]) for c in coords}

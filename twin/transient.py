@@ -223,10 +223,11 @@ def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, ha
                 p, seen_mid = p.copy(), p.copy()
                 seen_mid[:hi], p[:hi] = _uniformized(p[:hi], births, deaths[:hi], bin_s)
             # arrivals see the state over the bin: Simpson's rule on its start, middle and end
-            shift = int(round(leaving * math.exp(-mu * bin_s / 2)))
             seen = (seen_before + 4.0 * seen_mid + p) / 6.0
-            if shift:
-                seen = np.concatenate((seen[shift:], np.zeros(shift)))
+            if leaving > 0:  # the calls of agents who are leaving are not ahead of anyone: interpolate
+                held = leaving * math.exp(-mu * bin_s / 2)
+                k, f = int(held), held - int(held)
+                seen = (1 - f) * np.concatenate((seen[k:], np.zeros(k))) + f * np.concatenate((seen[k + 1:], np.zeros(k + 1)))
             calls = lam * bin_s
             arrivals += calls
             k = b - (last - window)

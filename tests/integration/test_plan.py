@@ -35,6 +35,7 @@ def _meets(summary, targets) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_planned_staffing_meets_the_targets_and_one_agent_fewer_anywhere_misses():
     scenario = load_scenario(SPOT)
     settings = Settings(replications=8, batch=8, max_replications=24)
@@ -60,6 +61,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_processes(tmp_path):
     from distributed import Client
 
@@ -93,3 +95,25 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_process
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
+def test_hotline_plan_on_the_live_program_prints_per_interval_staffing_and_writes_it_back(tmp_path):
+    """The acceptance command on scenarios/live_program.yaml, with few replications per candidate so that it
+    stays affordable (the certificate's strength grows with --replications; the logic is the same)."""
+    env = {**os.environ, "COLUMNS": "240"}
+    done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "plan", str(ROOT / "scenarios" / "live_program.yaml"),
+                           "--replications", "4", "--max-replications", "4", "--workers", "2",
+                           "--conversion", "0.3", "--order-value", "399", "--out", str(tmp_path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    planned = load_scenario(tmp_path / "live_program" / "planned.yaml")
+    staffing = [g.staffing for g in planned.groups]
+    rows = [line for line in done.stdout.splitlines() if line.strip().startswith("│")]
+    assert len(rows) == planned.n_intervals
+    for k, row in enumerate(rows):
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert [int(c) for c in cells[1:1 + len(staffing)]] == [s[k] for s in staffing]
+        assert "still meets" not in cells[-1]
+    assert "agent-hours" in done.stdout and "yuan revenue lost to abandons" in done.stdout

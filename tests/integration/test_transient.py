@@ -41,6 +41,7 @@ def test_the_carried_over_state_continues_the_run_interval_by_interval():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # many replications; a loaded machine only makes it longer
 def test_forward_equations_fall_inside_the_simulations_ci_in_every_interval():
     """Live-program surges with exponential times, 200 replications: the forward-equation estimate is
     inside the 95% CI of abandonment and service level in every interval; MOL misses the surge."""
