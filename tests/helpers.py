@@ -52,3 +52,14 @@ def open_connections(engine, n: int) -> None:
     held = [engine.connect() for _ in range(n)]
     for connection in held:
         connection.close()
+
+
+# scenarios/ folders whose YAML is not a plain scenario: outbound campaigns (twin/outbound.py), QA golden cases
+# (qa/suite.py) and trace what-ifs, whose agents come from the recorded day (qa/trace.py)
+NOT_PLAIN_SCENARIOS = frozenset({"outbound", "qa-golden", "trace"})
+
+
+def shipped_scenarios(root) -> list:
+    """The plain scenario files under ``root/scenarios``, sorted."""
+    folder = root / "scenarios"
+    return sorted(p for p in folder.rglob("*.yaml") if p.relative_to(folder).parts[0] not in NOT_PLAIN_SCENARIOS)

@@ -8,6 +8,7 @@ import pytest
 
 from inputs.durations import parse_duration
 from inputs.problems import InputFileError
+from tests.helpers import shipped_scenarios
 from twin.site import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def test_bad_durations_are_named(text):
 
 
 def test_all_shipped_scenarios_load():
-    for path in sorted((ROOT / "scenarios").rglob("*.yaml")):
+    for path in shipped_scenarios(ROOT):
         assert load_scenario(path).name
 
 

@@ -19,6 +19,7 @@ from core.config import (
     Policy,
     SurgePolicy,
 )
+from tests.helpers import shipped_scenarios
 from twin.site import (
     Site,
     center_config,
@@ -32,7 +33,7 @@ from twin.site import (
 from twin.yamlfile import InputFileError
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+SCENARIOS = shipped_scenarios(ROOT)
 T0 = 1_764_000_000.0
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
@@ -23,7 +22,7 @@ from core.customers import register_customer
 @pytest.fixture
 def live(app, clock, engine):
     """The app with a short command wait and a live driver that has just said it is running."""
-    app.state.settings = replace(app.state.settings, command_wait=0.3)
+    app.state.settings = app.state.settings.model_copy(update={"command_wait": 0.3})
     SqlLiveStates(engine).beat(clock.now, clock.now)
     return SqlLiveCommands(engine)
 
