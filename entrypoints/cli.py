@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from entrypoints.asterisk_cli import asterisk_app
+from entrypoints.dash_cmd import dash
 from entrypoints.live_cli import live_app
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
@@ -31,6 +32,7 @@ app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the dat
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
+app.command("dash")(dash)
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 
 

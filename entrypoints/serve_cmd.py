@@ -54,6 +54,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "info",
+    dashboards: Annotated[bool, typer.Option("--dashboards/--no-dashboards",
+                                             help="Mount the planners' dashboards at /dash (planner, supervisor "
+                                                  "and admin may open them).")] = True,
 ):
     """Run the agent console's API service (FastAPI on uvicorn). Migrates the database first (SQLite in
     ./data unless HOTLINE_DATABASE_URL says otherwise) and prints the address it listens on; the API
@@ -78,6 +81,11 @@ def serve(
     if not has_admin:
         print(CREATE_ADMIN_HINT, flush=True)
     app = create_app(settings, engine=engine)
+    if dashboards:
+        from entrypoints.dash_cmd import mount_dashboards
+
+        mount_dashboards(app, settings.store, engine)
+        print(f"Dashboards: http://{shown}:{bound_port}/dash/plan", flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
     finally:

@@ -54,21 +54,26 @@ class SqlEventLog:
         with self.db.write() as connection:
             return insert_records(connection, records, source, first_seq=first_seq)
 
-    def _select(self, source: str | None):
+    def _select(self, source: str | None, start: float | None = None, end: float | None = None):
         columns = [_TABLE.c[name] for name in FIELDS]
         query = select(*columns).order_by(_TABLE.c.time, _TABLE.c.id)
         if source is not None:
             query = query.where(_TABLE.c.source == source)
+        if start is not None:
+            query = query.where(_TABLE.c.time >= start)
+        if end is not None:
+            query = query.where(_TABLE.c.time < end)
         return query
 
     def records(self, source: str | None = None) -> list[LogRecord]:
         with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
-    def frame(self, source: str | None = None) -> pd.DataFrame:
-        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns."""
+    def frame(self, source: str | None = None, *, start: float | None = None, end: float | None = None) -> pd.DataFrame:
+        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns; only the records
+        of [start, end) when given."""
         with self.db.read() as connection:
-            rows = connection.execute(self._select(source)).all()
+            rows = connection.execute(self._select(source, start, end)).all()
         data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}
         for i, name in enumerate(_TEXT, start=1):
             data[name] = pd.Series([r[i] for r in rows], dtype="str")
@@ -89,6 +94,12 @@ class SqlEventLog:
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else (int(row[0]), LogRecord(*row[1:]))
+
+    def time_span(self) -> tuple[float, float] | None:
+        """The first and last record's time, None for an empty log."""
+        with self.db.read() as connection:
+            low, high = connection.execute(select(func.min(_TABLE.c.time), func.max(_TABLE.c.time))).one()
+        return None if low is None else (float(low), float(high))
 
     def sources(self) -> list[str]:
         with self.db.read() as connection:

@@ -1,0 +1,84 @@
+"""The live page's data: a day of the store's event log per interval and per airing, and the saved plan it is
+compared with (its bands moved onto the day at the same clock time). No figure code here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from adapters.store.airings import SqlAirings
+from adapters.store.eventlog import SqlEventLog
+from adapters.store.plans import SqlPlans, UnknownPlan
+from core.config import SITE_ZONE
+from dashboards import services
+from dashboards.plan_data import read_scenario
+from reports.kpi import interval_kpis, period_bounds, summary_kpis
+from reports.tables import roi_report
+
+AIRING_COLUMNS = ("airing_id", "channel", "product", "start", "expected_calls", "calls", "answered", "abandoned",
+                  "orders", "revenue")
+TOTALS = ("offered", "answered", "abandoned")
+
+
+def days() -> list[str]:
+    """Every local day the store's event log covers, oldest first."""
+    span = SqlEventLog(services.engine()).time_span()
+    if span is None:
+        return []
+    return [label for _, _, label in period_bounds(span[0], span[1], "day")]
+
+
+def day_bounds(day: str) -> tuple[float, float]:
+    start = datetime.combine(date.fromisoformat(day), time(), SITE_ZONE)
+    return start.timestamp(), start.timestamp() + 86400
+
+
+def plan_options() -> list[dict[str, Any]]:
+    return [{"label": f"#{p.id} {p.name}", "value": p.id} for p in SqlPlans(services.engine()).list()]
+
+
+@lru_cache(maxsize=16)
+def _plan(plan_id: int) -> tuple[dict[str, Any], float, float] | None:
+    """A saved plan as the figures take it, with its service-level target and its day's midnight."""
+    try:
+        saved = SqlPlans(services.engine()).get(plan_id)
+    except UnknownPlan:
+        return None
+    scenario = read_scenario(saved.scenario, saved.name)
+    midnight = datetime.fromtimestamp(scenario.epoch, SITE_ZONE).replace(hour=0, minute=0, second=0).timestamp()
+    return {"name": saved.name, "results": saved.results}, scenario.targets.within, midnight
+
+
+@dataclass(frozen=True)
+class DayView:
+    intervals: pd.DataFrame  # reports.kpi.interval_kpis of the day
+    totals: dict[str, float]
+    airings: pd.DataFrame  # AIRING_COLUMNS
+    plan: dict[str, Any] | None
+    shift: float  # seconds that move the plan's times onto the day
+
+
+def day_view(day: str | None, plan_id: int | None, *, interval_s: float = 900, target_s: float = 20) -> DayView:
+    plan, shift = None, 0.0
+    if day is None:
+        return DayView(pd.DataFrame(), dict.fromkeys(TOTALS, 0.0), pd.DataFrame(columns=AIRING_COLUMNS), None, 0.0)
+    start, end = day_bounds(day)
+    if plan_id is not None and (found := _plan(int(plan_id))) is not None:
+        plan, target_s, midnight = found
+        interval_s = float(plan["results"].get("interval_s", interval_s))
+        shift = start - midnight
+    engine = services.engine()
+    log = SqlEventLog(engine).frame(start=start, end=end)
+    intervals = interval_kpis(log, interval_s=interval_s, target_s=target_s, by_queue=False)
+    summary = summary_kpis(log, target_s=target_s)
+    totals = {k: float(summary[k].iloc[0]) if len(summary) else 0.0 for k in TOTALS}
+    airings = SqlAirings(engine).list(start=start, end=end)
+    per_airing = roi_report(log, airings)[list(AIRING_COLUMNS)] if airings else pd.DataFrame(columns=AIRING_COLUMNS)
+    if len(per_airing):
+        per_airing = per_airing.assign(start=pd.to_datetime(per_airing["start"], unit="s", utc=True)
+                                       .dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M")).round(1)
+    return DayView(intervals, totals, per_airing, plan, shift)
