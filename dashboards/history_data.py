@@ -7,8 +7,8 @@ import pandas as pd
 
 from adapters.store.eventlog import SqlEventLog
 from dashboards import services
-from dashboards.live_data import day_bounds
-from reports.kpi import interval_kpis, period_bounds, summary_kpis
+from dashboards.live_data import day_bounds, periods_with_calls
+from reports.kpi import interval_kpis, summary_kpis
 
 COLUMNS = ("period", "offered", "answered", "abandoned", "abandon_rate", "sl_offered", "asa", "aht")
 
@@ -16,11 +16,8 @@ COLUMNS = ("period", "offered", "answered", "abandoned", "abandon_rate", "sl_off
 def kpis_per_period(period: str, target_s: float = 20) -> pd.DataFrame:
     """One row per period the log covers (``reports.kpi.summary_kpis`` of its records)."""
     events = SqlEventLog(services.engine())
-    span = events.time_span()
-    if span is None:
-        return pd.DataFrame(columns=COLUMNS)
     rows = []
-    for start, end, label in period_bounds(span[0], span[1], period):
+    for start, end, label in periods_with_calls(period):
         log = events.frame(start=start, end=end)
         summary = summary_kpis(log, target_s=target_s)
         if len(summary) and summary["offered"].iloc[0] > 0:

@@ -8,12 +8,14 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from adapters.store.airings import SqlAirings
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.plans import SqlPlans, UnknownPlan
 from core.config import SITE_ZONE
+from core.log import Verb
 from dashboards import services
 from dashboards.plan_data import read_scenario
 from reports.kpi import interval_kpis, period_bounds, summary_kpis
@@ -24,12 +26,19 @@ AIRING_COLUMNS = ("airing_id", "channel", "product", "start", "expected_calls", 
 TOTALS = ("offered", "answered", "abandoned")
 
 
-def days() -> list[str]:
-    """Every local day the store's event log covers, oldest first."""
-    span = SqlEventLog(services.engine()).time_span()
-    if span is None:
+def periods_with_calls(period: str = "day") -> list[tuple[float, float, str]]:
+    """(start, end, label) of every local day, ISO week or month in which calls came, oldest first."""
+    arrivals = np.asarray(SqlEventLog(services.engine()).times(Verb.ENTERQUEUE))
+    if not len(arrivals):
         return []
-    return [label for _, _, label in period_bounds(span[0], span[1], "day")]
+    bounds = period_bounds(float(arrivals[0]), float(arrivals[-1]), period)
+    starts = np.searchsorted(arrivals, [b[0] for b in bounds])
+    ends = np.searchsorted(arrivals, [b[1] for b in bounds])
+    return [b for b, lo, hi in zip(bounds, starts, ends) if hi > lo]
+
+
+def days() -> list[str]:
+    return [label for _, _, label in periods_with_calls("day")]
 
 
 def day_bounds(day: str) -> tuple[float, float]:

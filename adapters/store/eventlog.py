@@ -95,6 +95,12 @@ class SqlEventLog:
             row = connection.execute(query).first()
         return None if row is None else (int(row[0]), LogRecord(*row[1:]))
 
+    def times(self, verb: str) -> list[float]:
+        """The times of every record with ``verb`` (e.g. ENTERQUEUE: when calls came), in order."""
+        query = select(_TABLE.c.time).where(_TABLE.c.verb == verb).order_by(_TABLE.c.time)
+        with self.db.read() as connection:
+            return [float(t) for t in connection.execute(query).scalars()]
+
     def time_span(self) -> tuple[float, float] | None:
         """The first and last record's time, None for an empty log."""
         with self.db.read() as connection:
