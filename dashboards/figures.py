@@ -116,7 +116,7 @@ def live_against_plan(live: pd.DataFrame, plan: dict[str, Any] | None, metric: s
 
 def arrival_curve(day: pd.DataFrame, zone=SITE_ZONE) -> go.Figure:
     figure = go.Figure(go.Bar(x=clock(day["interval_start"], zone) if not day.empty else [],
-                              y=day["offered"] if not day.empty else [], name=bi("offered", "呼入")))
+                              y=values(day["offered"]) if not day.empty else [], name=bi("offered", "呼入")))
     figure.update_layout(title=bi("The day's arrivals per interval", "当日各时段呼入量"), height=300,
                          margin={"l": 50, "r": 10, "t": 40, "b": 30}, template="plotly_white")
     return figure
@@ -125,10 +125,10 @@ def arrival_curve(day: pd.DataFrame, zone=SITE_ZONE) -> go.Figure:
 def kpi_history(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     if not table.empty:
-        figure.add_trace(go.Bar(x=table["period"], y=table["offered"], name=bi("offered", "呼入量"), yaxis="y"))
-        figure.add_trace(go.Scatter(x=table["period"], y=table["sl_offered"], name=bi("service level", "服务水平"),
+        figure.add_trace(go.Bar(x=table["period"], y=values(table["offered"]), name=bi("offered", "呼入量"), yaxis="y"))
+        figure.add_trace(go.Scatter(x=table["period"], y=values(table["sl_offered"]), name=bi("service level", "服务水平"),
                                     yaxis="y2", mode="lines+markers"))
-        figure.add_trace(go.Scatter(x=table["period"], y=table["abandon_rate"], name=bi("abandon rate", "放弃率"),
+        figure.add_trace(go.Scatter(x=table["period"], y=values(table["abandon_rate"]), name=bi("abandon rate", "放弃率"),
                                     yaxis="y2", mode="lines+markers"))
     figure.update_layout(title=bi("KPIs per period", "各期关键指标"), height=340, template="plotly_white",
                          yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1]},
