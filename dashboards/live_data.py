@@ -18,7 +18,7 @@ from core.config import SITE_ZONE
 from core.log import Verb
 from dashboards import services
 from dashboards.plan_data import read_scenario
-from reports.kpi import interval_kpis, period_bounds, summary_kpis
+from reports.kpi import interval_kpis, period_bounds
 from reports.tables import roi_report
 
 AIRING_COLUMNS = ("airing_id", "channel", "product", "start", "expected_calls", "calls", "answered", "abandoned",
@@ -83,8 +83,7 @@ def day_view(day: str | None, plan_id: int | None, *, interval_s: float = 900, t
     engine = services.engine()
     log = SqlEventLog(engine).frame(start=start, end=end)
     intervals = interval_kpis(log, interval_s=interval_s, target_s=target_s, by_queue=False)
-    summary = summary_kpis(log, target_s=target_s)
-    totals = {k: float(summary[k].iloc[0]) if len(summary) else 0.0 for k in TOTALS}
+    totals = {k: float(intervals[k].sum()) if len(intervals) else 0.0 for k in TOTALS}  # one analysis, not two
     airings = SqlAirings(engine).list(start=start, end=end)
     per_airing = roi_report(log, airings)[list(AIRING_COLUMNS)] if airings else pd.DataFrame(columns=AIRING_COLUMNS)
     if len(per_airing):

@@ -20,8 +20,7 @@ ROLES_AFTER = "role IN ('agent', 'planner', 'supervisor', 'admin')"
 
 
 def _roles(check: str) -> None:
-    # SQLite cannot alter a CHECK in place: batch mode copies the table with the new constraint
-    with op.batch_alter_table("app_user", recreate="always") as batch:
+    with op.batch_alter_table("app_user") as batch:  # SQLite: a copy of the table; PostgreSQL: ALTER
         batch.drop_constraint("ck_app_user_role", type_="check")
         batch.create_check_constraint("ck_app_user_role", check)
 
