@@ -236,7 +236,7 @@ def run_plan(text: str, name: str, *, replications: int, seed: int | None = None
     totals = summarise(per_total, []).iloc[0].to_dict()
     abandoned, answered = float(totals.get("abandoned", 0.0)), float(totals.get("answered", 0.0))
     return {
-        "name": name, "scenario": scenario.name, "replications": replications,
+        "name": name, "scenario_name": scenario.name, "replications": replications,
         "seed": scenario.seed if seed is None else seed, "epoch": scenario.epoch, "interval_s": scenario.interval,
         "intervals": _records(intervals), "totals": _records(pd.DataFrame([totals]))[0],
         "analytic": _records(analytic_by_interval(scenario)),

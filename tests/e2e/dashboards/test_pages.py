@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 
+from dashboards import plan_data
+
 from tests.browser import screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]
 RUN_TIMEOUT_MS = 240_000  # two twin runs of the live program on a loaded two-core machine
 
 
@@ -46,6 +51,18 @@ def test_the_plan_page_runs_the_live_program_and_compares_two_plans(served, page
                           .filter(t => t.meta && t.meta.plan).map(t => [t.meta.plan, t.y]))""")
     assert sl["B"][3] > sl["A"][3]  # more agents in the surge: a better service level there
     screenshot(page, "dash-plan")
+
+    page.click("#plan-which")
+    page.locator(".dash-dropdown-option").filter(has_text=re.compile(r"^B$")).click()
+    page.click("#plan-save")
+    page.wait_for_selector("#plan-saved-ok")
+    saved = page.locator("#plan-saved-table tr.saved-plan").first.locator("td").all_inner_texts()
+    assert saved[1] == "B" and saved[3] == "planner"  # saved by the console user the login names
+    with page.expect_download() as download:
+        page.click("#plan-export")
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith("name:"), exported[:300]
+    assert plan_data.staffing_rows(plan_data.read_scenario(exported, "B.yaml"))[0]["20:45"] == 230
 
 
 def test_an_agent_is_refused_and_a_stranger_must_log_in(served, page):

@@ -17,7 +17,7 @@ from tests.browser import screenshot
 from tests.e2e.test_serve import ROOT, hotline
 from twin.run import run_replication
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]  # one server per module, in order
 BANK = ROOT / "tests" / "data" / "anonymous-bank" / "calls_one_day.csv"
 LIVE_PROGRAM = ROOT / "scenarios" / "live_program.yaml"
 SCHEDULE = ("id,channel,start,length,hotline,product,kind,cost\n"
@@ -52,9 +52,15 @@ def upload(page, selector: str, name: str, text: str) -> None:
                          files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode()}])
 
 
-def test_the_live_page_shows_an_imported_day_against_a_saved_plan(served, page):
+@pytest.fixture(scope="module")
+def bank_day(served) -> str:
+    """The Anonymous Bank's day, imported with ``hotline import anonymous-bank``."""
     imported = hotline("import", "anonymous-bank", str(BANK), data_dir=served.data_dir)
     assert imported.returncode == 0, imported.stdout + imported.stderr
+    return "1999-08-01"
+
+
+def test_the_live_page_shows_an_imported_day_against_a_saved_plan(served, bank_day, page):
     plan_id = save_plan(served, "bank night")
     served.login(page, "admin")
     page.goto(f"{served.base}/dash/live")
@@ -117,10 +123,10 @@ def test_a_malformed_scenario_shows_every_problem_and_changes_nothing_saved(serv
     screenshot(page, "dash-plan-problems")
 
 
-def test_the_history_page_shows_days_of_kpis_and_the_arrival_curve(served, page):
+def test_the_history_page_shows_days_of_kpis_and_the_arrival_curve(served, bank_day, page):
     served.login(page, "admin")
     page.goto(f"{served.base}/dash/history")
     page.wait_for_function("() => document.querySelectorAll('#history-table tbody tr').length >= 1")
-    assert "1999-08-01" in page.inner_text("#history-table")
+    assert bank_day in page.inner_text("#history-table")
     bars = page.evaluate("() => document.querySelector('#history-arrivals .js-plotly-plot').data[0].y.length")
     assert bars > 0
