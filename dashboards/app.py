@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dash
 import diskcache
-from dash import DiskcacheManager, Dash, dcc, html
+from dash import Dash, DiskcacheManager, dcc, html
 from sqlalchemy import Engine
 
 from adapters.store.settings import StoreSettings

@@ -1,5 +1,5 @@
-"""``hotline dash``: the dashboards (``dashboards/``) alone, for a planner's own machine; and
-``mount_dashboards(app, ...)``, which ``hotline serve`` uses to put them at /dash behind the console's login.
+"""``hotline dash``: the dashboards (``dashboards/``) alone, for a planner's own machine (``hotline serve``
+mounts them at /dash behind the console's login: ``serve_cmd.mount_dashboards``).
 
 The store is the console's (``HOTLINE_DATABASE_URL`` or the SQLite file in ``HOTLINE_DATA_DIR``), migrated
 first. The Dash app is Flask (WSGI); a2wsgi's ``WSGIMiddleware`` runs it under uvicorn in both cases.
@@ -7,28 +7,12 @@ first. The Dash app is Flask (WSGI); a2wsgi's ``WSGIMiddleware`` runs it under u
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from entrypoints.terminal import errors, open_store_or_exit
-
-log = logging.getLogger("hotline.dash")
-MOUNT = "/dash"
-PERMISSION = "dashboards.open"
-
-
-def mount_dashboards(app, settings, engine, cache_dir: Path | None = None) -> None:
-    """Mount the dashboards at /dash on the console's FastAPI ``app``, behind its login and roles."""
-    from a2wsgi import WSGIMiddleware
-
-    from console.web_guard import guarded
-    from dashboards.app import create_dash
-
-    dash_app = create_dash(settings, engine=engine, prefix=f"{MOUNT}/", cache_dir=cache_dir)
-    app.mount(MOUNT, guarded(WSGIMiddleware(dash_app.server), engine, PERMISSION))
 
 
 def dash(

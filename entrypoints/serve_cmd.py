@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,6 +51,21 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+DASHBOARDS_MOUNT = "/dash"
+DASHBOARDS_PERMISSION = "dashboards.open"
+
+
+def mount_dashboards(app, settings, engine, cache_dir: Path | None = None) -> None:
+    """Mount the dashboards at /dash on the console's FastAPI ``app``, behind its login and roles."""
+    from a2wsgi import WSGIMiddleware
+
+    from console.web_guard import guarded
+    from dashboards.app import create_dash
+
+    dash_app = create_dash(settings, engine=engine, prefix=f"{DASHBOARDS_MOUNT}/", cache_dir=cache_dir)
+    app.mount(DASHBOARDS_MOUNT, guarded(WSGIMiddleware(dash_app.server), engine, DASHBOARDS_PERMISSION))
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
@@ -82,8 +98,6 @@ def serve(
         print(CREATE_ADMIN_HINT, flush=True)
     app = create_app(settings, engine=engine)
     if dashboards:
-        from entrypoints.dash_cmd import mount_dashboards
-
         mount_dashboards(app, settings.store, engine)
         print(f"Dashboards: http://{shown}:{bound_port}/dash/plan", flush=True)
     try:

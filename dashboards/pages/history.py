@@ -10,7 +10,6 @@ from dashboards import figures, history_data, live_data
 from dashboards.ui import bi
 
 
-
 def layout(**_query) -> html.Div:
     days = live_data.days()
     return html.Div([

@@ -9,7 +9,6 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from dashboards import figures, live_data
 from dashboards.ui import bi
 
-
 GRAPHS = ("offered", "sl_offered", "abandon_rate", "asa")
 REFRESH_MS = 5000
 

@@ -15,7 +15,6 @@ from dashboards.ui import bi, message, problems_list
 from dashboards.uploads import upload_bytes
 from inputs.problems import InputFileError
 
-
 LABELS = {"airing": bi("airing", "节目档"), "channel": bi("channel", "频道"), "program": bi("program", "节目"),
           "day": bi("day", "日期")}
 

@@ -14,7 +14,6 @@ from dashboards.ui import bi, message, problems_list
 from dashboards.uploads import current_user, upload_bytes, upload_text
 from inputs.problems import InputFileError
 
-
 DEFAULT_SCENARIO = "live_program"
 GRAPHS = tuple(figures.METRICS)
 

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from dashboards import plan_data
-
 from tests.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
 from adapters.store.migrate import downgrade, upgrade
 from adapters.store.plans import SqlPlans, UnknownPlan
