@@ -22,13 +22,3 @@ def upload_text(contents: str, filename: str) -> str:
         return upload_bytes(contents, filename).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputFileError([Problem(filename, None, "", f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-
-
-def current_user() -> str:
-    """Who uses the page: the console user the login check put in ``X-Hotline-User`` when mounted under
-    ``hotline serve``, else "dashboard" (``hotline dash`` on a planner's own machine)."""
-    from flask import has_request_context, request
-
-    if has_request_context():
-        return request.headers.get("X-Hotline-User", "dashboard") or "dashboard"
-    return "dashboard"

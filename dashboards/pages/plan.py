@@ -10,8 +10,9 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboards import figures, plan_data
+from dashboards.services import current_user
 from dashboards.ui import bi, message, problems_list
-from dashboards.uploads import current_user, upload_bytes, upload_text
+from dashboards.uploads import upload_bytes, upload_text
 from inputs.problems import InputFileError
 
 DEFAULT_SCENARIO = "live_program"
