@@ -92,14 +92,15 @@ def serve(
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
+    app = create_app(settings, engine=engine)
+    if dashboards:  # built before the address is printed: a client that reads it is answered at once
+        mount_dashboards(app, settings.store, engine)
     print(f"Hotline listening on http://{shown}:{bound_port}", flush=True)
     print(f"API documentation: http://{shown}:{bound_port}/docs", flush=True)
+    if dashboards:
+        print(f"Dashboards: http://{shown}:{bound_port}/dash/plan", flush=True)
     if not has_admin:
         print(CREATE_ADMIN_HINT, flush=True)
-    app = create_app(settings, engine=engine)
-    if dashboards:
-        mount_dashboards(app, settings.store, engine)
-        print(f"Dashboards: http://{shown}:{bound_port}/dash/plan", flush=True)
     try:
         uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
     finally:
