@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 from adapters.store.audit import AuditBase  # the audit_log table is the store's
 from console.permissions import ROLES
 
-Role = Literal["agent", "supervisor", "admin"]
+Role = Literal["agent", "planner", "supervisor", "admin"]
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 CONSOLE_TABLES = ("app_user", "api_token", "audit_log")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
@@ -49,7 +49,7 @@ class UserUpdate(SQLModel):
 class AppUser(UserBase, table=True):
     __tablename__ = "app_user"
     __table_args__ = (
-        CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="ck_app_user_role"),
+        CheckConstraint("role IN ('agent', 'planner', 'supervisor', 'admin')", name="ck_app_user_role"),
         Index("uq_app_user_username", "username", unique=True),
     )
 

@@ -3,12 +3,14 @@
 * ``agent`` -- takes calls: finds and edits customers (phone numbers masked), enters orders, works callbacks,
   records calls and opens complaints; logs itself in and out of the live center, goes ready or pauses,
   holds and transfers its own call, and follows its own live events (``live.self``);
+* ``planner`` -- plans staffing and reads results: the dashboards (``dashboards.open``), the airing schedule,
+  reports and the site configuration (read only); takes no calls and sees no customer;
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders and the back office's order
   steps (sort, pay, dispatch, deliver, return) and stock (``orders.fulfil``, ``stock.manage``), the whole callback
   list and releasing or reassigning anyone's ticket (``callbacks.manage``), security alerts (``alerts.read``),
   closing complaints, the airing schedule and reports, the site configuration; every agent's live state and
   events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
-  (``live.supervise``);
+  (``live.supervise``); the dashboards;
 * ``admin`` -- everything, including users and the audit log.
 """
 
@@ -17,23 +19,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 AGENT = "agent"
+PLANNER = "planner"
 SUPERVISOR = "supervisor"
 ADMIN = "admin"
-ROLES = (AGENT, SUPERVISOR, ADMIN)
+ROLES = (AGENT, PLANNER, SUPERVISOR, ADMIN)
 
 AGENT_PERMISSIONS = frozenset({
     "customers.read", "customers.write", "products.read", "orders.read", "orders.create", "callbacks.claim",
     "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work", "live.self",
 })
-SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
+PLANNER_PERMISSIONS = frozenset({"dashboards.open", "airings.read", "reports.read", "site.read"})
+SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | PLANNER_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "callbacks.manage",
-    "alerts.read", "complaints.close", "airings.read",
-    "airings.upload", "reports.read", "site.read", "site.write", "live.agents", "live.supervise",
+    "alerts.read", "complaints.close", "airings.upload", "site.write", "live.agents", "live.supervise",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     AGENT: AGENT_PERMISSIONS,
+    PLANNER: PLANNER_PERMISSIONS,
     SUPERVISOR: frozenset(SUPERVISOR_PERMISSIONS),
     ADMIN: frozenset(ADMIN_PERMISSIONS),
 }

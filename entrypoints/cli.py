@@ -12,6 +12,7 @@ import typer
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.backup_cmd import backup_app
 from entrypoints.calibrate_cmd import calibrate
+from entrypoints.dash_cmd import dash
 from entrypoints.live_cli import live_app
 from entrypoints.plan_cmd import plan_command
 from entrypoints.replay_cmd import replay
@@ -37,6 +38,7 @@ app.add_typer(import_app, name="import", help="Load call records from other syst
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(backup_app, name="store", help="The store's backup: hotline store backup FILE, restore FILE.")
+app.command("dash")(dash)
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 app.command(name="plan")(plan_command)
 app.command()(roster)

@@ -14,6 +14,7 @@ import socket
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -54,6 +55,36 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+DASHBOARDS_MOUNT = "/dash"
+DASHBOARDS_PERMISSION = "dashboards.open"
+
+
+def mount_dashboards(app, settings, engine, cache_dir: Path | None = None) -> None:
+    """Mount the dashboards at /dash on the console's FastAPI ``app``, behind its login and roles."""
+    from a2wsgi import WSGIMiddleware
+
+    from console.web_guard import guarded
+    from dashboards.app import create_dash
+
+    dash_app = create_dash(settings, engine=engine, prefix=f"{DASHBOARDS_MOUNT}/", cache_dir=cache_dir)
+    app.mount(DASHBOARDS_MOUNT, guarded(WSGIMiddleware(dash_app.server), engine, DASHBOARDS_PERMISSION))
+
+
+# ``serve`` tells its worker processes whether to mount the dashboards (they build their apps themselves)
+DASHBOARDS_SWITCH = "HOTLINE_SERVE_DASHBOARDS"
+
+
+def worker_app():
+    """uvicorn's factory for ``hotline serve``: the console's worker app (``console.app.worker_app``) and,
+    unless ``--no-dashboards``, the dashboards at /dash on its engine."""
+    from console.app import worker_app as console_worker_app
+
+    app = console_worker_app()
+    if os.environ.get(DASHBOARDS_SWITCH, "1") != "0":
+        mount_dashboards(app, app.state.settings.store, app.state.engine)
+    return app
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
@@ -62,6 +93,9 @@ def serve(
                             "own database pool: HOTLINE_POOL_SIZE + HOTLINE_POOL_OVERFLOW connections, or an "
                             "equal share of HOTLINE_MAX_CONNECTIONS.")] = None,
     log_level: Annotated[str, typer.Option(help="Log level: critical, error, warning, info, debug.")] = "info",
+    dashboards: Annotated[bool, typer.Option("--dashboards/--no-dashboards",
+                                             help="Mount the planners' dashboards at /dash (planner, supervisor "
+                                                  "and admin may open them).")] = True,
 ):
     """Run the agent console's API service (FastAPI on uvicorn). Migrates the database first (SQLite in
     ./data unless HOTLINE_DATABASE_URL says otherwise) and prints the address it listens on; the API
@@ -88,12 +122,13 @@ def serve(
     # the workers read the same settings from the environment; these two say how many there are and
     # where their metrics meet (prometheus-client's multiprocess mode)
     os.environ["HOTLINE_WORKERS"] = str(workers)
+    os.environ[DASHBOARDS_SWITCH] = "1" if dashboards else "0"
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.mkdtemp(prefix="hotline-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure(settings.log_format, logging.INFO)
-    config = uvicorn.Config("console.app:worker_app", factory=True, workers=workers, log_config=None,
+    config = uvicorn.Config("entrypoints.serve_cmd:worker_app", factory=True, workers=workers, log_config=None,
                             log_level=log_level, access_log=False)
     if workers == 1:  # the app and its data made before the address is printed: the first request finds them
         from adapters.geo.divisions import load_divisions
@@ -104,6 +139,8 @@ def serve(
     print(f"Hotline listening on http://{shown}:{bound_port}", flush=True)
     print(f"Workers: {workers} (health: /api/health, readiness: /api/health/ready, metrics: /metrics)", flush=True)
     print(f"API documentation: http://{shown}:{bound_port}/docs", flush=True)
+    if dashboards:
+        print(f"Dashboards: http://{shown}:{bound_port}/dash/plan", flush=True)
     if not has_admin:
         print(CREATE_ADMIN_HINT, flush=True)
     try:

@@ -56,30 +56,31 @@ class SqlEventLog:
         with self.db.write() as connection:
             return insert_records(connection, records, source, first_seq=first_seq)
 
-    def _select(self, source: str | None, since: float | None = None):
+    def _select(self, source: str | None, start: float | None = None, end: float | None = None):
         columns = [_TABLE.c[name] for name in FIELDS]
         query = select(*columns).order_by(_TABLE.c.time, _TABLE.c.id)
         if source is not None:
             query = query.where(_TABLE.c.source == source)
-        if since is not None:
-            query = query.where(_TABLE.c.time >= since)
+        if start is not None:
+            query = query.where(_TABLE.c.time >= start)
+        if end is not None:
+            query = query.where(_TABLE.c.time < end)
         return query
 
     def records(self, source: str | None = None) -> list[LogRecord]:
         with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
-    def frame(self, source: str | None = None, since: float | None = None) -> pd.DataFrame:
-        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns (the records
-        at or after ``since``, epoch seconds, when given)."""
+    def frame(self, source: str | None = None, *, start: float | None = None, end: float | None = None) -> pd.DataFrame:
+        """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns; only the records
+        of [start, end) when given."""
         import pandas as pd  # here, so writing records (imports, the shipper) does not load pandas
 
         with self.db.read() as connection:
-            rows = connection.execute(self._select(source, since)).all()
-        data = {"time": pd.Series([r[0] for r in rows], dtype="float64")}
-        for i, name in enumerate(_TEXT, start=1):
-            data[name] = pd.Series([r[i] for r in rows], dtype="str")
-        return pd.DataFrame(data)
+            rows = connection.execute(self._select(source, start, end)).all()
+        # one pass over the rows (a column at a time took half as long again on a day of 40,000 calls)
+        frame = pd.DataFrame.from_records(rows, columns=list(FIELDS), nrows=len(rows))
+        return frame.astype({"time": "float64", **{name: "str" for name in _TEXT}})
 
     def count(self, source: str | None = None) -> int:
         query = select(func.count()).select_from(_TABLE)
@@ -96,6 +97,18 @@ class SqlEventLog:
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else (int(row[0]), LogRecord(*row[1:]))
+
+    def times(self, verb: str) -> list[float]:
+        """The times of every record with ``verb`` (e.g. ENTERQUEUE: when calls came), in order."""
+        query = select(_TABLE.c.time).where(_TABLE.c.verb == verb).order_by(_TABLE.c.time)
+        with self.db.read() as connection:
+            return [float(t) for t in connection.execute(query).scalars()]
+
+    def time_span(self) -> tuple[float, float] | None:
+        """The first and last record's time, None for an empty log."""
+        with self.db.read() as connection:
+            low, high = connection.execute(select(func.min(_TABLE.c.time), func.max(_TABLE.c.time))).one()
+        return None if low is None else (float(low), float(high))
 
     def sources(self) -> list[str]:
         with self.db.read() as connection:

@@ -524,3 +524,27 @@ class IdempotencyKeyRow(SQLModel, table=True):
 
 
 IDEMPOTENCY_TABLES = ("idempotency_key",)
+
+
+# --- staffing plans (migration 0014): what a planner compared and kept, for the live-against-plan page ---
+
+
+class StaffingPlanRow(SQLModel, table=True):
+    """A saved staffing plan: the scenario it runs (YAML text, the twin's format) and the twin's results of it
+    (per-interval means with 95% bands, as JSON text), who saved it and when. A plan is never overwritten:
+    saving again under the same name adds a new row."""
+
+    __tablename__ = "staffing_plan"
+    __table_args__ = (Index("ix_staffing_plan_name", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    scenario: str = Field(description="the scenario as YAML text")
+    results: str = Field(description="JSON: per-interval KPI means and 95% bands, and the totals")
+    replications: int
+    seed: int
+    saved_at: float = Field(description="epoch seconds")
+    saved_by: str = Field(max_length=64)
+
+
+PLAN_TABLES = ("staffing_plan",)

@@ -46,6 +46,9 @@ def test_the_copy_is_kept_before_it_is_broken(project_copy):
     ("core/_upward.py", "from adapters.store import models\n", "core imports nothing of the project outside core"),
     ("adapters/sim/_upward.py", "import adapters.asterisk.ari\n", "the drivers do not import each other"),
     ("console/_upward.py", "from adapters.asterisk import stasis\n", "the console never imports the live driver"),
+    ("dashboards/_upward.py", "from adapters.asterisk import stasis\n", "the dashboards read the store and run the twin"),
+    ("dashboards/_cli.py", "from entrypoints import cli\n", "the dashboards read the store and run the twin"),
+    ("dashboards/_console.py", "from console import web_guard\n", "layers: imports point down the list"),
     ("reports/_upward.py", "from twin.scenario import load_scenario\n", "layers: imports point down the list"),
     ("adapters/store/_loop.py", "import adapters.store.orders\n", "no cycles between the modules of a package"),
 ])

@@ -81,7 +81,7 @@ def _board(request: Request, user: AppUser, engine, settings, now: float, unmask
     open_tickets = tickets.all(["open", "claimed", "waiting"])
     backlog = Counter(t.queue for t in open_tickets)
     held = sorted((t for t in open_tickets if t.status == "claimed"), key=lambda t: t.created_at)[:HELD_SHOWN]
-    log_today = SqlEventLog(engine).frame(source="", since=day_start(now))
+    log_today = SqlEventLog(engine).frame(source="", start=day_start(now))
     beat = states.heartbeat()
     return render(request, template, user,
                   queues=queue_lines(log_today, states.queues(), backlog, now=now, interval_s=interval * 60,
