@@ -32,6 +32,7 @@ from app.ports import AuditEntry, UnitOfWork
 from console.accounts import SqlAccounts
 from console.models import AppUser
 from console.permissions import ALL_PERMISSIONS, can
+from console.session_cookie import SESSION_COOKIE
 from console.settings import ConsoleSettings
 
 
@@ -58,7 +59,7 @@ SettingsDep = Annotated[ConsoleSettings, Depends(get_settings)]
 Now = Annotated[float, Depends(get_now)]
 
 _bearer = HTTPBearer(auto_error=False, description="The token POST /api/login returns.")
-TOKEN_COOKIE = "hotline_token"
+TOKEN_COOKIE = SESSION_COOKIE  # one name for the pages, the stream and the dashboards
 
 
 async def get_token(request: Request,
