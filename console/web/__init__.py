@@ -24,11 +24,13 @@ from console.web.routers import (
     members,
     office,
     order_entry,
+    recordings,
     session,
     wallboard,
 )
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, members, office, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, members, office,
+                recordings, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):
