@@ -24,13 +24,14 @@ from console.web.routers import (
     members,
     office,
     order_entry,
+    places,
     recordings,
     session,
     wallboard,
 )
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, members, office,
-                recordings, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, places, members,
+                office, recordings, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):
