@@ -120,6 +120,8 @@ class SqlCallRecords:
             return [to_call_record(row) for row in connection.execute(query)]
 
     def by_recording(self, name: str) -> CallRecord:
+        if not name:  # "" is every unrecorded call's
+            raise UnknownRecord("no recording name")
         with self.db.read() as connection:
             row = connection.execute(select(RECORD).where(RECORD.c.recording == name)
                                      .order_by(RECORD.c.started_at.desc()).limit(1)).first()
