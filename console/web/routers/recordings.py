@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from console.deps import AuditDep, EngineDep, SettingsDep, require
@@ -37,7 +37,8 @@ add_messages({
     "recordings.customer": ("客户", "Customer"), "recordings.call": ("通话", "Call"),
     "recordings.play": ("播放", "Play"),
     "recordings.none": ("没有符合条件的录音", "No recording matches"),
-    "recordings.first": ("最新的 {n} 条", "The newest {n}"),
+    "recordings.first": ("第 {from_} 至 {to} 条，最新的在前", "{from_} to {to}, newest first"),
+    "recordings.older": ("更早的录音", "Older recordings"), "recordings.newer": ("较新的录音", "Newer recordings"),
 })
 
 
@@ -54,7 +55,8 @@ class SearchForm(BaseModel):
 
 
 @router.get("/office/recordings")
-def recordings(request: Request, user: Listener, engine: EngineDep, settings: SettingsDep, audit: AuditDep):
+def recordings(request: Request, user: Listener, engine: EngineDep, settings: SettingsDep, audit: AuditDep,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     t = translator(request_language(request))
     values = {name: request.query_params.get(name, "") for name in FIELDS}
     parsed, errors = check(SearchForm, values, t)
@@ -62,11 +64,12 @@ def recordings(request: Request, user: Listener, engine: EngineDep, settings: Se
     if parsed is not None:
         try:
             found = find_recordings(engine, RecordingSearch(parsed.number, parsed.agent, parsed.since, parsed.until),
-                                    settings.default_area_code, SHOWN)
+                                    settings.default_area_code, SHOWN, offset)
         except SearchError as bad:
             errors = {bad.field: str(bad)}
         else:
             audit("recordings.search", "customer", sorted({r.customer_id for r in found if r.customer_id}),
                   f"{len(found)} recordings")
     return render(request, "office/recordings.html", user, records=found, values=values, errors=errors,
-                  unmasked=can(user.role, "phones.unmasked"), shown=SHOWN, status_code=422 if errors else 200)
+                  unmasked=can(user.role, "phones.unmasked"), shown=SHOWN, offset=offset,
+                  status_code=422 if errors else 200)

@@ -67,6 +67,8 @@ def test_a_supervisor_adds_a_warehouse_and_a_courier(site, page):
     page.fill("#stock-form input[name=quantity]", "7")
     page.click("#stock-form button[value=receive]")
     assert page.inner_text(f"#stock-levels tr[data-level='{OTHER_SKU}@W-SZ'] .on-hand") == "7"
+    page.goto(f"{site.url}/lang/zh?next=/office/places")
+    assert page.inner_text("h1") == "仓库与快递" and page.inner_text("#couriers tr[data-courier=ZTO] td >> nth=3") == "否"
 
 
 def test_agents_may_not_open_the_places_page(site, page):

@@ -109,6 +109,21 @@ def test_a_supervisor_finds_recordings_and_plays_one_in_the_page(recorded, page)
     assert page.input_value("#recordings-form input[name=since]") == local(now)
 
 
+def test_the_page_goes_back_a_page_at_a_time_in_either_language(recorded, page, monkeypatch):
+    import console.web.routers.recordings as recordings_page
+
+    monkeypatch.setattr(recordings_page, "SHOWN", 2)
+    site, _ = recorded
+    log_in(page, site.url, "sup", next_path="/office/recordings?agent=&number=")
+    assert shown(page) == ["r5", "r3"] and page.locator("#recordings-newer").count() == 0
+    page.click("#recordings-older")
+    assert shown(page) == ["r2", "r1"] and page.inner_text("#recordings-range") == "3 to 4, newest first"
+    page.click("#recordings-older")  # a page with nothing left: no further link
+    assert shown(page) == [] and page.locator("#recordings-older").count() == 0
+    page.goto(f"{site.url}/lang/zh?next=/office/recordings")
+    assert page.inner_text("h1") == "通话录音" and shown(page) == ["r5", "r3"]
+
+
 def test_the_api_searches_streams_ranges_and_refuses_what_is_not_a_recording(recorded):
     site, now = recorded
     with httpx.Client(base_url=site.url) as client:
