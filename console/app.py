@@ -41,6 +41,7 @@ from console.routers import (
     health,
     orders,
     products,
+    recordings,
     reports,
     site,
     stream,
@@ -52,7 +53,7 @@ from console.web import mount_web, warm_up
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
-           reports, audit, site, agents, supervision, stream)
+           reports, audit, site, agents, supervision, stream, recordings)
 
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,

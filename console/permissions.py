@@ -8,7 +8,8 @@
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders and the back office's order
   steps (sort, pay, dispatch, deliver, return) and stock (``orders.fulfil``, ``stock.manage``), the whole callback
   list and releasing or reassigning anyone's ticket (``callbacks.manage``), security alerts (``alerts.read``),
-  closing complaints, the airing schedule and reports, the site configuration; every agent's live state and
+  closing complaints, the airing schedule and reports, the site configuration, finding and playing call
+  recordings (``recordings.read``); every agent's live state and
   events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
   (``live.supervise``); the dashboards;
 * ``admin`` -- everything, including users and the audit log.
@@ -32,6 +33,7 @@ PLANNER_PERMISSIONS = frozenset({"dashboards.open", "airings.read", "reports.rea
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | PLANNER_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "callbacks.manage",
     "alerts.read", "complaints.close", "airings.upload", "site.write", "live.agents", "live.supervise",
+    "recordings.read",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 

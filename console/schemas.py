@@ -311,6 +311,7 @@ class CallRecordCreate(CallRecordBase, Body):
 class CallRecordPublic(CallRecordBase):
     id: str
     agent_id: str
+    recording: str = Field(default="", description="the call's recording file (GET /api/recordings/{name})")
 
 
 def call_record_out(record: CallRecord, unmasked: bool) -> CallRecordPublic:

@@ -60,7 +60,9 @@ class SqlCallRecords:
     """Call records and complaints.
 
     Records: ``add(record)`` (``CallRecordError`` if the ID exists), ``get(record_id) -> CallRecord``
-    (``UnknownRecord``), ``for_customer(customer_id) -> list[CallRecord]`` and ``for_caller(key)`` newest first.
+    (``UnknownRecord``), ``for_customer(customer_id) -> list[CallRecord]`` and ``for_caller(key)`` newest first;
+    ``recorded(caller=, agent_id=, since=, until=, limit=, offset=)`` a page of the records with a recording,
+    newest first, and ``by_recording(name)`` the record of one recording file (``UnknownRecord``).
 
     Complaints: ``add_complaint(complaint)`` (its call record must be stored), ``get_complaint(id) ->
     Complaint`` (``UnknownRecord``), ``complaints(status=None, customer_ids=None) -> list[Complaint]`` oldest first,
@@ -100,6 +102,32 @@ class SqlCallRecords:
     def for_caller(self, key: str) -> list[CallRecord]:
         """Records of a caller by normalised number key (``PhoneNumber.key``)."""
         return self._records(RECORD.c.caller == key)
+
+    def recorded(self, *, caller: str = "", agent_id: str = "", since: float | None = None,
+                 until: float | None = None, limit: int = 100, offset: int = 0) -> list[CallRecord]:
+        """Records with a recording: of the caller's number key, the agent, started in ``[since, until)``."""
+        query = select(RECORD).where(RECORD.c.recording != "")
+        if caller:
+            query = query.where(RECORD.c.caller == caller)
+        if agent_id:
+            query = query.where(RECORD.c.agent_id == agent_id)
+        if since is not None:
+            query = query.where(RECORD.c.started_at >= since)
+        if until is not None:
+            query = query.where(RECORD.c.started_at < until)
+        query = query.order_by(RECORD.c.started_at.desc(), RECORD.c.id.desc()).limit(limit).offset(offset)
+        with self.db.read() as connection:
+            return [to_call_record(row) for row in connection.execute(query)]
+
+    def by_recording(self, name: str) -> CallRecord:
+        if not name:  # "" is every unrecorded call's
+            raise UnknownRecord("no recording name")
+        with self.db.read() as connection:
+            row = connection.execute(select(RECORD).where(RECORD.c.recording == name)
+                                     .order_by(RECORD.c.started_at.desc()).limit(1)).first()
+        if row is None:
+            raise UnknownRecord(f"no call record has the recording {name!r}")
+        return to_call_record(row)
 
     # --- complaints ------------------------------------------------------------------------------
 

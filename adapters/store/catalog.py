@@ -175,9 +175,13 @@ class SqlCatalog:
     # --- warehouses and couriers ----------------------------------------------------------------
 
     def add_warehouse(self, warehouse: Warehouse) -> None:
-        with self.db.write() as connection:
-            connection.execute(insert(WAREHOUSE).values(id=warehouse.warehouse_id, serves=",".join(warehouse.serves),
-                                                        rank=warehouse.rank))
+        """``CatalogError`` if the ID exists."""
+        try:
+            with self.db.write() as connection:
+                connection.execute(insert(WAREHOUSE).values(id=warehouse.warehouse_id,
+                                                            serves=",".join(warehouse.serves), rank=warehouse.rank))
+        except IntegrityError:
+            raise CatalogError(f"warehouse {warehouse.warehouse_id} exists already") from None
 
     def warehouses(self) -> list[Warehouse]:
         with self.db.read() as connection:
@@ -185,11 +189,15 @@ class SqlCatalog:
         return [Warehouse(row.id, _split(row.serves), row.rank) for row in rows]
 
     def add_courier(self, courier: Courier) -> None:
-        # serves ("",) means everywhere: stored as "" and read back as ("",)
-        with self.db.write() as connection:
-            connection.execute(insert(COURIER).values(
-                id=courier.courier_id, serves=",".join(courier.serves), warehouses=",".join(sorted(courier.warehouses)),
-                cash_on_delivery=courier.cash_on_delivery, rank=courier.rank))
+        """``CatalogError`` if the ID exists. Serves ("",) means everywhere: stored as "", read back as ("",)."""
+        try:
+            with self.db.write() as connection:
+                connection.execute(insert(COURIER).values(
+                    id=courier.courier_id, serves=",".join(courier.serves),
+                    warehouses=",".join(sorted(courier.warehouses)), cash_on_delivery=courier.cash_on_delivery,
+                    rank=courier.rank))
+        except IntegrityError:
+            raise CatalogError(f"courier {courier.courier_id} exists already") from None
 
     def couriers(self) -> list[Courier]:
         with self.db.read() as connection:

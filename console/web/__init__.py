@@ -24,13 +24,16 @@ from console.web.routers import (
     members,
     office,
     order_entry,
+    places,
+    recordings,
     session,
     wallboard,
 )
 from console.web.screen_pop import phone_regions
 from core.phones import parse_phone
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, members, office, admin)
+PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, places, members,
+                office, recordings, admin)
 
 
 async def page_or_api_error(request: Request, error: Exception):

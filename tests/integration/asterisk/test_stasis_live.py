@@ -3,11 +3,19 @@ with real SIPp callers and agents. Every test reads the driver's own event log (
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
+from fastapi.testclient import TestClient
 
 from adapters.asterisk import sipp
+from adapters.store.call_records import SqlCallRecords
+from adapters.store.migrate import open_store
+from adapters.store.settings import StoreSettings
+from console.accounts import SqlAccounts
+from console.app import create_app
+from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS
 from tests.helpers import wait_until
 from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
@@ -167,12 +175,16 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
     assert "recovered" in proc.tail(200) and "resynchronising" in proc.tail(200)
 
 
-def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_workdir):
+def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_workdir, tmp_path):
+    """The recording's file is written, its call record reaches the store, and the console finds and serves it."""
     cfg = asterisk_config
     # Asterisk keeps ARI recordings in /var/spool/asterisk/recording but does not create it; the dev root's
     # provisioning does not either (yet), so the test does, as an operator would on a PBX
-    (local_asterisk.root / "var/spool/asterisk/recording").mkdir(parents=True, exist_ok=True)
-    proc = live("--agents", "1", "--record")
+    spool = local_asterisk.root / "var/spool/asterisk/recording"
+    spool.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    engine = open_store(url)
+    proc = live("--agents", "1", "--record", "--database-url", url)
     agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=2_000,
                              workdir=sipp_workdir)
     try:
@@ -190,3 +202,16 @@ def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_w
     path = local_asterisk.root / "var/spool/asterisk/recording" / rec.data1
     size = wait_for(lambda: path.exists() and path.stat().st_size, 5, f"{path}", proc)
     assert size > 8_000  # about 2 s of 8 kHz 16-bit audio is 32 kB; at least a good part of it
+
+    stored = wait_for(lambda: SqlCallRecords(engine).recorded(agent_id="agent001"), 10, "the call record stored", proc)
+    assert [(r.call_id, r.recording, r.caller) for r in stored] == [(rec.call_id, rec.data1, "+8613900000071")]
+    SqlAccounts(engine).create_user("sup", "correct horse battery", "supervisor", time.time())
+    app = create_app(ConsoleSettings(store=StoreSettings(database_url=url), recordings_dir=spool), engine=engine)
+    with TestClient(app) as client:
+        token = client.post("/api/login", json={"username": "sup", "password": "correct horse battery"}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        found = client.get("/api/recordings", params={"number": "139-0000-0071"}, headers=headers).json()
+        assert [r["recording"] for r in found] == [rec.data1]
+        audio = client.get(f"/api/recordings/{rec.data1}", headers=headers)
+        assert audio.status_code == 200 and audio.content == path.read_bytes() and audio.content[:4] == b"RIFF"
+    engine.dispose()
