@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from core.config import CenterConfig
+from core.outbound_messages import OUTBOUND_ACTIONS, OUTBOUND_COMMANDS, OUTBOUND_EVENTS
 
 # --- events the drivers report ---------------------------------------------------------------------
 
@@ -284,7 +285,7 @@ Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | End
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
           | AgentPaused | TransferCaller | DialCallback)
 
-EVENTS: tuple[type, ...] = get_args(Event)
-COMMANDS: tuple[type, ...] = get_args(Command)
-ACTIONS: tuple[type, ...] = get_args(Action)
+EVENTS: tuple[type, ...] = get_args(Event) + OUTBOUND_EVENTS
+COMMANDS: tuple[type, ...] = get_args(Command) + OUTBOUND_COMMANDS
+ACTIONS: tuple[type, ...] = get_args(Action) + OUTBOUND_ACTIONS
 MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in EVENTS + COMMANDS}  # what the core handles
