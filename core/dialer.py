@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Container, Protocol
+from typing import Any, Callable, Container, Protocol
 
 from core.campaigns import (
     BROADCAST,
@@ -143,7 +143,7 @@ class Dialer:
         self._token = 0
         self._seq = 0
         self._turn = False  # inside one of our handlers: the pool's "agent free" calls wait for our pacing
-        self.handlers = {
+        self.handlers: dict[type, Callable[[Any, list], None]] = {
             LoadCampaign: self._load, StopCampaign: self._stop, DialPreviewed: self._dial_previewed,
             SkipPreview: self._skip_preview, DialManual: self._dial_manual, RecordResult: self._record_result,
             CalleeAnswered: self._answered, CalleeNotReached: self._not_reached, CalleeHungUp: self._callee_hung_up,
