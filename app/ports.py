@@ -7,7 +7,7 @@ the repositories and ``SqlUnitOfWork``; ``tests/unit/app_fakes.py`` keeps them i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 from core.call_records import CallRecord, Complaint
 from core.catalog import Product, Warehouse
@@ -191,6 +191,7 @@ class UnitOfWork(Protocol):
     event_log: EventLogRepository
     audit: AuditRepository
     ids: IdSource  # new IDs; a number drawn in a unit that rolls back is simply not used
+    campaigns: "CampaignRepository"  # outbound campaigns (the Protocol stands beside its use cases, app/campaigns.py)
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -200,5 +201,8 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+
+if TYPE_CHECKING:
+    from app.campaigns import CampaignRepository
 
 # The live channel's ports (LiveCommands, LiveStates) stand beside their use case in app/live.py.

@@ -27,6 +27,7 @@ from console.routers import (
     auth,
     call_records,
     callbacks,
+    campaigns,
     complaints,
     customers,
     divisions,
@@ -43,7 +44,7 @@ from console.settings import ConsoleSettings
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
-           reports, audit, site, agents, supervision, stream)
+           reports, audit, site, agents, supervision, stream, campaigns)
 
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,

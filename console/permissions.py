@@ -6,7 +6,7 @@
 * ``supervisor`` -- an agent's rights plus full phone numbers, cancelling orders, the whole callback list,
   closing complaints, the airing schedule and reports, the site configuration; every agent's live state and
   events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
-  (``live.supervise``);
+  (``live.supervise``); outbound campaigns: create, import lists, approve another's campaign (``campaigns.*``);
 * ``admin`` -- everything, including users and the audit log.
 """
 
@@ -24,6 +24,7 @@ AGENT_PERMISSIONS = frozenset({
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "callbacks.list_all", "complaints.close", "airings.read",
     "airings.upload", "reports.read", "site.read", "site.write", "live.agents", "live.supervise",
+    "campaigns.read", "campaigns.manage", "campaigns.approve",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Container, Iterable, Mapping, Protocol
+from typing import Any, Container, Iterable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from core.config import SITE_ZONE
@@ -228,3 +228,58 @@ def next_calling_time(campaign: Campaign, zone: str, now: float) -> float | None
 def site_day(now: float) -> str:
     """The site's calendar day of a moment: the unit the drop cap is counted in."""
     return datetime.fromtimestamp(now, SITE_ZONE).date().isoformat()
+
+
+# --- the campaign as JSON data (the store keeps it so; the console and CLI send it) -------------------
+
+_TUPLES = ("window", "calling_hours", "agents", "result_codes")
+
+
+def campaign_document(campaign: Campaign) -> dict:
+    out = {}
+    for name in Campaign.__dataclass_fields__:
+        value = getattr(campaign, name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif name == "retry_after":
+            value = {result: seconds for result, seconds in value}
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def campaign_from_document(document: Mapping[str, Any]) -> Campaign:
+    """A campaign from JSON data; ``ValueError`` naming the field for anything unusable (problems() too)."""
+    known = Campaign.__dataclass_fields__
+    unknown = sorted(set(document) - set(known))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown field (fields: {', '.join(known)})")
+    values: dict = {}
+    for name, raw in document.items():
+        try:
+            if name in ("first_day", "last_day"):
+                values[name] = date.fromisoformat(str(raw))
+            elif name == "retry_after":
+                values[name] = tuple((str(k), float(v)) for k, v in dict(raw).items())
+            elif name in _TUPLES:
+                values[name] = tuple(float(v) for v in raw) if name in ("window", "calling_hours") \
+                    else tuple(str(v) for v in raw)
+            elif name in ("max_attempts", "broadcast_lines", "inbound_threshold"):
+                values[name] = int(raw)
+            elif name in ("drop_cap", "ring_timeout", "connect_within"):
+                values[name] = float(raw)
+            else:
+                values[name] = str(raw)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}: {raw!r} cannot be used ({error})") from None
+    for name in ("campaign_id", "name", "mode", "first_day", "last_day"):
+        if name not in values:
+            raise ValueError(f"{name}: required")
+    if any(len(values.get(n, (0, 1))) != 2 for n in ("window", "calling_hours")):
+        raise ValueError("window: give [start, end] seconds of the day")
+    campaign = Campaign(**values)
+    problems = campaign.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    return campaign

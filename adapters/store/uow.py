@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from adapters.store.airings import SqlAirings
 from adapters.store.audit import SqlAudit
 from adapters.store.call_records import SqlCallRecords
+from adapters.store.campaigns import SqlCampaigns
 from adapters.store.catalog import SqlCatalog
 from adapters.store.customers import SqlCustomers
 from adapters.store.eventlog import SqlEventLog
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.event_log = SqlEventLog(engine, **on)
         self.audit = SqlAudit(engine, **on)
         self.ids = SqlIds(engine, **on)
+        self.campaigns = SqlCampaigns(engine, **on)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
