@@ -12,8 +12,20 @@ from typing import Container
 
 from core.campaigns import Campaign, NumberZones
 from core.dialer import Dialer
+from core.log import LogRecord
 from core.outbound_messages import OUTBOUND_COMMANDS, OUTBOUND_EVENTS
 from core.state import OUTBOUND, READY, Agent
+
+
+class _CentersLog:
+    """The center's log as it is at each record: a driver may give the core another sink after building it
+    (the live driver's journal recovery does)."""
+
+    def __init__(self, center) -> None:
+        self.center = center
+
+    def append(self, record: LogRecord, /) -> None:
+        self.center.log.append(record)
 
 
 class OutboundAgents:
@@ -24,7 +36,7 @@ class OutboundAgents:
     _handlers: dict
 
     def _init_outbound(self, zones: NumberZones | None, do_not_call: Container[str]) -> None:
-        self.outbound = Dialer(self, self.log, zones=zones, do_not_call=do_not_call)  # type: ignore[attr-defined]
+        self.outbound = Dialer(self, _CentersLog(self), zones=zones, do_not_call=do_not_call)
         for cls in OUTBOUND_EVENTS + OUTBOUND_COMMANDS:
             self._handlers[cls] = self.outbound.handle
 

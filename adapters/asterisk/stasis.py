@@ -49,9 +49,11 @@ from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream,
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackDialer, CallbackOptions
 from adapters.asterisk.journal import EventLogFile, Journal, recover
 from adapters.asterisk.lanes import Lanes
+from adapters.asterisk.outbound import OutboundLegs, OutboundOptions
 from core import messages as m
 from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
+from core.outbound_messages import OUTBOUND_ACTIONS
 
 log = logging.getLogger("hotline.live")
 
@@ -137,6 +139,7 @@ class DriverOptions:
     fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
     answer_while_queued: bool = True  # False: queued callers hear ringing and are answered by the agent
     callbacks: CallbackOptions = field(default_factory=CallbackOptions)
+    outbound: OutboundOptions = field(default_factory=OutboundOptions)
 
 
 @dataclass
@@ -181,6 +184,7 @@ class LiveDriver:
         self._first_sync_done = False
         self.ready = asyncio.Event()
         self.callbacks = CallbackDialer(self, data / "callbacks.jsonl", options.callbacks)
+        self.outbound = OutboundLegs(self, options.outbound)  # campaign calls (adapters/asterisk/outbound.py)
 
     # --- running -----------------------------------------------------------------------------------
 
@@ -279,6 +283,8 @@ class LiveDriver:
                                                           action.agent_id)
             elif kind is m.DialCallback:
                 self.lanes.submit(self.callbacks.lane(action.agent_id), partial(self.callbacks.dial, action))
+            elif kind in OUTBOUND_ACTIONS:
+                self.outbound.submit(action)
             else:
                 log.warning("no live handling for %s", kind.__name__)
 
@@ -573,6 +579,9 @@ class LiveDriver:
             return
         if self.callbacks.owns(event):
             self.lanes.submit(self.callbacks.lane_of(event), partial(self.callbacks.on_event, event))
+            return
+        if self.outbound.owns(event):
+            self.lanes.submit(self.outbound.lane_of(event), partial(self.outbound.on_event, event))
             return
         handler = self._handlers.get(event.get("type"))
         if handler is not None:
