@@ -419,6 +419,8 @@ class Dialer:
                     break
                 attempt = self._new_attempt(run, target, now, agent_id)
                 attempt.state = PREVIEWING
+                self._emit(now, attempt.attempt_id, campaign.campaign_id, agent_id, Verb.OUTBOUND_PREVIEW,
+                           target.entry.number, target.entry.name)
                 actions.append(ShowPreview(agent_id, attempt.attempt_id, campaign.campaign_id, target.entry.number,
                                            target.entry.name))
         else:

@@ -54,6 +54,7 @@ class Verb:
     CAMPAIGN_STOP = "CAMPAIGN_STOP"  # data1 = reason
     CAMPAIGN_PAUSE = "CAMPAIGN_PAUSE"  # giving way to inbound: data1 = calls waiting on the order line
     CAMPAIGN_RESUME = "CAMPAIGN_RESUME"  # same field
+    OUTBOUND_PREVIEW = "OUTBOUND_PREVIEW"  # agent = who sees the customer first; data1 number, data2 name
     OUTBOUND_DIAL = "OUTBOUND_DIAL"  # data1 number, data2 attempt number of this number, data3 mode
     OUTBOUND_ANSWER = "OUTBOUND_ANSWER"  # data1 = seconds from dial to answer (a person)
     OUTBOUND_FAIL = "OUTBOUND_FAIL"  # data1 result (busy, no_answer, unreachable, machine), data2 seconds

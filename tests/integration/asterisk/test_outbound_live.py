@@ -22,7 +22,7 @@ from app.core_records import persist_core_records
 from core.campaigns import Campaign, ListEntry
 from core.config import SITE_ZONE
 from core.log import Verb
-from core.outbound_messages import LoadCampaign, RecordResult
+from core.outbound_messages import DialPreviewed, LoadCampaign, RecordResult
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -53,11 +53,12 @@ def live_run(asterisk_config, tmp_path):
     config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None)
     started: list = []
 
-    def start(*, customer_answer_ms: int | None = 200, customer_talk_ms: int = 1_500, **options):
+    def start(*, customer_answer_ms: int | None = 200, customer_talk_ms: int = 1_500, customer_dtmf: str = "",
+              **options):
         agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
                                  workdir=tmp_path / "sipp")
         customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=customer_answer_ms,
-                                    talk_ms=customer_talk_ms, workdir=tmp_path / "sipp")
+                                    talk_ms=customer_talk_ms, dtmf=customer_dtmf, workdir=tmp_path / "sipp")
         driver = InProcessDriver(cfg, tmp_path / "live", config,
                                  outbound=OutboundOptions(**{"drop_seconds": 2.0, "broadcast_seconds": 3.0, **options}))
         started.extend([driver, agent, customer])
@@ -121,6 +122,35 @@ def test_voice_broadcast_plays_the_notice(live_run):
     assert {r.data2 for r in heard} == {"heard"}
     results = store_results(driver, engine, c, entries)
     assert [r["result"] for r in results] == ["heard", "heard"]
+
+
+def test_preview_shows_the_customer_and_dials_when_the_agent_says_so(live_run):
+    start, engine = live_run
+    driver, customer = start()
+    c, entries = campaign("preview", 2)
+    driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
+    preview = wait_for(driver, Verb.OUTBOUND_PREVIEW, 1)[0]
+    assert preview.agent == "agent001" and verbs(driver, Verb.OUTBOUND_DIAL) == []
+    assert customer.calls_so_far() == {}  # nothing dialled before the agent has seen the customer
+    driver.call(driver.driver.feed(DialPreviewed(time.time(), "agent001", preview.call_id)))
+    complete = wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)[0]
+    assert complete.call_id == preview.call_id and complete.agent == "agent001"
+    results = store_results(driver, engine, c, entries)
+    assert [(r["id"], r["result"]) for r in results] == [(preview.call_id, "contacted")]
+
+
+def test_voice_broadcast_zero_reaches_the_agent(live_run):
+    start, engine = live_run
+    driver, customer = start(customer_talk_ms=3_000, customer_dtmf="0", broadcast_seconds=10.0)
+    c, entries = campaign("broadcast", 1, recording="hello-world")
+    driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
+    heard = wait_for(driver, Verb.OUTBOUND_BROADCAST, 1)[0]
+    assert (heard.data1, heard.data2, heard.agent) == ("0", "agent", "agent001")
+    connect = wait_for(driver, Verb.OUTBOUND_CONNECT, 1)[0]
+    assert connect.agent == "agent001"
+    complete = wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)[0]  # the callee talked to agent001, then hung up
+    assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 2
+    assert [r["result"] for r in store_results(driver, engine, c, entries)] == ["contacted"]
 
 
 def test_a_callee_who_never_answers_is_not_reached_and_retried(live_run):
