@@ -52,6 +52,10 @@ def persist_core_records(records: Iterable[LogRecord], source: str | None, uow: 
             result.applied += apply_outbound_records(records, uow)
         for fields in ended_calls:
             uow.call_records.add(record_call(uow.ids, **fields))
+        for record in records:  # after the call records: the survey follows its call, maybe in the same batch
+            if record.verb == Verb.SURVEY and str(record.data1) in ("1", "2", "3"):
+                if not uow.call_records.record_survey(record.call_id, int(record.data1)):
+                    result.conflicts.append(f"SURVEY of {record.call_id}: no call record")
         uow.commit()
     return result
 

@@ -3,7 +3,7 @@
 Prints one JSON object. Progressive (one call per waiting agent, never a drop) is the anchor measured in the
 same run; the figure that matters is predictive's ratio to it, over several seeds, with its drop rate.
 
-    python -m benchmarks.outbound_pacing [--scenario scenarios/outbound_predictive.yaml] [--seeds 5] [--cap 0.03]
+    python -m benchmarks.outbound_pacing [--scenario scenarios/outbound/predictive.yaml] [--seeds 5] [--cap 0.03]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "outbound_predictive.yaml")
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "outbound" / "predictive.yaml")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--cap", type=float, default=None, help="drop cap (default: the scenario's)")
     args = parser.parse_args()

@@ -42,11 +42,13 @@ from core.messages import (
     MakeNotReady,
     MakeReady,
     PlayCallbackPrompt,
+    PlaySurvey,
     PromptFinished,
     RingAgent,
     Start,
     StartTimer,
     StopRinging,
+    SurveyAnswered,
     Timer,
     TimerFired,
     TransferCall,
@@ -138,6 +140,7 @@ class CallCenter(OutboundAgents, SiteConfiguration):
             ExpireCallbacks: self._expire_callbacks,
             CallRecorded: self._call_recorded,
             TransferCall: self._transfer_call,
+            SurveyAnswered: self._survey_answered,
         }
         self._init_outbound(zones, do_not_call)  # campaigns: core.dialer, the agents it borrows: core.blending
 
@@ -430,6 +433,8 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         if transfer is None:
             self._emit(now, call.call_id, call.queue, agent.agent_id, verb, hold, talk, call.position)
             ending = HangUp(call.call_id, "completed")
+            if verb == Verb.COMPLETEAGENT and self.policy.survey:
+                ending = PlaySurvey(call.call_id, agent.agent_id, call.queue)
         else:
             self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.TRANSFER, transfer.destination,
                        transfer.context, hold, talk, call.position)
@@ -451,6 +456,11 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         if not msg.destination.strip() or not msg.context.strip():
             raise CommandRejected("a transfer needs a destination and a context")
         self._complete(call, Verb.TRANSFER, msg.now, actions, transfer=msg)
+
+    def _survey_answered(self, msg: SurveyAnswered, actions: list) -> None:
+        """After the call: only logged (the call record and the reports take it from the log)."""
+        digit = msg.digit if msg.digit in ("1", "2", "3") else ""
+        self._emit(msg.now, msg.call_id, msg.queue, msg.agent_id, Verb.SURVEY, digit)
 
     def _prompt_finished(self, msg: PromptFinished, actions: list) -> None:
         call = self.calls.get(msg.call_id)

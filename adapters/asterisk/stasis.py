@@ -62,12 +62,13 @@ SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
 SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
 LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
+SURVEY_MEDIA = ("sound:queue-thankyou", "sound:digits/1", "sound:digits/2", "sound:digits/3")
 CANCEL_CAUSE = 127  # Asterisk's hang-up cause for a SIP caller's CANCEL (487): it never had a 200 OK
 ANSWER_SETTLE_S = 2.0  # how long to wait for the caller's channel events after answering it
 SETTLED_EVENT = "hotline-settled"  # our marker on a caller's event stream
 # the core's actions carried out over ARI, each in the lane of its call
 CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
-                          m.TransferCaller))
+                          m.TransferCaller, m.PlaySurvey))
 
 
 def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
@@ -107,6 +108,7 @@ class CallerLeg:
     answered: bool = False  # Asterisk answered the caller's channel (SIP 200 OK)
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # our marker came back, or a hang-up request
     cancelled: bool = False  # a hang-up request with the CANCEL's cause
+    survey: m.PlaySurvey | None = None  # the after-call survey is asking this caller
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Listener:
 class DriverOptions:
     data_dir: Path
     prompt_timeout: float = 15.0
+    survey_timeout: float = 10.0  # seconds the caller has to press 1 / 2 / 3 after the agent hung up
     record: bool = False
     ready_after_pause: float | None = None
     login: bool = True  # log the configured agents in at start (unless the journal says they are)
@@ -303,6 +306,8 @@ class LiveDriver:
                 await self._prompt(action.call_id)
             elif kind is m.HangUp:
                 await self._hang_up(action.call_id, action.reason)
+            elif kind is m.PlaySurvey:
+                await self._survey(action)
             elif kind is m.TransferCaller:
                 await self._transfer(action)
         except (AriError, OSError) as exc:  # AriError: Asterisk said no; OSError: timeouts too
@@ -448,6 +453,30 @@ class LiveDriver:
         await self._cleanup_bridges(leg)
         self.callers.pop(call_id, None)
         await self._end_listeners(call_id)
+
+    async def _survey(self, action: m.PlaySurvey) -> None:
+        """The agent hung up: the caller, alone now, hears the survey; a digit or the timeout ends it."""
+        leg = self.callers.get(action.call_id)
+        if leg is None:
+            return  # the caller is gone as well: no answer
+        leg.ended = True  # for the queue the call is over
+        await self._drop_agent_legs(action.call_id)
+        await self._cleanup_bridges(leg)
+        leg.survey = action
+        try:
+            await self.ari.play(action.call_id, list(SURVEY_MEDIA), playback_id=f"survey-{action.call_id}")
+        except (AriError, OSError) as exc:
+            log.info("call %s: survey not played: %s", action.call_id, exc)
+        leg.prompt_timer = asyncio.get_running_loop().call_later(
+            self.options.survey_timeout, self.lanes.submit, action.call_id, partial(self._survey_done, action.call_id, ""))
+
+    async def _survey_done(self, call_id: str, digit: str) -> None:
+        leg = self.callers.get(call_id)
+        if leg is None or leg.survey is None:
+            return
+        survey, leg.survey = leg.survey, None
+        self._handle(m.SurveyAnswered(self._now(), call_id, survey.agent_id, survey.queue, digit))
+        await self._hang_up(call_id, "survey done")
 
     async def _transfer(self, action: m.TransferCaller) -> None:
         leg = self._caller(action.call_id)
@@ -715,6 +744,9 @@ class LiveDriver:
     async def _dtmf(self, event: dict) -> None:
         cid = event["channel"]["id"]
         leg = self.callers.get(cid)
+        if leg is not None and leg.survey is not None and event.get("digit") in ("1", "2", "3"):
+            await self._survey_done(cid, event["digit"])
+            return
         if leg is None or not leg.prompt or leg.ended:
             return
         if event.get("digit") == "1":

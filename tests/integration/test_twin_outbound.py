@@ -9,7 +9,7 @@ import pytest
 from inputs.problems import InputFileError
 from twin.outbound import load_outbound, simulate
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "outbound_predictive.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "outbound" / "predictive.yaml"
 
 
 def test_predictive_campaign_of_5000_numbers_with_30_agents_stays_under_the_cap():
@@ -42,3 +42,8 @@ def test_a_bad_scenario_names_its_field_and_line(tmp_path):
         load_outbound(bad)
     problem = caught.value.problems[0]
     assert problem.field == "callees.answer_rate" and problem.line == 14
+
+
+def test_every_shipped_outbound_scenario_loads():
+    for path in sorted(SCENARIO.parent.glob("*.yaml")):
+        assert load_outbound(path).numbers > 0

@@ -196,3 +196,22 @@ def test_predictive_pacing_keeps_the_drop_rate_under_the_cap(answer_rate, handle
     counts = counts_of(d.center.log, "c1")
     assert counts["dials"] > 0
     assert counts["drops"] <= cap * counts["answered"] + 1e-9, counts
+
+
+def test_after_call_survey_when_the_agent_hangs_up():
+    from core.messages import AgentAnswered, AgentHungUp, CallerHungUp, PlaySurvey, SurveyAnswered
+
+    for survey in (True, False):
+        center = CallCenter(make_config(("a1",), survey=survey))
+        d = OutboundDriver(center, T9)
+        d.login("a1")
+        d.send(CallArrived(T9, "k1", "13900000000", "400"))
+        d.send(AgentAnswered(T9 + 1, "k1", "a1"))
+        actions = center.handle(AgentHungUp(T9 + 60, "k1"))
+        assert any(isinstance(a, PlaySurvey) for a in actions) == survey
+    center.handle(CallerHungUp(T9 + 61, "k1"))  # a survey's caller hanging up is no news to the queue
+    center = CallCenter(make_config(("a1",), survey=True))
+    center.handle(SurveyAnswered(T9, "k1", "a1", "sales", "2"))
+    center.handle(SurveyAnswered(T9, "k2", "a1", "sales", "9"))
+    assert [(r.verb, r.agent, r.queue, r.data1) for r in center.log] == [(Verb.SURVEY, "a1", "sales", "2"),
+                                                                        (Verb.SURVEY, "a1", "sales", "")]

@@ -39,7 +39,8 @@ def test_bad_durations_are_named(text):
 
 def test_all_shipped_scenarios_load():
     for path in sorted((ROOT / "scenarios").rglob("*.yaml")):
-        assert load_scenario(path).name
+        if path.relative_to(ROOT / "scenarios").parts[0] != "outbound":  # outbound campaigns have their own format (twin/outbound.py)
+            assert load_scenario(path).name
 
 
 @pytest.mark.parametrize("old, new, field, words", [

@@ -32,7 +32,8 @@ from twin.site import (
 from twin.yamlfile import InputFileError
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
+                   if p.relative_to(ROOT / "scenarios").parts[0] != "outbound")  # campaigns: twin/outbound.py
 T0 = 1_764_000_000.0
 
 

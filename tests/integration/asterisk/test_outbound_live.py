@@ -174,3 +174,47 @@ def test_an_unapproved_campaign_dials_nothing(live_run):
     wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)
     assert {r.queue for r in verbs(driver, Verb.OUTBOUND_DIAL)} == {"live-approved"}
     assert len(customer.calls_so_far()) == 1
+
+
+def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_path):
+    """An inbound call: agent001 hangs up after talking, the caller hears the survey and presses 2."""
+    from core.call_log import CallRecordFold
+    from reports.outbound import survey_table
+
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    config = _with_survey(build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None))
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_500,
+                             workdir=tmp_path / "sipp")
+    driver = InProcessDriver(cfg, tmp_path / "live", config)
+    engine = open_store(StoreSettings(f"sqlite:///{tmp_path}/hotline.db"))
+    try:
+        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=0, dtmf="2", dtmf_delay_ms=5_000,
+                                    caller_ids=["13912345678"], workdir=tmp_path / "sipp",
+                                    extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)])
+        survey = wait_for(driver, Verb.SURVEY, 1)[0]
+        assert (survey.agent, survey.data1) == ("agent001", "2")
+        caller.wait(timeout=30)
+        records = driver.records()
+        fold = CallRecordFold()
+        ended = [fields for fields in map(fold.add, records) if fields is not None]
+        persist_core_records(records, "live", SqlUnitOfWork(engine), ended_calls=ended)
+        assert _survey_of(engine, survey.call_id) == 2
+        row = survey_table(records).to_dict("records")[0]
+        assert (row["agent"], row["queue"], row["answers"], row["mean_score"]) == ("agent001", "sales", 1, 2.0)
+    finally:
+        driver.stop()
+        agent.stop()
+        engine.dispose()
+
+
+def _with_survey(config):
+    import dataclasses
+
+    return dataclasses.replace(config, policy=dataclasses.replace(config.policy, survey=True))
+
+
+def _survey_of(engine, call_id: str) -> int | None:
+    from adapters.store.call_records import SqlCallRecords
+
+    return SqlCallRecords(engine).survey_of(call_id)
