@@ -11,6 +11,7 @@ import typer
 
 from entrypoints.asterisk_cli import asterisk_app
 from entrypoints.live_cli import live_app
+from entrypoints.outbound_cmd import campaigns_app
 from entrypoints.report_cmd import report_app
 from entrypoints.serve_cmd import console_app
 from entrypoints.site_cmd import site_app
@@ -31,6 +32,7 @@ app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the dat
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
 app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
 app.add_typer(console_app)  # hotline serve, hotline users
+app.add_typer(campaigns_app, name="campaigns", help="Outbound campaigns: try a dialing mode and drop cap in the twin.")
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 
 

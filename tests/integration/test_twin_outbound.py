@@ -47,3 +47,19 @@ def test_a_bad_scenario_names_its_field_and_line(tmp_path):
 def test_every_shipped_outbound_scenario_loads():
     for path in sorted(SCENARIO.parent.glob("*.yaml")):
         assert load_outbound(path).numbers > 0
+
+
+def test_the_command_compares_modes_and_names_a_bad_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from entrypoints.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["campaigns", "simulate", str(SCENARIO), "-m", "progressive", "-m", "predictive"])
+    assert result.exit_code == 0, result.output
+    assert "progressive" in result.output and "predictive" in result.output
+    assert runner.invoke(app, ["campaigns", "simulate", str(SCENARIO), "-m", "telepathy"]).exit_code == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nnumbers: lots\n", encoding="utf-8")
+    result = runner.invoke(app, ["campaigns", "simulate", str(bad)])
+    assert result.exit_code == 2 and "numbers" in result.output
