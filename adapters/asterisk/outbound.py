@@ -29,11 +29,17 @@ from core.outbound_messages import (
     CalleeHungUp,
     CalleeNotReached,
     ConnectOutbound,
+    DialManual,
     DialNumber,
+    DialPreviewed,
     HangUpOutbound,
+    LoadCampaign,
     OutboundAgentHungUp,
     PlayBroadcast,
     PlayDropMessage,
+    RecordResult,
+    SkipPreview,
+    StopCampaign,
 )
 
 log = logging.getLogger("hotline.live.outbound")
@@ -227,3 +233,28 @@ class OutboundLegs:
             else:
                 await self._end(attempt)
                 self.driver._handle(CalleeHungUp(now, attempt.attempt_id))
+
+
+def campaign_message(command, driver, engine):
+    """The core message a campaign command of the live channel becomes. Starting reads the campaign from the
+    store: only an approved one (``app.campaigns.campaign_to_run``), with the do-not-call list as it is now."""
+    from adapters.store.uow import SqlUnitOfWork
+    from app.campaigns import campaign_to_run
+
+    kind, payload, now = command.kind, command.payload, driver._now()
+    if kind == "start_campaign":
+        campaign, entries = campaign_to_run(str(payload.get("campaign_id", "")), SqlUnitOfWork(engine))
+        with SqlUnitOfWork(engine) as uow:
+            driver.core.outbound.do_not_call = uow.campaigns.do_not_call()
+        return LoadCampaign(now, campaign, tuple(entries))
+    if kind == "stop_campaign":
+        return StopCampaign(now, str(payload.get("campaign_id", "")))
+    if kind == "dial_previewed":
+        return DialPreviewed(now, command.agent_id, command.call_id)
+    if kind == "skip_preview":
+        return SkipPreview(now, command.agent_id, command.call_id)
+    if kind == "dial_manual":
+        return DialManual(now, command.agent_id, str(payload.get("campaign_id", "")), str(payload.get("number", "")))
+    if kind == "record_result":
+        return RecordResult(now, command.agent_id, command.call_id, str(payload.get("code", "")))
+    raise ValueError(f"{kind} is not a campaign command")

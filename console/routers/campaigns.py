@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -36,8 +37,10 @@ from app.campaigns import (
     remove_number,
     reuse_numbers,
 )
-from console.deps import EngineDep, Now, UnitOfWorkDep, require
+from app.live import CommandRequest
+from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, require
 from console.models import AppUser
+from console.routers.agents import RESPONSES, CommandPublic, _agent_users, run_command
 from console.routers.reports import XLSX, ReportTable, table_out
 from core.campaigns import campaign_document
 from inputs.number_lists import read_number_list
@@ -206,6 +209,63 @@ def results(campaign_id: str, user: Reader, engine: EngineDep, day: Annotated[st
         content = write_xlsx({"results": pd.DataFrame(rows, columns=columns)}, Path(folder) / "r.xlsx").read_bytes()
     return Response(content, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{campaign_id}-results.xlsx"'})
+
+
+class ResultIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+
+
+class ManualIn(BaseModel):
+    phone: str = Field(min_length=1, max_length=64)
+
+
+LiveAgent = Annotated[AppUser, require("live.self")]
+
+
+def own_agent(user: AppUser, engine) -> str:
+    """The agent id the site configuration links to this user (``agent_users``), or the user name."""
+    return next((agent for agent, name in _agent_users(engine).items() if name == user.username), user.username)
+Attempt = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,96}$", description="the outbound attempt")]
+
+
+@router.post("/campaigns/{campaign_id}/start", response_model=CommandPublic, responses=RESPONSES)
+def start(campaign_id: str, user: Approver, engine: EngineDep, settings: SettingsDep, now: Now) -> CommandPublic:
+    """The live center starts dialling the campaign: 409 (from the driver) unless it is approved."""
+    return run_command(engine, settings, now, CommandRequest(user.username, "start_campaign",
+                                                             payload={"campaign_id": campaign_id}))
+
+
+@router.post("/campaigns/{campaign_id}/stop", response_model=CommandPublic, responses=RESPONSES)
+def stop(campaign_id: str, user: Approver, engine: EngineDep, settings: SettingsDep, now: Now) -> CommandPublic:
+    """No more dials; calls in progress end normally."""
+    SqlCampaigns(engine).stop(campaign_id)
+    return run_command(engine, settings, now, CommandRequest(user.username, "stop_campaign",
+                                                             payload={"campaign_id": campaign_id}))
+
+
+@router.post("/campaigns/{campaign_id}/dial", response_model=CommandPublic, responses=RESPONSES)
+def dial_manual(campaign_id: str, body: ManualIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep,
+                now: Now) -> CommandPublic:
+    """Click to call: the agent dials one number for the campaign (calling hours and do-not-call hold)."""
+    return run_command(engine, settings, now, CommandRequest(user.username, "dial_manual", agent_id=own_agent(user, engine),
+                                                             payload={"campaign_id": campaign_id, "number": body.phone}))
+
+
+@router.post("/outbound/{attempt_id}/preview/{action}", response_model=CommandPublic, responses=RESPONSES)
+def work_attempt(attempt_id: Attempt, action: Literal["dial", "skip"], user: LiveAgent, engine: EngineDep,
+                 settings: SettingsDep, now: Now) -> CommandPublic:
+    """Preview mode: dial the customer the agent sees, or skip them (not counted as an attempt)."""
+    kind = "dial_previewed" if action == "dial" else "skip_preview"
+    return run_command(engine, settings, now, CommandRequest(user.username, kind, agent_id=own_agent(user, engine),
+                                                             call_id=attempt_id))
+
+
+@router.post("/outbound/{attempt_id}/result", response_model=CommandPublic, responses=RESPONSES)
+def record_result(attempt_id: Attempt, body: ResultIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep,
+                  now: Now) -> CommandPublic:
+    """The agent's result code for the call they just had (one of the campaign's result codes)."""
+    return run_command(engine, settings, now, CommandRequest(user.username, "record_result", agent_id=own_agent(user, engine),
+                                                             call_id=attempt_id, payload={"code": body.code}))
 
 
 @router.post("/do-not-call", status_code=201)
