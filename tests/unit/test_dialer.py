@@ -215,3 +215,31 @@ def test_after_call_survey_when_the_agent_hangs_up():
     center.handle(SurveyAnswered(T9, "k2", "a1", "sales", "9"))
     assert [(r.verb, r.agent, r.queue, r.data1) for r in center.log] == [(Verb.SURVEY, "a1", "sales", "2"),
                                                                         (Verb.SURVEY, "a1", "sales", "")]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(zones=st.lists(st.sampled_from(["Asia/Shanghai", "Asia/Urumqi"]), min_size=5, max_size=40),
+       hours=st.tuples(st.integers(6, 12), st.integers(13, 22)), window=st.tuples(st.integers(7, 11), st.integers(12, 20)),
+       banned=st.sets(st.integers(0, 39), max_size=10), ban_after=st.floats(0, 7200), mode=st.sampled_from(
+           ["progressive", "predictive", "broadcast"]), seed=st.integers(0, 1000))
+def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(zones, hours, window, banned, ban_after,
+                                                                               mode, seed):
+    """The driver asserts all three on every DialNumber; numbers go on the do-not-call list mid-run."""
+    dnc: set[str] = set()
+    d = driver(3, callees=Callees(answer_rate=0.3, handle_mean=200, digits=""), seed=seed)
+    d.center.outbound.do_not_call = dnc
+    d.login("a1", "a2", "a3")
+    entries = [ListEntry(f"+86138{i:08d}", row=i + 2, zone=zone) for i, zone in enumerate(zones)]
+    start = datetime(2024, 1, 1, 0, 0, tzinfo=SITE_ZONE).timestamp()
+    d.now = start
+    d.load(campaign(mode, window=(window[0] * 3600, window[1] * 3600), calling_hours=(hours[0] * 3600, hours[1] * 3600),
+                    recording="notice", max_attempts=5), entries)
+    d.at(start + 9 * 3600 + ban_after, lambda now: dnc.update(entries[i].number for i in banned if i < len(entries)))
+    d.run_until(start + 86400)
+    dials = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DIAL]
+    if "Asia/Shanghai" in zones and max(window[0], hours[0]) < min(window[1], hours[1]):
+        assert dials  # the site's own callees have hours inside the window
+    assert not [r for r in dials if r.time >= start + 9 * 3600 + ban_after and r.data1 in dnc]
+    for r in dials:  # from the log alone: inside the campaign window and the callee's own hours
+        zone = zones[int(str(r.data1)[-8:])]
+        assert may_call(d.campaigns["c1"], zone, r.time)
