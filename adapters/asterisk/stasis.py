@@ -17,7 +17,11 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
 * ``StartTimer`` / ``CancelTimer``: asyncio timers calling back ``TimerFired`` (stale ones the core ignores);
 * ``AgentPaused``: logged (and ``MakeReady`` after ``ready_after_pause`` seconds if that is set);
 * ``DialCallback``: ring the agent, dial the customer, bridge them (``callbacks.py``; its legs' events
-  and their resync go there too, in the agent's callback lane).
+  and their resync go there too, in the agent's callback lane);
+* the dialer's actions (``DialNumber``, ``ConnectOutbound``, ``PlayDropMessage``, ``PlayBroadcast``, ...):
+  ``outbound.py``, in each attempt's lane (not resynchronised after a restart yet);
+* ``PlaySurvey``: the agent hung up; the caller, alone, hears "press 1 / 2 / 3"; a digit or nothing within
+  ``survey_timeout`` -> ``SurveyAnswered``, then the caller is hung up.
 
 Every message is journalled (flushed; fsynced with ``fsync``) and handled by the core in one synchronous
 step, so the core sees one message at a time, in the journal's order, and a restart that replays the journal
