@@ -198,6 +198,40 @@ class OutboundLegs:
         await self.ari.destroy_bridge(attempt.bridge)
         self.attempts.pop(attempt.attempt_id, None)
 
+    # --- resynchronisation ------------------------------------------------------------------------------
+
+    async def resync(self, channels: dict[str, dict]) -> None:
+        """After a (re)connect or a restart: every attempt the dialer has running is matched with Asterisk's
+        channels; a leg that is gone is reported as its hang-up; channels of no running attempt are hung up."""
+        dialer = self.driver.core.outbound
+        for attempt_id, running in list(dialer.attempts.items()):
+            if running.state == "preview":
+                continue  # nothing dialled yet
+            attempt = self._attempt(attempt_id)
+            attempt.answered = running.state != "ringing"
+            attempt.talking = running.state == "talking"
+            attempt.listening = running.state == "broadcast"
+            attempt.agent_id = running.agent_id or ""
+            now = self.driver._now()
+            if attempt.callee not in channels:
+                self.attempts.pop(attempt_id, None)
+                message = (CalleeNotReached(now, attempt_id, NO_ANSWER) if running.state == "ringing"
+                           else CalleeHungUp(now, attempt_id))
+                await self._end(attempt)
+                self.driver._handle(message)
+                continue
+            self.by_channel[attempt.callee] = attempt
+            if attempt.talking and attempt.agent_leg not in channels:
+                await self._end(attempt)
+                self.driver._handle(OutboundAgentHungUp(now, attempt_id))
+            elif attempt.agent_leg in channels:
+                self.by_channel[attempt.agent_leg] = attempt
+            if attempt.listening:
+                self._later(attempt, self.options.broadcast_seconds, partial(self._heard, attempt, ""))
+        for channel in channels:
+            if channel.startswith(OUTBOUND_PREFIX) and channel not in self.by_channel:
+                await self.ari.hangup(channel)
+
     # --- ARI events of the legs ------------------------------------------------------------------------
 
     async def on_event(self, event: dict) -> None:

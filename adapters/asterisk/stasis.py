@@ -19,7 +19,7 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
 * ``DialCallback``: ring the agent, dial the customer, bridge them (``callbacks.py``; its legs' events
   and their resync go there too, in the agent's callback lane);
 * the dialer's actions (``DialNumber``, ``ConnectOutbound``, ``PlayDropMessage``, ``PlayBroadcast``, ...):
-  ``outbound.py``, in each attempt's lane (not resynchronised after a restart yet);
+  ``outbound.py``, in each attempt's lane (resynchronised from the channels like the calls);
 * ``PlaySurvey``: the agent hung up; the caller, alone, hears "press 1 / 2 / 3"; a digit or nothing within
   ``survey_timeout`` -> ``SurveyAnswered``, then the caller is hung up.
 
@@ -53,7 +53,7 @@ from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream,
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackDialer, CallbackOptions
 from adapters.asterisk.journal import EventLogFile, Journal, recover
 from adapters.asterisk.lanes import Lanes
-from adapters.asterisk.outbound import OutboundLegs, OutboundOptions
+from adapters.asterisk.outbound import OUTBOUND_PREFIX, OutboundLegs, OutboundOptions
 from core import messages as m
 from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
@@ -844,8 +844,8 @@ class LiveDriver:
 
         # channels in Stasis the core does not know
         for cid, ch in channels.items():
-            if cid.startswith(CALLBACK_PREFIX):
-                continue  # the callbacks' resync below
+            if cid.startswith((CALLBACK_PREFIX, OUTBOUND_PREFIX)):
+                continue  # the callbacks' and the campaigns' resync below
             if cid.startswith((SNOOP_PREFIX, SUPERVISOR_PREFIX)):
                 if not any(cid in (x.snoop, x.supervisor) and self._is_live(x.call_id)
                            for x in self.listeners.values()):
@@ -879,6 +879,7 @@ class LiveDriver:
             if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
                 await self.ari.destroy_bridge(bid)
         await self.callbacks.resync(channels, bridges)
+        await self.outbound.resync(channels)
 
     async def _ensure_hold(self, leg: CallerLeg, in_bridge: dict, bridges: dict) -> None:
         hold = f"hold-{leg.call_id}"

@@ -218,3 +218,33 @@ def _survey_of(engine, call_id: str) -> int | None:
     from adapters.store.call_records import SqlCallRecords
 
     return SqlCallRecords(engine).survey_of(call_id)
+
+
+def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_path):
+    """The driver stops while the callee talks to agent001; a new one replays the journal, finds both legs in
+    Asterisk and logs the call's end when the callee hangs up: nothing is dialled twice."""
+    cfg = asterisk_config
+    clear_asterisk(cfg)
+    config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None)
+    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
+                             workdir=tmp_path / "sipp")
+    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=8_000,
+                                workdir=tmp_path / "sipp")
+    first = InProcessDriver(cfg, tmp_path / "live", config)
+    second = None
+    try:
+        c, entries = campaign("progressive", 1, max_attempts=1)
+        first.call(first.driver.feed(LoadCampaign(time.time(), c, entries)))
+        attempt = wait_for(first, Verb.OUTBOUND_CONNECT, 1)[0].call_id
+        wait_until(lambda: getattr(first.driver.outbound.attempts.get(attempt), "talking", False), 20,
+                   "callee and agent bridged")
+        first.stop()
+        second = InProcessDriver(cfg, tmp_path / "live", config)
+        complete = wait_for(second, Verb.OUTBOUND_COMPLETE, 1, timeout=30)[0]
+        assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 5, \
+            [tuple(r)[:7] for r in second.records()]
+        assert len(verbs(second, Verb.OUTBOUND_DIAL)) == 1 and len(customer.calls_so_far()) == 1
+    finally:
+        for thing in (second, first, agent, customer):
+            if thing is not None:
+                thing.stop()
