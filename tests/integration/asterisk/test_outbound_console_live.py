@@ -58,6 +58,8 @@ def test_a_campaign_runs_live_only_once_approved(asterisk_config, tmp_path):
                                    files={"file": ("l.csv", "phone,name\n13800000001,甲\n13800000002,乙\nbad,丙\n")})
             assert imported.json()["added"] == 2 and imported.json()["problems"][0]["row"] == 4
 
+            wait_until(lambda: client.get("/api/agents", headers=auth["boss"]).json(), 20,
+                       "the live driver's first published state (its heartbeat)")
             refused = client.post("/api/campaigns/cod-confirm/start", headers=auth["boss"])
             assert refused.status_code == 409 and "approved" in refused.json()["detail"], refused.text
             assert [r for r in driver.records() if r.verb == Verb.OUTBOUND_DIAL] == []
