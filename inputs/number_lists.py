@@ -35,16 +35,18 @@ def _csv(data: bytes, name: str) -> Rows:
             continue
     else:
         raise InputFileError([Problem(name, None, "", "neither UTF-8 nor GBK text, and not an Excel workbook")])
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # newline="": a lone CR ends a line, as csv expects
+    rows: Rows = []
     try:
         header = _header(next(reader), name)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            rows.append((reader.line_num, {column: value.strip() for column, value in zip(header, cells) if column}))
     except StopIteration:
         raise InputFileError([Problem(name, None, "", "the file is empty")]) from None
-    rows: Rows = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue
-        rows.append((reader.line_num, {column: value.strip() for column, value in zip(header, cells) if column}))
+    except csv.Error as error:
+        raise InputFileError([Problem(name, reader.line_num, "", f"not CSV: {error}")]) from None
     return rows
 
 

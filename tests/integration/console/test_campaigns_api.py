@@ -145,3 +145,11 @@ def test_results_of_a_run_are_stored_exported_and_reused(client, auth, engine):
     assert {r["agent"] for r in tables["outbound_agent_days"]["rows"]} == {"a1", "a2"}
     workbook = client.get("/api/campaigns/report", params={"format": "xlsx"}, headers=auth["sup"])
     assert "outbound_agent_days" in openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
+
+
+def test_an_unreadable_list_is_a_422_naming_the_file(client, auth):
+    create(client, auth)
+    response = upload(client, auth, b'phone\n"13800138000\x00', name="odd.csv")
+    assert response.status_code in (201, 422) and response.status_code != 500
+    response = upload(client, auth, b"\r0\r\n", name="cr.csv")
+    assert response.status_code == 422 and response.json()["problems"][0]["line"] == 1
