@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from app.campaigns import OUTBOUND_VERBS, apply_outbound_records
 from app.ports import UnitOfWork
 from core.call_records import record_call
 from core.log import LogRecord, Verb
@@ -47,8 +48,14 @@ def persist_core_records(records: Iterable[LogRecord], source: str | None, uow: 
                     result.applied += 1
                 else:
                     result.conflicts.append(f"{record.verb} {record.data1} at {record.time:.3f}: {why}")
+        if any(record.verb in OUTBOUND_VERBS for record in records):
+            result.applied += apply_outbound_records(records, uow)
         for fields in ended_calls:
             uow.call_records.add(record_call(uow.ids, **fields))
+        for record in records:  # after the call records: the survey follows its call, maybe in the same batch
+            if record.verb == Verb.SURVEY and str(record.data1) in ("1", "2", "3"):
+                if not uow.call_records.record_survey(record.call_id, int(record.data1)):
+                    result.conflicts.append(f"SURVEY of {record.call_id}: no call record")
         uow.commit()
     return result
 

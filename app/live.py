@@ -20,7 +20,9 @@ AGENT_KINDS = ("log_in", "log_out", "ready", "pause", "end_wrapup")
 # what a supervisor may do to a call
 CALL_KINDS = ("listen", "whisper", "barge", "hang_up", "transfer", "consult", "complete_transfer",
               "cancel_transfer", "hold", "resume")
-COMMAND_KINDS = AGENT_KINDS + CALL_KINDS
+# outbound campaigns: a supervisor starts / stops an approved campaign, an agent works its calls
+CAMPAIGN_KINDS = ("start_campaign", "stop_campaign", "dial_previewed", "skip_preview", "dial_manual", "record_result")
+COMMAND_KINDS = AGENT_KINDS + CALL_KINDS + CAMPAIGN_KINDS
 PENDING, CLAIMED, DONE, REJECTED, EXPIRED = "pending", "claimed", "done", "rejected", "expired"
 FINAL_STATUSES = (DONE, REJECTED, EXPIRED)
 HEARTBEAT_EVERY = 1.0  # seconds between the driver's heartbeats

@@ -7,7 +7,7 @@ the repositories and ``SqlUnitOfWork``; ``tests/unit/app_fakes.py`` keeps them i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 from core.call_records import CallRecord, Complaint
 from core.catalog import Product, Warehouse
@@ -166,6 +166,8 @@ class CallRecordRepository(Protocol):
 
     def add(self, record: CallRecord) -> None: ...
 
+    def record_survey(self, call_id: str, score: int) -> bool: ...
+
     def get(self, record_id: str) -> CallRecord: ...
 
     def for_customer(self, customer_id: str) -> list[CallRecord]: ...
@@ -205,6 +207,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     ids: IdSource  # new IDs; a number drawn in a unit that rolls back is simply not used
     memberships: MembershipRepository  # points earned on delivered orders, taken back on returns
+    campaigns: "CampaignRepository"  # outbound campaigns (the Protocol stands beside its use cases, app/campaigns.py)
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -214,5 +217,8 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+
+if TYPE_CHECKING:
+    from app.campaigns import CampaignRepository
 
 # The live channel's ports (LiveCommands, LiveStates) stand beside their use case in app/live.py.

@@ -35,6 +35,7 @@ from console.routers import (
     auth,
     call_records,
     callbacks,
+    campaigns,
     complaints,
     customers,
     divisions,
@@ -53,7 +54,7 @@ from console.web import mount_web, warm_up
 
 API_PREFIX = "/api"
 ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
-           reports, audit, site, agents, supervision, stream, recordings)
+           reports, audit, site, agents, supervision, stream, recordings, campaigns)
 
 
 def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,

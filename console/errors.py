@@ -34,6 +34,7 @@ from adapters.store.idempotency import DuplicateRequest
 from adapters.store.orders import OrderConflict, UnknownOrder
 from adapters.store.site import SiteConflict, UnknownSiteVersion
 from adapters.store.tickets import TicketConflict
+from app.campaigns import CampaignConflict, ListRefused, UnknownCampaign, UnknownListNumber
 from console.accounts import UnknownUser, UserExists
 from core.catalog import OutOfStock, UnknownProduct
 from core.customers import UnknownCustomer
@@ -43,7 +44,8 @@ from inputs.problems import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
     UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
-    UnknownUser: 404, UnknownTicket: 404, UnknownSiteVersion: 404,
+    UnknownUser: 404, UnknownTicket: 404, UnknownSiteVersion: 404, UnknownCampaign: 404, UnknownListNumber: 404,
+    CampaignConflict: 409, ListRefused: 422,
     OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
     OrderConflict: 409, ComplaintConflict: 409, UserExists: 409, SiteConflict: 409, DuplicateRequest: 409,
     ValueError: 422,

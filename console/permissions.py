@@ -11,7 +11,8 @@
   closing complaints, the airing schedule and reports, the site configuration, finding and playing call
   recordings (``recordings.read``); every agent's live state and
   events, forcing it (``live.agents``), and listen / whisper / barge, hang-up, hold and transfer on any call
-  (``live.supervise``); the dashboards;
+  (``live.supervise``); the dashboards; outbound campaigns: create, import lists,
+  approve another's campaign (``campaigns.*``);
 * ``admin`` -- everything, including users and the audit log.
 """
 
@@ -34,6 +35,7 @@ SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | PLANNER_PERMISSIONS | {
     "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "callbacks.manage",
     "alerts.read", "complaints.close", "airings.upload", "site.write", "live.agents", "live.supervise",
     "recordings.read",
+    "campaigns.read", "campaigns.manage", "campaigns.approve",
 }
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 

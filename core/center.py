@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
+from typing import Container
 
+from core.blending import OutboundAgents
+from core.campaigns import NumberZones
 from core.config import PRIORITY_CLASSES, Airing, CenterConfig, Hotline
 from core.log import NONE, LogRecord, Verb
 from core.messages import (
@@ -39,11 +42,13 @@ from core.messages import (
     MakeNotReady,
     MakeReady,
     PlayCallbackPrompt,
+    PlaySurvey,
     PromptFinished,
     RingAgent,
     Start,
     StartTimer,
     StopRinging,
+    SurveyAnswered,
     Timer,
     TimerFired,
     TransferCall,
@@ -57,12 +62,14 @@ from core.state import (  # re-exported: drivers and tests know them from here
     CALLBACK,
     ENDED,
     OUT,
+    OUTBOUND,
     PAUSED,
     PROMPT,
     QUEUED,
     READY,
     RINGING,
     TALKING,
+    WORKING,
     WRAPUP,
     Agent,
     Call,
@@ -73,10 +80,10 @@ from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
 __all__ = ["CallCenter", "CommandRejected", "Agent", "Call", "OUT", "READY", "PAUSED", "RINGING", "TALKING",
-           "WRAPUP", "CALLBACK", "QUEUED", "CALL_RINGING", "CALL_TALKING", "PROMPT", "ENDED"]
+           "WRAPUP", "CALLBACK", "OUTBOUND", "QUEUED", "CALL_RINGING", "CALL_TALKING", "PROMPT", "ENDED"]
 
 
-class CallCenter(SiteConfiguration):
+class CallCenter(OutboundAgents, SiteConfiguration):
     def __init__(
         self,
         config: CenterConfig,
@@ -84,6 +91,8 @@ class CallCenter(SiteConfiguration):
         rng: RandomSource | None = None,
         log: EventSink | None = None,
         history: CallerHistory | None = None,
+        zones: NumberZones | None = None,
+        do_not_call: Container[str] = (),
     ) -> None:
         self.rng = rng
         self.log: EventSink = log if log is not None else []
@@ -131,7 +140,9 @@ class CallCenter(SiteConfiguration):
             ExpireCallbacks: self._expire_callbacks,
             CallRecorded: self._call_recorded,
             TransferCall: self._transfer_call,
+            SurveyAnswered: self._survey_answered,
         }
+        self._init_outbound(zones, do_not_call)  # campaigns: core.dialer, the agents it borrows: core.blending
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -422,6 +433,8 @@ class CallCenter(SiteConfiguration):
         if transfer is None:
             self._emit(now, call.call_id, call.queue, agent.agent_id, verb, hold, talk, call.position)
             ending = HangUp(call.call_id, "completed")
+            if verb == Verb.COMPLETEAGENT and self.policy.survey:
+                ending = PlaySurvey(call.call_id, agent.agent_id, call.queue)
         else:
             self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.TRANSFER, transfer.destination,
                        transfer.context, hold, talk, call.position)
@@ -443,6 +456,11 @@ class CallCenter(SiteConfiguration):
         if not msg.destination.strip() or not msg.context.strip():
             raise CommandRejected("a transfer needs a destination and a context")
         self._complete(call, Verb.TRANSFER, msg.now, actions, transfer=msg)
+
+    def _survey_answered(self, msg: SurveyAnswered, actions: list) -> None:
+        """After the call: only logged (the call record and the reports take it from the log)."""
+        digit = msg.digit if msg.digit in ("1", "2", "3") else ""
+        self._emit(msg.now, msg.call_id, msg.queue, msg.agent_id, Verb.SURVEY, digit)
 
     def _prompt_finished(self, msg: PromptFinished, actions: list) -> None:
         call = self.calls.get(msg.call_id)
@@ -466,6 +484,9 @@ class CallCenter(SiteConfiguration):
 
     def _timer_fired(self, msg: TimerFired, actions: list) -> None:
         timer = msg.timer
+        if timer.kind.startswith("outbound"):
+            self.outbound.timer_fired(msg, actions)
+            return
         if self._timers.get((timer.kind, timer.key)) != timer.token:
             return  # cancelled or superseded
         del self._timers[(timer.kind, timer.key)]
@@ -554,7 +575,7 @@ class CallCenter(SiteConfiguration):
         agent = self._agent(msg.agent_id)
         if agent.state == OUT:
             return
-        if agent.state in (TALKING, WRAPUP, CALLBACK):
+        if agent.state in WORKING:
             agent.pending = ("logout", "")
             return
         self._withdraw_ring(agent, msg.now, actions)
@@ -602,7 +623,7 @@ class CallCenter(SiteConfiguration):
         agent = self._agent(msg.agent_id)
         if agent.state == OUT:
             raise CommandRejected(f"agent {agent.agent_id} is not logged in")
-        if agent.state in (TALKING, WRAPUP, CALLBACK):
+        if agent.state in WORKING:
             agent.pending = ("pause", msg.reason)
             return
         if agent.state == PAUSED and agent.reason == msg.reason:
@@ -660,6 +681,7 @@ class CallCenter(SiteConfiguration):
             self._ring(call, agent, now, actions)
             return
         self._dispatch_callbacks(now, actions)
+        self._offer_to_outbound(agent, now, actions)
 
     def _best_waiting_call(self, agent: Agent) -> Call | None:
         calls = self.calls

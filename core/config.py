@@ -79,6 +79,7 @@ class Policy:
     callback_ttl: float = 3 * 86400.0  # tickets expire this long after creation
     short_abandon: float = 5.0  # abandons quicker than this are flagged short
     response_window: float = 1800.0  # calls this long after an airing starts are attributed to it
+    survey: bool = False  # after-call survey: when the agent hangs up, the caller is asked to press 1 / 2 / 3
 
 
 @dataclass(frozen=True, slots=True)

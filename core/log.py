@@ -49,6 +49,23 @@ class Verb:
     CONFIG_APPLIED = "CONFIG_APPLIED"  # data1 = label, data2 = agents added, data3 = agents removed (comma-separated)
     SURGE_ON = "SURGE_ON"  # data1 = airing, data2 = airing kind
     SURGE_OFF = "SURGE_OFF"  # same fields
+    # outbound campaigns (core/dialer.py): call_id = the attempt, queue = the campaign
+    CAMPAIGN_START = "CAMPAIGN_START"  # data1 mode, data2 numbers on the list, data3 approved by
+    CAMPAIGN_STOP = "CAMPAIGN_STOP"  # data1 = reason
+    CAMPAIGN_PAUSE = "CAMPAIGN_PAUSE"  # giving way to inbound: data1 = calls waiting on the order line
+    CAMPAIGN_RESUME = "CAMPAIGN_RESUME"  # same field
+    OUTBOUND_PREVIEW = "OUTBOUND_PREVIEW"  # agent = who sees the customer first; data1 number, data2 name
+    OUTBOUND_DIAL = "OUTBOUND_DIAL"  # data1 number, data2 attempt number of this number, data3 mode
+    OUTBOUND_ANSWER = "OUTBOUND_ANSWER"  # data1 = seconds from dial to answer (a person)
+    OUTBOUND_FAIL = "OUTBOUND_FAIL"  # data1 result (busy, no_answer, unreachable, machine), data2 seconds
+    OUTBOUND_CONNECT = "OUTBOUND_CONNECT"  # data1 seconds the callee waited for the agent, data2 number
+    OUTBOUND_DROP = "OUTBOUND_DROP"  # data1 seconds waited, data2 "message" (drop message played) | "hung_up"
+    OUTBOUND_COMPLETE = "OUTBOUND_COMPLETE"  # data1 talk seconds, data2 side that hung up (callee | agent)
+    OUTBOUND_BROADCAST = "OUTBOUND_BROADCAST"  # data1 digits pressed, data2 heard | agent | no_agent
+    OUTBOUND_RESULT = "OUTBOUND_RESULT"  # data1 agent's result code, data2 number
+    OUTBOUND_RETRY = "OUTBOUND_RETRY"  # data1 number, data2 time of the next attempt, data3 attempts so far
+    OUTBOUND_DONE = "OUTBOUND_DONE"  # data1 number, data2 final result, data3 attempts: no more calls to it
+    SURVEY = "SURVEY"  # after-call survey of an inbound call: data1 = the digit pressed (1-3), "" = none
     # imported call records (adapters/store/anonymous_bank.py): not calls of a queue, kept for completeness
     VRU_HANGUP = "VRU_HANGUP"  # the caller hung up in the voice-response unit
     PHANTOM = "PHANTOM"  # a call that left no trace
@@ -67,6 +84,8 @@ OUTCOME_OF_VERB = {
     Verb.OUTOFHOURS: "rejected",
 }
 TERMINAL_VERBS = frozenset(OUTCOME_OF_VERB)
+# exactly one of these ends every outbound attempt (the broadcast's "0" continues to OUTBOUND_COMPLETE)
+OUTBOUND_TERMINAL_VERBS = frozenset({Verb.OUTBOUND_FAIL, Verb.OUTBOUND_DROP, Verb.OUTBOUND_COMPLETE})
 
 FIELDS = ("time", "call_id", "queue", "agent", "verb", "data1", "data2", "data3", "data4", "data5")
 

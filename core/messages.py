@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from core.config import CenterConfig
+from core.outbound_messages import OUTBOUND_ACTIONS, OUTBOUND_COMMANDS, OUTBOUND_EVENTS
 
 # --- events the drivers report ---------------------------------------------------------------------
 
@@ -84,6 +85,17 @@ class CallRecorded:
     now: float
     call_id: str
     file: str
+
+
+@dataclass(slots=True)
+class SurveyAnswered:
+    """The after-call survey ended: ``digit`` is what the caller pressed ("1"-"3"; "" = nothing)."""
+
+    now: float
+    call_id: str
+    agent_id: str
+    queue: str
+    digit: str = ""
 
 
 # --- commands from agents, supervisors and schedulers ---------------------------------------------
@@ -275,16 +287,25 @@ class DialCallback:
     extension: str = ""
 
 
+@dataclass(slots=True)
+class PlaySurvey:
+    """The agent hung up: ask the caller to rate the call (press 1 / 2 / 3), report SurveyAnswered, hang up."""
+
+    call_id: str
+    agent_id: str
+    queue: str
+
+
 # The message registry: these unions are the one list of message types; the tuples and the name -> class map
 # (used by the live driver's journal) derive from them.
 Event = (CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
-         | CallRecorded | CallbackAgentDidNotAnswer)
+         | CallRecorded | CallbackAgentDidNotAnswer | SurveyAnswered)
 Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | EndWrapUp | ClaimCallback
            | CompleteCallback | ExpireCallbacks | TransferCall)
 Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
-          | AgentPaused | TransferCaller | DialCallback)
+          | AgentPaused | TransferCaller | DialCallback | PlaySurvey)
 
-EVENTS: tuple[type, ...] = get_args(Event)
-COMMANDS: tuple[type, ...] = get_args(Command)
-ACTIONS: tuple[type, ...] = get_args(Action)
+EVENTS: tuple[type, ...] = get_args(Event) + OUTBOUND_EVENTS
+COMMANDS: tuple[type, ...] = get_args(Command) + OUTBOUND_COMMANDS
+ACTIONS: tuple[type, ...] = get_args(Action) + OUTBOUND_ACTIONS
 MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in EVENTS + COMMANDS}  # what the core handles

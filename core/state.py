@@ -12,9 +12,10 @@ class CommandRejected(ValueError):
 
 
 # agent states
-OUT, READY, PAUSED, RINGING, TALKING, WRAPUP, CALLBACK = (
-    "out", "ready", "paused", "ringing", "talking", "wrapup", "callback",
+OUT, READY, PAUSED, RINGING, TALKING, WRAPUP, CALLBACK, OUTBOUND = (
+    "out", "ready", "paused", "ringing", "talking", "wrapup", "callback", "outbound",
 )
+WORKING = (TALKING, WRAPUP, CALLBACK, OUTBOUND)  # a pause or logout asked now waits until the work ends
 # call states
 QUEUED, CALL_RINGING, CALL_TALKING, PROMPT, ENDED = "queued", "ringing", "talking", "prompt", "ended"
 

@@ -14,6 +14,7 @@ from entrypoints.backup_cmd import backup_app
 from entrypoints.calibrate_cmd import calibrate
 from entrypoints.dash_cmd import dash
 from entrypoints.live_cli import live_app
+from entrypoints.outbound_cmd import campaigns_app
 from entrypoints.plan_cmd import plan_command
 from entrypoints.replay_cmd import replay
 from entrypoints.report_cmd import report_app
@@ -39,6 +40,7 @@ app.add_typer(report_app, name="report", help="Reports from the event log: agent
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(backup_app, name="store", help="The store's backup: hotline store backup FILE, restore FILE.")
 app.command("dash")(dash)
+app.add_typer(campaigns_app, name="campaigns", help="Outbound campaigns: try a dialing mode and drop cap in the twin.")
 app.add_typer(site_app, name="site", help="The site configuration in the store: show, export, import, validate.")
 app.command(name="plan")(plan_command)
 app.command()(roster)

@@ -132,6 +132,7 @@ class PolicySpec(Spec):
     callback_ttl: Duration = 3 * 86400.0
     short_abandon: Duration = 5.0
     response_window: Duration = 1800.0
+    survey: bool = False  # after-call survey (press 1 / 2 / 3) when the agent hangs up
 
 
 class CallerSpec(Spec):

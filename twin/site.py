@@ -93,7 +93,7 @@ def center_config(spec: SiteSpec) -> CenterConfig:
         ivr_queue_length=p.ivr_queue_length, sticky_wait=p.sticky_wait, ownership=p.ownership,
         overflow=_overflow(p.overflow), callback_reserve=p.callback_reserve,
         callback_retry_after=p.callback_retry_after, callback_ttl=p.callback_ttl, short_abandon=p.short_abandon,
-        response_window=p.response_window,
+        response_window=p.response_window, survey=p.survey,
     )
     return CenterConfig(
         agents=tuple(AgentProfile(name, dict(group.skills)) for group in spec.groups for name in spec.agent_names(group)),
@@ -250,6 +250,8 @@ def site_document(site: Site, name: str = "") -> dict:
         "callback_retry_after": _number(p.callback_retry_after), "callback_ttl": _number(p.callback_ttl),
         "short_abandon": _number(p.short_abandon), "response_window": _number(p.response_window),
     }
+    if p.survey:
+        document["policy"]["survey"] = True
     if config.surge:
         document["surge"] = {kind: {key: value for key, value in (
             ("ivr_after", s.ivr_after), ("callback_reserve", s.callback_reserve),

@@ -25,9 +25,10 @@ import httpx
 from adapters.asterisk import call_control
 from adapters.asterisk.ari import AriError
 from adapters.asterisk.journal import encode
+from adapters.asterisk.outbound import campaign_message
 from adapters.store.live_channel import SqlLiveCommands
 from adapters.store.outage import StoreOutage
-from app.live import AGENT_KINDS, DONE, EXPIRED, REJECTED, LiveCommand
+from app.live import AGENT_KINDS, CAMPAIGN_KINDS, DONE, EXPIRED, REJECTED, LiveCommand
 from core import messages as m
 from core.center import CommandRejected
 
@@ -144,6 +145,11 @@ class CommandPump:
             await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
             driver._handle(message, strict=True)
             return agent_state(driver.core, command.agent_id)
+        if command.kind in CAMPAIGN_KINDS:
+            message = await asyncio.to_thread(campaign_message, command, driver, self.commands.engine)
+            await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
+            driver._handle(message, strict=True)
+            return {"campaign_id": command.payload.get("campaign_id", ""), "attempt_id": command.call_id}
         await asyncio.to_thread(self.commands.mark_started, command.id, f"action:{command.kind}")
         payload, call_id = command.payload, command.call_id
         if command.kind in ("listen", "whisper", "barge"):

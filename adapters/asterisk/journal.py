@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Callable
 
 from core import messages as m
+from core.campaigns import ListEntry, campaign_document, campaign_from_document
 from core.center import CommandRejected
 from core.config_codec import config_from_dict, config_to_dict
 from core.log import LogRecord
+from core.outbound_messages import LoadCampaign
 
 log = logging.getLogger("hotline.journal")
 
@@ -40,6 +42,9 @@ def encode(message) -> str:
         body["timer"] = dataclasses.asdict(message.timer)
     elif isinstance(message, m.ApplyConfig):
         body["config"] = config_to_dict(message.config)
+    elif isinstance(message, LoadCampaign):
+        body["campaign"] = campaign_document(message.campaign)
+        body["entries"] = [dataclasses.asdict(entry) for entry in message.entries]
     return json.dumps({"type": type(message).__name__, **body}, separators=(",", ":"))
 
 
@@ -52,6 +57,9 @@ def decode(line: str):
         data["timer"] = m.Timer(**data["timer"])
     elif cls is m.ApplyConfig:
         data["config"] = config_from_dict(data["config"])
+    elif cls is LoadCampaign:
+        data["campaign"] = campaign_from_document(data["campaign"])
+        data["entries"] = tuple(ListEntry(**{**e, "fields": tuple(map(tuple, e["fields"]))}) for e in data["entries"])
     return cls(**data)
 
 

@@ -475,19 +475,22 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
 # --------------------------------------------------------------------------- agents
 
 
-def render_agent_scenario(agent: str, *, answer_delay_ms: int, talk_ms: int) -> str:
+def render_agent_scenario(agent: str, *, answer_delay_ms: int, talk_ms: int, dtmf: str = "",
+                          dtmf_delay_ms: int = 1_000) -> str:
     return render((SCENARIOS / "agent.xml").read_text(), {
         "agent": agent,
         "answer_delay_ms": max(1, answer_delay_ms) if answer_delay_ms is not None else NEVER_MS,
         "talk_ms": talk_ms or NEVER_MS,
+        "dtmf_block": _dtmf_block(dtmf, "rfc2833", dtmf_delay_ms, 300)[0],
     })
 
 
 def start_agent(agent: str, port: int, *, answer_delay_ms: int | None = 500, talk_ms: int = 5_000,
                 max_calls: int | None = None, workdir: Path | None = None,
                 extra_args: list[str] | None = None, wait_ready: bool = True,
-                media_ports: MediaPorts | None = None) -> SippProcess:
-    """Start a SIPp UAS answering as ``agent`` on 127.0.0.1:``port``.
+                media_ports: MediaPorts | None = None, dtmf: str = "") -> SippProcess:
+    """Start a SIPp UAS answering as ``agent`` on 127.0.0.1:``port`` (``dtmf``: digits it sends once answered,
+    as a customer pressing keys would).
 
     ``answer_delay_ms=None`` never answers (rings until Asterisk cancels);
     ``talk_ms=0`` talks until Asterisk hangs up. ``max_calls``: exit after
@@ -501,7 +504,7 @@ def start_agent(agent: str, port: int, *, answer_delay_ms: int | None = 500, tal
         attempts -= 1
         wd = _workdir(workdir, f"agent:{agent}")
         scenario = wd / "agent.xml"
-        scenario.write_text(render_agent_scenario(agent, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms))
+        scenario.write_text(render_agent_scenario(agent, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms, dtmf=dtmf))
         media_port = media_ports.take()
         cmd = [sipp_binary(), *_common_args(wd, scenario, media_port), "-p", str(port)]
         if max_calls:

@@ -17,7 +17,11 @@ failing, hang-ups, DTMF) to the core with ``now = time.time()``, and carries out
 * ``StartTimer`` / ``CancelTimer``: asyncio timers calling back ``TimerFired`` (stale ones the core ignores);
 * ``AgentPaused``: logged (and ``MakeReady`` after ``ready_after_pause`` seconds if that is set);
 * ``DialCallback``: ring the agent, dial the customer, bridge them (``callbacks.py``; its legs' events
-  and their resync go there too, in the agent's callback lane).
+  and their resync go there too, in the agent's callback lane);
+* the dialer's actions (``DialNumber``, ``ConnectOutbound``, ``PlayDropMessage``, ``PlayBroadcast``, ...):
+  ``outbound.py``, in each attempt's lane (resynchronised from the channels like the calls);
+* ``PlaySurvey``: the agent hung up; the caller, alone, hears "press 1 / 2 / 3"; a digit or nothing within
+  ``survey_timeout`` -> ``SurveyAnswered``, then the caller is hung up.
 
 Every message is journalled (flushed; fsynced with ``fsync``) and handled by the core in one synchronous
 step, so the core sees one message at a time, in the journal's order, and a restart that replays the journal
@@ -49,9 +53,11 @@ from adapters.asterisk.ari import AriClient, AriError, AriSettings, EventStream,
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackDialer, CallbackOptions
 from adapters.asterisk.journal import EventLogFile, Journal, keep_start_config, recover
 from adapters.asterisk.lanes import Lanes
+from adapters.asterisk.outbound import OUTBOUND_PREFIX, OutboundLegs, OutboundOptions
 from core import messages as m
 from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
+from core.outbound_messages import OUTBOUND_ACTIONS
 
 log = logging.getLogger("hotline.live")
 
@@ -60,12 +66,13 @@ SNOOP_PREFIX = "hls-"  # snoop channel on a caller (supervisor listen / whisper)
 SUPERVISOR_PREFIX = "hlv-"  # the supervisor's phone leg
 LISTEN_MODES = ("listen", "whisper", "barge")
 PROMPT_MEDIA = ("sound:if-correct-press", "sound:digits/1")
+SURVEY_MEDIA = ("sound:queue-thankyou", "sound:digits/1", "sound:digits/2", "sound:digits/3")
 CANCEL_CAUSE = 127  # Asterisk's hang-up cause for a SIP caller's CANCEL (487): it never had a 200 OK
 ANSWER_SETTLE_S = 2.0  # how long to wait for the caller's channel events after answering it
 SETTLED_EVENT = "hotline-settled"  # our marker on a caller's event stream
 # the core's actions carried out over ARI, each in the lane of its call
 CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
-                          m.TransferCaller))
+                          m.TransferCaller, m.PlaySurvey))
 
 
 def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
@@ -105,6 +112,7 @@ class CallerLeg:
     answered: bool = False  # Asterisk answered the caller's channel (SIP 200 OK)
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # our marker came back, or a hang-up request
     cancelled: bool = False  # a hang-up request with the CANCEL's cause
+    survey: m.PlaySurvey | None = None  # the after-call survey is asking this caller
 
 
 @dataclass
@@ -130,6 +138,7 @@ class Listener:
 class DriverOptions:
     data_dir: Path
     prompt_timeout: float = 15.0
+    survey_timeout: float = 10.0  # seconds the caller has to press 1 / 2 / 3 after the agent hung up
     record: bool = False
     ready_after_pause: float | None = None
     login: bool = True  # log the configured agents in at start (unless the journal says they are)
@@ -137,6 +146,7 @@ class DriverOptions:
     fsync: bool = False  # fsync the journal per message (survive a machine crash, not only a process crash)
     answer_while_queued: bool = True  # False: queued callers hear ringing and are answered by the agent
     callbacks: CallbackOptions = field(default_factory=CallbackOptions)
+    outbound: OutboundOptions = field(default_factory=OutboundOptions)
 
 
 @dataclass
@@ -182,6 +192,7 @@ class LiveDriver:
         self._first_sync_done = False
         self.ready = asyncio.Event()
         self.callbacks = CallbackDialer(self, data / "callbacks.jsonl", options.callbacks)
+        self.outbound = OutboundLegs(self, options.outbound)  # campaign calls (adapters/asterisk/outbound.py)
 
     # --- running -----------------------------------------------------------------------------------
 
@@ -283,6 +294,8 @@ class LiveDriver:
                                                           action.agent_id)
             elif kind is m.DialCallback:
                 self.lanes.submit(self.callbacks.lane(action.agent_id), partial(self.callbacks.dial, action))
+            elif kind in OUTBOUND_ACTIONS:
+                self.outbound.submit(action)
             else:
                 log.warning("no live handling for %s", kind.__name__)
 
@@ -301,6 +314,8 @@ class LiveDriver:
                 await self._prompt(action.call_id)
             elif kind is m.HangUp:
                 await self._hang_up(action.call_id, action.reason)
+            elif kind is m.PlaySurvey:
+                await self._survey(action)
             elif kind is m.TransferCaller:
                 await self._transfer(action)
         except (AriError, OSError) as exc:  # AriError: Asterisk said no; OSError: timeouts too
@@ -447,6 +462,30 @@ class LiveDriver:
         self.callers.pop(call_id, None)
         await self._end_listeners(call_id)
 
+    async def _survey(self, action: m.PlaySurvey) -> None:
+        """The agent hung up: the caller, alone now, hears the survey; a digit or the timeout ends it."""
+        leg = self.callers.get(action.call_id)
+        if leg is None:
+            return  # the caller is gone as well: no answer
+        leg.ended = True  # for the queue the call is over
+        await self._drop_agent_legs(action.call_id)
+        await self._cleanup_bridges(leg)
+        leg.survey = action
+        try:
+            await self.ari.play(action.call_id, list(SURVEY_MEDIA), playback_id=f"survey-{action.call_id}")
+        except (AriError, OSError) as exc:
+            log.info("call %s: survey not played: %s", action.call_id, exc)
+        leg.prompt_timer = asyncio.get_running_loop().call_later(
+            self.options.survey_timeout, self.lanes.submit, action.call_id, partial(self._survey_done, action.call_id, ""))
+
+    async def _survey_done(self, call_id: str, digit: str) -> None:
+        leg = self.callers.get(call_id)
+        if leg is None or leg.survey is None:
+            return
+        survey, leg.survey = leg.survey, None
+        self._handle(m.SurveyAnswered(self._now(), call_id, survey.agent_id, survey.queue, digit))
+        await self._hang_up(call_id, "survey done")
+
     async def _transfer(self, action: m.TransferCaller) -> None:
         leg = self._caller(action.call_id)
         leg.ended = True
@@ -577,6 +616,9 @@ class LiveDriver:
             return
         if self.callbacks.owns(event):
             self.lanes.submit(self.callbacks.lane_of(event), partial(self.callbacks.on_event, event))
+            return
+        if self.outbound.owns(event):
+            self.lanes.submit(self.outbound.lane_of(event), partial(self.outbound.on_event, event))
             return
         handler = self._handlers.get(event.get("type"))
         if handler is not None:
@@ -710,6 +752,9 @@ class LiveDriver:
     async def _dtmf(self, event: dict) -> None:
         cid = event["channel"]["id"]
         leg = self.callers.get(cid)
+        if leg is not None and leg.survey is not None and event.get("digit") in ("1", "2", "3"):
+            await self._survey_done(cid, event["digit"])
+            return
         if leg is None or not leg.prompt or leg.ended:
             return
         if event.get("digit") == "1":
@@ -803,8 +848,8 @@ class LiveDriver:
 
         # channels in Stasis the core does not know
         for cid, ch in channels.items():
-            if cid.startswith(CALLBACK_PREFIX):
-                continue  # the callbacks' resync below
+            if cid.startswith((CALLBACK_PREFIX, OUTBOUND_PREFIX)):
+                continue  # the callbacks' and the campaigns' resync below
             if cid.startswith((SNOOP_PREFIX, SUPERVISOR_PREFIX)):
                 if not any(cid in (x.snoop, x.supervisor) and self._is_live(x.call_id)
                            for x in self.listeners.values()):
@@ -838,6 +883,7 @@ class LiveDriver:
             if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
                 await self.ari.destroy_bridge(bid)
         await self.callbacks.resync(channels, bridges)
+        await self.outbound.resync(channels)
 
     async def _ensure_hold(self, leg: CallerLeg, in_bridge: dict, bridges: dict) -> None:
         hold = f"hold-{leg.call_id}"

@@ -34,6 +34,7 @@ from core.messages import (
     MakeNotReady,
     MakeReady,
     PlayCallbackPrompt,
+    PlaySurvey,
     PromptFinished,
     RingAgent,
     Start,
@@ -307,7 +308,7 @@ class CallCenterModel:
                 self._wake(action.call_id, "talk")
             elif kind is PlayCallbackPrompt:
                 self._wake(action.call_id, "prompt")
-            elif kind is HangUp:
+            elif kind is HangUp or kind is PlaySurvey:  # the twin does not simulate survey answers
                 self._wake(action.call_id, "gone")
             elif kind is AgentPaused:
                 ready = MakeReady(0.0, action.agent_id)

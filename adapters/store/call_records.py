@@ -77,6 +77,15 @@ class SqlCallRecords:
 
     # --- call records ----------------------------------------------------------------------------
 
+    def record_survey(self, call_id: str, score: int) -> bool:
+        """The after-call survey's answer (1-3) on the record of call ``call_id``; False: no such record."""
+        with self.db.write() as connection:
+            return bool(connection.execute(update(RECORD).where(RECORD.c.call_id == call_id).values(survey=score)).rowcount)
+
+    def survey_of(self, call_id: str) -> int | None:
+        with self.db.read() as connection:
+            return connection.execute(select(RECORD.c.survey).where(RECORD.c.call_id == call_id)).scalar()
+
     def add(self, record: CallRecord) -> None:
         try:
             with self.db.write() as connection:

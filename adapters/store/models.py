@@ -376,6 +376,7 @@ class CallRecordRow(SQLModel, table=True):
     order_id: str = Field(default="", max_length=32)
     direction: str = Field(max_length=16)
     recording: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
+    survey: Optional[int] = Field(default=None, description="after-call survey: the digit pressed (1-3)")
 
 
 class ComplaintRow(SQLModel, table=True):
@@ -526,7 +527,7 @@ class IdempotencyKeyRow(SQLModel, table=True):
 IDEMPOTENCY_TABLES = ("idempotency_key",)
 
 
-# --- staffing plans (migration 0014): what a planner compared and kept, for the live-against-plan page ---
+# --- staffing plans (migration 0011): what a planner compared and kept, for the live-against-plan page ---
 
 
 class StaffingPlanRow(SQLModel, table=True):
@@ -548,3 +549,77 @@ class StaffingPlanRow(SQLModel, table=True):
 
 
 PLAN_TABLES = ("staffing_plan",)
+
+
+# --- outbound campaigns (migration 0010) ---------------------------------------------------------------
+
+CAMPAIGN_STATUSES = ("draft", "approved", "stopped")
+NUMBER_STATUSES = ("pending", "done")
+
+
+class CampaignRow(SQLModel, table=True):
+    """A campaign: its definition as a JSON document (``core.campaigns.campaign_document``) and its approval."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="ck_campaign_status"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    mode: str = Field(max_length=16)
+    document: str = Field(description="JSON: the campaign")
+    status: str = Field(default="draft", max_length=16)
+    created_by: str = Field(max_length=64)
+    created_at: float
+    approved_by: str = Field(default="", max_length=64)
+    approved_at: Optional[float] = None
+
+
+class CampaignNumberRow(SQLModel, table=True):
+    """One number of a campaign's list, with where it came from and how calling it went."""
+
+    __tablename__ = "campaign_number"
+    __table_args__ = (
+        CheckConstraint(_in("status", NUMBER_STATUSES), name="ck_campaign_number_status"),
+        Index("ix_campaign_number_result", "campaign_id", "last_result"),
+    )
+
+    campaign_id: str = Field(foreign_key="campaign.id", primary_key=True, max_length=64)
+    number: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    row: int = 0
+    zone: str = Field(default="Asia/Shanghai", max_length=64)
+    fields: str = Field(default="{}", description="JSON: the list file's other columns")
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_result: str = Field(default="", max_length=32)
+    result_code: str = Field(default="", max_length=64)
+    updated_at: float = 0.0
+
+
+class OutboundAttemptRow(SQLModel, table=True):
+    """One dial of a campaign (from the event log's OUTBOUND_* records): the results export reads these."""
+
+    __tablename__ = "outbound_attempt"
+    __table_args__ = (Index("ix_outbound_attempt_campaign_day", "campaign_id", "day", "result"),)
+
+    id: str = Field(primary_key=True, max_length=96)
+    campaign_id: str = Field(max_length=64)
+    number: str = Field(max_length=32)
+    agent_id: str = Field(default="", max_length=128)
+    dialled_at: float
+    day: str = Field(max_length=10, description="site day, YYYY-MM-DD")
+    result: str = Field(default="", max_length=32, description="'' while it runs")
+    result_code: str = Field(default="", max_length=64)
+    talk: float = 0.0
+
+
+class DoNotCallRow(SQLModel, table=True):
+    __tablename__ = "do_not_call"
+
+    number: str = Field(primary_key=True, max_length=32)
+    reason: str = Field(default="", max_length=200)
+    added_at: float
+    added_by: str = Field(default="", max_length=64)
+
+
+OUTBOUND_TABLES = ("campaign", "campaign_number", "outbound_attempt", "do_not_call")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.store.airings import SqlAirings
 from adapters.store.audit import SqlAudit
 from adapters.store.call_records import SqlCallRecords
+from adapters.store.campaigns import SqlCampaigns
 from adapters.store.catalog import SqlCatalog
 from adapters.store.customers import SqlCustomers
 from adapters.store.eventlog import SqlEventLog
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(engine, **on)
         self.ids = SqlIds(engine, **on)
         self.memberships = SqlMemberships(engine, **on)
+        self.campaigns = SqlCampaigns(engine, **on)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -15,7 +15,8 @@ from adapters.store.settings import StoreSettings, make_engine, normalise_url
 from core.tickets import OUTCOMES
 
 STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES,
-                *models.LIVE_CHANNEL_TABLES, *models.IDEMPOTENCY_TABLES, *models.PLAN_TABLES}
+                *models.LIVE_CHANNEL_TABLES, *models.IDEMPOTENCY_TABLES, *models.PLAN_TABLES,
+                *models.OUTBOUND_TABLES}
 
 
 def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path, monkeypatch):

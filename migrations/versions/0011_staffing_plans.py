@@ -1,7 +1,7 @@
 """Staffing plans saved from the dashboards, and the planner role.
 
-Revision ID: 0014
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
