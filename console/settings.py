@@ -9,6 +9,8 @@ file in ``HOTLINE_DATA_DIR``) plus the few the web service needs of its own:
 * ``HOTLINE_MAX_BODY`` / ``HOTLINE_MAX_UPLOAD`` -- the largest request body in bytes (1 MiB) and the largest
   upload (a schedule CSV, 32 MiB);
 * ``HOTLINE_ENV=production`` -- no ``/docs`` or ``/redoc`` pages (they load scripts from a public CDN);
+* ``HOTLINE_TRUSTED_PROXIES`` -- addresses of the reverse proxies whose ``X-Forwarded-For`` / ``-Proto`` are
+  believed (comma-separated); none by default, so a client cannot choose the address it is logged under;
 * ``HOTLINE_PASSWORD_CHECKS`` -- password checks (argon2, 64 MiB each) running at once per process (2);
 * ``HOTLINE_LOOKUP_LIMIT`` -- phone lookups a user may make per minute (30); past it 429 and a
   ``security.alert`` for supervisors;
@@ -22,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 
 from adapters.store.settings import StoreSettings
+from inputs.environment import is_production
 
 TOKEN_TTL_ENV = "HOTLINE_TOKEN_TTL"
 AREA_CODE_ENV = "HOTLINE_AREA_CODE"
@@ -29,10 +32,6 @@ TICKET_SOURCE_ENV = "HOTLINE_TICKET_SOURCE"
 COMMAND_WAIT_ENV = "HOTLINE_COMMAND_WAIT"
 DEFAULT_TOKEN_TTL = 12 * 3600.0
 DEFAULT_DISCOUNT_LIMITS = {"agent": 0.1, "supervisor": 0.3, "admin": 1.0}
-
-
-def is_production(environ) -> bool:
-    return environ.get("HOTLINE_ENV", "").strip().lower() == "production"
 
 
 def parse_discount_limits(text: str) -> dict[str, float]:
@@ -59,6 +58,7 @@ class ConsoleSettings:
     password_checks: int = 2
     lookups_per_minute: int = 30
     discount_limits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DISCOUNT_LIMITS))
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "ConsoleSettings":
@@ -73,4 +73,5 @@ class ConsoleSettings:
                    docs=not is_production(env),
                    password_checks=max(1, int(env.get("HOTLINE_PASSWORD_CHECKS") or 2)),
                    lookups_per_minute=int(env.get("HOTLINE_LOOKUP_LIMIT") or 30),
-                   discount_limits=parse_discount_limits(env.get("HOTLINE_DISCOUNT_LIMITS", "")))
+                   discount_limits=parse_discount_limits(env.get("HOTLINE_DISCOUNT_LIMITS", "")),
+                   trusted_proxies=env.get("HOTLINE_TRUSTED_PROXIES", "").strip())

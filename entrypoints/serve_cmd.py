@@ -10,11 +10,14 @@ from __future__ import annotations
 import socket
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from entrypoints.terminal import errors, open_store_or_exit
+
+if TYPE_CHECKING:
+    from console.settings import ConsoleSettings
 
 users_app = typer.Typer(help="Console users: create the first admin (the others are created in the API).",
                         no_args_is_help=True)
@@ -50,6 +53,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_config(app, settings: ConsoleSettings, log_level: str = "info"):
+    """uvicorn's configuration: forwarded headers only from ``HOTLINE_TRUSTED_PROXIES`` (none by default)."""
+    import uvicorn
+
+    trusted = settings.trusted_proxies
+    return uvicorn.Config(app, log_level=log_level, proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
@@ -79,7 +90,7 @@ def serve(
         print(CREATE_ADMIN_HINT, flush=True)
     app = create_app(settings, engine=engine)
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level=log_level)).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app, settings, log_level)).run(sockets=[sock])
     finally:
         engine.dispose()
 

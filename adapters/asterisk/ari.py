@@ -15,20 +15,23 @@ on Python 3, so neither is used.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 import websockets
 
 from adapters.asterisk.ari_http import HttpConnections, RequestTimeout
+from inputs.environment import is_production
 
 log = logging.getLogger("hotline.ari")
 
 APP = "hotline"
+DEV_PASSWORD = "hotline-dev"
 
 
 class AriError(RuntimeError):
@@ -41,25 +44,35 @@ class AriError(RuntimeError):
 class AriSettings:
     url: str = "http://127.0.0.1:18088"  # Asterisk's HTTP server, without /ari
     user: str = "hotline"
-    password: str = "hotline-dev"
+    password: str = DEV_PASSWORD  # the development Asterisk's (``hotline asterisk up``); never in production
     app: str = APP
 
     @classmethod
-    def from_env(cls, **overrides) -> "AriSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "AriSettings":
+        """From ``HOTLINE_ARI_URL`` (or ``HOTLINE_ARI_PORT``), ``HOTLINE_ARI_USER``, ``HOTLINE_ARI_PASSWORD``.
+        With ``HOTLINE_ENV=production`` a password must be given: ``ValueError`` otherwise."""
+        env = os.environ if environ is None else environ
         values = dict(
-            url=os.environ.get("HOTLINE_ARI_URL") or f"http://127.0.0.1:{os.environ.get('HOTLINE_ARI_PORT') or 18088}",
-            user=os.environ.get("HOTLINE_ARI_USER") or cls.user,
-            password=os.environ.get("HOTLINE_ARI_PASSWORD") or cls.password,
+            url=env.get("HOTLINE_ARI_URL") or f"http://127.0.0.1:{env.get('HOTLINE_ARI_PORT') or 18088}",
+            user=env.get("HOTLINE_ARI_USER") or cls.user,
+            password=env.get("HOTLINE_ARI_PASSWORD") or cls.password,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if is_production(env) and values["password"] == DEV_PASSWORD:
+            raise ValueError("HOTLINE_ARI_PASSWORD must be set (and not the development one) with HOTLINE_ENV=production")
         return cls(**values)
 
     @property
     def ws_url(self) -> str:
+        """The events websocket; the credentials go in ``ws_headers``, never in the URL (URLs get logged)."""
         parts = urlsplit(self.url.rstrip("/"))
         scheme = "wss" if parts.scheme == "https" else "ws"
-        key = quote(f"{self.user}:{self.password}", safe=":")
-        return f"{scheme}://{parts.netloc}{parts.path}/ari/events?app={quote(self.app)}&api_key={key}"
+        return f"{scheme}://{parts.netloc}{parts.path}/ari/events?app={quote(self.app)}"
+
+    @property
+    def ws_headers(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
 
 class AriClient:
@@ -215,7 +228,8 @@ class EventStream:
         while True:
             worker = None
             try:
-                async with websockets.connect(self.settings.ws_url, open_timeout=5, ping_interval=5,
+                async with websockets.connect(self.settings.ws_url, additional_headers=self.settings.ws_headers,
+                                              open_timeout=5, ping_interval=5,
                                               ping_timeout=10, max_size=None) as ws:
                     self._ws = ws
                     self.connects += 1
