@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from adapters.geo.divisions import load_divisions
 from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
-from console.errors import add_exception_handlers
+from console.errors import ERROR_RESPONSES, add_exception_handlers
 from console.guards import BodyLimit, SecurityHeaders, mask_access_log
 from console.routers import (
     agents,
@@ -69,7 +69,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
     app.state.engine = engine
     app.state.unit_of_work = lambda: SqlUnitOfWork(engine, ticket_source=settings.ticket_source)
     app.state.clock = clock
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)

@@ -15,11 +15,13 @@ A constraint the database enforces (``IntegrityError``) that no domain check cau
 from __future__ import annotations
 
 import math
+from typing import Any, Optional, Union
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, IntegrityError
 
 from adapters.store.airings import UnknownAiring
@@ -42,6 +44,24 @@ STATUS_OF: dict[type[Exception], int] = {
     ValueError: 422,
     DataError: 422, IntegrityError: 409,
 }
+
+
+class ErrorBody(BaseModel):
+    """What every error answers: ``detail`` (a sentence, or FastAPI's list of field problems), the error's
+    class, and its fields where it has some (an upload's ``problems``, a command's ``command``)."""
+
+    model_config = ConfigDict(extra="allow")
+    detail: Union[str, list[Any]]
+    error: Optional[str] = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (400, "a malformed request"), (401, "not logged in, or the token has expired"),
+        (403, "the role lacks the permission"), (404, "the thing named does not exist"),
+        (409, "the request conflicts with the current state"), (413, "the request body is too large"),
+        (422, "the input cannot be used: the reason and the field"),
+        (429, "too many tries or lookups: wait Retry-After seconds"), (503, "busy: retry after Retry-After"))}
 
 
 def error_body(error: Exception, **extra) -> dict:
