@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from inputs.problems import InputFileError, Problem
-from reports.export import safe_table
 from reports.eventlog import write_parquet, write_queue_log
+from reports.export import safe_table
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise
 from twin.scenario import Scenario
 from twin.site import load_scenario

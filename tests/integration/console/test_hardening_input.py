@@ -5,6 +5,7 @@ control characters refused on input and cleaned on export (item 4), size limits 
 from __future__ import annotations
 
 import io
+
 import openpyxl
 import pandas as pd
 import pytest
