@@ -25,7 +25,7 @@ from adapters.store.settings import make_engine
 from adapters.store.uow import SqlUnitOfWork
 from console import observability
 from console.deps import TokenCache
-from console.errors import add_exception_handlers
+from console.errors import ERROR_RESPONSES, add_exception_handlers
 from console.guards import BodyLimit, SecurityHeaders, mask_access_log
 from console.idempotency import IdempotencyMiddleware
 from console.routers import (
@@ -85,7 +85,7 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
     app.state.clock = clock
     app.state.probe = probe
     app.state.token_cache = TokenCache(settings.token_cache_ttl)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)

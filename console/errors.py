@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any, Optional, Union
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -57,6 +59,22 @@ log = logging.getLogger("hotline.console")
 
 # the database could not answer: nothing was done (a commit that fails is rolled back), so a retry is safe
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+class ErrorBody(BaseModel):
+    """What every error answers: ``detail`` (a sentence, or FastAPI's list of field problems), the error's
+    class, and its fields where it has some (an upload's ``problems``, a command's ``command``)."""
+
+    model_config = ConfigDict(extra="allow")
+    detail: Union[str, list[Any]]
+    error: Optional[str] = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (400, "a malformed request"), (401, "not logged in, or the token has expired"),
+        (403, "the role lacks the permission"), (404, "the thing named does not exist"),
+        (409, "the request conflicts with the current state"), (413, "the request body is too large"),
+        (422, "the input cannot be used: the reason and the field"),
+        (429, "too many tries or lookups: wait Retry-After seconds"), (503, "busy: retry after Retry-After"))}
 
 
 def error_body(error: Exception, **extra) -> dict:

@@ -49,6 +49,8 @@ class ConsoleSettings(BaseSettings):
     max_body: int = Field(1 << 20, ge=1024, description="the largest request body in bytes (1 MiB)")
     max_upload: int = Field(32 << 20, ge=1024, description="the largest upload, e.g. a schedule CSV (32 MiB)")
     env: str = Field("", description="production: no /docs or /redoc pages (they load scripts from a public CDN)")
+    trusted_proxies: str = Field("", description="addresses of the reverse proxies whose X-Forwarded-For / -Proto "
+                                                 "are believed (comma-separated); none by default")
     password_checks: int = Field(2, ge=1, description="password checks (argon2, 64 MiB each) at once per process")
     lookup_limit: int = Field(30, ge=1, description="phone lookups a user may make per minute; past it 429 and a "
                                                     "security alert for supervisors")

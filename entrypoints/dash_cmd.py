@@ -33,7 +33,7 @@ def dash(
     from dashboards.app import create_dash
     from entrypoints.serve_cmd import listening_socket
 
-    settings = StoreSettings.from_env()
+    settings = StoreSettings()
     engine = open_store_or_exit(settings)
     try:
         sock = listening_socket(host, port)

@@ -109,7 +109,11 @@ def run(
     model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None,
                           data_dir=data_dir)
     typer.echo(f"hotline live: routing by {model.description}")
-    settings = live.ari(ari_url)
+    try:
+        settings = live.ari(ari_url)
+    except ValueError as error:
+        typer.echo(f"hotline live: {error}", err=True)
+        raise typer.Exit(2) from None
     options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
                             ready_after_pause=ready_after_pause, fsync=fsync,
                             answer_while_queued=answer_while_queued,

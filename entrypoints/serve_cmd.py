@@ -70,6 +70,13 @@ def mount_dashboards(app, settings, engine, cache_dir: Path | None = None) -> No
     app.mount(DASHBOARDS_MOUNT, guarded(WSGIMiddleware(dash_app.server), engine, DASHBOARDS_PERMISSION))
 
 
+def proxy_options(settings) -> dict:
+    """uvicorn's options for forwarded headers: believed only from ``HOTLINE_TRUSTED_PROXIES`` (none by default),
+    so a client cannot choose the address it is logged and locked out under."""
+    trusted = settings.trusted_proxies
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
 # ``serve`` tells its worker processes whether to mount the dashboards (they build their apps themselves)
 DASHBOARDS_SWITCH = "HOTLINE_SERVE_DASHBOARDS"
 
@@ -129,7 +136,7 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure(settings.log_format, logging.INFO)
     config = uvicorn.Config("entrypoints.serve_cmd:worker_app", factory=True, workers=workers, log_config=None,
-                            log_level=log_level, access_log=False)
+                            log_level=log_level, access_log=False, **proxy_options(settings))
     if workers == 1:  # the app and its data made before the address is printed: the first request finds them
         from adapters.geo.divisions import load_divisions
 

@@ -15,6 +15,7 @@ on Python 3, so neither is used.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ from adapters.asterisk.ari_http import HttpConnections, RequestTimeout
 log = logging.getLogger("hotline.ari")
 
 APP = "hotline"
+DEV_PASSWORD = "hotline-dev"
 
 
 class AriError(RuntimeError):
@@ -41,15 +43,20 @@ class AriError(RuntimeError):
 class AriSettings:
     url: str = "http://127.0.0.1:18088"  # Asterisk's HTTP server, without /ari
     user: str = "hotline"
-    password: str = "hotline-dev"
+    password: str = DEV_PASSWORD  # the development Asterisk's (``hotline asterisk up``); never in production
     app: str = APP
 
     @property
     def ws_url(self) -> str:
+        """The events websocket; the credentials go in ``ws_headers``, never in the URL (URLs get logged)."""
         parts = urlsplit(self.url.rstrip("/"))
         scheme = "wss" if parts.scheme == "https" else "ws"
-        key = quote(f"{self.user}:{self.password}", safe=":")
-        return f"{scheme}://{parts.netloc}{parts.path}/ari/events?app={quote(self.app)}&api_key={key}"
+        return f"{scheme}://{parts.netloc}{parts.path}/ari/events?app={quote(self.app)}"
+
+    @property
+    def ws_headers(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
 
 class AriClient:
@@ -210,7 +217,8 @@ class EventStream:
         while True:
             worker = None
             try:
-                async with websockets.connect(self.settings.ws_url, open_timeout=5, ping_interval=5,
+                async with websockets.connect(self.settings.ws_url, additional_headers=self.settings.ws_headers,
+                                              open_timeout=5, ping_interval=5,
                                               ping_timeout=10, max_size=None) as ws:
                     self._ws = ws
                     self.connects += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import AiringRow
@@ -13,6 +14,13 @@ from adapters.store.settings import StoreAccess
 from core.config import Airing
 
 AIRING = AiringRow.__table__
+BATCH = 500  # rows per statement: SQLite allows 32766 parameters, PostgreSQL 65535
+
+
+def _insert_of(dialect: str):
+    """``INSERT ... ON CONFLICT`` of the dialect (a replace without a DELETE ... IN, which PostgreSQL plans
+    as a scan of the table growing inside the same transaction: quadratic for a large schedule)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class AiringError(ValueError):
@@ -69,8 +77,11 @@ class SqlAirings:
         if not rows:
             return 0
         with self.db.write() as connection:
-            connection.execute(delete(AIRING).where(AIRING.c.id.in_([row["id"] for row in rows])))
-            connection.execute(insert(AIRING), rows)
+            upsert = _insert_of(connection.dialect.name)(AIRING)
+            upsert = upsert.on_conflict_do_update(index_elements=[AIRING.c.id], set_={
+                column.name: upsert.excluded[column.name] for column in AIRING.c if column.name != "id"})
+            for first in range(0, len(rows), BATCH):  # a statement takes a bounded number of parameters
+                connection.execute(upsert, rows[first:first + BATCH])
         return len(rows)
 
     def get(self, airing_id: str) -> Airing:

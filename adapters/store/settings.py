@@ -16,6 +16,7 @@ SQLite connections run with ``journal_mode=WAL`` (readers do not block the write
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ContextManager, Iterator
@@ -143,11 +144,19 @@ def _savepoint(connection: Connection) -> Iterator[Connection]:
         yield connection
 
 
+def _private_file(path: Path) -> None:
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine:
-    """An engine for the configured database. For a SQLite file, its directory is created first. On
-    PostgreSQL the pool is sized by the settings and every session bounds its waits (statement, lock and
-    idle-in-transaction timeouts), so a held lock or a slow query answers with an error instead of filling
-    the pool; ``kwargs`` override (tests)."""
+    """An engine for the configured database. For a SQLite file, its directory is created first (0700) and
+    the file itself (0600: customers' data is for the service's user alone; SQLite gives its -wal and -shm
+    files the database file's mode). On PostgreSQL the pool is sized by the settings and every session bounds
+    its waits (statement, lock and idle-in-transaction timeouts), so a held lock or a slow query answers with
+    an error instead of filling the pool; ``kwargs`` override (tests)."""
     if settings is None:
         settings = StoreSettings()
     elif isinstance(settings, str):
@@ -156,7 +165,7 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database).expanduser())
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
         connect_args.setdefault("check_same_thread", False)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 from adapters.store.airings import SqlAirings
 from console.deps import EngineDep, require
 from console.models import AppUser
-from console.paging import DEFAULT_LIMIT, Limit, Offset, page
+from console.paging import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset, page
 from console.schemas import AiringPublic, AiringUpload
 from core.config import Airing
 from reports.airings import parse_airings_csv
@@ -27,9 +27,10 @@ async def upload(file: Annotated[UploadFile, File(description="CSV: channel, sta
                                                                "[, id, product, kind, cost]")],
                  user: Annotated[AppUser, require("airings.upload")], engine: EngineDep) -> AiringUpload:
     """Store every airing of the file (an airing already stored under the same ID is replaced), or none: a
-    bad file answers 422 listing every problem with its line and column."""
+    bad file answers 422 listing every problem with its line and column. The answer shows the first
+    ``MAX_LIMIT`` airings stored (``GET /api/airings`` pages through them all)."""
     airings, stored = store_schedule(await file.read(), file.filename or "upload.csv", engine)
-    return AiringUpload(stored=stored, airings=[airing_out(a) for a in airings])
+    return AiringUpload(stored=stored, airings=[airing_out(a) for a in airings[:MAX_LIMIT]])
 
 
 def store_schedule(data: bytes, name: str, engine) -> tuple[list[Airing], int]:

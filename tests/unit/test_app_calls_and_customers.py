@@ -25,11 +25,18 @@ from app.calls import (
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
 from app.ports import AuditEntry
 from core.call_records import CallRecordError
-from core.customers import CustomerError
+from core.customers import Customer, CustomerError
 from core.phones import InvalidPhoneNumber, parse_phone
 from tests.unit.app_fakes import HOME, T0, AuditFailure, FailingAudit, FakeUnitOfWork
 
 APP = Path(__file__).resolve().parents[2] / "app"
+
+
+def fake_uow() -> FakeUnitOfWork:
+    """A unit of work whose store knows customer C1 (a call record must name a customer that exists)."""
+    uow = FakeUnitOfWork()
+    uow.customers.add(Customer("C1", "王女士", [parse_phone("13800138000")], T0))
+    return uow
 
 
 def complaint_call(uow: FakeUnitOfWork, **overrides):
@@ -43,7 +50,7 @@ def complaint_call(uow: FakeUnitOfWork, **overrides):
 
 
 def test_a_call_record_keeps_the_callers_normalised_number_and_is_audited():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     record = complaint_call(uow, caller="6234 5678", default_area_code="10")
     assert record.caller == parse_phone("010 6234 5678").key and record.agent_id == "agent"
     assert uow.call_records.get(record.record_id) == record
@@ -53,11 +60,12 @@ def test_a_call_record_keeps_the_callers_normalised_number_and_is_audited():
 
 
 @pytest.mark.parametrize("overrides, error", [
+    ({"customer_id": "C404"}, CallRecordError),
     ({"summary": ""}, CallRecordError), ({"ended_at": T0 - 1}, CallRecordError),
     ({"business_type": "gossip"}, CallRecordError), ({"caller": "not a number"}, InvalidPhoneNumber),
 ])
 def test_a_bad_call_record_is_refused_and_nothing_is_stored(overrides, error):
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     before = uow.state()
     with pytest.raises(error):
         complaint_call(uow, **overrides)
@@ -65,7 +73,7 @@ def test_a_bad_call_record_is_refused_and_nothing_is_stored(overrides, error):
 
 
 def test_a_complaint_from_the_call_to_closure_with_an_audit_row_per_step():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     record = complaint_call(uow)
     complaint = open_complaint(OpenComplaint(T0 + 400, "agent", record.record_id, category="delivery"), uow)
     cid = complaint.complaint_id
@@ -84,7 +92,7 @@ def test_a_complaint_from_the_call_to_closure_with_an_audit_row_per_step():
 
 
 def test_only_a_complaint_call_opens_a_complaint_and_a_step_out_of_order_changes_nothing():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     inquiry = complaint_call(uow, business_type="inquiry")
     with pytest.raises(CallRecordError, match="not a complaint"):
         open_complaint(OpenComplaint(T0 + 400, "agent", inquiry.record_id), uow)
@@ -99,7 +107,7 @@ def test_only_a_complaint_call_opens_a_complaint_and_a_step_out_of_order_changes
 
 
 def test_a_registered_customer_gets_an_id_and_an_audit_row():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     customer = register_customer(RegisterCustomer(T0, "agent", " 王女士 ", ["138-0013-8000", "+86 138 0013 8000"],
                                                   HOME), uow)
     assert customer.name == "王女士" and len(customer.phones) == 1 and customer.addresses == [HOME]
@@ -108,7 +116,7 @@ def test_a_registered_customer_gets_an_id_and_an_audit_row():
 
 
 def test_an_update_changes_only_what_it_names_and_audits_those_names():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     cid = register_customer(RegisterCustomer(T0, "agent", "王女士", ["13800138000"]), uow).customer_id
     changed = update_customer(UpdateCustomer(T0 + 60, "agent", cid, notes="prefers evenings",
                                              add_phones=["6234 5678"], default_area_code="10"), uow)
@@ -117,7 +125,7 @@ def test_an_update_changes_only_what_it_names_and_audits_those_names():
 
 
 def test_an_update_that_fails_half_way_leaves_the_customer_as_it_was():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     cid = register_customer(RegisterCustomer(T0, "agent", "王女士", ["13800138000"]), uow).customer_id
     before = uow.state()
     with pytest.raises(CustomerError, match="at least one"):  # the name changes first, then this fails
@@ -126,7 +134,7 @@ def test_an_update_that_fails_half_way_leaves_the_customer_as_it_was():
 
 
 def test_a_read_is_audited_once_per_id_and_a_read_of_nothing_writes_nothing():
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     note_access(AuditEntry(T0, "agent", "customers.lookup", "customer", ("C1", "C2")), uow)
     note_access(AuditEntry(T0, "agent", "customers.lookup", "customer", ()), uow)
     assert [e.entity_ids for e in uow.audit.entries] == [("C1", "C2")] and uow.commits == 1
@@ -162,7 +170,7 @@ USE_CASES = {
 @pytest.mark.parametrize("use_case", USE_CASES)
 def test_a_use_case_whose_audit_row_fails_stores_nothing(use_case):
     setup, run = USE_CASES[use_case]
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     given = setup(uow)
     uow.audit = FailingAudit()
     before, commits = uow.state(), uow.commits

@@ -50,7 +50,7 @@ def test_every_list_refuses_a_page_over_the_maximum(client, auth, path):
 
 def test_lists_have_a_default_page_and_an_offset(client, auth, engine, clock):
     customer = new_customer(client, auth["agent"])
-    for i in range(3):
+    for _ in range(3):
         _complaint(client, auth, clock, customer["id"])
         clock.now += 1
     first = client.get("/api/complaints", params={"limit": 2}, headers=auth["agent"]).json()

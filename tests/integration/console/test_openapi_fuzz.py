@@ -1,13 +1,20 @@
 """Schemathesis over the console's OpenAPI schema, logged in as an admin (every permission), on SQLite and
 PostgreSQL: whatever a client sends that fits the schema -- and much that does not -- is never answered
-with a 5xx. One test per operation; examples per operation are capped to keep the run short."""
+with a 5xx, and every answer has a status code the schema documents for the operation, the documented
+content type and a body that fits the documented schema. One test per operation; examples per operation
+are capped to keep the run short."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from adapters.store.settings import StoreSettings
 from console.app import create_app
@@ -15,6 +22,7 @@ from console.settings import ConsoleSettings
 from tests.integration.store.business_fixtures import stocked_store
 
 MAX_EXAMPLES = 20
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 OPERATIONS = [(method.upper(), path)
               for path, methods in create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://"))).openapi()["paths"].items()
               for method in methods]
@@ -28,6 +36,6 @@ def test_no_request_gets_a_server_error(method, path, app, engine, auth):
     @given(case=operation.as_strategy())
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def check(case):
-        case.call_and_validate(headers=auth["admin"], checks=[not_a_server_error])
+        case.call_and_validate(headers=auth["admin"], checks=CHECKS)
 
     check()
