@@ -75,3 +75,9 @@ def _kept_from(frame: pd.DataFrame) -> _Kept:
     ids = frame["id"].to_numpy()
     log = DayLog(frame[list(FIELDS)], next(_versions))
     return _Kept(log, ids, len(frame), int(ids.max()) if len(ids) else 0)
+
+
+def forget() -> None:
+    """Drop every kept day (a benchmark's cold read; an operator's reload)."""
+    with _lock:
+        _kept.clear()
