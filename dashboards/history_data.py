@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from adapters.store.eventlog import SqlEventLog
-from dashboards import services
+from dashboards import log_cache, services
 from dashboards.live_data import day_bounds, periods_with_calls
 from reports.kpi import interval_kpis, summary_kpis
 
@@ -27,5 +27,5 @@ def kpis_per_period(period: str, target_s: float = 20) -> pd.DataFrame:
 
 def arrivals(day: str, interval_s: float = 900) -> pd.DataFrame:
     start, end = day_bounds(day)
-    return interval_kpis(SqlEventLog(services.engine()).frame(start=start, end=end), interval_s=interval_s,
+    return interval_kpis(log_cache.day_log(services.engine(), start, end).frame, interval_s=interval_s,
                          target_s=20, by_queue=False)

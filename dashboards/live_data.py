@@ -16,7 +16,7 @@ from adapters.store.eventlog import SqlEventLog
 from adapters.store.plans import SqlPlans, UnknownPlan
 from core.config import SITE_ZONE
 from core.log import Verb
-from dashboards import services
+from dashboards import log_cache, services
 from dashboards.plan_data import read_scenario
 from reports.kpi import interval_kpis, period_bounds
 from reports.tables import roi_report
@@ -71,7 +71,12 @@ class DayView:
     shift: float  # seconds that move the plan's times onto the day
 
 
+_views: dict[tuple, tuple[int, DayView]] = {}  # (day, plan, interval, target, airings) -> (log version, view)
+
+
 def day_view(day: str | None, plan_id: int | None, *, interval_s: float = 900, target_s: float = 20) -> DayView:
+    """The day's KPIs against the plan; between refreshes that brought no new record (and no airing changed)
+    the view computed before, from the day's log kept in this process (``log_cache``)."""
     plan, shift = None, 0.0
     if day is None:
         return DayView(pd.DataFrame(), dict.fromkeys(TOTALS, 0.0), pd.DataFrame(columns=AIRING_COLUMNS), None, 0.0)
@@ -81,12 +86,20 @@ def day_view(day: str | None, plan_id: int | None, *, interval_s: float = 900, t
         interval_s = float(plan["results"].get("interval_s", interval_s))
         shift = start - midnight
     engine = services.engine()
-    log = SqlEventLog(engine).frame(start=start, end=end)
+    day_log = log_cache.day_log(engine, start, end)
+    airings = SqlAirings(engine).list(start=start, end=end)
+    key = (day, plan_id, interval_s, target_s, tuple(airings))
+    if (kept := _views.get(key)) is not None and kept[0] == day_log.version:
+        return kept[1]
+    log = day_log.frame
     intervals = interval_kpis(log, interval_s=interval_s, target_s=target_s, by_queue=False)
     totals = {k: float(intervals[k].sum()) if len(intervals) else 0.0 for k in TOTALS}  # one analysis, not two
-    airings = SqlAirings(engine).list(start=start, end=end)
     per_airing = roi_report(log, airings)[list(AIRING_COLUMNS)] if airings else pd.DataFrame(columns=AIRING_COLUMNS)
     if len(per_airing):
         per_airing = per_airing.assign(start=pd.to_datetime(per_airing["start"], unit="s", utc=True)
                                        .dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M")).round(1)
-    return DayView(intervals, totals, per_airing, plan, shift)
+    view = DayView(intervals, totals, per_airing, plan, shift)
+    if len(_views) >= 32:
+        _views.clear()
+    _views[key] = (day_log.version, view)
+    return view

@@ -308,6 +308,17 @@ def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: b
     return table[columns].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def interval_and_summary_kpis(log, interval_s: float = 900, target_s: float = 20, *, by_queue: bool = False,
+                              short_abandon_s: float = 5.0, utc_offset_h: float | None = None,
+                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``interval_kpis`` and ``summary_kpis`` of one log from one analysis of it (the twin's replications need
+    both; the analysis is most of the cost)."""
+    if interval_s <= 0:
+        raise ValueError("interval_s must be positive")
+    a = _Analysis(log, short_abandon_s)
+    return _interval_kpis(a, float(interval_s), target_s, by_queue, utc_offset_h), _summary_kpis(a, target_s, by_queue)
+
+
 def summary_kpis(log, target_s: float = 20, *, by_queue: bool = False, short_abandon_s: float = 5.0) -> pd.DataFrame:
     """Totals over the whole log: one row (one per queue with ``by_queue``), ``SUMMARY_COLUMNS``.
     Agent time covers the whole log; ``staffed`` divides by the log's length (``end - start``)."""

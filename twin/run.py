@@ -15,7 +15,7 @@ from scipy import stats
 
 from core.log import NONE, Verb
 from reports.eventlog import records_to_frame
-from reports.kpi import interval_kpis, summary_kpis
+from reports.kpi import interval_and_summary_kpis
 from twin.build import build_model, replication_seeds
 from twin.scenario import Scenario
 
@@ -98,11 +98,11 @@ def per_replication_kpis(replications: list[Replication], scenario: Scenario) ->
     end = scenario.epoch + scenario.horizon
     for replication in replications:
         log = after_warmup(replication.log, scenario)
-        rows = interval_kpis(log, interval_s=scenario.interval, target_s=target, by_queue=False,
-                             utc_offset_h=scenario.utc_offset_h)
+        rows, total = interval_and_summary_kpis(log, interval_s=scenario.interval, target_s=target,
+                                                utc_offset_h=scenario.utc_offset_h)
         rows = rows.loc[rows["interval_start"] < end]  # calls still talking past the horizon open no interval
         intervals.append(rows.assign(replication=replication.index))
-        totals.append(summary_kpis(log, target_s=target).assign(replication=replication.index))
+        totals.append(total.assign(replication=replication.index))
     return pd.concat(intervals, ignore_index=True), pd.concat(totals, ignore_index=True)
 
 

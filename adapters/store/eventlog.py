@@ -71,16 +71,49 @@ class SqlEventLog:
         with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
-    def frame(self, source: str | None = None, *, start: float | None = None, end: float | None = None) -> pd.DataFrame:
+    def frame(self, source: str | None = None, *, start: float | None = None, end: float | None = None,
+              after_id: int | None = None, with_id: bool = False) -> pd.DataFrame:
         """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns; only the records
-        of [start, end) when given."""
+        of [start, end) when given. ``after_id``: only the records inserted after that ``id``; ``with_id``: the
+        ``id`` column too (insertion order) -- together they bring a cached frame up to date."""
         import pandas as pd  # here, so writing records (imports, the shipper) does not load pandas
 
+        query = self._select(source, start, end)
+        if after_id is not None:
+            query = query.where(_TABLE.c.id > after_id)
+        columns = list(FIELDS)
+        if with_id:
+            query, columns = query.add_columns(_TABLE.c.id), [*columns, "id"]
+        rows = self._driver_rows(query)
+        frame = pd.DataFrame.from_records(rows, columns=columns, nrows=len(rows))  # one pass over the rows
+        types = {"time": "float64", **{name: "str" for name in _TEXT}}
+        return frame.astype({**types, "id": "int64"} if with_id else types)
+
+    def _driver_rows(self, query) -> list[tuple]:
+        """The rows of ``query`` as the database driver returns them: plain floats and text need no conversion,
+        and SQLAlchemy's result rows took three times as long as the query on a day of 40,000 calls."""
+        compiled = query.compile(dialect=self.engine.dialect)
+        values = compiled.construct_params()
+        params = tuple(values[name] for name in compiled.positiontup or ()) if compiled.positional else values
         with self.db.read() as connection:
-            rows = connection.execute(self._select(source, start, end)).all()
-        # one pass over the rows (a column at a time took half as long again on a day of 40,000 calls)
-        frame = pd.DataFrame.from_records(rows, columns=list(FIELDS), nrows=len(rows))
-        return frame.astype({"time": "float64", **{name: "str" for name in _TEXT}})
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(str(compiled), params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+    def version(self, start: float | None = None, end: float | None = None) -> tuple[int, int]:
+        """(how many records, highest ``id``) of [start, end): the log only grows, so a record written there
+        since changes it (the check a cached frame makes before it is used again)."""
+        query = select(func.count(), func.coalesce(func.max(_TABLE.c.id), 0))
+        if start is not None:
+            query = query.where(_TABLE.c.time >= start)
+        if end is not None:
+            query = query.where(_TABLE.c.time < end)
+        with self.db.read() as connection:
+            count, newest = connection.execute(query).one()
+        return int(count), int(newest)
 
     def count(self, source: str | None = None) -> int:
         query = select(func.count()).select_from(_TABLE)

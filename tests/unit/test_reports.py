@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +40,7 @@ from reports.kpi import (
     agent_kpis,
     agent_not_ready,
     check_conservation,
+    interval_and_summary_kpis,
     interval_kpis,
     summary_kpis,
 )
@@ -531,3 +533,12 @@ def test_random_timelines_conserve_calls_and_agent_time(policy, script, drain):
     if not intervals.empty:
         assert (intervals["busy_s"] + intervals["idle_s"] + intervals["not_ready_s"] <= 3 * 60 + 1e-6).all()
     assert total["calls"] == total["answered"] + total["abandoned"] + total["to_callback"] + total["rejected"] + total["in_progress"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=policies, script=steps, drain=st.booleans(), by_queue=st.booleans())
+def test_interval_and_summary_kpis_of_one_analysis_equal_them_apart(policy, script, drain, by_queue):
+    log = run_script(policy, script, drain)
+    intervals, summary = interval_and_summary_kpis(log, interval_s=60, by_queue=by_queue)
+    pd.testing.assert_frame_equal(intervals, interval_kpis(log, interval_s=60, by_queue=by_queue))
+    pd.testing.assert_frame_equal(summary, summary_kpis(log, by_queue=by_queue))
