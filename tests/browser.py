@@ -1,7 +1,7 @@
 """Real headless Chromium for page tests: Debian's /usr/bin/chromium driven by Playwright from PyPI.
 
 No tool downloads a browser of its own (`scripts/browser-deps.sh` installs Chromium and the CJK fonts). A test
-takes `page` (a fresh context and tab per test) or `browser` (one Chromium per worker) and marks itself
+takes `page` (a fresh context and tab per test) or `browser` (one Chromium per test module) and marks itself
 `@pytest.mark.browser`. Screenshots for the docs go through `screenshot(page, name)`.
 """
 
@@ -32,7 +32,9 @@ def chromium_args() -> list[str]:
     return args
 
 
-@pytest.fixture(scope="session")
+# One Chromium per module, not per session: Playwright's sync API keeps an event loop running in the thread while
+# it is open, and a later test of the same worker that calls asyncio.run() would find it.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/browser-deps.sh (as root) first")

@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.failed": ("用户名或密码错误，或账号已停用", "Wrong user name or password, or the user is inactive"),
     "logged_out": ("已退出登录", "You are logged out"),
     "role.agent": ("坐席", "agent"),
+    "role.planner": ("排班规划", "planner"),
     "role.supervisor": ("班长", "supervisor"),
     "role.admin": ("管理员", "admin"),
     "error.forbidden": ("您的角色无权访问此页面", "Your role may not open this page"),
