@@ -241,15 +241,27 @@ class CallCenterModel:
         return self.stats
 
     def _arrivals(self):
-        env = self.env
-        epoch = self.setup.epoch
-        for i, offset in enumerate(self.arrival_offsets):
-            delay = epoch + offset - env.now
+        """Started as a process (so it begins where the arrival process always began); then a chain of
+        timeout callbacks, one per arrival, without resuming a generator each time."""
+        self._arrivals_from(0)
+        return
+        yield  # a generator, for env.process
+
+    def _arrivals_from(self, i: int) -> None:
+        env, epoch, offsets = self.env, self.setup.epoch, self.arrival_offsets
+        while i < len(offsets):
+            delay = epoch + offsets[i] - env.now
             if delay > 0:
-                yield env.timeout(delay)
+                env.timeout(delay).callbacks.append(partial(self._arrival_due, i))
+                return
             self._arrive(i)
+            i += 1
         self._arrivals_done = True
         self._check_done()
+
+    def _arrival_due(self, i: int, _event) -> None:
+        self._arrive(i)
+        self._arrivals_from(i + 1)
 
     def _check_done(self) -> None:
         if self._arrivals_done and self._live == 0 and not self._done.triggered:
