@@ -6,6 +6,7 @@ a deliberate change of behaviour updates them (run this file with ``-s`` after s
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from pathlib import Path
 
@@ -81,3 +82,14 @@ def test_event_log_of_shipped_scenario_is_unchanged(name):
         return
     assert len(set(digests)) == REPLICATIONS, "replications must differ, else the digest proves little"
     assert digests == DIGESTS[name]
+
+
+def test_a_run_collects_garbage_rarely_and_gives_the_settings_back():
+    from adapters.sim import model as sim_model
+
+    before = gc.get_threshold()
+    seen = []
+    with sim_model.rare_garbage_collection():
+        seen.append(gc.get_threshold())
+    assert seen == [sim_model.RUN_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
