@@ -19,6 +19,7 @@ from pathlib import Path
 import simpy
 
 from twin.build import build_model, replication_seeds
+from twin.scenario import Scenario
 from twin.site import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,14 +86,20 @@ def stationary(calls: int, repeats: int) -> dict:
     }
 
 
-def surge_child() -> None:
-    """Run in its own process so that its peak memory is its own."""
+def surge_scenario() -> Scenario:
+    """The live program's first airing at 20,000 calls, 300 agents at the peak."""
     base = load_scenario(ROOT / "scenarios" / "live_program.yaml")
     airing = base.airings[0].model_copy(update={"expected_calls": 20000.0})
     staffing = {"order-line": (150, 200, 150, 270, 270, 100), "back-office": (0, 0, 0, 30, 30, 0)}  # 300 at most
     groups = tuple(g.model_copy(update={"staffing": staffing[g.name]}) for g in base.groups)
     scenario = base.model_copy(update={"airings": (airing,), "groups": groups, "replications": 1,
                                        "baseline": {k: v for k, v in base.baseline.items()}})
+    return scenario
+
+
+def surge_child() -> None:
+    """Run in its own process so that its peak memory is its own."""
+    scenario = surge_scenario()
     started, cpu = time.perf_counter(), time.process_time()
     model = build_model(scenario, replication_seeds(scenario)[0])
     model.run()
