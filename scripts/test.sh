@@ -23,7 +23,7 @@ fi
 # Everything but the live Asterisk tests runs on two workers (tests marked with one xdist_group share a worker);
 # the live tests share one Asterisk, so they run after, in one process. Both runs always happen; the script
 # fails if either fails.
-.venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider -m "not asterisk" "${coverage[@]}" "$@" \
+.venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=25 -m "not asterisk" "${coverage[@]}" "$@" \
   || status=$?
-.venv/bin/python -m pytest -p no:cacheprovider -m asterisk "$@" || status=$?
+.venv/bin/python -m pytest -p no:cacheprovider --durations=10 -m asterisk "$@" || status=$?
 exit $status

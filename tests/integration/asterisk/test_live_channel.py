@@ -9,7 +9,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -240,7 +239,7 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
 def test_a_command_sent_while_the_driver_restarts_is_carried_out_once_it_is_back(center, asterisk_config):
     driver, client, _, auth = center
     agent_auth = auth["agent001"]
-    client.app.state.settings = replace(client.app.state.settings, command_wait=20.0)
+    client.app.state.settings = client.app.state.settings.model_copy(update={"command_wait": 20.0})
     wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
     assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
     driver.stop()  # the heartbeat is still fresh: the console sends, the command waits in the store

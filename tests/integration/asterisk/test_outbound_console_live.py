@@ -43,7 +43,7 @@ def test_a_campaign_runs_live_only_once_approved(asterisk_config, tmp_path):
                                 workdir=tmp_path / "sipp")
     driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None),
                              store=driver_store)
-    app = create_app(ConsoleSettings(store=StoreSettings(url)), engine=console_store)
+    app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=console_store)
     today = datetime.fromtimestamp(time.time(), SITE_ZONE).date().isoformat()
     try:
         with TestClient(app) as client:

@@ -64,7 +64,7 @@ def live_run(asterisk_config, tmp_path):
         started.extend([driver, agent, customer])
         return driver, customer
 
-    engine = open_store(StoreSettings(f"sqlite:///{tmp_path}/hotline.db"))
+    engine = open_store(StoreSettings(database_url=f"sqlite:///{tmp_path}/hotline.db"))
     yield start, engine
     for thing in started:
         thing.stop()
@@ -187,7 +187,7 @@ def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_pat
     agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_500,
                              workdir=tmp_path / "sipp")
     driver = InProcessDriver(cfg, tmp_path / "live", config)
-    engine = open_store(StoreSettings(f"sqlite:///{tmp_path}/hotline.db"))
+    engine = open_store(StoreSettings(database_url=f"sqlite:///{tmp_path}/hotline.db"))
     try:
         caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=0, dtmf="2", dtmf_delay_ms=5_000,
                                     caller_ids=["13912345678"], workdir=tmp_path / "sipp",
