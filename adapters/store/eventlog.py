@@ -96,12 +96,13 @@ class SqlEventLog:
         values = compiled.construct_params()
         params = tuple(values[name] for name in compiled.positiontup or ()) if compiled.positional else values
         with self.db.read() as connection:
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            # executed by SQLAlchemy, so a driver error arrives as SQLAlchemy's (DataError, OperationalError, ...)
+            # and the console answers it as it answers every other; the rows are fetched from the driver's cursor
+            result = connection.exec_driver_sql(str(compiled), params)
             try:
-                cursor.execute(str(compiled), params)
-                return cursor.fetchall()
+                return result.cursor.fetchall()  # type: ignore[union-attr]
             finally:
-                cursor.close()
+                result.close()
 
     def version(self, start: float | None = None, end: float | None = None) -> tuple[int, int]:
         """(how many records, highest ``id``) of [start, end): the log only grows, so a record written there

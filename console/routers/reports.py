@@ -25,7 +25,8 @@ from reports.tables import agent_report, all_reports, callback_outcomes, order_l
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Reader = Annotated[AppUser, require("reports.read")]
-Source = Annotated[str | None, Query(description="event-log source (the live center's is ''); default: every source")]
+Source = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$",
+                                     description="event-log source (the live center's is ''); default: every source")]
 Offset = Annotated[float | None, Query(ge=-12, le=14, description="hours east of UTC for days, weeks and intervals "
                                                                  "(default: the site's time zone)")]
 Period = Annotated[Literal["day", "week", "month"], Query(description="agent report period")]

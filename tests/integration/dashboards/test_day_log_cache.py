@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from pandas.testing import assert_frame_equal
 
 from adapters.store.eventlog import SqlEventLog
@@ -69,3 +70,15 @@ def test_an_empty_day_is_kept_and_filled_when_its_first_records_come(engine):
     events.append([login("a1"), *calls(0, 3, 3600, "a1")], source="")
     assert_frame_equal(log_cache.day_log(engine, start, end).frame, events.frame(start=start, end=end))
     assert events.frame(start=start, end=end, with_id=True)["id"].dtype == "int64"
+
+
+def test_a_database_refusal_of_the_fast_read_is_sqlalchemys_error(engine):
+    """The log's fast read runs on the driver's cursor; what the database refuses still comes as SQLAlchemy's
+    error (which the console answers with 4xx/503), never the driver's own (a 500)."""
+    import sqlalchemy.exc
+
+    if engine.dialect.name == "postgresql":  # PostgreSQL text cannot hold NUL
+        with pytest.raises(sqlalchemy.exc.DataError):
+            SqlEventLog(engine).frame(source="\x00")
+    else:
+        assert SqlEventLog(engine).frame(source="\x00").empty
