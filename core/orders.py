@@ -179,6 +179,11 @@ class Order:
     def is_open(self) -> bool:
         return bool(ALLOWED_TRANSITIONS[self.status])
 
+    @property
+    def awaits_payment(self) -> bool:
+        """A prepaid order whose money has not arrived and that can still take it (``record_payment``)."""
+        return self.payment == PREPAID and not self.is_paid and self.status not in (CANCELLED, RETURNED)
+
     def can_become(self, status: str) -> bool:
         return status in ALLOWED_TRANSITIONS[self.status]
 
@@ -317,11 +322,11 @@ def sort_order(
 
 def record_payment(order: Order, now: float) -> Order:
     """A prepaid order's money arrived. (Cash on delivery is paid when delivered.)"""
-    if order.payment != PREPAID:
-        raise OrderError(f"order {order.order_id} is cash on delivery: it is paid when delivered")
-    if order.is_paid:
-        raise OrderError(f"order {order.order_id} is already paid")
-    if order.status in (CANCELLED, RETURNED):
+    if not order.awaits_payment:  # the reason, most telling first
+        if order.payment != PREPAID:
+            raise OrderError(f"order {order.order_id} is cash on delivery: it is paid when delivered")
+        if order.is_paid:
+            raise OrderError(f"order {order.order_id} is already paid")
         raise OrderError(f"order {order.order_id} is {order.status}")
     order._pay(now)
     return order

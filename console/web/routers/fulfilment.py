@@ -21,7 +21,7 @@ from console.web.forms import FormDep, check
 from console.web.i18n import add_messages, translator
 from console.web.render import add_nav, render, request_language
 from core.catalog import CatalogError, UnknownProduct
-from core.orders import CANCELLED, DELIVERED, DISPATCHED, PREPAID, RETURNED, SORTED, STATUSES, OrderError
+from core.orders import CANCELLED, DELIVERED, DISPATCHED, RETURNED, SORTED, STATUSES, OrderError
 
 router = APIRouter()
 Fulfiller = Annotated[AppUser, require("orders.fulfil")]
@@ -75,7 +75,7 @@ class StockForm(BaseModel):
 def allowed_steps(order, user: AppUser) -> list[str]:
     """The buttons an order shows: the steps its status allows (and paying a prepaid order not paid yet)."""
     steps = [s for s, target in STEP_TARGET.items() if order.can_become(target)]
-    if order.payment == PREPAID and not order.is_paid and order.status not in (CANCELLED, RETURNED):
+    if order.awaits_payment:
         steps.insert(0, "pay")
     if "cancel" in steps and not can(user.role, "orders.cancel"):
         steps.remove("cancel")
