@@ -19,13 +19,14 @@ from console.deps import EngineDep, Now, SettingsDep, Unmasked, require
 from console.models import AppUser
 from console.web.i18n import add_messages
 from console.web.render import add_nav, render
+from console.web.routers.agent import PAUSE_REASONS as AGENT_PAUSE_REASONS
 from reports.wallboard import agent_lines, day_start, queue_lines
 
 router = APIRouter()
 Supervisor = Annotated[AppUser, require("live.agents")]
 IntervalMinutes = Annotated[int, Query(ge=5, le=60)]
 TargetSeconds = Annotated[int, Query(ge=1, le=600)]
-PAUSE_REASONS = ("break", "meal", "meeting", "training", "coaching")
+PAUSE_REASONS = (*AGENT_PAUSE_REASONS, "coaching")  # a supervisor may also pause an agent for coaching
 REFRESH_S = 3
 HELD_SHOWN = 50  # claimed tickets listed on the board, oldest claim first
 
