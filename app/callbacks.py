@@ -52,8 +52,14 @@ class ReleaseClaimsOf:
     agent_id: str
 
 
-def _ticket_change(uow: UnitOfWork, now: float, agent_id: str, action: str,
-                   change: Callable[[CallbackTicketRepository], Ticket], detail: str = "") -> Ticket:
+def _ticket_change(
+    uow: UnitOfWork,
+    now: float,
+    agent_id: str,
+    action: str,
+    change: Callable[[CallbackTicketRepository], Ticket],
+    detail: str = "",
+) -> Ticket:
     with uow:
         ticket = change(uow.tickets)
         uow.audit.add(AuditEntry(now, agent_id, action, TICKET, (ticket.ticket_id,), detail))
@@ -63,8 +69,13 @@ def _ticket_change(uow: UnitOfWork, now: float, agent_id: str, action: str,
 
 def claim_callback(command: ClaimCallback, uow: UnitOfWork) -> Ticket:
     """Raises ``UnknownTicket``, or ``TicketError`` when someone else holds it or it is not open."""
-    return _ticket_change(uow, command.now, command.agent_id, "callbacks.claim",
-                          lambda tickets: tickets.claim(command.ticket_id, command.agent_id, command.now))
+    return _ticket_change(
+        uow,
+        command.now,
+        command.agent_id,
+        "callbacks.claim",
+        lambda tickets: tickets.claim(command.ticket_id, command.agent_id, command.now),
+    )
 
 
 def claim_next_callback(command: ClaimNextCallback, uow: UnitOfWork) -> Ticket | None:
@@ -81,14 +92,23 @@ def claim_next_callback(command: ClaimNextCallback, uow: UnitOfWork) -> Ticket |
 def complete_callback(command: CompleteCallback, uow: UnitOfWork) -> Ticket:
     """Record the attempt's outcome: an unreachable ticket waits for a retry, others are done."""
     return _ticket_change(
-        uow, command.now, command.agent_id, "callbacks.complete",
+        uow,
+        command.now,
+        command.agent_id,
+        "callbacks.complete",
         lambda tickets: tickets.complete(command.ticket_id, command.agent_id, command.outcome, command.now),
-        command.outcome)
+        command.outcome,
+    )
 
 
 def release_callback(command: ReleaseCallback, uow: UnitOfWork) -> Ticket:
-    return _ticket_change(uow, command.now, command.agent_id, "callbacks.release",
-                          lambda tickets: tickets.release(command.ticket_id, command.agent_id, command.now))
+    return _ticket_change(
+        uow,
+        command.now,
+        command.agent_id,
+        "callbacks.release",
+        lambda tickets: tickets.release(command.ticket_id, command.agent_id, command.now),
+    )
 
 
 def hand_over_callback(command: HandOverCallback, uow: UnitOfWork) -> Ticket:
@@ -97,19 +117,36 @@ def hand_over_callback(command: HandOverCallback, uow: UnitOfWork) -> Ticket:
         before = uow.tickets.get(command.ticket_id)
         ticket = uow.tickets.hand_over(command.ticket_id, command.to, command.now)
         action, to = ("callbacks.release", "") if command.to is None else ("callbacks.reassign", f" to {command.to}")
-        uow.audit.add(AuditEntry(command.now, command.by, action, TICKET, (ticket.ticket_id,),
-                                 f"from {before.claimer if before else '?'}{to}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                action,
+                TICKET,
+                (ticket.ticket_id,),
+                f"from {before.claimer if before else '?'}{to}",
+            )
+        )
         uow.commit()
     return ticket
 
 
 def release_claims_of(command: ReleaseClaimsOf, uow: UnitOfWork) -> list[Ticket]:
     with uow:
-        released = [uow.tickets.hand_over(t.ticket_id, None, command.now)
-                    for t in uow.tickets.claimed_by(command.agent_id)]
+        released = [
+            uow.tickets.hand_over(t.ticket_id, None, command.now) for t in uow.tickets.claimed_by(command.agent_id)
+        ]
         if released:
-            uow.audit.add(AuditEntry(command.now, command.by, "callbacks.release", TICKET,
-                                     tuple(t.ticket_id for t in released), f"from {command.agent_id}, deactivated"))
+            uow.audit.add(
+                AuditEntry(
+                    command.now,
+                    command.by,
+                    "callbacks.release",
+                    TICKET,
+                    tuple(t.ticket_id for t in released),
+                    f"from {command.agent_id}, deactivated",
+                )
+            )
         uow.commit()
     return released
 

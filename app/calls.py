@@ -86,15 +86,31 @@ def record_call(command: RecordCall, uow: UnitOfWork) -> CallRecord:
                 raise CallRecordError(f"customer_id: there is no customer {command.customer_id}") from None
         record = call_records.record_call(uow.ids, **values)
         uow.call_records.add(record)
-        uow.audit.add(AuditEntry(command.now, command.agent_id, "calls.create", "customer",
-                                 (record.customer_id or "-",), f"call record {record.record_id}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.agent_id,
+                "calls.create",
+                "customer",
+                (record.customer_id or "-",),
+                f"call record {record.record_id}",
+            )
+        )
         uow.commit()
     return record
 
 
 def _audited(uow: UnitOfWork, complaint: Complaint, now: float, by: str, status: str) -> Complaint:
-    uow.audit.add(AuditEntry(now, by, f"complaints.{status}", "customer", (complaint.customer_id or "-",),
-                             f"complaint {complaint.complaint_id}"))
+    uow.audit.add(
+        AuditEntry(
+            now,
+            by,
+            f"complaints.{status}",
+            "customer",
+            (complaint.customer_id or "-",),
+            f"complaint {complaint.complaint_id}",
+        )
+    )
     uow.commit()
     return complaint
 
@@ -102,9 +118,14 @@ def _audited(uow: UnitOfWork, complaint: Complaint, now: float, by: str, status:
 def open_complaint(command: OpenComplaint, uow: UnitOfWork) -> Complaint:
     """From a complaint call only (``CallRecordError`` otherwise); ``UnknownRecord`` for a missing record."""
     with uow:
-        complaint = call_records.open_complaint(uow.call_records.get(command.record_id), uow.ids, now=command.now,
-                                                description=command.description, category=command.category,
-                                                order_id=command.order_id)
+        complaint = call_records.open_complaint(
+            uow.call_records.get(command.record_id),
+            uow.ids,
+            now=command.now,
+            description=command.description,
+            category=command.category,
+            order_id=command.order_id,
+        )
         uow.call_records.add_complaint(complaint)
         return _audited(uow, complaint, command.now, command.by, "create")
 

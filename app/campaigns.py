@@ -78,11 +78,13 @@ class CampaignRepository(Protocol):
 
     def entries(self, campaign_id: str) -> list[ListEntry]: ...
 
-    def record_dial(self, attempt_id: str, campaign_id: str, number: str, agent_id: str, at: float,
-                    day: str) -> bool: ...
+    def record_dial(
+        self, attempt_id: str, campaign_id: str, number: str, agent_id: str, at: float, day: str
+    ) -> bool: ...
 
-    def record_result(self, attempt_id: str, result: str, at: float, *, agent_id: str = "",
-                      talk: float = 0.0) -> bool: ...
+    def record_result(
+        self, attempt_id: str, result: str, at: float, *, agent_id: str = "", talk: float = 0.0
+    ) -> bool: ...
 
     def record_code(self, attempt_id: str, code: str, at: float) -> bool: ...
 
@@ -178,22 +180,34 @@ def approve_campaign(command: ApproveCampaign, uow: UnitOfWork) -> StoredCampaig
     return stored
 
 
-def import_numbers(command: ImportNumbers, uow: UnitOfWork, *, zones: NumberZones,
-                   blacklist: Collection[str] = ()) -> ImportReport:
+def import_numbers(
+    command: ImportNumbers, uow: UnitOfWork, *, zones: NumberZones, blacklist: Collection[str] = ()
+) -> ImportReport:
     """De-duplicated (within the file and against the list), checked against the do-not-call list and the
     blacklist; every left-out row is reported with its reason."""
     with uow:
         stored = uow.campaigns.get(command.campaign_id)
         if stored.status == "stopped":
             raise CampaignConflict(f"campaign {command.campaign_id!r} is stopped")
-        built: BuiltList = build_list(command.rows, zones=zones, do_not_call=uow.campaigns.do_not_call(),
-                                      blacklist=_keys(blacklist), already=uow.campaigns.known_numbers(command.campaign_id),
-                                      default_area_code=command.default_area_code)
+        built: BuiltList = build_list(
+            command.rows,
+            zones=zones,
+            do_not_call=uow.campaigns.do_not_call(),
+            blacklist=_keys(blacklist),
+            already=uow.campaigns.known_numbers(command.campaign_id),
+            default_area_code=command.default_area_code,
+        )
         if command.strict and built.faulty:
             raise ListRefused(built.faulty)
         added = uow.campaigns.add_numbers(command.campaign_id, built.entries, command.now)
-        _audit(uow, command.now, command.by, "campaigns.import", command.campaign_id,
-               f"{command.source}: {added} added, {len(built.problems)} left out")
+        _audit(
+            uow,
+            command.now,
+            command.by,
+            "campaigns.import",
+            command.campaign_id,
+            f"{command.source}: {added} added, {len(built.problems)} left out",
+        )
         uow.commit()
     return ImportReport(added, built.problems)
 
@@ -211,11 +225,22 @@ def reuse_numbers(command: ReuseNumbers, uow: UnitOfWork, *, blacklist: Collecti
         rows = uow.campaigns.numbers(command.from_campaign, command.results)
         source = [(r["row"], {"phone": r["number"], "name": r["name"]}) for r in rows]
         zones = {r["number"]: r["zone"] for r in rows}
-        built = build_list(source, zones=_KnownZones(zones), do_not_call=uow.campaigns.do_not_call(),
-                           blacklist=_keys(blacklist), already=uow.campaigns.known_numbers(command.to_campaign))
+        built = build_list(
+            source,
+            zones=_KnownZones(zones),
+            do_not_call=uow.campaigns.do_not_call(),
+            blacklist=_keys(blacklist),
+            already=uow.campaigns.known_numbers(command.to_campaign),
+        )
         added = uow.campaigns.add_numbers(command.to_campaign, built.entries, command.now)
-        _audit(uow, command.now, command.by, "campaigns.reuse", command.to_campaign,
-               f"from {command.from_campaign} ({', '.join(command.results)}): {added} added")
+        _audit(
+            uow,
+            command.now,
+            command.by,
+            "campaigns.reuse",
+            command.to_campaign,
+            f"from {command.from_campaign} ({', '.join(command.results)}): {added} added",
+        )
         uow.commit()
     return ImportReport(added, built.problems)
 
@@ -238,8 +263,18 @@ def campaign_to_run(campaign_id: str, uow: UnitOfWork) -> tuple[Campaign, list[L
         return stored.campaign, uow.campaigns.entries(campaign_id)
 
 
-OUTBOUND_VERBS = frozenset({Verb.OUTBOUND_DIAL, Verb.OUTBOUND_FAIL, Verb.OUTBOUND_DROP, Verb.OUTBOUND_COMPLETE,
-                            Verb.OUTBOUND_BROADCAST, Verb.OUTBOUND_RESULT, Verb.OUTBOUND_DONE, Verb.OUTBOUND_CONNECT})
+OUTBOUND_VERBS = frozenset(
+    {
+        Verb.OUTBOUND_DIAL,
+        Verb.OUTBOUND_FAIL,
+        Verb.OUTBOUND_DROP,
+        Verb.OUTBOUND_COMPLETE,
+        Verb.OUTBOUND_BROADCAST,
+        Verb.OUTBOUND_RESULT,
+        Verb.OUTBOUND_DONE,
+        Verb.OUTBOUND_CONNECT,
+    }
+)
 
 
 def apply_outbound_records(records: Iterable[LogRecord], uow: UnitOfWork) -> int:
@@ -249,8 +284,9 @@ def apply_outbound_records(records: Iterable[LogRecord], uow: UnitOfWork) -> int
     for r in records:
         verb, at = r.verb, float(r.time)
         if verb == Verb.OUTBOUND_DIAL:
-            ok = repo.record_dial(r.call_id, r.queue, str(r.data1), "" if r.agent == NONE else r.agent, at,
-                                  site_day(at))
+            ok = repo.record_dial(
+                r.call_id, r.queue, str(r.data1), "" if r.agent == NONE else r.agent, at, site_day(at)
+            )
         elif verb == Verb.OUTBOUND_CONNECT:
             ok = repo.record_result(r.call_id, "connected", at, agent_id=r.agent)
         elif verb == Verb.OUTBOUND_FAIL:
@@ -291,4 +327,3 @@ def _keys(numbers: Collection[str]) -> set[str]:
 
 def _audit(uow: UnitOfWork, now: float, by: str, action: str, entity_id: str, detail: str = "") -> None:
     uow.audit.add(AuditEntry(now, by, action, "campaign", (entity_id,), detail))
-

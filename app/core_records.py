@@ -12,10 +12,16 @@ from core.call_records import record_call
 from core.log import LogRecord, Verb
 from core.tickets import Ticket, TicketError
 
-CALLBACK_VERBS = frozenset({
-    Verb.CALLBACK_CREATED, Verb.CALLBACK_CLAIMED, Verb.CALLBACK_RELEASED, Verb.CALLBACK_DONE,
-    Verb.CALLBACK_RETRY, Verb.CALLBACK_EXPIRED,
-})
+CALLBACK_VERBS = frozenset(
+    {
+        Verb.CALLBACK_CREATED,
+        Verb.CALLBACK_CLAIMED,
+        Verb.CALLBACK_RELEASED,
+        Verb.CALLBACK_DONE,
+        Verb.CALLBACK_RETRY,
+        Verb.CALLBACK_EXPIRED,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -25,8 +31,14 @@ class PersistedRecords:
     conflicts: list[str] = field(default_factory=list)  # callback records that contradicted the store
 
 
-def persist_core_records(records: Iterable[LogRecord], source: str | None, uow: UnitOfWork, *,
-                         first_seq: int | None = None, ended_calls: Iterable[dict] = ()) -> PersistedRecords:
+def persist_core_records(
+    records: Iterable[LogRecord],
+    source: str | None,
+    uow: UnitOfWork,
+    *,
+    first_seq: int | None = None,
+    ended_calls: Iterable[dict] = (),
+) -> PersistedRecords:
     """Append a core's records to the event log under ``source`` and apply its CALLBACK_* records to the
     tickets, in one unit of work (all or nothing). ``source`` None: tickets only (another sink writes the log).
     ``first_seq``: the records' positions in the core's own log start there (the store refuses a position
@@ -65,9 +77,18 @@ def _apply(record: LogRecord, uow: UnitOfWork) -> str | None:
     verb, ticket_id, at, tickets = record.verb, str(record.data1), float(record.time), uow.tickets
     if verb == Verb.CALLBACK_CREATED:
         try:
-            tickets.create(Ticket(ticket_id=ticket_id, call_id=record.call_id, number=str(record.data2),
-                                  priority=str(record.data3), hotline=str(record.data4), airing=str(record.data5),
-                                  created_at=at, queue=record.queue))
+            tickets.create(
+                Ticket(
+                    ticket_id=ticket_id,
+                    call_id=record.call_id,
+                    number=str(record.data2),
+                    priority=str(record.data3),
+                    hotline=str(record.data4),
+                    airing=str(record.data5),
+                    created_at=at,
+                    queue=record.queue,
+                )
+            )
             return None
         except TicketError as error:
             return str(error)

@@ -45,9 +45,15 @@ class UpdateCustomer:
 def register_customer(command: RegisterCustomer, uow: UnitOfWork) -> Customer:
     """Raises ``CustomerError`` (no name, no number) or ``InvalidPhoneNumber``."""
     with uow:
-        customer = customers.register_customer(uow.customers, uow.ids, name=command.name, phones=command.phones,
-                                               now=command.now, default_area_code=command.default_area_code,
-                                               address=command.address)
+        customer = customers.register_customer(
+            uow.customers,
+            uow.ids,
+            name=command.name,
+            phones=command.phones,
+            now=command.now,
+            default_area_code=command.default_area_code,
+            address=command.address,
+        )
         uow.audit.add(AuditEntry(command.now, command.by, "customers.create", "customer", (customer.customer_id,)))
         uow.commit()
     return customer
@@ -68,11 +74,21 @@ def update_customer(command: UpdateCustomer, uow: UnitOfWork) -> Customer:
         for phone in command.add_phones:
             customer.add_phone(parse_phone(phone, default_area_code=area))
         for phone in command.remove_phones:
-            customer.remove_phone(phone if isinstance(phone, PhoneNumber) else parse_phone(phone, default_area_code=area))
+            customer.remove_phone(
+                phone if isinstance(phone, PhoneNumber) else parse_phone(phone, default_area_code=area)
+            )
         if command.add_address is not None:
             customer.add_address(command.add_address)
         uow.customers.update(customer)
-        uow.audit.add(AuditEntry(command.now, command.by, "customers.update", "customer", (customer.customer_id,),
-                                 ", ".join(command.changed())))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "customers.update",
+                "customer",
+                (customer.customer_id,),
+                ", ".join(command.changed()),
+            )
+        )
         uow.commit()
     return customer

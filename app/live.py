@@ -18,8 +18,18 @@ from typing import Callable, Protocol
 # what an agent (or a supervisor forcing an agent's state) may ask for
 AGENT_KINDS = ("log_in", "log_out", "ready", "pause", "end_wrapup")
 # what a supervisor may do to a call
-CALL_KINDS = ("listen", "whisper", "barge", "hang_up", "transfer", "consult", "complete_transfer",
-              "cancel_transfer", "hold", "resume")
+CALL_KINDS = (
+    "listen",
+    "whisper",
+    "barge",
+    "hang_up",
+    "transfer",
+    "consult",
+    "complete_transfer",
+    "cancel_transfer",
+    "hold",
+    "resume",
+)
 # outbound campaigns: a supervisor starts / stops an approved campaign, an agent works its calls
 CAMPAIGN_KINDS = ("start_campaign", "stop_campaign", "dial_previewed", "skip_preview", "dial_manual", "record_result")
 COMMAND_KINDS = AGENT_KINDS + CALL_KINDS + CAMPAIGN_KINDS
@@ -111,8 +121,9 @@ class LiveCenterDown(RuntimeError):
 
     def __init__(self, beat: float | None, now: float) -> None:
         when = "never" if beat is None else f"{now - beat:.0f} s ago"
-        super().__init__(f"the live center is not running (`hotline live run` last heard of {when}): "
-                         "the command was not sent")
+        super().__init__(
+            f"the live center is not running (`hotline live run` last heard of {when}): the command was not sent"
+        )
 
 
 class CommandNotAnswered(RuntimeError):
@@ -122,11 +133,15 @@ class CommandNotAnswered(RuntimeError):
     def __init__(self, command: LiveCommand, wait: float) -> None:
         self.command = command
         if command.status == EXPIRED:
-            text = (f"the live driver did not take command {command.id} within {wait:g} s (is `hotline live run` "
-                    "running?); it was withdrawn and will not be applied")
+            text = (
+                f"the live driver did not take command {command.id} within {wait:g} s (is `hotline live run` "
+                "running?); it was withdrawn and will not be applied"
+            )
         else:
-            text = (f"the live driver took command {command.id} but has not finished it within {wait:g} s; "
-                    f"see GET /api/live/commands/{command.id}")
+            text = (
+                f"the live driver took command {command.id} but has not finished it within {wait:g} s; "
+                f"see GET /api/live/commands/{command.id}"
+            )
         super().__init__(text)
 
 
@@ -136,9 +151,18 @@ class CommandRejectedByCore(RuntimeError):
         super().__init__(command.answer.get("message") or command.result or "rejected")
 
 
-def send_command(commands: LiveCommands, states: "LiveStates", request: CommandRequest, *, now: float,
-                 wait: float, clock: Callable[[], float], sleep: Callable[[float], None], poll: float = 0.05,
-                 grace: float = 2.0) -> LiveCommand:
+def send_command(
+    commands: LiveCommands,
+    states: "LiveStates",
+    request: CommandRequest,
+    *,
+    now: float,
+    wait: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    poll: float = 0.05,
+    grace: float = 2.0,
+) -> LiveCommand:
     """Queue ``request`` and wait for the driver. Refused at once (``LiveCenterDown``) when the driver has
     not been heard of for ``HEARTBEAT_STALE`` seconds. The command expires at ``now + wait`` (the driver's
     clock judges it): unclaimed by then it is withdrawn; one the driver claimed in time gets ``grace`` more

@@ -35,8 +35,16 @@ def place_order(command: PlaceOrder, uow: UnitOfWork, approved_by: str = "") -> 
         except AlreadyPlaced as resent:
             return resent.order
         approval = f", discount {order.discount} approved by {approved_by}" if approved_by else ""
-        uow.audit.add(AuditEntry(command.now, command.agent_id, "orders.create", "customer", (order.customer_id,),
-                                 f"order {order.order_id} total {order.total}{approval}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.agent_id,
+                "orders.create",
+                "customer",
+                (order.customer_id,),
+                f"order {order.order_id} total {order.total}{approval}",
+            )
+        )
         uow.commit()
     return order
 
@@ -45,8 +53,16 @@ def cancel_order(command: CancelOrder, uow: UnitOfWork) -> Order:
     """Cancel before dispatch; the stock is released. Raises ``InvalidTransition`` past that."""
     with uow:
         order = uow.orders.cancel(command.order_id, command.now, command.reason)
-        uow.audit.add(AuditEntry(command.now, command.by, "orders.cancel", "customer", (order.customer_id,),
-                                 f"order {command.order_id}: {command.reason}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "orders.cancel",
+                "customer",
+                (order.customer_id,),
+                f"order {command.order_id}: {command.reason}",
+            )
+        )
         uow.commit()
     return order
 

@@ -48,12 +48,12 @@ class AddCourier:
 
 
 def _items(text: str) -> tuple[str, ...]:
-    """"a, b，c" -> ("a", "b", "c"): a typed list (commas, full-width ones, spaces), each once."""
+    """ "a, b，c" -> ("a", "b", "c"): a typed list (commas, full-width ones, spaces), each once."""
     return tuple(dict.fromkeys(p for p in re.split(r"[\s,，、;；]+", text.strip()) if p))
 
 
 def area_prefixes(text: str, divisions: DivisionDirectory) -> tuple[str, ...]:
-    """"11, 4403" -> ("11", "4403"): each a 2-, 4- or 6-digit division-code prefix of a known division."""
+    """ "11, 4403" -> ("11", "4403"): each a 2-, 4- or 6-digit division-code prefix of a known division."""
     prefixes = _items(text)
     for prefix in prefixes:
         if not PREFIX.fullmatch(prefix):
@@ -77,8 +77,16 @@ def add_warehouse(command: AddWarehouse, uow: UnitOfWork, divisions: DivisionDir
         _check_id("warehouse", command.warehouse_id, {w.warehouse_id for w in uow.catalog.warehouses()})
         warehouse = Warehouse(command.warehouse_id, serves, command.rank)
         uow.catalog.add_warehouse(warehouse)
-        uow.audit.add(AuditEntry(command.now, command.by, "warehouse.add", "warehouse", (warehouse.warehouse_id,),
-                                 f"serves {','.join(serves) or 'anywhere'}, rank {command.rank}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "warehouse.add",
+                "warehouse",
+                (warehouse.warehouse_id,),
+                f"serves {','.join(serves) or 'anywhere'}, rank {command.rank}",
+            )
+        )
         uow.commit()
     return warehouse
 
@@ -94,9 +102,17 @@ def add_courier(command: AddCourier, uow: UnitOfWork, divisions: DivisionDirecto
             raise PlaceError("warehouses", f"no warehouse {', '.join(unknown)}")
         courier = Courier(command.courier_id, serves, collects, command.cash_on_delivery, command.rank)
         uow.catalog.add_courier(courier)
-        uow.audit.add(AuditEntry(command.now, command.by, "courier.add", "courier", (courier.courier_id,),
-                                 f"serves {','.join(p for p in serves if p) or 'everywhere'}, collects at "
-                                 f"{','.join(sorted(courier.warehouses)) or 'any warehouse'}, "
-                                 f"cash on delivery {'yes' if courier.cash_on_delivery else 'no'}, rank {command.rank}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "courier.add",
+                "courier",
+                (courier.courier_id,),
+                f"serves {','.join(p for p in serves if p) or 'everywhere'}, collects at "
+                f"{','.join(sorted(courier.warehouses)) or 'any warehouse'}, "
+                f"cash on delivery {'yes' if courier.cash_on_delivery else 'no'}, rank {command.rank}",
+            )
+        )
         uow.commit()
     return courier

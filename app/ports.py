@@ -57,8 +57,9 @@ class CallbackTicketRepository(Protocol):
 
     def open_ticket_for(self, number: str) -> Ticket | None: ...
 
-    def ordered(self, now: float | None = None, queues: Sequence[str] | None = None,
-                limit: int | None = None) -> list[Ticket]:
+    def ordered(
+        self, now: float | None = None, queues: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Ticket]:
         """Claimable tickets in callback order: urgent first, then first-come."""
 
     def claim(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
@@ -133,8 +134,13 @@ class OrderRepository(Protocol):
 
     def for_customer(self, customer_id: str) -> list[Order]: ...
 
-    def sort(self, order_id: str, now: float, warehouses: Sequence[Warehouse] | None = None,
-             couriers: Sequence[Courier] | None = None) -> Order: ...
+    def sort(
+        self,
+        order_id: str,
+        now: float,
+        warehouses: Sequence[Warehouse] | None = None,
+        couriers: Sequence[Courier] | None = None,
+    ) -> Order: ...
 
     def record_payment(self, order_id: str, now: float) -> Order: ...
 
@@ -156,8 +162,9 @@ class AiringRepository(Protocol):
 
     def get(self, airing_id: str) -> Airing: ...
 
-    def list(self, hotline: str | None = None, start: float | None = None,
-             end: float | None = None) -> list[Airing]: ...
+    def list(
+        self, hotline: str | None = None, start: float | None = None, end: float | None = None
+    ) -> list[Airing]: ...
 
 
 class CallRecordRepository(Protocol):

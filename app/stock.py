@@ -32,8 +32,16 @@ def receive_stock(command: ReceiveStock, uow: UnitOfWork) -> None:
     """Raises ``UnknownProduct``, or ``ValueError`` for a quantity that is not positive."""
     with uow:
         uow.catalog.receive(command.warehouse_id, command.sku, command.quantity)
-        uow.audit.add(AuditEntry(command.now, command.by, "stock.receive", "product", (command.sku,),
-                                 f"+{command.quantity} at {command.warehouse_id}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "stock.receive",
+                "product",
+                (command.sku,),
+                f"+{command.quantity} at {command.warehouse_id}",
+            )
+        )
         uow.commit()
 
 
@@ -43,6 +51,14 @@ def write_off_stock(command: WriteOffStock, uow: UnitOfWork) -> None:
         raise ValueError("say why the goods are written off")
     with uow:
         uow.catalog.write_off(command.warehouse_id, command.sku, command.quantity)
-        uow.audit.add(AuditEntry(command.now, command.by, "stock.write_off", "product", (command.sku,),
-                                 f"-{command.quantity} at {command.warehouse_id}: {command.reason}"))
+        uow.audit.add(
+            AuditEntry(
+                command.now,
+                command.by,
+                "stock.write_off",
+                "product",
+                (command.sku,),
+                f"-{command.quantity} at {command.warehouse_id}: {command.reason}",
+            )
+        )
         uow.commit()

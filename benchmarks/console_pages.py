@@ -64,14 +64,16 @@ async def _browse(client, cookie: str, paths: tuple[str, ...], args, rng, timing
                 errors.append(f"{path}: {response.status_code}")
 
 
-async def _desk_socket(url: str, cookie: str, client, pops: dict, latencies: list, errors: list,
-                       opened: asyncio.Event, streamed: list) -> None:
+async def _desk_socket(
+    url: str, cookie: str, client, pops: dict, latencies: list, errors: list, opened: asyncio.Event, streamed: list
+) -> None:
     """The agent's page: on a ringing event, fetch the pop; the latency runs from the event's write. Runs
     until cancelled."""
     import websockets
 
-    async with websockets.connect(url.replace("http", "ws") + "/api/stream",
-                                  additional_headers={"Cookie": cookie}) as socket:
+    async with websockets.connect(
+        url.replace("http", "ws") + "/api/stream", additional_headers={"Cookie": cookie}
+    ) as socket:
         opened.set()
         async for message in socket:
             event = json.loads(message)
@@ -93,9 +95,18 @@ async def _ring(engine, agents: int, count: int, rate: float, pops: dict) -> Non
         agent = rng.randrange(agents)
         call_id = f"bench-{n}"
         pops[call_id] = time.perf_counter()
-        await asyncio.to_thread(events.publish, [dict(at=time.time(), kind="ringing", agent_id=f"agent{agent:03d}",
-                                                      call_id=call_id, payload={"caller": _phone(agent, 0),
-                                                                                "hotline": HOTLINE, "queue": "sales"})])
+        await asyncio.to_thread(
+            events.publish,
+            [
+                dict(
+                    at=time.time(),
+                    kind="ringing",
+                    agent_id=f"agent{agent:03d}",
+                    call_id=call_id,
+                    payload={"caller": _phone(agent, 0), "hotline": HOTLINE, "queue": "sales"},
+                )
+            ],
+        )
         await asyncio.sleep(1 / rate)
 
 
@@ -103,28 +114,36 @@ async def _run(server: Server, engine, tokens: list[str], args) -> dict:
     import httpx
 
     cookies = [f"hotline_token={token}" for token in tokens]
-    limits = httpx.Limits(max_connections=args.agents * 2, max_keepalive_connections=args.agents,
-                          keepalive_expiry=2.0)
+    limits = httpx.Limits(max_connections=args.agents * 2, max_keepalive_connections=args.agents, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=120) as client:
         pops: dict[str, float] = {}
         pop_latency: list[float] = []
         streamed: list[float] = []  # the event's write -> the socket has it (the rest is the pop's page)
         errors: list[str] = []
         opened = [asyncio.Event() for _ in tokens]
-        sockets = [asyncio.create_task(_desk_socket(server.url, cookie, client, pops, pop_latency, errors, o,
-                                                streamed))
-                   for cookie, o in zip(cookies, opened)]
+        sockets = [
+            asyncio.create_task(_desk_socket(server.url, cookie, client, pops, pop_latency, errors, o, streamed))
+            for cookie, o in zip(cookies, opened)
+        ]
         await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 120)
         _progress(f"{len(sockets)} desks connected to /api/stream")
 
         anchor: dict[str, list[float]] = defaultdict(list)
-        await asyncio.gather(*(_browse(client, cookie, ANCHORS, args, random.Random(i), anchor, errors)
-                               for i, cookie in enumerate(cookies)))
+        await asyncio.gather(
+            *(
+                _browse(client, cookie, ANCHORS, args, random.Random(i), anchor, errors)
+                for i, cookie in enumerate(cookies)
+            )
+        )
         _progress("anchor done; pages and pops")
         pages: dict[str, list[float]] = defaultdict(list)
-        await asyncio.gather(_ring(engine, args.agents, args.pops, args.pop_rate, pops),
-                             *(_browse(client, cookie, PAGES, args, random.Random(i), pages, errors)
-                               for i, cookie in enumerate(cookies)))
+        await asyncio.gather(
+            _ring(engine, args.agents, args.pops, args.pop_rate, pops),
+            *(
+                _browse(client, cookie, PAGES, args, random.Random(i), pages, errors)
+                for i, cookie in enumerate(cookies)
+            ),
+        )
         deadline = time.monotonic() + 30
         while pops and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
@@ -142,7 +161,8 @@ async def _run(server: Server, engine, tokens: list[str], args) -> dict:
         "page_p95_over_health_p95": round(page_p95 / health_p95, 2) if page_p95 and health_p95 else None,
         "screen_pop": {**_figures(pop_latency), "missed": len(pops)},
         "screen_pop_event_on_socket": _figures(streamed),
-        "errors": len(errors), "error_examples": errors[:3],
+        "errors": len(errors),
+        "error_examples": errors[:3],
     }
 
 
@@ -160,8 +180,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3, help="times each agent loads each page")
-    parser.add_argument("--think", type=float, default=10.0,
-                        help="mean seconds between an agent's page loads (an agent on calls opens a page a minute)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=10.0,
+        help="mean seconds between an agent's page loads (an agent on calls opens a page a minute)",
+    )
     parser.add_argument("--pops", type=int, default=100, help="ringing events during the page phase")
     parser.add_argument("--pop-rate", type=float, default=4.0, help="ringing events a second")
     args = parser.parse_args(argv)
@@ -183,9 +207,16 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         server.stop()
         engine.dispose()
-    out = {"benchmark": "console_pages", "agents_logged_in": args.agents, "rounds": args.rounds,
-           "think_s": args.think, "pops": args.pops, "backend": "sqlite", "server": "one hotline serve process",
-           **result}
+    out = {
+        "benchmark": "console_pages",
+        "agents_logged_in": args.agents,
+        "rounds": args.rounds,
+        "think_s": args.think,
+        "pops": args.pops,
+        "backend": "sqlite",
+        "server": "one hotline serve process",
+        **result,
+    }
     print(json.dumps(out, indent=2))
     return out
 

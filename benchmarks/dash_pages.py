@@ -54,9 +54,13 @@ def plan_page(replications: int, repeats: int) -> dict:
 
     anchor, _ = best_of(repeats, simulate)
     seconds, _ = best_of(repeats, page)
-    return {"replications": replications, "plan_run_seconds": round(seconds, 3),
-            "anchor_simulate_seconds": round(anchor, 3), "ratio_plan_to_simulate": round(seconds / anchor, 2),
-            "goal_seconds": 5.0}
+    return {
+        "replications": replications,
+        "plan_run_seconds": round(seconds, 3),
+        "anchor_simulate_seconds": round(anchor, 3),
+        "ratio_plan_to_simulate": round(seconds / anchor, 2),
+        "goal_seconds": 5.0,
+    }
 
 
 def live_page(calls: int, repeats: int) -> dict:
@@ -74,8 +78,10 @@ def live_page(calls: int, repeats: int) -> dict:
 
         def page() -> list:
             view = live_data.day_view(DAY.isoformat(), plan.id)
-            return [figures.live_against_plan(view.intervals, view.plan, metric, view.shift) for metric in
-                    ("offered", "sl_offered", "abandon_rate", "asa")]
+            return [
+                figures.live_against_plan(view.intervals, view.plan, metric, view.shift)
+                for metric in ("offered", "sl_offered", "abandon_rate", "asa")
+            ]
 
         def cold() -> list:
             log_cache.forget()
@@ -98,11 +104,16 @@ def live_page(calls: int, repeats: int) -> dict:
             raise SystemExit(f"the page saw {day.totals['offered']} calls, not {expected}")
         anchor, _ = best_of(repeats, lambda: interval_kpis(frame, interval_s=900, target_s=20, by_queue=False))
         engine.dispose()
-    return {"calls": calls, "records": len(frame), "live_render_seconds": round(seconds, 3),
-            "refresh_after_100_new_calls_seconds": round(new_records, 3),
-            "refresh_unchanged_seconds": round(unchanged, 3),
-            "anchor_interval_kpis_seconds": round(anchor, 3), "ratio_live_to_anchor": round(seconds / anchor, 2),
-            "goal_seconds": 1.0}
+    return {
+        "calls": calls,
+        "records": len(frame),
+        "live_render_seconds": round(seconds, 3),
+        "refresh_after_100_new_calls_seconds": round(new_records, 3),
+        "refresh_unchanged_seconds": round(unchanged, 3),
+        "anchor_interval_kpis_seconds": round(anchor, 3),
+        "ratio_live_to_anchor": round(seconds / anchor, 2),
+        "goal_seconds": 1.0,
+    }
 
 
 def best_of_after(repeats: int, prepare, work) -> float:
@@ -120,8 +131,16 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40_000, help="calls in the live page's day")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs of each")
     args = parser.parse_args()
-    print(json.dumps({"cpus": os.cpu_count(), "plan": plan_page(args.replications, args.repeats),
-                      "live": live_page(args.calls, args.repeats)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "cpus": os.cpu_count(),
+                "plan": plan_page(args.replications, args.repeats),
+                "live": live_page(args.calls, args.repeats),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,12 +31,33 @@ def synthetic_log(n_calls: int, n_agents: int = 50, seed: int = 7) -> pd.DataFra
     ids = np.char.add("c", np.arange(n_calls).astype(str)).astype(object)
     agents = np.char.add("a", (np.arange(n_calls) % n_agents).astype(str)).astype(object)
     columns = {"data1": "", "data2": "", "data3": "", "data4": "", "data5": ""}
-    parts = [pd.DataFrame({"time": t, "call_id": ids, "queue": "sales", "agent": agents if agent is None else agent,
-                           "verb": verb, **columns})
-             for t, verb, agent in ((arrive, Verb.ENTERQUEUE, NONE), (connect, Verb.CONNECT, None),
-                                    (end, Verb.COMPLETECALLER, None))]
-    logins = pd.DataFrame({"time": T0 - 1.0, "call_id": NONE, "queue": NONE,
-                           "agent": [f"a{i}" for i in range(n_agents)], "verb": Verb.AGENTLOGIN, **columns})
+    parts = [
+        pd.DataFrame(
+            {
+                "time": t,
+                "call_id": ids,
+                "queue": "sales",
+                "agent": agents if agent is None else agent,
+                "verb": verb,
+                **columns,
+            }
+        )
+        for t, verb, agent in (
+            (arrive, Verb.ENTERQUEUE, NONE),
+            (connect, Verb.CONNECT, None),
+            (end, Verb.COMPLETECALLER, None),
+        )
+    ]
+    logins = pd.DataFrame(
+        {
+            "time": T0 - 1.0,
+            "call_id": NONE,
+            "queue": NONE,
+            "agent": [f"a{i}" for i in range(n_agents)],
+            "verb": Verb.AGENTLOGIN,
+            **columns,
+        }
+    )
     frame = pd.concat([logins] + parts, ignore_index=True).sort_values("time", kind="stable")
     return frame.astype({name: "str" for name in FIELDS[1:]}).reset_index(drop=True)
 
@@ -60,13 +81,18 @@ def main() -> None:
     if len(lives) != args.calls or rows["answered"].sum() != args.calls:
         raise SystemExit(f"wrong analysis: {len(lives)} lives, {rows['answered'].sum()} answered")
     anchor, _ = best_of(args.repeats, lambda: frame.groupby(["call_id", "verb"])["time"].agg(["min", "max"]))
-    print(json.dumps({
-        "records": len(frame),
-        "analysis_seconds": round(seconds, 3),
-        "anchor_groupby_seconds": round(anchor, 3),
-        "ratio_analysis_to_anchor": round(seconds / anchor, 1),
-        "records_per_s": round(len(frame) / seconds),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "records": len(frame),
+                "analysis_seconds": round(seconds, 3),
+                "anchor_groupby_seconds": round(anchor, 3),
+                "ratio_analysis_to_anchor": round(seconds / anchor, 1),
+                "records_per_s": round(len(frame) / seconds),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,12 @@ def _cpu() -> float:
 def _import(folder: Path, env: dict) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one import command."""
     started, cpu = time.perf_counter(), _cpu()
-    done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "import", "anonymous-bank", str(folder)],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "import", "anonymous-bank", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed, used = time.perf_counter() - started, _cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"import failed: {done.stderr}")
@@ -78,13 +82,26 @@ def main() -> None:
         started = time.perf_counter()
         rows = _read_all(folder)
         anchor = time.perf_counter() - started
-    print(json.dumps({
-        "benchmark": "import_speed", "files": args.files, "rows": rows, "seconds": round(best, 3),
-        "rows_per_s": round(rows / best), "cpu_seconds": round(cpu, 3), "rows_per_cpu_s": round(rows / cpu),
-        "load_average_1m": os.getloadavg()[0], "new_store_seconds": round(first, 3),
-        "new_store_rows_per_s": round(rows / first), "goal_rows_per_s": GOAL_ROWS_PER_S, "meets_goal": rows / best >= GOAL_ROWS_PER_S,
-        "anchor_csv_read_s": round(anchor, 4), "ratio_to_anchor": round(best / anchor, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "import_speed",
+                "files": args.files,
+                "rows": rows,
+                "seconds": round(best, 3),
+                "rows_per_s": round(rows / best),
+                "cpu_seconds": round(cpu, 3),
+                "rows_per_cpu_s": round(rows / cpu),
+                "load_average_1m": os.getloadavg()[0],
+                "new_store_seconds": round(first, 3),
+                "new_store_rows_per_s": round(rows / first),
+                "goal_rows_per_s": GOAL_ROWS_PER_S,
+                "meets_goal": rows / best >= GOAL_ROWS_PER_S,
+                "anchor_csv_read_s": round(anchor, 4),
+                "ratio_to_anchor": round(best / anchor, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,11 @@ def _dispatch_latency(callers, agent_results, first: int) -> dict:
     """SIP to SIP: the caller's INVITE sent -> the first INVITE an agent phone received for that caller
     (matched by caller id), over the first ``first`` callers, who all find an idle agent. Measured the same
     way for the live driver and for app_queue."""
-    sent = {rec.info.get("from"): rec.events["invite"] for rec in callers.calls.values()
-            if rec.call <= first and "invite" in rec.events}
+    sent = {
+        rec.info.get("from"): rec.events["invite"]
+        for rec in callers.calls.values()
+        if rec.call <= first and "invite" in rec.events
+    }
     rung: dict[str, float] = {}
     for result in agent_results:
         for rec in result.calls.values():
@@ -64,11 +67,13 @@ def _summary(seconds: list[float], of: int | None = None) -> dict:
     out = {"n": len(seconds)}
     if of is not None:
         out["of"] = of
-    out.update({
-        "p50": round(percentile(seconds, 0.5) * 1000, 2) if seconds else None,
-        "p99": round(percentile(seconds, 0.99) * 1000, 2) if seconds else None,
-        "mean": round(statistics.fmean(seconds) * 1000, 2) if seconds else None,
-    })
+    out.update(
+        {
+            "p50": round(percentile(seconds, 0.5) * 1000, 2) if seconds else None,
+            "p99": round(percentile(seconds, 0.99) * 1000, 2) if seconds else None,
+            "mean": round(statistics.fmean(seconds) * 1000, 2) if seconds else None,
+        }
+    )
     return out
 
 
@@ -80,8 +85,12 @@ def _anchor_members(cfg, active: int) -> None:
 
 
 def _offer(cfg, number: str, args, work: Path, tag: str):
-    agents = sipp.start_agents({a: cfg.agent_ports()[a] for a in cfg.agent_names()[:args.agents]},
-                               answer_delay_ms=args.answer_ms, talk_ms=args.talk_ms, workdir=work)
+    agents = sipp.start_agents(
+        {a: cfg.agent_ports()[a] for a in cfg.agent_names()[: args.agents]},
+        answer_delay_ms=args.answer_ms,
+        talk_ms=args.talk_ms,
+        workdir=work,
+    )
     try:
         t0 = time.time()
         # caller ids unique to this run and phase: a late INVITE retransmission from an earlier run must not
@@ -89,9 +98,16 @@ def _offer(cfg, number: str, args, work: Path, tag: str):
         ids = [f"13{tag}{i:06d}" for i in range(1, args.calls + 1)]
         # Waiting callers hear ringing in both systems: patience is the time until an answer (then CANCEL);
         # an answered caller stays until the agent (or the callback prompt) hangs up.
-        callers = sipp.start_callers(number, calls=args.calls, rate=args.rate, sip_port=cfg.sip_port,
-                                     hold_ms=args.talk_ms + 120_000, ring_timeout_ms=args.patience_ms,
-                                     caller_ids=ids, workdir=work)
+        callers = sipp.start_callers(
+            number,
+            calls=args.calls,
+            rate=args.rate,
+            sip_port=cfg.sip_port,
+            hold_ms=args.talk_ms + 120_000,
+            ring_timeout_ms=args.patience_ms,
+            caller_ids=ids,
+            workdir=work,
+        )
         limit = args.calls / args.rate + args.patience_ms / 1000 + args.talk_ms / 1000 * args.calls + 120
         result = callers.wait(timeout=limit)
     finally:
@@ -101,8 +117,9 @@ def _offer(cfg, number: str, args, work: Path, tag: str):
 
 def run_live(cfg, args, work: Path) -> dict:
     clear_asterisk(cfg)
-    config = build_config(cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None,
-                          callback_reserve=None)  # no callbacks: every agent INVITE is an offered call
+    config = build_config(
+        cfg.numbers, args.agents, ring_timeout=15.0, ivr_after=args.ivr_after or None, callback_reserve=None
+    )  # no callbacks: every agent INVITE is an offered call
     driver = InProcessDriver(cfg, work / "live", config, answer_while_queued=False)
     try:
         _, result, agent_results = _offer(cfg, cfg.numbers[0], args, work / "live-sipp", f"{run_tag()}0")
@@ -141,16 +158,19 @@ def run_live(cfg, args, work: Path) -> dict:
 
 def _per_call(result, records, answered: int) -> dict:
     comparison = compare_calls(result, records)
-    return {"sipp_answered": comparison.sipp["answered"],
-            "answered_equals_sipp": answered == comparison.sipp["answered"],
-            "per_call": comparison.summary()}
+    return {
+        "sipp_answered": comparison.sipp["answered"],
+        "answered_equals_sipp": answered == comparison.sipp["answered"],
+        "per_call": comparison.summary(),
+    }
 
 
 def run_anchor(cfg, status, args, work: Path) -> dict:
     clear_asterisk(cfg)
     _anchor_members(cfg, args.agents)
-    t0, result, agent_results = _offer(cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp",
-                                       f"{run_tag()}1")
+    t0, result, agent_results = _offer(
+        cfg, cfg.anchor_number(cfg.numbers[0]), args, work / "anchor-sipp", f"{run_tag()}1"
+    )
     time.sleep(0.5)
     records = [r for r in read_log(status.queue_log) if r.time >= int(t0) and r.queue == "hotline-anchor"]
     verbs = Counter(r.verb for r in records)
@@ -185,8 +205,11 @@ def main(argv: list[str] | None = None) -> dict:
     if args.agents > cfg.agents:
         parser.error(f"the dev Asterisk has {cfg.agents} agents (HOTLINE_AGENTS, then `hotline asterisk down/up`)")
     work = Path(tempfile.mkdtemp(prefix="hotline-surge-"))
-    report = {"load": {k: v for k, v in vars(args).items() if k != "skip_anchor"}, "workdir": str(work),
-              "live": run_live(cfg, args, work)}
+    report = {
+        "load": {k: v for k, v in vars(args).items() if k != "skip_anchor"},
+        "workdir": str(work),
+        "live": run_live(cfg, args, work),
+    }
     if not args.skip_anchor:
         report["anchor_app_queue"] = run_anchor(cfg, status, args, work)
     print(json.dumps(report, indent=2))

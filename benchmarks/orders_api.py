@@ -43,8 +43,12 @@ def _ms(values: list[float], q: float) -> float | None:
 
 
 def _latency(values: list[float]) -> dict:
-    return {"requests": len(values), "p50_ms": _ms(values, 0.50), "p99_ms": _ms(values, 0.99),
-            "max_ms": _ms(values, 1.0)}
+    return {
+        "requests": len(values),
+        "p50_ms": _ms(values, 0.50),
+        "p99_ms": _ms(values, 0.99),
+        "max_ms": _ms(values, 1.0),
+    }
 
 
 def _progress(text: str) -> None:
@@ -96,8 +100,18 @@ def seed(url: str, agents: int, rounds: int) -> None:
             number = _phone(agent, round_)
             address = Address(haidian, f"中关村大街{agent}号 {round_}室", recipient="顾客", phone=parse_phone(number))
             register_customer(customers, ids, name=f"顾客{agent}-{round_}", phones=[number], now=now, address=address)
-            tickets.create(Ticket(f"T{agent:03d}-{round_:03d}", f"call-{agent}-{round_}", f"138{agent:04d}{round_:04d}",
-                                  "normal", "4008001234", "A1", now, queue="sales"))
+            tickets.create(
+                Ticket(
+                    f"T{agent:03d}-{round_:03d}",
+                    f"call-{agent}-{round_}",
+                    f"138{agent:04d}{round_:04d}",
+                    "normal",
+                    "4008001234",
+                    "A1",
+                    now,
+                    queue="sales",
+                )
+            )
     engine.dispose()
 
 
@@ -108,9 +122,24 @@ class Server:
         self.port = _free_port()
         self.log = open(workdir / "serve.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(self.port), "--log-level", "warning",
-             "--workers", str(workers)],
-            env=env, cwd=os.getcwd(), stdout=subprocess.PIPE, stderr=self.log, text=True)
+            [
+                sys.executable,
+                "-m",
+                "entrypoints.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=os.getcwd(),
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         for line in self.process.stdout:
             if line.startswith("Hotline listening on"):
@@ -171,20 +200,41 @@ async def _agent_workflow(client, token: str, agent: int, args, timings, errors,
         number = _phone(agent, round_)
         typed = f"{number[:3]}-{number[3:7]}-{number[7:]}"
         await _think(rng, args.think)
-        found = await _timed(client, timings, errors, "lookup", "GET", "/api/customers", params={"phone": typed},
-                             headers=headers)
+        found = await _timed(
+            client, timings, errors, "lookup", "GET", "/api/customers", params={"phone": typed}, headers=headers
+        )
         if not found:
             continue
         await _think(rng, args.think)
-        await _timed(client, timings, errors, "order", "POST", "/api/orders", headers=headers, json={
-            "customer_id": found[0]["id"], "payment": "cod", "hotline": "4008001234",
-            "lines": [{"sku": SKUS[0], "quantity": 1}, {"sku": SKUS[1], "quantity": 2}]})
+        await _timed(
+            client,
+            timings,
+            errors,
+            "order",
+            "POST",
+            "/api/orders",
+            headers=headers,
+            json={
+                "customer_id": found[0]["id"],
+                "payment": "cod",
+                "hotline": "4008001234",
+                "lines": [{"sku": SKUS[0], "quantity": 1}, {"sku": SKUS[1], "quantity": 2}],
+            },
+        )
         ticket = f"T{agent:03d}-{round_:03d}"
         await _think(rng, args.think)
         if await _timed(client, timings, errors, "claim", "POST", f"/api/callbacks/{ticket}/claim", headers=headers):
             await _think(rng, args.think)
-            await _timed(client, timings, errors, "complete", "POST", f"/api/callbacks/{ticket}/complete",
-                         headers=headers, json={"outcome": "ordered"})
+            await _timed(
+                client,
+                timings,
+                errors,
+                "complete",
+                "POST",
+                f"/api/callbacks/{ticket}/complete",
+                headers=headers,
+                json={"outcome": "ordered"},
+            )
 
 
 async def _agent_health(client, agent: int, args, timings, errors, rng) -> None:
@@ -202,8 +252,9 @@ async def _phase(server_url: str, args, work) -> tuple[dict, float, list[str]]:
     limits = httpx.Limits(max_connections=args.agents, max_keepalive_connections=args.agents, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=120) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(work(client, agent, timings, errors, random.Random(agent))
-                               for agent in range(args.agents)))
+        await asyncio.gather(
+            *(work(client, agent, timings, errors, random.Random(agent)) for agent in range(args.agents))
+        )
         wall = time.perf_counter() - started
     return timings, wall, errors
 
@@ -216,8 +267,7 @@ async def _login_all(server_url: str, agents: int) -> list[str]:
 
         async def login(agent: int) -> str:
             async with semaphore:
-                response = await client.post("/api/login", json={"username": f"agent{agent:03d}",
-                                                                 "password": PASSWORD})
+                response = await client.post("/api/login", json={"username": f"agent{agent:03d}", "password": PASSWORD})
                 response.raise_for_status()
                 return response.json()["access_token"]
 
@@ -226,8 +276,13 @@ async def _login_all(server_url: str, agents: int) -> list[str]:
 
 def _summary(timings: dict, wall: float, errors: list[str], workflows: int | None = None) -> dict:
     every = [t for values in timings.values() for t in values]
-    out = {"wall_s": round(wall, 3), "requests_per_s": round(len(every) / wall, 1), "errors": len(errors),
-           "error_examples": errors[:3], "all": _latency(every)}
+    out = {
+        "wall_s": round(wall, 3),
+        "requests_per_s": round(len(every) / wall, 1),
+        "errors": len(errors),
+        "error_examples": errors[:3],
+        "all": _latency(every),
+    }
     if workflows is not None:
         out["workflows_per_s"] = round(workflows / wall, 2)
     out.update({step: _latency(values) for step, values in sorted(timings.items())})
@@ -274,11 +329,25 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
             _progress(f"{backend}: logging {args.agents} agents in")
             tokens = asyncio.run(_login_all(server.url, args.agents))
             _progress(f"{backend}: anchor, GET /api/health")
-            anchor = asyncio.run(_phase(server.url, args, lambda client, agent, timings, errors, rng:
-                                        _agent_health(client, agent, args, timings, errors, rng)))
+            anchor = asyncio.run(
+                _phase(
+                    server.url,
+                    args,
+                    lambda client, agent, timings, errors, rng: _agent_health(
+                        client, agent, args, timings, errors, rng
+                    ),
+                )
+            )
             _progress(f"{backend}: lookup -> order -> claim -> complete")
-            workload = asyncio.run(_phase(server.url, args, lambda client, agent, timings, errors, rng:
-                                          _agent_workflow(client, tokens[agent], agent, args, timings, errors, rng)))
+            workload = asyncio.run(
+                _phase(
+                    server.url,
+                    args,
+                    lambda client, agent, timings, errors, rng: _agent_workflow(
+                        client, tokens[agent], agent, args, timings, errors, rng
+                    ),
+                )
+            )
         finally:
             server.stop()
         stored = _stored(url)
@@ -287,8 +356,12 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
             subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
             shutil.rmtree(pg_dir, ignore_errors=True)
     workflows = args.agents * args.rounds
-    result = {"workload": _summary(*workload, workflows=workflows), "anchor_health": _summary(*anchor),
-              "workflows_expected": workflows, **stored}
+    result = {
+        "workload": _summary(*workload, workflows=workflows),
+        "anchor_health": _summary(*anchor),
+        "workflows_expected": workflows,
+        **stored,
+    }
     w, a = result["workload"]["all"], result["anchor_health"]["all"]
     result["ratio_p99_vs_health"] = round(w["p99_ms"] / a["p99_ms"], 2) if a["p99_ms"] else None
     result["ratio_p50_vs_health"] = round(w["p50_ms"] / a["p50_ms"], 2) if a["p50_ms"] else None
@@ -299,14 +372,24 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=200, help="concurrent simulated agents (default 200)")
     parser.add_argument("--rounds", type=int, default=5, help="workflows per agent (default 5)")
-    parser.add_argument("--think", type=float, default=5.0,
-                        help="mean pause between an agent's steps, seconds (default 5; 0 = back to back)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=5.0,
+        help="mean pause between an agent's steps, seconds (default 5; 0 = back to back)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="hotline serve --workers (default 2)")
-    parser.add_argument("--backend", action="append", choices=("postgresql", "sqlite"),
-                        help="database(s) to measure (default both)")
+    parser.add_argument(
+        "--backend", action="append", choices=("postgresql", "sqlite"), help="database(s) to measure (default both)"
+    )
     args = parser.parse_args(argv)
-    report = {"agents": args.agents, "rounds": args.rounds, "think_mean_s": args.think,
-              "steps": "lookup -> order (2 lines) -> claim -> complete", "server": f"hotline serve --workers {args.workers}"}
+    report = {
+        "agents": args.agents,
+        "rounds": args.rounds,
+        "think_mean_s": args.think,
+        "steps": "lookup -> order (2 lines) -> claim -> complete",
+        "server": f"hotline serve --workers {args.workers}",
+    }
     for backend in args.backend or ["postgresql", "sqlite"]:
         workdir = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{backend}-"))
         try:

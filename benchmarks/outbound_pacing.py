@@ -38,13 +38,17 @@ def main() -> None:
 
     result = {
         "benchmark": "outbound_pacing",
-        "scenario": scenario.name, "numbers": scenario.numbers, "agents": scenario.agents,
-        "answer_rate": scenario.callees.answer_rate, "seeds": args.seeds,
+        "scenario": scenario.name,
+        "numbers": scenario.numbers,
+        "agents": scenario.agents,
+        "answer_rate": scenario.callees.answer_rate,
+        "seeds": args.seeds,
         "drop_cap": runs["predictive"][0]["drop_cap"],
         "progressive_contacts_per_agent_hour": mean("progressive", "contacts_per_agent_hour"),
         "predictive_contacts_per_agent_hour": mean("predictive", "contacts_per_agent_hour"),
-        "ratio_predictive_to_progressive": round(mean("predictive", "contacts_per_agent_hour")
-                                                 / mean("progressive", "contacts_per_agent_hour"), 3),
+        "ratio_predictive_to_progressive": round(
+            mean("predictive", "contacts_per_agent_hour") / mean("progressive", "contacts_per_agent_hour"), 3
+        ),
         "progressive_drop_rate": mean("progressive", "drop_rate"),
         "predictive_drop_rate_mean": mean("predictive", "drop_rate"),
         "predictive_drop_rate_max": max(r["drop_rate"] for r in runs["predictive"]),

@@ -92,8 +92,14 @@ def surge_scenario() -> Scenario:
     airing = base.airings[0].model_copy(update={"expected_calls": 20000.0})
     staffing = {"order-line": (150, 200, 150, 270, 270, 100), "back-office": (0, 0, 0, 30, 30, 0)}  # 300 at most
     groups = tuple(g.model_copy(update={"staffing": staffing[g.name]}) for g in base.groups)
-    scenario = base.model_copy(update={"airings": (airing,), "groups": groups, "replications": 1,
-                                       "baseline": {k: v for k, v in base.baseline.items()}})
+    scenario = base.model_copy(
+        update={
+            "airings": (airing,),
+            "groups": groups,
+            "replications": 1,
+            "baseline": {k: v for k, v in base.baseline.items()},
+        }
+    )
     return scenario
 
 
@@ -106,10 +112,20 @@ def surge_child() -> None:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     agents = len({s.agent_id for s in model.setup.shifts})
-    print(json.dumps({"calls": model.stats.calls, "agents": agents, "wall_seconds": round(wall, 3),
-                      "cpu_seconds": round(cpu, 3), "target_seconds": 1.0,
-                      "calls_per_s": round(model.stats.calls / wall), "peak_rss_mib": round(peak_kib / 1024, 1),
-                      "log_records": len(model.center.log)}))
+    print(
+        json.dumps(
+            {
+                "calls": model.stats.calls,
+                "agents": agents,
+                "wall_seconds": round(wall, 3),
+                "cpu_seconds": round(cpu, 3),
+                "target_seconds": 1.0,
+                "calls_per_s": round(model.stats.calls / wall),
+                "peak_rss_mib": round(peak_kib / 1024, 1),
+                "log_records": len(model.center.log),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -122,8 +138,13 @@ def main() -> None:
         surge_child()
         return
     result = {"stationary": stationary(args.calls, args.repeats)}
-    child = subprocess.run([sys.executable, "-m", "benchmarks.sim_speed", "--surge-child"], cwd=ROOT,
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sim_speed", "--surge-child"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result["surge"] = json.loads(child.stdout.strip().splitlines()[-1])
     print(json.dumps(result, indent=2))
 

@@ -38,12 +38,22 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     one = timed_sweep(scenario, 1, args.tasks)
     two = timed_sweep(scenario, 2, args.tasks)
-    print(json.dumps({
-        "scenario": args.scenario.name, "tasks": args.tasks, "cpus": os.cpu_count(),
-        "one_worker_seconds": round(one, 2), "two_workers_seconds": round(two, 2),
-        "ratio_two_to_one": round(one / two, 3), "target_ratio": 1.8,
-        "load_average_before": round(load_before, 1), "load_average_after": round(os.getloadavg()[0], 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "scenario": args.scenario.name,
+                "tasks": args.tasks,
+                "cpus": os.cpu_count(),
+                "one_worker_seconds": round(one, 2),
+                "two_workers_seconds": round(two, 2),
+                "ratio_two_to_one": round(one / two, 3),
+                "target_ratio": 1.8,
+                "load_average_before": round(load_before, 1),
+                "load_average_after": round(os.getloadavg()[0], 1),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

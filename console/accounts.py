@@ -114,9 +114,15 @@ class SqlAccounts:
             with write_transaction(self.engine) as connection:
                 if connection.execute(select(USER.c.id).where(func.lower(USER.c.username) == username)).first():
                     raise UserExists(f"user {username!r} exists already")
-                user_id = connection.execute(insert(USER).values(
-                    username=username, role=role, active=True, password_hash=hash_password(password), created=now,
-                )).inserted_primary_key[0]
+                user_id = connection.execute(
+                    insert(USER).values(
+                        username=username,
+                        role=role,
+                        active=True,
+                        password_hash=hash_password(password),
+                        created=now,
+                    )
+                ).inserted_primary_key[0]
         except IntegrityError:
             raise UserExists(f"user {username!r} exists already") from None
         return self.get(user_id)
@@ -142,8 +148,9 @@ class SqlAccounts:
         with self.engine.connect() as connection:
             return connection.execute(query).scalar_one() > 0
 
-    def update(self, user_id: int, *, active: bool | None = None, role: str | None = None,
-               password: str | None = None) -> AppUser:
+    def update(
+        self, user_id: int, *, active: bool | None = None, role: str | None = None, password: str | None = None
+    ) -> AppUser:
         values: dict = {}
         if active is not None:
             values["active"] = active
@@ -181,13 +188,17 @@ class SqlAccounts:
         token = secrets.token_urlsafe(32)
         with write_transaction(self.engine) as connection:
             connection.execute(delete(TOKEN).where(TOKEN.c.user_id == user.id, TOKEN.c.expires <= now))
-            connection.execute(insert(TOKEN).values(token_hash=token_hash(token), user_id=user.id, created=now,
-                                                    expires=now + ttl))
+            connection.execute(
+                insert(TOKEN).values(token_hash=token_hash(token), user_id=user.id, created=now, expires=now + ttl)
+            )
         return token, user
 
     def user_for_token(self, token: str, now: float) -> AppUser | None:
-        query = (select(USER).join(TOKEN, TOKEN.c.user_id == USER.c.id)
-                 .where(TOKEN.c.token_hash == token_hash(token), TOKEN.c.expires > now, USER.c.active.is_(True)))
+        query = (
+            select(USER)
+            .join(TOKEN, TOKEN.c.user_id == USER.c.id)
+            .where(TOKEN.c.token_hash == token_hash(token), TOKEN.c.expires > now, USER.c.active.is_(True))
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else self._user(row)
@@ -209,9 +220,11 @@ class SqlAccounts:
             return False
         with write_transaction(self.engine) as connection:
             connection.execute(update(USER).where(USER.c.id == user_id).values(password_hash=hash_password(new)))
-            connection.execute(delete(TOKEN).where(TOKEN.c.user_id == user_id,
-                                                   TOKEN.c.token_hash != token_hash(keep_token)))
+            connection.execute(
+                delete(TOKEN).where(TOKEN.c.user_id == user_id, TOKEN.c.token_hash != token_hash(keep_token))
+            )
         return True
+
 
 @dataclass(frozen=True)
 class Lockout:

@@ -53,12 +53,32 @@ from console.settings import ConsoleSettings
 from console.web import mount_web, warm_up
 
 API_PREFIX = "/api"
-ROUTERS = (health, auth, users, customers, divisions, products, orders, callbacks, call_records, complaints, airings,
-           reports, audit, site, agents, supervision, stream, recordings, campaigns)
+ROUTERS = (
+    health,
+    auth,
+    users,
+    customers,
+    divisions,
+    products,
+    orders,
+    callbacks,
+    call_records,
+    complaints,
+    airings,
+    reports,
+    audit,
+    site,
+    agents,
+    supervision,
+    stream,
+    recordings,
+    campaigns,
+)
 
 
-def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None = None,
-               clock: Callable[[], float] = time.time) -> FastAPI:
+def create_app(
+    settings: ConsoleSettings | None = None, *, engine: Engine | None = None, clock: Callable[[], float] = time.time
+) -> FastAPI:
     settings = settings or ConsoleSettings()
     owned = engine is None
     engine = make_engine(settings.store) if owned else engine
@@ -74,14 +94,20 @@ def create_app(settings: ConsoleSettings | None = None, *, engine: Engine | None
             engine.dispose()
 
     docs = {} if settings.docs else {"docs_url": None, "redoc_url": None}
-    app = FastAPI(title="Hotline console", version="0.1.0", lifespan=lifespan, **docs,
-                  description="The agent console's API: customers, orders, callbacks, call records, complaints, "
-                              "airings and media ROI. Log in with POST /api/login and send the token as "
-                              "`Authorization: Bearer <token>`.")
+    app = FastAPI(
+        title="Hotline console",
+        version="0.1.0",
+        lifespan=lifespan,
+        **docs,
+        description="The agent console's API: customers, orders, callbacks, call records, complaints, "
+        "airings and media ROI. Log in with POST /api/login and send the token as "
+        "`Authorization: Bearer <token>`.",
+    )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.unit_of_work = lambda idempotency=None: SqlUnitOfWork(engine, ticket_source=settings.ticket_source,
-                                                                   idempotency=idempotency)
+    app.state.unit_of_work = lambda idempotency=None: SqlUnitOfWork(
+        engine, ticket_source=settings.ticket_source, idempotency=idempotency
+    )
     app.state.clock = clock
     app.state.probe = probe
     app.state.token_cache = TokenCache(settings.token_cache_ttl)

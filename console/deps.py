@@ -62,8 +62,9 @@ _bearer = HTTPBearer(auto_error=False, description="The token POST /api/login re
 TOKEN_COOKIE = SESSION_COOKIE  # one name for the pages, the stream and the dashboards
 
 
-async def get_token(request: Request,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
+async def get_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str | None:
     """The bearer token, else the web console's login cookie."""
     return credentials.credentials if credentials is not None else request.cookies.get(TOKEN_COOKIE)
 
@@ -112,8 +113,11 @@ TokenCacheDep = Annotated[TokenCache, Depends(get_token_cache)]
 async def get_current_user(request: Request, now: Now, token: CurrentToken) -> AppUser:
     """Async: a cached token costs no thread hop; an unknown one is checked in the thread pool."""
     if not token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not logged in: send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "not logged in: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     cache: TokenCache = request.app.state.token_cache
     user = cache.get(token, now)
     if user is None:
@@ -121,8 +125,11 @@ async def get_current_user(request: Request, now: Now, token: CurrentToken) -> A
         if user is not None:
             cache.put(token, user, now)
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the token is invalid or has expired: log in again",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "the token is invalid or has expired: log in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return user
 
 

@@ -45,13 +45,31 @@ from core.tickets import TicketError, UnknownTicket
 from inputs.problems import InputFileError
 
 STATUS_OF: dict[type[Exception], int] = {
-    UnknownCustomer: 404, UnknownOrder: 404, UnknownProduct: 404, UnknownRecord: 404, UnknownAiring: 404,
-    UnknownUser: 404, UnknownTicket: 404, UnknownSiteVersion: 404, UnknownCampaign: 404, UnknownListNumber: 404,
-    CampaignConflict: 409, ListRefused: 422,
-    OutOfStock: 409, InvalidTransition: 409, CannotSort: 409, TicketError: 409, TicketConflict: 409,
-    OrderConflict: 409, ComplaintConflict: 409, UserExists: 409, SiteConflict: 409, DuplicateRequest: 409,
+    UnknownCustomer: 404,
+    UnknownOrder: 404,
+    UnknownProduct: 404,
+    UnknownRecord: 404,
+    UnknownAiring: 404,
+    UnknownUser: 404,
+    UnknownTicket: 404,
+    UnknownSiteVersion: 404,
+    UnknownCampaign: 404,
+    UnknownListNumber: 404,
+    CampaignConflict: 409,
+    ListRefused: 422,
+    OutOfStock: 409,
+    InvalidTransition: 409,
+    CannotSort: 409,
+    TicketError: 409,
+    TicketConflict: 409,
+    OrderConflict: 409,
+    ComplaintConflict: 409,
+    UserExists: 409,
+    SiteConflict: 409,
+    DuplicateRequest: 409,
     ValueError: 422,
-    DataError: 422, IntegrityError: 409,
+    DataError: 422,
+    IntegrityError: 409,
 }
 
 
@@ -59,6 +77,8 @@ log = logging.getLogger("hotline.console")
 
 # the database could not answer: nothing was done (a commit that fails is rolled back), so a retry is safe
 UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
 class ErrorBody(BaseModel):
     """What every error answers: ``detail`` (a sentence, or FastAPI's list of field problems), the error's
     class, and its fields where it has some (an upload's ``problems``, a command's ``command``)."""
@@ -69,12 +89,19 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text} for code, text in (
-        (400, "a malformed request"), (401, "not logged in, or the token has expired"),
-        (403, "the role lacks the permission"), (404, "the thing named does not exist"),
-        (409, "the request conflicts with the current state"), (413, "the request body is too large"),
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "a malformed request"),
+        (401, "not logged in, or the token has expired"),
+        (403, "the role lacks the permission"),
+        (404, "the thing named does not exist"),
+        (409, "the request conflicts with the current state"),
+        (413, "the request body is too large"),
         (422, "the input cannot be used: the reason and the field"),
-        (429, "too many tries or lookups: wait Retry-After seconds"), (503, "busy: retry after Retry-After"))}
+        (429, "too many tries or lookups: wait Retry-After seconds"),
+        (503, "busy: retry after Retry-After"),
+    )
+}
 
 
 def error_body(error: Exception, **extra) -> dict:
@@ -89,22 +116,32 @@ def input_file_error(request: Request, error: InputFileError) -> JSONResponse:
     """A bad uploaded file: every problem with its line and column; ``line``/``column`` name the first."""
     problems = [{"line": p.line, "column": p.field, "message": p.message} for p in error.problems]
     first = problems[0] if problems else {"line": None, "column": ""}
-    return JSONResponse(error_body(error, problems=problems, line=first["line"], column=first["column"]),
-                        status_code=422)
+    return JSONResponse(
+        error_body(error, problems=problems, line=first["line"], column=first["column"]), status_code=422
+    )
 
 
 def unavailable(request: Request, error: Exception) -> JSONResponse:
     retry_after = request.app.state.settings.retry_after
-    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
-                str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else type(error).__name__)
-    return JSONResponse({"detail": f"the database is unavailable, nothing was changed: try again in {retry_after} s",
-                         "error": "DatabaseUnavailable"}, status_code=503, headers={"Retry-After": str(retry_after)})
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else type(error).__name__,
+    )
+    return JSONResponse(
+        {
+            "detail": f"the database is unavailable, nothing was changed: try again in {retry_after} s",
+            "error": "DatabaseUnavailable",
+        },
+        status_code=503,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def internal_error(request: Request, error: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "internal error (logged on the server)", "error": "InternalError"},
-                        status_code=500)
+    return JSONResponse({"detail": "internal error (logged on the server)", "error": "InternalError"}, status_code=500)
 
 
 def _json_safe(value):
@@ -120,8 +157,9 @@ def _json_safe(value):
 
 async def request_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     """FastAPI's 422, also when the refused input was NaN or Infinity."""
-    return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors(), custom_encoder={float: _json_safe}))},
-                        status_code=422)
+    return JSONResponse(
+        {"detail": _json_safe(jsonable_encoder(error.errors(), custom_encoder={float: _json_safe}))}, status_code=422
+    )
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -132,6 +170,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_class, unavailable)
     app.add_exception_handler(Exception, internal_error)
     for error_class, status_code in STATUS_OF.items():
+
         def handler(request: Request, error: Exception, status_code: int = status_code) -> JSONResponse:
             return JSONResponse(error_body(error, **getattr(error, "fields", {})), status_code=status_code)
 

@@ -43,15 +43,24 @@ class IdempotencyMiddleware:
             more = message.get("more_body", False)
         app_state = scope["app"].state
         store = SqlIdempotency(app_state.engine)
-        claim = IdempotencyClaim(f"{scope['method']} {scope['path']}", key_text, hashlib.sha256(body).hexdigest(),
-                                 float(app_state.clock()))
+        claim = IdempotencyClaim(
+            f"{scope['method']} {scope['path']}", key_text, hashlib.sha256(body).hexdigest(), float(app_state.clock())
+        )
         try:
             stored = await run_in_threadpool(store.find, claim.scope, claim.key)
         except UNAVAILABLE:
             retry = str(app_state.settings.retry_after)
-            await _send(send, 503, json.dumps({"detail": f"the database is unavailable, nothing was changed: try "
-                                                         f"again in {retry} s", "error": "DatabaseUnavailable"}
-                                              ).encode(), headers=[(b"retry-after", retry.encode())])
+            await _send(
+                send,
+                503,
+                json.dumps(
+                    {
+                        "detail": f"the database is unavailable, nothing was changed: try again in {retry} s",
+                        "error": "DatabaseUnavailable",
+                    }
+                ).encode(),
+                headers=[(b"retry-after", retry.encode())],
+            )
             return
         if stored is not None:
             await _replay(send, stored, claim)
@@ -85,12 +94,24 @@ class IdempotencyMiddleware:
 
 async def _replay(send: Send, stored, claim: IdempotencyClaim) -> None:
     if stored.request_hash != claim.request_hash:
-        await _answer(send, 422, {"detail": "this Idempotency-Key was used with another body: use a new key for a "
-                                            "new request", "error": "IdempotencyKeyReused"})
+        await _answer(
+            send,
+            422,
+            {
+                "detail": "this Idempotency-Key was used with another body: use a new key for a new request",
+                "error": "IdempotencyKeyReused",
+            },
+        )
     elif stored.status_code is None:
-        await _answer(send, 409, {"detail": "this request was carried out already (its answer was not kept): "
-                                            "look the result up instead of sending it again",
-                                  "error": "DuplicateRequest"})
+        await _answer(
+            send,
+            409,
+            {
+                "detail": "this request was carried out already (its answer was not kept): "
+                "look the result up instead of sending it again",
+                "error": "DuplicateRequest",
+            },
+        )
     else:
         await _send(send, stored.status_code, (stored.response or "").encode(), replayed=True)
 
@@ -99,10 +120,10 @@ async def _answer(send: Send, status: int, body: dict) -> None:
     await _send(send, status, json.dumps(body).encode())
 
 
-async def _send(send: Send, status: int, body: bytes, replayed: bool = False,
-                headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               *(headers or ())]
+async def _send(
+    send: Send, status: int, body: bytes, replayed: bool = False, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or ())]
     if replayed:
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

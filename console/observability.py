@@ -24,10 +24,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 access_log = logging.getLogger("hotline.access")
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-REQUEST_SECONDS = Histogram("hotline_http_request_seconds", "Console request latency by route",
-                            ("method", "route", "status"), buckets=BUCKETS)
-POOL = Gauge("hotline_db_pool_connections", "Database connections of the console's pool, by state",
-             ("state",), multiprocess_mode="livesum")
+REQUEST_SECONDS = Histogram(
+    "hotline_http_request_seconds", "Console request latency by route", ("method", "route", "status"), buckets=BUCKETS
+)
+POOL = Gauge(
+    "hotline_db_pool_connections",
+    "Database connections of the console's pool, by state",
+    ("state",),
+    multiprocess_mode="livesum",
+)
 
 router = APIRouter(tags=["metrics"])
 
@@ -36,6 +41,7 @@ def registry() -> CollectorRegistry:
     """The default registry, or, with several workers, one that sums the workers' files."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import REGISTRY
+
         return REGISTRY
     from prometheus_client import multiprocess
 
@@ -98,7 +104,19 @@ class RequestObserver:
             route = _route_of(scope)
             REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(elapsed)
             note_pool(scope["app"].state.engine)  # each worker's own figure, kept current for the summed gauge
-            access_log.info("%s %s %s", scope["method"], scope["path"], status,
-                            extra={"fields": {"request_id": request_id, "method": scope["method"], "route": route,
-                                              "path": scope["path"], "status": status,
-                                              "ms": round(elapsed * 1000, 2)}})
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "route": route,
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )

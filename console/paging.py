@@ -17,4 +17,4 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="items to skip")]
 
 
 def page(items: Sequence[T], limit: int, offset: int) -> list[T]:
-    return list(items[offset:offset + limit])
+    return list(items[offset : offset + limit])

@@ -26,17 +26,45 @@ SUPERVISOR = "supervisor"
 ADMIN = "admin"
 ROLES = (AGENT, PLANNER, SUPERVISOR, ADMIN)
 
-AGENT_PERMISSIONS = frozenset({
-    "customers.read", "customers.write", "products.read", "orders.read", "orders.create", "callbacks.claim",
-    "calls.read", "calls.write", "complaints.read", "complaints.create", "complaints.work", "live.self",
-})
+AGENT_PERMISSIONS = frozenset(
+    {
+        "customers.read",
+        "customers.write",
+        "products.read",
+        "orders.read",
+        "orders.create",
+        "callbacks.claim",
+        "calls.read",
+        "calls.write",
+        "complaints.read",
+        "complaints.create",
+        "complaints.work",
+        "live.self",
+    }
+)
 PLANNER_PERMISSIONS = frozenset({"dashboards.open", "airings.read", "reports.read", "site.read"})
-SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS | PLANNER_PERMISSIONS | {
-    "phones.unmasked", "orders.cancel", "orders.fulfil", "stock.manage", "callbacks.list_all", "callbacks.manage",
-    "alerts.read", "complaints.close", "airings.upload", "site.write", "live.agents", "live.supervise",
-    "recordings.read",
-    "campaigns.read", "campaigns.manage", "campaigns.approve",
-}
+SUPERVISOR_PERMISSIONS = (
+    AGENT_PERMISSIONS
+    | PLANNER_PERMISSIONS
+    | {
+        "phones.unmasked",
+        "orders.cancel",
+        "orders.fulfil",
+        "stock.manage",
+        "callbacks.list_all",
+        "callbacks.manage",
+        "alerts.read",
+        "complaints.close",
+        "airings.upload",
+        "site.write",
+        "live.agents",
+        "live.supervise",
+        "recordings.read",
+        "campaigns.read",
+        "campaigns.manage",
+        "campaigns.approve",
+    }
+)
 ADMIN_PERMISSIONS = SUPERVISOR_PERMISSIONS | {"users.manage", "audit.read"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {

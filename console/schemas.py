@@ -95,8 +95,13 @@ class AddressIn(Body):
 
     def to_core(self, default_area_code: str | None = None) -> Address:
         phone = parse_phone(self.phone, default_area_code=default_area_code) if self.phone else None
-        return Address(Division(self.division_code, self.province, self.city, self.county), self.detail,
-                       recipient=self.recipient, phone=phone, postcode=self.postcode)
+        return Address(
+            Division(self.division_code, self.province, self.city, self.county),
+            self.detail,
+            recipient=self.recipient,
+            phone=phone,
+            postcode=self.postcode,
+        )
 
 
 class AddressOut(BaseModel):
@@ -112,9 +117,13 @@ def division_out(division: Division) -> DivisionOut:
 
 
 def address_out(address: Address, unmasked: bool) -> AddressOut:
-    return AddressOut(division=division_out(address.division), detail=address.detail, recipient=address.recipient,
-                      phone=phone_out(address.phone, unmasked) if address.phone else None,
-                      postcode=address.postcode)
+    return AddressOut(
+        division=division_out(address.division),
+        detail=address.detail,
+        recipient=address.recipient,
+        phone=phone_out(address.phone, unmasked) if address.phone else None,
+        postcode=address.postcode,
+    )
 
 
 # --- customers ------------------------------------------------------------------------------------------
@@ -122,8 +131,9 @@ def address_out(address: Address, unmasked: bool) -> AddressOut:
 
 class CustomerCreate(Body):
     name: Line
-    phones: list[Line] = Field(max_length=MAX_PHONES,
-                               description="any spelling: 138 0013 8000, +86-138-0013-8000, 010 6234 5678")
+    phones: list[Line] = Field(
+        max_length=MAX_PHONES, description="any spelling: 138 0013 8000, +86-138-0013-8000, 010 6234 5678"
+    )
     address: Optional[AddressIn] = None
 
 
@@ -131,8 +141,11 @@ class CustomerUpdate(Body):
     name: Optional[Line] = None
     notes: Optional[Text] = None
     add_phones: list[Line] = Field(default=[], max_length=MAX_PHONES)
-    remove_phones: list[Line] = Field(default=[], max_length=MAX_PHONES, description=(
-        "numbers to remove; without phones.unmasked as the response shows them (138****8000)"))
+    remove_phones: list[Line] = Field(
+        default=[],
+        max_length=MAX_PHONES,
+        description=("numbers to remove; without phones.unmasked as the response shows them (138****8000)"),
+    )
     add_address: Optional[AddressIn] = None
 
 
@@ -148,9 +161,14 @@ class CustomerPublic(BaseModel):
 
 def customer_out(customer: Customer, unmasked: bool) -> CustomerPublic:
     return CustomerPublic(
-        id=customer.customer_id, name=customer.name, phones=[phone_out(p, unmasked) for p in customer.phones],
-        created_at=customer.created_at, region=division_out(customer.region) if customer.region else None,
-        addresses=[address_out(a, unmasked) for a in customer.addresses], notes=customer.notes)
+        id=customer.customer_id,
+        name=customer.name,
+        phones=[phone_out(p, unmasked) for p in customer.phones],
+        created_at=customer.created_at,
+        region=division_out(customer.region) if customer.region else None,
+        addresses=[address_out(a, unmasked) for a in customer.addresses],
+        notes=customer.notes,
+    )
 
 
 # --- products -------------------------------------------------------------------------------------------
@@ -166,8 +184,14 @@ class ProductPublic(BaseModel):
 
 
 def product_out(product: Product, available: int | None = None) -> ProductPublic:
-    return ProductPublic(sku=product.sku, name=product.name, price=product.price, active=product.active,
-                         airings=sorted(product.airings), available=available)
+    return ProductPublic(
+        sku=product.sku,
+        name=product.name,
+        price=product.price,
+        active=product.active,
+        airings=sorted(product.airings),
+        available=available,
+    )
 
 
 # --- orders ---------------------------------------------------------------------------------------------
@@ -208,11 +232,17 @@ class OrderCreate(Body):
     survey: Optional[SurveyIn] = None
     hotline: Line = ""
     call_id: Line = ""
-    discount: Decimal = Field(default=Decimal("0.00"), ge=0, decimal_places=2, max_digits=12,
-                              description="yuan off, to the fen (more decimals are refused, never rounded); "
-                                          "over the role's limit (HOTLINE_DISCOUNT_LIMITS) it needs `approval`")
-    approval: Optional[Approval] = Field(default=None, description="a supervisor's name and password, for a "
-                                                                   "discount over the placer's own limit")
+    discount: Decimal = Field(
+        default=Decimal("0.00"),
+        ge=0,
+        decimal_places=2,
+        max_digits=12,
+        description="yuan off, to the fen (more decimals are refused, never rounded); "
+        "over the role's limit (HOTLINE_DISCOUNT_LIMITS) it needs `approval`",
+    )
+    approval: Optional[Approval] = Field(
+        default=None, description="a supervisor's name and password, for a discount over the placer's own limit"
+    )
 
 
 class OrderCancel(Body):
@@ -263,13 +293,29 @@ class OrderPublic(BaseModel):
 def order_out(order: Order, unmasked: bool) -> OrderPublic:
     survey = order.survey
     return OrderPublic(
-        id=order.order_id, customer_id=order.customer_id,
-        lines=[LineOut(sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price) for line in order.lines],
-        payment=order.payment, address=address_out(order.address, unmasked), placed_at=order.placed_at,
-        survey=SurveyOut(channel=survey.channel, program=survey.program, airing_id=survey.airing_id) if survey else None,
-        hotline=order.hotline, call_id=order.call_id, agent_id=order.agent_id, discount=order.discount,
-        total=order.total, status=order.status, warehouse=order.warehouse, courier=order.courier,
-        paid_at=order.paid_at, history=[StepOut(at=t, status=s, note=n) for t, s, n in order.history])
+        id=order.order_id,
+        customer_id=order.customer_id,
+        lines=[
+            LineOut(sku=line.sku, name=line.name, quantity=line.quantity, unit_price=line.unit_price)
+            for line in order.lines
+        ],
+        payment=order.payment,
+        address=address_out(order.address, unmasked),
+        placed_at=order.placed_at,
+        survey=SurveyOut(channel=survey.channel, program=survey.program, airing_id=survey.airing_id)
+        if survey
+        else None,
+        hotline=order.hotline,
+        call_id=order.call_id,
+        agent_id=order.agent_id,
+        discount=order.discount,
+        total=order.total,
+        status=order.status,
+        warehouse=order.warehouse,
+        courier=order.courier,
+        paid_at=order.paid_at,
+        history=[StepOut(at=t, status=s, note=n) for t, s, n in order.history],
+    )
 
 
 # --- call records and complaints --------------------------------------------------------------------------
@@ -281,8 +327,11 @@ Moment = Annotated[float, Field(allow_inf_nan=False, ge=946684800, lt=4102444800
 
 class CallRecordBase(BaseModel):
     call_id: str
-    caller: str = Field(default="", description="in: the caller's number in any spelling (empty when withheld); "
-                                                "out: its E.164 key, masked unless phones.unmasked")
+    caller: str = Field(
+        default="",
+        description="in: the caller's number in any spelling (empty when withheld); "
+        "out: its E.164 key, masked unless phones.unmasked",
+    )
     started_at: Moment
     ended_at: Moment
     answered_at: Optional[Moment] = None
@@ -330,7 +379,8 @@ class ComplaintCreate(Body):
 class ComplaintUpdate(Body):
     status: Literal["in_progress", "resolved", "closed"] = Field(
         description="in_progress: assign (or reopen a resolved one); resolved: say what was done; closed: "
-                    "the customer confirmed (needs complaints.close)")
+        "the customer confirmed (needs complaints.close)"
+    )
     handler: Line = Field(default="", description="the user name of an active user who works on it")
     resolution: Text = ""
     note: Text = ""
@@ -360,11 +410,19 @@ class ComplaintPublic(BaseModel):
 
 def complaint_out(complaint: Complaint) -> ComplaintPublic:
     return ComplaintPublic(
-        id=complaint.complaint_id, record_id=complaint.record_id, customer_id=complaint.customer_id,
-        opened_at=complaint.opened_at, description=complaint.description, order_id=complaint.order_id,
-        category=complaint.category, status=complaint.status, handler=complaint.handler,
-        resolution=complaint.resolution, closed_at=complaint.closed_at,
-        steps=[ComplaintStepOut(at=s.at, status=s.status, by=s.by, note=s.note) for s in complaint.steps])
+        id=complaint.complaint_id,
+        record_id=complaint.record_id,
+        customer_id=complaint.customer_id,
+        opened_at=complaint.opened_at,
+        description=complaint.description,
+        order_id=complaint.order_id,
+        category=complaint.category,
+        status=complaint.status,
+        handler=complaint.handler,
+        resolution=complaint.resolution,
+        closed_at=complaint.closed_at,
+        steps=[ComplaintStepOut(at=s.at, status=s.status, by=s.by, note=s.note) for s in complaint.steps],
+    )
 
 
 # --- history --------------------------------------------------------------------------------------------
@@ -426,8 +484,9 @@ def _roi_row_fields() -> dict:
     """``core.media.AiringResult.as_row()``'s columns: its fields, then its derived figures (None where the
     divisor is 0)."""
     fields = {f.name: (str if f.type == "str" else float, ...) for f in dataclasses.fields(AiringResult)}
-    fields.update({name: (Optional[float], None) for name, value in vars(AiringResult).items()
-                   if isinstance(value, property)})
+    fields.update(
+        {name: (Optional[float], None) for name, value in vars(AiringResult).items() if isinstance(value, property)}
+    )
     return fields
 
 

@@ -36,28 +36,46 @@ class ConsoleSettings(BaseSettings):
 
     store: StoreSettings = Field(default_factory=StoreSettings, exclude=True)
     token_ttl: float = Field(DEFAULT_TOKEN_TTL, gt=0, description="seconds a login token is valid (default 12 h)")
-    token_cache_ttl: float = Field(5.0, ge=0, description="seconds a worker trusts a token it has checked without "
-                                                          "asking the database again (0: ask every time)")
-    area_code: str | None = Field(None, description="the center's own area code, for local numbers typed "
-                                                     "without one (e.g. 010)")
+    token_cache_ttl: float = Field(
+        5.0,
+        ge=0,
+        description="seconds a worker trusts a token it has checked without "
+        "asking the database again (0: ask every time)",
+    )
+    area_code: str | None = Field(
+        None, description="the center's own area code, for local numbers typed without one (e.g. 010)"
+    )
     ticket_source: str = Field("", description="the callback tickets the console works on (the live center's: '')")
-    command_wait: float = Field(5.0, gt=0, description="seconds a command to the live driver waits to be taken, "
-                                                       "then it is withdrawn")
+    command_wait: float = Field(
+        5.0, gt=0, description="seconds a command to the live driver waits to be taken, then it is withdrawn"
+    )
     workers: int = Field(1, ge=1, description="worker processes of hotline serve (--workers overrides)")
     retry_after: int = Field(2, ge=1, description="seconds a 503 (database unavailable) tells clients to wait")
     log_format: str = Field("json", pattern="^(json|text)$", description="request log lines: json or text")
     max_body: int = Field(1 << 20, ge=1024, description="the largest request body in bytes (1 MiB)")
     max_upload: int = Field(32 << 20, ge=1024, description="the largest upload, e.g. a schedule CSV (32 MiB)")
     env: str = Field("", description="production: no /docs or /redoc pages (they load scripts from a public CDN)")
-    trusted_proxies: str = Field("", description="addresses of the reverse proxies whose X-Forwarded-For / -Proto "
-                                                 "are believed (comma-separated); none by default")
+    trusted_proxies: str = Field(
+        "",
+        description="addresses of the reverse proxies whose X-Forwarded-For / -Proto "
+        "are believed (comma-separated); none by default",
+    )
     password_checks: int = Field(2, ge=1, description="password checks (argon2, 64 MiB each) at once per process")
-    lookup_limit: int = Field(30, ge=1, description="phone lookups a user may make per minute; past it 429 and a "
-                                                    "security alert for supervisors")
-    discount_limits: str = Field("", description="the largest discount each role may give alone, as a share of "
-                                                 "the subtotal (agent=0.1,supervisor=0.3,admin=1)")
-    recordings_dir: Path | None = Field(None, description="where the live driver's call recordings are (Asterisk's "
-                                                          "recording spool), for playing them in the console")
+    lookup_limit: int = Field(
+        30,
+        ge=1,
+        description="phone lookups a user may make per minute; past it 429 and a security alert for supervisors",
+    )
+    discount_limits: str = Field(
+        "",
+        description="the largest discount each role may give alone, as a share of "
+        "the subtotal (agent=0.1,supervisor=0.3,admin=1)",
+    )
+    recordings_dir: Path | None = Field(
+        None,
+        description="where the live driver's call recordings are (Asterisk's "
+        "recording spool), for playing them in the console",
+    )
 
     @field_validator("discount_limits")
     @classmethod

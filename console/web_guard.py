@@ -55,8 +55,10 @@ async def _refuse(send, status: int, wants_json: bool) -> None:
         body = json.dumps({"detail": english}).encode()
         kind = b"application/json"
     else:
-        body = (f"<!doctype html><html lang='en'><meta charset='utf-8'><title>{status}</title>"
-                f"<p id='refused'>{status}: {english}</p><p lang='zh-CN'>{chinese}</p></html>").encode()
+        body = (
+            f"<!doctype html><html lang='en'><meta charset='utf-8'><title>{status}</title>"
+            f"<p id='refused'>{status}: {english}</p><p lang='zh-CN'>{chinese}</p></html>"
+        ).encode()
         kind = b"text/html; charset=utf-8"
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     if status == 401:

@@ -41,8 +41,11 @@ class OutboundAgents:
             self._handlers[cls] = self.outbound.handle
 
     def free_agents(self, campaign: Campaign) -> list[str]:
-        ready = [a for a in self.agents.values()
-                 if a.state == READY and a.pending is None and campaign.serves(a.agent_id, a.skills)]
+        ready = [
+            a
+            for a in self.agents.values()
+            if a.state == READY and a.pending is None and campaign.serves(a.agent_id, a.skills)
+        ]
         ready.sort(key=lambda a: (a.idle_since, a.order))
         return [a.agent_id for a in ready]
 

@@ -73,6 +73,15 @@ class CallRecordFold:
         else:
             summary = f"{outcome} in {call.queue or 'no queue'} after {ended - call.started_at:.1f} s ({verb})"
             business, kind = CALLBACK, DROPPED if outcome == "abandoned" else NORMAL
-        return dict(call_id=record.call_id, caller=caller_key(call.caller), agent_id=call.agent_id,
-                    started_at=call.started_at, ended_at=ended, answered_at=call.answered_at, call_type=kind,
-                    business_type=business, summary=summary, recording=call.recording)
+        return dict(
+            call_id=record.call_id,
+            caller=caller_key(call.caller),
+            agent_id=call.agent_id,
+            started_at=call.started_at,
+            ended_at=ended,
+            answered_at=call.answered_at,
+            call_type=kind,
+            business_type=business,
+            summary=summary,
+            recording=call.recording,
+        )

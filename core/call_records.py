@@ -120,7 +120,8 @@ class Complaint:
         if status not in COMPLAINT_TRANSITIONS[self.status]:
             allowed = ", ".join(COMPLAINT_TRANSITIONS[self.status]) or "nothing (closed)"
             raise CallRecordError(
-                f"complaint {self.complaint_id} is {self.status}; it cannot become {status} (allowed: {allowed})")
+                f"complaint {self.complaint_id} is {self.status}; it cannot become {status} (allowed: {allowed})"
+            )
         if self.steps and at < self.steps[-1].at:
             raise CallRecordError(f"complaint {self.complaint_id}: step at {at} is older than the last one")
         if not by.strip():
@@ -155,8 +156,9 @@ class Complaint:
         self.closed_at = at
 
 
-def open_complaint(record: CallRecord, ids: IdSource, *, now: float, description: str = "", category: str = "",
-                   order_id: str = "") -> Complaint:
+def open_complaint(
+    record: CallRecord, ids: IdSource, *, now: float, description: str = "", category: str = "", order_id: str = ""
+) -> Complaint:
     """A complaint from a complaint call; its description defaults to the call's summary."""
     if record.business_type != COMPLAINT:
         raise CallRecordError(f"call record {record.record_id} is a {record.business_type} call, not a complaint")

@@ -26,8 +26,7 @@ DIAL_FAILURES = (BUSY, NO_ANSWER, UNREACHABLE, MACHINE)
 DROPPED = "dropped"  # answered, but no agent was free in time: the drop message played
 RETRYABLE = DIAL_FAILURES + (DROPPED,)
 
-DEFAULT_RETRY_AFTER = ((BUSY, 600.0), (NO_ANSWER, 3600.0), (UNREACHABLE, 7200.0), (MACHINE, 7200.0),
-                       (DROPPED, 3600.0))
+DEFAULT_RETRY_AFTER = ((BUSY, 600.0), (NO_ANSWER, 3600.0), (UNREACHABLE, 7200.0), (MACHINE, 7200.0), (DROPPED, 3600.0))
 DEFAULT_RESULT_CODES = ("sale", "not_interested", "call_again", "wrong_number")
 
 PHONE_COLUMNS = ("phone", "number", "电话", "号码")
@@ -144,9 +143,15 @@ class BuiltList:
         return [p for p in self.problems if p.kind in REFUSING_KINDS]
 
 
-def build_list(rows: Iterable[tuple[int, Mapping[str, object]]], *, zones: NumberZones,
-               do_not_call: Container[str] = (), blacklist: Container[str] = (),
-               already: Mapping[str, int] | None = None, default_area_code: str | None = None) -> BuiltList:
+def build_list(
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+    *,
+    zones: NumberZones,
+    do_not_call: Container[str] = (),
+    blacklist: Container[str] = (),
+    already: Mapping[str, int] | None = None,
+    default_area_code: str | None = None,
+) -> BuiltList:
     """Rows (line number, column -> value) -> the list's entries, de-duplicated (also against ``already``:
     number -> row of numbers the list holds), each bad or excluded row named with its reason."""
     built = BuiltList()
@@ -154,7 +159,9 @@ def build_list(rows: Iterable[tuple[int, Mapping[str, object]]], *, zones: Numbe
     for row, values in rows:
         column = next((c for c in PHONE_COLUMNS if c in values), None)
         if column is None:
-            built.problems.append(RowProblem(row, "phone", "missing", f"no phone column (one of {', '.join(PHONE_COLUMNS)})"))
+            built.problems.append(
+                RowProblem(row, "phone", "missing", f"no phone column (one of {', '.join(PHONE_COLUMNS)})")
+            )
             continue
         raw = values[column]
         try:
@@ -177,8 +184,11 @@ def build_list(rows: Iterable[tuple[int, Mapping[str, object]]], *, zones: Numbe
             built.problems.append(RowProblem(row, column, "blacklist", f"{phone} is blacklisted"))
             continue
         name = next((str(values[c] or "") for c in NAME_COLUMNS if c in values), "")
-        extra = tuple((str(k), str(v if v is not None else "")) for k, v in values.items()
-                      if k != column and k not in NAME_COLUMNS)
+        extra = tuple(
+            (str(k), str(v if v is not None else ""))
+            for k, v in values.items()
+            if k != column and k not in NAME_COLUMNS
+        )
         built.entries.append(ListEntry(key, name, row, zones.zone_of(phone), extra))
     return built
 
@@ -263,8 +273,9 @@ def campaign_from_document(document: Mapping[str, Any]) -> Campaign:
             elif name == "retry_after":
                 values[name] = tuple((str(k), float(v)) for k, v in dict(raw).items())
             elif name in _TUPLES:
-                values[name] = tuple(float(v) for v in raw) if name in ("window", "calling_hours") \
-                    else tuple(str(v) for v in raw)
+                values[name] = (
+                    tuple(float(v) for v in raw) if name in ("window", "calling_hours") else tuple(str(v) for v in raw)
+                )
             elif name in ("max_attempts", "broadcast_lines", "inbound_threshold"):
                 values[name] = int(raw)
             elif name in ("drop_cap", "ring_timeout", "connect_within"):

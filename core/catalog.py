@@ -201,8 +201,11 @@ class StockBook:
         lines = self._holds.get(order_id)
         if lines is None:
             raise CatalogError(f"order {order_id} holds no stock to allocate")
-        short = {sku: (qty, max(self.free_at(warehouse_id, sku), 0)) for sku, qty in lines.items()
-                 if self.free_at(warehouse_id, sku) < qty}
+        short = {
+            sku: (qty, max(self.free_at(warehouse_id, sku), 0))
+            for sku, qty in lines.items()
+            if self.free_at(warehouse_id, sku) < qty
+        }
         if short:
             raise OutOfStock(short, warehouse_id)
         del self._holds[order_id]

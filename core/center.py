@@ -79,8 +79,25 @@ from core.state import (  # re-exported: drivers and tests know them from here
 from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow
 from core.tickets import PRIORITIES, Ticket, TicketBook, TicketError
 
-__all__ = ["CallCenter", "CommandRejected", "Agent", "Call", "OUT", "READY", "PAUSED", "RINGING", "TALKING",
-           "WRAPUP", "CALLBACK", "OUTBOUND", "QUEUED", "CALL_RINGING", "CALL_TALKING", "PROMPT", "ENDED"]
+__all__ = [
+    "CallCenter",
+    "CommandRejected",
+    "Agent",
+    "Call",
+    "OUT",
+    "READY",
+    "PAUSED",
+    "RINGING",
+    "TALKING",
+    "WRAPUP",
+    "CALLBACK",
+    "OUTBOUND",
+    "QUEUED",
+    "CALL_RINGING",
+    "CALL_TALKING",
+    "PROMPT",
+    "ENDED",
+]
 
 _new_tuple = tuple.__new__
 
@@ -233,14 +250,33 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         self._seq += 1
         queue = hotline.queue
         steps = self.policy.overflow.get(queue, ())
-        call = Call(msg.call_id, msg.caller, msg.hotline, queue, self._priority_of(msg.caller), self._seq, now,
-                    groups=[queue], steps=steps)
+        call = Call(
+            msg.call_id,
+            msg.caller,
+            msg.hotline,
+            queue,
+            self._priority_of(msg.caller),
+            self._seq,
+            now,
+            groups=[queue],
+            steps=steps,
+        )
         members = self.in_queue[queue]
         members[call.call_id] = call
         self.calls[call.call_id] = call
         call.position = len(members)
-        self._emit(now, call.call_id, queue, NONE, Verb.ENTERQUEUE, "", msg.caller, call.position, msg.hotline,
-                   PRIORITY_CLASSES[call.priority])
+        self._emit(
+            now,
+            call.call_id,
+            queue,
+            NONE,
+            Verb.ENTERQUEUE,
+            "",
+            msg.caller,
+            call.position,
+            msg.hotline,
+            PRIORITY_CLASSES[call.priority],
+        )
 
         if not self.logged_in[queue] and not any(self.logged_in[s.group] for s in steps):
             self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
@@ -315,7 +351,11 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         call.agent_id = agent.agent_id
         call.ring_started = now
         # rrmemory remembers per group: the group through which this agent got the call (overflow included)
-        group = call.queue if call.queue in agent.skills else next((g for g in call.groups if g in agent.skills), call.queue)
+        group = (
+            call.queue
+            if call.queue in agent.skills
+            else next((g for g in call.groups if g in agent.skills), call.queue)
+        )
         self.rr_last[group] = agent.order
         actions.append(RingAgent(call.call_id, agent.agent_id, call.caller, agent.extension))
         if self.policy.ring_timeout is not None:
@@ -372,8 +412,17 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         position = self._position(call)
         self._leave_queue(call, actions)
         wait = now - call.arrived
-        self._emit(now, call.call_id, call.queue, NONE, Verb.ABANDON, position, call.position, wait,
-                   wait < self.policy.short_abandon)
+        self._emit(
+            now,
+            call.call_id,
+            call.queue,
+            NONE,
+            Verb.ABANDON,
+            position,
+            call.position,
+            wait,
+            wait < self.policy.short_abandon,
+        )
         ringing = call.state == CALL_RINGING
         self._end_call(call)
         if ringing:
@@ -401,8 +450,16 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         call.answered_at = now
         agent.state = TALKING
         agent.calls += 1
-        self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.CONNECT, now - call.arrived, call.call_id,
-                   now - call.ring_started)
+        self._emit(
+            now,
+            call.call_id,
+            call.queue,
+            agent.agent_id,
+            Verb.CONNECT,
+            now - call.arrived,
+            call.call_id,
+            now - call.ring_started,
+        )
         actions.append(ConnectCall(call.call_id, agent.agent_id))
 
     def _agent_did_not_answer(self, msg: AgentDidNotAnswer, actions: list) -> None:
@@ -414,7 +471,9 @@ class CallCenter(OutboundAgents, SiteConfiguration):
 
     def _ring_no_answer(self, call: Call, now: float, actions: list) -> None:
         agent = self.agents[call.agent_id]
-        self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.RINGNOANSWER, round((now - call.ring_started) * 1000))
+        self._emit(
+            now, call.call_id, call.queue, agent.agent_id, Verb.RINGNOANSWER, round((now - call.ring_started) * 1000)
+        )
         actions.append(StopRinging(call.call_id, agent.agent_id))
         agent.call_id = None
         self._pause(agent, self.policy.rna_pause_reason, now)
@@ -427,8 +486,7 @@ class CallCenter(OutboundAgents, SiteConfiguration):
             return
         self._complete(call, Verb.COMPLETEAGENT, msg.now, actions)
 
-    def _complete(self, call: Call, verb: str, now: float, actions: list,
-                  transfer: TransferCall | None = None) -> None:
+    def _complete(self, call: Call, verb: str, now: float, actions: list, transfer: TransferCall | None = None) -> None:
         """End a conversation: hung up by one side, or (``transfer``) the caller sent on elsewhere."""
         agent = self.agents[call.agent_id]
         talk = now - call.answered_at
@@ -439,8 +497,18 @@ class CallCenter(OutboundAgents, SiteConfiguration):
             if verb == Verb.COMPLETEAGENT and self.policy.survey:
                 ending = PlaySurvey(call.call_id, agent.agent_id, call.queue)
         else:
-            self._emit(now, call.call_id, call.queue, agent.agent_id, Verb.TRANSFER, transfer.destination,
-                       transfer.context, hold, talk, call.position)
+            self._emit(
+                now,
+                call.call_id,
+                call.queue,
+                agent.agent_id,
+                Verb.TRANSFER,
+                transfer.destination,
+                transfer.context,
+                hold,
+                talk,
+                call.position,
+            )
             ending = TransferCaller(call.call_id, agent.agent_id, transfer.destination, transfer.context)
         agent.talk_total += talk
         agent.call_id = None
@@ -558,8 +626,10 @@ class CallCenter(OutboundAgents, SiteConfiguration):
             raise CommandRejected(f"agent {agent.agent_id} is no longer in the configuration")
         if agent.state != OUT:
             if msg.extension and msg.extension != agent.extension:
-                raise CommandRejected(f"agent {agent.agent_id} is logged in at {agent.extension or 'their own phone'}"
-                                      f", not {msg.extension}: log out first")
+                raise CommandRejected(
+                    f"agent {agent.agent_id} is logged in at {agent.extension or 'their own phone'}"
+                    f", not {msg.extension}: log out first"
+                )
             if agent.pending and agent.pending[0] == "logout":
                 agent.pending = None
             return
@@ -717,18 +787,30 @@ class CallCenter(OutboundAgents, SiteConfiguration):
             self._emit(now, call.call_id, call.queue, NONE, Verb.CALLBACK_DUPLICATE, existing.ticket_id)
             return
         airing = self.airing_for(call.hotline, call.arrived)
-        ticket = self.tickets.create(Ticket(
-            ticket_id=f"cb-{call.call_id}",
-            call_id=call.call_id,
-            number=call.caller,
-            priority="urgent" if call.priority < 2 else "normal",
-            hotline=call.hotline,
-            airing=airing.airing_id if airing else "",
-            created_at=now,
-            queue=call.queue,
-        ))
-        self._emit(now, call.call_id, call.queue, NONE, Verb.CALLBACK_CREATED, ticket.ticket_id, ticket.number,
-                   ticket.priority, ticket.hotline, ticket.airing)
+        ticket = self.tickets.create(
+            Ticket(
+                ticket_id=f"cb-{call.call_id}",
+                call_id=call.call_id,
+                number=call.caller,
+                priority="urgent" if call.priority < 2 else "normal",
+                hotline=call.hotline,
+                airing=airing.airing_id if airing else "",
+                created_at=now,
+                queue=call.queue,
+            )
+        )
+        self._emit(
+            now,
+            call.call_id,
+            call.queue,
+            NONE,
+            Verb.CALLBACK_CREATED,
+            ticket.ticket_id,
+            ticket.number,
+            ticket.priority,
+            ticket.hotline,
+            ticket.airing,
+        )
         self._dispatch_callbacks(now, actions)
 
     def _dispatch_callbacks(self, now: float, actions: list) -> None:
@@ -748,8 +830,11 @@ class CallCenter(OutboundAgents, SiteConfiguration):
                 ticket, expired = self.tickets.next_due(now, queue)
                 for gone in expired:
                     self._emit(now, gone.call_id, queue, NONE, Verb.CALLBACK_EXPIRED, gone.ticket_id)
-                if ticket is not None and (best is None or (PRIORITIES.index(ticket.priority), ticket.created_at)
-                                           < (PRIORITIES.index(best[0].priority), best[0].created_at)):
+                if ticket is not None and (
+                    best is None
+                    or (PRIORITIES.index(ticket.priority), ticket.created_at)
+                    < (PRIORITIES.index(best[0].priority), best[0].created_at)
+                ):
                     best = (ticket, next(iter(idle.values())))
             if best is None:
                 return
@@ -767,7 +852,9 @@ class CallCenter(OutboundAgents, SiteConfiguration):
     def _claim_callback(self, msg: ClaimCallback, actions: list) -> None:
         agent = self._agent(msg.agent_id)
         if agent.state not in (READY, PAUSED):
-            raise CommandRejected(f"agent {agent.agent_id} is {agent.state}; only a ready or paused agent can call back")
+            raise CommandRejected(
+                f"agent {agent.agent_id} is {agent.state}; only a ready or paused agent can call back"
+            )
         ticket = self.tickets.tickets.get(msg.ticket_id)
         if ticket is None or ticket.status != "open":
             state = ticket.status if ticket else "unknown"
@@ -787,11 +874,21 @@ class CallCenter(OutboundAgents, SiteConfiguration):
         except TicketError as error:
             raise CommandRejected(str(error)) from None
         now = msg.now
-        self._emit(now, ticket.call_id, ticket.queue, agent.agent_id, Verb.CALLBACK_DONE, ticket.ticket_id,
-                   msg.outcome, ticket.attempts, now - agent.busy_since)
+        self._emit(
+            now,
+            ticket.call_id,
+            ticket.queue,
+            agent.agent_id,
+            Verb.CALLBACK_DONE,
+            ticket.ticket_id,
+            msg.outcome,
+            ticket.attempts,
+            now - agent.busy_since,
+        )
         if ticket.status == "waiting":
-            self._emit(now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_RETRY, ticket.ticket_id,
-                       ticket.next_try_at)
+            self._emit(
+                now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_RETRY, ticket.ticket_id, ticket.next_try_at
+            )
             self._start_timer("retry", ticket.ticket_id, ticket.next_try_at, actions)
         elif ticket.status == "expired":
             self._emit(now, ticket.call_id, ticket.queue, NONE, Verb.CALLBACK_EXPIRED, ticket.ticket_id)

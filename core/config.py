@@ -111,14 +111,17 @@ class CenterConfig:
     def _errors(self):
         """What no core can run with (refused on construction)."""
         if self.policy.strategy not in STRATEGIES:
-            yield ConfigProblem(("policy", "strategy"),
-                                f"{self.policy.strategy!r} is not one of {', '.join(STRATEGIES)}")
+            yield ConfigProblem(
+                ("policy", "strategy"), f"{self.policy.strategy!r} is not one of {', '.join(STRATEGIES)}"
+            )
         yield from _repeats(("agents",), "agent id", [a.agent_id for a in self.agents])
         yield from _repeats(("hotlines",), "hotline number", [h.number for h in self.hotlines])
         for i, hotline in enumerate(self.hotlines):
             if hotline.hours and hotline.hours.out_of_hours not in OUT_OF_HOURS_ACTIONS:
-                yield ConfigProblem(("hotlines", i, "out_of_hours"),
-                                    f"{hotline.hours.out_of_hours!r} is not one of {', '.join(OUT_OF_HOURS_ACTIONS)}")
+                yield ConfigProblem(
+                    ("hotlines", i, "out_of_hours"),
+                    f"{hotline.hours.out_of_hours!r} is not one of {', '.join(OUT_OF_HOURS_ACTIONS)}",
+                )
         for name in ("wrapup", "ring_timeout", "sticky_wait", "callback_reserve"):
             value = getattr(self.policy, name)
             if value is not None and value < 0:
@@ -152,8 +155,14 @@ class CenterConfig:
             if hotline.hours is not None:
                 out.extend(_hours_problems(("hotlines", i), hotline.hours))
         policy = self.policy
-        for name in ("ivr_after", "ivr_queue_length", "callback_retry_after", "callback_ttl", "short_abandon",
-                     "response_window"):
+        for name in (
+            "ivr_after",
+            "ivr_queue_length",
+            "callback_retry_after",
+            "callback_ttl",
+            "short_abandon",
+            "response_window",
+        ):
             value = getattr(policy, name)
             if value is not None and value < 0:
                 out.append(ConfigProblem(("policy", name), "must not be negative"))
@@ -163,7 +172,9 @@ class CenterConfig:
             if airing.hotline not in numbers:
                 out.append(ConfigProblem(("airings", i, "hotline"), f"{airing.hotline!r} is not one of the hotlines"))
             if airing.kind not in AIRING_KINDS:
-                out.append(ConfigProblem(("airings", i, "kind"), f"{airing.kind!r} is not one of {', '.join(AIRING_KINDS)}"))
+                out.append(
+                    ConfigProblem(("airings", i, "kind"), f"{airing.kind!r} is not one of {', '.join(AIRING_KINDS)}")
+                )
             if not airing.length > 0:
                 out.append(ConfigProblem(("airings", i, "length"), "must be more than 0"))
         out.extend(_repeats(("airings",), "airing id", [a.airing_id for a in self.airings]))
@@ -175,7 +186,9 @@ class CenterConfig:
                 out.append(ConfigProblem(("owners", caller), f"{owner!r} is not one of the agents"))
         for kind, surge in self.surge.items():
             if kind not in AIRING_KINDS:
-                out.append(ConfigProblem(("surge", kind), f"{kind!r} is not an airing kind ({', '.join(AIRING_KINDS)})"))
+                out.append(
+                    ConfigProblem(("surge", kind), f"{kind!r} is not an airing kind ({', '.join(AIRING_KINDS)})")
+                )
             for name in ("ivr_after", "callback_reserve"):
                 value = getattr(surge, name)
                 if value is not None and value < 0:
@@ -237,8 +250,7 @@ def _hours_problems(path: tuple, hours: OpeningHours):
                 yield ConfigProblem(where, f"overlaps opening hours [{k}] on weekday {day}")
 
 
-def _overflow_problems(path: tuple, overflow: dict[str, tuple[OverflowStep, ...]], queues: set[str],
-                       groups: set[str]):
+def _overflow_problems(path: tuple, overflow: dict[str, tuple[OverflowStep, ...]], queues: set[str], groups: set[str]):
     for queue, steps in overflow.items():
         if queue not in queues:
             yield ConfigProblem(path + (queue,), f"{queue!r} is not a hotline's queue")

@@ -180,10 +180,20 @@ class DialSteps:
                     break
                 attempt = self._new_attempt(run, target, now, agent_id)
                 attempt.state = PREVIEWING
-                self._emit(now, attempt.attempt_id, campaign.campaign_id, agent_id, Verb.OUTBOUND_PREVIEW,
-                           target.entry.number, target.entry.name)
-                actions.append(ShowPreview(agent_id, attempt.attempt_id, campaign.campaign_id, target.entry.number,
-                                           target.entry.name))
+                self._emit(
+                    now,
+                    attempt.attempt_id,
+                    campaign.campaign_id,
+                    agent_id,
+                    Verb.OUTBOUND_PREVIEW,
+                    target.entry.number,
+                    target.entry.name,
+                )
+                actions.append(
+                    ShowPreview(
+                        agent_id, attempt.attempt_id, campaign.campaign_id, target.entry.number, target.entry.name
+                    )
+                )
         else:
             ringing, held = run.in_state(RINGING), len(run.held)
             if campaign.mode == BROADCAST:
@@ -191,8 +201,15 @@ class DialSteps:
             else:
                 waiting = len(run.waiting_agents())
                 talking = sum(1 for a in run.agents.values() if a is not None)
-                wanted = new_dials(predictive=campaign.mode == PREDICTIVE, counts=run.today(now), cap=campaign.drop_cap,
-                                   waiting_agents=waiting, talking_agents=talking, ringing=ringing, held=held)
+                wanted = new_dials(
+                    predictive=campaign.mode == PREDICTIVE,
+                    counts=run.today(now),
+                    cap=campaign.drop_cap,
+                    waiting_agents=waiting,
+                    talking_agents=talking,
+                    ringing=ringing,
+                    held=held,
+                )
             for _ in range(max(0, wanted)):
                 target = self._next_due(run, now)
                 if target is None:
@@ -233,15 +250,31 @@ class DialSteps:
             if number in self.do_not_call:
                 target.done = True
                 target.last_result = "do_not_call"
-                self._emit(now, NONE, run.campaign.campaign_id, NONE, Verb.OUTBOUND_DONE, number, "do_not_call",
-                           target.attempts)
+                self._emit(
+                    now,
+                    NONE,
+                    run.campaign.campaign_id,
+                    NONE,
+                    Verb.OUTBOUND_DONE,
+                    number,
+                    "do_not_call",
+                    target.attempts,
+                )
                 continue
             if not may_call(run.campaign, target.entry.zone, now):
                 later = next_calling_time(run.campaign, target.entry.zone, now)
                 if later is None:
                     target.done = True
-                    self._emit(now, NONE, run.campaign.campaign_id, NONE, Verb.OUTBOUND_DONE, number, "campaign_over",
-                               target.attempts)
+                    self._emit(
+                        now,
+                        NONE,
+                        run.campaign.campaign_id,
+                        NONE,
+                        Verb.OUTBOUND_DONE,
+                        number,
+                        "campaign_over",
+                        target.attempts,
+                    )
                 else:
                     target.next_at = later
                     self._push(run, target)
@@ -267,8 +300,14 @@ class DialSteps:
 
     def _new_attempt(self, run: CampaignRun, target: Target, now: float, agent_id: str | None = None) -> Attempt:
         self._seq += 1
-        attempt = Attempt(f"{run.campaign.campaign_id}-{self._seq}", run.campaign.campaign_id, target,
-                          target.attempts + 1, run.today(now), agent_id=agent_id)
+        attempt = Attempt(
+            f"{run.campaign.campaign_id}-{self._seq}",
+            run.campaign.campaign_id,
+            target,
+            target.attempts + 1,
+            run.today(now),
+            agent_id=agent_id,
+        )
         target.busy = True
         run.attempts[attempt.attempt_id] = self.attempts[attempt.attempt_id] = attempt
         if agent_id is not None:
@@ -282,10 +321,25 @@ class DialSteps:
         attempt.counts = run.today(now)
         attempt.counts.attempts += 1
         attempt.target.attempts += 1
-        self._emit(now, attempt.attempt_id, campaign.campaign_id, attempt.agent_id or NONE, Verb.OUTBOUND_DIAL,
-                   attempt.target.entry.number, attempt.target.attempts, campaign.mode)
-        actions.append(DialNumber(attempt.attempt_id, campaign.campaign_id, attempt.target.entry.number,
-                                  campaign.caller_id, campaign.ring_timeout))
+        self._emit(
+            now,
+            attempt.attempt_id,
+            campaign.campaign_id,
+            attempt.agent_id or NONE,
+            Verb.OUTBOUND_DIAL,
+            attempt.target.entry.number,
+            attempt.target.attempts,
+            campaign.mode,
+        )
+        actions.append(
+            DialNumber(
+                attempt.attempt_id,
+                campaign.campaign_id,
+                attempt.target.entry.number,
+                campaign.caller_id,
+                campaign.ring_timeout,
+            )
+        )
 
     def _connect(self, run: CampaignRun, attempt: Attempt, agent_id: str, now: float, actions: list) -> None:
         attempt.state = TALKING
@@ -293,15 +347,29 @@ class DialSteps:
         attempt.connected_at = now
         run.agents[agent_id] = attempt.attempt_id
         attempt.counts.connects += 1
-        self._emit(now, attempt.attempt_id, run.campaign.campaign_id, agent_id, Verb.OUTBOUND_CONNECT,
-                   now - attempt.answered_at, attempt.target.entry.number)
+        self._emit(
+            now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            agent_id,
+            Verb.OUTBOUND_CONNECT,
+            now - attempt.answered_at,
+            attempt.target.entry.number,
+        )
         actions.append(ConnectOutbound(attempt.attempt_id, agent_id, self.pool.extension_of(agent_id)))
 
     def _drop(self, run: CampaignRun, attempt: Attempt, now: float, actions: list, played: bool) -> None:
         run.held.remove(attempt.attempt_id)
         attempt.counts.drops += 1
-        self._emit(now, attempt.attempt_id, run.campaign.campaign_id, NONE, Verb.OUTBOUND_DROP,
-                   now - attempt.answered_at, "message" if played else "hung_up")
+        self._emit(
+            now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            NONE,
+            Verb.OUTBOUND_DROP,
+            now - attempt.answered_at,
+            "message" if played else "hung_up",
+        )
         if played:
             actions.append(PlayDropMessage(attempt.attempt_id))
         self._end_attempt(run, attempt, now, actions, worked=False)
@@ -311,8 +379,15 @@ class DialSteps:
         talk = now - attempt.connected_at
         attempt.counts.handle_total += talk
         attempt.counts.handled += 1
-        self._emit(now, attempt.attempt_id, run.campaign.campaign_id, attempt.agent_id or NONE,
-                   Verb.OUTBOUND_COMPLETE, talk, side)
+        self._emit(
+            now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            attempt.agent_id or NONE,
+            Verb.OUTBOUND_COMPLETE,
+            talk,
+            side,
+        )
         self._ended[attempt.attempt_id] = attempt
         self._end_attempt(run, attempt, now, actions, worked=True)
         self._finish(run, attempt.target, "contacted", now)
@@ -324,8 +399,15 @@ class DialSteps:
             if free:
                 agent = free[0]
                 self.pool.take_agent(agent, now)
-        self._emit(now, attempt.attempt_id, run.campaign.campaign_id, agent or NONE, Verb.OUTBOUND_BROADCAST, digits,
-                   "agent" if agent else ("no_agent" if digits == "0" else "heard"))
+        self._emit(
+            now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            agent or NONE,
+            Verb.OUTBOUND_BROADCAST,
+            digits,
+            "agent" if agent else ("no_agent" if digits == "0" else "heard"),
+        )
         if agent is not None:
             self._connect(run, attempt, agent, now, actions)
             return
@@ -357,8 +439,16 @@ class DialSteps:
             return
         target.next_at = now + delay
         self._push(run, target)
-        self._emit(now, NONE, run.campaign.campaign_id, NONE, Verb.OUTBOUND_RETRY, target.entry.number,
-                   target.next_at, target.attempts)
+        self._emit(
+            now,
+            NONE,
+            run.campaign.campaign_id,
+            NONE,
+            Verb.OUTBOUND_RETRY,
+            target.entry.number,
+            target.next_at,
+            target.attempts,
+        )
 
     def _finish(self, run: CampaignRun, target: Target, result: str, now: float) -> None:
         target.busy = False
@@ -366,11 +456,18 @@ class DialSteps:
         target.done = True
         target.last_result = result
         if not was_done:
-            self._emit(now, NONE, run.campaign.campaign_id, NONE, Verb.OUTBOUND_DONE, target.entry.number, result,
-                       target.attempts)
+            self._emit(
+                now,
+                NONE,
+                run.campaign.campaign_id,
+                NONE,
+                Verb.OUTBOUND_DONE,
+                target.entry.number,
+                result,
+                target.attempts,
+            )
 
     def spare_drop_allowance(self, campaign_id: str, now: float) -> int:
         """For screens: how many calls beyond the waiting agents the cap allows now."""
         run = self._run(campaign_id)
         return drop_allowance(run.today(now), run.campaign.drop_cap, len(run.held))
-

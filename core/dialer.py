@@ -57,8 +57,9 @@ from core.state import CommandRejected
 
 
 class Dialer(DialSteps):
-    def __init__(self, pool: AgentPool, log: EventSink, *, zones: NumberZones | None = None,
-                 do_not_call: Container[str] = ()) -> None:
+    def __init__(
+        self, pool: AgentPool, log: EventSink, *, zones: NumberZones | None = None, do_not_call: Container[str] = ()
+    ) -> None:
         self.pool = pool
         self.log = log
         self.zones: NumberZones = zones or SiteZone()
@@ -72,10 +73,17 @@ class Dialer(DialSteps):
         self._seq = 0
         self._turn = False  # inside one of our handlers: the pool's "agent free" calls wait for our pacing
         self.handlers: dict[type, Callable[[Any, list], None]] = {
-            LoadCampaign: self._load, StopCampaign: self._stop, DialPreviewed: self._dial_previewed,
-            SkipPreview: self._skip_preview, DialManual: self._dial_manual, RecordResult: self._record_result,
-            CalleeAnswered: self._answered, CalleeNotReached: self._not_reached, CalleeHungUp: self._callee_hung_up,
-            OutboundAgentHungUp: self._agent_hung_up, BroadcastHeard: self._broadcast_heard,
+            LoadCampaign: self._load,
+            StopCampaign: self._stop,
+            DialPreviewed: self._dial_previewed,
+            SkipPreview: self._skip_preview,
+            DialManual: self._dial_manual,
+            RecordResult: self._record_result,
+            CalleeAnswered: self._answered,
+            CalleeNotReached: self._not_reached,
+            CalleeHungUp: self._callee_hung_up,
+            OutboundAgentHungUp: self._agent_hung_up,
+            BroadcastHeard: self._broadcast_heard,
         }
 
     def handle(self, message, actions: list) -> None:
@@ -102,8 +110,16 @@ class Dialer(DialSteps):
                 run.targets[entry.number] = Target(entry, next_at=msg.now)
                 self._push(run, run.targets[entry.number])
         self.runs[campaign.campaign_id] = run
-        self._emit(msg.now, NONE, campaign.campaign_id, NONE, Verb.CAMPAIGN_START, campaign.mode, len(run.targets),
-                   campaign.approved_by)
+        self._emit(
+            msg.now,
+            NONE,
+            campaign.campaign_id,
+            NONE,
+            Verb.CAMPAIGN_START,
+            campaign.mode,
+            len(run.targets),
+            campaign.approved_by,
+        )
         self._pace(run, msg.now, actions)
 
     def _stop(self, msg: StopCampaign, actions: list) -> None:
@@ -175,8 +191,15 @@ class Dialer(DialSteps):
             raise CommandRejected(f"{msg.attempt_id} has its result already: {self.results[attempt.attempt_id]}")
         self.results[attempt.attempt_id] = attempt.result_code = msg.code
         self._ended.pop(attempt.attempt_id, None)
-        self._emit(msg.now, attempt.attempt_id, campaign.campaign_id, msg.agent_id, Verb.OUTBOUND_RESULT, msg.code,
-                   attempt.target.entry.number)
+        self._emit(
+            msg.now,
+            attempt.attempt_id,
+            campaign.campaign_id,
+            msg.agent_id,
+            Verb.OUTBOUND_RESULT,
+            msg.code,
+            attempt.target.entry.number,
+        )
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -191,8 +214,14 @@ class Dialer(DialSteps):
         counts.answered += 1
         counts.answer_wait_total += now - attempt.dialled_at
         attempt.answered_at = now
-        self._emit(now, attempt.attempt_id, run.campaign.campaign_id, attempt.agent_id or NONE, Verb.OUTBOUND_ANSWER,
-                   now - attempt.dialled_at)
+        self._emit(
+            now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            attempt.agent_id or NONE,
+            Verb.OUTBOUND_ANSWER,
+            now - attempt.dialled_at,
+        )
         if run.campaign.mode == BROADCAST:
             attempt.state = LISTENING
             actions.append(PlayBroadcast(attempt.attempt_id, run.campaign.recording))
@@ -216,8 +245,15 @@ class Dialer(DialSteps):
             raise CommandRejected(f"dial result {msg.result!r} is not one of {', '.join(DIAL_FAILURES)}")
         run = self.runs[attempt.campaign_id]
         attempt.counts.resolved += 1
-        self._emit(msg.now, attempt.attempt_id, run.campaign.campaign_id, attempt.agent_id or NONE,
-                   Verb.OUTBOUND_FAIL, msg.result, msg.now - attempt.dialled_at)
+        self._emit(
+            msg.now,
+            attempt.attempt_id,
+            run.campaign.campaign_id,
+            attempt.agent_id or NONE,
+            Verb.OUTBOUND_FAIL,
+            msg.result,
+            msg.now - attempt.dialled_at,
+        )
         self._end_attempt(run, attempt, msg.now, actions, worked=False)
         self._retry_or_finish(run, attempt.target, msg.result, msg.now)
         self._pace(run, msg.now, actions)
@@ -282,10 +318,13 @@ class Dialer(DialSteps):
         self._turn = True
         try:
             for run in self.runs.values():
-                if self._active(run, now) and agent_id in self.pool.free_agents(run.campaign) and self._has_work(run, now):
+                if (
+                    self._active(run, now)
+                    and agent_id in self.pool.free_agents(run.campaign)
+                    and self._has_work(run, now)
+                ):
                     self._pace(run, now, actions)
                     if agent_id in run.agents:
                         return
         finally:
             self._turn = False
-

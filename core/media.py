@@ -157,15 +157,21 @@ def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
             outcome.setdefault(record.call_id, OUTCOME_OF_VERB[verb])
         elif verb == Verb.CALLBACK_CREATED:
             tickets.add(record.call_id)
-    return [Call(call_id, time, hotline, outcome.get(call_id, ""), call_id in tickets)
-            for call_id, (time, hotline) in entered.items()]
+    return [
+        Call(call_id, time, hotline, outcome.get(call_id, ""), call_id in tickets)
+        for call_id, (time, hotline) in entered.items()
+    ]
 
 
 def orders_from_log(records: Iterable[LogRecord]) -> list[OrderFact]:
     """ORDER_PLACED records: data1 order, data2 total, data3 hotline."""
-    return [OrderFact(float(r.time), str(r.data3), float(str(r.data2)), "" if r.call_id == "NONE" else r.call_id,
-                      str(r.data1))
-            for r in records if r.verb == ORDER_PLACED]
+    return [
+        OrderFact(
+            float(r.time), str(r.data3), float(str(r.data2)), "" if r.call_id == "NONE" else r.call_id, str(r.data1)
+        )
+        for r in records
+        if r.verb == ORDER_PLACED
+    ]
 
 
 def _as_calls(items: Iterable[object]) -> list[Call]:
@@ -198,7 +204,8 @@ def _as_orders(items: Iterable[object]) -> list[OrderFact]:
             orders.append(OrderFact(float(time), str(hotline), float(revenue), *map(str, rest)))
         else:
             raise MediaError(
-                f"an order is an OrderFact, an ORDER_PLACED LogRecord or (time, hotline, revenue): {item!r}")
+                f"an order is an OrderFact, an ORDER_PLACED LogRecord or (time, hotline, revenue): {item!r}"
+            )
     return orders
 
 
@@ -261,12 +268,24 @@ class AiringResult:
 
     def as_row(self) -> dict[str, object]:
         return {
-            "airing_id": self.airing_id, "channel": self.channel, "hotline": self.hotline,
-            "product": self.product, "kind": self.kind, "start": self.start, "cost": self.cost,
-            "expected_calls": self.expected_calls, "calls": self.calls, "answered": self.answered,
-            "abandoned": self.abandoned, "callback_tickets": self.callback_tickets, "orders": self.orders,
-            "revenue": self.revenue, "cost_per_call": self.cost_per_call, "cost_per_order": self.cost_per_order,
-            "mer": self.mer, "conversion_rate": self.conversion_rate,
+            "airing_id": self.airing_id,
+            "channel": self.channel,
+            "hotline": self.hotline,
+            "product": self.product,
+            "kind": self.kind,
+            "start": self.start,
+            "cost": self.cost,
+            "expected_calls": self.expected_calls,
+            "calls": self.calls,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "callback_tickets": self.callback_tickets,
+            "orders": self.orders,
+            "revenue": self.revenue,
+            "cost_per_call": self.cost_per_call,
+            "cost_per_order": self.cost_per_order,
+            "mer": self.mer,
+            "conversion_rate": self.conversion_rate,
             "average_order_value": self.average_order_value,
             "revenue_lost_to_abandonment": self.revenue_lost_to_abandonment,
         }
@@ -375,8 +394,9 @@ def attribute(
         if i == n:
             return AiringResult("", "", "", "", "", 0.0, 0.0, 0.0, **counts)
         a = ordered[i]
-        return AiringResult(a.airing_id, a.channel, a.hotline, a.product, a.kind, a.start, a.cost, expected[i],
-                            **counts)
+        return AiringResult(
+            a.airing_id, a.channel, a.hotline, a.product, a.kind, a.start, a.cost, expected[i], **counts
+        )
 
     return MediaReport(
         airings=tuple(result(i) for i in range(n)),

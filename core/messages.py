@@ -298,12 +298,45 @@ class PlaySurvey:
 
 # The message registry: these unions are the one list of message types; the tuples and the name -> class map
 # (used by the live driver's journal) derive from them.
-Event = (CallArrived | CallerHungUp | AgentAnswered | AgentDidNotAnswer | AgentHungUp | PromptFinished | TimerFired
-         | CallRecorded | CallbackAgentDidNotAnswer | SurveyAnswered)
-Command = (Start | ApplyConfig | LogIn | LogOut | MakeReady | MakeNotReady | EndWrapUp | ClaimCallback
-           | CompleteCallback | ExpireCallbacks | TransferCall)
-Action = (StartTimer | CancelTimer | HoldCall | RingAgent | StopRinging | ConnectCall | PlayCallbackPrompt | HangUp
-          | AgentPaused | TransferCaller | DialCallback | PlaySurvey)
+Event = (
+    CallArrived
+    | CallerHungUp
+    | AgentAnswered
+    | AgentDidNotAnswer
+    | AgentHungUp
+    | PromptFinished
+    | TimerFired
+    | CallRecorded
+    | CallbackAgentDidNotAnswer
+    | SurveyAnswered
+)
+Command = (
+    Start
+    | ApplyConfig
+    | LogIn
+    | LogOut
+    | MakeReady
+    | MakeNotReady
+    | EndWrapUp
+    | ClaimCallback
+    | CompleteCallback
+    | ExpireCallbacks
+    | TransferCall
+)
+Action = (
+    StartTimer
+    | CancelTimer
+    | HoldCall
+    | RingAgent
+    | StopRinging
+    | ConnectCall
+    | PlayCallbackPrompt
+    | HangUp
+    | AgentPaused
+    | TransferCaller
+    | DialCallback
+    | PlaySurvey
+)
 
 EVENTS: tuple[type, ...] = get_args(Event) + OUTBOUND_EVENTS
 COMMANDS: tuple[type, ...] = get_args(Command) + OUTBOUND_COMMANDS

@@ -250,8 +250,10 @@ def place_order(command: PlaceOrder, catalog: Catalog, stock: StockBook, ids: Id
         raise OrderError(f"discount {discount} must be between 0 and the subtotal {subtotal}")
     allowed = (subtotal * command.discount_limit).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     if discount > allowed:
-        raise DiscountNeedsApproval(f"discount {discount} is more than {allowed} ({command.discount_limit:.0%} of "
-                                    f"the subtotal {subtotal}): it needs a supervisor's approval")
+        raise DiscountNeedsApproval(
+            f"discount {discount} is more than {allowed} ({command.discount_limit:.0%} of "
+            f"the subtotal {subtotal}): it needs a supervisor's approval"
+        )
 
     order_id = ids.new_id("O")
     stock.hold(order_id, quantities)  # raises OutOfStock before anything exists
@@ -294,7 +296,8 @@ def choose_fulfilment(
     stocked.sort(key=lambda w: (-_closeness(code, w.serves or ("",)), w.rank, w.warehouse_id))
     for warehouse in stocked:
         able = [
-            c for c in couriers
+            c
+            for c in couriers
             if _closeness(code, c.serves) >= 0
             and (not c.warehouses or warehouse.warehouse_id in c.warehouses)
             and (c.cash_on_delivery or order.payment != COD)
@@ -304,7 +307,8 @@ def choose_fulfilment(
             return warehouse, able[0]
     raise CannotSort(
         f"order {order.order_id}: no courier delivers to {order.address.division.full_name}"
-        f"{' with cash on delivery' if order.payment == COD else ''} from a warehouse that holds the goods")
+        f"{' with cash on delivery' if order.payment == COD else ''} from a warehouse that holds the goods"
+    )
 
 
 def sort_order(
@@ -380,5 +384,15 @@ def return_order(order: Order, stock: StockBook, now: float, reason: str, *, res
 def order_log_record(order: Order) -> LogRecord:
     """The ORDER_PLACED record for the event log, which media ROI reads (see core.media.orders_from_log)."""
     airing = order.survey.airing_id if order.survey else ""
-    return LogRecord(order.placed_at, order.call_id or NONE, NONE, order.agent_id or NONE, ORDER_PLACED,
-                     order.order_id, float(order.total), order.hotline, airing, order.customer_id)
+    return LogRecord(
+        order.placed_at,
+        order.call_id or NONE,
+        NONE,
+        order.agent_id or NONE,
+        ORDER_PLACED,
+        order.order_id,
+        float(order.total),
+        order.hotline,
+        airing,
+        order.customer_id,
+    )

@@ -65,8 +65,16 @@ def predictive_target(counts: DayCounts, waiting_agents: int, talking_agents: in
     return math.ceil(expected_free / max(counts.answer_rate, 0.01) - 1e-9) if expected_free > 0 else 0
 
 
-def new_dials(*, predictive: bool, counts: DayCounts, cap: float, waiting_agents: int, talking_agents: int,
-              ringing: int, held: int) -> int:
+def new_dials(
+    *,
+    predictive: bool,
+    counts: DayCounts,
+    cap: float,
+    waiting_agents: int,
+    talking_agents: int,
+    ringing: int,
+    held: int,
+) -> int:
     """How many more calls to place now. ``waiting_agents`` are reserved for this campaign and free,
     ``ringing`` are dialled and not answered yet, ``held`` answered and waiting for an agent."""
     if not predictive:

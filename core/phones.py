@@ -67,7 +67,7 @@ class PhoneNumber:
     @property
     def subscriber(self) -> str:
         """The number without its area code (the whole number for mobiles and service numbers)."""
-        return self.national[len(self.area_code):]
+        return self.national[len(self.area_code) :]
 
     @property
     def trunk_area_code(self) -> str:
@@ -169,7 +169,8 @@ def _parse_digits(body: str, extension: str, default_area_code: str | None, text
     if body.lstrip(" (").startswith("+"):
         if not digits.startswith(COUNTRY_CODE):
             raise InvalidPhoneNumber(
-                text, f"its country code is not China's +{COUNTRY_CODE} (it starts +{digits[:3]}…)")
+                text, f"its country code is not China's +{COUNTRY_CODE} (it starts +{digits[:3]}…)"
+            )
         national = digits[2:]
     elif digits.startswith("00"):
         if not digits.startswith("00" + COUNTRY_CODE):
@@ -209,7 +210,7 @@ def _is_national(digits: str) -> bool:
     if _MOBILE.fullmatch(national):
         return True
     area = _area_code_of(national)
-    return area is not None and _subscriber_fits(area, national[len(area):])
+    return area is not None and _subscriber_fits(area, national[len(area) :])
 
 
 def _area_code_of(national: str) -> str | None:
@@ -228,12 +229,14 @@ def _subscriber_fits(area: str, subscriber: str) -> bool:
 
 
 def _fixed(national: str, area: str, extension: str, text: str) -> PhoneNumber:
-    subscriber = national[len(area):]
+    subscriber = national[len(area) :]
     if not _subscriber_fits(area, subscriber):
         need = "8" if len(area) == 2 else "7 or 8"
         raise InvalidPhoneNumber(
-            text, f"after area code 0{area} come {len(subscriber)} digits ({subscriber or 'none'}); "
-                  f"a subscriber number there has {need} digits and does not start with 0 or 1")
+            text,
+            f"after area code 0{area} come {len(subscriber)} digits ({subscriber or 'none'}); "
+            f"a subscriber number there has {need} digits and does not start with 0 or 1",
+        )
     return PhoneNumber(national, FIXED, area, extension)
 
 

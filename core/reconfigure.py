@@ -48,7 +48,8 @@ def plan_change(current: dict[str, dict[str, int]], config: CenterConfig, retire
         added=tuple(agent_id for agent_id in wanted if agent_id not in current or agent_id in retired),
         removed=tuple(agent_id for agent_id in current if agent_id not in wanted and agent_id not in retired),
         reskilled=tuple(
-            profile for agent_id, profile in wanted.items()
+            profile
+            for agent_id, profile in wanted.items()
             if agent_id in current and current[agent_id] != profile.skills
         ),
     )
@@ -117,11 +118,15 @@ class SiteConfiguration:
     def _apply_config(self, msg: ApplyConfig, actions: list) -> None:
         """Switch to ``msg.config`` without dropping calls: the rules are in ``core.reconfigure``."""
         now, config = msg.now, msg.config
-        change = plan_change({a.agent_id: a.skills_to_come for a in self.agents.values()}, config,
-                             [a.agent_id for a in self.agents.values() if a.retired])
+        change = plan_change(
+            {a.agent_id: a.skills_to_come for a in self.agents.values()},
+            config,
+            [a.agent_id for a in self.agents.values() if a.retired],
+        )
         self._use_config(config)  # rejects a config this core cannot run before anything changes
-        self._emit(now, NONE, NONE, NONE, Verb.CONFIG_APPLIED, msg.label, ",".join(change.added),
-                   ",".join(change.removed))
+        self._emit(
+            now, NONE, NONE, NONE, Verb.CONFIG_APPLIED, msg.label, ",".join(change.added), ",".join(change.removed)
+        )
         for order, profile in enumerate(config.agents):
             agent = self.agents.get(profile.agent_id)
             if agent is None:

@@ -119,7 +119,7 @@ class PhoneRegions(Protocol):
 
 
 def normalise_initials(text: str) -> str:
-    """"bj hd", "B-J-H-D", "ＢＪＨＤ" -> "BJHD"."""
+    """ "bj hd", "B-J-H-D", "ＢＪＨＤ" -> "BJHD"."""
     letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch not in " -_.'/")
     if not _INITIALS.fullmatch(letters):
         raise AddressError(f"city entry {text!r} is not pinyin initials (1-12 letters, e.g. BJHD)")
@@ -153,4 +153,3 @@ def region_of(regions: PhoneRegions, numbers: list[PhoneNumber] | tuple[PhoneNum
         if division is not None:
             return division
     return None
-

@@ -13,7 +13,14 @@ class CommandRejected(ValueError):
 
 # agent states
 OUT, READY, PAUSED, RINGING, TALKING, WRAPUP, CALLBACK, OUTBOUND = (
-    "out", "ready", "paused", "ringing", "talking", "wrapup", "callback", "outbound",
+    "out",
+    "ready",
+    "paused",
+    "ringing",
+    "talking",
+    "wrapup",
+    "callback",
+    "outbound",
 )
 WORKING = (TALKING, WRAPUP, CALLBACK, OUTBOUND)  # a pause or logout asked now waits until the work ends
 # call states

@@ -92,8 +92,9 @@ def suggest(
         score = sum(r.weight for r in fired)
         specific = any(r.when_sku and r.when_airing for r in fired)
         replaces = next((r.when_sku for r in fired if kind == UPSELL), "")
-        item = Suggestion(sku, product.name, product.price, kind, score, replaces,
-                          tuple(r.pitch for r in fired if r.pitch), in_stock)
+        item = Suggestion(
+            sku, product.name, product.price, kind, score, replaces, tuple(r.pitch for r in fired if r.pitch), in_stock
+        )
         key = (not in_stock, -score, not specific, kind != UPSELL, -product.price, sku)
         suggestions.append((key, item))
     suggestions.sort(key=lambda pair: pair[0])

@@ -25,20 +25,39 @@ from dashboards.ui import bi
 PAGES = ("plan", "live", "media", "history")
 
 
-def create_dash(settings: StoreSettings, *, engine: Engine | None = None, prefix: str = "/",
-                cache_dir: str | Path | None = None) -> Dash:
+def create_dash(
+    settings: StoreSettings, *, engine: Engine | None = None, prefix: str = "/", cache_dir: str | Path | None = None
+) -> Dash:
     services.configure(settings, engine)
     cache = diskcache.Cache(str(cache_dir or Path(tempfile.gettempdir()) / "hotline-dash-cache"))
-    app = Dash(__name__, use_pages=True, pages_folder="", requests_pathname_prefix=prefix,
-               routes_pathname_prefix="/", background_callback_manager=DiskcacheManager(cache),
-               title="Hotline dashboards", suppress_callback_exceptions=True)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        requests_pathname_prefix=prefix,
+        routes_pathname_prefix="/",
+        background_callback_manager=DiskcacheManager(cache),
+        title="Hotline dashboards",
+        suppress_callback_exceptions=True,
+    )
     for page in PAGES:  # register_page needs the app first; the import registers each page and its callbacks
         importlib.import_module(f"dashboards.pages.{page}")
-    app.layout = html.Div([
-        html.Nav([html.Strong(bi("Hotline dashboards", "热线看板"), style={"marginRight": "1.5em"})]
-                 + [dcc.Link(page["name"], href=page["relative_path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
-                             style={"marginRight": "1.2em"}) for page in dash.page_registry.values()],
-                 style={"padding": "0.6em 1em", "borderBottom": "1px solid #ccc", "fontFamily": "sans-serif"}),
-        html.Main(dash.page_container, style={"padding": "0 1em", "fontFamily": "sans-serif"}),
-    ])
+    app.layout = html.Div(
+        [
+            html.Nav(
+                [html.Strong(bi("Hotline dashboards", "热线看板"), style={"marginRight": "1.5em"})]
+                + [
+                    dcc.Link(
+                        page["name"],
+                        href=page["relative_path"],
+                        id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
+                        style={"marginRight": "1.2em"},
+                    )
+                    for page in dash.page_registry.values()
+                ],
+                style={"padding": "0.6em 1em", "borderBottom": "1px solid #ccc", "fontFamily": "sans-serif"},
+            ),
+            html.Main(dash.page_container, style={"padding": "0 1em", "fontFamily": "sans-serif"}),
+        ]
+    )
     return app

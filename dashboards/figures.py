@@ -31,14 +31,19 @@ def clock(epochs: Sequence[float], zone=SITE_ZONE) -> list[str]:
 
 
 def _rgba(color: str, alpha: float) -> str:
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
 def _layout(figure: go.Figure, metric: str, title: str) -> go.Figure:
     _, _, share = METRICS[metric]
-    figure.update_layout(title=title, margin={"l": 50, "r": 10, "t": 40, "b": 30}, height=300,
-                         legend={"orientation": "h", "y": -0.2}, template="plotly_white")
+    figure.update_layout(
+        title=title,
+        margin={"l": 50, "r": 10, "t": 40, "b": 30},
+        height=300,
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+    )
     if share:
         figure.update_yaxes(tickformat=".0%")
     return figure
@@ -53,13 +58,35 @@ def add_band(figure: go.Figure, x: list[str], rows: pd.DataFrame, metric: str, n
     """The metric's mean as a line and its 95% band as a filled area (``<metric>_ci_low/_high``)."""
     low, high = values(rows.get(f"{metric}_ci_low")), values(rows.get(f"{metric}_ci_high"))
     if low is not None and high is not None:
-        figure.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip",
-                                    legendgroup=name))
-        figure.add_trace(go.Scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty",
-                                    fillcolor=_rgba(color, 0.18), name=f"{name} 95%", legendgroup=name,
-                                    hoverinfo="skip"))
-    figure.add_trace(go.Scatter(x=x, y=values(rows[metric]), mode="lines+markers", name=name, line={"color": color},
-                                legendgroup=name, meta={"plan": name, "metric": metric}))
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip", legendgroup=name
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=low,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_rgba(color, 0.18),
+                name=f"{name} 95%",
+                legendgroup=name,
+                hoverinfo="skip",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=values(rows[metric]),
+            mode="lines+markers",
+            name=name,
+            line={"color": color},
+            legendgroup=name,
+            meta={"plan": name, "metric": metric},
+        )
+    )
 
 
 def plan_comparison(plans: list[dict[str, Any]], metric: str) -> go.Figure:
@@ -76,9 +103,16 @@ def plan_comparison(plans: list[dict[str, Any]], metric: str) -> go.Figure:
         column = ANALYTIC_OF.get(metric)
         analytic = pd.DataFrame(plan.get("analytic") or [])
         if column and not analytic.empty:
-            figure.add_trace(go.Scatter(x=clock(analytic["interval_start"]), y=values(analytic[column]), mode="lines",
-                                        name=f"{plan['name']} Erlang-A/MOL", line={"color": color, "dash": "dash"},
-                                        legendgroup=plan["name"]))
+            figure.add_trace(
+                go.Scatter(
+                    x=clock(analytic["interval_start"]),
+                    y=values(analytic[column]),
+                    mode="lines",
+                    name=f"{plan['name']} Erlang-A/MOL",
+                    line={"color": color, "dash": "dash"},
+                    legendgroup=plan["name"],
+                )
+            )
     return _layout(figure, metric, bi(english, chinese))
 
 
@@ -86,17 +120,31 @@ def cost_against_loss(plans: list[dict[str, Any]]) -> go.Figure:
     """Agent-hours each plan pays against the revenue it loses to abandoned calls."""
     figure = go.Figure()
     for i, plan in enumerate(plans):
-        figure.add_trace(go.Scatter(x=[plan["agent_hours"]], y=[plan["revenue_lost"]], mode="markers+text",
-                                    text=[plan["name"]], textposition="top center", name=plan["name"],
-                                    marker={"size": 14, "color": PALETTE[i % len(PALETTE)]}))
-    figure.update_layout(title=bi("Agent-hours against revenue lost to abandons", "座席工时与放弃损失收入"),
-                         xaxis_title=bi("agent-hours", "座席工时"), yaxis_title=bi("revenue lost (yuan)", "损失收入（元）"),
-                         height=320, margin={"l": 60, "r": 10, "t": 40, "b": 40}, template="plotly_white")
+        figure.add_trace(
+            go.Scatter(
+                x=[plan["agent_hours"]],
+                y=[plan["revenue_lost"]],
+                mode="markers+text",
+                text=[plan["name"]],
+                textposition="top center",
+                name=plan["name"],
+                marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
+            )
+        )
+    figure.update_layout(
+        title=bi("Agent-hours against revenue lost to abandons", "座席工时与放弃损失收入"),
+        xaxis_title=bi("agent-hours", "座席工时"),
+        yaxis_title=bi("revenue lost (yuan)", "损失收入（元）"),
+        height=320,
+        margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        template="plotly_white",
+    )
     return figure
 
 
-def live_against_plan(live: pd.DataFrame, plan: dict[str, Any] | None, metric: str, shift: float,
-                      zone=SITE_ZONE) -> go.Figure:
+def live_against_plan(
+    live: pd.DataFrame, plan: dict[str, Any] | None, metric: str, shift: float, zone=SITE_ZONE
+) -> go.Figure:
     """The day's ``metric`` per interval as markers on the saved plan's band; ``shift`` moves the plan's times
     onto the day (same clock time)."""
     english, chinese, _ = METRICS[metric]
@@ -104,21 +152,44 @@ def live_against_plan(live: pd.DataFrame, plan: dict[str, Any] | None, metric: s
     if plan is not None:
         rows = pd.DataFrame(plan["results"]["intervals"])
         if not rows.empty:
-            add_band(figure, clock(rows["interval_start"] + shift, zone), rows, metric,
-                     bi(f"plan {plan['name']}", "计划"), PALETTE[0])
+            add_band(
+                figure,
+                clock(rows["interval_start"] + shift, zone),
+                rows,
+                metric,
+                bi(f"plan {plan['name']}", "计划"),
+                PALETTE[0],
+            )
     if not live.empty:
-        figure.add_trace(go.Scatter(x=clock(live["interval_start"], zone), y=values(live[metric]), mode="markers+lines",
-                                    name=bi("live", "实际"), line={"color": "#111", "width": 1},
-                                    marker={"size": 7, "color": "#111"}, meta={"live": True, "metric": metric}))
+        figure.add_trace(
+            go.Scatter(
+                x=clock(live["interval_start"], zone),
+                y=values(live[metric]),
+                mode="markers+lines",
+                name=bi("live", "实际"),
+                line={"color": "#111", "width": 1},
+                marker={"size": 7, "color": "#111"},
+                meta={"live": True, "metric": metric},
+            )
+        )
     figure.update_xaxes(categoryorder="category ascending")
     return _layout(figure, metric, bi(english, chinese))
 
 
 def arrival_curve(day: pd.DataFrame, zone=SITE_ZONE) -> go.Figure:
-    figure = go.Figure(go.Bar(x=clock(day["interval_start"], zone) if not day.empty else [],
-                              y=values(day["offered"]) if not day.empty else [], name=bi("offered", "呼入")))
-    figure.update_layout(title=bi("The day's arrivals per interval", "当日各时段呼入量"), height=300,
-                         margin={"l": 50, "r": 10, "t": 40, "b": 30}, template="plotly_white")
+    figure = go.Figure(
+        go.Bar(
+            x=clock(day["interval_start"], zone) if not day.empty else [],
+            y=values(day["offered"]) if not day.empty else [],
+            name=bi("offered", "呼入"),
+        )
+    )
+    figure.update_layout(
+        title=bi("The day's arrivals per interval", "当日各时段呼入量"),
+        height=300,
+        margin={"l": 50, "r": 10, "t": 40, "b": 30},
+        template="plotly_white",
+    )
     return figure
 
 
@@ -126,11 +197,30 @@ def kpi_history(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     if not table.empty:
         figure.add_trace(go.Bar(x=table["period"], y=values(table["offered"]), name=bi("offered", "呼入量"), yaxis="y"))
-        figure.add_trace(go.Scatter(x=table["period"], y=values(table["sl_offered"]), name=bi("service level", "服务水平"),
-                                    yaxis="y2", mode="lines+markers"))
-        figure.add_trace(go.Scatter(x=table["period"], y=values(table["abandon_rate"]), name=bi("abandon rate", "放弃率"),
-                                    yaxis="y2", mode="lines+markers"))
-    figure.update_layout(title=bi("KPIs per period", "各期关键指标"), height=340, template="plotly_white",
-                         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1]},
-                         margin={"l": 50, "r": 50, "t": 40, "b": 30}, legend={"orientation": "h", "y": -0.2})
+        figure.add_trace(
+            go.Scatter(
+                x=table["period"],
+                y=values(table["sl_offered"]),
+                name=bi("service level", "服务水平"),
+                yaxis="y2",
+                mode="lines+markers",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=table["period"],
+                y=values(table["abandon_rate"]),
+                name=bi("abandon rate", "放弃率"),
+                yaxis="y2",
+                mode="lines+markers",
+            )
+        )
+    figure.update_layout(
+        title=bi("KPIs per period", "各期关键指标"),
+        height=340,
+        template="plotly_white",
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1]},
+        margin={"l": 50, "r": 50, "t": 40, "b": 30},
+        legend={"orientation": "h", "y": -0.2},
+    )
     return figure

@@ -27,5 +27,6 @@ def kpis_per_period(period: str, target_s: float = 20) -> pd.DataFrame:
 
 def arrivals(day: str, interval_s: float = 900) -> pd.DataFrame:
     start, end = day_bounds(day)
-    return interval_kpis(log_cache.day_log(services.engine(), start, end).frame, interval_s=interval_s,
-                         target_s=20, by_queue=False)
+    return interval_kpis(
+        log_cache.day_log(services.engine(), start, end).frame, interval_s=interval_s, target_s=20, by_queue=False
+    )

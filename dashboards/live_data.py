@@ -21,8 +21,18 @@ from dashboards.plan_data import read_scenario
 from reports.kpi import interval_kpis, period_bounds
 from reports.tables import roi_report
 
-AIRING_COLUMNS = ("airing_id", "channel", "product", "start", "expected_calls", "calls", "answered", "abandoned",
-                  "orders", "revenue")
+AIRING_COLUMNS = (
+    "airing_id",
+    "channel",
+    "product",
+    "start",
+    "expected_calls",
+    "calls",
+    "answered",
+    "abandoned",
+    "orders",
+    "revenue",
+)
 TOTALS = ("offered", "answered", "abandoned")
 
 
@@ -96,8 +106,9 @@ def day_view(day: str | None, plan_id: int | None, *, interval_s: float = 900, t
     totals = {k: float(intervals[k].sum()) if len(intervals) else 0.0 for k in TOTALS}  # one analysis, not two
     per_airing = roi_report(log, airings)[list(AIRING_COLUMNS)] if airings else pd.DataFrame(columns=AIRING_COLUMNS)
     if len(per_airing):
-        per_airing = per_airing.assign(start=pd.to_datetime(per_airing["start"], unit="s", utc=True)
-                                       .dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M")).round(1)
+        per_airing = per_airing.assign(
+            start=pd.to_datetime(per_airing["start"], unit="s", utc=True).dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M")
+        ).round(1)
     view = DayView(intervals, totals, per_airing, plan, shift)
     if len(_views) >= 32:
         _views.clear()

@@ -19,8 +19,19 @@ from reports.tables import UNATTRIBUTED, roi_report
 
 GROUPS = ("airing", "channel", "program", "day")
 SUMS = ("cost", "expected_calls", "calls", "answered", "abandoned", "callback_tickets", "orders", "revenue")
-SHOWN = ("key", "calls", "answered", "abandoned", "orders", "revenue", "cost", "cost_per_call", "cost_per_order",
-         "mer", "revenue_lost_to_abandonment")
+SHOWN = (
+    "key",
+    "calls",
+    "answered",
+    "abandoned",
+    "orders",
+    "revenue",
+    "cost",
+    "cost_per_call",
+    "cost_per_order",
+    "mer",
+    "revenue_lost_to_abandonment",
+)
 CALL_COLUMNS = ("call_id", "arrived", "hotline", "outcome", "wait", "talk", "agent", "weight")
 
 
@@ -53,7 +64,11 @@ def _key(row: pd.Series, group: str) -> str:
     if group == "program":
         return row["product"] or UNATTRIBUTED
     if group == "day":
-        return datetime.fromtimestamp(row["start"], SITE_ZONE).strftime("%Y-%m-%d") if row["start"] == row["start"] else UNATTRIBUTED
+        return (
+            datetime.fromtimestamp(row["start"], SITE_ZONE).strftime("%Y-%m-%d")
+            if row["start"] == row["start"]
+            else UNATTRIBUTED
+        )
     return row["airing_id"]
 
 
@@ -78,5 +93,7 @@ def airing_calls(log: pd.DataFrame, airings: Sequence[Airing], airing_id: str, r
     lives = call_lives(log)
     lives = lives.loc[lives["call_id"].isin(weights)].copy()
     lives["weight"] = lives["call_id"].map(weights)
-    lives["arrived"] = pd.to_datetime(lives["arrived"], unit="s", utc=True).dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M:%S")
+    lives["arrived"] = (
+        pd.to_datetime(lives["arrived"], unit="s", utc=True).dt.tz_convert(SITE_ZONE).dt.strftime("%H:%M:%S")
+    )
     return lives[list(CALL_COLUMNS)].round(2)

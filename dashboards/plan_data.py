@@ -56,8 +56,10 @@ def scenario_text(path: str) -> str:
 
 def interval_labels(scenario: Scenario) -> list[str]:
     zone = scenario.start.tzinfo
-    return [datetime.fromtimestamp(scenario.epoch + i * scenario.interval, zone).strftime("%H:%M")
-            for i in range(scenario.n_intervals)]
+    return [
+        datetime.fromtimestamp(scenario.epoch + i * scenario.interval, zone).strftime("%H:%M")
+        for i in range(scenario.n_intervals)
+    ]
 
 
 def staffing_rows(scenario: Scenario) -> list[dict[str, Any]]:
@@ -94,8 +96,14 @@ def with_staffing(text: str, name: str, rows: list[dict[str, Any]]) -> str:
                 if count < 0 or count != float(value):
                     raise ValueError
             except (TypeError, ValueError):
-                problems.append(Problem("staffing grid", r + 1, f"{row.get('group')}.{label}",
-                                        f"{value!r} is not a whole number of agents >= 0"))
+                problems.append(
+                    Problem(
+                        "staffing grid",
+                        r + 1,
+                        f"{row.get('group')}.{label}",
+                        f"{value!r} is not a whole number of agents >= 0",
+                    )
+                )
                 count = 0
             counts.append(count)
         staffing[str(row.get("group"))] = counts
@@ -137,9 +145,13 @@ def parse_staffing_csv(text: str, name: str, scenario: Scenario) -> dict[str, li
             continue
         group = row[0].strip()
         if group not in groups:
-            problems.append(Problem(name, line, "group", f"{group!r} is not a group of the scenario ({', '.join(groups)})"))
+            problems.append(
+                Problem(name, line, "group", f"{group!r} is not a group of the scenario ({', '.join(groups)})")
+            )
         if len(row) != len(labels) + 1:
-            problems.append(Problem(name, line, "", f"has {len(row) - 1} counts; the scenario has {len(labels)} intervals"))
+            problems.append(
+                Problem(name, line, "", f"has {len(row) - 1} counts; the scenario has {len(labels)} intervals")
+            )
             continue
         counts = []
         for label, cell in zip(labels, row[1:]):
@@ -153,8 +165,15 @@ def parse_staffing_csv(text: str, name: str, scenario: Scenario) -> dict[str, li
     return out
 
 
-def from_schedule(base_text: str, base_name: str, schedule: bytes, schedule_name: str, staffing: str | None,
-                  staffing_name: str, expected_calls: float) -> str:
+def from_schedule(
+    base_text: str,
+    base_name: str,
+    schedule: bytes,
+    schedule_name: str,
+    staffing: str | None,
+    staffing_name: str,
+    expected_calls: float,
+) -> str:
     """The base scenario with its airings replaced by the schedule CSV's (``reports.airings``: the same reader
     as ``hotline report roi --airings``; each airing brings ``expected_calls``) and, if given, the staffing
     table's staffing. Problems of both files are collected and raised together."""
@@ -181,10 +200,20 @@ def from_schedule(base_text: str, base_name: str, schedule: bytes, schedule_name
         if airing.hotline not in known:
             data.setdefault("hotlines", []).append({"number": airing.hotline, "queue": queue})
             known.add(airing.hotline)
-    data["airings"] = [{
-        "id": a.airing_id, "channel": a.channel, "start": datetime.fromtimestamp(a.start, zone).isoformat(),
-        "length": a.length, "hotline": a.hotline, "kind": a.kind, "expected_calls": expected_calls,
-        "product": a.product, "cost": a.cost} for a in airings]
+    data["airings"] = [
+        {
+            "id": a.airing_id,
+            "channel": a.channel,
+            "start": datetime.fromtimestamp(a.start, zone).isoformat(),
+            "length": a.length,
+            "hotline": a.hotline,
+            "kind": a.kind,
+            "expected_calls": expected_calls,
+            "product": a.product,
+            "cost": a.cost,
+        }
+        for a in airings
+    ]
     for group in data.get("groups", []):
         if group.get("name") in counts:
             group.pop("shifts", None)
@@ -206,19 +235,41 @@ def revenue_lost(abandoned: float, answered: float, conversion: float, order_val
     """``core.media``'s revenue lost to abandonment (abandons x conversion x average order value), for calls
     whose conversion and order value are assumed rather than measured."""
     orders = answered * conversion
-    result = AiringResult("", "", "", "", "", 0.0, 0.0, 0.0, answered=answered, abandoned=abandoned,
-                          orders=orders, revenue=orders * order_value)
+    result = AiringResult(
+        "",
+        "",
+        "",
+        "",
+        "",
+        0.0,
+        0.0,
+        0.0,
+        answered=answered,
+        abandoned=abandoned,
+        orders=orders,
+        revenue=orders * order_value,
+    )
     return result.revenue_lost_to_abandonment or 0.0
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in frame.to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
-def run_plan(text: str, name: str, *, replications: int, seed: int | None = None, workers: int | None = None,
-             conversion: float = CONVERSION, order_value: float = REVENUE_PER_ORDER,
-             on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+def run_plan(
+    text: str,
+    name: str,
+    *,
+    replications: int,
+    seed: int | None = None,
+    workers: int | None = None,
+    conversion: float = CONVERSION,
+    order_value: float = REVENUE_PER_ORDER,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
     """Run the plan's scenario in the twin (``replications`` seeded replications, as ``hotline simulate``)
     and return its results as JSON-able data: per-interval means with 95% bands, the totals, the Erlang-A /
     MOL estimate per interval, agent-hours and revenue lost to abandons."""
@@ -236,13 +287,19 @@ def run_plan(text: str, name: str, *, replications: int, seed: int | None = None
     totals = summarise(per_total, []).iloc[0].to_dict()
     abandoned, answered = float(totals.get("abandoned", 0.0)), float(totals.get("answered", 0.0))
     return {
-        "name": name, "scenario_name": scenario.name, "replications": replications,
-        "seed": scenario.seed if seed is None else seed, "epoch": scenario.epoch, "interval_s": scenario.interval,
-        "intervals": _records(intervals), "totals": _records(pd.DataFrame([totals]))[0],
+        "name": name,
+        "scenario_name": scenario.name,
+        "replications": replications,
+        "seed": scenario.seed if seed is None else seed,
+        "epoch": scenario.epoch,
+        "interval_s": scenario.interval,
+        "intervals": _records(intervals),
+        "totals": _records(pd.DataFrame([totals]))[0],
         "analytic": _records(analytic_by_interval(scenario)),
         "agent_hours": agent_hours(scenario),
         "revenue_lost": revenue_lost(abandoned, answered, conversion, order_value),
-        "conversion": conversion, "order_value": order_value,
+        "conversion": conversion,
+        "order_value": order_value,
     }
 
 
@@ -254,9 +311,15 @@ class PlanToSave:
 
 
 def save_plan(plan: PlanToSave, by: str, now: float) -> SavedPlan:
-    return SqlPlans(services.engine()).save(plan.name, plan.scenario, plan.results,
-                                            replications=int(plan.results["replications"]),
-                                            seed=int(plan.results["seed"]), by=by, now=now)
+    return SqlPlans(services.engine()).save(
+        plan.name,
+        plan.scenario,
+        plan.results,
+        replications=int(plan.results["replications"]),
+        seed=int(plan.results["seed"]),
+        by=by,
+        now=now,
+    )
 
 
 def saved_plans() -> list[SavedPlan]:

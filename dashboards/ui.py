@@ -16,16 +16,27 @@ def bi(english: str, chinese: str) -> str:
 
 def problems_list(problems: list[Problem], element_id: str) -> html.Div:
     """Every problem of an uploaded file, each with its file, line and field (nothing is saved)."""
-    return html.Div([
-        html.Strong(bi(f"{len(problems)} problem(s) in the file, nothing was changed", "文件有错误，未做任何更改")),
-        html.Ul([html.Li(str(p), className="problem", **{"data-line": str(p.line or ""), "data-field": p.field})
-                 for p in problems]),
-    ], id=element_id, className="problems", role="alert", style={"color": "#a40000"})
+    return html.Div(
+        [
+            html.Strong(bi(f"{len(problems)} problem(s) in the file, nothing was changed", "文件有错误，未做任何更改")),
+            html.Ul(
+                [
+                    html.Li(str(p), className="problem", **{"data-line": str(p.line or ""), "data-field": p.field})
+                    for p in problems
+                ]
+            ),
+        ],
+        id=element_id,
+        className="problems",
+        role="alert",
+        style={"color": "#a40000"},
+    )
 
 
 def message(text: str, element_id: str, error: bool = False) -> html.Div:
-    return html.Div(text, id=element_id, role="alert" if error else "status",
-                    style={"color": "#a40000" if error else "#1a5e1a"})
+    return html.Div(
+        text, id=element_id, role="alert" if error else "status", style={"color": "#a40000" if error else "#1a5e1a"}
+    )
 
 
 def fmt(value, digits: int = 1, pct: bool = False) -> str:

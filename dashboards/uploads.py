@@ -21,4 +21,6 @@ def upload_text(contents: str, filename: str) -> str:
     try:
         return upload_bytes(contents, filename).decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputFileError([Problem(filename, None, "", f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+        raise InputFileError(
+            [Problem(filename, None, "", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        ) from None

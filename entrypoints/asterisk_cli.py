@@ -32,11 +32,17 @@ _ARI_HELP = "ARI/HTTP port on 127.0.0.1 (env HOTLINE_ARI_PORT, default 18088)."
 _SIP_HELP = "PJSIP UDP port on 127.0.0.1 (env HOTLINE_SIP_PORT, default 15060)."
 
 
-def _config(root: Optional[Path], ari_port: Optional[int], sip_port: Optional[int],
-            agents: Optional[int] = None, agent_port_base: Optional[int] = None,
-            numbers: Optional[str] = None) -> provision.LocalAsteriskConfig:
-    overrides: dict = dict(root=root, ari_port=ari_port, sip_port=sip_port, agents=agents,
-                           agent_port_base=agent_port_base)
+def _config(
+    root: Optional[Path],
+    ari_port: Optional[int],
+    sip_port: Optional[int],
+    agents: Optional[int] = None,
+    agent_port_base: Optional[int] = None,
+    numbers: Optional[str] = None,
+) -> provision.LocalAsteriskConfig:
+    overrides: dict = dict(
+        root=root, ari_port=ari_port, sip_port=sip_port, agents=agents, agent_port_base=agent_port_base
+    )
     if numbers:
         overrides["numbers"] = tuple(n.strip() for n in numbers.split(",") if n.strip())
     return provision.AsteriskDevSettings().config(**overrides)
@@ -53,15 +59,19 @@ def _fail(exc: Exception) -> None:
 
 @asterisk_app.command()
 def up(
-    agents: Optional[int] = typer.Option(None, "--agents", "-a", min=1, max=999,
-                                         help="Agent endpoints agent001.. (env HOTLINE_AGENTS, default 4)."),
+    agents: Optional[int] = typer.Option(
+        None, "--agents", "-a", min=1, max=999, help="Agent endpoints agent001.. (env HOTLINE_AGENTS, default 4)."
+    ),
     ari_port: Optional[int] = typer.Option(None, "--ari-port", help=_ARI_HELP),
     sip_port: Optional[int] = typer.Option(None, "--sip-port", help=_SIP_HELP),
     agent_port_base: Optional[int] = typer.Option(
-        None, "--agent-port-base",
-        help="Agent N's SIPp UAS answers on this + N (env HOTLINE_AGENT_PORT_BASE, default 16000)."),
+        None,
+        "--agent-port-base",
+        help="Agent N's SIPp UAS answers on this + N (env HOTLINE_AGENT_PORT_BASE, default 16000).",
+    ),
     numbers: Optional[str] = typer.Option(
-        None, "--numbers", help="Comma-separated hotline numbers sent to Stasis(hotline) (env HOTLINE_NUMBERS)."),
+        None, "--numbers", help="Comma-separated hotline numbers sent to Stasis(hotline) (env HOTLINE_NUMBERS)."
+    ),
     root: Optional[Path] = typer.Option(None, "--root", help=_ROOT_HELP),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for ARI to answer."),
 ) -> None:
@@ -72,15 +82,17 @@ def up(
     If it is already running, only reports. Prints the ARI URL, SIP port and agents.
     """
     try:
-        cfg = dataclasses.replace(_config(root, ari_port, sip_port, agents, agent_port_base, numbers),
-                                  ready_timeout=timeout)
+        cfg = dataclasses.replace(
+            _config(root, ari_port, sip_port, agents, agent_port_base, numbers), ready_timeout=timeout
+        )
         st = provision.up(cfg, log=_log)
     except provision.ProvisionError as exc:
         _fail(exc)
         return
     c = st.config or cfg
-    typer.echo(f"export HOTLINE_ARI_URL={c.ari_url} HOTLINE_ARI_USER={c.ari_user} "
-               f"HOTLINE_ARI_PASSWORD={c.ari_password}")
+    typer.echo(
+        f"export HOTLINE_ARI_URL={c.ari_url} HOTLINE_ARI_USER={c.ari_user} HOTLINE_ARI_PASSWORD={c.ari_password}"
+    )
 
 
 @asterisk_app.command()
@@ -116,13 +128,25 @@ def status(
         return
     if json_output:
         c = st.config
-        typer.echo(json.dumps({
-            "running": st.running, "ari_ready": st.ari_ready, "pid": st.pid, "version": st.version,
-            "root": str(st.root), "bootstrapped": st.bootstrapped,
-            "ari_url": c.ari_url if c else None, "sip_port": c.sip_port if c else None,
-            "agents": c.agent_ports() if c else None, "numbers": list(c.numbers) if c else None,
-            "messages_log": str(st.messages_log), "mounts": st.mounts,
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "running": st.running,
+                    "ari_ready": st.ari_ready,
+                    "pid": st.pid,
+                    "version": st.version,
+                    "root": str(st.root),
+                    "bootstrapped": st.bootstrapped,
+                    "ari_url": c.ari_url if c else None,
+                    "sip_port": c.sip_port if c else None,
+                    "agents": c.agent_ports() if c else None,
+                    "numbers": list(c.numbers) if c else None,
+                    "messages_log": str(st.messages_log),
+                    "mounts": st.mounts,
+                },
+                indent=2,
+            )
+        )
     else:
         for line in st.describe():
             typer.echo(line)

@@ -14,8 +14,9 @@ backup_app = typer.Typer(help="Back the store up and restore it.", no_args_is_he
 
 
 @backup_app.command("backup")
-def backup_command(target: Annotated[Path, typer.Argument(help="File to write: a SQLite copy, or a pg_dump "
-                                                                "archive on PostgreSQL.")]):
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="File to write: a SQLite copy, or a pg_dump archive on PostgreSQL.")],
+):
     """Back the store up while the services run (SQLite's online backup; pg_dump on PostgreSQL)."""
     from adapters.store.backup import BackupError, backup
     from adapters.store.settings import StoreSettings
@@ -30,9 +31,10 @@ def backup_command(target: Annotated[Path, typer.Argument(help="File to write: a
 
 
 @backup_app.command("restore")
-def restore_command(source: Annotated[Path, typer.Argument(help="A file `hotline store backup` wrote.")],
-                    yes: Annotated[bool, typer.Option("--yes", help="Replace the store's contents without asking.")]
-                    = False):
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A file `hotline store backup` wrote.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the store's contents without asking.")] = False,
+):
     """Replace the store's contents with a backup. Stop `hotline serve` and `hotline live run` first."""
     from adapters.store.backup import BackupError, restore
     from adapters.store.settings import StoreSettings

@@ -36,7 +36,11 @@ app.add_typer(asterisk_app, name="asterisk", help="Provision and control a local
 app.add_typer(live_app, name="live", help="Run Hotline live on Asterisk through ARI (the Stasis app).")
 app.add_typer(callbacks_app, name="callbacks", help="Callback tickets in the database: list them, expire old ones.")
 app.add_typer(import_app, name="import", help="Load call records from other systems into the event log.")
-app.add_typer(report_app, name="report", help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.")
+app.add_typer(
+    report_app,
+    name="report",
+    help="Reports from the event log: agents, queues, callbacks, orders, media ROI; CSV and Excel export.",
+)
 app.add_typer(console_app)  # hotline serve, hotline users
 app.add_typer(backup_app, name="store", help="The store's backup: hotline store backup FILE, restore FILE.")
 app.command("dash")(dash)
@@ -55,15 +59,25 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
 @app.command()
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/live_program.yaml.")],
-    replications: Annotated[Optional[int], typer.Option("--replications", "-r", min=1,
-                                                        help="Override the scenario's number of replications.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed (same seed, same event log).")] = None,
+    replications: Annotated[
+        Optional[int],
+        typer.Option("--replications", "-r", min=1, help="Override the scenario's number of replications."),
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(help="Override the scenario's seed (same seed, same event log).")
+    ] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Parallel processes (default: one per CPU).")] = None,
     out: Annotated[Path, typer.Option(help="Directory for events.parquet and kpis.csv.")] = Path("out"),
-    compare_analytic: Annotated[bool, typer.Option("--compare-analytic",
-                                                   help="Print the Erlang-A / modified-offered-load estimate "
-                                                        "beside the simulation, per interval.")] = False,
-    queue_log: Annotated[bool, typer.Option("--queue-log", help="Also write the log in Asterisk's queue_log format.")] = False,
+    compare_analytic: Annotated[
+        bool,
+        typer.Option(
+            "--compare-analytic",
+            help="Print the Erlang-A / modified-offered-load estimate beside the simulation, per interval.",
+        ),
+    ] = False,
+    queue_log: Annotated[
+        bool, typer.Option("--queue-log", help="Also write the log in Asterisk's queue_log format.")
+    ] = False,
 ):
     """Run a scenario in the digital twin: replications in parallel, a per-interval KPI table with 95%
     confidence intervals, and the event log (Parquet) and KPI summary (CSV) written to OUT/<scenario>/."""
@@ -91,13 +105,25 @@ def erlang(
     handle: Annotated[float, typer.Option(help="Mean handle time, seconds.", min=0.001)],
     patience: Annotated[float, typer.Option(help="Mean patience, seconds.", min=0.001)],
     rate: Annotated[Optional[float], typer.Option(help="Arrivals per second.", min=0)] = None,
-    per_hour: Annotated[Optional[float], typer.Option("--per-hour", help="Arrivals per hour (instead of --rate).", min=0)] = None,
+    per_hour: Annotated[
+        Optional[float], typer.Option("--per-hour", help="Arrivals per hour (instead of --rate).", min=0)
+    ] = None,
     agents: Annotated[Optional[int], typer.Option(help="Agents on duty (not with --target).", min=1)] = None,
     within: Annotated[float, typer.Option(help="Service-level target time, seconds.")] = 20.0,
-    target: Annotated[bool, typer.Option("--target", help="Answer the fewest agents that meet --service-level "
-                                         "(and --max-abandon) instead of the figures for --agents.")] = False,
-    service_level: Annotated[float, typer.Option(help="With --target: share answered within WITHIN.", min=0, max=1)] = 0.8,
-    max_abandon: Annotated[Optional[float], typer.Option(help="With --target: highest abandon rate.", min=0, max=1)] = None,
+    target: Annotated[
+        bool,
+        typer.Option(
+            "--target",
+            help="Answer the fewest agents that meet --service-level "
+            "(and --max-abandon) instead of the figures for --agents.",
+        ),
+    ] = False,
+    service_level: Annotated[
+        float, typer.Option(help="With --target: share answered within WITHIN.", min=0, max=1)
+    ] = 0.8,
+    max_abandon: Annotated[
+        Optional[float], typer.Option(help="With --target: highest abandon rate.", min=0, max=1)
+    ] = None,
 ):
     """Exact Erlang-A (M/M/c+M) figures for one stationary interval, or with --target the agents required."""
     from twin.analytic import erlang_a

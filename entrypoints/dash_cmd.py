@@ -16,12 +16,23 @@ from entrypoints.terminal import errors, open_store_or_exit
 
 
 def dash(
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface; there is no login "
-                                           "here, so keep it local or use `hotline serve`'s /dash).")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on (0.0.0.0: every interface; there is no login "
+            "here, so keep it local or use `hotline serve`'s /dash)."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8050,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Where background twin runs keep their progress "
-                                                           "(default: a folder in the system's temp dir).")] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")] = "warning",
+    cache_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Where background twin runs keep their progress (default: a folder in the system's temp dir)."
+        ),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
+    ] = "warning",
 ):
     """Serve the dashboards: Plan (compare staffing plans in the twin), Live against plan, Media ROI and
     History, at http://HOST:PORT/plan. Reads the store (migrated first); never talks to Asterisk. Behind the

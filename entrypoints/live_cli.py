@@ -18,7 +18,7 @@ from core.config import CenterConfig
 live_app = typer.Typer(
     name="live",
     help="Run Hotline live on Asterisk (ARI). Settings also come from HOTLINE_ARI_URL, HOTLINE_ARI_USER, "
-         "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR, HOTLINE_DATABASE_URL.",
+    "HOTLINE_ARI_PASSWORD, HOTLINE_NUMBERS, HOTLINE_AGENTS, HOTLINE_LIVE_DIR, HOTLINE_DATABASE_URL.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -31,48 +31,66 @@ def _live() -> None:
 
 @live_app.command()
 def run(
-    data_dir: Path = typer.Option(None, help="Journal and event log (queue_log) directory "
-                                             "(env HOTLINE_LIVE_DIR, default ./live)."),
+    data_dir: Path = typer.Option(
+        None, help="Journal and event log (queue_log) directory (env HOTLINE_LIVE_DIR, default ./live)."
+    ),
     ari_url: Optional[str] = typer.Option(None, help="Asterisk HTTP server without /ari (env HOTLINE_ARI_URL)."),
-    numbers: Optional[str] = typer.Option(None, help="Development model: hotline numbers, comma-separated (env HOTLINE_NUMBERS)."),
-    agents: Optional[int] = typer.Option(None, min=0,
-                                         help="Development model: agents agent001..agentNNN (env HOTLINE_AGENTS, default 4)."),
+    numbers: Optional[str] = typer.Option(
+        None, help="Development model: hotline numbers, comma-separated (env HOTLINE_NUMBERS)."
+    ),
+    agents: Optional[int] = typer.Option(
+        None, min=0, help="Development model: agents agent001..agentNNN (env HOTLINE_AGENTS, default 4)."
+    ),
     queue: str = typer.Option("sales", help="The queue (skill group) all numbers go to."),
     strategy: str = typer.Option("rrmemory", help="Agent selection strategy."),
     ring_timeout: float = typer.Option(15.0, help="Ring-no-answer after this many seconds."),
     ivr_after: float = typer.Option(60.0, help="Callback prompt once a caller waited this long (0: never)."),
-    ivr_queue_length: Optional[int] = typer.Option(None,
-                                                   help="Callback prompt at once when this many already wait."),
+    ivr_queue_length: Optional[int] = typer.Option(None, help="Callback prompt at once when this many already wait."),
     wrapup: float = typer.Option(0.0, help="After-call work, seconds."),
     prompt_timeout: float = typer.Option(15.0, help="Seconds the callback prompt waits for a digit."),
-    callback_reserve: int = typer.Option(2, min=-1, help="Dial callback tickets only while more than this many "
-                                                         "agents are free (-1: never dial them)."),
-    callback_retry_after: float = typer.Option(1800.0, min=0, help="Seconds before an unreachable ticket is "
-                                                                   "dialled again."),
+    callback_reserve: int = typer.Option(
+        2, min=-1, help="Dial callback tickets only while more than this many agents are free (-1: never dial them)."
+    ),
+    callback_retry_after: float = typer.Option(
+        1800.0, min=0, help="Seconds before an unreachable ticket is dialled again."
+    ),
     callback_dial_timeout: int = typer.Option(30, min=1, help="Seconds the customer's phone rings on a callback."),
     record: bool = typer.Option(False, "--record/--no-record", help="Record every answered call (bridge recording)."),
     ready_after_pause: Optional[float] = typer.Option(
-        None, help="Make an agent paused for a missed ring ready again after this many seconds "
-                   "(default: stay paused)."),
+        None, help="Make an agent paused for a missed ring ready again after this many seconds (default: stay paused)."
+    ),
     answer_while_queued: bool = typer.Option(
-        True, "--moh-while-queued/--ring-while-queued",
+        True,
+        "--moh-while-queued/--ring-while-queued",
         help="Answer waiting callers and play music on hold (default), or let them hear ringing, unanswered, "
-             "until an agent answers (no charge to the caller while waiting)."),
+        "until an agent answers (no charge to the caller while waiting).",
+    ),
     database_url: Optional[str] = typer.Option(
-        None, help="The store the log, tickets and call records are shipped to (env HOTLINE_DATABASE_URL; "
-                   "default the SQLite file data/hotline.db in HOTLINE_DATA_DIR)."),
-    source: Optional[str] = typer.Option(None, help="Event-log source name in the store, one per call center "
-                                                    "(env HOTLINE_LIVE_SOURCE, default live)."),
+        None,
+        help="The store the log, tickets and call records are shipped to (env HOTLINE_DATABASE_URL; "
+        "default the SQLite file data/hotline.db in HOTLINE_DATA_DIR).",
+    ),
+    source: Optional[str] = typer.Option(
+        None, help="Event-log source name in the store, one per call center (env HOTLINE_LIVE_SOURCE, default live)."
+    ),
     store: bool = typer.Option(True, "--store/--no-store", help="Ship to the store (or write only the files)."),
-    fsync: bool = typer.Option(False, "--fsync/--no-fsync",
-                               help="fsync the journal per message (survives a machine crash; "
-                                    "a flush already survives a process crash)."),
-    console: bool = typer.Option(True, "--console/--no-console",
-                                 help="Take commands from the console and publish events for its screens, through "
-                                      "the store (HOTLINE_DATABASE_URL, or the SQLite file in HOTLINE_DATA_DIR)."),
-    metrics_port: Optional[int] = typer.Option(None, min=0, max=65535,
-                                               help="Serve Prometheus /metrics on this port of 127.0.0.1 "
-                                                    "(env HOTLINE_METRICS_PORT; 0: none)."),
+    fsync: bool = typer.Option(
+        False,
+        "--fsync/--no-fsync",
+        help="fsync the journal per message (survives a machine crash; a flush already survives a process crash).",
+    ),
+    console: bool = typer.Option(
+        True,
+        "--console/--no-console",
+        help="Take commands from the console and publish events for its screens, through "
+        "the store (HOTLINE_DATABASE_URL, or the SQLite file in HOTLINE_DATA_DIR).",
+    ),
+    metrics_port: Optional[int] = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        help="Serve Prometheus /metrics on this port of 127.0.0.1 (env HOTLINE_METRICS_PORT; 0: none).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Start the live driver: connect to ARI as app `hotline`, recover from the journal, resync, take calls.
@@ -101,27 +119,43 @@ def run(
 
     def development() -> CenterConfig:
         n_agents = agents if agents is not None else live.agents
-        return build_config(live.number_list(numbers), n_agents, queue=queue, strategy=strategy, ring_timeout=ring_timeout,
-                            ivr_after=ivr_after or None, ivr_queue_length=ivr_queue_length, wrapup=wrapup,
-                            callback_reserve=None if callback_reserve < 0 else callback_reserve,
-                            callback_retry_after=callback_retry_after)
+        return build_config(
+            live.number_list(numbers),
+            n_agents,
+            queue=queue,
+            strategy=strategy,
+            ring_timeout=ring_timeout,
+            ivr_after=ivr_after or None,
+            ivr_queue_length=ivr_queue_length,
+            wrapup=wrapup,
+            callback_reserve=None if callback_reserve < 0 else callback_reserve,
+            callback_retry_after=callback_retry_after,
+        )
 
-    model = routing_model(engine, development, prefer_development=agents is not None or numbers is not None,
-                          data_dir=data_dir)
+    model = routing_model(
+        engine, development, prefer_development=agents is not None or numbers is not None, data_dir=data_dir
+    )
     typer.echo(f"hotline live: routing by {model.description}")
     try:
         settings = live.ari(ari_url)
     except ValueError as error:
         typer.echo(f"hotline live: {error}", err=True)
         raise typer.Exit(2) from None
-    options = DriverOptions(data_dir=data_dir, prompt_timeout=prompt_timeout, record=record,
-                            ready_after_pause=ready_after_pause, fsync=fsync,
-                            answer_while_queued=answer_while_queued,
-                            callbacks=CallbackOptions(dial_timeout=callback_dial_timeout))
+    options = DriverOptions(
+        data_dir=data_dir,
+        prompt_timeout=prompt_timeout,
+        record=record,
+        ready_after_pause=ready_after_pause,
+        fsync=fsync,
+        answer_while_queued=answer_while_queued,
+        callbacks=CallbackOptions(dial_timeout=callback_dial_timeout),
+    )
 
     def ready() -> None:
-        typer.echo(f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "
-                   f"{driver.recovery.messages} journal messages replayed)")
+        typer.echo(
+            f"hotline live: ready (app {settings.app} on {settings.url}, data {data_dir}, "
+            f"{driver.recovery.messages} journal messages replayed)"
+        )
 
     async def main() -> None:
         nonlocal driver
@@ -131,8 +165,16 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         try:
-            await serve(driver, engine, source=source, ship=store, console=console, site_version=model.site_version,
-                        echo=typer.echo, settings=live)
+            await serve(
+                driver,
+                engine,
+                source=source,
+                ship=store,
+                console=console,
+                site_version=model.site_version,
+                echo=typer.echo,
+                settings=live,
+            )
         except asyncio.CancelledError:
             pass
         typer.echo("hotline live: stopped")
@@ -154,8 +196,11 @@ def _open_store(settings):
     try:
         upgrade(engine)
     except SQLAlchemyError as exc:
-        typer.echo(f"hotline live: store {settings.redacted_url()} unavailable ({type(exc).__name__}); "
-                   "calls go on, the log is shipped once it is back", err=True)
+        typer.echo(
+            f"hotline live: store {settings.redacted_url()} unavailable ({type(exc).__name__}); "
+            "calls go on, the log is shipped once it is back",
+            err=True,
+        )
     else:
         typer.echo(f"hotline live: store {settings.redacted_url()}")
     return engine

@@ -43,8 +43,9 @@ class RoutingModel:
     description: str
 
 
-def routing_model(engine: Engine | None, development: Callable[[], CenterConfig], prefer_development: bool,
-                  data_dir: Path) -> RoutingModel:
+def routing_model(
+    engine: Engine | None, development: Callable[[], CenterConfig], prefer_development: bool, data_dir: Path
+) -> RoutingModel:
     """The stored site configuration, unless there is none (or no store) or the command line asked for the
     development model.
 
@@ -53,22 +54,32 @@ def routing_model(engine: Engine | None, development: Callable[[], CenterConfig]
     core as ``ApplyConfig`` (journalled, so replayed too). So a restart needs no database."""
     if prefer_development:
         config = development()
-        return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): "
-                                          "the command line's agents/numbers")
+        return RoutingModel(
+            config,
+            None,
+            f"the development model ({len(config.agents)} agents, one queue): the command line's agents/numbers",
+        )
     cached = Path(data_dir) / SITE_FILE
     if cached.exists():
         kept = json.loads(cached.read_text(encoding="utf-8"))
-        return RoutingModel(config_from_dict(kept["config"]), int(kept["applied"]),
-                            f"site configuration version {kept['version']} (journal start, {cached}; "
-                            f"version {kept['applied']} applied since)")
+        return RoutingModel(
+            config_from_dict(kept["config"]),
+            int(kept["applied"]),
+            f"site configuration version {kept['version']} (journal start, {cached}; "
+            f"version {kept['applied']} applied since)",
+        )
     stored = _stored_site(engine) if engine is not None else None
     if stored is not None:
         version, config = stored
         _keep(cached, config, version)
         return RoutingModel(config, version, f"site configuration version {version} from the store")
     config = development()
-    return RoutingModel(config, None, f"the development model ({len(config.agents)} agents, one queue): no site "
-                                      "configuration is stored (load one with `hotline site import FILE`)")
+    return RoutingModel(
+        config,
+        None,
+        f"the development model ({len(config.agents)} agents, one queue): no site "
+        "configuration is stored (load one with `hotline site import FILE`)",
+    )
 
 
 def _keep(cached: Path, config: CenterConfig, version: int) -> None:
@@ -117,17 +128,26 @@ async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_PO
         try:
             driver._handle(m.ApplyConfig(driver._now(), config, label=f"site v{new_version}"), strict=True)
         except CommandRejected as exc:
-            log.error("site configuration version %d refused by the core, version %d stays: %s",
-                      new_version, version, exc)
+            log.error(
+                "site configuration version %d refused by the core, version %d stays: %s", new_version, version, exc
+            )
         else:
             log.warning("site configuration version %d applied (was %d)", new_version, version)
             _note_applied(Path(driver.options.data_dir) / SITE_FILE, new_version)
         version = new_version
 
 
-async def serve(driver, engine: Engine | None, *, source: str, ship: bool, console: bool,
-                site_version: int | None, echo: Callable[[str], None] = print,
-                settings: LiveSettings | None = None) -> None:
+async def serve(
+    driver,
+    engine: Engine | None,
+    *,
+    source: str,
+    ship: bool,
+    console: bool,
+    site_version: int | None,
+    echo: Callable[[str], None] = print,
+    settings: LiveSettings | None = None,
+) -> None:
     """Run the driver with the store's shipper, the console's channel and the site watcher around it (and
     the driver's /metrics when ``settings.metrics_port`` is set)."""
     settings = settings or LiveSettings()

@@ -18,10 +18,16 @@ MODES = ("progressive", "predictive", "preview", "broadcast")
 
 @campaigns_app.command("simulate")
 def simulate(
-    scenario: Annotated[Path, typer.Argument(help="Outbound scenario (YAML), e.g. scenarios/outbound/predictive.yaml.")],
-    mode: Annotated[Optional[list[str]], typer.Option("--mode", "-m", help=f"Dialing mode(s) to compare: "
-                                                       f"{', '.join(MODES)} (default: the scenario's).")] = None,
-    cap: Annotated[Optional[float], typer.Option(min=0.001, max=0.5, help="Drop-rate cap (default: the scenario's).")] = None,
+    scenario: Annotated[
+        Path, typer.Argument(help="Outbound scenario (YAML), e.g. scenarios/outbound/predictive.yaml.")
+    ],
+    mode: Annotated[
+        Optional[list[str]],
+        typer.Option("--mode", "-m", help=f"Dialing mode(s) to compare: {', '.join(MODES)} (default: the scenario's)."),
+    ] = None,
+    cap: Annotated[
+        Optional[float], typer.Option(min=0.001, max=0.5, help="Drop-rate cap (default: the scenario's).")
+    ] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed.")] = None,
 ):
     """Run a campaign in the twin with the live dialer's pacing: per mode, the attempts, answers, contacts,

@@ -49,21 +49,46 @@ def write_planned(source: Path, staffing, group_names: list[str], dest: Path, he
 
 
 def plan_command(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) with tonight's airings, e.g. scenarios/live_program.yaml.")],
-    replications: Annotated[int, typer.Option(min=2, help="First batch of replications of every candidate staffing.")] = 10,
-    max_replications: Annotated[int, typer.Option(min=2, help="Replications a candidate may grow to while a 95% CI "
-                                                  "straddles a target (the stopping rule).")] = 40,
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML) with tonight's airings, e.g. scenarios/live_program.yaml.")
+    ],
+    replications: Annotated[
+        int, typer.Option(min=2, help="First batch of replications of every candidate staffing.")
+    ] = 10,
+    max_replications: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Replications a candidate may grow to while a 95% CI straddles a target (the stopping rule)."
+        ),
+    ] = 40,
     batch: Annotated[int, typer.Option(min=1, help="Replications added per step of the stopping rule.")] = 10,
-    seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed (same seeds for every candidate).")] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(help="Override the scenario's seed (same seeds for every candidate).")
+    ] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Local Dask workers (default: one per CPU).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(help="A running Dask scheduler, tcp://HOST:PORT, instead of a "
-                                                     "local cluster; its workers need Hotline installed.")] = None,
-    out: Annotated[Path, typer.Option(help="The planned scenario is written to OUT/<scenario>/planned.yaml.")] = Path("out"),
-    conversion: Annotated[Optional[float], typer.Option(min=0, max=1, help="Orders per answered call, to price the "
-                                                        "abandons (with --order-value).")] = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option(
+            help="A running Dask scheduler, tcp://HOST:PORT, instead of a "
+            "local cluster; its workers need Hotline installed."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="The planned scenario is written to OUT/<scenario>/planned.yaml.")] = Path(
+        "out"
+    ),
+    conversion: Annotated[
+        Optional[float],
+        typer.Option(min=0, max=1, help="Orders per answered call, to price the abandons (with --order-value)."),
+    ] = None,
     order_value: Annotated[Optional[float], typer.Option(min=0, help="Average order value, yuan.")] = None,
-    from_scenario: Annotated[bool, typer.Option("--from-scenario", help="Search from the scenario's own staffing in "
-                                                "steps of one agent (re-check a plan) instead of the first guess.")] = False,
+    from_scenario: Annotated[
+        bool,
+        typer.Option(
+            "--from-scenario",
+            help="Search from the scenario's own staffing in "
+            "steps of one agent (re-check a plan) instead of the first guess.",
+        ),
+    ] = False,
 ):
     """Find the fewest agents per interval (per skill group) whose simulated KPIs meet the scenario's targets
     with 95% confidence: start from the exact transient estimate (MOL shown beside it), then search by
@@ -81,22 +106,39 @@ def plan_command(
     except InputFileError as error:
         fail_on_input(error)
     settings = Settings(replications=replications, batch=batch, max_replications=max_replications)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("replications simulated", total=None)
         with Sweep(scheduler, workers) as sweep:
             console.print(f"sweep on {sweep.address} with {sweep.worker_count} worker(s)")
             try:
-                result = plan(spec, sweep, settings, seed, on_task=lambda: progress.advance(task),
-                              on_round=lambda text: log.info("%s", text),
-                              start=scenario_staffing(spec) if from_scenario else None)
+                result = plan(
+                    spec,
+                    sweep,
+                    settings,
+                    seed,
+                    on_task=lambda: progress.advance(task),
+                    on_round=lambda text: log.info("%s", text),
+                    start=scenario_staffing(spec) if from_scenario else None,
+                )
             except ValueError as error:
                 console.print(f"[red]{error}[/red]")
                 raise typer.Exit(1) from error
     _print_plan(spec, result, conversion, order_value)
     dest = out / scenario.stem / "planned.yaml"
-    write_planned(scenario, result.staffing, [g.name for g in spec.groups], dest,
-                  f"# planned by `hotline plan {scenario}`: {result.agent_hours():.1f} agent-hours\n")
+    write_planned(
+        scenario,
+        result.staffing,
+        [g.name for g in spec.groups],
+        dest,
+        f"# planned by `hotline plan {scenario}`: {result.agent_hours():.1f} agent-hours\n",
+    )
     load_scenario(dest)  # what was written loads back
     console.print(f"wrote {dest}")
 
@@ -105,8 +147,10 @@ def _print_plan(spec, result, conversion: float | None, order_value: float | Non
     zone = spec.start.tzinfo
     t = spec.targets
     names = [g.name for g in spec.groups]
-    table = Table(title=f"{spec.name} — staffing that meets {t.service_level:.0%} in {t.within:g}s and "
-                        f"abandon ≤ {t.max_abandon_rate:.0%} with 95% confidence ({result.evaluation.replications} replications)")
+    table = Table(
+        title=f"{spec.name} — staffing that meets {t.service_level:.0%} in {t.within:g}s and "
+        f"abandon ≤ {t.max_abandon_rate:.0%} with 95% confidence ({result.evaluation.replications} replications)"
+    )
     table.add_column("interval", justify="right")
     for name in names:
         table.add_column(f"{name} agents", justify="right", style="bold")
@@ -130,26 +174,39 @@ def _print_plan(spec, result, conversion: float | None, order_value: float | Non
             *[str(result.staffing[g][k]) for g in range(len(names))],
             "/".join(str(result.first_guess[g][k]) for g in range(len(names))),
             "/".join(str(result.mol_guess[g][k]) for g in range(len(names))),
-            f"{row.offered:.0f}", _ci(row.sl), _ci(row.abandon), " / ".join(fewer))
+            f"{row.offered:.0f}",
+            _ci(row.sl),
+            _ci(row.abandon),
+            " / ".join(fewer),
+        )
     console.print(table)
     abandoned = sum(i.abandoned for i in result.evaluation.intervals)
-    lost = (f"{abandoned * conversion * order_value:,.0f} yuan revenue lost to abandons "
-            f"({conversion:.0%} conversion × {order_value:,.0f} yuan)"
-            if conversion is not None and order_value is not None else "give --conversion and --order-value to price them")
-    console.print(f"cost: {result.agent_hours():.1f} agent-hours (first guess {result.agent_hours(result.first_guess):.1f}, "
-                  f"MOL {result.agent_hours(result.mol_guess):.1f}); {abandoned:.1f} calls abandoned per slot; {lost}")
-    console.print(f"searched {result.candidates} staffings, {result.replications_run} replications "
-                  f"(common random numbers)")
+    lost = (
+        f"{abandoned * conversion * order_value:,.0f} yuan revenue lost to abandons "
+        f"({conversion:.0%} conversion × {order_value:,.0f} yuan)"
+        if conversion is not None and order_value is not None
+        else "give --conversion and --order-value to price them"
+    )
+    console.print(
+        f"cost: {result.agent_hours():.1f} agent-hours (first guess {result.agent_hours(result.first_guess):.1f}, "
+        f"MOL {result.agent_hours(result.mol_guess):.1f}); {abandoned:.1f} calls abandoned per slot; {lost}"
+    )
+    console.print(
+        f"searched {result.candidates} staffings, {result.replications_run} replications (common random numbers)"
+    )
 
 
-def erlang_target(rate: float, handle: float, patience: float, service_level: float, within: float,
-                  max_abandon: float | None) -> None:
+def erlang_target(
+    rate: float, handle: float, patience: float, service_level: float, within: float, max_abandon: float | None
+) -> None:
     """Print the fewest agents for the targets and the figures at that staffing."""
     from twin.analytic import agents_required, erlang_a
 
     agents = agents_required(rate, handle, patience, service_level, within, max_abandon)
     result = erlang_a(rate, handle, patience, agents)
-    console.print(f"agents required    {agents}  (SL {service_level:.0%} in {within:g} s"
-                  + (f", abandon ≤ {max_abandon:.0%})" if max_abandon is not None else ")"))
+    console.print(
+        f"agents required    {agents}  (SL {service_level:.0%} in {within:g} s"
+        + (f", abandon ≤ {max_abandon:.0%})" if max_abandon is not None else ")")
+    )
     console.print(f"P(abandon)         {result.p_abandon:.4f}")
     console.print(f"SL offered ({within:g} s)  {result.sl_offered(within):.4f}")

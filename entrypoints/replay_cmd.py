@@ -30,8 +30,14 @@ log = logging.getLogger("hotline.qa")
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _journal_source(path_or_day: str) -> Path:
@@ -64,26 +70,62 @@ def journal_case(path_or_day: str, strategy: str | None, config_file: Path | Non
         return config
 
     candidate = change(recorded)
-    log.info("replaying %d journal messages of %s (strategy %s -> %s)", len(lines), journal,
-             recorded.policy.strategy, candidate.policy.strategy)
+    log.info(
+        "replaying %d journal messages of %s (strategy %s -> %s)",
+        len(lines),
+        journal,
+        recorded.policy.strategy,
+        candidate.policy.strategy,
+    )
     started = time.monotonic()
     with _progress() as progress:
         task = progress.add_task(f"{journal.name}: messages", total=len(lines))
-        report = replay_journal(lines, recorded, change, where=str(journal), queue_log=journal.parent / "queue_log",
-                                report_from_line=first_line, partial=len(lines) < whole,
-                                progress=lambda done, total: progress.update(task, completed=done))
+        report = replay_journal(
+            lines,
+            recorded,
+            change,
+            where=str(journal),
+            queue_log=journal.parent / "queue_log",
+            report_from_line=first_line,
+            partial=len(lines) < whole,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )
     case = CaseResult(journal.parent.name or str(journal), "journal", seconds=time.monotonic() - started)
-    case.checks.append(Check(case.name, "recorded log reproduced", "the queue_log, line for line",
-                             "identical" if report.log_mismatch is None else "differs", report.log_mismatch is None,
-                             report.log_mismatch or ""))
+    case.checks.append(
+        Check(
+            case.name,
+            "recorded log reproduced",
+            "the queue_log, line for line",
+            "identical" if report.log_mismatch is None else "differs",
+            report.log_mismatch is None,
+            report.log_mismatch or "",
+        )
+    )
     for d in report.differences:
-        case.checks.append(Check(case.name, f"decisions of {d.key}", ", ".join(map(str, d.recorded)) or "nothing",
-                                 ", ".join(map(str, d.replayed)) or "nothing", False, d.describe()))
-    case.checks.append(Check(case.name, "calls with differing decisions", "0", str(len(report.differences)),
-                             not report.differences,
-                             f"{len(report.differences)} of {report.calls} calls decided differently"))
-    console.print(f"{journal}: {report.messages} messages, {report.calls} calls, {report.decisions} recorded "
-                  f"decisions, {len(report.differences)} calls differ")
+        case.checks.append(
+            Check(
+                case.name,
+                f"decisions of {d.key}",
+                ", ".join(map(str, d.recorded)) or "nothing",
+                ", ".join(map(str, d.replayed)) or "nothing",
+                False,
+                d.describe(),
+            )
+        )
+    case.checks.append(
+        Check(
+            case.name,
+            "calls with differing decisions",
+            "0",
+            str(len(report.differences)),
+            not report.differences,
+            f"{len(report.differences)} of {report.calls} calls decided differently",
+        )
+    )
+    console.print(
+        f"{journal}: {report.messages} messages, {report.calls} calls, {report.decisions} recorded "
+        f"decisions, {len(report.differences)} calls differ"
+    )
     return case
 
 
@@ -106,8 +148,9 @@ def _config_of(path: Path):
     return center_config(load_scenario(path))
 
 
-def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], replications: Optional[int],
-                tolerance: float) -> CaseResult:
+def trace_cases(
+    day: str, scenario: Path, zone: str, source: Optional[str], replications: Optional[int], tolerance: float
+) -> CaseResult:
     from adapters.store.eventlog import SqlEventLog
     from adapters.store.settings import StoreSettings
     from qa.suite import trace_case
@@ -129,16 +172,24 @@ def trace_cases(day: str, scenario: Path, zone: str, source: Optional[str], repl
     log.info("trace %s: %d calls from %s", day, len(trace.lives), settings.redacted_url())
     with _progress() as progress:
         task = progress.add_task(f"{day}: replications", total=replications)
-        case, result = trace_case(f"{day} under {scenario.stem}", trace, scenario, tolerances, replications,
-                                  on_done=lambda _r: progress.advance(task))
+        case, result = trace_case(
+            f"{day} under {scenario.stem}",
+            trace,
+            scenario,
+            tolerances,
+            replications,
+            on_done=lambda _r: progress.advance(task),
+        )
     table = Table(title=f"{day}: recorded vs twin ({result.scenario.replications} replications)")
     for header in ("count", "recorded", "twin (mean)", "difference"):
         table.add_column(header, justify="right")
     for metric, (recorded, twin, rel) in result.closeness().items():
         table.add_row(metric, f"{recorded:g}", f"{twin:.1f}", f"{rel:+.2%}")
     console.print(table)
-    console.print(f"calls with their recorded outcome: {result.agreement():.1%} (the rest were served in another "
-                  "order, or gave up waiting longer than recorded)")
+    console.print(
+        f"calls with their recorded outcome: {result.agreement():.1%} (the rest were served in another "
+        "order, or gave up waiting longer than recorded)"
+    )
     return case
 
 
@@ -168,8 +219,9 @@ def show(cases: list[CaseResult], title: str) -> bool:
         table.add_column(header)
     for case in cases:
         for check in case.checks:
-            table.add_row(case.name, check.name, check.expected, check.measured,
-                          "[green]pass[/]" if check.ok else "[red]FAIL[/]")
+            table.add_row(
+                case.name, check.name, check.expected, check.measured, "[green]pass[/]" if check.ok else "[red]FAIL[/]"
+            )
     console.print(table)
     failures = sum(c.failures for c in cases)
     console.print("[green]all expectations hold[/]" if not failures else f"[red]{failures} expectation(s) failed[/]")
@@ -177,22 +229,41 @@ def show(cases: list[CaseResult], title: str) -> bool:
 
 
 def replay(
-    suite: Annotated[Optional[Path], typer.Argument(help="Directory of scenario files that declare 'expect:' "
-                                                         "KPI bands, and golden days (*.golden.yaml).")] = None,
-    journal: Annotated[Optional[str], typer.Option(help="A live journal (file or live data directory), or a day "
-                                                        "YYYY-MM-DD of the live directory's journal "
-                                                        "(HOTLINE_LIVE_DIR, default ./live).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="With --journal: replay under this agent-selection "
-                                                         "strategy instead of the recorded one.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="With --journal: replay under this site or scenario "
-                                                        "file's configuration.")] = None,
-    trace: Annotated[Optional[str], typer.Option(help="A recorded day YYYY-MM-DD of the store's event log to "
-                                                      "run through the twin under --scenario.")] = None,
-    scenario: Annotated[Optional[Path], typer.Option(help="With --trace: the staffing and policy of the what-if.")] = None,
+    suite: Annotated[
+        Optional[Path],
+        typer.Argument(
+            help="Directory of scenario files that declare 'expect:' KPI bands, and golden days (*.golden.yaml)."
+        ),
+    ] = None,
+    journal: Annotated[
+        Optional[str],
+        typer.Option(
+            help="A live journal (file or live data directory), or a day "
+            "YYYY-MM-DD of the live directory's journal "
+            "(HOTLINE_LIVE_DIR, default ./live)."
+        ),
+    ] = None,
+    strategy: Annotated[
+        Optional[str],
+        typer.Option(help="With --journal: replay under this agent-selection strategy instead of the recorded one."),
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option(help="With --journal: replay under this site or scenario file's configuration.")
+    ] = None,
+    trace: Annotated[
+        Optional[str],
+        typer.Option(
+            help="A recorded day YYYY-MM-DD of the store's event log to run through the twin under --scenario."
+        ),
+    ] = None,
+    scenario: Annotated[
+        Optional[Path], typer.Option(help="With --trace: the staffing and policy of the what-if.")
+    ] = None,
     zone: Annotated[str, typer.Option(help="With --trace: the day's time zone.")] = "Asia/Shanghai",
     source: Annotated[Optional[str], typer.Option(help="With --trace: only this source's records.")] = None,
-    tolerance: Annotated[float, typer.Option(help="With --trace: allowed relative difference of the answered "
-                                                  "and abandoned counts.")] = 0.02,
+    tolerance: Annotated[
+        float, typer.Option(help="With --trace: allowed relative difference of the answered and abandoned counts.")
+    ] = 0.02,
     replications: Annotated[Optional[int], typer.Option(min=1, help="With --trace: replications.")] = None,
     junit: Annotated[Optional[Path], typer.Option(help="Write the results as JUnit XML (for CI).")] = None,
     html: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report with charts.")] = None,

@@ -25,20 +25,39 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Log = Annotated[Optional[Path], typer.Option(
-    "--log", help="Event log: a Parquet file from 'hotline simulate' (OUT/<scenario>/events.parquet) or a "
-    "queue_log file. Default: the store's event log.")]
+Log = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--log",
+        help="Event log: a Parquet file from 'hotline simulate' (OUT/<scenario>/events.parquet) or a "
+        "queue_log file. Default: the store's event log.",
+    ),
+]
 Replication = Annotated[int, typer.Option(min=0, help="With a simulation's Parquet log: which replication.")]
-Source = Annotated[Optional[str], typer.Option(help="With the store: only the event-log records of this source "
-                                                    "(the live center's is ''; default: all).")]
-Offset = Annotated[Optional[float], typer.Option("--utc-offset", help="Hours east of UTC for days, weeks, months "
-                                                                      "and clock times (default: the site's zone).")]
+Source = Annotated[
+    Optional[str],
+    typer.Option(
+        help="With the store: only the event-log records of this source (the live center's is ''; default: all)."
+    ),
+]
+Offset = Annotated[
+    Optional[float],
+    typer.Option(
+        "--utc-offset", help="Hours east of UTC for days, weeks, months and clock times (default: the site's zone)."
+    ),
+]
 CsvDir = Annotated[Optional[Path], typer.Option("--csv", help="Also write each table as DIR/<report>.csv.")]
-Xlsx = Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the tables to this Excel workbook, "
-                                                             "one sheet per report.")]
-Airings = Annotated[Optional[Path], typer.Option(
-    "--airings", help="Broadcast schedule CSV: channel,start,length,hotline[,id,product,kind,cost]. "
-    "Default: the airings in the store.")]
+Xlsx = Annotated[
+    Optional[Path], typer.Option("--xlsx", help="Also write the tables to this Excel workbook, one sheet per report.")
+]
+Airings = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--airings",
+        help="Broadcast schedule CSV: channel,start,length,hotline[,id,product,kind,cost]. "
+        "Default: the airings in the store.",
+    ),
+]
 
 
 class BadInput(Exception):
@@ -127,9 +146,22 @@ def _read_log(path: Path, replication: int):
 
 _PERCENT = ("rate", "sl_", "occupancy")
 _SECONDS = ("_s", "aht", "asa", "att", "longest_wait")
-_SKIP_ON_SCREEN = {"interval_start", "interval_end", "period_start", "period_end", "inbound_talk_s",
-                   "callback_talk_s", "expected_calls", "conversion_rate", "average_order_value",
-                   "answered_in_target", "short_abandoned", "sl_answered", "queued", "callbacks_created"}
+_SKIP_ON_SCREEN = {
+    "interval_start",
+    "interval_end",
+    "period_start",
+    "period_end",
+    "inbound_talk_s",
+    "callback_talk_s",
+    "expected_calls",
+    "conversion_rate",
+    "average_order_value",
+    "answered_in_target",
+    "short_abandoned",
+    "sl_answered",
+    "queued",
+    "callbacks_created",
+}
 
 
 _UNKNOWN_WITHOUT_LOGINS = ("logged_in_s", "idle_s", "occupancy")  # agents: NaN = the log has no login records
@@ -161,8 +193,9 @@ def _show(title: str, table, utc_offset_h: float | None) -> None:
     for column in columns:
         text = table[column].dtype.kind not in "biuf"
         widest = max([len(str(v)) for v in table[column].head(500)], default=0)
-        view.add_column(column, justify="left" if text else "right",
-                        min_width=min(widest, 30) if text else None, no_wrap=text)
+        view.add_column(
+            column, justify="left" if text else "right", min_width=min(widest, 30) if text else None, no_wrap=text
+        )
     unknown = _UNKNOWN_WITHOUT_LOGINS if title.startswith("agents") else ()
     for row in table[columns].itertuples(index=False):
         view.add_row(*(_cell(c, v.item() if hasattr(v, "item") else v, zone, unknown) for c, v in zip(columns, row)))
@@ -182,8 +215,14 @@ def _export(tables: dict, csv_dir: Path | None, xlsx: Path | None) -> None:
         console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
 
 
-def _run(inputs: Inputs, utc_offset_h: float | None, build: Callable[[object], dict], csv_dir: Path | None,
-         xlsx: Path | None, show: bool = True) -> None:
+def _run(
+    inputs: Inputs,
+    utc_offset_h: float | None,
+    build: Callable[[object], dict],
+    csv_dir: Path | None,
+    xlsx: Path | None,
+    show: bool = True,
+) -> None:
     """Read the log, build the tables, show them, export them; bad input -> exit 2."""
     try:
         tables = build(inputs.log())
@@ -208,8 +247,12 @@ def _run(inputs: Inputs, utc_offset_h: float | None, build: Callable[[object], d
 @report_app.command()
 def agents(
     period: Annotated[str, typer.Option(help="day | week (ISO, Monday first) | month, in local time.")] = "day",
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Per agent and day, week or month: logged-in, talk, wrap-up, idle and not-ready time, calls answered,
     transfers, callbacks, ring-no-answers, average handle time and occupancy."""
@@ -218,48 +261,73 @@ def agents(
 
     if period not in PERIODS:
         _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
-    _run(Inputs(log, replication, source), utc_offset,
-         lambda frame: {f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset)}, csv, xlsx)
+    _run(
+        Inputs(log, replication, source),
+        utc_offset,
+        lambda frame: {f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset)},
+        csv,
+        xlsx,
+    )
 
 
 @report_app.command()
 def queues(
     interval: Annotated[float, typer.Option(min=1, help="Interval length in minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target: answered within this many seconds.")] = 20,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Per queue and interval: calls offered, answered, abandoned, abandonment rate, sent to callback,
     service level, average speed of answer, longest wait and average handle time."""
     from reports.tables import queue_report
 
-    _run(Inputs(log, replication, source), utc_offset,
-         lambda frame: {"queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset)}, csv, xlsx)
+    _run(
+        Inputs(log, replication, source),
+        utc_offset,
+        lambda frame: {"queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset)},
+        csv,
+        xlsx,
+    )
 
 
 @report_app.command()
 def callbacks(
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Callback tickets per queue and hotline: opened, attempts, outcomes (ordered, cancelled, unreachable,
     inquiry, complaint), expired, closed, and the share of closed tickets that ended in an order."""
     from reports.tables import callback_outcomes
 
-    _run(Inputs(log, replication, source), utc_offset, lambda frame: {"callbacks": callback_outcomes(frame)},
-         csv, xlsx)
+    _run(Inputs(log, replication, source), utc_offset, lambda frame: {"callbacks": callback_outcomes(frame)}, csv, xlsx)
 
 
 Window = Annotated[float, typer.Option(min=0, help="ROI: response window after an airing ends, minutes.")]
-Baseline = Annotated[float, typer.Option(min=0, help="ROI: calls per hour on each hotline that no airing caused "
-                                                     "(they are not credited to airings).")]
+Baseline = Annotated[
+    float,
+    typer.Option(
+        min=0, help="ROI: calls per hour on each hotline that no airing caused (they are not credited to airings)."
+    ),
+]
 
 
 @report_app.command()
 def orders(
     airings: Airings = None,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Orders, units and revenue per product and per airing. From the store: its orders (cancelled ones left
     out). From a log file: its ORDER_PLACED records, which name no product or units (the airing's product
@@ -276,9 +344,15 @@ def orders(
 
 @report_app.command()
 def roi(
-    airings: Airings = None, window: Window = 30, baseline: Baseline = 0,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    airings: Airings = None,
+    window: Window = 30,
+    baseline: Baseline = 0,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Media ROI per airing: calls, answered, abandoned, callback tickets, orders and revenue attributed to
     it, cost per call, cost per order, MER (revenue / cost) and revenue lost to abandonment."""
@@ -300,12 +374,18 @@ def _response_model(window_min: float, baseline_per_hour: float):
 
 @report_app.command("all")
 def all_reports(
-    airings: Airings = None, window: Window = 30, baseline: Baseline = 0,
+    airings: Airings = None,
+    window: Window = 30,
+    baseline: Baseline = 0,
     period: Annotated[str, typer.Option(help="Agent report period: day | week | month.")] = "day",
     interval: Annotated[float, typer.Option(min=1, help="Queue report interval, minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target, seconds.")] = 20,
-    log: Log = None, replication: Replication = 0, source: Source = None, utc_offset: Offset = None,
-    csv: CsvDir = None, xlsx: Xlsx = None,
+    log: Log = None,
+    replication: Replication = 0,
+    source: Source = None,
+    utc_offset: Offset = None,
+    csv: CsvDir = None,
+    xlsx: Xlsx = None,
 ):
     """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files
     (--csv); prints each report's row count. ROI is included when airings are known (--airings or the store)."""
@@ -319,9 +399,16 @@ def all_reports(
     inputs = Inputs(log, replication, source)
 
     def build(frame) -> dict:
-        return every_report(frame, inputs.orders(frame), inputs.airings(airings, utc_offset, required=False),
-                            period=period, interval_s=interval * 60, target_s=target, utc_offset_h=utc_offset,
-                            roi_model=_response_model(window, baseline))
+        return every_report(
+            frame,
+            inputs.orders(frame),
+            inputs.airings(airings, utc_offset, required=False),
+            period=period,
+            interval_s=interval * 60,
+            target_s=target,
+            utc_offset_h=utc_offset,
+            roi_model=_response_model(window, baseline),
+        )
 
     _run(inputs, utc_offset, build, csv, xlsx, show=False)
 
@@ -329,4 +416,3 @@ def all_reports(
 def _bad_option(option: str, message: str) -> None:
     errors.print(f"[red]error[/red] {option}: {message}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
-

@@ -15,19 +15,36 @@ from inputs.problems import InputFileError, Problem
 
 
 def roster(
-    scenario: Annotated[Path, typer.Argument(help="Scenario whose groups give the agents required per interval "
-                                                  "(staffing:, e.g. as 'hotline plan' writes it).")],
-    shifts: Annotated[Path, typer.Option("--shifts", help="Shift types (YAML): length, start times, break "
-                                                          "window, min/max heads, cost per hour.")],
-    group: Annotated[Optional[list[str]], typer.Option(help="Only these groups (repeatable; default: every "
-                                                            "group with staffing).")] = None,
-    csv: Annotated[Optional[Path], typer.Option("--csv", help="Write roster.csv and coverage.csv to this "
-                                                              "folder.")] = None,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="Write the roster and its coverage to this "
-                                                                "Excel workbook.")] = None,
-    scenario_out: Annotated[Optional[Path], typer.Option(
-        "--scenario-out", help="Write the scenario again with each group's staffing replaced by the rostered "
-                               "shifts, ready for 'hotline simulate'.")] = None,
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario whose groups give the agents required per interval "
+            "(staffing:, e.g. as 'hotline plan' writes it)."
+        ),
+    ],
+    shifts: Annotated[
+        Path,
+        typer.Option(
+            "--shifts", help="Shift types (YAML): length, start times, break window, min/max heads, cost per hour."
+        ),
+    ],
+    group: Annotated[
+        Optional[list[str]], typer.Option(help="Only these groups (repeatable; default: every group with staffing).")
+    ] = None,
+    csv: Annotated[
+        Optional[Path], typer.Option("--csv", help="Write roster.csv and coverage.csv to this folder.")
+    ] = None,
+    xlsx: Annotated[
+        Optional[Path], typer.Option("--xlsx", help="Write the roster and its coverage to this Excel workbook.")
+    ] = None,
+    scenario_out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--scenario-out",
+            help="Write the scenario again with each group's staffing replaced by the rostered "
+            "shifts, ready for 'hotline simulate'.",
+        ),
+    ] = None,
 ):
     """Build the cheapest shift roster (排班) that covers the agents required in every interval, by an integer
     program (scipy milp / HiGHS). Prints each shift used with its heads and cost, and the coverage; an
@@ -48,8 +65,9 @@ def roster(
             raise InputFileError([Problem(str(scenario), None, "groups", f"no group named {', '.join(unknown)}")])
         chosen = [g for g in chosen if g.staffing is not None]
         if not chosen:
-            raise InputFileError([Problem(str(scenario), None, "groups", "no group gives its staffing (agents per "
-                                                                         "interval) to roster")])
+            raise InputFileError(
+                [Problem(str(scenario), None, "groups", "no group gives its staffing (agents per interval) to roster")]
+            )
     except InputFileError as error:
         fail_on_input(error)
     start = spec.start
@@ -81,8 +99,11 @@ def roster(
             view.add_row(row.shift, row.start, row.end[-5:], pause, str(row.heads), f"{row.cost:,.2f}")
         console.print(view)
         covered = result.coverage >= result.required
-        console.print(f"every one of {len(covered)} intervals covered; {int((result.coverage - result.required).sum())}"
-                      f" agent-intervals above the requirement", highlight=False)
+        console.print(
+            f"every one of {len(covered)} intervals covered; {int((result.coverage - result.required).sum())}"
+            f" agent-intervals above the requirement",
+            highlight=False,
+        )
     if short:
         raise typer.Exit(1)
     written = []

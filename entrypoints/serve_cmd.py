@@ -21,11 +21,14 @@ import typer
 
 from entrypoints.terminal import errors, open_store_or_exit
 
-users_app = typer.Typer(help="Console users: create the first admin (the others are created in the API).",
-                        no_args_is_help=True)
+users_app = typer.Typer(
+    help="Console users: create the first admin (the others are created in the API).", no_args_is_help=True
+)
 
-CREATE_ADMIN_HINT = ("No admin user yet: create one with `hotline users create-admin USERNAME` "
-                     "(it prompts for the password, or reads it with --password-stdin).")
+CREATE_ADMIN_HINT = (
+    "No admin user yet: create one with `hotline users create-admin USERNAME` "
+    "(it prompts for the password, or reads it with --password-stdin)."
+)
 
 
 @users_app.callback()
@@ -95,14 +98,24 @@ def worker_app():
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
-    workers: Annotated[Optional[int], typer.Option(
-        min=1, max=64, help="Worker processes sharing the socket (env HOTLINE_WORKERS, default 1); each has its "
-                            "own database pool: HOTLINE_POOL_SIZE + HOTLINE_POOL_OVERFLOW connections, or an "
-                            "equal share of HOTLINE_MAX_CONNECTIONS.")] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes sharing the socket (env HOTLINE_WORKERS, default 1); each has its "
+            "own database pool: HOTLINE_POOL_SIZE + HOTLINE_POOL_OVERFLOW connections, or an "
+            "equal share of HOTLINE_MAX_CONNECTIONS.",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="Log level: critical, error, warning, info, debug.")] = "info",
-    dashboards: Annotated[bool, typer.Option("--dashboards/--no-dashboards",
-                                             help="Mount the planners' dashboards at /dash (planner, supervisor "
-                                                  "and admin may open them).")] = True,
+    dashboards: Annotated[
+        bool,
+        typer.Option(
+            "--dashboards/--no-dashboards",
+            help="Mount the planners' dashboards at /dash (planner, supervisor and admin may open them).",
+        ),
+    ] = True,
 ):
     """Run the agent console's API service (FastAPI on uvicorn). Migrates the database first (SQLite in
     ./data unless HOTLINE_DATABASE_URL says otherwise) and prints the address it listens on; the API
@@ -135,8 +148,15 @@ def serve(
         metrics_dir = tempfile.mkdtemp(prefix="hotline-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     configure(settings.log_format, logging.INFO)
-    config = uvicorn.Config("entrypoints.serve_cmd:worker_app", factory=True, workers=workers, log_config=None,
-                            log_level=log_level, access_log=False, **proxy_options(settings))
+    config = uvicorn.Config(
+        "entrypoints.serve_cmd:worker_app",
+        factory=True,
+        workers=workers,
+        log_config=None,
+        log_level=log_level,
+        access_log=False,
+        **proxy_options(settings),
+    )
     if workers == 1:  # the app and its data made before the address is printed: the first request finds them
         from adapters.geo.divisions import load_divisions
 
@@ -163,9 +183,10 @@ def serve(
 @users_app.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Argument(help="Login name of the new admin.")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="Read the password from standard input (one line) "
-                                                      "instead of prompting.")] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input (one line) instead of prompting."),
+    ] = False,
 ):
     """Create a console user with the admin role, who can then create agents and supervisors in the API
     (POST /api/users). Prompts for the password twice unless --password-stdin is given."""

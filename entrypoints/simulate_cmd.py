@@ -22,15 +22,20 @@ log = logging.getLogger("hotline.twin")
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _simulate(console: Console, scenario: Scenario, workers: int | None, seed: int | None, label: str):
     with _progress(console) as progress:
         task = progress.add_task(f"{label}: replications", total=scenario.replications)
-        replications = run_replications(scenario, workers=workers, seed=seed,
-                                        on_done=lambda r: progress.advance(task))
+        replications = run_replications(scenario, workers=workers, seed=seed, on_done=lambda r: progress.advance(task))
     log.info("%s: %d replications, %d calls", label, len(replications), sum(r.calls for r in replications))
     return replications
 
@@ -54,8 +59,17 @@ def _with_ci(row: pd.Series, metric: str, digits: int, pct: bool = False) -> str
 def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, analytic: pd.DataFrame | None) -> Table:
     target = f"{scenario.targets.within:g}s"
     table = Table(title=f"{scenario.name} — {scenario.replications} replications, mean ±95% CI", show_lines=False)
-    for header in ("interval", "offered", "answered", "abandon rate", f"SL offered ({target})",
-                   f"SL answered ({target})", "ASA s", "occupancy", "callbacks"):
+    for header in (
+        "interval",
+        "offered",
+        "answered",
+        "abandon rate",
+        f"SL offered ({target})",
+        f"SL answered ({target})",
+        "ASA s",
+        "occupancy",
+        "callbacks",
+    ):
         table.add_column(header, justify="right")
     if analytic is not None:
         table.add_column(f"Erlang-A/MOL SL offered ({target})", justify="right", style="cyan")
@@ -65,30 +79,54 @@ def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, anal
     zone = scenario.start.tzinfo
     for _, row in summary.iterrows():
         start = datetime.fromtimestamp(row["interval_start"], zone).strftime("%H:%M")
-        cells = [start, _with_ci(row, "offered", 0), _with_ci(row, "answered", 0),
-                 _with_ci(row, "abandon_rate", 1, True), _with_ci(row, "sl_offered", 1, True),
-                 _with_ci(row, "sl_answered", 1, True), _with_ci(row, "asa", 1), _with_ci(row, "occupancy", 1, True),
-                 _with_ci(row, "callbacks_created", 0)]
+        cells = [
+            start,
+            _with_ci(row, "offered", 0),
+            _with_ci(row, "answered", 0),
+            _with_ci(row, "abandon_rate", 1, True),
+            _with_ci(row, "sl_offered", 1, True),
+            _with_ci(row, "sl_answered", 1, True),
+            _with_ci(row, "asa", 1),
+            _with_ci(row, "occupancy", 1, True),
+            _with_ci(row, "callbacks_created", 0),
+        ]
         if analytic is not None:
             match = analytic[analytic["interval_start"] == row["interval_start"]]
             sl = match["sl_offered"].iloc[0] if len(match) else float("nan")
             ab = match["p_abandon"].iloc[0] if len(match) else float("nan")
             cells += [_fmt(sl, 1, True), _fmt(ab, 1, True)]
-            cells += [_fmt(match[c].iloc[0] if len(match) else float("nan"), 1, True)
-                      for c in ("transient_sl_offered", "transient_p_abandon")]
+            cells += [
+                _fmt(match[c].iloc[0] if len(match) else float("nan"), 1, True)
+                for c in ("transient_sl_offered", "transient_p_abandon")
+            ]
         table.add_row(*cells)
-    cells = ["all", _with_ci(totals, "offered", 0), _with_ci(totals, "answered", 0),
-             _with_ci(totals, "abandon_rate", 1, True), _with_ci(totals, "sl_offered", 1, True),
-             _with_ci(totals, "sl_answered", 1, True), _with_ci(totals, "asa", 1), _with_ci(totals, "occupancy", 1, True),
-             _with_ci(totals, "callbacks_created", 0)]
+    cells = [
+        "all",
+        _with_ci(totals, "offered", 0),
+        _with_ci(totals, "answered", 0),
+        _with_ci(totals, "abandon_rate", 1, True),
+        _with_ci(totals, "sl_offered", 1, True),
+        _with_ci(totals, "sl_answered", 1, True),
+        _with_ci(totals, "asa", 1),
+        _with_ci(totals, "occupancy", 1, True),
+        _with_ci(totals, "callbacks_created", 0),
+    ]
     if analytic is not None:
         cells += ["", "", "", ""]
     table.add_row(*cells, style="bold")
     return table
 
 
-def run(console: Console, path: Path, replications: int | None, seed: int | None, workers: int | None, out: Path,
-        compare_analytic: bool, queue_log: bool) -> None:
+def run(
+    console: Console,
+    path: Path,
+    replications: int | None,
+    seed: int | None,
+    workers: int | None,
+    out: Path,
+    compare_analytic: bool,
+    queue_log: bool,
+) -> None:
     scenario = load_scenario(path)
     if replications is not None:
         scenario = scenario.model_copy(update={"replications": replications})
@@ -105,14 +143,21 @@ def run(console: Console, path: Path, replications: int | None, seed: int | None
     target = scenario.targets
 
     def verdict(metric: str, goal: float, at_least: bool) -> str:
-        said = target_verdict(totals.get(metric, math.nan), totals.get(f"{metric}_ci_low", math.nan),
-                              totals.get(f"{metric}_ci_high", math.nan), goal, at_least=at_least)
+        said = target_verdict(
+            totals.get(metric, math.nan),
+            totals.get(f"{metric}_ci_low", math.nan),
+            totals.get(f"{metric}_ci_high", math.nan),
+            goal,
+            at_least=at_least,
+        )
         return f"[{'green' if said.startswith('met') else 'red' if said == 'missed' else 'yellow'}]{said}[/]"
 
-    console.print(f"targets: {target.service_level:.0%} answered within {target.within:g}s "
-                  f"{verdict('sl_offered', target.service_level, True)}, "
-                  f"abandon rate ≤ {target.max_abandon_rate:.0%} {verdict('abandon_rate', target.max_abandon_rate, False)}"
-                  " (95% confidence)")
+    console.print(
+        f"targets: {target.service_level:.0%} answered within {target.within:g}s "
+        f"{verdict('sl_offered', target.service_level, True)}, "
+        f"abandon rate ≤ {target.max_abandon_rate:.0%} {verdict('abandon_rate', target.max_abandon_rate, False)}"
+        " (95% confidence)"
+    )
     folder = out / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     events = combined_log(reps)

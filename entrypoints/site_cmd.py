@@ -18,8 +18,9 @@ import typer
 from entrypoints.terminal import check_files, console, errors, fail_on_input, open_store_or_exit
 from twin.yamlfile import InputFileError, Problem
 
-site_app = typer.Typer(help="The site configuration in the store: show, export, import, validate.",
-                       no_args_is_help=True)
+site_app = typer.Typer(
+    help="The site configuration in the store: show, export, import, validate.", no_args_is_help=True
+)
 
 Version = Annotated[Optional[int], typer.Option("--version", min=1, help="This version instead of the latest.")]
 
@@ -41,8 +42,11 @@ def _stored(configs, version: int | None):
         errors.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     if found is None:
-        errors.print("no site configuration is stored yet: import one, e.g. "
-                     "hotline site import scenarios/live_program.yaml", markup=False, highlight=False)
+        errors.print(
+            "no site configuration is stored yet: import one, e.g. hotline site import scenarios/live_program.yaml",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(1)
     return found
 
@@ -60,30 +64,44 @@ def show(version: Version = None):
     try:
         stored = _stored(configs, version)
         config = site_from_document(stored.document).config
-        console.print(f"site configuration version {stored.version}, saved {_when(stored.saved_at)} by "
-                      f"{stored.saved_by} ({stored.note})", highlight=False)
+        console.print(
+            f"site configuration version {stored.version}, saved {_when(stored.saved_at)} by "
+            f"{stored.saved_by} ({stored.note})",
+            highlight=False,
+        )
         groups = sorted({group for agent in config.agents for group in agent.skills})
-        console.print(f"hotlines {len(config.hotlines)}: " + ", ".join(f"{h.number} -> {h.queue}" for h in config.hotlines),
-                      highlight=False)
-        console.print(f"agents {len(config.agents)} in groups {', '.join(groups)}; strategy {config.policy.strategy}, "
-                      f"surge settings for {', '.join(config.surge) or 'no airing kind'}", highlight=False)
+        console.print(
+            f"hotlines {len(config.hotlines)}: " + ", ".join(f"{h.number} -> {h.queue}" for h in config.hotlines),
+            highlight=False,
+        )
+        console.print(
+            f"agents {len(config.agents)} in groups {', '.join(groups)}; strategy {config.policy.strategy}, "
+            f"surge settings for {', '.join(config.surge) or 'no airing kind'}",
+            highlight=False,
+        )
         for saved in configs.history(20):
-            console.print(f"  v{saved.version}  {_when(saved.saved_at)}  {saved.saved_by}  {saved.note}", highlight=False)
+            console.print(
+                f"  v{saved.version}  {_when(saved.saved_at)}  {saved.saved_by}  {saved.note}", highlight=False
+            )
     finally:
         engine.dispose()
 
 
 @site_app.command("export")
-def export(out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (default: print).")] = None,
-           version: Version = None):
+def export(
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (default: print).")] = None,
+    version: Version = None,
+):
     """The site configuration as a site file (the scenario format); edit it and import it again."""
     from twin.site import site_from_document, site_yaml
 
     engine, configs = _store()
     try:
         stored = _stored(configs, version)
-        text = site_yaml(site_from_document(stored.document),
-                         f"Hotline site configuration, version {stored.version}, saved by {stored.saved_by}")
+        text = site_yaml(
+            site_from_document(stored.document),
+            f"Hotline site configuration, version {stored.version}, saved by {stored.saved_by}",
+        )
     finally:
         engine.dispose()
     if out is None:
@@ -94,10 +112,13 @@ def export(out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Writ
 
 
 @site_app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="A site file, or a whole scenario (its site part is used).")],
-            by: Annotated[Optional[str], typer.Option(help="Who makes the change (default: cli:<login>).")] = None,
-            expected_version: Annotated[Optional[int], typer.Option(
-                min=0, help="Refuse unless this is the latest version (0: none stored yet).")] = None):
+def import_(
+    file: Annotated[Path, typer.Argument(help="A site file, or a whole scenario (its site part is used).")],
+    by: Annotated[Optional[str], typer.Option(help="Who makes the change (default: cli:<login>).")] = None,
+    expected_version: Annotated[
+        Optional[int], typer.Option(min=0, help="Refuse unless this is the latest version (0: none stored yet).")
+    ] = None,
+):
     """Validate FILE and store it as the new site configuration (a new version)."""
     from adapters.store.site import SiteConflict
     from console.routers.site import unknown_users
@@ -113,8 +134,13 @@ def import_(file: Annotated[Path, typer.Argument(help="A site file, or a whole s
         if problems:
             fail_on_input(InputFileError([Problem(str(file), None, p.field, p.message) for p in problems]))
         try:
-            saved = configs.save(site_document(site), by or f"cli:{getpass.getuser()}", time.time(),
-                                 f"import {file.name}", expected_version)
+            saved = configs.save(
+                site_document(site),
+                by or f"cli:{getpass.getuser()}",
+                time.time(),
+                f"import {file.name}",
+                expected_version,
+            )
         except SiteConflict as error:
             errors.print(f"error: {error}", markup=False, highlight=False)
             raise typer.Exit(1) from None

@@ -20,7 +20,6 @@ callbacks_app = typer.Typer(help="Callback tickets in the store: list them, expi
 import_app = typer.Typer(help="Import call records into the store's event log.", no_args_is_help=True)
 
 
-
 @import_app.callback()
 def _import_group() -> None:
     """Import call records into the store's event log."""
@@ -44,8 +43,10 @@ def _when(epoch: float) -> str:
 def expire(
     now: Annotated[Optional[float], typer.Option(help="Epoch seconds to expire at (default: the clock).")] = None,
     source: Annotated[str, typer.Option(help=_SOURCE_HELP)] = "",
-    log_source: Annotated[str, typer.Option(help="Write CALLBACK_EXPIRED records to the event log under this "
-                                                 "source, so reports count them.")] = "store",
+    log_source: Annotated[
+        str,
+        typer.Option(help="Write CALLBACK_EXPIRED records to the event log under this source, so reports count them."),
+    ] = "store",
 ):
     """Close open and waiting tickets past their expiry (3 days after creation) and reopen tickets whose retry
     is due. Prints how many expired. Run it from cron, or let the service's periodic task do it."""
@@ -66,8 +67,9 @@ def expire(
 
 @callbacks_app.command("list")
 def list_tickets(
-    all_: Annotated[bool, typer.Option("--all", help="Every ticket, closed ones too (default: claimable ones, "
-                                                      "in callback order).")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every ticket, closed ones too (default: claimable ones, in callback order).")
+    ] = False,
     queue: Annotated[Optional[list[str]], typer.Option(help="Only these queues (repeatable).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
     now: Annotated[Optional[float], typer.Option(help="Epoch seconds (default: the clock).")] = None,
@@ -83,11 +85,33 @@ def list_tickets(
             rows = [t for t in tickets.all() if queue is None or t.queue in queue][:limit]
         else:
             rows = tickets.ordered(time.time() if now is None else now, queues=queue, limit=limit)
-        table = Table("ticket", "priority", "created (UTC)", "number", "queue", "hotline", "airing", "status",
-                      "claimer", "attempts", "outcome")
+        table = Table(
+            "ticket",
+            "priority",
+            "created (UTC)",
+            "number",
+            "queue",
+            "hotline",
+            "airing",
+            "status",
+            "claimer",
+            "attempts",
+            "outcome",
+        )
         for t in rows:
-            table.add_row(t.ticket_id, t.priority, _when(t.created_at), t.number, t.queue, t.hotline, t.airing,
-                          t.status, t.claimer or "", str(t.attempts), t.outcome or "")
+            table.add_row(
+                t.ticket_id,
+                t.priority,
+                _when(t.created_at),
+                t.number,
+                t.queue,
+                t.hotline,
+                t.airing,
+                t.status,
+                t.claimer or "",
+                str(t.attempts),
+                t.outcome or "",
+            )
         console.print(table)
         console.print(f"{len(rows)} ticket(s)", highlight=False)
     finally:
@@ -103,17 +127,40 @@ def _parse_date(value: str) -> dt.date:
 
 @import_app.command("anonymous-bank")
 def anonymous_bank(
-    files: Annotated[list[Path], typer.Argument(help="CSV files in the format of tests/data/anonymous-bank/"
-                                                     "calls_one_day.csv, or folders of them (their *.csv).",
-                                                exists=True, readable=True)],
-    date: Annotated[str, typer.Option(help="The day the clock times belong to (a file whose name holds a date, "
-                                           "e.g. calls_1999-08-02.csv, is put on that day).")] = "1999-08-01",
-    zone: Annotated[Optional[str], typer.Option(help="Time zone of the clock times, an IANA name such as "
-                                                     "Asia/Jerusalem (default: the site's zone, Asia/Shanghai), "
-                                                     "so reports cut the file's day as one local day.")] = None,
-    source: Annotated[Optional[str], typer.Option(help="Event-log source to store the records under, one file "
-                                                       "only (default: anonymous-bank/<file name>/<date>).")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a source imported before.")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV files in the format of tests/data/anonymous-bank/"
+            "calls_one_day.csv, or folders of them (their *.csv).",
+            exists=True,
+            readable=True,
+        ),
+    ],
+    date: Annotated[
+        str,
+        typer.Option(
+            help="The day the clock times belong to (a file whose name holds a date, "
+            "e.g. calls_1999-08-02.csv, is put on that day)."
+        ),
+    ] = "1999-08-01",
+    zone: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Time zone of the clock times, an IANA name such as "
+            "Asia/Jerusalem (default: the site's zone, Asia/Shanghai), "
+            "so reports cut the file's day as one local day."
+        ),
+    ] = None,
+    source: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Event-log source to store the records under, one file "
+            "only (default: anonymous-bank/<file name>/<date>)."
+        ),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the records of a source imported before.")
+    ] = False,
 ):
     """Load days of the Anonymous Bank call records into the event log (ENTERQUEUE, CONNECT, COMPLETECALLER,
     ABANDON; VRU-only hang-ups and phantom calls as VRU_HANGUP / PHANTOM records, which are not calls of the
@@ -136,7 +183,9 @@ def anonymous_bank(
     try:
         tz = SITE_ZONE if zone is None else ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise typer.BadParameter(f"{zone!r} is not a time zone name (e.g. Asia/Shanghai)", param_hint="--zone") from None
+        raise typer.BadParameter(
+            f"{zone!r} is not a time zone name (e.g. Asia/Shanghai)", param_hint="--zone"
+        ) from None
     paths = csv_files(files)
     if not paths:
         raise typer.BadParameter("no *.csv file in the folder(s) given", param_hint="FILES")
@@ -145,15 +194,24 @@ def anonymous_bank(
     engine, settings = _open()
     started = time.perf_counter()
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors,
-                      transient=False) as progress:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors, transient=False
+        ) as progress:
             task = progress.add_task(f"importing {len(paths)} file(s)", total=None)
 
             def report(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            results = import_files(engine, paths, date=day, sources=None if source is None else [source],
-                                   replace=replace, zone=tz, progress=report, date_from_name=source is None)
+            results = import_files(
+                engine,
+                paths,
+                date=day,
+                sources=None if source is None else [source],
+                replace=replace,
+                zone=tz,
+                progress=report,
+                date_from_name=source is None,
+            )
     except (ImportFormatError, ImportFormatErrors) as error:
         for line in str(error).splitlines():
             errors.print(f"[red]error[/red] {line}", markup=True, highlight=False, soft_wrap=True)
@@ -172,12 +230,15 @@ def anonymous_bank(
             f"imported {result.rows} calls as {result.records} records into {settings.redacted_url()} "
             f"(source {result.source!r}): {o['answered']} answered, {o['abandoned']} abandoned in the queue, "
             f"{o['vru_hangup']} hung up in the VRU, {o['phantom']} phantom",
-            highlight=False, soft_wrap=True,
+            highlight=False,
+            soft_wrap=True,
         )
     rows = sum(r.rows for r in results)
     elapsed = time.perf_counter() - started
-    console.print(f"{len(results)} file(s), {rows} rows in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)",
-                  highlight=False)
+    console.print(
+        f"{len(results)} file(s), {rows} rows in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)",
+        highlight=False,
+    )
 
 
 def store_app() -> typer.Typer:

@@ -48,6 +48,10 @@ def open_store_or_exit(settings):
     try:
         return open_store(settings)
     except Exception as error:  # a wrong URL, a server that is down, ...
-        errors.print(f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}", markup=True,
-                     highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None

@@ -34,14 +34,27 @@ class CaseResult:
 
 def band_check(case: str, metric: str, low: float, high: float, value: float) -> Check:
     ok = low <= value <= high
-    return Check(case, metric, f"[{low:g}, {high:g}]", f"{value:.4g}", ok,
-                 "" if ok else f"{metric} = {value:.4g} is outside [{low:g}, {high:g}]")
+    return Check(
+        case,
+        metric,
+        f"[{low:g}, {high:g}]",
+        f"{value:.4g}",
+        ok,
+        "" if ok else f"{metric} = {value:.4g} is outside [{low:g}, {high:g}]",
+    )
 
 
 def tolerance_check(case: str, metric: str, recorded: float, measured: float, tolerance: float) -> Check:
     """``measured`` within ``tolerance`` (relative) of ``recorded``."""
     off = (measured - recorded) / recorded if recorded else float("inf") if measured else 0.0
     ok = abs(off) <= tolerance
-    return Check(case, metric, f"{recorded:g} ±{tolerance:.1%}", f"{measured:.1f} ({off:+.2%})", ok,
-                 "" if ok else f"{metric}: {measured:.1f} is {off:+.2%} off the recorded {recorded:g} "
-                               f"(tolerance ±{tolerance:.1%})")
+    return Check(
+        case,
+        metric,
+        f"{recorded:g} ±{tolerance:.1%}",
+        f"{measured:.1f} ({off:+.2%})",
+        ok,
+        ""
+        if ok
+        else f"{metric}: {measured:.1f} is {off:+.2%} off the recorded {recorded:g} (tolerance ±{tolerance:.1%})",
+    )

@@ -31,10 +31,22 @@ def _chart(case: CaseResult, zone) -> str:
         times = [datetime.fromtimestamp(t, zone) for t in rows["interval_start"]]
         for column, label in SERIES.items():
             if column in rows:
-                figure.add_trace(go.Scatter(x=times, y=rows[column], mode="lines+markers", name=f"{label} · {source}",
-                                            line={"dash": "dot" if source == "recorded" else "solid"}))
-    figure.update_layout(title=f"{case.name}: 分时 KPI per interval", xaxis_title="时段 interval",
-                         yaxis_title="通话数 calls", height=380, margin={"t": 50, "b": 40})
+                figure.add_trace(
+                    go.Scatter(
+                        x=times,
+                        y=rows[column],
+                        mode="lines+markers",
+                        name=f"{label} · {source}",
+                        line={"dash": "dot" if source == "recorded" else "solid"},
+                    )
+                )
+    figure.update_layout(
+        title=f"{case.name}: 分时 KPI per interval",
+        xaxis_title="时段 interval",
+        yaxis_title="通话数 calls",
+        height=380,
+        margin={"t": 50, "b": 40},
+    )
     return figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{_slug(case.name)}")
 
 
@@ -45,18 +57,27 @@ def _slug(name: str) -> str:
 def report_html(suite: str, cases: list[CaseResult], zone=timezone.utc) -> str:
     failures = sum(c.failures for c in cases)
     checks = sum(len(c.checks) for c in cases)
-    verdict = (f'<span class="pass">全部通过 all {checks} checks pass</span>' if not failures
-               else f'<span class="fail">{failures} / {checks} 项未通过 checks failed</span>')
-    parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>QA {html.escape(suite)}</title>",
-             f"<style>{STYLE}</style><script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>",
-             f"<h1>质量检查报告 QA report: {html.escape(suite)}</h1><p class=\"summary\">{verdict}</p>"]
+    verdict = (
+        f'<span class="pass">全部通过 all {checks} checks pass</span>'
+        if not failures
+        else f'<span class="fail">{failures} / {checks} 项未通过 checks failed</span>'
+    )
+    parts = [
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>QA {html.escape(suite)}</title>',
+        f'<style>{STYLE}</style><script type="text/javascript">{get_plotlyjs()}</script></head><body>',
+        f'<h1>质量检查报告 QA report: {html.escape(suite)}</h1><p class="summary">{verdict}</p>',
+    ]
     for case in cases:
-        parts.append(f"<h2 id=\"case-{_slug(case.name)}\">{html.escape(case.name)} <small>({case.kind})</small></h2>")
-        parts.append("<table><tr><th>检查 check</th><th>期望 expected</th><th>实测 measured</th><th>结果 result</th></tr>")
+        parts.append(f'<h2 id="case-{_slug(case.name)}">{html.escape(case.name)} <small>({case.kind})</small></h2>')
+        parts.append(
+            "<table><tr><th>检查 check</th><th>期望 expected</th><th>实测 measured</th><th>结果 result</th></tr>"
+        )
         for check in case.checks:
             result = '<td class="pass">通过 pass</td>' if check.ok else '<td class="fail">失败 FAIL</td>'
-            parts.append(f"<tr><td class=\"name\">{html.escape(check.name)}</td><td>{html.escape(check.expected)}</td>"
-                         f"<td>{html.escape(check.measured)}</td>{result}</tr>")
+            parts.append(
+                f'<tr><td class="name">{html.escape(check.name)}</td><td>{html.escape(check.expected)}</td>'
+                f"<td>{html.escape(check.measured)}</td>{result}</tr>"
+            )
         parts.append("</table>")
         parts.append(_chart(case, zone))
     parts.append("</body></html>")

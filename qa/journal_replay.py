@@ -95,12 +95,16 @@ def read_journal(path: Path) -> list[JournalLine]:
         try:
             message = decode(raw)
         except json.JSONDecodeError as error:
-            torn = "truncated (the line ends mid-message)" if not text.endswith("\n") and raw == text.split("\n")[-1] \
+            torn = (
+                "truncated (the line ends mid-message)"
+                if not text.endswith("\n") and raw == text.split("\n")[-1]
                 else f"not JSON ({error.msg})"
+            )
             raise InputFileError([Problem(str(path), number, "", f"{torn}: not a journal message")]) from None
         except (JournalError, TypeError, KeyError, AttributeError, ValueError) as error:
-            raise InputFileError([Problem(str(path), number, "type",
-                                          f"not a Hotline journal message ({error})")]) from None
+            raise InputFileError(
+                [Problem(str(path), number, "type", f"not a Hotline journal message ({error})")]
+            ) from None
         lines.append(JournalLine(number, message))
     if not lines:
         raise InputFileError([Problem(str(path), None, "", "the journal holds no messages")])
@@ -120,10 +124,20 @@ def recorded_config(journal: Path) -> CenterConfig:
             try:
                 return config_from_dict(json.loads(candidate.read_text(encoding="utf-8"))["config"])
             except (ValueError, KeyError, TypeError) as error:
-                raise InputFileError([Problem(str(candidate), None, "config",
-                                              f"not a configuration document: {error}")]) from None
-    raise InputFileError([Problem(str(journal), None, "", f"no {START_CONFIG} or {SITE_FILE} beside the journal: "
-                                                          "give the configuration it started from (--recorded-config)")])
+                raise InputFileError(
+                    [Problem(str(candidate), None, "config", f"not a configuration document: {error}")]
+                ) from None
+    raise InputFileError(
+        [
+            Problem(
+                str(journal),
+                None,
+                "",
+                f"no {START_CONFIG} or {SITE_FILE} beside the journal: "
+                "give the configuration it started from (--recorded-config)",
+            )
+        ]
+    )
 
 
 def decisions(actions: list) -> dict[str, list[Decision]]:
@@ -162,9 +176,18 @@ class _Runner:
         return actions
 
 
-def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Callable[[CenterConfig], CenterConfig], *,
-                   where: str = "journal", queue_log: Path | None = None, seed: int = 0,
-                   report_from_line: int = 0, partial: bool = False, progress=None) -> ReplayReport:
+def replay_journal(
+    lines: list[JournalLine],
+    recorded: CenterConfig,
+    change: Callable[[CenterConfig], CenterConfig],
+    *,
+    where: str = "journal",
+    queue_log: Path | None = None,
+    seed: int = 0,
+    report_from_line: int = 0,
+    partial: bool = False,
+    progress=None,
+) -> ReplayReport:
     """Feed ``lines`` to a core of the recorded configuration and one of ``change(recorded)``; a configuration
     the journal applies later (``ApplyConfig``) reaches the candidate changed the same way, so a changed
     strategy outlives a site update. The per-call first differences (of the calls whose
@@ -187,8 +210,9 @@ def replay_journal(lines: list[JournalLine], recorded: CenterConfig, change: Cal
         for key in sorted(set(a) | set(b)):
             if key not in diverged and a.get(key, []) != b.get(key, []) and entry.line >= report_from_line:
                 diverged.add(key)
-                report.differences.append(Difference(key, entry.line, type(message).__name__,
-                                                     tuple(a.get(key, [])), tuple(b.get(key, []))))
+                report.differences.append(
+                    Difference(key, entry.line, type(message).__name__, tuple(a.get(key, [])), tuple(b.get(key, [])))
+                )
         if progress and (i % 500 == 0 or i == len(lines) - 1):
             progress(i + 1, len(lines))
     report.refused_by_candidate = max(0, after.refused - before.refused)
@@ -214,8 +238,7 @@ def _compare_log(records: list[LogRecord], queue_log: Path, whole: bool) -> str 
         if a != b:
             return f"{queue_log}:{i + 1}: recorded {a!r}, the current core wrote {b!r}"
     if len(on_disk) < len(regenerated) or (whole and len(on_disk) != len(regenerated)):
-        return (f"{queue_log}: {len(on_disk)} lines recorded, the current core wrote {len(regenerated)} "
-                f"from the journal")
+        return f"{queue_log}: {len(on_disk)} lines recorded, the current core wrote {len(regenerated)} from the journal"
     return None
 
 

@@ -19,20 +19,37 @@ def junit_tree(suite: str, cases: list[CaseResult], when: datetime | None = None
     when = when or datetime.now(timezone.utc)
     total = sum(len(c.checks) for c in cases)
     failures = sum(c.failures for c in cases)
-    root = ET.Element("testsuites", name=suite, tests=str(total), failures=str(failures), errors="0",
-                      time=f"{sum(c.seconds for c in cases):.3f}")
+    root = ET.Element(
+        "testsuites",
+        name=suite,
+        tests=str(total),
+        failures=str(failures),
+        errors="0",
+        time=f"{sum(c.seconds for c in cases):.3f}",
+    )
     for i, case in enumerate(cases):
-        element = ET.SubElement(root, "testsuite", name=case.name, tests=str(len(case.checks)),
-                                failures=str(case.failures), errors="0", skipped="0", time=f"{case.seconds:.3f}",
-                                timestamp=when.strftime("%Y-%m-%dT%H:%M:%S"), hostname=socket.gethostname() or "localhost",
-                                id=str(i), package=f"hotline.qa.{case.kind}")
+        element = ET.SubElement(
+            root,
+            "testsuite",
+            name=case.name,
+            tests=str(len(case.checks)),
+            failures=str(case.failures),
+            errors="0",
+            skipped="0",
+            time=f"{case.seconds:.3f}",
+            timestamp=when.strftime("%Y-%m-%dT%H:%M:%S"),
+            hostname=socket.gethostname() or "localhost",
+            id=str(i),
+            package=f"hotline.qa.{case.kind}",
+        )
         properties = ET.SubElement(element, "properties")
         ET.SubElement(properties, "property", name="kind", value=case.kind)
         for check in case.checks:
             test = ET.SubElement(element, "testcase", name=check.name, classname=f"{suite}.{case.name}", time="0")
             if not check.ok:
-                failure = ET.SubElement(test, "failure", message=check.detail or f"expected {check.expected}",
-                                        type="QAExpectation")
+                failure = ET.SubElement(
+                    test, "failure", message=check.detail or f"expected {check.expected}", type="QAExpectation"
+                )
                 failure.text = f"expected {check.expected}, measured {check.measured}\n{check.detail}"
         out = ET.SubElement(element, "system-out")
         out.text = "\n".join(f"{c.name}: expected {c.expected}, measured {c.measured}" for c in case.checks)

@@ -87,11 +87,21 @@ def read_golden(path: Path) -> dict:
     if not spec.get("scenario"):
         raise bad("scenario", "the scenario of the what-if (its routing, no extra agents) is needed")
     tolerances = spec.get("tolerances") or {}
-    if not isinstance(tolerances, dict) or not tolerances or any(k not in COUNTS for k in tolerances) \
-            or any(not isinstance(v, (int, float)) or v < 0 for v in tolerances.values()):
+    if (
+        not isinstance(tolerances, dict)
+        or not tolerances
+        or any(k not in COUNTS for k in tolerances)
+        or any(not isinstance(v, (int, float)) or v < 0 for v in tolerances.values())
+    ):
         raise bad("tolerances", f"a mapping of {', '.join(COUNTS)} to relative tolerances (e.g. 0.02)")
-    return {"path": path, "day": day, "zone": zone, "source": spec.get("source"),
-            "scenario": (path.parent / spec["scenario"]), "tolerances": dict(tolerances)}
+    return {
+        "path": path,
+        "day": day,
+        "zone": zone,
+        "source": spec.get("source"),
+        "scenario": (path.parent / spec["scenario"]),
+        "tolerances": dict(tolerances),
+    }
 
 
 def scenario_case(path: Path, scenario, workers, on_done=None) -> CaseResult:
@@ -108,8 +118,7 @@ def scenario_case(path: Path, scenario, workers, on_done=None) -> CaseResult:
     return case
 
 
-def trace_case(name: str, trace, scenario_path: Path, tolerances: dict[str, float], replications=None,
-               on_done=None):
+def trace_case(name: str, trace, scenario_path: Path, tolerances: dict[str, float], replications=None, on_done=None):
     started = time.monotonic()
     scenario = load_trace_scenario(scenario_path, trace)
     result = run_trace(trace, scenario, str(scenario_path), replications=replications, on_done=on_done)
@@ -118,8 +127,10 @@ def trace_case(name: str, trace, scenario_path: Path, tolerances: dict[str, floa
         if metric in tolerances:
             case.checks.append(tolerance_check(name, metric, recorded, twin, tolerances[metric]))
     keep = ["interval_start", *COUNTS]
-    case.intervals = pd.concat([result.recorded_intervals[keep].assign(source="recorded"),
-                                result.twin_intervals[keep].assign(source="twin")], ignore_index=True)
+    case.intervals = pd.concat(
+        [result.recorded_intervals[keep].assign(source="recorded"), result.twin_intervals[keep].assign(source="twin")],
+        ignore_index=True,
+    )
     case.seconds = time.monotonic() - started
     return case, result
 
@@ -127,7 +138,8 @@ def trace_case(name: str, trace, scenario_path: Path, tolerances: dict[str, floa
 def golden_case(golden: dict, log_of_source, on_done=None) -> CaseResult:
     log = log_of_source(golden["source"])
     trace = trace_of_day(log, golden["day"], golden["zone"], where=f"{golden['path']}: the store")
-    case, _ = trace_case(golden["path"].name.removesuffix(GOLDEN), trace, golden["scenario"], golden["tolerances"],
-                         on_done=on_done)
+    case, _ = trace_case(
+        golden["path"].name.removesuffix(GOLDEN), trace, golden["scenario"], golden["tolerances"], on_done=on_done
+    )
     case.kind = "golden"
     return case

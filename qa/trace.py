@@ -78,8 +78,9 @@ def trace_of_day(log: pd.DataFrame, day: date, zone: tzinfo, where: str) -> Trac
     lives = call_lives(log)
     lives = lives[(lives["arrived"] >= start) & (lives["arrived"] < end)]
     if lives.empty:
-        raise InputFileError([Problem(where, None, "day", f"no calls arrived on {day.isoformat()} "
-                                                          f"({zone}); nothing to replay")])
+        raise InputFileError(
+            [Problem(where, None, "day", f"no calls arrived on {day.isoformat()} ({zone}); nothing to replay")]
+        )
     lives = lives.sort_values(["arrived", "call_id"], kind="stable").reset_index(drop=True)
     day_log = log[log["call_id"].isin(set(lives["call_id"]))]
     return Trace(day, start, end, where, lives, day_log)
@@ -93,10 +94,18 @@ def check_queues(trace: Trace, scenario: Scenario, scenario_file: str) -> dict[s
     unknown = [q for q in trace.queues if q not in numbers]
     if unknown:
         counts = trace.lives["queue"].value_counts()
-        raise InputFileError([Problem(scenario_file, None, "hotlines",
-                                      f"the trace of {trace.day} ({trace.where}) has calls in queue {q!r} "
-                                      f"({counts[q]} calls), which no hotline of the scenario serves")
-                              for q in unknown])
+        raise InputFileError(
+            [
+                Problem(
+                    scenario_file,
+                    None,
+                    "hotlines",
+                    f"the trace of {trace.day} ({trace.where}) has calls in queue {q!r} "
+                    f"({counts[q]} calls), which no hotline of the scenario serves",
+                )
+                for q in unknown
+            ]
+        )
     return numbers
 
 
@@ -170,8 +179,9 @@ def recorded_agents(trace: Trace, epoch: float) -> tuple[tuple[AgentProfile, ...
         orders.append(AgentOrder(start - epoch, str(agent), "login"))
         orders.append(AgentOrder(start - epoch, str(agent), "not_ready"))
         talks = calls["talk"].fillna(0.0).to_numpy(dtype=float)
-        orders.extend(AgentOrder(answer, str(agent), "take_one", talk)
-                      for answer, talk in zip(answers.tolist(), talks.tolist()))
+        orders.extend(
+            AgentOrder(answer, str(agent), "take_one", talk) for answer, talk in zip(answers.tolist(), talks.tolist())
+        )
         # calls still owed at the end of the shift are taken late rather than lost: log out at the day's end
         orders.append(AgentOrder(float(max(ends[-1], answers[-1], end - epoch)), str(agent), "logout"))
     return tuple(profiles), tuple(orders)
@@ -182,7 +192,9 @@ def load_trace_scenario(path, trace: Trace) -> Scenario:
     agents count as agents of the configuration: a scenario that adds nobody (staffing 0) is valid."""
     loaded = load_yaml(path)
     if not isinstance(loaded.data, dict):
-        raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])
+        raise InputFileError(
+            [Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")]
+        )
     try:
         spec = Scenario.model_validate(loaded.data)
     except ValidationError as error:
@@ -194,8 +206,11 @@ def load_trace_scenario(path, trace: Trace) -> Scenario:
         with_recorded = {p.message for p in dataclasses.replace(base, agents=profiles + base.agents).problems()}
     except Exception:  # the configuration cannot be built: config_problems says why
         with_recorded = None
-    problems += [loaded.problem(p.path, p.message) for p in config_problems(spec)
-                 if with_recorded is None or p.message in with_recorded]
+    problems += [
+        loaded.problem(p.path, p.message)
+        for p in config_problems(spec)
+        if with_recorded is None or p.message in with_recorded
+    ]
     if problems:
         raise InputFileError(problems)
     return spec
@@ -207,9 +222,17 @@ def day_scenario(trace: Trace, scenario: Scenario, scenario_file: str) -> Scenar
     n = int(math.ceil(horizon / scenario.interval))
     for i, group in enumerate(scenario.groups):
         if isinstance(group.staffing, tuple) and len(group.staffing) != n:
-            raise InputFileError([Problem(scenario_file, None, f"groups.{i}.staffing",
-                                          f"{len(group.staffing)} entries; the traced day has {n} intervals of "
-                                          f"{scenario.interval:g} s (give one number for the whole day)")])
+            raise InputFileError(
+                [
+                    Problem(
+                        scenario_file,
+                        None,
+                        f"groups.{i}.staffing",
+                        f"{len(group.staffing)} entries; the traced day has {n} intervals of "
+                        f"{scenario.interval:g} s (give one number for the whole day)",
+                    )
+                ]
+            )
     start = datetime.fromtimestamp(trace.start, scenario.start.tzinfo)
     return scenario.model_copy(update={"start": start, "horizon": horizon, "warmup": 0.0, "airings": ()})
 
@@ -227,8 +250,10 @@ class TraceResult:
     def agreement(self) -> float:
         """The share of the day's calls whose twin outcome is the recorded one (mean over replications)."""
         recorded = self.trace.lives.set_index("call_id")["outcome"]
-        shares = [float((call_lives(r.log).set_index("call_id")["outcome"].reindex(recorded.index) == recorded).mean())
-                  for r in self.replications]
+        shares = [
+            float((call_lives(r.log).set_index("call_id")["outcome"].reindex(recorded.index) == recorded).mean())
+            for r in self.replications
+        ]
         return float(np.mean(shares))
 
     def closeness(self) -> dict[str, tuple[float, float, float]]:
@@ -241,8 +266,15 @@ class TraceResult:
         return out
 
 
-def run_trace(trace: Trace, scenario: Scenario, scenario_file: str, *, replications: int | None = None,
-              seed: int | None = None, on_done=None) -> TraceResult:
+def run_trace(
+    trace: Trace,
+    scenario: Scenario,
+    scenario_file: str,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    on_done=None,
+) -> TraceResult:
     numbers = check_queues(trace, scenario, scenario_file)
     day = day_scenario(trace, scenario, scenario_file)
     if replications is not None:
@@ -253,8 +285,9 @@ def run_trace(trace: Trace, scenario: Scenario, scenario_file: str, *, replicati
     reps = []
     for index, rep_seed in enumerate(replication_seeds(day, seed)):
         rng = np.random.default_rng(np.random.SeedSequence(rep_seed.entropy, spawn_key=(*rep_seed.spawn_key, 99)))
-        setup = dataclasses.replace(sim_setup(day), trace=traced_calls(trace, numbers, day.epoch, rng),
-                                    agent_orders=orders)
+        setup = dataclasses.replace(
+            sim_setup(day), trace=traced_calls(trace, numbers, day.epoch, rng), agent_orders=orders
+        )
         model = build_model(day, rep_seed, config=config, setup=setup)
         result = model.run()
         reps.append(Replication(index, records_to_frame(model.center.log), result.calls, result.callbacks_dialled))
@@ -262,10 +295,13 @@ def run_trace(trace: Trace, scenario: Scenario, scenario_file: str, *, replicati
             on_done(reps[-1])
     target = day.targets.within
     recorded = summary_kpis(trace.log, target_s=target).iloc[0]
-    twin = pd.concat([summary_kpis(r.log, target_s=target).assign(replication=r.index) for r in reps],
-                     ignore_index=True)
+    twin = pd.concat(
+        [summary_kpis(r.log, target_s=target).assign(replication=r.index) for r in reps], ignore_index=True
+    )
     recorded_iv = interval_kpis(trace.log, interval_s=day.interval, target_s=target, by_queue=False)
-    twin_iv = pd.concat([interval_kpis(r.log, interval_s=day.interval, target_s=target, by_queue=False)
-                         for r in reps], ignore_index=True)
+    twin_iv = pd.concat(
+        [interval_kpis(r.log, interval_s=day.interval, target_s=target, by_queue=False) for r in reps],
+        ignore_index=True,
+    )
     twin_iv = twin_iv.groupby("interval_start", as_index=False).mean(numeric_only=True)
     return TraceResult(trace, day, recorded, reps, twin, recorded_iv, twin_iv)

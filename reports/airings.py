@@ -42,22 +42,27 @@ def read_airings_csv(path: str | Path, *, utc_offset_h: float | None = None) -> 
     return parse_airings_csv(data, str(path), utc_offset_h=utc_offset_h)
 
 
-def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
-                      utc_offset_h: float | None = None) -> list[Airing]:
+def parse_airings_csv(text: str | bytes, name: str = "<airings>", *, utc_offset_h: float | None = None) -> list[Airing]:
     """The airings of CSV text (bytes: UTF-8, with or without a byte-order mark); ``InputFileError`` naming
     line and column for every problem, and then no airing at all."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise InputFileError([Problem(name, None, "", f"not UTF-8 text ({error.reason} at byte "
-                                                          f"{error.start}); save the CSV as UTF-8")]) from None
+            raise InputFileError(
+                [
+                    Problem(
+                        name, None, "", f"not UTF-8 text ({error.reason} at byte {error.start}); save the CSV as UTF-8"
+                    )
+                ]
+            ) from None
     zone = local_zone(utc_offset_h)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
-        raise InputFileError([Problem(name, 1, "", f"empty file; the header names the columns "
-                                                   f"{', '.join(REQUIRED + OPTIONAL)}")])
+        raise InputFileError(
+            [Problem(name, 1, "", f"empty file; the header names the columns {', '.join(REQUIRED + OPTIONAL)}")]
+        )
     columns = [cell.strip().lower() for cell in header]
     problems: list[Problem] = []
     known = set(REQUIRED + OPTIONAL)
@@ -104,8 +109,9 @@ def parse_airings_csv(text: str | bytes, name: str = "<airings>", *,
             bad("id", f"{airing_id!r} repeats the airing on line {first_line[airing_id]}")
             continue
         first_line[airing_id] = line_start
-        airings.append(Airing(airing_id, cells["channel"], start, length, cells["hotline"],
-                              cells.get("product", ""), kind, cost))
+        airings.append(
+            Airing(airing_id, cells["channel"], start, length, cells["hotline"], cells.get("product", ""), kind, cost)
+        )
     if problems:
         raise InputFileError(problems)
     return airings

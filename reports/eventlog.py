@@ -457,9 +457,18 @@ def _call_lives(ix: IndexedLog, timeline: pd.DataFrame, short_abandon_s: float) 
     """``call_lives`` and, for every row of it, the call's code in ``ix``."""
     columns = list(CALL_LIFE_COLUMNS)
     dtypes = {
-        "arrived": "float64", "wait": "float64", "answered_at": "float64", "ended_at": "float64",
-        "talk": "float64", "wrapup": "float64", "handle": "float64", "short_abandon": "bool",
-        "overflowed": "bool", "ring_no_answers": "int64", "ticket_created": "bool", "ticket_duplicate": "bool",
+        "arrived": "float64",
+        "wait": "float64",
+        "answered_at": "float64",
+        "ended_at": "float64",
+        "talk": "float64",
+        "wrapup": "float64",
+        "handle": "float64",
+        "short_abandon": "bool",
+        "overflowed": "bool",
+        "ring_no_answers": "int64",
+        "ticket_created": "bool",
+        "ticket_duplicate": "bool",
     }
     no_calls = (_empty(columns, dtypes), np.zeros(0, dtype="int64"))
     if ix.n == 0:
@@ -553,7 +562,10 @@ def _call_lives(ix: IndexedLog, timeline: pd.DataFrame, short_abandon_s: float) 
         "ticket_duplicate": has(Verb.CALLBACK_DUPLICATE),
     }
     lives = pd.DataFrame(
-        {name: pd.Series(np.asarray(values)[order], dtype=dtypes.get(name, TEXT_DTYPE)) for name, values in data.items()}
+        {
+            name: pd.Series(np.asarray(values)[order], dtype=dtypes.get(name, TEXT_DTYPE))
+            for name, values in data.items()
+        }
     )
     return lives[columns], codes[order]
 

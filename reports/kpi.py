@@ -274,8 +274,9 @@ def local_shift(epoch: float, utc_offset_h: float | None = None) -> float:
     return offset.total_seconds() if offset is not None else 0.0
 
 
-def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: bool,
-                   utc_offset_h: float | None = None) -> pd.DataFrame:
+def _interval_kpis(
+    a: _Analysis, interval_s: float, target_s: float, by_queue: bool, utc_offset_h: float | None = None
+) -> pd.DataFrame:
     columns = list(KPI_COLUMNS) if by_queue else [c for c in KPI_COLUMNS if c != "queue"]
     if a.frame.empty:
         return _empty_kpis(columns)
@@ -286,19 +287,25 @@ def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: b
     calls = _call_metrics(lives, keys, target_s)
     callbacks = _callback_metrics(a, keys, interval_s, shift)
     agents = _agent_time(split_timeline(a.timeline, interval_s, shift), ["interval_start"])
-    starts = np.unique(np.concatenate([
-        calls["interval_start"].to_numpy(dtype="float64"),
-        callbacks["interval_start"].to_numpy(dtype="float64"),
-        agents["interval_start"].to_numpy(dtype="float64"),
-    ]))
+    starts = np.unique(
+        np.concatenate(
+            [
+                calls["interval_start"].to_numpy(dtype="float64"),
+                callbacks["interval_start"].to_numpy(dtype="float64"),
+                agents["interval_start"].to_numpy(dtype="float64"),
+            ]
+        )
+    )
     if len(starts) == 0:
         return _empty_kpis(columns)
     if by_queue:
         queues = sorted(set(calls["queue"]) | set(callbacks["queue"])) or [NONE]
-        grid = pd.DataFrame({
-            "interval_start": np.repeat(starts, len(queues)),
-            "queue": pd.Series(np.tile(np.asarray(queues, dtype=object), len(starts)), dtype=TEXT_DTYPE),
-        })
+        grid = pd.DataFrame(
+            {
+                "interval_start": np.repeat(starts, len(queues)),
+                "queue": pd.Series(np.tile(np.asarray(queues, dtype=object), len(starts)), dtype=TEXT_DTYPE),
+            }
+        )
     else:
         grid = pd.DataFrame({"interval_start": starts})
     table = grid.merge(calls, on=keys, how="left").merge(callbacks, on=keys, how="left")
@@ -308,9 +315,15 @@ def _interval_kpis(a: _Analysis, interval_s: float, target_s: float, by_queue: b
     return table[columns].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def interval_and_summary_kpis(log, interval_s: float = 900, target_s: float = 20, *, by_queue: bool = False,
-                              short_abandon_s: float = 5.0, utc_offset_h: float | None = None,
-                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def interval_and_summary_kpis(
+    log,
+    interval_s: float = 900,
+    target_s: float = 20,
+    *,
+    by_queue: bool = False,
+    short_abandon_s: float = 5.0,
+    utc_offset_h: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``interval_kpis`` and ``summary_kpis`` of one log from one analysis of it (the twin's replications need
     both; the analysis is most of the cost)."""
     if interval_s <= 0:
@@ -355,7 +368,9 @@ def _summary_kpis(a: _Analysis, target_s: float, by_queue: bool) -> pd.DataFrame
     return table[columns].reset_index(drop=True)
 
 
-def agent_kpis(log, period: tuple[float | None, float | None] | None = None, *, short_abandon_s: float = 5.0) -> pd.DataFrame:
+def agent_kpis(
+    log, period: tuple[float | None, float | None] | None = None, *, short_abandon_s: float = 5.0
+) -> pd.DataFrame:
     """Per agent over ``period`` = (start, end) epoch seconds, either end None = open (default: whole log):
     ``AGENT_KPI_COLUMNS``. State times are clipped to the period; counts use their record's time
     (calls: CONNECT time) in [start, end). Every agent named in the log gets a row."""
@@ -438,8 +453,9 @@ def local_zone(utc_offset_h: float | None = None) -> tzinfo:
     return SITE_ZONE if utc_offset_h is None else timezone(timedelta(hours=utc_offset_h))
 
 
-def period_bounds(start: float, end: float, period: str, utc_offset_h: float | None = None
-                  ) -> list[tuple[float, float, str]]:
+def period_bounds(
+    start: float, end: float, period: str, utc_offset_h: float | None = None
+) -> list[tuple[float, float, str]]:
     """(start, end, label) of every calendar day, ISO week or month, in local time (``local_zone``), that
     overlaps [start, end]."""
     if period not in PERIODS:
@@ -464,8 +480,9 @@ def period_bounds(start: float, end: float, period: str, utc_offset_h: float | N
     return out
 
 
-def agent_period_kpis(log, period: str = "day", *, utc_offset_h: float | None = None,
-                      short_abandon_s: float = 5.0) -> pd.DataFrame:
+def agent_period_kpis(
+    log, period: str = "day", *, utc_offset_h: float | None = None, short_abandon_s: float = 5.0
+) -> pd.DataFrame:
     """``agent_kpis`` per agent and calendar day, ISO week or month (``AGENT_PERIOD_COLUMNS``): the log is
     analysed once and every period is ``agent_kpis`` over it, so state times are clipped at midnight and
     the rows of the days of a week add up to the week's. Agents with nothing in a period (no logged-in time,
@@ -492,10 +509,14 @@ def agent_not_ready(log, period: tuple[float | None, float | None] | None = None
         timeline = clip_timeline(timeline, *period)
     paused = timeline.loc[timeline["state"] == NOT_READY]
     if paused.empty:
-        return pd.DataFrame({
-            "agent": pd.Series([], dtype=TEXT_DTYPE), "reason": pd.Series([], dtype=TEXT_DTYPE),
-            "not_ready_s": pd.Series([], dtype="float64"), "pauses": pd.Series([], dtype="int64"),
-        })
+        return pd.DataFrame(
+            {
+                "agent": pd.Series([], dtype=TEXT_DTYPE),
+                "reason": pd.Series([], dtype=TEXT_DTYPE),
+                "not_ready_s": pd.Series([], dtype="float64"),
+                "pauses": pd.Series([], dtype="int64"),
+            }
+        )
     grouped = paused.groupby(["agent", "reason"], sort=True)["duration"]
     return pd.DataFrame({"not_ready_s": grouped.sum(), "pauses": grouped.size().astype("int64")}).reset_index()
 
@@ -561,7 +582,9 @@ def check_conservation(log, *, allow_in_progress: bool = False, agent_time_tol: 
     total = _summary_kpis(a, 20, False).iloc[0]
     parts = total["answered"] + total["abandoned"] + total["to_callback"] + total["rejected"] + total["in_progress"]
     if total["calls"] != parts:
-        problems.append(f"calls {total['calls']} != answered + abandoned + to_callback + rejected + in_progress {parts}")
+        problems.append(
+            f"calls {total['calls']} != answered + abandoned + to_callback + rejected + in_progress {parts}"
+        )
     if total["offered"] != total["calls"] - total["rejected"]:
         problems.append(f"offered {total['offered']} != calls - rejected {total['calls'] - total['rejected']}")
     intervals = _interval_kpis(a, 900.0, 20, True)

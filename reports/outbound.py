@@ -26,8 +26,16 @@ def attempt_rows(log: Iterable[LogRecord]) -> pd.DataFrame:
     attempts: dict[str, dict] = {}
     for r in log:
         if r.verb == Verb.OUTBOUND_DIAL:
-            attempts[r.call_id] = dict(campaign=r.queue, day=_day(float(r.time)), agent="" if r.agent == NONE else r.agent,
-                                       answered=0, contacts=0, drops=0, sales=0, talk_s=0.0)
+            attempts[r.call_id] = dict(
+                campaign=r.queue,
+                day=_day(float(r.time)),
+                agent="" if r.agent == NONE else r.agent,
+                answered=0,
+                contacts=0,
+                drops=0,
+                sales=0,
+                talk_s=0.0,
+            )
             continue
         row = attempts.get(r.call_id)
         if row is None:
@@ -42,8 +50,10 @@ def attempt_rows(log: Iterable[LogRecord]) -> pd.DataFrame:
             row["talk_s"] = float(r.data1)
         elif r.verb == Verb.OUTBOUND_RESULT and r.data1 == SALE:
             row["sales"] = 1
-    frame = pd.DataFrame(list(attempts.values()),
-                         columns=["campaign", "day", "agent", "answered", "contacts", "drops", "sales", "talk_s"])
+    frame = pd.DataFrame(
+        list(attempts.values()),
+        columns=["campaign", "day", "agent", "answered", "contacts", "drops", "sales", "talk_s"],
+    )
     frame["attempts"] = 1
     return frame
 
@@ -78,6 +88,16 @@ def survey_table(log: Iterable[LogRecord]) -> pd.DataFrame:
     for r in log:
         if r.verb == Verb.SURVEY and str(r.data1) in ("1", "2", "3"):
             scores[(r.queue, r.agent)].append(int(r.data1))
-    rows = [dict(queue=q, agent=a, answers=len(v), mean_score=round(sum(v) / len(v), 3),
-                 **{f"pressed_{d}": v.count(d) for d in (1, 2, 3)}) for (q, a), v in sorted(scores.items())]
-    return pd.DataFrame(rows, columns=["queue", "agent", "answers", "mean_score", "pressed_1", "pressed_2", "pressed_3"])
+    rows = [
+        dict(
+            queue=q,
+            agent=a,
+            answers=len(v),
+            mean_score=round(sum(v) / len(v), 3),
+            **{f"pressed_{d}": v.count(d) for d in (1, 2, 3)},
+        )
+        for (q, a), v in sorted(scores.items())
+    ]
+    return pd.DataFrame(
+        rows, columns=["queue", "agent", "answers", "mean_score", "pressed_1", "pressed_2", "pressed_3"]
+    )

@@ -30,8 +30,14 @@ NO_AIRING = "(none)"
 def local_time(epoch: pd.Series, utc_offset_h: float | None = None, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
     """Epoch seconds as local clock text (NaN -> "")."""
     zone = local_zone(utc_offset_h)
-    return pd.Series([datetime.fromtimestamp(t, zone).strftime(fmt) if np.isfinite(t) else ""
-                      for t in epoch.to_numpy(dtype="float64")], index=epoch.index, dtype=TEXT_DTYPE)
+    return pd.Series(
+        [
+            datetime.fromtimestamp(t, zone).strftime(fmt) if np.isfinite(t) else ""
+            for t in epoch.to_numpy(dtype="float64")
+        ],
+        index=epoch.index,
+        dtype=TEXT_DTYPE,
+    )
 
 
 # --- agents and queues: reports.kpi, shaped ------------------------------------------------------------
@@ -44,16 +50,35 @@ def agent_report(log, period: str = "day", *, utc_offset_h: float | None = None)
 
 
 QUEUE_REPORT_COLUMNS = (
-    "interval", "interval_start", "interval_end", "queue", "offered", "answered", "abandoned", "abandon_rate",
-    "short_abandoned", "to_callback", "queued", "queued_share", "abandon_rate_queued", "wait_queued",
-    "wait_abandoned", "sl_offered", "sl_answered", "asa", "longest_wait", "aht", "answered_in_target",
+    "interval",
+    "interval_start",
+    "interval_end",
+    "queue",
+    "offered",
+    "answered",
+    "abandoned",
+    "abandon_rate",
+    "short_abandoned",
+    "to_callback",
+    "queued",
+    "queued_share",
+    "abandon_rate_queued",
+    "wait_queued",
+    "wait_abandoned",
+    "sl_offered",
+    "sl_answered",
+    "asa",
+    "longest_wait",
+    "aht",
+    "answered_in_target",
     "callbacks_created",
 )
 ALL_QUEUES = "(all)"  # the queue of the report's total row
 
 
-def queue_report(log, interval_s: float = 900, target_s: float = 20, *,
-                 utc_offset_h: float | None = None) -> pd.DataFrame:
+def queue_report(
+    log, interval_s: float = 900, target_s: float = 20, *, utc_offset_h: float | None = None
+) -> pd.DataFrame:
     """Per queue and interval: offered, answered, abandoned, abandonment rate, the share that queued, the
     abandon rate among them, mean waits of queued and abandoned calls, service level, ASA, longest wait
     (``reports.kpi.interval_kpis``; ``KPI_COLUMNS`` defines them), with the interval's local start time as
@@ -93,15 +118,17 @@ def callback_outcomes(log) -> pd.DataFrame:
     hotline_of = dict(zip(created["data1"], created["data4"]))
     verb, outcome = rows["verb"], rows["data2"]
     done = verb == Verb.CALLBACK_DONE
-    d = pd.DataFrame({
-        "queue": rows["queue"].astype(TEXT_DTYPE),
-        "hotline": rows["data1"].map(hotline_of).fillna("").astype(TEXT_DTYPE),
-        "tickets": verb == Verb.CALLBACK_CREATED,
-        "attempts": done,
-        **{name: done & (outcome == name) for name in OUTCOMES},
-        "other": done & ~outcome.isin(OUTCOMES),
-        "expired": verb == Verb.CALLBACK_EXPIRED,
-    })
+    d = pd.DataFrame(
+        {
+            "queue": rows["queue"].astype(TEXT_DTYPE),
+            "hotline": rows["data1"].map(hotline_of).fillna("").astype(TEXT_DTYPE),
+            "tickets": verb == Verb.CALLBACK_CREATED,
+            "attempts": done,
+            **{name: done & (outcome == name) for name in OUTCOMES},
+            "other": done & ~outcome.isin(OUTCOMES),
+            "expired": verb == Verb.CALLBACK_EXPIRED,
+        }
+    )
     counts = [c for c in CALLBACK_COLUMNS if c not in ("queue", "hotline", "closed", "ordered_rate")]
     table = d.groupby(["queue", "hotline"], sort=True)[counts].sum().astype("int64").reset_index()
     table["closed"] = table["attempts"] - table["unreachable"] + table["expired"]
@@ -128,12 +155,20 @@ def orders_from_events(log) -> pd.DataFrame:
     """One row per ORDER_PLACED record (``ORDER_FRAME_COLUMNS``; no product, no units)."""
     frame = as_frame(log)
     rows = frame.loc[frame["verb"] == Verb.ORDER_PLACED]
-    frame = pd.DataFrame({
-        "order_id": rows["data1"], "placed_at": rows["time"], "hotline": rows["data3"], "airing_id": rows["data4"],
-        "call_id": rows["call_id"].where(rows["call_id"] != "NONE", ""),
-        "sku": "", "name": "", "units": np.nan,
-        "revenue": pd.to_numeric(rows["data2"], errors="coerce").astype("float64"),
-    }, columns=list(ORDER_FRAME_COLUMNS)).astype({"units": "float64", "sku": TEXT_DTYPE, "name": TEXT_DTYPE})
+    frame = pd.DataFrame(
+        {
+            "order_id": rows["data1"],
+            "placed_at": rows["time"],
+            "hotline": rows["data3"],
+            "airing_id": rows["data4"],
+            "call_id": rows["call_id"].where(rows["call_id"] != "NONE", ""),
+            "sku": "",
+            "name": "",
+            "units": np.nan,
+            "revenue": pd.to_numeric(rows["data2"], errors="coerce").astype("float64"),
+        },
+        columns=list(ORDER_FRAME_COLUMNS),
+    ).astype({"units": "float64", "sku": TEXT_DTYPE, "name": TEXT_DTYPE})
     return frame.reset_index(drop=True)
 
 
@@ -149,29 +184,50 @@ def order_lines(orders: Iterable[Order], *, include_cancelled: bool = False) -> 
         airing = order.survey.airing_id if order.survey else ""
         for line in order.lines:
             share = order.discount * line.total / subtotal if subtotal else Decimal(0)
-            rows.append((order.order_id, order.placed_at, order.hotline, airing, order.call_id, line.sku, line.name,
-                         line.quantity, float(line.total - share)))
+            rows.append(
+                (
+                    order.order_id,
+                    order.placed_at,
+                    order.hotline,
+                    airing,
+                    order.call_id,
+                    line.sku,
+                    line.name,
+                    line.quantity,
+                    float(line.total - share),
+                )
+            )
     table = pd.DataFrame(rows, columns=list(ORDER_FRAME_COLUMNS))
-    return table.astype({"placed_at": "float64", "units": "float64", "revenue": "float64",
-                         **{c: TEXT_DTYPE for c in ("order_id", "hotline", "airing_id", "call_id", "sku", "name")}})
+    return table.astype(
+        {
+            "placed_at": "float64",
+            "units": "float64",
+            "revenue": "float64",
+            **{c: TEXT_DTYPE for c in ("order_id", "hotline", "airing_id", "call_id", "sku", "name")},
+        }
+    )
 
 
 def _airing_frame(airings: Sequence[Airing]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "airing_id": pd.Series([a.airing_id for a in airings], dtype=TEXT_DTYPE),
-        "channel": pd.Series([a.channel for a in airings], dtype=TEXT_DTYPE),
-        "start": pd.Series([a.start for a in airings], dtype="float64"),
-        "airing_product": pd.Series([a.product for a in airings], dtype=TEXT_DTYPE),
-    })
+    return pd.DataFrame(
+        {
+            "airing_id": pd.Series([a.airing_id for a in airings], dtype=TEXT_DTYPE),
+            "channel": pd.Series([a.channel for a in airings], dtype=TEXT_DTYPE),
+            "start": pd.Series([a.start for a in airings], dtype="float64"),
+            "airing_product": pd.Series([a.product for a in airings], dtype=TEXT_DTYPE),
+        }
+    )
 
 
 def _order_totals(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = frame.groupby(keys, sort=True, dropna=False)
-    table = pd.DataFrame({
-        "orders": grouped["order_id"].nunique().astype("int64"),
-        "units": grouped["units"].sum(min_count=1).astype("float64"),
-        "revenue": grouped["revenue"].sum(),
-    }).reset_index()
+    table = pd.DataFrame(
+        {
+            "orders": grouped["order_id"].nunique().astype("int64"),
+            "units": grouped["units"].sum(min_count=1).astype("float64"),
+            "revenue": grouped["revenue"].sum(),
+        }
+    ).reset_index()
     return table
 
 
@@ -202,9 +258,26 @@ def orders_by_airing(orders: pd.DataFrame, airings: Sequence[Airing] = ()) -> pd
 # --- media ROI ---------------------------------------------------------------------------------------
 
 ROI_COLUMNS = (
-    "airing_id", "channel", "hotline", "product", "kind", "start", "cost", "expected_calls", "calls", "answered",
-    "abandoned", "callback_tickets", "orders", "revenue", "cost_per_call", "cost_per_order", "mer",
-    "conversion_rate", "average_order_value", "revenue_lost_to_abandonment",
+    "airing_id",
+    "channel",
+    "hotline",
+    "product",
+    "kind",
+    "start",
+    "cost",
+    "expected_calls",
+    "calls",
+    "answered",
+    "abandoned",
+    "callback_tickets",
+    "orders",
+    "revenue",
+    "cost_per_call",
+    "cost_per_order",
+    "mer",
+    "conversion_rate",
+    "average_order_value",
+    "revenue_lost_to_abandonment",
 )
 
 
@@ -227,12 +300,23 @@ def roi_report(log, airings: Sequence[Airing], model: ResponseModel = ResponseMo
 
 def order_tables(lines: pd.DataFrame, airings: Sequence[Airing] = ()) -> dict[str, pd.DataFrame]:
     """``orders_by_product`` and ``orders_by_airing`` of ``lines`` (``order_lines`` or ``orders_from_events``)."""
-    return {"orders_by_product": orders_by_product(lines, airings), "orders_by_airing": orders_by_airing(lines, airings)}
+    return {
+        "orders_by_product": orders_by_product(lines, airings),
+        "orders_by_airing": orders_by_airing(lines, airings),
+    }
 
 
-def all_reports(log, lines: pd.DataFrame, airings: Sequence[Airing] = (), *, period: str = "day",
-                interval_s: float = 900, target_s: float = 20, utc_offset_h: float | None = None,
-                roi_model: ResponseModel | None = None) -> dict[str, pd.DataFrame]:
+def all_reports(
+    log,
+    lines: pd.DataFrame,
+    airings: Sequence[Airing] = (),
+    *,
+    period: str = "day",
+    interval_s: float = 900,
+    target_s: float = 20,
+    utc_offset_h: float | None = None,
+    roi_model: ResponseModel | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every report by name, in workbook order: agents per ``period``, queues, callbacks, orders, and the
     media ROI when ``roi_model`` is given and airings are known."""
     tables = {
@@ -247,7 +331,20 @@ def all_reports(log, lines: pd.DataFrame, airings: Sequence[Airing] = (), *, per
 
 
 __all__ = [
-    "CALLBACK_COLUMNS", "KPI_COLUMNS", "ORDER_FRAME_COLUMNS", "QUEUE_REPORT_COLUMNS", "ROI_COLUMNS", "agent_report",
-    "all_reports", "callback_outcomes", "local_time", "order_lines", "order_tables", "orders_by_airing",
-    "orders_by_product", "orders_from_events", "queue_report", "roi_report",
+    "CALLBACK_COLUMNS",
+    "KPI_COLUMNS",
+    "ORDER_FRAME_COLUMNS",
+    "QUEUE_REPORT_COLUMNS",
+    "ROI_COLUMNS",
+    "agent_report",
+    "all_reports",
+    "callback_outcomes",
+    "local_time",
+    "order_lines",
+    "order_tables",
+    "orders_by_airing",
+    "orders_by_product",
+    "orders_from_events",
+    "queue_report",
+    "roi_report",
 ]

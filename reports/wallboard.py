@@ -72,8 +72,15 @@ def _by_queue(table: pd.DataFrame) -> dict[str, dict]:
     return {str(row["queue"]): row for row in table.to_dict("records")}
 
 
-def queue_lines(log_today: pd.DataFrame, waiting: Iterable[WaitingNow], backlog: Mapping[str, int], *,
-                now: float, interval_s: float = 900, target_s: float = 20) -> list[QueueLine]:
+def queue_lines(
+    log_today: pd.DataFrame,
+    waiting: Iterable[WaitingNow],
+    backlog: Mapping[str, int],
+    *,
+    now: float,
+    interval_s: float = 900,
+    target_s: float = 20,
+) -> list[QueueLine]:
     """One line per queue seen today, waiting now or with a backlog, in queue order."""
     today = _by_queue(summary_kpis(log_today, target_s, by_queue=True))
     current = math.floor(now / interval_s) * interval_s
@@ -85,18 +92,20 @@ def queue_lines(log_today: pd.DataFrame, waiting: Iterable[WaitingNow], backlog:
     for name in names:
         day, now_row, queue = today.get(name, {}), this_interval.get(name, {}), live.get(name)
         oldest = queue.oldest_since if queue is not None else None
-        lines.append(QueueLine(
-            queue=name,
-            waiting=queue.waiting if queue is not None else 0,
-            longest_wait_s=max(0.0, now - oldest) if oldest is not None and queue.waiting else None,
-            offered_today=int(day.get("offered", 0)),
-            service_level_today=_ratio(day.get("sl_offered")),
-            abandon_rate_today=_ratio(day.get("abandon_rate")),
-            offered_interval=int(now_row.get("offered", 0)),
-            service_level_interval=_ratio(now_row.get("sl_offered")),
-            abandon_rate_interval=_ratio(now_row.get("abandon_rate")),
-            callback_backlog=int(backlog.get(name, 0)),
-        ))
+        lines.append(
+            QueueLine(
+                queue=name,
+                waiting=queue.waiting if queue is not None else 0,
+                longest_wait_s=max(0.0, now - oldest) if oldest is not None and queue.waiting else None,
+                offered_today=int(day.get("offered", 0)),
+                service_level_today=_ratio(day.get("sl_offered")),
+                abandon_rate_today=_ratio(day.get("abandon_rate")),
+                offered_interval=int(now_row.get("offered", 0)),
+                service_level_interval=_ratio(now_row.get("sl_offered")),
+                abandon_rate_interval=_ratio(now_row.get("abandon_rate")),
+                callback_backlog=int(backlog.get(name, 0)),
+            )
+        )
     return lines
 
 

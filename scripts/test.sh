@@ -14,6 +14,7 @@ status=0
 # Static checks first (configured in pyproject.toml): the architecture contracts, the lint rules, types in core.
 .venv/bin/lint-imports || status=$?
 .venv/bin/ruff check . || status=$?
+.venv/bin/ruff format --check . || status=$?
 .venv/bin/mypy || status=$?
 # The core's coverage floor applies to a whole run, not to a chosen test or two.
 coverage=()

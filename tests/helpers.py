@@ -9,8 +9,13 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str | Callable[[], str] = "the condition",
-               detail: Callable[[], str] | None = None, interval: float = 0.05) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    what: str | Callable[[], str] = "the condition",
+    detail: Callable[[], str] | None = None,
+    interval: float = 0.05,
+) -> T:
     """Poll ``predicate`` until it returns something truthy, and return that; fail after ``timeout`` seconds
     naming ``what`` (and ``detail()``, what the test saw, if given). Deadlines are generous: a loaded machine
     only makes the wait longer, never the test wrong."""
@@ -20,8 +25,10 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str | Ca
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}"
-                                 + (f": {detail()}" if detail else ""))
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what if isinstance(what, str) else what()}"
+                + (f": {detail()}" if detail else "")
+            )
         time.sleep(interval)
 
 

@@ -193,9 +193,16 @@ def erlang_c(lam: float, handle: float, agents: int) -> ErlangC:
     return ErlangC(lam, handle, int(agents), r.p_wait, r.asa_answered)
 
 
-def agents_required(lam: float, handle: float, patience: float, target_sl: float, target_T: float,
-                    max_abandon: float | None = None,
-                    definition: Literal["offered", "answered"] = "offered", max_agents: int = 100_000) -> int:
+def agents_required(
+    lam: float,
+    handle: float,
+    patience: float,
+    target_sl: float,
+    target_T: float,
+    max_abandon: float | None = None,
+    definition: Literal["offered", "answered"] = "offered",
+    max_agents: int = 100_000,
+) -> int:
     """Smallest number of agents (>= 1) whose Erlang-A service level at ``target_T`` is at least
     ``target_sl`` (in the given definition) and, if given, whose P(abandon) is at most ``max_abandon``."""
     if definition not in ("offered", "answered"):
@@ -274,19 +281,30 @@ def _staffing_fn(staffing: Staffing, start: float, interval: float) -> Callable[
         return staffing
     items = list(staffing)
     if items and isinstance(items[0], (tuple, list)):
+
         def pieces(t: float) -> int:
             return int(sum(n for s, e, n in items if s <= t < e))
+
         return pieces
 
     def per_interval(t: float) -> int:
         i = int((t - start) // interval)
         return int(items[i]) if 0 <= i < len(items) else 0
+
     return per_interval
 
 
-def mol_estimate(rates: Rates, handle: float, patience: float, staffing: Staffing, target_T: float = 20.0,
-                 interval: float = 900.0, start: float | None = None, end: float | None = None,
-                 samples: int = 15) -> list[MolInterval]:
+def mol_estimate(
+    rates: Rates,
+    handle: float,
+    patience: float,
+    staffing: Staffing,
+    target_T: float = 20.0,
+    interval: float = 900.0,
+    start: float | None = None,
+    end: float | None = None,
+    samples: int = 15,
+) -> list[MolInterval]:
     """Per reporting interval, Erlang-A at the modified offered load: effective arrival rate m(t)/handle and
     the agents staffed at t, sampled at ``samples`` midpoints per interval. P(abandon) and sl_offered are
     averaged with the offered calls of each sub-step as weights; sl_answered and ASA with answered calls.
@@ -302,8 +320,7 @@ def mol_estimate(rates: Rates, handle: float, patience: float, staffing: Staffin
         key = (lam_eff, c)
         if key not in cache:
             r = erlang_a(lam_eff, handle, patience, c)
-            cache[key] = (r.p_abandon, r.p_answered, r.sl_offered(target_T), r.sl_answered(target_T),
-                          r.asa_answered)
+            cache[key] = (r.p_abandon, r.p_answered, r.sl_offered(target_T), r.sl_answered(target_T), r.asa_answered)
         return cache[key]
 
     out: list[MolInterval] = []
@@ -327,6 +344,7 @@ def mol_estimate(rates: Rates, handle: float, patience: float, staffing: Staffin
             asa = (wa[ok] @ m[ok, 4]) / wa[ok].sum()
         else:
             sla = asa = math.nan
-        out.append(MolInterval(t0, t1, float(w.sum()), float(np.mean(cs)), float(p_ab), float(slo),
-                               float(sla), float(asa)))
+        out.append(
+            MolInterval(t0, t1, float(w.sum()), float(np.mean(cs)), float(p_ab), float(slo), float(sla), float(asa))
+        )
     return out

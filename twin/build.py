@@ -65,7 +65,12 @@ def demand(scenario: Scenario) -> dict[str, RateFunction]:
             rates[number] += rates_per_bin(calls, step, RATE_BIN_S, n_bins)
     for airing in scenario.airings:
         rates[airing.hotline] += response_rate(
-            airing.kind, scenario.airing_start(airing) - scenario.epoch, airing.length, airing.expected_calls, scenario.horizon, RATE_BIN_S
+            airing.kind,
+            scenario.airing_start(airing) - scenario.epoch,
+            airing.length,
+            airing.expected_calls,
+            scenario.horizon,
+            RATE_BIN_S,
         )
     return {number: RateFunction(RATE_BIN_S, r) for number, r in rates.items()}
 
@@ -76,21 +81,31 @@ def sim_setup(scenario: Scenario) -> SimSetup:
         epoch=scenario.epoch,
         demand=demand(scenario),
         behaviour=CallBehaviour(
-            patience=distribution(calls.patience), handle=distribution(calls.handle),
-            ring_time=distribution(calls.ring_time), no_answer_probability=calls.no_answer_probability,
-            agent_hangup_share=calls.agent_hangup_share, prompt_time=calls.prompt_time,
-            press_one_share=calls.press_one_share, ready_after_pause=calls.ready_after_pause,
+            patience=distribution(calls.patience),
+            handle=distribution(calls.handle),
+            ring_time=distribution(calls.ring_time),
+            no_answer_probability=calls.no_answer_probability,
+            agent_hangup_share=calls.agent_hangup_share,
+            prompt_time=calls.prompt_time,
+            press_one_share=calls.press_one_share,
+            ready_after_pause=calls.ready_after_pause,
         ),
         shifts=shifts(scenario),
         callers=CallerMix(
             repeat_share=c.repeat_share,
-            vip=caller_numbers(c, "vip"), vip_share=c.vip_share,
-            important=caller_numbers(c, "important"), important_share=c.important_share,
-            blacklist=caller_numbers(c, "blacklist"), blacklist_share=c.blacklist_share,
+            vip=caller_numbers(c, "vip"),
+            vip_share=c.vip_share,
+            important=caller_numbers(c, "important"),
+            important_share=c.important_share,
+            blacklist=caller_numbers(c, "blacklist"),
+            blacklist_share=c.blacklist_share,
         ),
         callbacks=CallbackBehaviour(
-            reach_probability=cb.reach_probability, decay=cb.decay, dial_time=cb.dial_time,
-            talk=distribution(cb.talk), outcomes=tuple(cb.outcomes.items()),
+            reach_probability=cb.reach_probability,
+            decay=cb.decay,
+            dial_time=cb.dial_time,
+            talk=distribution(cb.talk),
+            outcomes=tuple(cb.outcomes.items()),
         ),
     )
 
@@ -100,8 +115,9 @@ def replication_seeds(scenario: Scenario, seed: int | None = None) -> list[np.ra
     return root.spawn(scenario.replications)
 
 
-def build_model(scenario: Scenario, seed: np.random.SeedSequence, config: CenterConfig | None = None,
-                setup: SimSetup | None = None) -> CallCenterModel:
+def build_model(
+    scenario: Scenario, seed: np.random.SeedSequence, config: CenterConfig | None = None, setup: SimSetup | None = None
+) -> CallCenterModel:
     """One replication: a fresh core (with its own seeded random source) inside a fresh SimPy model."""
     strategy_seed = int(seed.generate_state(1)[0])
     center = CallCenter(config or center_config(scenario), rng=random.Random(strategy_seed))

@@ -105,8 +105,9 @@ def fit_patience(waits: np.ndarray, abandoned: np.ndarray) -> PatienceFit:
     if d == 0:
         raise ValueError("no abandoned call: patience cannot be estimated")
     exp_mean = total / d
-    exponential = Estimate(exp_mean, float(2 * total / stats.chi2.ppf(0.975, 2 * d)),
-                           float(2 * total / stats.chi2.ppf(0.025, 2 * d)), d)
+    exponential = Estimate(
+        exp_mean, float(2 * total / stats.chi2.ppf(0.975, 2 * d)), float(2 * total / stats.chi2.ppf(0.025, 2 * d)), d
+    )
     km = SurvfuncRight(waits, events.astype(int))
     times, surv = np.asarray(km.surv_times, dtype=float), np.asarray(km.surv_prob, dtype=float)
     last = float(waits.max())
@@ -121,8 +122,15 @@ def fit_patience(waits: np.ndarray, abandoned: np.ndarray) -> PatienceFit:
     values = np.empty(QUANTILES)
     values[inside] = steps[np.minimum(index[inside], len(steps) - 1)]
     values[~inside] = last + stats.expon.ppf((p[~inside] - (1 - tail)) / tail, scale=exp_mean) if tail > 0 else last
-    return PatienceFit(km_mean, exponential, tuple(float(v) for v in values), len(waits), d,
-                       tuple(float(v) for v in steps), tuple(float(v) for v in probs))
+    return PatienceFit(
+        km_mean,
+        exponential,
+        tuple(float(v) for v in values),
+        len(waits),
+        d,
+        tuple(float(v) for v in steps),
+        tuple(float(v) for v in probs),
+    )
 
 
 def fit_handle(handle: np.ndarray) -> HandleFit:
@@ -140,13 +148,15 @@ def _agents_busy(lives: pd.DataFrame, edges: np.ndarray) -> np.ndarray:
     answered = lives.loc[lives["outcome"] == "answered"]
     begin = answered["answered_at"].to_numpy()
     end = begin + answered["handle"].fillna(0.0).to_numpy()
-    busy = np.array([np.clip(np.minimum(end, hi) - np.maximum(begin, lo), 0, None).sum()
-                     for lo, hi in zip(edges[:-1], edges[1:])])
+    busy = np.array(
+        [np.clip(np.minimum(end, hi) - np.maximum(begin, lo), 0, None).sum() for lo, hi in zip(edges[:-1], edges[1:])]
+    )
     return np.round(busy / np.diff(edges)).astype(int)
 
 
-def airing_responses(lives: pd.DataFrame, airings: Sequence[Airing],
-                     window_s: float = RESPONSE_WINDOW_S) -> tuple[pd.DataFrame, pd.DataFrame]:
+def airing_responses(
+    lives: pd.DataFrame, airings: Sequence[Airing], window_s: float = RESPONSE_WINDOW_S
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per airing: expected calls (above the hotline's baseline), peak minute and calls in the window; and
     the curve per minute since the airing's start."""
     rows, curves = [], []
@@ -166,18 +176,34 @@ def airing_responses(lives: pd.DataFrame, airings: Sequence[Airing],
         since = calls[(calls >= airing.start) & (calls < airing.start + span)] - airing.start
         per_minute = np.bincount((since // MINUTE).astype(int), minlength=int(math.ceil(span / MINUTE)))
         excess = per_minute - baseline  # unclipped: the sum is unbiased where the tail meets the baseline
-        rows.append({"airing_id": airing.airing_id, "hotline": airing.hotline, "kind": airing.kind,
-                     "calls": int(per_minute.sum()), "baseline_per_minute": baseline,
-                     "expected_calls": float(excess.sum()),
-                     "peak_minute": int(np.argmax(per_minute)) if len(per_minute) else 0,
-                     "peak_calls": int(per_minute.max()) if len(per_minute) else 0})
-        curves.append(pd.DataFrame({"airing_id": airing.airing_id, "minute": np.arange(len(per_minute)),
-                                    "calls": per_minute, "excess": excess}))
+        rows.append(
+            {
+                "airing_id": airing.airing_id,
+                "hotline": airing.hotline,
+                "kind": airing.kind,
+                "calls": int(per_minute.sum()),
+                "baseline_per_minute": baseline,
+                "expected_calls": float(excess.sum()),
+                "peak_minute": int(np.argmax(per_minute)) if len(per_minute) else 0,
+                "peak_calls": int(per_minute.max()) if len(per_minute) else 0,
+            }
+        )
+        curves.append(
+            pd.DataFrame(
+                {
+                    "airing_id": airing.airing_id,
+                    "minute": np.arange(len(per_minute)),
+                    "calls": per_minute,
+                    "excess": excess,
+                }
+            )
+        )
     return pd.DataFrame(rows), (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame())
 
 
-def calibrate(log, *, interval: float = 900.0, utc_offset_h: float | None = None,
-              airings: Sequence[Airing] = ()) -> Calibration:
+def calibrate(
+    log, *, interval: float = 900.0, utc_offset_h: float | None = None, airings: Sequence[Airing] = ()
+) -> Calibration:
     """Fit the twin to the offered calls of ``log`` (``ValueError`` if it has none to fit)."""
     lives = call_lives(log)
     lives = lives.loc[lives["outcome"] != "rejected"]
@@ -198,19 +224,28 @@ def calibrate(log, *, interval: float = 900.0, utc_offset_h: float | None = None
     hotlines = lives["hotline"].loc[lives["hotline"] != ""].value_counts()
     table, curves = airing_responses(lives, [a for a in airings if edges[0] <= a.start < edges[-1]])
     return Calibration(
-        start=datetime.fromtimestamp(first, local_zone(utc_offset_h)), interval=interval, arrivals=arrivals,
-        staffing=_agents_busy(lives, edges), patience=patience, handle=handle,
+        start=datetime.fromtimestamp(first, local_zone(utc_offset_h)),
+        interval=interval,
+        arrivals=arrivals,
+        staffing=_agents_busy(lives, edges),
+        patience=patience,
+        handle=handle,
         queue=str(queues.index[0]) if len(queues) == 1 else "calls",
         hotline=str(hotlines.index[0]) if len(hotlines) == 1 else "calibrated",
-        minute_arrivals=np.histogram(arrived, bins=minute_edges)[0], airings=table, curves=curves)
+        minute_arrivals=np.histogram(arrived, bins=minute_edges)[0],
+        airings=table,
+        curves=curves,
+    )
 
 
 def scenario_document(cal: Calibration, name: str, forecast_file: str, per: str) -> dict:
     """The calibrated scenario as a YAML-ready document (its forecast file is written beside it)."""
     return {
         "name": name,
-        "description": (f"calibrated: {int(cal.arrivals.sum())} calls offered, patience Kaplan-Meier mean "
-                        f"{cal.patience.km_mean:.1f} s, handle mean {cal.handle.estimate.mean:.1f} s"),
+        "description": (
+            f"calibrated: {int(cal.arrivals.sum())} calls offered, patience Kaplan-Meier mean "
+            f"{cal.patience.km_mean:.1f} s, handle mean {cal.handle.estimate.mean:.1f} s"
+        ),
         "start": cal.start.isoformat(),
         "horizon": cal.horizon,
         "interval": cal.interval,
@@ -221,8 +256,11 @@ def scenario_document(cal: Calibration, name: str, forecast_file: str, per: str)
         "policy": {"ring_timeout": None, "ivr_after": None, "callback_reserve": None},
         "calls": {
             "patience": {"distribution": "empirical", "values": [round(v, 3) for v in cal.patience.values]},
-            "handle": {"distribution": "lognormal", "mean": round(cal.handle.estimate.mean, 3),
-                       "sd": round(max(cal.handle.sd, 1e-3), 3)},
+            "handle": {
+                "distribution": "lognormal",
+                "mean": round(cal.handle.estimate.mean, 3),
+                "sd": round(max(cal.handle.sd, 1e-3), 3),
+            },
         },
     }
 
@@ -236,33 +274,63 @@ def write_scenario(cal: Calibration, path: str | Path, name: str = "calibrated")
     counts = cal.minute_arrivals if per == "minute" else cal.arrivals
     write_forecast(forecast, cal.start, MINUTE if per == "minute" else cal.interval, {cal.hotline: counts})
     document = scenario_document(cal, name, forecast.name, per)
-    path.write_text("# written by 'hotline calibrate'\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        "# written by 'hotline calibrate'\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
     return [path, forecast]
 
 
 def fit_table(cal: Calibration) -> pd.DataFrame:
     """What was fitted, with 95% intervals, one row per parameter."""
     p, h = cal.patience, cal.handle.estimate
-    return pd.DataFrame([
-        {"parameter": "calls offered", "value": float(cal.arrivals.sum()), "low": np.nan, "high": np.nan,
-         "basis": f"{len(cal.arrivals)} intervals of {cal.interval / 60:g} min"},
-        {"parameter": "patience mean, Kaplan-Meier (s)", "value": p.km_mean, "low": np.nan, "high": np.nan,
-         "basis": f"{p.abandons} abandons observed, {p.calls - p.abandons} censored (answered)"},
-        {"parameter": "patience mean, exponential (s)", "value": p.exponential.mean, "low": p.exponential.low,
-         "high": p.exponential.high, "basis": "censored MLE, chi-square interval"},
-        {"parameter": "handle mean (s)", "value": h.mean, "low": h.low, "high": h.high,
-         "basis": f"{h.n} answered calls, sd {cal.handle.sd:.1f} s"},
-        {"parameter": "agents (max per interval)", "value": float(cal.staffing.max()), "low": np.nan,
-         "high": np.nan, "basis": "agents busy on average in the interval"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "parameter": "calls offered",
+                "value": float(cal.arrivals.sum()),
+                "low": np.nan,
+                "high": np.nan,
+                "basis": f"{len(cal.arrivals)} intervals of {cal.interval / 60:g} min",
+            },
+            {
+                "parameter": "patience mean, Kaplan-Meier (s)",
+                "value": p.km_mean,
+                "low": np.nan,
+                "high": np.nan,
+                "basis": f"{p.abandons} abandons observed, {p.calls - p.abandons} censored (answered)",
+            },
+            {
+                "parameter": "patience mean, exponential (s)",
+                "value": p.exponential.mean,
+                "low": p.exponential.low,
+                "high": p.exponential.high,
+                "basis": "censored MLE, chi-square interval",
+            },
+            {
+                "parameter": "handle mean (s)",
+                "value": h.mean,
+                "low": h.low,
+                "high": h.high,
+                "basis": f"{h.n} answered calls, sd {cal.handle.sd:.1f} s",
+            },
+            {
+                "parameter": "agents (max per interval)",
+                "value": float(cal.staffing.max()),
+                "low": np.nan,
+                "high": np.nan,
+                "basis": "agents busy on average in the interval",
+            },
+        ]
+    )
 
 
 COMPARED = ("offered", "abandoned", "abandon_rate", "asa", "sl_offered")
 
 
-def compare(actual_log, predicted: pd.DataFrame, interval: float, target_s: float = 20.0,
-            utc_offset_h: float | None = None) -> pd.DataFrame:
+def compare(
+    actual_log, predicted: pd.DataFrame, interval: float, target_s: float = 20.0, utc_offset_h: float | None = None
+) -> pd.DataFrame:
     """Per interval: the held-back log's KPIs beside the prediction's (``predicted``: per-interval means with
     ``interval_start``, e.g. ``twin.run.summarise``), matched by local time of day (the held-back day may be
     another date), and a last row ``all`` of totals."""
@@ -293,5 +361,16 @@ def compare(actual_log, predicted: pd.DataFrame, interval: float, target_s: floa
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
-__all__ = ["Calibration", "Estimate", "HandleFit", "PatienceFit", "calibrate", "compare", "fit_handle",
-           "fit_patience", "fit_table", "scenario_document", "write_scenario"]
+__all__ = [
+    "Calibration",
+    "Estimate",
+    "HandleFit",
+    "PatienceFit",
+    "calibrate",
+    "compare",
+    "fit_handle",
+    "fit_patience",
+    "fit_table",
+    "scenario_document",
+    "write_scenario",
+]

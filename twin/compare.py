@@ -49,13 +49,37 @@ def analytic_by_interval(scenario: Scenario) -> pd.DataFrame:
     pieces = [(epoch + i * queue.bin_s, epoch + (i + 1) * queue.bin_s, float(r)) for i, r in enumerate(queue.rate_bins)]
     staffing = [(epoch + s.start, epoch + s.end, 1) for s in shifts(scenario)]
     handle = distribution(scenario.calls.handle).mean
-    rows = mol_estimate(pieces, handle, queue.patience, staffing, target_T=scenario.targets.within,
-                        interval=scenario.interval, start=epoch, end=epoch + scenario.horizon)
-    exact, _ = transient_estimate(queue.rate_bins, queue.bin_s, queue.handle, queue.patience, queue.staffing,
-                                  scenario.interval, scenario.targets.within, start=epoch)
+    rows = mol_estimate(
+        pieces,
+        handle,
+        queue.patience,
+        staffing,
+        target_T=scenario.targets.within,
+        interval=scenario.interval,
+        start=epoch,
+        end=epoch + scenario.horizon,
+    )
+    exact, _ = transient_estimate(
+        queue.rate_bins,
+        queue.bin_s,
+        queue.handle,
+        queue.patience,
+        queue.staffing,
+        scenario.interval,
+        scenario.targets.within,
+        start=epoch,
+    )
     return pd.DataFrame(
-        {"interval_start": r.start, "arrivals": r.arrivals, "agents": r.agents, "p_abandon": r.p_abandon,
-         "sl_offered": r.sl_offered, "sl_answered": r.sl_answered, "asa": r.asa_answered,
-         "transient_p_abandon": x.p_abandon, "transient_sl_offered": x.sl_offered}
+        {
+            "interval_start": r.start,
+            "arrivals": r.arrivals,
+            "agents": r.agents,
+            "p_abandon": r.p_abandon,
+            "sl_offered": r.sl_offered,
+            "sl_answered": r.sl_answered,
+            "asa": r.asa_answered,
+            "transient_p_abandon": x.p_abandon,
+            "transient_sl_offered": x.sl_offered,
+        }
         for r, x in zip(rows, exact)
     )

@@ -36,8 +36,9 @@ def _column(index: int, name: str) -> str:
     return f"column {index + 1} ({name})" if name else f"column {index + 1}"
 
 
-def parse_forecast(text: str, name: str, *, start: datetime, horizon: float, step: float,
-                   hotlines: list[str]) -> dict[str, np.ndarray]:
+def parse_forecast(
+    text: str, name: str, *, start: datetime, horizon: float, step: float, hotlines: list[str]
+) -> dict[str, np.ndarray]:
     """Calls per step for each hotline (an array of ``ceil(horizon / step)`` numbers); ``InputFileError``
     naming line and column of every problem."""
     problems: list[Problem] = []
@@ -47,14 +48,22 @@ def parse_forecast(text: str, name: str, *, start: datetime, horizon: float, ste
     if not any(header):
         raise InputFileError([Problem(name, 1, "", f"empty file; the header is {expected_header}")])
     if header[0].lower() != "start":
-        problems.append(Problem(name, 1, _column(0, header[0]), f"the first column must be 'start' ({expected_header})"))
+        problems.append(
+            Problem(name, 1, _column(0, header[0]), f"the first column must be 'start' ({expected_header})")
+        )
     columns: dict[int, str] = {}
     for index, cell in enumerate(header[1:], start=1):
         number = hotlines[0] if cell.lower() == CALLS and len(hotlines) == 1 else cell
         if number not in hotlines:
-            problems.append(Problem(name, 1, _column(index, cell),
-                                    f"not a hotline of the scenario ({', '.join(hotlines)})"
-                                    + (f" nor '{CALLS}'" if len(hotlines) == 1 else "")))
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    _column(index, cell),
+                    f"not a hotline of the scenario ({', '.join(hotlines)})"
+                    + (f" nor '{CALLS}'" if len(hotlines) == 1 else ""),
+                )
+            )
         elif number in columns.values():
             problems.append(Problem(name, 1, _column(index, cell), "a second column for the same hotline"))
         else:
@@ -74,9 +83,15 @@ def parse_forecast(text: str, name: str, *, start: datetime, horizon: float, ste
         last_line = line
         expected = start + timedelta(seconds=row * step)
         if row >= n_steps:
-            problems.append(Problem(name, line, _column(0, "start"),
-                                    f"{cells[0].strip()!r} is past the horizon (the last row starts at "
-                                    f"{(start + timedelta(seconds=(n_steps - 1) * step)):%H:%M})"))
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    _column(0, "start"),
+                    f"{cells[0].strip()!r} is past the horizon (the last row starts at "
+                    f"{(start + timedelta(seconds=(n_steps - 1) * step)):%H:%M})",
+                )
+            )
             break
         if len(cells) != len(header):
             problems.append(Problem(name, line, "", f"{len(cells)} fields, the header has {len(header)}"))
@@ -86,16 +101,29 @@ def parse_forecast(text: str, name: str, *, start: datetime, horizon: float, ste
         if given != f"{expected:%H:%M}" and given != f"{expected:%H:%M:%S}":
             at = _step_of(given, start, step)
             if at is not None and row < at < n_steps:
-                gap = f"{expected:%H:%M}" + (f" to {(start + timedelta(seconds=(at - 1) * step)):%H:%M}"
-                                             if at - row > 1 else "")
-                problems.append(Problem(name, line, _column(0, "start"),
-                                        f"expected {expected:%H:%M}, got {given!r}: the row(s) for {gap} "
-                                        f"are missing (the rows run without a gap)"))
+                gap = f"{expected:%H:%M}" + (
+                    f" to {(start + timedelta(seconds=(at - 1) * step)):%H:%M}" if at - row > 1 else ""
+                )
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        _column(0, "start"),
+                        f"expected {expected:%H:%M}, got {given!r}: the row(s) for {gap} "
+                        f"are missing (the rows run without a gap)",
+                    )
+                )
                 row = at
             else:
-                problems.append(Problem(name, line, _column(0, "start"),
-                                        f"expected {expected:%H:%M}, got {given!r} (the rows run without a gap, "
-                                        f"one per {step / MINUTE:g} min, as clock times HH:MM)"))
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        _column(0, "start"),
+                        f"expected {expected:%H:%M}, got {given!r} (the rows run without a gap, "
+                        f"one per {step / MINUTE:g} min, as clock times HH:MM)",
+                    )
+                )
         for index, number in columns.items():
             text_value = cells[index].strip()
             try:
@@ -104,16 +132,28 @@ def parse_forecast(text: str, name: str, *, start: datetime, horizon: float, ste
                 problems.append(Problem(name, line, _column(index, header[index]), f"{text_value!r} is not a number"))
                 continue
             if not math.isfinite(value) or value < 0:
-                problems.append(Problem(name, line, _column(index, header[index]),
-                                        f"{text_value} is not a rate: calls must be a number >= 0"))
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        _column(index, header[index]),
+                        f"{text_value} is not a rate: calls must be a number >= 0",
+                    )
+                )
                 continue
             calls[number][row] = value
         row += 1
     if row < n_steps and not problems:
         missing = start + timedelta(seconds=row * step)
-        problems.append(Problem(name, last_line + 1, _column(0, "start"),
-                                f"the forecast stops before {missing:%H:%M}; the horizon needs "
-                                f"{n_steps - row} more row(s), up to {(start + timedelta(seconds=(n_steps - 1) * step)):%H:%M}"))
+        problems.append(
+            Problem(
+                name,
+                last_line + 1,
+                _column(0, "start"),
+                f"the forecast stops before {missing:%H:%M}; the horizon needs "
+                f"{n_steps - row} more row(s), up to {(start + timedelta(seconds=(n_steps - 1) * step)):%H:%M}",
+            )
+        )
     if problems:
         raise InputFileError(problems)
     return calls
@@ -134,7 +174,9 @@ def read_forecast(path: str | Path, **kwargs) -> dict[str, np.ndarray]:
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise InputFileError([Problem(str(path), None, "", f"cannot read the forecast: {error.strerror or error}")]) from None
+        raise InputFileError(
+            [Problem(str(path), None, "", f"cannot read the forecast: {error.strerror or error}")]
+        ) from None
     except UnicodeDecodeError as error:
         raise InputFileError([Problem(str(path), None, "", f"not UTF-8 text: {error.reason}")]) from None
     return parse_forecast(text, str(path), **kwargs)
@@ -143,8 +185,13 @@ def read_forecast(path: str | Path, **kwargs) -> dict[str, np.ndarray]:
 def forecast_of(scenario) -> dict[str, np.ndarray]:
     """The calls per step of a scenario's forecast file (a ``twin.scenario.Scenario`` with ``forecast``)."""
     spec = scenario.forecast
-    return read_forecast(spec.file, start=scenario.start, horizon=scenario.horizon,
-                         step=step_seconds(spec.per, scenario.interval), hotlines=[h.number for h in scenario.hotlines])
+    return read_forecast(
+        spec.file,
+        start=scenario.start,
+        horizon=scenario.horizon,
+        step=step_seconds(spec.per, scenario.interval),
+        hotlines=[h.number for h in scenario.hotlines],
+    )
 
 
 def rates_per_bin(calls: np.ndarray, step: float, bin_s: float, n_bins: int) -> np.ndarray:

@@ -98,8 +98,9 @@ def with_staffing(scenario: Scenario, staffing: Staffing, replications: int | No
         agents = group.agents if keep else None
         if max(counts, default=0) == 0 and agents is None:
             agents = (f"{group.name}-001",)  # never on duty, but its skills stay (overflow targets)
-        groups.append(group.model_copy(update={"staffing": tuple(int(c) for c in counts), "shifts": None,
-                                               "agents": agents}))
+        groups.append(
+            group.model_copy(update={"staffing": tuple(int(c) for c in counts), "shifts": None, "agents": agents})
+        )
     update: dict = {"groups": tuple(groups)}
     if replications is not None:
         update["replications"] = replications
@@ -119,9 +120,13 @@ def _queue_groups(scenario: Scenario) -> dict[int, list[str]]:
 
 def _group_scenario(scenario: Scenario, numbers: list[str]) -> Scenario:
     hotlines = tuple(h for h in scenario.hotlines if h.number in numbers)
-    return scenario.model_copy(update={
-        "hotlines": hotlines, "airings": tuple(a for a in scenario.airings if a.hotline in numbers),
-        "baseline": {k: v for k, v in scenario.baseline.items() if k in numbers}})
+    return scenario.model_copy(
+        update={
+            "hotlines": hotlines,
+            "airings": tuple(a for a in scenario.airings if a.hotline in numbers),
+            "baseline": {k: v for k, v in scenario.baseline.items() if k in numbers},
+        }
+    )
 
 
 def _fewest(meets: Callable[[int], bool], hi: int) -> int:
@@ -145,15 +150,18 @@ def transient_guess(scenario: Scenario) -> Staffing:
         per = int(round(scenario.interval / queue.bin_s))
         state: ChainState | None = None
         for i in range(scenario.n_intervals):
-            rates = queue.rate_bins[i * per:(i + 1) * per]
+            rates = queue.rate_bins[i * per : (i + 1) * per]
 
             def solve(s: int, rates: np.ndarray = rates, state: ChainState | None = state):
-                return transient_estimate(rates, queue.bin_s, queue.handle, queue.patience, [s], scenario.interval,
-                                          t.within, state=state)
+                return transient_estimate(
+                    rates, queue.bin_s, queue.handle, queue.patience, [s], scenario.interval, t.within, state=state
+                )
 
             def meets(s: int) -> bool:
                 row = solve(s)[0][0]
-                return math.isnan(row.p_abandon) or (row.p_abandon <= t.max_abandon_rate and row.sl_offered >= t.service_level)
+                return math.isnan(row.p_abandon) or (
+                    row.p_abandon <= t.max_abandon_rate and row.sl_offered >= t.service_level
+                )
 
             load = float(rates.mean()) * queue.handle if len(rates) else 0.0
             s = _fewest(meets, max(1, math.ceil(load))) if rates.sum() > 0 else 0
@@ -174,15 +182,25 @@ def mol_guess(scenario: Scenario) -> Staffing:
         for i in range(scenario.n_intervals):
             mids = np.linspace(i * scenario.interval, (i + 1) * scenario.interval, 31)[1:] - scenario.interval / 60
             lam = float(modified_offered_load(pieces, handle, mids).max()) / handle
-            out[g][i] = agents_required(lam, handle, patience, t.service_level, t.within, t.max_abandon_rate) if lam > 1e-9 else 0
+            out[g][i] = (
+                agents_required(lam, handle, patience, t.service_level, t.within, t.max_abandon_rate)
+                if lam > 1e-9
+                else 0
+            )
     return tuple(tuple(g) for g in out)
 
 
 class Evaluator:
     """Simulates candidate staffings on a sweep with common random numbers; remembers every replication."""
 
-    def __init__(self, scenario: Scenario, sweep: Sweep, settings: Settings, seed: int | None = None,
-                 on_task: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        sweep: Sweep,
+        settings: Settings,
+        seed: int | None = None,
+        on_task: Callable[[], None] | None = None,
+    ) -> None:
         self.scenario, self.sweep, self.settings, self.seed, self.on_task = scenario, sweep, settings, seed, on_task
         self._kpis: dict[tuple[Staffing, int], pd.DataFrame] = {}
         self.candidates: set[Staffing] = set()
@@ -240,8 +258,14 @@ def _change(staffing: Staffing, g: int, i: int, delta: int) -> Staffing:
 
 def _slack(e: Evaluation, scenario: Scenario) -> float:
     t = scenario.targets
-    return min((min(i.sl[1] - t.service_level, t.max_abandon_rate - i.abandon[2]) for i in e.intervals
-                if not math.isnan(i.sl[1])), default=0.0)
+    return min(
+        (
+            min(i.sl[1] - t.service_level, t.max_abandon_rate - i.abandon[2])
+            for i in e.intervals
+            if not math.isnan(i.sl[1])
+        ),
+        default=0.0,
+    )
 
 
 def scenario_staffing(scenario: Scenario) -> Staffing:
@@ -251,13 +275,21 @@ def scenario_staffing(scenario: Scenario) -> Staffing:
     names = {g.name: set(scenario.agent_names(g)) for g in scenario.groups}
     on = shifts(scenario)
     mids = [(k + 0.5) * scenario.interval for k in range(scenario.n_intervals)]
-    return tuple(tuple(sum(1 for s in on if s.agent_id in names[g.name] and s.start <= m < s.end) for m in mids)
-                 for g in scenario.groups)
+    return tuple(
+        tuple(sum(1 for s in on if s.agent_id in names[g.name] and s.start <= m < s.end) for m in mids)
+        for g in scenario.groups
+    )
 
 
-def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed: int | None = None,
-         on_task: Callable[[], None] | None = None, on_round: Callable[[str], None] | None = None,
-         start: Staffing | None = None) -> Plan:
+def plan(
+    scenario: Scenario,
+    sweep: Sweep,
+    settings: Settings = Settings(),
+    seed: int | None = None,
+    on_task: Callable[[], None] | None = None,
+    on_round: Callable[[str], None] | None = None,
+    start: Staffing | None = None,
+) -> Plan:
     """The fewest agents per interval and group whose simulated KPIs meet the targets with 95% confidence.
     ``start``: search from this staffing in steps of one agent (re-checking a plan) instead of the first guess."""
     say = on_round or (lambda _: None)
@@ -282,8 +314,11 @@ def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed
         raise ValueError(f"the targets are still missed after {settings.max_rounds} rounds of raising staffing")
     best = e
     # phase 2: pattern search downwards, all neighbours of a round evaluated together
-    steps = {(g, k): 1 if start is not None else max(1, current[g][k] // 10)
-             for g in range(len(current)) for k in range(scenario.n_intervals)}
+    steps = {
+        (g, k): 1 if start is not None else max(1, current[g][k] // 10)
+        for g in range(len(current))
+        for k in range(scenario.n_intervals)
+    }
     for _ in range(settings.max_rounds):
         coords = [c for c in steps if current[c[0]][c[1]] > 0]
         trial = {c: _change(current, c[0], c[1], -steps[c]) for c in coords}
@@ -309,7 +344,11 @@ def plan(scenario: Scenario, sweep: Sweep, settings: Settings = Settings(), seed
         say(f"lowered to {sum(map(sum, current))} agent-intervals: {current}")
     else:
         say(f"stopped after {settings.max_rounds} rounds before the search ended")
-    neighbours = {c: ev.evaluate([_change(current, c[0], c[1], -1)])[_change(current, c[0], c[1], -1)]
-                  for c in steps if current[c[0]][c[1]] > 0}
-    return Plan(with_staffing(scenario, current), current, best, first, mol, neighbours, len(ev.candidates),
-                ev.replications_run)
+    neighbours = {
+        c: ev.evaluate([_change(current, c[0], c[1], -1)])[_change(current, c[0], c[1], -1)]
+        for c in steps
+        if current[c[0]][c[1]] > 0
+    }
+    return Plan(
+        with_staffing(scenario, current), current, best, first, mol, neighbours, len(ev.candidates), ev.replications_run
+    )

@@ -67,8 +67,9 @@ def load_outbound(path: str | Path) -> OutboundScenario:
         raise InputFileError(type_problems(loaded, error)) from None
 
 
-def simulate(scenario: OutboundScenario, *, mode: str | None = None, drop_cap: float | None = None,
-             seed: int | None = None) -> dict:
+def simulate(
+    scenario: OutboundScenario, *, mode: str | None = None, drop_cap: float | None = None, seed: int | None = None
+) -> dict:
     """One run; the summary a planner reads (contacts per agent-hour, drop rate, ...)."""
     mode = mode or scenario.mode
     start = scenario.start.timestamp()
@@ -76,27 +77,62 @@ def simulate(scenario: OutboundScenario, *, mode: str | None = None, drop_cap: f
     begin = local.hour * 3600 + local.minute * 60 + local.second
     agents = [f"o{i:03d}" for i in range(1, scenario.agents + 1)]
     campaign = Campaign(
-        "sim", scenario.name, mode, local.date(), local.date(), window=(begin, min(86400, begin + scenario.horizon)),
-        calling_hours=(0.0, 86400.0), skill_group=SKILL, max_attempts=scenario.max_attempts,
-        drop_cap=drop_cap if drop_cap is not None else scenario.drop_cap, ring_timeout=scenario.ring_timeout,
-        connect_within=scenario.connect_within, recording="notice" if mode == "broadcast" else "",
-        broadcast_lines=scenario.broadcast_lines, approved_by="twin")
+        "sim",
+        scenario.name,
+        mode,
+        local.date(),
+        local.date(),
+        window=(begin, min(86400, begin + scenario.horizon)),
+        calling_hours=(0.0, 86400.0),
+        skill_group=SKILL,
+        max_attempts=scenario.max_attempts,
+        drop_cap=drop_cap if drop_cap is not None else scenario.drop_cap,
+        ring_timeout=scenario.ring_timeout,
+        connect_within=scenario.connect_within,
+        recording="notice" if mode == "broadcast" else "",
+        broadcast_lines=scenario.broadcast_lines,
+        approved_by="twin",
+    )
     entries = [ListEntry(f"+86138{i:08d}", row=i + 2) for i in range(scenario.numbers)]
-    config = CenterConfig(tuple(AgentProfile(a, {SKILL: 1}) for a in agents), (Hotline("400", SKILL),),
-                          Policy(wrapup=scenario.wrapup, callback_reserve=None))
+    config = CenterConfig(
+        tuple(AgentProfile(a, {SKILL: 1}) for a in agents),
+        (Hotline("400", SKILL),),
+        Policy(wrapup=scenario.wrapup, callback_reserve=None),
+    )
     center = CallCenter(config)
     c = scenario.callees
-    behaviour = CalleeBehaviour(c.answer_rate, c.busy_share, distribution(c.ring_to_answer), distribution(c.handle),
-                                distribution(c.patience), zero_share=c.zero_share)
-    model = OutboundModel(center, campaign, entries, agents, behaviour, start,
-                          np.random.SeedSequence(scenario.seed if seed is None else seed))
+    behaviour = CalleeBehaviour(
+        c.answer_rate,
+        c.busy_share,
+        distribution(c.ring_to_answer),
+        distribution(c.handle),
+        distribution(c.patience),
+        zero_share=c.zero_share,
+    )
+    model = OutboundModel(
+        center,
+        campaign,
+        entries,
+        agents,
+        behaviour,
+        start,
+        np.random.SeedSequence(scenario.seed if seed is None else seed),
+    )
     info = model.run(scenario.horizon)
     return summarise(center.log, campaign, len(agents), start, min(info.ended_at, start + scenario.horizon))
 
 
 def summarise(log, campaign: Campaign, n_agents: int, start: float, end: float) -> dict:
-    counts = {verb: 0 for verb in (Verb.OUTBOUND_DIAL, Verb.OUTBOUND_ANSWER, Verb.OUTBOUND_CONNECT,
-                                   Verb.OUTBOUND_DROP, Verb.OUTBOUND_RESULT)}
+    counts = {
+        verb: 0
+        for verb in (
+            Verb.OUTBOUND_DIAL,
+            Verb.OUTBOUND_ANSWER,
+            Verb.OUTBOUND_CONNECT,
+            Verb.OUTBOUND_DROP,
+            Verb.OUTBOUND_RESULT,
+        )
+    }
     talk = 0.0
     for record in log:
         if record.queue == campaign.campaign_id and record.verb in counts:
@@ -106,8 +142,14 @@ def summarise(log, campaign: Campaign, n_agents: int, start: float, end: float) 
     hours = max(end - start, 1e-9) / 3600
     answered, drops, connects = counts[Verb.OUTBOUND_ANSWER], counts[Verb.OUTBOUND_DROP], counts[Verb.OUTBOUND_CONNECT]
     return {
-        "mode": campaign.mode, "drop_cap": campaign.drop_cap, "agents": n_agents, "hours": round(hours, 3),
-        "attempts": counts[Verb.OUTBOUND_DIAL], "answered": answered, "contacts": connects, "drops": drops,
+        "mode": campaign.mode,
+        "drop_cap": campaign.drop_cap,
+        "agents": n_agents,
+        "hours": round(hours, 3),
+        "attempts": counts[Verb.OUTBOUND_DIAL],
+        "answered": answered,
+        "contacts": connects,
+        "drops": drops,
         "drop_rate": round(drops / answered, 4) if answered else 0.0,
         "contacts_per_agent_hour": round(connects / (n_agents * hours), 3) if n_agents else 0.0,
         "occupancy": round(talk / (n_agents * hours * 3600), 3) if n_agents else 0.0,

@@ -48,8 +48,9 @@ def sale_density(t: np.ndarray, length: float, step: float) -> np.ndarray:
 DENSITIES = {"live": live_density, "spot": spot_density, "sale": sale_density}
 
 
-def response_rate(kind: str, start: float, length: float, expected_calls: float, horizon: float,
-                  bin_s: float) -> np.ndarray:
+def response_rate(
+    kind: str, start: float, length: float, expected_calls: float, horizon: float, bin_s: float
+) -> np.ndarray:
     """Calls per second in each bin of the horizon caused by one airing; response past the horizon is cut."""
     n_bins = int(np.ceil(horizon / bin_s))
     step = bin_s / 10  # sub-samples per bin, so short spikes are not missed

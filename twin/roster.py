@@ -112,8 +112,11 @@ class InfeasibleRoster(ValueError):
     def __init__(self, shortfalls: list[Shortfall], describe, notes: tuple[str, ...] = ()) -> None:
         self.shortfalls = shortfalls
         lines = [f"{describe(s.interval)}: needs {s.required}, short by {s.short}" for s in shortfalls]
-        super().__init__("no roster covers every interval; these cannot be covered:\n  " + "\n  ".join(lines)
-                         + "".join(f"\n  ({note})" for note in notes))
+        super().__init__(
+            "no roster covers every interval; these cannot be covered:\n  "
+            + "\n  ".join(lines)
+            + "".join(f"\n  ({note})" for note in notes)
+        )
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,9 @@ class Roster:
         return [(p, int(h)) for p, h in zip(self.patterns, self.heads) if h > 0]
 
 
-def patterns(types: tuple[ShiftTypeSpec, ...], interval: float, n_intervals: int,
-             start_clock: float = 0.0) -> list[tuple[int, Pattern]]:
+def patterns(
+    types: tuple[ShiftTypeSpec, ...], interval: float, n_intervals: int, start_clock: float = 0.0
+) -> list[tuple[int, Pattern]]:
     """Every (shift type index, pattern) the types allow on a plan of ``n_intervals`` from ``start_clock``
     (seconds after local midnight)."""
     horizon = interval * n_intervals
@@ -155,9 +159,19 @@ def patterns(types: tuple[ShiftTypeSpec, ...], interval: float, n_intervals: int
                     breaks.append(start + b)
                     b += interval
             for at in breaks:
-                out.append((k, Pattern(spec.name, start, start + spec.length, at,
-                                       None if at is None else at + spec.break_.length,  # type: ignore[union-attr]
-                                       spec.length / 3600 * spec.cost_per_hour)))
+                out.append(
+                    (
+                        k,
+                        Pattern(
+                            spec.name,
+                            start,
+                            start + spec.length,
+                            at,
+                            None if at is None else at + spec.break_.length,  # type: ignore[union-attr]
+                            spec.length / 3600 * spec.cost_per_hour,
+                        ),
+                    )
+                )
             start += every
     return out
 
@@ -171,18 +185,23 @@ def _covers(pattern: Pattern, interval: float, n_intervals: int) -> np.ndarray:
     return inside.astype(float)
 
 
-def solve_roster(required, interval: float, types: tuple[ShiftTypeSpec, ...], *, start_clock: float = 0.0,
-                 describe=None) -> Roster:
+def solve_roster(
+    required, interval: float, types: tuple[ShiftTypeSpec, ...], *, start_clock: float = 0.0, describe=None
+) -> Roster:
     """The cheapest roster covering ``required`` agents in each interval; ``InfeasibleRoster`` when none does."""
     required = np.asarray(required, dtype=float)
     n = len(required)
     describe = describe or (lambda t: f"interval {t}")
     typed = patterns(types, interval, n, start_clock)
-    unused = tuple(f"shift {spec.name!r} has no start time at which it fits in the {n * interval / 3600:g} h plan"
-                   for k, spec in enumerate(types) if not any(kind == k for kind, _ in typed))
+    unused = tuple(
+        f"shift {spec.name!r} has no start time at which it fits in the {n * interval / 3600:g} h plan"
+        for k, spec in enumerate(types)
+        if not any(kind == k for kind, _ in typed)
+    )
     if not typed:
-        raise InfeasibleRoster([Shortfall(t, int(r), int(r)) for t, r in enumerate(required) if r > 0], describe,
-                               unused)
+        raise InfeasibleRoster(
+            [Shortfall(t, int(r), int(r)) for t, r in enumerate(required) if r > 0], describe, unused
+        )
     kinds = np.array([k for k, _ in typed])
     found = tuple(p for _, p in typed)
     covers = np.array([_covers(p, interval, n) for p in found])
@@ -192,8 +211,7 @@ def solve_roster(required, interval: float, types: tuple[ShiftTypeSpec, ...], *,
     by_type = np.array([(kinds == k).astype(float) for k in range(len(types))])
     head_limits = LinearConstraint(by_type, lows, highs)
     coverage = LinearConstraint(covers.T, required, np.inf)
-    result = milp(cost, integrality=np.ones(len(found)), bounds=Bounds(0, np.inf),
-                  constraints=[coverage, head_limits])
+    result = milp(cost, integrality=np.ones(len(found)), bounds=Bounds(0, np.inf), constraints=[coverage, head_limits])
     if result.status == 0:
         heads = np.round(result.x).astype(int)
         return Roster(interval, required, found, heads, covers)
@@ -206,13 +224,20 @@ def _shortfalls(required, covers, by_type, lows, highs) -> list[Shortfall]:
     cost = np.concatenate([np.zeros(n_p), np.ones(n)])
     coverage = LinearConstraint(np.hstack([covers.T, np.eye(n)]), required, np.inf)
     head_limits = LinearConstraint(np.hstack([by_type, np.zeros((len(lows), n))]), lows, highs)
-    result = milp(cost, integrality=np.concatenate([np.ones(n_p), np.zeros(n)]), bounds=Bounds(0, np.inf),
-                  constraints=[coverage, head_limits])
+    result = milp(
+        cost,
+        integrality=np.concatenate([np.ones(n_p), np.zeros(n)]),
+        bounds=Bounds(0, np.inf),
+        constraints=[coverage, head_limits],
+    )
     if result.status != 0:  # the head limits alone cannot be met (min above what the patterns allow)
         return [Shortfall(t, int(r), int(r)) for t, r in enumerate(required) if r > 0]
     short = result.x[n_p:]
-    return [Shortfall(t, int(required[t]), int(math.ceil(short[t] - SHORTFALL_CHECK)))
-            for t in range(n) if short[t] > SHORTFALL_CHECK]
+    return [
+        Shortfall(t, int(required[t]), int(math.ceil(short[t] - SHORTFALL_CHECK)))
+        for t in range(n)
+        if short[t] > SHORTFALL_CHECK
+    ]
 
 
 def load_shift_types(path: str | Path) -> tuple[ShiftTypeSpec, ...]:
@@ -237,20 +262,35 @@ def load_shift_types(path: str | Path) -> tuple[ShiftTypeSpec, ...]:
 
 def roster_tables(roster: Roster, start: datetime, group: str = "") -> dict[str, pd.DataFrame]:
     """The roster (one row per shift pattern used) and its coverage per interval, for CSV / Excel."""
+
     def at(offset: float | None) -> str:
         return "" if offset is None else f"{start + timedelta(seconds=offset):%Y-%m-%d %H:%M}"
 
-    shifts = pd.DataFrame([{
-        "group": group, "shift": p.shift, "start": at(p.start), "end": at(p.end), "break_start": at(p.break_start),
-        "break_end": at(p.break_end), "heads": heads, "paid_hours": heads * (p.end - p.start) / 3600,
-        "cost": heads * p.cost,
-    } for p, heads in roster.used()], columns=["group", "shift", "start", "end", "break_start", "break_end",
-                                               "heads", "paid_hours", "cost"])
-    coverage = pd.DataFrame({
-        "group": group,
-        "interval": [at(t * roster.interval) for t in range(len(roster.required))],
-        "required": roster.required.astype(int), "rostered": roster.coverage.astype(int),
-    })
+    shifts = pd.DataFrame(
+        [
+            {
+                "group": group,
+                "shift": p.shift,
+                "start": at(p.start),
+                "end": at(p.end),
+                "break_start": at(p.break_start),
+                "break_end": at(p.break_end),
+                "heads": heads,
+                "paid_hours": heads * (p.end - p.start) / 3600,
+                "cost": heads * p.cost,
+            }
+            for p, heads in roster.used()
+        ],
+        columns=["group", "shift", "start", "end", "break_start", "break_end", "heads", "paid_hours", "cost"],
+    )
+    coverage = pd.DataFrame(
+        {
+            "group": group,
+            "interval": [at(t * roster.interval) for t in range(len(roster.required))],
+            "required": roster.required.astype(int),
+            "rostered": roster.coverage.astype(int),
+        }
+    )
     coverage["surplus"] = coverage["rostered"] - coverage["required"]
     return {"roster": shifts, "coverage": coverage}
 
@@ -266,5 +306,15 @@ def as_shift_specs(roster: Roster) -> list[dict]:
     return out
 
 
-__all__ = ["InfeasibleRoster", "Problem", "Roster", "Shortfall", "ShiftTypeSpec", "as_shift_specs",
-           "load_shift_types", "patterns", "roster_tables", "solve_roster"]
+__all__ = [
+    "InfeasibleRoster",
+    "Problem",
+    "Roster",
+    "Shortfall",
+    "ShiftTypeSpec",
+    "as_shift_specs",
+    "load_shift_types",
+    "patterns",
+    "roster_tables",
+    "solve_roster",
+]

@@ -20,8 +20,18 @@ from twin.build import build_model, replication_seeds
 from twin.scenario import Scenario
 
 # KPIs shown with a confidence interval across replications
-CI_METRICS = ("offered", "answered", "abandoned", "to_callback", "sl_offered", "sl_answered", "asa", "abandon_rate",
-              "occupancy", "callbacks_created")
+CI_METRICS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "to_callback",
+    "sl_offered",
+    "sl_answered",
+    "asa",
+    "abandon_rate",
+    "occupancy",
+    "callbacks_created",
+)
 SHARES = ("sl_offered", "sl_answered", "abandon_rate", "occupancy")  # their intervals are clipped to [0, 1]
 
 
@@ -43,8 +53,13 @@ def _worker(args: tuple[Scenario, int, int | None]) -> Replication:
     return run_replication(*args)
 
 
-def run_replications(scenario: Scenario, *, workers: int | None = None, seed: int | None = None,
-                     on_done: Callable[[Replication], None] | None = None) -> list[Replication]:
+def run_replications(
+    scenario: Scenario,
+    *,
+    workers: int | None = None,
+    seed: int | None = None,
+    on_done: Callable[[Replication], None] | None = None,
+) -> list[Replication]:
     """All replications of a scenario, in parallel processes; the result is in replication order."""
     jobs = [(scenario, i, seed) for i in range(scenario.replications)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
@@ -98,8 +113,9 @@ def per_replication_kpis(replications: list[Replication], scenario: Scenario) ->
     end = scenario.epoch + scenario.horizon
     for replication in replications:
         log = after_warmup(replication.log, scenario)
-        rows, total = interval_and_summary_kpis(log, interval_s=scenario.interval, target_s=target,
-                                                utc_offset_h=scenario.utc_offset_h)
+        rows, total = interval_and_summary_kpis(
+            log, interval_s=scenario.interval, target_s=target, utc_offset_h=scenario.utc_offset_h
+        )
         rows = rows.loc[rows["interval_start"] < end]  # calls still talking past the horizon open no interval
         intervals.append(rows.assign(replication=replication.index))
         totals.append(total.assign(replication=replication.index))

@@ -30,9 +30,22 @@ MAX_AGENTS = 50_000
 Headcount = Annotated[int, Field(ge=0, le=MAX_GROUP)]
 LAST_START = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 KPI_BANDS = (
-    "offered", "answered", "abandoned", "short_abandoned", "to_callback", "rejected", "sl_offered",
-    "sl_answered", "asa", "aht", "longest_wait", "abandon_rate", "occupancy", "callbacks_created",
-    "callbacks_completed", "callbacks_expired",
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "to_callback",
+    "rejected",
+    "sl_offered",
+    "sl_answered",
+    "asa",
+    "aht",
+    "longest_wait",
+    "abandon_rate",
+    "occupancy",
+    "callbacks_created",
+    "callbacks_completed",
+    "callbacks_expired",
 )
 
 
@@ -48,8 +61,11 @@ class DistributionSpec(Spec):
 
     def needs(self) -> list[tuple[str, str]]:
         required = {"exponential": ("mean",), "lognormal": ("mean", "sd"), "fixed": ("mean",), "empirical": ("values",)}
-        return [(name, f"required for a {self.distribution} distribution")
-                for name in required[self.distribution] if getattr(self, name) in (None, ())]
+        return [
+            (name, f"required for a {self.distribution} distribution")
+            for name in required[self.distribution]
+            if getattr(self, name) in (None, ())
+        ]
 
 
 class HoursSpec(Spec):
@@ -109,7 +125,9 @@ class GroupSpec(Spec):
     skills: dict[str, Annotated[int, Field(ge=1)]]  # an empty one leaves its agents in no group: refused
     staffing: Headcount | tuple[Headcount, ...] | None = None
     shifts: tuple[ShiftSpec, ...] | None = Field(default=None, max_length=100)
-    agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(default=None, max_length=MAX_GROUP)  # agent IDs (default: <name>-001, ...)
+    agents: tuple[Annotated[str, Field(min_length=1)], ...] | None = Field(
+        default=None, max_length=MAX_GROUP
+    )  # agent IDs (default: <name>-001, ...)
 
 
 class OverflowSpec(Spec):
@@ -171,7 +189,10 @@ class CallbackSpec(Spec):
     dial_time: Duration = 20.0
     talk: DistributionSpec = DistributionSpec(distribution="exponential", mean=120.0)
     outcomes: dict[Literal[OUTCOMES], Annotated[float, Field(ge=0)]] = {  # type: ignore[valid-type]
-        "ordered": 0.4, "inquiry": 0.3, "cancelled": 0.2, "complaint": 0.1,
+        "ordered": 0.4,
+        "inquiry": 0.3,
+        "cancelled": 0.2,
+        "complaint": 0.1,
     }
 
 
@@ -311,12 +332,18 @@ class Scenario(SiteSpec):
                 out.append((("baseline", number), f"{number!r} is not one of the hotlines {numbers}"))
         for i, group in enumerate(self.groups):
             if isinstance(group.staffing, tuple) and len(group.staffing) != self.n_intervals:
-                out.append((("groups", i, "staffing"),
-                            f"has {len(group.staffing)} entries; the horizon has {self.n_intervals} intervals"))
+                out.append(
+                    (
+                        ("groups", i, "staffing"),
+                        f"has {len(group.staffing)} entries; the horizon has {self.n_intervals} intervals",
+                    )
+                )
             if group.agents is not None and (group.staffing is not None or group.shifts is not None):
                 needed = self.staffed(group)
                 if needed > len(group.agents):
-                    out.append((("groups", i, "agents"), f"lists {len(group.agents)} agents; the staffing needs {needed}"))
+                    out.append(
+                        (("groups", i, "agents"), f"lists {len(group.agents)} agents; the staffing needs {needed}")
+                    )
         for i, airing in enumerate(self.airings):
             if airing.expected_calls is None:
                 out.append((("airings", i, "expected_calls"), "required for the twin (calls this airing brings)"))
@@ -334,8 +361,13 @@ class Scenario(SiteSpec):
                 out.append((("expect", metric), f"low {band[0]} is above high {band[1]}"))
         if (self.epoch + self.utc_offset_h * 3600) % self.interval:
             # reports cut intervals at multiples of the interval in the start's local time
-            out.append((("start",), f"must fall on a boundary of the {self.interval:g} s interval "
-                                    f"(e.g. on the hour or quarter hour for 15m)"))
+            out.append(
+                (
+                    ("start",),
+                    f"must fall on a boundary of the {self.interval:g} s interval "
+                    f"(e.g. on the hour or quarter hour for 15m)",
+                )
+            )
         if self.warmup >= self.horizon:
             out.append((("warmup",), "must be shorter than the horizon"))
         return out

@@ -82,31 +82,48 @@ def _hotline(spec: HotlineSpec) -> Hotline:
     hours = None
     if spec.hours is not None:
         windows = tuple((day, clock_seconds(h.open), clock_seconds(h.close)) for h in spec.hours for day in h.days)
-        hours = OpeningHours(windows, ZoneInfo(spec.zone) if spec.zone else SITE_ZONE, spec.out_of_hours, spec.forward_to)
+        hours = OpeningHours(
+            windows, ZoneInfo(spec.zone) if spec.zone else SITE_ZONE, spec.out_of_hours, spec.forward_to
+        )
     return Hotline(spec.number, spec.queue, hours)
 
 
 def center_config(spec: SiteSpec) -> CenterConfig:
     p = spec.policy
     policy = Policy(
-        strategy=p.strategy, wrapup=p.wrapup, ring_timeout=p.ring_timeout, ivr_after=p.ivr_after,
-        ivr_queue_length=p.ivr_queue_length, sticky_wait=p.sticky_wait, ownership=p.ownership,
-        overflow=_overflow(p.overflow), callback_reserve=p.callback_reserve,
-        callback_retry_after=p.callback_retry_after, callback_ttl=p.callback_ttl, short_abandon=p.short_abandon,
-        response_window=p.response_window, survey=p.survey,
+        strategy=p.strategy,
+        wrapup=p.wrapup,
+        ring_timeout=p.ring_timeout,
+        ivr_after=p.ivr_after,
+        ivr_queue_length=p.ivr_queue_length,
+        sticky_wait=p.sticky_wait,
+        ownership=p.ownership,
+        overflow=_overflow(p.overflow),
+        callback_reserve=p.callback_reserve,
+        callback_retry_after=p.callback_retry_after,
+        callback_ttl=p.callback_ttl,
+        short_abandon=p.short_abandon,
+        response_window=p.response_window,
+        survey=p.survey,
     )
     return CenterConfig(
-        agents=tuple(AgentProfile(name, dict(group.skills)) for group in spec.groups for name in spec.agent_names(group)),
+        agents=tuple(
+            AgentProfile(name, dict(group.skills)) for group in spec.groups for name in spec.agent_names(group)
+        ),
         hotlines=tuple(_hotline(h) for h in spec.hotlines),
         policy=policy,
-        airings=tuple(Airing(a.id, a.channel, spec.airing_start(a), a.length, a.hotline, a.product, a.kind, a.cost)
-                      for a in spec.airings),
+        airings=tuple(
+            Airing(a.id, a.channel, spec.airing_start(a), a.length, a.hotline, a.product, a.kind, a.cost)
+            for a in spec.airings
+        ),
         blacklist=frozenset(caller_numbers(spec.callers, "blacklist")),
         vip=frozenset(caller_numbers(spec.callers, "vip")),
         important=frozenset(caller_numbers(spec.callers, "important")),
         owners=dict(spec.owners),
-        surge={kind: SurgePolicy(s.ivr_after, s.callback_reserve, None if s.overflow is None else _overflow(s.overflow))
-               for kind, s in spec.surge.items()},
+        surge={
+            kind: SurgePolicy(s.ivr_after, s.callback_reserve, None if s.overflow is None else _overflow(s.overflow))
+            for kind, s in spec.surge.items()
+        },
     )
 
 
@@ -184,9 +201,17 @@ def _number(value: float) -> int | float:
 
 
 def _steps(overflow: dict[str, tuple[OverflowStep, ...]]) -> dict:
-    return {queue: [{"group": s.group, **({"after_wait": _number(s.after_wait)} if s.after_wait is not None else {}),
-                     **({"queue_length": s.queue_length} if s.queue_length is not None else {})} for s in steps]
-            for queue, steps in overflow.items()}
+    return {
+        queue: [
+            {
+                "group": s.group,
+                **({"after_wait": _number(s.after_wait)} if s.after_wait is not None else {}),
+                **({"queue_length": s.queue_length} if s.queue_length is not None else {}),
+            }
+            for s in steps
+        ]
+        for queue, steps in overflow.items()
+    }
 
 
 def _hotline_document(hotline: Hotline) -> dict:
@@ -237,27 +262,54 @@ def site_document(site: Site, name: str = "") -> dict:
     document["hotlines"] = [_hotline_document(h) for h in config.hotlines]
     if config.airings:
         document["airings"] = [
-            {"id": a.airing_id, "channel": a.channel, "start": datetime.fromtimestamp(a.start, SITE_ZONE).isoformat(),
-             "length": _number(a.length), "hotline": a.hotline, "kind": a.kind, "product": a.product,
-             "cost": _number(a.cost)} for a in config.airings]
+            {
+                "id": a.airing_id,
+                "channel": a.channel,
+                "start": datetime.fromtimestamp(a.start, SITE_ZONE).isoformat(),
+                "length": _number(a.length),
+                "hotline": a.hotline,
+                "kind": a.kind,
+                "product": a.product,
+                "cost": _number(a.cost),
+            }
+            for a in config.airings
+        ]
     document["groups"] = _groups(config.agents)
     if site.agent_users:
         document["agent_users"] = dict(site.agent_users)
     document["policy"] = {
-        "strategy": p.strategy, "wrapup": _number(p.wrapup), "ring_timeout": p.ring_timeout, "ivr_after": p.ivr_after,
-        "ivr_queue_length": p.ivr_queue_length, "sticky_wait": _number(p.sticky_wait), "ownership": p.ownership,
-        "overflow": _steps(p.overflow), "callback_reserve": p.callback_reserve,
-        "callback_retry_after": _number(p.callback_retry_after), "callback_ttl": _number(p.callback_ttl),
-        "short_abandon": _number(p.short_abandon), "response_window": _number(p.response_window),
+        "strategy": p.strategy,
+        "wrapup": _number(p.wrapup),
+        "ring_timeout": p.ring_timeout,
+        "ivr_after": p.ivr_after,
+        "ivr_queue_length": p.ivr_queue_length,
+        "sticky_wait": _number(p.sticky_wait),
+        "ownership": p.ownership,
+        "overflow": _steps(p.overflow),
+        "callback_reserve": p.callback_reserve,
+        "callback_retry_after": _number(p.callback_retry_after),
+        "callback_ttl": _number(p.callback_ttl),
+        "short_abandon": _number(p.short_abandon),
+        "response_window": _number(p.response_window),
     }
     if p.survey:
         document["policy"]["survey"] = True
     if config.surge:
-        document["surge"] = {kind: {key: value for key, value in (
-            ("ivr_after", s.ivr_after), ("callback_reserve", s.callback_reserve),
-            ("overflow", None if s.overflow is None else _steps(s.overflow))) if value is not None}
-            for kind, s in config.surge.items()}
-    callers = {kind: sorted(getattr(config, kind)) for kind in ("vip", "important", "blacklist") if getattr(config, kind)}
+        document["surge"] = {
+            kind: {
+                key: value
+                for key, value in (
+                    ("ivr_after", s.ivr_after),
+                    ("callback_reserve", s.callback_reserve),
+                    ("overflow", None if s.overflow is None else _steps(s.overflow)),
+                )
+                if value is not None
+            }
+            for kind, s in config.surge.items()
+        }
+    callers = {
+        kind: sorted(getattr(config, kind)) for kind in ("vip", "important", "blacklist") if getattr(config, kind)
+    }
     if callers:
         document["callers"] = callers
     if config.owners:
@@ -267,15 +319,18 @@ def site_document(site: Site, name: str = "") -> dict:
 
 def site_yaml(site: Site, header: str = "") -> str:
     comment = "".join(f"# {line}\n" for line in header.splitlines())
-    return comment + yaml.safe_dump(site_document(site), sort_keys=False, allow_unicode=True,
-                                    default_flow_style=None, width=120)
+    return comment + yaml.safe_dump(
+        site_document(site), sort_keys=False, allow_unicode=True, default_flow_style=None, width=120
+    )
 
 
 def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
     """The loaded file as a ``model`` (``Scenario`` or ``SiteSpec``); raise InputFileError listing every
     problem found, the core configuration's own (``CenterConfig.problems``) included."""
     if not isinstance(loaded.data, dict):
-        raise InputFileError([Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")])
+        raise InputFileError(
+            [Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")]
+        )
     try:
         spec = model.model_validate(loaded.data)
     except ValidationError as error:

@@ -41,8 +41,14 @@ class Sweep:
             self._client = Client(self.scheduler)
         else:
             n = self.workers or os.cpu_count() or 1
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0",
-                                         silence_logs=logging.ERROR)
+            self._cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
             self._client = Client(self._cluster)
         log.info("sweep on %s: %d workers", self.address, self.worker_count)
         return self

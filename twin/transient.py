@@ -122,8 +122,9 @@ class ArrivalOutcomes:
         return abandon, within
 
 
-def _answered_before_change(s: int, s_next: int, q: int, mu: float, theta: float, h: float,
-                            bins: int) -> list[np.ndarray]:
+def _answered_before_change(
+    s: int, s_next: int, q: int, mu: float, theta: float, h: float, bins: int
+) -> list[np.ndarray]:
     """P(answered | j = 0..q-1 calls ahead) at the last ``bins`` bin boundaries before the staffing changes
     from s to s_next (first: ``bins`` bins before the change, last: at it), by the backward equation of the
     tagged caller's pure-death chain. At the change, agents who log in take the first s_next - s calls."""
@@ -165,10 +166,19 @@ def _states_needed(lam_max: float, agents_max: int, handle: float, patience: flo
     return int(agents_max + load + 10 * math.sqrt(load + 1) + 50)
 
 
-def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, handle: float, patience: float,
-                       staffing: Sequence[int], interval: float, target_T: float = 20.0, start: float = 0.0,
-                       state: ChainState | None = None, states: int | None = None,
-                       following: int | None = None) -> tuple[list[TransientInterval], ChainState]:
+def transient_estimate(
+    rate_bins: Sequence[float] | np.ndarray,
+    bin_s: float,
+    handle: float,
+    patience: float,
+    staffing: Sequence[int],
+    interval: float,
+    target_T: float = 20.0,
+    start: float = 0.0,
+    state: ChainState | None = None,
+    states: int | None = None,
+    following: int | None = None,
+) -> tuple[list[TransientInterval], ChainState]:
     """Per reporting interval of ``staffing`` (agents per interval), from ``state`` (empty by default);
     ``following``: the agents after the last interval (default: as many as in it), which calls still waiting
     at its end meet.
@@ -185,7 +195,7 @@ def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, ha
     if state is not None:  # the carried-over chain: as large as it was, or as this demand needs
         n_states = max(n_states, int(np.flatnonzero(state.p)[-1]) + 1) if states is None else n_states
         p = np.zeros(n_states)
-        p[:min(n_states, len(state.p))] = state.p[:n_states]
+        p[: min(n_states, len(state.p))] = state.p[:n_states]
     else:
         p = np.eye(1, n_states).ravel()
     leaving = state.leaving if state is not None else 0.0
@@ -227,7 +237,9 @@ def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, ha
             if leaving > 0:  # the calls of agents who are leaving are not ahead of anyone: interpolate
                 held = leaving * math.exp(-mu * bin_s / 2)
                 k, f = int(held), held - int(held)
-                seen = (1 - f) * np.concatenate((seen[k:], np.zeros(k))) + f * np.concatenate((seen[k + 1:], np.zeros(k + 1)))
+                seen = (1 - f) * np.concatenate((seen[k:], np.zeros(k))) + f * np.concatenate(
+                    (seen[k + 1 :], np.zeros(k + 1))
+                )
             calls = lam * bin_s
             arrivals += calls
             k = b - (last - window)
@@ -237,9 +249,17 @@ def transient_estimate(rate_bins: Sequence[float] | np.ndarray, bin_s: float, ha
             in_target += calls * float(seen @ within_n)
             leaving *= math.exp(-mu * bin_s)
         t0 = start + i * interval
-        out.append(TransientInterval(t0, t0 + interval, arrivals, float(s),
-                                     abandoned / arrivals if arrivals > 0 else math.nan,
-                                     in_target / arrivals if arrivals > 0 else math.nan, float(p @ n)))
+        out.append(
+            TransientInterval(
+                t0,
+                t0 + interval,
+                arrivals,
+                float(s),
+                abandoned / arrivals if arrivals > 0 else math.nan,
+                in_target / arrivals if arrivals > 0 else math.nan,
+                float(p @ n),
+            )
+        )
         prev_s = s
     if p[-1] > 1e-9:
         raise ValueError("the truncated chain lost mass at its top state; give more states")

@@ -69,16 +69,22 @@ class AriClient:
 
     def __init__(self, settings: AriSettings, timeout: float = 5.0, connections: int = 16) -> None:
         self.settings = settings
-        self.http = HttpConnections(settings.url.rstrip("/") + "/ari", settings.user, settings.password,
-                                    timeout=timeout, connections=connections)
+        self.http = HttpConnections(
+            settings.url.rstrip("/") + "/ari",
+            settings.user,
+            settings.password,
+            timeout=timeout,
+            connections=connections,
+        )
         # (method, path, seconds) of every answered request: the driver's metrics (None: nobody looks)
         self.on_round_trip: Callable[[str, str, float], None] | None = None
 
     async def close(self) -> None:
         await self.http.close()
 
-    async def request(self, method: str, path: str, *, ok_missing: bool = False, params: dict | None = None,
-                      json_body: Any = None) -> Any:
+    async def request(
+        self, method: str, path: str, *, ok_missing: bool = False, params: dict | None = None, json_body: Any = None
+    ) -> Any:
         started = time.perf_counter()
         status, body = await self.http.request(method, path, params=params, json_body=json_body)
         if self.on_round_trip is not None:
@@ -108,19 +114,25 @@ class AriClient:
     async def filter_events(self, types: list[str]) -> None:
         """Have Asterisk send the app only these event types (ARI's eventFilter; it lasts while the app is
         registered). Most of a call's events are ChannelVarset, which the driver does not read."""
-        await self.request("PUT", f"/applications/{quote(self.settings.app)}/eventFilter",
-                           json_body={"allowed": [{"type": t} for t in types]})
+        await self.request(
+            "PUT",
+            f"/applications/{quote(self.settings.app)}/eventFilter",
+            json_body={"allowed": [{"type": t} for t in types]},
+        )
 
     async def variable(self, channel: str, name: str) -> str | None:
         """A channel variable or function (e.g. ``CHANNEL(pjsip,call-id)``); None when the channel is gone."""
-        found = await self.request("GET", f"/channels/{channel}/variable", params={"variable": name},
-                                   ok_missing=True)
+        found = await self.request("GET", f"/channels/{channel}/variable", params={"variable": name}, ok_missing=True)
         return None if found is None else found.get("value")
 
     async def user_event(self, name: str, channel: str) -> None:
         """Publish ``ChannelUserevent`` ``name`` on a channel's own event stream (after its earlier events)."""
-        await self.request("POST", f"/events/user/{quote(name)}", ok_missing=True,
-                           params={"application": self.settings.app, "source": f"channel:{channel}"})
+        await self.request(
+            "POST",
+            f"/events/user/{quote(name)}",
+            ok_missing=True,
+            params={"application": self.settings.app, "source": f"channel:{channel}"},
+        )
 
     # --- channels ---
     async def answer(self, channel: str) -> bool:
@@ -141,18 +153,27 @@ class AriClient:
     async def hangup(self, channel: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{channel}", ok_missing=True, params={"reason": reason})
 
-    async def originate(self, endpoint: str, *, channel_id: str, app_args: str, caller_id: str = "",
-                        timeout: int = 60) -> dict:
-        params = {"endpoint": endpoint, "app": self.settings.app, "appArgs": app_args, "channelId": channel_id,
-                  "timeout": str(timeout)}
+    async def originate(
+        self, endpoint: str, *, channel_id: str, app_args: str, caller_id: str = "", timeout: int = 60
+    ) -> dict:
+        params = {
+            "endpoint": endpoint,
+            "app": self.settings.app,
+            "appArgs": app_args,
+            "channelId": channel_id,
+            "timeout": str(timeout),
+        }
         if caller_id:
             params["callerId"] = caller_id
         return await self.request("POST", "/channels", params=params)
 
     async def continue_in_dialplan(self, channel: str, context: str, extension: str, priority: int = 1) -> None:
         """Leave Stasis and go on in the dialplan (a blind transfer)."""
-        await self.request("POST", f"/channels/{channel}/continue",
-                           params={"context": context, "extension": extension, "priority": str(priority)})
+        await self.request(
+            "POST",
+            f"/channels/{channel}/continue",
+            params={"context": context, "extension": extension, "priority": str(priority)},
+        )
 
     async def play(self, channel: str, media: list[str], playback_id: str | None = None) -> dict | None:
         params = {"media": ",".join(media)}
@@ -163,8 +184,9 @@ class AriClient:
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}", ok_missing=True)
 
-    async def snoop(self, channel: str, *, spy: str = "both", whisper: str = "none", app_args: str = "",
-                    snoop_id: str | None = None) -> dict:
+    async def snoop(
+        self, channel: str, *, spy: str = "both", whisper: str = "none", app_args: str = "", snoop_id: str | None = None
+    ) -> dict:
         params = {"spy": spy, "whisper": whisper, "app": self.settings.app, "appArgs": app_args}
         if snoop_id:
             params["snoopId"] = snoop_id
@@ -178,8 +200,7 @@ class AriClient:
         await self.request("POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channels)})
 
     async def remove_channel(self, bridge_id: str, channel: str) -> None:
-        await self.request("POST", f"/bridges/{bridge_id}/removeChannel", params={"channel": channel},
-                           ok_missing=True)
+        await self.request("POST", f"/bridges/{bridge_id}/removeChannel", params={"channel": channel}, ok_missing=True)
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}", ok_missing=True)
@@ -188,8 +209,12 @@ class AriClient:
         await self.request("POST", f"/bridges/{bridge_id}/moh", params={"mohClass": moh_class}, ok_missing=True)
 
     async def record_bridge(self, bridge_id: str, name: str, fmt: str = "wav") -> dict | None:
-        return await self.request("POST", f"/bridges/{bridge_id}/record",
-                                  params={"name": name, "format": fmt, "ifExists": "overwrite"}, ok_missing=True)
+        return await self.request(
+            "POST",
+            f"/bridges/{bridge_id}/record",
+            params={"name": name, "format": fmt, "ifExists": "overwrite"},
+            ok_missing=True,
+        )
 
 
 __all__ = ["AriClient", "AriError", "AriSettings", "EventStream", "RequestTimeout"]
@@ -201,8 +226,15 @@ OnConnect = Callable[[], Awaitable[None]]
 class EventStream:
     """The app's websocket, supervised: reconnect with exponential backoff, resync after each connect."""
 
-    def __init__(self, settings: AriSettings, on_event: OnEvent, on_connect: OnConnect, *,
-                 backoff_start: float = 0.1, backoff_max: float = 5.0) -> None:
+    def __init__(
+        self,
+        settings: AriSettings,
+        on_event: OnEvent,
+        on_connect: OnConnect,
+        *,
+        backoff_start: float = 0.1,
+        backoff_max: float = 5.0,
+    ) -> None:
         self.settings = settings
         self.on_event = on_event
         self.on_connect = on_connect
@@ -217,9 +249,14 @@ class EventStream:
         while True:
             worker = None
             try:
-                async with websockets.connect(self.settings.ws_url, additional_headers=self.settings.ws_headers,
-                                              open_timeout=5, ping_interval=5,
-                                              ping_timeout=10, max_size=None) as ws:
+                async with websockets.connect(
+                    self.settings.ws_url,
+                    additional_headers=self.settings.ws_headers,
+                    open_timeout=5,
+                    ping_interval=5,
+                    ping_timeout=10,
+                    max_size=None,
+                ) as ws:
                     self._ws = ws
                     self.connects += 1
                     log.info("websocket connected (connection %d); resynchronising", self.connects)

@@ -38,14 +38,18 @@ class HttpConnections:
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
-    async def request(self, method: str, path: str, params: dict | None = None,
-                      json_body: Any = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, params: dict | None = None, json_body: Any = None
+    ) -> tuple[int, bytes]:
         """(status, body). Raises ``RequestTimeout`` (sent, unanswered), ``TimeoutError`` (not sent: no
         connection free or made in time) or ``OSError`` (connection refused or broken)."""
         target = self.prefix + path + (f"?{urlencode(params)}" if params else "")
         body = b"" if json_body is None else json.dumps(json_body).encode()
-        content = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body else \
-            ("Content-Length: 0\r\n" if method in ("POST", "PUT") else "")
+        content = (
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            if body
+            else ("Content-Length: 0\r\n" if method in ("POST", "PUT") else "")
+        )
         message = f"{method} {target} HTTP/1.1\r\n{self._head}{content}\r\n".encode() + body
         async with asyncio.timeout(self.timeout):
             await self._slots.acquire()

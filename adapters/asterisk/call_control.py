@@ -62,6 +62,7 @@ async def hold(driver, call_id: str) -> dict:
     async def work() -> dict:
         await _hold(driver, call_id)
         return {"call_id": call_id, "held": True}
+
     return await driver.in_lane(call_id, work)
 
 
@@ -71,6 +72,7 @@ async def resume(driver, call_id: str) -> dict:
             raise ValueError(f"call {call_id} has a consultation open: complete or cancel the transfer")
         await _resume(driver, call_id)
         return {"call_id": call_id, "held": False}
+
     return await driver.in_lane(call_id, work)
 
 
@@ -87,14 +89,16 @@ async def consult(driver, call_id: str, endpoint: str, extension: str, context: 
         driver.listeners[channel] = Listener(call_id, "", channel, leg.talk_bridge, "barge")
         consultations[call_id] = Consultation(channel, extension, context)
         try:
-            await driver.ari.originate(endpoint, channel_id=channel, app_args=f"supervisor,{call_id}",
-                                       timeout=driver.options.originate_timeout)
+            await driver.ari.originate(
+                endpoint, channel_id=channel, app_args=f"supervisor,{call_id}", timeout=driver.options.originate_timeout
+            )
         except BaseException:  # no consultation after all: the caller is back with the agent
             driver.listeners.pop(channel, None)
             consultations.pop(call_id, None)
             await _resume(driver, call_id)
             raise
         return {"call_id": call_id, "leg": channel}
+
     return await driver.in_lane(call_id, work)
 
 
@@ -104,9 +108,12 @@ async def complete_transfer(driver, call_id: str) -> dict:
         if consultation is None:
             raise ValueError(f"call {call_id} has no consultation to complete")
         call, _ = _conversation(driver, call_id)
-        driver._handle(m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension,
-                                      consultation.context), strict=True)
+        driver._handle(
+            m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension, consultation.context),
+            strict=True,
+        )
         return {"call_id": call_id, "extension": consultation.extension}
+
     return await driver.in_lane(call_id, work)
 
 
@@ -120,4 +127,5 @@ async def cancel_transfer(driver, call_id: str) -> dict:
             await driver._end_listener(listener)
         await _resume(driver, call_id)
         return {"call_id": call_id, "held": False}
+
     return await driver.in_lane(call_id, work)

@@ -148,8 +148,9 @@ class CallbackDialer:
         claim = claim_name(ticket_id, agent_id, agent.busy_since)
         callback = self.running.get(claim)
         if callback is None:
-            callback = Callback(claim, ticket_id, agent_id, ticket.number, ticket.hotline,
-                                self.steps.steps.get(claim, ""))
+            callback = Callback(
+                claim, ticket_id, agent_id, ticket.number, ticket.hotline, self.steps.steps.get(claim, "")
+            )
             self.running[claim] = callback
         return callback
 
@@ -158,9 +159,13 @@ class CallbackDialer:
         callback.step = "agent"
         timeout = self.driver.core.policy.ring_timeout or self.driver.options.originate_timeout
         try:
-            await self.ari.originate(self.driver.endpoint_of(callback.agent_id), channel_id=callback.agent_channel,
-                                     app_args=f"callback,{callback.claim},agent", caller_id=callback.number,
-                                     timeout=max(1, round(timeout)))
+            await self.ari.originate(
+                self.driver.endpoint_of(callback.agent_id),
+                channel_id=callback.agent_channel,
+                app_args=f"callback,{callback.claim},agent",
+                caller_id=callback.number,
+                timeout=max(1, round(timeout)),
+            )
         except ARI_FAILURES as exc:
             log.warning("callback %s: ringing %s failed: %s", callback.ticket_id, callback.agent_id, exc)
             await self._finish(callback)
@@ -177,10 +182,13 @@ class CallbackDialer:
         except ARI_FAILURES as exc:
             log.info("callback %s: no ringback for the agent: %s", callback.ticket_id, exc)
         try:
-            await self.ari.originate(self.options.endpoint.format(number=callback.number),
-                                     channel_id=callback.customer_channel,
-                                     app_args=f"callback,{callback.claim},customer", caller_id=callback.hotline,
-                                     timeout=self.options.dial_timeout)
+            await self.ari.originate(
+                self.options.endpoint.format(number=callback.number),
+                channel_id=callback.customer_channel,
+                app_args=f"callback,{callback.claim},customer",
+                caller_id=callback.hotline,
+                timeout=self.options.dial_timeout,
+            )
         except ARI_FAILURES as exc:
             log.warning("callback %s: dialling %s failed: %s", callback.ticket_id, callback.number, exc)
             await self._not_reached(callback)
@@ -203,8 +211,9 @@ class CallbackDialer:
 
     async def _not_reached(self, callback: Callback) -> None:
         await self._finish(callback)
-        self.driver._handle(m.CompleteCallback(self.driver._now(), callback.agent_id, callback.ticket_id,
-                                                   "unreachable"))
+        self.driver._handle(
+            m.CompleteCallback(self.driver._now(), callback.agent_id, callback.ticket_id, "unreachable")
+        )
 
     async def _conversation_over(self, callback: Callback) -> None:
         """One side hung up: the other goes too; the agent reports the outcome when ready."""
@@ -281,7 +290,7 @@ class CallbackDialer:
             if channel.startswith(CALLBACK_PREFIX) and channel not in mine:
                 await self.ari.hangup(channel)
         for bridge in bridges:
-            if bridge.startswith(BRIDGE_PREFIX) and bridge[len(BRIDGE_PREFIX):] not in self.running:
+            if bridge.startswith(BRIDGE_PREFIX) and bridge[len(BRIDGE_PREFIX) :] not in self.running:
                 await self.ari.destroy_bridge(bridge)
 
     async def _resume(self, callback: Callback, channels: dict[str, dict], bridges: dict[str, dict]) -> None:
@@ -311,8 +320,10 @@ class CallbackDialer:
         elif step == "talking":
             if agent_leg is None or customer_leg is None:
                 await self._conversation_over(callback)
-            elif set((bridges.get(callback.bridge) or {}).get("channels", ())) != {callback.agent_channel,
-                                                                                   callback.customer_channel}:
+            elif set((bridges.get(callback.bridge) or {}).get("channels", ())) != {
+                callback.agent_channel,
+                callback.customer_channel,
+            }:
                 await self.ari.destroy_bridge(callback.bridge)
                 await self._bridge(callback)
         else:

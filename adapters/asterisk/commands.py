@@ -59,8 +59,16 @@ def agent_state(core, agent_id: str) -> dict:
 
 
 class CommandPump:
-    def __init__(self, driver, commands: SqlLiveCommands, *, poll: float = 0.05, batch: int = 20,
-                 retention: float = 86400.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        driver,
+        commands: SqlLiveCommands,
+        *,
+        poll: float = 0.05,
+        batch: int = 20,
+        retention: float = 86400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.driver = driver
         self.commands = commands
         self.poll = poll
@@ -103,21 +111,34 @@ class CommandPump:
         left = self.commands.claimed()
         if not left:
             return
-        journal = set(self.driver.journal.path.read_text(encoding="utf-8").splitlines()) \
-            if self.driver.journal.path.exists() else set()
+        journal = (
+            set(self.driver.journal.path.read_text(encoding="utf-8").splitlines())
+            if self.driver.journal.path.exists()
+            else set()
+        )
         now = self.clock()
         for command in left:
             if not command.started:
                 self.commands.release(command.id)
             elif command.started.startswith("{"):
                 if command.started in journal:
-                    self.commands.finish(command.id, DONE, json.dumps(
-                        {"message": "handled by the core before the live driver restarted"}), now)
+                    self.commands.finish(
+                        command.id,
+                        DONE,
+                        json.dumps({"message": "handled by the core before the live driver restarted"}),
+                        now,
+                    )
                 else:  # the core never saw it: as if never claimed
                     self.commands.release(command.id, started_too=True)
             else:
-                self.commands.finish(command.id, EXPIRED, json.dumps(
-                    {"message": f"the live driver restarted while carrying out {command.kind}; not repeated"}), now)
+                self.commands.finish(
+                    command.id,
+                    EXPIRED,
+                    json.dumps(
+                        {"message": f"the live driver restarted while carrying out {command.kind}; not repeated"}
+                    ),
+                    now,
+                )
             log.warning("command %d (%s) left by a previous run settled", command.id, command.kind)
 
     async def execute(self, command: LiveCommand) -> None:
@@ -134,8 +155,15 @@ class CommandPump:
             log.exception("command %d (%s) failed", command.id, command.kind)
             status, result = REJECTED, json.dumps({"message": f"the live driver failed: {type(exc).__name__}: {exc}"})
         self.handled += 1
-        log.info("command %d %s %s/%s by %s: %s", command.id, command.kind, command.agent_id, command.call_id,
-                 command.actor, status)
+        log.info(
+            "command %d %s %s/%s by %s: %s",
+            command.id,
+            command.kind,
+            command.agent_id,
+            command.call_id,
+            command.actor,
+            status,
+        )
         await asyncio.to_thread(self.commands.finish, command.id, status, result, self.clock())
 
     async def _carry_out(self, command: LiveCommand) -> dict:
@@ -159,8 +187,9 @@ class CommandPump:
             await driver.force_hang_up(call_id, command.actor)
             return {"call_id": call_id}
         if command.kind == "transfer":
-            await driver.transfer(call_id, _agent_of(driver, call_id), payload["extension"],
-                                  payload.get("context") or "hotline-transfer")
+            await driver.transfer(
+                call_id, _agent_of(driver, call_id), payload["extension"], payload.get("context") or "hotline-transfer"
+            )
             return {"call_id": call_id}
         action = getattr(call_control, command.kind)  # hold, resume, consult, complete_transfer, cancel_transfer
         return await action(driver, call_id, **payload)

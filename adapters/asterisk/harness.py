@@ -80,9 +80,14 @@ class CallComparison:
 
     def summary(self, examples: int = 5) -> dict:
         kinds = Counter(f"sipp {theirs} / hotline {ours}" for _, theirs, ours in self.mismatches)
-        return {"sipp": dict(self.sipp), "hotline": dict(self.hotline), "mismatches": len(self.mismatches),
-                "mismatch_kinds": dict(kinds), "lost": self.lost,
-                "examples": [list(x) for x in self.mismatches[:examples]]}
+        return {
+            "sipp": dict(self.sipp),
+            "hotline": dict(self.hotline),
+            "mismatches": len(self.mismatches),
+            "mismatch_kinds": dict(kinds),
+            "lost": self.lost,
+            "examples": [list(x) for x in self.mismatches[:examples]],
+        }
 
 
 def compare_calls(callers: SippResult | Iterable[SippResult], records: list[LogRecord]) -> CallComparison:
@@ -129,17 +134,29 @@ class LiveProcess:
     def start(self, timeout: float = 15.0) -> "LiveProcess":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.runs += 1
-        env = dict(os.environ, HOTLINE_ARI_URL=self.cfg.ari_url, HOTLINE_ARI_USER=self.cfg.ari_user,
-                   HOTLINE_ARI_PASSWORD=self.cfg.ari_password, PYTHONUNBUFFERED="1",
-                   HOTLINE_NUMBERS=",".join(self.cfg.numbers),
-                   HOTLINE_DATA_DIR=str(self.data_dir))  # its own store, unless args name one (--database-url)
+        env = dict(
+            os.environ,
+            HOTLINE_ARI_URL=self.cfg.ari_url,
+            HOTLINE_ARI_USER=self.cfg.ari_user,
+            HOTLINE_ARI_PASSWORD=self.cfg.ari_password,
+            PYTHONUNBUFFERED="1",
+            HOTLINE_NUMBERS=",".join(self.cfg.numbers),
+            HOTLINE_DATA_DIR=str(self.data_dir),
+        )  # its own store, unless args name one (--database-url)
         env.pop("HOTLINE_DATABASE_URL", None)
         cmd = [str(HOTLINE), "live", "run", "--data-dir", str(self.data_dir), *self.args]
         if self.verbose:
             cmd.append("-v")
         out = open(self.output, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -201,13 +218,15 @@ class InProcessDriver:
         ready = threading.Event()
 
         async def main() -> None:
-            self.driver = LiveDriver(settings, config, DriverOptions(data_dir=self.data_dir, **options),
-                                     on_ready=ready.set)
+            self.driver = LiveDriver(
+                settings, config, DriverOptions(data_dir=self.data_dir, **options), on_ready=ready.set
+            )
             if backoff_start is not None:
                 self.driver.stream.backoff_start = backoff_start
             channel = None
             if self.store is not None:
                 from adapters.asterisk.commands import LiveChannel
+
                 channel = LiveChannel(self.driver, self.store).start()
             try:
                 await self.driver.run()
@@ -230,6 +249,7 @@ class InProcessDriver:
 
     def call(self, coro, timeout: float = 10.0):
         import asyncio
+
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:

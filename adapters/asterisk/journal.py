@@ -32,6 +32,7 @@ log = logging.getLogger("hotline.journal")
 
 START_CONFIG = "journal-config.json"  # beside the journal: the configuration it started from (for replays)
 
+
 class JournalError(RuntimeError):
     pass
 
@@ -205,15 +206,19 @@ def recover(make_core: Callable, journal: Journal, log_file: EventLogFile):
                     del pending[(action.timer.kind, action.timer.key)]
     on_disk = log_file.existing_lines()
     regenerated = [record_line(r) for r in replay_sink]
-    if on_disk != regenerated[:len(on_disk)]:
+    if on_disk != regenerated[: len(on_disk)]:
         for i, (a, b) in enumerate(zip(on_disk, regenerated)):
             if a != b:
-                raise JournalError(f"event log {log_file.path} line {i + 1} differs from the journal's replay:\n"
-                                   f"  file:   {a}\n  replay: {b}")
-        raise JournalError(f"event log {log_file.path} has {len(on_disk)} lines, the replay only "
-                           f"{len(regenerated)}: they do not belong together")
+                raise JournalError(
+                    f"event log {log_file.path} line {i + 1} differs from the journal's replay:\n"
+                    f"  file:   {a}\n  replay: {b}"
+                )
+        raise JournalError(
+            f"event log {log_file.path} has {len(on_disk)} lines, the replay only "
+            f"{len(regenerated)}: they do not belong together"
+        )
     log_file.open()
-    missing = replay_sink[len(on_disk):]
+    missing = replay_sink[len(on_disk) :]
     for record in missing:
         log_file.append(record)
     log_file.records = list(replay_sink)

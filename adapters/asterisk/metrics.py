@@ -34,16 +34,25 @@ class LiveMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.waiting = Gauge("hotline_live_calls_waiting", "Callers waiting, by queue", ("queue",), registry=r)
-        self.longest = Gauge("hotline_live_longest_wait_seconds", "Longest current wait, by queue", ("queue",),
-                             registry=r)
+        self.longest = Gauge(
+            "hotline_live_longest_wait_seconds", "Longest current wait, by queue", ("queue",), registry=r
+        )
         self.agents = Gauge("hotline_live_agents", "Agents by state", ("state",), registry=r)
         self.tickets = Gauge("hotline_live_tickets_open", "Callback tickets open", registry=r)
         self.outcomes = Counter("hotline_live_calls", "Calls ended, by outcome", ("outcome",), registry=r)
-        self.ari = Histogram("hotline_live_ari_seconds", "ARI request round trip", ("method", "resource"),
-                             buckets=LATENCY_BUCKETS, registry=r)
-        self.to_originate = Histogram("hotline_live_stasis_to_originate_seconds",
-                                      "A caller's StasisStart to the agent's originate", buckets=LATENCY_BUCKETS,
-                                      registry=r)
+        self.ari = Histogram(
+            "hotline_live_ari_seconds",
+            "ARI request round trip",
+            ("method", "resource"),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.to_originate = Histogram(
+            "hotline_live_stasis_to_originate_seconds",
+            "A caller's StasisStart to the agent's originate",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         for outcome in sorted(set(OUTCOME_OF_VERB.values())):
             self.outcomes.labels(outcome)  # present at 0 from the start
         self._originates_seen = 0
@@ -81,7 +90,7 @@ class LiveMetrics:
             self.agents.labels(state).set(count)
         self.tickets.set(sum(1 for ticket in core.tickets.tickets.values() if ticket.status == "open"))
         latencies = self.driver.stats.stasis_to_originate
-        for seconds in latencies[self._originates_seen:]:
+        for seconds in latencies[self._originates_seen :]:
             self.to_originate.observe(seconds)
         self._originates_seen = len(latencies)
 

@@ -142,9 +142,13 @@ class OutboundLegs:
     async def _dial(self, attempt: Attempt, action: DialNumber) -> None:
         self.by_channel[attempt.callee] = attempt
         try:
-            await self.ari.originate(self.options.endpoint.format(number=action.number.lstrip("+")),
-                                     channel_id=attempt.callee, app_args=f"outbound,{attempt.attempt_id},callee",
-                                     caller_id=action.caller_id, timeout=max(1, round(action.ring_timeout)))
+            await self.ari.originate(
+                self.options.endpoint.format(number=action.number.lstrip("+")),
+                channel_id=attempt.callee,
+                app_args=f"outbound,{attempt.attempt_id},callee",
+                caller_id=action.caller_id,
+                timeout=max(1, round(action.ring_timeout)),
+            )
         except ARI_FAILURES as exc:
             log.warning("outbound %s: dialling %s failed: %s", attempt.attempt_id, action.number, exc)
             self.by_channel.pop(attempt.callee, None)
@@ -156,8 +160,12 @@ class OutboundLegs:
         attempt.listening = False
         self.by_channel[attempt.agent_leg] = attempt
         try:
-            await self.ari.originate(self.driver.endpoint_of(action.agent_id), channel_id=attempt.agent_leg,
-                                     app_args=f"outbound,{attempt.attempt_id},agent", timeout=30)
+            await self.ari.originate(
+                self.driver.endpoint_of(action.agent_id),
+                channel_id=attempt.agent_leg,
+                app_args=f"outbound,{attempt.attempt_id},agent",
+                timeout=30,
+            )
         except ARI_FAILURES as exc:
             log.warning("outbound %s: ringing %s failed: %s", attempt.attempt_id, action.agent_id, exc)
             self.by_channel.pop(attempt.agent_leg, None)
@@ -215,8 +223,11 @@ class OutboundLegs:
             now = self.driver._now()
             if attempt.callee not in channels:
                 self.attempts.pop(attempt_id, None)
-                message = (CalleeNotReached(now, attempt_id, NO_ANSWER) if running.state == "ringing"
-                           else CalleeHungUp(now, attempt_id))
+                message = (
+                    CalleeNotReached(now, attempt_id, NO_ANSWER)
+                    if running.state == "ringing"
+                    else CalleeHungUp(now, attempt_id)
+                )
                 await self._end(attempt)
                 self.driver._handle(message)
                 continue
@@ -263,7 +274,9 @@ class OutboundLegs:
             elif not attempt.answered:
                 attempt.ended = True
                 await self._end(attempt)
-                self.driver._handle(CalleeNotReached(now, attempt.attempt_id, result_of_cause(int(event.get("cause") or 0))))
+                self.driver._handle(
+                    CalleeNotReached(now, attempt.attempt_id, result_of_cause(int(event.get("cause") or 0)))
+                )
             else:
                 await self._end(attempt)
                 self.driver._handle(CalleeHungUp(now, attempt.attempt_id))

@@ -116,8 +116,9 @@ class AsteriskDevSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
 
-    asterisk_root: Path | None = Field(None, description="the cached Debian sid root "
-                                                         "(default ~/.cache/hotline/asterisk-sid)")
+    asterisk_root: Path | None = Field(
+        None, description="the cached Debian sid root (default ~/.cache/hotline/asterisk-sid)"
+    )
     ari_port: int = Field(18088, description="ARI/HTTP port on 127.0.0.1")
     sip_port: int = Field(15060, description="PJSIP UDP port on 127.0.0.1")
     ari_user: str = Field("hotline", description="the ARI user Asterisk is configured with")
@@ -132,17 +133,25 @@ class AsteriskDevSettings(BaseSettings):
 
     def config(self, **overrides) -> "LocalAsteriskConfig":
         """The configuration, ``overrides`` (command-line options; None: not given) over the environment's."""
-        values: dict = dict(root=(self.asterisk_root or default_root()).expanduser(), ari_port=self.ari_port,
-                            sip_port=self.sip_port, ari_user=self.ari_user, ari_password=self.ari_password,
-                            agents=self.agents, agent_port_base=self.agent_port_base,
-                            agent_password=self.agent_password, mirror=self.asterisk_mirror or None)
+        values: dict = dict(
+            root=(self.asterisk_root or default_root()).expanduser(),
+            ari_port=self.ari_port,
+            sip_port=self.sip_port,
+            ari_user=self.ari_user,
+            ari_password=self.ari_password,
+            agents=self.agents,
+            agent_port_base=self.agent_port_base,
+            agent_password=self.agent_password,
+            mirror=self.asterisk_mirror or None,
+        )
         if self.numbers:
             values["numbers"] = tuple(n.strip() for n in self.numbers.split(",") if n.strip())
         if self.rtp_ports:
             values["rtp_start"], values["rtp_end"] = _port_range("HOTLINE_RTP_PORTS", self.rtp_ports)
         if self.sipp_media_ports:
-            values["sipp_media_start"], values["sipp_media_end"] = _port_range("HOTLINE_SIPP_MEDIA_PORTS",
-                                                                               self.sipp_media_ports)
+            values["sipp_media_start"], values["sipp_media_end"] = _port_range(
+                "HOTLINE_SIPP_MEDIA_PORTS", self.sipp_media_ports
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["root"] = Path(values["root"]).expanduser()
         cfg = LocalAsteriskConfig(**values)
@@ -192,14 +201,18 @@ class LocalAsteriskConfig:
         media = self.sipp_media_ports
         if not (1024 < media.start and media.stop <= 65536 and len(media) >= 8):
             raise ProvisionError(f"SIPp media ports {media.start}-{media.stop - 1}: at least 8 ports within 1025-65535")
-        taken = {"Asterisk's RTP ports (HOTLINE_RTP_PORTS)": range(self.rtp_start, self.rtp_end + 1),
-                 "the agents' SIP ports": range(self.agent_port_base + 1, self.agent_port_base + self.agents + 1),
-                 "the SIP port": range(self.sip_port, self.sip_port + 1),
-                 "the ARI port": range(self.ari_port, self.ari_port + 1)}
+        taken = {
+            "Asterisk's RTP ports (HOTLINE_RTP_PORTS)": range(self.rtp_start, self.rtp_end + 1),
+            "the agents' SIP ports": range(self.agent_port_base + 1, self.agent_port_base + self.agents + 1),
+            "the SIP port": range(self.sip_port, self.sip_port + 1),
+            "the ARI port": range(self.ari_port, self.ari_port + 1),
+        }
         for what, ports in taken.items():
             if media.start < ports.stop and ports.start < media.stop:
-                raise ProvisionError(f"SIPp media ports {media.start}-{media.stop - 1} (HOTLINE_SIPP_MEDIA_PORTS) "
-                                     f"overlap {what} {ports.start}-{ports.stop - 1}")
+                raise ProvisionError(
+                    f"SIPp media ports {media.start}-{media.stop - 1} (HOTLINE_SIPP_MEDIA_PORTS) "
+                    f"overlap {what} {ports.start}-{ports.stop - 1}"
+                )
         for n in self.numbers:
             if not re.fullmatch(r"[0-9]+", n):
                 raise ProvisionError(f"hotline number {n!r}: digits only")
@@ -297,8 +310,10 @@ class AsteriskStatus:
         if cfg is not None:
             agents = cfg.agent_names()
             ports = cfg.agent_ports()
-            lines.append(f"  ARI   {cfg.ari_url}/ari  user {cfg.ari_user}  app {STASIS_APP}"
-                         f"  ({'ready' if self.ari_ready else 'NOT answering'})")
+            lines.append(
+                f"  ARI   {cfg.ari_url}/ari  user {cfg.ari_user}  app {STASIS_APP}"
+                f"  ({'ready' if self.ari_ready else 'NOT answering'})"
+            )
             lines.append(f"  SIP   udp 127.0.0.1:{cfg.sip_port}")
             lines.append(f"  agents {agents[0]}..{agents[-1]} -> 127.0.0.1:{ports[agents[0]]}-{ports[agents[-1]]}")
             lines.append(f"  hotline numbers {', '.join(cfg.numbers)}  (Queue() anchor: prefix {ANCHOR_PREFIX})")
@@ -323,8 +338,11 @@ def find_mirror(sources: Iterator[Path] | None = None) -> str:
     """The Debian mirror this machine's apt sources already name."""
     if sources is None:
         etc = Path("/etc/apt")
-        sources = [etc / "sources.list", *sorted((etc / "sources.list.d").glob("*.list")),
-                   *sorted((etc / "sources.list.d").glob("*.sources"))]
+        sources = [
+            etc / "sources.list",
+            *sorted((etc / "sources.list.d").glob("*.list")),
+            *sorted((etc / "sources.list.d").glob("*.sources")),
+        ]
     for path in sources:
         try:
             text = path.read_text()
@@ -353,9 +371,7 @@ def find_mirror(sources: Iterator[Path] | None = None) -> str:
 
 def _is_debian_main_mirror(uri: str) -> bool:
     uri = uri.rstrip("/")
-    return (uri.startswith(("http://", "https://"))
-            and uri.endswith("/debian")
-            and "security" not in uri)
+    return uri.startswith(("http://", "https://")) and uri.endswith("/debian") and "security" not in uri
 
 
 def _mounts_under(path: Path) -> list[str]:
@@ -421,8 +437,10 @@ def ensure_root(cfg: LocalAsteriskConfig, log: Log = _default_log) -> bool:
     if root.exists() and any(root.iterdir()):
         if _mounts_under(root):
             raise ProvisionError(f"{root} is incomplete but has mounts under it; run `hotline asterisk down` first")
-        raise ProvisionError(f"{root} exists but is not a complete Hotline Asterisk root; "
-                             f"remove it (check `findmnt | grep {root}` first) or set HOTLINE_ASTERISK_ROOT")
+        raise ProvisionError(
+            f"{root} exists but is not a complete Hotline Asterisk root; "
+            f"remove it (check `findmnt | grep {root}` first) or set HOTLINE_ASTERISK_ROOT"
+        )
     if shutil.which("debootstrap") is None:
         raise ProvisionError("debootstrap is not installed: run scripts/asterisk-deps.sh (as root)")
     mirror = cfg.mirror or find_mirror()
@@ -433,15 +451,19 @@ def ensure_root(cfg: LocalAsteriskConfig, log: Log = _default_log) -> bool:
         log(f"removing unfinished build {tmp}")
         shutil.rmtree(tmp)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE_PACKAGES)}",
-           SUITE, str(tmp), mirror]
+    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE_PACKAGES)}", SUITE, str(tmp), mirror]
     log(f"building Debian {SUITE} root with Asterisk (once; cached in {root})")
     log(f"$ {' '.join(cmd)}")
     t0 = time.monotonic()
     tail: deque[str] = deque(maxlen=40)
     counts = {"Retrieving": 0, "Extracting": 0, "Unpacking": 0, "Configuring": 0}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"},
+    )
     assert proc.stdout is not None
     last_report = 0.0
     for line in proc.stdout:
@@ -453,17 +475,30 @@ def ensure_root(cfg: LocalAsteriskConfig, log: Log = _default_log) -> bool:
             now = time.monotonic()
             if now - last_report > 5:
                 last_report = now
-                log(f"  debootstrap: {m.group(1).lower()} {m.group(2)} "
-                    f"({counts['Retrieving']} fetched, {counts['Configuring']} configured, {now - t0:.0f} s)")
+                log(
+                    f"  debootstrap: {m.group(1).lower()} {m.group(2)} "
+                    f"({counts['Retrieving']} fetched, {counts['Configuring']} configured, {now - t0:.0f} s)"
+                )
         elif line.startswith(("I: Base system installed", "I: Installing core", "I: Resolving", "E:", "W: Failure")):
             log(f"  debootstrap: {line[3:]}")
     rc = proc.wait()
     if rc != 0 or not (tmp / "usr/sbin/asterisk").exists():
-        raise ProvisionError(f"debootstrap failed (exit {rc}); last output:\n" + "\n".join(tail)
-                             + f"\nsee {tmp}/debootstrap/debootstrap.log")
-    (tmp / BOOTSTRAP_MARKER).write_text(json.dumps({
-        "mirror": mirror, "suite": SUITE, "packages": INCLUDE_PACKAGES, "built_at": time.time(),
-        "seconds": round(time.monotonic() - t0, 1)}))
+        raise ProvisionError(
+            f"debootstrap failed (exit {rc}); last output:\n"
+            + "\n".join(tail)
+            + f"\nsee {tmp}/debootstrap/debootstrap.log"
+        )
+    (tmp / BOOTSTRAP_MARKER).write_text(
+        json.dumps(
+            {
+                "mirror": mirror,
+                "suite": SUITE,
+                "packages": INCLUDE_PACKAGES,
+                "built_at": time.time(),
+                "seconds": round(time.monotonic() - t0, 1),
+            }
+        )
+    )
     if root.exists():
         root.rmdir()  # empty (checked above)
     tmp.rename(root)
@@ -521,19 +556,21 @@ def write_config(cfg: LocalAsteriskConfig) -> list[Path]:
     ports = cfg.agent_ports()
     agent_sections = "".join(
         render(agent_tpl, {"agent": a, "agent_port": ports[a], "agent_password": cfg.agent_password})
-        for a in cfg.agent_names())
+        for a in cfg.agent_names()
+    )
     # While the driver is away (a restart), Stasis() fails at once: the caller hears ringing and tries again
     # for up to DRIVER_WAIT_S, so a restart of the driver mid-surge loses no caller.
     hotline_ext = "\n".join(
         f"exten => {n},1,Set(HOTLINE_TRIES=0)\n"
         f" same => n(enter),Stasis({STASIS_APP},{n})\n"
-        f" same => n,GotoIf($[\"${{STASISSTATUS}}\" != \"FAILED\"]?done)\n"
+        f' same => n,GotoIf($["${{STASISSTATUS}}" != "FAILED"]?done)\n'
         f" same => n,Set(HOTLINE_TRIES=$[${{HOTLINE_TRIES}} + 1])\n"
         f" same => n,GotoIf($[${{HOTLINE_TRIES}} > {DRIVER_WAIT_S * 4}]?done)\n"
         f" same => n,Ringing()\n same => n,Wait(0.25)\n same => n,Goto(enter)\n"
         f" same => n(done),Hangup()\n"
         f"exten => {cfg.anchor_number(n)},1,Goto(hotline-queue-anchor,{n},1)"
-        for n in cfg.numbers)
+        for n in cfg.numbers
+    )
     members = "\n".join(f"member => PJSIP/{a},0,{a}" for a in cfg.agent_names())
     values = {
         "header": "Written by Hotline (adapters/asterisk/provision.py) on every `up`; edits are overwritten.",
@@ -683,8 +720,11 @@ def _wait_ready(cfg: LocalAsteriskConfig, proc: subprocess.Popen, log: Log) -> s
     version = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ProvisionError(f"Asterisk exited during start-up (exit {proc.returncode}); last lines of its logs:\n"
-                                 + _tail(cfg.root / CONSOLE_LOG, 15) + _tail(cfg.root / MESSAGES_LOG, 30))
+            raise ProvisionError(
+                f"Asterisk exited during start-up (exit {proc.returncode}); last lines of its logs:\n"
+                + _tail(cfg.root / CONSOLE_LOG, 15)
+                + _tail(cfg.root / MESSAGES_LOG, 30)
+            )
         if version is None:
             version = _ari_version(cfg)
         if version is not None:
@@ -700,7 +740,8 @@ def _wait_ready(cfg: LocalAsteriskConfig, proc: subprocess.Popen, log: Log) -> s
     raise ProvisionError(
         f"Asterisk did not answer ARI GET {cfg.ari_url}/ari/asterisk/info within {cfg.ready_timeout:.0f} s "
         f"(or its PJSIP endpoints were missing); last lines of {cfg.root / MESSAGES_LOG}:\n"
-        + _tail(cfg.root / MESSAGES_LOG, 30))
+        + _tail(cfg.root / MESSAGES_LOG, 30)
+    )
 
 
 # --------------------------------------------------------------------------- API
@@ -750,10 +791,11 @@ def up(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> Aster
         if current.running:
             log(f"already running (pid {current.pid}); nothing to do")
             if current.config and current.config != cfg:
-                diff = [f"{k}={v!r}" for k, v in cfg.to_json().items()
-                        if current.config.to_json().get(k) != v]
-                log(f"note: it runs with other settings than requested ({', '.join(diff)}); "
-                    "`down` then `up` to apply them")
+                diff = [f"{k}={v!r}" for k, v in cfg.to_json().items() if current.config.to_json().get(k) != v]
+                log(
+                    f"note: it runs with other settings than requested ({', '.join(diff)}); "
+                    "`down` then `up` to apply them"
+                )
             for line in current.describe():
                 log(line)
             return current
@@ -767,8 +809,10 @@ def up(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> Aster
         if not _port_free(cfg.sip_port, socket.SOCK_DGRAM):
             busy.append(f"UDP {cfg.sip_port} (SIP)")
         if busy:
-            raise ProvisionError(f"port(s) already in use on 127.0.0.1: {', '.join(busy)}; "
-                                 "stop that process or set HOTLINE_ARI_PORT / HOTLINE_SIP_PORT")
+            raise ProvisionError(
+                f"port(s) already in use on 127.0.0.1: {', '.join(busy)}; "
+                "stop that process or set HOTLINE_ARI_PORT / HOTLINE_SIP_PORT"
+            )
 
         _prepare_dirs(cfg.root)
         written = write_config(cfg)
@@ -786,10 +830,11 @@ def up(cfg: LocalAsteriskConfig | None = None, log: Log = _default_log) -> Aster
             out.write(f"\n==== hotline: starting Asterisk at {time.strftime('%F %T')} ====\n".encode())
             proc = subprocess.Popen(
                 ["chroot", str(cfg.root), "/usr/sbin/asterisk", "-f", "-n"],  # -n: no ANSI colours in logs
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # survives the CLI that started it
-                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root",
-                     "TERM": "dumb"},
+                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root", "TERM": "dumb"},
                 close_fds=True,
             )
         finally:

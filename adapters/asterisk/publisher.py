@@ -30,8 +30,16 @@ MAX_BUFFER = 100_000  # events kept while the store is unreachable; the oldest g
 
 
 class Publisher:
-    def __init__(self, driver, events: SqlLiveEvents, states: SqlLiveStates, *, flush_every: float = 0.1,
-                 retention: float = 3600.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        driver,
+        events: SqlLiveEvents,
+        states: SqlLiveStates,
+        *,
+        flush_every: float = 0.1,
+        retention: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.driver = driver
         self.events = events
         self.states = states
@@ -99,12 +107,20 @@ class Publisher:
         status = AgentStatus(agent_id, agent.state, agent.reason, agent.call_id or "", call.caller if call else "", now)
         self._agents[agent_id] = status
         if not quiet:
-            self._push(dict(at=now, kind="agent_state", agent_id=agent_id, call_id=status.call_id,
-                            payload={"state": status.state, "reason": status.reason, "caller": status.caller}))
+            self._push(
+                dict(
+                    at=now,
+                    kind="agent_state",
+                    agent_id=agent_id,
+                    call_id=status.call_id,
+                    payload={"state": status.state, "reason": status.reason, "caller": status.caller},
+                )
+            )
 
     def _queue_changed(self, now: float, queue: str, quiet: bool = False) -> None:
-        waiting = [c.arrived for c in self.driver.core.in_queue.get(queue, {}).values()
-                   if c.state in (QUEUED, CALL_RINGING)]
+        waiting = [
+            c.arrived for c in self.driver.core.in_queue.get(queue, {}).values() if c.state in (QUEUED, CALL_RINGING)
+        ]
         status = QueueStatus(queue, len(waiting), min(waiting) if waiting else None, now)
         key = (status.waiting, status.oldest_since)
         if self._queue_seen.get(queue) == key:
@@ -112,13 +128,18 @@ class Publisher:
         self._queue_seen[queue] = key
         self._queues[queue] = status
         if not quiet:
-            self._push(dict(at=now, kind="queue", payload={"queue": queue, "waiting": status.waiting,
-                                                           "oldest_since": status.oldest_since}))
+            self._push(
+                dict(
+                    at=now,
+                    kind="queue",
+                    payload={"queue": queue, "waiting": status.waiting, "oldest_since": status.oldest_since},
+                )
+            )
 
     def _push(self, event: dict) -> None:
         self._events.append(event)
         if len(self._events) > MAX_BUFFER:
-            del self._events[:len(self._events) - MAX_BUFFER]
+            del self._events[: len(self._events) - MAX_BUFFER]
 
     # --- writing (a task beside the driver) --------------------------------------------------------
 

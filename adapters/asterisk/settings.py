@@ -30,8 +30,9 @@ class LiveSettings(BaseSettings):
     live_dir: Path = Field(Path("live"), description="the journal and event log (queue_log) directory")
     live_source: str = Field("live", description="the event-log source name in the store (one per call center)")
     ticket_source: str = Field("", description="the callback tickets' source (as the console's)")
-    metrics_port: int = Field(0, ge=0, le=65535, description="port of the driver's Prometheus /metrics on "
-                                                             "127.0.0.1 (0: none)")
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="port of the driver's Prometheus /metrics on 127.0.0.1 (0: none)"
+    )
     metrics_host: str = Field("127.0.0.1", description="address the driver's /metrics listens on")
     log_format: str = Field("json", pattern="^(json|text)$", description="log lines: json (with the call id) or text")
 
@@ -39,9 +40,14 @@ class LiveSettings(BaseSettings):
         """The ARI client's settings; ``url`` (a command-line option) over the environment's. With
         ``HOTLINE_ENV=production`` the development password is refused (``ValueError``)."""
         if self.env.strip().lower() == "production" and self.ari_password == DEV_PASSWORD:
-            raise ValueError("HOTLINE_ARI_PASSWORD must be set (and not the development one) with HOTLINE_ENV=production")
-        return AriSettings(url=url or self.ari_url or f"http://127.0.0.1:{self.ari_port}", user=self.ari_user,
-                           password=self.ari_password)
+            raise ValueError(
+                "HOTLINE_ARI_PASSWORD must be set (and not the development one) with HOTLINE_ENV=production"
+            )
+        return AriSettings(
+            url=url or self.ari_url or f"http://127.0.0.1:{self.ari_port}",
+            user=self.ari_user,
+            password=self.ari_password,
+        )
 
     def number_list(self, raw: str | None = None) -> tuple[str, ...]:
         return tuple(n.strip() for n in (raw or self.numbers).split(",") if n.strip())

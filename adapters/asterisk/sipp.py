@@ -116,8 +116,10 @@ class SippResult:
 
     def summary(self) -> str:
         out = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "no outcomes"
-        return (f"{self.role}: created {self.created}, successful {self.successful}, "
-                f"failed {self.failed}; {out} (exit {self.returncode}, files {self.workdir})")
+        return (
+            f"{self.role}: created {self.created}, successful {self.successful}, "
+            f"failed {self.failed}; {out} (exit {self.returncode}, files {self.workdir})"
+        )
 
     def errors(self, limit: int = 4000) -> str:
         """SIPp's unexpected-message log, for assertion messages."""
@@ -195,8 +197,9 @@ class MediaPorts:
                 self._next = self.ports.start
             if _udp_free(port) and _udp_free(port + 2):
                 return port
-        raise SippError(f"no free SIPp media ports in {self.ports.start}-{self.ports.stop - 1} "
-                        "(HOTLINE_SIPP_MEDIA_PORTS)")
+        raise SippError(
+            f"no free SIPp media ports in {self.ports.start}-{self.ports.stop - 1} (HOTLINE_SIPP_MEDIA_PORTS)"
+        )
 
 
 _media_ports: MediaPorts | None = None
@@ -226,8 +229,13 @@ class SippProcess:
         self.log_file = workdir / "calls.log"
         self._stderr = open(workdir / "stderr.txt", "wb")
         self.proc = subprocess.Popen(
-            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, start_new_session=True)
+            cmd,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            start_new_session=True,
+        )
         self.result: SippResult | None = None
 
     @property
@@ -259,8 +267,10 @@ class SippProcess:
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise SippError(f"{self.role}: sipp still running after {timeout} s "
-                            f"({self.calls_so_far().__len__()} calls seen); see {self.workdir}") from None
+            raise SippError(
+                f"{self.role}: sipp still running after {timeout} s "
+                f"({self.calls_so_far().__len__()} calls seen); see {self.workdir}"
+            ) from None
         return self._collect()
 
     def stop(self, grace: float = 5.0) -> SippResult:
@@ -290,10 +300,13 @@ class SippProcess:
         if self.result is None:
             self._stderr.close()
             self.result = SippResult(
-                role=self.role, returncode=self.proc.returncode,
+                role=self.role,
+                returncode=self.proc.returncode,
                 stats=read_stats(self.stats_file),
                 calls=read_call_log(self.log_file, self.outcomes),
-                workdir=self.workdir, stderr=self._stderr_text())
+                workdir=self.workdir,
+                stderr=self._stderr_text(),
+            )
         return self.result
 
     def __enter__(self) -> "SippProcess":
@@ -305,13 +318,35 @@ class SippProcess:
 
 def _common_args(workdir: Path, scenario: Path, media_port: int) -> list[str]:
     return [
-        "-sf", str(scenario),
-        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-ci", "127.0.0.1", "-bind_local", "-mp", str(media_port),
-        "-t", "u1", "-nostdin", "-aa",
-        "-trace_stat", "-stf", str(workdir / "stats.csv"), "-fd", "1",
-        "-trace_screen", "-screen_file", str(workdir / "screen.log"),
-        "-trace_err", "-error_file", str(workdir / "errors.log"),
-        "-trace_logs", "-log_file", str(workdir / "calls.log"),
+        "-sf",
+        str(scenario),
+        "-i",
+        "127.0.0.1",
+        "-mi",
+        "127.0.0.1",
+        "-ci",
+        "127.0.0.1",
+        "-bind_local",
+        "-mp",
+        str(media_port),
+        "-t",
+        "u1",
+        "-nostdin",
+        "-aa",
+        "-trace_stat",
+        "-stf",
+        str(workdir / "stats.csv"),
+        "-fd",
+        "1",
+        "-trace_screen",
+        "-screen_file",
+        str(workdir / "screen.log"),
+        "-trace_err",
+        "-error_file",
+        str(workdir / "errors.log"),
+        "-trace_logs",
+        "-log_file",
+        str(workdir / "calls.log"),
     ]
 
 
@@ -380,9 +415,11 @@ def _dtmf_block(digits: str, mode: str, delay_ms: int, gap_ms: int) -> tuple[str
             cseq += 1
         else:
             raise SippError(f"dtmf_mode {mode!r}: 'rfc2833' or 'info'")
-    parts.append(f'  <nop><action><gettimeofday assign_to="t_s,t_us"/>'
-                 f'<log message="HOTLINE event=dtmf_sent call=[call_number] t=[$t_s] us=[$t_us] digits={digits}"/>'
-                 f'</action></nop>')
+    parts.append(
+        f'  <nop><action><gettimeofday assign_to="t_s,t_us"/>'
+        f'<log message="HOTLINE event=dtmf_sent call=[call_number] t=[$t_s] us=[$t_us] digits={digits}"/>'
+        f"</action></nop>"
+    )
     return "\n".join(parts) + "\n", cseq
 
 
@@ -409,27 +446,50 @@ def _media_block(media: bool) -> str:
     return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
 
 
-def render_caller_scenario(*, hold_ms: int, ring_timeout_ms: int, dtmf: str = "",
-                           dtmf_mode: str = "rfc2833", dtmf_delay_ms: int = 500,
-                           dtmf_gap_ms: int = 300, media: bool = True) -> str:
+def render_caller_scenario(
+    *,
+    hold_ms: int,
+    ring_timeout_ms: int,
+    dtmf: str = "",
+    dtmf_mode: str = "rfc2833",
+    dtmf_delay_ms: int = 500,
+    dtmf_gap_ms: int = 300,
+    media: bool = True,
+) -> str:
     dtmf_xml, next_cseq = _dtmf_block(dtmf, dtmf_mode, dtmf_delay_ms, dtmf_gap_ms)
-    return render((SCENARIOS / "caller.xml").read_text(), {
-        "media_block": _media_block(media),
-        "hold_ms": hold_ms or NEVER_MS,
-        "ring_timeout_ms": ring_timeout_ms or NEVER_MS,
-        "dtmf_block": dtmf_xml,
-        "bye_cseq": next_cseq,
-        "reject_recvs": _reject_recvs(),
-    })
+    return render(
+        (SCENARIOS / "caller.xml").read_text(),
+        {
+            "media_block": _media_block(media),
+            "hold_ms": hold_ms or NEVER_MS,
+            "ring_timeout_ms": ring_timeout_ms or NEVER_MS,
+            "dtmf_block": dtmf_xml,
+            "bye_cseq": next_cseq,
+            "reject_recvs": _reject_recvs(),
+        },
+    )
 
 
-def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: int = 15060,
-                  hold_ms: int = 30_000, ring_timeout_ms: int = 30_000,
-                  caller_ids: list[str] | None = None, max_concurrent: int | None = None,
-                  dtmf: str = "", dtmf_mode: str = "rfc2833", dtmf_delay_ms: int = 500,
-                  dtmf_gap_ms: int = 300, media: bool = True, timeout_s: float | None = None,
-                  workdir: Path | None = None, extra_args: list[str] | None = None,
-                  media_ports: MediaPorts | None = None) -> SippProcess:
+def start_callers(
+    number: str,
+    *,
+    calls: int = 1,
+    rate: float = 1.0,
+    sip_port: int = 15060,
+    hold_ms: int = 30_000,
+    ring_timeout_ms: int = 30_000,
+    caller_ids: list[str] | None = None,
+    max_concurrent: int | None = None,
+    dtmf: str = "",
+    dtmf_mode: str = "rfc2833",
+    dtmf_delay_ms: int = 500,
+    dtmf_gap_ms: int = 300,
+    media: bool = True,
+    timeout_s: float | None = None,
+    workdir: Path | None = None,
+    extra_args: list[str] | None = None,
+    media_ports: MediaPorts | None = None,
+) -> SippProcess:
     """Start a SIPp UAC placing ``calls`` calls to ``number`` at 127.0.0.1:sip_port.
 
     ``hold_ms``: how long an answered caller stays before hanging up itself
@@ -446,9 +506,17 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
         raise SippError("calls must be >= 1")
     wd = _workdir(workdir, "caller")
     scenario = wd / "caller.xml"
-    scenario.write_text(render_caller_scenario(
-        hold_ms=hold_ms, ring_timeout_ms=ring_timeout_ms, dtmf=dtmf, dtmf_mode=dtmf_mode,
-        dtmf_delay_ms=dtmf_delay_ms, dtmf_gap_ms=dtmf_gap_ms, media=media))
+    scenario.write_text(
+        render_caller_scenario(
+            hold_ms=hold_ms,
+            ring_timeout_ms=ring_timeout_ms,
+            dtmf=dtmf,
+            dtmf_mode=dtmf_mode,
+            dtmf_delay_ms=dtmf_delay_ms,
+            dtmf_gap_ms=dtmf_gap_ms,
+            media=media,
+        )
+    )
     ids = caller_ids or [f"138{i:08d}" for i in range(1, calls + 1)]
     with open(wd / "callers.csv", "w") as fh:
         fh.write("SEQUENTIAL\n")
@@ -456,39 +524,63 @@ def start_callers(number: str, *, calls: int = 1, rate: float = 1.0, sip_port: i
             fh.write(f"{cid};\n")
     if timeout_s is None:
         timeout_s = calls / rate + (hold_ms or 600_000) / 1000 + (ring_timeout_ms or 0) / 1000 + 60
-    cmd = [sipp_binary(), f"127.0.0.1:{sip_port}", "-s", number,
-           *_common_args(wd, scenario, (media_ports or default_media_ports()).take()),
-           "-inf", str(wd / "callers.csv"),
-           "-m", str(calls), *_rate_args(rate),
-           "-l", str(max_concurrent or calls),
-           # a BYE that arrives during a <pause> (e.g. while sending DTMF) is not
-           # an error: Asterisk retransmits it and the next <recv BYE> takes it
-           "-pause_msg_ign",
-           # nor is a message that arrives while the call is between two <recv>s: after an answer that
-           # crossed the CANCEL, the CANCEL's own answer may come while the ACK and BYE go out
-           "-default_behaviors", "all,-abortunexp",
-           "-timeout", f"{int(timeout_s) + 1}s",
-           *(extra_args or [])]
+    cmd = [
+        sipp_binary(),
+        f"127.0.0.1:{sip_port}",
+        "-s",
+        number,
+        *_common_args(wd, scenario, (media_ports or default_media_ports()).take()),
+        "-inf",
+        str(wd / "callers.csv"),
+        "-m",
+        str(calls),
+        *_rate_args(rate),
+        "-l",
+        str(max_concurrent or calls),
+        # a BYE that arrives during a <pause> (e.g. while sending DTMF) is not
+        # an error: Asterisk retransmits it and the next <recv BYE> takes it
+        "-pause_msg_ign",
+        # nor is a message that arrives while the call is between two <recv>s: after an answer that
+        # crossed the CANCEL, the CANCEL's own answer may come while the ACK and BYE go out
+        "-default_behaviors",
+        "all,-abortunexp",
+        "-timeout",
+        f"{int(timeout_s) + 1}s",
+        *(extra_args or []),
+    ]
     return SippProcess("caller", cmd, wd, CALLER_OUTCOMES)
 
 
 # --------------------------------------------------------------------------- agents
 
 
-def render_agent_scenario(agent: str, *, answer_delay_ms: int, talk_ms: int, dtmf: str = "",
-                          dtmf_delay_ms: int = 1_000) -> str:
-    return render((SCENARIOS / "agent.xml").read_text(), {
-        "agent": agent,
-        "answer_delay_ms": max(1, answer_delay_ms) if answer_delay_ms is not None else NEVER_MS,
-        "talk_ms": talk_ms or NEVER_MS,
-        "dtmf_block": _dtmf_block(dtmf, "rfc2833", dtmf_delay_ms, 300)[0],
-    })
+def render_agent_scenario(
+    agent: str, *, answer_delay_ms: int, talk_ms: int, dtmf: str = "", dtmf_delay_ms: int = 1_000
+) -> str:
+    return render(
+        (SCENARIOS / "agent.xml").read_text(),
+        {
+            "agent": agent,
+            "answer_delay_ms": max(1, answer_delay_ms) if answer_delay_ms is not None else NEVER_MS,
+            "talk_ms": talk_ms or NEVER_MS,
+            "dtmf_block": _dtmf_block(dtmf, "rfc2833", dtmf_delay_ms, 300)[0],
+        },
+    )
 
 
-def start_agent(agent: str, port: int, *, answer_delay_ms: int | None = 500, talk_ms: int = 5_000,
-                max_calls: int | None = None, workdir: Path | None = None,
-                extra_args: list[str] | None = None, wait_ready: bool = True,
-                media_ports: MediaPorts | None = None, dtmf: str = "") -> SippProcess:
+def start_agent(
+    agent: str,
+    port: int,
+    *,
+    answer_delay_ms: int | None = 500,
+    talk_ms: int = 5_000,
+    max_calls: int | None = None,
+    workdir: Path | None = None,
+    extra_args: list[str] | None = None,
+    wait_ready: bool = True,
+    media_ports: MediaPorts | None = None,
+    dtmf: str = "",
+) -> SippProcess:
     """Start a SIPp UAS answering as ``agent`` on 127.0.0.1:``port`` (``dtmf``: digits it sends once answered,
     as a customer pressing keys would).
 

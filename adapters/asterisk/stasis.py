@@ -71,22 +71,47 @@ CANCEL_CAUSE = 127  # Asterisk's hang-up cause for a SIP caller's CANCEL (487): 
 ANSWER_SETTLE_S = 2.0  # how long to wait for the caller's channel events after answering it
 SETTLED_EVENT = "hotline-settled"  # our marker on a caller's event stream
 # the core's actions carried out over ARI, each in the lane of its call
-CALL_ACTIONS = frozenset((m.HoldCall, m.RingAgent, m.StopRinging, m.ConnectCall, m.PlayCallbackPrompt, m.HangUp,
-                          m.TransferCaller, m.PlaySurvey))
+CALL_ACTIONS = frozenset(
+    (
+        m.HoldCall,
+        m.RingAgent,
+        m.StopRinging,
+        m.ConnectCall,
+        m.PlayCallbackPrompt,
+        m.HangUp,
+        m.TransferCaller,
+        m.PlaySurvey,
+    )
+)
 
 
-def build_config(numbers: tuple[str, ...], agents: int | tuple[str, ...], *, queue: str = "sales",
-                 strategy: str = "rrmemory", ring_timeout: float | None = 15.0, ivr_after: float | None = 60.0,
-                 ivr_queue_length: int | None = None, wrapup: float = 0.0, callback_reserve: int | None = 2,
-                 callback_retry_after: float = 1800.0) -> CenterConfig:
+def build_config(
+    numbers: tuple[str, ...],
+    agents: int | tuple[str, ...],
+    *,
+    queue: str = "sales",
+    strategy: str = "rrmemory",
+    ring_timeout: float | None = 15.0,
+    ivr_after: float | None = 60.0,
+    ivr_queue_length: int | None = None,
+    wrapup: float = 0.0,
+    callback_reserve: int | None = 2,
+    callback_retry_after: float = 1800.0,
+) -> CenterConfig:
     """The live composition root's routing model: every number -> one queue, agents agent001..agentNNN."""
     names = agents if isinstance(agents, tuple) else tuple(f"agent{i:03d}" for i in range(1, agents + 1))
     return CenterConfig(
         agents=tuple(AgentProfile(a, {queue: 1}) for a in names),
         hotlines=tuple(Hotline(n, queue) for n in numbers),
-        policy=Policy(strategy=strategy, ring_timeout=ring_timeout, ivr_after=ivr_after,
-                      ivr_queue_length=ivr_queue_length, wrapup=wrapup,
-                      callback_reserve=callback_reserve, callback_retry_after=callback_retry_after),
+        policy=Policy(
+            strategy=strategy,
+            ring_timeout=ring_timeout,
+            ivr_after=ivr_after,
+            ivr_queue_length=ivr_queue_length,
+            wrapup=wrapup,
+            callback_reserve=callback_reserve,
+            callback_retry_after=callback_retry_after,
+        ),
     )
 
 
@@ -156,8 +181,14 @@ class Stats:
 
 
 class LiveDriver:
-    def __init__(self, settings: AriSettings, config: CenterConfig, options: DriverOptions,
-                 clock: Callable[[], float] = time.time, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: AriSettings,
+        config: CenterConfig,
+        options: DriverOptions,
+        clock: Callable[[], float] = time.time,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.config = config
         self.options = options
@@ -197,9 +228,13 @@ class LiveDriver:
     # --- running -----------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        log.info("recovered %d journal messages, %d log records (%d appended), %d timers pending",
-                 self.recovery.messages, self.recovery.records_replayed, self.recovery.records_appended,
-                 len(self.recovery.timers))
+        log.info(
+            "recovered %d journal messages, %d log records (%d appended), %d timers pending",
+            self.recovery.messages,
+            self.recovery.records_replayed,
+            self.recovery.records_appended,
+            len(self.recovery.timers),
+        )
         try:
             await self.stream.run()
         finally:
@@ -260,13 +295,16 @@ class LiveDriver:
                 done.set_result(await work())
             except Exception as exc:  # handed to the requester, not to the lane's error log
                 done.set_exception(exc)
+
         self.lanes.submit(key, job)
         return await done
 
     def _handle_in_lane(self, call_id: str, make_message: Callable[[], object]) -> None:
         """Handle a message built when its turn in the call's lane comes (so ``now`` is that moment)."""
+
         async def job() -> None:
             self._handle(make_message())
+
         self.lanes.submit(call_id, job)
 
     def _now(self) -> float:
@@ -290,8 +328,9 @@ class LiveDriver:
             elif kind is m.AgentPaused:
                 log.info("agent %s paused by the core (%s)", action.agent_id, action.reason)
                 if self.options.ready_after_pause is not None:
-                    asyncio.get_running_loop().call_later(self.options.ready_after_pause, self._ready_again,
-                                                          action.agent_id)
+                    asyncio.get_running_loop().call_later(
+                        self.options.ready_after_pause, self._ready_again, action.agent_id
+                    )
             elif kind is m.DialCallback:
                 self.lanes.submit(self.callbacks.lane(action.agent_id), partial(self.callbacks.dial, action))
             elif kind in OUTBOUND_ACTIONS:
@@ -380,9 +419,13 @@ class LiveDriver:
         self.agent_legs[channel] = AgentLeg(channel, action.call_id, action.agent_id)
         arrived = self.arrived_at.pop(action.call_id, None)
         try:
-            await self.ari_dial.originate(f"PJSIP/{action.extension or action.agent_id}", channel_id=channel,
-                                          app_args=f"agent,{action.call_id},{action.agent_id}",
-                                          caller_id=action.caller, timeout=self.options.originate_timeout)
+            await self.ari_dial.originate(
+                f"PJSIP/{action.extension or action.agent_id}",
+                channel_id=channel,
+                app_args=f"agent,{action.call_id},{action.agent_id}",
+                caller_id=action.caller,
+                timeout=self.options.originate_timeout,
+            )
         except RequestTimeout as exc:
             # sent, and Asterisk slow to answer: the leg's own events tell, or else the ring timer
             log.warning("originate to %s: no answer from ARI yet (%r)", action.agent_id, exc)
@@ -404,8 +447,14 @@ class LiveDriver:
 
     async def _connect(self, call_id: str, agent_id: str) -> None:
         caller = self._caller(call_id)
-        agent_leg = next((a for a in self.agent_legs.values()
-                          if a.call_id == call_id and a.agent_id == agent_id and a.answered and not a.dropped), None)
+        agent_leg = next(
+            (
+                a
+                for a in self.agent_legs.values()
+                if a.call_id == call_id and a.agent_id == agent_id and a.answered and not a.dropped
+            ),
+            None,
+        )
         if agent_leg is None:
             log.warning("ConnectCall %s: no answered leg of %s", call_id, agent_id)
             return
@@ -429,8 +478,9 @@ class LiveDriver:
             try:  # a call goes on without its recording
                 await self.ari.record_bridge(bridge, name)
             except (AriError, OSError) as exc:
-                log.warning("recording %s failed (does Asterisk's /var/spool/asterisk/recording exist?): %s",
-                            call_id, exc)
+                log.warning(
+                    "recording %s failed (does Asterisk's /var/spool/asterisk/recording exist?): %s", call_id, exc
+                )
             else:
                 self._handle(m.CallRecorded(self._now(), call_id, f"{name}.wav"))
 
@@ -443,7 +493,8 @@ class LiveDriver:
         if leg.prompt_timer:
             leg.prompt_timer.cancel()
         leg.prompt_timer = asyncio.get_running_loop().call_later(
-            self.options.prompt_timeout, self.lanes.submit, call_id, partial(self._prompt_timeout, call_id))
+            self.options.prompt_timeout, self.lanes.submit, call_id, partial(self._prompt_timeout, call_id)
+        )
 
     async def _prompt_timeout(self, call_id: str) -> None:
         leg = self.callers.get(call_id)
@@ -476,7 +527,11 @@ class LiveDriver:
         except (AriError, OSError) as exc:
             log.info("call %s: survey not played: %s", action.call_id, exc)
         leg.prompt_timer = asyncio.get_running_loop().call_later(
-            self.options.survey_timeout, self.lanes.submit, action.call_id, partial(self._survey_done, action.call_id, ""))
+            self.options.survey_timeout,
+            self.lanes.submit,
+            action.call_id,
+            partial(self._survey_done, action.call_id, ""),
+        )
 
     async def _survey_done(self, call_id: str, digit: str) -> None:
         leg = self.callers.get(call_id)
@@ -495,8 +550,9 @@ class LiveDriver:
         await self._end_listeners(action.call_id)
         # the caller leaves Stasis: its StasisEnd is no news to the core, which ended the call already
         await self.ari.continue_in_dialplan(action.call_id, action.context, action.destination)
-        log.info("call %s transferred by %s to %s@%s", action.call_id, action.agent_id, action.destination,
-                 action.context)
+        log.info(
+            "call %s transferred by %s to %s@%s", action.call_id, action.agent_id, action.destination, action.context
+        )
 
     async def _cleanup_bridges(self, leg: CallerLeg) -> None:
         for bridge in (leg.hold_bridge, leg.talk_bridge):
@@ -506,8 +562,7 @@ class LiveDriver:
 
     # --- agent and supervisor requests from the console --------------------------------------------
 
-    async def transfer(self, call_id: str, agent_id: str, destination: str,
-                       context: str = "hotline-transfer") -> None:
+    async def transfer(self, call_id: str, agent_id: str, destination: str, context: str = "hotline-transfer") -> None:
         """Blind transfer asked for by the agent on the call; the core logs TRANSFER and frees the agent.
         Raises ``CommandRejected`` when the call is not in a conversation with that agent."""
         self._handle(m.TransferCall(self._now(), call_id, agent_id, destination, context), strict=True)
@@ -515,7 +570,9 @@ class LiveDriver:
     async def complete_callback(self, agent_id: str, ticket_id: str, outcome: str) -> None:
         """The agent reports how their callback went (``core.tickets.OUTCOMES``); it ends the callback's legs.
         Raises ``CommandRejected`` when the ticket is not this agent's running callback or the outcome unknown."""
-        await self.in_lane(self.callbacks.lane(agent_id), partial(self.callbacks.complete, agent_id, ticket_id, outcome))
+        await self.in_lane(
+            self.callbacks.lane(agent_id), partial(self.callbacks.complete, agent_id, ticket_id, outcome)
+        )
 
     async def force_hang_up(self, call_id: str, supervisor: str) -> None:
         """A supervisor ends a conversation: the agent's leg is hung up, so the core ends the call as
@@ -561,10 +618,16 @@ class LiveDriver:
                     raise ValueError(f"call {call_id} has no agent to whisper to")
                 target = leg.channel
             self.listeners[supervisor] = Listener(call_id, snoop, supervisor, f"listen-{call_id}-{tag}", mode)
-            await self.ari.snoop(target, spy="both", whisper="out" if mode == "whisper" else "none",
-                                 app_args=f"snoop,{call_id}", snoop_id=snoop)
-        await self.ari.originate(endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}",
-                                 timeout=self.options.originate_timeout)
+            await self.ari.snoop(
+                target,
+                spy="both",
+                whisper="out" if mode == "whisper" else "none",
+                app_args=f"snoop,{call_id}",
+                snoop_id=snoop,
+            )
+        await self.ari.originate(
+            endpoint, channel_id=supervisor, app_args=f"supervisor,{call_id}", timeout=self.options.originate_timeout
+        )
         log.info("supervisor leg %s: %s on call %s", supervisor, mode, call_id)
         return supervisor
 
@@ -670,8 +733,12 @@ class LiveDriver:
             return  # a resync reported it already
         leg.answered = leg.done = True
         call = self.core.calls.get(leg.call_id)
-        if (call is not None and call.state == "ringing" and call.agent_id == leg.agent_id
-                and not await self._caller_still_there(leg.call_id)):
+        if (
+            call is not None
+            and call.state == "ringing"
+            and call.agent_id == leg.agent_id
+            and not await self._caller_still_there(leg.call_id)
+        ):
             # The caller hung up while this agent answered (Asterisk has seen it; the caller's StasisEnd may
             # still be on its way): an abandon, and the agent's leg is dropped.
             self._handle(m.CallerHungUp(self._now(), leg.call_id))
@@ -851,8 +918,9 @@ class LiveDriver:
             if cid.startswith((CALLBACK_PREFIX, OUTBOUND_PREFIX)):
                 continue  # the callbacks' and the campaigns' resync below
             if cid.startswith((SNOOP_PREFIX, SUPERVISOR_PREFIX)):
-                if not any(cid in (x.snoop, x.supervisor) and self._is_live(x.call_id)
-                           for x in self.listeners.values()):
+                if not any(
+                    cid in (x.snoop, x.supervisor) and self._is_live(x.call_id) for x in self.listeners.values()
+                ):
                     await self.ari.hangup(cid)
                 continue
             if cid.startswith(AGENT_PREFIX):
@@ -878,7 +946,7 @@ class LiveDriver:
         # bridges of calls that are over
         for bid in bridges:
             for prefix in ("hold-", "talk-"):  # hold-<call>, hold-<call>-<tag> (a supervisor's hold), talk-<call>
-                if bid.startswith(prefix) and not self._is_live(bid[len(prefix):].split("-")[0]):
+                if bid.startswith(prefix) and not self._is_live(bid[len(prefix) :].split("-")[0]):
                     await self.ari.destroy_bridge(bid)
             if bid.startswith("listen-") and not any(x.bridge == bid for x in self.listeners.values()):
                 await self.ari.destroy_bridge(bid)

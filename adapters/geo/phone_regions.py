@@ -57,6 +57,5 @@ class PhoneNumberRegions:
         for province in self.divisions.provinces():
             for name in (province.province, *short_names(province.province)):
                 if text.startswith(name):
-                    return province, text[len(name):]
+                    return province, text[len(name) :]
         return None, text
-

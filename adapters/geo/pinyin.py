@@ -14,8 +14,24 @@ from pypinyin import Style, lazy_pinyin, pinyin
 
 # Generic endings of division names, longest first. What stays is the short name people say (海淀, 深圳).
 SUFFIXES = (
-    "特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "自治旗",
-    "林区", "特区", "地区", "新区", "省", "市", "区", "县", "盟", "旗",
+    "特别行政区",
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "林区",
+    "特区",
+    "地区",
+    "新区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "盟",
+    "旗",
 )
 AUTONOMOUS = ("自治州", "自治县", "自治旗")
 MAX_READINGS = 8  # alternatives per name; heteronyms multiply quickly

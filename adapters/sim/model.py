@@ -93,7 +93,12 @@ class CallbackBehaviour:
     decay: float = 3600.0  # reach probability falls as exp(-delay / decay)
     dial_time: float = 20.0
     talk: Distribution = Fixed(120.0)
-    outcomes: tuple[tuple[str, float], ...] = (("ordered", 0.4), ("inquiry", 0.3), ("cancelled", 0.2), ("complaint", 0.1))
+    outcomes: tuple[tuple[str, float], ...] = (
+        ("ordered", 0.4),
+        ("inquiry", 0.3),
+        ("cancelled", 0.2),
+        ("complaint", 0.1),
+    )
 
 
 @dataclass(frozen=True)
@@ -210,8 +215,11 @@ class CallCenterModel:
         self.agent_hangs_up = (rng["hangup"].random(n) < behaviour.agent_hangup_share).tolist()
         self.presses_one = (rng["prompt"].random(n) < behaviour.press_one_share).tolist()
         self._index = {call_id: i for i, call_id in enumerate(self.call_ids)}
-        self._instant_ring = behaviour.no_answer_probability == 0 and isinstance(behaviour.ring_time, Fixed) \
+        self._instant_ring = (
+            behaviour.no_answer_probability == 0
+            and isinstance(behaviour.ring_time, Fixed)
             and behaviour.ring_time.value == 0
+        )
         self.stats.calls = n
 
     def _draw_callers(self, n: int) -> list[str]:
@@ -222,8 +230,15 @@ class CallCenterModel:
         edges = np.cumsum([mix.blacklist_share, mix.vip_share, mix.important_share, mix.repeat_share])
         for i in np.flatnonzero(kind < edges[-1]).tolist():
             u = kind[i]
-            pool = (mix.blacklist if u < edges[0] else mix.vip if u < edges[1] else mix.important if u < edges[2]
-                    else numbers[:i])
+            pool = (
+                mix.blacklist
+                if u < edges[0]
+                else mix.vip
+                if u < edges[1]
+                else mix.important
+                if u < edges[2]
+                else numbers[:i]
+            )
             if pool:
                 numbers[i] = pool[int(pick[i] * len(pool))]
         return numbers
@@ -405,8 +420,13 @@ class CallCenterModel:
                 back = min(shift.break_at + shift.break_length, shift.end)
                 plan.append((back, 2, MakeReady, shift.agent_id, None))
             plan.append((shift.end, 3, LogOut, shift.agent_id, None))
-        recorded = {"login": (0, LogIn), "not_ready": (1, MakeNotReady), "ready": (2, MakeReady),
-                    "take_one": (2, MakeReady), "logout": (3, LogOut)}
+        recorded = {
+            "login": (0, LogIn),
+            "not_ready": (1, MakeNotReady),
+            "ready": (2, MakeReady),
+            "take_one": (2, MakeReady),
+            "logout": (3, LogOut),
+        }
         for order in self.setup.agent_orders:
             rank, command = recorded[order.order]
             plan.append((order.offset, rank + 4, command, order.agent_id, order))

@@ -57,16 +57,26 @@ class OutboundRun:
 
 
 class OutboundModel:
-    def __init__(self, center: CallCenter, campaign: Campaign, entries: list[ListEntry], agents: list[str],
-                 behaviour: CalleeBehaviour, start: float, seed: np.random.SeedSequence) -> None:
+    def __init__(
+        self,
+        center: CallCenter,
+        campaign: Campaign,
+        entries: list[ListEntry],
+        agents: list[str],
+        behaviour: CalleeBehaviour,
+        start: float,
+        seed: np.random.SeedSequence,
+    ) -> None:
         self.center = center
         self.campaign = campaign
         self.entries = entries
         self.agents = agents
         self.behaviour = behaviour
         self.env = simpy.Environment(initial_time=start)
-        self.rng = {name: np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i)))
-                    for i, name in enumerate(STREAMS)}
+        self.rng = {
+            name: np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i)))
+            for i, name in enumerate(STREAMS)
+        }
         self.run_info = OutboundRun(ended_at=start)
         self._connected: set[str] = set()
         self._agent_of: dict[str, str] = {}

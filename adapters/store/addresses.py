@@ -22,11 +22,23 @@ def phone_from_text(text: str) -> PhoneNumber | None:
 
 def address_columns(address: Address) -> dict:
     division = address.division
-    return dict(division_code=division.code, province=division.province, city=division.city,
-                county=division.county, detail=address.detail, recipient=address.recipient,
-                phone=phone_text(address.phone), postcode=address.postcode)
+    return dict(
+        division_code=division.code,
+        province=division.province,
+        city=division.city,
+        county=division.county,
+        detail=address.detail,
+        recipient=address.recipient,
+        phone=phone_text(address.phone),
+        postcode=address.postcode,
+    )
 
 
 def to_address(row) -> Address:
-    return Address(Division(row.division_code, row.province, row.city, row.county), row.detail,
-                   recipient=row.recipient, phone=phone_from_text(row.phone), postcode=row.postcode)
+    return Address(
+        Division(row.division_code, row.province, row.city, row.county),
+        row.detail,
+        recipient=row.recipient,
+        phone=phone_from_text(row.phone),
+        postcode=row.postcode,
+    )

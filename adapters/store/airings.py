@@ -34,13 +34,22 @@ class UnknownAiring(AiringError, LookupError):
 
 
 def _row(airing: Airing) -> dict:
-    return dict(id=airing.airing_id, channel=airing.channel, start=airing.start, length=airing.length,
-                hotline=airing.hotline, product=airing.product, kind=airing.kind, cost=float(airing.cost))
+    return dict(
+        id=airing.airing_id,
+        channel=airing.channel,
+        start=airing.start,
+        length=airing.length,
+        hotline=airing.hotline,
+        product=airing.product,
+        kind=airing.kind,
+        cost=float(airing.cost),
+    )
 
 
 def _airing(row) -> Airing:
-    return Airing(row.id, row.channel, float(row.start), float(row.length), row.hotline, row.product, row.kind,
-                  float(row.cost))
+    return Airing(
+        row.id, row.channel, float(row.start), float(row.length), row.hotline, row.product, row.kind, float(row.cost)
+    )
 
 
 class SqlAirings:
@@ -78,10 +87,12 @@ class SqlAirings:
             return 0
         with self.db.write() as connection:
             upsert = _insert_of(connection.dialect.name)(AIRING)
-            upsert = upsert.on_conflict_do_update(index_elements=[AIRING.c.id], set_={
-                column.name: upsert.excluded[column.name] for column in AIRING.c if column.name != "id"})
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[AIRING.c.id],
+                set_={column.name: upsert.excluded[column.name] for column in AIRING.c if column.name != "id"},
+            )
             for first in range(0, len(rows), BATCH):  # a statement takes a bounded number of parameters
-                connection.execute(upsert, rows[first:first + BATCH])
+                connection.execute(upsert, rows[first : first + BATCH])
         return len(rows)
 
     def get(self, airing_id: str) -> Airing:

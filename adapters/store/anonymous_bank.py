@@ -63,8 +63,22 @@ from core.log import NONE, LogRecord, Verb
 DEFAULT_DATE = dt.date(1999, 8, 1)
 VRU_HANGUP = Verb.VRU_HANGUP
 PHANTOM = Verb.PHANTOM
-COLUMNS = ("vru+line", "call_id", "type", "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
-           "outcome", "ser_start", "ser_exit", "ser_time", "server")
+COLUMNS = (
+    "vru+line",
+    "call_id",
+    "type",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
+)
 OUTCOMES = ("AGENT", "HANG", "PHANTOM")
 NO_SERVER = "NO_SERVER"
 _CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
@@ -131,8 +145,9 @@ def _seconds(value: str, column: str, fail) -> int:
         raise  # unreachable
 
 
-def parse(path: str | os.PathLike, date: dt.date = DEFAULT_DATE, zone: dt.tzinfo = SITE_ZONE
-          ) -> tuple[list[LogRecord], ImportResult]:
+def parse(
+    path: str | os.PathLike, date: dt.date = DEFAULT_DATE, zone: dt.tzinfo = SITE_ZONE
+) -> tuple[list[LogRecord], ImportResult]:
     """Read the whole file into records (time order); raise ``ImportFormatError`` on the first bad row."""
     path = os.fspath(path)
     base = day_start(date, zone)
@@ -189,8 +204,10 @@ def parse(path: str | os.PathLike, date: dt.date = DEFAULT_DATE, zone: dt.tzinfo
             if q_start is not None and q_exit is not None and q_exit - q_start != q_time:
                 fail(f"q_time: {q_time} s, but q_exit - q_start is {q_exit - q_start} s")
             if vru_time < 0:
-                result.warnings.append(f"{path}:{line}: vru_time: {vru_time} s is negative (vru_exit "
-                                       f"{row['vru_exit']} before vru_entry {row['vru_entry']}); kept as it is")
+                result.warnings.append(
+                    f"{path}:{line}: vru_time: {vru_time} s is negative (vru_exit "
+                    f"{row['vru_exit']} before vru_entry {row['vru_entry']}); kept as it is"
+                )
             call_id = f"{date:%Y%m%d}-{vru_line}-{row['call_id']}"
             if call_id in seen:
                 fail(f"call {row['call_id']} of {vru_line} repeats line {seen[call_id]}")
@@ -267,20 +284,42 @@ def csv_files(paths: list[str | os.PathLike]) -> list[str]:
     return found
 
 
-def import_file(engine: Engine, path: str | os.PathLike, *, date: dt.date = DEFAULT_DATE,
-                source: str | None = None, replace: bool = False, zone: dt.tzinfo = SITE_ZONE,
-                progress: Callable[[int, int], None] | None = None) -> ImportResult:
+def import_file(
+    engine: Engine,
+    path: str | os.PathLike,
+    *,
+    date: dt.date = DEFAULT_DATE,
+    source: str | None = None,
+    replace: bool = False,
+    zone: dt.tzinfo = SITE_ZONE,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     """Parse ``path`` and store its records under ``source`` in one transaction. ``progress(done, total)``
     is called as records are written. A source that has records already is refused unless ``replace``
     (its old records are then deleted in the same transaction)."""
-    return import_files(engine, [path], date=date, sources=None if source is None else [source], replace=replace,
-                        zone=zone, progress=progress, date_from_name=False)[0]
+    return import_files(
+        engine,
+        [path],
+        date=date,
+        sources=None if source is None else [source],
+        replace=replace,
+        zone=zone,
+        progress=progress,
+        date_from_name=False,
+    )[0]
 
 
-def import_files(engine: Engine, paths: list[str | os.PathLike], *, date: dt.date = DEFAULT_DATE,
-                 sources: list[str] | None = None, replace: bool = False, zone: dt.tzinfo | str = SITE_ZONE,
-                 progress: Callable[[int, int], None] | None = None, date_from_name: bool = True
-                 ) -> list[ImportResult]:
+def import_files(
+    engine: Engine,
+    paths: list[str | os.PathLike],
+    *,
+    date: dt.date = DEFAULT_DATE,
+    sources: list[str] | None = None,
+    replace: bool = False,
+    zone: dt.tzinfo | str = SITE_ZONE,
+    progress: Callable[[int, int], None] | None = None,
+    date_from_name: bool = True,
+) -> list[ImportResult]:
     """Parse every file (folders stand for their ``*.csv``), then store them all in one transaction, each
     under its own source: all or nothing. Malformed rows of all files are reported together
     (``ImportFormatErrors``; one file: ``ImportFormatError``) and nothing is stored."""
@@ -306,14 +345,17 @@ def import_files(engine: Engine, paths: list[str | os.PathLike], *, date: dt.dat
             progress(0, total)
         for records, result in parsed:
             existing = connection.execute(
-                select(func.count()).select_from(table).where(table.c.source == result.source)).scalar_one()
+                select(func.count()).select_from(table).where(table.c.source == result.source)
+            ).scalar_one()
             if existing and not replace:
-                raise AlreadyImported(f"source {result.source!r} has {existing} records already "
-                                      f"(use --replace to import again, or another --source)")
+                raise AlreadyImported(
+                    f"source {result.source!r} has {existing} records already "
+                    f"(use --replace to import again, or another --source)"
+                )
             if existing:
                 connection.execute(delete(table).where(table.c.source == result.source))
             for start in range(0, len(records), BATCH):
-                chunk = records[start:start + BATCH]
+                chunk = records[start : start + BATCH]
                 insert_records(connection, chunk, result.source)
                 done += len(chunk)
                 if progress:

@@ -45,14 +45,30 @@ class SqlAudit:
         self.db = StoreAccess(engine, connection)
 
     def add(self, entry: AuditEntry) -> None:
-        rows = [dict(at=entry.at, user=entry.user, action=entry.action, entity=entry.entity, entity_id=str(i),
-                     detail=entry.detail) for i in entry.entity_ids]
+        rows = [
+            dict(
+                at=entry.at,
+                user=entry.user,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=str(i),
+                detail=entry.detail,
+            )
+            for i in entry.entity_ids
+        ]
         if rows:
             with self.db.write() as connection:
                 connection.execute(insert(AUDIT), rows)
 
-    def entries(self, user: str | None = None, entity: str | None = None, entity_id: str | None = None,
-                limit: int = 200, offset: int = 0, action: str | None = None) -> list[AuditLog]:
+    def entries(
+        self,
+        user: str | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+        action: str | None = None,
+    ) -> list[AuditLog]:
         query = select(AUDIT).order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc()).limit(limit).offset(offset)
         for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id), ("action", action)):
             if value is not None:
@@ -60,8 +76,15 @@ class SqlAudit:
         with self.db.read() as connection:
             return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]
 
-    def times(self, action: str, since: float, *, entity: str | None = None, entity_id: str | None = None,
-              user: str | None = None) -> list[float]:
+    def times(
+        self,
+        action: str,
+        since: float,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        user: str | None = None,
+    ) -> list[float]:
         query = select(AUDIT.c.at).where(AUDIT.c.action == action, AUDIT.c.at >= since).order_by(AUDIT.c.at)
         for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
             if value is not None:

@@ -72,5 +72,13 @@ def restore(settings: StoreSettings, source: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy_sqlite(source, target)
     else:
-        _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname",
-             _libpq_url(settings), str(source))
+        _run(
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--dbname",
+            _libpq_url(settings),
+            str(source),
+        )

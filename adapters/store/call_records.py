@@ -16,8 +16,21 @@ from core.call_records import CLOSED, CallRecord, CallRecordError, Complaint, Co
 
 RECORD = CallRecordRow.__table__
 COMPLAINT = ComplaintRow.__table__
-_RECORD_FIELDS = ("call_id", "caller", "agent_id", "started_at", "ended_at", "answered_at", "call_type",
-                  "business_type", "summary", "customer_id", "order_id", "direction", "recording")
+_RECORD_FIELDS = (
+    "call_id",
+    "caller",
+    "agent_id",
+    "started_at",
+    "ended_at",
+    "answered_at",
+    "call_type",
+    "business_type",
+    "summary",
+    "customer_id",
+    "order_id",
+    "direction",
+    "recording",
+)
 
 
 class UnknownRecord(CallRecordError, LookupError):
@@ -37,23 +50,42 @@ def to_call_record(row) -> CallRecord:
 
 def insert_call_record(connection: Connection, record: CallRecord) -> None:
     """Insert on an open connection (the caller owns the transaction)."""
-    connection.execute(insert(RECORD).values(id=record.record_id,
-                                             **{name: getattr(record, name) for name in _RECORD_FIELDS}))
+    connection.execute(
+        insert(RECORD).values(id=record.record_id, **{name: getattr(record, name) for name in _RECORD_FIELDS})
+    )
 
 
 def _complaint_columns(complaint: Complaint) -> dict:
-    return dict(record_id=complaint.record_id, customer_id=complaint.customer_id, opened_at=complaint.opened_at,
-                description=complaint.description, order_id=complaint.order_id, category=complaint.category,
-                status=complaint.status, handler=complaint.handler, resolution=complaint.resolution,
-                closed_at=complaint.closed_at,
-                steps=json.dumps([[s.at, s.status, s.by, s.note] for s in complaint.steps], ensure_ascii=False))
+    return dict(
+        record_id=complaint.record_id,
+        customer_id=complaint.customer_id,
+        opened_at=complaint.opened_at,
+        description=complaint.description,
+        order_id=complaint.order_id,
+        category=complaint.category,
+        status=complaint.status,
+        handler=complaint.handler,
+        resolution=complaint.resolution,
+        closed_at=complaint.closed_at,
+        steps=json.dumps([[s.at, s.status, s.by, s.note] for s in complaint.steps], ensure_ascii=False),
+    )
 
 
 def _to_complaint(row) -> Complaint:
-    return Complaint(row.id, row.record_id, row.customer_id, float(row.opened_at), row.description,
-                     order_id=row.order_id, category=row.category, status=row.status, handler=row.handler,
-                     resolution=row.resolution, closed_at=None if row.closed_at is None else float(row.closed_at),
-                     steps=[ComplaintStep(float(at), status, by, note) for at, status, by, note in json.loads(row.steps)])
+    return Complaint(
+        row.id,
+        row.record_id,
+        row.customer_id,
+        float(row.opened_at),
+        row.description,
+        order_id=row.order_id,
+        category=row.category,
+        status=row.status,
+        handler=row.handler,
+        resolution=row.resolution,
+        closed_at=None if row.closed_at is None else float(row.closed_at),
+        steps=[ComplaintStep(float(at), status, by, note) for at, status, by, note in json.loads(row.steps)],
+    )
 
 
 class SqlCallRecords:
@@ -80,7 +112,9 @@ class SqlCallRecords:
     def record_survey(self, call_id: str, score: int) -> bool:
         """The after-call survey's answer (1-3) on the record of call ``call_id``; False: no such record."""
         with self.db.write() as connection:
-            return bool(connection.execute(update(RECORD).where(RECORD.c.call_id == call_id).values(survey=score)).rowcount)
+            return bool(
+                connection.execute(update(RECORD).where(RECORD.c.call_id == call_id).values(survey=score)).rowcount
+            )
 
     def survey_of(self, call_id: str) -> int | None:
         with self.db.read() as connection:
@@ -112,8 +146,16 @@ class SqlCallRecords:
         """Records of a caller by normalised number key (``PhoneNumber.key``)."""
         return self._records(RECORD.c.caller == key)
 
-    def recorded(self, *, caller: str = "", agent_id: str = "", since: float | None = None,
-                 until: float | None = None, limit: int = 100, offset: int = 0) -> list[CallRecord]:
+    def recorded(
+        self,
+        *,
+        caller: str = "",
+        agent_id: str = "",
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CallRecord]:
         """Records with a recording: of the caller's number key, the agent, started in ``[since, until)``."""
         query = select(RECORD).where(RECORD.c.recording != "")
         if caller:
@@ -132,8 +174,9 @@ class SqlCallRecords:
         if not name:  # "" is every unrecorded call's
             raise UnknownRecord("no recording name")
         with self.db.read() as connection:
-            row = connection.execute(select(RECORD).where(RECORD.c.recording == name)
-                                     .order_by(RECORD.c.started_at.desc()).limit(1)).first()
+            row = connection.execute(
+                select(RECORD).where(RECORD.c.recording == name).order_by(RECORD.c.started_at.desc()).limit(1)
+            ).first()
         if row is None:
             raise UnknownRecord(f"no call record has the recording {name!r}")
         return to_call_record(row)
@@ -143,11 +186,14 @@ class SqlCallRecords:
     def add_complaint(self, complaint: Complaint) -> None:
         try:
             with self.db.write() as connection:
-                connection.execute(insert(COMPLAINT).values(id=complaint.complaint_id, version=1,
-                                                            **_complaint_columns(complaint)))
+                connection.execute(
+                    insert(COMPLAINT).values(id=complaint.complaint_id, version=1, **_complaint_columns(complaint))
+                )
         except IntegrityError:
-            raise CallRecordError(f"complaint {complaint.complaint_id} exists already, or its call record "
-                                  f"{complaint.record_id} is not stored") from None
+            raise CallRecordError(
+                f"complaint {complaint.complaint_id} exists already, or its call record "
+                f"{complaint.record_id} is not stored"
+            ) from None
 
     @staticmethod
     def _complaint_row(connection: Connection, complaint_id: str):
@@ -160,8 +206,13 @@ class SqlCallRecords:
         with self.db.read() as connection:
             return _to_complaint(self._complaint_row(connection, complaint_id))
 
-    def complaints(self, status: str | None = None, customer_ids: Sequence[str] | None = None,
-                   limit: int | None = None, offset: int = 0) -> list[Complaint]:
+    def complaints(
+        self,
+        status: str | None = None,
+        customer_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Complaint]:
         query = select(COMPLAINT).order_by(COMPLAINT.c.opened_at, COMPLAINT.c.id).limit(limit).offset(offset)
         if status is not None:
             query = query.where(COMPLAINT.c.status == status)
@@ -181,9 +232,11 @@ class SqlCallRecords:
             row = self._complaint_row(connection, complaint_id)
             complaint = _to_complaint(row)
             step(complaint)  # the core's rules; raises CallRecordError
-            changed = connection.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id,
-                                                                 COMPLAINT.c.version == row.version)
-                                         .values(version=row.version + 1, **_complaint_columns(complaint))).rowcount
+            changed = connection.execute(
+                update(COMPLAINT)
+                .where(COMPLAINT.c.id == complaint_id, COMPLAINT.c.version == row.version)
+                .values(version=row.version + 1, **_complaint_columns(complaint))
+            ).rowcount
             if changed != 1:
                 raise ComplaintConflict(f"complaint {complaint_id} changed while it was being updated")
         return complaint

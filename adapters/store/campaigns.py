@@ -26,8 +26,13 @@ DNC = DoNotCallRow.__table__
 
 def _stored(row) -> StoredCampaign:
     campaign = campaign_from_document({**json.loads(row.document), "approved_by": row.approved_by})
-    return StoredCampaign(campaign, row.status, row.created_by, float(row.created_at),
-                          None if row.approved_at is None else float(row.approved_at))
+    return StoredCampaign(
+        campaign,
+        row.status,
+        row.created_by,
+        float(row.created_at),
+        None if row.approved_at is None else float(row.approved_at),
+    )
 
 
 class SqlCampaigns:
@@ -43,9 +48,17 @@ class SqlCampaigns:
     # --- campaigns -----------------------------------------------------------------------------------
 
     def create(self, campaign: Campaign, by: str, now: float) -> StoredCampaign:
-        row = dict(id=campaign.campaign_id, name=campaign.name, mode=campaign.mode, status="draft", created_by=by,
-                   created_at=now, approved_by="", approved_at=None,
-                   document=json.dumps({**campaign_document(campaign), "approved_by": ""}))
+        row = dict(
+            id=campaign.campaign_id,
+            name=campaign.name,
+            mode=campaign.mode,
+            status="draft",
+            created_by=by,
+            created_at=now,
+            approved_by="",
+            approved_at=None,
+            document=json.dumps({**campaign_document(campaign), "approved_by": ""}),
+        )
         try:
             with self.db.write() as connection:
                 connection.execute(insert(CAMPAIGN), row)
@@ -67,9 +80,11 @@ class SqlCampaigns:
     def replace(self, campaign: Campaign) -> StoredCampaign:
         document = json.dumps({**campaign_document(campaign), "approved_by": ""})
         with self.db.write() as connection:
-            done = connection.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == campaign.campaign_id,
-                                                             CAMPAIGN.c.status == "draft")
-                                      .values(document=document, name=campaign.name, mode=campaign.mode)).rowcount
+            done = connection.execute(
+                update(CAMPAIGN)
+                .where(CAMPAIGN.c.id == campaign.campaign_id, CAMPAIGN.c.status == "draft")
+                .values(document=document, name=campaign.name, mode=campaign.mode)
+            ).rowcount
         if not done:
             stored = self.get(campaign.campaign_id)
             raise CampaignConflict(f"campaign {campaign.campaign_id!r} is {stored.status}; only a draft can change")
@@ -77,8 +92,11 @@ class SqlCampaigns:
 
     def approve(self, campaign_id: str, by: str, now: float) -> StoredCampaign:
         with self.db.write() as connection:
-            done = connection.execute(update(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id, CAMPAIGN.c.status == "draft")
-                                      .values(status="approved", approved_by=by, approved_at=now)).rowcount
+            done = connection.execute(
+                update(CAMPAIGN)
+                .where(CAMPAIGN.c.id == campaign_id, CAMPAIGN.c.status == "draft")
+                .values(status="approved", approved_by=by, approved_at=now)
+            ).rowcount
         if not done:
             raise CampaignConflict(f"campaign {campaign_id!r} is {self.get(campaign_id).status}, not a draft")
         return self.get(campaign_id)
@@ -92,9 +110,22 @@ class SqlCampaigns:
     # --- the list ------------------------------------------------------------------------------------
 
     def add_numbers(self, campaign_id: str, entries: Iterable[ListEntry], now: float) -> int:
-        rows = [dict(campaign_id=campaign_id, number=e.number, name=e.name, row=e.row, zone=e.zone,
-                     fields=json.dumps(dict(e.fields)), status="pending", attempts=0, last_result="", result_code="",
-                     updated_at=now) for e in entries]
+        rows = [
+            dict(
+                campaign_id=campaign_id,
+                number=e.number,
+                name=e.name,
+                row=e.row,
+                zone=e.zone,
+                fields=json.dumps(dict(e.fields)),
+                status="pending",
+                attempts=0,
+                last_result="",
+                result_code="",
+                updated_at=now,
+            )
+            for e in entries
+        ]
         if rows:
             try:
                 with self.db.write() as connection:
@@ -105,8 +136,9 @@ class SqlCampaigns:
 
     def remove_number(self, campaign_id: str, number: str) -> None:
         with self.db.write() as connection:
-            gone = connection.execute(delete(NUMBER).where(NUMBER.c.campaign_id == campaign_id,
-                                                           NUMBER.c.number == number)).rowcount
+            gone = connection.execute(
+                delete(NUMBER).where(NUMBER.c.campaign_id == campaign_id, NUMBER.c.number == number)
+            ).rowcount
         if not gone:
             raise UnknownListNumber(campaign_id, number)
 
@@ -123,19 +155,36 @@ class SqlCampaigns:
 
     def entries(self, campaign_id: str) -> list[ListEntry]:
         """The numbers still to call, as the dialer takes them."""
-        return [ListEntry(r["number"], r["name"], r["row"], r["zone"], tuple(json.loads(r["fields"]).items()))
-                for r in self.numbers(campaign_id) if r["status"] == "pending"]
+        return [
+            ListEntry(r["number"], r["name"], r["row"], r["zone"], tuple(json.loads(r["fields"]).items()))
+            for r in self.numbers(campaign_id)
+            if r["status"] == "pending"
+        ]
 
     # --- results -------------------------------------------------------------------------------------
 
     def record_dial(self, attempt_id: str, campaign_id: str, number: str, agent_id: str, at: float, day: str) -> bool:
         try:
             with self.db.write() as connection:
-                connection.execute(insert(ATTEMPT), dict(id=attempt_id, campaign_id=campaign_id, number=number,
-                                                         agent_id=agent_id, dialled_at=at, day=day, result="",
-                                                         result_code="", talk=0.0))
-                connection.execute(update(NUMBER).where(NUMBER.c.campaign_id == campaign_id, NUMBER.c.number == number)
-                                   .values(attempts=NUMBER.c.attempts + 1, updated_at=at))
+                connection.execute(
+                    insert(ATTEMPT),
+                    dict(
+                        id=attempt_id,
+                        campaign_id=campaign_id,
+                        number=number,
+                        agent_id=agent_id,
+                        dialled_at=at,
+                        day=day,
+                        result="",
+                        result_code="",
+                        talk=0.0,
+                    ),
+                )
+                connection.execute(
+                    update(NUMBER)
+                    .where(NUMBER.c.campaign_id == campaign_id, NUMBER.c.number == number)
+                    .values(attempts=NUMBER.c.attempts + 1, updated_at=at)
+                )
         except IntegrityError:
             return False  # shipped before
         return True
@@ -147,30 +196,44 @@ class SqlCampaigns:
         if talk:
             values["talk"] = talk
         with self.db.write() as connection:
-            row = connection.execute(select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)).first()
+            row = connection.execute(
+                select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)
+            ).first()
             if row is None:
                 return False
             connection.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(**values))
-            connection.execute(update(NUMBER).where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
-                               .values(last_result=result, updated_at=at))
+            connection.execute(
+                update(NUMBER)
+                .where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
+                .values(last_result=result, updated_at=at)
+            )
         return True
 
     def record_code(self, attempt_id: str, code: str, at: float) -> bool:
         with self.db.write() as connection:
-            row = connection.execute(select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)).first()
+            row = connection.execute(
+                select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)
+            ).first()
             if row is None:
                 return False
             connection.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(result_code=code))
-            connection.execute(update(NUMBER).where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
-                               .values(result_code=code, updated_at=at))
+            connection.execute(
+                update(NUMBER)
+                .where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
+                .values(result_code=code, updated_at=at)
+            )
         return True
 
     def record_number(self, campaign_id: str, number: str, result: str, at: float) -> bool:
         """The dialer is done with the number (reached, or out of attempts, or on the do-not-call list)."""
         with self.db.write() as connection:
-            return bool(connection.execute(
-                update(NUMBER).where(NUMBER.c.campaign_id == campaign_id, NUMBER.c.number == number)
-                .values(status="done", last_result=result, updated_at=at)).rowcount)
+            return bool(
+                connection.execute(
+                    update(NUMBER)
+                    .where(NUMBER.c.campaign_id == campaign_id, NUMBER.c.number == number)
+                    .values(status="done", last_result=result, updated_at=at)
+                ).rowcount
+            )
 
     def results(self, campaign_id: str | None = None, day: str | None = None, result: str | None = None) -> list[dict]:
         query = select(ATTEMPT).order_by(ATTEMPT.c.dialled_at, ATTEMPT.c.id)

@@ -57,8 +57,9 @@ def lock_skus(connection: Connection, skus: Iterable[str]) -> None:
     order (so two transactions never wait for each other in a cycle). On SQLite the write transaction
     (``BEGIN IMMEDIATE``) already holds the only write lock."""
     if connection.dialect.name == "postgresql":
-        connection.execute(select(PRODUCT.c.sku).where(PRODUCT.c.sku.in_(sorted(set(skus))))
-                           .order_by(PRODUCT.c.sku).with_for_update()).all()
+        connection.execute(
+            select(PRODUCT.c.sku).where(PRODUCT.c.sku.in_(sorted(set(skus)))).order_by(PRODUCT.c.sku).with_for_update()
+        ).all()
 
 
 def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
@@ -71,20 +72,30 @@ def load_products(connection: Connection, skus: Iterable[str] | None = None) -> 
     airings: dict[str, set[str]] = {}
     for row in connection.execute(airings_query):
         airings.setdefault(row.sku, set()).add(row.airing_id)
-    return [Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active))
-            for row in connection.execute(query)]
+    return [
+        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active))
+        for row in connection.execute(query)
+    ]
 
 
-def load_stock_book(connection: Connection, skus: Iterable[str], own_order: str | None = None,
-                    own_lines: dict[str, int] | None = None, own_warehouse: str = "") -> StockBook:
+def load_stock_book(
+    connection: Connection,
+    skus: Iterable[str],
+    own_order: str | None = None,
+    own_lines: dict[str, int] | None = None,
+    own_warehouse: str = "",
+) -> StockBook:
     """A core ``StockBook`` for these SKUs as the database has them. Other orders' allocations and holds are
     loaded as aggregates; ``own_order`` (whose ``own_lines`` are held, or allocated at ``own_warehouse``)
     individually, so that the core can allocate, ship or release it."""
     skus = sorted(set(skus))
     book = StockBook()
     levels = connection.execute(select(STOCK).where(STOCK.c.sku.in_(skus))).all()
-    held = dict(connection.execute(select(HOLD.c.sku, func.sum(HOLD.c.quantity)).where(HOLD.c.sku.in_(skus))
-                                   .group_by(HOLD.c.sku)).all())
+    held = dict(
+        connection.execute(
+            select(HOLD.c.sku, func.sum(HOLD.c.quantity)).where(HOLD.c.sku.in_(skus)).group_by(HOLD.c.sku)
+        ).all()
+    )
     own_lines = own_lines or {}
     for row in levels:
         if row.on_hand:
@@ -135,7 +146,9 @@ class SqlCatalog:
     def _write_airings(connection: Connection, product: Product) -> None:
         connection.execute(delete(PRODUCT_AIRING).where(PRODUCT_AIRING.c.sku == product.sku))
         if product.airings:
-            connection.execute(insert(PRODUCT_AIRING), [dict(sku=product.sku, airing_id=a) for a in sorted(product.airings)])
+            connection.execute(
+                insert(PRODUCT_AIRING), [dict(sku=product.sku, airing_id=a) for a in sorted(product.airings)]
+            )
 
     def add_product(self, product: Product) -> None:
         try:
@@ -178,8 +191,11 @@ class SqlCatalog:
         """``CatalogError`` if the ID exists."""
         try:
             with self.db.write() as connection:
-                connection.execute(insert(WAREHOUSE).values(id=warehouse.warehouse_id,
-                                                            serves=",".join(warehouse.serves), rank=warehouse.rank))
+                connection.execute(
+                    insert(WAREHOUSE).values(
+                        id=warehouse.warehouse_id, serves=",".join(warehouse.serves), rank=warehouse.rank
+                    )
+                )
         except IntegrityError:
             raise CatalogError(f"warehouse {warehouse.warehouse_id} exists already") from None
 
@@ -192,18 +208,31 @@ class SqlCatalog:
         """``CatalogError`` if the ID exists. Serves ("",) means everywhere: stored as "", read back as ("",)."""
         try:
             with self.db.write() as connection:
-                connection.execute(insert(COURIER).values(
-                    id=courier.courier_id, serves=",".join(courier.serves),
-                    warehouses=",".join(sorted(courier.warehouses)), cash_on_delivery=courier.cash_on_delivery,
-                    rank=courier.rank))
+                connection.execute(
+                    insert(COURIER).values(
+                        id=courier.courier_id,
+                        serves=",".join(courier.serves),
+                        warehouses=",".join(sorted(courier.warehouses)),
+                        cash_on_delivery=courier.cash_on_delivery,
+                        rank=courier.rank,
+                    )
+                )
         except IntegrityError:
             raise CatalogError(f"courier {courier.courier_id} exists already") from None
 
     def couriers(self) -> list[Courier]:
         with self.db.read() as connection:
             rows = connection.execute(select(COURIER).order_by(COURIER.c.rank, COURIER.c.id)).all()
-        return [Courier(row.id, _split(row.serves) or ("",), frozenset(_split(row.warehouses)),
-                        bool(row.cash_on_delivery), row.rank) for row in rows]
+        return [
+            Courier(
+                row.id,
+                _split(row.serves) or ("",),
+                frozenset(_split(row.warehouses)),
+                bool(row.cash_on_delivery),
+                row.rank,
+            )
+            for row in rows
+        ]
 
     # --- stock -----------------------------------------------------------------------------------
 
@@ -213,11 +242,15 @@ class SqlCatalog:
         with self.db.write() as connection:
             if connection.execute(select(PRODUCT.c.sku).where(PRODUCT.c.sku == sku)).first() is None:
                 raise UnknownProduct(sku)
-            changed = connection.execute(update(STOCK).where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
-                                         .values(on_hand=STOCK.c.on_hand + quantity)).rowcount
+            changed = connection.execute(
+                update(STOCK)
+                .where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
+                .values(on_hand=STOCK.c.on_hand + quantity)
+            ).rowcount
             if changed == 0:
-                connection.execute(insert(STOCK).values(warehouse_id=warehouse_id, sku=sku, on_hand=quantity,
-                                                        allocated=0))
+                connection.execute(
+                    insert(STOCK).values(warehouse_id=warehouse_id, sku=sku, on_hand=quantity, allocated=0)
+                )
 
     def write_off(self, warehouse_id: str, sku: str, quantity: int) -> None:
         """Goods out that no order takes (damaged, lost); units promised to orders cannot be written off."""
@@ -225,20 +258,28 @@ class SqlCatalog:
         with self.db.write() as connection:
             lock_skus(connection, [sku])
             load_stock_book(connection, [sku]).write_off(warehouse_id, sku, quantity)  # the core's check
-            connection.execute(update(STOCK).where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
-                               .values(on_hand=STOCK.c.on_hand - quantity))
+            connection.execute(
+                update(STOCK)
+                .where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
+                .values(on_hand=STOCK.c.on_hand - quantity)
+            )
 
     def levels(self, sku: str | None = None) -> list[StockLevel]:
         query = select(STOCK).order_by(STOCK.c.sku, STOCK.c.warehouse_id)
         if sku is not None:
             query = query.where(STOCK.c.sku == sku)
         with self.db.read() as connection:
-            return [StockLevel(r.warehouse_id, r.sku, int(r.on_hand), int(r.allocated)) for r in connection.execute(query)]
+            return [
+                StockLevel(r.warehouse_id, r.sku, int(r.on_hand), int(r.allocated)) for r in connection.execute(query)
+            ]
 
     def held(self, sku: str) -> int:
         with self.db.read() as connection:
-            return int(connection.execute(select(func.coalesce(func.sum(HOLD.c.quantity), 0))
-                                          .where(HOLD.c.sku == sku)).scalar())
+            return int(
+                connection.execute(
+                    select(func.coalesce(func.sum(HOLD.c.quantity), 0)).where(HOLD.c.sku == sku)
+                ).scalar()
+            )
 
     def available(self, sku: str) -> int:
         with self.db.read() as connection:

@@ -62,20 +62,40 @@ class SqlCustomers:
     @staticmethod
     def _customer_columns(customer: Customer) -> dict:
         region = customer.region
-        return dict(name=customer.name, created_at=customer.created_at, notes=customer.notes,
-                    region_code=region.code if region else None, region_province=region.province if region else "",
-                    region_city=region.city if region else "", region_county=region.county if region else "")
+        return dict(
+            name=customer.name,
+            created_at=customer.created_at,
+            notes=customer.notes,
+            region_code=region.code if region else None,
+            region_province=region.province if region else "",
+            region_city=region.city if region else "",
+            region_county=region.county if region else "",
+        )
 
     @staticmethod
     def _write_children(connection: Connection, customer: Customer) -> None:
         cid = customer.customer_id
         if customer.phones:
-            connection.execute(insert(PHONE), [
-                dict(customer_id=cid, position=i, key=p.key, national=p.national, kind=p.kind,
-                     area_code=p.area_code, extension=p.extension) for i, p in enumerate(customer.phones)])
+            connection.execute(
+                insert(PHONE),
+                [
+                    dict(
+                        customer_id=cid,
+                        position=i,
+                        key=p.key,
+                        national=p.national,
+                        kind=p.kind,
+                        area_code=p.area_code,
+                        extension=p.extension,
+                    )
+                    for i, p in enumerate(customer.phones)
+                ],
+            )
         if customer.addresses:
-            connection.execute(insert(ADDRESS), [
-                dict(customer_id=cid, position=i, **address_columns(a)) for i, a in enumerate(customer.addresses)])
+            connection.execute(
+                insert(ADDRESS),
+                [dict(customer_id=cid, position=i, **address_columns(a)) for i, a in enumerate(customer.addresses)],
+            )
 
     def add(self, customer: Customer) -> None:
         try:
@@ -83,12 +103,15 @@ class SqlCustomers:
                 connection.execute(insert(CUSTOMER).values(id=customer.customer_id, **self._customer_columns(customer)))
                 self._write_children(connection, customer)
         except IntegrityError as error:
-            raise CustomerError(f"customer {customer.customer_id} already exists or repeats a phone: {error.orig}") from None
+            raise CustomerError(
+                f"customer {customer.customer_id} already exists or repeats a phone: {error.orig}"
+            ) from None
 
     def update(self, customer: Customer) -> None:
         with self.db.write() as connection:
-            changed = connection.execute(update(CUSTOMER).where(CUSTOMER.c.id == customer.customer_id)
-                                         .values(**self._customer_columns(customer))).rowcount
+            changed = connection.execute(
+                update(CUSTOMER).where(CUSTOMER.c.id == customer.customer_id).values(**self._customer_columns(customer))
+            ).rowcount
             if changed != 1:
                 raise UnknownCustomer(customer.customer_id)
             connection.execute(delete(PHONE).where(PHONE.c.customer_id == customer.customer_id))
@@ -110,10 +133,20 @@ class SqlCustomers:
             addresses.setdefault(a.customer_id, []).append(to_address(a))
         customers = {}
         for row in rows:
-            region = (Division(row.region_code, row.region_province, row.region_city, row.region_county)
-                      if row.region_code else None)
-            customers[row.id] = Customer(row.id, row.name, phones.get(row.id, []), float(row.created_at),
-                                         region=region, addresses=addresses.get(row.id, []), notes=row.notes)
+            region = (
+                Division(row.region_code, row.region_province, row.region_city, row.region_county)
+                if row.region_code
+                else None
+            )
+            customers[row.id] = Customer(
+                row.id,
+                row.name,
+                phones.get(row.id, []),
+                float(row.created_at),
+                region=region,
+                addresses=addresses.get(row.id, []),
+                notes=row.notes,
+            )
         return customers
 
     def get(self, customer_id: str) -> Customer:
@@ -124,8 +157,12 @@ class SqlCustomers:
         return found[customer_id]
 
     def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
-        query = (select(CUSTOMER.c.id).join(PHONE, PHONE.c.customer_id == CUSTOMER.c.id)
-                 .where(PHONE.c.key == number.key).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id))
+        query = (
+            select(CUSTOMER.c.id)
+            .join(PHONE, PHONE.c.customer_id == CUSTOMER.c.id)
+            .where(PHONE.c.key == number.key)
+            .order_by(CUSTOMER.c.created_at, CUSTOMER.c.id)
+        )
         with self.db.read() as connection:
             ids = list(dict.fromkeys(connection.execute(query).scalars()))
             found = self._load(connection, ids)
@@ -137,10 +174,22 @@ class SqlCustomers:
 
         orders_t, calls_t = OrderRow.__table__, CallRecordRow.__table__
         with self.db.read() as connection:  # the newest ``limit`` of each kind cover the newest ``limit`` of both
-            order_ids = connection.execute(select(orders_t.c.id).where(orders_t.c.customer_id == customer_id)
-                                           .order_by(orders_t.c.placed_at.desc()).limit(limit)).scalars().all()
-            calls = connection.execute(select(calls_t).where(calls_t.c.customer_id == customer_id)
-                                       .order_by(calls_t.c.started_at.desc()).limit(limit)).all()
+            order_ids = (
+                connection.execute(
+                    select(orders_t.c.id)
+                    .where(orders_t.c.customer_id == customer_id)
+                    .order_by(orders_t.c.placed_at.desc())
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            calls = connection.execute(
+                select(calls_t)
+                .where(calls_t.c.customer_id == customer_id)
+                .order_by(calls_t.c.started_at.desc())
+                .limit(limit)
+            ).all()
         orders = SqlOrders(self.engine, connection=self.db.connection)
         entries = [HistoryEntry(o.placed_at, "order", o) for o in map(orders.get, order_ids)]
         entries += [HistoryEntry(r.started_at, "call", r) for r in map(to_call_record, calls)]

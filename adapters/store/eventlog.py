@@ -26,8 +26,13 @@ def record_row(record: LogRecord, source: str, seq: int | None = None) -> dict:
     return row
 
 
-def insert_records(connection: Connection, records: Iterable[LogRecord], source: str = "",
-                   batch: int = BATCH, first_seq: int | None = None) -> int:
+def insert_records(
+    connection: Connection,
+    records: Iterable[LogRecord],
+    source: str = "",
+    batch: int = BATCH,
+    first_seq: int | None = None,
+) -> int:
     """Insert records on an open connection (the caller owns the transaction); returns how many.
     ``first_seq``: number them from there (their positions in the source's log; a position already stored
     for that source violates a unique index, so a record shipped twice is refused)."""
@@ -71,8 +76,15 @@ class SqlEventLog:
         with self.db.read() as connection:
             return [LogRecord(*row) for row in connection.execute(self._select(source))]
 
-    def frame(self, source: str | None = None, *, start: float | None = None, end: float | None = None,
-              after_id: int | None = None, with_id: bool = False) -> pd.DataFrame:
+    def frame(
+        self,
+        source: str | None = None,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        after_id: int | None = None,
+        with_id: bool = False,
+    ) -> pd.DataFrame:
         """The log table ``reports.eventlog`` works on: ``time`` float64 and the text columns; only the records
         of [start, end) when given. ``after_id``: only the records inserted after that ``id``; ``with_id``: the
         ``id`` column too (insertion order) -- together they bring a cached frame up to date."""
@@ -126,8 +138,12 @@ class SqlEventLog:
     def last_shipped(self, source: str) -> tuple[int, LogRecord] | None:
         """The highest ``seq`` of ``source`` and its record, or None when none was shipped."""
         columns = [_TABLE.c[name] for name in FIELDS]
-        query = (select(_TABLE.c.seq, *columns).where(_TABLE.c.source == source, _TABLE.c.seq.is_not(None))
-                 .order_by(_TABLE.c.seq.desc()).limit(1))
+        query = (
+            select(_TABLE.c.seq, *columns)
+            .where(_TABLE.c.source == source, _TABLE.c.seq.is_not(None))
+            .order_by(_TABLE.c.seq.desc())
+            .limit(1)
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else (int(row[0]), LogRecord(*row[1:]))

@@ -45,8 +45,9 @@ class SqlIdempotency:
         self.engine = engine
 
     def find(self, scope: str, key: str) -> StoredAnswer | None:
-        query = select(KEY.c.request_hash, KEY.c.status_code, KEY.c.response).where(KEY.c.scope == scope,
-                                                                                   KEY.c.key == key)
+        query = select(KEY.c.request_hash, KEY.c.status_code, KEY.c.response).where(
+            KEY.c.scope == scope, KEY.c.key == key
+        )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return None if row is None else StoredAnswer(*row)
@@ -54,20 +55,31 @@ class SqlIdempotency:
     @staticmethod
     def claim(connection: Connection, claim: IdempotencyClaim) -> None:
         """Write the key in the caller's transaction (``IntegrityError`` if it is taken)."""
-        connection.execute(insert(KEY).values(scope=claim.scope, key=claim.key, request_hash=claim.request_hash,
-                                              created=claim.now))
+        connection.execute(
+            insert(KEY).values(scope=claim.scope, key=claim.key, request_hash=claim.request_hash, created=claim.now)
+        )
         claim.claimed = True
 
     def record(self, claim: IdempotencyClaim, status_code: int, response: str) -> None:
         """The answer, for a request sent again; the key itself too when no unit of work claimed it."""
         with write_transaction(self.engine) as connection:
             if claim.claimed:
-                connection.execute(update(KEY).where(KEY.c.scope == claim.scope, KEY.c.key == claim.key)
-                                   .values(status_code=status_code, response=response))
+                connection.execute(
+                    update(KEY)
+                    .where(KEY.c.scope == claim.scope, KEY.c.key == claim.key)
+                    .values(status_code=status_code, response=response)
+                )
             else:
-                connection.execute(insert(KEY).values(scope=claim.scope, key=claim.key, created=claim.now,
-                                                      request_hash=claim.request_hash, status_code=status_code,
-                                                      response=response))
+                connection.execute(
+                    insert(KEY).values(
+                        scope=claim.scope,
+                        key=claim.key,
+                        created=claim.now,
+                        request_hash=claim.request_hash,
+                        status_code=status_code,
+                        response=response,
+                    )
+                )
 
     def expire(self, before: float) -> int:
         """Forget keys older than ``before`` (a client retries within minutes, not days)."""

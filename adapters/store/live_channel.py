@@ -27,10 +27,21 @@ DRIVER = "live"  # one live core per call center
 
 
 def _command(row) -> LiveCommand:
-    return LiveCommand(id=row.id, created_at=row.created_at, expires_at=row.expires_at, actor=row.actor,
-                       kind=row.kind, agent_id=row.agent_id, call_id=row.call_id, payload=json.loads(row.payload),
-                       status=row.status, claimed_at=row.claimed_at, started=row.started, result=row.result,
-                       done_at=row.done_at)
+    return LiveCommand(
+        id=row.id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        actor=row.actor,
+        kind=row.kind,
+        agent_id=row.agent_id,
+        call_id=row.call_id,
+        payload=json.loads(row.payload),
+        status=row.status,
+        claimed_at=row.claimed_at,
+        started=row.started,
+        result=row.result,
+        done_at=row.done_at,
+    )
 
 
 class SqlLiveCommands:
@@ -41,11 +52,21 @@ class SqlLiveCommands:
 
     def submit(self, request: CommandRequest, now: float, expires_at: float) -> int:
         with self.engine.begin() as connection:
-            return connection.execute(insert(C).returning(C.c.id), dict(
-                created_at=now, expires_at=expires_at, actor=request.actor, kind=request.kind,
-                agent_id=request.agent_id, call_id=request.call_id,
-                payload=json.dumps(request.payload, ensure_ascii=False), status=PENDING, started="", result="",
-            )).scalar_one()
+            return connection.execute(
+                insert(C).returning(C.c.id),
+                dict(
+                    created_at=now,
+                    expires_at=expires_at,
+                    actor=request.actor,
+                    kind=request.kind,
+                    agent_id=request.agent_id,
+                    call_id=request.call_id,
+                    payload=json.dumps(request.payload, ensure_ascii=False),
+                    status=PENDING,
+                    started="",
+                    result="",
+                ),
+            ).scalar_one()
 
     def get(self, command_id: int) -> LiveCommand | None:
         with self.engine.connect() as connection:
@@ -54,10 +75,14 @@ class SqlLiveCommands:
 
     def withdraw(self, command_id: int, now: float) -> bool:
         with self.engine.begin() as connection:
-            return connection.execute(
-                update(C).where(C.c.id == command_id, C.c.status == PENDING)
-                .values(status=EXPIRED, result="withdrawn: the live driver did not take it in time", done_at=now)
-            ).rowcount == 1
+            return (
+                connection.execute(
+                    update(C)
+                    .where(C.c.id == command_id, C.c.status == PENDING)
+                    .values(status=EXPIRED, result="withdrawn: the live driver did not take it in time", done_at=now)
+                ).rowcount
+                == 1
+            )
 
     # --- the driver's side -----------------------------------------------------------------------
 
@@ -65,7 +90,8 @@ class SqlLiveCommands:
         """Pending commands past their deadline become ``expired`` (never applied)."""
         with self.engine.begin() as connection:
             return connection.execute(
-                update(C).where(C.c.status == PENDING, C.c.expires_at <= now)
+                update(C)
+                .where(C.c.status == PENDING, C.c.expires_at <= now)
                 .values(status=EXPIRED, result="expired before the live driver took it", done_at=now)
             ).rowcount
 
@@ -73,14 +99,24 @@ class SqlLiveCommands:
         """Pending commands within their deadline, oldest first, each claimed by a conditional update: a
         command another claimer took in between is skipped."""
         with self.engine.connect() as connection:
-            ids = connection.execute(select(C.c.id).where(C.c.status == PENDING, C.c.expires_at > now)
-                                     .order_by(C.c.id).limit(limit)).scalars().all()
+            ids = (
+                connection.execute(
+                    select(C.c.id).where(C.c.status == PENDING, C.c.expires_at > now).order_by(C.c.id).limit(limit)
+                )
+                .scalars()
+                .all()
+            )
         claimed = []
         for command_id in ids:
             with self.engine.begin() as connection:
-                won = connection.execute(
-                    update(C).where(C.c.id == command_id, C.c.status == PENDING, C.c.expires_at > now)
-                    .values(status=CLAIMED, claimed_at=now)).rowcount == 1
+                won = (
+                    connection.execute(
+                        update(C)
+                        .where(C.c.id == command_id, C.c.status == PENDING, C.c.expires_at > now)
+                        .values(status=CLAIMED, claimed_at=now)
+                    ).rowcount
+                    == 1
+                )
             if won:
                 claimed.append(self.get(command_id))
         return claimed
@@ -93,8 +129,11 @@ class SqlLiveCommands:
         if status not in (DONE, REJECTED, EXPIRED):
             raise ValueError(f"a command finishes done, rejected or expired, not {status!r}")
         with self.engine.begin() as connection:
-            connection.execute(update(C).where(C.c.id == command_id, C.c.status == CLAIMED)
-                               .values(status=status, result=result, done_at=now))
+            connection.execute(
+                update(C)
+                .where(C.c.id == command_id, C.c.status == CLAIMED)
+                .values(status=status, result=result, done_at=now)
+            )
 
     def release(self, command_id: int, started_too: bool = False) -> None:
         """A claimed command goes back to pending (a driver restarted before acting); one marked started only
@@ -113,8 +152,9 @@ class SqlLiveCommands:
 
     def prune(self, before: float) -> int:
         with self.engine.begin() as connection:
-            return connection.execute(delete(C).where(C.c.status.in_((DONE, REJECTED, EXPIRED)),
-                                                      C.c.created_at < before)).rowcount
+            return connection.execute(
+                delete(C).where(C.c.status.in_((DONE, REJECTED, EXPIRED)), C.c.created_at < before)
+            ).rowcount
 
 
 class SqlLiveEvents:
@@ -128,10 +168,19 @@ class SqlLiveEvents:
         if not events:
             return
         with write_transaction(self.engine) as connection:
-            connection.execute(insert(E), [dict(at=e["at"], kind=e["kind"], agent_id=e.get("agent_id", ""),
-                                                call_id=e.get("call_id", ""),
-                                                payload=json.dumps(e.get("payload", {}), ensure_ascii=False))
-                                           for e in events])
+            connection.execute(
+                insert(E),
+                [
+                    dict(
+                        at=e["at"],
+                        kind=e["kind"],
+                        agent_id=e.get("agent_id", ""),
+                        call_id=e.get("call_id", ""),
+                        payload=json.dumps(e.get("payload", {}), ensure_ascii=False),
+                    )
+                    for e in events
+                ],
+            )
 
     def after(self, seq: int, agent_id: str | None = None, limit: int = 500) -> list[dict]:
         """Events with a larger ``seq``, in order; with ``agent_id``, only that agent's."""
@@ -140,8 +189,10 @@ class SqlLiveEvents:
             query = query.where(E.c.agent_id == agent_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(E.c.seq).limit(limit)).all()
-        return [dict(seq=r.seq, at=r.at, kind=r.kind, agent_id=r.agent_id, call_id=r.call_id,
-                     payload=json.loads(r.payload)) for r in rows]
+        return [
+            dict(seq=r.seq, at=r.at, kind=r.kind, agent_id=r.agent_id, call_id=r.call_id, payload=json.loads(r.payload))
+            for r in rows
+        ]
 
     def last_seq(self) -> int:
         with self.engine.connect() as connection:

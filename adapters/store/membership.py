@@ -27,9 +27,19 @@ def _entry(row) -> PointsEntry:
 
 
 def _entry_rows(membership: Membership, first_seq: int) -> list[dict]:
-    return [dict(customer_id=membership.customer_id, seq=first_seq + i, at=e.at, kind=e.kind, points=e.points,
-                 balance=e.balance, order_id=e.order_id, note=e.note)
-            for i, e in enumerate(membership.entries[first_seq:])]
+    return [
+        dict(
+            customer_id=membership.customer_id,
+            seq=first_seq + i,
+            at=e.at,
+            kind=e.kind,
+            points=e.points,
+            balance=e.balance,
+            order_id=e.order_id,
+            note=e.note,
+        )
+        for i, e in enumerate(membership.entries[first_seq:])
+    ]
 
 
 class SqlMemberships:
@@ -52,16 +62,21 @@ class SqlMemberships:
             row = connection.execute(select(MEMBERSHIP).where(MEMBERSHIP.c.customer_id == customer_id)).first()
             if row is None:
                 return None
-            entries = connection.execute(select(ENTRY).where(ENTRY.c.customer_id == customer_id)
-                                         .order_by(ENTRY.c.seq)).all()
+            entries = connection.execute(
+                select(ENTRY).where(ENTRY.c.customer_id == customer_id).order_by(ENTRY.c.seq)
+            ).all()
         return Membership(customer_id, float(row.member_since), [_entry(e) for e in entries])
 
     def add(self, membership: Membership) -> None:
         try:
             with self.db.write() as connection:
-                connection.execute(insert(MEMBERSHIP).values(customer_id=membership.customer_id,
-                                                             member_since=membership.member_since,
-                                                             balance=membership.balance))
+                connection.execute(
+                    insert(MEMBERSHIP).values(
+                        customer_id=membership.customer_id,
+                        member_since=membership.member_since,
+                        balance=membership.balance,
+                    )
+                )
                 rows = _entry_rows(membership, 0)
                 if rows:
                     connection.execute(insert(ENTRY), rows)
@@ -71,19 +86,28 @@ class SqlMemberships:
     def update(self, membership: Membership) -> None:
         try:
             with self.db.write() as connection:
-                stored = [_entry(row) for row in connection.execute(
-                    select(ENTRY).where(ENTRY.c.customer_id == membership.customer_id).order_by(ENTRY.c.seq))]
+                stored = [
+                    _entry(row)
+                    for row in connection.execute(
+                        select(ENTRY).where(ENTRY.c.customer_id == membership.customer_id).order_by(ENTRY.c.seq)
+                    )
+                ]
                 # the copy must extend the stored ledger: same entries first, then at least one new one.
                 # Equal content is not enough -- two copies redeeming the same points at the same time
                 # would look alike, and only one of them may be stored.
-                if len(membership.entries) <= len(stored) or membership.entries[:len(stored)] != stored:
-                    raise MembershipConflict(f"membership of {membership.customer_id}: this copy does not extend "
-                                             f"the {len(stored)} stored entries (read it again)")
+                if len(membership.entries) <= len(stored) or membership.entries[: len(stored)] != stored:
+                    raise MembershipConflict(
+                        f"membership of {membership.customer_id}: this copy does not extend "
+                        f"the {len(stored)} stored entries (read it again)"
+                    )
                 rows = _entry_rows(membership, len(stored))
                 if rows:
                     connection.execute(insert(ENTRY), rows)
-                changed = connection.execute(update(MEMBERSHIP).where(MEMBERSHIP.c.customer_id == membership.customer_id)
-                                             .values(balance=membership.balance)).rowcount
+                changed = connection.execute(
+                    update(MEMBERSHIP)
+                    .where(MEMBERSHIP.c.customer_id == membership.customer_id)
+                    .values(balance=membership.balance)
+                ).rowcount
                 if changed != 1:
                     raise MembershipError(f"customer {membership.customer_id} is not a member")
         except IntegrityError:
@@ -91,6 +115,7 @@ class SqlMemberships:
 
     def balance(self, customer_id: str) -> int:
         with self.db.read() as connection:
-            value = connection.execute(select(MEMBERSHIP.c.balance)
-                                       .where(MEMBERSHIP.c.customer_id == customer_id)).scalar()
+            value = connection.execute(
+                select(MEMBERSHIP.c.balance).where(MEMBERSHIP.c.customer_id == customer_id)
+            ).scalar()
         return int(value or 0)

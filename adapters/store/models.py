@@ -99,8 +99,14 @@ class CallbackTicket(CallbackTicketBase, table=True):
         CheckConstraint("(status = 'claimed') = (claimer IS NOT NULL)", name="ck_callback_ticket_claimer"),
         CheckConstraint("attempts >= 0", name="ck_callback_ticket_attempts"),
         # one open ticket per number (and source): the database refuses a second one
-        Index("uq_callback_ticket_open_number", "source", "number", unique=True,
-              postgresql_where=text(OPEN_TICKET_WHERE), sqlite_where=text(OPEN_TICKET_WHERE)),
+        Index(
+            "uq_callback_ticket_open_number",
+            "source",
+            "number",
+            unique=True,
+            postgresql_where=text(OPEN_TICKET_WHERE),
+            sqlite_where=text(OPEN_TICKET_WHERE),
+        ),
         Index("ix_callback_ticket_list", "status", "queue", "created_at"),
         Index("ix_callback_ticket_expires_at", "expires_at"),
     )
@@ -399,9 +405,23 @@ class ComplaintRow(SQLModel, table=True):
 
 
 BUSINESS_TABLES = (
-    "id_sequence", "customer", "customer_phone", "address", "product", "product_airing", "warehouse", "courier",
-    "stock", "customer_order", "order_line", "stock_hold", "airing", "membership", "points_entry",
-    "call_record", "complaint",
+    "id_sequence",
+    "customer",
+    "customer_phone",
+    "address",
+    "product",
+    "product_airing",
+    "warehouse",
+    "courier",
+    "stock",
+    "customer_order",
+    "order_line",
+    "stock_hold",
+    "airing",
+    "membership",
+    "points_entry",
+    "call_record",
+    "complaint",
 )
 
 
@@ -448,8 +468,11 @@ class LiveCommandRow(SQLModel, table=True):
     payload: str = Field(default="{}", description="JSON object")
     status: str = Field(default="pending", max_length=16)
     claimed_at: Optional[float] = None
-    started: str = Field(default="", description="set before the driver acts: the journal line fed to the core, "
-                                                 "or the kind of a supervisor action; a restart never repeats it")
+    started: str = Field(
+        default="",
+        description="set before the driver acts: the journal line fed to the core, "
+        "or the kind of a supervisor action; a restart never repeats it",
+    )
     result: str = ""
     done_at: Optional[float] = None
 
@@ -518,7 +541,9 @@ class IdempotencyKeyRow(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=200, description="method and path, e.g. POST /api/orders")
     key: str = Field(primary_key=True, max_length=200)
-    request_hash: str = Field(max_length=64, description="SHA-256 of the body: the same key with another body is refused")
+    request_hash: str = Field(
+        max_length=64, description="SHA-256 of the body: the same key with another body is refused"
+    )
     created: float = Field(index=True, description="epoch seconds")
     status_code: int | None = Field(default=None, description="the answer's status; None until it is recorded")
     response: str | None = Field(default=None, description="the answer's body (JSON text)")

@@ -56,25 +56,47 @@ def _skus_of(lines: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[str]:
 def _order_columns(order: Order) -> dict:
     survey = order.survey
     return dict(
-        customer_id=order.customer_id, payment=order.payment, placed_at=order.placed_at,
-        survey_channel=survey.channel if survey else None, survey_program=survey.program if survey else "",
-        survey_airing_id=survey.airing_id if survey else "", hotline=order.hotline, call_id=order.call_id,
-        agent_id=order.agent_id, discount=order.discount, total=order.total, status=order.status,
-        warehouse=order.warehouse, courier=order.courier, paid_at=order.paid_at,
+        customer_id=order.customer_id,
+        payment=order.payment,
+        placed_at=order.placed_at,
+        survey_channel=survey.channel if survey else None,
+        survey_program=survey.program if survey else "",
+        survey_airing_id=survey.airing_id if survey else "",
+        hotline=order.hotline,
+        call_id=order.call_id,
+        agent_id=order.agent_id,
+        discount=order.discount,
+        total=order.total,
+        status=order.status,
+        warehouse=order.warehouse,
+        courier=order.courier,
+        paid_at=order.paid_at,
         history=json.dumps([list(step) for step in order.history], ensure_ascii=False),
         **address_columns(order.address),
     )
 
 
 def _to_order(row, lines) -> Order:
-    survey = (MediaSurvey(row.survey_channel, row.survey_program, row.survey_airing_id)
-              if row.survey_channel is not None else None)
+    survey = (
+        MediaSurvey(row.survey_channel, row.survey_program, row.survey_airing_id)
+        if row.survey_channel is not None
+        else None
+    )
     return Order(
-        order_id=row.id, customer_id=row.customer_id,
+        order_id=row.id,
+        customer_id=row.customer_id,
         lines=tuple(OrderLine(line.sku, line.name, int(line.quantity), Decimal(line.unit_price)) for line in lines),
-        payment=row.payment, address=to_address(row), placed_at=float(row.placed_at), survey=survey,
-        hotline=row.hotline, call_id=row.call_id, agent_id=row.agent_id, discount=Decimal(row.discount),
-        status=row.status, warehouse=row.warehouse, courier=row.courier,
+        payment=row.payment,
+        address=to_address(row),
+        placed_at=float(row.placed_at),
+        survey=survey,
+        hotline=row.hotline,
+        call_id=row.call_id,
+        agent_id=row.agent_id,
+        discount=Decimal(row.discount),
+        status=row.status,
+        warehouse=row.warehouse,
+        courier=row.courier,
         paid_at=None if row.paid_at is None else float(row.paid_at),
         history=[(float(t), s, n) for t, s, n in json.loads(row.history)],
     )
@@ -101,8 +123,9 @@ class SqlOrders:
     units of work): an order identical to one the call already has raises ``AlreadyPlaced`` (a resent request).
     """
 
-    def __init__(self, engine: Engine, *, log_source: str = "", connection: Connection | None = None,
-                 refuse_resent: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, log_source: str = "", connection: Connection | None = None, refuse_resent: bool = False
+    ) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
         self.log_source = log_source
@@ -124,11 +147,24 @@ class SqlOrders:
             book = load_stock_book(connection, skus)
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
             connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
-            connection.execute(insert(LINE), [
-                dict(order_id=order.order_id, position=i, sku=line.sku, name=line.name, quantity=line.quantity,
-                     unit_price=line.unit_price) for i, line in enumerate(order.lines)])
-            connection.execute(insert(HOLD), [dict(order_id=order.order_id, sku=sku, quantity=qty)
-                                              for sku, qty in order.quantities.items()])
+            connection.execute(
+                insert(LINE),
+                [
+                    dict(
+                        order_id=order.order_id,
+                        position=i,
+                        sku=line.sku,
+                        name=line.name,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                    )
+                    for i, line in enumerate(order.lines)
+                ],
+            )
+            connection.execute(
+                insert(HOLD),
+                [dict(order_id=order.order_id, sku=sku, quantity=qty) for sku, qty in order.quantities.items()],
+            )
             insert_records(connection, [order_log_record(order)], self.log_source)
         return order
 
@@ -136,8 +172,11 @@ class SqlOrders:
         """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not
         cancelled): the client sent it again after losing the answer. Runs under the SKUs' locks, so two
         copies sent at once see each other."""
-        query = select(ORDER).where(ORDER.c.call_id == command.call_id, ORDER.c.customer_id == command.customer_id,
-                                    ORDER.c.status != core_orders.CANCELLED)
+        query = select(ORDER).where(
+            ORDER.c.call_id == command.call_id,
+            ORDER.c.customer_id == command.customer_id,
+            ORDER.c.status != core_orders.CANCELLED,
+        )
         pairs = command.lines.items() if isinstance(command.lines, Mapping) else command.lines
         wanted: dict[str, int] = {}
         for sku, quantity in pairs:
@@ -173,8 +212,11 @@ class SqlOrders:
             return self._get(connection, order_id)
 
     def for_customer(self, customer_id: str) -> list[Order]:
-        query = (select(ORDER).where(ORDER.c.customer_id == customer_id)
-                 .order_by(ORDER.c.placed_at.desc(), ORDER.c.id.desc()))
+        query = (
+            select(ORDER)
+            .where(ORDER.c.customer_id == customer_id)
+            .order_by(ORDER.c.placed_at.desc(), ORDER.c.id.desc())
+        )
         with self.db.read() as connection:
             return self._load(connection, connection.execute(query).all())
 
@@ -198,9 +240,13 @@ class SqlOrders:
             skus = sorted(order.quantities)
             lock_skus(connection, skus)
             reserved = order.status in (PLACED, SORTED)
-            book = load_stock_book(connection, skus, own_order=order.order_id,
-                                   own_lines=order.quantities if reserved else None,
-                                   own_warehouse=order.warehouse if order.status == SORTED else "")
+            book = load_stock_book(
+                connection,
+                skus,
+                own_order=order.order_id,
+                own_lines=order.quantities if reserved else None,
+                own_warehouse=order.warehouse if order.status == SORTED else "",
+            )
             before = _stock_state(book, skus)
             held_before = book.reservation(order.order_id)
             change(order, book)
@@ -210,23 +256,36 @@ class SqlOrders:
                 d_on_hand, d_allocated = on_hand - old_on_hand, allocated - old_allocated
                 if d_on_hand or d_allocated:
                     changed = connection.execute(
-                        update(STOCK).where(STOCK.c.warehouse_id == warehouse, STOCK.c.sku == sku)
-                        .values(on_hand=STOCK.c.on_hand + d_on_hand, allocated=STOCK.c.allocated + d_allocated)).rowcount
+                        update(STOCK)
+                        .where(STOCK.c.warehouse_id == warehouse, STOCK.c.sku == sku)
+                        .values(on_hand=STOCK.c.on_hand + d_on_hand, allocated=STOCK.c.allocated + d_allocated)
+                    ).rowcount
                     if changed == 0:
-                        connection.execute(insert(STOCK).values(warehouse_id=warehouse, sku=sku, on_hand=d_on_hand,
-                                                                allocated=d_allocated))
+                        connection.execute(
+                            insert(STOCK).values(
+                                warehouse_id=warehouse, sku=sku, on_hand=d_on_hand, allocated=d_allocated
+                            )
+                        )
             held_after = book.reservation(order.order_id)
             if held_before and held_before[0] == "" and not (held_after and held_after[0] == ""):
                 connection.execute(delete(HOLD).where(HOLD.c.order_id == order.order_id))
-            changed = connection.execute(update(ORDER).where(ORDER.c.id == order_id, ORDER.c.version == version)
-                                         .values(version=version + 1, **_order_columns(order))).rowcount
+            changed = connection.execute(
+                update(ORDER)
+                .where(ORDER.c.id == order_id, ORDER.c.version == version)
+                .values(version=version + 1, **_order_columns(order))
+            ).rowcount
             if changed != 1:
                 raise OrderConflict(f"order {order_id} changed while it was being updated")
         order.events.clear()  # the changes are stored; the events were the core's account of them
         return order
 
-    def sort(self, order_id: str, now: float, warehouses: Sequence[Warehouse] | None = None,
-             couriers: Sequence[Courier] | None = None) -> Order:
+    def sort(
+        self,
+        order_id: str,
+        now: float,
+        warehouses: Sequence[Warehouse] | None = None,
+        couriers: Sequence[Courier] | None = None,
+    ) -> Order:
         """Assign a warehouse and courier (``core.orders.choose_fulfilment``) and allocate the stock there."""
         if warehouses is None or couriers is None:
             catalog = SqlCatalog(self.engine, connection=self.db.connection)

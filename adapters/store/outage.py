@@ -25,8 +25,14 @@ class StoreOutage:
         self.down = True
         self.count += 1
         first_line = str(error).splitlines()[0] if str(error) else ""
-        self.log.warning("%s: store unavailable (%s%s: %s); retrying", self.who, f"{doing} failed: " if doing else "",
-                         type(error).__name__, first_line, exc_info=traceback)
+        self.log.warning(
+            "%s: store unavailable (%s%s: %s); retrying",
+            self.who,
+            f"{doing} failed: " if doing else "",
+            type(error).__name__,
+            first_line,
+            exc_info=traceback,
+        )
 
     def answered(self, detail: str = "") -> None:
         """A store call succeeded: ends an outage, if there was one."""

@@ -24,8 +24,12 @@ def housekeeping_round(tickets: SqlTickets, now: float) -> tuple[int, int]:
     return len(reopened), len(expired)
 
 
-def run_housekeeping(tickets: SqlTickets, every_s: float = 60.0, stop: threading.Event | None = None,
-                     clock: Callable[[], float] = time.time) -> None:
+def run_housekeeping(
+    tickets: SqlTickets,
+    every_s: float = 60.0,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
     """Run rounds until ``stop`` is set. A failing round is logged and retried at the next tick."""
     stop = stop or threading.Event()
     while not stop.is_set():
@@ -36,17 +40,18 @@ def run_housekeeping(tickets: SqlTickets, every_s: float = 60.0, stop: threading
         stop.wait(every_s)
 
 
-def start_housekeeping_thread(tickets: SqlTickets, every_s: float = 60.0,
-                              clock: Callable[[], float] = time.time) -> tuple[threading.Thread, threading.Event]:
+def start_housekeeping_thread(
+    tickets: SqlTickets, every_s: float = 60.0, clock: Callable[[], float] = time.time
+) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    thread = threading.Thread(target=run_housekeeping, args=(tickets, every_s, stop, clock),
-                              name="callback-housekeeping", daemon=True)
+    thread = threading.Thread(
+        target=run_housekeeping, args=(tickets, every_s, stop, clock), name="callback-housekeeping", daemon=True
+    )
     thread.start()
     return thread, stop
 
 
-async def housekeeping_loop(tickets: SqlTickets, every_s: float = 60.0,
-                            clock: Callable[[], float] = time.time) -> None:
+async def housekeeping_loop(tickets: SqlTickets, every_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
     """The same as an asyncio task (the database work runs in a worker thread); cancel it to stop."""
     while True:
         try:

@@ -37,8 +37,16 @@ class SavedPlan:
 
 
 def _plan(row) -> SavedPlan:
-    return SavedPlan(int(row.id), row.name, row.scenario, json.loads(row.results), int(row.replications),
-                     int(row.seed), float(row.saved_at), row.saved_by)
+    return SavedPlan(
+        int(row.id),
+        row.name,
+        row.scenario,
+        json.loads(row.results),
+        int(row.replications),
+        int(row.seed),
+        float(row.saved_at),
+        row.saved_by,
+    )
 
 
 class SqlPlans:
@@ -48,12 +56,20 @@ class SqlPlans:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def save(self, name: str, scenario: str, results: dict[str, Any], *, replications: int, seed: int,
-             by: str, now: float) -> SavedPlan:
+    def save(
+        self, name: str, scenario: str, results: dict[str, Any], *, replications: int, seed: int, by: str, now: float
+    ) -> SavedPlan:
         if not name.strip():
             raise ValueError("a plan needs a name")
-        values = {"name": name.strip(), "scenario": scenario, "results": json.dumps(results, allow_nan=False),
-                  "replications": replications, "seed": seed, "saved_at": now, "saved_by": by}
+        values = {
+            "name": name.strip(),
+            "scenario": scenario,
+            "results": json.dumps(results, allow_nan=False),
+            "replications": replications,
+            "seed": seed,
+            "saved_at": now,
+            "saved_by": by,
+        }
         with write_transaction(self.engine) as connection:
             plan_id = connection.execute(insert(PLAN).values(**values)).inserted_primary_key[0]
         return self.get(int(plan_id))

@@ -35,7 +35,7 @@ def normalise_url(url: str) -> str:
     """``postgres://`` / ``postgresql://`` -> ``postgresql+psycopg://`` (the driver we ship); others as given."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -46,8 +46,11 @@ class StoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
 
-    database_url: str = Field("", description="any SQLAlchemy URL; postgres:// means psycopg 3. Default: the "
-                                              "SQLite file hotline.db in HOTLINE_DATA_DIR")
+    database_url: str = Field(
+        "",
+        description="any SQLAlchemy URL; postgres:// means psycopg 3. Default: the "
+        "SQLite file hotline.db in HOTLINE_DATA_DIR",
+    )
     data_dir: Path = Field(Path(DEFAULT_DATA_DIR), description="the SQLite file's directory (default ./data)")
     database_echo: bool = Field(False, description="log every SQL statement (debugging)")
     # the pool of one process (PostgreSQL): size it so that workers x (size + overflow) + the live driver's
@@ -59,10 +62,17 @@ class StoreSettings(BaseSettings):
     lock_timeout: float = Field(5.0, ge=0, description="seconds a statement waits for a row or table lock")
     idle_in_transaction_timeout: float = Field(30.0, ge=0, description="seconds a transaction may sit idle")
     connect_timeout: float = Field(3.0, gt=0, description="seconds to wait for the database to accept a connection")
-    pool_pre_ping: bool = Field(True, description="check a pooled connection before each use (a database restart "
-                                                  "costs no request); off: a round trip less per request")
-    max_connections: int = Field(0, ge=0, description="connections all processes of one service may hold together; "
-                                                      "split between the workers (0: pool size + overflow each)")
+    pool_pre_ping: bool = Field(
+        True,
+        description="check a pooled connection before each use (a database restart "
+        "costs no request); off: a round trip less per request",
+    )
+    max_connections: int = Field(
+        0,
+        ge=0,
+        description="connections all processes of one service may hold together; "
+        "split between the workers (0: pool size + overflow each)",
+    )
 
     @model_validator(mode="after")
     def _default_url(self) -> "StoreSettings":
@@ -187,6 +197,9 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
 
 def session_options(settings: StoreSettings) -> str:
     """libpq ``options``: the server-side timeouts of every session, in milliseconds (0: none)."""
-    timeouts = {"statement_timeout": settings.statement_timeout, "lock_timeout": settings.lock_timeout,
-                "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout}
+    timeouts = {
+        "statement_timeout": settings.statement_timeout,
+        "lock_timeout": settings.lock_timeout,
+        "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout,
+    }
     return " ".join(f"-c {name}={round(seconds * 1000)}" for name, seconds in timeouts.items())

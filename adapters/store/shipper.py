@@ -42,8 +42,7 @@ class ShipperError(RuntimeError):
 
 
 def _same(stored: LogRecord, record: LogRecord) -> bool:
-    return (abs(float(stored.time) - float(record.time)) < 1e-6
-            and tuple(stored[1:]) == tuple(record.as_text_row()[1:]))
+    return abs(float(stored.time) - float(record.time)) < 1e-6 and tuple(stored[1:]) == tuple(record.as_text_row()[1:])
 
 
 class LogShipper:
@@ -51,10 +50,19 @@ class LogShipper:
     ``ticket_source`` (the console's ``HOTLINE_TICKET_SOURCE``). ``start()`` runs it in a daemon thread;
     ``wake()`` after appending (cheap, any thread); ``stop(timeout)`` ships what it can within ``timeout``."""
 
-    def __init__(self, engine: Engine, records: Sequence[LogRecord], *, source: str = "live",
-                 ticket_source: str = "", migrate: bool = True, batch: int = BATCH,
-                 backoff_start: float = 0.05, backoff_max: float = 2.0,
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        records: Sequence[LogRecord],
+        *,
+        source: str = "live",
+        ticket_source: str = "",
+        migrate: bool = True,
+        batch: int = BATCH,
+        backoff_start: float = 0.05,
+        backoff_max: float = 2.0,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.records = records
         self.source = source
@@ -95,8 +103,12 @@ class LogShipper:
     def wait_shipped(self, count: int, timeout: float) -> bool:
         """Wait until the first ``count`` records are in the store (or the shipper gave up)."""
         with self._progress:
-            return self._progress.wait_for(lambda: self.shipped >= count or self.failed is not None
-                                           or not (self._thread and self._thread.is_alive()), timeout)
+            return self._progress.wait_for(
+                lambda: (
+                    self.shipped >= count or self.failed is not None or not (self._thread and self._thread.is_alive())
+                ),
+                timeout,
+            )
 
     # --- the thread --------------------------------------------------------------------------------
 
@@ -114,8 +126,11 @@ class LogShipper:
                 return
             except Exception as error:  # the database (or a bug): the driver goes on, the log waits in its file
                 self._in_step = False
-                self.outage.failed(error, "shipping (the live log waits in its file)",
-                                   traceback=not isinstance(error, (SQLAlchemyError, OSError)))
+                self.outage.failed(
+                    error,
+                    "shipping (the live log waits in its file)",
+                    traceback=not isinstance(error, (SQLAlchemyError, OSError)),
+                )
                 if self.on_error:
                     self.on_error(error)
                 self._stopping.wait(delay)
@@ -135,9 +150,11 @@ class LogShipper:
         last = SqlEventLog(self.engine).last_shipped(self.source)
         position = 0 if last is None else last[0] + 1
         if position > len(self.records) or (last is not None and not _same(last[1], self.records[last[0]])):
-            raise ShipperError(f"the store's event log of source {self.source!r} (up to record {position}) does "
-                               f"not match this driver's log ({len(self.records)} records): another data directory "
-                               f"shipped as {self.source!r}? Use another source name or the matching data directory")
+            raise ShipperError(
+                f"the store's event log of source {self.source!r} (up to record {position}) does "
+                f"not match this driver's log ({len(self.records)} records): another data directory "
+                f"shipped as {self.source!r}? Use another source name or the matching data directory"
+            )
         self._fold = CallRecordFold()
         for record in self.records[:position]:
             self._fold.add(record)
@@ -151,8 +168,13 @@ class LogShipper:
             return 0
         batch = list(self.records[start:end])
         ended = [fields for fields in map(self._fold.add, batch) if fields is not None]
-        result = persist_core_records(batch, self.source, SqlUnitOfWork(self.engine, ticket_source=self.ticket_source),
-                                      first_seq=start, ended_calls=ended)
+        result = persist_core_records(
+            batch,
+            self.source,
+            SqlUnitOfWork(self.engine, ticket_source=self.ticket_source),
+            first_seq=start,
+            ended_calls=ended,
+        )
         for conflict in result.conflicts:
             log.warning("callback ticket not updated: %s", conflict)
         self._set_shipped(end)

@@ -57,20 +57,25 @@ class SqlSiteConfigs:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def save(self, document: dict[str, Any], by: str, now: float, note: str = "",
-             expected_version: int | None = None) -> SiteVersion:
+    def save(
+        self, document: dict[str, Any], by: str, now: float, note: str = "", expected_version: int | None = None
+    ) -> SiteVersion:
         text = json.dumps(document, allow_nan=False)  # ASCII: any text survives any database
         try:
             with write_transaction(self.engine) as connection:
                 current = connection.execute(select(func.max(SITE_CONFIG.c.version))).scalar() or 0
                 if expected_version is not None and expected_version != current:
-                    raise SiteConflict(f"the site configuration is at version {current}, not {expected_version}: "
-                                       f"reload it and apply the change again")
+                    raise SiteConflict(
+                        f"the site configuration is at version {current}, not {expected_version}: "
+                        f"reload it and apply the change again"
+                    )
                 row = dict(version=current + 1, document=text, saved_at=now, saved_by=by, note=note)
                 connection.execute(insert(SITE_CONFIG), row)
         except IntegrityError:
-            raise SiteConflict("another change to the site configuration was saved at the same time; "
-                               "reload it and apply the change again") from None
+            raise SiteConflict(
+                "another change to the site configuration was saved at the same time; "
+                "reload it and apply the change again"
+            ) from None
         return SiteVersion(current + 1, json.loads(text), now, by, note)
 
     def latest(self) -> SiteVersion | None:

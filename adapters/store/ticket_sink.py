@@ -27,8 +27,9 @@ class TicketSink:
     instead of raising into the core. Replaying a log twice is harmless.
     """
 
-    def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
-                 retry_after: float = DEFAULT_RETRY_AFTER) -> None:
+    def __init__(
+        self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL, retry_after: float = DEFAULT_RETRY_AFTER
+    ) -> None:
         self.engine = engine
         self.source = source
         self.ttl = ttl

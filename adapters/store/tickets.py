@@ -45,9 +45,19 @@ class TicketConflict(TicketError):
 
 def to_ticket(row) -> Ticket:
     return Ticket(
-        ticket_id=row.id, call_id=row.call_id, number=row.number, priority=row.priority, hotline=row.hotline,
-        airing=row.airing, created_at=float(row.created_at), queue=row.queue, status=row.status, claimer=row.claimer,
-        attempts=int(row.attempts), outcome=row.outcome, next_try_at=float(row.next_try_at),
+        ticket_id=row.id,
+        call_id=row.call_id,
+        number=row.number,
+        priority=row.priority,
+        hotline=row.hotline,
+        airing=row.airing,
+        created_at=float(row.created_at),
+        queue=row.queue,
+        status=row.status,
+        claimer=row.claimer,
+        attempts=int(row.attempts),
+        outcome=row.outcome,
+        next_try_at=float(row.next_try_at),
     )
 
 
@@ -70,9 +80,16 @@ class SqlTickets:
     log (in the same transaction), so that reports count them.
     """
 
-    def __init__(self, engine: Engine, *, source: str = "", ttl: float = DEFAULT_TTL,
-                 retry_after: float = DEFAULT_RETRY_AFTER, log_source: str | None = None,
-                 connection: Connection | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        source: str = "",
+        ttl: float = DEFAULT_TTL,
+        retry_after: float = DEFAULT_RETRY_AFTER,
+        log_source: str | None = None,
+        connection: Connection | None = None,
+    ) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
         self.source = source
@@ -100,8 +117,9 @@ class SqlTickets:
             row = connection.execute(query).first()
         return to_ticket(row) if row else None
 
-    def ordered(self, now: float | None = None, queues: Sequence[str] | None = None,
-                limit: int | None = None) -> list[Ticket]:
+    def ordered(
+        self, now: float | None = None, queues: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Ticket]:
         """Claimable tickets (open; with ``now`` also waiting ones whose retry is due, and none past expiry)
         in callback order."""
         query = select(T).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
@@ -130,16 +148,30 @@ class SqlTickets:
             raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
         values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
         values.update(
-            id=ticket.ticket_id, source=self.source, status="open", claimer=None, attempts=0, outcome=None,
-            next_try_at=0.0, expires_at=ticket.created_at + self.ttl, version=1, updated_at=ticket.created_at,
+            id=ticket.ticket_id,
+            source=self.source,
+            status="open",
+            claimer=None,
+            attempts=0,
+            outcome=None,
+            next_try_at=0.0,
+            expires_at=ticket.created_at + self.ttl,
+            version=1,
+            updated_at=ticket.created_at,
         )
         try:
             with self.db.write() as connection:
                 # look first, for a message naming the clash; the unique indexes catch a concurrent one
-                clashes = sorted(connection.execute(select(c.id).where(
-                    or_(c.id == ticket.ticket_id,
-                        and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)))
-                )).scalars())
+                clashes = sorted(
+                    connection.execute(
+                        select(c.id).where(
+                            or_(
+                                c.id == ticket.ticket_id,
+                                and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)),
+                            )
+                        )
+                    ).scalars()
+                )
                 if ticket.ticket_id in clashes:
                     raise TicketError(f"ticket {ticket.ticket_id} exists already")
                 if clashes:
@@ -149,8 +181,16 @@ class SqlTickets:
             if self.get(ticket.ticket_id) is not None:
                 raise TicketError(f"ticket {ticket.ticket_id} exists already") from None
             raise TicketError(f"number {ticket.number} already has an open ticket") from error
-        return Ticket(**{**ticket_as_dict(ticket), "status": "open", "claimer": None, "attempts": 0,
-                         "outcome": None, "next_try_at": 0.0})
+        return Ticket(
+            **{
+                **ticket_as_dict(ticket),
+                "status": "open",
+                "claimer": None,
+                "attempts": 0,
+                "outcome": None,
+                "next_try_at": 0.0,
+            }
+        )
 
     # --- claiming --------------------------------------------------------------------------------
 
@@ -221,8 +261,11 @@ class SqlTickets:
         """A claimed ticket, whoever holds it, back to the queue (``agent_id`` None) or to ``agent_id``."""
         values = {"status": "open", "claimer": None} if agent_id is None else {"claimer": agent_id}
         with self.db.write() as connection:
-            result = connection.execute(update(T).where(c.id == ticket_id, c.status == "claimed")
-                                        .values(version=c.version + 1, updated_at=now, **values))
+            result = connection.execute(
+                update(T)
+                .where(c.id == ticket_id, c.status == "claimed")
+                .values(version=c.version + 1, updated_at=now, **values)
+            )
             if result.rowcount != 1:
                 if self._row(connection, ticket_id) is None:
                     raise UnknownTicket(f"no ticket {ticket_id}")
@@ -245,8 +288,13 @@ class SqlTickets:
                 raise UnknownTicket(f"no ticket {ticket_id}")
             if row.status != "claimed" or row.claimer != agent_id:
                 raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
-            values = {"attempts": row.attempts + 1, "claimer": None, "outcome": outcome,
-                      "version": row.version + 1, "updated_at": now}
+            values = {
+                "attempts": row.attempts + 1,
+                "claimer": None,
+                "outcome": outcome,
+                "version": row.version + 1,
+                "updated_at": now,
+            }
             if outcome == "unreachable" and now + self.retry_after < row.expires_at:
                 values.update(status="waiting", next_try_at=now + self.retry_after)
             elif outcome == "unreachable":
@@ -254,8 +302,9 @@ class SqlTickets:
             else:
                 values.update(status="done")
             result = connection.execute(
-                update(T).where(c.id == ticket_id, c.version == row.version, c.status == "claimed",
-                                c.claimer == agent_id).values(**values)
+                update(T)
+                .where(c.id == ticket_id, c.version == row.version, c.status == "claimed", c.claimer == agent_id)
+                .values(**values)
             )
             if result.rowcount != 1:
                 raise TicketConflict(f"ticket {ticket_id} changed while completing it")
@@ -286,15 +335,16 @@ class SqlTickets:
             ).all()
             tickets = sorted((to_ticket(r) for r in rows), key=lambda t: (t.created_at, t.ticket_id))
             if self.log_source is not None and tickets:
-                insert_records(connection, (
-                    LogRecord(now, t.call_id, t.queue, NONE, Verb.CALLBACK_EXPIRED, t.ticket_id) for t in tickets
-                ), self.log_source)
+                insert_records(
+                    connection,
+                    (LogRecord(now, t.call_id, t.queue, NONE, Verb.CALLBACK_EXPIRED, t.ticket_id) for t in tickets),
+                    self.log_source,
+                )
         return tickets
 
     def housekeeping(self, now: float) -> tuple[list[Ticket], list[Ticket]]:
         """One round of the periodic task: reopen due retries, then expire. Returns (reopened, expired)."""
         return self.retry_due(now), self.expire(now)
-
 
     # --- facts from a core's event stream (``app.core_records``) --------------------------------------
     # The core is the authority for its own stream, but each fact goes through a conditional update, so one
@@ -303,8 +353,12 @@ class SqlTickets:
 
     def _record(self, ticket_id: str, at: float, where, **values) -> bool:
         with self.db.write() as connection:
-            return connection.execute(update(T).where(c.id == ticket_id, *where)
-                                      .values(version=c.version + 1, updated_at=at, **values)).rowcount == 1
+            return (
+                connection.execute(
+                    update(T).where(c.id == ticket_id, *where).values(version=c.version + 1, updated_at=at, **values)
+                ).rowcount
+                == 1
+            )
 
     def record_claimed(self, ticket_id: str, agent_id: str, at: float) -> bool:
         # 'waiting' too: the core reopens a ticket from its retry timer without writing a record
@@ -315,9 +369,15 @@ class SqlTickets:
 
     def record_done(self, ticket_id: str, agent_id: str, outcome: str, attempts: int | None, at: float) -> bool:
         # an unreachable attempt is followed at once by CALLBACK_RETRY (waiting) or CALLBACK_EXPIRED
-        return self._record(ticket_id, at, [c.status == "claimed", c.claimer == agent_id],
-                            status="waiting" if outcome == "unreachable" else "done", claimer=None, outcome=outcome,
-                            attempts=c.attempts + 1 if attempts is None else attempts)
+        return self._record(
+            ticket_id,
+            at,
+            [c.status == "claimed", c.claimer == agent_id],
+            status="waiting" if outcome == "unreachable" else "done",
+            claimer=None,
+            outcome=outcome,
+            attempts=c.attempts + 1 if attempts is None else attempts,
+        )
 
     def record_retry(self, ticket_id: str, next_try_at: float, at: float) -> bool:
         return self._record(ticket_id, at, [c.status == "waiting"], next_try_at=next_try_at)

@@ -38,9 +38,17 @@ class SqlUnitOfWork:
     written); ``order_log_source``: the event-log source of the ORDER_PLACED records (as ``SqlOrders``).
     """
 
-    def __init__(self, engine: Engine, *, ticket_source: str = "", ticket_ttl: float = DEFAULT_TTL,
-                 retry_after: float = DEFAULT_RETRY_AFTER, ticket_log_source: str | None = None,
-                 order_log_source: str = "", idempotency: IdempotencyClaim | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ticket_source: str = "",
+        ticket_ttl: float = DEFAULT_TTL,
+        retry_after: float = DEFAULT_RETRY_AFTER,
+        ticket_log_source: str | None = None,
+        order_log_source: str = "",
+        idempotency: IdempotencyClaim | None = None,
+    ) -> None:
         self.engine = engine
         self.idempotency = idempotency
         self.ticket_source = ticket_source
@@ -64,8 +72,14 @@ class SqlUnitOfWork:
             raise
         self._connection = connection
         engine, on = self.engine, {"connection": connection}
-        self.tickets = SqlTickets(engine, source=self.ticket_source, ttl=self.ticket_ttl, retry_after=self.retry_after,
-                                  log_source=self.ticket_log_source, **on)
+        self.tickets = SqlTickets(
+            engine,
+            source=self.ticket_source,
+            ttl=self.ticket_ttl,
+            retry_after=self.retry_after,
+            log_source=self.ticket_log_source,
+            **on,
+        )
         self.orders = SqlOrders(engine, log_source=self.order_log_source, refuse_resent=True, **on)
         self.customers = SqlCustomers(engine, **on)
         self.catalog = SqlCatalog(engine, **on)
@@ -95,8 +109,9 @@ class SqlUnitOfWork:
                 SqlIdempotency.claim(self._connection, claim)
             except IntegrityError:
                 self.rollback()
-                raise DuplicateRequest(f"Idempotency-Key {claim.key!r} was used by another request: "
-                                       "nothing was changed by this one") from None
+                raise DuplicateRequest(
+                    f"Idempotency-Key {claim.key!r} was used by another request: nothing was changed by this one"
+                ) from None
         self._transaction.commit()
 
     def rollback(self) -> None:

@@ -63,8 +63,9 @@ class CommandPublic(BaseModel):
 
 
 class LogInBody(BaseModel):
-    extension: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,64}$",
-                                     description="the phone the agent sits at (hot-desking)")
+    extension: Optional[str] = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="the phone the agent sits at (hot-desking)"
+    )
 
 
 class PauseBody(BaseModel):
@@ -72,25 +73,48 @@ class PauseBody(BaseModel):
 
 
 def command_out(command: LiveCommand) -> CommandPublic:
-    return CommandPublic(id=command.id, kind=command.kind, actor=command.actor, agent_id=command.agent_id,
-                         call_id=command.call_id, status=command.status, created_at=command.created_at,
-                         done_at=command.done_at, result=command.answer)
+    return CommandPublic(
+        id=command.id,
+        kind=command.kind,
+        actor=command.actor,
+        agent_id=command.agent_id,
+        call_id=command.call_id,
+        status=command.status,
+        created_at=command.created_at,
+        done_at=command.done_at,
+        result=command.answer,
+    )
 
 
 def run_command(engine, settings, now: float, request: CommandRequest) -> CommandPublic | JSONResponse:
     """Send a command to the live driver and turn its answer into the HTTP answer (see the module)."""
     try:
-        done = send_command(SqlLiveCommands(engine), SqlLiveStates(engine), request, now=now,
-                            wait=settings.command_wait, clock=time.monotonic, sleep=time.sleep)
+        done = send_command(
+            SqlLiveCommands(engine),
+            SqlLiveStates(engine),
+            request,
+            now=now,
+            wait=settings.command_wait,
+            clock=time.monotonic,
+            sleep=time.sleep,
+        )
     except LiveCenterDown as exc:
         return JSONResponse({"detail": str(exc), "error": "LiveCenterDown"}, status_code=409)
     except CommandRejectedByCore as exc:
-        return JSONResponse({"detail": str(exc), "error": "CommandRejected", "command": exc.command.id},
-                            status_code=409)
+        return JSONResponse(
+            {"detail": str(exc), "error": "CommandRejected", "command": exc.command.id}, status_code=409
+        )
     except CommandNotAnswered as exc:
         code = 202 if exc.command.status == CLAIMED else 503
-        return JSONResponse({"detail": str(exc), "error": "CommandNotAnswered", "command": exc.command.id,
-                             "status": exc.command.status}, status_code=code)
+        return JSONResponse(
+            {
+                "detail": str(exc),
+                "error": "CommandNotAnswered",
+                "command": exc.command.id,
+                "status": exc.command.status,
+            },
+            status_code=code,
+        )
     return command_out(done)
 
 
@@ -116,27 +140,46 @@ def _agent_users(engine) -> dict[str, str]:
 def list_agents(user: LiveUser, engine: EngineDep, unmasked: Unmasked) -> list[AgentStatePublic]:
     """Agents' states as the live driver last published them (an agent sees its own)."""
     own = None if can(user.role, "live.agents") else user.username
-    return [AgentStatePublic(agent_id=a.agent_id, state=a.state, reason=a.reason, call_id=a.call_id,
-                             caller=masked_text(a.caller, unmasked), since=a.since)
-            for a in agent_states(SqlLiveStates(engine), own)]
+    return [
+        AgentStatePublic(
+            agent_id=a.agent_id,
+            state=a.state,
+            reason=a.reason,
+            call_id=a.call_id,
+            caller=masked_text(a.caller, unmasked),
+            since=a.since,
+        )
+        for a in agent_states(SqlLiveStates(engine), own)
+    ]
 
 
 def _agent_command(kind: str, agent_id: str, user: AppUser, engine, settings, now: float, **payload):
     _for_agent(user, agent_id, engine)
-    return run_command(engine, settings, now, CommandRequest(user.username, kind, agent_id=agent_id,
-                                                             payload={k: v for k, v in payload.items() if v}))
+    return run_command(
+        engine,
+        settings,
+        now,
+        CommandRequest(user.username, kind, agent_id=agent_id, payload={k: v for k, v in payload.items() if v}),
+    )
 
 
-RESPONSES = {202: {"description": "taken by the driver, not finished yet"},
-             409: {"description": "refused by the core, or no live driver running"},
-             503: {"description": "the driver did not take it in time; withdrawn"}}
+RESPONSES = {
+    202: {"description": "taken by the driver, not finished yet"},
+    409: {"description": "refused by the core, or no live driver running"},
+    503: {"description": "the driver did not take it in time; withdrawn"},
+}
 
 
 @router.post("/agents/{agent_id}/login", response_model=CommandPublic, responses=RESPONSES)
-def log_in(agent_id: AgentId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now,
-           body: Optional[LogInBody] = None):
-    return _agent_command("log_in", agent_id, user, engine, settings, now,
-                          extension=body.extension if body else None)
+def log_in(
+    agent_id: AgentId,
+    user: LiveUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    body: Optional[LogInBody] = None,
+):
+    return _agent_command("log_in", agent_id, user, engine, settings, now, extension=body.extension if body else None)
 
 
 @router.post("/agents/{agent_id}/logout", response_model=CommandPublic, responses=RESPONSES)
@@ -151,8 +194,14 @@ def ready(agent_id: AgentId, user: LiveUser, engine: EngineDep, settings: Settin
 
 
 @router.post("/agents/{agent_id}/pause", response_model=CommandPublic, responses=RESPONSES)
-def pause(agent_id: AgentId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now,
-          body: Optional[PauseBody] = None):
+def pause(
+    agent_id: AgentId,
+    user: LiveUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    body: Optional[PauseBody] = None,
+):
     """Not ready, with a reason (after the current call or wrap-up if busy)."""
     return _agent_command("pause", agent_id, user, engine, settings, now, reason=body.reason if body else "break")
 

@@ -18,14 +18,24 @@ router = APIRouter(prefix="/airings", tags=["airings"])
 
 
 def airing_out(airing: Airing) -> AiringPublic:
-    return AiringPublic(id=airing.airing_id, channel=airing.channel, start=airing.start, length=airing.length,
-                        hotline=airing.hotline, product=airing.product, kind=airing.kind, cost=airing.cost)
+    return AiringPublic(
+        id=airing.airing_id,
+        channel=airing.channel,
+        start=airing.start,
+        length=airing.length,
+        hotline=airing.hotline,
+        product=airing.product,
+        kind=airing.kind,
+        cost=airing.cost,
+    )
 
 
 @router.post("", response_model=AiringUpload, status_code=201)
-async def upload(file: Annotated[UploadFile, File(description="CSV: channel, start, length, hotline"
-                                                               "[, id, product, kind, cost]")],
-                 user: Annotated[AppUser, require("airings.upload")], engine: EngineDep) -> AiringUpload:
+async def upload(
+    file: Annotated[UploadFile, File(description="CSV: channel, start, length, hotline[, id, product, kind, cost]")],
+    user: Annotated[AppUser, require("airings.upload")],
+    engine: EngineDep,
+) -> AiringUpload:
     """Store every airing of the file (an airing already stored under the same ID is replaced), or none: a
     bad file answers 422 listing every problem with its line and column. The answer shows the first
     ``MAX_LIMIT`` airings stored (``GET /api/airings`` pages through them all)."""
@@ -41,8 +51,14 @@ def store_schedule(data: bytes, name: str, engine) -> tuple[list[Airing], int]:
 
 
 @router.get("", response_model=list[AiringPublic])
-def list_airings(user: Annotated[AppUser, require("airings.read")], engine: EngineDep, hotline: str | None = None,
-                 start: float | None = None, end: float | None = None, limit: Limit = DEFAULT_LIMIT,
-                 offset: Offset = 0) -> list[AiringPublic]:
+def list_airings(
+    user: Annotated[AppUser, require("airings.read")],
+    engine: EngineDep,
+    hotline: str | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> list[AiringPublic]:
     """Airings by start time, a page at a time; ``start``/``end`` (epoch seconds) bound the airing's start."""
     return [airing_out(a) for a in page(SqlAirings(engine).list(hotline, start, end), limit, offset)]

@@ -18,17 +18,29 @@ ALERT = "security.alert"
 
 
 @router.get("", response_model=list[AuditPublic])
-def entries(user: Annotated[AppUser, require("audit.read")], engine: EngineDep, by: str | None = None,
-            entity: str | None = None, entity_id: str | None = None, action: str | None = None,
-            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200, offset: Offset = 0) -> list:
+def entries(
+    user: Annotated[AppUser, require("audit.read")],
+    engine: EngineDep,
+    by: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
+    offset: Offset = 0,
+) -> list:
     """Filter by the user who acted (``by``), the entity (``customer``, ``user``, ``phone``, ...), its ID and
     the action."""
-    return SqlAudit(engine).entries(user=by, entity=entity, entity_id=entity_id, action=action, limit=limit,
-                                    offset=offset)
+    return SqlAudit(engine).entries(
+        user=by, entity=entity, entity_id=entity_id, action=action, limit=limit, offset=offset
+    )
 
 
 @router.get("/alerts", response_model=list[AuditPublic])
-def alerts(user: Annotated[AppUser, require("alerts.read")], engine: EngineDep,
-           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100, offset: Offset = 0) -> list:
+def alerts(
+    user: Annotated[AppUser, require("alerts.read")],
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Offset = 0,
+) -> list:
     """Security alerts, newest first: ``entity_id`` is the user concerned, ``detail`` says why."""
     return SqlAudit(engine).entries(action=ALERT, limit=limit, offset=offset)

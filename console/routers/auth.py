@@ -36,8 +36,10 @@ def password_checks(request: Request) -> PasswordChecks:
 
 
 def _audit_login(request: Request, now: float, username: str, address: str, action: str, detail: str = "") -> None:
-    entries = (AuditEntry(now, username, action, "user", (username,), detail or f"from {address}"),
-               AuditEntry(now, username, action, "address", (address,), detail))
+    entries = (
+        AuditEntry(now, username, action, "user", (username,), detail or f"from {address}"),
+        AuditEntry(now, username, action, "address", (address,), detail),
+    )
     for entry in entries:
         note_access(entry, request.app.state.unit_of_work())
 
@@ -46,15 +48,21 @@ def _lockout_wait(audit: SqlAudit, username: str, address: str, now: float) -> f
     """Seconds this user and address must wait; a user's failures before their last success do not count."""
     successes = audit.times("auth.login", now - USER_LOCKOUT.window, entity="user", entity_id=username)
     since = successes[-1] if successes else now - USER_LOCKOUT.window
-    by_user = [at for at in audit.times(LOGIN_FAILED, since, entity="user", entity_id=username)
-               if at > since or not successes]
+    by_user = [
+        at for at in audit.times(LOGIN_FAILED, since, entity="user", entity_id=username) if at > since or not successes
+    ]
     by_address = audit.times(LOGIN_FAILED, now - ADDRESS_LOCKOUT.window, entity="address", entity_id=address)
     return max(USER_LOCKOUT.wait(by_user, now), ADDRESS_LOCKOUT.wait(by_address, now))
 
 
-@router.post("/login", response_model=TokenPublic,
-             responses={429: {"description": "locked out for a while after failed logins (Retry-After)"},
-                        503: {"description": "too many logins at once (Retry-After)"}})
+@router.post(
+    "/login",
+    response_model=TokenPublic,
+    responses={
+        429: {"description": "locked out for a while after failed logins (Retry-After)"},
+        503: {"description": "too many logins at once (Retry-After)"},
+    },
+)
 async def login(body: Login, request: Request) -> TokenPublic:
     """A bearer token for ``Authorization: Bearer <token>``, valid ``HOTLINE_TOKEN_TTL`` seconds."""
     token, user, expires = await authenticate(request, body.username, body.password)
@@ -69,15 +77,25 @@ async def authenticate(request: Request, username: str, password: str) -> tuple[
     username, address = username.lower(), request.client.host if request.client else "-"
     wait = await run_in_threadpool(_lockout_wait, SqlAudit(engine), username, address, now)
     if wait > 0:
-        await run_in_threadpool(_audit_login, request, now, username, address, "auth.login_refused",
-                                f"from {address}: locked for {wait:.0f} s")
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f"too many failed logins: try again in {math.ceil(wait)} s",
-                            headers={"Retry-After": str(math.ceil(wait))})
+        await run_in_threadpool(
+            _audit_login,
+            request,
+            now,
+            username,
+            address,
+            "auth.login_refused",
+            f"from {address}: locked for {wait:.0f} s",
+        )
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed logins: try again in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     accounts = SqlAccounts(engine)
     try:
         found = await password_checks(request).run(
-            lambda: accounts.login(username, password, now, settings.token_ttl), run_in_threadpool)
+            lambda: accounts.login(username, password, now, settings.token_ttl), run_in_threadpool
+        )
     except Busy as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "1"}) from None
     action = LOGIN_FAILED if found is None else "auth.login"
@@ -96,16 +114,21 @@ def approver(request: Request, username: str, password: str, now: float) -> AppU
     address = request.client.host if request.client else "-"
     wait = _lockout_wait(SqlAudit(state.engine), username, address, now)
     if wait > 0:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed logins of {username}: try again in "
-                            f"{math.ceil(wait)} s", headers={"Retry-After": str(math.ceil(wait))})
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed logins of {username}: try again in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     accounts = SqlAccounts(state.engine)
     try:
-        found = anyio.from_thread.run(password_checks(request).run, lambda: accounts.check_password(username, password),
-                                      run_in_threadpool)
+        found = anyio.from_thread.run(
+            password_checks(request).run, lambda: accounts.check_password(username, password), run_in_threadpool
+        )
     except Busy as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "1"}) from None
-    _audit_login(request, now, username, address, LOGIN_FAILED if found is None else "auth.approval",
-                 f"approval from {address}")
+    _audit_login(
+        request, now, username, address, LOGIN_FAILED if found is None else "auth.approval", f"approval from {address}"
+    )
     return found
 
 
@@ -134,8 +157,14 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/me/password", status_code=204)
-def change_password(body: PasswordChange, user: CurrentUser, token: CurrentToken, engine: EngineDep,
-                    audit: AuditDep, cache: TokenCacheDep) -> Response:
+def change_password(
+    body: PasswordChange,
+    user: CurrentUser,
+    token: CurrentToken,
+    engine: EngineDep,
+    audit: AuditDep,
+    cache: TokenCacheDep,
+) -> Response:
     """A new password for oneself, given the current one (403 when it is wrong); one's other logins end."""
     if not SqlAccounts(engine).change_password(user.id or 0, body.current, body.new, keep_token=token or ""):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")

@@ -31,11 +31,20 @@ Agent = Annotated[AppUser, require("callbacks.claim")]
 
 
 @router.get("", response_model=list[TicketPublic])
-def list_callbacks(user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep,
-                   status: Annotated[list[str] | None, Query(description=f"any of {', '.join(TICKET_STATUSES)}; "
-                                                               "needs callbacks.list_all")] = None,
-                   queue: Annotated[list[str] | None, Query(description="skill groups")] = None,
-                   limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[TicketPublic]:
+def list_callbacks(
+    user: Agent,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    audit: AuditDep,
+    status: Annotated[
+        list[str] | None, Query(description=f"any of {', '.join(TICKET_STATUSES)}; needs callbacks.list_all")
+    ] = None,
+    queue: Annotated[list[str] | None, Query(description="skill groups")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> list[TicketPublic]:
     """What an agent may claim now, in callback order, then the tickets this agent holds. With ``status``
     (supervisors): every ticket in those statuses, in callback order."""
     tickets = SqlTickets(engine, source=settings.ticket_source)
@@ -60,16 +69,24 @@ def claim(ticket_id: str, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: U
 
 
 @router.post("/{ticket_id}/complete", response_model=TicketPublic)
-def complete(ticket_id: str, body: CallbackComplete, user: Agent, uow: UnitOfWorkDep, now: Now,
-             unmasked: Unmasked) -> TicketPublic:
+def complete(
+    ticket_id: str, body: CallbackComplete, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: Unmasked
+) -> TicketPublic:
     """Record the attempt's outcome; an unreachable ticket waits for a retry, others are done."""
     ticket = complete_callback(CompleteCallback(now, user.username, ticket_id, body.outcome), uow)
     return ticket_out(ticket, unmasked)
 
 
 @router.post("/{ticket_id}/release", response_model=TicketPublic)
-def release(ticket_id: str, user: Agent, uow: UnitOfWorkDep, engine: EngineDep, settings: SettingsDep, now: Now,
-            unmasked: Unmasked) -> TicketPublic:
+def release(
+    ticket_id: str,
+    user: Agent,
+    uow: UnitOfWorkDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+) -> TicketPublic:
     """Give a claimed ticket back unworked: the claimer, or a supervisor whoever holds it."""
     held = SqlTickets(engine, source=settings.ticket_source).get(ticket_id)
     if held is not None and held.claimer not in (None, user.username) and can(user.role, "callbacks.manage"):
@@ -78,11 +95,19 @@ def release(ticket_id: str, user: Agent, uow: UnitOfWorkDep, engine: EngineDep, 
 
 
 @router.post("/{ticket_id}/reassign", response_model=TicketPublic)
-def reassign(ticket_id: str, body: CallbackReassign, user: Annotated[AppUser, require("callbacks.manage")],
-             uow: UnitOfWorkDep, engine: EngineDep, now: Now, unmasked: Unmasked) -> TicketPublic:
+def reassign(
+    ticket_id: str,
+    body: CallbackReassign,
+    user: Annotated[AppUser, require("callbacks.manage")],
+    uow: UnitOfWorkDep,
+    engine: EngineDep,
+    now: Now,
+    unmasked: Unmasked,
+) -> TicketPublic:
     """Give a claimed ticket, whoever holds it, to another active user (who then completes it)."""
     agent = SqlAccounts(engine).by_username(body.agent)
     if agent is None or not agent.active:
         raise HTTPException(422, f"agent: there is no active user {body.agent!r}")
-    return ticket_out(hand_over_callback(HandOverCallback(now, user.username, ticket_id, agent.username), uow),
-                      unmasked)
+    return ticket_out(
+        hand_over_callback(HandOverCallback(now, user.username, ticket_id, agent.username), uow), unmasked
+    )

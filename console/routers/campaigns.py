@@ -89,14 +89,21 @@ class DoNotCallIn(BaseModel):
 
 
 def campaign_out(stored: StoredCampaign) -> CampaignPublic:
-    return CampaignPublic(id=stored.campaign.campaign_id, status=stored.status, created_by=stored.created_by,
-                          created_at=stored.created_at, approved_at=stored.approved_at,
-                          campaign=campaign_document(stored.campaign))
+    return CampaignPublic(
+        id=stored.campaign.campaign_id,
+        status=stored.status,
+        created_by=stored.created_by,
+        created_at=stored.created_at,
+        approved_at=stored.approved_at,
+        campaign=campaign_document(stored.campaign),
+    )
 
 
 def import_out(report: ImportReport) -> ImportOut:
-    return ImportOut(added=report.added, problems=[dict(row=p.row, field=p.field, kind=p.kind, message=p.message)
-                                                   for p in report.problems])
+    return ImportOut(
+        added=report.added,
+        problems=[dict(row=p.row, field=p.field, kind=p.kind, message=p.message) for p in report.problems],
+    )
 
 
 def _blacklist(engine) -> frozenset[str]:
@@ -116,17 +123,22 @@ def list_campaigns(user: Reader, engine: EngineDep) -> list[CampaignPublic]:
     return [campaign_out(c) for c in SqlCampaigns(engine).list()]
 
 
-@router.get("/campaigns/report", response_model=list[ReportTable],
-            responses={200: {"content": {XLSX: {}}}})
-def report(user: Reader, engine: EngineDep, format: Literal["json", "xlsx"] = "json",
-           source: Annotated[str | None, Query(description="event-log source; default: every source")] = None):
+@router.get("/campaigns/report", response_model=list[ReportTable], responses={200: {"content": {XLSX: {}}}})
+def report(
+    user: Reader,
+    engine: EngineDep,
+    format: Literal["json", "xlsx"] = "json",
+    source: Annotated[str | None, Query(description="event-log source; default: every source")] = None,
+):
     """Per campaign, per campaign and day, per agent and day: attempts, answers, contacts, contact rate, drops,
     drop rate, sales, talk time; and the after-call survey per queue and agent."""
     tables = outbound_tables(SqlEventLog(engine).records(source))
     if format == "xlsx":
         with tempfile.TemporaryDirectory() as folder:
             content = write_xlsx(tables, Path(folder) / "outbound.xlsx").read_bytes()
-        return Response(content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="outbound.xlsx"'})
+        return Response(
+            content, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="outbound.xlsx"'}
+        )
     return [table_out(name, table) for name, table in tables.items()]
 
 
@@ -142,11 +154,15 @@ def approve(campaign_id: str, user: Approver, uow: UnitOfWorkDep, now: Now) -> C
 
 
 @router.post("/campaigns/{campaign_id}/numbers", response_model=ImportOut, status_code=201)
-async def import_list(campaign_id: str, file: Annotated[UploadFile, File(description="CSV or .xlsx; column phone "
-                                                                                    "(or number / 电话 / 号码), name")],
-                      user: Manager, uow: UnitOfWorkDep, engine: EngineDep, now: Now,
-                      strict: Annotated[bool, Query(description="refuse the whole file if any row is bad")] = False
-                      ) -> ImportOut:
+async def import_list(
+    campaign_id: str,
+    file: Annotated[UploadFile, File(description="CSV or .xlsx; column phone (or number / 电话 / 号码), name")],
+    user: Manager,
+    uow: UnitOfWorkDep,
+    engine: EngineDep,
+    now: Now,
+    strict: Annotated[bool, Query(description="refuse the whole file if any row is bad")] = False,
+) -> ImportOut:
     """Good rows are added; each row left out is named with its reason (invalid, duplicate, missing column,
     do-not-call, blacklist). With ``strict``, a bad row (invalid, duplicate, missing) refuses the file: 422."""
     name = file.filename or "upload.csv"
@@ -156,10 +172,17 @@ async def import_list(campaign_id: str, file: Annotated[UploadFile, File(descrip
 
 
 @router.post("/campaigns/{campaign_id}/numbers/one", response_model=ImportOut, status_code=201)
-def add_one(campaign_id: str, number: NumberIn, user: Manager, uow: UnitOfWorkDep, engine: EngineDep,
-            now: Now) -> ImportOut:
-    command = ImportNumbers(now, user.username, campaign_id, [(1, {"phone": number.phone, "name": number.name})],
-                            strict=True, source="single number")
+def add_one(
+    campaign_id: str, number: NumberIn, user: Manager, uow: UnitOfWorkDep, engine: EngineDep, now: Now
+) -> ImportOut:
+    command = ImportNumbers(
+        now,
+        user.username,
+        campaign_id,
+        [(1, {"phone": number.phone, "name": number.name})],
+        strict=True,
+        source="single number",
+    )
     return import_out(import_numbers(command, uow, zones=zones(), blacklist=_blacklist(engine)))
 
 
@@ -170,25 +193,33 @@ def remove(campaign_id: str, number: str, user: Manager, uow: UnitOfWorkDep, now
 
 
 @router.get("/campaigns/{campaign_id}/numbers")
-def numbers(campaign_id: str, user: Reader, engine: EngineDep,
-            result: Annotated[list[str] | None, Query(description="last results to list")] = None) -> list[dict]:
+def numbers(
+    campaign_id: str,
+    user: Reader,
+    engine: EngineDep,
+    result: Annotated[list[str] | None, Query(description="last results to list")] = None,
+) -> list[dict]:
     repo = SqlCampaigns(engine)
     repo.get(campaign_id)
     return repo.numbers(campaign_id, result)
 
 
 @router.post("/campaigns/{campaign_id}/reuse", response_model=ImportOut, status_code=201)
-def reuse(campaign_id: str, body: ReuseIn, user: Manager, uow: UnitOfWorkDep, engine: EngineDep,
-          now: Now) -> ImportOut:
+def reuse(campaign_id: str, body: ReuseIn, user: Manager, uow: UnitOfWorkDep, engine: EngineDep, now: Now) -> ImportOut:
     """Numbers of ``from_campaign`` whose last result is one of ``results`` join this campaign's list."""
     command = ReuseNumbers(now, user.username, body.from_campaign, tuple(body.results), campaign_id)
     return import_out(reuse_numbers(command, uow, blacklist=_blacklist(engine)))
 
 
 @router.get("/campaigns/{campaign_id}/results", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-def results(campaign_id: str, user: Reader, engine: EngineDep, day: Annotated[str | None, Query(
-                pattern=r"^\d{4}-\d{2}-\d{2}$", description="site day YYYY-MM-DD")] = None,
-            result: str | None = None, format: Literal["json", "csv", "xlsx"] = "json"):
+def results(
+    campaign_id: str,
+    user: Reader,
+    engine: EngineDep,
+    day: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="site day YYYY-MM-DD")] = None,
+    result: str | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+):
     """Each dial of the campaign, filtered by day and result."""
     repo = SqlCampaigns(engine)
     repo.get(campaign_id)
@@ -201,14 +232,18 @@ def results(campaign_id: str, user: Reader, engine: EngineDep, day: Annotated[st
         writer = csv.DictWriter(out, columns)
         writer.writeheader()
         writer.writerows(rows)
-        return Response("\ufeff" + out.getvalue(), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{campaign_id}-results.csv"'})
+        return Response(
+            "\ufeff" + out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{campaign_id}-results.csv"'},
+        )
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as folder:
         content = write_xlsx({"results": pd.DataFrame(rows, columns=columns)}, Path(folder) / "r.xlsx").read_bytes()
-    return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{campaign_id}-results.xlsx"'})
+    return Response(
+        content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{campaign_id}-results.xlsx"'}
+    )
 
 
 class ResultIn(BaseModel):
@@ -225,47 +260,79 @@ LiveAgent = Annotated[AppUser, require("live.self")]
 def own_agent(user: AppUser, engine) -> str:
     """The agent id the site configuration links to this user (``agent_users``), or the user name."""
     return next((agent for agent, name in _agent_users(engine).items() if name == user.username), user.username)
+
+
 Attempt = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,96}$", description="the outbound attempt")]
 
 
 @router.post("/campaigns/{campaign_id}/start", response_model=CommandPublic, responses=RESPONSES)
 def start(campaign_id: str, user: Approver, engine: EngineDep, settings: SettingsDep, now: Now) -> CommandPublic:
     """The live center starts dialling the campaign: 409 (from the driver) unless it is approved."""
-    return run_command(engine, settings, now, CommandRequest(user.username, "start_campaign",
-                                                             payload={"campaign_id": campaign_id}))
+    return run_command(
+        engine, settings, now, CommandRequest(user.username, "start_campaign", payload={"campaign_id": campaign_id})
+    )
 
 
 @router.post("/campaigns/{campaign_id}/stop", response_model=CommandPublic, responses=RESPONSES)
 def stop(campaign_id: str, user: Approver, engine: EngineDep, settings: SettingsDep, now: Now) -> CommandPublic:
     """No more dials; calls in progress end normally."""
     SqlCampaigns(engine).stop(campaign_id)
-    return run_command(engine, settings, now, CommandRequest(user.username, "stop_campaign",
-                                                             payload={"campaign_id": campaign_id}))
+    return run_command(
+        engine, settings, now, CommandRequest(user.username, "stop_campaign", payload={"campaign_id": campaign_id})
+    )
 
 
 @router.post("/campaigns/{campaign_id}/dial", response_model=CommandPublic, responses=RESPONSES)
-def dial_manual(campaign_id: str, body: ManualIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep,
-                now: Now) -> CommandPublic:
+def dial_manual(
+    campaign_id: str, body: ManualIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep, now: Now
+) -> CommandPublic:
     """Click to call: the agent dials one number for the campaign (calling hours and do-not-call hold)."""
-    return run_command(engine, settings, now, CommandRequest(user.username, "dial_manual", agent_id=own_agent(user, engine),
-                                                             payload={"campaign_id": campaign_id, "number": body.phone}))
+    return run_command(
+        engine,
+        settings,
+        now,
+        CommandRequest(
+            user.username,
+            "dial_manual",
+            agent_id=own_agent(user, engine),
+            payload={"campaign_id": campaign_id, "number": body.phone},
+        ),
+    )
 
 
 @router.post("/outbound/{attempt_id}/preview/{action}", response_model=CommandPublic, responses=RESPONSES)
-def work_attempt(attempt_id: Attempt, action: Literal["dial", "skip"], user: LiveAgent, engine: EngineDep,
-                 settings: SettingsDep, now: Now) -> CommandPublic:
+def work_attempt(
+    attempt_id: Attempt,
+    action: Literal["dial", "skip"],
+    user: LiveAgent,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+) -> CommandPublic:
     """Preview mode: dial the customer the agent sees, or skip them (not counted as an attempt)."""
     kind = "dial_previewed" if action == "dial" else "skip_preview"
-    return run_command(engine, settings, now, CommandRequest(user.username, kind, agent_id=own_agent(user, engine),
-                                                             call_id=attempt_id))
+    return run_command(
+        engine, settings, now, CommandRequest(user.username, kind, agent_id=own_agent(user, engine), call_id=attempt_id)
+    )
 
 
 @router.post("/outbound/{attempt_id}/result", response_model=CommandPublic, responses=RESPONSES)
-def record_result(attempt_id: Attempt, body: ResultIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep,
-                  now: Now) -> CommandPublic:
+def record_result(
+    attempt_id: Attempt, body: ResultIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep, now: Now
+) -> CommandPublic:
     """The agent's result code for the call they just had (one of the campaign's result codes)."""
-    return run_command(engine, settings, now, CommandRequest(user.username, "record_result", agent_id=own_agent(user, engine),
-                                                             call_id=attempt_id, payload={"code": body.code}))
+    return run_command(
+        engine,
+        settings,
+        now,
+        CommandRequest(
+            user.username,
+            "record_result",
+            agent_id=own_agent(user, engine),
+            call_id=attempt_id,
+            payload={"code": body.code},
+        ),
+    )
 
 
 @router.post("/do-not-call", status_code=201)

@@ -49,8 +49,9 @@ class LookupBody(Body):
     phone: Line = Field(description=LOOKUP_HELP)
 
 
-def _lookup(phone: str, user: AppUser, engine, settings: ConsoleSettings, now: float, unmasked: bool,
-            audit: Audit) -> list[CustomerPublic]:
+def _lookup(
+    phone: str, user: AppUser, engine, settings: ConsoleSettings, now: float, unmasked: bool, audit: Audit
+) -> list[CustomerPublic]:
     try:
         searched = parse_phone(phone, default_area_code=settings.default_area_code).key
     except InvalidPhoneNumber:
@@ -63,8 +64,11 @@ def _lookup(phone: str, user: AppUser, engine, settings: ConsoleSettings, now: f
             audit(ALERT, "user", [user.username], f"{len(recent)} phone lookups within {LOOKUP_WINDOW:.0f} s")
         audit("customers.lookup_refused", "phone", [shown], "over the lookup limit")
         wait = math.ceil(recent[0] + LOOKUP_WINDOW - now) or 1
-        raise HTTPException(429, f"more than {settings.lookups_per_minute} lookups a minute: wait {wait} s "
-                                 "(supervisors have been told)", headers={"Retry-After": str(wait)})
+        raise HTTPException(
+            429,
+            f"more than {settings.lookups_per_minute} lookups a minute: wait {wait} s (supervisors have been told)",
+            headers={"Retry-After": str(wait)},
+        )
     if searched is None:
         audit("customers.lookup", "phone", [shown], "not a phone number")
         find_customers(SqlCustomers(engine), phone, default_area_code=settings.default_area_code)  # its 422
@@ -76,25 +80,41 @@ def _lookup(phone: str, user: AppUser, engine, settings: ConsoleSettings, now: f
 
 
 @router.get("", response_model=list[CustomerPublic], deprecated=True)
-def lookup(phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)], user: Reader, engine: EngineDep,
-           settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> list[CustomerPublic]:
+def lookup(
+    phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)],
+    user: Reader,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    audit: AuditDep,
+) -> list[CustomerPublic]:
     """Screen pop by a URL (the number ends up in access logs, masked there): prefer POST /lookup."""
     return _lookup(phone, user, engine, settings, now, unmasked, audit)
 
 
 @router.post("/lookup", response_model=list[CustomerPublic])
-def lookup_by_body(body: LookupBody, user: Reader, engine: EngineDep, settings: SettingsDep, now: Now,
-                   unmasked: Unmasked, audit: AuditDep) -> list[CustomerPublic]:
+def lookup_by_body(
+    body: LookupBody,
+    user: Reader,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    audit: AuditDep,
+) -> list[CustomerPublic]:
     """Screen pop: every customer with this number, oldest first; the agent picks."""
     return _lookup(body.phone, user, engine, settings, now, unmasked, audit)
 
 
 @router.post("", response_model=CustomerPublic, status_code=201)
-def create(body: CustomerCreate, user: Writer, uow: UnitOfWorkDep, settings: SettingsDep, now: Now,
-           unmasked: Unmasked) -> CustomerPublic:
+def create(
+    body: CustomerCreate, user: Writer, uow: UnitOfWorkDep, settings: SettingsDep, now: Now, unmasked: Unmasked
+) -> CustomerPublic:
     area = settings.default_area_code
-    command = RegisterCustomer(now, user.username, body.name, body.phones,
-                               body.address.to_core(area) if body.address else None, area)
+    command = RegisterCustomer(
+        now, user.username, body.name, body.phones, body.address.to_core(area) if body.address else None, area
+    )
     return customer_out(register_customer(command, uow), unmasked)
 
 
@@ -114,21 +134,40 @@ def numbers_as_shown(customer: Customer, texts: list[str]) -> list[PhoneNumber]:
     for text in texts:
         matches = shown.get(text.strip(), [])
         if len(matches) != 1:
-            raise CustomerError(f"remove_phones: name a number as it is shown ({', '.join(shown)}); {text!r} "
-                                f"is {'more than one' if matches else 'none'} of them")
+            raise CustomerError(
+                f"remove_phones: name a number as it is shown ({', '.join(shown)}); {text!r} "
+                f"is {'more than one' if matches else 'none'} of them"
+            )
         numbers.append(matches[0])
     return numbers
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic)
-def update(customer_id: str, body: CustomerUpdate, user: Writer, uow: UnitOfWorkDep, engine: EngineDep,
-           settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
+def update(
+    customer_id: str,
+    body: CustomerUpdate,
+    user: Writer,
+    uow: UnitOfWorkDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    audit: AuditDep,
+) -> CustomerPublic:
     """Change the name or notes, add or remove numbers (a customer keeps at least one), add an address.
     Without ``phones.unmasked`` name a number to remove as the response shows it (``138****8000``)."""
     area = settings.default_area_code
-    command = UpdateCustomer(now, user.username, customer_id, body.name, body.notes, body.add_phones,
-                             list(body.remove_phones), body.add_address.to_core(area) if body.add_address else None,
-                             area)
+    command = UpdateCustomer(
+        now,
+        user.username,
+        customer_id,
+        body.name,
+        body.notes,
+        body.add_phones,
+        list(body.remove_phones),
+        body.add_address.to_core(area) if body.add_address else None,
+        area,
+    )
     try:
         if body.remove_phones and not unmasked:
             command.remove_phones = list(numbers_as_shown(SqlCustomers(engine).get(customer_id), body.remove_phones))
@@ -139,12 +178,26 @@ def update(customer_id: str, body: CustomerUpdate, user: Writer, uow: UnitOfWork
 
 
 @router.get("/{customer_id}/history", response_model=list[HistoryEntryOut])
-def history(customer_id: str, user: Reader, engine: EngineDep, unmasked: Unmasked, audit: AuditDep,
-            limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[HistoryEntryOut]:
+def history(
+    customer_id: str,
+    user: Reader,
+    engine: EngineDep,
+    unmasked: Unmasked,
+    audit: AuditDep,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> list[HistoryEntryOut]:
     """Orders and call records of the customer, newest first, a page at a time."""
     customers = SqlCustomers(engine)
     customers.get(customer_id)  # 404 for an unknown customer
     entries = page(customers.history(customer_id, offset + limit), limit, offset)
     audit("customers.history", "customer", [customer_id], f"from {offset}, {len(entries)} entries")
-    return [HistoryEntryOut(at=e.at, kind=e.kind, order=order_out(e.item, unmasked) if e.kind == "order" else None,
-                            call=call_record_out(e.item, unmasked) if e.kind == "call" else None) for e in entries]
+    return [
+        HistoryEntryOut(
+            at=e.at,
+            kind=e.kind,
+            order=order_out(e.item, unmasked) if e.kind == "order" else None,
+            call=call_record_out(e.item, unmasked) if e.kind == "call" else None,
+        )
+        for e in entries
+    ]

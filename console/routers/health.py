@@ -48,6 +48,7 @@ async def ready(request: Request):
     except Exception as error:  # down, refused, timed out: say so, never raise
         reason = "timed out" if isinstance(error, TimeoutError) else str(getattr(error, "orig", error)).splitlines()[0]
         body = Readiness(status="unavailable", database=reason or type(error).__name__)
-        return JSONResponse(body.model_dump(), status_code=503,
-                            headers={"Retry-After": str(request.app.state.settings.retry_after)})
+        return JSONResponse(
+            body.model_dump(), status_code=503, headers={"Retry-After": str(request.app.state.settings.retry_after)}
+        )
     return Readiness(status="ok", database="ok", database_ms=round(elapsed, 2))

@@ -17,8 +17,14 @@ Reader = Annotated[AppUser, require("products.read")]
 
 
 @router.get("", response_model=list[ProductPublic])
-def list_products(user: Reader, engine: EngineDep, active_only: bool = True,
-                  airing_id: str | None = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[ProductPublic]:
+def list_products(
+    user: Reader,
+    engine: EngineDep,
+    active_only: bool = True,
+    airing_id: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> list[ProductPublic]:
     """Products by SKU (only those still sold unless ``active_only=false``); with ``airing_id``, what the
     agent offers a caller who saw that airing."""
     catalog = SqlCatalog(engine)

@@ -56,8 +56,9 @@ def _epoch(moment: datetime | None) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=SITE_ZONE)).timestamp()
 
 
-def find_recordings(engine, search: RecordingSearch, default_area_code: str | None, limit: int,
-                    offset: int = 0) -> list[CallRecord]:
+def find_recordings(
+    engine, search: RecordingSearch, default_area_code: str | None, limit: int, offset: int = 0
+) -> list[CallRecord]:
     """The records with a recording that match, newest first; ``SearchError`` for a number that is not one
     or a time range that ends before it starts."""
     caller = ""
@@ -69,8 +70,9 @@ def find_recordings(engine, search: RecordingSearch, default_area_code: str | No
     since, until = _epoch(search.since), _epoch(search.until)
     if since is not None and until is not None and until <= since:
         raise SearchError("until", "the end must be after the start")
-    return SqlCallRecords(engine).recorded(caller=caller, agent_id=search.agent.strip(), since=since, until=until,
-                                           limit=limit, offset=offset)
+    return SqlCallRecords(engine).recorded(
+        caller=caller, agent_id=search.agent.strip(), since=since, until=until, limit=limit, offset=offset
+    )
 
 
 def recording_path(directory: Path | None, name: str) -> Path:
@@ -90,26 +92,42 @@ def recording_path(directory: Path | None, name: str) -> Path:
 
 
 @router.get("", response_model=list[CallRecordPublic])
-def search(user: Listener, engine: EngineDep, settings: SettingsDep, unmasked: Unmasked, audit: AuditDep,
-           number: Annotated[str, Query(max_length=40, description="the caller's number in any spelling")] = "",
-           agent: Annotated[str, Query(max_length=128, description="the agent who answered")] = "",
-           since: Annotated[datetime | None, Query(description="calls started at or after (ISO 8601; no zone: "
-                                                               "the site's)")] = None,
-           until: Annotated[datetime | None, Query(description="calls started before")] = None,
-           limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> list[CallRecordPublic]:
+def search(
+    user: Listener,
+    engine: EngineDep,
+    settings: SettingsDep,
+    unmasked: Unmasked,
+    audit: AuditDep,
+    number: Annotated[str, Query(max_length=40, description="the caller's number in any spelling")] = "",
+    agent: Annotated[str, Query(max_length=128, description="the agent who answered")] = "",
+    since: Annotated[
+        datetime | None, Query(description="calls started at or after (ISO 8601; no zone: the site's)")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="calls started before")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> list[CallRecordPublic]:
     """Call records that have a recording, newest first; play one with GET /api/recordings/{recording}."""
     try:
-        records = find_recordings(engine, RecordingSearch(number, agent, since, until), settings.default_area_code,
-                                  limit, offset)
+        records = find_recordings(
+            engine, RecordingSearch(number, agent, since, until), settings.default_area_code, limit, offset
+        )
     except SearchError as bad:
         raise HTTPException(422, f"{bad.field}: {bad}") from None
-    audit("recordings.search", "customer", sorted({r.customer_id for r in records if r.customer_id}),
-          f"{len(records)} recordings")
+    audit(
+        "recordings.search",
+        "customer",
+        sorted({r.customer_id for r in records if r.customer_id}),
+        f"{len(records)} recordings",
+    )
     return [call_record_out(r, unmasked) for r in records]
 
 
-@router.get("/{name}", response_class=FileResponse,
-            responses={200: {"content": {"audio/wav": {}}, "description": "the recording (Range requests work)"}})
+@router.get(
+    "/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}, "description": "the recording (Range requests work)"}},
+)
 def play(name: str, user: Listener, engine: EngineDep, settings: SettingsDep, audit: AuditDep) -> FileResponse:
     """The recording file of a call record (400 for a name that is not a plain file name, 404 when missing)."""
     path = recording_path(settings.recordings_dir, name)

@@ -91,8 +91,11 @@ def _hub(app) -> StreamHub:
 
 
 @router.websocket("/stream")
-async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=256)] = "",
-                 after: Annotated[Optional[int], Query(ge=0, le=2**62)] = None) -> None:
+async def stream(
+    websocket: WebSocket,
+    token: Annotated[str, Query(max_length=256)] = "",
+    after: Annotated[Optional[int], Query(ge=0, le=2**62)] = None,
+) -> None:
     app = websocket.app
     token = token or websocket.cookies.get(TOKEN_COOKIE, "")
     user = await asyncio.to_thread(SqlAccounts(app.state.engine).user_for_token, token, float(app.state.clock()))
@@ -102,8 +105,9 @@ async def stream(websocket: WebSocket, token: Annotated[str, Query(max_length=25
     await websocket.accept()
     hub = _hub(app)
     # an agent follows the agent id the site configuration links to its user name (the desk's, the commands')
-    own = None if can(user.role, "live.agents") else await asyncio.to_thread(agent_id_of, user.username,
-                                                                                app.state.engine)
+    own = (
+        None if can(user.role, "live.agents") else await asyncio.to_thread(agent_id_of, user.username, app.state.engine)
+    )
     unmasked = can(user.role, "phones.unmasked")
     queue = await hub.subscribe()  # before catching up: nothing falls between the two
 

@@ -55,8 +55,9 @@ def _own_call_or_supervisor(user: AppUser, call_id: str, engine) -> None:
 
 
 def _call_command(kind: str, call_id: str, user: AppUser, engine, settings, now: float, payload: dict | None = None):
-    return run_command(engine, settings, now, CommandRequest(user.username, kind, call_id=call_id,
-                                                             payload=payload or {}))
+    return run_command(
+        engine, settings, now, CommandRequest(user.username, kind, call_id=call_id, payload=payload or {})
+    )
 
 
 @router.get("/queues", response_model=list[QueueStatePublic])
@@ -93,20 +94,24 @@ def consult(call_id: CallId, body: ConsultBody, user: LiveUser, engine: EngineDe
 
 def _own_call_action(kind: str, summary: str) -> None:
     """``POST /calls/{call_id}/<kind>``, without a body, for the call's agent or a supervisor."""
+
     def endpoint(call_id: CallId, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now):
         _own_call_or_supervisor(user, call_id, engine)
         return _call_command(kind, call_id, user, engine, settings, now)
 
     endpoint.__doc__ = summary
-    router.post(f"/calls/{{call_id}}/{kind.replace('_', '-')}", response_model=CommandPublic, responses=RESPONSES,
-                name=kind)(endpoint)
+    router.post(
+        f"/calls/{{call_id}}/{kind.replace('_', '-')}", response_model=CommandPublic, responses=RESPONSES, name=kind
+    )(endpoint)
 
 
 for _kind, _summary in (
-        ("hold", "The caller hears music on hold; the agent's line stays open."),
-        ("resume", "The held caller is back with the agent."),
-        ("complete_transfer", "Attended transfer, done: the caller goes on to the consulted extension; "
-                              "the agent is free."),
-        ("cancel_transfer", "Attended transfer, called off: the consulted phone is dropped and the caller is back "
-                            "with the agent.")):
+    ("hold", "The caller hears music on hold; the agent's line stays open."),
+    ("resume", "The held caller is back with the agent."),
+    ("complete_transfer", "Attended transfer, done: the caller goes on to the consulted extension; the agent is free."),
+    (
+        "cancel_transfer",
+        "Attended transfer, called off: the consulted phone is dropped and the caller is back with the agent.",
+    ),
+):
     _own_call_action(_kind, _summary)

@@ -54,8 +54,16 @@ def list_users(user: Admin, engine: EngineDep, limit: Limit = DEFAULT_LIMIT, off
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: UserUpdate, user: Admin, engine: EngineDep,
-                uow: UnitOfWorkDep, now: Now, audit: AuditDep, cache: TokenCacheDep) -> AppUser:
+def update_user(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: UserUpdate,
+    user: Admin,
+    engine: EngineDep,
+    uow: UnitOfWorkDep,
+    now: Now,
+    audit: AuditDep,
+    cache: TokenCacheDep,
+) -> AppUser:
     """Deactivate (``{"active": false}``: the user's tokens are revoked, their claimed callbacks released), reactivate, change role or password.
     An admin cannot deactivate or demote themselves (so that someone can always manage users)."""
     changed = change_user(user, user_id, body, engine, audit, uow, now)
@@ -68,8 +76,13 @@ class Revoked(BaseModel):
 
 
 @router.post("/{user_id}/revoke-tokens", response_model=Revoked)
-def revoke_tokens(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: Admin, engine: EngineDep,
-                  audit: AuditDep, cache: TokenCacheDep) -> Revoked:
+def revoke_tokens(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user: Admin,
+    engine: EngineDep,
+    audit: AuditDep,
+    cache: TokenCacheDep,
+) -> Revoked:
     """Every login of the user ends at once (a lost laptop, a shared password); they can log in again."""
     revoked = end_logins(user_id, engine, audit)
     cache.forget()

@@ -32,8 +32,20 @@ from console.web.routers import (
 from console.web.screen_pop import phone_regions
 from core.phones import parse_phone
 
-PAGE_ROUTERS = (session, agent, order_entry, callbacks, complaints, wallboard, fulfilment, places, members,
-                office, recordings, admin)
+PAGE_ROUTERS = (
+    session,
+    agent,
+    order_entry,
+    callbacks,
+    complaints,
+    wallboard,
+    fulfilment,
+    places,
+    members,
+    office,
+    recordings,
+    admin,
+)
 
 
 async def page_or_api_error(request: Request, error: Exception):
@@ -43,8 +55,7 @@ async def page_or_api_error(request: Request, error: Exception):
     if error.status_code == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     key = {403: "error.forbidden", 404: "error.not_found"}.get(error.status_code, "error.title")
-    return render(request, "error.html", None, status_code=error.status_code, message_key=key,
-                  detail=str(error.detail))
+    return render(request, "error.html", None, status_code=error.status_code, message_key=key, detail=str(error.detail))
 
 
 def warm_up() -> None:

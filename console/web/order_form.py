@@ -29,8 +29,17 @@ from core.suggestions import SuggestionRule, suggest
 NEW = "new"
 QTY = "qty_"  # the form's quantity field of a product: qty_<SKU>
 MAX_QUANTITY = 999
-TEXT_LIMITS = {"lookup": 40, "new_name": 64, "new_phone": 40, "city": 40, "detail": 200, "recipient": 64, "channel": 64,
-               "program": 128, "airing_id": 64}
+TEXT_LIMITS = {
+    "lookup": 40,
+    "new_name": 64,
+    "new_phone": 40,
+    "city": 40,
+    "detail": 200,
+    "recipient": 64,
+    "channel": 64,
+    "program": 128,
+    "airing_id": 64,
+}
 MONEY = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
 
 
@@ -69,10 +78,11 @@ def product_choices(engine, airing_id: str) -> list[ProductChoice]:
     with engine.connect() as connection:
         book = load_stock_book(connection, [p.sku for p in products])
     rules = [SuggestionRule(suggest=p.sku, when_airing=airing_id) for p in products if airing_id in p.airings]
-    suggested = {s.sku: " ".join(s.pitches) for s in suggest(rules, Catalog(products), [], airing_id,
-                                                              book.available, limit=len(rules))}
-    choices = [ProductChoice(p, book.available(p.sku), p.sku in suggested, suggested.get(p.sku, ""))
-               for p in products]
+    suggested = {
+        s.sku: " ".join(s.pitches)
+        for s in suggest(rules, Catalog(products), [], airing_id, book.available, limit=len(rules))
+    }
+    choices = [ProductChoice(p, book.available(p.sku), p.sku in suggested, suggested.get(p.sku, "")) for p in products]
     order = {sku: rank for rank, sku in enumerate(suggested)}
     return sorted(choices, key=lambda c: (order.get(c.product.sku, len(order)), c.product.sku))
 
@@ -81,11 +91,17 @@ def blank_order(engine, pop, user: AppUser) -> tuple[dict[str, str], list[Produc
     """The first form of a pop: its first customer, that customer's first address, the airing on air."""
     first = pop.customers[0].customer if pop.customers else None
     airing = pop.on_air
-    values = {"seq": str(pop.seq), "customer": first.customer_id if first else NEW,
-              "customer_ids": ",".join(c.customer.customer_id for c in pop.customers),
-              "address": "0" if first and first.addresses else NEW, "payment": PAYMENT_METHODS[0], "discount": "0",
-              "channel": airing.channel if airing else "", "program": airing.product if airing else "",
-              "airing_id": airing.airing_id if airing else ""}
+    values = {
+        "seq": str(pop.seq),
+        "customer": first.customer_id if first else NEW,
+        "customer_ids": ",".join(c.customer.customer_id for c in pop.customers),
+        "address": "0" if first and first.addresses else NEW,
+        "payment": PAYMENT_METHODS[0],
+        "discount": "0",
+        "channel": airing.channel if airing else "",
+        "program": airing.product if airing else "",
+        "airing_id": airing.airing_id if airing else "",
+    }
     return values, product_choices(engine, airing.airing_id if airing else "")
 
 
@@ -122,8 +138,9 @@ def resolve_city(entry: str) -> tuple[Division | None, str]:
     return found[0], ""
 
 
-def read_order(engine, form: dict[str, str], user: AppUser, caller: str, area_code: str | None,
-               t: Callable[..., str]) -> tuple[OrderDraft | None, dict[str, str]]:
+def read_order(
+    engine, form: dict[str, str], user: AppUser, caller: str, area_code: str | None, t: Callable[..., str]
+) -> tuple[OrderDraft | None, dict[str, str]]:
     """The posted form as a draft, or a message per field. ``caller`` is the call's number (for a new
     customer who gives no other)."""
     errors: dict[str, str] = {}
@@ -152,8 +169,11 @@ def read_order(engine, form: dict[str, str], user: AppUser, caller: str, area_co
     if form.get("address", NEW) == NEW or customer is None or not customer.addresses:
         division, problem = resolve_city(form.get("city", "")) if form.get("city", "").strip() else (None, "missing")
         if problem:
-            errors["city"] = t({"missing": "field.required", "unknown": "order.city_unknown",
-                                "ambiguous": "order.city_ambiguous"}[problem])
+            errors["city"] = t(
+                {"missing": "field.required", "unknown": "order.city_unknown", "ambiguous": "order.city_ambiguous"}[
+                    problem
+                ]
+            )
         if not form.get("detail", "").strip():
             errors["detail"] = t("field.required")
         if division is not None and not errors.get("detail"):
@@ -170,7 +190,7 @@ def read_order(engine, form: dict[str, str], user: AppUser, caller: str, area_co
     for name, value in form.items():
         if not name.startswith(QTY) or not value.strip():
             continue
-        sku = name[len(QTY):]
+        sku = name[len(QTY) :]
         if not value.strip().isdigit():
             errors[name] = t("field.number")
         elif int(value) > MAX_QUANTITY:
@@ -200,5 +220,14 @@ def read_order(engine, form: dict[str, str], user: AppUser, caller: str, area_co
     survey = MediaSurvey(channel or "unknown", form.get("program", "").strip(), form.get("airing_id", "").strip())
     if errors:
         return None, errors
-    return OrderDraft(customer.customer_id if customer else "", new_name, new_phone, address, lines, payment,
-                      survey, discount, readback), {}
+    return OrderDraft(
+        customer.customer_id if customer else "",
+        new_name,
+        new_phone,
+        address,
+        lines,
+        payment,
+        survey,
+        discount,
+        readback,
+    ), {}

@@ -67,12 +67,23 @@ def request_language(request: Request) -> str:
     return language_of(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
 
 
-def render(request: Request, name: str, user: AppUser | None = None, status_code: int = 200,
-           **context: object) -> HTMLResponse:
+def render(
+    request: Request, name: str, user: AppUser | None = None, status_code: int = 200, **context: object
+) -> HTMLResponse:
     lang = request_language(request)
     nav = [(path, label) for permission, path, label in NAV if user is not None and can(user.role, permission)]
-    response = templates.TemplateResponse(request, name, {
-        "t": translator(lang), "lang": lang, "user": user, "nav": nav, "path": request.url.path, **context,
-    }, status_code=status_code)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": translator(lang),
+            "lang": lang,
+            "user": user,
+            "nav": nav,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
     response.headers["Cache-Control"] = "no-store"  # pages carry customers' data
     return response

@@ -98,8 +98,11 @@ def _history(engine, customer: Customer, complaints) -> list[HistoryLine]:
             lines.append(HistoryLine(entry.at, "order", f"{item.order_id} {names} ¥{item.total}", item.status))
         else:
             lines.append(HistoryLine(entry.at, "call", f"{item.business_type} {item.summary}".strip(), item.call_type))
-    lines += [HistoryLine(c.opened_at, "complaint", f"{c.complaint_id} {c.description}", c.status)
-              for c in complaints if c.customer_id == customer.customer_id]
+    lines += [
+        HistoryLine(c.opened_at, "complaint", f"{c.complaint_id} {c.description}", c.status)
+        for c in complaints
+        if c.customer_id == customer.customer_id
+    ]
     return sorted(lines, key=lambda line: line.at, reverse=True)
 
 
@@ -117,11 +120,16 @@ def screen_pop(engine, settings: ConsoleSettings, event: dict, now: float, unmas
     config = site_config(engine)
     hotline = payload.get("hotline") or ""
     return ScreenPop(
-        seq=event["seq"], call_id=event["call_id"], kind=event["kind"], caller_shown=masked_text(caller, unmasked),
-        hotline=hotline, queue=payload.get("queue") or "",
+        seq=event["seq"],
+        call_id=event["call_id"],
+        kind=event["kind"],
+        caller_shown=masked_text(caller, unmasked),
+        hotline=hotline,
+        queue=payload.get("queue") or "",
         region=phone_regions().region_of(number) if number is not None else None,
         customers=[PoppedCustomer(c, _history(engine, c, complaints)) for c in found],
-        vip=bool(config and caller in config.vip), owner=(config.owners.get(caller, "") if config else ""),
+        vip=bool(config and caller in config.vip),
+        owner=(config.owners.get(caller, "") if config else ""),
         on_air=on_air(engine, hotline, now),
         tickets=[HistoryLine(ticket.created_at, "ticket", ticket.ticket_id, ticket.status)] if ticket else [],
     )

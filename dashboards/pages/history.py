@@ -12,22 +12,45 @@ from dashboards.ui import bi
 
 def layout(**_query) -> html.Div:
     days = live_data.days()
-    return html.Div([
-        html.H2(bi("KPI history", "历史指标")),
-        dcc.RadioItems(id="history-period", value="day", inline=True,
-                       options=[{"label": bi("days", "日"), "value": "day"}, {"label": bi("weeks", "周"), "value": "week"},
-                                {"label": bi("months", "月"), "value": "month"}]),
-        dcc.Graph(id="history-graph", config={"displaylogo": False}),
-        dash_table.DataTable(id="history-table", page_size=15, sort_action="native",
-                             style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"}),
-        html.Label([bi("Day", "日期") + " ", dcc.Dropdown(id="history-day", options=days,
-                                                         value=days[-1] if days else None, style={"width": "12em"})]),
-        dcc.Graph(id="history-arrivals", config={"displaylogo": False}),
-    ])
+    return html.Div(
+        [
+            html.H2(bi("KPI history", "历史指标")),
+            dcc.RadioItems(
+                id="history-period",
+                value="day",
+                inline=True,
+                options=[
+                    {"label": bi("days", "日"), "value": "day"},
+                    {"label": bi("weeks", "周"), "value": "week"},
+                    {"label": bi("months", "月"), "value": "month"},
+                ],
+            ),
+            dcc.Graph(id="history-graph", config={"displaylogo": False}),
+            dash_table.DataTable(
+                id="history-table",
+                page_size=15,
+                sort_action="native",
+                style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"},
+            ),
+            html.Label(
+                [
+                    bi("Day", "日期") + " ",
+                    dcc.Dropdown(
+                        id="history-day", options=days, value=days[-1] if days else None, style={"width": "12em"}
+                    ),
+                ]
+            ),
+            dcc.Graph(id="history-arrivals", config={"displaylogo": False}),
+        ]
+    )
 
 
-@callback(Output("history-graph", "figure"), Output("history-table", "data"), Output("history-table", "columns"),
-          Input("history-period", "value"))
+@callback(
+    Output("history-graph", "figure"),
+    Output("history-table", "data"),
+    Output("history-table", "columns"),
+    Input("history-period", "value"),
+)
 def per_period(period):
     table = history_data.kpis_per_period(period or "day").round(3)
     return figures.kpi_history(table), table.to_dict("records"), [{"name": c, "id": c} for c in table.columns]
@@ -39,4 +62,6 @@ def arrivals(day):
 
 
 # registered last, with its layout: a page outside a pages folder must name it
-dash.register_page(__name__, path="/history", name=bi("History", "历史"), title="Hotline · History", order=3, layout=layout)
+dash.register_page(
+    __name__, path="/history", name=bi("History", "历史"), title="Hotline · History", order=3, layout=layout
+)

@@ -15,43 +15,86 @@ from dashboards.ui import bi, message, problems_list
 from dashboards.uploads import upload_bytes
 from inputs.problems import InputFileError
 
-LABELS = {"airing": bi("airing", "节目档"), "channel": bi("channel", "频道"), "program": bi("program", "节目"),
-          "day": bi("day", "日期")}
+LABELS = {
+    "airing": bi("airing", "节目档"),
+    "channel": bi("channel", "频道"),
+    "program": bi("program", "节目"),
+    "day": bi("day", "日期"),
+}
 
 
 def layout(**_query) -> html.Div:
-    return html.Div([
-        html.H2(bi("Media return per airing", "媒体投入产出")),
-        html.Div([
-            dcc.Upload(html.Button(bi("Upload a schedule (CSV)", "上传节目单"), type="button"), id="media-upload"),
-            html.Span(bi("default: the store's airings", "默认：数据库中的节目单"), style={"marginLeft": "1em"}),
-        ]),
-        html.Div([
-            html.Label([bi("Group by", "分组") + " ",
-                        dcc.RadioItems(id="media-group", options=[{"label": v, "value": k} for k, v in LABELS.items()],
-                                       value="airing", inline=True)]),
-            html.Label([bi("Response window (min)", "响应窗口（分钟）") + " ",
-                        dcc.Input(id="media-window", type="number", min=0, value=30, style={"width": "5em"})]),
-        ], style={"margin": "0.5em 0"}),
-        dcc.Store(id="media-schedule"),
-        html.Div(id="media-problems"),
-        dash_table.DataTable(id="media-roi", sort_action="native", row_selectable=False, page_size=25,
-                             style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"}),
-        html.H3(id="media-calls-title"),
-        dash_table.DataTable(id="media-calls", page_size=15, sort_action="native",
-                             style_cell={"fontFamily": "sans-serif", "fontSize": "0.8em"}),
-    ])
+    return html.Div(
+        [
+            html.H2(bi("Media return per airing", "媒体投入产出")),
+            html.Div(
+                [
+                    dcc.Upload(
+                        html.Button(bi("Upload a schedule (CSV)", "上传节目单"), type="button"), id="media-upload"
+                    ),
+                    html.Span(
+                        bi("default: the store's airings", "默认：数据库中的节目单"), style={"marginLeft": "1em"}
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            bi("Group by", "分组") + " ",
+                            dcc.RadioItems(
+                                id="media-group",
+                                options=[{"label": v, "value": k} for k, v in LABELS.items()],
+                                value="airing",
+                                inline=True,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            bi("Response window (min)", "响应窗口（分钟）") + " ",
+                            dcc.Input(id="media-window", type="number", min=0, value=30, style={"width": "5em"}),
+                        ]
+                    ),
+                ],
+                style={"margin": "0.5em 0"},
+            ),
+            dcc.Store(id="media-schedule"),
+            html.Div(id="media-problems"),
+            dash_table.DataTable(
+                id="media-roi",
+                sort_action="native",
+                row_selectable=False,
+                page_size=25,
+                style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"},
+            ),
+            html.H3(id="media-calls-title"),
+            dash_table.DataTable(
+                id="media-calls",
+                page_size=15,
+                sort_action="native",
+                style_cell={"fontFamily": "sans-serif", "fontSize": "0.8em"},
+            ),
+        ]
+    )
 
 
-@callback(Output("media-schedule", "data"), Output("media-problems", "children"),
-          Input("media-upload", "contents"), State("media-upload", "filename"), prevent_initial_call=True)
+@callback(
+    Output("media-schedule", "data"),
+    Output("media-problems", "children"),
+    Input("media-upload", "contents"),
+    State("media-upload", "filename"),
+    prevent_initial_call=True,
+)
 def upload(contents, filename):
     try:
         airings = media_data.schedule(upload_bytes(contents, filename), filename)
     except InputFileError as error:
         return no_update, problems_list(error.problems, "media-problem-list")
-    return ({"name": filename, "airings": [asdict(a) for a in airings]},
-            message(bi(f"{filename}: {len(airings)} airings", f"{len(airings)} 档节目"), "media-loaded"))
+    return (
+        {"name": filename, "airings": [asdict(a) for a in airings]},
+        message(bi(f"{filename}: {len(airings)} airings", f"{len(airings)} 档节目"), "media-loaded"),
+    )
 
 
 def _airings(data) -> list[Airing]:
@@ -62,14 +105,28 @@ def _airings(data) -> list[Airing]:
 
 def _columns(table) -> list[dict]:
     money = {"revenue", "cost", "cost_per_call", "cost_per_order", "revenue_lost_to_abandonment"}
-    return [{"name": c, "id": c, "type": "numeric" if c != "key" else "text",
-             "format": dash_table.Format.Format(precision=2, scheme=dash_table.Format.Scheme.fixed)
-             if c in money or c == "mer" else dash_table.Format.Format(precision=1, scheme=dash_table.Format.Scheme.fixed)
-             if c != "key" else None} for c in table.columns]
+    return [
+        {
+            "name": c,
+            "id": c,
+            "type": "numeric" if c != "key" else "text",
+            "format": dash_table.Format.Format(precision=2, scheme=dash_table.Format.Scheme.fixed)
+            if c in money or c == "mer"
+            else dash_table.Format.Format(precision=1, scheme=dash_table.Format.Scheme.fixed)
+            if c != "key"
+            else None,
+        }
+        for c in table.columns
+    ]
 
 
-@callback(Output("media-roi", "data"), Output("media-roi", "columns"),
-          Input("media-schedule", "data"), Input("media-group", "value"), Input("media-window", "value"))
+@callback(
+    Output("media-roi", "data"),
+    Output("media-roi", "columns"),
+    Input("media-schedule", "data"),
+    Input("media-group", "value"),
+    Input("media-window", "value"),
+)
 def roi(schedule, group, window):
     airings = _airings(schedule)
     response = media_data.model(float(window or 0))
@@ -77,9 +134,17 @@ def roi(schedule, group, window):
     return table.to_dict("records"), _columns(table)
 
 
-@callback(Output("media-calls", "data"), Output("media-calls", "columns"), Output("media-calls-title", "children"),
-          Input("media-roi", "active_cell"), State("media-roi", "data"), State("media-group", "value"),
-          State("media-schedule", "data"), State("media-window", "value"), prevent_initial_call=True)
+@callback(
+    Output("media-calls", "data"),
+    Output("media-calls", "columns"),
+    Output("media-calls-title", "children"),
+    Input("media-roi", "active_cell"),
+    State("media-roi", "data"),
+    State("media-group", "value"),
+    State("media-schedule", "data"),
+    State("media-window", "value"),
+    prevent_initial_call=True,
+)
 def drill_down(cell, rows, group, schedule, window):
     if not cell or group != "airing":
         return no_update, no_update, no_update
@@ -87,8 +152,11 @@ def drill_down(cell, rows, group, schedule, window):
     airings = _airings(schedule)
     response = media_data.model(float(window or 0))
     calls = media_data.airing_calls(media_data.log_for(airings, response.window), airings, airing_id, response)
-    return (calls.to_dict("records"), [{"name": c, "id": c} for c in calls.columns],
-            bi(f"Calls of {airing_id} ({len(calls)})", f"{airing_id} 的来电"))
+    return (
+        calls.to_dict("records"),
+        [{"name": c, "id": c} for c in calls.columns],
+        bi(f"Calls of {airing_id} ({len(calls)})", f"{airing_id} 的来电"),
+    )
 
 
 # registered last, with its layout: a page outside a pages folder must name it

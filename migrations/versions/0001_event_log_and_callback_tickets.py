@@ -56,16 +56,25 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
-        sa.CheckConstraint("status IN ('open', 'claimed', 'waiting', 'done', 'expired')",
-                           name="ck_callback_ticket_status"),
+        sa.CheckConstraint(
+            "status IN ('open', 'claimed', 'waiting', 'done', 'expired')", name="ck_callback_ticket_status"
+        ),
         sa.CheckConstraint("priority IN ('urgent', 'normal')", name="ck_callback_ticket_priority"),
-        sa.CheckConstraint("outcome IS NULL OR outcome IN ('ordered', 'cancelled', 'unreachable', 'inquiry', "
-                           "'complaint')", name="ck_callback_ticket_outcome"),
+        sa.CheckConstraint(
+            "outcome IS NULL OR outcome IN ('ordered', 'cancelled', 'unreachable', 'inquiry', 'complaint')",
+            name="ck_callback_ticket_outcome",
+        ),
         sa.CheckConstraint("(status = 'claimed') = (claimer IS NOT NULL)", name="ck_callback_ticket_claimer"),
         sa.CheckConstraint("attempts >= 0", name="ck_callback_ticket_attempts"),
     )
-    op.create_index("uq_callback_ticket_open_number", "callback_ticket", ["source", "number"], unique=True,
-                    postgresql_where=sa.text(OPEN_TICKET_WHERE), sqlite_where=sa.text(OPEN_TICKET_WHERE))
+    op.create_index(
+        "uq_callback_ticket_open_number",
+        "callback_ticket",
+        ["source", "number"],
+        unique=True,
+        postgresql_where=sa.text(OPEN_TICKET_WHERE),
+        sqlite_where=sa.text(OPEN_TICKET_WHERE),
+    )
     op.create_index("ix_callback_ticket_list", "callback_ticket", ["status", "queue", "created_at"])
     op.create_index("ix_callback_ticket_expires_at", "callback_ticket", ["expires_at"])
 

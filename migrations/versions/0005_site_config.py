@@ -17,15 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('site_config',
-        sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('document', sa.String(), nullable=False),
-        sa.Column('saved_at', sa.Float(), nullable=False),
-        sa.Column('saved_by', sa.String(length=64), nullable=False),
-        sa.Column('note', sa.String(), nullable=False),
-        sa.PrimaryKeyConstraint('version')
+    op.create_table(
+        "site_config",
+        sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("document", sa.String(), nullable=False),
+        sa.Column("saved_at", sa.Float(), nullable=False),
+        sa.Column("saved_by", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("version"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('site_config')
+    op.drop_table("site_config")

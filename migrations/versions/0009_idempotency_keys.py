@@ -17,18 +17,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('idempotency_key',
-        sa.Column('scope', sa.String(length=200), nullable=False),
-        sa.Column('key', sa.String(length=200), nullable=False),
-        sa.Column('request_hash', sa.String(length=64), nullable=False),
-        sa.Column('created', sa.Float(), nullable=False),
-        sa.Column('status_code', sa.Integer(), nullable=True),
-        sa.Column('response', sa.String(), nullable=True),
-        sa.PrimaryKeyConstraint('scope', 'key')
+    op.create_table(
+        "idempotency_key",
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("created", sa.Float(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response", sa.String(), nullable=True),
+        sa.PrimaryKeyConstraint("scope", "key"),
     )
-    op.create_index('ix_idempotency_key_created', 'idempotency_key', ['created'])
+    op.create_index("ix_idempotency_key_created", "idempotency_key", ["created"])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_idempotency_key_created', table_name='idempotency_key')
-    op.drop_table('idempotency_key')
+    op.drop_index("ix_idempotency_key_created", table_name="idempotency_key")
+    op.drop_table("idempotency_key")

@@ -26,18 +26,19 @@ def _roles(check: str) -> None:
 
 
 def upgrade() -> None:
-    op.create_table('staffing_plan',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('name', sa.String(length=128), nullable=False),
-        sa.Column('scenario', sa.String(), nullable=False),
-        sa.Column('results', sa.String(), nullable=False),
-        sa.Column('replications', sa.Integer(), nullable=False),
-        sa.Column('seed', sa.Integer(), nullable=False),
-        sa.Column('saved_at', sa.Float(), nullable=False),
-        sa.Column('saved_by', sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "staffing_plan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("scenario", sa.String(), nullable=False),
+        sa.Column("results", sa.String(), nullable=False),
+        sa.Column("replications", sa.Integer(), nullable=False),
+        sa.Column("seed", sa.Integer(), nullable=False),
+        sa.Column("saved_at", sa.Float(), nullable=False),
+        sa.Column("saved_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index('ix_staffing_plan_name', 'staffing_plan', ['name'], unique=False)
+    op.create_index("ix_staffing_plan_name", "staffing_plan", ["name"], unique=False)
     _roles(ROLES_AFTER)
 
 
@@ -45,5 +46,5 @@ def downgrade() -> None:
     op.execute("DELETE FROM api_token WHERE user_id IN (SELECT id FROM app_user WHERE role = 'planner')")
     op.execute("DELETE FROM app_user WHERE role = 'planner'")
     _roles(ROLES_BEFORE)
-    op.drop_index('ix_staffing_plan_name', table_name='staffing_plan')
-    op.drop_table('staffing_plan')
+    op.drop_index("ix_staffing_plan_name", table_name="staffing_plan")
+    op.drop_table("staffing_plan")

@@ -18,8 +18,14 @@ SCENARIOS = ROOT / "scenarios"
 
 def hotline(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=cwd or ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _leaf_commands(group, path=()):
@@ -52,8 +58,16 @@ def test_every_subcommand_has_a_useful_help():
 
 
 def test_simulate_prints_a_kpi_table_and_writes_the_log_and_summary(tmp_path):
-    result = hotline("simulate", str(SCENARIOS / "special_sale.yaml"), "-r", "3", "--out", str(tmp_path),
-                     "--compare-analytic", "--queue-log")
+    result = hotline(
+        "simulate",
+        str(SCENARIOS / "special_sale.yaml"),
+        "-r",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--compare-analytic",
+        "--queue-log",
+    )
     assert result.returncode == 0, result.stderr
     assert "SL offered (20s)" in result.stdout and "abandon rate" in result.stdout
     assert re.search(r"12:00 .*±", result.stdout)  # an interval row with a confidence interval
@@ -89,10 +103,19 @@ def test_replay_exits_nonzero_when_one_expectation_is_broken(tmp_path):
 
 
 MALFORMED = {
-    "unknown key": ("policy:\n  strategy: fewestcalls\n", "policy:\n  strategy: fewestcalls\n  stratgey: random\n",
-                    "policy.stratgey", "unknown key"),
+    "unknown key": (
+        "policy:\n  strategy: fewestcalls\n",
+        "policy:\n  strategy: fewestcalls\n  stratgey: random\n",
+        "policy.stratgey",
+        "unknown key",
+    ),
     "wrong type": ("  expected_calls: 1200\n", "  expected_calls: lots\n", "airings[0].expected_calls", "number"),
-    "negative rate": ('  "4008300300": 60\n', '  "4008300300": -60\n', "baseline.4008300300", "greater than or equal to 0"),
+    "negative rate": (
+        '  "4008300300": 60\n',
+        '  "4008300300": -60\n',
+        "baseline.4008300300",
+        "greater than or equal to 0",
+    ),
     "bad yaml": ("  strategy: fewestcalls\n", "  strategy: [fewestcalls\n", "", "bad YAML"),
 }
 
@@ -106,7 +129,11 @@ def test_a_malformed_scenario_names_file_field_and_line_and_exits_2(case, tmp_pa
     path = tmp_path / "bad.yaml"
     path.write_text(bad)
     for command in ("simulate", "validate"):
-        result = hotline(command, str(path), "--out", str(tmp_path)) if command == "simulate" else hotline(command, str(path))
+        result = (
+            hotline(command, str(path), "--out", str(tmp_path))
+            if command == "simulate"
+            else hotline(command, str(path))
+        )
         assert result.returncode == 2, result.stdout + result.stderr
         assert "Traceback" not in result.stderr + result.stdout
         message = result.stderr

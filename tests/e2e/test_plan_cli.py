@@ -7,8 +7,9 @@ from twin.analytic import agents_required, erlang_a
 
 
 def test_erlang_target_answers_the_agents_required():
-    result = hotline("erlang", "--per-hour", "1958.4", "--handle", "180", "--patience", "120", "--target",
-                     "--max-abandon", "0.05")
+    result = hotline(
+        "erlang", "--per-hour", "1958.4", "--handle", "180", "--patience", "120", "--target", "--max-abandon", "0.05"
+    )
     assert result.returncode == 0, result.stderr
     expected = agents_required(0.544, 180.0, 120.0, 0.8, 20.0, 0.05)
     assert f"agents required    {expected}" in result.stdout
@@ -23,7 +24,9 @@ def test_a_rate_per_hour_gives_the_same_figures_as_per_second():
 
 
 def test_erlang_refuses_two_rates_or_none():
-    both = hotline("erlang", "--rate", "0.5", "--per-hour", "1800", "--handle", "180", "--patience", "120", "--agents", "9")
+    both = hotline(
+        "erlang", "--rate", "0.5", "--per-hour", "1800", "--handle", "180", "--patience", "120", "--agents", "9"
+    )
     assert both.returncode == 2 and "--rate" in both.stderr
     no_agents = hotline("erlang", "--rate", "0.5", "--handle", "180", "--patience", "120")
     assert no_agents.returncode == 2 and "--agents" in no_agents.stderr

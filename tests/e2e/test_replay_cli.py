@@ -21,9 +21,14 @@ SCHEMA = xmlschema.XMLSchema(ROOT / "tests" / "data" / "junit" / "junit.xsd")
 
 
 def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})}, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +84,20 @@ def test_truncated_and_foreign_journals_are_refused_naming_file_and_line(tmp_pat
 
 def test_trace_of_the_real_day_writes_junit_and_html(bank_store, tmp_path):
     junit, report = tmp_path / "trace.xml", tmp_path / "trace.html"
-    result = hotline("replay", "--trace", "1999-08-01", "--zone", "UTC", "--scenario",
-                     str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
-                     "--junit", str(junit), "--html", str(report), env=bank_store)
+    result = hotline(
+        "replay",
+        "--trace",
+        "1999-08-01",
+        "--zone",
+        "UTC",
+        "--scenario",
+        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        "--junit",
+        str(junit),
+        "--html",
+        str(report),
+        env=bank_store,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1511" in result.stdout and "728" in result.stdout
     SCHEMA.validate(str(junit))
@@ -89,8 +105,16 @@ def test_trace_of_the_real_day_writes_junit_and_html(bank_store, tmp_path):
 
 
 def test_trace_of_an_empty_day_is_refused(bank_store):
-    result = hotline("replay", "--trace", "2001-01-01", "--zone", "UTC", "--scenario",
-                     str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"), env=bank_store)
+    result = hotline(
+        "replay",
+        "--trace",
+        "2001-01-01",
+        "--zone",
+        "UTC",
+        "--scenario",
+        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        env=bank_store,
+    )
     assert result.returncode == 2 and "no calls arrived on 2001-01-01" in result.stderr
 
 
@@ -114,9 +138,18 @@ def test_html_report_shows_the_charts_in_chromium(page, bank_store, tmp_path):
     from tests.browser import screenshot
 
     report = tmp_path / "report.html"
-    result = hotline("replay", "--trace", "1999-08-01", "--zone", "UTC", "--scenario",
-                     str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"), "--html", str(report),
-                     env=bank_store)
+    result = hotline(
+        "replay",
+        "--trace",
+        "1999-08-01",
+        "--zone",
+        "UTC",
+        "--scenario",
+        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        "--html",
+        str(report),
+        env=bank_store,
+    )
     assert result.returncode == 0, result.stderr
     page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
     page.goto(report.as_uri())

@@ -18,14 +18,21 @@ from reports.tables import agent_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SALE_START = "2026-11-24 12:00"  # scenarios/special_sale.yaml: start 2026-11-24T12:00:00+08:00, one 30 m sale
-AIRINGS_CSV = ("id,channel,start,length,product,hotline,kind,cost\n"
-               f"sale-1200-duvet,Shopping TV 2,{SALE_START},30m,DV-200 down duvet,4008300300,sale,50000\n")
+AIRINGS_CSV = (
+    "id,channel,start,length,product,hotline,kind,cost\n"
+    f"sale-1200-duvet,Shopping TV 2,{SALE_START},30m,DV-200 down duvet,4008300300,sale,50000\n"
+)
 
 
 def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})}, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +48,9 @@ def sim(tmp_path_factory):
 
 def test_agents_report_prints_a_table_and_writes_csv_from_one_replication(sim):
     log, _, folder = sim
-    result = hotline("report", "agents", "--log", str(log), "--period", "week", "--replication", "1",
-                     "--csv", str(folder / "csv"))
+    result = hotline(
+        "report", "agents", "--log", str(log), "--period", "week", "--replication", "1", "--csv", str(folder / "csv")
+    )
     assert result.returncode == 0, result.stderr
     assert "agents_week" in result.stdout and "order-line-001" in result.stdout and "2026-W48" in result.stdout
     written = pd.read_csv(folder / "csv" / "agents_week.csv", encoding="utf-8-sig")
@@ -50,19 +58,27 @@ def test_agents_report_prints_a_table_and_writes_csv_from_one_replication(sim):
     expected = agent_report(frame.loc[frame["replication"] == 1].drop(columns="replication"), "week")
     assert written["agent"].tolist() == expected["agent"].tolist()
     assert written["calls"].tolist() == expected["calls"].tolist()
-    answered = frame.loc[(frame["replication"] == 1) & frame["verb"].isin([Verb.COMPLETECALLER, Verb.COMPLETEAGENT,
-                                                                           Verb.TRANSFER])]
+    answered = frame.loc[
+        (frame["replication"] == 1) & frame["verb"].isin([Verb.COMPLETECALLER, Verb.COMPLETEAGENT, Verb.TRANSFER])
+    ]
     assert written["calls"].sum() == len(answered)
 
 
 def test_all_reports_go_to_one_workbook_with_a_sheet_each(sim):
     log, airings, folder = sim
     book = folder / "all.xlsx"
-    result = hotline("report", "all", "--log", str(log), "--airings", str(airings), "--xlsx", str(book),
-                     "--interval", "30")
+    result = hotline(
+        "report", "all", "--log", str(log), "--airings", str(airings), "--xlsx", str(book), "--interval", "30"
+    )
     assert result.returncode == 0, result.stderr
-    assert openpyxl.load_workbook(book).sheetnames == ["agents_day", "queues", "callbacks", "orders_by_product",
-                                                       "orders_by_airing", "roi"]
+    assert openpyxl.load_workbook(book).sheetnames == [
+        "agents_day",
+        "queues",
+        "callbacks",
+        "orders_by_product",
+        "orders_by_airing",
+        "roi",
+    ]
     sheets = pd.read_excel(book, sheet_name=None)
     frame = read_parquet(log)
     first = frame.loc[frame["replication"] == 0]
@@ -89,8 +105,18 @@ def test_queues_and_callbacks_and_roi_on_screen(sim):
     assert roi.returncode == 0, roi.stderr
     assert "sale-1200" in roi.stdout and "(unattributed)" in roi.stdout
     # with a baseline, part of the calls stays unattributed; the parts still add up to all calls
-    baseline = hotline("report", "roi", "--log", str(log), "--airings", str(airings), "--baseline", "60",
-                       "--csv", str(folder / "baseline"))
+    baseline = hotline(
+        "report",
+        "roi",
+        "--log",
+        str(log),
+        "--airings",
+        str(airings),
+        "--baseline",
+        "60",
+        "--csv",
+        str(folder / "baseline"),
+    )
     assert baseline.returncode == 0, baseline.stderr
     table = pd.read_csv(folder / "baseline" / "roi.csv", encoding="utf-8-sig").set_index("airing_id")
     assert table.loc["(unattributed)", "calls"] > 10
@@ -99,8 +125,10 @@ def test_queues_and_callbacks_and_roi_on_screen(sim):
     assert table["calls"].sum() == pytest.approx(offered)
 
 
-@pytest.mark.parametrize("case", ["missing log", "not a log", "bad airings", "no airings", "bad period",
-                                  "no replication", "all without output"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing log", "not a log", "bad airings", "no airings", "bad period", "no replication", "all without output"],
+)
 def test_bad_input_exits_2_with_a_reason_and_no_traceback(case, sim, tmp_path):
     log, _, _ = sim
     bad = tmp_path / "bad.csv"
@@ -162,5 +190,6 @@ def test_reports_from_a_migrated_sqlite_store(sim, tmp_path):
     assert roi.returncode == 0, roi.stderr
     table = pd.read_csv(tmp_path / "csv" / "roi.csv", encoding="utf-8-sig").set_index("airing_id")
     assert table.loc["A1", "revenue"] + table.loc["(unattributed)", "revenue"] == pytest.approx(597.0)
-    assert Decimal(str(table["calls"].sum())) == int((frame.loc[frame["replication"] == 0, "verb"]
-                                                      == Verb.ENTERQUEUE).sum())
+    assert Decimal(str(table["calls"].sum())) == int(
+        (frame.loc[frame["replication"] == 0, "verb"] == Verb.ENTERQUEUE).sum()
+    )

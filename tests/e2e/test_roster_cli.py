@@ -29,15 +29,31 @@ shifts:
 
 
 def hotline(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_roster_covers_every_interval_and_loads_into_a_scenario(tmp_path):
     (tmp_path / "shifts.yaml").write_text(SHIFTS.replace("MAX", "100"))
     out = tmp_path / "rostered.yaml"
-    result = hotline("roster", str(ROOT / "scenarios" / "live_program.yaml"), "--shifts", str(tmp_path / "shifts.yaml"),
-                     "--csv", str(tmp_path / "csv"), "--xlsx", str(tmp_path / "roster.xlsx"), "--scenario-out", str(out))
+    result = hotline(
+        "roster",
+        str(ROOT / "scenarios" / "live_program.yaml"),
+        "--shifts",
+        str(tmp_path / "shifts.yaml"),
+        "--csv",
+        str(tmp_path / "csv"),
+        "--xlsx",
+        str(tmp_path / "roster.xlsx"),
+        "--scenario-out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert "every one of 6 intervals covered" in result.stdout
     coverage = pd.read_csv(tmp_path / "csv" / "coverage.csv", encoding="utf-8-sig")
@@ -49,13 +65,20 @@ def test_roster_covers_every_interval_and_loads_into_a_scenario(tmp_path):
         names = set(rostered.agent_names(next(g for g in rostered.groups if g.name == group.name)))
         for t, needed in enumerate(group.staffing):
             mid = (t + 0.5) * original.interval  # agents on duty and not on a break in the middle of interval t
-            on = [s for s in shifts(rostered) if s.agent_id in names and s.start <= mid < s.end
-                  and not (s.break_at is not None and s.break_at <= mid < s.break_at + s.break_length)]
+            on = [
+                s
+                for s in shifts(rostered)
+                if s.agent_id in names
+                and s.start <= mid < s.end
+                and not (s.break_at is not None and s.break_at <= mid < s.break_at + s.break_length)
+            ]
             assert len(on) >= needed, (group.name, t)
 
 
 def test_an_infeasible_roster_names_the_intervals_it_cannot_cover(tmp_path):
-    (tmp_path / "shifts.yaml").write_text(SHIFTS.replace("MAX", "0").replace("length: 90m", "length: 60m\n    latest: '20:15'"))
+    (tmp_path / "shifts.yaml").write_text(
+        SHIFTS.replace("MAX", "0").replace("length: 90m", "length: 60m\n    latest: '20:15'")
+    )
     result = hotline("roster", str(ROOT / "scenarios" / "live_program.yaml"), "--shifts", str(tmp_path / "shifts.yaml"))
     assert result.returncode == 1
     # 60 min shifts starting by 20:15 and no 30 min ones: nothing reaches the last interval 21:15-21:30

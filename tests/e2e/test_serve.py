@@ -50,14 +50,27 @@ def _wait_for(lines: "queue.Queue[str]", pattern: str, seen: list[str], timeout:
 
 
 def hotline(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT, env=_env(data_dir),
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=ROOT,
+        env=_env(data_dir),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_serve_migrates_listens_hints_at_create_admin_and_an_admin_logs_in(tmp_path):
     data_dir = tmp_path / "data"
-    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"], cwd=ROOT,
-                              env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen: list[str] = []
     try:
         lines = _lines(server)
@@ -83,16 +96,26 @@ def test_serve_migrates_listens_hints_at_create_admin_and_an_admin_logs_in(tmp_p
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         me = httpx.get(f"{base}/api/me", headers=headers, timeout=10)
         assert me.status_code == 200 and me.json()["role"] == "admin"
-        agent = httpx.post(f"{base}/api/users", headers=headers, timeout=10,
-                           json={"username": "li", "password": "agent password", "role": "agent"})
+        agent = httpx.post(
+            f"{base}/api/users",
+            headers=headers,
+            timeout=10,
+            json={"username": "li", "password": "agent password", "role": "agent"},
+        )
         assert agent.status_code == 201
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     # a second start finds the schema up to date and an admin: no hint
-    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"], cwd=ROOT,
-                              env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = _lines(server)
         seen = []
@@ -135,8 +158,14 @@ def test_serve_with_two_workers_answers_and_sums_their_metrics(tmp_path):
     from tests.helpers import wait_until
 
     data_dir = tmp_path / "data"
-    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--workers", "2"],
-                              cwd=ROOT, env=_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--workers", "2"],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen: list[str] = []
     try:
         lines = _lines(server)
@@ -148,12 +177,16 @@ def test_serve_with_two_workers_answers_and_sums_their_metrics(tmp_path):
                 return httpx.get(f"{base}/api/health/ready", timeout=10).status_code == 200
             except httpx.TransportError:
                 return False
+
         wait_until(ready, 120, "readiness of the workers")
         for _ in range(20):
             assert httpx.get(f"{base}/api/health", timeout=10).status_code == 200
         metrics = httpx.get(f"{base}/metrics", timeout=30).text
-        count = re.search(r'hotline_http_request_seconds_count\{method="GET",route="/api/health",status="200"\} '
-                          r'([0-9.]+)', metrics)
+        count = re.search(
+            r'hotline_http_request_seconds_count\{method="GET",route="/api/health",status="200"\} '
+            r"([0-9.]+)",
+            metrics,
+        )
         assert count and float(count.group(1)) == 20  # both workers' requests, summed
         access = _wait_for(lines, r'^\{.*"logger": "hotline.access".*"route": "/api/health",.*\}$', seen, timeout=30)
         assert json.loads(access.group(0))["status"] == 200

@@ -23,7 +23,11 @@ def test_import_show_export_and_a_refused_import(tmp_path):
     bad.write_text(text.replace("queue: orders", "queue: sales"))
     refused = hotline("site", "import", str(bad), env=env)
     assert refused.returncode == 2
-    assert f"{bad}:" in refused.stderr and "hotlines[0].queue" in refused.stderr and "policy.overflow.orders" in refused.stderr
+    assert (
+        f"{bad}:" in refused.stderr
+        and "hotlines[0].queue" in refused.stderr
+        and "policy.overflow.orders" in refused.stderr
+    )
     assert hotline("site", "validate", str(bad), str(LIVE), env=env).returncode == 2
     typo = tmp_path / "typo.yaml"
     typo.write_text(text.replace("wrapup: 15", "wrapup: -1"))

@@ -136,11 +136,15 @@ def test_an_airings_response_is_recovered_above_the_baseline():
     # a 30 min sale bringing 1,200 calls an hour into a 3 h slot with 120 calls/h of baseline
     scenario = load_scenario(ROOT / "scenarios" / "special_sale.yaml")
     airing = scenario.airings[0].model_copy(update={"start": 3600.0})
-    scenario = scenario.model_copy(update={"airings": (airing,), "horizon": 3 * 3600.0, "replications": 1,
-                                           "baseline": {"4008300300": 120.0}})
+    scenario = scenario.model_copy(
+        update={"airings": (airing,), "horizon": 3 * 3600.0, "replications": 1, "baseline": {"4008300300": 120.0}}
+    )
     [rep] = run_replications(scenario, workers=1)
-    schedule = [Airing(airing.id, airing.channel, scenario.airing_start(airing), airing.length, airing.hotline,
-                       kind=airing.kind)]
+    schedule = [
+        Airing(
+            airing.id, airing.channel, scenario.airing_start(airing), airing.length, airing.hotline, kind=airing.kind
+        )
+    ]
     fitted = calibrate(rep.log, airings=schedule)
     [row] = fitted.airings.itertuples()
     assert row.baseline_per_minute == pytest.approx(2.0, abs=0.5)
@@ -156,8 +160,14 @@ def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day
     env.pop("HOTLINE_DATABASE_URL", None)
 
     def hotline(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            [sys.executable, "-m", "entrypoints.cli", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     days = tmp_path / "days"
     days.mkdir()
@@ -165,9 +175,19 @@ def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day
         (days / f"calls_{day}.csv").write_bytes(DATA.read_bytes())
     assert hotline("import", "anonymous-bank", str(days)).returncode == 0
     out = tmp_path / "day.yaml"
-    result = hotline("calibrate", "--out", str(out), "--source", "anonymous-bank/calls_1999-08-01/1999-08-01",
-                     "--holdout-source", "anonymous-bank/calls_1999-08-02/1999-08-02", "-r", "2",
-                     "--csv", str(tmp_path / "csv"))
+    result = hotline(
+        "calibrate",
+        "--out",
+        str(out),
+        "--source",
+        "anonymous-bank/calls_1999-08-01/1999-08-01",
+        "--holdout-source",
+        "anonymous-bank/calls_1999-08-02/1999-08-02",
+        "-r",
+        "2",
+        "--csv",
+        str(tmp_path / "csv"),
+    )
     assert result.returncode == 0, result.stderr
     assert "patience mean, Kaplan-Meier" in result.stdout and "in total: offered 2,239" in result.stdout
     scenario = load_scenario(out)

@@ -59,10 +59,13 @@ def simulated() -> list[tuple[str, ...]]:
     config = build_config((NUMBER,), 2, ivr_after=None)
     log: list = []
     center = CallCenter(config, log=log)
-    setup = SimSetup(epoch=1_800_000_000.0, demand={}, behaviour=CallBehaviour(patience=Fixed(60.0), handle=Fixed(4.0),
-                                                                               agent_hangup_share=1.0),
-                     shifts=(AgentShift("agent001", 0.0, 3600.0), AgentShift("agent002", 0.0, 3600.0)),
-                     work_callbacks=False)
+    setup = SimSetup(
+        epoch=1_800_000_000.0,
+        demand={},
+        behaviour=CallBehaviour(patience=Fixed(60.0), handle=Fixed(4.0), agent_hangup_share=1.0),
+        shifts=(AgentShift("agent001", 0.0, 3600.0), AgentShift("agent002", 0.0, 3600.0)),
+        work_callbacks=False,
+    )
     model = CallCenterModel(center, setup, np.random.SeedSequence(1))
     n = len(CALLS)  # the script replaces the random call plan
     model.arrival_offsets = [c[0] for c in CALLS]
@@ -95,8 +98,10 @@ def live(cfg, tmp_path) -> list[tuple[str, ...]]:
     ports = cfg.agent_ports()
     work = tmp_path / "sipp"
     with LiveProcess(cfg, tmp_path / "live", "--agents", "2", "--ivr-after", "0", "--numbers", NUMBER).start() as proc:
-        agents = [sipp.start_agent(a, ports[a], answer_delay_ms=100, talk_ms=4_000, workdir=work)
-                  for a in ("agent001", "agent002")]
+        agents = [
+            sipp.start_agent(a, ports[a], answer_delay_ms=100, talk_ms=4_000, workdir=work)
+            for a in ("agent001", "agent002")
+        ]
         try:
             t0 = time.monotonic()
             callers = []
@@ -104,15 +109,23 @@ def live(cfg, tmp_path) -> list[tuple[str, ...]]:
                 time.sleep(max(0.0, t0 + offset - time.monotonic()))
                 # an answered caller waits for our BYE; the impatient one hangs up after its patience
                 hold_ms = 60_000 if talk else int(patience * 1000)
-                callers.append(sipp.start_callers(NUMBER, sip_port=cfg.sip_port, hold_ms=hold_ms,
-                                                  caller_ids=[caller], workdir=work))
+                callers.append(
+                    sipp.start_callers(
+                        NUMBER, sip_port=cfg.sip_port, hold_ms=hold_ms, caller_ids=[caller], workdir=work
+                    )
+                )
             results = [c.wait(timeout=30) for c in callers]
         finally:
             sipp.stop_all(agents)
-        assert [r.outcomes for r in results] == [{"remote_bye": 1}, {"remote_bye": 1}, {"caller_bye": 1}], \
-            [r.summary() for r in results]
-        wait_until(lambda: sum(r.verb.startswith("COMPLETE") for r in proc.records()) >= 2, 30, "both calls completed",
-                   lambda: str([r.verb for r in proc.records()]))
+        assert [r.outcomes for r in results] == [{"remote_bye": 1}, {"remote_bye": 1}, {"caller_bye": 1}], [
+            r.summary() for r in results
+        ]
+        wait_until(
+            lambda: sum(r.verb.startswith("COMPLETE") for r in proc.records()) >= 2,
+            30,
+            "both calls completed",
+            lambda: str([r.verb for r in proc.records()]),
+        )
         rows = [r.as_text_row() for r in proc.records()]
     clear_asterisk(cfg)
     return rows
@@ -121,7 +134,18 @@ def live(cfg, tmp_path) -> list[tuple[str, ...]]:
 def test_sim_and_live_drive_the_core_to_the_same_events(asterisk, tmp_path):
     sim = normalise(simulated())
     real = normalise(live(asterisk, tmp_path))
-    expected_verbs = ["AGENTLOGIN", "AGENTLOGIN", "ENTERQUEUE", "CONNECT", "ENTERQUEUE", "CONNECT", "ENTERQUEUE",
-                      "ABANDON", "CALLBACK_CREATED", "COMPLETEAGENT", "COMPLETEAGENT"]
+    expected_verbs = [
+        "AGENTLOGIN",
+        "AGENTLOGIN",
+        "ENTERQUEUE",
+        "CONNECT",
+        "ENTERQUEUE",
+        "CONNECT",
+        "ENTERQUEUE",
+        "ABANDON",
+        "CALLBACK_CREATED",
+        "COMPLETEAGENT",
+        "COMPLETEAGENT",
+    ]
     assert [row[3] for row in sim] == expected_verbs, sim
     assert real == sim

@@ -65,11 +65,20 @@ def test_bjhd_is_haidian(divisions):
     assert names(find_divisions(divisions, "bj hd")) == ["北京市海淀区"]
 
 
-@pytest.mark.parametrize("entry, first", [
-    ("SZNS", "广东省深圳市南山区"), ("GDSZNS", "广东省深圳市南山区"), ("SHPD", "上海市浦东新区"),
-    ("BJ", "北京市"), ("SH", "上海市"), ("YBYJ", "吉林省延边朝鲜族自治州延吉市"), ("DG", "广东省东莞市"),
-    ("NMG", "内蒙古自治区"), ("HBXT", "河北省邢台市"),
-])
+@pytest.mark.parametrize(
+    "entry, first",
+    [
+        ("SZNS", "广东省深圳市南山区"),
+        ("GDSZNS", "广东省深圳市南山区"),
+        ("SHPD", "上海市浦东新区"),
+        ("BJ", "北京市"),
+        ("SH", "上海市"),
+        ("YBYJ", "吉林省延边朝鲜族自治州延吉市"),
+        ("DG", "广东省东莞市"),
+        ("NMG", "内蒙古自治区"),
+        ("HBXT", "河北省邢台市"),
+    ],
+)
 def test_initials_find_the_place(divisions, entry, first):
     assert names(divisions.by_initials(entry))[0] == first
 
@@ -115,17 +124,20 @@ def test_old_postcode_rows_map_to_todays_divisions(divisions):
 # --- phone regions -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number, region", [
-    ("13800138000", "北京市"),
-    ("15914170000", "广东省深圳市"),
-    ("010-62345678", "北京市"),
-    ("0755-86543210", "广东省深圳市"),
-    ("0571 8888 8888", "浙江省杭州市"),
-    ("0872-2123456", "云南省大理白族自治州"),
-    ("0953-2123456", "宁夏回族自治区吴忠市"),  # the data writes 宁夏, short for the region
-    ("0433-2123456", "吉林省延边朝鲜族自治州"),  # an area code 延吉 and 珲春 share: their prefecture
-    ("0728-3123456", "湖北省"),  # 仙桃, 潜江, 天门 share it and have no common prefecture
-])
+@pytest.mark.parametrize(
+    "number, region",
+    [
+        ("13800138000", "北京市"),
+        ("15914170000", "广东省深圳市"),
+        ("010-62345678", "北京市"),
+        ("0755-86543210", "广东省深圳市"),
+        ("0571 8888 8888", "浙江省杭州市"),
+        ("0872-2123456", "云南省大理白族自治州"),
+        ("0953-2123456", "宁夏回族自治区吴忠市"),  # the data writes 宁夏, short for the region
+        ("0433-2123456", "吉林省延边朝鲜族自治州"),  # an area code 延吉 and 珲春 share: their prefecture
+        ("0728-3123456", "湖北省"),  # 仙桃, 潜江, 天门 share it and have no common prefecture
+    ],
+)
 def test_region_of_a_number(regions, number, region):
     assert regions.region_of(parse_phone(number)).full_name == region
 
@@ -139,7 +151,8 @@ def test_numbers_that_locate_nothing(regions):
 
 def test_a_new_customer_gets_a_region_from_the_package_data(regions, divisions):
     customers = InMemoryCustomers()
-    customer = register_customer(customers, SequentialIds(), name="王女士", phones=["0755-86543210"], now=0.0,
-                                 regions=regions)
+    customer = register_customer(
+        customers, SequentialIds(), name="王女士", phones=["0755-86543210"], now=0.0, regions=regions
+    )
     assert customer.region == divisions.get("440300")
     assert customer.region.level == CITY and divisions.get("440000").level == PROVINCE

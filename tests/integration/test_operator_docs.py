@@ -16,7 +16,7 @@ def _variables(*classes) -> set[str]:
 
 def test_the_guide_lists_every_production_variable_and_no_other():
     guide = (REPO / "docs" / "operator.md").read_text(encoding="utf-8")
-    section = guide[guide.index("### Environment variables"):guide.index("### Backup and restore")]
+    section = guide[guide.index("### Environment variables") : guide.index("### Backup and restore")]
     table = set(re.findall(r"^\| `(HOTLINE_[A-Z_]+)` \|", section, flags=re.M))
     assert table == _variables(StoreSettings, ConsoleSettings, LiveSettings)
 

@@ -30,8 +30,12 @@ def _interval_cis(scenario, staffing, replications):
 
 
 def _meets(summary, targets) -> bool:
-    return bool(((summary["sl_offered_ci_low"] >= targets.service_level)
-                 & (summary["abandon_rate_ci_high"] <= targets.max_abandon_rate)).all())
+    return bool(
+        (
+            (summary["sl_offered_ci_low"] >= targets.service_level)
+            & (summary["abandon_rate_ci_high"] <= targets.max_abandon_rate)
+        ).all()
+    )
 
 
 @pytest.mark.slow
@@ -56,8 +60,13 @@ def test_planned_staffing_meets_the_targets_and_one_agent_fewer_anywhere_misses(
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            cwd=ROOT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
 
 
 @pytest.mark.slow
@@ -66,29 +75,60 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_process
     from distributed import Client
 
     info = tmp_path / "scheduler.json"
-    scheduler = _start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-                        str(info)], tmp_path / "scheduler.log")
+    scheduler = _start(
+        ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
+        tmp_path / "scheduler.log",
+    )
     worker = None
     try:
-        address = wait_until(lambda: info.exists() and json.loads(info.read_text() or "{}").get("address"), 120,
-                             "the scheduler's address", lambda: (tmp_path / "scheduler.log").read_text())
-        worker = _start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                        tmp_path / "worker.log")
+        address = wait_until(
+            lambda: info.exists() and json.loads(info.read_text() or "{}").get("address"),
+            120,
+            "the scheduler's address",
+            lambda: (tmp_path / "scheduler.log").read_text(),
+        )
+        worker = _start(
+            ["worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], tmp_path / "worker.log"
+        )
         with Client(address) as client:
             client.wait_for_workers(1, timeout=120)
         env = {**os.environ, "COLUMNS": "200"}
-        done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "plan", str(SPOT), "--scheduler", address,
-                               "--replications", "3", "--max-replications", "3", "--out", str(tmp_path / "out")],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "entrypoints.cli",
+                "plan",
+                str(SPOT),
+                "--scheduler",
+                address,
+                "--replications",
+                "3",
+                "--max-replications",
+                "3",
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"sweep on {address} with 1 worker(s)" in done.stdout
         planned = load_scenario(tmp_path / "out" / "spot" / "planned.yaml")
         assert planned.groups[0].staffing and all(n > 0 for n in planned.groups[0].staffing)
         assert "agent-hours" in done.stdout
         with Client(address) as client:
-            ran = client.run_on_scheduler(lambda dask_scheduler: {
-                name: prefix.states.get("memory", 0) + prefix.states.get("released", 0) + prefix.states.get("forgotten", 0)
-                for name, prefix in dask_scheduler.task_prefixes.items()})
+            ran = client.run_on_scheduler(
+                lambda dask_scheduler: {
+                    name: prefix.states.get("memory", 0)
+                    + prefix.states.get("released", 0)
+                    + prefix.states.get("forgotten", 0)
+                    for name, prefix in dask_scheduler.task_prefixes.items()
+                }
+            )
         assert "replication_kpis" in ran, ran
     finally:
         for process in (worker, scheduler):
@@ -103,10 +143,32 @@ def test_hotline_plan_on_the_live_program_prints_per_interval_staffing_and_write
     """The acceptance command on scenarios/live_program.yaml, with few replications per candidate so that it
     stays affordable (the certificate's strength grows with --replications; the logic is the same)."""
     env = {**os.environ, "COLUMNS": "240"}
-    done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "plan", str(ROOT / "scenarios" / "live_program.yaml"),
-                           "--replications", "4", "--max-replications", "4", "--workers", "2",
-                           "--conversion", "0.3", "--order-value", "399", "--out", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "entrypoints.cli",
+            "plan",
+            str(ROOT / "scenarios" / "live_program.yaml"),
+            "--replications",
+            "4",
+            "--max-replications",
+            "4",
+            "--workers",
+            "2",
+            "--conversion",
+            "0.3",
+            "--order-value",
+            "399",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     planned = load_scenario(tmp_path / "live_program" / "planned.yaml")
     staffing = [g.staffing for g in planned.groups]
@@ -114,6 +176,6 @@ def test_hotline_plan_on_the_live_program_prints_per_interval_staffing_and_write
     assert len(rows) == planned.n_intervals
     for k, row in enumerate(rows):
         cells = [c.strip() for c in row.strip("│ ").split("│")]
-        assert [int(c) for c in cells[1:1 + len(staffing)]] == [s[k] for s in staffing]
+        assert [int(c) for c in cells[1 : 1 + len(staffing)]] == [s[k] for s in staffing]
         assert "still meets" not in cells[-1]
     assert "agent-hours" in done.stdout and "yuan revenue lost to abandons" in done.stdout

@@ -85,8 +85,11 @@ def test_censored_patience_exceeds_the_wait_it_was_censored_at():
         assert censored_patience(30.0, times, survival, float(u)) in (40.0, float("inf"))
 
 
-@given(st.lists(st.tuples(st.integers(0, 600), st.booleans()), min_size=1, max_size=60),
-       st.integers(0, 700), st.floats(0.001, 0.999))
+@given(
+    st.lists(st.tuples(st.integers(0, 600), st.booleans()), min_size=1, max_size=60),
+    st.integers(0, 700),
+    st.floats(0.001, 0.999),
+)
 def test_a_censored_patience_always_outlasts_its_censoring(observations, censor, u):
     waits = np.array([float(w) for w, _ in observations])
     gave_up = np.array([g for _, g in observations])

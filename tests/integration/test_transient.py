@@ -33,8 +33,17 @@ def test_the_carried_over_state_continues_the_run_interval_by_interval():
     parts = []
     for i, s in enumerate([40, 150, 60]):
         following = [40, 150, 60][i + 1] if i < 2 else None
-        rows, state = transient_estimate(rates[i * 90:(i + 1) * 90], 10.0, 200.0, 90.0, [s], 900.0, state=state,
-                                         states=len(end.p), following=following)
+        rows, state = transient_estimate(
+            rates[i * 90 : (i + 1) * 90],
+            10.0,
+            200.0,
+            90.0,
+            [s],
+            900.0,
+            state=state,
+            states=len(end.p),
+            following=following,
+        )
         parts.extend(rows)
     assert [r.p_abandon for r in parts] == pytest.approx([r.p_abandon for r in whole], rel=1e-9)
     assert np.allclose(state.p, end.p)

@@ -72,8 +72,17 @@ def test_every_call_in_every_scenario_ends_exactly_once(name):
 
 def test_live_program_uses_every_mechanism_of_the_policy():
     verbs = {r.verb for r in _run_log(load_scenario(SCENARIOS / "live_program.yaml")).center.log}
-    for verb in (Verb.OVERFLOW, Verb.RINGNOANSWER, Verb.EXITWITHTIMEOUT, Verb.ABANDON, Verb.REJECTED,
-                 Verb.CALLBACK_CREATED, Verb.CALLBACK_CLAIMED, Verb.CALLBACK_DONE, Verb.WRAPUPEND):
+    for verb in (
+        Verb.OVERFLOW,
+        Verb.RINGNOANSWER,
+        Verb.EXITWITHTIMEOUT,
+        Verb.ABANDON,
+        Verb.REJECTED,
+        Verb.CALLBACK_CREATED,
+        Verb.CALLBACK_CLAIMED,
+        Verb.CALLBACK_DONE,
+        Verb.WRAPUPEND,
+    ):
         assert verb in verbs, verb
 
 
@@ -93,8 +102,11 @@ def test_stationary_case_agrees_with_exact_erlang_a():
     _, totals = per_replication_kpis(replications, scenario)
     exact = erlang_a(0.544, 180.0, 120.0, 100)
     target = scenario.targets.within
-    for metric, value in (("abandon_rate", exact.p_abandon), ("sl_offered", exact.sl_offered(target)),
-                          ("sl_answered", exact.sl_answered(target))):
+    for metric, value in (
+        ("abandon_rate", exact.p_abandon),
+        ("sl_offered", exact.sl_offered(target)),
+        ("sl_answered", exact.sl_answered(target)),
+    ):
         mean, low, high = mean_ci(totals[metric])
         assert low <= value <= high, f"{metric}: exact {value:.4f} outside CI [{low:.4f}, {high:.4f}] (mean {mean:.4f})"
     # the interval must be informative, not vacuously wide

@@ -36,8 +36,9 @@ def test_same_seed_same_result():
 
 def test_a_bad_scenario_names_its_field_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SCENARIO.read_text(encoding="utf-8").replace("answer_rate: 0.25", "answer_rate: 1.5"),
-                   encoding="utf-8")
+    bad.write_text(
+        SCENARIO.read_text(encoding="utf-8").replace("answer_rate: 0.25", "answer_rate: 1.5"), encoding="utf-8"
+    )
     with pytest.raises(InputFileError) as caught:
         load_outbound(bad)
     problem = caught.value.problems[0]

@@ -85,8 +85,9 @@ class FakeTickets:
     def open_ticket_for(self, number: str) -> Ticket | None:
         return self.book.open_ticket_for(number)
 
-    def ordered(self, now: float | None = None, queues: Sequence[str] | None = None,
-                limit: int | None = None) -> list[Ticket]:
+    def ordered(
+        self, now: float | None = None, queues: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Ticket]:
         found = [t for t in self.book.ordered() if queues is None or t.queue in queues]
         return found[:limit]
 
@@ -143,9 +144,14 @@ class FakeTickets:
         ticket = self.book.tickets.get(ticket_id)
         if ticket is None or ticket.claimer != agent_id:
             return False
-        return self._fact(ticket_id, ("claimed",), status="waiting" if outcome == "unreachable" else "done",
-                          claimer=None, outcome=outcome,
-                          attempts=ticket.attempts + 1 if attempts is None else attempts)
+        return self._fact(
+            ticket_id,
+            ("claimed",),
+            status="waiting" if outcome == "unreachable" else "done",
+            claimer=None,
+            outcome=outcome,
+            attempts=ticket.attempts + 1 if attempts is None else attempts,
+        )
 
     def record_retry(self, ticket_id: str, next_try_at: float, at: float) -> bool:
         return self._fact(ticket_id, ("waiting",), next_try_at=next_try_at)
@@ -176,8 +182,9 @@ class FakeOrders:
     """Orders placed by the core's ``place_order`` on the catalog's ``StockBook``; ORDER_PLACED goes to the
     event log, as the store does."""
 
-    def __init__(self, customers: InMemoryCustomers, catalog: FakeCatalog, ids: SequentialIds,
-                 event_log: FakeEventLog) -> None:
+    def __init__(
+        self, customers: InMemoryCustomers, catalog: FakeCatalog, ids: SequentialIds, event_log: FakeEventLog
+    ) -> None:
         self.customers, self.catalog, self.ids, self.event_log = customers, catalog, ids, event_log
         self.orders: dict[str, Order] = {}
 
@@ -248,8 +255,17 @@ class FakeCallRecords:
 class FakeUnitOfWork:
     """``app.ports.UnitOfWork`` in memory: ``commits`` counts commits; ``state()`` is everything stored."""
 
-    REPOSITORIES = ("customers", "ids", "catalog", "event_log", "orders", "tickets", "call_records", "audit",
-                    "memberships")
+    REPOSITORIES = (
+        "customers",
+        "ids",
+        "catalog",
+        "event_log",
+        "orders",
+        "tickets",
+        "call_records",
+        "audit",
+        "memberships",
+    )
 
     def __init__(self, audit: FakeAudit | None = None) -> None:
         self.customers = InMemoryCustomers()

@@ -110,8 +110,9 @@ def assert_indexes_agree(center: CallCenter) -> None:
     assert center.n_idle == len(ready)
     for group in center.groups:
         assert set(center.idle[group]) == {a.agent_id for a in ready if group in a.skills}, group
-        assert center.logged_in[group] == sum(1 for a in center.agents.values()
-                                              if a.state != "out" and group in a.skills_to_come), group
+        assert center.logged_in[group] == sum(
+            1 for a in center.agents.values() if a.state != "out" and group in a.skills_to_come
+        ), group
 
 
 # --- the driver ------------------------------------------------------------------------------------

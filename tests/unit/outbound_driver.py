@@ -125,8 +125,7 @@ class OutboundDriver:
         elif self.rng.random() < 0.3:
             self.at(self.now + self.rng.uniform(1, 5), lambda now, a=action.attempt_id: self._failed(now, a, "busy"))
         else:
-            self.at(self.now + action.ring_timeout,
-                    lambda now, a=action.attempt_id: self._failed(now, a, "no_answer"))
+            self.at(self.now + action.ring_timeout, lambda now, a=action.attempt_id: self._failed(now, a, "no_answer"))
 
     def _failed(self, now: float, attempt_id: str, result: str):
         self.dialling.pop(attempt_id, None)
@@ -141,16 +140,24 @@ class OutboundDriver:
     def _hang_up(self, now: float, action: ConnectOutbound):
         self.dialling.pop(action.attempt_id, None)
         self.connected.discard(action.attempt_id)
-        self.send(CalleeHungUp(now, action.attempt_id) if self.rng.random() < 0.5
-                  else OutboundAgentHungUp(now, action.attempt_id))
+        self.send(
+            CalleeHungUp(now, action.attempt_id)
+            if self.rng.random() < 0.5
+            else OutboundAgentHungUp(now, action.attempt_id)
+        )
         codes = self.campaigns[action.attempt_id.rsplit("-", 1)[0]].result_codes
         return RecordResult(now, action.agent_id, action.attempt_id, self.rng.choice(codes))
 
 
 def counts_of(log, campaign_id: str) -> dict[str, int]:
     """Drops, answers, dials and connects of a campaign, from the event log alone."""
-    verbs = {Verb.OUTBOUND_DIAL: "dials", Verb.OUTBOUND_ANSWER: "answered", Verb.OUTBOUND_DROP: "drops",
-             Verb.OUTBOUND_CONNECT: "connects", Verb.OUTBOUND_FAIL: "failed"}
+    verbs = {
+        Verb.OUTBOUND_DIAL: "dials",
+        Verb.OUTBOUND_ANSWER: "answered",
+        Verb.OUTBOUND_DROP: "drops",
+        Verb.OUTBOUND_CONNECT: "connects",
+        Verb.OUTBOUND_FAIL: "failed",
+    }
     out = dict.fromkeys(verbs.values(), 0)
     for record in log:
         if record.queue == campaign_id and record.verb in verbs:

@@ -28,6 +28,7 @@ from twin.analytic import (
 
 # ------------------------------------------------------------------ independent reference
 
+
 def chain(lam: float, handle: float, patience: float, c: int) -> dict:
     """Truncated birth-death chain (stationary law by a linear solve) and the tagged caller's CTMC."""
     mu, theta = 1 / handle, 1 / patience
@@ -63,9 +64,20 @@ def chain(lam: float, handle: float, patience: float, c: int) -> dict:
     p_now = float(pi[:c].sum())
     p_ans = p_now + float(p0 @ h)
     w_ans = float(p0 @ np.linalg.solve(-QT, h))  # E[wait; served]
-    return dict(pi=pi, c=c, mu=mu, p0=p0, down=down, out=out, p_now=p_now, p_wait=float(pi[c:].sum()),
-                p_abandon=theta * mean_q / lam, mean_wait_all=mean_q / lam, p_answered=p_ans,
-                asa=w_ans / p_ans)
+    return dict(
+        pi=pi,
+        c=c,
+        mu=mu,
+        p0=p0,
+        down=down,
+        out=out,
+        p_now=p_now,
+        p_wait=float(pi[c:].sum()),
+        p_abandon=theta * mean_q / lam,
+        mean_wait_all=mean_q / lam,
+        p_answered=p_ans,
+        asa=w_ans / p_ans,
+    )
 
 
 def chain_sl_offered(ref: dict, T: float) -> float:
@@ -111,8 +123,13 @@ def test_matches_birth_death_chain_and_uniformised_wait(lam, handle, patience, c
 
 
 @settings(max_examples=15, deadline=None)
-@given(c=st.integers(1, 30), rho=st.floats(0.2, 1.6), handle=st.floats(30, 400), pat=st.floats(0.1, 5.0),
-       T=st.floats(0, 120))
+@given(
+    c=st.integers(1, 30),
+    rho=st.floats(0.2, 1.6),
+    handle=st.floats(30, 400),
+    pat=st.floats(0.1, 5.0),
+    T=st.floats(0, 120),
+)
 def test_random_models_match_chain(c, rho, handle, pat, T):
     lam, patience = rho * c / handle, pat * handle
     r = erlang_a(lam, handle, patience, c)
@@ -124,6 +141,7 @@ def test_random_models_match_chain(c, rho, handle, pat, T):
 
 
 # ------------------------------------------------------------------ Erlang C
+
 
 def erlang_c_by_sums(lam: float, handle: float, c: int) -> float:
     a = lam * handle
@@ -163,6 +181,7 @@ def test_erlang_a_tends_to_erlang_c_as_patience_grows(lam, handle, c):
 
 # ------------------------------------------------------------------ DESIGN.md reference figures
 
+
 def test_design_reference_figures_use_sl_offered():
     # 0.544/s is the rounded 98 Erlang / 180 s: the figures match at 98/180 to the digits given
     r = erlang_a(98 / 180, 180, 120, 100)
@@ -182,8 +201,12 @@ def test_design_reference_figures_use_sl_offered():
 
 def test_agents_required_is_minimal():
     lam, handle, patience = 0.544, 180, 120
-    for kw in (dict(), dict(definition="answered"), dict(max_abandon=0.02), dict(definition="answered",
-                                                                               max_abandon=0.05)):
+    for kw in (
+        dict(),
+        dict(definition="answered"),
+        dict(max_abandon=0.02),
+        dict(definition="answered", max_abandon=0.05),
+    ):
         c = agents_required(lam, handle, patience, 0.8, 20, **kw)
         definition = kw.get("definition", "offered")
 
@@ -200,9 +223,16 @@ def test_agents_required_is_minimal():
 
 # ------------------------------------------------------------------ properties and stability
 
+
 @settings(max_examples=60, deadline=None)
-@given(c=st.integers(1, 400), rho=st.floats(0.05, 2.0), handle=st.floats(10, 600), pat=st.floats(0.01, 50.0),
-       T1=st.floats(0, 300), T2=st.floats(0, 300))
+@given(
+    c=st.integers(1, 400),
+    rho=st.floats(0.05, 2.0),
+    handle=st.floats(10, 600),
+    pat=st.floats(0.01, 50.0),
+    T1=st.floats(0, 300),
+    T2=st.floats(0, 300),
+)
 def test_properties(c, rho, handle, pat, T1, T2):
     lam, patience = rho * c / handle, pat * handle
     with warnings.catch_warnings():
@@ -225,22 +255,32 @@ def test_properties(c, rho, handle, pat, T1, T2):
     assert r.asa_answered >= 0 and r.asa_answered <= r.mean_wait_all / r.p_answered + eps * handle
 
 
-@pytest.mark.parametrize("lam,handle,patience,c", [
-    (0.98 * 1000 / 180, 180, 60, 1000),
-    (0.99 * 5000 / 180, 180, 300, 5000),
-    (1.2 * 3000 / 180, 180, 600, 3000),
-    (2.0 * 100 / 180, 180, 1e6, 100),
-    (100 / 180, 180, 1e-3, 100),
-    (0.01, 180, 120, 2000),
-    (3.0 * 300 / 180, 180, 120, 300),
-    (50.0, 180, 0.5, 3000),
-])
+@pytest.mark.parametrize(
+    "lam,handle,patience,c",
+    [
+        (0.98 * 1000 / 180, 180, 60, 1000),
+        (0.99 * 5000 / 180, 180, 300, 5000),
+        (1.2 * 3000 / 180, 180, 600, 3000),
+        (2.0 * 100 / 180, 180, 1e6, 100),
+        (100 / 180, 180, 1e-3, 100),
+        (0.01, 180, 120, 2000),
+        (3.0 * 300 / 180, 180, 120, 300),
+        (50.0, 180, 0.5, 3000),
+    ],
+)
 def test_stable_for_many_agents_and_extreme_loads(lam, handle, patience, c):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         r = erlang_a(lam, handle, patience, c)
-        values = [r.p_wait, r.p_abandon, r.p_answered, r.asa_answered, r.mean_wait_all,
-                  r.sl_offered(20), r.sl_answered(20)]
+        values = [
+            r.p_wait,
+            r.p_abandon,
+            r.p_answered,
+            r.asa_answered,
+            r.mean_wait_all,
+            r.sl_offered(20),
+            r.sl_answered(20),
+        ]
     assert all(math.isfinite(v) for v in values)
     assert 0 <= r.p_abandon <= 1 and 0 <= r.sl_offered(20) <= 1
     if lam * handle > c:  # fluid limit of abandonment: 1 - c / a
@@ -273,6 +313,7 @@ def test_degenerate_cases():
 
 # ------------------------------------------------------------------ modified offered load
 
+
 def test_mol_with_constant_rate_is_stationary_erlang_a():
     lam, handle, patience, c = 0.544, 180.0, 120.0, 100
     rates = [(-1e5, 3600.0, lam)]  # long lead-in: steady state by t = 0
@@ -292,13 +333,19 @@ def test_modified_offered_load_against_numerical_integral():
     handle = 180.0
     rates = [(0.0, 600.0, 0.3), (600.0, 1500.0, 1.2), (1200.0, 1300.0, 0.5), (2000.0, 2600.0, 0.1)]
     for t in (100.0, 650.0, 1250.0, 1800.0, 2300.0, 4000.0):
-        ref = integrate.quad(lambda u: arrival_rate(rates, u) * math.exp(-(t - u) / handle), 0, t,
-                             points=[600, 1200, 1300, 1500, 2000, 2600], limit=200)[0]
+        ref = integrate.quad(
+            lambda u: arrival_rate(rates, u) * math.exp(-(t - u) / handle),
+            0,
+            t,
+            points=[600, 1200, 1300, 1500, 2000, 2600],
+            limit=200,
+        )[0]
         assert modified_offered_load(rates, handle, t) == pytest.approx(ref, rel=1e-9)
     # from empty: m(t) = lam h (1 - exp(-t/h))
     t = np.array([0.0, 60.0, 600.0])
-    np.testing.assert_allclose(modified_offered_load([(0, 1e4, 0.5)], handle, t),
-                               0.5 * handle * (1 - np.exp(-t / handle)), rtol=1e-13)
+    np.testing.assert_allclose(
+        modified_offered_load([(0, 1e4, 0.5)], handle, t), 0.5 * handle * (1 - np.exp(-t / handle)), rtol=1e-13
+    )
     assert expected_arrivals(rates, 500, 1250) == pytest.approx(0.3 * 100 + 1.2 * 650 + 0.5 * 50)
 
 

@@ -40,9 +40,18 @@ def fake_uow() -> FakeUnitOfWork:
 
 
 def complaint_call(uow: FakeUnitOfWork, **overrides):
-    fields = dict(now=T0 + 300, agent_id="agent", call_id="c1", started_at=T0, ended_at=T0 + 240,
-                  caller="010-6234 5678", answered_at=T0 + 10, business_type="complaint",
-                  summary="parcel arrived broken", customer_id="C1")
+    fields = dict(
+        now=T0 + 300,
+        agent_id="agent",
+        call_id="c1",
+        started_at=T0,
+        ended_at=T0 + 240,
+        caller="010-6234 5678",
+        answered_at=T0 + 10,
+        business_type="complaint",
+        summary="parcel arrived broken",
+        customer_id="C1",
+    )
     return record_call(RecordCall(**{**fields, **overrides}), uow)
 
 
@@ -59,11 +68,16 @@ def test_a_call_record_keeps_the_callers_normalised_number_and_is_audited():
     assert entry.detail == f"call record {record.record_id}"
 
 
-@pytest.mark.parametrize("overrides, error", [
-    ({"customer_id": "C404"}, CallRecordError),
-    ({"summary": ""}, CallRecordError), ({"ended_at": T0 - 1}, CallRecordError),
-    ({"business_type": "gossip"}, CallRecordError), ({"caller": "not a number"}, InvalidPhoneNumber),
-])
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        ({"customer_id": "C404"}, CallRecordError),
+        ({"summary": ""}, CallRecordError),
+        ({"ended_at": T0 - 1}, CallRecordError),
+        ({"business_type": "gossip"}, CallRecordError),
+        ({"caller": "not a number"}, InvalidPhoneNumber),
+    ],
+)
 def test_a_bad_call_record_is_refused_and_nothing_is_stored(overrides, error):
     uow = fake_uow()
     before = uow.state()
@@ -86,9 +100,16 @@ def test_a_complaint_from_the_call_to_closure_with_an_audit_row_per_step():
     resolve_complaint(ResolveComplaint(T0 + 800, "qa2", cid, "refunded"), uow)
     closed = close_complaint(CloseComplaint(T0 + 900, "sup", cid), uow)
     assert closed.status == "closed" and closed.closed_at == T0 + 900
-    assert uow.audit.actions() == ["calls.create", "complaints.create", "complaints.in_progress",
-                                   "complaints.in_progress", "complaints.resolved", "complaints.in_progress",
-                                   "complaints.resolved", "complaints.closed"]
+    assert uow.audit.actions() == [
+        "calls.create",
+        "complaints.create",
+        "complaints.in_progress",
+        "complaints.in_progress",
+        "complaints.resolved",
+        "complaints.in_progress",
+        "complaints.resolved",
+        "complaints.closed",
+    ]
 
 
 def test_only_a_complaint_call_opens_a_complaint_and_a_step_out_of_order_changes_nothing():
@@ -108,8 +129,9 @@ def test_only_a_complaint_call_opens_a_complaint_and_a_step_out_of_order_changes
 
 def test_a_registered_customer_gets_an_id_and_an_audit_row():
     uow = fake_uow()
-    customer = register_customer(RegisterCustomer(T0, "agent", " 王女士 ", ["138-0013-8000", "+86 138 0013 8000"],
-                                                  HOME), uow)
+    customer = register_customer(
+        RegisterCustomer(T0, "agent", " 王女士 ", ["138-0013-8000", "+86 138 0013 8000"], HOME), uow
+    )
     assert customer.name == "王女士" and len(customer.phones) == 1 and customer.addresses == [HOME]
     assert uow.customers.get(customer.customer_id) == customer
     assert [(e.action, e.entity_ids) for e in uow.audit.entries] == [("customers.create", (customer.customer_id,))]
@@ -118,8 +140,12 @@ def test_a_registered_customer_gets_an_id_and_an_audit_row():
 def test_an_update_changes_only_what_it_names_and_audits_those_names():
     uow = fake_uow()
     cid = register_customer(RegisterCustomer(T0, "agent", "王女士", ["13800138000"]), uow).customer_id
-    changed = update_customer(UpdateCustomer(T0 + 60, "agent", cid, notes="prefers evenings",
-                                             add_phones=["6234 5678"], default_area_code="10"), uow)
+    changed = update_customer(
+        UpdateCustomer(
+            T0 + 60, "agent", cid, notes="prefers evenings", add_phones=["6234 5678"], default_area_code="10"
+        ),
+        uow,
+    )
     assert changed.name == "王女士" and changed.notes == "prefers evenings" and len(changed.phones) == 2
     assert (uow.audit.entries[-1].action, uow.audit.entries[-1].detail) == ("customers.update", "notes, add_phones")
 
@@ -154,16 +180,21 @@ def _complaint(uow) -> str:
 # name: (what is stored first, the use case on it)
 USE_CASES = {
     "record_call": (lambda uow: None, lambda uow, _: complaint_call(uow)),
-    "open_complaint": (lambda uow: complaint_call(uow).record_id,
-                       lambda uow, record_id: open_complaint(OpenComplaint(T0 + 400, "agent", record_id), uow)),
+    "open_complaint": (
+        lambda uow: complaint_call(uow).record_id,
+        lambda uow, record_id: open_complaint(OpenComplaint(T0 + 400, "agent", record_id), uow),
+    ),
     "work_on_complaint": (_complaint, lambda uow, cid: work_on_complaint(WorkOnComplaint(T0 + 500, "sup", cid), uow)),
-    "resolve_complaint": (lambda uow: work_on_complaint(WorkOnComplaint(T0 + 500, "sup", _complaint(uow)),
-                                                        uow).complaint_id,
-                          lambda uow, cid: resolve_complaint(ResolveComplaint(T0 + 600, "sup", cid, "done"), uow)),
+    "resolve_complaint": (
+        lambda uow: work_on_complaint(WorkOnComplaint(T0 + 500, "sup", _complaint(uow)), uow).complaint_id,
+        lambda uow, cid: resolve_complaint(ResolveComplaint(T0 + 600, "sup", cid, "done"), uow),
+    ),
     "register_customer": (lambda uow: None, lambda uow, _: _customer(uow)),
     "update_customer": (_customer, lambda uow, cid: update_customer(UpdateCustomer(T0, "agent", cid, notes="x"), uow)),
-    "note_access": (lambda uow: None, lambda uow, _: note_access(
-        AuditEntry(T0, "agent", "customers.read", "customer", ("C1",)), uow)),
+    "note_access": (
+        lambda uow: None,
+        lambda uow, _: note_access(AuditEntry(T0, "agent", "customers.read", "customer", ("C1",)), uow),
+    ),
 }
 
 

@@ -40,8 +40,9 @@ def shop(audit=None, units: int = 3, addresses=(HOME,)) -> FakeUnitOfWork:
 
 
 def order(quantity: int = 1, address: Address | None = HOME) -> PlaceOrder:
-    return PlaceOrder(now=T0 + 60, customer_id="C1", lines=[("BL-1", quantity)], payment="cod", address=address,
-                      agent_id="agent")
+    return PlaceOrder(
+        now=T0 + 60, customer_id="C1", lines=[("BL-1", quantity)], payment="cod", address=address, agent_id="agent"
+    )
 
 
 # --- orders --------------------------------------------------------------------------------------------
@@ -187,7 +188,12 @@ def test_the_core_records_go_to_the_event_log_and_the_tickets_in_one_unit():
     assert uow.event_log.records("live") == STREAM
     got = uow.tickets.get("cb-c1")
     assert (got.status, got.attempts, got.outcome, got.next_try_at, got.priority) == (
-        "waiting", 1, "unreachable", T0 + 1865, "urgent")
+        "waiting",
+        1,
+        "unreachable",
+        T0 + 1865,
+        "urgent",
+    )
 
 
 def test_records_that_contradict_the_store_are_listed_not_raised_and_source_none_skips_the_log():

@@ -27,8 +27,17 @@ from core.customers import SequentialIds
 
 
 def record(**overrides) -> CallRecord:
-    fields = dict(record_id="R1", call_id="c1", caller="+8613800138000", agent_id="a1", started_at=100.0,
-                  answered_at=110.0, ended_at=200.0, business_type=INQUIRY, summary="问价格")
+    fields = dict(
+        record_id="R1",
+        call_id="c1",
+        caller="+8613800138000",
+        agent_id="a1",
+        started_at=100.0,
+        answered_at=110.0,
+        ended_at=200.0,
+        business_type=INQUIRY,
+        summary="问价格",
+    )
     fields.update(overrides)
     return CallRecord(**fields)
 
@@ -48,13 +57,16 @@ def test_order_calls_need_no_summary_the_others_do():
                 record(business_type=business, summary="  ")
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"call_type": "busy"}, "call type"),
-    ({"business_type": "sales"}, "business type"),
-    ({"direction": "sideways"}, "direction"),
-    ({"ended_at": 50.0, "answered_at": None}, "before it starts"),
-    ({"answered_at": 250.0}, "outside the call"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"call_type": "busy"}, "call type"),
+        ({"business_type": "sales"}, "business type"),
+        ({"direction": "sideways"}, "direction"),
+        ({"ended_at": 50.0, "answered_at": None}, "before it starts"),
+        ({"answered_at": 250.0}, "outside the call"),
+    ],
+)
 def test_impossible_records(overrides, message):
     with pytest.raises(CallRecordError, match=message):
         record(**overrides)
@@ -69,8 +81,16 @@ def test_every_call_type_and_business_type_is_accepted():
 
 def test_record_call_gives_an_id():
     ids = SequentialIds()
-    r = record_call(ids, call_id="c1", caller="", agent_id="a1", started_at=0.0, ended_at=5.0, business_type=ORDER,
-                    direction=OUTBOUND)
+    r = record_call(
+        ids,
+        call_id="c1",
+        caller="",
+        agent_id="a1",
+        started_at=0.0,
+        ended_at=5.0,
+        business_type=ORDER,
+        direction=OUTBOUND,
+    )
     assert r.record_id == "R000001" and r.direction == OUTBOUND
 
 
@@ -82,7 +102,11 @@ def test_a_complaint_is_tracked_to_closure():
     ids = SequentialIds()
     complaint = open_complaint(complaint_call(), ids, now=200.0, category="delivery")
     assert (complaint.complaint_id, complaint.status, complaint.description, complaint.order_id) == (
-        "K000001", OPEN, "快递三天未到", "O7")
+        "K000001",
+        OPEN,
+        "快递三天未到",
+        "O7",
+    )
     complaint.assign("sup1", at=300.0)
     complaint.resolve("已补发", at=400.0, by="sup1")
     complaint.reopen("客户说仍未收到", at=500.0, by="a2")
@@ -90,8 +114,15 @@ def test_a_complaint_is_tracked_to_closure():
     complaint.resolve("上门送达", at=600.0, by="sup2")
     complaint.close(at=700.0, by="sup2")
     assert complaint.is_closed and complaint.closed_at == 700.0 and complaint.handler == "sup2"
-    assert [s.status for s in complaint.steps] == [OPEN, IN_PROGRESS, RESOLVED, IN_PROGRESS, IN_PROGRESS, RESOLVED,
-                                                   CLOSED]
+    assert [s.status for s in complaint.steps] == [
+        OPEN,
+        IN_PROGRESS,
+        RESOLVED,
+        IN_PROGRESS,
+        IN_PROGRESS,
+        RESOLVED,
+        CLOSED,
+    ]
     assert complaint.resolution == "上门送达"
 
 

@@ -381,7 +381,10 @@ def test_manual_claim_from_a_paused_agent_returns_them_to_paused():
     assert d.rung("c2") is None
     # the callback is work: the pause ends when it starts and comes back when it is done
     assert [(r.verb, r.data1) for r in d.log if r.verb in (Verb.PAUSE, Verb.UNPAUSE)] == [
-        (Verb.PAUSE, "lunch"), (Verb.UNPAUSE, "lunch"), (Verb.PAUSE, "lunch")]
+        (Verb.PAUSE, "lunch"),
+        (Verb.UNPAUSE, "lunch"),
+        (Verb.PAUSE, "lunch"),
+    ]
     d.ready("a1")
     assert records(d.log, Verb.UNPAUSE)[-1].data1 == "lunch"
     assert d.rung("c2") == "a1"
@@ -459,7 +462,8 @@ def test_an_unanswered_callback_ring_gives_the_ticket_back_and_pauses_the_agent(
     t = d.center.tickets.tickets[ticket]
     assert (t.status, t.claimer, t.attempts, t.outcome) == ("open", None, 0, None)  # not an attempt
     assert [(r.verb, r.agent, r.data1) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
-        (Verb.CALLBACK_RELEASED, "a1", ticket)]
+        (Verb.CALLBACK_RELEASED, "a1", ticket)
+    ]
     assert d.center.agents["a1"].state == "paused"
     assert verbs(d.log, agent="a1")[-1] == Verb.PAUSE
     assert [(a.agent_id, a.reason) for a in of_type(actions, AgentPaused)] == [("a1", "ringnoanswer")]

@@ -35,23 +35,32 @@ def other_configs(draw, base: CenterConfig):
     ids = draw(st.lists(st.sampled_from(AGENT_POOL), min_size=0, max_size=6, unique=True))
     profiles = tuple(AgentProfile(a, draw(skills())) for a in ids)
     hotlines = tuple(draw(st.lists(st.sampled_from(HOTLINES), min_size=0, max_size=4, unique_by=lambda h: h.number)))
-    return dataclasses.replace(base, agents=profiles, hotlines=hotlines, policy=draw(policies(len(ids))),
-                               airings=draw(airings()), owners={})
+    return dataclasses.replace(
+        base, agents=profiles, hotlines=hotlines, policy=draw(policies(len(ids))), airings=draw(airings()), owners={}
+    )
 
 
 @st.composite
 def airings(draw):
     found = []
     for i in range(draw(st.integers(0, 4))):
-        found.append(Airing(f"air{i}", "CCTV", T0 + draw(st.floats(-600, 1500, allow_nan=False)),
-                            draw(st.sampled_from([0.0, 60.0, 600.0])), "400",
-                            kind=draw(st.sampled_from(["live", "spot", "sale"]))))
+        found.append(
+            Airing(
+                f"air{i}",
+                "CCTV",
+                T0 + draw(st.floats(-600, 1500, allow_nan=False)),
+                draw(st.sampled_from([0.0, 60.0, 600.0])),
+                "400",
+                kind=draw(st.sampled_from(["live", "spot", "sale"])),
+            )
+        )
     return tuple(found)
 
 
 SURGE = {
-    "live": SurgePolicy(ivr_after=10.0, callback_reserve=3,
-                        overflow={"sales": (OverflowStep("backoffice", after_wait=0.0),)}),
+    "live": SurgePolicy(
+        ivr_after=10.0, callback_reserve=3, overflow={"sales": (OverflowStep("backoffice", after_wait=0.0),)}
+    ),
     "sale": SurgePolicy(callback_reserve=0, overflow={"service": (OverflowStep("sales", queue_length=1),)}),
 }
 
@@ -59,14 +68,23 @@ SURGE = {
 @st.composite
 def people_timelines(draw):
     config, calls, ops, first_in, seed, honor_cancel = draw(timelines())
-    config = dataclasses.replace(config, airings=draw(airings()), surge=SURGE,
-                                 policy=dataclasses.replace(config.policy, response_window=draw(
-                                     st.sampled_from([0.0, 120.0, 900.0]))))
-    people = draw(st.lists(
-        st.tuples(st.floats(0, 1500, allow_nan=False), st.sampled_from(AGENT_POOL), st.sampled_from(PEOPLE_OPS),
-                  st.sampled_from(["", "2001", "2002", "a0"])),
-        max_size=20,
-    ))
+    config = dataclasses.replace(
+        config,
+        airings=draw(airings()),
+        surge=SURGE,
+        policy=dataclasses.replace(config.policy, response_window=draw(st.sampled_from([0.0, 120.0, 900.0]))),
+    )
+    people = draw(
+        st.lists(
+            st.tuples(
+                st.floats(0, 1500, allow_nan=False),
+                st.sampled_from(AGENT_POOL),
+                st.sampled_from(PEOPLE_OPS),
+                st.sampled_from(["", "2001", "2002", "a0"]),
+            ),
+            max_size=20,
+        )
+    )
     configs = [draw(other_configs(config)) for _ in range(draw(st.integers(1, 3)))]
     started = draw(st.sampled_from([True, True, False]))
     return (config, calls, ops, first_in, seed, honor_cancel), people, configs, started
@@ -90,7 +108,7 @@ def check_people_invariants(d, phone_of: dict[str, str], surging: set[str]) -> N
     assert_indexes_agree(center)
     for agent_id in d.ringing:
         assert not center.agents[agent_id].retired, f"{agent_id} rung after leaving the configuration"
-    for record in d.log[d.checked_records:]:
+    for record in d.log[d.checked_records :]:
         if record.verb == Verb.AGENTLOGIN:
             phone = record.data1 or record.agent
             assert phone not in {p or a for a, p in phone_of.items()}, f"two agents at phone {phone}"
@@ -103,7 +121,7 @@ def check_people_invariants(d, phone_of: dict[str, str], surging: set[str]) -> N
         elif record.verb == Verb.SURGE_OFF:
             surging.remove(record.data1)
     d.checked_records = len(d.log)
-    for action in d.actions[d.checked_actions:]:
+    for action in d.actions[d.checked_actions :]:
         if isinstance(action, (RingAgent, DialCallback)):
             assert action.extension == d.last_phone[action.agent_id], f"{action} not at the agent's phone"
     d.checked_actions = len(d.actions)
@@ -145,10 +163,12 @@ def test_commands_from_people_and_new_configs_keep_every_invariant(timeline):
         d.send(Start(d.now))
     configs = list(configs)
     for at, agent, op, extension in people:
+
         def act(d, agent=agent, op=op, extension=extension):
             message = people_message(d, agent, op, extension, configs)
             if message is not None:
                 d.try_send(message)  # a rejected command changes nothing (the driver checks the log)
+
         d.schedule(T0 + at, act)
     d.run()
     check_the_end(d, inv)

@@ -75,7 +75,7 @@ class Invariants:
 
     def __call__(self, d: Driver, msg, actions) -> None:
         log = d.center.log
-        for record in log[self.seen:]:
+        for record in log[self.seen :]:
             verb, call, agent = record.verb, record.call_id, record.agent
             if call in self.ended:
                 assert verb.startswith("CALLBACK_"), f"{verb} for {call} after it ended with {self.ended[call]}"
@@ -204,19 +204,23 @@ def timelines(draw):
     calls = []
     for _ in range(draw(st.integers(0, 25))):
         t += draw(st.floats(0, 60, allow_nan=False))
-        calls.append(CallSpec(
-            at=t,
-            caller=draw(st.one_of(pool, st.just(""))) if draw(st.integers(0, 9)) == 0 else draw(pool),
-            hotline=draw(st.sampled_from(["400", "400", "400", "400", "800", "800", "600", "601", "999"])),
-            patience=draw(st.floats(1, 400, allow_nan=False)),
-            talk=draw(st.floats(1, 300, allow_nan=False)),
-            agent_hangs_up=draw(st.booleans()),
-            transferred=draw(st.integers(0, 5)) == 0,
-        ))
-    ops = draw(st.lists(
-        st.tuples(st.floats(0, 1500, allow_nan=False), st.sampled_from(agent_ids), st.sampled_from(AGENT_OPS)),
-        max_size=30,
-    ))
+        calls.append(
+            CallSpec(
+                at=t,
+                caller=draw(st.one_of(pool, st.just(""))) if draw(st.integers(0, 9)) == 0 else draw(pool),
+                hotline=draw(st.sampled_from(["400", "400", "400", "400", "800", "800", "600", "601", "999"])),
+                patience=draw(st.floats(1, 400, allow_nan=False)),
+                talk=draw(st.floats(1, 300, allow_nan=False)),
+                agent_hangs_up=draw(st.booleans()),
+                transferred=draw(st.integers(0, 5)) == 0,
+            )
+        )
+    ops = draw(
+        st.lists(
+            st.tuples(st.floats(0, 1500, allow_nan=False), st.sampled_from(agent_ids), st.sampled_from(AGENT_OPS)),
+            max_size=30,
+        )
+    )
     first_in = draw(st.lists(st.sampled_from(agent_ids), min_size=int(draw(st.integers(0, 4)) > 0), unique=True))
     seed = draw(st.integers(0, 2**32 - 1))
     honor_cancel = draw(st.booleans())
@@ -237,10 +241,12 @@ def build_driver(config, calls, ops, first_in, seed, honor_cancel, *, instant_an
             return d.ringing.get(agent) == call and d.ring_gen[(call, agent)] == gen
 
         if roll < 0.7:
+
             def answer(d):
                 if still_ringing(d) or rnd.random() < 0.3:  # sometimes a late answer races the core
                     return AgentAnswered(d.now, call, agent)
                 return None
+
             return [(rnd.uniform(0, 12), answer)]
         if roll < 0.85:
             return [(rnd.uniform(0, 5), lambda d: AgentDidNotAnswer(d.now, call, agent) if still_ringing(d) else None)]
@@ -266,16 +272,25 @@ def build_driver(config, calls, ops, first_in, seed, honor_cancel, *, instant_an
         return [(rnd.uniform(10, 300), lambda d: CompleteCallback(d.now, agent, ticket, outcome))]
 
     inv = Invariants()
-    d = Driver(center, honor_cancel=honor_cancel, on_ring=on_ring, on_connect=on_connect, on_prompt=on_prompt,
-               on_dial=on_dial, check=inv)
+    d = Driver(
+        center,
+        honor_cancel=honor_cancel,
+        on_ring=on_ring,
+        on_connect=on_connect,
+        on_prompt=on_prompt,
+        on_dial=on_dial,
+        check=inv,
+    )
     for agent in first_in:
         d.send(LogIn(d.now, agent))
 
     for i, spec in enumerate(calls):
         call = f"c{i}"
         d.schedule(T0 + spec.at, lambda d, call=call, spec=spec: CallArrived(d.now, call, spec.caller, spec.hotline))
-        d.schedule(T0 + spec.at + spec.patience,
-                   lambda d, call=call: None if call in d.connected else CallerHungUp(d.now, call))
+        d.schedule(
+            T0 + spec.at + spec.patience,
+            lambda d, call=call: None if call in d.connected else CallerHungUp(d.now, call),
+        )
 
     def op_message(d, agent, op):
         if op == "login":
@@ -334,14 +349,27 @@ def fifo_timelines(draw):
     calls = []
     for _ in range(draw(st.integers(2, 30))):
         t += draw(st.floats(0, 30, allow_nan=False))
-        calls.append(CallSpec(t, draw(pool), "400", draw(st.floats(1, 600, allow_nan=False)),
-                              draw(st.floats(1, 200, allow_nan=False)), draw(st.booleans()),
-                              draw(st.integers(0, 5)) == 0))
-    ops = draw(st.lists(
-        st.tuples(st.floats(0, 900, allow_nan=False), st.sampled_from(agent_ids),
-                  st.sampled_from(("login", "logout", "ready", "notready", "claim"))),
-        max_size=12,
-    ))
+        calls.append(
+            CallSpec(
+                t,
+                draw(pool),
+                "400",
+                draw(st.floats(1, 600, allow_nan=False)),
+                draw(st.floats(1, 200, allow_nan=False)),
+                draw(st.booleans()),
+                draw(st.integers(0, 5)) == 0,
+            )
+        )
+    ops = draw(
+        st.lists(
+            st.tuples(
+                st.floats(0, 900, allow_nan=False),
+                st.sampled_from(agent_ids),
+                st.sampled_from(("login", "logout", "ready", "notready", "claim")),
+            ),
+            max_size=12,
+        )
+    )
     first_in = draw(st.lists(st.sampled_from(agent_ids), min_size=1, unique=True))
     return config, calls, ops, first_in, draw(st.integers(0, 2**32 - 1)), draw(st.booleans())
 
@@ -405,9 +433,12 @@ def test_the_checker_catches_a_second_terminal_verb_and_a_double_claim():
 
     for records_ in (
         [LogRecord(T0, "c1", "q", "NONE", Verb.ABANDON), LogRecord(T0, "c1", "q", "NONE", Verb.EXITEMPTY)],
-        [LogRecord(T0, "NONE", "NONE", "a1", Verb.AGENTLOGIN), LogRecord(T0, "NONE", "NONE", "a2", Verb.AGENTLOGIN),
-         LogRecord(T0, "c1", "q", "a1", Verb.CALLBACK_CLAIMED, "t1"),
-         LogRecord(T0, "c1", "q", "a2", Verb.CALLBACK_CLAIMED, "t1")],
+        [
+            LogRecord(T0, "NONE", "NONE", "a1", Verb.AGENTLOGIN),
+            LogRecord(T0, "NONE", "NONE", "a2", Verb.AGENTLOGIN),
+            LogRecord(T0, "c1", "q", "a1", Verb.CALLBACK_CLAIMED, "t1"),
+            LogRecord(T0, "c1", "q", "a2", Verb.CALLBACK_CLAIMED, "t1"),
+        ],
     ):
         d = Driver(Scripted(records_), check=Invariants())
         with pytest.raises(AssertionError):

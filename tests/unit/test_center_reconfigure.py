@@ -47,8 +47,9 @@ def test_a_config_this_core_cannot_run_is_rejected_and_nothing_changes():
 
 
 def test_plan_change_names_added_removed_and_reskilled_agents():
-    config = CenterConfig((AgentProfile("a1", {"sales": 2}), AgentProfile("a3", {"sales": 1})),
-                          (Hotline("400", "sales"),))
+    config = CenterConfig(
+        (AgentProfile("a1", {"sales": 2}), AgentProfile("a3", {"sales": 1})), (Hotline("400", "sales"),)
+    )
     change = plan_change({"a1": {"sales": 1}, "a2": {"sales": 1}, "a3": {"sales": 1}}, config)
     assert change.added == () and change.removed == ("a2",)
     assert [p.agent_id for p in change.reskilled] == ["a1"]
@@ -192,8 +193,7 @@ def test_waiting_calls_of_a_vanished_queue_keep_waiting_for_agents_with_the_skil
     d.connect("c2", hotline="800")
     d.arrive("c3", hotline="800")  # service waits
     d.arrive("c4", hotline="400")  # sales waits
-    apply(d, (("a1", {"service": 1}), ("a2", {"service": 1})), ivr_after=None,
-          hotlines=(Hotline("800", "service"),))
+    apply(d, (("a1", {"service": 1}), ("a2", {"service": 1})), ivr_after=None, hotlines=(Hotline("800", "service"),))
     assert terminal(d.log, "c4")[0].verb == Verb.EXITEMPTY
     assert "c4" in d.prompted
     assert terminal(d.log, "c3") == []

@@ -210,7 +210,9 @@ def test_blind_transfer_logs_transfer_sends_the_caller_on_and_frees_the_agent():
     assert [r.verb for r in done] == [Verb.TRANSFER]
     assert (done[0].agent, done[0].data1, done[0].data2) == ("a1", "8001", "hotline-transfer")
     assert done[0].data4 == pytest.approx(30)  # call time; data3 is the hold time
-    assert [(a.call_id, a.agent_id) for a in of_type(actions, RingAgent)] == [("c2", "a1")]  # the agent is free for the next waiting caller
+    assert [(a.call_id, a.agent_id) for a in of_type(actions, RingAgent)] == [
+        ("c2", "a1")
+    ]  # the agent is free for the next waiting caller
     assert "c1" not in d.center.calls
 
 

@@ -17,8 +17,7 @@ from core.surge import SurgeWindow, policy_during, surge_windows
 from tests.unit.fakes import T0, Driver, make_config, records, terminal
 
 WINDOW = 600.0  # response window of the base policy in these tests
-LIVE = SurgePolicy(ivr_after=5.0, callback_reserve=4,
-                   overflow={"sales": (OverflowStep("backoffice", after_wait=0.0),)})
+LIVE = SurgePolicy(ivr_after=5.0, callback_reserve=4, overflow={"sales": (OverflowStep("backoffice", after_wait=0.0),)})
 
 
 def airing(airing_id: str, start: float, length: float = 300.0, kind: str = "live") -> Airing:
@@ -26,8 +25,15 @@ def airing(airing_id: str, start: float, length: float = 300.0, kind: str = "liv
 
 
 def surge_driver(airings, surge=None, *, start=True, agents=("a1",), login=False, **kw) -> Driver:
-    config = make_config(agents, airings=tuple(airings), surge={"live": LIVE} if surge is None else surge,
-                         response_window=WINDOW, ivr_after=60.0, callback_reserve=1, **kw)
+    config = make_config(
+        agents,
+        airings=tuple(airings),
+        surge={"live": LIVE} if surge is None else surge,
+        response_window=WINDOW,
+        ivr_after=60.0,
+        callback_reserve=1,
+        **kw,
+    )
     d = Driver(CallCenter(config))
     if start:
         d.send(Start(d.now))
@@ -55,8 +61,9 @@ def test_policy_during_overlays_non_none_values_later_start_winning_and_merges_o
 
 
 def test_surge_windows_cover_start_to_start_plus_length_plus_the_response_window_for_kinds_with_a_policy():
-    config = make_config(airings=(airing("x", 100.0), airing("s", 0.0, kind="spot")), surge={"live": LIVE},
-                         response_window=WINDOW)
+    config = make_config(
+        airings=(airing("x", 100.0), airing("s", 0.0, kind="spot")), surge={"live": LIVE}, response_window=WINDOW
+    )
     assert surge_windows(config) == {"x": SurgeWindow("x", "live", T0 + 100.0, T0 + 100.0 + 300.0 + WINDOW)}
 
 
@@ -132,12 +139,17 @@ def test_a_new_schedule_rearms_the_timers_and_switches_off_what_left_it():
     d.send(ApplyConfig(d.now, config, "new schedule"))
     assert switches(d)[-1] == (0.0, Verb.SURGE_OFF, "x")
     d.run_until(T0 + 10_000)
-    assert switches(d)[1:] == [(0.0, Verb.SURGE_OFF, "x"), (3000.0, Verb.SURGE_ON, "z"),
-                               (3000.0 + 300 + WINDOW, Verb.SURGE_OFF, "z")]
+    assert switches(d)[1:] == [
+        (0.0, Verb.SURGE_OFF, "x"),
+        (3000.0, Verb.SURGE_ON, "z"),
+        (3000.0 + 300 + WINDOW, Verb.SURGE_OFF, "z"),
+    ]
 
 
 def test_a_larger_callback_reserve_in_surge_holds_callbacks_back_until_it_ends():
-    d = surge_driver([airing("x", 100.0, 0.0)], agents=("a1", "a2", "a3"), surge={"live": SurgePolicy(callback_reserve=3)})
+    d = surge_driver(
+        [airing("x", 100.0, 0.0)], agents=("a1", "a2", "a3"), surge={"live": SurgePolicy(callback_reserve=3)}
+    )
     d.login("a1", "a2", "a3")
     d.not_ready("a2")
     d.not_ready("a3")
@@ -154,12 +166,21 @@ def test_a_larger_callback_reserve_in_surge_holds_callbacks_back_until_it_ends()
 
 def test_the_twin_switches_surge_mode_from_the_schedule_by_sending_start_once():
     epoch = T0
-    config = make_config(("a1",), airings=(airing("x", 600.0, 600.0),), surge={"live": SurgePolicy(ivr_after=5.0)},
-                         response_window=600.0, ivr_after=120.0)
+    config = make_config(
+        ("a1",),
+        airings=(airing("x", 600.0, 600.0),),
+        surge={"live": SurgePolicy(ivr_after=5.0)},
+        response_window=600.0,
+        ivr_after=120.0,
+    )
     center = CallCenter(config)
-    setup = SimSetup(epoch=epoch, demand={"400": RateFunction(60.0, np.full(40, 0.2))},
-                     behaviour=CallBehaviour(patience=Fixed(1000.0), handle=Fixed(300.0)),
-                     shifts=(AgentShift("a1", 0.0, 2400.0),), work_callbacks=False)
+    setup = SimSetup(
+        epoch=epoch,
+        demand={"400": RateFunction(60.0, np.full(40, 0.2))},
+        behaviour=CallBehaviour(patience=Fixed(1000.0), handle=Fixed(300.0)),
+        shifts=(AgentShift("a1", 0.0, 2400.0),),
+        work_callbacks=False,
+    )
     CallCenterModel(center, setup, np.random.SeedSequence(3)).run()
     assert switches(Driver(center)) == [(600.0, Verb.SURGE_ON, "x"), (1800.0, Verb.SURGE_OFF, "x")]
     waits = {r.call_id: r.data3 for r in center.log if r.verb == Verb.EXITWITHTIMEOUT}
@@ -173,5 +194,8 @@ def test_an_airing_whose_kind_changes_while_it_surges_switches_off_and_on_again(
     config = dataclasses.replace(d.center.config, airings=(airing("x", 0.0, kind="sale"),))
     d.send(ApplyConfig(d.now, config, "x is a sale"))
     assert [(verb, r.data2) for r in d.log for verb in [r.verb] if verb in (Verb.SURGE_ON, Verb.SURGE_OFF)] == [
-        (Verb.SURGE_ON, "live"), (Verb.SURGE_OFF, "live"), (Verb.SURGE_ON, "sale")]
+        (Verb.SURGE_ON, "live"),
+        (Verb.SURGE_OFF, "live"),
+        (Verb.SURGE_ON, "sale"),
+    ]
     assert d.center.policy.ivr_after == 30.0

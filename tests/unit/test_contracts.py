@@ -19,8 +19,14 @@ PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importl
 def _lint_imports(project: Path) -> subprocess.CompletedProcess:
     # The project directory comes first on the path, so a copy is analysed instead of the installed tree.
     env = dict(os.environ, PYTHONPATH=str(project))
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo", "pyproject.toml"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo", "pyproject.toml"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -42,16 +48,23 @@ def test_the_copy_is_kept_before_it_is_broken(project_copy):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("module, source, contract", [
-    ("core/_upward.py", "from adapters.store import models\n", "core imports nothing of the project outside core"),
-    ("adapters/sim/_upward.py", "import adapters.asterisk.ari\n", "the drivers do not import each other"),
-    ("console/_upward.py", "from adapters.asterisk import stasis\n", "the console never imports the live driver"),
-    ("dashboards/_upward.py", "from adapters.asterisk import stasis\n", "the dashboards read the store and run the twin"),
-    ("dashboards/_cli.py", "from entrypoints import cli\n", "the dashboards read the store and run the twin"),
-    ("dashboards/_console.py", "from console import web_guard\n", "layers: imports point down the list"),
-    ("reports/_upward.py", "from twin.scenario import load_scenario\n", "layers: imports point down the list"),
-    ("adapters/store/_loop.py", "import adapters.store.orders\n", "no cycles between the modules of a package"),
-])
+@pytest.mark.parametrize(
+    "module, source, contract",
+    [
+        ("core/_upward.py", "from adapters.store import models\n", "core imports nothing of the project outside core"),
+        ("adapters/sim/_upward.py", "import adapters.asterisk.ari\n", "the drivers do not import each other"),
+        ("console/_upward.py", "from adapters.asterisk import stasis\n", "the console never imports the live driver"),
+        (
+            "dashboards/_upward.py",
+            "from adapters.asterisk import stasis\n",
+            "the dashboards read the store and run the twin",
+        ),
+        ("dashboards/_cli.py", "from entrypoints import cli\n", "the dashboards read the store and run the twin"),
+        ("dashboards/_console.py", "from console import web_guard\n", "layers: imports point down the list"),
+        ("reports/_upward.py", "from twin.scenario import load_scenario\n", "layers: imports point down the list"),
+        ("adapters/store/_loop.py", "import adapters.store.orders\n", "no cycles between the modules of a package"),
+    ],
+)
 def test_a_bad_import_breaks_its_contract(project_copy, module, source, contract):
     path = project_copy / module
     path.write_text(source)

@@ -13,8 +13,18 @@ MODULES = sorted(CORE.rglob("*.py"))
 ALLOWED_ROOTS = set(sys.stdlib_module_names) | {"core", "__future__"}
 
 # attribute chains that read the wall clock or a monotonic clock
-CLOCK_ATTRS = {"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
-               "process_time", "now", "utcnow", "today"}
+CLOCK_ATTRS = {
+    "time",
+    "time_ns",
+    "perf_counter",
+    "perf_counter_ns",
+    "monotonic",
+    "monotonic_ns",
+    "process_time",
+    "now",
+    "utcnow",
+    "today",
+}
 CLOCK_NAMES = {"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "process_time"}
 
 

@@ -64,13 +64,15 @@ class FakeDirectory:
 
 
 REGIONS = FakeRegions({"10": BEIJING, "755": SHENZHEN, "1380013": BEIJING})
-DIRECTORY = FakeDirectory([
-    (HAIDIAN, ("HD", "BJHD"), ("100089",)),
-    (CHAOYANG_BJ, ("CY", "BJCY"), ("100020",)),
-    (CHAOYANG_LN, ("CY",), ("122000",)),
-    (NANSHAN, ("NS", "SZNS"), ("518000",)),
-    (SHENZHEN, ("SZ",), ("518000",)),
-])
+DIRECTORY = FakeDirectory(
+    [
+        (HAIDIAN, ("HD", "BJHD"), ("100089",)),
+        (CHAOYANG_BJ, ("CY", "BJCY"), ("100020",)),
+        (CHAOYANG_LN, ("CY",), ("122000",)),
+        (NANSHAN, ("NS", "SZNS"), ("518000",)),
+        (SHENZHEN, ("SZ",), ("518000",)),
+    ]
+)
 
 
 def new_repo():
@@ -96,8 +98,9 @@ def test_ids_are_deterministic_per_source():
 
 def test_repeated_lines_are_kept_once():
     repo, ids = new_repo()
-    customer = register_customer(repo, ids, name="王", phones=["13800138000", "+86 138 0013 8000", "010-62345678 转 1",
-                                                               "010 62345678"], now=0)
+    customer = register_customer(
+        repo, ids, name="王", phones=["13800138000", "+86 138 0013 8000", "010-62345678 转 1", "010 62345678"], now=0
+    )
     assert len(customer.phones) == 2
 
 
@@ -165,8 +168,9 @@ def test_the_same_id_twice_is_refused():
 def test_region_from_the_first_number_that_locates_one():
     repo, ids = new_repo()
     regions = FakeRegions({"755": SHENZHEN})
-    customer = register_customer(repo, ids, name="王", phones=["400-123-4567", "13700137000", "0755-86543210"], now=0,
-                                 regions=regions)
+    customer = register_customer(
+        repo, ids, name="王", phones=["400-123-4567", "13700137000", "0755-86543210"], now=0, regions=regions
+    )
     assert customer.region == SHENZHEN
     assert "4001234567" not in regions.asked  # a service number locates nobody
     unplaced = register_customer(repo, ids, name="李", phones=["13700137000"], now=0, regions=regions)
@@ -235,8 +239,10 @@ mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 @given(st.lists(st.lists(mobiles, min_size=1, max_size=3), min_size=1, max_size=12))
 def test_property_lookup_finds_exactly_the_customers_with_that_line(phone_lists):
     repo, ids = new_repo()
-    customers = [register_customer(repo, ids, name=f"客户{i}", phones=phones, now=float(i))
-                 for i, phones in enumerate(phone_lists)]
+    customers = [
+        register_customer(repo, ids, name=f"客户{i}", phones=phones, now=float(i))
+        for i, phones in enumerate(phone_lists)
+    ]
     assert len({c.customer_id for c in customers}) == len(customers)
     for phones in phone_lists:
         for phone in phones:

@@ -61,9 +61,15 @@ def test_a_campaign_with_a_bad_field_is_refused_naming_it():
 
 
 def test_list_building_names_every_bad_row_and_keeps_the_good():
-    rows = [(2, {"phone": "138 0013 8000", "name": "张三"}), (3, {"phone": "12345"}), (4, {"phone": "13800138000"}),
-            (5, {"tel": "13900000000"}), (6, {"phone": "13700000000"}), (7, {"phone": "13600000000"}),
-            (8, {"phone": "0755-2345 6789"})]
+    rows = [
+        (2, {"phone": "138 0013 8000", "name": "张三"}),
+        (3, {"phone": "12345"}),
+        (4, {"phone": "13800138000"}),
+        (5, {"tel": "13900000000"}),
+        (6, {"phone": "13700000000"}),
+        (7, {"phone": "13600000000"}),
+        (8, {"phone": "0755-2345 6789"}),
+    ]
     built = build_list(rows, zones=Zones(), do_not_call={"+8613700000000"}, blacklist={"+8613600000000"})
     assert [e.row for e in built.entries] == [2, 8]
     assert built.entries[0].name == "张三"
@@ -107,8 +113,10 @@ def test_progressive_dials_one_call_per_waiting_agent_and_never_drops():
 def test_failed_dials_are_retried_after_the_back_off_at_most_max_attempts():
     d = driver(callees=Callees(answer_rate=0.0))
     d.login("a1")
-    d.load(campaign("progressive", agents=("a1",), max_attempts=2, retry_after=(("busy", 600.0), ("no_answer", 900.0))),
-           numbers(1))
+    d.load(
+        campaign("progressive", agents=("a1",), max_attempts=2, retry_after=(("busy", 600.0), ("no_answer", 900.0))),
+        numbers(1),
+    )
     d.run_until(T9 + 5 * 3600)
     dials = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DIAL]
     fails = [r for r in d.center.log if r.verb == Verb.OUTBOUND_FAIL]
@@ -178,20 +186,31 @@ def test_outbound_gives_way_when_the_order_line_is_crowded():
 def test_the_guard_allows_over_dialling_only_within_the_cap():
     counts = DayCounts("d", attempts=1000, resolved=1000, answered=300, drops=3, answer_wait_total=4500.0)
     assert drop_allowance(counts, 0.03, held=0) == 6  # (9 - 3) / 0.97
-    assert new_dials(predictive=True, counts=counts, cap=0.03, waiting_agents=2, talking_agents=10, ringing=0,
-                     held=0) == 8
-    assert new_dials(predictive=False, counts=counts, cap=0.03, waiting_agents=2, talking_agents=10, ringing=1,
-                     held=0) == 1
+    assert (
+        new_dials(predictive=True, counts=counts, cap=0.03, waiting_agents=2, talking_agents=10, ringing=0, held=0) == 8
+    )
+    assert (
+        new_dials(predictive=False, counts=counts, cap=0.03, waiting_agents=2, talking_agents=10, ringing=1, held=0)
+        == 1
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(answer_rate=st.floats(0.05, 0.95), handle=st.floats(20, 600), patience=st.floats(0.5, 30),
-       cap=st.sampled_from([0.01, 0.03, 0.05]), agents=st.integers(1, 8), seed=st.integers(0, 10_000))
+@given(
+    answer_rate=st.floats(0.05, 0.95),
+    handle=st.floats(20, 600),
+    patience=st.floats(0.5, 30),
+    cap=st.sampled_from([0.01, 0.03, 0.05]),
+    agents=st.integers(1, 8),
+    seed=st.integers(0, 10_000),
+)
 def test_predictive_pacing_keeps_the_drop_rate_under_the_cap(answer_rate, handle, patience, cap, agents, seed):
     d = driver(agents, callees=Callees(answer_rate=answer_rate, handle_mean=handle, patience=patience), seed=seed)
     d.login(*[f"a{i}" for i in range(1, agents + 1)])
-    d.load(campaign(agents=tuple(f"a{i}" for i in range(1, agents + 1)), drop_cap=cap, window=(9 * 3600, 13 * 3600)),
-           numbers(400))
+    d.load(
+        campaign(agents=tuple(f"a{i}" for i in range(1, agents + 1)), drop_cap=cap, window=(9 * 3600, 13 * 3600)),
+        numbers(400),
+    )
     d.run_until(T9 + 4 * 3600)
     counts = counts_of(d.center.log, "c1")
     assert counts["dials"] > 0
@@ -213,17 +232,25 @@ def test_after_call_survey_when_the_agent_hangs_up():
     center = CallCenter(make_config(("a1",), survey=True))
     center.handle(SurveyAnswered(T9, "k1", "a1", "sales", "2"))
     center.handle(SurveyAnswered(T9, "k2", "a1", "sales", "9"))
-    assert [(r.verb, r.agent, r.queue, r.data1) for r in center.log] == [(Verb.SURVEY, "a1", "sales", "2"),
-                                                                        (Verb.SURVEY, "a1", "sales", "")]
+    assert [(r.verb, r.agent, r.queue, r.data1) for r in center.log] == [
+        (Verb.SURVEY, "a1", "sales", "2"),
+        (Verb.SURVEY, "a1", "sales", ""),
+    ]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(zones=st.lists(st.sampled_from(["Asia/Shanghai", "Asia/Urumqi"]), min_size=5, max_size=40),
-       hours=st.tuples(st.integers(6, 12), st.integers(13, 22)), window=st.tuples(st.integers(7, 11), st.integers(12, 20)),
-       banned=st.sets(st.integers(0, 39), max_size=10), ban_after=st.floats(0, 7200), mode=st.sampled_from(
-           ["progressive", "predictive", "broadcast"]), seed=st.integers(0, 1000))
-def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(zones, hours, window, banned, ban_after,
-                                                                               mode, seed):
+@given(
+    zones=st.lists(st.sampled_from(["Asia/Shanghai", "Asia/Urumqi"]), min_size=5, max_size=40),
+    hours=st.tuples(st.integers(6, 12), st.integers(13, 22)),
+    window=st.tuples(st.integers(7, 11), st.integers(12, 20)),
+    banned=st.sets(st.integers(0, 39), max_size=10),
+    ban_after=st.floats(0, 7200),
+    mode=st.sampled_from(["progressive", "predictive", "broadcast"]),
+    seed=st.integers(0, 1000),
+)
+def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(
+    zones, hours, window, banned, ban_after, mode, seed
+):
     """The driver asserts all three on every DialNumber; numbers go on the do-not-call list mid-run."""
     dnc: set[str] = set()
     d = driver(3, callees=Callees(answer_rate=0.3, handle_mean=200, digits=""), seed=seed)
@@ -232,8 +259,16 @@ def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(zo
     entries = [ListEntry(f"+86138{i:08d}", row=i + 2, zone=zone) for i, zone in enumerate(zones)]
     start = datetime(2024, 1, 1, 0, 0, tzinfo=SITE_ZONE).timestamp()
     d.now = start
-    d.load(campaign(mode, window=(window[0] * 3600, window[1] * 3600), calling_hours=(hours[0] * 3600, hours[1] * 3600),
-                    recording="notice", max_attempts=5), entries)
+    d.load(
+        campaign(
+            mode,
+            window=(window[0] * 3600, window[1] * 3600),
+            calling_hours=(hours[0] * 3600, hours[1] * 3600),
+            recording="notice",
+            max_attempts=5,
+        ),
+        entries,
+    )
     d.at(start + 9 * 3600 + ban_after, lambda now: dnc.update(entries[i].number for i in banned if i < len(entries)))
     d.run_until(start + 86400)
     dials = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DIAL]

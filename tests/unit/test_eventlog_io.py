@@ -161,10 +161,17 @@ def test_read_queue_log_takes_asterisk_lines(tmp_path):
     assert frame.iloc[-1]["data5"] == "5"  # fields past data5 are dropped, like parse_queue_log_line
     lives = call_lives(frame).set_index("call_id")
     assert lives["outcome"].to_dict() == {
-        "1366720350.1": "answered", "1366720430.2": "abandoned", "1366720440.3": "callback",
+        "1366720350.1": "answered",
+        "1366720430.2": "abandoned",
+        "1366720440.3": "callback",
     }
     answered = lives.loc["1366720350.1"]
-    assert (answered["wait"], answered["talk"], answered["agent"], answered["ring_no_answers"]) == (12, 60, "SIP/8002", 1)
+    assert (answered["wait"], answered["talk"], answered["agent"], answered["ring_no_answers"]) == (
+        12,
+        60,
+        "SIP/8002",
+        1,
+    )
     assert lives.loc["1366720430.2", "short_abandon"]  # no flag in Asterisk's ABANDON: wait 3 s < 5 s
     assert lives.loc["1366720440.3", "wait"] == 60
 
@@ -191,7 +198,11 @@ def test_call_lives_of_a_core_log():
     assert lives["call_id"].tolist() == ["c1", "c2", "c3", "c4", "c5"]  # by arrival
     by_id = lives.set_index("call_id")
     assert by_id["outcome"].to_dict() == {
-        "c1": "answered", "c2": "answered", "c3": "abandoned", "c4": "rejected", "c5": "abandoned",
+        "c1": "answered",
+        "c2": "answered",
+        "c3": "abandoned",
+        "c4": "rejected",
+        "c5": "abandoned",
     }
     c1 = by_id.loc["c1"]
     assert c1["wait"] == pytest.approx(2.375) and c1["talk"] == pytest.approx(58.25)

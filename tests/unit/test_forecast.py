@@ -76,11 +76,14 @@ def test_a_negative_rate_is_named_by_line_and_column(tmp_path):
     assert "must be a number >= 0" in problems[0].message and "not a number" in problems[1].message
 
 
-@pytest.mark.parametrize("header, column", [
-    ("begin,4008100100", "column 1 (begin)"),
-    ("start,4008999999", "column 2 (4008999999)"),
-    ("start,4008100100,4008100100", "column 3 (4008100100)"),
-])
+@pytest.mark.parametrize(
+    "header, column",
+    [
+        ("begin,4008100100", "column 1 (begin)"),
+        ("start,4008999999", "column 2 (4008999999)"),
+        ("start,4008100100,4008100100", "column 3 (4008100100)"),
+    ],
+)
 def test_a_bad_header_is_named_by_column(tmp_path, header, column):
     problems = _problems(tmp_path, header + "\n08:00,1\n08:15,1\n08:30,1\n08:45,1\n")
     assert problems[0].line == 1 and problems[0].field == column

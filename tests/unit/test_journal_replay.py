@@ -19,20 +19,22 @@ from core.config_codec import config_to_dict
 from inputs.problems import InputFileError
 from qa.journal_replay import Decision, journal_path, read_journal, recorded_config, replay_journal, unchanged
 
-LINEAR = CenterConfig(agents=(AgentProfile("a1", {"sales": 1}), AgentProfile("a2", {"sales": 1})),
-                      hotlines=(Hotline("4008", "sales"),),
-                      policy=Policy(strategy="linear", ring_timeout=None, ivr_after=None, callback_reserve=None))
+LINEAR = CenterConfig(
+    agents=(AgentProfile("a1", {"sales": 1}), AgentProfile("a2", {"sales": 1})),
+    hotlines=(Hotline("4008", "sales"),),
+    policy=Policy(strategy="linear", ring_timeout=None, ivr_after=None, callback_reserve=None),
+)
 LONGEST_IDLE = dataclasses.replace(LINEAR, policy=dataclasses.replace(LINEAR.policy, strategy="longestidle"))
 
 MESSAGES = [
-    m.LogIn(100.0, "a2"),                      # line 1
-    m.LogIn(101.0, "a1"),                      # line 2
+    m.LogIn(100.0, "a2"),  # line 1
+    m.LogIn(101.0, "a1"),  # line 2
     m.CallArrived(110.0, "c1", "13800000001", "4008"),  # line 3: linear rings a1, longestidle a2
-    m.AgentAnswered(111.0, "c1", "a1"),        # line 4
+    m.AgentAnswered(111.0, "c1", "a1"),  # line 4
     m.CallArrived(120.0, "c2", "13800000002", "4008"),  # line 5: linear rings a2; longestidle a1 (a2 rings c1)
-    m.AgentAnswered(121.0, "c2", "a2"),        # line 6
-    m.CallerHungUp(200.0, "c1"),               # line 7
-    m.AgentHungUp(210.0, "c2"),                # line 8
+    m.AgentAnswered(121.0, "c2", "a2"),  # line 6
+    m.CallerHungUp(200.0, "c1"),  # line 7
+    m.AgentHungUp(210.0, "c2"),  # line 8
 ]
 
 
@@ -88,8 +90,15 @@ def test_a_truncated_journal_is_refused_naming_file_and_line(tmp_path):
     assert f"{path}:8:" in str(error.value) and "truncated" in str(error.value)
 
 
-@pytest.mark.parametrize("line", ['{"type": "Hello", "now": 1}', "time|call|queue|agent|VERB", '{"now": 1}',
-                                  '{"type": "CallArrived", "now": 1, "colour": "red"}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"type": "Hello", "now": 1}',
+        "time|call|queue|agent|VERB",
+        '{"now": 1}',
+        '{"type": "CallArrived", "now": 1, "colour": "red"}',
+    ],
+)
 def test_a_foreign_journal_is_refused_naming_file_and_line(tmp_path, line):
     path = write_journal(tmp_path)
     lines = path.read_text(encoding="utf-8").split("\n")
@@ -130,13 +139,23 @@ def test_a_recorded_timer_reaches_the_candidate_as_its_own_timer(tmp_path):
     c1, on a queue a1 does not serve, must still ring out to a3 in the candidate as it did live: no
     difference. (Fed the recorded token, the candidate would take the ring timeout for a stale timer.)"""
     config = CenterConfig(
-        agents=(AgentProfile("a1", {"orders": 1}), AgentProfile("a2", {"service": 1}), AgentProfile("a3", {"service": 1})),
+        agents=(
+            AgentProfile("a1", {"orders": 1}),
+            AgentProfile("a2", {"service": 1}),
+            AgentProfile("a3", {"service": 1}),
+        ),
         hotlines=(Hotline("4008", "orders"), Hotline("4009", "service")),
-        policy=Policy(strategy="linear", ring_timeout=10.0, ivr_after=None, callback_reserve=None))
-    messages = [m.LogIn(0.0, "a1"), m.LogIn(1.0, "a2"), m.LogIn(2.0, "a3"),
-                m.CallArrived(5.0, "c0", "13800000001", "4008"), m.AgentAnswered(6.0, "c0", "a1"),
-                m.CallerHungUp(8.0, "c0"),
-                m.CallArrived(20.0, "c1", "13800000002", "4009")]
+        policy=Policy(strategy="linear", ring_timeout=10.0, ivr_after=None, callback_reserve=None),
+    )
+    messages = [
+        m.LogIn(0.0, "a1"),
+        m.LogIn(1.0, "a2"),
+        m.LogIn(2.0, "a3"),
+        m.CallArrived(5.0, "c0", "13800000001", "4008"),
+        m.AgentAnswered(6.0, "c0", "a1"),
+        m.CallerHungUp(8.0, "c0"),
+        m.CallArrived(20.0, "c1", "13800000002", "4009"),
+    ]
     token = _pending_timers(config, messages)[("ring", "c1")]
     messages.append(m.TimerFired(30.0, m.Timer("ring", "c1", token)))  # a2 did not answer: as the live driver saw
     path = write_journal(tmp_path, messages, config)

@@ -65,8 +65,13 @@ def test_withdraw_loses_to_a_claim_and_a_claim_to_withdraw(commands):
 @pytest.fixture
 def driver(tmp_path):
     def make():
-        return LiveDriver(AriSettings(url="http://127.0.0.1:9"), build_config(("4008001000",), 2),
-                          DriverOptions(data_dir=tmp_path / "live", login=False), clock=lambda: T0 + 1)
+        return LiveDriver(
+            AriSettings(url="http://127.0.0.1:9"),
+            build_config(("4008001000",), 2),
+            DriverOptions(data_dir=tmp_path / "live", login=False),
+            clock=lambda: T0 + 1,
+        )
+
     return make
 
 
@@ -77,12 +82,17 @@ def run(coro):
 def test_the_pump_carries_out_agent_commands_through_the_core(driver, commands):
     live = driver()
     pump = CommandPump(live, commands, clock=lambda: T0 + 1)
-    login, ready, pause, stray = (submit(commands, "log_in"), submit(commands, "ready"),
-                                  submit(commands, "pause", reason="lunch"), submit(commands, "ready", agent="nobody"))
+    login, ready, pause, stray = (
+        submit(commands, "log_in"),
+        submit(commands, "ready"),
+        submit(commands, "pause", reason="lunch"),
+        submit(commands, "ready", agent="nobody"),
+    )
 
     async def go():
         for command in commands.claim(T0 + 1):
             await pump.execute(command)
+
     run(go())
     assert commands.get(login).status == "done"
     assert commands.get(ready).answer["state"] == "ready"
@@ -135,8 +145,15 @@ def test_a_command_nobody_takes_is_withdrawn_and_never_applied(engine, commands)
     SqlLiveStates(engine).beat(T0, T0)
     fake = FakeTime()
     with pytest.raises(CommandNotAnswered) as caught:
-        send_command(commands, SqlLiveStates(engine), CommandRequest("agent001", "ready", agent_id="agent001"),
-                     now=T0 + 1, wait=2.0, clock=fake.clock, sleep=fake.sleep)
+        send_command(
+            commands,
+            SqlLiveStates(engine),
+            CommandRequest("agent001", "ready", agent_id="agent001"),
+            now=T0 + 1,
+            wait=2.0,
+            clock=fake.clock,
+            sleep=fake.sleep,
+        )
     assert caught.value.command.status == "expired" and "withdrawn" in str(caught.value)
     assert commands.claim(T0 + 1) == []  # still within the deadline by the driver's clock, but withdrawn
     assert fake.t >= 2.0
@@ -164,8 +181,15 @@ def test_the_wait_ends_with_the_drivers_answer(engine, commands):
             commands.finish(command.id, "rejected", json.dumps({"message": "agent agent001 is not logged in"}), T0)
 
     with pytest.raises(CommandRejectedByCore, match="not logged in"):
-        send_command(commands, states, CommandRequest("agent001", "ready", agent_id="agent001"), now=T0 + 1,
-                     wait=5, clock=fake.clock, sleep=driver_answers)
+        send_command(
+            commands,
+            states,
+            CommandRequest("agent001", "ready", agent_id="agent001"),
+            now=T0 + 1,
+            wait=5,
+            clock=fake.clock,
+            sleep=driver_answers,
+        )
 
 
 # --- the publisher: what screens see, derived from the core (ARI refuses everything here: no Asterisk) ------
@@ -181,12 +205,16 @@ def test_the_publisher_derives_ringing_agent_and_queue_states(driver, engine):
     live.observers.append(publisher.observe)
 
     async def go():
-        for message in (m.LogIn(T0 + 1, "agent001"), m.MakeNotReady(T0 + 2, "agent001", "lunch"),
-                        m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
-                        m.MakeReady(T0 + 4, "agent001")):
+        for message in (
+            m.LogIn(T0 + 1, "agent001"),
+            m.MakeNotReady(T0 + 2, "agent001", "lunch"),
+            m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
+            m.MakeReady(T0 + 4, "agent001"),
+        ):
             live._handle(message)
         await live.lanes.idle()  # the originate (refused: no Asterisk) and what the core makes of it
         await publisher.flush()
+
     run(go())
     seen = [(e["kind"], e["agent_id"], e["call_id"], e["payload"]) for e in events.after(0)]
     assert seen[:4] == [

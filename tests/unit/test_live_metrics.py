@@ -23,13 +23,20 @@ def _samples(registry) -> dict[tuple[str, tuple], float]:
     from prometheus_client import generate_latest
 
     text = generate_latest(registry).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_metrics_report_waiting_calls_agents_outcomes_tickets_and_latencies(tmp_path):
-    driver = LiveDriver(AriSettings(url="http://127.0.0.1:9"), build_config(("4008001000",), 2, ivr_after=None),
-                        DriverOptions(data_dir=tmp_path / "live", login=False), clock=lambda: T0)
+    driver = LiveDriver(
+        AriSettings(url="http://127.0.0.1:9"),
+        build_config(("4008001000",), 2, ivr_after=None),
+        DriverOptions(data_dir=tmp_path / "live", login=False),
+        clock=lambda: T0,
+    )
     metrics = LiveMetrics(driver)
 
     async def go():
@@ -42,6 +49,7 @@ def test_metrics_report_waiting_calls_agents_outcomes_tickets_and_latencies(tmp_
         metrics.round_trip("POST", "/channels/x/answer", 0.002)
         metrics.refresh(now=T0 + 11)
         await driver.lanes.idle()
+
     asyncio.run(go())
     seen = _samples(metrics.registry)
     queue = driver.config.hotlines[0].queue
@@ -57,8 +65,12 @@ def test_metrics_report_waiting_calls_agents_outcomes_tickets_and_latencies(tmp_
 
 
 def test_metrics_are_served_over_http(tmp_path):
-    driver = LiveDriver(AriSettings(url="http://127.0.0.1:9"), build_config(("4008001000",), 1),
-                        DriverOptions(data_dir=tmp_path / "live", login=False), clock=lambda: T0)
+    driver = LiveDriver(
+        AriSettings(url="http://127.0.0.1:9"),
+        build_config(("4008001000",), 1),
+        DriverOptions(data_dir=tmp_path / "live", login=False),
+        clock=lambda: T0,
+    )
     metrics = LiveMetrics(driver)
     metrics.refresh(now=T0)
     server, thread = metrics.serve("127.0.0.1", 0)
@@ -87,8 +99,10 @@ def test_every_line_logged_in_a_calls_lane_names_the_call(tmp_path):
 
         async def job():
             logger.info("answering")
+
         lanes.submit("call-77", job)
         lanes.submit("call-78", job)
         await lanes.idle()
+
     asyncio.run(go())
     assert sorted(json.loads(line)["call_id"] for line in lines) == ["call-77", "call-78"]

@@ -62,8 +62,13 @@ def test_shapes_integrate_to_one_over_the_window(airing):
 
 
 def test_without_a_baseline_every_call_in_the_window_is_the_airings():
-    calls = [(T0 + 30, "400", "in1"), (T0 + 600, "400", "in2"), (T0 - 5, "400", "before"),
-             (T0 + 60 + 1800 + 1, "400", "after"), (T0 + 30, "800", "other number")]
+    calls = [
+        (T0 + 30, "400", "in1"),
+        (T0 + 600, "400", "in2"),
+        (T0 - 5, "400", "before"),
+        (T0 + 60 + 1800 + 1, "400", "after"),
+        (T0 + 30, "800", "other number"),
+    ]
     report = attribute([SPOT], calls, model=known({"S1": 50.0}))
     assert report.by_id("S1").calls == pytest.approx(2.0)
     assert report.unattributed.calls == pytest.approx(3.0)
@@ -97,8 +102,9 @@ def test_overlapping_airings_split_in_proportion_to_their_expected_response():
 def test_overlap_follows_the_shapes_over_time():
     early = Airing("E", "频道1", T0, 60.0, "400", kind="spot")
     late = Airing("L", "频道2", T0 + 600, 60.0, "400", kind="spot")
-    report = attribute([early, late], [(T0 + 200, "400", "c1"), (T0 + 700, "400", "c2")],
-                       model=known({"E": 10.0, "L": 10.0}))
+    report = attribute(
+        [early, late], [(T0 + 200, "400", "c1"), (T0 + 700, "400", "c2")], model=known({"E": 10.0, "L": 10.0})
+    )
     assert report.call_weights["c1"] == {"E": pytest.approx(1.0)}  # L had not aired yet
     assert report.call_weights["c2"]["L"] > report.call_weights["c2"]["E"] > 0
 
@@ -121,8 +127,7 @@ def test_a_custom_density_plugs_in():
     def flat(airing: Airing, since: float) -> float:
         return 1.0  # every second of the window alike
 
-    model = ResponseModel(density=flat, window=600.0, expected_calls=lambda a: 66.0,
-                          baseline=constant_baseline(0.1))
+    model = ResponseModel(density=flat, window=600.0, expected_calls=lambda a: 66.0, baseline=constant_baseline(0.1))
     report = attribute([SPOT], [(T0 + 500, "400", "c1")], model=model)
     response = 66.0 / 660.0  # calls per second from the airing
     assert report.call_weights["c1"]["S1"] == pytest.approx(response / (response + 0.1))
@@ -135,7 +140,8 @@ def test_figures_per_airing():
     report = attribute([SPOT], calls, orders, model=known({"S1": 100.0}))
     s1 = report.by_id("S1")
     assert (s1.calls, s1.answered, s1.abandoned, s1.callback_tickets, s1.orders, s1.revenue) == pytest.approx(
-        (10, 8, 2, 2, 4, 400))
+        (10, 8, 2, 2, 4, 400)
+    )
     assert s1.cost_per_call == pytest.approx(100.0)
     assert s1.cost_per_order == pytest.approx(250.0)
     assert s1.mer == pytest.approx(0.4)
@@ -180,16 +186,25 @@ def test_bad_inputs():
 
 def core_log() -> list[LogRecord]:
     """A real log from the core: c1 answered and ordered, c2 abandoned (a ticket), c3 after the window."""
-    config = CenterConfig((AgentProfile("a1", {"sales": 1}),), (Hotline("400", "sales"),),
-                          Policy(callback_reserve=None, ring_timeout=None), airings=(SPOT,))
+    config = CenterConfig(
+        (AgentProfile("a1", {"sales": 1}),),
+        (Hotline("400", "sales"),),
+        Policy(callback_reserve=None, ring_timeout=None),
+        airings=(SPOT,),
+    )
     center = CallCenter(config)
-    for message in [LogIn(T0, "a1"), MakeReady(T0, "a1"),
-                    CallArrived(T0 + 100, "c1", "13800138000", "400"),
-                    CallArrived(T0 + 110, "c2", "13900139000", "400"),
-                    AgentAnswered(T0 + 111, "c1", "a1"), CallerHungUp(T0 + 130, "c2"),
-                    AgentHungUp(T0 + 300, "c1"),
-                    CallArrived(T0 + 5000, "c3", "13700137000", "400"),
-                    AgentAnswered(T0 + 5001, "c3", "a1"), AgentHungUp(T0 + 5100, "c3")]:
+    for message in [
+        LogIn(T0, "a1"),
+        MakeReady(T0, "a1"),
+        CallArrived(T0 + 100, "c1", "13800138000", "400"),
+        CallArrived(T0 + 110, "c2", "13900139000", "400"),
+        AgentAnswered(T0 + 111, "c1", "a1"),
+        CallerHungUp(T0 + 130, "c2"),
+        AgentHungUp(T0 + 300, "c1"),
+        CallArrived(T0 + 5000, "c3", "13700137000", "400"),
+        AgentAnswered(T0 + 5001, "c3", "a1"),
+        AgentHungUp(T0 + 5100, "c3"),
+    ]:
         center.handle(message)
     log = list(center.log)
     log.append(LogRecord(T0 + 290, "c1", "NONE", "a1", "ORDER_PLACED", "O1", 399.0, "400", "S1", "C1"))
@@ -205,7 +220,8 @@ def test_calls_and_orders_from_the_cores_event_log():
     report = attribute([SPOT], log, orders_from_log(log))
     s1 = report.by_id("S1")
     assert (s1.calls, s1.answered, s1.abandoned, s1.callback_tickets, s1.orders, s1.revenue) == pytest.approx(
-        (2, 1, 1, 1, 1, 399.0))
+        (2, 1, 1, 1, 1, 399.0)
+    )
     assert report.unattributed.calls == pytest.approx(1.0)  # c3 came long after the spot
     assert s1.revenue_lost_to_abandonment == pytest.approx(399.0)
 
@@ -224,9 +240,11 @@ def test_a_queue_log_read_back_as_text_gives_the_same_figures():
 
 
 def test_overflow_does_not_count_a_call_twice():
-    records = [LogRecord(T0 + 10, "c1", "sales", "NONE", "ENTERQUEUE", "", "138", 1, "400"),
-               LogRecord(T0 + 20, "c1", "backoffice", "NONE", "ENTERQUEUE", "", "138", 1, "400"),
-               LogRecord(T0 + 30, "c1", "sales", "NONE", "EXITWITHTIMEOUT", 1, 1, 20.0)]
+    records = [
+        LogRecord(T0 + 10, "c1", "sales", "NONE", "ENTERQUEUE", "", "138", 1, "400"),
+        LogRecord(T0 + 20, "c1", "backoffice", "NONE", "ENTERQUEUE", "", "138", 1, "400"),
+        LogRecord(T0 + 30, "c1", "sales", "NONE", "EXITWITHTIMEOUT", 1, 1, 20.0),
+    ]
     assert calls_from_log(records) == [Call("c1", T0 + 10, "400", "callback", False)]
 
 
@@ -236,16 +254,26 @@ HOTLINES = ["400", "800", "950"]  # 950 has no airing at all
 
 airings_strategy = st.lists(
     st.builds(
-        lambda n, start, length, hotline, kind, cost: Airing(f"A{n}", "频道", T0 + start, length, hotline,
-                                                             kind=kind, cost=cost),
-        st.integers(0, 10_000), st.floats(0, 7200), st.sampled_from([1.0, 30.0, 60.0, 1800.0, 3600.0]),
-        st.sampled_from(HOTLINES[:2]), st.sampled_from(["spot", "live", "sale"]), st.floats(0, 1e5),
+        lambda n, start, length, hotline, kind, cost: Airing(
+            f"A{n}", "频道", T0 + start, length, hotline, kind=kind, cost=cost
+        ),
+        st.integers(0, 10_000),
+        st.floats(0, 7200),
+        st.sampled_from([1.0, 30.0, 60.0, 1800.0, 3600.0]),
+        st.sampled_from(HOTLINES[:2]),
+        st.sampled_from(["spot", "live", "sale"]),
+        st.floats(0, 1e5),
     ),
-    max_size=5, unique_by=lambda a: a.airing_id,
+    max_size=5,
+    unique_by=lambda a: a.airing_id,
 )
 calls_strategy = st.lists(
-    st.tuples(st.floats(-1000, 12_000), st.sampled_from(HOTLINES),
-              st.sampled_from(["answered", "abandoned", "callback", ""]), st.booleans()),
+    st.tuples(
+        st.floats(-1000, 12_000),
+        st.sampled_from(HOTLINES),
+        st.sampled_from(["answered", "abandoned", "callback", ""]),
+        st.booleans(),
+    ),
     max_size=80,
 )
 orders_strategy = st.lists(
@@ -254,9 +282,12 @@ orders_strategy = st.lists(
 )
 models = st.builds(
     lambda base, known_size, window: ResponseModel(
-        window=window, baseline=constant_baseline(base),
-        expected_calls=None if known_size is None else (lambda a: known_size)),
-    st.sampled_from([0.0, 1e-4, 0.01, 1.0]), st.one_of(st.none(), st.floats(0, 500)),
+        window=window,
+        baseline=constant_baseline(base),
+        expected_calls=None if known_size is None else (lambda a: known_size),
+    ),
+    st.sampled_from([0.0, 1e-4, 0.01, 1.0]),
+    st.one_of(st.none(), st.floats(0, 500)),
     st.sampled_from([0.0, 600.0, 1800.0]),
 )
 
@@ -264,10 +295,13 @@ models = st.builds(
 @settings(max_examples=150, deadline=None)
 @given(airings_strategy, calls_strategy, orders_strategy, models)
 def test_property_attributed_plus_unattributed_is_everything(airings, raw_calls, raw_orders, model):
-    calls = [Call(f"c{i}", T0 + t, hotline, outcome, ticket)
-             for i, (t, hotline, outcome, ticket) in enumerate(raw_calls)]
-    orders = [OrderFact(T0 + t, hotline, revenue, f"c{k}" if 0 <= k < len(calls) else "")
-              for t, hotline, revenue, k in raw_orders]
+    calls = [
+        Call(f"c{i}", T0 + t, hotline, outcome, ticket) for i, (t, hotline, outcome, ticket) in enumerate(raw_calls)
+    ]
+    orders = [
+        OrderFact(T0 + t, hotline, revenue, f"c{k}" if 0 <= k < len(calls) else "")
+        for t, hotline, revenue, k in raw_orders
+    ]
     report = attribute(airings, calls, orders, model=model)
 
     def total(field: str) -> float:

@@ -74,7 +74,10 @@ def test_history_newest_first():
     redeem_points(repo, RULE, "C1", 20, now=2, order_id="O2")
     history = repo.get("C1").history()
     assert [(e.at, e.kind, e.points, e.balance) for e in history] == [
-        (2, REDEEMED, -20, 130), (1, BONUS, 100, 150), (1, EARNED, 50, 50)]
+        (2, REDEEMED, -20, 130),
+        (1, BONUS, 100, 150),
+        (1, EARNED, 50, 50),
+    ]
 
 
 def test_an_order_earns_once_and_time_moves_forward():
@@ -106,10 +109,15 @@ def test_bad_point_changes():
         InMemoryMemberships([membership]).add(Membership("C1", 1.0))
 
 
-@given(st.lists(st.one_of(
-    st.tuples(st.just("buy"), st.decimals(min_value=0, max_value=5000, places=2)),
-    st.tuples(st.just("redeem"), st.integers(min_value=1, max_value=3000)),
-), max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("buy"), st.decimals(min_value=0, max_value=5000, places=2)),
+            st.tuples(st.just("redeem"), st.integers(min_value=1, max_value=3000)),
+        ),
+        max_size=40,
+    )
+)
 def test_property_balance_is_the_sum_of_history_and_never_negative(operations):
     repo = InMemoryMemberships()
     for n, (op, value) in enumerate(operations):

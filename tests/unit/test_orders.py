@@ -87,8 +87,14 @@ def stocked(**levels: int) -> StockBook:
 
 
 def command(lines, *, payment=COD, division=HAIDIAN, now=1000.0, **extra) -> PlaceOrder:
-    return PlaceOrder(now=now, customer_id="C000001", lines=lines, payment=payment,
-                      address=Address(division, "中关村大街1号", recipient="王女士"), **extra)
+    return PlaceOrder(
+        now=now,
+        customer_id="C000001",
+        lines=lines,
+        payment=payment,
+        address=Address(division, "中关村大街1号", recipient="王女士"),
+        **extra,
+    )
 
 
 # --- products and money ------------------------------------------------------------------------------------
@@ -172,9 +178,18 @@ def test_stock_rules():
 
 
 @settings(max_examples=150)
-@given(st.lists(st.tuples(st.sampled_from(["receive", "hold", "allocate", "ship", "release", "write_off"]),
-                          st.integers(0, 5), st.sampled_from(["WH-BJ", "WH-SZ"]), st.sampled_from(["A", "B"]),
-                          st.integers(1, 4)), max_size=60))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["receive", "hold", "allocate", "ship", "release", "write_off"]),
+            st.integers(0, 5),
+            st.sampled_from(["WH-BJ", "WH-SZ"]),
+            st.sampled_from(["A", "B"]),
+            st.integers(1, 4),
+        ),
+        max_size=60,
+    )
+)
 def test_property_stock_never_goes_negative(operations):
     book = StockBook()
     for op, order_n, warehouse, sku, qty in operations:
@@ -205,11 +220,17 @@ def test_property_stock_never_goes_negative(operations):
 def test_placing_an_order_prices_lines_and_holds_stock():
     book = stocked(WH_BJ__BL_1=5, WH_BJ__BL_B=5)
     survey = MediaSurvey("湖南卫视", "快乐购", "A1")
-    order = place_order(command({"BL-1": 1, "BL-B": 2}, survey=survey, hotline="4008001234", call_id="c1",
-                                agent_id="a1"), catalog(), book, SequentialIds())
+    order = place_order(
+        command({"BL-1": 1, "BL-B": 2}, survey=survey, hotline="4008001234", call_id="c1", agent_id="a1"),
+        catalog(),
+        book,
+        SequentialIds(),
+    )
     assert order.order_id == "O000001" and order.status == PLACED
     assert [(line.sku, line.quantity, line.unit_price, line.total) for line in order.lines] == [
-        ("BL-1", 1, Decimal("399.00"), Decimal("399.00")), ("BL-B", 2, Decimal("59.90"), Decimal("119.80"))]
+        ("BL-1", 1, Decimal("399.00"), Decimal("399.00")),
+        ("BL-B", 2, Decimal("59.90"), Decimal("119.80")),
+    ]
     assert order.subtotal == order.total == Decimal("518.80")
     assert book.available("BL-1") == 4 and book.available("BL-B") == 3
     assert order.events == [OrderPlaced("O000001", 1000.0, "C000001", Decimal("518.80"))]
@@ -217,22 +238,26 @@ def test_placing_an_order_prices_lines_and_holds_stock():
 
 
 def test_repeated_skus_merge_and_a_discount_comes_off():
-    order = place_order(command([("BL-B", 1), ("BL-B", 2)], discount="10"), catalog(), stocked(WH_BJ__BL_B=3),
-                        SequentialIds())
+    order = place_order(
+        command([("BL-B", 1), ("BL-B", 2)], discount="10"), catalog(), stocked(WH_BJ__BL_B=3), SequentialIds()
+    )
     assert len(order.lines) == 1 and order.lines[0].quantity == 3
     assert order.total == Decimal("169.70")
 
 
-@pytest.mark.parametrize("lines, payment, discount, error, message", [
-    ({}, COD, "0", OrderError, "at least one line"),
-    ({"BL-1": 0}, COD, "0", OrderError, "positive whole"),
-    ({"BL-1": 1.5}, COD, "0", OrderError, "positive whole"),
-    ({"BL-1": 1}, "credit", "0", OrderError, "payment"),
-    ({"BL-1": 1}, COD, "400", OrderError, "discount"),
-    ({"NOPE": 1}, COD, "0", UnknownProduct, "NOPE"),
-    ({"OLD": 1}, COD, "0", OrderError, "no longer sold"),
-    ({"BL-1": 9}, COD, "0", OutOfStock, "9 wanted"),
-])
+@pytest.mark.parametrize(
+    "lines, payment, discount, error, message",
+    [
+        ({}, COD, "0", OrderError, "at least one line"),
+        ({"BL-1": 0}, COD, "0", OrderError, "positive whole"),
+        ({"BL-1": 1.5}, COD, "0", OrderError, "positive whole"),
+        ({"BL-1": 1}, "credit", "0", OrderError, "payment"),
+        ({"BL-1": 1}, COD, "400", OrderError, "discount"),
+        ({"NOPE": 1}, COD, "0", UnknownProduct, "NOPE"),
+        ({"OLD": 1}, COD, "0", OrderError, "no longer sold"),
+        ({"BL-1": 9}, COD, "0", OutOfStock, "9 wanted"),
+    ],
+)
 def test_orders_that_cannot_be_placed(lines, payment, discount, error, message):
     book = stocked(WH_BJ__BL_1=5, WH_BJ__OLD=5)
     with pytest.raises(error, match=message):
@@ -363,8 +388,9 @@ def test_the_order_placed_log_record():
     book = stocked(WH_BJ__BL_1=5)
     order = placed(book, survey=MediaSurvey("湖南卫视", "", "A1"), hotline="4008001234", call_id="c7", agent_id="a1")
     record = order_log_record(order)
-    assert record == LogRecord(1000.0, "c7", "NONE", "a1", ORDER_PLACED, order.order_id, 399.0, "4008001234", "A1",
-                               "C000001")
+    assert record == LogRecord(
+        1000.0, "c7", "NONE", "a1", ORDER_PLACED, order.order_id, 399.0, "4008001234", "A1", "C000001"
+    )
 
 
 @settings(max_examples=60)
@@ -399,8 +425,11 @@ RULES = [
 def test_suggestions_are_ranked_for_the_agent():
     found = suggest(RULES, catalog(), cart=["BL-1"], airing_id="A1")
     # equal scores: a rule naming both product and airing first, then upsells before cross-sells
-    assert [(s.sku, s.kind, s.score) for s in found] == [("MP-1", CROSS_SELL, 2), ("BL-2", UPSELL, 2),
-                                                        ("BL-B", CROSS_SELL, 2)]
+    assert [(s.sku, s.kind, s.score) for s in found] == [
+        ("MP-1", CROSS_SELL, 2),
+        ("BL-2", UPSELL, 2),
+        ("BL-B", CROSS_SELL, 2),
+    ]
     assert found[1].replaces == "BL-1" and found[1].pitches == ("多一百块升级 Pro",)
 
 
@@ -416,13 +445,16 @@ def test_out_of_stock_suggestions_go_last():
     assert [s.sku for s in found] == ["MP-1", "BL-B", "BL-2"] and not found[-1].in_stock
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"suggest": "X"}, "triggers"),
-    ({"suggest": "X", "kind": UPSELL, "when_airing": "A1"}, "replaces"),
-    ({"suggest": "X", "when_sku": "X"}, "itself"),
-    ({"suggest": "X", "when_sku": "Y", "kind": "bundle"}, "kind"),
-    ({"suggest": "X", "when_sku": "Y", "weight": 0}, "weight"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"suggest": "X"}, "triggers"),
+        ({"suggest": "X", "kind": UPSELL, "when_airing": "A1"}, "replaces"),
+        ({"suggest": "X", "when_sku": "X"}, "itself"),
+        ({"suggest": "X", "when_sku": "Y", "kind": "bundle"}, "kind"),
+        ({"suggest": "X", "when_sku": "Y", "weight": 0}, "weight"),
+    ],
+)
 def test_rules_that_cannot_work(kwargs, message):
     with pytest.raises(SuggestionError, match=message):
         SuggestionRule(**kwargs)
@@ -439,9 +471,17 @@ def test_a_discount_over_the_placers_limit_needs_approval():
 
     subtotal = place_order(command({"BL-1": 1}), catalog(), stocked(WH_BJ__BL_1=1), SequentialIds()).subtotal
     tenth = (subtotal / 10).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
-    allowed = place_order(command({"BL-1": 1}, discount=str(tenth), discount_limit=Decimal("0.1")), catalog(),
-                          stocked(WH_BJ__BL_1=1), SequentialIds())
+    allowed = place_order(
+        command({"BL-1": 1}, discount=str(tenth), discount_limit=Decimal("0.1")),
+        catalog(),
+        stocked(WH_BJ__BL_1=1),
+        SequentialIds(),
+    )
     assert allowed.total == subtotal - tenth
     with pytest.raises(DiscountNeedsApproval, match="approval"):
-        place_order(command({"BL-1": 1}, discount=str(tenth + Decimal("0.01")), discount_limit=Decimal("0.1")),
-                    catalog(), stocked(WH_BJ__BL_1=1), SequentialIds())
+        place_order(
+            command({"BL-1": 1}, discount=str(tenth + Decimal("0.01")), discount_limit=Decimal("0.1")),
+            catalog(),
+            stocked(WH_BJ__BL_1=1),
+            SequentialIds(),
+        )

@@ -13,8 +13,19 @@ from core.phones import FIXED, MOBILE, SERVICE, InvalidPhoneNumber, PhoneNumber,
 
 @pytest.mark.parametrize(
     "text",
-    ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+8613800138000", "0086 13800138000",
-     "8613800138000", "013800138000", "(+86) 138 0013 8000", "１３８ ００１３ ８０００", "138.0013.8000"],
+    [
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+86 138 0013 8000",
+        "+8613800138000",
+        "0086 13800138000",
+        "8613800138000",
+        "013800138000",
+        "(+86) 138 0013 8000",
+        "１３８ ００１３ ８０００",
+        "138.0013.8000",
+    ],
 )
 def test_mobile_numbers_in_any_dress(text):
     number = parse_phone(text)
@@ -27,8 +38,17 @@ def test_mobile_numbers_in_any_dress(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["010-62345678", "(010) 6234 5678", "010 6234-5678", "+86 10 6234 5678", "+86 (0)10 62345678",
-     "0086-10-62345678", "861062345678", "1062345678", "+86 010 62345678"],
+    [
+        "010-62345678",
+        "(010) 6234 5678",
+        "010 6234-5678",
+        "+86 10 6234 5678",
+        "+86 (0)10 62345678",
+        "0086-10-62345678",
+        "861062345678",
+        "1062345678",
+        "+86 010 62345678",
+    ],
 )
 def test_beijing_fixed_line(text):
     number = parse_phone(text)
@@ -41,8 +61,13 @@ def test_beijing_fixed_line(text):
 
 @pytest.mark.parametrize(
     "text, area, subscriber",
-    [("0755-86543210", "755", "86543210"), ("020-87654321", "20", "87654321"), ("0571 8888 8888", "571", "88888888"),
-     ("0931-2123456", "931", "2123456"), ("+86 898 3123 4567", "898", "31234567")],
+    [
+        ("0755-86543210", "755", "86543210"),
+        ("020-87654321", "20", "87654321"),
+        ("0571 8888 8888", "571", "88888888"),
+        ("0931-2123456", "931", "2123456"),
+        ("+86 898 3123 4567", "898", "31234567"),
+    ],
 )
 def test_area_codes_of_two_and_three_digits(text, area, subscriber):
     number = parse_phone(text)
@@ -51,9 +76,19 @@ def test_area_codes_of_two_and_three_digits(text, area, subscriber):
 
 @pytest.mark.parametrize(
     "text",
-    ["010-62345678 ext 123", "010-62345678 ext. 123", "010-62345678 Extension: 123", "010-62345678x123",
-     "010-62345678 转123", "010-62345678转 123", "010-62345678 转分机 123", "010-62345678 分机123",
-     "010-62345678,123", "010-62345678-123", "(010) 6234 5678 EXT 123"],
+    [
+        "010-62345678 ext 123",
+        "010-62345678 ext. 123",
+        "010-62345678 Extension: 123",
+        "010-62345678x123",
+        "010-62345678 转123",
+        "010-62345678转 123",
+        "010-62345678 转分机 123",
+        "010-62345678 分机123",
+        "010-62345678,123",
+        "010-62345678-123",
+        "(010) 6234 5678 EXT 123",
+    ],
 )
 def test_extensions(text):
     number = parse_phone(text)
@@ -91,11 +126,23 @@ def test_local_number_takes_the_default_area_code():
 
 @pytest.mark.parametrize(
     "text, reason",
-    [("", "empty"), ("   ", "empty"), ("abc", "contains 'a'"), ("138 0013 800O", "contains 'O'"),
-     ("+1 212 555 1234", "country code"), ("001 212 555 1234", "another country"),
-     ("1380013800", "11 digits"), ("138001380001", "11 digits"), ("12345678901", "not a mobile prefix"),
-     ("010-1234567", "8 digits"), ("0755-12345", "7 or 8 digits"), ("0755-02345678", "does not start with 0 or 1"),
-     ("13800+138000", "contains '+'"), ("---", "no digits"), ("400-1234567-8", "neither")],
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("abc", "contains 'a'"),
+        ("138 0013 800O", "contains 'O'"),
+        ("+1 212 555 1234", "country code"),
+        ("001 212 555 1234", "another country"),
+        ("1380013800", "11 digits"),
+        ("138001380001", "11 digits"),
+        ("12345678901", "not a mobile prefix"),
+        ("010-1234567", "8 digits"),
+        ("0755-12345", "7 or 8 digits"),
+        ("0755-02345678", "does not start with 0 or 1"),
+        ("13800+138000", "contains '+'"),
+        ("---", "no digits"),
+        ("400-1234567-8", "neither"),
+    ],
 )
 def test_what_cannot_be_a_chinese_number_says_why(text, reason):
     with pytest.raises(InvalidPhoneNumber, match=re.escape(reason)) as failure:
@@ -145,15 +192,25 @@ def _spread(digits: str, sep: str, cuts: list[int]) -> str:
     return sep.join(parts)
 
 
-@given(mobiles, st.sampled_from(["", "+86 ", "+86", "0086 ", "86", "0", "(+86) "]), separators,
-       st.lists(st.integers(0, 20), max_size=3))
+@given(
+    mobiles,
+    st.sampled_from(["", "+86 ", "+86", "0086 ", "86", "0", "(+86) "]),
+    separators,
+    st.lists(st.integers(0, 20), max_size=3),
+)
 def test_property_any_mobile_in_any_dress(national, prefix, sep, cuts):
     number = parse_phone(prefix + _spread(national, sep, cuts))
     assert (number.national, number.kind, number.extension) == (national, MOBILE, "")
 
 
-@given(fixed_lines, st.sampled_from(["0", "+86 ", "0086 ", "+86 (0)", "+86-"]), separators, extensions,
-       st.sampled_from([" ext ", " 转 ", "x", "-", ",", " 分机 "]), st.booleans())
+@given(
+    fixed_lines,
+    st.sampled_from(["0", "+86 ", "0086 ", "+86 (0)", "+86-"]),
+    separators,
+    extensions,
+    st.sampled_from([" ext ", " 转 ", "x", "-", ",", " 分机 "]),
+    st.booleans(),
+)
 def test_property_any_fixed_line_in_any_dress(line, prefix, sep, extension, marker, bracket):
     area, subscriber = line
     # "0300-2000000-0" is truly ambiguous: it reads as the 8-digit 20000000 first (documented), so a dash
@@ -162,12 +219,16 @@ def test_property_any_fixed_line_in_any_dress(line, prefix, sep, extension, mark
     head = f"({prefix}{area})" if bracket and not prefix.startswith("+86 (") else prefix + area
     text = head + (sep or " ") + _spread(subscriber, sep, [4]) + (marker + extension if extension else "")
     number = parse_phone(text)
-    assert (number.kind, number.area_code, number.subscriber, number.extension) == (FIXED, area, subscriber,
-                                                                                     extension)
+    assert (number.kind, number.area_code, number.subscriber, number.extension) == (FIXED, area, subscriber, extension)
 
 
-@given(st.one_of(mobiles.map(lambda n: PhoneNumber(n, MOBILE)),
-                 fixed_lines.map(lambda al: PhoneNumber(al[0] + al[1], FIXED, al[0]))), extensions)
+@given(
+    st.one_of(
+        mobiles.map(lambda n: PhoneNumber(n, MOBILE)),
+        fixed_lines.map(lambda al: PhoneNumber(al[0] + al[1], FIXED, al[0])),
+    ),
+    extensions,
+)
 def test_property_display_and_e164_read_back(number, extension):
     number = PhoneNumber(number.national, number.kind, number.area_code, extension)
     assert parse_phone(str(number)) == number

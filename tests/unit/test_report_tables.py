@@ -64,21 +64,24 @@ MON, TUE, DEC1 = "2026-11-23", "2026-11-24", "2026-12-01"
 
 
 def two_days_and_december() -> list[LogRecord]:
-    return sorted([
-        # Monday: logged in 09:00-10:00, one call 09:10:00-09:15:00 (wait 10 s) with 30 s wrap-up
-        agent_record(MON, "09:00:00", "a1", Verb.AGENTLOGIN),
-        *call(MON, "09:09:50", "09:10:00", "09:15:00", "c1", "a1", wrapup=30.0),
-        agent_record(MON, "10:00:00", "a1", Verb.AGENTLOGOFF, "", 3600.0),
-        # Tuesday: 09:00-11:00, a call 09:30:00-09:33:20 ended by a transfer, 20 s wrap-up, a 30-minute pause
-        agent_record(TUE, "09:00:00", "a1", Verb.AGENTLOGIN),
-        *call(TUE, "09:29:40", "09:30:00", "09:33:20", "c2", "a1", end_verb=Verb.TRANSFER, wrapup=20.0),
-        agent_record(TUE, "10:00:00", "a1", Verb.PAUSE, "lunch"),
-        agent_record(TUE, "10:30:00", "a1", Verb.UNPAUSE, "lunch"),
-        agent_record(TUE, "11:00:00", "a1", Verb.AGENTLOGOFF, "", 7200.0),
-        # 1 December: a second agent, 23:30 to 00:30 the next day, no calls
-        agent_record(DEC1, "23:30:00", "a2", Verb.AGENTLOGIN),
-        agent_record("2026-12-02", "00:30:00", "a2", Verb.AGENTLOGOFF, "", 3600.0),
-    ], key=lambda r: r.time)
+    return sorted(
+        [
+            # Monday: logged in 09:00-10:00, one call 09:10:00-09:15:00 (wait 10 s) with 30 s wrap-up
+            agent_record(MON, "09:00:00", "a1", Verb.AGENTLOGIN),
+            *call(MON, "09:09:50", "09:10:00", "09:15:00", "c1", "a1", wrapup=30.0),
+            agent_record(MON, "10:00:00", "a1", Verb.AGENTLOGOFF, "", 3600.0),
+            # Tuesday: 09:00-11:00, a call 09:30:00-09:33:20 ended by a transfer, 20 s wrap-up, a 30-minute pause
+            agent_record(TUE, "09:00:00", "a1", Verb.AGENTLOGIN),
+            *call(TUE, "09:29:40", "09:30:00", "09:33:20", "c2", "a1", end_verb=Verb.TRANSFER, wrapup=20.0),
+            agent_record(TUE, "10:00:00", "a1", Verb.PAUSE, "lunch"),
+            agent_record(TUE, "10:30:00", "a1", Verb.UNPAUSE, "lunch"),
+            agent_record(TUE, "11:00:00", "a1", Verb.AGENTLOGOFF, "", 7200.0),
+            # 1 December: a second agent, 23:30 to 00:30 the next day, no calls
+            agent_record(DEC1, "23:30:00", "a2", Verb.AGENTLOGIN),
+            agent_record("2026-12-02", "00:30:00", "a2", Verb.AGENTLOGOFF, "", 3600.0),
+        ],
+        key=lambda r: r.time,
+    )
 
 
 def test_agent_report_per_day_has_each_days_times_calls_transfers_and_aht():
@@ -191,15 +194,23 @@ def test_callback_outcomes_count_attempts_by_outcome_per_queue_and_hotline():
         return LogRecord(t + i, f"c{i}", queue, NONE, Verb.CALLBACK_CREATED, f"cb{i}", "1", "normal", hotline, "")
 
     def done(i, queue, outcome, attempt=1):
-        return LogRecord(t + 100 + i + attempt, f"c{i}", queue, "a1", Verb.CALLBACK_DONE, f"cb{i}", outcome, attempt, 60.0)
+        return LogRecord(
+            t + 100 + i + attempt, f"c{i}", queue, "a1", Verb.CALLBACK_DONE, f"cb{i}", outcome, attempt, 60.0
+        )
 
     log = [
-        created(1, "orders", "400-A"), created(2, "orders", "400-A"), created(3, "orders", "400-A"),
-        created(4, "orders", "400-B"), created(5, "service", "400-A"),
-        done(1, "orders", "ordered"), done(2, "orders", "unreachable"), done(2, "orders", "ordered", 2),
+        created(1, "orders", "400-A"),
+        created(2, "orders", "400-A"),
+        created(3, "orders", "400-A"),
+        created(4, "orders", "400-B"),
+        created(5, "service", "400-A"),
+        done(1, "orders", "ordered"),
+        done(2, "orders", "unreachable"),
+        done(2, "orders", "ordered", 2),
         done(3, "orders", "unreachable"),
         LogRecord(t + 500, "c3", "orders", NONE, Verb.CALLBACK_EXPIRED, "cb3"),
-        done(4, "orders", "complaint"), done(5, "service", "inquiry"),
+        done(4, "orders", "complaint"),
+        done(5, "service", "inquiry"),
         # a ticket opened before the log began: no hotline known
         LogRecord(t + 600, "c9", "orders", "a1", Verb.CALLBACK_DONE, "cb9", "cancelled", 1, 30.0),
     ]
@@ -227,9 +238,18 @@ AIRINGS = [
 
 def order(order_id, lines, airing="", discount="0.00", status="placed"):
     survey = MediaSurvey("CCTV-2", "", airing) if airing else None
-    return Order(order_id, "C1", tuple(OrderLine(sku, name, qty, Decimal(price)) for sku, name, qty, price in lines),
-                 COD, ADDRESS, at(MON, "20:10:00"), survey=survey, hotline="400-A", discount=Decimal(discount),
-                 status=status)
+    return Order(
+        order_id,
+        "C1",
+        tuple(OrderLine(sku, name, qty, Decimal(price)) for sku, name, qty, price in lines),
+        COD,
+        ADDRESS,
+        at(MON, "20:10:00"),
+        survey=survey,
+        hotline="400-A",
+        discount=Decimal(discount),
+        status=status,
+    )
 
 
 def test_orders_per_product_and_per_airing_from_stored_orders():
@@ -281,8 +301,9 @@ def test_orders_from_event_records_count_orders_and_revenue_per_airing_product()
 def test_roi_report_gives_one_row_per_airing_and_the_unattributed_rest():
     t = AIRINGS[0].start
     log = []
-    for i, (outcome, revenue) in enumerate([("answered", 400.0), ("answered", 0.0), ("abandoned", 0.0),
-                                            ("answered", 200.0)]):
+    for i, (outcome, revenue) in enumerate(
+        [("answered", 400.0), ("answered", 0.0), ("abandoned", 0.0), ("answered", 200.0)]
+    ):
         call_id = f"c{i}"
         start = t + 60 * i
         log.append(LogRecord(start, call_id, "orders", NONE, Verb.ENTERQUEUE, "", "1", 1, "400-A", "normal"))
@@ -290,8 +311,9 @@ def test_roi_report_gives_one_row_per_airing_and_the_unattributed_rest():
             log.append(LogRecord(start + 5, call_id, "orders", "a1", Verb.CONNECT, 5.0, call_id, 1.0))
             log.append(LogRecord(start + 50, call_id, "orders", "a1", Verb.COMPLETECALLER, 5.0, 45.0, 1))
             if revenue:
-                log.append(LogRecord(start + 50, call_id, NONE, "a1", Verb.ORDER_PLACED, f"O{i}", revenue, "400-A",
-                                     "A1", "C"))
+                log.append(
+                    LogRecord(start + 50, call_id, NONE, "a1", Verb.ORDER_PLACED, f"O{i}", revenue, "400-A", "A1", "C")
+                )
         else:
             log.append(LogRecord(start + 30, call_id, "orders", NONE, Verb.ABANDON, 1, 1, 30.0, 0))
     log.sort(key=lambda r: r.time)
@@ -312,25 +334,31 @@ def test_roi_report_gives_one_row_per_airing_and_the_unattributed_rest():
 
 
 def test_airings_csv_reads_times_durations_and_defaults():
-    text = ("id,channel,start,length,product,hotline,kind,cost\n"
-            "A1,CCTV-2,2026-11-23 20:00,30m,duvet,400-A,live,20000\n"
-            "\n"
-            ",Hunan,1700000000,90,pan,400-B,,\n")
+    text = (
+        "id,channel,start,length,product,hotline,kind,cost\n"
+        "A1,CCTV-2,2026-11-23 20:00,30m,duvet,400-A,live,20000\n"
+        "\n"
+        ",Hunan,1700000000,90,pan,400-B,,\n"
+    )
     first, second = parse_airings_csv(text, "s.csv")
     assert first == Airing("A1", "CCTV-2", at(MON, "20:00:00"), 1800.0, "400-A", "duvet", "live", 20000.0)
     assert second == Airing("Hunan@1700000000", "Hunan", 1700000000.0, 90.0, "400-B", "pan", "spot", 0.0)
-    assert parse_airings_csv("CHANNEL,Start,Length,Hotline\nX,2026-11-23T12:00:00+00:00,1h,1\n")[0].start == \
-        datetime(2026, 11, 23, 12, tzinfo=timezone.utc).timestamp()
+    assert (
+        parse_airings_csv("CHANNEL,Start,Length,Hotline\nX,2026-11-23T12:00:00+00:00,1h,1\n")[0].start
+        == datetime(2026, 11, 23, 12, tzinfo=timezone.utc).timestamp()
+    )
 
 
 def test_airings_csv_errors_name_the_line_and_the_column(tmp_path):
-    text = ("channel,start,length,hotline,kind,cost\n"
-            "CCTV-2,2026-11-23 20:00,30m,400-A,live,100\n"
-            "CCTV-2,tonight,30m,400-A,live,100\n"
-            "CCTV-2,2026-11-23 21:00,-5,400-A,movie,lots\n"
-            ",2026-11-23 22:00,60,400-A,spot,1\n"
-            "CCTV-2,2026-11-23 20:00,10m,400-A,live,100\n"
-            "too,few\n")
+    text = (
+        "channel,start,length,hotline,kind,cost\n"
+        "CCTV-2,2026-11-23 20:00,30m,400-A,live,100\n"
+        "CCTV-2,tonight,30m,400-A,live,100\n"
+        "CCTV-2,2026-11-23 21:00,-5,400-A,movie,lots\n"
+        ",2026-11-23 22:00,60,400-A,spot,1\n"
+        "CCTV-2,2026-11-23 20:00,10m,400-A,live,100\n"
+        "too,few\n"
+    )
     with pytest.raises(InputFileError) as caught:
         parse_airings_csv(text, "s.csv")
     found = {(p.line, p.field) for p in caught.value.problems}
@@ -362,8 +390,12 @@ def test_airings_csv_header_and_file_problems(tmp_path):
 
 def test_excel_workbook_has_one_sheet_per_report_and_reads_back(tmp_path):
     log = two_days_and_december()
-    tables = {"agents_day": agent_report(log, "day"), "queues": queue_report(log), "callbacks": callback_outcomes(log),
-              "roi": roi_report(log, AIRINGS)}
+    tables = {
+        "agents_day": agent_report(log, "day"),
+        "queues": queue_report(log),
+        "callbacks": callback_outcomes(log),
+        "roi": roi_report(log, AIRINGS),
+    }
     path = write_xlsx(tables, tmp_path / "out" / "reports.xlsx")
     assert openpyxl.load_workbook(path).sheetnames == ["agents_day", "queues", "callbacks", "roi"]
     back = pd.read_excel(path, sheet_name=None)
@@ -404,11 +436,14 @@ def test_reports_read_a_frame_like_a_record_list():
 
 
 def test_without_login_records_logged_in_time_is_unknown_and_overlapping_calls_keep_their_talk():
-    log = sorted([
-        *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),  # 600 s
-        *call(MON, "09:05:00", "09:05:00", "09:08:00", "c2", "a1"),  # 180 s, inside c1: the records overlap
-        *call(MON, "09:20:00", "09:20:05", "09:22:05", "c3", NONE),  # answered by an unnamed server
-    ], key=lambda r: r.time)
+    log = sorted(
+        [
+            *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),  # 600 s
+            *call(MON, "09:05:00", "09:05:00", "09:08:00", "c2", "a1"),  # 180 s, inside c1: the records overlap
+            *call(MON, "09:20:00", "09:20:05", "09:22:05", "c3", NONE),  # answered by an unnamed server
+        ],
+        key=lambda r: r.time,
+    )
     table = agent_report(log, "day").set_index("agent")
     a1 = table.loc["a1"]
     assert a1["inbound_talk_s"] == 780.0 and a1["calls"] == 2
@@ -419,10 +454,13 @@ def test_without_login_records_logged_in_time_is_unknown_and_overlapping_calls_k
 
 
 def test_with_login_records_logged_in_time_is_measured():
-    log = sorted([
-        LogRecord(at(MON, "08:00:00"), NONE, NONE, "a1", Verb.AGENTLOGIN, "PJSIP/a1"),
-        *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),
-        LogRecord(at(MON, "10:00:00"), NONE, NONE, "a1", Verb.AGENTLOGOFF, "PJSIP/a1", 7200),
-    ], key=lambda r: r.time)
+    log = sorted(
+        [
+            LogRecord(at(MON, "08:00:00"), NONE, NONE, "a1", Verb.AGENTLOGIN, "PJSIP/a1"),
+            *call(MON, "09:00:00", "09:00:10", "09:10:10", "c1", "a1"),
+            LogRecord(at(MON, "10:00:00"), NONE, NONE, "a1", Verb.AGENTLOGOFF, "PJSIP/a1", 7200),
+        ],
+        key=lambda r: r.time,
+    )
     a1 = agent_report(log, "day").set_index("agent").loc["a1"]
     assert a1["logged_in_s"] == 7200.0 and a1["talk_s"] == 600.0 and a1["idle_s"] == 6600.0

@@ -359,7 +359,12 @@ def test_conservation_on_a_log_written_by_the_core():
     assert check_conservation(log) == []
     lives = call_lives(log).set_index("call_id")
     assert lives["outcome"].to_dict() == {
-        "c1": "answered", "c2": "answered", "c3": "abandoned", "c4": "rejected", "c5": "rejected", "c6": "callback",
+        "c1": "answered",
+        "c2": "answered",
+        "c3": "abandoned",
+        "c4": "rejected",
+        "c5": "rejected",
+        "c6": "callback",
     }
     assert lives.loc["c1", "wait"] == pytest.approx(2) and lives.loc["c1", "wrapup"] == pytest.approx(10)
     assert lives.loc["c2", "wait"] == pytest.approx(93) and lives.loc["c2", "ring_no_answers"] == 1
@@ -383,8 +388,23 @@ CALLERS = ("555", "556", "557", "111", "666", "")
 HOTLINES = ("800", "801", "802", "999")
 AGENTS = ("a1", "a2", "a3")
 KINDS = (
-    "arrive", "arrive", "arrive", "answer", "answer", "noanswer", "hangup", "agent_hangup", "prompt", "login",
-    "logout", "ready", "notready", "claim", "complete", "expire", "wait",
+    "arrive",
+    "arrive",
+    "arrive",
+    "answer",
+    "answer",
+    "noanswer",
+    "hangup",
+    "agent_hangup",
+    "prompt",
+    "login",
+    "logout",
+    "ready",
+    "notready",
+    "claim",
+    "complete",
+    "expire",
+    "wait",
 )
 
 policies = st.builds(
@@ -532,7 +552,10 @@ def test_random_timelines_conserve_calls_and_agent_time(policy, script, drain):
     assert intervals["idle_s"].sum() == pytest.approx(total["idle_s"], abs=1e-6)
     if not intervals.empty:
         assert (intervals["busy_s"] + intervals["idle_s"] + intervals["not_ready_s"] <= 3 * 60 + 1e-6).all()
-    assert total["calls"] == total["answered"] + total["abandoned"] + total["to_callback"] + total["rejected"] + total["in_progress"]
+    assert (
+        total["calls"]
+        == total["answered"] + total["abandoned"] + total["to_callback"] + total["rejected"] + total["in_progress"]
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

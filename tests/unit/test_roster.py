@@ -17,8 +17,10 @@ def test_a_small_case_solved_by_hand():
     # required 1, 2, 1 agents in three hours; a 2 h shift costs 2, a 1 h shift 1.5.
     # By hand: two 2 h shifts (at 0 h and 1 h) cover 1, 2, 1 for 4. Every other cover costs more:
     # 2 h at 0 h + 1 h at 1 h + 1 h at 2 h = 5; four 1 h shifts = 6; 2 h at 1 h + 1 h at 0 h + 1 h at 1 h = 5.
-    types = (ShiftTypeSpec(name="long", length=2 * HOUR, cost_per_hour=1.0),
-             ShiftTypeSpec(name="short", length=HOUR, cost_per_hour=1.5))
+    types = (
+        ShiftTypeSpec(name="long", length=2 * HOUR, cost_per_hour=1.0),
+        ShiftTypeSpec(name="short", length=HOUR, cost_per_hour=1.5),
+    )
     roster = solve_roster([1, 2, 1], HOUR, types)
     assert roster.cost == pytest.approx(4.0)
     assert [(p.shift, p.start, heads) for p, heads in roster.used()] == [("long", 0.0, 1), ("long", HOUR, 1)]
@@ -32,9 +34,15 @@ def test_a_break_is_not_coverage():
     # together), so they need a 1 h shift too: 4 + 4 + 3 = 11. One 4 h shift and two 1 h shifts (break in
     # hour 1: 1 h shifts at hours 1 and 2; or break in hour 2: two 1 h shifts at hour 2) cost 4 + 3 + 3 = 10.
     # Without a 4 h shift, five 1 h shifts cost 15. The optimum is 10.
-    types = (ShiftTypeSpec(name="four", length=4 * HOUR, cost_per_hour=1.0,
-                           **{"break": BreakSpec(length=HOUR, earliest=HOUR, latest=2 * HOUR)}),
-             ShiftTypeSpec(name="one", length=HOUR, cost_per_hour=3.0))
+    types = (
+        ShiftTypeSpec(
+            name="four",
+            length=4 * HOUR,
+            cost_per_hour=1.0,
+            **{"break": BreakSpec(length=HOUR, earliest=HOUR, latest=2 * HOUR)},
+        ),
+        ShiftTypeSpec(name="one", length=HOUR, cost_per_hour=3.0),
+    )
     roster = solve_roster([1, 1, 2, 1], HOUR, types)
     assert roster.cost == pytest.approx(10.0)
     assert sum(heads for p, heads in roster.used() if p.shift == "four") == 1
@@ -60,8 +68,10 @@ def test_an_interval_no_shift_can_reach_is_named():
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=10))
 def test_every_interval_is_covered_and_no_single_shift_can_be_dropped(required):
-    types = (ShiftTypeSpec(name="three", length=3 * HOUR, cost_per_hour=1.0),
-             ShiftTypeSpec(name="one", length=HOUR, cost_per_hour=1.4))
+    types = (
+        ShiftTypeSpec(name="three", length=3 * HOUR, cost_per_hour=1.0),
+        ShiftTypeSpec(name="one", length=HOUR, cost_per_hour=1.4),
+    )
     roster = solve_roster(required, HOUR, types)
     assert (roster.coverage >= np.asarray(required)).all()
     for i, heads in enumerate(roster.heads):

@@ -24,20 +24,28 @@ def test_rows_past_the_horizon_are_dropped():
     scenario = load_scenario(ROOT / "scenarios" / "stationary.yaml")
     scenario = scenario.model_copy(update={"horizon": 3600.0, "warmup": 0.0, "interval": 3600.0})
     t0 = scenario.epoch
-    log = records_to_frame([
-        LogRecord(t0, NONE, NONE, "a1", Verb.AGENTLOGIN, "PJSIP/a1"),
-        LogRecord(t0 + 10, "c1", "orders", NONE, Verb.ENTERQUEUE, "", "1", 1, "4008100100", "normal"),
-        LogRecord(t0 + 20, "c1", "orders", "a1", Verb.CONNECT, 10, "c1", 1),
-        LogRecord(t0 + 3600 + 1800, "c1", "orders", "a1", Verb.COMPLETECALLER, 10, 5380, 1),  # talks past the end
-    ])
+    log = records_to_frame(
+        [
+            LogRecord(t0, NONE, NONE, "a1", Verb.AGENTLOGIN, "PJSIP/a1"),
+            LogRecord(t0 + 10, "c1", "orders", NONE, Verb.ENTERQUEUE, "", "1", 1, "4008100100", "normal"),
+            LogRecord(t0 + 20, "c1", "orders", "a1", Verb.CONNECT, 10, "c1", 1),
+            LogRecord(t0 + 3600 + 1800, "c1", "orders", "a1", Verb.COMPLETECALLER, 10, 5380, 1),  # talks past the end
+        ]
+    )
     per_interval, _ = per_replication_kpis([Replication(0, log, 1, 0)], scenario)
     assert per_interval["interval_start"].tolist() == [t0]
     assert per_interval["offered"].tolist() == [1]
 
 
 def test_confidence_intervals_of_shares_stay_inside_zero_and_one():
-    per_rep = pd.DataFrame({"interval_start": [0.0] * 3, "sl_offered": [1.0, 0.98, 0.9],
-                            "abandon_rate": [0.0, 0.0, 0.05], "offered": [3, 1, 0]})
+    per_rep = pd.DataFrame(
+        {
+            "interval_start": [0.0] * 3,
+            "sl_offered": [1.0, 0.98, 0.9],
+            "abandon_rate": [0.0, 0.0, 0.05],
+            "offered": [3, 1, 0],
+        }
+    )
     row = summarise(per_rep, ["interval_start"]).iloc[0]
     assert row["sl_offered_ci_high"] == 1.0 and 0 <= row["sl_offered_ci_low"] < row["sl_offered"]
     assert row["abandon_rate_ci_low"] == 0.0 and row["offered_ci_low"] == 0.0
@@ -65,8 +73,19 @@ def test_the_simulate_command_prints_the_verdict_with_confidence(tmp_path):
 
     from entrypoints.cli import app
 
-    result = CliRunner().invoke(app, ["simulate", str(ROOT / "scenarios" / "special_sale.yaml"), "-r", "2",
-                                      "--workers", "1", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(ROOT / "scenarios" / "special_sale.yaml"),
+            "-r",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "(95% confidence)" in result.output
     kpis = pd.read_csv(tmp_path / "special_sale" / "kpis.csv")
@@ -75,7 +94,6 @@ def test_the_simulate_command_prints_the_verdict_with_confidence(tmp_path):
     assert rows["interval_start"].astype(float).max() < scenario.epoch + scenario.horizon
     for share in ("sl_offered", "abandon_rate", "occupancy"):
         assert kpis[f"{share}_ci_low"].dropna().ge(0).all() and kpis[f"{share}_ci_high"].dropna().le(1).all()
-
 
 
 def test_intervals_are_cut_in_the_start_s_local_time(tmp_path):

@@ -43,16 +43,28 @@ def test_all_shipped_scenarios_load():
         assert load_scenario(path).name
 
 
-@pytest.mark.parametrize("old, new, field, words", [
-    ('hotline: "4008300300"\n    kind: sale', 'hotline: "4008999999"\n    kind: sale', "airings[0].hotline", "not one of the hotlines"),
-    ("staffing: [100, 110, 60, 20]", "staffing: [100, 110, 60]", "groups[0].staffing", "has 3 entries"),
-    ("start: 2026-11-24T12:00:00+08:00", "start: 2026-11-24T12:10:00+08:00", "start", "boundary"),
-    ("    queue: orders\n", "    queue: sales\n", "hotlines[0].queue", "no agent group has the skill"),
-    ("  ivr_after: 40\n", "  ivr_after: 40\n  ivr_after: 50\n", "", "duplicate key"),
-    ("  patience: {distribution: exponential, mean: 75}", "  patience: {distribution: lognormal, mean: 75}",
-     "calls.patience.sd", "required for a lognormal"),
-    ("kind: sale", "kind: infomercial", "airings[0].kind", "'live', 'spot' or 'sale'"),
-])
+@pytest.mark.parametrize(
+    "old, new, field, words",
+    [
+        (
+            'hotline: "4008300300"\n    kind: sale',
+            'hotline: "4008999999"\n    kind: sale',
+            "airings[0].hotline",
+            "not one of the hotlines",
+        ),
+        ("staffing: [100, 110, 60, 20]", "staffing: [100, 110, 60]", "groups[0].staffing", "has 3 entries"),
+        ("start: 2026-11-24T12:00:00+08:00", "start: 2026-11-24T12:10:00+08:00", "start", "boundary"),
+        ("    queue: orders\n", "    queue: sales\n", "hotlines[0].queue", "no agent group has the skill"),
+        ("  ivr_after: 40\n", "  ivr_after: 40\n  ivr_after: 50\n", "", "duplicate key"),
+        (
+            "  patience: {distribution: exponential, mean: 75}",
+            "  patience: {distribution: lognormal, mean: 75}",
+            "calls.patience.sd",
+            "required for a lognormal",
+        ),
+        ("kind: sale", "kind: infomercial", "airings[0].kind", "'live', 'spot' or 'sale'"),
+    ],
+)
 def test_rule_violations_name_the_field_and_line(old, new, field, words, tmp_path):
     assert old in BASE
     text = BASE.replace(old, new, 1)

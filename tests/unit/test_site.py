@@ -43,21 +43,45 @@ def fields(config: CenterConfig) -> dict[str, str]:
 
 def good(**overrides) -> CenterConfig:
     values = dict(
-        agents=(AgentProfile("a1", {"orders": 2, "service": 1}), AgentProfile("a2", {"orders": 1}),
-                AgentProfile("b1", {"backoffice": 1}), AgentProfile("a3", {"orders": 1})),
-        hotlines=(Hotline("400", "orders", OpeningHours(((0, 8 * 3600, 12 * 3600), (0, 13 * 3600, 20 * 3600 + 30),
-                                                          (5, 0, 86400)), ZoneInfo("Asia/Bangkok"), "forward", "02112345678")),
-                  Hotline("800", "service", OpeningHours((), out_of_hours="callback")),
-                  Hotline("801", "service")),
-        policy=Policy(strategy="linear", wrapup=12.5, ring_timeout=None, ivr_after=None, ivr_queue_length=4,
-                      overflow={"orders": (OverflowStep("backoffice", after_wait=20),
-                                           OverflowStep("service", queue_length=3))}),
+        agents=(
+            AgentProfile("a1", {"orders": 2, "service": 1}),
+            AgentProfile("a2", {"orders": 1}),
+            AgentProfile("b1", {"backoffice": 1}),
+            AgentProfile("a3", {"orders": 1}),
+        ),
+        hotlines=(
+            Hotline(
+                "400",
+                "orders",
+                OpeningHours(
+                    ((0, 8 * 3600, 12 * 3600), (0, 13 * 3600, 20 * 3600 + 30), (5, 0, 86400)),
+                    ZoneInfo("Asia/Bangkok"),
+                    "forward",
+                    "02112345678",
+                ),
+            ),
+            Hotline("800", "service", OpeningHours((), out_of_hours="callback")),
+            Hotline("801", "service"),
+        ),
+        policy=Policy(
+            strategy="linear",
+            wrapup=12.5,
+            ring_timeout=None,
+            ivr_after=None,
+            ivr_queue_length=4,
+            overflow={"orders": (OverflowStep("backoffice", after_wait=20), OverflowStep("service", queue_length=3))},
+        ),
         airings=(Airing("air-1", "TV 1", T0, 1800, "400", "blender", "live", 80000.5),),
-        blacklist=frozenset({"1700"}), vip=frozenset({"1390", "1391"}), important=frozenset({"1380"}),
+        blacklist=frozenset({"1700"}),
+        vip=frozenset({"1390", "1391"}),
+        important=frozenset({"1380"}),
         owners={"13800138000": "a2"},
-        surge={"live": SurgePolicy(ivr_after=20, callback_reserve=6,
-                                   overflow={"orders": (OverflowStep("backoffice", after_wait=5),)}),
-               "sale": SurgePolicy(callback_reserve=3)},
+        surge={
+            "live": SurgePolicy(
+                ivr_after=20, callback_reserve=6, overflow={"orders": (OverflowStep("backoffice", after_wait=5),)}
+            ),
+            "sale": SurgePolicy(callback_reserve=3),
+        },
     )
     values.update(overrides)
     return CenterConfig(**values)
@@ -70,11 +94,21 @@ def test_a_good_configuration_has_no_problems():
 def test_every_problem_is_named_with_its_field():
     config = good(
         agents=(AgentProfile("a1", {"orders": 1}), AgentProfile("idle", {}), AgentProfile("a3", {"orders": 0})),
-        hotlines=(Hotline("400", "sales", OpeningHours(((0, 8 * 3600, 12 * 3600), (0, 11 * 3600, 14 * 3600),
-                                                         (7, 0, 3600), (1, 5000, 4000)), out_of_hours="forward")),),
+        hotlines=(
+            Hotline(
+                "400",
+                "sales",
+                OpeningHours(
+                    ((0, 8 * 3600, 12 * 3600), (0, 11 * 3600, 14 * 3600), (7, 0, 3600), (1, 5000, 4000)),
+                    out_of_hours="forward",
+                ),
+            ),
+        ),
         policy=Policy(overflow={"orders": (OverflowStep("backoffice"),)}, response_window=-1),
-        owners={"138": "ghost"}, surge={"infomercial": SurgePolicy(callback_reserve=-1)},
-        blacklist=frozenset({"1390"}), airings=(Airing("air-1", "TV 1", T0, 0, "999", kind="infomercial"),),
+        owners={"138": "ghost"},
+        surge={"infomercial": SurgePolicy(callback_reserve=-1)},
+        blacklist=frozenset({"1390"}),
+        airings=(Airing("air-1", "TV 1", T0, 0, "999", kind="infomercial"),),
     )
     found = fields(config)
     expected = {
@@ -105,9 +139,10 @@ def test_what_no_core_can_run_with_is_refused_on_construction():
     with pytest.raises(InvalidConfig) as caught:
         good(agents=(AgentProfile("a1", {"orders": 1}),) * 2, policy=Policy(strategy="loudest", wrapup=-1))
     assert {p.field for p in caught.value.problems} == {"agents[1]", "policy.strategy", "policy.wrapup"}
-    assert caught.value.fields["problems"][0] == {"field": "policy.strategy",
-                                                 "message": "'loudest' is not one of rrmemory, fewestcalls, "
-                                                            "leasttalk, longestidle, linear, random"}
+    assert caught.value.fields["problems"][0] == {
+        "field": "policy.strategy",
+        "message": "'loudest' is not one of rrmemory, fewestcalls, leasttalk, longestidle, linear, random",
+    }
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
@@ -147,9 +182,12 @@ def test_a_bad_site_file_names_file_line_and_field_of_every_problem(tmp_path):
 
 def test_names_yaml_would_misread_round_trip():
     weird = ["a\x00b", "北京-坐席-01", "🙂", "x: y", "- z", "'q'", "null", "1e3", "  sp  ", "a\tb\nc", "123"]
-    config = CenterConfig(tuple(AgentProfile(w, {w + "g": 1}) for w in weird),
-                          tuple(Hotline(f"40{i}", w + "g") for i, w in enumerate(weird)),
-                          owners={"true": weird[1]}, vip=frozenset({"null", "1e3"}))
+    config = CenterConfig(
+        tuple(AgentProfile(w, {w + "g": 1}) for w in weird),
+        tuple(Hotline(f"40{i}", w + "g") for i, w in enumerate(weird)),
+        owners={"true": weird[1]},
+        vip=frozenset({"null", "1e3"}),
+    )
     site = Site(config, {weird[1]: "用户", "123": "null"})
     assert config.problems() == []
     assert parse_site(site_yaml(site)) == site
@@ -157,7 +195,8 @@ def test_names_yaml_would_misread_round_trip():
 
 def test_a_headcount_typo_is_refused_before_any_agent_is_made():
     text = "hotlines: [{number: '400', queue: q}]\ngroups:\n" + "".join(
-        f"- {{name: g{i}, skills: {{q: 1}}, staffing: 10000}}\n" for i in range(6))
+        f"- {{name: g{i}, skills: {{q: 1}}, staffing: 10000}}\n" for i in range(6)
+    )
     with pytest.raises(InputFileError, match="60000 agents in all; at most 50000"):
         parse_site(text)
     with pytest.raises(InputFileError, match="groups\\[0\\].staffing: Input should be less than or equal to 10000"):

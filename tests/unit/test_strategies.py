@@ -22,9 +22,16 @@ class Idle:
 CANDIDATES = [Idle(2, calls=5, talk_total=10.0), Idle(0, calls=3, talk_total=90.0), Idle(1, calls=3, talk_total=5.0)]
 
 
-@pytest.mark.parametrize("name, chosen", [
-    ("longestidle", 2), ("linear", 0), ("fewestcalls", 0), ("leasttalk", 1), ("rrmemory", 0),
-])
+@pytest.mark.parametrize(
+    "name, chosen",
+    [
+        ("longestidle", 2),
+        ("linear", 0),
+        ("fewestcalls", 0),
+        ("leasttalk", 1),
+        ("rrmemory", 0),
+    ],
+)
 def test_each_strategy_chooses_by_its_rule_ties_to_the_first_in_the_configuration(name, chosen):
     assert make_strategy(name, rng=None, last_rung={}).choose("sales", CANDIDATES).order == chosen
 

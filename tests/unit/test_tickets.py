@@ -14,8 +14,9 @@ def book() -> TicketBook:
     return TicketBook(ttl=TTL, retry_after=RETRY)
 
 
-def ticket(n: int, *, number: str | None = None, priority: str = "normal", at: float = 0.0,
-           queue: str = "sales") -> Ticket:
+def ticket(
+    n: int, *, number: str | None = None, priority: str = "normal", at: float = 0.0, queue: str = "sales"
+) -> Ticket:
     return Ticket(f"t{n}", f"c{n}", number or f"139{n:04d}", priority, "400", "", at, queue=queue)
 
 

@@ -16,15 +16,18 @@ WEB = Path(__file__).resolve().parents[2] / "console" / "web"
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""")
 
 
-@pytest.mark.parametrize("cookie, header, expected", [
-    (None, "zh-CN,zh;q=0.9,en;q=0.8", ZH),
-    (None, "en-US,en;q=0.9", EN),
-    (None, "fr-FR,en;q=0.5,zh;q=0.9", ZH),  # by quality, not by position
-    (None, "de-DE", ZH),  # nothing we have: the site's own language
-    (None, None, ZH),
-    ("en", "zh-CN", EN),  # the switch wins over the browser
-    ("xx", "en", EN),  # a cookie we do not know is ignored
-])
+@pytest.mark.parametrize(
+    "cookie, header, expected",
+    [
+        (None, "zh-CN,zh;q=0.9,en;q=0.8", ZH),
+        (None, "en-US,en;q=0.9", EN),
+        (None, "fr-FR,en;q=0.5,zh;q=0.9", ZH),  # by quality, not by position
+        (None, "de-DE", ZH),  # nothing we have: the site's own language
+        (None, None, ZH),
+        ("en", "zh-CN", EN),  # the switch wins over the browser
+        ("xx", "en", EN),  # a cookie we do not know is ignored
+    ],
+)
 def test_the_language_comes_from_the_switch_then_the_browser_then_the_site(cookie, header, expected):
     assert language_of(cookie, header) == expected
 
@@ -57,10 +60,15 @@ def test_every_value_a_page_labels_by_its_name_has_a_label():
     from core.orders import PAYMENT_METHODS, STATUSES
     from core.tickets import OUTCOMES
 
-    wanted = ([f"status.{s}" for s in (*TICKET_STATUSES, *COMPLAINT_STATUSES, *STATUSES)]
-              + [f"outcome.{o}" for o in OUTCOMES] + [f"business.{b}" for b in BUSINESS_TYPES]
-              + [f"calltype.{c}" for c in CALL_TYPES] + [f"payment.{p}" for p in PAYMENT_METHODS]
-              + [f"role.{r}" for r in ROLES] + [f"reason.{r}" for r in PAUSE_REASONS]
-              + [f"state.{s}" for s in ("out", "ready", "paused", "ringing", "talking", "wrapup", "callback")]
-              + [f"kind.{k}" for k in ("order", "call", "complaint", "ticket")])
+    wanted = (
+        [f"status.{s}" for s in (*TICKET_STATUSES, *COMPLAINT_STATUSES, *STATUSES)]
+        + [f"outcome.{o}" for o in OUTCOMES]
+        + [f"business.{b}" for b in BUSINESS_TYPES]
+        + [f"calltype.{c}" for c in CALL_TYPES]
+        + [f"payment.{p}" for p in PAYMENT_METHODS]
+        + [f"role.{r}" for r in ROLES]
+        + [f"reason.{r}" for r in PAUSE_REASONS]
+        + [f"state.{s}" for s in ("out", "ready", "paused", "ringing", "talking", "wrapup", "callback")]
+        + [f"kind.{k}" for k in ("order", "call", "complaint", "ticket")]
+    )
     assert [key for key in wanted if key not in MESSAGES] == []

@@ -27,42 +27,60 @@ AUDIT_SHOWN = 200
 
 add_nav("users.manage", "/admin/users", "nav.users")
 add_nav("audit.read", "/admin/audit", "nav.audit")
-add_messages({
-    "nav.users": ("用户", "Users"),
-    "nav.audit": ("审计日志", "Audit log"),
-    "users.title": ("用户与角色", "Users and roles"),
-    "users.new": ("新建用户", "New user"),
-    "users.username": ("用户名", "User name"),
-    "users.password": ("初始密码", "First password"),
-    "users.role": ("角色", "Role"),
-    "users.active": ("状态", "Status"),
-    "users.is_active": ("启用", "active"),
-    "users.is_inactive": ("停用", "inactive"),
-    "users.create": ("创建", "Create"),
-    "users.set_role": ("改角色", "Change role"),
-    "users.deactivate": ("停用", "Deactivate"),
-    "users.activate": ("启用", "Reactivate"),
-    "users.revoke": ("注销全部登录", "End all logins"),
-    "users.created": ("已创建用户 {name}", "User {name} created"),
-    "users.changed": ("已更新用户 {name}", "User {name} changed"),
-    "users.revoked": ("已注销 {name} 的 {n} 个登录", "{n} logins of {name} ended"),
-    "users.exists": ("该用户名已存在", "This user name is taken"),
-    "audit.title": ("审计日志", "Audit log"),
-    "audit.at": ("时间", "Time"),
-    "audit.by": ("操作人", "By"),
-    "audit.action": ("操作", "Action"),
-    "audit.entity": ("对象", "Entity"),
-    "audit.ids": ("编号", "IDs"),
-    "audit.detail": ("说明", "Detail"),
-    "audit.filter": ("筛选", "Filter"),
-    "audit.shown": ("显示最新 {n} 条", "The newest {n} entries"),
-})
+add_messages(
+    {
+        "nav.users": ("用户", "Users"),
+        "nav.audit": ("审计日志", "Audit log"),
+        "users.title": ("用户与角色", "Users and roles"),
+        "users.new": ("新建用户", "New user"),
+        "users.username": ("用户名", "User name"),
+        "users.password": ("初始密码", "First password"),
+        "users.role": ("角色", "Role"),
+        "users.active": ("状态", "Status"),
+        "users.is_active": ("启用", "active"),
+        "users.is_inactive": ("停用", "inactive"),
+        "users.create": ("创建", "Create"),
+        "users.set_role": ("改角色", "Change role"),
+        "users.deactivate": ("停用", "Deactivate"),
+        "users.activate": ("启用", "Reactivate"),
+        "users.revoke": ("注销全部登录", "End all logins"),
+        "users.created": ("已创建用户 {name}", "User {name} created"),
+        "users.changed": ("已更新用户 {name}", "User {name} changed"),
+        "users.revoked": ("已注销 {name} 的 {n} 个登录", "{n} logins of {name} ended"),
+        "users.exists": ("该用户名已存在", "This user name is taken"),
+        "audit.title": ("审计日志", "Audit log"),
+        "audit.at": ("时间", "Time"),
+        "audit.by": ("操作人", "By"),
+        "audit.action": ("操作", "Action"),
+        "audit.entity": ("对象", "Entity"),
+        "audit.ids": ("编号", "IDs"),
+        "audit.detail": ("说明", "Detail"),
+        "audit.filter": ("筛选", "Filter"),
+        "audit.shown": ("显示最新 {n} 条", "The newest {n} entries"),
+    }
+)
 
 
-def _users_page(request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None,
-                notice: str = "", status_code: int = 200):
-    return render(request, "admin/users.html", user, users=SqlAccounts(engine).users(), roles=ROLES,
-                  values=values or {"role": "agent"}, errors=errors or {}, notice=notice, status_code=status_code)
+def _users_page(
+    request: Request,
+    user: AppUser,
+    engine,
+    values: dict | None = None,
+    errors: dict | None = None,
+    notice: str = "",
+    status_code: int = 200,
+):
+    return render(
+        request,
+        "admin/users.html",
+        user,
+        users=SqlAccounts(engine).users(),
+        roles=ROLES,
+        values=values or {"role": "agent"},
+        errors=errors or {},
+        notice=notice,
+        status_code=status_code,
+    )
 
 
 @router.get("/admin/users")
@@ -89,8 +107,17 @@ def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now:
 
 
 @router.post("/admin/users/{user_id}")
-def change(request: Request, user_id: UserId, form: FormDep, user: Admin, engine: EngineDep, audit: AuditDep,
-           uow: UnitOfWorkDep, now: Now, cache: TokenCacheDep):
+def change(
+    request: Request,
+    user_id: UserId,
+    form: FormDep,
+    user: Admin,
+    engine: EngineDep,
+    audit: AuditDep,
+    uow: UnitOfWorkDep,
+    now: Now,
+    cache: TokenCacheDep,
+):
     """``action``: role (with ``role``), deactivate, activate or revoke."""
     t = translator(request_language(request))
     try:
@@ -115,14 +142,28 @@ def change(request: Request, user_id: UserId, form: FormDep, user: Admin, engine
             return _users_page(request, user, engine, notice=t("users.changed", name=target.username))
     except HTTPException as refused:  # the API's 409: yourself
         errors = {"action": str(refused.detail)}
-    return _users_page(request, user, engine, status_code=422,
-                       errors={f"{user_id}.{name}": message for name, message in errors.items()})
+    return _users_page(
+        request,
+        user,
+        engine,
+        status_code=422,
+        errors={f"{user_id}.{name}": message for name, message in errors.items()},
+    )
 
 
 @router.get("/admin/audit")
-def audit_log(request: Request, user: Auditor, engine: EngineDep, by: Filter = "", entity: Filter = "",
-              entity_id: Filter = ""):
-    entries = SqlAudit(engine).entries(user=by or None, entity=entity or None, entity_id=entity_id or None,
-                                       limit=AUDIT_SHOWN)
-    return render(request, "admin/audit.html", user, entries=entries, limit=AUDIT_SHOWN,
-                  values={"by": by, "entity": entity, "entity_id": entity_id}, errors={})
+def audit_log(
+    request: Request, user: Auditor, engine: EngineDep, by: Filter = "", entity: Filter = "", entity_id: Filter = ""
+):
+    entries = SqlAudit(engine).entries(
+        user=by or None, entity=entity or None, entity_id=entity_id or None, limit=AUDIT_SHOWN
+    )
+    return render(
+        request,
+        "admin/audit.html",
+        user,
+        entries=entries,
+        limit=AUDIT_SHOWN,
+        values={"by": by, "entity": entity, "entity_id": entity_id},
+        errors={},
+    )

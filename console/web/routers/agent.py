@@ -54,22 +54,51 @@ def desk(request: Request, user: LiveUser, engine: EngineDep, now: Now):
     t = translator(request_language(request))
     labels = {key.removeprefix("state."): t(key) for key in MESSAGES if key.startswith("state.")}
     labels["_wrapup_left"] = t("desk.wrapup_left", s="{s}")
-    return render(request, "agent/desk.html", user, agent_id=agent_id, state=state, labels=labels,
-                  wrapup=config.policy.wrapup if config else 0, reasons=PAUSE_REASONS,
-                  live=beat is not None and now - beat <= HEARTBEAT_STALE,
-                  after=SqlLiveEvents(engine).last_seq())
+    return render(
+        request,
+        "agent/desk.html",
+        user,
+        agent_id=agent_id,
+        state=state,
+        labels=labels,
+        wrapup=config.policy.wrapup if config else 0,
+        reasons=PAUSE_REASONS,
+        live=beat is not None and now - beat <= HEARTBEAT_STALE,
+        after=SqlLiveEvents(engine).last_seq(),
+    )
 
 
 @router.get("/agent/pop")
-def pop(request: Request, seq: Seq, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now,
-        unmasked: Unmasked, audit: AuditDep):
+def pop(
+    request: Request,
+    seq: Seq,
+    user: LiveUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    audit: AuditDep,
+):
     event = call_event(engine, user, seq)
     popped = screen_pop(engine, settings, event, now, unmasked)
-    audit("customers.lookup", "customer", [c.customer.customer_id for c in popped.customers],
-          f"screen pop of call {popped.call_id}")
+    audit(
+        "customers.lookup",
+        "customer",
+        [c.customer.customer_id for c in popped.customers],
+        f"screen pop of call {popped.call_id}",
+    )
     values, products = blank_order(engine, popped, user)
-    return render(request, "agent/pop.html", user, pop=popped, values=values, errors={}, products=products,
-                  customers=[c.customer for c in popped.customers], unmasked=unmasked)
+    return render(
+        request,
+        "agent/pop.html",
+        user,
+        pop=popped,
+        values=values,
+        errors={},
+        products=products,
+        customers=[c.customer for c in popped.customers],
+        unmasked=unmasked,
+    )
 
 
 class RecordForm(BaseModel):
@@ -114,24 +143,51 @@ def _unknown_references(engine, parsed: RecordForm, t) -> dict[str, str]:
 
 
 def _record_page(request, user, seq: int, values: dict, errors: dict, notice: str = "", status_code: int = 200):
-    return render(request, "agent/record.html", user, seq=seq, values=values, errors=errors, notice=notice,
-                  business_types=BUSINESS_TYPES, call_types=CALL_TYPES, status_code=status_code)
+    return render(
+        request,
+        "agent/record.html",
+        user,
+        seq=seq,
+        values=values,
+        errors=errors,
+        notice=notice,
+        business_types=BUSINESS_TYPES,
+        call_types=CALL_TYPES,
+        status_code=status_code,
+    )
 
 
 @router.get("/agent/record")
-def record_form(request: Request, seq: Seq, user: LiveUser, engine: EngineDep,
-                order_id: Annotated[str, Query(max_length=32)] = "",
-                customer_id: Annotated[str, Query(max_length=32)] = ""):
+def record_form(
+    request: Request,
+    seq: Seq,
+    user: LiveUser,
+    engine: EngineDep,
+    order_id: Annotated[str, Query(max_length=32)] = "",
+    customer_id: Annotated[str, Query(max_length=32)] = "",
+):
     event = call_event(engine, user, seq)
     customers = event["payload"].get("customers") or []
-    values = {"business_type": "order" if order_id else "inquiry", "call_type": "normal", "order_id": order_id,
-              "customer_id": customer_id or (customers[0]["customer_id"] if len(customers) == 1 else "")}
+    values = {
+        "business_type": "order" if order_id else "inquiry",
+        "call_type": "normal",
+        "order_id": order_id,
+        "customer_id": customer_id or (customers[0]["customer_id"] if len(customers) == 1 else ""),
+    }
     return _record_page(request, user, seq, values, {})
 
 
 @router.post("/agent/record")
-def save_record(request: Request, seq: Seq, form: FormDep, user: LiveUser, engine: EngineDep, uow: UnitOfWorkDep,
-                settings: SettingsDep, now: Now):
+def save_record(
+    request: Request,
+    seq: Seq,
+    form: FormDep,
+    user: LiveUser,
+    engine: EngineDep,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    now: Now,
+):
     t = translator(request_language(request))
     event = call_event(engine, user, seq)
     parsed, errors = check(RecordForm, form, t)
@@ -143,18 +199,29 @@ def save_record(request: Request, seq: Seq, form: FormDep, user: LiveUser, engin
     if errors:
         return _record_page(request, user, seq, form, errors, status_code=422)
     rang, answered, ended = _call_times(engine, event, now)
-    command = RecordCall(now=now, agent_id=user.username, call_id=event["call_id"], started_at=rang,
-                         ended_at=max(ended, rang), caller=event["payload"].get("caller") or "",
-                         answered_at=answered, call_type=parsed.call_type, business_type=parsed.business_type,
-                         summary=parsed.summary, customer_id=parsed.customer_id, order_id=parsed.order_id,
-                         default_area_code=settings.default_area_code)
+    command = RecordCall(
+        now=now,
+        agent_id=user.username,
+        call_id=event["call_id"],
+        started_at=rang,
+        ended_at=max(ended, rang),
+        caller=event["payload"].get("caller") or "",
+        answered_at=answered,
+        call_type=parsed.call_type,
+        business_type=parsed.business_type,
+        summary=parsed.summary,
+        customer_id=parsed.customer_id,
+        order_id=parsed.order_id,
+        default_area_code=settings.default_area_code,
+    )
     record = record_call(command, uow)
     notice = t("record.saved", id=record.record_id)
     if parsed.complaint:
         try:
-            complaint = open_complaint(OpenComplaint(now, user.username, record.record_id, parsed.summary,
-                                                     parsed.category, parsed.order_id),
-                                       request.app.state.unit_of_work())
+            complaint = open_complaint(
+                OpenComplaint(now, user.username, record.record_id, parsed.summary, parsed.category, parsed.order_id),
+                request.app.state.unit_of_work(),
+            )
         except ValueError as error:  # the record is saved; the complaints page can open it again
             notice += f" · {error}"
         else:

@@ -38,11 +38,26 @@ class WorkForm(BaseModel):
     resolution: str = Field(default="", max_length=2000)
 
 
-def complaints_page(request: Request, user: AppUser, engine, values: dict | None = None,
-                    errors: dict | None = None, notice: str = "", status_code: int = 200):
+def complaints_page(
+    request: Request,
+    user: AppUser,
+    engine,
+    values: dict | None = None,
+    errors: dict | None = None,
+    notice: str = "",
+    status_code: int = 200,
+):
     shown = [c for c in SqlCallRecords(engine).complaints() if c.status in SHOWN]
-    return render(request, "complaints.html", user, complaints=shown, values=values or {}, errors=errors or {},
-                  notice=notice, status_code=status_code)
+    return render(
+        request,
+        "complaints.html",
+        user,
+        complaints=shown,
+        values=values or {},
+        errors=errors or {},
+        notice=notice,
+        status_code=status_code,
+    )
 
 
 @router.get("/complaints")
@@ -56,8 +71,9 @@ def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, u
     parsed, errors = check(OpenForm, form, t)
     if parsed is not None:
         try:
-            opened = open_complaint(OpenComplaint(now, user.username, parsed.record_id, parsed.description,
-                                                  parsed.category), uow)
+            opened = open_complaint(
+                OpenComplaint(now, user.username, parsed.record_id, parsed.description, parsed.category), uow
+            )
         except ValueError as error:  # no such record, a complaint of that call exists already
             errors = {"record_id": str(error)}
         else:
@@ -66,8 +82,15 @@ def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, u
 
 
 @router.post("/complaints/{complaint_id}")
-def work(request: Request, complaint_id: ComplaintId, form: FormDep, user: Worker, engine: EngineDep,
-         uow: UnitOfWorkDep, now: Now):
+def work(
+    request: Request,
+    complaint_id: ComplaintId,
+    form: FormDep,
+    user: Worker,
+    engine: EngineDep,
+    uow: UnitOfWorkDep,
+    now: Now,
+):
     """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution;
     enter (Enter pressed in a field): resolve if a resolution was typed, else hand over if a handler was."""
     t = translator(request_language(request))
@@ -91,7 +114,6 @@ def work(request: Request, complaint_id: ComplaintId, form: FormDep, user: Worke
         else:
             return complaints_page(request, user, engine, notice=t("complaints.changed", id=complaint_id))
     values = {prefix + k: v for k, v in form.items()}
-    return complaints_page(request, user, engine, values=values, status_code=422,
-                           errors={prefix + k: v for k, v in errors.items()})
-
-
+    return complaints_page(
+        request, user, engine, values=values, status_code=422, errors={prefix + k: v for k, v in errors.items()}
+    )

@@ -30,32 +30,49 @@ OrderId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 StatusFilter = Annotated[Literal[("", *STATUSES)], Query()]  # type: ignore[valid-type]
 ORDERS_SHOWN = 200
 # the status each step leads to: a button is shown only when the order may become it
-STEP_TARGET = {"sort": SORTED, "dispatch": DISPATCHED, "deliver": DELIVERED, "return": RETURNED,
-               "cancel": CANCELLED}
+STEP_TARGET = {"sort": SORTED, "dispatch": DISPATCHED, "deliver": DELIVERED, "return": RETURNED, "cancel": CANCELLED}
 
 add_nav("orders.fulfil", "/office/orders", "nav.orders")
 add_nav("stock.manage", "/office/stock", "nav.stock")
-add_messages({
-    "nav.orders": ("订单处理", "Orders"),
-    "nav.stock": ("库存", "Stock"),
-    "orders.title": ("订单处理", "Order fulfilment"),
-    "orders.status": ("状态", "Status"),
-    "orders.all": ("全部", "all"),
-    "orders.id": ("订单号", "Order"), "orders.placed": ("下单时间", "Placed"),
-    "orders.customer": ("客户", "Customer"), "orders.items": ("商品", "Items"), "orders.total": ("金额", "Total"),
-    "orders.payment": ("付款", "Payment"), "orders.where": ("仓库/快递", "Warehouse / courier"),
-    "orders.paid": ("已付", "paid"), "orders.unpaid": ("未付", "unpaid"),
-    "orders.reason": ("原因", "Reason"), "orders.restock": ("退回上架", "Back on the shelf"),
-    "orders.changed": ("订单 {id}：{status}", "Order {id}: {status}"),
-    "step.sort": ("分拣", "Sort"), "step.pay": ("确认收款", "Payment received"), "step.dispatch": ("发货", "Dispatch"),
-    "step.deliver": ("签收", "Delivered"), "step.return": ("退货", "Returned"), "step.cancel": ("取消", "Cancel"),
-    "stock.title": ("库存", "Stock"),
-    "stock.sku": ("商品编码", "SKU"), "stock.product": ("商品", "Product"), "stock.warehouse": ("仓库", "Warehouse"),
-    "stock.on_hand": ("在库", "On hand"), "stock.allocated": ("已分配", "Allocated"), "stock.held": ("订单占用", "Held by orders"),
-    "stock.available": ("可售", "Available"), "stock.quantity": ("数量", "Quantity"),
-    "stock.receive": ("入库", "Goods in"), "stock.write_off": ("报损", "Write off"),
-    "stock.changed": ("{sku} 在 {warehouse} 的库存已更新", "Stock of {sku} at {warehouse} changed"),
-})
+add_messages(
+    {
+        "nav.orders": ("订单处理", "Orders"),
+        "nav.stock": ("库存", "Stock"),
+        "orders.title": ("订单处理", "Order fulfilment"),
+        "orders.status": ("状态", "Status"),
+        "orders.all": ("全部", "all"),
+        "orders.id": ("订单号", "Order"),
+        "orders.placed": ("下单时间", "Placed"),
+        "orders.customer": ("客户", "Customer"),
+        "orders.items": ("商品", "Items"),
+        "orders.total": ("金额", "Total"),
+        "orders.payment": ("付款", "Payment"),
+        "orders.where": ("仓库/快递", "Warehouse / courier"),
+        "orders.paid": ("已付", "paid"),
+        "orders.unpaid": ("未付", "unpaid"),
+        "orders.reason": ("原因", "Reason"),
+        "orders.restock": ("退回上架", "Back on the shelf"),
+        "orders.changed": ("订单 {id}：{status}", "Order {id}: {status}"),
+        "step.sort": ("分拣", "Sort"),
+        "step.pay": ("确认收款", "Payment received"),
+        "step.dispatch": ("发货", "Dispatch"),
+        "step.deliver": ("签收", "Delivered"),
+        "step.return": ("退货", "Returned"),
+        "step.cancel": ("取消", "Cancel"),
+        "stock.title": ("库存", "Stock"),
+        "stock.sku": ("商品编码", "SKU"),
+        "stock.product": ("商品", "Product"),
+        "stock.warehouse": ("仓库", "Warehouse"),
+        "stock.on_hand": ("在库", "On hand"),
+        "stock.allocated": ("已分配", "Allocated"),
+        "stock.held": ("订单占用", "Held by orders"),
+        "stock.available": ("可售", "Available"),
+        "stock.quantity": ("数量", "Quantity"),
+        "stock.receive": ("入库", "Goods in"),
+        "stock.write_off": ("报损", "Write off"),
+        "stock.changed": ("{sku} 在 {warehouse} 的库存已更新", "Stock of {sku} at {warehouse} changed"),
+    }
+)
 
 
 class StepForm(BaseModel):
@@ -84,8 +101,18 @@ def allowed_steps(order, user: AppUser) -> list[str]:
 
 def _orders_page(request: Request, user: AppUser, engine, status: str, **context):
     orders = SqlOrders(engine).list(status or None, ORDERS_SHOWN)
-    return render(request, "office/orders.html", user, orders=orders, status=status, statuses=STATUSES,
-                  steps={o.order_id: allowed_steps(o, user) for o in orders}, values={}, errors={}, **context)
+    return render(
+        request,
+        "office/orders.html",
+        user,
+        orders=orders,
+        status=status,
+        statuses=STATUSES,
+        steps={o.order_id: allowed_steps(o, user) for o in orders},
+        values={},
+        errors={},
+        **context,
+    )
 
 
 @router.get("/office/orders")
@@ -94,8 +121,16 @@ def orders(request: Request, user: Fulfiller, engine: EngineDep, status: StatusF
 
 
 @router.post("/office/orders/{order_id}")
-def order_step(request: Request, order_id: OrderId, form: FormDep, user: Fulfiller, engine: EngineDep,
-               uow: UnitOfWorkDep, now: Now, status: StatusFilter = ""):
+def order_step(
+    request: Request,
+    order_id: OrderId,
+    form: FormDep,
+    user: Fulfiller,
+    engine: EngineDep,
+    uow: UnitOfWorkDep,
+    now: Now,
+    status: StatusFilter = "",
+):
     t = translator(request_language(request))
     parsed, errors = check(StepForm, form, t)
     if parsed is not None:
@@ -103,25 +138,37 @@ def order_step(request: Request, order_id: OrderId, form: FormDep, user: Fulfill
             if parsed.step == "cancel":
                 changed = cancel_order(CancelOrder(now, order_id, parsed.reason, user.username), uow)
             else:
-                changed = fulfil_order(FulfilOrder(now, order_id, parsed.step, user.username, parsed.reason,
-                                                   restock=parsed.restock == "on"), uow)
+                changed = fulfil_order(
+                    FulfilOrder(
+                        now, order_id, parsed.step, user.username, parsed.reason, restock=parsed.restock == "on"
+                    ),
+                    uow,
+                )
         except (OrderError, CatalogError) as refused:  # the core's reason: status, payment, no warehouse
             errors = {"step": str(refused)}
         else:
             notice = t("orders.changed", id=order_id, status=t("status." + changed.status))
             return _orders_page(request, user, engine, status, notice=notice)
-    return _orders_page(request, user, engine, status, status_code=422, failed=order_id, failure=errors,
-                        typed=form)
+    return _orders_page(request, user, engine, status, status_code=422, failed=order_id, failure=errors, typed=form)
 
 
-def _stock_page(request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None,
-                **context):
+def _stock_page(
+    request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None, **context
+):
     catalog = SqlCatalog(engine)
     products = {p.sku: p for p in catalog.products()}
     summary = [(sku, product.name, catalog.held(sku), catalog.available(sku)) for sku, product in products.items()]
-    return render(request, "office/stock.html", user, levels=catalog.levels(), summary=summary,
-                  warehouses=[(w.warehouse_id, w.warehouse_id) for w in catalog.warehouses()], values=values or {},
-                  errors=errors or {}, **context)
+    return render(
+        request,
+        "office/stock.html",
+        user,
+        levels=catalog.levels(),
+        summary=summary,
+        warehouses=[(w.warehouse_id, w.warehouse_id) for w in catalog.warehouses()],
+        values=values or {},
+        errors=errors or {},
+        **context,
+    )
 
 
 @router.get("/office/stock")
@@ -130,8 +177,7 @@ def stock(request: Request, user: StockKeeper, engine: EngineDep):
 
 
 @router.post("/office/stock")
-def change_stock(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep,
-                 now: Now):
+def change_stock(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
     parsed, errors = check(StockForm, form, t)
     if parsed is not None:
@@ -139,13 +185,15 @@ def change_stock(request: Request, form: FormDep, user: StockKeeper, engine: Eng
             if parsed.action == "receive":
                 receive_stock(ReceiveStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username), uow)
             else:
-                write_off_stock(WriteOffStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username,
-                                              parsed.reason), uow)
+                write_off_stock(
+                    WriteOffStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username, parsed.reason), uow
+                )
         except CatalogError as refused:  # no such product, fewer free units there
             errors = {"sku" if isinstance(refused, UnknownProduct) else "quantity": str(refused)}
         except ValueError as refused:  # a write-off without its reason
             errors = {"reason": str(refused)}
         else:
-            return _stock_page(request, user, engine,
-                               notice=t("stock.changed", sku=parsed.sku, warehouse=parsed.warehouse))
+            return _stock_page(
+                request, user, engine, notice=t("stock.changed", sku=parsed.sku, warehouse=parsed.warehouse)
+            )
     return _stock_page(request, user, engine, values=form, errors=errors, status_code=422)

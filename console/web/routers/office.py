@@ -38,37 +38,54 @@ AIRINGS_SINCE_S = 7 * 86400  # the schedule page lists airings from a week back 
 add_nav("airings.upload", "/office/airings", "nav.airings")
 add_nav("reports.read", "/office/reports", "nav.reports")
 add_nav("site.read", "/office/site", "nav.site")
-add_messages({
-    "nav.airings": ("播出排期", "Airings"),
-    "nav.reports": ("报表", "Reports"),
-    "nav.site": ("站点配置", "Site"),
-    "airings.title": ("播出排期", "Airing schedule"),
-    "airings.upload": ("上传排期 CSV", "Upload a schedule CSV"),
-    "airings.file": ("文件", "File"),
-    "airings.send": ("上传", "Upload"),
-    "airings.stored": ("已保存 {n} 条播出", "{n} airings stored"),
-    "airings.refused": ("文件未导入，已保存的排期未改变：", "The file was not imported and the stored schedule is unchanged:"),
-    "airings.none": ("还没有播出排期", "No airings stored yet"),
-    "airing.id": ("编号", "ID"), "airing.channel": ("频道", "Channel"), "airing.start": ("开始", "Start"),
-    "airing.length": ("时长", "Length"), "airing.hotline": ("热线", "Hotline"), "airing.product": ("商品", "Product"),
-    "airing.kind": ("类型", "Kind"), "airing.cost": ("费用", "Cost"),
-    "problem.where": ("位置", "Where"), "problem.field": ("字段", "Field"), "problem.message": ("问题", "Problem"),
-    "site.title": ("站点配置", "Site configuration"),
-    "site.version": ("版本 {v}，{by} 保存于 {at}", "Version {v}, saved by {by} at {at}"),
-    "site.none": ("还没有保存站点配置", "No site configuration is stored yet"),
-    "site.history": ("历史版本", "Versions"),
-    "site.import": ("导入站点或场景文件 (YAML)", "Import a site or scenario file (YAML)"),
-    "site.export": ("下载当前配置 (YAML)", "Download the configuration (YAML)"),
-    "site.saved": ("已保存为版本 {v}", "Saved as version {v}"),
-    "site.refused": ("文件未导入，当前配置未改变：", "The file was not imported and the configuration in force is unchanged:"),
-    "reports.title": ("报表", "Reports"),
-    "reports.kind": ("报表", "Report"),
-    "reports.queues": ("队列", "Queues"), "reports.agents": ("坐席", "Agents"),
-    "reports.callbacks": ("回呼", "Callbacks"), "reports.orders": ("订单", "Orders"),
-    "reports.show": ("显示", "Show"),
-    "reports.workbook": ("下载全部报表 (Excel)", "Download every report (Excel)"),
-    "reports.rows": ("前 {n} 行", "First {n} rows"),
-})
+add_messages(
+    {
+        "nav.airings": ("播出排期", "Airings"),
+        "nav.reports": ("报表", "Reports"),
+        "nav.site": ("站点配置", "Site"),
+        "airings.title": ("播出排期", "Airing schedule"),
+        "airings.upload": ("上传排期 CSV", "Upload a schedule CSV"),
+        "airings.file": ("文件", "File"),
+        "airings.send": ("上传", "Upload"),
+        "airings.stored": ("已保存 {n} 条播出", "{n} airings stored"),
+        "airings.refused": (
+            "文件未导入，已保存的排期未改变：",
+            "The file was not imported and the stored schedule is unchanged:",
+        ),
+        "airings.none": ("还没有播出排期", "No airings stored yet"),
+        "airing.id": ("编号", "ID"),
+        "airing.channel": ("频道", "Channel"),
+        "airing.start": ("开始", "Start"),
+        "airing.length": ("时长", "Length"),
+        "airing.hotline": ("热线", "Hotline"),
+        "airing.product": ("商品", "Product"),
+        "airing.kind": ("类型", "Kind"),
+        "airing.cost": ("费用", "Cost"),
+        "problem.where": ("位置", "Where"),
+        "problem.field": ("字段", "Field"),
+        "problem.message": ("问题", "Problem"),
+        "site.title": ("站点配置", "Site configuration"),
+        "site.version": ("版本 {v}，{by} 保存于 {at}", "Version {v}, saved by {by} at {at}"),
+        "site.none": ("还没有保存站点配置", "No site configuration is stored yet"),
+        "site.history": ("历史版本", "Versions"),
+        "site.import": ("导入站点或场景文件 (YAML)", "Import a site or scenario file (YAML)"),
+        "site.export": ("下载当前配置 (YAML)", "Download the configuration (YAML)"),
+        "site.saved": ("已保存为版本 {v}", "Saved as version {v}"),
+        "site.refused": (
+            "文件未导入，当前配置未改变：",
+            "The file was not imported and the configuration in force is unchanged:",
+        ),
+        "reports.title": ("报表", "Reports"),
+        "reports.kind": ("报表", "Report"),
+        "reports.queues": ("队列", "Queues"),
+        "reports.agents": ("坐席", "Agents"),
+        "reports.callbacks": ("回呼", "Callbacks"),
+        "reports.orders": ("订单", "Orders"),
+        "reports.show": ("显示", "Show"),
+        "reports.workbook": ("下载全部报表 (Excel)", "Download every report (Excel)"),
+        "reports.rows": ("前 {n} 行", "First {n} rows"),
+    }
+)
 
 
 async def _upload(request: Request, name: str) -> tuple[bytes, str]:
@@ -84,6 +101,7 @@ async def _upload(request: Request, name: str) -> tuple[bytes, str]:
 
 
 # --- airings ---------------------------------------------------------------------------------------------
+
 
 def _airings_page(request: Request, user: AppUser, engine, now: float, **context):
     airings = SqlAirings(engine).list(None, now - AIRINGS_SINCE_S, None)
@@ -108,12 +126,12 @@ async def upload_airings(request: Request, user: Scheduler, engine: EngineDep, n
 
 # --- site ------------------------------------------------------------------------------------------------
 
+
 def _site_page(request: Request, user: AppUser, engine, **context):
     configs = SqlSiteConfigs(engine)
     latest = configs.latest()
     text = site_yaml(site_from_document(latest.document), "") if latest is not None else ""
-    return render(request, "office/site.html", user, latest=latest, text=text, history=configs.history(20),
-                  **context)
+    return render(request, "office/site.html", user, latest=latest, text=text, history=configs.history(20), **context)
 
 
 @router.get("/office/site")
@@ -134,6 +152,7 @@ async def import_site_file(request: Request, user: SiteWriter, engine: EngineDep
 
 # --- reports ---------------------------------------------------------------------------------------------
 
+
 def _tables(kind: str, engine, interval: int, target: int) -> dict:
     if kind == "orders":
         return order_tables(*orders_and_airings(engine))
@@ -146,8 +165,23 @@ def _tables(kind: str, engine, interval: int, target: int) -> dict:
 
 
 @router.get("/office/reports")
-def reports(request: Request, user: ReportReader, engine: EngineDep, kind: ReportKind = "queues",
-            interval: Annotated[int, Query(ge=5, le=1440)] = 60, target: Annotated[int, Query(ge=1, le=600)] = 20):
+def reports(
+    request: Request,
+    user: ReportReader,
+    engine: EngineDep,
+    kind: ReportKind = "queues",
+    interval: Annotated[int, Query(ge=5, le=1440)] = 60,
+    target: Annotated[int, Query(ge=1, le=600)] = 20,
+):
     tables = {name: table.head(ROWS_SHOWN) for name, table in _tables(kind, engine, interval, target).items()}
-    return render(request, "office/reports.html", user, tables=tables, kind=kind, kinds=REPORTS,
-                  interval=interval, target=target, rows=ROWS_SHOWN)
+    return render(
+        request,
+        "office/reports.html",
+        user,
+        tables=tables,
+        kind=kind,
+        kinds=REPORTS,
+        interval=interval,
+        target=target,
+        rows=ROWS_SHOWN,
+    )

@@ -25,8 +25,16 @@ router = APIRouter()
 
 def _form(request, user, values: dict, errors: dict, engine, status_code: int = 200):
     products = product_choices(engine, values.get("airing_id", ""))
-    return render(request, "agent/order.html", user, values=values, errors=errors, products=products,
-                  customers=customers_of(engine, values), status_code=status_code)
+    return render(
+        request,
+        "agent/order.html",
+        user,
+        values=values,
+        errors=errors,
+        products=products,
+        customers=customers_of(engine, values),
+        status_code=status_code,
+    )
 
 
 def _lookup(request, user, form: dict, engine, settings, audit, t):
@@ -46,8 +54,17 @@ def _lookup(request, user, form: dict, engine, settings, audit, t):
 
 
 @router.post("/agent/order")
-def order(request: Request, form: FormDep, user: LiveUser, engine: EngineDep, settings: SettingsDep, now: Now,
-          uow: UnitOfWorkDep, unmasked: Unmasked, audit: AuditDep):
+def order(
+    request: Request,
+    form: FormDep,
+    user: LiveUser,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    uow: UnitOfWorkDep,
+    unmasked: Unmasked,
+    audit: AuditDep,
+):
     t = translator(request_language(request))
     seq = form.get("seq", "")
     event = call_event(engine, user, int(seq)) if seq.isdigit() else None
@@ -65,21 +82,42 @@ def order(request: Request, form: FormDep, user: LiveUser, engine: EngineDep, se
     values = dict(form)
     customer_id = draft.customer_id
     if not customer_id:
-        customer = register_customer(RegisterCustomer(now, user.username, draft.new_name,
-                                                      [draft.new_phone or caller], draft.address,
-                                                      settings.default_area_code), uow)
+        customer = register_customer(
+            RegisterCustomer(
+                now,
+                user.username,
+                draft.new_name,
+                [draft.new_phone or caller],
+                draft.address,
+                settings.default_area_code,
+            ),
+            uow,
+        )
         customer_id = values["customer"] = customer.customer_id  # a retry after a stock problem reuses it
         values["address"] = "0"
         uow = request.app.state.unit_of_work()
-    command = PlaceOrder(now=now, customer_id=customer_id, lines=draft.lines, payment=draft.payment,
-                         address=draft.address, survey=draft.survey, hotline=event["payload"].get("hotline", "") if event else "",
-                         call_id=event["call_id"] if event else "", agent_id=user.username, discount=draft.discount)
+    command = PlaceOrder(
+        now=now,
+        customer_id=customer_id,
+        lines=draft.lines,
+        payment=draft.payment,
+        address=draft.address,
+        survey=draft.survey,
+        hotline=event["payload"].get("hotline", "") if event else "",
+        call_id=event["call_id"] if event else "",
+        agent_id=user.username,
+        discount=draft.discount,
+    )
     try:
         placed = place_order(command, uow)
     except OutOfStock as error:
         return _form(request, user, values, {"lines": t("order.out_of_stock", detail=str(error))}, engine, 409)
     except ValueError as error:  # a rule of the core: the message says which
         return _form(request, user, values, {"lines": str(error)}, engine, 422)
-    return render(request, "agent/order_done.html", user, order=placed,
-                  notice=t("order.placed", id=placed.order_id, total=f"¥{placed.total}"))
-
+    return render(
+        request,
+        "agent/order_done.html",
+        user,
+        order=placed,
+        notice=t("order.placed", id=placed.order_id, total=f"¥{placed.total}"),
+    )

@@ -24,22 +24,32 @@ router = APIRouter()
 StockKeeper = Annotated[AppUser, require("stock.manage")]
 
 add_nav("stock.manage", "/office/places", "nav.places")
-add_messages({
-    "nav.places": ("仓库与快递", "Warehouses & couriers"),
-    "places.title": ("仓库与快递", "Warehouses and couriers"),
-    "places.warehouses": ("仓库", "Warehouses"), "places.couriers": ("快递公司", "Couriers"),
-    "places.id": ("编号", "ID"), "places.serves": ("服务区域", "Areas served"),
-    "places.serves_hint": ("行政区划代码前缀，逗号分隔，如 11, 4403；空 = 全国",
-                           "division-code prefixes, comma-separated, e.g. 11, 4403; empty = everywhere"),
-    "places.anywhere": ("全国", "everywhere"), "places.any_warehouse": ("任意仓库", "any warehouse"),
-    "places.rank": ("优先级（小者优先）", "Rank (lower first)"),
-    "places.collects": ("取货仓库", "Collects at"),
-    "places.collects_hint": ("仓库编号，逗号分隔；空 = 任意仓库", "warehouse IDs, comma-separated; empty = any"), "places.cod": ("货到付款", "Cash on delivery"),
-    "places.yes": ("是", "yes"), "places.no": ("否", "no"),
-    "places.add_warehouse": ("新增仓库", "Add a warehouse"), "places.add_courier": ("新增快递", "Add a courier"),
-    "places.warehouse_added": ("已新增仓库 {id}", "Warehouse {id} added"),
-    "places.courier_added": ("已新增快递 {id}", "Courier {id} added"),
-})
+add_messages(
+    {
+        "nav.places": ("仓库与快递", "Warehouses & couriers"),
+        "places.title": ("仓库与快递", "Warehouses and couriers"),
+        "places.warehouses": ("仓库", "Warehouses"),
+        "places.couriers": ("快递公司", "Couriers"),
+        "places.id": ("编号", "ID"),
+        "places.serves": ("服务区域", "Areas served"),
+        "places.serves_hint": (
+            "行政区划代码前缀，逗号分隔，如 11, 4403；空 = 全国",
+            "division-code prefixes, comma-separated, e.g. 11, 4403; empty = everywhere",
+        ),
+        "places.anywhere": ("全国", "everywhere"),
+        "places.any_warehouse": ("任意仓库", "any warehouse"),
+        "places.rank": ("优先级（小者优先）", "Rank (lower first)"),
+        "places.collects": ("取货仓库", "Collects at"),
+        "places.collects_hint": ("仓库编号，逗号分隔；空 = 任意仓库", "warehouse IDs, comma-separated; empty = any"),
+        "places.cod": ("货到付款", "Cash on delivery"),
+        "places.yes": ("是", "yes"),
+        "places.no": ("否", "no"),
+        "places.add_warehouse": ("新增仓库", "Add a warehouse"),
+        "places.add_courier": ("新增快递", "Add a courier"),
+        "places.warehouse_added": ("已新增仓库 {id}", "Warehouse {id} added"),
+        "places.courier_added": ("已新增快递 {id}", "Courier {id} added"),
+    }
+)
 
 
 class WarehouseForm(BaseModel):
@@ -65,15 +75,23 @@ def area_names(prefixes) -> dict[str, str]:
     return names
 
 
-def _page(request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None,
-          **context):
+def _page(request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None, **context):
     catalog = SqlCatalog(engine)
     warehouses, couriers = catalog.warehouses(), catalog.couriers()
     names = area_names([p for w in warehouses for p in w.serves] + [p for c in couriers for p in c.serves])
     values = values or {}
-    return render(request, "office/places.html", user, warehouses=warehouses, couriers=couriers, names=names,
-                  values=values, errors=errors or {},
-                  cod=values.get("cash_on_delivery", "on" if not values else "") == "on", **context)
+    return render(
+        request,
+        "office/places.html",
+        user,
+        warehouses=warehouses,
+        couriers=couriers,
+        names=names,
+        values=values,
+        errors=errors or {},
+        cod=values.get("cash_on_delivery", "on" if not values else "") == "on",
+        **context,
+    )
 
 
 @router.get("/office/places")
@@ -87,14 +105,18 @@ def _refused(refused: CatalogError, prefix: str) -> dict[str, str]:
 
 
 @router.post("/office/places/warehouses")
-def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep,
-                  now: Now):
+def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
     parsed, errors = check(WarehouseForm, form, t)
     if parsed is not None:
         try:
-            added = add_warehouse(AddWarehouse(now, parsed.warehouse_id.strip(), parsed.warehouse_serves,
-                                               parsed.warehouse_rank, user.username), uow, load_divisions())
+            added = add_warehouse(
+                AddWarehouse(
+                    now, parsed.warehouse_id.strip(), parsed.warehouse_serves, parsed.warehouse_rank, user.username
+                ),
+                uow,
+                load_divisions(),
+            )
         except CatalogError as refused:
             errors = _refused(refused, "warehouse")
         else:
@@ -103,13 +125,19 @@ def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: En
 
 
 @router.post("/office/places/couriers")
-def new_courier(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep,
-                now: Now):
+def new_courier(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
     parsed, errors = check(CourierForm, form, t)
     if parsed is not None:
-        command = AddCourier(now, parsed.courier_id.strip(), parsed.courier_serves, parsed.courier_warehouses,
-                             form.get("cash_on_delivery") == "on", parsed.courier_rank, user.username)
+        command = AddCourier(
+            now,
+            parsed.courier_id.strip(),
+            parsed.courier_serves,
+            parsed.courier_warehouses,
+            form.get("cash_on_delivery") == "on",
+            parsed.courier_rank,
+            user.username,
+        )
         try:
             added = add_courier(command, uow, load_divisions())
         except CatalogError as refused:

@@ -25,21 +25,26 @@ SHOWN = 100  # a page of recordings; narrow the search for older ones
 FIELDS = ("number", "agent", "since", "until")
 
 add_nav("recordings.read", "/office/recordings", "nav.recordings")
-add_messages({
-    "nav.recordings": ("通话录音", "Recordings"),
-    "recordings.title": ("通话录音", "Call recordings"),
-    "recordings.number": ("来电号码", "Caller number"),
-    "recordings.agent": ("坐席", "Agent"),
-    "recordings.since": ("开始时间从", "Started from"),
-    "recordings.until": ("至", "Until"),
-    "recordings.search": ("查询", "Search"),
-    "recordings.started": ("开始时间", "Started"), "recordings.length": ("时长", "Length"),
-    "recordings.customer": ("客户", "Customer"), "recordings.call": ("通话", "Call"),
-    "recordings.play": ("播放", "Play"),
-    "recordings.none": ("没有符合条件的录音", "No recording matches"),
-    "recordings.first": ("第 {from_} 至 {to} 条，最新的在前", "{from_} to {to}, newest first"),
-    "recordings.older": ("更早的录音", "Older recordings"), "recordings.newer": ("较新的录音", "Newer recordings"),
-})
+add_messages(
+    {
+        "nav.recordings": ("通话录音", "Recordings"),
+        "recordings.title": ("通话录音", "Call recordings"),
+        "recordings.number": ("来电号码", "Caller number"),
+        "recordings.agent": ("坐席", "Agent"),
+        "recordings.since": ("开始时间从", "Started from"),
+        "recordings.until": ("至", "Until"),
+        "recordings.search": ("查询", "Search"),
+        "recordings.started": ("开始时间", "Started"),
+        "recordings.length": ("时长", "Length"),
+        "recordings.customer": ("客户", "Customer"),
+        "recordings.call": ("通话", "Call"),
+        "recordings.play": ("播放", "Play"),
+        "recordings.none": ("没有符合条件的录音", "No recording matches"),
+        "recordings.first": ("第 {from_} 至 {to} 条，最新的在前", "{from_} to {to}, newest first"),
+        "recordings.older": ("更早的录音", "Older recordings"),
+        "recordings.newer": ("较新的录音", "Newer recordings"),
+    }
+)
 
 
 class SearchForm(BaseModel):
@@ -55,21 +60,45 @@ class SearchForm(BaseModel):
 
 
 @router.get("/office/recordings")
-def recordings(request: Request, user: Listener, engine: EngineDep, settings: SettingsDep, audit: AuditDep,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+def recordings(
+    request: Request,
+    user: Listener,
+    engine: EngineDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+):
     t = translator(request_language(request))
     values = {name: request.query_params.get(name, "") for name in FIELDS}
     parsed, errors = check(SearchForm, values, t)
     found = []
     if parsed is not None:
         try:
-            found = find_recordings(engine, RecordingSearch(parsed.number, parsed.agent, parsed.since, parsed.until),
-                                    settings.default_area_code, SHOWN, offset)
+            found = find_recordings(
+                engine,
+                RecordingSearch(parsed.number, parsed.agent, parsed.since, parsed.until),
+                settings.default_area_code,
+                SHOWN,
+                offset,
+            )
         except SearchError as bad:
             errors = {bad.field: str(bad)}
         else:
-            audit("recordings.search", "customer", sorted({r.customer_id for r in found if r.customer_id}),
-                  f"{len(found)} recordings")
-    return render(request, "office/recordings.html", user, records=found, values=values, errors=errors,
-                  unmasked=can(user.role, "phones.unmasked"), shown=SHOWN, offset=offset,
-                  status_code=422 if errors else 200)
+            audit(
+                "recordings.search",
+                "customer",
+                sorted({r.customer_id for r in found if r.customer_id}),
+                f"{len(found)} recordings",
+            )
+    return render(
+        request,
+        "office/recordings.html",
+        user,
+        records=found,
+        values=values,
+        errors=errors,
+        unmasked=can(user.role, "phones.unmasked"),
+        shown=SHOWN,
+        offset=offset,
+        status_code=422 if errors else 200,
+    )

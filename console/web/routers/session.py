@@ -25,8 +25,15 @@ def safe_next(target: str | None) -> str:
 
 
 def set_token_cookie(response, request: Request, token: str, ttl: float) -> None:
-    response.set_cookie(TOKEN_COOKIE, token, max_age=int(ttl), path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=int(ttl),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 @router.get("/")
@@ -57,8 +64,9 @@ async def login(request: Request, form: FormDep, settings: SettingsDep):
         token, _, _ = await authenticate(request, parsed.username, parsed.password)
     except HTTPException as refused:  # 401 wrong password; 429 locked out for a while; 503 too many at once
         message = t("login.failed") if refused.status_code == 401 else str(refused.detail)
-        page = render(request, "login.html", values=values, errors={"password": message},
-                      status_code=refused.status_code)
+        page = render(
+            request, "login.html", values=values, errors={"password": message}, status_code=refused.status_code
+        )
         page.headers.update(refused.headers or {})
         return page
     response = RedirectResponse(values["next"], status_code=303)
@@ -96,8 +104,15 @@ def password_page(request: Request, user: CurrentUser):
 
 
 @router.post("/account/password")
-def change_password(request: Request, form: FormDep, user: CurrentUser, token: CurrentToken, engine: EngineDep,
-                    audit: AuditDep, cache: TokenCacheDep):
+def change_password(
+    request: Request,
+    form: FormDep,
+    user: CurrentUser,
+    token: CurrentToken,
+    engine: EngineDep,
+    audit: AuditDep,
+    cache: TokenCacheDep,
+):
     """Passwords are never sent back into the page: on an error the fields come back empty, with the message."""
     t = translator(request_language(request))
     parsed, errors = check(PasswordForm, form, t)

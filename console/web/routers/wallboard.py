@@ -31,52 +31,65 @@ REFRESH_S = 3
 HELD_SHOWN = 50  # claimed tickets listed on the board, oldest claim first
 
 add_nav("live.agents", "/supervisor", "nav.wallboard")
-add_messages({
-    "nav.wallboard": ("监控大屏", "Wallboard"),
-    "board.title": ("监控大屏", "Wallboard"),
-    "board.queues": ("队列", "Queues"),
-    "board.queue": ("队列", "Queue"),
-    "board.waiting": ("排队中", "Waiting"),
-    "board.longest": ("最长等待", "Longest wait"),
-    "board.today": ("今日", "Today"),
-    "board.interval": ("本时段", "This interval"),
-    "board.offered": ("呼入", "Offered"),
-    "board.sl": ("服务水平", "Service level"),
-    "board.abandon": ("放弃率", "Abandoned"),
-    "board.backlog": ("待回呼", "Callback backlog"),
-    "board.agents": ("坐席", "Agents"),
-    "board.agent": ("坐席", "Agent"),
-    "board.state": ("状态", "State"),
-    "board.in_state": ("持续", "In state"),
-    "board.call": ("通话", "Call"),
-    "board.actions": ("操作", "Actions"),
-    "board.pause": ("强制小休", "Force pause"),
-    "board.ready": ("强制就绪", "Force ready"),
-    "board.logout": ("强制签出", "Force log out"),
-    "board.listen": ("监听", "Listen"),
-    "board.whisper": ("耳语", "Whisper"),
-    "board.barge": ("强插", "Barge"),
-    "board.hang_up": ("强拆", "Hang up"),
-    "board.transfer": ("转接", "Transfer"),
-    "board.transfer_to": ("转接到分机", "Transfer to extension"),
-    "board.my_phone": ("我的话机", "My phone"),
-    "board.my_phone_hint": ("例如 PJSIP/sup01", "e.g. PJSIP/sup01"),
-    "board.held": ("被领取的回呼工单", "Callback tickets held"),
-    "board.ticket": ("工单", "Ticket"),
-    "board.holder": ("领取人", "Held by"),
-    "board.number": ("号码", "Number"),
-    "board.release": ("释放", "Release"),
-    "board.no_live": ("实时驱动未运行：数据可能过时，操作无法执行",
-                      "The live driver is not running: figures may be stale and actions cannot be carried out"),
-    "board.updated": ("更新于", "Updated"),
-    "board.none": ("暂无", "None"),
-    "board.done": ("已执行", "Done"),
-    "reason.coaching": ("辅导", "Coaching"),
-})
+add_messages(
+    {
+        "nav.wallboard": ("监控大屏", "Wallboard"),
+        "board.title": ("监控大屏", "Wallboard"),
+        "board.queues": ("队列", "Queues"),
+        "board.queue": ("队列", "Queue"),
+        "board.waiting": ("排队中", "Waiting"),
+        "board.longest": ("最长等待", "Longest wait"),
+        "board.today": ("今日", "Today"),
+        "board.interval": ("本时段", "This interval"),
+        "board.offered": ("呼入", "Offered"),
+        "board.sl": ("服务水平", "Service level"),
+        "board.abandon": ("放弃率", "Abandoned"),
+        "board.backlog": ("待回呼", "Callback backlog"),
+        "board.agents": ("坐席", "Agents"),
+        "board.agent": ("坐席", "Agent"),
+        "board.state": ("状态", "State"),
+        "board.in_state": ("持续", "In state"),
+        "board.call": ("通话", "Call"),
+        "board.actions": ("操作", "Actions"),
+        "board.pause": ("强制小休", "Force pause"),
+        "board.ready": ("强制就绪", "Force ready"),
+        "board.logout": ("强制签出", "Force log out"),
+        "board.listen": ("监听", "Listen"),
+        "board.whisper": ("耳语", "Whisper"),
+        "board.barge": ("强插", "Barge"),
+        "board.hang_up": ("强拆", "Hang up"),
+        "board.transfer": ("转接", "Transfer"),
+        "board.transfer_to": ("转接到分机", "Transfer to extension"),
+        "board.my_phone": ("我的话机", "My phone"),
+        "board.my_phone_hint": ("例如 PJSIP/sup01", "e.g. PJSIP/sup01"),
+        "board.held": ("被领取的回呼工单", "Callback tickets held"),
+        "board.ticket": ("工单", "Ticket"),
+        "board.holder": ("领取人", "Held by"),
+        "board.number": ("号码", "Number"),
+        "board.release": ("释放", "Release"),
+        "board.no_live": (
+            "实时驱动未运行：数据可能过时，操作无法执行",
+            "The live driver is not running: figures may be stale and actions cannot be carried out",
+        ),
+        "board.updated": ("更新于", "Updated"),
+        "board.none": ("暂无", "None"),
+        "board.done": ("已执行", "Done"),
+        "reason.coaching": ("辅导", "Coaching"),
+    }
+)
 
 
-def _board(request: Request, user: AppUser, engine, settings, now: float, unmasked: bool, interval: int,
-           target: int, template: str):
+def _board(
+    request: Request,
+    user: AppUser,
+    engine,
+    settings,
+    now: float,
+    unmasked: bool,
+    interval: int,
+    target: int,
+    template: str,
+):
     states = SqlLiveStates(engine)
     tickets = SqlTickets(engine, source=settings.ticket_source)
     open_tickets = tickets.all(["open", "claimed", "waiting"])
@@ -84,22 +97,47 @@ def _board(request: Request, user: AppUser, engine, settings, now: float, unmask
     held = sorted((t for t in open_tickets if t.status == "claimed"), key=lambda t: t.created_at)[:HELD_SHOWN]
     log_today = SqlEventLog(engine).frame(source="", start=day_start(now))
     beat = states.heartbeat()
-    return render(request, template, user,
-                  queues=queue_lines(log_today, states.queues(), backlog, now=now, interval_s=interval * 60,
-                                     target_s=target),
-                  agents=agent_lines(states.agents(), now), held=held, unmasked=unmasked, now=now,
-                  live=beat is not None and now - beat <= HEARTBEAT_STALE, reasons=PAUSE_REASONS,
-                  interval=interval, target=target, refresh=REFRESH_S)
+    return render(
+        request,
+        template,
+        user,
+        queues=queue_lines(log_today, states.queues(), backlog, now=now, interval_s=interval * 60, target_s=target),
+        agents=agent_lines(states.agents(), now),
+        held=held,
+        unmasked=unmasked,
+        now=now,
+        live=beat is not None and now - beat <= HEARTBEAT_STALE,
+        reasons=PAUSE_REASONS,
+        interval=interval,
+        target=target,
+        refresh=REFRESH_S,
+    )
 
 
 @router.get("/supervisor")
-def wallboard(request: Request, user: Supervisor, engine: EngineDep, settings: SettingsDep, now: Now,
-              unmasked: Unmasked, interval: IntervalMinutes = 15, target: TargetSeconds = 20):
+def wallboard(
+    request: Request,
+    user: Supervisor,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    interval: IntervalMinutes = 15,
+    target: TargetSeconds = 20,
+):
     return _board(request, user, engine, settings, now, unmasked, interval, target, "supervisor/wallboard.html")
 
 
 @router.get("/supervisor/board")
-def board(request: Request, user: Supervisor, engine: EngineDep, settings: SettingsDep, now: Now,
-          unmasked: Unmasked, interval: IntervalMinutes = 15, target: TargetSeconds = 20):
+def board(
+    request: Request,
+    user: Supervisor,
+    engine: EngineDep,
+    settings: SettingsDep,
+    now: Now,
+    unmasked: Unmasked,
+    interval: IntervalMinutes = 15,
+    target: TargetSeconds = 20,
+):
     """The board alone: what the page fetches every few seconds."""
     return _board(request, user, engine, settings, now, unmasked, interval, target, "supervisor/board.html")

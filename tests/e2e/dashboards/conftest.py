@@ -37,8 +37,14 @@ class Served:
 def served(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("dash") / "data"
     env = {**_env(data_dir), "TMPDIR": str(data_dir.parent)}
-    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--log-level", "warning"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen: list[str] = []
     try:
         lines = _lines(server)
@@ -48,8 +54,12 @@ def served(tmp_path_factory):
         assert made.returncode == 0, made.stdout + made.stderr
         tokens = {"admin": _token(base, "boss")}
         for role in ("planner", "agent"):
-            created = httpx.post(f"{base}/api/users", headers={"Authorization": f"Bearer {tokens['admin']}"},
-                                 json={"username": role, "password": PASSWORD, "role": role}, timeout=10)
+            created = httpx.post(
+                f"{base}/api/users",
+                headers={"Authorization": f"Bearer {tokens['admin']}"},
+                json={"username": role, "password": PASSWORD, "role": role},
+                timeout=10,
+            )
             assert created.status_code == 201, created.text
             tokens[role] = _token(base, role)
         yield Served(base, data_dir, tokens)

@@ -12,9 +12,14 @@ from tests.e2e.test_serve import ROOT, _env, _lines, _wait_for
 
 def test_hotline_dash_migrates_the_store_and_serves_every_page(tmp_path):
     data_dir = tmp_path / "data"
-    server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "dash", "--port", "0", "--cache-dir",
-                               str(tmp_path / "cache")], cwd=ROOT, env=_env(data_dir), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "dash", "--port", "0", "--cache-dir", str(tmp_path / "cache")],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     seen: list[str] = []
     try:
         base = _wait_for(_lines(server), r"^Hotline dashboards on (http://127\.0\.0\.1:\d+)/plan$", seen).group(1)
@@ -29,6 +34,12 @@ def test_hotline_dash_migrates_the_store_and_serves_every_page(tmp_path):
 
 
 def test_hotline_dash_help_explains_itself():
-    shown = subprocess.run([sys.executable, "-m", "entrypoints.cli", "dash", "--help"], cwd=ROOT, capture_output=True,
-                           text=True, timeout=60, env={"COLUMNS": "200", "PATH": ""})
+    shown = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "dash", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
     assert shown.returncode == 0 and "Live against plan" in shown.stdout and "--port" in shown.stdout

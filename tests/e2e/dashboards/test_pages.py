@@ -19,7 +19,9 @@ def plan_traces(page, metric: str) -> list[str]:
     """Names of the plans drawn in the plan page's ``metric`` graph (plotly keeps them on the graph's div)."""
     return page.evaluate(
         """(metric) => (document.querySelector(`#plan-graph-${metric} .js-plotly-plot`).data || [])
-             .filter(t => t.meta && t.meta.plan).map(t => t.meta.plan)""", metric)
+             .filter(t => t.meta && t.meta.plan).map(t => t.meta.plan)""",
+        metric,
+    )
 
 
 def run_plan(page, name: str) -> None:
@@ -27,7 +29,10 @@ def run_plan(page, name: str) -> None:
     page.click("#plan-run")
     page.wait_for_function(
         """(name) => [...document.querySelectorAll('#plan-summary-table .plan-row td:first-child')]
-                      .some(td => td.textContent === name)""", arg=name, timeout=RUN_TIMEOUT_MS)
+                      .some(td => td.textContent === name)""",
+        arg=name,
+        timeout=RUN_TIMEOUT_MS,
+    )
 
 
 def test_the_plan_page_runs_the_live_program_and_compares_two_plans(served, page):
@@ -70,6 +75,7 @@ def test_an_agent_is_refused_and_a_stranger_must_log_in(served, page):
     assert response.status == 403
     assert "may not open" in page.inner_text("#refused")
     assert httpx.get(f"{served.base}/dash/plan", timeout=10).status_code == 401
-    bearer = httpx.get(f"{served.base}/dash/plan", timeout=10,
-                       headers={"Authorization": f"Bearer {served.tokens['admin']}"})
+    bearer = httpx.get(
+        f"{served.base}/dash/plan", timeout=10, headers={"Authorization": f"Bearer {served.tokens['admin']}"}
+    )
     assert bearer.status_code == 200

@@ -20,20 +20,29 @@ from twin.run import run_replication
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]  # one server per module, in order
 BANK = ROOT / "tests" / "data" / "anonymous-bank" / "calls_one_day.csv"
 LIVE_PROGRAM = ROOT / "scenarios" / "live_program.yaml"
-SCHEDULE = ("id,channel,start,length,hotline,product,kind,cost\n"
-            "live-2000-blender,Shopping TV 1,2026-11-23 20:00,60m,4008200200,BL-900 blender,live,80000\n")
-BAD_SCHEDULE = ("id,channel,start,length,hotline\n"
-                "a,Shopping TV 1,not a time,60m,4008200200\n"
-                "b,Shopping TV 1,2026-11-23 21:00,-5m,4008200200\n")
-BAD_SCENARIO = Path(LIVE_PROGRAM).read_text(encoding="utf-8").replace("horizon: 90m", "horizon: soon").replace(
-    "replications: 10", "replications: 10\nstaff: 3")
+SCHEDULE = (
+    "id,channel,start,length,hotline,product,kind,cost\n"
+    "live-2000-blender,Shopping TV 1,2026-11-23 20:00,60m,4008200200,BL-900 blender,live,80000\n"
+)
+BAD_SCHEDULE = (
+    "id,channel,start,length,hotline\n"
+    "a,Shopping TV 1,not a time,60m,4008200200\n"
+    "b,Shopping TV 1,2026-11-23 21:00,-5m,4008200200\n"
+)
+BAD_SCENARIO = (
+    Path(LIVE_PROGRAM)
+    .read_text(encoding="utf-8")
+    .replace("horizon: 90m", "horizon: soon")
+    .replace("replications: 10", "replications: 10\nstaff: 3")
+)
 
 
 def save_plan(served, name: str) -> int:
     text = LIVE_PROGRAM.read_text(encoding="utf-8")
     results = plan_data.run_plan(text, name, replications=2)
-    plan = SqlPlans(served.engine()).save(name, text, results, replications=2, seed=results["seed"], by="test",
-                                          now=time.time())
+    plan = SqlPlans(served.engine()).save(
+        name, text, results, replications=2, seed=results["seed"], by="test", now=time.time()
+    )
     return plan.id
 
 
@@ -42,14 +51,28 @@ def twin_day_with_orders(served) -> int:
     scenario = plan_data.read_scenario(LIVE_PROGRAM.read_text(encoding="utf-8"), "live_program.yaml")
     records = frame_to_records(run_replication(scenario, 0).log)
     connects = [r for r in records if r.verb == "CONNECT"][::3]
-    orders = [LogRecord(r.time + 120, r.call_id, NONE, r.agent, ORDER_PLACED, f"O{i}", 399.0, "4008200200",
-                        "live-2000-blender", "C1") for i, r in enumerate(connects)]
+    orders = [
+        LogRecord(
+            r.time + 120,
+            r.call_id,
+            NONE,
+            r.agent,
+            ORDER_PLACED,
+            f"O{i}",
+            399.0,
+            "4008200200",
+            "live-2000-blender",
+            "C1",
+        )
+        for i, r in enumerate(connects)
+    ]
     return SqlEventLog(served.engine()).append(records + orders, source="twin")
 
 
 def upload(page, selector: str, name: str, text: str) -> None:
-    page.set_input_files(f"{selector} input[type=file]",
-                         files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode()}])
+    page.set_input_files(
+        f"{selector} input[type=file]", files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode()}]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +96,8 @@ def test_the_live_page_shows_an_imported_day_against_a_saved_plan(served, bank_d
                                           total: (t.y || []).reduce((a, b) => a + (b || 0), 0)}))""")
     live = [t for t in traces if t["live"]]
     assert live and live[0]["total"] == pytest.approx(
-        int(page.inner_text("#live-totals").split(": ")[1].split(" calls")[0].replace(",", "")))
+        int(page.inner_text("#live-totals").split(": ")[1].split(" calls")[0].replace(",", ""))
+    )
     assert any("bank night" in (t["name"] or "") for t in traces)  # the plan's band under the day
     assert plan_id > 0
     screenshot(page, "dash-live")

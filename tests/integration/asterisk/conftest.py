@@ -67,8 +67,7 @@ def asterisk_config(local_asterisk) -> provision.LocalAsteriskConfig:
 def ari(asterisk_config):
     """httpx client on {ari_url}/ari with the ARI user's basic auth."""
     cfg = asterisk_config
-    with httpx.Client(base_url=f"{cfg.ari_url}/ari", auth=(cfg.ari_user, cfg.ari_password),
-                      timeout=5.0) as client:
+    with httpx.Client(base_url=f"{cfg.ari_url}/ari", auth=(cfg.ari_user, cfg.ari_password), timeout=5.0) as client:
         yield client
 
 
@@ -141,8 +140,12 @@ def wait_until_asterisk_is_empty(cfg: provision.LocalAsteriskConfig, timeout: fl
     from tests.helpers import wait_until
 
     with ari_client(cfg) as ari:
-        wait_until(lambda: ari.get("/channels").json() == [] and ari.get("/bridges").json() == [], timeout,
-                   "every channel and bridge gone", lambda: f"{ari.get('/channels').json()} {ari.get('/bridges').json()}")
+        wait_until(
+            lambda: ari.get("/channels").json() == [] and ari.get("/bridges").json() == [],
+            timeout,
+            "every channel and bridge gone",
+            lambda: f"{ari.get('/channels').json()} {ari.get('/bridges').json()}",
+        )
 
 
 @pytest.fixture

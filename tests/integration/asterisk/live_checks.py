@@ -18,8 +18,12 @@ def by_call(records) -> dict[str, list[str]]:
 
 
 def wait_for(predicate, timeout: float, what: str, proc: LiveProcess):
-    return wait_until(predicate, timeout, what, lambda: "log:\n" + "\n".join("|".join(map(str, r)) for r in proc.records())
-                      + "\n" + proc.tail())
+    return wait_until(
+        predicate,
+        timeout,
+        what,
+        lambda: "log:\n" + "\n".join("|".join(map(str, r)) for r in proc.records()) + "\n" + proc.tail(),
+    )
 
 
 def assert_each_call_once(records, expected_calls: int) -> None:

@@ -55,8 +55,12 @@ def start_busy_customer(port: int, workdir) -> sipp.SippProcess:
     wd = sipp._workdir(workdir, "customer-busy")
     scenario = wd / "busy.xml"
     scenario.write_text(BUSY_CUSTOMER)
-    proc = sipp.SippProcess("customer:busy", [sipp.sipp_binary(), *sipp._common_args(wd, scenario, sipp.default_media_ports().take()), "-p", str(port)],
-                            wd, ("busy",))
+    proc = sipp.SippProcess(
+        "customer:busy",
+        [sipp.sipp_binary(), *sipp._common_args(wd, scenario, sipp.default_media_ports().take()), "-p", str(port)],
+        wd,
+        ("busy",),
+    )
     proc.wait_listening(port)
     return proc
 
@@ -88,29 +92,48 @@ def own_ports(cfg, n: int) -> list[str]:
 
 def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
     """A caller waits on hold and hangs up; returns their ticket."""
-    caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=[caller_id],
-                                workdir=workdir, extra_args=own_ports(cfg, 0))
+    caller = sipp.start_callers(
+        cfg.numbers[0],
+        sip_port=cfg.sip_port,
+        hold_ms=1_000,
+        caller_ids=[caller_id],
+        workdir=workdir,
+        extra_args=own_ports(cfg, 0),
+    )
     result = caller.wait(timeout=20)
     assert result.outcomes == {"caller_bye": 1}, f"{result.summary()}\n{[tuple(r) for r in driver.records()]}"
-    created = wait_until(lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id], 20.0, f"a ticket for {caller_id}")
+    created = wait_until(
+        lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id],
+        20.0,
+        f"a ticket for {caller_id}",
+    )
     return created[0].data1
 
 
-def start_one_agent(cfg, tmp_path, workdir, *, answer_delay_ms: int | None = 200,
-                    callbacks: CallbackOptions = CallbackOptions(), **policy):
+def start_one_agent(
+    cfg,
+    tmp_path,
+    workdir,
+    *,
+    answer_delay_ms: int | None = 200,
+    callbacks: CallbackOptions = CallbackOptions(),
+    **policy,
+):
     """A clean Asterisk, a driver with agent001 (callback_reserve 0 unless given) and agent001's SIPp phone."""
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None, **{"callback_reserve": 0, **policy})
     driver = InProcessDriver(cfg, tmp_path / "live", config, callbacks=callbacks)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=0,
-                             workdir=workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=0, workdir=workdir
+    )
     return config, driver, agent
 
 
 def start_customer(cfg, workdir, *, answer_delay_ms: int | None = 200, talk_ms: int = 1_000) -> sipp.SippProcess:
     """The customers' phone on the outbound trunk's port; it hangs up ``talk_ms`` after answering."""
-    return sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms,
-                            workdir=workdir)
+    return sipp.start_agent(
+        "customer", cfg.outbound_port, answer_delay_ms=answer_delay_ms, talk_ms=talk_ms, workdir=workdir
+    )
 
 
 def ticket_left_by(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
@@ -119,10 +142,15 @@ def ticket_left_by(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str
     return abandon(driver, cfg, caller_id, workdir)
 
 
-def report_once_hung_up(driver: InProcessDriver, cfg, customer: sipp.SippProcess, agent_id: str, ticket: str,
-                        outcome: str):
+def report_once_hung_up(
+    driver: InProcessDriver, cfg, customer: sipp.SippProcess, agent_id: str, ticket: str, outcome: str
+):
     """The customer's phone hangs up, then the agent reports ``outcome``; returns its CALLBACK_DONE."""
-    wait_until(lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()), 20.0, "the customer to be called and hang up")
+    wait_until(
+        lambda: customer.calls_so_far() and all(c.outcome for c in customer.calls_so_far().values()),
+        20.0,
+        "the customer to be called and hang up",
+    )
     driver.call(driver.driver.complete_callback(agent_id, ticket, outcome))
     [done] = logged(driver, "CALLBACK_DONE")
     wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
@@ -139,8 +167,9 @@ def stop_everything(cfg, drivers, *phones: sipp.SippProcess | None) -> list[sipp
     return results
 
 
-def assert_called_back_once(driver: InProcessDriver, ticket: str, agent_result: sipp.SippResult,
-                            customer_result: sipp.SippResult) -> None:
+def assert_called_back_once(
+    driver: InProcessDriver, ticket: str, agent_result: sipp.SippResult, customer_result: sipp.SippResult
+) -> None:
     """One ring of the agent, one INVITE to the customer, both answered; one claim, one outcome."""
     assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
     assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()
@@ -165,7 +194,11 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
         feed(driver, m.MakeReady, "agent001")
         logged(driver, "CALLBACK_CLAIMED")
         # the customer answers, talks 1.5 s and hangs up; the agent's leg goes with it
-        wait_until(lambda: agent.calls_so_far() and all(c.outcome for c in agent.calls_so_far().values()), 20.0, "the agent's leg to end")
+        wait_until(
+            lambda: agent.calls_so_far() and all(c.outcome for c in agent.calls_so_far().values()),
+            20.0,
+            "the agent's leg to end",
+        )
         assert driver.driver.core.agents["agent001"].state == "callback"  # until the agent reports
         with pytest.raises(CommandRejected):
             driver.call(driver.driver.complete_callback("agent001", ticket, "maybe"))
@@ -185,8 +218,9 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
 def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
     retry_after = 5.0
-    _, driver, agent = start_one_agent(cfg, tmp_path, sipp_workdir, callbacks=CallbackOptions(dial_timeout=2),
-                                       callback_retry_after=retry_after)
+    _, driver, agent = start_one_agent(
+        cfg, tmp_path, sipp_workdir, callbacks=CallbackOptions(dial_timeout=2), callback_retry_after=retry_after
+    )
     busy = start_busy_customer(cfg.outbound_port, sipp_workdir)
     silent = None
     try:
@@ -206,9 +240,15 @@ def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_
     assert retry_at == pytest.approx(float(first_done.time) + retry_after, abs=0.01)
     assert second_claim.time >= retry_at  # not before the retry time
     assert [(r.data2, r.data3) for r in (first_done, second_done)] == [("unreachable", "1"), ("unreachable", "2")]
-    assert ticket_verbs(driver, ticket)[:7] == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_DONE",
-                                                "CALLBACK_RETRY", "CALLBACK_CLAIMED", "CALLBACK_DONE",
-                                                "CALLBACK_RETRY"]
+    assert ticket_verbs(driver, ticket)[:7] == [
+        "CALLBACK_CREATED",
+        "CALLBACK_CLAIMED",
+        "CALLBACK_DONE",
+        "CALLBACK_RETRY",
+        "CALLBACK_CLAIMED",
+        "CALLBACK_DONE",
+        "CALLBACK_RETRY",
+    ]
     assert busy_result.outcomes == {"busy": 1}, busy_result.summary()  # one INVITE per attempt
     assert silent_result.outcomes == {"cancelled": 1}, silent_result.summary()
     assert min(invites(silent)) >= retry_at
@@ -220,14 +260,25 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
     cfg = asterisk_config
     ports = cfg.agent_ports()
     clear_asterisk(cfg)
-    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 2, ivr_after=None, callback_reserve=1),
-                             callbacks=CallbackOptions(dial_timeout=10))
-    agents = sipp.start_agents({a: ports[a] for a in ("agent001", "agent002")}, answer_delay_ms=200, talk_ms=0,
-                               workdir=sipp_workdir)
+    driver = InProcessDriver(
+        cfg,
+        tmp_path / "live",
+        build_config(cfg.numbers, 2, ivr_after=None, callback_reserve=1),
+        callbacks=CallbackOptions(dial_timeout=10),
+    )
+    agents = sipp.start_agents(
+        {a: ports[a] for a in ("agent001", "agent002")}, answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir
+    )
     customer = start_customer(cfg, sipp_workdir)
     try:
-        talker = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000,
-                                    caller_ids=["13900000311"], workdir=sipp_workdir, extra_args=own_ports(cfg, 1))
+        talker = sipp.start_callers(
+            cfg.numbers[0],
+            sip_port=cfg.sip_port,
+            hold_ms=60_000,
+            caller_ids=["13900000311"],
+            workdir=sipp_workdir,
+            extra_args=own_ports(cfg, 1),
+        )
         [connect] = logged(driver, "CONNECT")
         feed(driver, m.MakeNotReady, "agent002", "meeting")
         ticket = abandon(driver, cfg, "13900000312", sipp_workdir)
@@ -269,7 +320,11 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
         assert second.driver.recovery.messages > 0
         with ari_client(cfg) as ari:  # the ringing customer's leg is found, not dialled again
             bridge = f"callback-{next(iter(second.driver.callbacks.running))}"
-            wait_until(lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2, 20.0, "agent and customer bridged by the restarted driver")
+            wait_until(
+                lambda: len((ari.get(f"/bridges/{bridge}").json() or {}).get("channels", ())) == 2,
+                20.0,
+                "agent and customer bridged by the restarted driver",
+            )
         done = report_once_hung_up(second, cfg, customer, "agent001", ticket, "ordered")
     finally:
         agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
@@ -278,8 +333,7 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
     assert (done.data2, done.data3) == ("ordered", "1")
 
 
-def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(asterisk_config, tmp_path,
-                                                                              sipp_workdir):
+def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
     _, driver, agent = start_one_agent(cfg, tmp_path, sipp_workdir, answer_delay_ms=None, ring_timeout=2.0)
     customer = start_customer(cfg, sipp_workdir)
@@ -300,8 +354,9 @@ def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(as
     assert ticket_verbs(driver, ticket) == ["CALLBACK_CREATED", "CALLBACK_CLAIMED", "CALLBACK_RELEASED"]
 
 
-def test_a_callback_the_driver_died_before_dialling_is_dialled_once_after_the_restart(asterisk_config, tmp_path,
-                                                                                      sipp_workdir):
+def test_a_callback_the_driver_died_before_dialling_is_dialled_once_after_the_restart(
+    asterisk_config, tmp_path, sipp_workdir
+):
     """The crash window between the journal and the originate: the replayed core has the callback running, no
     step of it was written, so the resync rings the agent (once: the customer hears one INVITE)."""
     cfg = asterisk_config

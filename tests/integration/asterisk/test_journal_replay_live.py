@@ -23,11 +23,22 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "2", "--strategy", "linear")
-    agents = sipp.start_agents({"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
-                               answer_delay_ms=200, talk_ms=3_000, workdir=sipp_workdir)
+    agents = sipp.start_agents(
+        {"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
+        answer_delay_ms=200,
+        talk_ms=3_000,
+        workdir=sipp_workdir,
+    )
     try:
-        callers = sipp.start_callers(cfg.numbers[0], calls=3, rate=2.0, sip_port=cfg.sip_port, hold_ms=20_000,
-                                     caller_ids=["13900000021", "13900000022", "13900000023"], workdir=sipp_workdir)
+        callers = sipp.start_callers(
+            cfg.numbers[0],
+            calls=3,
+            rate=2.0,
+            sip_port=cfg.sip_port,
+            hold_ms=20_000,
+            caller_ids=["13900000021", "13900000022", "13900000023"],
+            workdir=sipp_workdir,
+        )
         result = callers.wait(timeout=60)
     finally:
         sipp.stop_all(agents.values())
@@ -43,6 +54,12 @@ def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config,
     assert report.calls == 3 and report.decisions >= 3
     assert report.differences == [] and report.log_mismatch is None, report
 
-    cli = subprocess.run([sys.executable, "-m", "entrypoints.cli", "replay", "--journal", str(proc.data_dir)],
-                         cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    cli = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "replay", "--journal", str(proc.data_dir)],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert cli.returncode == 0 and "3 calls, " in cli.stdout and "0 calls differ" in cli.stdout, cli.stdout + cli.stderr

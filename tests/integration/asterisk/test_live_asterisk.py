@@ -28,8 +28,14 @@ def test_ari_answers_asterisk_info(ari, asterisk_config):
 
 def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sipp_workdir):
     number = asterisk_config.numbers[0]
-    caller = sipp.start_callers(number, sip_port=asterisk_config.sip_port, hold_ms=15_000,
-                                ring_timeout_ms=10_000, caller_ids=["13912345678"], workdir=sipp_workdir)
+    caller = sipp.start_callers(
+        number,
+        sip_port=asterisk_config.sip_port,
+        hold_ms=15_000,
+        ring_timeout_ms=10_000,
+        caller_ids=["13912345678"],
+        workdir=sipp_workdir,
+    )
     with caller:
         start = ari_events.wait_for(lambda e: e["type"] == "StasisStart", timeout=10)
         assert start["application"] == provision.STASIS_APP
@@ -40,8 +46,13 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
 
         resp = ari.post(f"/channels/{channel['id']}/answer")
         assert resp.status_code == 204, resp.text
-        ari_events.wait_for(lambda e: e["type"] == "ChannelStateChange"
-                            and e["channel"]["id"] == channel["id"] and e["channel"]["state"] == "Up")
+        ari_events.wait_for(
+            lambda e: (
+                e["type"] == "ChannelStateChange"
+                and e["channel"]["id"] == channel["id"]
+                and e["channel"]["state"] == "Up"
+            )
+        )
         # Hang up only after a short prompt: a BYE sent within a millisecond of the 200 OK reaches SIPp
         # before it has sent its ACK, and SIPp then counts the call as failed.
         resp = ari.post(f"/channels/{channel['id']}/play", params={"media": "sound:beep"})
@@ -59,17 +70,24 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
 
 @pytest.mark.parametrize("dtmf_mode", ["rfc2833", "info"])
 def test_caller_dtmf_reaches_ari(ari, ari_events, asterisk_config, sipp_workdir, dtmf_mode):
-    caller = sipp.start_callers(asterisk_config.numbers[0], sip_port=asterisk_config.sip_port,
-                                hold_ms=15_000, dtmf="12#", dtmf_mode=dtmf_mode, dtmf_delay_ms=300,
-                                workdir=sipp_workdir)
+    caller = sipp.start_callers(
+        asterisk_config.numbers[0],
+        sip_port=asterisk_config.sip_port,
+        hold_ms=15_000,
+        dtmf="12#",
+        dtmf_mode=dtmf_mode,
+        dtmf_delay_ms=300,
+        workdir=sipp_workdir,
+    )
     with caller:
         start = ari_events.wait_for(lambda e: e["type"] == "StasisStart", timeout=10)
         chan = start["channel"]["id"]
         assert ari.post(f"/channels/{chan}/answer").status_code == 204
         digits = ""
         while not digits.endswith("#"):
-            ev = ari_events.wait_for(lambda e: e["type"] == "ChannelDtmfReceived"
-                                     and e["channel"]["id"] == chan, timeout=10)
+            ev = ari_events.wait_for(
+                lambda e: e["type"] == "ChannelDtmfReceived" and e["channel"]["id"] == chan, timeout=10
+            )
             digits += ev["digit"]
         assert digits == "12#"
         assert ari.delete(f"/channels/{chan}").status_code == 204
@@ -78,8 +96,9 @@ def test_caller_dtmf_reaches_ari(ari, ari_events, asterisk_config, sipp_workdir,
 
 
 def test_unknown_number_is_rejected(asterisk_config, sipp_workdir):
-    result = sipp.start_callers("5550000", sip_port=asterisk_config.sip_port, hold_ms=5_000,
-                                workdir=sipp_workdir).wait(timeout=20)
+    result = sipp.start_callers("5550000", sip_port=asterisk_config.sip_port, hold_ms=5_000, workdir=sipp_workdir).wait(
+        timeout=20
+    )
     assert result.failed == 0 and result.outcomes == {"rejected": 1}, result.summary() + result.errors()
     assert result.calls[1].info.get("code") == "404"
 
@@ -96,12 +115,15 @@ def _queue_log_lines(path, since: float) -> list[list[str]]:
 def test_queue_anchor_call_is_answered_by_sipp_agent(local_asterisk, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     t_start = time.time()
-    agents = sipp.start_agents(cfg.agent_ports(), answer_delay_ms=200, talk_ms=1_000,
-                               workdir=sipp_workdir)
+    agents = sipp.start_agents(cfg.agent_ports(), answer_delay_ms=200, talk_ms=1_000, workdir=sipp_workdir)
     try:
-        result = sipp.start_callers(cfg.anchor_number(cfg.numbers[0]), sip_port=cfg.sip_port,
-                                    hold_ms=20_000, ring_timeout_ms=10_000,
-                                    workdir=sipp_workdir).wait(timeout=40)
+        result = sipp.start_callers(
+            cfg.anchor_number(cfg.numbers[0]),
+            sip_port=cfg.sip_port,
+            hold_ms=20_000,
+            ring_timeout_ms=10_000,
+            workdir=sipp_workdir,
+        ).wait(timeout=40)
     finally:
         agent_results = sipp.stop_all(agents.values())
     assert result.successful == 1 and result.failed == 0, result.summary() + result.errors()
@@ -114,11 +136,18 @@ def test_queue_anchor_call_is_answered_by_sipp_agent(local_asterisk, asterisk_co
 
     # app_queue wrote the benchmark's raw material
     def anchor_events() -> list[tuple[str, str]]:
-        return [(row[3], row[4]) for row in _queue_log_lines(local_asterisk.queue_log, t_start)
-                if row[2] == "hotline-anchor"]
+        return [
+            (row[3], row[4])
+            for row in _queue_log_lines(local_asterisk.queue_log, t_start)
+            if row[2] == "hotline-anchor"
+        ]
 
-    wait_until(lambda: (agent, "COMPLETEAGENT") in anchor_events(), 10, "app_queue's COMPLETEAGENT in queue_log",
-               lambda: str(anchor_events()))
+    wait_until(
+        lambda: (agent, "COMPLETEAGENT") in anchor_events(),
+        10,
+        "app_queue's COMPLETEAGENT in queue_log",
+        lambda: str(anchor_events()),
+    )
     events = anchor_events()
     assert ("NONE", "ENTERQUEUE") in events, events
     assert (agent, "CONNECT") in events, events

@@ -72,9 +72,12 @@ def start_phones(cfg, workdir, answer_delay_ms: int) -> tuple:
     """agent001's phone (talks until hung up on), and agent004's, which is no routing agent here: the
     supervisor's phone, or the back office's."""
     ports = cfg.agent_ports()
-    return (sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=60_000,
-                             workdir=workdir),
-            sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=workdir))
+    return (
+        sipp.start_agent(
+            "agent001", ports["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=60_000, workdir=workdir
+        ),
+        sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=workdir),
+    )
 
 
 @pytest.fixture
@@ -83,8 +86,13 @@ def center(asterisk_config, tmp_path):
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     driver_store, console_store = open_store(url), open_store(url)
     clear_asterisk(asterisk_config)
-    driver = InProcessDriver(asterisk_config, tmp_path / "live", build_config(asterisk_config.numbers, 1, ivr_after=None),
-                             login=False, store=driver_store)
+    driver = InProcessDriver(
+        asterisk_config,
+        tmp_path / "live",
+        build_config(asterisk_config.numbers, 1, ivr_after=None),
+        login=False,
+        store=driver_store,
+    )
     accounts = SqlAccounts(console_store)
     for name, role in (("agent001", "agent"), ("sup", "supervisor")):
         accounts.create_user(name, PASSWORD, role, time.time())
@@ -92,8 +100,10 @@ def center(asterisk_config, tmp_path):
     app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=console_store)
     try:
         with TestClient(app) as client:
-            tokens = {name: client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["access_token"]
-                      for name in ("agent001", "sup")}
+            tokens = {
+                name: client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["access_token"]
+                for name in ("agent001", "sup")
+            }
             yield driver, client, tokens, {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
     finally:
         driver.stop()
@@ -102,8 +112,9 @@ def center(asterisk_config, tmp_path):
         console_store.dispose()
 
 
-def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends_it(center, asterisk_config,
-                                                                                     sipp_workdir):
+def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends_it(
+    center, asterisk_config, sipp_workdir
+):
     driver, client, tokens, auth = center
     cfg = asterisk_config
     agent_auth, sup_auth = auth["agent001"], auth["sup"]
@@ -122,15 +133,22 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
         assert login.status_code == 200, login.text
         assert login.json()["result"]["state"] == "ready"
         paused = client.post("/api/agents/agent001/pause", headers=agent_auth, json={"reason": "meeting"})
-        assert paused.json()["result"] == {"agent_id": "agent001", "state": "paused", "reason": "meeting",
-                                           "call_id": ""}
+        assert paused.json()["result"] == {
+            "agent_id": "agent001",
+            "state": "paused",
+            "reason": "meeting",
+            "call_id": "",
+        }
 
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER],
-                                    workdir=sipp_workdir)
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER], workdir=sipp_workdir
+        )
         wait_until(lambda: any(r.verb == "ENTERQUEUE" for r in driver.records()), what="ENTERQUEUE")
         assert not any(r.verb == "CONNECT" for r in driver.records())  # paused: the call waits
-        queues = wait_until(lambda: [q for q in client.get("/api/supervision/queues", headers=sup_auth).json()
-                                     if q["waiting"]], what="a waiting caller published")
+        queues = wait_until(
+            lambda: [q for q in client.get("/api/supervision/queues", headers=sup_auth).json() if q["waiting"]],
+            what="a waiting caller published",
+        )
         assert queues[0]["queue"] == "sales" and queues[0]["waiting"] == 1
 
         ready = client.post("/api/agents/agent001/ready", headers=agent_auth)
@@ -143,18 +161,26 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
         assert [c["name"] for c in ringing["payload"]["customers"]] == ["张伟"]
         assert connected["seq"] > ringing["seq"]
 
-        talking = wait_until(lambda: [a for a in client.get("/api/agents", headers=sup_auth).json()
-                                      if a["state"] == "talking"], what="talking published")
+        talking = wait_until(
+            lambda: [a for a in client.get("/api/agents", headers=sup_auth).json() if a["state"] == "talking"],
+            what="talking published",
+        )
         assert talking[0]["call_id"] == call_id and talking[0]["caller"] == CALLER  # a supervisor sees it all
 
-        listen = client.post(f"/api/supervision/calls/{call_id}/listen", headers=sup_auth,
-                             json={"endpoint": "PJSIP/agent004", "mode": "listen"})
+        listen = client.post(
+            f"/api/supervision/calls/{call_id}/listen",
+            headers=sup_auth,
+            json={"endpoint": "PJSIP/agent004", "mode": "listen"},
+        )
         assert listen.status_code == 200, listen.text
         leg = listen.json()["result"]["leg"]
         with ari_client(cfg) as ari:
-            bridge = wait_until(lambda: [b for b in ari.get("/bridges").json()
-                                         if b["id"].startswith("listen-") and len(b["channels"]) == 2],
-                                what="listen bridge with the supervisor")
+            bridge = wait_until(
+                lambda: [
+                    b for b in ari.get("/bridges").json() if b["id"].startswith("listen-") and len(b["channels"]) == 2
+                ],
+                what="listen bridge with the supervisor",
+            )
             assert leg in bridge[0]["channels"]
         assert client.post(f"/api/supervision/calls/{call_id}/hang-up", headers=agent_auth).status_code == 403
 
@@ -178,8 +204,7 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
     assert verbs[:4] == ["AGENTLOGIN", "PAUSE", "ENTERQUEUE", "UNPAUSE"] and "COMPLETEAGENT" in verbs
 
 
-def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(center, asterisk_config,
-                                                                            sipp_workdir):
+def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(center, asterisk_config, sipp_workdir):
     driver, client, _, auth = center
     cfg = asterisk_config
     agent_auth = auth["agent001"]
@@ -188,14 +213,19 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
     try:
         wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
         assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER],
-                                    workdir=sipp_workdir)
-        call_id = wait_until(lambda: next((r.call_id for r in driver.records() if r.verb == "CONNECT"), None),
-                             what="CONNECT")
-        wait_until(lambda: [a for a in client.get("/api/agents", headers=agent_auth).json() if a["call_id"] == call_id],
-                   what="the agent's call published")  # the agent may hold its own call
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER], workdir=sipp_workdir
+        )
+        call_id = wait_until(
+            lambda: next((r.call_id for r in driver.records() if r.verb == "CONNECT"), None), what="CONNECT"
+        )
+        wait_until(
+            lambda: [a for a in client.get("/api/agents", headers=agent_auth).json() if a["call_id"] == call_id],
+            what="the agent's call published",
+        )  # the agent may hold its own call
         base = f"/api/supervision/calls/{call_id}"
         with ari_client(cfg) as ari:
+
             def members(bridge: str) -> set[str]:
                 found = ari.get(f"/bridges/{bridge}")
                 return set(found.json()["channels"]) if found.status_code == 200 else set()
@@ -212,8 +242,10 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
             consult = {"endpoint": "PJSIP/agent004", "extension": "004"}
             first = client.post(f"{base}/consult", headers=agent_auth, json=consult)
             assert first.status_code == 200, first.text
-            wait_until(lambda: members(f"talk-{call_id}") == {agent_leg, first.json()["result"]["leg"]},
-                       what="the agent talking with the consulted phone")
+            wait_until(
+                lambda: members(f"talk-{call_id}") == {agent_leg, first.json()["result"]["leg"]},
+                what="the agent talking with the consulted phone",
+            )
             assert members(driver.driver.callers[call_id].hold_bridge) == {call_id}
             assert client.post(f"{base}/cancel-transfer", headers=agent_auth).status_code == 200
             wait_until(lambda: members(f"talk-{call_id}") == {call_id, agent_leg}, what="the caller back")
@@ -223,12 +255,19 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
             wait_until(lambda: second.json()["result"]["leg"] in members(f"talk-{call_id}"), what="consulting again")
             done = client.post(f"{base}/complete-transfer", headers=agent_auth)
             assert done.status_code == 200, done.text
-            wait_until(lambda: any(c["name"].startswith("PJSIP/agent004") and c["id"] != second.json()["result"]["leg"]
-                                   for c in ari.get("/channels").json()), what="the caller dialling extension 004")
+            wait_until(
+                lambda: any(
+                    c["name"].startswith("PJSIP/agent004") and c["id"] != second.json()["result"]["leg"]
+                    for c in ari.get("/channels").json()
+                ),
+                what="the caller dialling extension 004",
+            )
         transfer = next(r for r in driver.records() if r.verb == "TRANSFER")
         assert (transfer.call_id, transfer.agent, transfer.data1) == (call_id, "agent001", "004")
-        state = wait_until(lambda: [a for a in client.get("/api/agents", headers=agent_auth).json()
-                                    if a["state"] == "ready"], what="the agent free again")
+        state = wait_until(
+            lambda: [a for a in client.get("/api/agents", headers=agent_auth).json() if a["state"] == "ready"],
+            what="the agent free again",
+        )
         assert state[0]["call_id"] == ""
     finally:
         for process in (caller, phone, back_office):
@@ -244,8 +283,11 @@ def test_a_command_sent_while_the_driver_restarts_is_carried_out_once_it_is_back
     assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
     driver.stop()  # the heartbeat is still fresh: the console sends, the command waits in the store
     answers: list = []
-    sender = threading.Thread(target=lambda: answers.append(
-        client.post("/api/agents/agent001/pause", headers=agent_auth, json={"reason": "coaching"})))
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            client.post("/api/agents/agent001/pause", headers=agent_auth, json={"reason": "coaching"})
+        )
+    )
     sender.start()
 
     def pending() -> int:
@@ -253,8 +295,7 @@ def test_a_command_sent_while_the_driver_restarts_is_carried_out_once_it_is_back
             return connection.exec_driver_sql("SELECT count(*) FROM live_command WHERE status = 'pending'").scalar()
 
     wait_until(pending, what="a pending command")
-    back = InProcessDriver(asterisk_config, driver.data_dir, driver.driver.config, login=False,
-                           store=driver.store)
+    back = InProcessDriver(asterisk_config, driver.data_dir, driver.driver.config, login=False, store=driver.store)
     try:
         sender.join(30)
         assert answers and answers[0].status_code == 200, answers and answers[0].text

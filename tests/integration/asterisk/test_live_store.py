@@ -29,8 +29,7 @@ SOURCE = "live"
 PASSWORD = "correct horse battery"
 
 
-def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, database, asterisk_config,
-                                                                    sipp_workdir):
+def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, database, asterisk_config, sipp_workdir):
     _, url = database
     engine = make_engine(url)
     upgrade(engine)
@@ -38,24 +37,35 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
     app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine)
     cfg = asterisk_config
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0")
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,
-                             workdir=sipp_workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
+    )
     try:
         with TestClient(app) as client:
             token = client.post("/api/login", json={"username": "agent", "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             assert client.get("/api/callbacks", headers=headers).json() == []
-            busy = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                      caller_ids=["13900000081"], workdir=sipp_workdir)
+            busy = sipp.start_callers(
+                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000081"], workdir=sipp_workdir
+            )
             wait_for(lambda: any(r.verb == "CONNECT" for r in proc.records()), 10, "first call connected", proc)
-            waiting = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000,
-                                         caller_ids=["13900000082"], workdir=sipp_workdir)
-            created = wait_for(lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None),
-                               20, "the abandon's ticket in the driver's log", proc)
+            waiting = sipp.start_callers(
+                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=["13900000082"], workdir=sipp_workdir
+            )
+            created = wait_for(
+                lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None),
+                20,
+                "the abandon's ticket in the driver's log",
+                proc,
+            )
             in_log = time.monotonic()
             # the issue's bound: in the console's list within 1 s of the driver logging it
-            tickets = wait_for(lambda: client.get("/api/callbacks", headers=headers).json(), 1.0,
-                               "the ticket through GET /api/callbacks", proc)
+            tickets = wait_for(
+                lambda: client.get("/api/callbacks", headers=headers).json(),
+                1.0,
+                "the ticket through GET /api/callbacks",
+                proc,
+            )
             seen_after = time.monotonic() - in_log
             assert [t["id"] for t in tickets] == [created.data1] == [f"cb-{created.call_id}"]
             assert tickets[0]["status"] == "open" and tickets[0]["hotline"] == cfg.numbers[0]
@@ -64,8 +74,12 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
             busy.wait(timeout=30)
     finally:
         agent.stop()
-    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
-                       10, "two terminal records", proc)
+    records = wait_for(
+        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
+        10,
+        "two terminal records",
+        proc,
+    )
     assert_each_call_once(records, 2)
     log = SqlEventLog(engine)
     assert wait_for(lambda: log.count(SOURCE) == len(proc.records()), 5, "the whole log in the store", proc)
@@ -73,8 +87,9 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
     engine.dispose()
 
 
-def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, restartable_postgres,
-                                                                          asterisk_config, sipp_workdir):
+def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(
+    live, restartable_postgres, asterisk_config, sipp_workdir
+):
     """40 SIPp callers (each its own number) in two waves of 4 calls/s onto 3 agents; callers served within
     6 s stay, the others give up (tickets). Once the first wave is in (talking and waiting), the driver is
     killed with SIGKILL and restarted (the second wave starts after the restart). Mid second wave PostgreSQL is stopped, and started again
@@ -95,11 +110,20 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
     def wave(numbers: list[str], name: str) -> sipp.SippProcess:
         # waiting callers hear ringing and give up unanswered after 6 s (a CANCEL: an abandon, a ticket); an
         # answered caller stays until the agent hangs up
-        return sipp.start_callers(cfg.numbers[0], calls=len(numbers), rate=4, sip_port=cfg.sip_port, hold_ms=20_000,
-                                  ring_timeout_ms=6_000, caller_ids=numbers, workdir=sipp_workdir / name)
+        return sipp.start_callers(
+            cfg.numbers[0],
+            calls=len(numbers),
+            rate=4,
+            sip_port=cfg.sip_port,
+            hold_ms=20_000,
+            ring_timeout_ms=6_000,
+            caller_ids=numbers,
+            workdir=sipp_workdir / name,
+        )
 
-    agents = sipp.start_agents({a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200,
-                               talk_ms=1_500, workdir=sipp_workdir)
+    agents = sipp.start_agents(
+        {a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200, talk_ms=1_500, workdir=sipp_workdir
+    )
     try:
         waves = [wave(numbers[:first], "wave1")]
         wait_for(lambda: arrivals() == first, 20, f"{first} arrivals", proc)
@@ -109,16 +133,24 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(live, 
         wait_for(lambda: arrivals() >= first + 8, 30, "8 more arrivals", proc)
         server.stop()
         held = len(proc.records())
-        wait_for(lambda: "store unavailable" in proc.tail(400) and len(proc.records()) > held + 5, 30,
-                 "the driver logging on while the store is away", proc)
+        wait_for(
+            lambda: "store unavailable" in proc.tail(400) and len(proc.records()) > held + 5,
+            30,
+            "the driver logging on while the store is away",
+            proc,
+        )
         server.start()
         results = [w.wait(timeout=120) for w in waves]
     finally:
         sipp.stop_all(agents.values())
     for result, placed in zip(results, (first, calls - first)):
         assert result.created == placed and result.failed == 0, result.summary() + result.errors()
-    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == calls
-                       and proc.records(), 30, f"{calls} terminal records", proc)
+    records = wait_for(
+        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == calls and proc.records(),
+        30,
+        f"{calls} terminal records",
+        proc,
+    )
     assert_each_call_once(records, calls)
     assert wait_for(lambda: log.count(SOURCE) == len(records), 20, "the whole log in the store", proc)
     assert "store available again" in proc.tail(400)

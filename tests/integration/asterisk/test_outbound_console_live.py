@@ -37,29 +37,55 @@ def test_a_campaign_runs_live_only_once_approved(asterisk_config, tmp_path):
     accounts = SqlAccounts(console_store)
     for name, role in (("agent001", "agent"), ("planner", "supervisor"), ("boss", "supervisor")):
         accounts.create_user(name, PASSWORD, role, time.time())
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                             workdir=tmp_path / "sipp")
-    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=1_500,
-                                workdir=tmp_path / "sipp")
-    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None),
-                             store=driver_store)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
+    )
+    customer = sipp.start_agent(
+        "customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=1_500, workdir=tmp_path / "sipp"
+    )
+    driver = InProcessDriver(
+        cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None), store=driver_store
+    )
     app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=console_store)
     today = datetime.fromtimestamp(time.time(), SITE_ZONE).date().isoformat()
     try:
         with TestClient(app) as client:
-            auth = {name: {"Authorization": "Bearer " + client.post("/api/login", json={
-                "username": name, "password": PASSWORD}).json()["access_token"]} for name in ("agent001", "planner", "boss")}
-            created = client.post("/api/campaigns", headers=auth["planner"], json={
-                "campaign_id": "cod-confirm", "name": "货到付款确认", "mode": "progressive", "first_day": today,
-                "last_day": today, "window": [0, 86400], "calling_hours": [0, 86400], "agents": ["agent001"],
-                "result_codes": ["confirmed", "cancelled"], "ring_timeout": 10})
+            auth = {
+                name: {
+                    "Authorization": "Bearer "
+                    + client.post("/api/login", json={"username": name, "password": PASSWORD}).json()["access_token"]
+                }
+                for name in ("agent001", "planner", "boss")
+            }
+            created = client.post(
+                "/api/campaigns",
+                headers=auth["planner"],
+                json={
+                    "campaign_id": "cod-confirm",
+                    "name": "货到付款确认",
+                    "mode": "progressive",
+                    "first_day": today,
+                    "last_day": today,
+                    "window": [0, 86400],
+                    "calling_hours": [0, 86400],
+                    "agents": ["agent001"],
+                    "result_codes": ["confirmed", "cancelled"],
+                    "ring_timeout": 10,
+                },
+            )
             assert created.status_code == 201, created.text
-            imported = client.post("/api/campaigns/cod-confirm/numbers", headers=auth["planner"],
-                                   files={"file": ("l.csv", "phone,name\n13800000001,甲\n13800000002,乙\nbad,丙\n")})
+            imported = client.post(
+                "/api/campaigns/cod-confirm/numbers",
+                headers=auth["planner"],
+                files={"file": ("l.csv", "phone,name\n13800000001,甲\n13800000002,乙\nbad,丙\n")},
+            )
             assert imported.json()["added"] == 2 and imported.json()["problems"][0]["row"] == 4
 
-            wait_until(lambda: client.get("/api/agents", headers=auth["boss"]).json(), 20,
-                       "the live driver's first published state (its heartbeat)")
+            wait_until(
+                lambda: client.get("/api/agents", headers=auth["boss"]).json(),
+                20,
+                "the live driver's first published state (its heartbeat)",
+            )
             refused = client.post("/api/campaigns/cod-confirm/start", headers=auth["boss"])
             assert refused.status_code == 409 and "approved" in refused.json()["detail"], refused.text
             assert [r for r in driver.records() if r.verb == Verb.OUTBOUND_DIAL] == []
@@ -68,19 +94,29 @@ def test_a_campaign_runs_live_only_once_approved(asterisk_config, tmp_path):
             assert client.post("/api/campaigns/cod-confirm/approve", headers=auth["boss"]).status_code == 200
             started = client.post("/api/campaigns/cod-confirm/start", headers=auth["boss"])
             assert started.status_code == 200, started.text
-            completes = wait_until(lambda: [r for r in driver.records() if r.verb == Verb.OUTBOUND_COMPLETE]
-                                   if len([r for r in driver.records() if r.verb == Verb.OUTBOUND_COMPLETE]) >= 2
-                                   else None, 60, "two completed calls")
-            done = client.post(f"/api/outbound/{completes[0].call_id}/result", headers=auth["agent001"],
-                               json={"code": "confirmed"})
+            completes = wait_until(
+                lambda: (
+                    [r for r in driver.records() if r.verb == Verb.OUTBOUND_COMPLETE]
+                    if len([r for r in driver.records() if r.verb == Verb.OUTBOUND_COMPLETE]) >= 2
+                    else None
+                ),
+                60,
+                "two completed calls",
+            )
+            done = client.post(
+                f"/api/outbound/{completes[0].call_id}/result", headers=auth["agent001"], json={"code": "confirmed"}
+            )
             assert done.status_code == 200, done.text
-            wrong = client.post(f"/api/outbound/{completes[1].call_id}/result", headers=auth["agent001"],
-                                json={"code": "maybe"})
+            wrong = client.post(
+                f"/api/outbound/{completes[1].call_id}/result", headers=auth["agent001"], json={"code": "maybe"}
+            )
             assert wrong.status_code == 409 and "confirmed" in wrong.json()["detail"]
             persist_core_records(driver.records(), "live", SqlUnitOfWork(console_store))
             results = client.get("/api/campaigns/cod-confirm/results", headers=auth["boss"]).json()
-            assert sorted((r["result"], r["result_code"]) for r in results) == [("contacted", ""),
-                                                                               ("contacted", "confirmed")]
+            assert sorted((r["result"], r["result_code"]) for r in results) == [
+                ("contacted", ""),
+                ("contacted", "confirmed"),
+            ]
     finally:
         driver.stop()
         agent.stop()

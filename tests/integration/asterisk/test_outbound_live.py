@@ -31,8 +31,18 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 def campaign(mode: str, n: int, **kw) -> tuple[Campaign, tuple[ListEntry, ...]]:
     today = datetime.fromtimestamp(time.time(), SITE_ZONE).date()
     kw.setdefault("approved_by", "boss")
-    c = Campaign(f"live-{mode}", mode, mode, today, today, window=(0.0, 86400.0), calling_hours=(0.0, 86400.0),
-                 agents=("agent001",), ring_timeout=10, **kw)
+    c = Campaign(
+        f"live-{mode}",
+        mode,
+        mode,
+        today,
+        today,
+        window=(0.0, 86400.0),
+        calling_hours=(0.0, 86400.0),
+        agents=("agent001",),
+        ring_timeout=10,
+        **kw,
+    )
     return c, tuple(ListEntry(f"+86138{i:08d}", row=i + 2) for i in range(n))
 
 
@@ -41,8 +51,12 @@ def verbs(driver: InProcessDriver, verb: str) -> list:
 
 
 def wait_for(driver: InProcessDriver, verb: str, count: int, timeout: float = 60.0) -> list:
-    return wait_until(lambda: verbs(driver, verb) if len(verbs(driver, verb)) >= count else None, timeout,
-                      f"{count} x {verb}", lambda: [tuple(r)[:7] for r in driver.records()][-30:])
+    return wait_until(
+        lambda: verbs(driver, verb) if len(verbs(driver, verb)) >= count else None,
+        timeout,
+        f"{count} x {verb}",
+        lambda: [tuple(r)[:7] for r in driver.records()][-30:],
+    )
 
 
 @pytest.fixture
@@ -53,14 +67,26 @@ def live_run(asterisk_config, tmp_path):
     config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None)
     started: list = []
 
-    def start(*, customer_answer_ms: int | None = 200, customer_talk_ms: int = 1_500, customer_dtmf: str = "",
-              **options):
-        agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                                 workdir=tmp_path / "sipp")
-        customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=customer_answer_ms,
-                                    talk_ms=customer_talk_ms, dtmf=customer_dtmf, workdir=tmp_path / "sipp")
-        driver = InProcessDriver(cfg, tmp_path / "live", config,
-                                 outbound=OutboundOptions(**{"drop_seconds": 2.0, "broadcast_seconds": 3.0, **options}))
+    def start(
+        *, customer_answer_ms: int | None = 200, customer_talk_ms: int = 1_500, customer_dtmf: str = "", **options
+    ):
+        agent = sipp.start_agent(
+            "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
+        )
+        customer = sipp.start_agent(
+            "customer",
+            cfg.outbound_port,
+            answer_delay_ms=customer_answer_ms,
+            talk_ms=customer_talk_ms,
+            dtmf=customer_dtmf,
+            workdir=tmp_path / "sipp",
+        )
+        driver = InProcessDriver(
+            cfg,
+            tmp_path / "live",
+            config,
+            outbound=OutboundOptions(**{"drop_seconds": 2.0, "broadcast_seconds": 3.0, **options}),
+        )
         started.extend([driver, agent, customer])
         return driver, customer
 
@@ -184,14 +210,22 @@ def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_pat
     cfg = asterisk_config
     clear_asterisk(cfg)
     config = _with_survey(build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None))
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_500,
-                             workdir=tmp_path / "sipp")
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_500, workdir=tmp_path / "sipp"
+    )
     driver = InProcessDriver(cfg, tmp_path / "live", config)
     engine = open_store(StoreSettings(database_url=f"sqlite:///{tmp_path}/hotline.db"))
     try:
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=0, dtmf="2", dtmf_delay_ms=5_000,
-                                    caller_ids=["13912345678"], workdir=tmp_path / "sipp",
-                                    extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)])
+        caller = sipp.start_callers(
+            cfg.numbers[0],
+            sip_port=cfg.sip_port,
+            hold_ms=0,
+            dtmf="2",
+            dtmf_delay_ms=5_000,
+            caller_ids=["13912345678"],
+            workdir=tmp_path / "sipp",
+            extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)],
+        )
         survey = wait_for(driver, Verb.SURVEY, 1)[0]
         assert (survey.agent, survey.data1) == ("agent001", "2")
         caller.wait(timeout=30)
@@ -226,23 +260,29 @@ def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_p
     cfg = asterisk_config
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0,
-                             workdir=tmp_path / "sipp")
-    customer = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=8_000,
-                                workdir=tmp_path / "sipp")
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
+    )
+    customer = sipp.start_agent(
+        "customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=8_000, workdir=tmp_path / "sipp"
+    )
     first = InProcessDriver(cfg, tmp_path / "live", config)
     second = None
     try:
         c, entries = campaign("progressive", 1, max_attempts=1)
         first.call(first.driver.feed(LoadCampaign(time.time(), c, entries)))
         attempt = wait_for(first, Verb.OUTBOUND_CONNECT, 1)[0].call_id
-        wait_until(lambda: getattr(first.driver.outbound.attempts.get(attempt), "talking", False), 20,
-                   "callee and agent bridged")
+        wait_until(
+            lambda: getattr(first.driver.outbound.attempts.get(attempt), "talking", False),
+            20,
+            "callee and agent bridged",
+        )
         first.stop()
         second = InProcessDriver(cfg, tmp_path / "live", config)
         complete = wait_for(second, Verb.OUTBOUND_COMPLETE, 1, timeout=30)[0]
-        assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 5, \
-            [tuple(r)[:7] for r in second.records()]
+        assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 5, [
+            tuple(r)[:7] for r in second.records()
+        ]
         assert len(verbs(second, Verb.OUTBOUND_DIAL)) == 1 and len(customer.calls_so_far()) == 1
     finally:
         for thing in (second, first, agent, customer):

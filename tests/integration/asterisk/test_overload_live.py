@@ -25,8 +25,9 @@ def ringing_driver(asterisk_config, tmp_path):
     def start(agents: int) -> InProcessDriver:
         clear_asterisk(asterisk_config)
         config = build_config(asterisk_config.numbers, agents, ring_timeout=15.0, ivr_after=None)
-        started.append(InProcessDriver(asterisk_config, tmp_path / f"live{len(started)}", config,
-                                       answer_while_queued=False))
+        started.append(
+            InProcessDriver(asterisk_config, tmp_path / f"live{len(started)}", config, answer_while_queued=False)
+        )
         return started[-1]
 
     yield start
@@ -36,21 +37,32 @@ def ringing_driver(asterisk_config, tmp_path):
 
 
 def _terminal(driver: InProcessDriver, calls: int):
-    return wait_until(lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) >= calls
-                      and driver.records(), 20, lambda: f"{calls} ended calls in {driver.records()}")
+    return wait_until(
+        lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) >= calls and driver.records(),
+        20,
+        lambda: f"{calls} ended calls in {driver.records()}",
+    )
 
 
 def _call(cfg, caller_id: str, patience_ms: int, workdir) -> sipp.SippResult:
-    return sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, ring_timeout_ms=patience_ms,
-                              caller_ids=[caller_id], workdir=workdir).wait(timeout=40)
+    return sipp.start_callers(
+        cfg.numbers[0],
+        sip_port=cfg.sip_port,
+        hold_ms=20_000,
+        ring_timeout_ms=patience_ms,
+        caller_ids=[caller_id],
+        workdir=workdir,
+    ).wait(timeout=40)
 
 
 def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the_next(
-        asterisk_config, ringing_driver, sipp_workdir):
+    asterisk_config, ringing_driver, sipp_workdir
+):
     cfg = asterisk_config
     driver = ringing_driver(1)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=3_000, talk_ms=1_000,
-                             workdir=sipp_workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=3_000, talk_ms=1_000, workdir=sipp_workdir
+    )
     try:
         gone = _call(cfg, "13910000001", 1_000, sipp_workdir)  # gives up after 1 s; the agent answers at 3 s
         served = _call(cfg, "13910000002", 10_000, sipp_workdir)
@@ -62,13 +74,19 @@ def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the
     records = _terminal(driver, 2)
     assert compare_calls([gone, served], records).mismatches == []
     verbs = [(r.agent, r.verb) for r in records if r.call_id != "NONE" and not r.verb.startswith("CALLBACK")]
-    assert verbs == [("NONE", "ENTERQUEUE"), ("NONE", "ABANDON"),
-                     ("NONE", "ENTERQUEUE"), ("agent001", "CONNECT"), ("agent001", "COMPLETEAGENT")], verbs
+    assert verbs == [
+        ("NONE", "ENTERQUEUE"),
+        ("NONE", "ABANDON"),
+        ("NONE", "ENTERQUEUE"),
+        ("agent001", "CONNECT"),
+        ("agent001", "COMPLETEAGENT"),
+    ], verbs
     assert driver.driver.core.agents["agent001"].calls == 1  # the abandoned call did not count as answered
 
 
 def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
-        asterisk_config, ringing_driver, sipp_workdir):
+    asterisk_config, ringing_driver, sipp_workdir
+):
     """Agents answer 0.97 to 1.02 s after their phone rings; callers give up 1 s after dialling. So some
     calls are answered, some abandoned while the agent rings, and some abandoned in the very moment the agent
     answers: the agent leg's StasisStart and the caller's hang-up race in Asterisk and on the websocket.
@@ -79,11 +97,20 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
     agents: dict[str, sipp.SippProcess] = {}
     try:
         for name, delay in delays.items():
-            agents[name] = sipp.start_agent(name, cfg.agent_ports()[name], answer_delay_ms=delay, talk_ms=300,
-                                            workdir=sipp_workdir)
+            agents[name] = sipp.start_agent(
+                name, cfg.agent_ports()[name], answer_delay_ms=delay, talk_ms=300, workdir=sipp_workdir
+            )
         ids = [f"1392{i:07d}" for i in range(1, 133)]
-        surge = sipp.start_callers(cfg.numbers[0], calls=len(ids), rate=6, sip_port=cfg.sip_port, hold_ms=20_000,
-                                   ring_timeout_ms=1_000, caller_ids=ids, workdir=sipp_workdir).wait(timeout=90)
+        surge = sipp.start_callers(
+            cfg.numbers[0],
+            calls=len(ids),
+            rate=6,
+            sip_port=cfg.sip_port,
+            hold_ms=20_000,
+            ring_timeout_ms=1_000,
+            caller_ids=ids,
+            workdir=sipp_workdir,
+        ).wait(timeout=90)
         records = _terminal(driver, len(ids))
         # every agent is free again: the next patient caller is answered
         after = _call(cfg, "13929999999", 10_000, sipp_workdir)
@@ -96,8 +123,12 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
     assert comparison.mismatches == [], comparison.summary(20)
     assert comparison.sipp["answered"] >= 5 and comparison.sipp["abandoned"] >= 5, comparison.summary()
     # the race was run: agents whose phone answered (200 OK, then our BYE) for callers Hotline logged as gone
-    answered_by_phone = {rec.info.get("from", "").removeprefix("sip:") for result in agent_results
-                         for rec in result.calls.values() if "answered" in rec.events}
+    answered_by_phone = {
+        rec.info.get("from", "").removeprefix("sip:")
+        for result in agent_results
+        for rec in result.calls.values()
+        if "answered" in rec.events
+    }
     abandoned = {number for number, verb in _caller_calls(records).items() if verb == "ABANDON"}
     assert answered_by_phone & abandoned, "no caller gave up while an agent answered: widen the sweep"
     core = driver.driver.core

@@ -38,18 +38,31 @@ def test_200_sipp_agents_each_answer_a_call(asterisk_with_200_agents, tmp_path, 
     names = cfg.agent_names()[:AGENTS]
     clear_asterisk(cfg)
     # no voice from the callers and no music while queued: this is about SIPp's ports, not Asterisk's RTP load
-    driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, tuple(names), ivr_after=None),
-                             answer_while_queued=False)
-    agents = sipp.start_agents({name: cfg.agent_ports()[name] for name in names}, answer_delay_ms=100,
-                               talk_ms=1_000, workdir=sipp_workdir)
+    driver = InProcessDriver(
+        cfg, tmp_path / "live", build_config(cfg.numbers, tuple(names), ivr_after=None), answer_while_queued=False
+    )
+    agents = sipp.start_agents(
+        {name: cfg.agent_ports()[name] for name in names}, answer_delay_ms=100, talk_ms=1_000, workdir=sipp_workdir
+    )
     try:
         media = sorted(proc.media_port for proc in agents.values())
         ids = [f"1393{i:07d}" for i in range(1, AGENTS + 1)]
-        result = sipp.start_callers(cfg.numbers[0], calls=AGENTS, rate=10, sip_port=cfg.sip_port, hold_ms=30_000,
-                                    ring_timeout_ms=30_000, caller_ids=ids, media=False,
-                                    workdir=sipp_workdir).wait(timeout=60)
-        records = wait_until(lambda: len([r for r in driver.records() if r.verb.startswith("COMPLETE")]) == AGENTS
-                             and driver.records(), 20, "200 completed calls")
+        result = sipp.start_callers(
+            cfg.numbers[0],
+            calls=AGENTS,
+            rate=10,
+            sip_port=cfg.sip_port,
+            hold_ms=30_000,
+            ring_timeout_ms=30_000,
+            caller_ids=ids,
+            media=False,
+            workdir=sipp_workdir,
+        ).wait(timeout=60)
+        records = wait_until(
+            lambda: len([r for r in driver.records() if r.verb.startswith("COMPLETE")]) == AGENTS and driver.records(),
+            20,
+            "200 completed calls",
+        )
     finally:
         agent_results = sipp.stop_all(agents.values())
         driver.stop()
@@ -58,7 +71,8 @@ def test_200_sipp_agents_each_answer_a_call(asterisk_with_200_agents, tmp_path, 
     assert not set(range(min(media), max(media) + 4)) & set(range(cfg.rtp_start, cfg.rtp_end + 1))
     assert result.outcomes == {"remote_bye": AGENTS}, result.summary() + result.errors()
     # rrmemory over 200 agents, about 12 busy at a time: each phone rings once, answers, talks 1 s, hangs up
-    assert all(r.outcomes == {"agent_bye": 1} for r in agent_results), [r.summary() for r in agent_results
-                                                                         if r.outcomes != {"agent_bye": 1}][:5]
+    assert all(r.outcomes == {"agent_bye": 1} for r in agent_results), [
+        r.summary() for r in agent_results if r.outcomes != {"agent_bye": 1}
+    ][:5]
     assert Counter(r.agent for r in records if r.verb == "CONNECT") == Counter(names)
     assert compare_calls(result, records).mismatches == []

@@ -19,11 +19,19 @@ OVERFLOW_AFTER = 1.0
 def site(number: str) -> CenterConfig:
     """agent002 is the orders line's best (level 2), agent001 its second; agent003 is back office only."""
     return CenterConfig(
-        agents=(AgentProfile("agent001", {"orders": 1}), AgentProfile("agent002", {"orders": 2}),
-                AgentProfile("agent003", {"backoffice": 1})),
+        agents=(
+            AgentProfile("agent001", {"orders": 1}),
+            AgentProfile("agent002", {"orders": 2}),
+            AgentProfile("agent003", {"backoffice": 1}),
+        ),
         hotlines=(Hotline(number, "orders"),),
-        policy=Policy(strategy="linear", ring_timeout=15.0, ivr_after=None, callback_reserve=None,
-                      overflow={"orders": (OverflowStep("backoffice", after_wait=OVERFLOW_AFTER),)}),
+        policy=Policy(
+            strategy="linear",
+            ring_timeout=15.0,
+            ivr_after=None,
+            callback_reserve=None,
+            overflow={"orders": (OverflowStep("backoffice", after_wait=OVERFLOW_AFTER),)},
+        ),
     )
 
 
@@ -32,8 +40,12 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
     clear_asterisk(cfg)
     driver = InProcessDriver(cfg, tmp_path / "live", site(cfg.numbers[0]))
     ports = cfg.agent_ports()
-    phones = sipp.start_agents({a: ports[a] for a in ("agent001", "agent002", "agent003")},
-                               answer_delay_ms=200, talk_ms=8_000, workdir=sipp_workdir)
+    phones = sipp.start_agents(
+        {a: ports[a] for a in ("agent001", "agent002", "agent003")},
+        answer_delay_ms=200,
+        talk_ms=8_000,
+        workdir=sipp_workdir,
+    )
     callers = []
 
     def connected(caller: str) -> str | None:
@@ -43,16 +55,23 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
 
     try:
         for caller in ("13920000001", "13920000002", "13920000003"):  # one after the other: each finds the last talking
-            callers.append(sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                              ring_timeout_ms=20_000, caller_ids=[caller], workdir=sipp_workdir))
+            callers.append(
+                sipp.start_callers(
+                    cfg.numbers[0],
+                    sip_port=cfg.sip_port,
+                    hold_ms=30_000,
+                    ring_timeout_ms=20_000,
+                    caller_ids=[caller],
+                    workdir=sipp_workdir,
+                )
+            )
             wait_until(lambda: connected(caller), 20, lambda: f"{caller} connected: {driver.records()}")
         results = [c.wait(timeout=40) for c in callers]
     finally:
         sipp.stop_all(phones.values())
         driver.stop()
         clear_asterisk(cfg)
-    assert [connected(c) for c in ("13920000001", "13920000002", "13920000003")] == ["agent002", "agent001",
-                                                                                      "agent003"]
+    assert [connected(c) for c in ("13920000001", "13920000002", "13920000003")] == ["agent002", "agent001", "agent003"]
     records = driver.records()
     third = next(r.call_id for r in records if r.verb == Verb.ENTERQUEUE and r.data2 == "13920000003")
     overflow = [r for r in records if r.verb == Verb.OVERFLOW and r.call_id == third]

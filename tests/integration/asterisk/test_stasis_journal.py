@@ -41,9 +41,13 @@ def run_live(tmp_path, messages):
 
 
 def test_every_message_type_round_trips():
-    for message in SCRIPT + [m.TimerFired(1.0, m.Timer("ring", "c1", 7)), m.PromptFinished(2.0, "c1", "1"),
-                             m.CompleteCallback(3.0, "agent001", "cb-c1", "ordered"), m.MakeNotReady(4.0, "a", "lunch"),
-                             m.CallbackAgentDidNotAnswer(5.0, "agent001", "cb-c1")]:
+    for message in SCRIPT + [
+        m.TimerFired(1.0, m.Timer("ring", "c1", 7)),
+        m.PromptFinished(2.0, "c1", "1"),
+        m.CompleteCallback(3.0, "agent001", "cb-c1", "ordered"),
+        m.MakeNotReady(4.0, "a", "lunch"),
+        m.CallbackAgentDidNotAnswer(5.0, "agent001", "cb-c1"),
+    ]:
         assert decode(encode(message)) == message
 
 
@@ -56,12 +60,17 @@ def test_replay_rebuilds_the_core_and_writes_nothing_twice(tmp_path):
     log_file.close()
     assert (tmp_path / "queue_log").read_text() == before
     assert rec.messages == len(SCRIPT) and rec.records_appended == 0 and rec.records_replayed == before.count("\n")
-    assert {c: (x.state, x.agent_id) for c, x in core.calls.items()} == \
-        {c: (x.state, x.agent_id) for c, x in live.calls.items()} == {"1700000000.2": ("ringing", "agent001")}
+    assert (
+        {c: (x.state, x.agent_id) for c, x in core.calls.items()}
+        == {c: (x.state, x.agent_id) for c, x in live.calls.items()}
+        == {"1700000000.2": ("ringing", "agent001")}
+    )
     assert {a: x.state for a, x in core.agents.items()} == {"agent001": "ringing", "agent002": "paused"}
     # pending timers to re-arm: call 2's ring timer and its ivr timer; none of the cancelled ones
     assert sorted((k, round(t.at, 3)) for k, t in rec.timers.items()) == [
-        (("ivr", "1700000000.2"), 162.0), (("ring", "1700000000.2"), 120.0)]
+        (("ivr", "1700000000.2"), 162.0),
+        (("ring", "1700000000.2"), 120.0),
+    ]
 
 
 def test_crash_between_journal_and_log_appends_the_missing_records(tmp_path):
@@ -80,8 +89,10 @@ def test_crash_between_journal_and_log_appends_the_missing_records(tmp_path):
     journal.open()  # cuts the torn tail before appending
     journal.append(m.CallerHungUp(106.0, "1700000000.2"))
     journal.close()
-    assert [type(x).__name__ for x in Journal(tmp_path / "journal.jsonl").read()][-2:] == ["AgentHungUp",
-                                                                                         "CallerHungUp"]
+    assert [type(x).__name__ for x in Journal(tmp_path / "journal.jsonl").read()][-2:] == [
+        "AgentHungUp",
+        "CallerHungUp",
+    ]
 
 
 def test_a_log_from_another_journal_is_refused(tmp_path):

@@ -25,14 +25,20 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
     # agent004 is not a routing agent here: its phone plays the supervisor, listening until we hang up
     supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
     try:
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                    caller_ids=["13900000081"], workdir=sipp_workdir)
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000081"], workdir=sipp_workdir
+        )
         call_id = _connected_call(driver)
         leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004"))
         with ari_client(cfg) as ari:
-            bridges = wait_until(lambda: [b for b in ari.get("/bridges").json()
-                                          if b["id"].startswith("listen-") and len(b["channels"]) == 2], 5,
-                                 "a listen bridge with two channels", lambda: str(ari.get("/bridges").json()))
+            bridges = wait_until(
+                lambda: [
+                    b for b in ari.get("/bridges").json() if b["id"].startswith("listen-") and len(b["channels"]) == 2
+                ],
+                5,
+                "a listen bridge with two channels",
+                lambda: str(ari.get("/bridges").json()),
+            )
             assert leg in bridges[0]["channels"]
             snoop = next(c for c in bridges[0]["channels"] if c != leg)
             assert ari.get(f"/channels/{snoop}").json()["name"].startswith("Snoop/")
@@ -65,8 +71,9 @@ def test_supervisor_whispers_to_the_agent_or_barges_into_the_call(mode, asterisk
     agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=5_000, workdir=sipp_workdir)
     supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
     try:
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                    caller_ids=["13900000082"], workdir=sipp_workdir)
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000082"], workdir=sipp_workdir
+        )
         call_id = _connected_call(driver)
         agent_leg = next(leg.channel for leg in driver.driver.agent_legs.values() if leg.call_id == call_id)
         leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004", mode=mode))

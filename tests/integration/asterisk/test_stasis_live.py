@@ -26,22 +26,32 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "2")
-    agents = sipp.start_agents({"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
-                               answer_delay_ms=300, talk_ms=2_000, workdir=sipp_workdir)
+    agents = sipp.start_agents(
+        {"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
+        answer_delay_ms=300,
+        talk_ms=2_000,
+        workdir=sipp_workdir,
+    )
     try:
         # call 1: the agent hangs up after 2 s; call 2: the caller hangs up 1 s after the answer
-        first = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
-                                   caller_ids=["13900000001"], workdir=sipp_workdir)
+        first = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000001"], workdir=sipp_workdir
+        )
         r1 = first.wait(timeout=30)
-        second = sipp.start_callers(cfg.numbers[1], sip_port=cfg.sip_port, hold_ms=1_000,
-                                    caller_ids=["13900000002"], workdir=sipp_workdir)
+        second = sipp.start_callers(
+            cfg.numbers[1], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=["13900000002"], workdir=sipp_workdir
+        )
         r2 = second.wait(timeout=30)
     finally:
         agent_results = sipp.stop_all(agents.values())
     assert r1.outcomes == {"remote_bye": 1}, r1.summary() + r1.errors()
     assert r2.outcomes == {"caller_bye": 1}, r2.summary() + r2.errors()
-    records = wait_for(lambda: len([r for r in proc.records() if r.verb.startswith("COMPLETE")]) == 2
-                       and proc.records(), 10, "two completions", proc)
+    records = wait_for(
+        lambda: len([r for r in proc.records() if r.verb.startswith("COMPLETE")]) == 2 and proc.records(),
+        10,
+        "two completions",
+        proc,
+    )
     assert_each_call_once(records, 2)
     verbs = [list(v) for v in by_call(records).values()]
     assert verbs == [["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"], ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]]
@@ -53,23 +63,30 @@ def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_wor
 def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "1")
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,
-                             workdir=sipp_workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
+    )
     try:
-        busy = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                  caller_ids=["13900000011"], workdir=sipp_workdir)
+        busy = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000011"], workdir=sipp_workdir
+        )
         wait_for(lambda: any(r.verb == "CONNECT" for r in proc.records()), 10, "first call connected", proc)
         # the only agent talks: this caller waits on hold, then gives up after 2 s
-        waiting = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000,
-                                     caller_ids=["13900000012"], workdir=sipp_workdir)
+        waiting = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=["13900000012"], workdir=sipp_workdir
+        )
         rw = waiting.wait(timeout=20)
         rb = busy.wait(timeout=30)
     finally:
         agent.stop()
     assert rw.outcomes == {"caller_bye": 1}, rw.summary() + rw.errors()  # answered (music on hold), then hung up
     assert rb.outcomes == {"remote_bye": 1}, rb.summary() + rb.errors()
-    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
-                       10, "two terminal records", proc)
+    records = wait_for(
+        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
+        10,
+        "two terminal records",
+        proc,
+    )
     assert_each_call_once(records, 2)
     abandon = [r for r in records if r.verb == "ABANDON"]
     assert len(abandon) == 1
@@ -81,17 +98,28 @@ def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
 def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "0", "--prompt-timeout", "10")
-    result = sipp.start_callers(cfg.numbers[2], sip_port=cfg.sip_port, hold_ms=15_000, dtmf="1",
-                                dtmf_delay_ms=1_000, caller_ids=["13900000021"],
-                                workdir=sipp_workdir).wait(timeout=30)
+    result = sipp.start_callers(
+        cfg.numbers[2],
+        sip_port=cfg.sip_port,
+        hold_ms=15_000,
+        dtmf="1",
+        dtmf_delay_ms=1_000,
+        caller_ids=["13900000021"],
+        workdir=sipp_workdir,
+    ).wait(timeout=30)
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
     rec = result.calls[1]
     assert rec.events["remote_bye"] - rec.events["dtmf_sent"] < 2.0  # hung up by us right after the "1"
-    records = wait_for(lambda: any(r.verb == "CALLBACK_CREATED" for r in proc.records()) and proc.records(),
-                       10, "a ticket", proc)
+    records = wait_for(
+        lambda: any(r.verb == "CALLBACK_CREATED" for r in proc.records()) and proc.records(), 10, "a ticket", proc
+    )
     assert_each_call_once(records, 1)
-    assert [r.verb for r in records if r.call_id != "NONE"] == ["ENTERQUEUE", "EXITEMPTY", "CALLBACK_PROMPT",
-                                                                "CALLBACK_CREATED"]
+    assert [r.verb for r in records if r.call_id != "NONE"] == [
+        "ENTERQUEUE",
+        "EXITEMPTY",
+        "CALLBACK_PROMPT",
+        "CALLBACK_CREATED",
+    ]
     prompt = next(r for r in records if r.verb == "CALLBACK_PROMPT")
     assert prompt.data1 == "1"
     ticket = next(r for r in records if r.verb == "CALLBACK_CREATED")
@@ -105,19 +133,26 @@ def test_ring_no_answer_goes_to_next_agent_and_pauses_first(live, asterisk_confi
     deaf = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=None, workdir=sipp_workdir)
     good = sipp.start_agent("agent002", ports["agent002"], answer_delay_ms=300, talk_ms=1_500, workdir=sipp_workdir)
     try:
-        result = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
-                                    caller_ids=["13900000031"], workdir=sipp_workdir).wait(timeout=30)
+        result = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000031"], workdir=sipp_workdir
+        ).wait(timeout=30)
     finally:
         rd, rg = deaf.stop(), good.stop()
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
     assert rd.outcomes == {"cancelled": 1}, rd.summary()
     assert rg.outcomes == {"agent_bye": 1}, rg.summary()
-    records = wait_for(lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(),
-                       10, "completion", proc)
+    records = wait_for(
+        lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(), 10, "completion", proc
+    )
     assert_each_call_once(records, 1)
     seq = [(r.agent, r.verb) for r in records if r.verb not in ("AGENTLOGIN",)]
-    assert seq == [("NONE", "ENTERQUEUE"), ("agent001", "RINGNOANSWER"), ("agent001", "PAUSE"),
-                   ("agent002", "CONNECT"), ("agent002", "COMPLETEAGENT")], seq
+    assert seq == [
+        ("NONE", "ENTERQUEUE"),
+        ("agent001", "RINGNOANSWER"),
+        ("agent001", "PAUSE"),
+        ("agent002", "CONNECT"),
+        ("agent002", "COMPLETEAGENT"),
+    ], seq
     rna = next(r for r in records if r.verb == "RINGNOANSWER")
     assert 1900 <= int(rna.data1) <= 2600
     assert next(r for r in records if r.verb == "PAUSE").data1 == "ringnoanswer"
@@ -131,26 +166,51 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
     cfg = asterisk_config
     ports = cfg.agent_ports()
     proc = live("--agents", "2", "--ivr-after", "0")
-    long_talk = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=8_000,
-                                 workdir=sipp_workdir)
-    short_talk = sipp.start_agent("agent002", ports["agent002"], answer_delay_ms=200, talk_ms=2_500,
-                                  workdir=sipp_workdir)
+    long_talk = sipp.start_agent(
+        "agent001", ports["agent001"], answer_delay_ms=200, talk_ms=8_000, workdir=sipp_workdir
+    )
+    short_talk = sipp.start_agent(
+        "agent002", ports["agent002"], answer_delay_ms=200, talk_ms=2_500, workdir=sipp_workdir
+    )
     try:
-        callers = sipp.start_callers(cfg.numbers[0], calls=4, rate=4, sip_port=cfg.sip_port, hold_ms=90_000,
-                                     caller_ids=[f"1390000004{i}" for i in range(1, 5)], workdir=sipp_workdir)
-        wait_for(lambda: len([r for r in proc.records() if r.verb == "CONNECT"]) == 2
-                 and len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 4, 10, "2 talking, 2 waiting", proc)
-        quitter = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_500,
-                                     caller_ids=["13900000049"], workdir=sipp_workdir)
+        callers = sipp.start_callers(
+            cfg.numbers[0],
+            calls=4,
+            rate=4,
+            sip_port=cfg.sip_port,
+            hold_ms=90_000,
+            caller_ids=[f"1390000004{i}" for i in range(1, 5)],
+            workdir=sipp_workdir,
+        )
+        wait_for(
+            lambda: (
+                len([r for r in proc.records() if r.verb == "CONNECT"]) == 2
+                and len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 4
+            ),
+            10,
+            "2 talking, 2 waiting",
+            proc,
+        )
+        quitter = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_500, caller_ids=["13900000049"], workdir=sipp_workdir
+        )
         wait_for(lambda: len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 5, 10, "5th caller", proc)
-        wait_until(lambda: any("answered" in c.events for c in quitter.calls_so_far().values()), 10,
-                   "the 5th caller answered and on hold")
+        wait_until(
+            lambda: any("answered" in c.events for c in quitter.calls_so_far().values()),
+            10,
+            "the 5th caller answered and on hold",
+        )
         before = proc.log_path.read_text()
         proc.kill()
         # meanwhile agent002's call ends and the 5th caller hangs up: events nobody hears
-        wait_until(lambda: any(c.outcome for c in short_talk.calls_so_far().values())
-                   and any(c.outcome for c in quitter.calls_so_far().values()), 20,
-                   "agent002's call and the 5th caller's to end while no driver runs")
+        wait_until(
+            lambda: (
+                any(c.outcome for c in short_talk.calls_so_far().values())
+                and any(c.outcome for c in quitter.calls_so_far().values())
+            ),
+            20,
+            "agent002's call and the 5th caller's to end while no driver runs",
+        )
         assert "COMPLETEAGENT" not in before and "ABANDON" not in before
         proc.start()
         assert proc.log_path.read_text().startswith(before)  # the replay rewrote nothing
@@ -162,12 +222,18 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
     assert result.outcomes == {"remote_bye": 4}, result.summary()  # all 4 served by an agent
     assert quit_result.outcomes == {"caller_bye": 1}, quit_result.summary()
     assert sum(a.outcomes.get("agent_bye", 0) for a in agent_results) == 4, [a.summary() for a in agent_results]
-    records = wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 5 and proc.records(),
-                       10, "five terminal records", proc)
+    records = wait_for(
+        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 5 and proc.records(),
+        10,
+        "five terminal records",
+        proc,
+    )
     assert_each_call_once(records, 5)  # 0 lost: 5 placed by SIPp, 5 calls in the log, each once
     outcomes = Counter(tuple(v) for v in by_call(records).values())
-    assert outcomes == {("ENTERQUEUE", "CONNECT", "COMPLETEAGENT"): 4,
-                        ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1}, outcomes
+    assert outcomes == {
+        ("ENTERQUEUE", "CONNECT", "COMPLETEAGENT"): 4,
+        ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1,
+    }, outcomes
     abandon = next(r for r in records if r.verb == "ABANDON")
     assert abandon.data2 == "3"  # it was third in line
     text = proc.log_path.read_text().splitlines()
@@ -185,16 +251,19 @@ def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_w
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     engine = open_store(url)
     proc = live("--agents", "1", "--record", "--database-url", url)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=2_000,
-                             workdir=sipp_workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=2_000, workdir=sipp_workdir
+    )
     try:
-        result = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000,
-                                    caller_ids=["13900000071"], workdir=sipp_workdir).wait(timeout=30)
+        result = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000071"], workdir=sipp_workdir
+        ).wait(timeout=30)
     finally:
         agent.stop()
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
-    records = wait_for(lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(),
-                       10, "completion", proc)
+    records = wait_for(
+        lambda: any(r.verb == "COMPLETEAGENT" for r in proc.records()) and proc.records(), 10, "completion", proc
+    )
     assert_each_call_once(records, 1)
     assert [r.verb for r in records if r.call_id != "NONE"] == ["ENTERQUEUE", "CONNECT", "RECORDING", "COMPLETEAGENT"]
     rec = next(r for r in records if r.verb == "RECORDING")

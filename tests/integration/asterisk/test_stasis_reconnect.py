@@ -27,14 +27,17 @@ def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None)
     driver = InProcessDriver(cfg, tmp_path / "live", config, backoff_start=2.5)
-    agent = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000,
-                             workdir=sipp_workdir)
+    agent = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
+    )
     try:
-        talking = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                     caller_ids=["13900000051"], workdir=sipp_workdir)
+        talking = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000051"], workdir=sipp_workdir
+        )
         _wait(lambda: any(r.verb == "CONNECT" for r in driver.records()), 10, "CONNECT", driver)
-        waiting = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000,
-                                     caller_ids=["13900000052"], workdir=sipp_workdir)
+        waiting = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=["13900000052"], workdir=sipp_workdir
+        )
         _wait(lambda: len([r for r in driver.records() if r.verb == "ENTERQUEUE"]) == 2, 10, "2nd caller", driver)
         t_drop = time.monotonic()
         driver.call(driver.driver.stream.drop())

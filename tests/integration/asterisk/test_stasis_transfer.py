@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
 
 def _wait_for(driver, verb: str, timeout: float = 10):
-    found = wait_until(lambda: [r for r in driver.records() if r.verb == verb], timeout, verb,
-                       lambda: str([r.verb for r in driver.records()]))
+    found = wait_until(
+        lambda: [r for r in driver.records() if r.verb == verb],
+        timeout,
+        verb,
+        lambda: str([r.verb for r in driver.records()]),
+    )
     return found[0]
 
 
@@ -29,11 +33,13 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_
     driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
     agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=30_000, workdir=sipp_workdir)
     # agent004 is not a routing agent here: it is the back-office phone the caller is sent to
-    back_office = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=300, talk_ms=2_000,
-                                   workdir=sipp_workdir)
+    back_office = sipp.start_agent(
+        "agent004", ports["agent004"], answer_delay_ms=300, talk_ms=2_000, workdir=sipp_workdir
+    )
     try:
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                    caller_ids=["13900000091"], workdir=sipp_workdir)
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000091"], workdir=sipp_workdir
+        )
         connect = _wait_for(driver, "CONNECT")
         call_id = connect.call_id
         with pytest.raises(CommandRejected):  # only the agent on the call may transfer it
@@ -42,8 +48,12 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_
         driver.call(driver.driver.transfer(call_id, "agent001", "004"))
         transfer = _wait_for(driver, "TRANSFER")
         with ari_client(cfg) as ari:  # the caller left Stasis and is dialling agent004 from the dialplan
-            wait_until(lambda: any(c["name"].startswith("PJSIP/agent004") for c in ari.get("/channels").json()), 5,
-                       "a channel to agent004", lambda: str(ari.get("/channels").json()))
+            wait_until(
+                lambda: any(c["name"].startswith("PJSIP/agent004") for c in ari.get("/channels").json()),
+                5,
+                "a channel to agent004",
+                lambda: str(ari.get("/channels").json()),
+            )
         result = caller.wait(timeout=20)
         wait_until_asterisk_is_empty(cfg)
     finally:
@@ -51,7 +61,11 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, tmp_
         driver.stop()
         clear_asterisk(cfg)
     assert (transfer.call_id, transfer.agent, transfer.data1, transfer.data2) == (
-        call_id, "agent001", "004", "hotline-transfer")
+        call_id,
+        "agent001",
+        "004",
+        "hotline-transfer",
+    )
     assert float(transfer.data4) >= 1.0  # call time with agent001 before the transfer
     assert result.outcomes == {"remote_bye": 1}, result.summary()  # agent004 hung up on the caller
     assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()  # agent001 was dropped
@@ -68,12 +82,16 @@ def test_supervisor_forces_a_conversation_to_end(asterisk_config, tmp_path, sipp
     driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
     agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=30_000, workdir=sipp_workdir)
     try:
-        caller = sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000,
-                                    caller_ids=["13900000092"], workdir=sipp_workdir)
+        caller = sipp.start_callers(
+            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000092"], workdir=sipp_workdir
+        )
         call_id = _wait_for(driver, "CONNECT").call_id
         with ari_client(cfg) as ari:  # the conversation is bridged before the supervisor ends it
-            wait_until(lambda: len((ari.get(f"/bridges/talk-{call_id}").json() or {}).get("channels", ())) == 2, 10,
-                       "caller and agent bridged")
+            wait_until(
+                lambda: len((ari.get(f"/bridges/talk-{call_id}").json() or {}).get("channels", ())) == 2,
+                10,
+                "caller and agent bridged",
+            )
         driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
         result = caller.wait(timeout=10)
         wait_until_asterisk_is_empty(cfg)

@@ -29,11 +29,15 @@ def twin(arrivals: list[float], callers: list[str], number: str) -> list:
     """The same arrivals through the SimPy model (the twin's driver) around the same core."""
     log: list = []
     center = CallCenter(build_config((number,), AGENTS, ring_timeout=15.0, ivr_after=None), log=log)
-    setup = SimSetup(epoch=1_800_000_000.0, demand={},
-                     behaviour=CallBehaviour(patience=Fixed(PATIENCE_S), handle=Fixed(TALK_S),
-                                             ring_time=Fixed(RING_S), agent_hangup_share=1.0),
-                     shifts=tuple(AgentShift(f"agent{i:03d}", 0.0, 3600.0) for i in range(1, AGENTS + 1)),
-                     work_callbacks=False)
+    setup = SimSetup(
+        epoch=1_800_000_000.0,
+        demand={},
+        behaviour=CallBehaviour(
+            patience=Fixed(PATIENCE_S), handle=Fixed(TALK_S), ring_time=Fixed(RING_S), agent_hangup_share=1.0
+        ),
+        shifts=tuple(AgentShift(f"agent{i:03d}", 0.0, 3600.0) for i in range(1, AGENTS + 1)),
+        work_callbacks=False,
+    )
     model = CallCenterModel(center, setup, np.random.SeedSequence(1))
     n = len(arrivals)  # SIPp's arrivals replace the random call plan, as in test_contract
     model.arrival_offsets = list(arrivals)
@@ -55,15 +59,29 @@ def test_a_surge_live_and_in_the_twin_agree_within_5_percent(asterisk_config, tm
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, AGENTS, ring_timeout=15.0, ivr_after=None)
     driver = InProcessDriver(cfg, tmp_path / "live", config, answer_while_queued=False)
-    agents = sipp.start_agents({a: cfg.agent_ports()[a] for a in cfg.agent_names()[:AGENTS]},
-                               answer_delay_ms=int(RING_S * 1000), talk_ms=int(TALK_S * 1000), workdir=sipp_workdir)
+    agents = sipp.start_agents(
+        {a: cfg.agent_ports()[a] for a in cfg.agent_names()[:AGENTS]},
+        answer_delay_ms=int(RING_S * 1000),
+        talk_ms=int(TALK_S * 1000),
+        workdir=sipp_workdir,
+    )
     try:
         ids = [f"1394{i:07d}" for i in range(1, CALLS + 1)]
-        result = sipp.start_callers(cfg.numbers[0], calls=CALLS, rate=RATE, sip_port=cfg.sip_port, hold_ms=30_000,
-                                    ring_timeout_ms=int(PATIENCE_S * 1000), caller_ids=ids,
-                                    workdir=sipp_workdir).wait(timeout=120)
-        live = wait_until(lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) == CALLS
-                          and driver.records(), 20, f"{CALLS} ended calls")
+        result = sipp.start_callers(
+            cfg.numbers[0],
+            calls=CALLS,
+            rate=RATE,
+            sip_port=cfg.sip_port,
+            hold_ms=30_000,
+            ring_timeout_ms=int(PATIENCE_S * 1000),
+            caller_ids=ids,
+            workdir=sipp_workdir,
+        ).wait(timeout=120)
+        live = wait_until(
+            lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) == CALLS and driver.records(),
+            20,
+            f"{CALLS} ended calls",
+        )
     finally:
         sipp.stop_all(agents.values())
         driver.stop()

@@ -29,15 +29,17 @@ GIVES_UP = "13900000102"
 
 
 def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claimed_from_the_worklist(
-        live, asterisk_config, sipp_workdir, tmp_path, browser):
+    live, asterisk_config, sipp_workdir, tmp_path, browser
+):
     cfg = asterisk_config
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     engine = open_store(url)
     make_users(engine)
     shop = seed_shop(engine, time.time(), cfg.numbers[0])
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0", "--wrapup", "5")
-    phone = sipp.start_agent("agent001", cfg.agent_ports()["agent001"], answer_delay_ms=300, talk_ms=120_000,
-                             workdir=sipp_workdir)
+    phone = sipp.start_agent(
+        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=300, talk_ms=120_000, workdir=sipp_workdir
+    )
     _, server = serve(engine, url)
     context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -52,8 +54,11 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         page.click("button[data-command=login]")
         page.wait_for_selector("#state[data-state=ready]")
 
-        callers.append(sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=120_000,
-                                          caller_ids=[CALLER], workdir=sipp_workdir))
+        callers.append(
+            sipp.start_callers(
+                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=120_000, caller_ids=[CALLER], workdir=sipp_workdir
+            )
+        )
         page.wait_for_selector("#pop .customer-name", timeout=20_000)
         assert page.locator("#pop .customer-name").inner_text() == "张伟"
         assert page.locator("#pop-caller").inner_text() == "139****0101"
@@ -77,8 +82,11 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         assert order.hotline == cfg.numbers[0] and SqlCatalog(engine).available(ON_AIR_SKU) == STOCK - 1
 
         token = next(c["value"] for c in supervisor.cookies() if c["name"] == "hotline_token")
-        ended = httpx.post(f"{server.url}/api/supervision/calls/{call_id}/hang-up", headers={"Authorization": f"Bearer {token}"},
-                           timeout=10)
+        ended = httpx.post(
+            f"{server.url}/api/supervision/calls/{call_id}/hang-up",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         assert ended.status_code == 200, ended.text
         page.wait_for_selector("#record-form", timeout=20_000)
         page.select_option("#record-form select[name=business_type]", "order")
@@ -92,10 +100,17 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         page.select_option("#pause-reason", "meeting")
         page.click("button[data-command=pause]")
         page.wait_for_selector("#state[data-state=paused]")
-        callers.append(sipp.start_callers(cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000,
-                                          caller_ids=[GIVES_UP], workdir=sipp_workdir))
-        created = wait_for(lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None), 30,
-                           "the abandon's ticket", proc)
+        callers.append(
+            sipp.start_callers(
+                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=[GIVES_UP], workdir=sipp_workdir
+            )
+        )
+        created = wait_for(
+            lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None),
+            30,
+            "the abandon's ticket",
+            proc,
+        )
         wait_for(lambda: SqlTickets(engine).get(created.data1), 10, "the ticket in the store", proc)
         sup_page.goto(f"{server.url}/callbacks")
         assert sup_page.locator(f"tr[data-ticket='{created.data1}'] .number").inner_text() == GIVES_UP

@@ -11,13 +11,21 @@ from console.models import ApiToken
 from console.permissions import PERMISSIONS, mask_phone
 from tests.integration.console.conftest import PASSWORD, login
 
-HOME = {"division_code": "110108", "province": "北京市", "county": "海淀区", "detail": "中关村大街1号 502",
-        "recipient": "王女士", "phone": "13800138000", "postcode": "100080"}
+HOME = {
+    "division_code": "110108",
+    "province": "北京市",
+    "county": "海淀区",
+    "detail": "中关村大街1号 502",
+    "recipient": "王女士",
+    "phone": "13800138000",
+    "postcode": "100080",
+}
 
 
 def new_customer(client, headers, name="王女士", phones=("138 0013 8000",), address=HOME):
-    response = client.post("/api/customers", headers=headers,
-                           json={"name": name, "phones": list(phones), "address": address})
+    response = client.post(
+        "/api/customers", headers=headers, json={"name": name, "phones": list(phones), "address": address}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -55,17 +63,20 @@ def test_a_token_expires(client, users, clock):
     assert client.get("/api/me", headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("role, method, path, body", [
-    ("agent", "get", "/api/users", None),
-    ("agent", "get", "/api/audit", None),
-    ("agent", "get", "/api/reports/roi", None),
-    ("agent", "get", "/api/airings", None),
-    ("agent", "post", "/api/orders/O1/cancel", {"reason": "changed mind"}),
-    ("agent", "get", "/api/callbacks?status=done", None),
-    ("sup", "get", "/api/users", None),
-    ("sup", "post", "/api/users", {"username": "x", "password": "long enough", "role": "agent"}),
-    ("sup", "get", "/api/audit", None),
-])
+@pytest.mark.parametrize(
+    "role, method, path, body",
+    [
+        ("agent", "get", "/api/users", None),
+        ("agent", "get", "/api/audit", None),
+        ("agent", "get", "/api/reports/roi", None),
+        ("agent", "get", "/api/airings", None),
+        ("agent", "post", "/api/orders/O1/cancel", {"reason": "changed mind"}),
+        ("agent", "get", "/api/callbacks?status=done", None),
+        ("sup", "get", "/api/users", None),
+        ("sup", "post", "/api/users", {"username": "x", "password": "long enough", "role": "agent"}),
+        ("sup", "get", "/api/audit", None),
+    ],
+)
 def test_an_action_without_its_permission_is_403(client, auth, role, method, path, body):
     kwargs = {"json": body} if body is not None else {}
     response = getattr(client, method)(path, headers=auth[role], **kwargs)
@@ -75,17 +86,27 @@ def test_an_action_without_its_permission_is_403(client, auth, role, method, pat
 
 def test_admin_creates_lists_and_deactivates_users(client, auth):
     admin = auth["admin"]
-    created = client.post("/api/users", headers=admin,
-                          json={"username": "li.na", "password": "s3cret-enough", "role": "supervisor"})
+    created = client.post(
+        "/api/users", headers=admin, json={"username": "li.na", "password": "s3cret-enough", "role": "supervisor"}
+    )
     assert created.status_code == 201 and created.json()["role"] == "supervisor"
     assert "password_hash" not in created.json()
-    again = client.post("/api/users", headers=admin,
-                        json={"username": "li.na", "password": "s3cret-enough", "role": "agent"})
+    again = client.post(
+        "/api/users", headers=admin, json={"username": "li.na", "password": "s3cret-enough", "role": "agent"}
+    )
     assert again.status_code == 409
-    assert client.post("/api/users", headers=admin,
-                       json={"username": "x", "password": "short", "role": "agent"}).status_code == 422
-    assert client.post("/api/users", headers=admin,
-                       json={"username": "y", "password": "long enough", "role": "boss"}).status_code == 422
+    assert (
+        client.post(
+            "/api/users", headers=admin, json={"username": "x", "password": "short", "role": "agent"}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/users", headers=admin, json={"username": "y", "password": "long enough", "role": "boss"}
+        ).status_code
+        == 422
+    )
     names = [u["username"] for u in client.get("/api/users", headers=admin).json()]
     assert names == ["admin", "sup", "agent", "agent2", "li.na"]
 
@@ -123,9 +144,13 @@ def test_every_read_and_change_of_customer_data_is_audited(client, auth, clock):
     response = client.get("/api/audit", params={"entity": "customer", "entity_id": cid}, headers=auth["admin"])
     assert response.status_code == 200
     rows = [(r["user"], r["action"], r["entity_id"]) for r in reversed(response.json())]
-    assert rows == [("agent", "customers.create", cid), ("agent", "customers.lookup", cid),
-                    ("sup", "customers.read", cid), ("agent", "customers.update", cid),
-                    ("agent2", "customers.history", cid)]
+    assert rows == [
+        ("agent", "customers.create", cid),
+        ("agent", "customers.lookup", cid),
+        ("sup", "customers.read", cid),
+        ("agent", "customers.update", cid),
+        ("agent2", "customers.history", cid),
+    ]
     assert response.json()[1]["detail"] == "notes" and response.json()[0]["at"] == clock.now
     only_sup = client.get("/api/audit", params={"by": "sup"}, headers=auth["admin"]).json()
     assert [r["action"] for r in only_sup] == ["customers.read", "auth.login", "auth.login"]  # user, address

@@ -24,8 +24,15 @@ def test_lookup_accepts_any_spelling_and_returns_every_match(client, auth):
     first = new_customer(client, agent, "王女士", ["13800138000"])
     second = new_customer(client, agent, "王先生", ["010-6234 5678", "+86 138 0013 8000"])
     new_customer(client, agent, "李先生", ["13912345678"])
-    for spelling in ("13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "0086 13800138000",
-                     "+86-138-0013-8000", "(+86) 138.0013.8000"):
+    for spelling in (
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+86 138 0013 8000",
+        "0086 13800138000",
+        "+86-138-0013-8000",
+        "(+86) 138.0013.8000",
+    ):
         response = client.get("/api/customers", params={"phone": spelling}, headers=agent)
         assert response.status_code == 200, (spelling, response.text)
         assert [c["id"] for c in response.json()] == [first["id"], second["id"]], spelling
@@ -38,7 +45,9 @@ def test_lookup_accepts_any_spelling_and_returns_every_match(client, auth):
 def test_customer_create_and_update_refuse_bad_input_with_a_reason(client, auth):
     agent = auth["agent"]
     assert client.post("/api/customers", headers=agent, json={"name": "x", "phones": ["abc"]}).status_code == 422
-    assert client.post("/api/customers", headers=agent, json={"name": " ", "phones": ["13800138000"]}).status_code == 422
+    assert (
+        client.post("/api/customers", headers=agent, json={"name": " ", "phones": ["13800138000"]}).status_code == 422
+    )
     customer = new_customer(client, agent)
     path = f"/api/customers/{customer['id']}"
     last = client.patch(path, headers=agent, json={"remove_phones": ["138****8000"]})  # as shown
@@ -52,9 +61,15 @@ def test_customer_create_and_update_refuse_bad_input_with_a_reason(client, auth)
 
 
 def order_body(customer_id, quantity=2, **extra):
-    body = {"customer_id": customer_id, "lines": [{"sku": "PAN-1", "quantity": quantity}], "payment": "cod",
-            "address": HOME, "survey": {"channel": "CCTV-2", "program": "晚间购物", "airing_id": "A1"},
-            "hotline": "4008001234", "call_id": "call-9"}
+    body = {
+        "customer_id": customer_id,
+        "lines": [{"sku": "PAN-1", "quantity": quantity}],
+        "payment": "cod",
+        "address": HOME,
+        "survey": {"channel": "CCTV-2", "program": "晚间购物", "airing_id": "A1"},
+        "hotline": "4008001234",
+        "call_id": "call-9",
+    }
     body.update(extra)
     return body
 
@@ -70,8 +85,9 @@ def test_an_order_is_placed_read_and_cancelled(client, auth, engine):
     assert order["address"]["phone"]["number"] == "138****8000"
     assert client.get("/api/products/PAN-1", headers=auth["agent"]).json()["available"] == 3
     assert client.get(f"/api/orders/{order['id']}", headers=auth["agent"]).json()["lines"][0]["quantity"] == 2
-    without_address = client.post("/api/orders", headers=auth["agent"],
-                                  json=order_body(customer.customer_id, 1, address=None))
+    without_address = client.post(
+        "/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, address=None)
+    )
     assert without_address.status_code == 201  # the customer's address on file
     cancelled = client.post(f"/api/orders/{order['id']}/cancel", headers=auth["sup"], json={"reason": "changed mind"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
@@ -111,8 +127,9 @@ def test_bad_order_input_is_422_with_the_reason(client, auth, engine):
 
 
 def _ticket(engine, ticket_id, number, priority="normal", created_at=T0):
-    SqlTickets(engine).create(Ticket(ticket_id, f"call-{ticket_id}", number, priority, "4008001234", "A1",
-                                     created_at, queue="sales"))
+    SqlTickets(engine).create(
+        Ticket(ticket_id, f"call-{ticket_id}", number, priority, "4008001234", "A1", created_at, queue="sales")
+    )
 
 
 def test_the_callback_list_is_in_callback_order_and_a_ticket_has_one_claimer(client, auth, engine, clock):
@@ -130,15 +147,18 @@ def test_the_callback_list_is_in_callback_order_and_a_ticket_has_one_claimer(cli
     assert [(t["id"], t["status"]) for t in mine] == [("cb-1", "open"), ("cb-3", "open"), ("cb-2", "claimed")]
     not_theirs = client.post("/api/callbacks/cb-2/complete", headers=auth["agent2"], json={"outcome": "ordered"})
     assert not_theirs.status_code == 409
-    assert client.post("/api/callbacks/cb-2/complete", headers=auth["agent"],
-                       json={"outcome": "maybe"}).status_code == 422
+    assert (
+        client.post("/api/callbacks/cb-2/complete", headers=auth["agent"], json={"outcome": "maybe"}).status_code == 422
+    )
     done = client.post("/api/callbacks/cb-2/complete", headers=auth["agent"], json={"outcome": "unreachable"})
     assert done.status_code == 200 and done.json()["status"] == "waiting"
     every = client.get("/api/callbacks", params={"status": ["waiting", "open"]}, headers=auth["sup"]).json()
     assert [t["id"] for t in every] == ["cb-2", "cb-1", "cb-3"] and every[0]["number"] == "13800138002"
     assert client.post("/api/callbacks/cb-404/claim", headers=auth["agent"]).status_code == 404
-    assert client.post("/api/callbacks/cb-404/complete", headers=auth["agent"],
-                       json={"outcome": "ordered"}).status_code == 404
+    assert (
+        client.post("/api/callbacks/cb-404/complete", headers=auth["agent"], json={"outcome": "ordered"}).status_code
+        == 404
+    )
     assert client.post("/api/callbacks/cb-404/release", headers=auth["agent"]).status_code == 404
 
 
@@ -148,8 +168,9 @@ def test_two_agents_claiming_at_once_one_wins_one_gets_409(app, auth, engine):
         names = ("agent", "agent2")
         with TestClient(app) as first, TestClient(app) as second:  # each agent its own client, made before the race
             clients = (first, second)
-            codes = race(2, lambda i: clients[i].post(f"/api/callbacks/race-{round_}/claim",
-                                                      headers=auth[names[i]]).status_code)
+            codes = race(
+                2, lambda i: clients[i].post(f"/api/callbacks/race-{round_}/claim", headers=auth[names[i]]).status_code
+            )
         assert sorted(codes) == [200, 409], codes
         winner = names[codes.index(200)]
         assert SqlTickets(engine).get(f"race-{round_}").claimer == winner
@@ -163,47 +184,80 @@ def test_history_lists_orders_and_calls_newest_first(client, auth, engine, clock
         clock.now += 60
         order = client.post("/api/orders", headers=auth["agent"], json=order_body(cid, 1, call_id=f"call-{i}")).json()
         steps.append(("order", order["id"], clock.now))
-        record = client.post("/api/call-records", headers=auth["agent"], json={
-            "call_id": f"call-{i}", "caller": "+86 138 0013 8000", "started_at": clock.now + 10,
-            "ended_at": clock.now + 100, "answered_at": clock.now + 15, "business_type": "inquiry",
-            "summary": f"asked about delivery {i}", "customer_id": cid})
+        record = client.post(
+            "/api/call-records",
+            headers=auth["agent"],
+            json={
+                "call_id": f"call-{i}",
+                "caller": "+86 138 0013 8000",
+                "started_at": clock.now + 10,
+                "ended_at": clock.now + 100,
+                "answered_at": clock.now + 15,
+                "business_type": "inquiry",
+                "summary": f"asked about delivery {i}",
+                "customer_id": cid,
+            },
+        )
         assert record.status_code == 201, record.text
         assert record.json()["caller"] == "138****8000"
         steps.append(("call", record.json()["id"], clock.now + 10))
     history = client.get(f"/api/customers/{cid}/history", headers=auth["agent"]).json()
     got = [(e["kind"], (e["order"] or e["call"])["id"], e["at"]) for e in history]
     assert got == list(reversed(steps))
-    assert [e["kind"] for e in client.get(f"/api/customers/{cid}/history", params={"limit": 2},
-                                          headers=auth["agent"]).json()] == ["call", "order"]
+    assert [
+        e["kind"]
+        for e in client.get(f"/api/customers/{cid}/history", params={"limit": 2}, headers=auth["agent"]).json()
+    ] == ["call", "order"]
     assert client.get("/api/customers/C404/history", headers=auth["agent"]).status_code == 404
 
 
 def test_call_records_and_a_complaint_to_closure(client, auth, clock):
     customer = new_customer(client, auth["agent"])
-    bad = client.post("/api/call-records", headers=auth["agent"], json={
-        "call_id": "c1", "started_at": clock.now, "ended_at": clock.now - 5, "summary": "x"})
+    bad = client.post(
+        "/api/call-records",
+        headers=auth["agent"],
+        json={"call_id": "c1", "started_at": clock.now, "ended_at": clock.now - 5, "summary": "x"},
+    )
     assert bad.status_code == 422 and "ends" in bad.json()["detail"]
-    record = client.post("/api/call-records", headers=auth["agent"], json={
-        "call_id": "c1", "caller": "13800138000", "started_at": clock.now - 100, "ended_at": clock.now,
-        "business_type": "complaint", "summary": "the pan arrived dented", "customer_id": customer["id"]}).json()
+    record = client.post(
+        "/api/call-records",
+        headers=auth["agent"],
+        json={
+            "call_id": "c1",
+            "caller": "13800138000",
+            "started_at": clock.now - 100,
+            "ended_at": clock.now,
+            "business_type": "complaint",
+            "summary": "the pan arrived dented",
+            "customer_id": customer["id"],
+        },
+    ).json()
     assert client.get(f"/api/call-records/{record['id']}", headers=auth["sup"]).json()["caller"] == "+8613800138000"
     listed = client.get("/api/call-records", params={"customer_id": customer["id"]}, headers=auth["agent"]).json()
     assert [r["id"] for r in listed] == [record["id"]]
-    complaint = client.post("/api/complaints", headers=auth["agent"], json={"record_id": record["id"],
-                                                                            "category": "quality"})
+    complaint = client.post(
+        "/api/complaints", headers=auth["agent"], json={"record_id": record["id"], "category": "quality"}
+    )
     assert complaint.status_code == 201 and complaint.json()["description"] == "the pan arrived dented"
     path = f"/api/complaints/{complaint.json()['id']}"
     early = client.patch(path, headers=auth["sup"], json={"status": "closed"})
     assert early.status_code == 422 and "cannot become closed" in early.json()["detail"]
     assert client.patch(path, headers=auth["agent"], json={"status": "in_progress"}).json()["handler"] == "agent"
-    assert client.patch(path, headers=auth["agent"], json={"status": "resolved", "resolution": "sent a new pan"}
-                        ).json()["status"] == "resolved"
+    assert (
+        client.patch(path, headers=auth["agent"], json={"status": "resolved", "resolution": "sent a new pan"}).json()[
+            "status"
+        ]
+        == "resolved"
+    )
     assert client.patch(path, headers=auth["agent"], json={"status": "closed"}).status_code == 403
     closed = client.patch(path, headers=auth["sup"], json={"status": "closed", "note": "customer happy"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed" and closed.json()["closed_at"] == clock.now
     assert [s["status"] for s in closed.json()["steps"]] == ["open", "in_progress", "resolved", "closed"]
-    not_a_complaint = client.post("/api/call-records", headers=auth["agent"], json={
-        "call_id": "c2", "started_at": clock.now, "ended_at": clock.now, "summary": "asked the price"}).json()
+    not_a_complaint = client.post(
+        "/api/call-records",
+        headers=auth["agent"],
+        json={"call_id": "c2", "started_at": clock.now, "ended_at": clock.now, "summary": "asked the price"},
+    ).json()
     refused = client.post("/api/complaints", headers=auth["agent"], json={"record_id": not_a_complaint["id"]})
     assert refused.status_code == 422 and "not a complaint" in refused.json()["detail"]
 
@@ -215,14 +269,17 @@ A2,Hunan TV,1795440000,60,4008001234,不粘锅,spot,8000
 
 
 def test_an_airing_schedule_uploads_and_a_bad_row_names_line_and_column(client, auth):
-    upload = client.post("/api/airings", headers=auth["sup"],
-                         files={"file": ("schedule.csv", SCHEDULE.encode(), "text/csv")})
+    upload = client.post(
+        "/api/airings", headers=auth["sup"], files={"file": ("schedule.csv", SCHEDULE.encode(), "text/csv")}
+    )
     assert upload.status_code == 201, upload.text
     assert upload.json()["stored"] == 2
     listed = client.get("/api/airings", headers=auth["sup"]).json()
     beijing_8pm = dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc).timestamp()
-    assert [(a["id"], a["start"], a["kind"]) for a in listed] == [("A1", beijing_8pm, "live"),
-                                                                  ("A2", 1795440000.0, "spot")]
+    assert [(a["id"], a["start"], a["kind"]) for a in listed] == [
+        ("A1", beijing_8pm, "live"),
+        ("A2", 1795440000.0, "spot"),
+    ]
     broken = SCHEDULE + "A3,CCTV-2,tomorrow evening,60,4008001234,,spot,100\n"
     response = client.post("/api/airings", headers=auth["sup"], files={"file": ("s.csv", broken.encode(), "text/csv")})
     assert response.status_code == 422
@@ -233,12 +290,15 @@ def test_an_airing_schedule_uploads_and_a_bad_row_names_line_and_column(client, 
     two_bad = SCHEDULE + "A3,CCTV-2,1763899200,-5,4008001234,,spot,1\nA4,CCTV-2,1763899200,60,4008001234,,radio,1\n"
     response = client.post("/api/airings", headers=auth["sup"], files={"file": ("s.csv", two_bad.encode(), "text/csv")})
     assert [(p["line"], p["column"]) for p in response.json()["problems"]] == [(4, "length"), (5, "kind")]
-    for bad, where in [("A3,CCTV-2,1763899200,-5,4008001234,,spot,1", (4, "length")),
-                       ("A3,CCTV-2,1763899200,60,4008001234,,radio,1", (4, "kind")),
-                       ("A1,CCTV-2,1763899200,60,4008001234,,spot,1", (4, "id")),
-                       ("A3,,1763899200,60,4008001234,,spot,1", (4, "channel"))]:
-        response = client.post("/api/airings", headers=auth["sup"],
-                               files={"file": ("s.csv", (SCHEDULE + bad + "\n").encode(), "text/csv")})
+    for bad, where in [
+        ("A3,CCTV-2,1763899200,-5,4008001234,,spot,1", (4, "length")),
+        ("A3,CCTV-2,1763899200,60,4008001234,,radio,1", (4, "kind")),
+        ("A1,CCTV-2,1763899200,60,4008001234,,spot,1", (4, "id")),
+        ("A3,,1763899200,60,4008001234,,spot,1", (4, "channel")),
+    ]:
+        response = client.post(
+            "/api/airings", headers=auth["sup"], files={"file": ("s.csv", (SCHEDULE + bad + "\n").encode(), "text/csv")}
+        )
         assert response.status_code == 422 and (response.json()["line"], response.json()["column"]) == where, bad
     no_header = client.post("/api/airings", headers=auth["sup"], files={"file": ("s.csv", b"a,b\n1,2\n", "text/csv")})
     assert no_header.status_code == 422 and no_header.json()["line"] == 1
@@ -252,14 +312,20 @@ def _an_evening_with_four_calls_and_one_order(client, auth, engine, clock) -> fl
     records = []
     for i in range(4):
         call = f"call-{i}"
-        records += [LogRecord(start + 60 + i * 30, call, "sales", NONE, Verb.ENTERQUEUE, "", "", "", "4008001234"),
-                    LogRecord(start + 70 + i * 30, call, "sales", "agent", Verb.CONNECT, "10"),
-                    LogRecord(start + 170 + i * 30, call, "sales", "agent", Verb.COMPLETECALLER, "10", "100")]
+        records += [
+            LogRecord(start + 60 + i * 30, call, "sales", NONE, Verb.ENTERQUEUE, "", "", "", "4008001234"),
+            LogRecord(start + 70 + i * 30, call, "sales", "agent", Verb.CONNECT, "10"),
+            LogRecord(start + 170 + i * 30, call, "sales", "agent", Verb.COMPLETECALLER, "10", "100"),
+        ]
     SqlEventLog(engine).append(records, "live")
     _, customer = stocked_store(engine, units=5)
     clock.now = start + 200
-    assert client.post("/api/orders", headers=login(client, "agent"),
-                       json=order_body(customer.customer_id, 1, call_id="call-0")).status_code == 201
+    assert (
+        client.post(
+            "/api/orders", headers=login(client, "agent"), json=order_body(customer.customer_id, 1, call_id="call-0")
+        ).status_code
+        == 201
+    )
     return start
 
 
@@ -270,7 +336,9 @@ def test_report_tables_over_the_stored_log_and_orders(client, auth, engine, cloc
     queues = client.get("/api/reports/queues", headers=sup, params={"interval": 60}).json()
     assert queues["name"] == "queues"
     assert [(r["queue"], r["offered"], r["answered"], r["abandoned"]) for r in queues["rows"]] == [
-        ("sales", 4, 4, 0), ("(all)", 4, 4, 0)]  # the last row totals every queue
+        ("sales", 4, 4, 0),
+        ("(all)", 4, 4, 0),
+    ]  # the last row totals every queue
     assert queues["rows"][0]["interval"] == "2026-11-23 20:00"  # Beijing time
     by_product, by_airing = client.get("/api/reports/orders", headers=sup).json()
     assert by_product["name"] == "orders_by_product"

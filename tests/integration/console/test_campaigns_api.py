@@ -21,16 +21,25 @@ from tests.unit.outbound_driver import Callees, OutboundDriver
 
 DAY = date(2024, 3, 4)
 NINE = datetime(2024, 3, 4, 9, 0, tzinfo=SITE_ZONE).timestamp()
-CAMPAIGN = {"campaign_id": "follow-up", "name": "回访", "mode": "progressive", "first_day": DAY.isoformat(),
-            "last_day": DAY.isoformat(), "agents": ["a1", "a2"], "max_attempts": 2,
-            "retry_after": {"busy": 300, "no_answer": 600}}
-GOOD_AND_BAD = ("phone,name\n"
-                "138 0013 8000,张三\n"      # line 2: good
-                "12345x,坏号\n"             # line 3: malformed
-                "13800138000,重复\n"        # line 4: duplicate of line 2
-                "13900000001,李四\n"        # line 5: good
-                ",空\n"                     # line 6: empty phone
-                "13700000000,拒访\n")       # line 7: on the do-not-call list
+CAMPAIGN = {
+    "campaign_id": "follow-up",
+    "name": "回访",
+    "mode": "progressive",
+    "first_day": DAY.isoformat(),
+    "last_day": DAY.isoformat(),
+    "agents": ["a1", "a2"],
+    "max_attempts": 2,
+    "retry_after": {"busy": 300, "no_answer": 600},
+}
+GOOD_AND_BAD = (
+    "phone,name\n"
+    "138 0013 8000,张三\n"  # line 2: good
+    "12345x,坏号\n"  # line 3: malformed
+    "13800138000,重复\n"  # line 4: duplicate of line 2
+    "13900000001,李四\n"  # line 5: good
+    ",空\n"  # line 6: empty phone
+    "13700000000,拒访\n"
+)  # line 7: on the do-not-call list
 
 
 def create(client, auth, **changes):
@@ -41,8 +50,12 @@ def create(client, auth, **changes):
 
 def upload(client, auth, text: str | bytes, name="list.csv", strict=False, campaign="follow-up"):
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return client.post(f"/api/campaigns/{campaign}/numbers", params={"strict": strict},
-                       files={"file": (name, data)}, headers=auth["sup"])
+    return client.post(
+        f"/api/campaigns/{campaign}/numbers",
+        params={"strict": strict},
+        files={"file": (name, data)},
+        headers=auth["sup"],
+    )
 
 
 def test_the_creator_cannot_approve_and_an_unapproved_campaign_does_not_run(client, auth, engine):
@@ -66,14 +79,22 @@ def test_a_bad_campaign_is_a_422_naming_the_field(client, auth):
 
 def test_list_import_names_each_bad_row_and_keeps_the_good(client, auth):
     create(client, auth)
-    assert client.post("/api/do-not-call", json={"phone": "137 0000 0000", "reason": "asked"},
-                       headers=auth["sup"]).status_code == 201
+    assert (
+        client.post(
+            "/api/do-not-call", json={"phone": "137 0000 0000", "reason": "asked"}, headers=auth["sup"]
+        ).status_code
+        == 201
+    )
     response = upload(client, auth, GOOD_AND_BAD)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["added"] == 2
-    assert {(p["row"], p["kind"]) for p in body["problems"]} == {(3, "invalid"), (4, "duplicate"), (6, "invalid"),
-                                                                 (7, "do_not_call")}
+    assert {(p["row"], p["kind"]) for p in body["problems"]} == {
+        (3, "invalid"),
+        (4, "duplicate"),
+        (6, "invalid"),
+        (7, "do_not_call"),
+    }
     listed = client.get("/api/campaigns/follow-up/numbers", headers=auth["sup"]).json()
     assert [n["number"] for n in listed] == ["+8613800138000", "+8613900000001"]
     again = upload(client, auth, "phone\n13900000001\n")  # a later file is de-duplicated against the list
@@ -92,8 +113,10 @@ def test_a_missing_column_names_every_row_and_an_excel_list_imports(client, auth
     create(client, auth)
     response = upload(client, auth, "tel,name\n13800138000,张三\n13900000001,李四\n")
     assert response.json()["added"] == 0
-    assert [(p["row"], p["kind"], p["field"]) for p in response.json()["problems"]] == [(2, "missing", "phone"),
-                                                                                        (3, "missing", "phone")]
+    assert [(p["row"], p["kind"], p["field"]) for p in response.json()["problems"]] == [
+        (2, "missing", "phone"),
+        (3, "missing", "phone"),
+    ]
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["电话", "姓名"])
@@ -124,19 +147,27 @@ def test_results_of_a_run_are_stored_exported_and_reused(client, auth, engine):
     dials = [r for r in center.log if r.verb == Verb.OUTBOUND_DIAL]
     assert len(results) == len(dials) > 20
     assert {r["result"] for r in results} <= {"contacted", "busy", "no_answer"}
-    contacted = client.get("/api/campaigns/follow-up/results", params={"result": "contacted", "day": "2024-03-04"},
-                           headers=auth["sup"]).json()
+    contacted = client.get(
+        "/api/campaigns/follow-up/results", params={"result": "contacted", "day": "2024-03-04"}, headers=auth["sup"]
+    ).json()
     assert contacted and all(r["agent_id"] in ("a1", "a2") and r["result_code"] for r in contacted)
     csv_text = client.get("/api/campaigns/follow-up/results", params={"format": "csv"}, headers=auth["sup"]).text
     assert csv_text.count("\n") == len(results) + 1
     xlsx = client.get("/api/campaigns/follow-up/results", params={"format": "xlsx"}, headers=auth["sup"])
     assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.max_row == len(results) + 1
 
-    unreached = [n for n in client.get("/api/campaigns/follow-up/numbers", params={"result": "no_answer"},
-                                       headers=auth["sup"]).json()]
+    unreached = [
+        n
+        for n in client.get(
+            "/api/campaigns/follow-up/numbers", params={"result": "no_answer"}, headers=auth["sup"]
+        ).json()
+    ]
     create(client, auth, campaign_id="second-try")
-    reused = client.post("/api/campaigns/second-try/reuse", json={"from_campaign": "follow-up",
-                                                                  "results": ["no_answer"]}, headers=auth["sup"])
+    reused = client.post(
+        "/api/campaigns/second-try/reuse",
+        json={"from_campaign": "follow-up", "results": ["no_answer"]},
+        headers=auth["sup"],
+    )
     assert reused.status_code == 201 and reused.json()["added"] == len(unreached)
 
     tables = {t["name"]: t for t in client.get("/api/campaigns/report", headers=auth["sup"]).json()}

@@ -52,16 +52,29 @@ def test_a_control_character_is_refused_on_input(client, auth, engine):
 
 def test_a_control_character_stored_before_is_cleaned_on_export(client, auth, engine):
     _, customer = stocked_store(engine)
-    SqlOrders(engine).place(order_command(customer.customer_id, [("PAN-1", 1)],
-                                          survey=MediaSurvey("CCTV-2", "x", "AIR\u0001X")))
+    SqlOrders(engine).place(
+        order_command(customer.customer_id, [("PAN-1", 1)], survey=MediaSurvey("CCTV-2", "x", "AIR\u0001X"))
+    )
     values = [c.value for c in _cells(_workbook(client, auth["sup"]))]
     assert "AIRX" in values
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+2", "'=1+2"), ("+86 138", "'+86 138"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-    ("\r=1", "'\r=1"), ("a\u0001b", "ab"), ("\u0001=1", "'=1"), ("plain 文本", "plain 文本"), (-2, -2), (1.5, 1.5),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+2", "'=1+2"),
+        ("+86 138", "'+86 138"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\r=1", "'\r=1"),
+        ("a\u0001b", "ab"),
+        ("\u0001=1", "'=1"),
+        ("plain 文本", "plain 文本"),
+        (-2, -2),
+        (1.5, 1.5),
+    ],
+)
 def test_export_cell_escapes_formulas_and_drops_control_characters(value, expected):
     assert export_cell(value) == expected
 
@@ -81,6 +94,7 @@ def test_multiline_text_keeps_its_line_breaks_only():
 
 
 # --- item 8: size limits -------------------------------------------------------------------------------
+
 
 def test_an_over_long_free_text_is_refused(client, auth, engine):
     _, customer = stocked_store(engine)
@@ -106,6 +120,7 @@ def test_a_huge_body_is_refused_before_it_is_parsed(client, auth):
 
 # --- item 12: numbers and references --------------------------------------------------------------------
 
+
 def _call(**extra):
     body = {"call_id": "c-1", "caller": "13800138000", "started_at": T0, "ended_at": T0 + 60, "summary": "问价"}
     body.update(extra)
@@ -115,9 +130,12 @@ def _call(**extra):
 @pytest.mark.parametrize("field, value", [("started_at", "NaN"), ("ended_at", "Infinity"), ("ended_at", "-Infinity")])
 def test_nan_and_infinity_are_refused(client, auth, field, value):
     raw = '{"call_id": "c-1", "summary": "s", "started_at": %s, "ended_at": %s}' % (
-        value if field == "started_at" else T0, value if field == "ended_at" else T0 + 60)
-    response = client.post("/api/call-records", headers={**auth["agent"], "Content-Type": "application/json"},
-                           content=raw)
+        value if field == "started_at" else T0,
+        value if field == "ended_at" else T0 + 60,
+    )
+    response = client.post(
+        "/api/call-records", headers={**auth["agent"], "Content-Type": "application/json"}, content=raw
+    )
     assert response.status_code == 422 and field in response.text, response.text
 
 
@@ -125,18 +143,27 @@ def test_a_call_record_of_an_unknown_customer_is_refused(client, auth):
     response = client.post("/api/call-records", headers=auth["agent"], json=_call(customer_id="C999999"))
     assert response.status_code == 422 and "C999999" in response.json()["detail"]
     customer = new_customer(client, auth["agent"], address=HOME)
-    assert client.post("/api/call-records", headers=auth["agent"],
-                       json=_call(customer_id=customer["id"])).status_code == 201
+    assert (
+        client.post("/api/call-records", headers=auth["agent"], json=_call(customer_id=customer["id"])).status_code
+        == 201
+    )
 
 
 # --- item 10: discounts -------------------------------------------------------------------------------------
 
+
 def test_an_agent_cannot_give_a_full_discount_alone(client, auth, engine):
     _, customer = stocked_store(engine, price="50.00")
-    everything = client.post("/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="50"))
+    everything = client.post(
+        "/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="50")
+    )
     assert everything.status_code == 422 and "approval" in everything.json()["detail"]
-    assert client.post("/api/orders", headers=auth["agent"],
-                       json=order_body(customer.customer_id, 1, discount="9.999")).status_code == 422
+    assert (
+        client.post(
+            "/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="9.999")
+        ).status_code
+        == 422
+    )
     small = client.post("/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, 1, discount="5"))
     assert small.status_code == 201 and small.json()["total"] == "45.00"
     assert [str(o.total) for o in SqlOrders(engine).list()] == ["45.00"]
@@ -148,20 +175,31 @@ def test_a_supervisors_approval_lifts_the_limit_and_is_audited(client, auth, eng
 
     _, customer = stocked_store(engine, price="50.00")
     body = order_body(customer.customer_id, 1, discount="15")
-    wrong = client.post("/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "sup",
-                                                                                          "password": "guess words"}})
+    wrong = client.post(
+        "/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "sup", "password": "guess words"}}
+    )
     assert wrong.status_code == 403
-    by_agent = client.post("/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "agent2",
-                                                                                             "password": PASSWORD}})
+    by_agent = client.post(
+        "/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "agent2", "password": PASSWORD}}
+    )
     assert by_agent.status_code == 403
-    approved = client.post("/api/orders", headers=auth["agent"],
-                           json={**body, "approval": {"username": "sup", "password": PASSWORD}})
+    approved = client.post(
+        "/api/orders", headers=auth["agent"], json={**body, "approval": {"username": "sup", "password": PASSWORD}}
+    )
     assert approved.status_code == 201 and approved.json()["total"] == "35.00"
-    beyond = client.post("/api/orders", headers=auth["agent"], json={
-        **order_body(customer.customer_id, 1, discount="50", call_id="call-10"),  # another call's order
-        "approval": {"username": "sup", "password": PASSWORD}})
+    beyond = client.post(
+        "/api/orders",
+        headers=auth["agent"],
+        json={
+            **order_body(customer.customer_id, 1, discount="50", call_id="call-10"),  # another call's order
+            "approval": {"username": "sup", "password": PASSWORD},
+        },
+    )
     assert beyond.status_code == 422  # over the supervisor's own limit too
     row = SqlAudit(engine).entries(action="orders.create")[0]
     assert row.user == "agent" and "approved by sup" in row.detail
     assert [r.action for r in SqlAudit(engine).entries(entity="user", entity_id="sup")][:3] == [
-        "auth.approval", "auth.approval", "auth.login_failed"]  # a wrong approval counts towards the lockout
+        "auth.approval",
+        "auth.approval",
+        "auth.login_failed",
+    ]  # a wrong approval counts towards the lockout

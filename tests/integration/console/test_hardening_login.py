@@ -24,8 +24,8 @@ def _login(client, username, password):
 
 def test_fifty_wrong_passwords_lock_the_user_and_the_right_one_waits(client, users, clock, engine):
     codes = [_login(client, "agent", WRONG).status_code for _ in range(50)]
-    assert codes[:USER_LOCKOUT.threshold] == [401] * USER_LOCKOUT.threshold
-    assert set(codes[USER_LOCKOUT.threshold:]) == {429}
+    assert codes[: USER_LOCKOUT.threshold] == [401] * USER_LOCKOUT.threshold
+    assert set(codes[USER_LOCKOUT.threshold :]) == {429}
     right = _login(client, "agent", PASSWORD)
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
     clock.now += int(right.headers["Retry-After"])
@@ -58,7 +58,9 @@ def test_failed_refused_and_successful_logins_are_audited_with_the_address(clien
     assert [r.action for r in rows] == ["auth.login", "auth.login_failed"]
     assert all("testclient" in r.detail for r in rows)
     assert [r.action for r in SqlAudit(engine).entries(entity="address", entity_id="testclient")][:2] == [
-        "auth.login", "auth.login_failed"]
+        "auth.login",
+        "auth.login_failed",
+    ]
 
 
 class GatedHasher(PasswordHasher):
@@ -79,15 +81,19 @@ def test_concurrent_logins_never_run_more_checks_than_the_bound_and_health_answe
     monkeypatch.setattr(console.accounts, "_hasher", hasher)
     n, bound = 12, app.state.settings.password_checks
     answers: list[int] = []
-    threads = [threading.Thread(target=lambda i=i: answers.append(_login(client, f"nobody{i}", WRONG).status_code))
-               for i in range(n)]
+    threads = [
+        threading.Thread(target=lambda i=i: answers.append(_login(client, f"nobody{i}", WRONG).status_code))
+        for i in range(n)
+    ]
     for thread in threads:
         thread.start()
     try:
         checks = wait_until(lambda: getattr(app.state, "password_checks", None), what="the first check")
-        wait_until(lambda: checks.in_flight == bound and checks.waiting == n - bound,
-                   what=lambda: f"{bound} checks in flight and {n - bound} waiting",
-                   detail=lambda: f"in flight {checks.in_flight}, waiting {checks.waiting}")
+        wait_until(
+            lambda: checks.in_flight == bound and checks.waiting == n - bound,
+            what=lambda: f"{bound} checks in flight and {n - bound} waiting",
+            detail=lambda: f"in flight {checks.in_flight}, waiting {checks.waiting}",
+        )
         health = client.get("/api/health")
         assert health.status_code == 200 and checks.in_flight == bound  # answered while the checks are stuck
     finally:
@@ -99,22 +105,38 @@ def test_concurrent_logins_never_run_more_checks_than_the_bound_and_health_answe
 
 # --- item 12: password policy and user names -----------------------------------------------------------------
 
-@pytest.mark.parametrize("password, role", [
-    ("12345678", "supervisor"), ("1234567890123", "supervisor"), ("short pw", "agent"), ("aaaaaaaaaaaaaa", "admin"),
-    ("password123!", "admin"), ("my name is boss ok", "admin")])
+
+@pytest.mark.parametrize(
+    "password, role",
+    [
+        ("12345678", "supervisor"),
+        ("1234567890123", "supervisor"),
+        ("short pw", "agent"),
+        ("aaaaaaaaaaaaaa", "admin"),
+        ("password123!", "admin"),
+        ("my name is boss ok", "admin"),
+    ],
+)
 def test_a_weak_password_is_refused(password, role):
     assert password_problem(password, "boss", role) is not None
 
 
 def test_the_policy_applies_to_the_api_and_names_are_case_insensitive(client, auth, engine, clock):
-    weak = client.post("/api/users", headers=auth["admin"],
-                       json={"username": "lead", "password": "12345678", "role": "supervisor"})
+    weak = client.post(
+        "/api/users", headers=auth["admin"], json={"username": "lead", "password": "12345678", "role": "supervisor"}
+    )
     assert weak.status_code == 422 and "at least 12" in weak.json()["detail"]
-    made = client.post("/api/users", headers=auth["admin"],
-                       json={"username": "Lead", "password": "violet staple engine", "role": "supervisor"})
+    made = client.post(
+        "/api/users",
+        headers=auth["admin"],
+        json={"username": "Lead", "password": "violet staple engine", "role": "supervisor"},
+    )
     assert made.status_code == 201 and made.json()["username"] == "lead"
-    again = client.post("/api/users", headers=auth["admin"],
-                        json={"username": "LEAD", "password": "violet staple engine", "role": "agent"})
+    again = client.post(
+        "/api/users",
+        headers=auth["admin"],
+        json={"username": "LEAD", "password": "violet staple engine", "role": "agent"},
+    )
     assert again.status_code == 409
     assert _login(client, "LeAd", "violet staple engine").status_code == 200
     with pytest.raises(AccountError):

@@ -14,9 +14,19 @@ from tests.integration.store.business_fixtures import T0
 
 
 def _complaint(client, auth, clock, customer_id):
-    record = client.post("/api/call-records", headers=auth["agent"], json={
-        "call_id": "c1", "caller": "13800138000", "started_at": clock.now - 100, "ended_at": clock.now,
-        "business_type": "complaint", "summary": "dented", "customer_id": customer_id}).json()
+    record = client.post(
+        "/api/call-records",
+        headers=auth["agent"],
+        json={
+            "call_id": "c1",
+            "caller": "13800138000",
+            "started_at": clock.now - 100,
+            "ended_at": clock.now,
+            "business_type": "complaint",
+            "summary": "dented",
+            "customer_id": customer_id,
+        },
+    ).json()
     response = client.post("/api/complaints", headers=auth["agent"], json={"record_id": record["id"]})
     assert response.status_code == 201, response.text
     return response.json()
@@ -39,9 +49,20 @@ def test_complaint_reads_and_full_number_callback_lists_are_audited(client, auth
     assert SqlAudit(engine).entries(user="agent", entity="callback_ticket") == []
 
 
-@pytest.mark.parametrize("path", ["/api/complaints", "/api/callbacks", "/api/airings", "/api/products", "/api/users",
-                                  "/api/audit", "/api/audit/alerts", "/api/call-records?customer_id=C1",
-                                  "/api/customers/C000001/history"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/complaints",
+        "/api/callbacks",
+        "/api/airings",
+        "/api/products",
+        "/api/users",
+        "/api/audit",
+        "/api/audit/alerts",
+        "/api/call-records?customer_id=C1",
+        "/api/customers/C000001/history",
+    ],
+)
 def test_every_list_refuses_a_page_over_the_maximum(client, auth, path):
     joined = "&" if "?" in path else "?"
     assert client.get(f"{path}{joined}limit={MAX_LIMIT + 1}", headers=auth["admin"]).status_code == 422
@@ -56,8 +77,9 @@ def test_lists_have_a_default_page_and_an_offset(client, auth, engine, clock):
     first = client.get("/api/complaints", params={"limit": 2}, headers=auth["agent"]).json()
     rest = client.get("/api/complaints", params={"limit": 2, "offset": 2}, headers=auth["agent"]).json()
     assert len(first) == 2 and len(rest) == 1 and not {c["id"] for c in first} & {c["id"] for c in rest}
-    history = client.get(f"/api/customers/{customer['id']}/history", params={"limit": 2, "offset": 1},
-                         headers=auth["agent"]).json()
+    history = client.get(
+        f"/api/customers/{customer['id']}/history", params={"limit": 2, "offset": 1}, headers=auth["agent"]
+    ).json()
     assert [h["call"]["started_at"] for h in history] == [clock.now - 3 - 99, clock.now - 3 - 100]  # 2nd and 3rd
     for i in range(105):
         _ticket(engine, f"many-{i:03d}", f"1390000{i:04d}", created_at=T0 + i)
@@ -66,12 +88,14 @@ def test_lists_have_a_default_page_and_an_offset(client, auth, engine, clock):
 
 # --- item 9: stuck tickets --------------------------------------------------------------------------------
 
+
 def test_a_supervisor_releases_or_reassigns_a_ticket_someone_else_holds(client, auth, engine):
     _ticket(engine, "cb-1", "13800138001")
     assert client.post("/api/callbacks/cb-1/claim", headers=auth["agent"]).status_code == 200
     assert client.post("/api/callbacks/cb-1/release", headers=auth["agent2"]).status_code == 409
-    assert client.post("/api/callbacks/cb-1/reassign", headers=auth["agent2"], json={"agent": "agent2"}
-                       ).status_code == 403
+    assert (
+        client.post("/api/callbacks/cb-1/reassign", headers=auth["agent2"], json={"agent": "agent2"}).status_code == 403
+    )
     moved = client.post("/api/callbacks/cb-1/reassign", headers=auth["sup"], json={"agent": "agent2"})
     assert moved.status_code == 200 and moved.json()["claimer"] == "agent2"
     assert client.post("/api/callbacks/cb-1/reassign", headers=auth["sup"], json={"agent": "ghost"}).status_code == 422
@@ -83,15 +107,19 @@ def test_a_supervisor_releases_or_reassigns_a_ticket_someone_else_holds(client, 
     assert released.status_code == 200 and released.json()["status"] == "open" and released.json()["claimer"] is None
     rows = SqlAudit(engine).entries(user="sup", entity="callback_ticket")
     assert [(r.action, r.detail) for r in reversed(rows)] == [
-        ("callbacks.reassign", "from agent to agent2"), ("callbacks.release", "from agent")]
+        ("callbacks.reassign", "from agent to agent2"),
+        ("callbacks.release", "from agent"),
+    ]
 
 
 def test_deactivating_a_user_releases_their_tickets(client, auth, users, engine):
     for i in (1, 2):
         _ticket(engine, f"cb-{i}", f"1380013800{i}")
         assert client.post(f"/api/callbacks/cb-{i}/claim", headers=auth["agent"]).status_code == 200
-    assert client.patch(f"/api/users/{users['agent'].id}", headers=auth["admin"], json={"active": False}
-                        ).status_code == 200
+    assert (
+        client.patch(f"/api/users/{users['agent'].id}", headers=auth["admin"], json={"active": False}).status_code
+        == 200
+    )
     tickets = SqlTickets(engine)
     assert [(tickets.get(t).status, tickets.get(t).claimer) for t in ("cb-1", "cb-2")] == [("open", None)] * 2
     assert client.post("/api/callbacks/cb-1/claim", headers=auth["agent2"]).status_code == 200

@@ -23,8 +23,11 @@ from tests.integration.console.conftest import PASSWORD
 
 
 def test_answers_carry_no_store_nosniff_and_hsts(client, auth):
-    for response in (client.get("/api/me", headers=auth["agent"]), client.get("/api/health"),
-                     client.post("/api/login", json={"username": "x", "password": "y"})):
+    for response in (
+        client.get("/api/me", headers=auth["agent"]),
+        client.get("/api/health"),
+        client.post("/api/login", json={"username": "x", "password": "y"}),
+    ):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["strict-transport-security"].startswith("max-age=")
@@ -35,7 +38,9 @@ def test_production_serves_no_docs_pages(engine):
     with TestClient(create_app(production, engine=engine)) as client:
         assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
         assert client.get("/openapi.json").status_code == 200
-    with TestClient(create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://")), engine=engine)) as client:
+    with TestClient(
+        create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://")), engine=engine)
+    ) as client:
         assert client.get("/docs").status_code == 200
 
 
@@ -52,8 +57,11 @@ def _serve(app, settings):
 def _login_address(engine, app, settings, forwarded: str) -> str:
     server, thread, base = _serve(app, settings)
     try:
-        response = httpx.post(f"{base}/api/login", json={"username": "agent", "password": PASSWORD},
-                              headers={"X-Forwarded-For": forwarded})
+        response = httpx.post(
+            f"{base}/api/login",
+            json={"username": "agent", "password": PASSWORD},
+            headers={"X-Forwarded-For": forwarded},
+        )
         assert response.status_code == 200
     finally:
         server.should_exit = True
@@ -81,7 +89,8 @@ def test_the_sqlite_database_and_its_folder_are_private(tmp_path):
 def test_a_schedule_of_250k_rows_is_stored(client, auth, engine):
     header = "id,channel,start,length,hotline\n"
     rows = "".join(f"X{i},CCTV-2,{1795440000 + i * 60},60,4008001234\n" for i in range(250_000))
-    response = client.post("/api/airings", headers=auth["sup"],
-                           files={"file": ("big.csv", (header + rows).encode(), "text/csv")})
+    response = client.post(
+        "/api/airings", headers=auth["sup"], files={"file": ("big.csv", (header + rows).encode(), "text/csv")}
+    )
     assert response.status_code == 201, response.text[:300]
     assert response.json()["stored"] == 250_000 and len(response.json()["airings"]) == MAX_LIMIT

@@ -32,8 +32,12 @@ def test_the_same_idempotency_key_places_one_order_and_replays_its_answer(client
 def test_concurrent_requests_under_one_key_make_one_order(client, auth, engine):
     _, customer = stocked_store(engine, units=50)
     headers = {**auth["agent"], "Idempotency-Key": "k-race"}
-    answers = race(8, lambda i: client.post("/api/orders", json=order_body(customer.customer_id, quantity=1,
-                                                                           call_id="call-race"), headers=headers))
+    answers = race(
+        8,
+        lambda i: client.post(
+            "/api/orders", json=order_body(customer.customer_id, quantity=1, call_id="call-race"), headers=headers
+        ),
+    )
     assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
     assert _count(engine, "SELECT count(*) FROM customer_order") == 1
     assert _count(engine, "SELECT count(*) FROM audit_log WHERE action = 'orders.create'") == 1
@@ -45,8 +49,9 @@ def test_an_order_resent_for_the_same_call_is_stored_once(client, auth, engine):
     first = client.post("/api/orders", json=body, headers=auth["agent"])
     again = client.post("/api/orders", json=body, headers=auth["agent"])
     assert first.status_code == again.status_code == 201 and again.json()["id"] == first.json()["id"]
-    different = client.post("/api/orders", json={**body, "lines": [{"sku": "PAN-1", "quantity": 1}]},
-                            headers=auth["agent"])
+    different = client.post(
+        "/api/orders", json={**body, "lines": [{"sku": "PAN-1", "quantity": 1}]}, headers=auth["agent"]
+    )
     assert different.status_code == 201 and different.json()["id"] != first.json()["id"]
     assert _count(engine, "SELECT count(*) FROM customer_order") == 2
     assert _count(engine, "SELECT sum(quantity) FROM stock_hold") == 3
@@ -58,13 +63,21 @@ def test_a_change_whose_audit_row_fails_is_not_stored(app, client, auth, engine)
     with engine.begin() as connection:  # make every audit insert fail
         connection.execute(text("CREATE TABLE audit_blocker (x INTEGER)"))
         if engine.dialect.name == "sqlite":
-            connection.execute(text("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
-                                    "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"))
+            connection.execute(
+                text(
+                    "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+                )
+            )
         else:
-            connection.execute(text("CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN "
-                                    "RAISE EXCEPTION 'audit refused'; END $$ LANGUAGE plpgsql"))
-            connection.execute(text("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
-                                    "FOR EACH ROW EXECUTE FUNCTION no_audit()"))
+            connection.execute(
+                text(
+                    "CREATE FUNCTION no_audit() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'audit refused'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            connection.execute(
+                text("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION no_audit()")
+            )
     with TestClient(app, raise_server_exceptions=False) as plain:
         refused = plain.post("/api/orders", json=order_body(customer.customer_id), headers=auth["agent"])
     assert refused.status_code >= 400 and refused.headers["content-type"] == "application/json"

@@ -29,6 +29,7 @@ def live(app, clock, engine):
 
 def answer_next(commands: SqlLiveCommands, clock, status: str, result: dict, finish: bool = True) -> threading.Thread:
     """A thread playing the driver: claims the next command and answers it (or only claims it)."""
+
     def run():
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -37,6 +38,7 @@ def answer_next(commands: SqlLiveCommands, clock, status: str, result: dict, fin
                     commands.finish(command.id, status, json.dumps(result), clock.now)
                 return
             time.sleep(0.01)
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread
@@ -48,7 +50,12 @@ def test_an_agent_command_answered_by_the_driver(client, auth, live, clock):
     thread.join()
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["status"], body["kind"], body["actor"], body["result"]["state"]) == ("done", "pause", "agent", "paused")
+    assert (body["status"], body["kind"], body["actor"], body["result"]["state"]) == (
+        "done",
+        "pause",
+        "agent",
+        "paused",
+    )
     sent = live.get(body["id"])
     assert sent.payload == {"reason": "lunch"} and sent.agent_id == "agent"
     assert client.get(f"/api/live/commands/{body['id']}", headers=auth["agent"]).json()["status"] == "done"
@@ -95,8 +102,12 @@ def test_bad_input_names_the_field(client, auth, live, body):
 
 
 def test_agents_see_their_own_state_supervisors_everyones(client, auth, engine, clock):
-    SqlLiveStates(engine).put_agents([AgentStatus("agent", "talking", "", "c1", "13800138000", clock.now),
-                                      AgentStatus("agent2", "ready", since=clock.now)])
+    SqlLiveStates(engine).put_agents(
+        [
+            AgentStatus("agent", "talking", "", "c1", "13800138000", clock.now),
+            AgentStatus("agent2", "ready", since=clock.now),
+        ]
+    )
     mine = client.get("/api/agents", headers=auth["agent"]).json()
     assert [(a["agent_id"], a["caller"]) for a in mine] == [("agent", "138****8000")]
     assert [a["agent_id"] for a in client.get("/api/agents", headers=auth["sup"]).json()] == ["agent", "agent2"]
@@ -104,11 +115,13 @@ def test_agents_see_their_own_state_supervisors_everyones(client, auth, engine, 
 
 def test_the_stream_gives_an_agent_its_own_events_masked_with_the_customers(client, auth, engine, clock):
     register_customer(SqlCustomers(engine), SqlIds(engine), name="李娜", phones=["13800138000"], now=clock.now)
-    SqlLiveEvents(engine).publish([
-        dict(at=clock.now, kind="ringing", agent_id="agent2", call_id="c0", payload={"caller": "13900000000"}),
-        dict(at=clock.now, kind="queue", payload={"queue": "sales", "waiting": 1, "oldest_since": clock.now}),
-        dict(at=clock.now, kind="ringing", agent_id="agent", call_id="c1", payload={"caller": "13800138000"}),
-    ])
+    SqlLiveEvents(engine).publish(
+        [
+            dict(at=clock.now, kind="ringing", agent_id="agent2", call_id="c0", payload={"caller": "13900000000"}),
+            dict(at=clock.now, kind="queue", payload={"queue": "sales", "waiting": 1, "oldest_since": clock.now}),
+            dict(at=clock.now, kind="ringing", agent_id="agent", call_id="c1", payload={"caller": "13800138000"}),
+        ]
+    )
     token = auth["agent"]["Authorization"].split()[1]
     with client.websocket_connect(f"/api/stream?token={token}&after=0") as ws:
         event = ws.receive_json()
@@ -117,7 +130,9 @@ def test_the_stream_gives_an_agent_its_own_events_masked_with_the_customers(clie
     sup = auth["sup"]["Authorization"].split()[1]
     with client.websocket_connect(f"/api/stream?token={sup}&after=0") as ws:
         seen = [ws.receive_json() for _ in range(3)]
-    assert [e["kind"] for e in seen] == ["ringing", "queue", "ringing"] and seen[0]["payload"]["caller"] == "13900000000"
+    assert [e["kind"] for e in seen] == ["ringing", "queue", "ringing"] and seen[0]["payload"][
+        "caller"
+    ] == "13900000000"
     with client.websocket_connect(f"/api/stream?token={sup}&after={seen[1]['seq']}") as ws:
         assert ws.receive_json()["seq"] == seen[2]["seq"]  # resumed after the last seen
 

@@ -24,11 +24,14 @@ def test_0003_creates_the_tables_the_console_models_describe(engine):
     assert current_revision(engine) == head_revision()  # 0003 and the migrations after it
     assert set(CONSOLE_TABLES) <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, parent: kind != "table" or name in CONSOLE_TABLES,
-            "include_object": _of_the_console,
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, parent: kind != "table" or name in CONSOLE_TABLES,
+                "include_object": _of_the_console,
+            },
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

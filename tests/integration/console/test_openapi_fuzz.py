@@ -23,9 +23,13 @@ from tests.integration.store.business_fixtures import stocked_store
 
 MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-OPERATIONS = [(method.upper(), path)
-              for path, methods in create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://"))).openapi()["paths"].items()
-              for method in methods]
+OPERATIONS = [
+    (method.upper(), path)
+    for path, methods in create_app(ConsoleSettings(store=StoreSettings(database_url="sqlite://")))
+    .openapi()["paths"]
+    .items()
+    for method in methods
+]
 
 
 @pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

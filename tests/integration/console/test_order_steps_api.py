@@ -16,8 +16,9 @@ def step(client, headers, order_id: str, name: str, **extra):
 
 def test_an_order_is_sorted_paid_dispatched_and_returned_with_its_audit(client, auth, engine):
     _, customer = stocked_store(engine)
-    order_id = client.post("/api/orders", headers=auth["agent"],
-                           json=order_body(customer.customer_id, payment="prepaid")).json()["id"]
+    order_id = client.post(
+        "/api/orders", headers=auth["agent"], json=order_body(customer.customer_id, payment="prepaid")
+    ).json()["id"]
     sup = auth["sup"]
     assert step(client, auth["agent"], order_id, "sort").status_code == 403
     assert step(client, sup, order_id, "dispatch").status_code == 409  # not sorted yet

@@ -72,8 +72,15 @@ def test_database_down_answers_json_503_with_retry_after_and_readiness_tells(res
         assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
         server.start()
         wait_until(lambda: client.get("/api/health/ready").status_code == 200, 30, "readiness after the restart")
-        placed = wait_until(lambda: (r := client.post("/api/orders", json=order_body(customer.customer_id),
-                                                      headers=agent)).status_code == 201 and r, 30, "an order")
+        placed = wait_until(
+            lambda: (
+                (r := client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)).status_code
+                == 201
+                and r
+            ),
+            30,
+            "an order",
+        )
         assert placed.json()["status"] == "placed"
 
 
@@ -87,9 +94,12 @@ def test_a_held_table_lock_is_waited_for_briefly_and_stops_nothing_else(fresh_po
         transaction = held.begin()
         held.execute(text("LOCK TABLE customer_order IN ACCESS EXCLUSIVE MODE"))
         try:
-            answers = race(6, lambda i: client.post("/api/orders", json=order_body(customer.customer_id,
-                                                                                   call_id=f"lock-{i}"),
-                                                    headers=agent))
+            answers = race(
+                6,
+                lambda i: client.post(
+                    "/api/orders", json=order_body(customer.customer_id, call_id=f"lock-{i}"), headers=agent
+                ),
+            )
             assert {a.status_code for a in answers} == {503}, [a.text for a in answers]
             assert all(a.headers["retry-after"] == "3" for a in answers)
             # the pool is not left full: requests that do not need the locked table answer
@@ -139,9 +149,14 @@ def test_two_workers_under_a_connection_limit_share_it_and_every_request_succeed
     with TestClient(workers[0]) as first, TestClient(workers[1]) as second:
         clients = (first, second)
         agents = [login(client, "agent") for client in clients]
-        answers = race(24, lambda i: clients[i % 2].post(
-            "/api/orders", json=order_body(customer.customer_id, quantity=1, call_id=f"limit-{i}"),
-            headers=agents[i % 2]))
+        answers = race(
+            24,
+            lambda i: clients[i % 2].post(
+                "/api/orders",
+                json=order_body(customer.customer_id, quantity=1, call_id=f"limit-{i}"),
+                headers=agents[i % 2],
+            ),
+        )
     assert [a.status_code for a in answers] == [201] * 24, [a.text for a in answers if a.status_code != 201][:3]
     assert _count(url, "SELECT count(*) FROM customer_order") == 24
 
@@ -183,7 +198,10 @@ def test_a_restart_mid_burst_loses_no_acknowledged_order_and_resending_makes_non
         assert acknowledged <= stored
         for i, status in answers.items():  # the client resends what it saw fail, as often as it takes
             if status != 201:
-                wait_until(lambda i=i: client.post("/api/orders", json=bodies[i], headers=agent).status_code == 201,
-                           30, f"order {i} accepted on resend")
+                wait_until(
+                    lambda i=i: client.post("/api/orders", json=bodies[i], headers=agent).status_code == 201,
+                    30,
+                    f"order {i} accepted on resend",
+                )
     assert _count(server.url, "SELECT count(*) FROM customer_order") == len(bodies)
     assert _count(server.url, "SELECT count(DISTINCT call_id) FROM customer_order") == len(bodies)

@@ -35,8 +35,13 @@ def test_put_replaces_the_site_and_every_change_is_a_version(client, auth, clock
     changed = copy.deepcopy(site)
     changed["policy"]["wrapup"] = 30
     changed["agent_users"] = {"order-line-001": "agent"}
-    changed["surge"] = {"live": {"ivr_after": 20, "callback_reserve": 8,
-                                 "overflow": {"orders": [{"group": "backoffice", "after_wait": 5}]}}}
+    changed["surge"] = {
+        "live": {
+            "ivr_after": 20,
+            "callback_reserve": 8,
+            "overflow": {"orders": [{"group": "backoffice", "after_wait": 5}]},
+        }
+    }
     clock.now += 60
     response = client.put("/api/site", headers=auth["sup"], json=changed)
     assert response.status_code == 200, response.text
@@ -56,8 +61,16 @@ def test_an_invalid_site_is_refused_with_every_problem_and_the_stored_one_is_unc
     site = import_live(client, auth["sup"]).json()["site"]
     bad = copy.deepcopy(site)
     bad["hotlines"][0]["queue"] = "sales"  # no agent serves it
-    bad["hotlines"].append({"number": "4008000000", "queue": "orders", "hours": [
-        {"days": [0, 1], "open": "08:00", "close": "20:00"}, {"days": [1], "open": "19:00", "close": "22:00"}]})
+    bad["hotlines"].append(
+        {
+            "number": "4008000000",
+            "queue": "orders",
+            "hours": [
+                {"days": [0, 1], "open": "08:00", "close": "20:00"},
+                {"days": [1], "open": "19:00", "close": "22:00"},
+            ],
+        }
+    )
     bad["groups"].append({"name": "idle", "skills": {}, "agents": ["nobody-001"]})  # an agent in no group
     bad["policy"]["overflow"] = {"orders": [{"group": "delivery", "after_wait": 10}]}
     bad["owners"] = {"13800138000": "ghost"}
@@ -66,8 +79,14 @@ def test_an_invalid_site_is_refused_with_every_problem_and_the_stored_one_is_unc
     assert response.status_code == 422, response.text
     problems = {(p["field"], p["message"]) for p in response.json()["problems"]}
     fields = {field for field, _ in problems}
-    assert {"hotlines[0].queue", "hotlines[1].hours[1]", "groups[2].skills", "policy.overflow.orders[0].group",
-            "owners.13800138000", "agent_users.order-line-001"} <= fields, problems
+    assert {
+        "hotlines[0].queue",
+        "hotlines[1].hours[1]",
+        "groups[2].skills",
+        "policy.overflow.orders[0].group",
+        "owners.13800138000",
+        "agent_users.order-line-001",
+    } <= fields, problems
     assert any("overlaps" in message for _, message in problems)
     assert any("no console user" in message for _, message in problems)
     bad["groups"][2]["skills"] = {"orders": 1}  # only the other problems left

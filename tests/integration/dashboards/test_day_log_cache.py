@@ -25,9 +25,11 @@ def calls(first: int, n: int, at: float, agent: str) -> list[LogRecord]:
     records = []
     for i in range(first, first + n):
         arrive = MIDNIGHT + at + 60.0 * (i - first)
-        records += [LogRecord(arrive, f"c{i}", "sales", NONE, Verb.ENTERQUEUE, "", "", "", "", ""),
-                    LogRecord(arrive + 5 + i % 30, f"c{i}", "sales", agent, Verb.CONNECT, "", "", "", "", ""),
-                    LogRecord(arrive + 200, f"c{i}", "sales", agent, Verb.COMPLETECALLER, "", "", "", "", "")]
+        records += [
+            LogRecord(arrive, f"c{i}", "sales", NONE, Verb.ENTERQUEUE, "", "", "", "", ""),
+            LogRecord(arrive + 5 + i % 30, f"c{i}", "sales", agent, Verb.CONNECT, "", "", "", "", ""),
+            LogRecord(arrive + 200, f"c{i}", "sales", agent, Verb.COMPLETECALLER, "", "", "", "", ""),
+        ]
     return records
 
 

@@ -17,9 +17,26 @@ SCENARIO = ROOT / "scenarios" / "live_program.yaml"
 
 def simulate_kpis(tmp_path: Path, replications: int, seed: int) -> pd.DataFrame:
     """``hotline simulate``'s kpis.csv, per interval (the totals row left out)."""
-    done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "simulate", str(SCENARIO), "-r", str(replications),
-                           "--seed", str(seed), "--out", str(tmp_path), "--compare-analytic"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "entrypoints.cli",
+            "simulate",
+            str(SCENARIO),
+            "-r",
+            str(replications),
+            "--seed",
+            str(seed),
+            "--out",
+            str(tmp_path),
+            "--compare-analytic",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     kpis = pd.read_csv(tmp_path / SCENARIO.stem / "kpis.csv")
     return kpis.loc[kpis["interval_start"] != "all"].reset_index(drop=True)
@@ -37,13 +54,14 @@ def test_every_plan_figure_equals_hotline_simulate_for_the_same_seed(tmp_path):
     for metric in figures.METRICS:
         figure = figures.plan_comparison([plan], metric)
         assert (drawn(figure, "A")) == pytest.approx(list(expected[metric]), rel=1e-12, nan_ok=True), metric
-        assert (drawn(figure, "A 95%")) == pytest.approx(list(expected[f"{metric}_ci_low"]), rel=1e-12,
-                                                             nan_ok=True), metric
+        assert (drawn(figure, "A 95%")) == pytest.approx(list(expected[f"{metric}_ci_low"]), rel=1e-12, nan_ok=True), (
+            metric
+        )
         if metric in figures.ANALYTIC_OF:
             column = f"analytic_{figures.ANALYTIC_OF[metric]}"
             line = drawn(figure, "A Erlang-A/MOL")  # the estimate covers the horizon's intervals only
-            assert line == pytest.approx(list(expected[column][:len(line)]), rel=1e-12, nan_ok=True), metric
-            assert expected[column][len(line):].isna().all()
+            assert line == pytest.approx(list(expected[column][: len(line)]), rel=1e-12, nan_ok=True), metric
+            assert expected[column][len(line) :].isna().all()
     totals = pd.read_csv(tmp_path / SCENARIO.stem / "kpis.csv").set_index("interval_start").loc["all"]
     assert plan["totals"]["abandoned"] == pytest.approx(float(totals["abandoned"]), rel=1e-12)
 

@@ -92,7 +92,11 @@ def test_points_earned_redeemed_and_reversed_round_trip(engine):
     stored = memberships.get(cid)
     assert stored.member_since == T0 + 10 and stored.balance == 0 == memberships.balance(cid)
     assert [(e.kind, e.points, e.balance) for e in stored.entries] == [
-        (EARNED, 199, 199), (BONUS, 100, 299), (REDEEMED, -250, 49), (REVERSED, -49, 0)]
+        (EARNED, 199, 199),
+        (BONUS, 100, 299),
+        (REDEEMED, -250, 49),
+        (REVERSED, -49, 0),
+    ]
     with pytest.raises(MembershipError):
         record_purchase(memberships, RULE, cid, "O1", Decimal("10"), T0 + 50)  # the core's rule, via the store
 
@@ -127,10 +131,29 @@ def test_twenty_concurrent_redemptions_of_one_balance_spend_it_once(engine):
 def test_call_records_round_trip_newest_first(engine):
     calls = SqlCallRecords(engine)
     ids = SqlIds(engine)
-    first = record_call(ids, call_id="c1", caller="+8613800138000", agent_id="a1", started_at=T0, ended_at=T0 + 90,
-                        answered_at=T0 + 12.5, business_type=INQUIRY, summary="price of the pan", customer_id="C1")
-    second = record_call(ids, call_id="c2", caller="+8613800138000", agent_id="", started_at=T0 + 500,
-                         ended_at=T0 + 510, call_type="dropped", business_type="order", customer_id="C1")
+    first = record_call(
+        ids,
+        call_id="c1",
+        caller="+8613800138000",
+        agent_id="a1",
+        started_at=T0,
+        ended_at=T0 + 90,
+        answered_at=T0 + 12.5,
+        business_type=INQUIRY,
+        summary="price of the pan",
+        customer_id="C1",
+    )
+    second = record_call(
+        ids,
+        call_id="c2",
+        caller="+8613800138000",
+        agent_id="",
+        started_at=T0 + 500,
+        ended_at=T0 + 510,
+        call_type="dropped",
+        business_type="order",
+        customer_id="C1",
+    )
     calls.add(first)
     calls.add(second)
     assert calls.get(first.record_id) == first and calls.get(second.record_id) == second
@@ -144,8 +167,18 @@ def test_call_records_round_trip_newest_first(engine):
 
 def test_a_complaint_is_followed_to_closure(engine):
     calls, ids = SqlCallRecords(engine), SqlIds(engine)
-    record = record_call(ids, call_id="c1", caller="+8613800138000", agent_id="a1", started_at=T0, ended_at=T0 + 60,
-                         answered_at=T0 + 5, business_type=COMPLAINT, summary="pan arrived dented", customer_id="C1")
+    record = record_call(
+        ids,
+        call_id="c1",
+        caller="+8613800138000",
+        agent_id="a1",
+        started_at=T0,
+        ended_at=T0 + 60,
+        answered_at=T0 + 5,
+        business_type=COMPLAINT,
+        summary="pan arrived dented",
+        customer_id="C1",
+    )
     calls.add(record)
     complaint = open_complaint(record, ids, now=T0 + 60, category="delivery", order_id="O7")
     calls.add_complaint(complaint)
@@ -175,14 +208,24 @@ def test_a_complaint_needs_its_call_record_stored(engine):
 
 def test_two_supervisors_resolving_one_complaint_at_once_cannot_both_win(engine):
     calls, ids = SqlCallRecords(engine), SqlIds(engine)
-    record = record_call(ids, call_id="c1", caller="", agent_id="a1", started_at=T0, ended_at=T0 + 1,
-                         business_type=COMPLAINT, summary="late")
+    record = record_call(
+        ids,
+        call_id="c1",
+        caller="",
+        agent_id="a1",
+        started_at=T0,
+        ended_at=T0 + 1,
+        business_type=COMPLAINT,
+        summary="late",
+    )
     calls.add(record)
     complaint = open_complaint(record, ids, now=T0)
     calls.add_complaint(complaint)
     calls.assign(complaint.complaint_id, "sup", T0 + 1)
     results = race(10, lambda i: calls.resolve(complaint.complaint_id, f"fix {i}", T0 + 2, f"sup-{i}"), timeout=120)
     winners = [r for r in results if not isinstance(r, Exception)]
-    assert len(winners) == 1 and all(isinstance(r, (ComplaintConflict, CallRecordError)) for r in results if r not in winners)
+    assert len(winners) == 1 and all(
+        isinstance(r, (ComplaintConflict, CallRecordError)) for r in results if r not in winners
+    )
     stored = calls.get_complaint(complaint.complaint_id)
     assert stored.resolution == winners[0].resolution and [s.status for s in stored.steps].count(RESOLVED) == 1

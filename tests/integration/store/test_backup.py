@@ -17,8 +17,9 @@ from tests.integration.store.business_fixtures import order_command, stocked_sto
 
 def hotline(*args: str, url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HOTLINE_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _orders(url: str) -> list[str]:

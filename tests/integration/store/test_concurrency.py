@@ -71,8 +71,12 @@ def _overlap(engine) -> None:
     tickets.create(Ticket("cb-1", "c1", "139", "normal", "400", "", T0, queue="sales"))
     first = engine.connect()
     transaction = first.begin()
-    first.execute(text("UPDATE callback_ticket SET status = 'claimed', claimer = 'a1', version = version + 1 "
-                       "WHERE id = 'cb-1' AND status = 'open'"))
+    first.execute(
+        text(
+            "UPDATE callback_ticket SET status = 'claimed', claimer = 'a1', version = version + 1 "
+            "WHERE id = 'cb-1' AND status = 'open'"
+        )
+    )
     outcome: list = []
     second = threading.Thread(target=lambda: outcome.append(_try(tickets.claim, "cb-1", "a2", T0 + 1)))
     second.start()
@@ -120,8 +124,10 @@ def test_fifty_processes_claim_one_ticket_at_once_and_exactly_one_wins(engine, d
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(AGENTS)
     results = context.Queue()
-    processes = [context.Process(target=_claim_in_a_process, args=(url, barrier, results, f"agent-{i:02d}"))
-                 for i in range(AGENTS)]
+    processes = [
+        context.Process(target=_claim_in_a_process, args=(url, barrier, results, f"agent-{i:02d}"))
+        for i in range(AGENTS)
+    ]
     for process in processes:
         process.start()
     outcomes = dict(results.get(timeout=120) for _ in processes)

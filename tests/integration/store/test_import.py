@@ -30,7 +30,9 @@ from reports.kpi import check_conservation, interval_kpis, summary_kpis
 from tests.integration.store.conftest import REPO
 
 # the real day ships with the tests (a copy of ../shared/data/anonymous-bank), so a clone anywhere has it
-DATA = Path(os.environ.get("HOTLINE_ANONYMOUS_BANK_CSV", REPO / "tests" / "data" / "anonymous-bank" / "calls_one_day.csv"))
+DATA = Path(
+    os.environ.get("HOTLINE_ANONYMOUS_BANK_CSV", REPO / "tests" / "data" / "anonymous-bank" / "calls_one_day.csv")
+)
 BASE = day_start(DEFAULT_DATE)
 
 
@@ -126,11 +128,14 @@ def test_reports_from_the_imported_log_agree_with_the_raw_file(engine, raw_rows)
         for name, key in (("asa", "mean_queue_answered"), ("att", "mean_service")):
             value = getattr(row, name)
             assert (math.isnan(value) and math.isnan(want[key])) or value == pytest.approx(want[key], rel=1e-12), (
-                hour, name)
+                hour,
+                name,
+            )
 
     by_queue = summary_kpis(log, by_queue=True)
     assert dict(zip(by_queue["queue"], by_queue["answered"])) == pytest.approx(
-        {q: raw["answered_by_type"].get(q, 0) for q in by_queue["queue"]})
+        {q: raw["answered_by_type"].get(q, 0) for q in by_queue["queue"]}
+    )
 
 
 def test_the_day_is_fixed_and_times_are_clock_times(engine, raw_rows):
@@ -167,15 +172,18 @@ def _copy_with(tmp_path: Path, line: int, text: str | None) -> Path:
 LAST = 2376  # the file's last line
 
 
-@pytest.mark.parametrize("line, text, problem", [
-    (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:1x,83,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "q_exit"),
-    (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:10,83,SERVED,7:45:09,7:46:24,75,NAAMA,NAA", "outcome"),
-    (LAST, "AA0105,9,PS,7:43:41,7:43:47,six,7:43:47,7:45:10,83,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "vru_time"),
-    (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:10,80,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "q_time"),
-    (1000, "AA0105,9,PS,7:43:41", "fields"),
-    (1, "vru+line,call_id,type", "header"),
-    (2000, None, "repeats line 2000"),
-])
+@pytest.mark.parametrize(
+    "line, text, problem",
+    [
+        (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:1x,83,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "q_exit"),
+        (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:10,83,SERVED,7:45:09,7:46:24,75,NAAMA,NAA", "outcome"),
+        (LAST, "AA0105,9,PS,7:43:41,7:43:47,six,7:43:47,7:45:10,83,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "vru_time"),
+        (LAST, "AA0105,9,PS,7:43:41,7:43:47,6,7:43:47,7:45:10,80,AGENT,7:45:09,7:46:24,75,NAAMA,NAA", "q_time"),
+        (1000, "AA0105,9,PS,7:43:41", "fields"),
+        (1, "vru+line,call_id,type", "header"),
+        (2000, None, "repeats line 2000"),
+    ],
+)
 def test_a_malformed_row_is_named_and_nothing_is_imported(engine, tmp_path, line, text, problem):
     path = _copy_with(tmp_path, line, text)
     bad_line = line + 1 if text is None else line

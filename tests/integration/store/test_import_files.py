@@ -85,7 +85,9 @@ def test_bad_files_in_a_folder_are_all_named_and_nothing_is_stored(engine, tmp_p
     with pytest.raises(ImportFormatErrors) as caught:
         import_files(engine, [folder])
     assert [(e.path.rsplit("/", 1)[-1], e.line) for e in caught.value.errors] == [
-        ("calls_1999-08-01.csv", 10), ("calls_1999-08-02.csv", 20)]
+        ("calls_1999-08-01.csv", 10),
+        ("calls_1999-08-02.csv", 20),
+    ]
     assert SqlEventLog(engine).count() == 0
 
 

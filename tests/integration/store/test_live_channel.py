@@ -33,8 +33,12 @@ def test_a_command_round_trips_and_finishes_once(engine):
     request = CommandRequest("王芳", "pause", agent_id="agent001", payload={"reason": "午休"})
     command_id = commands.submit(request, T0, T0 + 5)
     command = commands.get(command_id)
-    assert (command.actor, command.kind, command.payload, command.status) == ("王芳", "pause", {"reason": "午休"},
-                                                                              "pending")
+    assert (command.actor, command.kind, command.payload, command.status) == (
+        "王芳",
+        "pause",
+        {"reason": "午休"},
+        "pending",
+    )
     commands.claim(T0 + 1)
     commands.finish(command_id, "done", '{"state": "paused"}', T0 + 2)
     commands.finish(command_id, "rejected", '{"message": "late"}', T0 + 3)  # not claimed any more: no effect
@@ -46,8 +50,18 @@ def test_a_command_round_trips_and_finishes_once(engine):
 def test_events_in_order_per_agent_from_a_seq_and_pruned(engine):
     events = SqlLiveEvents(engine)
     assert events.last_seq() == 0
-    events.publish([dict(at=T0 + i, kind="ringing", agent_id=f"agent00{i % 2}", call_id=f"c{i}",
-                         payload={"caller": "13800138000"}) for i in range(6)])
+    events.publish(
+        [
+            dict(
+                at=T0 + i,
+                kind="ringing",
+                agent_id=f"agent00{i % 2}",
+                call_id=f"c{i}",
+                payload={"caller": "13800138000"},
+            )
+            for i in range(6)
+        ]
+    )
     everything = events.after(0)
     assert [e["call_id"] for e in everything] == [f"c{i}" for i in range(6)]
     assert [e["seq"] for e in everything] == sorted(e["seq"] for e in everything)
@@ -63,8 +77,10 @@ def test_published_states_are_replaced_not_added(engine):
     assert states.heartbeat() is None
     states.put_agents([AgentStatus("agent001", "ready", since=T0), AgentStatus("agent002", "out", since=T0)])
     states.put_agents([AgentStatus("agent001", "talking", "", "c1", "13800138000", T0 + 5)])
-    assert [(a.agent_id, a.state, a.call_id) for a in states.agents()] == [("agent001", "talking", "c1"),
-                                                                            ("agent002", "out", "")]
+    assert [(a.agent_id, a.state, a.call_id) for a in states.agents()] == [
+        ("agent001", "talking", "c1"),
+        ("agent002", "out", ""),
+    ]
     states.put_queues([QueueStatus("sales", 3, T0, T0 + 1)])
     states.put_queues([QueueStatus("sales", 0, None, T0 + 2)])
     assert states.queues() == [QueueStatus("sales", 0, None, T0 + 2)]

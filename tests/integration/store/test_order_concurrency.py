@@ -31,8 +31,11 @@ def _stock_invariants(engine) -> tuple[int, int, int]:
     """(on_hand, allocated, held) summed over PAN-1, after checking nothing is negative or over-promised."""
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT on_hand, allocated FROM stock WHERE sku = 'PAN-1'")).all()
-        held = connection.execute(select(func.coalesce(func.sum(StockHoldRow.__table__.c.quantity), 0))
-                                  .where(StockHoldRow.__table__.c.sku == "PAN-1")).scalar_one()
+        held = connection.execute(
+            select(func.coalesce(func.sum(StockHoldRow.__table__.c.quantity), 0)).where(
+                StockHoldRow.__table__.c.sku == "PAN-1"
+            )
+        ).scalar_one()
     assert all(on_hand >= 0 and 0 <= allocated <= on_hand for on_hand, allocated in rows), rows
     on_hand, allocated = sum(r[0] for r in rows), sum(r[1] for r in rows)
     assert on_hand - allocated - held >= 0, (on_hand, allocated, held)
@@ -53,8 +56,9 @@ def _stored_orders(engine) -> dict[str, list[tuple[str, int]]]:
 def test_forty_callers_compete_for_twenty_five_units_and_exactly_twenty_five_win(engine):
     catalog, customer = stocked_store(engine, units=25)
     orders = SqlOrders(engine, log_source="live")
-    results = _race(engine, 40, lambda i: orders.place(order_command(customer.customer_id, {"PAN-1": 1},
-                                                                     call_id=f"call-{i}")))
+    results = _race(
+        engine, 40, lambda i: orders.place(order_command(customer.customer_id, {"PAN-1": 1}, call_id=f"call-{i}"))
+    )
     accepted = [r for r in results if isinstance(r, Order)]
     refused = [r for r in results if isinstance(r, OutOfStock)]
     assert (len(accepted), len(refused)) == (25, 15), Counter(type(r).__name__ for r in results)
@@ -72,7 +76,9 @@ def test_orders_of_mixed_sizes_never_oversell(engine):
     orders = SqlOrders(engine)
     sizes = [1 + i % 3 for i in range(40)]  # 80 units wanted of 25
     results = _race(engine, 40, lambda i: orders.place(order_command(customer.customer_id, {"PAN-1": sizes[i]})))
-    assert all(isinstance(r, (Order, OutOfStock)) for r in results), [r for r in results if not isinstance(r, (Order, OutOfStock))]
+    assert all(isinstance(r, (Order, OutOfStock)) for r in results), [
+        r for r in results if not isinstance(r, (Order, OutOfStock))
+    ]
     sold = sum(r.quantities["PAN-1"] for r in results if isinstance(r, Order))
     refused_sizes = [sizes[i] for i, r in enumerate(results) if isinstance(r, OutOfStock)]
     assert sold <= 25
@@ -97,8 +103,13 @@ def test_sorting_and_cancelling_at_once_keep_stock_consistent(engine):
     catalog, customer = stocked_store(engine, units=20)
     orders = SqlOrders(engine)
     placed = [orders.place(order_command(customer.customer_id, {"PAN-1": 1})).order_id for _ in range(20)]
-    results = _race(engine, 20, lambda i: (orders.sort if i % 2 else orders.cancel)(
-        placed[i], 1_700_000_500.0, *([] if i % 2 else ["customer cancelled"])))
+    results = _race(
+        engine,
+        20,
+        lambda i: (orders.sort if i % 2 else orders.cancel)(
+            placed[i], 1_700_000_500.0, *([] if i % 2 else ["customer cancelled"])
+        ),
+    )
     assert all(isinstance(r, Order) for r in results), results
     assert _stock_invariants(engine) == (20, 10, 0)
     assert catalog.available("PAN-1") == 10

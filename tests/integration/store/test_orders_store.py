@@ -39,7 +39,9 @@ def test_products_round_trip_and_are_offered_for_their_airings(engine):
     catalog.add_product(Product("PAN-1", "不粘锅", Decimal("199.00"), frozenset({"A1", "A2"})))
     catalog.add_product(Product("KNIFE", "刀具", Decimal("89.90"), frozenset({"A2"}), active=False))
     assert catalog.get_product("PAN-1") == Product("PAN-1", "不粘锅", Decimal("199.00"), frozenset({"A1", "A2"}))
-    assert isinstance(catalog.get_product("KNIFE").price, Decimal) and catalog.get_product("KNIFE").price == Decimal("89.90")
+    assert isinstance(catalog.get_product("KNIFE").price, Decimal) and catalog.get_product("KNIFE").price == Decimal(
+        "89.90"
+    )
     assert [p.sku for p in catalog.for_airing("A2")] == ["PAN-1"]  # the inactive knife is not offered
     catalog.replace_product(Product("PAN-1", "不粘锅 (大)", Decimal("219.00"), frozenset({"A3"})))
     assert catalog.get_product("PAN-1").airings == frozenset({"A3"}) and catalog.for_airing("A1") == []
@@ -81,12 +83,22 @@ def test_placing_an_order_stores_it_holds_stock_and_logs_order_placed(engine):
     assert placed.order_id.startswith("O") and placed.total == Decimal("590.00")
     loaded = orders.get(placed.order_id)
     assert loaded.lines == placed.lines and loaded.lines[0].quantity == 3  # repeated SKUs merged by the core
-    assert (loaded.status, loaded.total, loaded.discount, loaded.address) == (PLACED, Decimal("590.00"), Decimal("7.00"), HOME)
+    assert (loaded.status, loaded.total, loaded.discount, loaded.address) == (
+        PLACED,
+        Decimal("590.00"),
+        Decimal("7.00"),
+        HOME,
+    )
     assert loaded.survey == placed.survey and loaded.history == [(T0 + 60, PLACED, "")]
     assert (catalog.held("PAN-1"), catalog.available("PAN-1")) == (3, 7)
     [record] = SqlEventLog(engine).records("live")
     assert (record.verb, record.data1, record.data3, record.data4, record.data5) == (
-        Verb.ORDER_PLACED, placed.order_id, "4008001234", "A1", customer.customer_id)
+        Verb.ORDER_PLACED,
+        placed.order_id,
+        "4008001234",
+        "A1",
+        customer.customer_id,
+    )
     assert float(record.data2) == 590.0
     assert [o.order_id for o in orders.for_customer(customer.customer_id)] == [placed.order_id]
 

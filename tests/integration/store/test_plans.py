@@ -31,8 +31,9 @@ def test_plans_are_added_never_overwritten_and_listed_newest_first(engine):
 def test_0011_takes_planners_and_downgrades_without_them(engine):
     users = AppUser.__table__
     with engine.begin() as connection:
-        connection.execute(insert(users), {"username": "p", "role": "planner", "active": True, "password_hash": "x",
-                                           "created": 0.0})
+        connection.execute(
+            insert(users), {"username": "p", "role": "planner", "active": True, "password_hash": "x", "created": 0.0}
+        )
     SqlPlans(engine).save("A", "name: a\n", RESULTS, replications=1, seed=1, by="p", now=1.0)
     downgrade(engine, "0010")
     assert "staffing_plan" not in inspect(engine).get_table_names()

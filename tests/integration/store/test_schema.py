@@ -14,9 +14,16 @@ from adapters.store.migrate import current_revision, downgrade, head_revision, o
 from adapters.store.settings import StoreSettings, make_engine, normalise_url
 from core.tickets import OUTCOMES
 
-STORE_TABLES = {"event_log", "callback_ticket", *models.BUSINESS_TABLES, *models.SITE_TABLES,
-                *models.LIVE_CHANNEL_TABLES, *models.IDEMPOTENCY_TABLES, *models.PLAN_TABLES,
-                *models.OUTBOUND_TABLES}
+STORE_TABLES = {
+    "event_log",
+    "callback_ticket",
+    *models.BUSINESS_TABLES,
+    *models.SITE_TABLES,
+    *models.LIVE_CHANNEL_TABLES,
+    *models.IDEMPOTENCY_TABLES,
+    *models.PLAN_TABLES,
+    *models.OUTBOUND_TABLES,
+}
 
 
 def test_default_store_is_a_sqlite_file_in_the_data_dir_created_on_first_run(tmp_path, monkeypatch):
@@ -63,12 +70,15 @@ def test_migrations_create_the_tables_the_models_describe(engine):
     assert STORE_TABLES <= set(inspect(engine).get_table_names())
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            # tables of this adapter only (other packages may register SQLModel tables of their own)
-            "include_name": lambda name, kind, parent: kind != "table" or name in STORE_TABLES,
-            "include_object": _of_the_store,  # the same on the models' side (console/ registers its own)
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                # tables of this adapter only (other packages may register SQLModel tables of their own)
+                "include_name": lambda name, kind, parent: kind != "table" or name in STORE_TABLES,
+                "include_object": _of_the_store,  # the same on the models' side (console/ registers its own)
+            },
+        )
         diffs = compare_metadata(context, SQLModel.metadata)
     assert diffs == []
 
@@ -81,20 +91,39 @@ def test_downgrade_to_base_and_upgrade_again(engine):
 
 
 def _ticket_row(**overrides):
-    row = dict(id="cb-1", source="", call_id="c1", number="139", priority="normal", hotline="400", airing="",
-               queue="sales", created_at=0.0, status="open", claimer=None, attempts=0, outcome=None,
-               next_try_at=0.0, expires_at=3 * 86400.0, version=1, updated_at=0.0)
+    row = dict(
+        id="cb-1",
+        source="",
+        call_id="c1",
+        number="139",
+        priority="normal",
+        hotline="400",
+        airing="",
+        queue="sales",
+        created_at=0.0,
+        status="open",
+        claimer=None,
+        attempts=0,
+        outcome=None,
+        next_try_at=0.0,
+        expires_at=3 * 86400.0,
+        version=1,
+        updated_at=0.0,
+    )
     row.update(overrides)
     return row
 
 
-@pytest.mark.parametrize("bad", [
-    {"status": "lost"},
-    {"priority": "vip"},
-    {"outcome": "maybe"},
-    {"status": "claimed"},  # claimed needs a claimer
-    {"claimer": "a1"},  # an open ticket has none
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"status": "lost"},
+        {"priority": "vip"},
+        {"outcome": "maybe"},
+        {"status": "claimed"},  # claimed needs a claimer
+        {"claimer": "a1"},  # an open ticket has none
+    ],
+)
 def test_the_database_refuses_impossible_tickets(engine, bad):
     table = models.CallbackTicket.__table__
     with pytest.raises(IntegrityError):
@@ -106,8 +135,9 @@ def test_the_database_takes_every_outcome_the_core_knows(engine):
     table = models.CallbackTicket.__table__
     with engine.begin() as connection:
         for i, outcome in enumerate(OUTCOMES):  # wrong_number came with migration 0007
-            connection.execute(insert(table), _ticket_row(id=f"cb-{i}", number=f"13{i}", status="done",
-                                                          outcome=outcome, attempts=1))
+            connection.execute(
+                insert(table), _ticket_row(id=f"cb-{i}", number=f"13{i}", status="done", outcome=outcome, attempts=1)
+            )
 
 
 def test_the_database_refuses_a_second_open_ticket_for_a_number(engine):
@@ -145,11 +175,14 @@ def _stock_setup(connection):
     connection.execute(insert(models.ProductRow.__table__), dict(sku="S1", name="pan", price="99.00", active=True))
 
 
-@pytest.mark.parametrize("bad", [
-    dict(on_hand=-1, allocated=0),
-    dict(on_hand=5, allocated=-1),
-    dict(on_hand=5, allocated=6),  # more promised than on the shelf
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(on_hand=-1, allocated=0),
+        dict(on_hand=5, allocated=-1),
+        dict(on_hand=5, allocated=6),  # more promised than on the shelf
+    ],
+)
 def test_the_database_refuses_negative_or_overpromised_stock(engine, bad):
     with engine.begin() as connection:
         _stock_setup(connection)
@@ -162,14 +195,36 @@ def test_a_phone_number_is_stored_once_per_customer_but_may_belong_to_several(en
     phone = models.CustomerPhoneRow.__table__
     with engine.begin() as connection:
         for cid in ("C1", "C2"):
-            connection.execute(insert(models.CustomerRow.__table__), dict(
-                id=cid, name="x", created_at=0.0, region_province="", region_city="", region_county="", notes=""))
-            connection.execute(insert(phone), dict(customer_id=cid, position=0, key="+8613800138000",
-                                                   national="13800138000", kind="mobile", area_code="", extension=""))
+            connection.execute(
+                insert(models.CustomerRow.__table__),
+                dict(id=cid, name="x", created_at=0.0, region_province="", region_city="", region_county="", notes=""),
+            )
+            connection.execute(
+                insert(phone),
+                dict(
+                    customer_id=cid,
+                    position=0,
+                    key="+8613800138000",
+                    national="13800138000",
+                    kind="mobile",
+                    area_code="",
+                    extension="",
+                ),
+            )
     with pytest.raises(IntegrityError):
         with engine.begin() as connection:
-            connection.execute(insert(phone), dict(customer_id="C1", position=1, key="+8613800138000",
-                                                   national="13800138000", kind="mobile", area_code="", extension=""))
+            connection.execute(
+                insert(phone),
+                dict(
+                    customer_id="C1",
+                    position=1,
+                    key="+8613800138000",
+                    national="13800138000",
+                    kind="mobile",
+                    area_code="",
+                    extension="",
+                ),
+            )
 
 
 def test_order_numbers_are_unique(engine):

@@ -38,12 +38,18 @@ def live_day(calls: int = 1) -> list:
     t = 101.0
     for i in range(calls):
         a, b, c = (f"1700000{i:03d}.{k}" for k in (1, 2, 3))
-        for message in (m.CallArrived(t, a, f"139{i:08d}", "4008001000"), m.AgentAnswered(t + 0.3, a, "agent001"),
-                        m.CallRecorded(t + 0.5, a, f"hotline-{a}.wav"),
-                        m.CallArrived(t + 1, b, f"138{i:08d}", "4008001000"), m.CallerHungUp(t + 3, b),
-                        m.CallArrived(t + 4, c, f"138{i:08d}", "4008001000"), m.CallerHungUp(t + 5, c),
-                        m.AgentHungUp(t + 9, a), m.ClaimCallback(t + 10, "agent001", f"cb-{b}"),
-                        m.CompleteCallback(t + 20, "agent001", f"cb-{b}", "ordered")):
+        for message in (
+            m.CallArrived(t, a, f"139{i:08d}", "4008001000"),
+            m.AgentAnswered(t + 0.3, a, "agent001"),
+            m.CallRecorded(t + 0.5, a, f"hotline-{a}.wav"),
+            m.CallArrived(t + 1, b, f"138{i:08d}", "4008001000"),
+            m.CallerHungUp(t + 3, b),
+            m.CallArrived(t + 4, c, f"138{i:08d}", "4008001000"),
+            m.CallerHungUp(t + 5, c),
+            m.AgentHungUp(t + 9, a),
+            m.ClaimCallback(t + 10, "agent001", f"cb-{b}"),
+            m.CompleteCallback(t + 20, "agent001", f"cb-{b}", "ordered"),
+        ):
             core.handle(message)
         t += 30
     return records
@@ -52,8 +58,9 @@ def live_day(calls: int = 1) -> list:
 def stored(engine) -> list:
     table = EventRecord.__table__
     with engine.connect() as connection:
-        return connection.execute(select(table.c.seq, table.c.verb, table.c.call_id)
-                                  .where(table.c.source == SOURCE).order_by(table.c.seq)).all()
+        return connection.execute(
+            select(table.c.seq, table.c.verb, table.c.call_id).where(table.c.source == SOURCE).order_by(table.c.seq)
+        ).all()
 
 
 def call_records(engine) -> list:
@@ -85,7 +92,10 @@ def test_records_tickets_and_call_records_land_in_one_go(engine):
     assert (ticket.number, ticket.status, ticket.outcome) == ("13800000000", "done", "ordered")
     answered, abandoned, duplicate = call_records(engine)
     assert (answered.agent_id, answered.recording, answered.business_type) == (
-        "agent001", f"hotline-{answered.call_id}.wav", "inquiry")
+        "agent001",
+        f"hotline-{answered.call_id}.wav",
+        "inquiry",
+    )
     assert answered.answered_at == pytest.approx(101.3) and answered.ended_at == pytest.approx(110.0)
     assert answered.caller == "+8613900000000" and "talk 8.7 s" in answered.summary
     assert (abandoned.call_type, abandoned.business_type, abandoned.recording) == ("dropped", "callback", "")
@@ -98,11 +108,11 @@ def test_a_restart_ships_the_rest_and_nothing_twice(engine):
     position, with a call that began before the restart and ended after it recorded whole."""
     full = live_day(3)
     cut = next(i for i, r in enumerate(full) if r.verb == Verb.CONNECT and i > len(full) // 2)
-    log = full[:cut + 1]
+    log = full[: cut + 1]
     first = LogShipper(engine, log, source=SOURCE, migrate=False).start()
     assert first.wait_shipped(len(log), 20)
     first.stop()
-    log.extend(full[cut + 1:])  # what the driver wrote after the crash
+    log.extend(full[cut + 1 :])  # what the driver wrote after the crash
     second = ship(engine, log)
     assert second.shipped == len(full)
     assert_exactly_once(engine, full)

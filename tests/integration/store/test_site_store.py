@@ -22,7 +22,9 @@ def test_versions_count_up_and_keep_who_and_when(engine):
     assert configs.latest() == second
     assert configs.get(1).document == {"hotlines": [{"number": "400", "queue": "订单"}]}
     assert [(v.version, v.saved_by, v.saved_at, v.note) for v in configs.history()] == [
-        (2, "bob", T0 + 5, ""), (1, "alice", T0, "import a.yaml")]
+        (2, "bob", T0 + 5, ""),
+        (1, "alice", T0, "import a.yaml"),
+    ]
     with pytest.raises(SiteConflict):
         configs.save({}, "carol", T0 + 9, expected_version=1)
     with pytest.raises(UnknownSiteVersion):

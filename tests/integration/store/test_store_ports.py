@@ -20,16 +20,24 @@ from core.customers import CustomerRepository
 from core.membership import MembershipRepository
 
 
-@pytest.mark.parametrize("port, implementation", [
-    (CustomerRepository, SqlCustomers), (MembershipRepository, SqlMemberships), (ports.CatalogRepository, SqlCatalog),
-    (ports.OrderRepository, SqlOrders), (ports.AiringRepository, SqlAirings),
-    (ports.CallRecordRepository, SqlCallRecords), (ports.CallbackTicketRepository, SqlTickets),
-    (ports.EventLogRepository, SqlEventLog), (ports.AuditRepository, SqlAudit),
-])
+@pytest.mark.parametrize(
+    "port, implementation",
+    [
+        (CustomerRepository, SqlCustomers),
+        (MembershipRepository, SqlMemberships),
+        (ports.CatalogRepository, SqlCatalog),
+        (ports.OrderRepository, SqlOrders),
+        (ports.AiringRepository, SqlAirings),
+        (ports.CallRecordRepository, SqlCallRecords),
+        (ports.CallbackTicketRepository, SqlTickets),
+        (ports.EventLogRepository, SqlEventLog),
+        (ports.AuditRepository, SqlAudit),
+    ],
+)
 def test_repository_implements_its_port(port, implementation):
     for name, method in vars(port).items():
         if name.startswith("_") or not callable(method):
             continue
         assert hasattr(implementation, name), f"{implementation.__name__} lacks {name}"
         wanted = list(inspect.signature(method).parameters)
-        assert list(inspect.signature(getattr(implementation, name)).parameters)[:len(wanted)] == wanted, name
+        assert list(inspect.signature(getattr(implementation, name)).parameters)[: len(wanted)] == wanted, name

@@ -23,8 +23,16 @@ T0 = 1_700_000_000.0
 
 
 def ticket(ticket_id: str, number: str, created_at: float, priority: str = "normal", queue: str = "sales") -> Ticket:
-    return Ticket(ticket_id=ticket_id, call_id=ticket_id.removeprefix("cb-"), number=number, priority=priority,
-                  hotline="400", airing="air-1", created_at=created_at, queue=queue)
+    return Ticket(
+        ticket_id=ticket_id,
+        call_id=ticket_id.removeprefix("cb-"),
+        number=number,
+        priority=priority,
+        hotline="400",
+        airing="air-1",
+        created_at=created_at,
+        queue=queue,
+    )
 
 
 @pytest.fixture
@@ -38,7 +46,13 @@ def test_create_and_read_back(tickets):
     got = tickets.get("cb-c1")
     assert got == dataclasses.replace(made)
     assert (got.number, got.priority, got.hotline, got.airing, got.queue, got.created_at) == (
-        "139", "urgent", "400", "air-1", "sales", T0)
+        "139",
+        "urgent",
+        "400",
+        "air-1",
+        "sales",
+        T0,
+    )
     assert tickets.open_ticket_for("139").ticket_id == "cb-c1"
     assert tickets.open_ticket_for("140") is None
     assert tickets.expires_at("cb-c1") == T0 + 3 * DAY
@@ -58,8 +72,9 @@ def test_one_open_ticket_per_number(tickets):
 
 
 def test_callback_order_is_urgent_first_then_first_come(tickets):
-    for i, (number, priority) in enumerate([("n1", "normal"), ("v1", "urgent"), ("n2", "normal"),
-                                            ("i1", "urgent"), ("v2", "urgent")]):
+    for i, (number, priority) in enumerate(
+        [("n1", "normal"), ("v1", "urgent"), ("n2", "normal"), ("i1", "urgent"), ("v2", "urgent")]
+    ):
         tickets.create(ticket(f"cb-c{i}", number, T0 + i, priority))
     assert [t.number for t in tickets.ordered(T0 + 10)] == ["v1", "i1", "v2", "n1", "n2"]
     assert [t.number for t in tickets.ordered(T0 + 10, limit=2)] == ["v1", "i1"]
@@ -83,9 +98,11 @@ def test_one_claimer_at_a_time(tickets):
         tickets.claim("cb-c1", "a2", T0 + 6)
     with pytest.raises(TicketError, match="not claimed by a2"):
         tickets.complete("cb-c1", "a2", "ordered", T0 + 7)
-    for unknown in (lambda: tickets.claim("cb-nope", "a2", T0 + 6),
-                    lambda: tickets.complete("cb-nope", "a2", "ordered", T0 + 6),
-                    lambda: tickets.release("cb-nope", "a2", T0 + 6)):
+    for unknown in (
+        lambda: tickets.claim("cb-nope", "a2", T0 + 6),
+        lambda: tickets.complete("cb-nope", "a2", "ordered", T0 + 6),
+        lambda: tickets.release("cb-nope", "a2", T0 + 6),
+    ):
         with pytest.raises(UnknownTicket, match="no ticket"):
             unknown()
     assert tickets.ordered(T0 + 6) == []
@@ -156,7 +173,11 @@ def test_expiry_after_three_days(tickets):
     expired = tickets.expire(T0 + 3 * DAY + 5)
     assert [t.ticket_id for t in expired] == ["cb-old", "cb-waiting"]  # the claimed one is being worked
     assert {t.ticket_id: t.status for t in tickets.all()} == {
-        "cb-old": "expired", "cb-waiting": "expired", "cb-claimed": "claimed", "cb-young": "open"}
+        "cb-old": "expired",
+        "cb-waiting": "expired",
+        "cb-claimed": "claimed",
+        "cb-young": "open",
+    }
     assert tickets.expire(T0 + 3 * DAY + 5) == []
     assert tickets.open_ticket_for("1") is None
 
@@ -167,7 +188,12 @@ def test_expire_can_log_what_it_expired(engine):
     tickets.expire(T0 + 4 * DAY)
     [record] = SqlEventLog(engine).records("store")
     assert (record.verb, record.data1, record.call_id, record.queue, record.time) == (
-        Verb.CALLBACK_EXPIRED, "cb-c1", "c1", "sales", T0 + 4 * DAY)
+        Verb.CALLBACK_EXPIRED,
+        "cb-c1",
+        "c1",
+        "sales",
+        T0 + 4 * DAY,
+    )
 
 
 def test_housekeeping_round_reopens_due_retries_and_expires(tickets):
@@ -199,7 +225,13 @@ def test_sink_follows_the_core_records(engine):
         sink.append(record)
     got = SqlTickets(engine).get("cb-c1")
     assert (got.status, got.attempts, got.outcome, got.next_try_at, got.priority, got.airing) == (
-        "waiting", 1, "unreachable", T0 + 1865, "urgent", "air-1")
+        "waiting",
+        1,
+        "unreachable",
+        T0 + 1865,
+        "urgent",
+        "air-1",
+    )
     # the core reopens it from its timer without a record, then an agent claims it
     sink.append(cb(T0 + 2000, Verb.CALLBACK_CLAIMED, "cb-c1", agent="a2"))
     sink.append(cb(T0 + 2010, Verb.CALLBACK_RELEASED, "cb-c1", agent="a2"))
@@ -215,8 +247,10 @@ def test_sink_follows_the_core_records(engine):
 
 def test_sink_reports_records_that_contradict_the_database_instead_of_raising(engine):
     sink = TicketSink(engine)
-    records = [cb(T0, Verb.CALLBACK_CREATED, "cb-c1", "139", "normal", "400", ""),
-               cb(T0 + 5, Verb.CALLBACK_CLAIMED, "cb-c1", agent="a1")]
+    records = [
+        cb(T0, Verb.CALLBACK_CREATED, "cb-c1", "139", "normal", "400", ""),
+        cb(T0 + 5, Verb.CALLBACK_CLAIMED, "cb-c1", agent="a1"),
+    ]
     assert sink.consume(records) == 2
     assert sink.consume(records) == 0  # replayed: nothing changes
     assert len(sink.conflicts) == 2
@@ -239,10 +273,12 @@ def test_sink_fed_by_a_twin_run_ends_where_the_core_ends(engine, mode):
     center = _twin_run()
     log = center.log
     assert sum(r.verb == Verb.CALLBACK_CREATED for r in log) > 100
-    tickets = SqlTickets(engine, source="twin", ttl=center.policy.callback_ttl,
-                         retry_after=center.policy.callback_retry_after)
-    sink = TicketSink(engine, source="twin", ttl=center.policy.callback_ttl,
-                      retry_after=center.policy.callback_retry_after)
+    tickets = SqlTickets(
+        engine, source="twin", ttl=center.policy.callback_ttl, retry_after=center.policy.callback_retry_after
+    )
+    sink = TicketSink(
+        engine, source="twin", ttl=center.policy.callback_ttl, retry_after=center.policy.callback_retry_after
+    )
     if mode == "append":  # as a live EventSink beside the core's own list and the event-log table
         events = EventLogSink(engine, source="twin")
         mirror: list = []

@@ -83,8 +83,9 @@ def test_a_refused_write_undoes_only_itself_and_the_unit_goes_on(engine):
 
 def test_fifty_agents_claim_one_ticket_through_the_use_case_and_one_claim_is_audited(engine):
     SqlTickets(engine).create(Ticket("cb-1", "c1", "13900000000", "urgent", "400", "", T0, queue="sales"))
-    results = _race(engine, lambda i: claim_callback(ClaimCallback(T0 + 60, f"agent-{i:02d}", "cb-1"),
-                                                     SqlUnitOfWork(engine)))
+    results = _race(
+        engine, lambda i: claim_callback(ClaimCallback(T0 + 60, f"agent-{i:02d}", "cb-1"), SqlUnitOfWork(engine))
+    )
     winners = [r for r in results if isinstance(r, Ticket)]
     assert len(winners) == 1 and sum(isinstance(r, TicketConflict) for r in results) == AGENTS - 1, results
     (row,) = SqlAudit(engine).entries(entity="callback_ticket")

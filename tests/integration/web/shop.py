@@ -38,6 +38,12 @@ def seed_shop(engine, now: float, hotline: str) -> Shop:
     catalog.receive("W-BJ", OTHER_SKU, STOCK)
     airing = Airing("AIR-1", "CCTV-2", now - 600, 3600, hotline, product="不粘锅 live", kind="live")
     SqlAirings(engine).add(airing)
-    customer = register_customer(SqlCustomers(engine), SqlIds(engine), name="张伟", phones=[CALLER], now=now - 86400,
-                                 address=Address(HAIDIAN, "中关村大街1号 502", recipient="张伟"))
+    customer = register_customer(
+        SqlCustomers(engine),
+        SqlIds(engine),
+        name="张伟",
+        phones=[CALLER],
+        now=now - 86400,
+        address=Address(HAIDIAN, "中关村大街1号 502", recipient="张伟"),
+    )
     return Shop(customer, airing)

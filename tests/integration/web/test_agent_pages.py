@@ -33,12 +33,30 @@ class FakeDriverSide:
         now = time.time()
         self.states.beat(now, now)
         self.states.put_agents([AgentStatus(agent, state, "", call_id, CALLER if call_id else "", now)])
-        self.events.publish([dict(at=now, kind="agent_state", agent_id=agent, call_id=call_id,
-                                  payload={"state": state, "reason": "", "caller": CALLER if call_id else ""})])
+        self.events.publish(
+            [
+                dict(
+                    at=now,
+                    kind="agent_state",
+                    agent_id=agent,
+                    call_id=call_id,
+                    payload={"state": state, "reason": "", "caller": CALLER if call_id else ""},
+                )
+            ]
+        )
 
     def call(self, kind: str, agent: str, call_id: str, caller: str = CALLER) -> None:
-        self.events.publish([dict(at=time.time(), kind=kind, agent_id=agent, call_id=call_id,
-                                  payload={"caller": caller, "hotline": HOTLINE, "queue": "sales"})])
+        self.events.publish(
+            [
+                dict(
+                    at=time.time(),
+                    kind=kind,
+                    agent_id=agent,
+                    call_id=call_id,
+                    payload={"caller": caller, "hotline": HOTLINE, "queue": "sales"},
+                )
+            ]
+        )
 
 
 def open_desk(page, site, user: str = "agent001") -> FakeDriverSide:
@@ -103,7 +121,8 @@ def test_a_ringing_call_pops_the_customer_and_one_product_is_ordered_in_three_cl
     page.wait_for_selector("#record-saved")
     records = SqlCallRecords(site.engine).for_customer(shop.customer.customer_id)
     assert [(r.call_id, r.order_id, r.business_type, r.summary) for r in records] == [
-        ("call-1", order_id, "order", "订了一口锅")]
+        ("call-1", order_id, "order", "订了一口锅")
+    ]
 
     driver.state("agent001", "ready")
     driver.call("ringing", "agent001", "call-1b")  # the customer calls again: the history, newest first
@@ -155,9 +174,13 @@ def store_site(engine, wrapup: float, agent_users: dict[str, str] | None = None)
     from core.config import AgentProfile, CenterConfig, Hotline, Policy
     from twin.site import Site, site_document
 
-    config = CenterConfig(agents=(AgentProfile("agent001", {"sales": 1}), AgentProfile("agent002", {"sales": 1})),
-                          hotlines=(Hotline(HOTLINE, "sales"),), policy=Policy(wrapup=wrapup),
-                          vip=frozenset({CALLER}), owners={CALLER: "agent002"})
+    config = CenterConfig(
+        agents=(AgentProfile("agent001", {"sales": 1}), AgentProfile("agent002", {"sales": 1})),
+        hotlines=(Hotline(HOTLINE, "sales"),),
+        policy=Policy(wrapup=wrapup),
+        vip=frozenset({CALLER}),
+        owners={CALLER: "agent002"},
+    )
     SqlSiteConfigs(engine).save(site_document(Site(config, agent_users or {})), "test", time.time())
 
 

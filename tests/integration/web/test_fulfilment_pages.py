@@ -21,8 +21,9 @@ pytestmark = pytest.mark.browser
 
 
 def order(site, shop, payment: str, quantity: int = 2) -> str:
-    command = PlaceOrder(time.time(), shop.customer.customer_id, [(ON_AIR_SKU, quantity)], payment, None,
-                         agent_id="agent001")
+    command = PlaceOrder(
+        time.time(), shop.customer.customer_id, [(ON_AIR_SKU, quantity)], payment, None, agent_id="agent001"
+    )
     return place_order(command, site.app.state.unit_of_work()).order_id
 
 
@@ -69,8 +70,14 @@ def test_an_order_goes_through_its_life_from_the_page(site, page):
     screenshot(page, "orders")
 
     actions = [e.action for e in SqlAudit(site.engine).entries(user="sup", entity="customer")]
-    assert sorted(set(actions)) == ["customers.points", "orders.deliver", "orders.dispatch", "orders.pay",
-                                    "orders.return", "orders.sort"]
+    assert sorted(set(actions)) == [
+        "customers.points",
+        "orders.deliver",
+        "orders.dispatch",
+        "orders.pay",
+        "orders.return",
+        "orders.sort",
+    ]
     assert actions.count("orders.dispatch") == 2  # the refused dispatch wrote nothing
 
 

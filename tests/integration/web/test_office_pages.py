@@ -36,10 +36,12 @@ def problem_rows(page) -> list[list[str]]:
 def test_a_schedule_upload_shows_every_problem_with_its_line_and_stores_nothing(site, page, tmp_path):
     tonight = (datetime.now(SITE_ZONE) + timedelta(days=1)).strftime("%Y-%m-%d")
     log_in(page, site.url, "sup", next_path="/office/airings")
-    bad = ("id,channel,start,length,hotline,kind,cost\n"
-           f"A1,CCTV-2,{tonight} 20:00,30m,4008001234,live,20000\n"
-           "A2,CCTV-2,tonight,30m,4008001234,live,100\n"
-           f"A3,Hunan,{tonight} 21:00,-5,4008001234,movie,lots\n")
+    bad = (
+        "id,channel,start,length,hotline,kind,cost\n"
+        f"A1,CCTV-2,{tonight} 20:00,30m,4008001234,live,20000\n"
+        "A2,CCTV-2,tonight,30m,4008001234,live,100\n"
+        f"A3,Hunan,{tonight} 21:00,-5,4008001234,movie,lots\n"
+    )
     upload(page, "#airings-upload", tmp_path, "schedule.csv", bad)
     rows = problem_rows(page)
     assert {r[0] for r in rows} >= {"schedule.csv:3", "schedule.csv:4"}
@@ -47,11 +49,15 @@ def test_a_schedule_upload_shows_every_problem_with_its_line_and_stores_nothing(
     assert SqlAirings(site.engine).list() == []
     screenshot(page, "airings-refused")
 
-    good = bad.splitlines()[0] + "\n" + bad.splitlines()[1] + "\n" + f"A4,Hunan,{tonight} 21:00,15m,4008001234,spot,5000\n"
+    good = (
+        bad.splitlines()[0] + "\n" + bad.splitlines()[1] + "\n" + f"A4,Hunan,{tonight} 21:00,15m,4008001234,spot,5000\n"
+    )
     upload(page, "#airings-upload", tmp_path, "schedule.csv", good)
     assert page.locator("#problems").count() == 0
     assert page.locator("#airings tbody tr[data-airing]").evaluate_all("rows => rows.map(r => r.dataset.airing)") == [
-        "A1", "A4"]
+        "A1",
+        "A4",
+    ]
     assert [a.airing_id for a in SqlAirings(site.engine).list()] == ["A1", "A4"]
 
 
@@ -73,19 +79,26 @@ def test_the_site_configuration_is_imported_from_the_page_and_a_bad_file_changes
 
 def test_reports_show_the_queue_table_and_offer_the_workbook(site, page):
     start = datetime(2026, 11, 23, 9, 0, tzinfo=SITE_ZONE).timestamp()
-    SqlEventLog(site.engine).append([
-        LogRecord(start, "c1", "orders", NONE, Verb.ENTERQUEUE, "", "13800000000", 1, "4008001234", "normal"),
-        LogRecord(start + 10, "c1", "orders", "agent001", Verb.CONNECT, 10, "c1", 1.0),
-        LogRecord(start + 100, "c1", "orders", "agent001", Verb.COMPLETECALLER, 10, 90, 1),
-        LogRecord(start + 200, "c2", "orders", NONE, Verb.ENTERQUEUE, "", "13800000001", 1, "4008001234", "normal"),
-        LogRecord(start + 230, "c2", "orders", NONE, Verb.ABANDON, 1, 1, 30, 0),
-    ])
+    SqlEventLog(site.engine).append(
+        [
+            LogRecord(start, "c1", "orders", NONE, Verb.ENTERQUEUE, "", "13800000000", 1, "4008001234", "normal"),
+            LogRecord(start + 10, "c1", "orders", "agent001", Verb.CONNECT, 10, "c1", 1.0),
+            LogRecord(start + 100, "c1", "orders", "agent001", Verb.COMPLETECALLER, 10, 90, 1),
+            LogRecord(start + 200, "c2", "orders", NONE, Verb.ENTERQUEUE, "", "13800000001", 1, "4008001234", "normal"),
+            LogRecord(start + 230, "c2", "orders", NONE, Verb.ABANDON, 1, 1, 30, 0),
+        ]
+    )
     log_in(page, site.url, "sup", next_path="/office/reports?kind=queues&interval=60")
     table = page.locator("section[data-report=queues] table")
     header = table.locator("thead th").all_inner_texts()
     row = dict(zip(header, table.locator("tbody tr").first.locator("td").all_inner_texts()))
     assert (row["interval"], row["queue"], row["offered"], row["answered"], row["abandoned"]) == (
-        "2026-11-23 09:00", "orders", "2", "1", "1")
+        "2026-11-23 09:00",
+        "orders",
+        "2",
+        "1",
+        "1",
+    )
     assert row["abandon_rate"] == "0.500"
     response = page.request.get(site.url + page.get_attribute("#workbook", "href"))
     assert response.status == 200 and response.body()[:2] == b"PK"  # an xlsx is a zip file

@@ -42,8 +42,9 @@ def test_a_supervisor_adds_a_warehouse_and_a_courier(site, page):
     assert page.locator("#warehouses tr[data-warehouse=W-SZ] [data-area='44']").count() == 1
 
     page.uncheck("#courier-form input[name=cash_on_delivery]")
-    submit(page, "#courier-form", courier_id="ZTO", courier_serves="44", courier_warehouses="W-SZ, W-XX",
-           courier_rank="2")
+    submit(
+        page, "#courier-form", courier_id="ZTO", courier_serves="44", courier_warehouses="W-SZ, W-XX", courier_rank="2"
+    )
     assert "W-XX" in page.inner_text("#err-courier_warehouses")
     assert page.input_value("#courier-form input[name=courier_serves]") == "44"
     assert not page.is_checked("#courier-form input[name=cash_on_delivery]")  # the unticked box stays unticked
@@ -56,10 +57,13 @@ def test_a_supervisor_adds_a_warehouse_and_a_courier(site, page):
 
     catalog = SqlCatalog(site.engine)
     assert Courier("ZTO", ("44",), frozenset({"W-SZ"}), False, 2) in catalog.couriers()
-    assert [(w.warehouse_id, w.serves, w.rank) for w in catalog.warehouses()] == [("W-BJ", ("11",), 0),
-                                                                                 ("W-SZ", ("4403", "44"), 1)]
-    assert sorted((e.action, e.entity_id) for e in SqlAudit(site.engine).entries(user="sup")
-                  if e.action.endswith(".add")) == [("courier.add", "ZTO"), ("warehouse.add", "W-SZ")]
+    assert [(w.warehouse_id, w.serves, w.rank) for w in catalog.warehouses()] == [
+        ("W-BJ", ("11",), 0),
+        ("W-SZ", ("4403", "44"), 1),
+    ]
+    assert sorted(
+        (e.action, e.entity_id) for e in SqlAudit(site.engine).entries(user="sup") if e.action.endswith(".add")
+    ) == [("courier.add", "ZTO"), ("warehouse.add", "W-SZ")]
 
     page.goto(f"{site.url}/office/stock")  # the new warehouse takes goods in
     page.fill("#stock-form input[name=sku]", OTHER_SKU)
@@ -68,7 +72,9 @@ def test_a_supervisor_adds_a_warehouse_and_a_courier(site, page):
     page.click("#stock-form button[value=receive]")
     assert page.inner_text(f"#stock-levels tr[data-level='{OTHER_SKU}@W-SZ'] .on-hand") == "7"
     page.goto(f"{site.url}/lang/zh?next=/office/places")
-    assert page.inner_text("h1") == "仓库与快递" and page.inner_text("#couriers tr[data-courier=ZTO] td >> nth=3") == "否"
+    assert (
+        page.inner_text("h1") == "仓库与快递" and page.inner_text("#couriers tr[data-courier=ZTO] td >> nth=3") == "否"
+    )
 
 
 def test_agents_may_not_open_the_places_page(site, page):

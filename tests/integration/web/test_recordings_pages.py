@@ -30,8 +30,9 @@ def write_wav(path, seconds: float, rate: int = 8000) -> None:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes(b"".join(((i % 80) * 200).to_bytes(2, "little", signed=True)
-                                 for i in range(int(seconds * rate))))
+        out.writeframes(
+            b"".join(((i % 80) * 200).to_bytes(2, "little", signed=True) for i in range(int(seconds * rate)))
+        )
 
 
 @pytest.fixture
@@ -44,18 +45,44 @@ def recorded(tmp_path):
     folder.mkdir()
     (tmp_path / "secret.txt").write_text("not a recording")
     now = time.time()
-    calls = [("r1", "+8613900000071", "agent001", now - 3 * HOUR, "C-1"),
-             ("r2", "+8613900000072", "agent002", now - 2 * HOUR, "C-2"),
-             ("r3", "+8613900000071", "agent002", now - 1 * HOUR, "C-1")]
+    calls = [
+        ("r1", "+8613900000071", "agent001", now - 3 * HOUR, "C-1"),
+        ("r2", "+8613900000072", "agent002", now - 2 * HOUR, "C-2"),
+        ("r3", "+8613900000071", "agent002", now - 1 * HOUR, "C-1"),
+    ]
     store = SqlCallRecords(engine)
     for record_id, caller, agent, started, customer in calls:
-        store.add(CallRecord(record_id, f"call-{record_id}", caller, agent, started, started + 30, started + 5,
-                             summary="asked about the price", customer_id=customer,
-                             recording=f"hotline-{record_id}.wav"))
+        store.add(
+            CallRecord(
+                record_id,
+                f"call-{record_id}",
+                caller,
+                agent,
+                started,
+                started + 30,
+                started + 5,
+                summary="asked about the price",
+                customer_id=customer,
+                recording=f"hotline-{record_id}.wav",
+            )
+        )
         write_wav(folder / f"hotline-{record_id}.wav", 1.5)
-    store.add(CallRecord("r4", "call-r4", "+8613900000071", "agent001", now - 30, now, now - 20, summary="x"))  # not recorded
-    store.add(CallRecord("r5", "call-r5", "+8613900000073", "agent001", now - 20, now, now - 10, summary="x",
-                         recording="hotline-gone.wav"))  # its file is not there
+    store.add(
+        CallRecord("r4", "call-r4", "+8613900000071", "agent001", now - 30, now, now - 20, summary="x")
+    )  # not recorded
+    store.add(
+        CallRecord(
+            "r5",
+            "call-r5",
+            "+8613900000073",
+            "agent001",
+            now - 20,
+            now,
+            now - 10,
+            summary="x",
+            recording="hotline-gone.wav",
+        )
+    )  # its file is not there
     app, server = serve(engine, url, recordings_dir=folder)
     try:
         yield Site(server.url, engine, app), now
@@ -133,8 +160,12 @@ def test_the_api_searches_streams_ranges_and_refuses_what_is_not_a_recording(rec
         assert found.status_code == 200
         assert [(r["id"], r["recording"]) for r in found.json()] == [("r3", "hotline-r3.wav")]
         since = datetime.fromtimestamp(now - 2.5 * HOUR, SITE_ZONE).isoformat()
-        assert [r["id"] for r in client.get("/api/recordings", params={"since": since, "number": "13900000071"},
-                                            headers=headers).json()] == ["r3"]
+        assert [
+            r["id"]
+            for r in client.get(
+                "/api/recordings", params={"since": since, "number": "13900000071"}, headers=headers
+            ).json()
+        ] == ["r3"]
         bad = client.get("/api/recordings", params={"number": "12ab"}, headers=headers)
         assert bad.status_code == 422 and "number" in bad.json()["detail"]
 

@@ -63,14 +63,17 @@ def todays_log(hour: float, yesterday: float) -> list[LogRecord]:
     """sales today: 4 offered (c1 within 20 s, c2 after 40 s, c3 abandoned, c5 within 20 s in this interval)
     -> SL 50.0%, abandoned 25.0%; this interval (hour+30'..hour+45'): c5 only -> SL 100.0%, abandoned 0.0%.
     service: c4 within target -> SL 100.0%. Yesterday's abandoned call y1 must not count."""
-    return sorted([
-        *abandoned("y1", "sales", yesterday, 30),
-        *answered("c1", "sales", "agent001", hour + 100, 10, 90),
-        *answered("c2", "sales", "agent002", hour + 300, 40, 160),
-        *abandoned("c3", "sales", hour + 600, 30),
-        *answered("c4", "service", "agent001", hour + 700, 5, 95),
-        *answered("c5", "sales", "agent002", hour + 1900, 5, 95),
-    ], key=lambda r: r.time)
+    return sorted(
+        [
+            *abandoned("y1", "sales", yesterday, 30),
+            *answered("c1", "sales", "agent001", hour + 100, 10, 90),
+            *answered("c2", "sales", "agent002", hour + 300, 40, 160),
+            *abandoned("c3", "sales", hour + 600, 30),
+            *answered("c4", "service", "agent001", hour + 700, 5, 95),
+            *answered("c5", "sales", "agent002", hour + 1900, 5, 95),
+        ],
+        key=lambda r: r.time,
+    )
 
 
 class DriverSide(threading.Thread):
@@ -92,8 +95,9 @@ class DriverSide(threading.Thread):
                 state = {"pause": "paused", "ready": "ready", "log_out": "out"}[command.kind]
                 reason = command.payload.get("reason", "") if command.kind == "pause" else ""
                 self.states.put_agents([AgentStatus(command.agent_id, state, reason, "", "", now)])
-                self.commands.finish(command.id, DONE, json.dumps(
-                    {"agent_id": command.agent_id, "state": state, "reason": reason}), now)
+                self.commands.finish(
+                    command.id, DONE, json.dumps({"agent_id": command.agent_id, "state": state, "reason": reason}), now
+                )
 
 
 @pytest.fixture
@@ -106,14 +110,20 @@ def board(tmp_path):
     SqlEventLog(engine).append(todays_log(clock.hour, day_start(now) - 2 * HOUR))
     states = SqlLiveStates(engine)
     states.put_queues([QueueStatus("sales", 2, now - 45, now)])
-    states.put_agents([AgentStatus("agent001", "ready", "", "", "", now - 65),
-                       AgentStatus("agent002", "talking", "", "c6", "13900000202", now - 30),
-                       AgentStatus("agent003", "out", "", "", "", now - 600)])
+    states.put_agents(
+        [
+            AgentStatus("agent001", "ready", "", "", "", now - 65),
+            AgentStatus("agent002", "talking", "", "c6", "13900000202", now - 30),
+            AgentStatus("agent003", "out", "", "", "", now - 600),
+        ]
+    )
     tickets = SqlTickets(engine)
     for n, queue in enumerate(("sales", "sales", "service")):
         tickets.create(Ticket(f"T{n}", f"a{n}", f"1370000000{n}", "normal", "4008001234", "", now - 100, queue))
     tickets.claim("T2", "agent002", now)
-    server = ServerThread(create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine, clock=clock)).start()
+    server = ServerThread(
+        create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine, clock=clock)
+    ).start()
     try:
         yield server.url, engine, clock
     finally:
@@ -152,12 +162,19 @@ def test_a_supervisor_forces_an_agent_to_pause_from_the_board(board, page):
         log_in(page, url, "sup", next_path="/supervisor")
         page.select_option("#force-reason", "meal")
         page.click("#agents tr[data-agent=agent001] button[data-act=pause]")
-        wait_until(lambda: page.locator("#agents tr[data-agent=agent001]").get_attribute("data-state") == "paused",
-                   20, "agent001 shown paused on the board")
+        wait_until(
+            lambda: page.locator("#agents tr[data-agent=agent001]").get_attribute("data-state") == "paused",
+            20,
+            "agent001 shown paused on the board",
+        )
         assert page.get_attribute("#action-result", "data-status") == "200"
         [command] = driver.seen
         assert (command.kind, command.agent_id, command.actor, command.payload) == (
-            "pause", "agent001", "sup", {"reason": "meal"})
+            "pause",
+            "agent001",
+            "sup",
+            {"reason": "meal"},
+        )
         assert SqlLiveStates(engine).agents()[0].state == "paused"
     finally:
         driver.stopping.set()

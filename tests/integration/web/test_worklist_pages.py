@@ -20,8 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 def open_ticket(engine, number: str, ticket_id: str) -> None:
-    SqlTickets(engine).create(Ticket(ticket_id, f"call-{ticket_id}", number, "normal", "4008001234", "", time.time() - 60,
-                                     queue="sales"))
+    SqlTickets(engine).create(
+        Ticket(ticket_id, f"call-{ticket_id}", number, "normal", "4008001234", "", time.time() - 60, queue="sales")
+    )
 
 
 def test_a_ticket_is_claimed_worked_and_retried_from_the_worklist(site, page, browser):
@@ -55,8 +56,18 @@ def test_a_ticket_is_claimed_worked_and_retried_from_the_worklist(site, page, br
 
 
 def test_complaints_are_opened_handed_over_and_resolved_with_errors_beside_the_fields(site, page):
-    SqlCallRecords(site.engine).add(CallRecord("R-1", "call-9", "+8613900000101", "agent001", time.time() - 300,
-                                               time.time() - 200, business_type="complaint", summary="锅把手松了"))
+    SqlCallRecords(site.engine).add(
+        CallRecord(
+            "R-1",
+            "call-9",
+            "+8613900000101",
+            "agent001",
+            time.time() - 300,
+            time.time() - 200,
+            business_type="complaint",
+            summary="锅把手松了",
+        )
+    )
     log_in(page, site.url, "agent001", next_path="/complaints")
     page.fill("#open-complaint input[name=record_id]", "R-404")
     page.fill("#open-complaint input[name=category]", "质量")
@@ -81,8 +92,7 @@ def test_complaints_are_opened_handed_over_and_resolved_with_errors_beside_the_f
     screenshot(page, "complaints")
 
 
-def test_the_call_record_refuses_a_customer_that_does_not_exist_keeps_the_summary_and_opens_a_complaint(site,
-                                                                                                      page):
+def test_the_call_record_refuses_a_customer_that_does_not_exist_keeps_the_summary_and_opens_a_complaint(site, page):
     driver = open_desk(page, site)
     driver.call("ringing", "agent001", "call-3")
     page.wait_for_selector("#pop")
@@ -109,4 +119,6 @@ def test_the_call_record_refuses_a_customer_that_does_not_exist_keeps_the_summar
     records = SqlCallRecords(site.engine).for_caller("+8613900000101")
     assert [r.summary for r in records] == ["问了价格"]
     complaints = SqlCallRecords(site.engine).complaints()
-    assert [(c.record_id, c.category, c.description) for c in complaints] == [(records[0].record_id, "价格", "问了价格")]
+    assert [(c.record_id, c.category, c.description) for c in complaints] == [
+        (records[0].record_id, "价格", "问了价格")
+    ]
