@@ -272,9 +272,11 @@ def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(
     d.at(start + 9 * 3600 + ban_after, lambda now: dnc.update(entries[i].number for i in banned if i < len(entries)))
     d.run_until(start + 86400)
     dials = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DIAL]
-    if "Asia/Shanghai" in zones and max(window[0], hours[0]) < min(window[1], hours[1]):
+    never_banned_at_site = any(zone == "Asia/Shanghai" and i not in banned for i, zone in enumerate(zones))
+    if never_banned_at_site and max(window[0], hours[0]) < min(window[1], hours[1]):
         assert dials  # the site's own callees have hours inside the window
-    assert not [r for r in dials if r.time >= start + 9 * 3600 + ban_after and r.data1 in dnc]
+    # A dial at the very instant of the ban may have been decided first (the window can open at 09:00 sharp).
+    assert not [r for r in dials if r.time > start + 9 * 3600 + ban_after and r.data1 in dnc]
     for r in dials:  # from the log alone: inside the campaign window and the callee's own hours
         zone = zones[int(str(r.data1)[-8:])]
         assert may_call(d.campaigns["c1"], zone, r.time)
