@@ -23,30 +23,32 @@ import pytest
 httpx = pytest.importorskip("httpx")
 ws_client = pytest.importorskip("websockets.sync.client")
 
-from adapters.asterisk import provision  # noqa: E402
-from adapters.asterisk.harness import LiveProcess, clear_asterisk  # noqa: E402
+from devtools import provision  # noqa: E402
+from devtools.asterisk_rootfs import is_bootstrapped  # noqa: E402
+from devtools.asterisk_settings import AsteriskDevSettings, LocalAsteriskConfig  # noqa: E402
+from devtools.harness import LiveProcess, clear_asterisk  # noqa: E402
 
 LIVE_TEST_AGENTS = 12  # agent001..agent012: the surge tests ring up to 11 SIPp agents
 
 
-def _why_not_runnable() -> str | None:
+def _why_not_runnable(cfg: LocalAsteriskConfig) -> str | None:
     if os.geteuid() != 0:
         return "the local Asterisk needs root (chroot, mount)"
     if shutil.which("sipp") is None:
         return "sipp missing: run scripts/asterisk-deps.sh"
-    if not provision.is_bootstrapped(provision.default_root()) and shutil.which("debootstrap") is None:
+    if not is_bootstrapped(cfg.root) and shutil.which("debootstrap") is None:
         return "debootstrap missing: run scripts/asterisk-deps.sh"
     return None
 
 
 @pytest.fixture(scope="session")
 def local_asterisk():
-    reason = _why_not_runnable()
+    cfg = AsteriskDevSettings().config()  # the HOTLINE_* environment: root, ports, agents
+    reason = _why_not_runnable(cfg)
     if reason and os.environ.get("CI"):
         pytest.fail(f"CI must run the live tests: {reason}")  # never let CI pass by skipping them
     if reason:
         pytest.skip(reason)
-    cfg = provision.AsteriskDevSettings().config()
     if cfg.agents < LIVE_TEST_AGENTS:
         cfg = dataclasses.replace(cfg, agents=LIVE_TEST_AGENTS)
     st = provision.up(cfg)
@@ -59,7 +61,7 @@ def local_asterisk():
 
 
 @pytest.fixture(scope="session")
-def asterisk_config(local_asterisk) -> provision.LocalAsteriskConfig:
+def asterisk_config(local_asterisk) -> LocalAsteriskConfig:
     return local_asterisk.config
 
 
@@ -134,9 +136,9 @@ def sipp_workdir(tmp_path):
     return tmp_path / "sipp"
 
 
-def wait_until_asterisk_is_empty(cfg: provision.LocalAsteriskConfig, timeout: float = 10.0) -> None:
+def wait_until_asterisk_is_empty(cfg: LocalAsteriskConfig, timeout: float = 10.0) -> None:
     """Every channel and bridge gone: Asterisk tears a call down shortly after its last BYE, not at once."""
-    from adapters.asterisk.harness import ari_client
+    from devtools.harness import ari_client
     from tests.helpers import wait_until
 
     with ari_client(cfg) as ari:

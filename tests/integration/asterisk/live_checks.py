@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from adapters.asterisk.harness import LiveProcess
 from core.log import TERMINAL_VERBS
+from devtools.harness import LiveProcess
 from tests.helpers import wait_until
 
 

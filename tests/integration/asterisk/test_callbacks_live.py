@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from adapters.asterisk import sipp
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackOptions
-from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.journal import Journal
 from adapters.asterisk.stasis import build_config
 from core import messages as m
 from core.center import CommandRejected
+from devtools import sipp
+from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

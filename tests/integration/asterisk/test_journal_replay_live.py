@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.asterisk import sipp
 from core.log import TERMINAL_VERBS
+from devtools import sipp
 from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal, unchanged
 from tests.integration.asterisk.live_checks import wait_for
 

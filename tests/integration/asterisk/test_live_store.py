@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from adapters.asterisk import sipp
 from adapters.store.call_records import RECORD
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.migrate import upgrade
@@ -21,6 +20,7 @@ from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS, Verb
+from devtools import sipp
 from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

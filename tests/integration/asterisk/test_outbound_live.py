@@ -10,8 +10,6 @@ from datetime import datetime
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.outbound import OutboundOptions
 from adapters.asterisk.stasis import build_config
 from adapters.store.campaigns import SqlCampaigns
@@ -23,6 +21,8 @@ from core.campaigns import Campaign, ListEntry
 from core.config import SITE_ZONE
 from core.log import Verb
 from core.outbound_messages import DialPreviewed, LoadCampaign, RecordResult
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

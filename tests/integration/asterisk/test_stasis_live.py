@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.asterisk import sipp
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.migrate import open_store
 from adapters.store.settings import StoreSettings
@@ -17,6 +16,7 @@ from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS
+from devtools import sipp
 from tests.helpers import wait_until
 from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
 

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from core.center import CommandRejected
+from devtools import sipp
+from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 from tests.helpers import wait_until
 from tests.integration.asterisk.conftest import wait_until_asterisk_is_empty
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
 from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
 from core.log import TERMINAL_VERBS
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from reports.kpi import summary_kpis
 from tests.helpers import wait_until
 
