@@ -17,7 +17,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from adapters.asterisk.stasis import SUPERVISOR_PREFIX, Listener
+from adapters.asterisk import supervisor
+from adapters.asterisk.supervisor import SUPERVISOR_PREFIX, Listener
 from core import messages as m
 
 
@@ -108,8 +109,8 @@ async def complete_transfer(driver, call_id: str) -> dict:
         if consultation is None:
             raise ValueError(f"call {call_id} has no consultation to complete")
         call, _ = _conversation(driver, call_id)
-        driver._handle(
-            m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension, consultation.context),
+        driver.handle(
+            m.TransferCall(driver.now(), call_id, call.agent_id, consultation.extension, consultation.context),
             strict=True,
         )
         return {"call_id": call_id, "extension": consultation.extension}
@@ -124,7 +125,7 @@ async def cancel_transfer(driver, call_id: str) -> dict:
             raise ValueError(f"call {call_id} has no consultation to cancel")
         listener = driver.listeners.get(consultation.leg)
         if listener is not None:
-            await driver._end_listener(listener)
+            await supervisor.end_listener(driver, listener)
         await _resume(driver, call_id)
         return {"call_id": call_id, "held": False}
 

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from adapters.asterisk.stasis import build_config
+from adapters.asterisk.supervisor import listen
 from devtools import sipp
 from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 from tests.helpers import wait_until
@@ -23,13 +24,15 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
     driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
     agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=5_000, workdir=sipp_workdir)
     # agent004 is not a routing agent here: its phone plays the supervisor, listening until we hang up
-    supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    supervisor_phone = sipp.start_agent(
+        "agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir
+    )
     try:
         caller = sipp.start_callers(
             cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000081"], workdir=sipp_workdir
         )
         call_id = _connected_call(driver)
-        leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004"))
+        leg = driver.call(listen(driver.driver, call_id, "PJSIP/agent004"))
         with ari_client(cfg) as ari:
             bridges = wait_until(
                 lambda: [
@@ -47,7 +50,7 @@ def test_supervisor_listens_to_a_call_and_is_dropped_when_it_ends(asterisk_confi
         result = caller.wait(timeout=20)
         wait_until_asterisk_is_empty(cfg)
     finally:
-        agent_result, supervisor_result = agent.stop(), supervisor.stop()
+        agent_result, supervisor_result = agent.stop(), supervisor_phone.stop()
         driver.stop()
         clear_asterisk(cfg)
     assert result.outcomes == {"remote_bye": 1}, result.summary()
@@ -69,14 +72,16 @@ def test_supervisor_whispers_to_the_agent_or_barges_into_the_call(mode, asterisk
     clear_asterisk(cfg)
     driver = InProcessDriver(cfg, tmp_path / "live", build_config(cfg.numbers, 1, ivr_after=None))
     agent = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=200, talk_ms=5_000, workdir=sipp_workdir)
-    supervisor = sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir)
+    supervisor_phone = sipp.start_agent(
+        "agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir
+    )
     try:
         caller = sipp.start_callers(
             cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000082"], workdir=sipp_workdir
         )
         call_id = _connected_call(driver)
         agent_leg = next(leg.channel for leg in driver.driver.agent_legs.values() if leg.call_id == call_id)
-        leg = driver.call(driver.driver.listen(call_id, "PJSIP/agent004", mode=mode))
+        leg = driver.call(listen(driver.driver, call_id, "PJSIP/agent004", mode=mode))
         with ari_client(cfg) as ari:
             deadline = time.monotonic() + 5
             while True:
@@ -101,7 +106,7 @@ def test_supervisor_whispers_to_the_agent_or_barges_into_the_call(mode, asterisk
         result = caller.wait(timeout=20)
         wait_until_asterisk_is_empty(cfg)
     finally:
-        agent_result, supervisor_result = agent.stop(), supervisor.stop()
+        agent_result, supervisor_result = agent.stop(), supervisor_phone.stop()
         driver.stop()
         clear_asterisk(cfg)
     assert result.outcomes == {"remote_bye": 1}, result.summary()

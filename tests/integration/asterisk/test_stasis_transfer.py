@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from adapters.asterisk import supervisor
 from adapters.asterisk.stasis import build_config
 from core.center import CommandRejected
 from devtools import sipp
@@ -92,11 +93,11 @@ def test_supervisor_forces_a_conversation_to_end(asterisk_config, tmp_path, sipp
                 10,
                 "caller and agent bridged",
             )
-        driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
+        driver.call(supervisor.force_hang_up(driver.driver, call_id, "supervisor1"))
         result = caller.wait(timeout=10)
         wait_until_asterisk_is_empty(cfg)
         with pytest.raises(ValueError):  # nothing left to end
-            driver.call(driver.driver.force_hang_up(call_id, "supervisor1"))
+            driver.call(supervisor.force_hang_up(driver.driver, call_id, "supervisor1"))
     finally:
         agent_result = agent.stop()
         driver.stop()
