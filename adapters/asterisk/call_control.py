@@ -37,6 +37,13 @@ def _conversation(driver, call_id: str):
     return call, leg
 
 
+def _take_consultation(driver, call_id: str, to: str) -> Consultation:
+    consultation = driver.consultations.pop(call_id, None)
+    if consultation is None:
+        raise ValueError(f"call {call_id} has no consultation to {to}")
+    return consultation
+
+
 async def _hold(driver, call_id: str) -> None:
     _, leg = _conversation(driver, call_id)
     if leg.hold_bridge:
@@ -105,9 +112,7 @@ async def consult(driver, call_id: str, endpoint: str, extension: str, context: 
 
 async def complete_transfer(driver, call_id: str) -> dict:
     async def work() -> dict:
-        consultation = driver.consultations.pop(call_id, None)
-        if consultation is None:
-            raise ValueError(f"call {call_id} has no consultation to complete")
+        consultation = _take_consultation(driver, call_id, "complete")
         call, _ = _conversation(driver, call_id)
         driver.handle(
             m.TransferCall(driver.now(), call_id, call.agent_id, consultation.extension, consultation.context),
@@ -120,9 +125,7 @@ async def complete_transfer(driver, call_id: str) -> dict:
 
 async def cancel_transfer(driver, call_id: str) -> dict:
     async def work() -> dict:
-        consultation = driver.consultations.pop(call_id, None)
-        if consultation is None:
-            raise ValueError(f"call {call_id} has no consultation to cancel")
+        consultation = _take_consultation(driver, call_id, "cancel")
         listener = driver.listeners.get(consultation.leg)
         if listener is not None:
             await supervisor.end_listener(driver, listener)

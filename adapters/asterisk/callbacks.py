@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.asterisk.ari import AriError
+from adapters.asterisk.lanes import PrefixedLegs
 from core import messages as m
 from core.tickets import OUTCOMES
 
@@ -103,33 +104,21 @@ class StepFile:
         self._fh.close()
 
 
-class CallbackDialer:
+class CallbackDialer(PrefixedLegs):
     """The callbacks of one ``LiveDriver`` (``driver``: it feeds the core through ``driver.handle``). Every
     method runs as a job of the agent's callback lane (``lane``), so one callback's steps happen in order."""
 
+    PREFIX = CALLBACK_PREFIX
+
     def __init__(self, driver, path: Path, options: CallbackOptions) -> None:
-        self.driver = driver
+        super().__init__(driver)
         self.options = options
         self.steps = StepFile(path, fsync=driver.options.fsync)
         self.running: dict[str, Callback] = {}  # claim -> callback
         self.by_channel: dict[str, Callback] = {}  # live legs
 
-    @property
-    def ari(self):
-        return self.driver.ari
-
-    def owns(self, event: dict) -> bool:
-        return (event.get("channel") or {}).get("id", "").startswith(CALLBACK_PREFIX)
-
-    @staticmethod
-    def lane(agent_id: str) -> str:
-        """The driver's lane for this agent's callbacks (an agent works one callback at a time)."""
-        return f"{CALLBACK_PREFIX}{agent_id}"
-
-    def lane_of(self, event: dict) -> str:
-        channel = event["channel"]["id"]
-        callback = self.by_channel.get(channel)
-        return self.lane(callback.agent_id) if callback is not None else channel
+    def key_of(self, callback: Callback) -> str:
+        return callback.agent_id  # one lane per agent: an agent works one callback at a time
 
     def close(self) -> None:
         self.steps.close()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from adapters.asterisk.ari import AriError
+from adapters.asterisk.lanes import PrefixedLegs
 from core.campaigns import BUSY, NO_ANSWER, UNREACHABLE
 from core.outbound_messages import (
     BroadcastHeard,
@@ -88,29 +89,19 @@ def result_of_cause(cause: int) -> str:
     return UNREACHABLE if cause in UNREACHABLE_CAUSES else NO_ANSWER
 
 
-class OutboundLegs:
+class OutboundLegs(PrefixedLegs):
     """The outbound calls of one ``LiveDriver`` (``driver.handle`` feeds the core)."""
 
+    PREFIX = OUTBOUND_PREFIX
+
     def __init__(self, driver, options: OutboundOptions) -> None:
-        self.driver = driver
+        super().__init__(driver)
         self.options = options
         self.attempts: dict[str, Attempt] = {}
         self.by_channel: dict[str, Attempt] = {}
 
-    @property
-    def ari(self):
-        return self.driver.ari
-
-    def owns(self, event: dict) -> bool:
-        return (event.get("channel") or {}).get("id", "").startswith(OUTBOUND_PREFIX)
-
-    @staticmethod
-    def lane(attempt_id: str) -> str:
-        return f"{OUTBOUND_PREFIX}{attempt_id}"
-
-    def lane_of(self, event: dict) -> str:
-        attempt = self.by_channel.get(event["channel"]["id"])
-        return self.lane(attempt.attempt_id) if attempt else event["channel"]["id"]
+    def key_of(self, attempt: Attempt) -> str:
+        return attempt.attempt_id
 
     def submit(self, action) -> None:
         self.driver.lanes.submit(self.lane(action.attempt_id), partial(self.carry_out, action))

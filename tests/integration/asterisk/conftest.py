@@ -16,6 +16,8 @@ import queue
 import shutil
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -23,10 +25,12 @@ import pytest
 httpx = pytest.importorskip("httpx")
 ws_client = pytest.importorskip("websockets.sync.client")
 
-from devtools import provision  # noqa: E402
+from adapters.asterisk.stasis import build_config  # noqa: E402
+from devtools import provision, sipp  # noqa: E402
 from devtools.asterisk_rootfs import is_bootstrapped  # noqa: E402
 from devtools.asterisk_settings import AsteriskDevSettings, LocalAsteriskConfig  # noqa: E402
-from devtools.harness import LiveProcess, clear_asterisk  # noqa: E402
+from devtools.harness import InProcessDriver, LiveProcess, clear_asterisk  # noqa: E402
+from tests.integration.asterisk.live_checks import wait_for_records  # noqa: E402
 
 LIVE_TEST_AGENTS = 12  # agent001..agent012: the surge tests ring up to 11 SIPp agents
 
@@ -165,3 +169,57 @@ def live(asterisk_config, tmp_path):
     for proc in started:
         proc.stop()
     clear_asterisk(asterisk_config)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    driver: InProcessDriver
+    agent: sipp.SippProcess  # agent001's phone
+    caller: sipp.SippProcess
+    call_id: str
+
+
+class Conversations:
+    """Callers talking with agent001 (the only routing agent, no IVR) through an ``InProcessDriver``, and other
+    phones; every SIPp process and driver is stopped by ``close``."""
+
+    def __init__(self, cfg: LocalAsteriskConfig, data_dir: Path, workdir: Path) -> None:
+        self.cfg, self.data_dir, self.workdir = cfg, data_dir, workdir
+        self.processes: list[sipp.SippProcess] = []
+        self.drivers: list[InProcessDriver] = []
+
+    def phone(self, agent: str, **kw) -> sipp.SippProcess:
+        """A phone answering as ``agent`` (``sipp.start_agent``'s options), e.g. a supervisor's."""
+        phone = sipp.start_agent(agent, self.cfg.agent_ports()[agent], workdir=self.workdir, **kw)
+        self.processes.append(phone)
+        return phone
+
+    def start(self, caller_id: str, talk_ms: int) -> Conversation:
+        """A driver on a clean Asterisk, agent001's phone (answering after 200 ms, hanging up after ``talk_ms``)
+        and a caller; returns once they talk."""
+        clear_asterisk(self.cfg)
+        driver = InProcessDriver(self.cfg, self.data_dir, build_config(self.cfg.numbers, 1, ivr_after=None))
+        self.drivers.append(driver)
+        agent = self.phone("agent001", answer_delay_ms=200, talk_ms=talk_ms)
+        caller = sipp.start_callers(
+            self.cfg.numbers[0],
+            sip_port=self.cfg.sip_port,
+            hold_ms=30_000,
+            caller_ids=[caller_id],
+            workdir=self.workdir,
+        )
+        self.processes.append(caller)
+        return Conversation(driver, agent, caller, wait_for_records(driver, "CONNECT")[0].call_id)
+
+    def close(self) -> None:
+        sipp.stop_all(self.processes)
+        for driver in self.drivers:
+            driver.stop()
+        clear_asterisk(self.cfg)
+
+
+@pytest.fixture
+def conversations(asterisk_config, tmp_path, sipp_workdir):
+    talks = Conversations(asterisk_config, tmp_path / "live", sipp_workdir)
+    yield talks
+    talks.close()
