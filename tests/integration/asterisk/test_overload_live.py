@@ -106,7 +106,7 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
         records = wait_for_ended_calls(driver, len(ids), timeout=20)
         # every agent is free again: the next patient caller is answered
         after = _call(cfg, "13929999999", 10_000, sipp_workdir)
-        records = wait_for_ended_calls(driver, len(ids, timeout=20) + 1)
+        records = wait_for_ended_calls(driver, len(ids) + 1, timeout=20)
     finally:
         agent_results = sipp.stop_all(agents.values())
     assert surge.created == len(ids) and surge.failed == 0, surge.summary() + surge.errors()
