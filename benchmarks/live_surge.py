@@ -33,11 +33,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from adapters.asterisk import provision, sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls, read_log
 from adapters.asterisk.stasis import build_config
 from benchmarks.percentiles import percentile
 from core.log import TERMINAL_VERBS
+from devtools import provision, sipp
+from devtools.asterisk_process import cli
+from devtools.asterisk_settings import AsteriskDevSettings
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls, read_log
 
 
 def run_tag() -> str:
@@ -81,7 +83,7 @@ def _anchor_members(cfg, active: int) -> None:
     """app_queue rings every member of the queue: pause those without a SIPp phone in this run."""
     for i, agent in enumerate(cfg.agent_names()):
         state = "unpause" if i < active else "pause"
-        provision.cli(cfg, f"queue {state} member PJSIP/{agent} queue hotline-anchor")
+        cli(cfg, f"queue {state} member PJSIP/{agent} queue hotline-anchor")
 
 
 def _offer(cfg, number: str, args, work: Path, tag: str):
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-anchor", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    status = provision.up(provision.AsteriskDevSettings().config(), log=lambda line: None)
+    status = provision.up(AsteriskDevSettings().config(), log=lambda line: None)
     cfg = status.config
     if args.agents > cfg.agents:
         parser.error(f"the dev Asterisk has {cfg.agents} agents (HOTLINE_AGENTS, then `hotline asterisk down/up`)")

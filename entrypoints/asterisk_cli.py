@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from adapters.asterisk import provision
+from devtools import provision
+from devtools.asterisk_settings import AsteriskDevSettings, LocalAsteriskConfig, ProvisionError
 
 asterisk_app = typer.Typer(
     name="asterisk",
@@ -39,13 +40,13 @@ def _config(
     agents: Optional[int] = None,
     agent_port_base: Optional[int] = None,
     numbers: Optional[str] = None,
-) -> provision.LocalAsteriskConfig:
+) -> LocalAsteriskConfig:
     overrides: dict = dict(
         root=root, ari_port=ari_port, sip_port=sip_port, agents=agents, agent_port_base=agent_port_base
     )
     if numbers:
         overrides["numbers"] = tuple(n.strip() for n in numbers.split(",") if n.strip())
-    return provision.AsteriskDevSettings().config(**overrides)
+    return AsteriskDevSettings().config(**overrides)
 
 
 def _log(line: str) -> None:
@@ -86,7 +87,7 @@ def up(
             _config(root, ari_port, sip_port, agents, agent_port_base, numbers), ready_timeout=timeout
         )
         st = provision.up(cfg, log=_log)
-    except provision.ProvisionError as exc:
+    except ProvisionError as exc:
         _fail(exc)
         return
     c = st.config or cfg
@@ -106,7 +107,7 @@ def down(
     """
     try:
         provision.down(_config(root, None, None), log=_log)
-    except provision.ProvisionError as exc:
+    except ProvisionError as exc:
         _fail(exc)
 
 
@@ -123,7 +124,7 @@ def status(
     """
     try:
         st = provision.status(_config(root, ari_port, sip_port))
-    except provision.ProvisionError as exc:
+    except ProvisionError as exc:
         _fail(exc)
         return
     if json_output:

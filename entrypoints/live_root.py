@@ -126,7 +126,7 @@ async def watch_site(driver, engine: Engine, version: int, poll: float = SITE_PO
             continue
         new_version, config = stored
         try:
-            driver._handle(m.ApplyConfig(driver._now(), config, label=f"site v{new_version}"), strict=True)
+            driver.handle(m.ApplyConfig(driver.now(), config, label=f"site v{new_version}"), strict=True)
         except CommandRejected as exc:
             log.error(
                 "site configuration version %d refused by the core, version %d stays: %s", new_version, version, exc

@@ -17,7 +17,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from adapters.asterisk.stasis import SUPERVISOR_PREFIX, Listener
+from adapters.asterisk import supervisor
+from adapters.asterisk.supervisor import SUPERVISOR_PREFIX, Listener
 from core import messages as m
 
 
@@ -34,6 +35,13 @@ def _conversation(driver, call_id: str):
     if call is None or call.state != "talking" or leg is None or not leg.talk_bridge:
         raise ValueError(f"call {call_id} is not in a conversation")
     return call, leg
+
+
+def _take_consultation(driver, call_id: str, to: str) -> Consultation:
+    consultation = driver.consultations.pop(call_id, None)
+    if consultation is None:
+        raise ValueError(f"call {call_id} has no consultation to {to}")
+    return consultation
 
 
 async def _hold(driver, call_id: str) -> None:
@@ -104,12 +112,10 @@ async def consult(driver, call_id: str, endpoint: str, extension: str, context: 
 
 async def complete_transfer(driver, call_id: str) -> dict:
     async def work() -> dict:
-        consultation = driver.consultations.pop(call_id, None)
-        if consultation is None:
-            raise ValueError(f"call {call_id} has no consultation to complete")
+        consultation = _take_consultation(driver, call_id, "complete")
         call, _ = _conversation(driver, call_id)
-        driver._handle(
-            m.TransferCall(driver._now(), call_id, call.agent_id, consultation.extension, consultation.context),
+        driver.handle(
+            m.TransferCall(driver.now(), call_id, call.agent_id, consultation.extension, consultation.context),
             strict=True,
         )
         return {"call_id": call_id, "extension": consultation.extension}
@@ -119,12 +125,10 @@ async def complete_transfer(driver, call_id: str) -> dict:
 
 async def cancel_transfer(driver, call_id: str) -> dict:
     async def work() -> dict:
-        consultation = driver.consultations.pop(call_id, None)
-        if consultation is None:
-            raise ValueError(f"call {call_id} has no consultation to cancel")
+        consultation = _take_consultation(driver, call_id, "cancel")
         listener = driver.listeners.get(consultation.leg)
         if listener is not None:
-            await driver._end_listener(listener)
+            await supervisor.end_listener(driver, listener)
         await _resume(driver, call_id)
         return {"call_id": call_id, "held": False}
 

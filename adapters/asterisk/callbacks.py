@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.asterisk.ari import AriError
+from adapters.asterisk.lanes import PrefixedLegs
 from core import messages as m
 from core.tickets import OUTCOMES
 
@@ -103,33 +104,21 @@ class StepFile:
         self._fh.close()
 
 
-class CallbackDialer:
-    """The callbacks of one ``LiveDriver`` (``driver``: it feeds the core through ``driver._handle``). Every
+class CallbackDialer(PrefixedLegs):
+    """The callbacks of one ``LiveDriver`` (``driver``: it feeds the core through ``driver.handle``). Every
     method runs as a job of the agent's callback lane (``lane``), so one callback's steps happen in order."""
 
+    PREFIX = CALLBACK_PREFIX
+
     def __init__(self, driver, path: Path, options: CallbackOptions) -> None:
-        self.driver = driver
+        super().__init__(driver)
         self.options = options
         self.steps = StepFile(path, fsync=driver.options.fsync)
         self.running: dict[str, Callback] = {}  # claim -> callback
         self.by_channel: dict[str, Callback] = {}  # live legs
 
-    @property
-    def ari(self):
-        return self.driver.ari
-
-    def owns(self, event: dict) -> bool:
-        return (event.get("channel") or {}).get("id", "").startswith(CALLBACK_PREFIX)
-
-    @staticmethod
-    def lane(agent_id: str) -> str:
-        """The driver's lane for this agent's callbacks (an agent works one callback at a time)."""
-        return f"{CALLBACK_PREFIX}{agent_id}"
-
-    def lane_of(self, event: dict) -> str:
-        channel = event["channel"]["id"]
-        callback = self.by_channel.get(channel)
-        return self.lane(callback.agent_id) if callback is not None else channel
+    def key_of(self, callback: Callback) -> str:
+        return callback.agent_id  # one lane per agent: an agent works one callback at a time
 
     def close(self) -> None:
         self.steps.close()
@@ -140,7 +129,7 @@ class CallbackDialer:
         """The core's DialCallback, after it was handled: a failure is reported to the core as a new message."""
         callback = self._callback(action.agent_id, action.ticket_id)
         if not await self._ring_agent(callback):
-            self.driver._handle(self._agent_did_not_answer(callback))
+            self.driver.handle(self._agent_did_not_answer(callback))
 
     def _callback(self, agent_id: str, ticket_id: str) -> Callback:
         agent = self.driver.core.agents[agent_id]
@@ -207,13 +196,11 @@ class CallbackDialer:
     # --- endings ------------------------------------------------------------------------------------
 
     def _agent_did_not_answer(self, callback: Callback) -> m.CallbackAgentDidNotAnswer:
-        return m.CallbackAgentDidNotAnswer(self.driver._now(), callback.agent_id, callback.ticket_id)
+        return m.CallbackAgentDidNotAnswer(self.driver.now(), callback.agent_id, callback.ticket_id)
 
     async def _not_reached(self, callback: Callback) -> None:
         await self._finish(callback)
-        self.driver._handle(
-            m.CompleteCallback(self.driver._now(), callback.agent_id, callback.ticket_id, "unreachable")
-        )
+        self.driver.handle(m.CompleteCallback(self.driver.now(), callback.agent_id, callback.ticket_id, "unreachable"))
 
     async def _conversation_over(self, callback: Callback) -> None:
         """One side hung up: the other goes too; the agent reports the outcome when ready."""
@@ -239,7 +226,7 @@ class CallbackDialer:
         if agent is not None and agent.state == "callback" and agent.ticket_id == ticket_id and outcome in OUTCOMES:
             # the legs go before the core frees the agent, who may be rung for the next call at once
             await self._finish(self._callback(agent_id, ticket_id))
-        self.driver._handle(m.CompleteCallback(self.driver._now(), agent_id, ticket_id, outcome), strict=True)
+        self.driver.handle(m.CompleteCallback(self.driver.now(), agent_id, ticket_id, outcome), strict=True)
 
     # --- ARI events of the legs ------------------------------------------------------------------------
 
@@ -264,7 +251,7 @@ class CallbackDialer:
     async def _leg_gone(self, callback: Callback, is_agent: bool) -> None:
         if callback.step == "agent" and is_agent:
             await self._finish(callback)
-            self.driver._handle(self._agent_did_not_answer(callback))
+            self.driver.handle(self._agent_did_not_answer(callback))
         elif callback.step == "customer":
             await self._not_reached(callback)
         elif callback.step == "talking":
@@ -305,11 +292,11 @@ class CallbackDialer:
         log.info("callback %s: resuming at step %r", callback.ticket_id, step or "not rung")
         if step == "":
             if not await self._ring_agent(callback):
-                self.driver._handle(self._agent_did_not_answer(callback))
+                self.driver.handle(self._agent_did_not_answer(callback))
         elif step == "agent":
             if agent_leg is None:
                 await self._finish(callback)
-                self.driver._handle(self._agent_did_not_answer(callback))
+                self.driver.handle(self._agent_did_not_answer(callback))
             elif answered[0]:
                 await self._dial_customer(callback)
         elif step == "customer":

@@ -22,7 +22,7 @@ from typing import Callable
 
 import httpx
 
-from adapters.asterisk import call_control
+from adapters.asterisk import call_control, supervisor
 from adapters.asterisk.ari import AriError
 from adapters.asterisk.journal import encode
 from adapters.asterisk.outbound import campaign_message
@@ -169,22 +169,22 @@ class CommandPump:
     async def _carry_out(self, command: LiveCommand) -> dict:
         driver = self.driver
         if command.kind in AGENT_KINDS:
-            message = core_message(command, driver._now())
+            message = core_message(command, driver.now())
             await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
-            driver._handle(message, strict=True)
+            driver.handle(message, strict=True)
             return agent_state(driver.core, command.agent_id)
         if command.kind in CAMPAIGN_KINDS:
             message = await asyncio.to_thread(campaign_message, command, driver, self.commands.engine)
             await asyncio.to_thread(self.commands.mark_started, command.id, encode(message))
-            driver._handle(message, strict=True)
+            driver.handle(message, strict=True)
             return {"campaign_id": command.payload.get("campaign_id", ""), "attempt_id": command.call_id}
         await asyncio.to_thread(self.commands.mark_started, command.id, f"action:{command.kind}")
         payload, call_id = command.payload, command.call_id
         if command.kind in ("listen", "whisper", "barge"):
-            leg = await driver.listen(call_id, payload["endpoint"], mode=command.kind)
+            leg = await supervisor.listen(driver, call_id, payload["endpoint"], mode=command.kind)
             return {"call_id": call_id, "leg": leg}
         if command.kind == "hang_up":
-            await driver.force_hang_up(call_id, command.actor)
+            await supervisor.force_hang_up(driver, call_id, command.actor)
             return {"call_id": call_id}
         if command.kind == "transfer":
             await driver.transfer(

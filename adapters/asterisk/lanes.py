@@ -82,3 +82,33 @@ class Lanes:
     def cancel(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
+
+
+class PrefixedLegs:
+    """Legs of one kind beside the calls' (a callback's, a campaign attempt's): their channel ids start with
+    ``PREFIX``, and an event about one runs in the lane of what the leg belongs to (``lane(key_of(owner))``),
+    a leg nobody knows in a lane of its own. A subclass names ``PREFIX`` and ``key_of``."""
+
+    PREFIX = ""
+
+    def __init__(self, driver) -> None:
+        self.driver = driver
+        self.by_channel: dict = {}  # live legs -> their owner
+
+    @property
+    def ari(self):
+        return self.driver.ari
+
+    def owns(self, event: dict) -> bool:
+        return (event.get("channel") or {}).get("id", "").startswith(self.PREFIX)
+
+    def lane(self, key: str) -> str:
+        return f"{self.PREFIX}{key}"
+
+    def lane_of(self, event: dict) -> str:
+        channel = event["channel"]["id"]
+        owner = self.by_channel.get(channel)
+        return self.lane(self.key_of(owner)) if owner is not None else channel
+
+    def key_of(self, owner) -> str:
+        raise NotImplementedError

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from adapters.asterisk.ari import AriError
+from adapters.asterisk.lanes import PrefixedLegs
 from core.campaigns import BUSY, NO_ANSWER, UNREACHABLE
 from core.outbound_messages import (
     BroadcastHeard,
@@ -88,29 +89,19 @@ def result_of_cause(cause: int) -> str:
     return UNREACHABLE if cause in UNREACHABLE_CAUSES else NO_ANSWER
 
 
-class OutboundLegs:
-    """The outbound calls of one ``LiveDriver`` (``driver._handle`` feeds the core)."""
+class OutboundLegs(PrefixedLegs):
+    """The outbound calls of one ``LiveDriver`` (``driver.handle`` feeds the core)."""
+
+    PREFIX = OUTBOUND_PREFIX
 
     def __init__(self, driver, options: OutboundOptions) -> None:
-        self.driver = driver
+        super().__init__(driver)
         self.options = options
         self.attempts: dict[str, Attempt] = {}
         self.by_channel: dict[str, Attempt] = {}
 
-    @property
-    def ari(self):
-        return self.driver.ari
-
-    def owns(self, event: dict) -> bool:
-        return (event.get("channel") or {}).get("id", "").startswith(OUTBOUND_PREFIX)
-
-    @staticmethod
-    def lane(attempt_id: str) -> str:
-        return f"{OUTBOUND_PREFIX}{attempt_id}"
-
-    def lane_of(self, event: dict) -> str:
-        attempt = self.by_channel.get(event["channel"]["id"])
-        return self.lane(attempt.attempt_id) if attempt else event["channel"]["id"]
+    def key_of(self, attempt: Attempt) -> str:
+        return attempt.attempt_id
 
     def submit(self, action) -> None:
         self.driver.lanes.submit(self.lane(action.attempt_id), partial(self.carry_out, action))
@@ -153,7 +144,7 @@ class OutboundLegs:
             log.warning("outbound %s: dialling %s failed: %s", attempt.attempt_id, action.number, exc)
             self.by_channel.pop(attempt.callee, None)
             attempt.ended = True
-            self.driver._handle(CalleeNotReached(self.driver._now(), attempt.attempt_id, UNREACHABLE))
+            self.driver.handle(CalleeNotReached(self.driver.now(), attempt.attempt_id, UNREACHABLE))
 
     async def _ring_agent(self, attempt: Attempt, action: ConnectOutbound) -> None:
         attempt.agent_id = action.agent_id
@@ -170,7 +161,7 @@ class OutboundLegs:
             log.warning("outbound %s: ringing %s failed: %s", attempt.attempt_id, action.agent_id, exc)
             self.by_channel.pop(attempt.agent_leg, None)
             await self._end(attempt)
-            self.driver._handle(OutboundAgentHungUp(self.driver._now(), attempt.attempt_id))
+            self.driver.handle(OutboundAgentHungUp(self.driver.now(), attempt.attempt_id))
 
     async def _play_then_hang_up(self, attempt: Attempt) -> None:
         try:
@@ -194,7 +185,7 @@ class OutboundLegs:
             return
         attempt.listening = False
         await self.ari.stop_playback(f"notice-{attempt.attempt_id}")
-        self.driver._handle(BroadcastHeard(self.driver._now(), attempt.attempt_id, digits))
+        self.driver.handle(BroadcastHeard(self.driver.now(), attempt.attempt_id, digits))
 
     async def _end(self, attempt: Attempt) -> None:
         attempt.ended = True
@@ -220,7 +211,7 @@ class OutboundLegs:
             attempt.talking = running.state == "talking"
             attempt.listening = running.state == "broadcast"
             attempt.agent_id = running.agent_id or ""
-            now = self.driver._now()
+            now = self.driver.now()
             if attempt.callee not in channels:
                 self.attempts.pop(attempt_id, None)
                 message = (
@@ -229,12 +220,12 @@ class OutboundLegs:
                     else CalleeHungUp(now, attempt_id)
                 )
                 await self._end(attempt)
-                self.driver._handle(message)
+                self.driver.handle(message)
                 continue
             self.by_channel[attempt.callee] = attempt
             if attempt.talking and attempt.agent_leg not in channels:
                 await self._end(attempt)
-                self.driver._handle(OutboundAgentHungUp(now, attempt_id))
+                self.driver.handle(OutboundAgentHungUp(now, attempt_id))
             elif attempt.agent_leg in channels:
                 self.by_channel[attempt.agent_leg] = attempt
             if attempt.listening:
@@ -252,7 +243,7 @@ class OutboundLegs:
             if kind == "StasisStart":
                 await self.ari.hangup(channel)  # a leg of an attempt that is over
             return
-        now = self.driver._now()
+        now = self.driver.now()
         is_agent = channel == attempt.agent_leg
         if kind == "StasisStart":
             if is_agent:
@@ -261,7 +252,7 @@ class OutboundLegs:
                 attempt.talking = True
             else:
                 attempt.answered = True
-                self.driver._handle(CalleeAnswered(now, attempt.attempt_id))
+                self.driver.handle(CalleeAnswered(now, attempt.attempt_id))
         elif kind == "ChannelDtmfReceived" and not is_agent and attempt.listening:
             await self._heard(attempt, str(event.get("digit", "")))
         elif kind in ("StasisEnd", "ChannelDestroyed"):
@@ -270,16 +261,16 @@ class OutboundLegs:
                 return
             if is_agent:
                 await self._end(attempt)
-                self.driver._handle(OutboundAgentHungUp(now, attempt.attempt_id))
+                self.driver.handle(OutboundAgentHungUp(now, attempt.attempt_id))
             elif not attempt.answered:
                 attempt.ended = True
                 await self._end(attempt)
-                self.driver._handle(
+                self.driver.handle(
                     CalleeNotReached(now, attempt.attempt_id, result_of_cause(int(event.get("cause") or 0)))
                 )
             else:
                 await self._end(attempt)
-                self.driver._handle(CalleeHungUp(now, attempt.attempt_id))
+                self.driver.handle(CalleeHungUp(now, attempt.attempt_id))
 
 
 def campaign_message(command, driver, engine):
@@ -288,7 +279,7 @@ def campaign_message(command, driver, engine):
     from adapters.store.uow import SqlUnitOfWork
     from app.campaigns import campaign_to_run
 
-    kind, payload, now = command.kind, command.payload, driver._now()
+    kind, payload, now = command.kind, command.payload, driver.now()
     if kind == "start_campaign":
         campaign, entries = campaign_to_run(str(payload.get("campaign_id", "")), SqlUnitOfWork(engine))
         with SqlUnitOfWork(engine) as uow:

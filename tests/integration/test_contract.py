@@ -16,12 +16,13 @@ import time
 import numpy as np
 import pytest
 
-from adapters.asterisk import provision, sipp
-from adapters.asterisk.harness import LiveProcess, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
+from devtools import provision, sipp
+from devtools.asterisk_settings import AsteriskDevSettings
+from devtools.harness import LiveProcess, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -86,7 +87,7 @@ def simulated() -> list[tuple[str, ...]]:
 def asterisk():
     if os.geteuid() != 0 or shutil.which("sipp") is None:
         pytest.fail("the contract test needs root and sipp (scripts/asterisk-deps.sh)")
-    cfg = provision.AsteriskDevSettings().config()
+    cfg = AsteriskDevSettings().config()
     st = provision.up(cfg)
     yield st.config
     if st.started and os.environ.get("HOTLINE_ASTERISK_KEEP", "") not in ("1", "yes", "true"):

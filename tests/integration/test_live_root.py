@@ -55,10 +55,10 @@ class Driver:
         self.tried: list = []
         self.refuse = refuse
 
-    def _now(self) -> float:
+    def now(self) -> float:
         return time.time()
 
-    def _handle(self, message, strict: bool = False):
+    def handle(self, message, strict: bool = False):
         self.tried.append(message)
         if self.refuse:
             raise CommandRejected("not this one")

@@ -55,6 +55,12 @@ def test_the_copy_is_kept_before_it_is_broken(project_copy):
         ("adapters/sim/_upward.py", "import adapters.asterisk.ari\n", "the drivers do not import each other"),
         ("console/_upward.py", "from adapters.asterisk import stasis\n", "the console never imports the live driver"),
         (
+            "adapters/asterisk/_tooling.py",
+            "from devtools import sipp\n",
+            "the live driver never imports the development tooling",
+        ),
+        ("qa/_harness.py", "from devtools import harness\n", "QA replays read journals and the store"),
+        (
             "dashboards/_upward.py",
             "from adapters.asterisk import stasis\n",
             "the dashboards read the store and run the twin",

@@ -211,7 +211,7 @@ def test_the_publisher_derives_ringing_agent_and_queue_states(driver, engine):
             m.CallArrived(T0 + 3, "c1", "13800138000", "4008001000"),
             m.MakeReady(T0 + 4, "agent001"),
         ):
-            live._handle(message)
+            live.handle(message)
         await live.lanes.idle()  # the originate (refused: no Asterisk) and what the core makes of it
         await publisher.flush()
 

@@ -40,11 +40,11 @@ def test_metrics_report_waiting_calls_agents_outcomes_tickets_and_latencies(tmp_
     metrics = LiveMetrics(driver)
 
     async def go():
-        driver._handle(m.LogIn(T0, "agent001"))
-        driver._handle(m.CallArrived(T0 + 1, "c1", "13800138000", "4008001000"))
-        driver._handle(m.CallArrived(T0 + 5, "c2", "13900139000", "4008001000"))
-        driver._handle(m.CallArrived(T0 + 6, "c3", "13700137000", "4008001000"))
-        driver._handle(m.CallerHungUp(T0 + 7, "c3"))
+        driver.handle(m.LogIn(T0, "agent001"))
+        driver.handle(m.CallArrived(T0 + 1, "c1", "13800138000", "4008001000"))
+        driver.handle(m.CallArrived(T0 + 5, "c2", "13900139000", "4008001000"))
+        driver.handle(m.CallArrived(T0 + 6, "c3", "13700137000", "4008001000"))
+        driver.handle(m.CallerHungUp(T0 + 7, "c3"))
         driver.stats.stasis_to_originate.append(0.004)
         metrics.round_trip("POST", "/channels/x/answer", 0.002)
         metrics.refresh(now=T0 + 11)

@@ -16,6 +16,8 @@ import queue
 import shutil
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -23,30 +25,34 @@ import pytest
 httpx = pytest.importorskip("httpx")
 ws_client = pytest.importorskip("websockets.sync.client")
 
-from adapters.asterisk import provision  # noqa: E402
-from adapters.asterisk.harness import LiveProcess, clear_asterisk  # noqa: E402
+from adapters.asterisk.stasis import build_config  # noqa: E402
+from devtools import provision, sipp  # noqa: E402
+from devtools.asterisk_rootfs import is_bootstrapped  # noqa: E402
+from devtools.asterisk_settings import AsteriskDevSettings, LocalAsteriskConfig  # noqa: E402
+from devtools.harness import InProcessDriver, LiveProcess, clear_asterisk  # noqa: E402
+from tests.integration.asterisk.live_checks import wait_for_records  # noqa: E402
 
 LIVE_TEST_AGENTS = 12  # agent001..agent012: the surge tests ring up to 11 SIPp agents
 
 
-def _why_not_runnable() -> str | None:
+def _why_not_runnable(cfg: LocalAsteriskConfig) -> str | None:
     if os.geteuid() != 0:
         return "the local Asterisk needs root (chroot, mount)"
     if shutil.which("sipp") is None:
         return "sipp missing: run scripts/asterisk-deps.sh"
-    if not provision.is_bootstrapped(provision.default_root()) and shutil.which("debootstrap") is None:
+    if not is_bootstrapped(cfg.root) and shutil.which("debootstrap") is None:
         return "debootstrap missing: run scripts/asterisk-deps.sh"
     return None
 
 
 @pytest.fixture(scope="session")
 def local_asterisk():
-    reason = _why_not_runnable()
+    cfg = AsteriskDevSettings().config()  # the HOTLINE_* environment: root, ports, agents
+    reason = _why_not_runnable(cfg)
     if reason and os.environ.get("CI"):
         pytest.fail(f"CI must run the live tests: {reason}")  # never let CI pass by skipping them
     if reason:
         pytest.skip(reason)
-    cfg = provision.AsteriskDevSettings().config()
     if cfg.agents < LIVE_TEST_AGENTS:
         cfg = dataclasses.replace(cfg, agents=LIVE_TEST_AGENTS)
     st = provision.up(cfg)
@@ -59,7 +65,7 @@ def local_asterisk():
 
 
 @pytest.fixture(scope="session")
-def asterisk_config(local_asterisk) -> provision.LocalAsteriskConfig:
+def asterisk_config(local_asterisk) -> LocalAsteriskConfig:
     return local_asterisk.config
 
 
@@ -134,9 +140,9 @@ def sipp_workdir(tmp_path):
     return tmp_path / "sipp"
 
 
-def wait_until_asterisk_is_empty(cfg: provision.LocalAsteriskConfig, timeout: float = 10.0) -> None:
+def wait_until_asterisk_is_empty(cfg: LocalAsteriskConfig, timeout: float = 10.0) -> None:
     """Every channel and bridge gone: Asterisk tears a call down shortly after its last BYE, not at once."""
-    from adapters.asterisk.harness import ari_client
+    from devtools.harness import ari_client
     from tests.helpers import wait_until
 
     with ari_client(cfg) as ari:
@@ -163,3 +169,57 @@ def live(asterisk_config, tmp_path):
     for proc in started:
         proc.stop()
     clear_asterisk(asterisk_config)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    driver: InProcessDriver
+    agent: sipp.SippProcess  # agent001's phone
+    caller: sipp.SippProcess
+    call_id: str
+
+
+class Conversations:
+    """Callers talking with agent001 (the only routing agent, no IVR) through an ``InProcessDriver``, and other
+    phones; every SIPp process and driver is stopped by ``close``."""
+
+    def __init__(self, cfg: LocalAsteriskConfig, data_dir: Path, workdir: Path) -> None:
+        self.cfg, self.data_dir, self.workdir = cfg, data_dir, workdir
+        self.processes: list[sipp.SippProcess] = []
+        self.drivers: list[InProcessDriver] = []
+
+    def phone(self, agent: str, **kw) -> sipp.SippProcess:
+        """A phone answering as ``agent`` (``sipp.start_agent``'s options), e.g. a supervisor's."""
+        phone = sipp.start_agent(agent, self.cfg.agent_ports()[agent], workdir=self.workdir, **kw)
+        self.processes.append(phone)
+        return phone
+
+    def start(self, caller_id: str, talk_ms: int) -> Conversation:
+        """A driver on a clean Asterisk, agent001's phone (answering after 200 ms, hanging up after ``talk_ms``)
+        and a caller; returns once they talk."""
+        clear_asterisk(self.cfg)
+        driver = InProcessDriver(self.cfg, self.data_dir, build_config(self.cfg.numbers, 1, ivr_after=None))
+        self.drivers.append(driver)
+        agent = self.phone("agent001", answer_delay_ms=200, talk_ms=talk_ms)
+        caller = sipp.start_callers(
+            self.cfg.numbers[0],
+            sip_port=self.cfg.sip_port,
+            hold_ms=30_000,
+            caller_ids=[caller_id],
+            workdir=self.workdir,
+        )
+        self.processes.append(caller)
+        return Conversation(driver, agent, caller, wait_for_records(driver, "CONNECT")[0].call_id)
+
+    def close(self) -> None:
+        sipp.stop_all(self.processes)
+        for driver in self.drivers:
+            driver.stop()
+        clear_asterisk(self.cfg)
+
+
+@pytest.fixture
+def conversations(asterisk_config, tmp_path, sipp_workdir):
+    talks = Conversations(asterisk_config, tmp_path / "live", sipp_workdir)
+    yield talks
+    talks.close()

@@ -1,10 +1,13 @@
-"""Checks the live tests share: the driver's event log per call, each call once, waiting on a driver."""
+"""Checks the live tests share: the driver's event log per call, each call once, waiting on a driver's log.
+
+A driver here is a ``LiveProcess`` (the ``hotline live run`` process) or an ``InProcessDriver``: both read
+their event log with ``records()``.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from adapters.asterisk.harness import LiveProcess
 from core.log import TERMINAL_VERBS
 from tests.helpers import wait_until
 
@@ -17,13 +20,38 @@ def by_call(records) -> dict[str, list[str]]:
     return calls
 
 
-def wait_for(predicate, timeout: float, what: str, proc: LiveProcess):
-    return wait_until(
-        predicate,
+def _log_of(driver) -> str:
+    """The driver's log (and a process's last output lines), for a timeout's message."""
+    text = "log:\n" + "\n".join("|".join(map(str, r)) for r in driver.records())
+    return text + ("\n" + driver.tail() if hasattr(driver, "tail") else "")
+
+
+def wait_for(predicate, timeout: float, what: str, driver):
+    return wait_until(predicate, timeout, what, lambda: _log_of(driver))
+
+
+def records_of(driver, *verbs: str) -> list:
+    return [r for r in driver.records() if r.verb in verbs]
+
+
+def wait_for_records(driver, verb: str, count: int = 1, timeout: float = 10.0) -> list:
+    """At least ``count`` records of ``verb`` in the driver's log; returns them."""
+    return wait_for(
+        lambda: found if len(found := records_of(driver, verb)) >= count else None,
         timeout,
-        what,
-        lambda: "log:\n" + "\n".join("|".join(map(str, r)) for r in proc.records()) + "\n" + proc.tail(),
+        f"{count} x {verb}",
+        driver,
     )
+
+
+def wait_for_ended_calls(driver, calls: int, timeout: float = 10.0) -> list:
+    """At least ``calls`` calls ended (one terminal record each); returns the whole log at that moment."""
+
+    def ended() -> list | None:
+        log = driver.records()
+        return log if sum(r.verb in TERMINAL_VERBS for r in log) >= calls else None
+
+    return wait_for(ended, timeout, f"{calls} ended calls", driver)
 
 
 def assert_each_call_once(records, expected_calls: int) -> None:

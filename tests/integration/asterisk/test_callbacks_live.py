@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from adapters.asterisk import sipp
+from adapters.asterisk import supervisor
 from adapters.asterisk.callbacks import CALLBACK_PREFIX, CallbackOptions
-from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.journal import Journal
 from adapters.asterisk.stasis import build_config
 from core import messages as m
 from core.center import CommandRejected
+from devtools import sipp
+from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -80,7 +81,7 @@ def invites(proc: sipp.SippProcess) -> list[float]:
 
 
 def feed(driver: InProcessDriver, message_type, *args) -> None:
-    driver.call(driver.driver.feed(message_type(driver.driver._now(), *args)))
+    driver.call(driver.driver.feed(message_type(driver.driver.now(), *args)))
 
 
 def own_ports(cfg, n: int) -> list[str]:
@@ -291,7 +292,7 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
         with ari_client(cfg) as ari:
             assert not [c for c in ari.get("/channels").json() if c["id"].startswith(CALLBACK_PREFIX)]
         assert invites(customer) == []
-        driver.call(driver.driver.force_hang_up(connect.call_id, "supervisor1"))
+        driver.call(supervisor.force_hang_up(driver.driver, connect.call_id, "supervisor1"))
         [ended] = logged(driver, "COMPLETEAGENT")
         [claimed] = logged(driver, "CALLBACK_CLAIMED")
         done = report_once_hung_up(driver, cfg, customer, claimed.agent, ticket, "inquiry")

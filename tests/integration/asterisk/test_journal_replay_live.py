@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.asterisk import sipp
-from core.log import TERMINAL_VERBS
+from devtools import sipp
 from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal, unchanged
-from tests.integration.asterisk.live_checks import wait_for
+from tests.integration.asterisk.live_checks import wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 ROOT = Path(__file__).resolve().parents[3]
@@ -43,7 +42,7 @@ def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config,
     finally:
         sipp.stop_all(agents.values())
     assert sum(result.outcomes.values()) == 3, result.summary() + result.errors()
-    wait_for(lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 3, 15, "three calls ended", proc)
+    wait_for_ended_calls(proc, 3, timeout=15)
     proc.stop()
 
     journal = journal_path(proc.data_dir)

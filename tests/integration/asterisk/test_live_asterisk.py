@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from adapters.asterisk import provision, sipp
+from devtools import provision, sipp
+from devtools.asterisk_settings import STASIS_APP
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
@@ -38,7 +39,7 @@ def test_hotline_number_reaches_stasis_app(ari, ari_events, asterisk_config, sip
     )
     with caller:
         start = ari_events.wait_for(lambda e: e["type"] == "StasisStart", timeout=10)
-        assert start["application"] == provision.STASIS_APP
+        assert start["application"] == STASIS_APP
         assert start["args"] == [number]
         channel = start["channel"]
         assert channel["caller"]["number"] == "13912345678"

@@ -13,8 +13,6 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, ari_client, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from adapters.store.customers import SqlCustomers
 from adapters.store.ids import SqlIds
@@ -25,6 +23,8 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from core.customers import register_customer
 from core.messages import MakeNotReady
+from devtools import sipp
+from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 CALLER = "13900000101"

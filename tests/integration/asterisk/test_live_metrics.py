@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.asterisk import sipp
+from devtools import sipp
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.asterisk

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from adapters.asterisk import sipp
 from adapters.store.call_records import RECORD
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.migrate import upgrade
@@ -21,7 +20,8 @@ from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS, Verb
-from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
+from devtools import sipp
+from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for, wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -74,12 +74,7 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
             busy.wait(timeout=30)
     finally:
         agent.stop()
-    records = wait_for(
-        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
-        10,
-        "two terminal records",
-        proc,
-    )
+    records = wait_for_ended_calls(proc, 2)
     assert_each_call_once(records, 2)
     log = SqlEventLog(engine)
     assert wait_for(lambda: log.count(SOURCE) == len(proc.records()), 5, "the whole log in the store", proc)
@@ -145,12 +140,7 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(
         sipp.stop_all(agents.values())
     for result, placed in zip(results, (first, calls - first)):
         assert result.created == placed and result.failed == 0, result.summary() + result.errors()
-    records = wait_for(
-        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == calls and proc.records(),
-        30,
-        f"{calls} terminal records",
-        proc,
-    )
+    records = wait_for_ended_calls(proc, calls, timeout=30)
     assert_each_call_once(records, calls)
     assert wait_for(lambda: log.count(SOURCE) == len(records), 20, "the whole log in the store", proc)
     assert "store available again" in proc.tail(400)

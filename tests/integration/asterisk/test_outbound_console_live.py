@@ -11,8 +11,6 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from adapters.store.migrate import open_store
 from adapters.store.settings import StoreSettings
@@ -23,6 +21,8 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from core.config import SITE_ZONE
 from core.log import Verb
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

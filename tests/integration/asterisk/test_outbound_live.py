@@ -10,8 +10,6 @@ from datetime import datetime
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.outbound import OutboundOptions
 from adapters.asterisk.stasis import build_config
 from adapters.store.campaigns import SqlCampaigns
@@ -23,7 +21,10 @@ from core.campaigns import Campaign, ListEntry
 from core.config import SITE_ZONE
 from core.log import Verb
 from core.outbound_messages import DialPreviewed, LoadCampaign, RecordResult
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import records_of, wait_for_records
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -44,19 +45,6 @@ def campaign(mode: str, n: int, **kw) -> tuple[Campaign, tuple[ListEntry, ...]]:
         **kw,
     )
     return c, tuple(ListEntry(f"+86138{i:08d}", row=i + 2) for i in range(n))
-
-
-def verbs(driver: InProcessDriver, verb: str) -> list:
-    return [r for r in driver.records() if r.verb == verb]
-
-
-def wait_for(driver: InProcessDriver, verb: str, count: int, timeout: float = 60.0) -> list:
-    return wait_until(
-        lambda: verbs(driver, verb) if len(verbs(driver, verb)) >= count else None,
-        timeout,
-        f"{count} x {verb}",
-        lambda: [tuple(r)[:7] for r in driver.records()][-30:],
-    )
 
 
 @pytest.fixture
@@ -112,12 +100,12 @@ def test_progressive_connects_each_answered_callee_to_the_agent(live_run):
     driver, customer = start()
     c, entries = campaign("progressive", 3)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    completes = wait_for(driver, Verb.OUTBOUND_COMPLETE, 3, timeout=20)
+    completes = wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 3, timeout=20)
     assert {r.agent for r in completes} == {"agent001"}
-    connects = verbs(driver, Verb.OUTBOUND_CONNECT)
+    connects = records_of(driver, Verb.OUTBOUND_CONNECT)
     driver.call(driver.driver.feed(RecordResult(time.time(), "agent001", connects[0].call_id, "sale")))
-    wait_for(driver, Verb.OUTBOUND_RESULT, 1)
-    assert verbs(driver, Verb.OUTBOUND_DROP) == []
+    wait_for_records(driver, Verb.OUTBOUND_RESULT, 1, timeout=60)
+    assert records_of(driver, Verb.OUTBOUND_DROP) == []
     assert len(customer.calls_so_far()) == 3
     results = store_results(driver, engine, c, entries)
     assert [r["result"] for r in results] == ["contacted"] * 3
@@ -130,11 +118,11 @@ def test_predictive_plays_the_drop_message_when_no_agent_is_free(live_run):
     driver, customer = start(customer_talk_ms=4_000)
     c, entries = campaign("predictive", 6, drop_cap=0.5, connect_within=1.0)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    drops = wait_for(driver, Verb.OUTBOUND_DROP, 1, timeout=90)
+    drops = wait_for_records(driver, Verb.OUTBOUND_DROP, 1, timeout=90)
     assert drops[0].data2 == "message"
-    answered = len(verbs(driver, Verb.OUTBOUND_ANSWER))
-    assert len(verbs(driver, Verb.OUTBOUND_DROP)) <= 0.5 * answered
-    wait_for(driver, Verb.OUTBOUND_COMPLETE, 2, timeout=90)
+    answered = len(records_of(driver, Verb.OUTBOUND_ANSWER))
+    assert len(records_of(driver, Verb.OUTBOUND_DROP)) <= 0.5 * answered
+    wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 2, timeout=90)
     results = store_results(driver, engine, c, entries)
     assert "dropped" in {r["result"] for r in results} and "contacted" in {r["result"] for r in results}
 
@@ -144,7 +132,7 @@ def test_voice_broadcast_plays_the_notice(live_run):
     driver, customer = start(customer_talk_ms=0)
     c, entries = campaign("broadcast", 2, recording="hello-world", broadcast_lines=2)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    heard = wait_for(driver, Verb.OUTBOUND_BROADCAST, 2)
+    heard = wait_for_records(driver, Verb.OUTBOUND_BROADCAST, 2, timeout=60)
     assert {r.data2 for r in heard} == {"heard"}
     results = store_results(driver, engine, c, entries)
     assert [r["result"] for r in results] == ["heard", "heard"]
@@ -155,11 +143,11 @@ def test_preview_shows_the_customer_and_dials_when_the_agent_says_so(live_run):
     driver, customer = start()
     c, entries = campaign("preview", 2)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    preview = wait_for(driver, Verb.OUTBOUND_PREVIEW, 1)[0]
-    assert preview.agent == "agent001" and verbs(driver, Verb.OUTBOUND_DIAL) == []
+    preview = wait_for_records(driver, Verb.OUTBOUND_PREVIEW, 1, timeout=60)[0]
+    assert preview.agent == "agent001" and records_of(driver, Verb.OUTBOUND_DIAL) == []
     assert customer.calls_so_far() == {}  # nothing dialled before the agent has seen the customer
     driver.call(driver.driver.feed(DialPreviewed(time.time(), "agent001", preview.call_id)))
-    complete = wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)[0]
+    complete = wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 1, timeout=60)[0]
     assert complete.call_id == preview.call_id and complete.agent == "agent001"
     results = store_results(driver, engine, c, entries)
     assert [(r["id"], r["result"]) for r in results] == [(preview.call_id, "contacted")]
@@ -170,11 +158,13 @@ def test_voice_broadcast_zero_reaches_the_agent(live_run):
     driver, customer = start(customer_talk_ms=3_000, customer_dtmf="0", broadcast_seconds=10.0)
     c, entries = campaign("broadcast", 1, recording="hello-world")
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    heard = wait_for(driver, Verb.OUTBOUND_BROADCAST, 1)[0]
+    heard = wait_for_records(driver, Verb.OUTBOUND_BROADCAST, 1, timeout=60)[0]
     assert (heard.data1, heard.data2, heard.agent) == ("0", "agent", "agent001")
-    connect = wait_for(driver, Verb.OUTBOUND_CONNECT, 1)[0]
+    connect = wait_for_records(driver, Verb.OUTBOUND_CONNECT, 1, timeout=60)[0]
     assert connect.agent == "agent001"
-    complete = wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)[0]  # the callee talked to agent001, then hung up
+    complete = wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 1, timeout=60)[
+        0
+    ]  # the callee talked to agent001, then hung up
     assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 2
     assert [r["result"] for r in store_results(driver, engine, c, entries)] == ["contacted"]
 
@@ -184,7 +174,7 @@ def test_a_callee_who_never_answers_is_not_reached_and_retried(live_run):
     driver, customer = start(customer_answer_ms=None)
     c, entries = campaign("progressive", 1, max_attempts=1)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
-    fails = wait_for(driver, Verb.OUTBOUND_FAIL, 1, timeout=40)
+    fails = wait_for_records(driver, Verb.OUTBOUND_FAIL, 1, timeout=40)
     assert fails[0].data1 == "no_answer"
     assert [r["result"] for r in store_results(driver, engine, c, entries)] == ["no_answer"]
 
@@ -197,8 +187,8 @@ def test_an_unapproved_campaign_dials_nothing(live_run):
     approved, more = campaign("progressive", 1)  # a later approved one does run: the driver is alive
     approved = Campaign(**{**approved.__dict__, "campaign_id": "live-approved"})
     driver.call(driver.driver.feed(LoadCampaign(time.time(), approved, more)))
-    wait_for(driver, Verb.OUTBOUND_COMPLETE, 1)
-    assert {r.queue for r in verbs(driver, Verb.OUTBOUND_DIAL)} == {"live-approved"}
+    wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 1, timeout=60)
+    assert {r.queue for r in records_of(driver, Verb.OUTBOUND_DIAL)} == {"live-approved"}
     assert len(customer.calls_so_far()) == 1
 
 
@@ -226,7 +216,7 @@ def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_pat
             workdir=tmp_path / "sipp",
             extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)],
         )
-        survey = wait_for(driver, Verb.SURVEY, 1)[0]
+        survey = wait_for_records(driver, Verb.SURVEY, 1, timeout=60)[0]
         assert (survey.agent, survey.data1) == ("agent001", "2")
         caller.wait(timeout=30)
         records = driver.records()
@@ -271,7 +261,7 @@ def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_p
     try:
         c, entries = campaign("progressive", 1, max_attempts=1)
         first.call(first.driver.feed(LoadCampaign(time.time(), c, entries)))
-        attempt = wait_for(first, Verb.OUTBOUND_CONNECT, 1)[0].call_id
+        attempt = wait_for_records(first, Verb.OUTBOUND_CONNECT, 1, timeout=60)[0].call_id
         wait_until(
             lambda: getattr(first.driver.outbound.attempts.get(attempt), "talking", False),
             20,
@@ -279,11 +269,11 @@ def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_p
         )
         first.stop()
         second = InProcessDriver(cfg, tmp_path / "live", config)
-        complete = wait_for(second, Verb.OUTBOUND_COMPLETE, 1, timeout=30)[0]
+        complete = wait_for_records(second, Verb.OUTBOUND_COMPLETE, 1, timeout=30)[0]
         assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 5, [
             tuple(r)[:7] for r in second.records()
         ]
-        assert len(verbs(second, Verb.OUTBOUND_DIAL)) == 1 and len(customer.calls_so_far()) == 1
+        assert len(records_of(second, Verb.OUTBOUND_DIAL)) == 1 and len(customer.calls_so_far()) == 1
     finally:
         for thing in (second, first, agent, customer):
             if thing is not None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
-from tests.helpers import wait_until
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
+from tests.integration.asterisk.live_checks import wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -34,14 +34,6 @@ def ringing_driver(asterisk_config, tmp_path):
     for driver in started:
         driver.stop()
     clear_asterisk(asterisk_config)
-
-
-def _terminal(driver: InProcessDriver, calls: int):
-    return wait_until(
-        lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) >= calls and driver.records(),
-        20,
-        lambda: f"{calls} ended calls in {driver.records()}",
-    )
 
 
 def _call(cfg, caller_id: str, patience_ms: int, workdir) -> sipp.SippResult:
@@ -71,7 +63,7 @@ def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the
     assert gone.outcomes == {"cancel": 1}, gone.summary() + gone.errors()
     assert served.outcomes == {"remote_bye": 1}, served.summary() + served.errors()
     assert agent_result.outcomes == {"cancelled": 1, "agent_bye": 1}, agent_result.summary()
-    records = _terminal(driver, 2)
+    records = wait_for_ended_calls(driver, 2, timeout=20)
     assert compare_calls([gone, served], records).mismatches == []
     verbs = [(r.agent, r.verb) for r in records if r.call_id != "NONE" and not r.verb.startswith("CALLBACK")]
     assert verbs == [
@@ -111,10 +103,10 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
             caller_ids=ids,
             workdir=sipp_workdir,
         ).wait(timeout=90)
-        records = _terminal(driver, len(ids))
+        records = wait_for_ended_calls(driver, len(ids), timeout=20)
         # every agent is free again: the next patient caller is answered
         after = _call(cfg, "13929999999", 10_000, sipp_workdir)
-        records = _terminal(driver, len(ids) + 1)
+        records = wait_for_ended_calls(driver, len(ids) + 1, timeout=20)
     finally:
         agent_results = sipp.stop_all(agents.values())
     assert surge.created == len(ids) and surge.failed == 0, surge.summary() + surge.errors()

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from adapters.asterisk import provision, sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
+from devtools import provision, sipp
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from core.config import AgentProfile, CenterConfig, Hotline, OverflowStep, Policy
 from core.log import Verb
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]

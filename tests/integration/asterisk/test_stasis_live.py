@@ -9,16 +9,15 @@ from collections import Counter
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.asterisk import sipp
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.migrate import open_store
 from adapters.store.settings import StoreSettings
 from console.accounts import SqlAccounts
 from console.app import create_app
 from console.settings import ConsoleSettings
-from core.log import TERMINAL_VERBS
+from devtools import sipp
 from tests.helpers import wait_until
-from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for
+from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for, wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -81,12 +80,7 @@ def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
         agent.stop()
     assert rw.outcomes == {"caller_bye": 1}, rw.summary() + rw.errors()  # answered (music on hold), then hung up
     assert rb.outcomes == {"remote_bye": 1}, rb.summary() + rb.errors()
-    records = wait_for(
-        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 2 and proc.records(),
-        10,
-        "two terminal records",
-        proc,
-    )
+    records = wait_for_ended_calls(proc, 2)
     assert_each_call_once(records, 2)
     abandon = [r for r in records if r.verb == "ABANDON"]
     assert len(abandon) == 1
@@ -222,12 +216,7 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
     assert result.outcomes == {"remote_bye": 4}, result.summary()  # all 4 served by an agent
     assert quit_result.outcomes == {"caller_bye": 1}, quit_result.summary()
     assert sum(a.outcomes.get("agent_bye", 0) for a in agent_results) == 4, [a.summary() for a in agent_results]
-    records = wait_for(
-        lambda: len([r for r in proc.records() if r.verb in TERMINAL_VERBS]) == 5 and proc.records(),
-        10,
-        "five terminal records",
-        proc,
-    )
+    records = wait_for_ended_calls(proc, 5)
     assert_each_call_once(records, 5)  # 0 lost: 5 placed by SIPp, 5 calls in the log, each once
     outcomes = Counter(tuple(v) for v in by_call(records).values())
     assert outcomes == {

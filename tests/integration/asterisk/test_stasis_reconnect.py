@@ -9,17 +9,13 @@ from collections import Counter
 
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
-from tests.helpers import wait_until
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk
+from tests.integration.asterisk.live_checks import by_call, wait_for_records
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
-
-
-def _wait(predicate, timeout, what, driver):
-    return wait_until(predicate, timeout, what, lambda: str([(r.call_id, r.verb) for r in driver.records()]))
 
 
 def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp_path, sipp_workdir):
@@ -34,16 +30,16 @@ def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp
         talking = sipp.start_callers(
             cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000051"], workdir=sipp_workdir
         )
-        _wait(lambda: any(r.verb == "CONNECT" for r in driver.records()), 10, "CONNECT", driver)
+        wait_for_records(driver, "CONNECT")
         waiting = sipp.start_callers(
             cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=["13900000052"], workdir=sipp_workdir
         )
-        _wait(lambda: len([r for r in driver.records() if r.verb == "ENTERQUEUE"]) == 2, 10, "2nd caller", driver)
+        wait_for_records(driver, "ENTERQUEUE", 2)
         t_drop = time.monotonic()
         driver.call(driver.driver.stream.drop())
         rw = waiting.wait(timeout=10)  # hangs up during the 2.5 s gap: its StasisEnd is lost
         assert not any(r.verb == "ABANDON" for r in driver.records())
-        _wait(lambda: any(r.verb == "ABANDON" for r in driver.records()), 10, "ABANDON after the resync", driver)
+        wait_for_records(driver, "ABANDON")  # after the resync
         assert time.monotonic() - t_drop >= 2.4  # not before the backoff
         rt = talking.wait(timeout=30)
     finally:
@@ -55,10 +51,7 @@ def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp
     assert rw.outcomes == {"caller_bye": 1} and rt.outcomes == {"remote_bye": 1}, rw.summary() + rt.summary()
     assert stream.connects == 2 and stats.resyncs == 2
     records = driver.records()
-    verbs: dict[str, list[str]] = {}
-    for r in records:
-        if r.call_id != "NONE":
-            verbs.setdefault(r.call_id, []).append(r.verb)
+    verbs = by_call(records)
     assert Counter(tuple(v) for v in verbs.values()) == {
         ("ENTERQUEUE", "CONNECT", "COMPLETEAGENT"): 1,  # its hang-up came over the new socket
         ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1,  # found gone by the resync

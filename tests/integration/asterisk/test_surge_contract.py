@@ -7,15 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.asterisk import sipp
-from adapters.asterisk.harness import InProcessDriver, clear_asterisk, compare_calls
 from adapters.asterisk.stasis import build_config
 from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentShift, CallBehaviour, CallCenterModel, SimSetup
 from core.center import CallCenter
-from core.log import TERMINAL_VERBS
+from devtools import sipp
+from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from reports.kpi import summary_kpis
-from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -77,11 +76,7 @@ def test_a_surge_live_and_in_the_twin_agree_within_5_percent(asterisk_config, tm
             caller_ids=ids,
             workdir=sipp_workdir,
         ).wait(timeout=120)
-        live = wait_until(
-            lambda: len([r for r in driver.records() if r.verb in TERMINAL_VERBS]) == CALLS and driver.records(),
-            20,
-            f"{CALLS} ended calls",
-        )
+        live = wait_for_ended_calls(driver, CALLS, timeout=20)
     finally:
         sipp.stop_all(agents.values())
         driver.stop()

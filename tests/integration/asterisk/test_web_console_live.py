@@ -11,13 +11,13 @@ import time
 import httpx
 import pytest
 
-from adapters.asterisk import sipp
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.catalog import SqlCatalog
 from adapters.store.migrate import open_store
 from adapters.store.orders import SqlOrders
 from adapters.store.tickets import SqlTickets
 from core.log import Verb
+from devtools import sipp
 from tests.browser import screenshot
 from tests.integration.asterisk.live_checks import wait_for
 from tests.integration.web.conftest import log_in as log_in_page

@@ -20,9 +20,9 @@ from typing import Iterable, TypeVar
 
 import httpx
 
-from adapters.asterisk.provision import LocalAsteriskConfig
-from adapters.asterisk.sipp import SippResult
 from core.log import OUTCOME_OF_VERB, LogRecord, Verb
+from devtools.asterisk_settings import LocalAsteriskConfig
+from devtools.sipp_process import SippResult
 
 T = TypeVar("T")
 # what a SIPp caller's outcome means for the call: answered (it had a 200 OK), abandoned (it sent CANCEL)
@@ -32,7 +32,7 @@ SIPP_OUTCOME = {"remote_bye": "answered", "caller_bye": "answered", "cancel": "a
 AGREES = {"answered": ("answered", "callback"), "abandoned": ("abandoned",), "rejected": ("rejected", "lost")}
 FIRST_VERBS = (Verb.ENTERQUEUE, Verb.REJECTED, Verb.OUTOFHOURS)  # a call's first record: data2 is the caller
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 # The program an operator runs, beside this interpreter: started as a process, never imported (the harness
 # sits below the entrypoints).
 HOTLINE = Path(sys.executable).with_name("hotline")
