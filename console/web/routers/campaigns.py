@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+import console.web.campaign_labels  # noqa: F401  (the pages' labels)
 from adapters.store.campaigns import SqlCampaigns
 from adapters.store.eventlog import FIELDS, SqlEventLog
 from app.campaigns import (
@@ -42,7 +43,6 @@ from console.routers.agents import run_command
 from console.routers.campaigns import _blacklist, zones
 from console.routers.campaigns import results as api_results
 from console.schemas import masked_text
-import console.web.campaign_labels  # noqa: F401  (the pages' labels)
 from console.web.campaign_form import CampaignForm, campaign_values, clock_of, core_errors, document_of
 from console.web.forms import FormDep, check
 from console.web.i18n import translator

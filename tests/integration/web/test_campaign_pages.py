@@ -25,7 +25,7 @@ from adapters.store.uow import SqlUnitOfWork
 from app.campaigns import ApproveCampaign, CreateCampaign, ImportNumbers, approve_campaign, create_campaign
 from app.campaigns import import_numbers as import_list
 from app.core_records import persist_core_records
-from app.live import DONE, REJECTED
+from app.live import DONE, REJECTED, AgentStatus
 from console.accounts import SqlAccounts
 from core.campaigns import SiteZone
 from core.center import CallCenter, CommandRejected
@@ -61,7 +61,7 @@ def fill_campaign(page, **fields) -> None:
 
 def bad_rows(page) -> dict[str, str]:
     return {
-        row.get_attribute("data-row"): row.locator("td").nth(2).inner_text()
+        row.get_attribute("data-row"): row.get_attribute("data-kind")
         for row in page.locator("#bad-rows tbody tr").all()
     }
 
@@ -193,6 +193,7 @@ class CoreBehindTheStore:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.feed(LogIn(time.time(), agent))
+        self.states.put_agents([AgentStatus(agent, "ready", "", "", "", time.time())])  # as the publisher would
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def _now(self) -> float:
