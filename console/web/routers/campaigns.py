@@ -51,7 +51,7 @@ from core.campaigns import DEFAULT_RESULT_CODES, DIAL_FAILURES, DROPPED, MODES, 
 from core.config import SITE_ZONE
 from core.log import LogRecord
 from inputs.number_lists import read_number_list
-from inputs.problems import InputFileError
+from inputs.problems import InputFileError, Problem
 from reports.outbound import outbound_tables
 
 router = APIRouter()
@@ -304,7 +304,7 @@ async def _upload(request: Request) -> tuple[bytes, str, bool]:
         raise InputFileError([])
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InputFileError([])
+        raise InputFileError([Problem(upload.filename, None, "", f"larger than {MAX_UPLOAD // 2**20} MiB")])
     return data, upload.filename, form.get("strict") == "on"
 
 

@@ -117,6 +117,13 @@ def test_a_campaign_is_created_imported_approved_by_another_and_reported(site, p
     page.click("#campaign-form button[type=submit]")
     page.wait_for_selector("#status[data-status=draft]")
     assert SqlCampaigns(site.engine).get("c1").campaign.drop_cap == pytest.approx(0.03)
+    page.click("#edit")  # the draft may change: its ID stays
+    page.wait_for_selector("#campaign-form")
+    assert page.input_value("[name=agents]") == "agent001" and page.input_value("[name=drop_cap]") == "3"
+    page.fill("[name=max_attempts]", "4")
+    page.click("#campaign-form button[type=submit]")
+    page.wait_for_selector("#status[data-status=draft]")
+    assert SqlCampaigns(site.engine).get("c1").campaign.max_attempts == 4
 
     # a list with a malformed number, a duplicate and an empty phone: refused whole, then good rows kept
     listing = "phone,name\n13800138001,王芳\n12345,坏号码\n13800138001,重复\n13900139002,李雷\n,没有号码\n"
