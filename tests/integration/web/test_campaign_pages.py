@@ -132,7 +132,8 @@ def test_a_campaign_is_created_imported_approved_by_another_and_reported(site, p
     import_file(page, tmp_path, listing, strict=False)
     assert bad_rows(page) == {"3": "invalid", "4": "duplicate", "6": "invalid"}
     assert [n["number"] for n in SqlCampaigns(site.engine).numbers("c1")] == ["+8613800138001", "+8613900139002"]
-    screenshot(page, f"campaigns-import-{lang}")
+    if lang == "zh":
+        screenshot(page, "campaigns-import-zh")
 
     # the creator cannot approve it; a second supervisor can
     page.click("#approve")
@@ -174,7 +175,8 @@ def test_a_campaign_is_created_imported_approved_by_another_and_reported(site, p
     page.goto(f"{site.url}/office/campaigns")
     row = page.locator("#campaigns tr[data-campaign=c1]")
     assert row.get_attribute("data-status") == "approved" and "0.0% / 3%" in row.inner_text()
-    screenshot(page, "campaigns" if lang == "en" else "campaigns-zh")
+    if lang == "en":
+        screenshot(page, "campaigns")
     page.click("#campaigns-report")
     per_campaign = page.locator("[data-report=outbound_campaigns] tbody tr").first.locator("td").all_inner_texts()
     assert per_campaign[:4] == ["c1", "2", "1", "1"]  # campaign, attempts, answered, contacts
