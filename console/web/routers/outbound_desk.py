@@ -50,16 +50,14 @@ def panel(request: Request, user: AppUser, engine, settings, now: float, unmaske
     agent_id = agent_id_of(user.username, engine)
     repo = SqlCampaigns(engine)
     campaigns = {s.campaign.campaign_id: s for s in repo.list()}
-    today = repo.results(day=site_day(now))
-    dialled = {r["id"] for r in today}
     done = context.pop("done", None)  # the attempt just acted on: the store may not show it yet
     preview = _latest_preview(engine, agent_id, seq)
     card = None
-    if preview is not None and preview["call_id"] not in dialled and preview["call_id"] != done:
+    stored = campaigns.get(preview["payload"].get("campaign_id", "")) if preview else None
+    if preview is not None and stored is not None and stored.status == "approved" and preview["call_id"] != done:
         number = preview["payload"].get("caller", "")
-        stored = campaigns.get(preview["payload"].get("campaign_id", ""))
-        if stored is not None and stored.status == "approved":
-            history = [r for r in repo.results(stored.campaign.campaign_id) if r["number"] == number]
+        history = repo.results(number=number)  # every campaign's calls to the number
+        if preview["call_id"] not in {r["id"] for r in history}:  # not dialled yet
             try:
                 customers = find_customers(SqlCustomers(engine), number, default_area_code=settings.default_area_code)
             except ValueError:
@@ -74,8 +72,8 @@ def panel(request: Request, user: AppUser, engine, settings, now: float, unmaske
             )
     to_code = [
         r
-        for r in today
-        if r["agent_id"] == agent_id and r["result"] in CONNECTED and not r["result_code"] and r["id"] != done
+        for r in repo.results(day=site_day(now), agent_id=agent_id)
+        if r["result"] in CONNECTED and not r["result_code"] and r["id"] != done
     ]
     ended = to_code[-1] if to_code else None
     manual = [
