@@ -8,12 +8,11 @@ core refusal naming a field ("drop_cap: ...") is shown beside that field."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -44,7 +43,7 @@ from console.routers.campaigns import _blacklist, zones
 from console.routers.campaigns import results as api_results
 from console.schemas import masked_text
 from console.web.campaign_form import CampaignForm, campaign_values, clock_of, core_errors, document_of
-from console.web.forms import FormDep, check
+from console.web.forms import FormDep, check, command_refusal
 from console.web.i18n import translator
 from console.web.render import add_nav, render, request_language
 from core.campaigns import DEFAULT_RESULT_CODES, DIAL_FAILURES, DROPPED, MODES, RowProblem, site_day
@@ -248,9 +247,8 @@ def _live(request: Request, user: AppUser, engine, settings, now: float, unmaske
     if action == "stop":
         repo.stop(campaign_id)
     command = CommandRequest(user.username, LIVE_ACTIONS[action], payload={"campaign_id": campaign_id})
-    answer = run_command(engine, settings, now, command)
-    if isinstance(answer, JSONResponse):  # the center is down, refused it, or did not answer in time
-        detail = str(json.loads(answer.body).get("detail", ""))
+    detail = command_refusal(run_command(engine, settings, now, command))
+    if detail is not None:  # the center is down, refused it, or did not answer in time
         return _detail_page(request, user, engine, campaign_id, now, unmasked, errors={"live": detail}, status_code=409)
     return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t("campaigns.done_" + action))
 

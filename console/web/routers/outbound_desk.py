@@ -7,11 +7,9 @@ action is the live command the API sends (``console.routers.campaigns``), so the
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 import console.web.campaign_labels  # noqa: F401  (the panel's labels)
 from adapters.store.campaigns import SqlCampaigns
@@ -23,7 +21,7 @@ from console.deps import EngineDep, Now, SettingsDep, Unmasked, require
 from console.models import AppUser
 from console.routers.agents import agent_id_of, run_command
 from console.schemas import masked_text
-from console.web.forms import FormDep
+from console.web.forms import FormDep, command_refusal
 from console.web.i18n import translator
 from console.web.render import render, request_language
 from core.campaigns import MANUAL, PREVIEW, site_day
@@ -112,9 +110,8 @@ def outbound_panel(
 
 def _send(request, user, engine, settings, now, unmasked, kind: str, field: str, notice: str, **command):
     """The live command; its refusal (the core's reason, or the center being down) beside ``field``."""
-    answer = run_command(engine, settings, now, CommandRequest(user.username, kind, **command))
-    if isinstance(answer, JSONResponse):
-        detail = str(json.loads(answer.body).get("detail", ""))
+    detail = command_refusal(run_command(engine, settings, now, CommandRequest(user.username, kind, **command)))
+    if detail is not None:
         return panel(request, user, engine, settings, now, unmasked, errors={field: detail}, status_code=409)
     return panel(request, user, engine, settings, now, unmasked, notice=notice, done=command.get("call_id"))
 
