@@ -108,11 +108,14 @@ def outbound_panel(
     return panel(request, user, engine, settings, now, unmasked, seq)
 
 
-def _send(request, user, engine, settings, now, unmasked, kind: str, field: str, notice: str, **command):
-    """The live command; its refusal (the core's reason, or the center being down) beside ``field``."""
+def _send(request, user, engine, settings, now, unmasked, kind: str, field: str, notice: str, values=None, **command):
+    """The live command; its refusal (the core's reason, or the center being down) beside ``field``, with what
+    was typed (``values``) kept."""
     detail = command_refusal(run_command(engine, settings, now, CommandRequest(user.username, kind, **command)))
     if detail is not None:
-        return panel(request, user, engine, settings, now, unmasked, errors={field: detail}, status_code=409)
+        return panel(
+            request, user, engine, settings, now, unmasked, values=values or {}, errors={field: detail}, status_code=409
+        )
     return panel(request, user, engine, settings, now, unmasked, notice=notice, done=command.get("call_id"))
 
 
@@ -200,6 +203,7 @@ def dial_manual(
         "dial_manual",
         "phone",
         t("outbound.dialling", who=masked_text(phone, unmasked)),
+        values=form,
         agent_id=agent_id_of(user.username, engine),
         payload={"campaign_id": campaign_id, "number": phone},
     )

@@ -22,7 +22,15 @@ from adapters.asterisk.publisher import preview_event
 from adapters.store.campaigns import SqlCampaigns
 from adapters.store.live_channel import SqlLiveCommands, SqlLiveEvents, SqlLiveStates
 from adapters.store.uow import SqlUnitOfWork
-from app.campaigns import ApproveCampaign, CreateCampaign, ImportNumbers, approve_campaign, create_campaign
+from app.campaigns import (
+    AddDoNotCall,
+    ApproveCampaign,
+    CreateCampaign,
+    ImportNumbers,
+    add_do_not_call,
+    approve_campaign,
+    create_campaign,
+)
 from app.campaigns import import_numbers as import_list
 from app.core_records import persist_core_records
 from app.live import DONE, REJECTED, AgentStatus
@@ -40,6 +48,7 @@ from tests.integration.web.shop import CALLER, seed_shop
 from tests.unit.fakes import make_config
 
 pytestmark = pytest.mark.browser
+DO_NOT_CALL = "137 0000 0000"
 LABELS = {"zh": ("外呼活动", "放弃率上限 (%)"), "en": ("Outbound campaigns", "Drop cap (%)")}
 
 
@@ -264,6 +273,7 @@ def approved_preview_campaign(engine) -> None:
     rows = [(2, {"phone": CALLER, "name": "张伟"})]
     import_list(ImportNumbers(time.time(), "sup", "vip", rows), SqlUnitOfWork(engine), zones=SiteZone())
     approve_campaign(ApproveCampaign(time.time(), "sup2", "vip"), SqlUnitOfWork(engine))
+    add_do_not_call(AddDoNotCall(time.time(), "sup", DO_NOT_CALL, "asked not to be called"), SqlUnitOfWork(engine))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -275,8 +285,14 @@ def test_the_desk_previews_the_customer_then_dials_and_takes_the_result_code(sit
     page = context.new_page()
     try:
         log_in(page, site.url, "sup", next_path="/office/campaigns/vip")
-        page.click("#start")  # the live center loads the approved campaign: a preview for agent001
-        page.wait_for_selector(".notice")
+        for action in ("start", "pause", "start"):  # load, pause, resume: the page answers once the center did
+            with page.expect_navigation():
+                page.click(f"#{action}")
+            assert page.locator(".notice").count() == 1, page.inner_text("main")
+            if action == "pause":
+                assert core_side.core.outbound.runs["vip"].stopped
+                assert SqlCampaigns(site.engine).get("vip").status == "approved"
+        assert not core_side.core.outbound.runs["vip"].stopped
         context.clear_cookies()
 
         log_in(page, site.url, "agent001", next_path="/agent")
@@ -305,10 +321,18 @@ def test_the_desk_previews_the_customer_then_dials_and_takes_the_result_code(sit
         page.wait_for_selector("#result-form")
         page.keyboard.press("1")  # the campaign's first code, "sale"
         page.keyboard.press("Enter")
+        page.wait_for_selector("#outbound-notice")
         wait_until(
             lambda: SqlCampaigns(site.engine).results("vip")[0]["result_code"] == "sale",
             10,
             "the result code recorded in the store",
         )
+
+        page.fill("#manual-form input[name=phone]", DO_NOT_CALL)  # click to call: the core refuses this one
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#err-phone")
+        assert "do-not-call" in page.inner_text("#err-phone")
+        assert page.input_value("#manual-form input[name=phone]") == DO_NOT_CALL
+        assert len(SqlCampaigns(site.engine).results("vip")) == 1
     finally:
         context.close()
