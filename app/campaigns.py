@@ -1,4 +1,4 @@
-"""Outbound campaigns as use cases: create and approve a campaign, import its list (CSV / Excel rows, each
+"""Outbound campaigns as use cases: create, edit (a draft) and approve a campaign, import its list (CSV / Excel rows, each
 bad row named; good rows kept, or the whole file refused with ``strict``), add and remove single numbers,
 re-use numbers by result in another campaign, the do-not-call list; what the live driver loads (only an
 approved campaign); and the dialer's OUTBOUND_* records applied to the store (``apply_outbound_records``,
@@ -106,6 +106,15 @@ class CreateCampaign:
 
 
 @dataclass(slots=True)
+class EditCampaign:
+    """A draft's new fields (the same document as ``CreateCampaign``); an approved campaign no longer changes."""
+
+    now: float
+    by: str
+    document: Mapping[str, object]
+
+
+@dataclass(slots=True)
 class ApproveCampaign:
     now: float
     by: str
@@ -164,6 +173,15 @@ def create_campaign(command: CreateCampaign, uow: UnitOfWork) -> StoredCampaign:
     with uow:
         stored = uow.campaigns.create(campaign, command.by, command.now)
         _audit(uow, command.now, command.by, "campaigns.create", campaign.campaign_id, campaign.mode)
+        uow.commit()
+    return stored
+
+
+def edit_campaign(command: EditCampaign, uow: UnitOfWork) -> StoredCampaign:
+    campaign = campaign_from_document({**command.document, "approved_by": ""})
+    with uow:
+        stored = uow.campaigns.replace(campaign)
+        _audit(uow, command.now, command.by, "campaigns.edit", campaign.campaign_id, campaign.mode)
         uow.commit()
     return stored
 

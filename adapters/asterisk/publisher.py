@@ -2,6 +2,8 @@
 
 * ``ringing`` / ``connected`` per agent (from the ``RingAgent`` / ``ConnectCall`` actions), with the caller's
   number, the hotline and the queue;
+* ``preview`` per agent (from ``ShowPreview``, preview mode): the customer to call, with its campaign, number
+  and name (``preview_event``), which the desk's outbound panel shows before the agent dials;
 * ``agent_state`` when an agent's state, reason or call changes (every agent a message, its actions or its
   log records name is compared with what was last published), and the state table ``GET /api/agents`` reads;
 * ``queue`` when a queue's waiting callers change: how many, and since when the longest has waited;
@@ -24,9 +26,20 @@ from app.live import HEARTBEAT_EVERY, AgentStatus, QueueStatus
 from core import messages as m
 from core.center import CALL_RINGING, QUEUED
 from core.log import NONE
+from core.outbound_messages import ShowPreview
 
 log = logging.getLogger("hotline.live.publisher")
 MAX_BUFFER = 100_000  # events kept while the store is unreachable; the oldest go first
+
+
+def preview_event(now: float, action: ShowPreview) -> dict:
+    return dict(
+        at=now,
+        kind="preview",
+        agent_id=action.agent_id,
+        call_id=action.attempt_id,
+        payload={"campaign_id": action.campaign_id, "caller": action.number, "name": action.name},
+    )
 
 
 class Publisher:
@@ -68,6 +81,8 @@ class Publisher:
                 self._call_event(now, "ringing", action.agent_id, action.call_id)
             elif kind is m.ConnectCall:
                 self._call_event(now, "connected", action.agent_id, action.call_id)
+            elif kind is ShowPreview:
+                self._push(preview_event(now, action))
             agent = getattr(action, "agent_id", None)
             if agent:
                 agents.add(agent)

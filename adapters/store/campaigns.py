@@ -235,9 +235,24 @@ class SqlCampaigns:
                 ).rowcount
             )
 
-    def results(self, campaign_id: str | None = None, day: str | None = None, result: str | None = None) -> list[dict]:
+    def results(
+        self,
+        campaign_id: str | None = None,
+        day: str | None = None,
+        result: str | None = None,
+        *,
+        number: str | None = None,
+        agent_id: str | None = None,
+    ) -> list[dict]:
+        """The dials, oldest first, of those given: campaign, site day, result, number (E.164), agent."""
         query = select(ATTEMPT).order_by(ATTEMPT.c.dialled_at, ATTEMPT.c.id)
-        for column, value in ((ATTEMPT.c.campaign_id, campaign_id), (ATTEMPT.c.day, day), (ATTEMPT.c.result, result)):
+        for column, value in (
+            (ATTEMPT.c.campaign_id, campaign_id),
+            (ATTEMPT.c.day, day),
+            (ATTEMPT.c.result, result),
+            (ATTEMPT.c.number, number),
+            (ATTEMPT.c.agent_id, agent_id),
+        ):
             if value is not None:
                 query = query.where(column == value)
         with self.db.read() as connection:

@@ -25,6 +25,7 @@ from app.campaigns import (
     AddDoNotCall,
     ApproveCampaign,
     CreateCampaign,
+    EditCampaign,
     ImportNumbers,
     ImportReport,
     RemoveNumber,
@@ -33,6 +34,7 @@ from app.campaigns import (
     add_do_not_call,
     approve_campaign,
     create_campaign,
+    edit_campaign,
     import_numbers,
     remove_number,
     reuse_numbers,
@@ -145,6 +147,13 @@ def report(
 @router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
 def get(campaign_id: str, user: Reader, engine: EngineDep) -> CampaignPublic:
     return campaign_out(SqlCampaigns(engine).get(campaign_id))
+
+
+@router.put("/campaigns/{campaign_id}", response_model=CampaignPublic)
+def edit(campaign_id: str, document: dict[str, Any], user: Manager, uow: UnitOfWorkDep, now: Now) -> CampaignPublic:
+    """A draft's fields again (as for create); 409 once approved or stopped."""
+    command = EditCampaign(now, user.username, {**document, "campaign_id": campaign_id})
+    return campaign_out(edit_campaign(command, uow))
 
 
 @router.post("/campaigns/{campaign_id}/approve", response_model=CampaignPublic)

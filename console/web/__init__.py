@@ -19,11 +19,13 @@ from console.web.routers import (
     admin,
     agent,
     callbacks,
+    campaigns,
     complaints,
     fulfilment,
     members,
     office,
     order_entry,
+    outbound_desk,
     places,
     recordings,
     session,
@@ -44,6 +46,8 @@ PAGE_ROUTERS = (
     members,
     office,
     recordings,
+    campaigns,
+    outbound_desk,
     admin,
 )
 

@@ -4,14 +4,17 @@
 page's language (pydantic's error kinds translated through the catalogue; a validator's own message as it
 is). The page renders the form again with ``values`` (what was typed, kept) and ``errors``; the template macro
 ``field`` in ``_forms.html`` shows both. ``FormDep`` is the posted form as a plain dict (the last value of a
-repeated name; ``form_lists`` for the repeated ones).
+repeated name; ``form_lists`` for the repeated ones). ``command_refusal(answer)``: why the live center did not
+carry out a page's command (``console.routers.agents.run_command``'s error answer), to show beside the button.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Callable, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -56,3 +59,11 @@ def check(model: type[Model], values: dict[str, Any], t: Callable[..., str]) -> 
             name = ".".join(str(part) for part in error["loc"]) or "form"
             errors.setdefault(name, _message(error, t))
         return None, errors
+
+
+def command_refusal(answer: object) -> str | None:
+    """The detail of a live command's error answer (center down, refused by the core, not answered); None
+    when it was carried out."""
+    if not isinstance(answer, JSONResponse):
+        return None
+    return str(json.loads(bytes(answer.body)).get("detail", "")) or "refused"

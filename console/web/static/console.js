@@ -138,6 +138,7 @@ const Desk = (() => {
   }
 
   function onEvent(event) {
+    document.dispatchEvent(new CustomEvent("hotline:event", { detail: event }));  // for other panels
     if (event.agent_id !== body.dataset.agent) return;
     if (event.kind === "agent_state") {
       showState(event.payload.state, event.payload.reason || "", event.at);

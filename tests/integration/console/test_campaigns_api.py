@@ -70,6 +70,18 @@ def test_the_creator_cannot_approve_and_an_unapproved_campaign_does_not_run(clie
     assert client.post("/api/campaigns/follow-up/approve", headers=auth["admin"]).status_code == 409
 
 
+def test_a_draft_is_edited_and_an_approved_campaign_no_longer_changes(client, auth):
+    create(client, auth)
+    edited = client.put("/api/campaigns/follow-up", json={**CAMPAIGN, "max_attempts": 5}, headers=auth["sup"])
+    assert edited.status_code == 200 and edited.json()["campaign"]["max_attempts"] == 5
+    bad = client.put("/api/campaigns/follow-up", json={**CAMPAIGN, "drop_cap": 2}, headers=auth["sup"])
+    assert bad.status_code == 422 and "drop_cap" in bad.text
+    assert client.post("/api/campaigns/follow-up/approve", headers=auth["admin"]).status_code == 200
+    late = client.put("/api/campaigns/follow-up", json={**CAMPAIGN, "max_attempts": 1}, headers=auth["sup"])
+    assert late.status_code == 409 and "draft" in late.json()["detail"]
+    assert client.get("/api/campaigns/follow-up", headers=auth["sup"]).json()["campaign"]["max_attempts"] == 5
+
+
 def test_a_bad_campaign_is_a_422_naming_the_field(client, auth):
     response = client.post("/api/campaigns", json={**CAMPAIGN, "drop_cap": 3}, headers=auth["sup"])
     assert response.status_code == 422 and "drop_cap" in response.json()["detail"]
