@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from adapters.asterisk import sipp
+from devtools import sipp
 from adapters.store.campaigns import SqlCampaigns
 from adapters.store.live_channel import SqlLiveStates
 from adapters.store.migrate import open_store
