@@ -11,7 +11,6 @@ from datetime import datetime
 
 import pytest
 
-from devtools import sipp
 from adapters.store.campaigns import SqlCampaigns
 from adapters.store.live_channel import SqlLiveStates
 from adapters.store.migrate import open_store
@@ -22,6 +21,7 @@ from console.accounts import SqlAccounts
 from core.campaigns import SiteZone
 from core.config import SITE_ZONE
 from core.log import Verb
+from devtools import sipp
 from tests.integration.asterisk.live_checks import wait_for
 from tests.integration.web.conftest import PASSWORD, make_users, serve
 from tests.integration.web.conftest import log_in as log_in_page
