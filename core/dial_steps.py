@@ -10,6 +10,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Container, Protocol
 
+from core.bookkeeping import Bookkeeping
 from core.campaigns import (
     BROADCAST,
     DROPPED,
@@ -23,8 +24,7 @@ from core.campaigns import (
     next_calling_time,
     site_day,
 )
-from core.log import NONE, LogRecord, Verb
-from core.messages import StartTimer, Timer
+from core.log import NONE, Verb
 from core.outbound_messages import (
     ConnectOutbound,
     DialNumber,
@@ -108,7 +108,7 @@ class CampaignRun:
         return [agent for agent, attempt in self.agents.items() if attempt is None]
 
 
-class DialSteps:
+class DialSteps(Bookkeeping):
     """The dialer's state and the steps its handlers share (``core.dialer.Dialer`` is one)."""
 
     pool: AgentPool
@@ -118,19 +118,9 @@ class DialSteps:
     runs: dict[str, CampaignRun]
     attempts: dict[str, Attempt]
     _ended: dict[str, Attempt]
-    _timers: dict[tuple[str, str], int]
-    _token: int
     _seq: int
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _emit(self, now, call_id, queue, agent, verb, d1="", d2="", d3="", d4="", d5="") -> None:
-        self.log.append(LogRecord(now, call_id, queue, agent, verb, d1, d2, d3, d4, d5))
-
-    def _start_timer(self, kind: str, key: str, at: float, actions: list) -> None:
-        self._token += 1
-        self._timers[(kind, key)] = self._token
-        actions.append(StartTimer(at, Timer(kind, key, self._token)))
 
     def _run(self, campaign_id: str) -> CampaignRun:
         run = self.runs.get(campaign_id)
@@ -160,10 +150,10 @@ class DialSteps:
             if crowded != run.giving_way:
                 run.giving_way = crowded
                 verb = Verb.CAMPAIGN_PAUSE if crowded else Verb.CAMPAIGN_RESUME
-                self._emit(now, NONE, campaign.campaign_id, NONE, verb, self.pool.waiting_calls(campaign.order_line))
+                self.emit(now, NONE, campaign.campaign_id, NONE, verb, self.pool.waiting_calls(campaign.order_line))
             if crowded:
                 self._release_spare(run, now, actions, keep=0)
-                self._start_timer(PACE, campaign.campaign_id, now + BLEND_RECHECK, actions)
+                self.start_timer(PACE, campaign.campaign_id, now + BLEND_RECHECK, actions)
                 return
         if campaign.mode == MANUAL:
             return
@@ -180,7 +170,7 @@ class DialSteps:
                     break
                 attempt = self._new_attempt(run, target, now, agent_id)
                 attempt.state = PREVIEWING
-                self._emit(
+                self.emit(
                     now,
                     attempt.attempt_id,
                     campaign.campaign_id,
@@ -250,7 +240,7 @@ class DialSteps:
             if number in self.do_not_call:
                 target.done = True
                 target.last_result = "do_not_call"
-                self._emit(
+                self.emit(
                     now,
                     NONE,
                     run.campaign.campaign_id,
@@ -265,7 +255,7 @@ class DialSteps:
                 later = next_calling_time(run.campaign, target.entry.zone, now)
                 if later is None:
                     target.done = True
-                    self._emit(
+                    self.emit(
                         now,
                         NONE,
                         run.campaign.campaign_id,
@@ -285,7 +275,7 @@ class DialSteps:
     def _wake_for_next(self, run: CampaignRun, now: float, actions: list) -> None:
         self._peek_due(run, now)
         if run.due and run.due[0][0] > now:
-            self._start_timer(PACE, run.campaign.campaign_id, run.due[0][0], actions)
+            self.start_timer(PACE, run.campaign.campaign_id, run.due[0][0], actions)
 
     def _refusal(self, run: CampaignRun, target: Target, now: float) -> str:
         if target.entry.number in self.do_not_call:
@@ -321,7 +311,7 @@ class DialSteps:
         attempt.counts = run.today(now)
         attempt.counts.attempts += 1
         attempt.target.attempts += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             campaign.campaign_id,
@@ -347,7 +337,7 @@ class DialSteps:
         attempt.connected_at = now
         run.agents[agent_id] = attempt.attempt_id
         attempt.counts.connects += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -361,7 +351,7 @@ class DialSteps:
     def _drop(self, run: CampaignRun, attempt: Attempt, now: float, actions: list, played: bool) -> None:
         run.held.remove(attempt.attempt_id)
         attempt.counts.drops += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -379,7 +369,7 @@ class DialSteps:
         talk = now - attempt.connected_at
         attempt.counts.handle_total += talk
         attempt.counts.handled += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -399,7 +389,7 @@ class DialSteps:
             if free:
                 agent = free[0]
                 self.pool.take_agent(agent, now)
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -439,7 +429,7 @@ class DialSteps:
             return
         target.next_at = now + delay
         self._push(run, target)
-        self._emit(
+        self.emit(
             now,
             NONE,
             run.campaign.campaign_id,
@@ -456,7 +446,7 @@ class DialSteps:
         target.done = True
         target.last_result = result
         if not was_done:
-            self._emit(
+            self.emit(
                 now,
                 NONE,
                 run.campaign.campaign_id,
