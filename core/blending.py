@@ -31,7 +31,7 @@ class _CentersLog:
 
 
 class OutboundAgents:
-    """Implements ``core.dialer.AgentPool`` on ``CallCenter``'s agents, and owns the center's ``Dialer``."""
+    """Implements ``core.dial_state.AgentPool`` on ``CallCenter``'s agents, and owns the center's ``Dialer``."""
 
     def __init__(self, center: CallCenter, *, zones: NumberZones | None, do_not_call: Container[str]) -> None:
         self.center = center

@@ -20,7 +20,7 @@ from core.campaigns import (
     NumberZones,
     SiteZone,
 )
-from core.dial_steps import (
+from core.dial_state import (
     CONNECT,
     HELD,
     LISTENING,
@@ -31,9 +31,9 @@ from core.dial_steps import (
     AgentPool,
     Attempt,
     CampaignRun,
-    DialSteps,
     Target,
 )
+from core.dial_steps import DialSteps
 from core.log import NONE, Verb
 from core.messages import TimerFired
 from core.outbound_messages import (
