@@ -12,6 +12,7 @@ import heapq
 from typing import TYPE_CHECKING
 
 from core.bookkeeping import Handlers
+from core.center_part import CenterPart
 from core.log import NONE, Verb
 from core.messages import AgentDidNotAnswer, AgentPaused, EndWrapUp, LogIn, LogOut, MakeNotReady, MakeReady, StopRinging
 from core.state import CALL_RINGING, OUT, PAUSED, QUEUED, READY, RINGING, WORKING, WRAPUP, Agent, Call, CommandRejected
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from core.center import CallCenter
 
 
-class AgentDesk:
+class AgentDesk(CenterPart):
     def __init__(self, center: CallCenter) -> None:
-        self.center = center
+        super().__init__(center)
         self.phones: dict[str, str] = {}  # phone (extension, or the agent's own endpoint) -> agent logged in there
 
     def handlers(self) -> Handlers:

@@ -7,9 +7,8 @@ agents while more than ``Policy.callback_reserve`` agents stay free, and takes t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.bookkeeping import Handlers
+from core.center_part import CenterPart
 from core.log import NONE, Verb
 from core.messages import (
     AgentPaused,
@@ -24,14 +23,8 @@ from core.messages import (
 from core.state import CALLBACK, PAUSED, PROMPT, READY, Agent, Call, CommandRejected
 from core.tickets import PRIORITIES, Ticket, TicketError
 
-if TYPE_CHECKING:
-    from core.center import CallCenter
 
-
-class CallbackDispatch:
-    def __init__(self, center: CallCenter) -> None:
-        self.center = center
-
+class CallbackDispatch(CenterPart):
     def handlers(self) -> Handlers:
         return {
             ClaimCallback: self.claim,

@@ -6,9 +6,8 @@ transfers of talking calls, and the agent goes on to wrap-up (``AgentDesk.after_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.bookkeeping import Handlers
+from core.center_part import CenterPart
 from core.log import NONE, Verb
 from core.messages import (
     AgentAnswered,
@@ -24,14 +23,8 @@ from core.messages import (
 )
 from core.state import CALL_RINGING, CALL_TALKING, TALKING, Call, CommandRejected
 
-if TYPE_CHECKING:
-    from core.center import CallCenter
 
-
-class Conversations:
-    def __init__(self, center: CallCenter) -> None:
-        self.center = center
-
+class Conversations(CenterPart):
     def handlers(self) -> Handlers:
         return {
             AgentAnswered: self.agent_answered,

@@ -176,33 +176,13 @@ class DialSteps(Bookkeeping):
             _, _, number = heapq.heappop(run.due)
             target = run.targets[number]
             if number in self.do_not_call:
-                target.done = True
                 target.last_result = "do_not_call"
-                self.emit(
-                    now,
-                    NONE,
-                    run.campaign.campaign_id,
-                    NONE,
-                    Verb.OUTBOUND_DONE,
-                    number,
-                    "do_not_call",
-                    target.attempts,
-                )
+                self._close(run, target, "do_not_call", now)
                 continue
             if not may_call(run.campaign, target.entry.zone, now):
                 later = next_calling_time(run.campaign, target.entry.zone, now)
                 if later is None:
-                    target.done = True
-                    self.emit(
-                        now,
-                        NONE,
-                        run.campaign.campaign_id,
-                        NONE,
-                        Verb.OUTBOUND_DONE,
-                        number,
-                        "campaign_over",
-                        target.attempts,
-                    )
+                    self._close(run, target, "campaign_over", now)
                 else:
                     target.next_at = later
                     self._push(run, target)
@@ -380,10 +360,13 @@ class DialSteps(Bookkeeping):
 
     def _finish(self, run: CampaignRun, target: Target, result: str, now: float) -> None:
         target.busy = False
-        was_done = target.done
-        target.done = True
         target.last_result = result
-        if not was_done:
+        self._close(run, target, result, now)
+
+    def _close(self, run: CampaignRun, target: Target, reason: str, now: float) -> None:
+        """The number is done with: never dialled again, logged once (OUTBOUND_DONE with the reason)."""
+        if not target.done:
+            target.done = True
             self.emit(
                 now,
                 NONE,
@@ -391,7 +374,7 @@ class DialSteps(Bookkeeping):
                 NONE,
                 Verb.OUTBOUND_DONE,
                 target.entry.number,
-                result,
+                reason,
                 target.attempts,
             )
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from core.bookkeeping import Handlers
+from core.center_part import CenterPart
 from core.config import AgentProfile, Airing, CenterConfig, OverflowStep
 from core.log import NONE, Verb
 from core.messages import ApplyConfig, LogOut, Start
@@ -82,13 +83,13 @@ def anyone_can_take(config: CenterConfig, groups: Iterable[str], steps: Iterable
     return any(group in profile.skills for profile in config.agents for group in reachable)
 
 
-class SiteConfiguration:
+class SiteConfiguration(CenterPart):
     """The configuration of a running ``CallCenter``: taken at start, on ``ApplyConfig`` (the rules above)
     and as surge mode switches the policy (``Start``, the surge timers). It sets the center's routing data
     (``config``, ``policy``, ``strategy``, ``hotlines``, groups) and keeps the airing schedule."""
 
     def __init__(self, center: CallCenter) -> None:
-        self.center = center
+        super().__init__(center)
         self.started = False
         self.airings: dict[str, list[Airing]] = {}  # hotline -> its airings by start
         self.surge_windows: dict[str, SurgeWindow] = {}  # airing id -> its surge window (once started)
