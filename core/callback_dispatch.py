@@ -2,7 +2,8 @@
 
 ``CallbackDispatch`` opens tickets (abandons, the callback prompt, out of hours), hands due tickets to idle
 agents while more than ``Policy.callback_reserve`` agents stay free, and takes the agents' callback commands
-(claim, complete, not answered), ``ExpireCallbacks`` and the post-queue callback prompt's end. The tickets themselves are ``core.tickets.TicketBook``.
+(claim, complete, not answered), ``ExpireCallbacks`` and the end of the post-queue callback prompt. The
+tickets themselves are ``core.tickets.TicketBook``.
 """
 
 from __future__ import annotations

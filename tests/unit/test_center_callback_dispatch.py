@@ -1,4 +1,5 @@
-"""Callback dispatch inside the core: the inbound reserve, skills, the agent's state around a callback, unanswered callback rings."""
+"""Callback dispatch inside the core: the inbound reserve, skills, the agent's state around a callback, and
+callback rings nobody answers."""
 
 from __future__ import annotations
 
