@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from core.strategies import STRATEGIES  # agent selection, by name
@@ -40,6 +40,11 @@ class OpeningHours:
     zone: tzinfo = SITE_ZONE
     out_of_hours: str = "hangup"
     forward_to: str | None = None  # the number out-of-hours calls go to when out_of_hours is "forward"
+
+    def open_at(self, now: float) -> bool:
+        local = datetime.fromtimestamp(now, self.zone)
+        second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        return any(day == local.weekday() and start <= second < end for day, start, end in self.windows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,14 @@ class CenterConfig:
         errors = list(self._errors())
         if errors:
             raise InvalidConfig(errors)
+
+    def priority_of(self, caller: str) -> int:
+        """The caller's place in ``PRIORITY_CLASSES`` (0 = vip, served first)."""
+        if caller in self.vip:
+            return 0
+        if caller in self.important:
+            return 1
+        return 2
 
     def _errors(self):
         """What no core can run with (refused on construction)."""

@@ -1,30 +1,39 @@
-"""The dialer's steps and state (``core.dialer`` handles the messages with them): the runs of loaded campaigns,
-their numbers (a lazy heap of when each is due), attempts, the pacing step, and how an attempt ends.
+"""The dialer's steps (``core.dialer`` handles the messages with them): the pacing step, the next number due
+(a lazy heap per run), placing, connecting and dropping attempts, and how an attempt ends (retry or finish).
 
-Split from ``core.dialer`` so that neither passes 400 lines: the handlers there, the steps they share here.
+The handlers are in ``core.dialer``, the state they work on (runs, targets, attempts) in ``core.dial_state``.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
-from typing import Container, Protocol
+from typing import Container
 
+from core.bookkeeping import Bookkeeping
 from core.campaigns import (
     BROADCAST,
     DROPPED,
     MANUAL,
     PREDICTIVE,
     PREVIEW,
-    Campaign,
-    ListEntry,
     NumberZones,
     may_call,
     next_calling_time,
-    site_day,
 )
-from core.log import NONE, LogRecord, Verb
-from core.messages import StartTimer, Timer
+from core.dial_state import (
+    BLEND_RECHECK,
+    ENDED,
+    LISTENING,
+    PACE,
+    PREVIEWING,
+    RINGING,
+    TALKING,
+    AgentPool,
+    Attempt,
+    CampaignRun,
+    Target,
+)
+from core.log import NONE, Verb
 from core.outbound_messages import (
     ConnectOutbound,
     DialNumber,
@@ -32,83 +41,12 @@ from core.outbound_messages import (
     PlayDropMessage,
     ShowPreview,
 )
-from core.pacer import DayCounts, drop_allowance, new_dials
+from core.pacer import drop_allowance, new_dials
 from core.ports import EventSink
 from core.state import CommandRejected
 
-PACE, CONNECT = "outbound_pace", "outbound_connect"  # timer kinds
-BLEND_RECHECK = 5.0  # seconds between looks at the order line while a campaign gives way to inbound
-# attempt states
-PREVIEWING, RINGING, HELD, TALKING, LISTENING, ENDED = "preview", "ringing", "held", "talking", "broadcast", "ended"
 
-
-class AgentPool(Protocol):
-    """The inbound side's agents, as the dialer borrows them (``core.blending`` implements it)."""
-
-    def free_agents(self, campaign: Campaign) -> list[str]: ...
-
-    def take_agent(self, agent_id: str, now: float) -> None: ...
-
-    def give_back_agent(self, agent_id: str, now: float, worked: bool, actions: list) -> None: ...
-
-    def agent_wants_out(self, agent_id: str) -> bool: ...
-
-    def waiting_calls(self, queue: str) -> int: ...
-
-    def extension_of(self, agent_id: str) -> str: ...
-
-
-@dataclass(slots=True, eq=False)
-class Target:
-    entry: ListEntry
-    attempts: int = 0
-    next_at: float = 0.0
-    busy: bool = False  # an attempt (or a preview) is in progress
-    done: bool = False
-    last_result: str = ""
-
-
-@dataclass(slots=True, eq=False)
-class Attempt:
-    attempt_id: str
-    campaign_id: str
-    target: Target
-    number_of_try: int
-    counts: DayCounts  # of the day it was dialled: its answer and drop count there
-    state: str = RINGING
-    agent_id: str | None = None
-    dialled_at: float = 0.0
-    answered_at: float = 0.0
-    connected_at: float = 0.0
-    result_code: str = ""
-
-
-@dataclass(eq=False)
-class CampaignRun:
-    campaign: Campaign
-    targets: dict[str, Target]
-    due: list[tuple[float, int, str]] = field(default_factory=list)  # lazy heap (next_at, seq, number)
-    agents: dict[str, str | None] = field(default_factory=dict)  # reserved agent -> attempt (None: waiting)
-    attempts: dict[str, Attempt] = field(default_factory=dict)  # live ones
-    held: list[str] = field(default_factory=list)  # answered, waiting for an agent, first come first
-    counts: dict[str, DayCounts] = field(default_factory=dict)
-    stopped: bool = False
-    giving_way: bool = False  # paused for inbound
-
-    def today(self, now: float) -> DayCounts:
-        day = site_day(now)
-        if day not in self.counts:
-            self.counts[day] = DayCounts(day)
-        return self.counts[day]
-
-    def in_state(self, state: str) -> int:
-        return sum(1 for a in self.attempts.values() if a.state == state)
-
-    def waiting_agents(self) -> list[str]:
-        return [agent for agent, attempt in self.agents.items() if attempt is None]
-
-
-class DialSteps:
+class DialSteps(Bookkeeping):
     """The dialer's state and the steps its handlers share (``core.dialer.Dialer`` is one)."""
 
     pool: AgentPool
@@ -118,19 +56,9 @@ class DialSteps:
     runs: dict[str, CampaignRun]
     attempts: dict[str, Attempt]
     _ended: dict[str, Attempt]
-    _timers: dict[tuple[str, str], int]
-    _token: int
     _seq: int
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _emit(self, now, call_id, queue, agent, verb, d1="", d2="", d3="", d4="", d5="") -> None:
-        self.log.append(LogRecord(now, call_id, queue, agent, verb, d1, d2, d3, d4, d5))
-
-    def _start_timer(self, kind: str, key: str, at: float, actions: list) -> None:
-        self._token += 1
-        self._timers[(kind, key)] = self._token
-        actions.append(StartTimer(at, Timer(kind, key, self._token)))
 
     def _run(self, campaign_id: str) -> CampaignRun:
         run = self.runs.get(campaign_id)
@@ -160,10 +88,10 @@ class DialSteps:
             if crowded != run.giving_way:
                 run.giving_way = crowded
                 verb = Verb.CAMPAIGN_PAUSE if crowded else Verb.CAMPAIGN_RESUME
-                self._emit(now, NONE, campaign.campaign_id, NONE, verb, self.pool.waiting_calls(campaign.order_line))
+                self.emit(now, NONE, campaign.campaign_id, NONE, verb, self.pool.waiting_calls(campaign.order_line))
             if crowded:
                 self._release_spare(run, now, actions, keep=0)
-                self._start_timer(PACE, campaign.campaign_id, now + BLEND_RECHECK, actions)
+                self.start_timer(PACE, campaign.campaign_id, now + BLEND_RECHECK, actions)
                 return
         if campaign.mode == MANUAL:
             return
@@ -180,7 +108,7 @@ class DialSteps:
                     break
                 attempt = self._new_attempt(run, target, now, agent_id)
                 attempt.state = PREVIEWING
-                self._emit(
+                self.emit(
                     now,
                     attempt.attempt_id,
                     campaign.campaign_id,
@@ -248,33 +176,13 @@ class DialSteps:
             _, _, number = heapq.heappop(run.due)
             target = run.targets[number]
             if number in self.do_not_call:
-                target.done = True
                 target.last_result = "do_not_call"
-                self._emit(
-                    now,
-                    NONE,
-                    run.campaign.campaign_id,
-                    NONE,
-                    Verb.OUTBOUND_DONE,
-                    number,
-                    "do_not_call",
-                    target.attempts,
-                )
+                self._close(run, target, "do_not_call", now)
                 continue
             if not may_call(run.campaign, target.entry.zone, now):
                 later = next_calling_time(run.campaign, target.entry.zone, now)
                 if later is None:
-                    target.done = True
-                    self._emit(
-                        now,
-                        NONE,
-                        run.campaign.campaign_id,
-                        NONE,
-                        Verb.OUTBOUND_DONE,
-                        number,
-                        "campaign_over",
-                        target.attempts,
-                    )
+                    self._close(run, target, "campaign_over", now)
                 else:
                     target.next_at = later
                     self._push(run, target)
@@ -285,7 +193,7 @@ class DialSteps:
     def _wake_for_next(self, run: CampaignRun, now: float, actions: list) -> None:
         self._peek_due(run, now)
         if run.due and run.due[0][0] > now:
-            self._start_timer(PACE, run.campaign.campaign_id, run.due[0][0], actions)
+            self.start_timer(PACE, run.campaign.campaign_id, run.due[0][0], actions)
 
     def _refusal(self, run: CampaignRun, target: Target, now: float) -> str:
         if target.entry.number in self.do_not_call:
@@ -321,7 +229,7 @@ class DialSteps:
         attempt.counts = run.today(now)
         attempt.counts.attempts += 1
         attempt.target.attempts += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             campaign.campaign_id,
@@ -347,7 +255,7 @@ class DialSteps:
         attempt.connected_at = now
         run.agents[agent_id] = attempt.attempt_id
         attempt.counts.connects += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -361,7 +269,7 @@ class DialSteps:
     def _drop(self, run: CampaignRun, attempt: Attempt, now: float, actions: list, played: bool) -> None:
         run.held.remove(attempt.attempt_id)
         attempt.counts.drops += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -379,7 +287,7 @@ class DialSteps:
         talk = now - attempt.connected_at
         attempt.counts.handle_total += talk
         attempt.counts.handled += 1
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -399,7 +307,7 @@ class DialSteps:
             if free:
                 agent = free[0]
                 self.pool.take_agent(agent, now)
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -439,7 +347,7 @@ class DialSteps:
             return
         target.next_at = now + delay
         self._push(run, target)
-        self._emit(
+        self.emit(
             now,
             NONE,
             run.campaign.campaign_id,
@@ -452,18 +360,21 @@ class DialSteps:
 
     def _finish(self, run: CampaignRun, target: Target, result: str, now: float) -> None:
         target.busy = False
-        was_done = target.done
-        target.done = True
         target.last_result = result
-        if not was_done:
-            self._emit(
+        self._close(run, target, result, now)
+
+    def _close(self, run: CampaignRun, target: Target, reason: str, now: float) -> None:
+        """The number is done with: never dialled again, logged once (OUTBOUND_DONE with the reason)."""
+        if not target.done:
+            target.done = True
+            self.emit(
                 now,
                 NONE,
                 run.campaign.campaign_id,
                 NONE,
                 Verb.OUTBOUND_DONE,
                 target.entry.number,
-                result,
+                reason,
                 target.attempts,
             )
 

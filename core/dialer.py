@@ -20,7 +20,7 @@ from core.campaigns import (
     NumberZones,
     SiteZone,
 )
-from core.dial_steps import (
+from core.dial_state import (
     CONNECT,
     HELD,
     LISTENING,
@@ -31,9 +31,9 @@ from core.dial_steps import (
     AgentPool,
     Attempt,
     CampaignRun,
-    DialSteps,
     Target,
 )
+from core.dial_steps import DialSteps
 from core.log import NONE, Verb
 from core.messages import TimerFired
 from core.outbound_messages import (
@@ -60,16 +60,14 @@ class Dialer(DialSteps):
     def __init__(
         self, pool: AgentPool, log: EventSink, *, zones: NumberZones | None = None, do_not_call: Container[str] = ()
     ) -> None:
+        super().__init__(log)
         self.pool = pool
-        self.log = log
         self.zones: NumberZones = zones or SiteZone()
         self.do_not_call = do_not_call
         self.runs: dict[str, CampaignRun] = {}
         self.attempts: dict[str, Attempt] = {}
         self.results: dict[str, str] = {}  # attempt -> agent's result code, once recorded
         self._ended: dict[str, Attempt] = {}  # connected attempts that may still get their result code
-        self._timers: dict[tuple[str, str], int] = {}
-        self._token = 0
         self._seq = 0
         self._turn = False  # inside one of our handlers: the pool's "agent free" calls wait for our pacing
         self.handlers: dict[type, Callable[[Any, list], None]] = {
@@ -110,7 +108,7 @@ class Dialer(DialSteps):
                 run.targets[entry.number] = Target(entry, next_at=msg.now)
                 self._push(run, run.targets[entry.number])
         self.runs[campaign.campaign_id] = run
-        self._emit(
+        self.emit(
             msg.now,
             NONE,
             campaign.campaign_id,
@@ -129,7 +127,7 @@ class Dialer(DialSteps):
             if attempt.state == PREVIEWING:
                 self._end_attempt(run, attempt, msg.now, actions, worked=False)
                 attempt.target.busy = False
-        self._emit(msg.now, NONE, msg.campaign_id, NONE, Verb.CAMPAIGN_STOP, "stopped")
+        self.emit(msg.now, NONE, msg.campaign_id, NONE, Verb.CAMPAIGN_STOP, "stopped")
         self._release_spare(run, msg.now, actions, keep=0)
 
     def _dial_previewed(self, msg: DialPreviewed, actions: list) -> None:
@@ -191,7 +189,7 @@ class Dialer(DialSteps):
             raise CommandRejected(f"{msg.attempt_id} has its result already: {self.results[attempt.attempt_id]}")
         self.results[attempt.attempt_id] = attempt.result_code = msg.code
         self._ended.pop(attempt.attempt_id, None)
-        self._emit(
+        self.emit(
             msg.now,
             attempt.attempt_id,
             campaign.campaign_id,
@@ -214,7 +212,7 @@ class Dialer(DialSteps):
         counts.answered += 1
         counts.answer_wait_total += now - attempt.dialled_at
         attempt.answered_at = now
-        self._emit(
+        self.emit(
             now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -234,7 +232,7 @@ class Dialer(DialSteps):
             else:
                 attempt.state = HELD
                 run.held.append(attempt.attempt_id)
-                self._start_timer(CONNECT, attempt.attempt_id, now + run.campaign.connect_within, actions)
+                self.start_timer(CONNECT, attempt.attempt_id, now + run.campaign.connect_within, actions)
         self._pace(run, now, actions)
 
     def _not_reached(self, msg: CalleeNotReached, actions: list) -> None:
@@ -245,7 +243,7 @@ class Dialer(DialSteps):
             raise CommandRejected(f"dial result {msg.result!r} is not one of {', '.join(DIAL_FAILURES)}")
         run = self.runs[attempt.campaign_id]
         attempt.counts.resolved += 1
-        self._emit(
+        self.emit(
             msg.now,
             attempt.attempt_id,
             run.campaign.campaign_id,
@@ -293,9 +291,8 @@ class Dialer(DialSteps):
 
     def timer_fired(self, msg: TimerFired, actions: list) -> None:
         timer = msg.timer
-        if self._timers.get((timer.kind, timer.key)) != timer.token:
+        if not self.timer_in_force(timer):
             return
-        del self._timers[(timer.kind, timer.key)]
         self._turn = True
         try:
             if timer.kind == PACE:

@@ -24,18 +24,45 @@ Orders are attributed with the weights of the call they were taken on when that 
 the weights at the order's time on its hotline.
 
 The same code reads a twin event log and a live one (ENTERQUEUE records, terminal verbs, CALLBACK_CREATED,
-ORDER_PLACED), or plain tuples.
+ORDER_PLACED), or plain tuples: that reading is ``core.media_facts``; the per-airing results with their
+derived figures (cost per call, MER, revenue lost to abandonment) are ``core.media_results``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 from core.config import Airing
-from core.log import OUTCOME_OF_VERB, LogRecord, Verb
-from core.orders import ORDER_PLACED
+from core.media_facts import (
+    ABANDONED,
+    ANSWERED,
+    Call,
+    MediaError,
+    OrderFact,
+    as_calls,
+    as_orders,
+    calls_from_log,
+    orders_from_log,
+)
+from core.media_results import AiringResult, MediaReport
+
+__all__ = [  # the facts and results are in their own modules; readers import them all from here
+    "AiringResult",
+    "Baseline",
+    "Call",
+    "MediaError",
+    "MediaReport",
+    "OrderFact",
+    "ResponseDensity",
+    "ResponseModel",
+    "attribute",
+    "calls_from_log",
+    "constant_baseline",
+    "default_density",
+    "orders_from_log",
+]
 
 ResponseDensity = Callable[[Airing, float], float]
 """(airing, seconds since it started) -> relative response intensity; need not integrate to 1, the model
@@ -46,10 +73,6 @@ Baseline = Callable[[str, float], float]
 
 SPOT_PEAK = 90.0  # seconds after a spot starts when its response peaks (plus half its length)
 TAIL = 300.0  # seconds: how fast a program's response fades after it ends
-
-
-class MediaError(ValueError):
-    """Inputs that cannot be attributed (repeated airing IDs, a call without a time, ...)."""
 
 
 def default_density(airing: Airing, since_start: float) -> float:
@@ -116,201 +139,6 @@ class ResponseModel:
         return lambda s: max(density(airing, s), 0.0) / total if 0.0 <= s <= span else 0.0
 
 
-# --- what is attributed ------------------------------------------------------------------------------
-
-
-ANSWERED = "answered"
-ABANDONED = "abandoned"
-CALLBACK = "callback"  # left the queue for the callback prompt
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    call_id: str
-    time: float
-    hotline: str
-    outcome: str = ""  # answered | abandoned | callback | rejected | "" (unknown / still going)
-    ticket: bool = False  # a callback ticket was created for it
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFact:
-    time: float
-    hotline: str
-    revenue: float
-    call_id: str = ""
-    order_id: str = ""
-
-
-def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
-    """One Call per ENTERQUEUE (data4 = hotline), with the outcome its terminal verb names and whether a
-    callback ticket was created for it. Calls that never queued (REJECTED, OUTOFHOURS) are not counted."""
-    entered: dict[str, tuple[float, str]] = {}
-    outcome: dict[str, str] = {}
-    tickets: set[str] = set()
-    for record in records:
-        verb = record.verb
-        if verb == Verb.ENTERQUEUE:
-            if record.call_id not in entered:  # the first entry counts; overflow does not make a new call
-                entered[record.call_id] = (float(record.time), str(record.data4))
-        elif verb in OUTCOME_OF_VERB:
-            outcome.setdefault(record.call_id, OUTCOME_OF_VERB[verb])
-        elif verb == Verb.CALLBACK_CREATED:
-            tickets.add(record.call_id)
-    return [
-        Call(call_id, time, hotline, outcome.get(call_id, ""), call_id in tickets)
-        for call_id, (time, hotline) in entered.items()
-    ]
-
-
-def orders_from_log(records: Iterable[LogRecord]) -> list[OrderFact]:
-    """ORDER_PLACED records: data1 order, data2 total, data3 hotline."""
-    return [
-        OrderFact(
-            float(r.time), str(r.data3), float(str(r.data2)), "" if r.call_id == "NONE" else r.call_id, str(r.data1)
-        )
-        for r in records
-        if r.verb == ORDER_PLACED
-    ]
-
-
-def _as_calls(items: Iterable[object]) -> list[Call]:
-    items = list(items)
-    if any(isinstance(item, LogRecord) for item in items):
-        if not all(isinstance(item, LogRecord) for item in items):
-            raise MediaError("calls: pass either a whole event log or Call / tuple items, not a mix")
-        return calls_from_log(items)  # type: ignore[arg-type]
-    calls = []
-    for item in items:
-        if isinstance(item, Call):
-            calls.append(item)
-        elif isinstance(item, tuple) and len(item) in (3, 4, 5):
-            time, hotline, call_id, *rest = item
-            calls.append(Call(str(call_id), float(time), str(hotline), *rest))
-        else:
-            raise MediaError(f"a call is a Call, a LogRecord or (time, hotline, call_id[, outcome, ticket]): {item!r}")
-    return calls
-
-
-def _as_orders(items: Iterable[object]) -> list[OrderFact]:
-    orders = []
-    for item in items:
-        if isinstance(item, OrderFact):
-            orders.append(item)
-        elif isinstance(item, LogRecord):
-            orders.extend(orders_from_log([item]))
-        elif isinstance(item, tuple) and len(item) in (3, 4, 5):
-            time, hotline, revenue, *rest = item
-            orders.append(OrderFact(float(time), str(hotline), float(revenue), *map(str, rest)))
-        else:
-            raise MediaError(
-                f"an order is an OrderFact, an ORDER_PLACED LogRecord or (time, hotline, revenue): {item!r}"
-            )
-    return orders
-
-
-# --- results -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AiringResult:
-    """One airing's share of the response (fractional counts), or the unattributed remainder
-    (``airing_id`` "")."""
-
-    airing_id: str
-    channel: str
-    hotline: str
-    product: str
-    kind: str
-    start: float
-    cost: float
-    expected_calls: float  # E[a] used for the split
-    calls: float = 0.0
-    answered: float = 0.0
-    abandoned: float = 0.0
-    callback_tickets: float = 0.0
-    orders: float = 0.0
-    revenue: float = 0.0
-
-    @property
-    def cost_per_call(self) -> float | None:
-        return self.cost / self.calls if self.calls > 0 else None
-
-    @property
-    def cost_per_order(self) -> float | None:
-        return self.cost / self.orders if self.orders > 0 else None
-
-    @property
-    def mer(self) -> float | None:
-        """Media efficiency ratio: revenue per yuan of media cost."""
-        return self.revenue / self.cost if self.cost > 0 else None
-
-    @property
-    def conversion_rate(self) -> float | None:
-        """Orders per answered call."""
-        return self.orders / self.answered if self.answered > 0 else None
-
-    @property
-    def average_order_value(self) -> float | None:
-        return self.revenue / self.orders if self.orders > 0 else None
-
-    @property
-    def revenue_lost_to_abandonment(self) -> float | None:
-        """Abandoned calls x this airing's conversion rate x its average order value: what the callers who
-        hung up would have bought had they been answered like the others (None: nobody answered to learn
-        the rate from)."""
-        if self.abandoned == 0:
-            return 0.0
-        rate, value = self.conversion_rate, self.average_order_value
-        if rate is None:
-            return None
-        return self.abandoned * rate * (value or 0.0)
-
-    def as_row(self) -> dict[str, object]:
-        return {
-            "airing_id": self.airing_id,
-            "channel": self.channel,
-            "hotline": self.hotline,
-            "product": self.product,
-            "kind": self.kind,
-            "start": self.start,
-            "cost": self.cost,
-            "expected_calls": self.expected_calls,
-            "calls": self.calls,
-            "answered": self.answered,
-            "abandoned": self.abandoned,
-            "callback_tickets": self.callback_tickets,
-            "orders": self.orders,
-            "revenue": self.revenue,
-            "cost_per_call": self.cost_per_call,
-            "cost_per_order": self.cost_per_order,
-            "mer": self.mer,
-            "conversion_rate": self.conversion_rate,
-            "average_order_value": self.average_order_value,
-            "revenue_lost_to_abandonment": self.revenue_lost_to_abandonment,
-        }
-
-
-@dataclass(frozen=True)
-class MediaReport:
-    airings: tuple[AiringResult, ...]
-    unattributed: AiringResult
-    total_calls: int
-    total_orders: int
-    total_revenue: float
-    call_weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # call -> airing -> weight
-
-    def by_id(self, airing_id: str) -> AiringResult:
-        for result in self.airings:
-            if result.airing_id == airing_id:
-                return result
-        raise KeyError(airing_id)
-
-    def rows(self) -> list[dict[str, object]]:
-        """One row per airing, then the unattributed row: ready for a table, CSV or Excel."""
-        return [r.as_row() for r in self.airings] + [self.unattributed.as_row()]
-
-
 # --- attribution -------------------------------------------------------------------------------------
 
 
@@ -328,8 +156,8 @@ def attribute(
     ids = [a.airing_id for a in ordered]
     if len(ids) != len(set(ids)):
         raise MediaError("airing ids repeat")
-    call_list = _as_calls(calls)
-    order_list = _as_orders(orders)
+    call_list = as_calls(calls)
+    order_list = as_orders(orders)
 
     on_number: dict[str, list[int]] = {}
     for i, airing in enumerate(ordered):

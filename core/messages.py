@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from core.config import CenterConfig
-from core.outbound_messages import OUTBOUND_ACTIONS, OUTBOUND_COMMANDS, OUTBOUND_EVENTS
+from core.outbound_messages import OutboundAction, OutboundCommand, OutboundEvent
 
 # --- events the drivers report ---------------------------------------------------------------------
 
@@ -296,8 +296,8 @@ class PlaySurvey:
     queue: str
 
 
-# The message registry: these unions are the one list of message types; the tuples and the name -> class map
-# (used by the live driver's journal) derive from them.
+# The message registry: these unions (with core.outbound_messages' three) are the one list of message types;
+# the tuples and the name -> class map (what the live driver's journal decodes) derive from them.
 Event = (
     CallArrived
     | CallerHungUp
@@ -309,6 +309,7 @@ Event = (
     | CallRecorded
     | CallbackAgentDidNotAnswer
     | SurveyAnswered
+    | OutboundEvent
 )
 Command = (
     Start
@@ -322,6 +323,7 @@ Command = (
     | CompleteCallback
     | ExpireCallbacks
     | TransferCall
+    | OutboundCommand
 )
 Action = (
     StartTimer
@@ -336,9 +338,10 @@ Action = (
     | TransferCaller
     | DialCallback
     | PlaySurvey
+    | OutboundAction
 )
 
-EVENTS: tuple[type, ...] = get_args(Event) + OUTBOUND_EVENTS
-COMMANDS: tuple[type, ...] = get_args(Command) + OUTBOUND_COMMANDS
-ACTIONS: tuple[type, ...] = get_args(Action) + OUTBOUND_ACTIONS
+EVENTS: tuple[type, ...] = get_args(Event)
+COMMANDS: tuple[type, ...] = get_args(Command)
+ACTIONS: tuple[type, ...] = get_args(Action)
 MESSAGE_TYPES: dict[str, type] = {cls.__name__: cls for cls in EVENTS + COMMANDS}  # what the core handles

@@ -8,6 +8,7 @@ registry in ``core.messages`` includes them, so the live journal decodes them li
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 from core.campaigns import Campaign, ListEntry
 
@@ -165,6 +166,11 @@ class HangUpOutbound:
     reason: str
 
 
-OUTBOUND_EVENTS = (CalleeAnswered, CalleeNotReached, CalleeHungUp, OutboundAgentHungUp, BroadcastHeard)
-OUTBOUND_COMMANDS = (LoadCampaign, StopCampaign, DialPreviewed, SkipPreview, DialManual, RecordResult)
-OUTBOUND_ACTIONS = (DialNumber, ConnectOutbound, PlayDropMessage, PlayBroadcast, ShowPreview, HangUpOutbound)
+# The outbound part of the message registry: core.messages' unions include these, and nothing else lists them.
+OutboundEvent = CalleeAnswered | CalleeNotReached | CalleeHungUp | OutboundAgentHungUp | BroadcastHeard
+OutboundCommand = LoadCampaign | StopCampaign | DialPreviewed | SkipPreview | DialManual | RecordResult
+OutboundAction = DialNumber | ConnectOutbound | PlayDropMessage | PlayBroadcast | ShowPreview | HangUpOutbound
+
+OUTBOUND_EVENTS: tuple[type, ...] = get_args(OutboundEvent)
+OUTBOUND_COMMANDS: tuple[type, ...] = get_args(OutboundCommand)
+OUTBOUND_ACTIONS: tuple[type, ...] = get_args(OutboundAction)  # the live driver tells the dialer's actions apart

@@ -1,6 +1,6 @@
 """What a running core must do when it is given a new configuration (``ApplyConfig``), worked out as data.
 
-The rules, carried out by ``CallCenter`` without dropping a call:
+The rules, carried out by ``SiteConfiguration`` on ``CallCenter``'s state without dropping a call:
 
 * calls in progress (ringing, talking, in the callback prompt) keep going; their hotline and overflow plan
   stay those they arrived with;
@@ -22,14 +22,19 @@ The rules, carried out by ``CallCenter`` without dropping a call:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from core.config import AgentProfile, Airing, CenterConfig, Hotline, OverflowStep
+from core.bookkeeping import Handlers
+from core.center_part import CenterPart
+from core.config import AgentProfile, Airing, CenterConfig, OverflowStep
 from core.log import NONE, Verb
 from core.messages import ApplyConfig, LogOut, Start
-from core.state import OUT, PAUSED, QUEUED, READY, Agent, CommandRejected
+from core.state import OUT, PAUSED, QUEUED, READY, Agent, CommandRejected, groups_by_level
 from core.strategies import make_strategy
-from core.surge import SURGE_OFF, SURGE_ON, policy_during, surge_overflow_groups, surge_windows
+from core.surge import SURGE_OFF, SURGE_ON, SurgeWindow, policy_during, surge_overflow_groups, surge_windows
+
+if TYPE_CHECKING:
+    from core.center import CallCenter
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,153 +77,167 @@ def single_level_groups(config: CenterConfig, groups: Iterable[str]) -> set[str]
     return {g for g, found in levels.items() if len(found) <= 1}
 
 
-def groups_by_level(skills: dict[str, int]) -> tuple[tuple[str, ...], ...]:
-    """The agent's skill groups, best level first (groups of one level in the order given)."""
-    levels = sorted(set(skills.values()), reverse=True)
-    return tuple(tuple(g for g, lv in skills.items() if lv == level) for level in levels)
-
-
 def anyone_can_take(config: CenterConfig, groups: Iterable[str], steps: Iterable[OverflowStep]) -> bool:
     """Whether an agent of ``config`` has a skill in one of the call's groups or its overflow plan's."""
     reachable = set(groups) | {step.group for step in steps}
     return any(group in profile.skills for profile in config.agents for group in reachable)
 
 
-class SiteConfiguration:
-    """The part of ``CallCenter`` that takes a configuration: at start, on ``ApplyConfig`` (the rules above)
-    and as surge mode switches the policy (``Start``, the surge timers). Kept apart from center.py, which holds
-    the routing; its methods work on the core's state and call the core's own helpers (``_emit``,
-    ``_start_timer``, ``_ring``, ``_log_out``, ...)."""
+class SiteConfiguration(CenterPart):
+    """The configuration of a running ``CallCenter``: taken at start, on ``ApplyConfig`` (the rules above)
+    and as surge mode switches the policy (``Start``, the surge timers). It sets the center's routing data
+    (``config``, ``policy``, ``strategy``, ``hotlines``, groups) and keeps the airing schedule."""
 
-    def _use_config(self, config: CenterConfig) -> None:
+    def __init__(self, center: CallCenter) -> None:
+        super().__init__(center)
+        self.started = False
+        self.airings: dict[str, list[Airing]] = {}  # hotline -> its airings by start
+        self.surge_windows: dict[str, SurgeWindow] = {}  # airing id -> its surge window (once started)
+        self.surging: dict[str, SurgeWindow] = {}  # the windows in force now
+
+    def handlers(self) -> Handlers:
+        return {Start: self.start, ApplyConfig: self.apply}
+
+    def use(self, config: CenterConfig) -> None:
         """Take the routing data of ``config``: numbers, lists, groups, airings, and the policy in force."""
+        center = self.center
         try:
-            self.strategy = make_strategy(config.policy.strategy, rng=self.rng, last_rung=self.rr_last)
+            center.strategy = make_strategy(config.policy.strategy, rng=center.rng, last_rung=center.rr_last)
         except ValueError as error:
             raise CommandRejected(str(error)) from None
-        self.config = config
-        self.hotlines: dict[str, Hotline] = {h.number: h for h in config.hotlines}
-        for group in sorted(groups_of(config) - set(self.in_queue)):  # groups are never dropped: calls may wait
-            self.in_queue[group], self.waiting[group], self.idle[group], self.logged_in[group] = {}, [], {}, 0
-        self.groups = sorted(self.in_queue)
-        self._one_level = single_level_groups(config, self.groups)
-        self._airings: dict[str, list[Airing]] = {}
+        center.config = config
+        center.hotlines = {h.number: h for h in config.hotlines}
+        for group in sorted(groups_of(config) - set(center.in_queue)):  # groups are never dropped: calls may wait
+            center.in_queue[group], center.waiting[group], center.idle[group], center.logged_in[group] = {}, [], {}, 0
+        center.groups = sorted(center.in_queue)
+        center.one_level_groups = single_level_groups(config, center.groups)
+        self.airings = {}
         for airing in sorted(config.airings, key=lambda a: a.start):
-            self._airings.setdefault(airing.hotline, []).append(airing)
-        self.tickets.ttl = config.policy.callback_ttl
-        self.tickets.retry_after = config.policy.callback_retry_after
-        self.policy = policy_during(config.policy, config.surge, self._surging.values())
+            self.airings.setdefault(airing.hotline, []).append(airing)
+        center.tickets.ttl = config.policy.callback_ttl
+        center.tickets.retry_after = config.policy.callback_retry_after
+        center.policy = policy_during(config.policy, config.surge, self.surging.values())
 
-    def _start(self, msg: Start, actions: list) -> None:
-        if self._started:
+    def airing_for(self, hotline: str, at: float) -> Airing | None:
+        """The latest airing on this number whose response window holds ``at``."""
+        found = None
+        for airing in self.airings.get(hotline, ()):
+            if airing.start > at:
+                break
+            if at <= airing.start + airing.length + self.center.policy.response_window:
+                found = airing
+        return found
+
+    def start(self, msg: Start, actions: list) -> None:
+        if self.started:
             return  # a driver's restart: the journal replay started the core already
-        self._started = True
+        self.started = True
         self._sync_surge(msg.now, actions)
 
-    def _apply_config(self, msg: ApplyConfig, actions: list) -> None:
-        """Switch to ``msg.config`` without dropping calls: the rules are in ``core.reconfigure``."""
+    def apply(self, msg: ApplyConfig, actions: list) -> None:
+        """Switch to ``msg.config`` without dropping calls: the rules are at the top of this module."""
+        center = self.center
         now, config = msg.now, msg.config
         change = plan_change(
-            {a.agent_id: a.skills_to_come for a in self.agents.values()},
+            {a.agent_id: a.skills_to_come for a in center.agents.values()},
             config,
-            [a.agent_id for a in self.agents.values() if a.retired],
+            [a.agent_id for a in center.agents.values() if a.retired],
         )
-        self._use_config(config)  # rejects a config this core cannot run before anything changes
-        self._emit(
+        self.use(config)  # rejects a config this core cannot run before anything changes
+        center.emit(
             now, NONE, NONE, NONE, Verb.CONFIG_APPLIED, msg.label, ",".join(change.added), ",".join(change.removed)
         )
         for order, profile in enumerate(config.agents):
-            agent = self.agents.get(profile.agent_id)
+            agent = center.agents.get(profile.agent_id)
             if agent is None:
                 skills = dict(profile.skills)
-                self.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
+                center.agents[profile.agent_id] = Agent(profile.agent_id, skills, order, groups_by_level(skills))
             else:
                 agent.order, agent.retired = order, False
         for profile in change.reskilled:
-            self._change_skills(self.agents[profile.agent_id], dict(profile.skills), now, actions)
+            self._change_skills(center.agents[profile.agent_id], dict(profile.skills), now, actions)
         for agent_id in change.removed:
-            agent = self.agents[agent_id]
+            agent = center.agents[agent_id]
             agent.retired = True
             self._change_skills(agent, {}, now, actions)  # takes no new call of any group
             if agent.state == OUT:
-                del self.agents[agent_id]
+                del center.agents[agent_id]
             else:
-                self._log_out(LogOut(now, agent_id), actions)
-        for call in list(self.calls.values()):
+                center.agent_desk.log_out(LogOut(now, agent_id), actions)
+        for call in list(center.calls.values()):
             if call.state == QUEUED and not anyone_can_take(config, call.groups, call.steps):
-                self._exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
+                center.exit_to_prompt(call, Verb.EXITEMPTY, now, actions)
         self._sync_surge(now, actions)
-        self._dispatch_callbacks(now, actions)
+        center.callbacks.dispatch(now, actions)
 
     def _change_skills(self, agent: Agent, skills: dict[str, int], now: float, actions: list) -> None:
         """New skills count at once for ``logged_in``; a busy agent works with them from the next idle moment."""
+        center = self.center
         if agent.state != OUT:
             for group in agent.skills_to_come:
-                self.logged_in[group] -= 1
+                center.logged_in[group] -= 1
             for group in skills:
-                self.logged_in[group] += 1
+                center.logged_in[group] += 1
         agent.next_skills = skills
         if agent.state not in (OUT, READY, PAUSED):
-            return  # taken by _agent_free or _do_logout
+            return  # taken by AgentDesk.agent_free or do_logout
         idle = agent.state == READY
         if idle:
-            self._set_busy(agent)
-        self._take_next_skills(agent)
+            center.set_busy(agent)
+        agent.take_next_skills()
         if idle:
             self._index_idle(agent)
-            call = self._best_waiting_call(agent)
+            call = center.agent_desk.best_waiting_call(agent)
             if call is not None:
-                self._ring(call, agent, now, actions)
-
-    def _take_next_skills(self, agent: Agent) -> None:
-        """Give an agent who is not idle the skills a new configuration gave them (``logged_in`` counts them)."""
-        if agent.next_skills is not None:
-            agent.skills, agent.next_skills = agent.next_skills, None
-            agent.groups_by_level = groups_by_level(agent.skills)
+                center.ring(call, agent, now, actions)
 
     def _index_idle(self, agent: Agent) -> None:
         """Make an agent who has been idle since ``idle_since`` idle again, in their place in each idle list."""
+        center = self.center
         agent.state = READY
-        self.n_idle += 1
+        center.n_idle += 1
         for group in agent.skills:
-            idle = self.idle[group]
+            idle = center.idle[group]
             idle[agent.agent_id] = agent
             if any(other.idle_since > agent.idle_since for other in idle.values()):
-                self.idle[group] = dict(sorted(idle.items(), key=lambda item: item[1].idle_since))
+                center.idle[group] = dict(sorted(idle.items(), key=lambda item: item[1].idle_since))
 
     def _sync_surge(self, now: float, actions: list) -> None:
         """Surge windows from the current airing schedule: switch on/off what changed, re-arm the timers."""
-        for airing_id in self._surge_windows:
-            self._cancel_timer(SURGE_ON, airing_id, actions)
-            self._cancel_timer(SURGE_OFF, airing_id, actions)
-        self._surge_windows = surge_windows(self.config) if self._started else {}
-        for airing_id, window in list(self._surging.items()):
-            new = self._surge_windows.get(airing_id)
+        center = self.center
+        for airing_id in self.surge_windows:
+            center.cancel_timer(SURGE_ON, airing_id, actions)
+            center.cancel_timer(SURGE_OFF, airing_id, actions)
+        self.surge_windows = surge_windows(center.config) if self.started else {}
+        for airing_id, window in list(self.surging.items()):
+            new = self.surge_windows.get(airing_id)
             if new is None or not new.holds(now) or new.kind != window.kind:
-                del self._surging[airing_id]
-                self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
-        for airing_id, window in self._surge_windows.items():
+                del self.surging[airing_id]
+                center.emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
+        for airing_id, window in self.surge_windows.items():
             if window.holds(now):
-                if airing_id not in self._surging:
-                    self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
-                self._surging[airing_id] = window
+                if airing_id not in self.surging:
+                    center.emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
+                self.surging[airing_id] = window
             elif window.start > now:
-                self._start_timer(SURGE_ON, airing_id, window.start, actions)
+                center.start_timer(SURGE_ON, airing_id, window.start, actions)
             if window.end > now:
-                self._start_timer(SURGE_OFF, airing_id, window.end, actions)
+                center.start_timer(SURGE_OFF, airing_id, window.end, actions)
         self._surge_policy(now, actions)
 
-    def _surge_timer(self, kind: str, airing_id: str, now: float, actions: list) -> None:
-        window = self._surge_windows[airing_id]
+    def surge_timer(self, kind: str, airing_id: str, now: float, actions: list) -> None:
+        center = self.center
+        window = self.surge_windows[airing_id]
         if kind == SURGE_ON:
-            self._surging[airing_id] = window
-            self._emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
-        elif self._surging.pop(airing_id, None) is not None:
-            self._emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
+            self.surging[airing_id] = window
+            center.emit(now, NONE, NONE, NONE, Verb.SURGE_ON, airing_id, window.kind)
+        elif self.surging.pop(airing_id, None) is not None:
+            center.emit(now, NONE, NONE, NONE, Verb.SURGE_OFF, airing_id, window.kind)
         self._surge_policy(now, actions)
 
     def _surge_policy(self, now: float, actions: list) -> None:
-        policy = policy_during(self.config.policy, self.config.surge, self._surging.values())
-        if policy != self.policy:
-            self.policy = policy
-            self._dispatch_callbacks(now, actions)  # the callback reserve may have changed
+        center = self.center
+        policy = policy_during(center.config.policy, center.config.surge, self.surging.values())
+        if policy != center.policy:
+            center.policy = policy
+            center.callbacks.dispatch(now, actions)  # the callback reserve may have changed

@@ -52,6 +52,18 @@ class Agent:
         """The skills the agent works with once free: the groups they count as logged in to."""
         return self.skills if self.next_skills is None else self.next_skills
 
+    def take_next_skills(self) -> None:
+        """Work with the skills a new configuration gave (``logged_in`` counted them when it came)."""
+        if self.next_skills is not None:
+            self.skills, self.next_skills = self.next_skills, None
+            self.groups_by_level = groups_by_level(self.skills)
+
+
+def groups_by_level(skills: dict[str, int]) -> tuple[tuple[str, ...], ...]:
+    """The agent's skill groups, best level first (groups of one level in the order given)."""
+    levels = sorted(set(skills.values()), reverse=True)
+    return tuple(tuple(g for g, lv in skills.items() if lv == level) for level in levels)
+
 
 @dataclass(slots=True, eq=False)
 class Call:

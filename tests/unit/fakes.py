@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 from core.center import CallCenter, CommandRejected
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
-from core.log import TERMINAL_VERBS, LogRecord
+from core.log import TERMINAL_VERBS, LogRecord, Verb
 from core.messages import (
     AgentAnswered,
     AgentDidNotAnswer,
@@ -377,3 +377,48 @@ class Driver:
     def rung(self, call_id: str) -> str | None:
         agent = self.agent_of.get(call_id)
         return agent if agent in self.ringing else None
+
+
+# --- drivers and steps the center's tests share -------------------------------------------------------
+
+
+def driver(agent_specs=("a1", "a2", "a3"), *, login=True, **kw) -> Driver:
+    """A Driver over ``make_center(agent_specs, **kw)``, its agents logged in unless ``login`` is False."""
+    d = Driver(make_center(agent_specs, **kw))
+    if login:
+        d.login(*[s if isinstance(s, str) else s[0] for s in agent_specs])
+    return d
+
+
+def callback_driver(agent_specs=("a1", "a2", "a3"), **kw) -> Driver:
+    """``driver`` without the post-queue IVR timeout (unless given): waiting callers leave by hanging up."""
+    kw.setdefault("ivr_after", None)
+    return driver(agent_specs, **kw)
+
+
+def served(d: Driver, call_id: str, talk: float = 10.0, caller: str = "") -> str:
+    """A call arrives, is answered by whoever it rings, talks, and the agent hangs up."""
+    agent = d.connect(call_id, caller)
+    d.advance(talk)
+    d.agent_hangs_up(call_id)
+    return agent
+
+
+def abandon(d: Driver, call_id: str, caller: str, hotline: str = "400", wait: float = 10.0) -> str:
+    """A caller waits and hangs up; returns the id of the ticket made for them."""
+    d.arrive(call_id, caller=caller, hotline=hotline)
+    assert d.rung(call_id) is None, "test setup: the call should wait"
+    d.advance(wait)
+    d.caller_hangs_up(call_id)
+    created = records(d.log, Verb.CALLBACK_CREATED, call_id=call_id)
+    assert len(created) == 1
+    return created[0].data1
+
+
+def paused_all(d: Driver, *agent_ids: str) -> None:
+    for agent_id in agent_ids:
+        d.not_ready(agent_id, "meeting")
+
+
+def dials(actions) -> list[tuple[str, str]]:
+    return [(a.ticket_id, a.agent_id) for a in of_type(actions, DialCallback)]

@@ -8,14 +8,12 @@ import pytest
 from core.center import CommandRejected
 from core.log import Verb
 from core.messages import DialCallback, EndWrapUp, LogIn, RingAgent, StopRinging
-from tests.unit.fakes import Driver, make_center, of_type, records, terminal, verbs
+from tests.unit import fakes
+from tests.unit.fakes import Driver, of_type, records, terminal, verbs
 
 
-def driver(agent_specs=("a1", "a2"), *, login=True, **kw) -> Driver:
-    d = Driver(make_center(agent_specs, **kw))
-    if login:
-        d.login(*agent_specs)
-    return d
+def driver(agent_specs=("a1", "a2"), **kw) -> Driver:
+    return fakes.driver(agent_specs, **kw)
 
 
 # --- hot-desking ----------------------------------------------------------------------------------

@@ -12,14 +12,12 @@ from core.config import AgentProfile, CenterConfig, Hotline, OverflowStep, Polic
 from core.log import Verb
 from core.messages import ApplyConfig, LogIn, StopRinging
 from core.reconfigure import plan_change
+from tests.unit import fakes
 from tests.unit.fakes import T0, Driver, assert_indexes_agree, make_config, records, terminal, verbs
 
 
-def driver(agent_specs=("a1", "a2"), *, login=True, **kw) -> Driver:
-    d = Driver(CallCenter(make_config(agent_specs, **kw)))
-    if login:
-        d.login(*[s if isinstance(s, str) else s[0] for s in agent_specs])
-    return d
+def driver(agent_specs=("a1", "a2"), **kw) -> Driver:
+    return fakes.driver(agent_specs, **kw)
 
 
 def apply(d: Driver, agent_specs, label: str = "v2", **kw) -> list:

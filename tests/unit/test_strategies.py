@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.config import STRATEGIES
-from core.strategies import BY_NAME, LongestIdle, make_strategy
+from core.strategies import BY_NAME, LongestIdle, Strategy, make_strategy, registered
 
 
 @dataclass
@@ -56,3 +56,19 @@ def test_random_draws_from_the_injected_source_in_configuration_order_and_needs_
 def test_the_config_names_exactly_the_strategies_there_are():
     assert STRATEGIES == tuple(BY_NAME)
     assert LongestIdle.first_idle and not any(cls.first_idle for name, cls in BY_NAME.items() if name != "longestidle")
+
+
+def test_a_strategy_is_one_registered_class_built_by_the_name_the_config_uses(monkeypatch):
+    monkeypatch.setattr("core.strategies.BY_NAME", dict(BY_NAME))  # the registry as shipped, after the test
+
+    @registered("mostcalls")
+    class MostCalls(Strategy):
+        def choose(self, group, candidates):
+            return max(candidates, key=lambda a: (a.calls, -a.order))
+
+    assert MostCalls.name == "mostcalls"
+    assert make_strategy("mostcalls", rng=None, last_rung={}).choose("sales", CANDIDATES).order == 2
+    with pytest.raises(ValueError, match="two strategies are called 'linear'"):
+        registered("linear")(MostCalls)
+    with pytest.raises(ValueError, match="'nosuch' is not one of rrmemory, fewestcalls"):
+        make_strategy("nosuch", rng=None, last_rung={})
