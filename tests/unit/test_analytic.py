@@ -255,6 +255,14 @@ def test_properties(c, rho, handle, pat, T1, T2):
     assert r.asa_answered >= 0 and r.asa_answered <= r.mean_wait_all / r.p_answered + eps * handle
 
 
+def test_a_vanishing_service_level_threshold_integrates_without_warnings():
+    """Found by hypothesis: T = 2.25e-305 s made quadrature warn over a sliver of an interval."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = erlang_a(0.1125, 10.0, 10.0, 1)
+        assert r.sl_offered(2.2544132249098797e-305) == pytest.approx(1 - r.p_wait, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     "lam,handle,patience,c",
     [
