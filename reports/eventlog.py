@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.log import FIELDS, NONE, OUTCOME_OF_VERB, TERMINAL_VERBS, LogRecord, Verb, format_value
+from core.log import FIELDS, NONE, OUTCOME_OF_VERB, TERMINAL_VERBS, LogRecord, Verb, data_column, format_value
 
 TEXT_FIELDS = FIELDS[1:]
 TEXT_DTYPE = "str"  # pandas' text dtype (Arrow-backed in pandas 3, object in pandas 2)
@@ -62,7 +62,7 @@ TIMELINE_COLUMNS = {
     "agent": "agent id",
     "state": "talk (inbound call) | callback (CALLBACK_CLAIMED..CALLBACK_DONE) | wrapup (after a call or callback, "
     "until WRAPUPEND) | idle (logged in and ready; ringing counts as idle) | not_ready (PAUSE..UNPAUSE)",
-    "reason": "pause reason (PAUSE data1) for not_ready, else empty",
+    "reason": "pause reason (PAUSE reason) for not_ready, else empty",
     "start": "epoch seconds the state began",
     "end": "epoch seconds it ended: the agent's next record, or the end of the log for the last open state",
     "duration": "end - start, seconds",
@@ -77,7 +77,7 @@ CALL_LIFE_COLUMNS = {
     "queue": "home queue the call entered (ENTERQUEUE queue); for rejected calls the queue of the record",
     "hotline": "dialled hotline number",
     "caller": "caller id ('' when withheld)",
-    "priority": "priority class from ENTERQUEUE data5 (vip | important | normal; '' if unknown)",
+    "priority": "priority class from ENTERQUEUE's priority field (vip | important | normal; '' if unknown)",
     "arrived": "epoch seconds of ENTERQUEUE (of the REJECTED/OUTOFHOURS record for rejected calls)",
     "outcome": "answered | abandoned | callback (sent to the callback prompt) | rejected | in_progress "
     "(no terminal record in the log)",
@@ -91,7 +91,7 @@ CALL_LIFE_COLUMNS = {
     "none, NaN if not answered",
     "handle": "talk + wrapup (answered calls)",
     "agent": "agent who answered ('' if none)",
-    "short_abandon": "abandoned and flagged short (ABANDON data4 == 1; when the flag is absent, wait < "
+    "short_abandon": "abandoned and flagged short (ABANDON's short field == 1; when the flag is absent, wait < "
     "short_abandon_s)",
     "overflowed": "the call was also offered to another group (OVERFLOW)",
     "ring_no_answers": "RINGNOANSWER records of the call",
@@ -275,7 +275,7 @@ def agent_timeline(log, end: float | None = None) -> pd.DataFrame:
     """One row per stretch of time an agent spent in one state (see ``TIMELINE_COLUMNS``).
 
     Each agent record starts a state that lasts until the agent's next record: AGENTLOGIN, UNPAUSE,
-    WRAPUPEND -> idle; CONNECT -> talk; CALLBACK_CLAIMED -> callback; PAUSE -> not_ready (reason = data1);
+    WRAPUPEND -> idle; CONNECT -> talk; CALLBACK_CLAIMED -> callback; PAUSE -> not_ready (its reason);
     COMPLETE*/TRANSFER/CALLBACK_DONE -> wrapup if the agent's next record is WRAPUPEND, else idle;
     AGENTLOGOFF -> logged out (no row). Other verbs (RINGNOANSWER, ...) do not change the state.
     The last state of an agent still logged in lasts until ``end`` (default: the last record's time).
@@ -289,7 +289,8 @@ def agent_timeline(log, end: float | None = None) -> pd.DataFrame:
     agent = frame["agent"]
     verb = frame["verb"]
     mask = verb.isin(list(_STATE_OF_VERB)) & (agent != NONE) & (agent != "")
-    rows = frame.loc[mask, ["time", "call_id", "agent", "verb", "data1"]]
+    reason_column = data_column(Verb.PAUSE, "reason")
+    rows = frame.loc[mask, ["time", "call_id", "agent", "verb", reason_column]]
     if rows.empty:
         return _empty(columns, {"start": "float64", "end": "float64", "duration": "float64", "session": "int64"})
     rows = rows.assign(_pos=np.arange(len(rows))).sort_values(["agent", "_pos"], kind="stable")
@@ -312,7 +313,7 @@ def agent_timeline(log, end: float | None = None) -> pd.DataFrame:
     seg_end = np.where(same_next, next_time, np.maximum(horizon, times))
     login = (verbs == Verb.AGENTLOGIN).astype("int64")
     session = pd.Series(login).groupby(agents, sort=False).cumsum().to_numpy()
-    reason = np.where(state == NOT_READY, rows["data1"].to_numpy(dtype=object), "")
+    reason = np.where(state == NOT_READY, rows[reason_column].to_numpy(dtype=object), "")
     call_id = rows["call_id"].to_numpy(dtype=object)
     call_id = np.where(call_id == NONE, "", call_id)
     keep = (state != _OUT) & (seg_end > times)
@@ -495,14 +496,24 @@ def _call_lives(ix: IndexedLog, timeline: pd.DataFrame, short_abandon_s: float) 
     connected = c >= 0
 
     # data-field fallbacks, used only when the anchoring record is missing
-    t_data1 = _num(ix.text_at("data1", t))
-    t_data3 = _num(ix.text_at("data3", t))
-    hold_data = np.where(completed, t_data1, np.where(transferred, t_data3, np.nan))
-    hold_data = np.where(connected, _num(ix.text_at("data1", c)), hold_data)
-    talk_data = np.where(
-        completed, _num(ix.text_at("data2", t)), np.where(transferred, _num(ix.text_at("data4", t)), np.nan)
+    def field_at(verb: str, name: str, rows: np.ndarray) -> np.ndarray:
+        return ix.text_at(data_column(verb, name), rows)
+
+    def number_at(verb: str, name: str, rows: np.ndarray) -> np.ndarray:
+        return _num(field_at(verb, name, rows))
+
+    hold_data = np.where(
+        completed,
+        number_at(Verb.COMPLETECALLER, "holdtime", t),
+        np.where(transferred, number_at(Verb.TRANSFER, "holdtime", t), np.nan),
     )
-    exit_wait_data = np.where(exited, t_data3, np.nan)
+    hold_data = np.where(connected, number_at(Verb.CONNECT, "holdtime", c), hold_data)
+    talk_data = np.where(
+        completed,
+        number_at(Verb.COMPLETECALLER, "calltime", t),
+        np.where(transferred, number_at(Verb.TRANSFER, "calltime", t), np.nan),
+    )
+    exit_wait_data = np.where(exited, number_at(Verb.ABANDON, "waittime", t), np.nan)  # the EXIT* verbs too
 
     talk = np.where(answered, np.where(connected, ended_at - answered_at, talk_data), np.nan)
     estimate = np.where(
@@ -517,13 +528,14 @@ def _call_lives(ix: IndexedLog, timeline: pd.DataFrame, short_abandon_s: float) 
     wait = np.where(rejected, np.nan, wait)
 
     queue = np.where(has_enter, ix.text_at("queue", e), ix.text_at("queue", t))
-    caller = np.where(has_enter, ix.text_at("data2", e), np.where(rejected, ix.text_at("data2", t), ""))
-    hotline = np.where(has_enter, ix.text_at("data4", e), np.where(rejected, ix.text_at("data3", t), ""))
-    priority = np.where(has_enter, ix.text_at("data5", e), "")
+    refused = np.where(rejected, t, -1)  # REJECTED and OUTOFHOURS name caller and hotline alike
+    caller = np.where(has_enter, field_at(Verb.ENTERQUEUE, "caller", e), field_at(Verb.REJECTED, "caller", refused))
+    hotline = np.where(has_enter, field_at(Verb.ENTERQUEUE, "hotline", e), field_at(Verb.REJECTED, "hotline", refused))
+    priority = np.where(has_enter, field_at(Verb.ENTERQUEUE, "priority", e), "")
     agent = np.where(connected, ix.text_at("agent", c), np.where(answered, ix.text_at("agent", t), ""))
     agent = np.where(agent == NONE, "", agent)
 
-    flag = ix.text_at("data4", t)
+    flag = field_at(Verb.ABANDON, "short", t)
     short_by_flag = np.isin(flag, ["0", "1"])
     short = (outcome == "abandoned") & np.where(short_by_flag, flag == "1", wait < short_abandon_s)
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import SITE_ZONE
-from core.log import NONE, TERMINAL_VERBS, Verb
+from core.log import NONE, TERMINAL_VERBS, Verb, data_column
 from reports.eventlog import (
     CALLBACK,
     IDLE,
@@ -51,7 +51,7 @@ _CALL_COUNTS = {
     "(= answered + abandoned + to_callback + in_progress)",
     "answered": "calls answered by an agent (COMPLETECALLER, COMPLETEAGENT, TRANSFER)",
     "abandoned": "calls whose caller hung up while waiting (ABANDON)",
-    "short_abandoned": "abandoned calls flagged short (ABANDON data4 = 1, i.e. wait < policy.short_abandon)",
+    "short_abandoned": "abandoned calls flagged short (ABANDON short = 1, i.e. wait < policy.short_abandon)",
     "to_callback": "calls sent to the callback prompt (EXITWITHTIMEOUT, EXITEMPTY, FULL)",
     "rejected": "calls refused before queueing (REJECTED: blacklist/unknown number; OUTOFHOURS)",
     "in_progress": "offered calls with no terminal record in the log (still waiting or talking at its end)",
@@ -127,6 +127,7 @@ AGENT_KPI_COLUMNS: dict[str, str] = {
 
 _COUNT_COLUMNS = list(_CALL_COUNTS) + list(_CALLBACK_COUNTS)
 _BUSY_STATES = (TALK, CALLBACK, WRAPUP)
+_CALLBACK_OUTCOME = data_column(Verb.CALLBACK_DONE, "outcome")
 
 
 def _ratio(num, den) -> pd.Series:
@@ -186,7 +187,7 @@ def _callback_metrics(a: "_Analysis", keys: list[str], interval_s: float | None,
     done = verb == Verb.CALLBACK_DONE
     d["callbacks_created"] = (verb == Verb.CALLBACK_CREATED).astype("int64")
     d["callback_attempts"] = done.astype("int64")
-    d["callbacks_completed"] = (done & (ix.text_at("data2", rows) != "unreachable")).astype("int64")
+    d["callbacks_completed"] = (done & (ix.text_at(_CALLBACK_OUTCOME, rows) != "unreachable")).astype("int64")
     d["callbacks_expired"] = (verb == Verb.CALLBACK_EXPIRED).astype("int64")
     return d.groupby(keys, sort=True)[list(_CALLBACK_COUNTS)].sum().reset_index()
 
@@ -426,7 +427,7 @@ def _agent_kpis(a: _Analysis, period: tuple[float | None, float | None] | None) 
     answered_at = answered["answered_at"].to_numpy()
     counted = answered.assign(agent=agent_of_call).loc[(answered_at >= lo_v) & (answered_at < hi_v)]
     done = ix.is_verb(Verb.CALLBACK_DONE)
-    final = done & (ix.frame["data2"] != "unreachable").to_numpy()
+    final = done & (ix.frame[_CALLBACK_OUTCOME] != "unreachable").to_numpy()
     table["calls"] = counted["agent"].value_counts().reindex(index).fillna(0).astype("int64")
     table["transfers"] = count(ix.is_verb(Verb.TRANSFER))
     table["callbacks"] = count(done)
@@ -502,7 +503,7 @@ def agent_period_kpis(
 
 
 def agent_not_ready(log, period: tuple[float | None, float | None] | None = None) -> pd.DataFrame:
-    """Paused time per agent and reason (PAUSE data1): columns agent, reason, not_ready_s, pauses
+    """Paused time per agent and reason (PAUSE reason): columns agent, reason, not_ready_s, pauses
     (number of not-ready stretches, a stretch cut by the period counted once)."""
     timeline = agent_timeline(log)
     if period is not None:
@@ -539,7 +540,7 @@ def check_conservation(log, *, allow_in_progress: bool = False, agent_time_tol: 
     that ended otherwise have none; the totals satisfy
     ``calls == answered + abandoned + to_callback + rejected + in_progress`` and
     ``offered == calls - rejected``; per-interval rows add up to the totals; and every closed login
-    session's state times add up to the logged-in seconds its AGENTLOGOFF reports (data2), within
+    session's state times add up to the logged-in seconds its AGENTLOGOFF reports (logintime), within
     ``agent_time_tol`` seconds.
     """
     a = _Analysis(log, 5.0)
@@ -601,7 +602,7 @@ def check_conservation(log, *, allow_in_progress: bool = False, agent_time_tol: 
         session_of_row = dict(zip(login_rows.tolist(), session.tolist()))
         agents = ix.text_at("agent", logoff_rows)
         sessions = np.array([session_of_row[r] for r in logoff_rows.tolist()], dtype="int64")
-        reported = _num(ix.text_at("data2", logoff_rows))
+        reported = _num(ix.text_at(data_column(Verb.AGENTLOGOFF, "logintime"), logoff_rows))
         summed = a.timeline.groupby(["agent", "session"])["duration"].sum()
         measured = summed.reindex(pd.MultiIndex.from_arrays([agents, sessions])).fillna(0.0).to_numpy()
         bad = (np.abs(measured - reported) > agent_time_tol) & ~np.isnan(reported) & (sessions > 0)

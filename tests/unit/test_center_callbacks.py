@@ -29,7 +29,7 @@ def abandon(d: Driver, call_id: str, caller: str, hotline: str = "400", wait: fl
     d.caller_hangs_up(call_id)
     created = records(d.log, Verb.CALLBACK_CREATED, call_id=call_id)
     assert len(created) == 1
-    return created[0].data1
+    return created[0].field("ticket")
 
 
 def paused_all(d: Driver, *agent_ids: str) -> None:
@@ -81,7 +81,7 @@ def test_a_ticket_has_one_claimer_and_a_second_claim_is_rejected():
     actions = d.claim("a1", ticket)
     assert dials(actions) == [(ticket, "a1")]
     claimed = records(d.log, Verb.CALLBACK_CLAIMED)
-    assert [(r.agent, r.data1, r.call_id, r.queue) for r in claimed] == [("a1", ticket, "c1", "sales")]
+    assert [(r.agent, r.field("ticket"), r.call_id, r.queue) for r in claimed] == [("a1", ticket, "c1", "sales")]
     with pytest.raises(CommandRejected):
         d.claim("a2", ticket)
     with pytest.raises(CommandRejected):
@@ -127,8 +127,10 @@ def test_final_outcomes_close_the_ticket(outcome):
     d.advance(95)
     actions = d.complete("a1", ticket, outcome)
     done = records(d.log, Verb.CALLBACK_DONE)
-    assert [(r.agent, r.data1, r.data2, r.data3) for r in done] == [("a1", ticket, outcome, 1)]
-    assert done[0].data4 == pytest.approx(95)
+    assert [(r.agent, r.field("ticket"), r.field("outcome"), r.field("attempt")) for r in done] == [
+        ("a1", ticket, outcome, 1)
+    ]
+    assert done[0].field("talk") == pytest.approx(95)
     t = d.center.tickets.tickets[ticket]
     assert t.status == "done" and t.outcome == outcome and t.claimer is None
     assert not of_type(actions, StartTimer) or all(s.timer.kind != "retry" for s in of_type(actions, StartTimer))
@@ -145,7 +147,7 @@ def test_unreachable_is_retried_after_callback_retry_after():
     d.advance(30)
     actions = d.complete("a1", ticket, "unreachable")
     retry = records(d.log, Verb.CALLBACK_RETRY)
-    assert [(r.data1, r.data2) for r in retry] == [(ticket, d.now + 600)]
+    assert [(r.field("ticket"), r.field("next_attempt_at")) for r in retry] == [(ticket, d.now + 600)]
     timers = [s for s in of_type(actions, StartTimer) if s.timer.kind == "retry"]
     assert len(timers) == 1 and timers[0].at == d.now + 600
     book = d.center.tickets
@@ -159,7 +161,7 @@ def test_unreachable_is_retried_after_callback_retry_after():
     assert book.tickets[ticket].status == "open"
     d.claim("a1", ticket)
     d.complete("a1", ticket, "ordered")
-    assert [r.data3 for r in records(d.log, Verb.CALLBACK_DONE)] == [1, 2]  # attempts
+    assert [r.field("attempt") for r in records(d.log, Verb.CALLBACK_DONE)] == [1, 2]  # attempts
 
 
 def test_retry_is_dispatched_automatically_when_agents_are_free():
@@ -183,7 +185,7 @@ def test_a_caller_with_a_ticket_waiting_for_retry_is_a_duplicate():
     d.not_ready("a1")
     d.arrive("c2", caller="139")
     d.caller_hangs_up("c2")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [ticket]
 
 
 def test_unreachable_too_close_to_expiry_expires_instead_of_retrying():
@@ -193,7 +195,7 @@ def test_unreachable_too_close_to_expiry_expires_instead_of_retrying():
     d.advance(3 * DAY - 1000)
     d.claim("a1", ticket)
     d.complete("a1", ticket, "unreachable")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
     assert Verb.CALLBACK_RETRY not in verbs(d.log)
     assert d.center.tickets.tickets[ticket].status == "expired"
 
@@ -213,7 +215,7 @@ def test_expire_callbacks_closes_tickets_three_days_old():
     assert Verb.CALLBACK_EXPIRED not in verbs(d.log)
     d.now = created + 3 * DAY
     d.send(ExpireCallbacks(d.now))
-    assert [(r.data1, r.call_id) for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [(old, "c1")]
+    assert [(r.field("ticket"), r.call_id) for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [(old, "c1")]
     book = d.center.tickets
     assert book.tickets[old].status == "expired" and book.tickets[young].status == "open"
     assert book.open_ticket_for("139") is None
@@ -254,7 +256,7 @@ def test_dispatch_expires_old_tickets_lazily_and_dials_the_next():
     young = abandon(d, "c2", "138")
     d.advance(1 * DAY)  # old is now three days old, nobody ran ExpireCallbacks
     actions = d.ready("a1")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [old]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [old]
     assert dials(actions) == [(young, "a1")]
 
 
@@ -266,7 +268,7 @@ def test_manual_claim_of_a_ticket_past_its_expiry_is_rejected():
     with pytest.raises(CommandRejected):
         d.claim("a1", ticket)
     d.send(ExpireCallbacks(d.now))
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
 
 
 # --- dispatch and the inbound reserve -----------------------------------------------------------
@@ -282,7 +284,7 @@ def test_dispatch_only_while_more_than_the_reserve_stay_free(reserve):
         d.ready(agent)
     claimed = records(d.log, Verb.CALLBACK_CLAIMED)
     assert len(claimed) == len(agents) - reserve
-    assert [r.data1 for r in claimed] == tickets[: len(agents) - reserve]
+    assert [r.field("ticket") for r in claimed] == tickets[: len(agents) - reserve]
     assert len(agents) - len(d.dialing) == reserve
 
 
@@ -292,7 +294,7 @@ def test_dispatch_happens_as_soon_as_an_agent_beyond_the_reserve_frees():
     d.arrive("c1", caller="139")
     assert d.rung("c1") is not None  # calls come first
     d.caller_hangs_up("c1")
-    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].data1
+    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].field("ticket")
     assert not d.dialing
     d.agent_hangs_up("x")  # 3 free
     assert list(d.dialing.values()) == [ticket]
@@ -380,13 +382,13 @@ def test_manual_claim_from_a_paused_agent_returns_them_to_paused():
     d.complete("a1", ticket, "ordered")
     assert d.rung("c2") is None
     # the callback is work: the pause ends when it starts and comes back when it is done
-    assert [(r.verb, r.data1) for r in d.log if r.verb in (Verb.PAUSE, Verb.UNPAUSE)] == [
+    assert [(r.verb, r.field("reason")) for r in d.log if r.verb in (Verb.PAUSE, Verb.UNPAUSE)] == [
         (Verb.PAUSE, "lunch"),
         (Verb.UNPAUSE, "lunch"),
         (Verb.PAUSE, "lunch"),
     ]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[-1].data1 == "lunch"
+    assert records(d.log, Verb.UNPAUSE)[-1].field("reason") == "lunch"
     assert d.rung("c2") == "a1"
 
 
@@ -461,7 +463,7 @@ def test_an_unanswered_callback_ring_gives_the_ticket_back_and_pauses_the_agent(
     actions = d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket))
     t = d.center.tickets.tickets[ticket]
     assert (t.status, t.claimer, t.attempts, t.outcome) == ("open", None, 0, None)  # not an attempt
-    assert [(r.verb, r.agent, r.data1) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
+    assert [(r.verb, r.agent, r.field("ticket")) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
         (Verb.CALLBACK_RELEASED, "a1", ticket)
     ]
     assert d.center.agents["a1"].state == "paused"

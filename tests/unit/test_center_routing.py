@@ -74,7 +74,7 @@ def test_logout_logs_seconds_logged_in_and_stops_calls():
     d.advance(3600)
     d.logout("a1")
     off = records(d.log, Verb.AGENTLOGOFF)
-    assert len(off) == 1 and off[0].agent == "a1" and off[0].data2 == pytest.approx(3600)
+    assert len(off) == 1 and off[0].agent == "a1" and off[0].field("logintime") == pytest.approx(3600)
     d.arrive("c1")
     assert d.rung("c1") is None
     assert terminal(d.log, "c1")[0].verb == Verb.EXITEMPTY
@@ -120,8 +120,8 @@ def test_not_ready_logs_pause_with_reason_and_ready_logs_unpause():
     d.advance(30)
     d.ready("a1")
     pause, unpause = records(d.log, Verb.PAUSE)[0], records(d.log, Verb.UNPAUSE)[0]
-    assert (pause.agent, pause.data1, pause.time) == ("a1", "lunch", T0)
-    assert (unpause.agent, unpause.data1, unpause.time) == ("a1", "lunch", T0 + 30)
+    assert (pause.agent, pause.field("reason"), pause.time) == ("a1", "lunch", T0)
+    assert (unpause.agent, unpause.field("reason"), unpause.time) == ("a1", "lunch", T0 + 30)
     assert d.rung("c1") == "a1"
 
 
@@ -129,11 +129,11 @@ def test_not_ready_twice_with_the_same_reason_logs_once_and_a_new_reason_logs_ag
     d = driver(("a1",))
     d.not_ready("a1", "break")
     d.not_ready("a1", "break")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break"]
     d.not_ready("a1", "training")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break", "training"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break", "training"]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[0].data1 == "training"
+    assert records(d.log, Verb.UNPAUSE)[0].field("reason") == "training"
 
 
 def test_ready_while_ready_does_nothing():
@@ -147,7 +147,7 @@ def test_not_ready_while_ringing_withdraws_the_ring_and_pauses():
     d.arrive("c1")
     actions = d.not_ready("a1", "toilet")
     assert StopRinging("c1", "a1") in actions
-    assert records(d.log, Verb.PAUSE, agent="a1")[0].data1 == "toilet"
+    assert records(d.log, Verb.PAUSE, agent="a1")[0].field("reason") == "toilet"
     assert d.rung("c1") == "a2"
 
 
@@ -160,9 +160,9 @@ def test_pause_while_ringing_is_logged_even_with_the_reason_of_an_earlier_pause(
     d.arrive("c1")
     assert d.rung("c1") == "a1"
     d.not_ready("a1", "break")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break", "break"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break", "break"]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[-1].data1 == "break"
+    assert records(d.log, Verb.UNPAUSE)[-1].field("reason") == "break"
     assert d.rung("c1") == "a1"
 
 
@@ -180,13 +180,19 @@ def test_ring_answer_talk_hangup_logs_connect_and_complete():
     assert ConnectCall("c1", "a1") in actions
     connect = records(d.log, Verb.CONNECT)[0]
     assert (connect.call_id, connect.queue, connect.agent) == ("c1", "sales", "a1")
-    assert connect.data1 == pytest.approx(4) and connect.data3 == pytest.approx(4)  # hold time, ring time
+    assert connect.field("holdtime") == pytest.approx(4) and connect.field("ringtime") == pytest.approx(
+        4
+    )  # hold time, ring time
     d.advance(120)
     actions = d.agent_hangs_up("c1")
     assert HangUp("c1", "completed") in actions
     done = terminal(d.log, "c1")
     assert [r.verb for r in done] == [Verb.COMPLETEAGENT]
-    assert done[0].data1 == pytest.approx(4) and done[0].data2 == pytest.approx(120) and done[0].data3 == 1
+    assert (
+        done[0].field("holdtime") == pytest.approx(4)
+        and done[0].field("calltime") == pytest.approx(120)
+        and done[0].field("origposition") == 1
+    )
 
 
 def test_caller_hangs_up_during_talk_logs_completecaller():
@@ -208,8 +214,8 @@ def test_blind_transfer_logs_transfer_sends_the_caller_on_and_frees_the_agent():
     assert not of_type(actions, HangUp)
     done = terminal(d.log, "c1")
     assert [r.verb for r in done] == [Verb.TRANSFER]
-    assert (done[0].agent, done[0].data1, done[0].data2) == ("a1", "8001", "hotline-transfer")
-    assert done[0].data4 == pytest.approx(30)  # call time; data3 is the hold time
+    assert (done[0].agent, done[0].field("extension"), done[0].field("context")) == ("a1", "8001", "hotline-transfer")
+    assert done[0].field("calltime") == pytest.approx(30)  # call time
     assert [(a.call_id, a.agent_id) for a in of_type(actions, RingAgent)] == [
         ("c2", "a1")
     ]  # the agent is free for the next waiting caller
@@ -255,7 +261,7 @@ def test_wrapup_keeps_the_agent_from_calls_then_ready():
     assert d.rung("c2") is None
     d.advance(1)
     wrap = records(d.log, Verb.WRAPUPEND)
-    assert len(wrap) == 1 and wrap[0].agent == "a1" and wrap[0].time == T0 + 40 and wrap[0].data1 == 30
+    assert len(wrap) == 1 and wrap[0].agent == "a1" and wrap[0].time == T0 + 40 and wrap[0].field("wrapup") == 30
     assert d.rung("c2") == "a1"
 
 
@@ -277,12 +283,12 @@ def test_ring_timeout_logs_ringnoanswer_pauses_the_agent_and_rings_the_next():
     assert d.rung("c1") == "a1"
     d.advance(15)
     rna = records(d.log, Verb.RINGNOANSWER)
-    assert len(rna) == 1 and rna[0].agent == "a1" and rna[0].call_id == "c1" and rna[0].data1 == 15000
+    assert len(rna) == 1 and rna[0].agent == "a1" and rna[0].call_id == "c1" and rna[0].field("ringtime_ms") == 15000
     pause = records(d.log, Verb.PAUSE)
-    assert len(pause) == 1 and pause[0].agent == "a1" and pause[0].data1 == "ringnoanswer"
+    assert len(pause) == 1 and pause[0].agent == "a1" and pause[0].field("reason") == "ringnoanswer"
     assert d.rung("c1") == "a2"
     d.answer("c1")
-    assert records(d.log, Verb.CONNECT)[0].data1 == pytest.approx(15)  # hold time counts the failed ring
+    assert records(d.log, Verb.CONNECT)[0].field("holdtime") == pytest.approx(15)  # hold time counts the failed ring
 
 
 def test_agent_refusing_the_ring_is_ringnoanswer_and_the_stale_ring_timer_is_ignored():
@@ -291,7 +297,7 @@ def test_agent_refusing_the_ring_is_ringnoanswer_and_the_stale_ring_timer_is_ign
     d.advance(3)
     actions = d.refuse("c1", "a1")
     assert StopRinging("c1", "a1") in actions
-    assert records(d.log, Verb.RINGNOANSWER)[0].data1 == 3000
+    assert records(d.log, Verb.RINGNOANSWER)[0].field("ringtime_ms") == 3000
     assert d.rung("c1") == "a2"
     d.advance(12)  # the first ring's timer would have fired now; a2's fires at +18
     assert len(records(d.log, Verb.RINGNOANSWER)) == 1
@@ -504,7 +510,7 @@ def test_vip_before_important_before_normal_and_fifo_within_a_class():
     for caller in ("n1", "i1", "v1", "n2", "v2", "i2"):
         d.advance(1)
         d.arrive(caller, caller=caller)
-    classes = {r.call_id: r.data5 for r in records(d.log, Verb.ENTERQUEUE)}
+    classes = {r.call_id: r.field("priority") for r in records(d.log, Verb.ENTERQUEUE)}
     assert classes["v1"] == "vip" and classes["i1"] == "important" and classes["n1"] == "normal"
     order = []
     d.agent_hangs_up("first")
@@ -522,7 +528,12 @@ def test_enterqueue_records_caller_position_and_hotline():
     d.arrive("c1", caller="139")
     d.arrive("c2", caller="138")
     enter = records(d.log, Verb.ENTERQUEUE, call_id="c2")[0]
-    assert (enter.queue, enter.data2, enter.data3, enter.data4) == ("sales", "138", 2, "400")
+    assert (enter.queue, enter.field("caller"), enter.field("position"), enter.field("hotline")) == (
+        "sales",
+        "138",
+        2,
+        "400",
+    )
 
 
 # --- sticky agent -------------------------------------------------------------------------------
@@ -616,7 +627,7 @@ def test_overflow_by_wait_threshold_in_configured_order():
     assert d.rung("c1") is None
     d.advance(0.1)
     over = records(d.log, Verb.OVERFLOW, call_id="c1")
-    assert [(r.queue, r.data1) for r in over] == [("service", "sales")]
+    assert [(r.queue, r.field("home_queue")) for r in over] == [("service", "sales")]
     assert d.rung("c1") is None  # b1 still talks
     d.advance(20)
     assert [r.queue for r in records(d.log, Verb.OVERFLOW, call_id="c1")] == ["service", "backoffice"]
@@ -680,16 +691,20 @@ def test_exitwithtimeout_after_ivr_after_then_prompt_then_ticket():
     d.advance(1)
     exit_ = terminal(d.log, "c1")
     assert [r.verb for r in exit_] == [Verb.EXITWITHTIMEOUT]
-    assert exit_[0].data3 == pytest.approx(60) and exit_[0].data1 == 1
+    assert exit_[0].field("waittime") == pytest.approx(60) and exit_[0].field("position") == 1
     assert "c1" in d.prompted
     d.advance(8)
     actions = d.prompt_done("c1", "1")
     assert HangUp("c1", "callback-prompt-done") in actions
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == ["1"]
+    assert [r.field("digits") for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == ["1"]
     created = records(d.log, Verb.CALLBACK_CREATED, call_id="c1")
     assert len(created) == 1
-    assert (created[0].data2, created[0].data3, created[0].data4) == ("13911112222", "normal", "400")
-    ticket = d.center.tickets.tickets[created[0].data1]
+    assert (created[0].field("number"), created[0].field("priority"), created[0].field("hotline")) == (
+        "13911112222",
+        "normal",
+        "400",
+    )
+    ticket = d.center.tickets.tickets[created[0].field("ticket")]
     assert ticket.number == "13911112222" and ticket.status == "open"
 
 
@@ -738,7 +753,7 @@ def test_full_at_ivr_queue_length():
     assert terminal(d.log, "c2") == []
     d.arrive("c3")
     full = terminal(d.log, "c3")
-    assert [r.verb for r in full] == [Verb.FULL] and full[0].data1 == 3
+    assert [r.verb for r in full] == [Verb.FULL] and full[0].field("position") == 3
     assert "c3" in d.prompted
 
 
@@ -747,7 +762,7 @@ def test_caller_hanging_up_in_the_prompt_still_gets_a_ticket():
     d.arrive("c1")
     d.advance(3)
     actions = d.caller_hangs_up("c1")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == [""]
+    assert [r.field("digits") for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == [""]
     assert len(records(d.log, Verb.CALLBACK_CREATED, call_id="c1")) == 1
     assert [r.verb for r in terminal(d.log, "c1")] == [Verb.EXITEMPTY]  # not also an ABANDON
     assert HangUp("c1", "callback-prompt-done") in actions
@@ -769,7 +784,9 @@ def test_blacklisted_caller_is_rejected():
     actions = d.arrive("c1", caller="13666666666")
     assert actions == [HangUp("c1", "blacklist")]
     rej = terminal(d.log, "c1")
-    assert [(r.verb, r.data1, r.data2, r.data3) for r in rej] == [(Verb.REJECTED, "blacklist", "13666666666", "400")]
+    assert [(r.verb, r.field("reason"), r.field("caller"), r.field("hotline")) for r in rej] == [
+        (Verb.REJECTED, "blacklist", "13666666666", "400")
+    ]
     assert Verb.ENTERQUEUE not in verbs(d.log)
     assert not records(d.log, Verb.CALLBACK_CREATED)
 
@@ -778,7 +795,7 @@ def test_unknown_hotline_is_rejected():
     d = driver(("a1",))
     actions = d.arrive("c1", hotline="999")
     assert actions == [HangUp("c1", "unknown-number")]
-    assert [r.data1 for r in terminal(d.log, "c1")] == ["unknown-number"]
+    assert [r.field("reason") for r in terminal(d.log, "c1")] == ["unknown-number"]
 
 
 NINE_TO_SIX_WEEKDAYS = tuple((day, 9 * 3600.0, 18 * 3600.0) for day in range(5))
@@ -820,7 +837,7 @@ def test_out_of_hours_hangup_makes_no_ticket():
     actions = d.arrive("c1", caller="139")
     assert actions == [HangUp("c1", "out-of-hours")]
     ooh = terminal(d.log, "c1")[0]
-    assert (ooh.data1, ooh.data2, ooh.data3) == ("hangup", "139", "400")
+    assert (ooh.field("action"), ooh.field("caller"), ooh.field("hotline")) == ("hangup", "139", "400")
     assert not records(d.log, Verb.CALLBACK_CREATED)
 
 
@@ -829,9 +846,9 @@ def test_out_of_hours_callback_makes_a_ticket():
     d.now = local_epoch(2024, 1, 6, 20)
     actions = d.arrive("c1", caller="139")
     assert HangUp("c1", "out-of-hours") in actions
-    assert terminal(d.log, "c1")[0].data1 == "callback"
+    assert terminal(d.log, "c1")[0].field("action") == "callback"
     created = records(d.log, Verb.CALLBACK_CREATED, call_id="c1")
-    assert len(created) == 1 and created[0].data2 == "139"
+    assert len(created) == 1 and created[0].field("number") == "139"
     assert Verb.ENTERQUEUE not in verbs(d.log)
 
 
@@ -846,8 +863,8 @@ def test_abandon_records_wait_time_and_makes_a_ticket():
     d.caller_hangs_up("c1")
     ab = terminal(d.log, "c1")
     assert [r.verb for r in ab] == [Verb.ABANDON]
-    assert (ab[0].data1, ab[0].data2) == (1, 1)
-    assert ab[0].data3 == pytest.approx(12) and ab[0].data4 is False
+    assert (ab[0].field("position"), ab[0].field("origposition")) == (1, 1)
+    assert ab[0].field("waittime") == pytest.approx(12) and ab[0].field("short") is False
     assert len(records(d.log, Verb.CALLBACK_CREATED, call_id="c1")) == 1
 
 
@@ -857,11 +874,11 @@ def test_short_abandon_is_flagged():
     d.arrive("c1")
     d.advance(4.9)
     d.caller_hangs_up("c1")
-    assert terminal(d.log, "c1")[0].data4 is True
+    assert terminal(d.log, "c1")[0].field("short") is True
     d.arrive("c2")
     d.advance(5)
     d.caller_hangs_up("c2")
-    assert terminal(d.log, "c2")[0].data4 is False
+    assert terminal(d.log, "c2")[0].field("short") is False
 
 
 def test_abandon_while_ringing_stops_the_ring_and_frees_the_agent():
@@ -889,7 +906,7 @@ def test_repeat_abandon_from_a_number_with_an_open_ticket_is_a_duplicate():
     first = records(d.log, Verb.CALLBACK_CREATED)
     assert [r.call_id for r in first] == ["c1"]
     dup = records(d.log, Verb.CALLBACK_DUPLICATE)
-    assert [(r.call_id, r.data1) for r in dup] == [("c2", first[0].data1)]
+    assert [(r.call_id, r.field("ticket")) for r in dup] == [("c2", first[0].field("ticket"))]
     assert terminal(d.log, "c2")[0].verb == Verb.ABANDON  # still recorded as abandoned
 
 
@@ -909,7 +926,7 @@ def test_vip_abandon_makes_an_urgent_ticket_linked_to_the_airing():
     d.arrive("c1", caller="139")
     d.caller_hangs_up("c1")
     created = records(d.log, Verb.CALLBACK_CREATED)[0]
-    assert (created.data3, created.data5) == ("urgent", "air1")
+    assert (created.field("priority"), created.field("airing")) == ("urgent", "air1")
 
 
 def test_late_caller_hangup_after_the_call_ended_is_ignored():
@@ -931,7 +948,7 @@ def test_not_ready_during_a_call_applies_after_the_call():
     assert Verb.PAUSE not in verbs(d.log)
     d.arrive("c2")
     d.agent_hangs_up("c1")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["lunch"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["lunch"]
     assert d.rung("c2") is None
     d.ready("a1")
     assert d.rung("c2") == "a1"
@@ -1070,8 +1087,8 @@ def test_a_caller_with_an_open_ticket_sent_to_the_prompt_is_a_duplicate():
     d.prompt_done("c1", "1")
     d.arrive("c2", caller="139")
     d.prompt_done("c2", "1")
-    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].data1
-    assert [(r.call_id, r.data1) for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [("c2", ticket)]
+    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].field("ticket")
+    assert [(r.call_id, r.field("ticket")) for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [("c2", ticket)]
     assert [r.verb for r in terminal(d.log, "c2")] == [Verb.EXITEMPTY]
 
 
