@@ -41,7 +41,8 @@ from adapters.sim.model import AgentOrder, TracedCalls
 from core.config import AgentProfile
 from core.log import NONE
 from inputs.problems import InputFileError, Problem
-from reports.eventlog import call_lives, records_to_frame
+from reports.call_lives import call_lives
+from reports.eventlog import records_to_frame
 from reports.kpi import interval_kpis, summary_kpis
 from twin.build import build_model, replication_seeds, sim_setup
 from twin.run import Replication

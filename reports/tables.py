@@ -20,8 +20,10 @@ from core.log import Verb, data_column
 from core.media import ResponseModel, attribute, calls_from_log, orders_from_log
 from core.orders import Order
 from core.tickets import OUTCOMES
+from reports.agent_kpis import agent_period_kpis
 from reports.eventlog import TEXT_DTYPE, as_frame, frame_to_records
-from reports.kpi import KPI_COLUMNS, agent_period_kpis, interval_kpis, local_zone, summary_kpis
+from reports.kpi import KPI_COLUMNS, interval_kpis, summary_kpis
+from reports.periods import local_zone
 
 UNATTRIBUTED = "(unattributed)"
 NO_AIRING = "(none)"

@@ -37,8 +37,9 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from core.config import Airing
-from reports.eventlog import call_lives
-from reports.kpi import interval_kpis, local_shift, local_zone
+from reports.call_lives import call_lives
+from reports.kpi import interval_kpis
+from reports.periods import local_shift, local_zone
 from twin.forecast import MINUTE, write_forecast
 
 QUANTILES = 400  # values of the empirical patience and its resolution

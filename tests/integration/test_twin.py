@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.log import OUTCOME_OF_VERB, Verb
+from reports.conservation import check_conservation
 from reports.eventlog import records_to_frame, write_parquet, write_queue_log
-from reports.kpi import check_conservation
 from twin.analytic import erlang_a
 from twin.build import build_model, replication_seeds
 from twin.run import after_warmup, mean_ci, per_replication_kpis, run_replications
