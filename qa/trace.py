@@ -1,6 +1,6 @@
 """Trace-driven what-if: a recorded day's calls, run through the twin under another staffing or policy.
 
-The trace is what the event log knows of each call of the day (``reports.eventlog.call_lives``): arrival,
+The trace is what the event log knows of each call of the day (``reports.call_lives.call_lives``): arrival,
 queue, hotline, caller, outcome, wait, talk time, agent. The twin gets
 
 * the **calls as they came**: arrival times, caller numbers and talk times as recorded (an abandoned call's

@@ -1,6 +1,6 @@
 """Calibration: the twin fitted to an event log (imported records or live), written as a scenario.
 
-From the log's calls (``reports.eventlog.call_lives``) it fits, per interval of local time:
+From the log's calls (``reports.call_lives.call_lives``) it fits, per interval of local time:
 
 * **arrivals** -- calls offered (ENTERQUEUE) per interval; written as the scenario's forecast CSV
   (``twin/forecast.py``), per minute when airings are given, so their response curves are kept;

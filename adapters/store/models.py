@@ -19,10 +19,9 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from core.tickets import OUTCOMES, PRIORITIES
+from core.tickets import OPEN_STATUSES, OUTCOMES, PRIORITIES
 
 TICKET_STATUSES = ("open", "claimed", "waiting", "done", "expired")
-OPEN_STATUSES = ("open", "claimed", "waiting")  # a number has at most one ticket in these
 
 
 def _in(column: str, values) -> str:
