@@ -6,6 +6,10 @@ tab and line breaks allowed), so one request can neither store megabytes nor bre
 
 Responses carry phone numbers masked (``138****5678``) unless the caller's role has ``phones.unmasked``:
 every ``*_out`` function takes ``unmasked``.
+
+Why one module over 400 lines: it is declarations (bodies and their one-line conversions, no behaviour), one
+section per resource, and every request body shares ``Body``, ``Line`` and ``Text`` defined here; the routers
+in ``console/`` each import the few they use.
 """
 
 from __future__ import annotations

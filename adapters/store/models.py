@@ -9,6 +9,10 @@ migrations agree.
 Tables: ``event_log`` (``core.log.LogRecord`` rows plus the ``source`` that wrote them) and
 ``callback_ticket`` (``core.tickets.Ticket``) from migration 0001; the business tables (customers, catalog
 and stock, orders, airings, membership, call records and complaints; ``BUSINESS_TABLES``) from 0002.
+
+Why one module over 400 lines: it is declarations only (tables, columns, indexes, CHECKs; no behaviour), and
+it is the one place the whole schema can be read beside ``migrations/`` and checked against it; one section
+per migration, in migration order.
 """
 
 from __future__ import annotations
