@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.store.eventlog import insert_records
 from adapters.store.models import CallbackTicket
 from adapters.store.settings import StoreAccess
-from core.config import CenterConfig
+from core.config import Policy
 from core.log import NONE, LogRecord, Verb
 from core.tickets import (
     EXPIRABLE_STATUSES,
@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 TICKETS = CallbackTicket.__table__
 col = TICKETS.c  # the ticket table's columns: col.status, col.number, ...
-DEFAULT_TTL = CenterConfig.callback_ttl
-DEFAULT_RETRY_AFTER = CenterConfig.callback_retry_after
+DEFAULT_TTL = Policy().callback_ttl  # the core's defaults
+DEFAULT_RETRY_AFTER = Policy().callback_retry_after
 _TICKET_FIELDS = ("call_id", "number", "priority", "hotline", "airing", "queue", "created_at")
 
 
