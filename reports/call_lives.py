@@ -183,8 +183,8 @@ def call_lives_and_codes(
     talk = np.where(answered, np.where(connected, ended_at - answered_at, talk_data), np.nan)
     estimate = np.where(
         exited,
-        ended_at - np.nan_toto_numbers(exit_wait_data),
-        ended_at - np.nan_toto_numbers(talk) - np.nan_toto_numbers(hold_data),
+        ended_at - np.nan_to_num(exit_wait_data),
+        ended_at - np.nan_to_num(talk) - np.nan_to_num(hold_data),
     )
     arrived = np.where(has_enter, ix.time_at(e), np.where(rejected, ended_at, estimate))
     wait = np.where(connected, answered_at - arrived, np.nan)
