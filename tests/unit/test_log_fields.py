@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.log import DATA_FIELDS, NONE, LogRecord, NoSuchField, Verb, data_column
+from tests.unit.outbound_driver import Callees
+from tests.unit.test_dialer import T9, campaign, driver, numbers
 from tests.unit.test_eventlog_io import core_log
 
 VERBS = [value for name, value in vars(Verb).items() if name.isupper()]
@@ -42,7 +44,22 @@ def test_a_verb_outside_the_table_is_a_clear_error():
         record.field("x")
 
 
-def test_the_core_writes_no_data_past_the_named_fields():
-    for record in core_log():
+def outbound_log() -> list[LogRecord]:
+    """A real dialer's records: a predictive campaign (answers, drops, retries, results) and a broadcast."""
+    log: list[LogRecord] = []
+    for mode, extra in (("predictive", {}), ("broadcast", {"agents": ("a1",), "recording": "notice"})):
+        d = driver(callees=Callees(answer_rate=0.6, patience=5, digits="0"))
+        d.login("a1", "a2")
+        d.load(campaign(mode, **extra), numbers(40))
+        d.run_until(T9 + 3 * 3600)
+        log += d.center.log
+    return log
+
+
+@pytest.mark.parametrize("log", [core_log, outbound_log])
+def test_writers_put_no_data_past_the_named_fields(log):
+    records = log()
+    assert len({r.verb for r in records}) >= 6
+    for record in records:
         unnamed = record[5 + len(DATA_FIELDS[record.verb]) :]
         assert all(value == "" for value in unnamed), record
