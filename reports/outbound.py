@@ -87,7 +87,7 @@ def survey_table(log: Iterable[LogRecord]) -> pd.DataFrame:
     scores: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r in log:
         if r.verb == Verb.SURVEY and str(r.field("digit")) in ("1", "2", "3"):
-            scores[(r.queue, r.agent)].append(int(str(r.field("digit"))))
+            scores[(r.queue, r.agent)].append(int(r.field("digit")))
     rows = [
         dict(
             queue=q,
