@@ -303,22 +303,22 @@ def apply_outbound_records(records: Iterable[LogRecord], uow: UnitOfWork) -> int
         verb, at = r.verb, float(r.time)
         if verb == Verb.OUTBOUND_DIAL:
             ok = repo.record_dial(
-                r.call_id, r.queue, str(r.data1), "" if r.agent == NONE else r.agent, at, site_day(at)
+                r.call_id, r.queue, str(r.field("number")), "" if r.agent == NONE else r.agent, at, site_day(at)
             )
         elif verb == Verb.OUTBOUND_CONNECT:
             ok = repo.record_result(r.call_id, "connected", at, agent_id=r.agent)
         elif verb == Verb.OUTBOUND_FAIL:
-            ok = repo.record_result(r.call_id, str(r.data1), at)
+            ok = repo.record_result(r.call_id, str(r.field("result")), at)
         elif verb == Verb.OUTBOUND_DROP:
             ok = repo.record_result(r.call_id, "dropped", at)
         elif verb == Verb.OUTBOUND_COMPLETE:
-            ok = repo.record_result(r.call_id, "contacted", at, agent_id=r.agent, talk=float(r.data1))
+            ok = repo.record_result(r.call_id, "contacted", at, agent_id=r.agent, talk=float(r.field("talk")))
         elif verb == Verb.OUTBOUND_BROADCAST:
-            ok = repo.record_result(r.call_id, "heard" if r.data2 != "agent" else "connected", at)
+            ok = repo.record_result(r.call_id, "heard" if r.field("result") != "agent" else "connected", at)
         elif verb == Verb.OUTBOUND_RESULT:
-            ok = repo.record_code(r.call_id, str(r.data1), at)
+            ok = repo.record_code(r.call_id, str(r.field("code")), at)
         elif verb == Verb.OUTBOUND_DONE:
-            ok = repo.record_number(r.queue, str(r.data1), str(r.data2), at)
+            ok = repo.record_number(r.queue, str(r.field("number")), str(r.field("result")), at)
         else:
             continue
         applied += ok

@@ -59,14 +59,14 @@ def persist_core_records(
                 if why is None:
                     result.applied += 1
                 else:
-                    result.conflicts.append(f"{record.verb} {record.data1} at {record.time:.3f}: {why}")
+                    result.conflicts.append(f"{record.verb} {record.field('ticket')} at {record.time:.3f}: {why}")
         if any(record.verb in OUTBOUND_VERBS for record in records):
             result.applied += apply_outbound_records(records, uow)
         for fields in ended_calls:
             uow.call_records.add(record_call(uow.ids, **fields))
         for record in records:  # after the call records: the survey follows its call, maybe in the same batch
-            if record.verb == Verb.SURVEY and str(record.data1) in ("1", "2", "3"):
-                if not uow.call_records.record_survey(record.call_id, int(record.data1)):
+            if record.verb == Verb.SURVEY and str(record.field("digit")) in ("1", "2", "3"):
+                if not uow.call_records.record_survey(record.call_id, int(record.field("digit"))):
                     result.conflicts.append(f"SURVEY of {record.call_id}: no call record")
         uow.commit()
     return result
@@ -74,17 +74,17 @@ def persist_core_records(
 
 def _apply(record: LogRecord, uow: UnitOfWork) -> str | None:
     """Apply one callback record; None, or why it changed nothing."""
-    verb, ticket_id, at, tickets = record.verb, str(record.data1), float(record.time), uow.tickets
+    verb, ticket_id, at, tickets = record.verb, str(record.field("ticket")), float(record.time), uow.tickets
     if verb == Verb.CALLBACK_CREATED:
         try:
             tickets.create(
                 Ticket(
                     ticket_id=ticket_id,
                     call_id=record.call_id,
-                    number=str(record.data2),
-                    priority=str(record.data3),
-                    hotline=str(record.data4),
-                    airing=str(record.data5),
+                    number=str(record.field("number")),
+                    priority=str(record.field("priority")),
+                    hotline=str(record.field("hotline")),
+                    airing=str(record.field("airing")),
                     created_at=at,
                     queue=record.queue,
                 )
@@ -97,9 +97,11 @@ def _apply(record: LogRecord, uow: UnitOfWork) -> str | None:
     elif verb == Verb.CALLBACK_RELEASED:
         applied = tickets.record_released(ticket_id, at)
     elif verb == Verb.CALLBACK_DONE:
-        applied = tickets.record_done(ticket_id, record.agent, str(record.data2), _attempts(record.data3), at)
+        applied = tickets.record_done(
+            ticket_id, record.agent, str(record.field("outcome")), _attempts(record.field("attempt")), at
+        )
     elif verb == Verb.CALLBACK_RETRY:
-        applied = tickets.record_retry(ticket_id, float(record.data2), at)
+        applied = tickets.record_retry(ticket_id, float(record.field("next_attempt_at")), at)
     else:
         applied = tickets.record_expired(ticket_id, at)
     if applied:

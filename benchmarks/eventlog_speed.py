@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.log import FIELDS, NONE, Verb
-from reports.eventlog import call_lives
+from reports.call_lives import call_lives
 from reports.kpi import interval_kpis
 
 T0 = 1_699_999_200.0

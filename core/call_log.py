@@ -45,7 +45,7 @@ class CallRecordFold:
     def add(self, record: LogRecord) -> dict | None:
         verb = record.verb
         if verb == Verb.ENTERQUEUE:
-            self.calls[record.call_id] = _OpenCall(float(record.time), str(record.data2), record.queue)
+            self.calls[record.call_id] = _OpenCall(float(record.time), str(record.field("caller")), record.queue)
             return None
         if verb == Verb.CONNECT:
             call = self.calls.get(record.call_id)
@@ -55,14 +55,15 @@ class CallRecordFold:
         if verb == Verb.RECORDING:
             call = self.calls.get(record.call_id)
             if call is not None:
-                call.recording = str(record.data1)
+                call.recording = str(record.field("file"))
             return None
         outcome = OUTCOME_OF_VERB.get(verb)
         if outcome is None:
             return None
         call = self.calls.pop(record.call_id, None)
-        if call is None:  # refused before it queued (REJECTED, OUTOFHOURS): caller in data2
-            call = _OpenCall(float(record.time), str(record.data2), record.queue)
+        if call is None:  # refused before it queued (REJECTED, OUTOFHOURS), or its ENTERQUEUE is not in the log
+            caller = str(record.field("caller")) if outcome == "rejected" else ""
+            call = _OpenCall(float(record.time), caller, record.queue)
         ended = max(float(record.time), call.started_at)  # a clock stepping back must not refuse the record
         if call.answered_at is not None:
             call.answered_at = min(max(call.answered_at, call.started_at), ended)

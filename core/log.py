@@ -13,62 +13,142 @@ NONE = "NONE"  # queue_log's placeholder for "no call" / "no queue" / "no agent"
 
 
 class Verb:
-    """Event names. Asterisk's first, with their data fields as Asterisk writes them."""
+    """Event names: Asterisk's first, then Hotline's own. What each one's data1..data5 hold is in
+    ``DATA_FIELDS``; read them by name with ``LogRecord.field`` (or ``data_column`` for a log table)."""
 
     # call events (Asterisk)
-    ENTERQUEUE = "ENTERQUEUE"  # data1 = url, data2 = caller, data3 = position, data4 = hotline, data5 = priority
-    CONNECT = "CONNECT"  # data1 = holdtime, data2 = bridged leg, data3 = ringtime
-    COMPLETECALLER = "COMPLETECALLER"  # data1 = holdtime, data2 = calltime, data3 = origposition
-    COMPLETEAGENT = "COMPLETEAGENT"  # same fields as COMPLETECALLER
-    TRANSFER = "TRANSFER"  # data1 = extension, data2 = context, data3 = holdtime, data4 = calltime
-    ABANDON = "ABANDON"  # data1 = position, data2 = origposition, data3 = waittime, data4 = 1 if short
-    EXITWITHTIMEOUT = "EXITWITHTIMEOUT"  # data1 = position, data2 = origposition, data3 = waittime
-    EXITEMPTY = "EXITEMPTY"  # same fields: nobody logged in to take the call
-    FULL = "FULL"  # same fields: too many callers already wait
-    RINGNOANSWER = "RINGNOANSWER"  # data1 = ring time in ms
+    ENTERQUEUE = "ENTERQUEUE"
+    CONNECT = "CONNECT"
+    COMPLETECALLER = "COMPLETECALLER"
+    COMPLETEAGENT = "COMPLETEAGENT"
+    TRANSFER = "TRANSFER"
+    ABANDON = "ABANDON"
+    EXITWITHTIMEOUT = "EXITWITHTIMEOUT"
+    EXITEMPTY = "EXITEMPTY"  # nobody logged in to take the call
+    FULL = "FULL"  # too many callers already wait
+    RINGNOANSWER = "RINGNOANSWER"
     # agent events (Asterisk)
-    AGENTLOGIN = "AGENTLOGIN"  # data1 = extension the agent sits at ("" = own endpoint)
-    AGENTLOGOFF = "AGENTLOGOFF"  # data2 = seconds logged in
-    PAUSE = "PAUSE"  # data1 = reason
-    UNPAUSE = "UNPAUSE"  # data1 = reason of the pause that ends
+    AGENTLOGIN = "AGENTLOGIN"
+    AGENTLOGOFF = "AGENTLOGOFF"
+    PAUSE = "PAUSE"
+    UNPAUSE = "UNPAUSE"
     # Hotline's own
-    REJECTED = "REJECTED"  # data1 = reason (blacklist), data2 = caller, data3 = hotline
-    OUTOFHOURS = "OUTOFHOURS"  # data1 = action (hangup|callback), data2 = caller, data3 = hotline
-    OVERFLOW = "OVERFLOW"  # queue = group the call is now also offered to; data1 = home queue
-    CALLBACK_PROMPT = "CALLBACK_PROMPT"  # data1 = digits pressed, or "" when the caller hung up
-    WRAPUPEND = "WRAPUPEND"  # data1 = wrap-up seconds actually spent
-    CALLBACK_CREATED = "CALLBACK_CREATED"  # data1 ticket, data2 number, data3 priority, data4 hotline, data5 airing
-    CALLBACK_DUPLICATE = "CALLBACK_DUPLICATE"  # data1 = the open ticket this caller already has
-    CALLBACK_CLAIMED = "CALLBACK_CLAIMED"  # data1 = ticket
-    CALLBACK_RELEASED = "CALLBACK_RELEASED"  # data1 = ticket (claimer gave it back unworked)
-    CALLBACK_DONE = "CALLBACK_DONE"  # data1 ticket, data2 outcome, data3 attempt, data4 talk seconds
-    CALLBACK_RETRY = "CALLBACK_RETRY"  # data1 ticket, data2 time of the next attempt
-    CALLBACK_EXPIRED = "CALLBACK_EXPIRED"  # data1 = ticket
-    ORDER_PLACED = "ORDER_PLACED"  # data1 order, data2 total, data3 hotline, data4 airing, data5 customer
-    RECORDING = "RECORDING"  # data1 = recording file name, data2 = agent
-    CONFIG_APPLIED = "CONFIG_APPLIED"  # data1 = label, data2 = agents added, data3 = agents removed (comma-separated)
-    SURGE_ON = "SURGE_ON"  # data1 = airing, data2 = airing kind
-    SURGE_OFF = "SURGE_OFF"  # same fields
+    REJECTED = "REJECTED"
+    OUTOFHOURS = "OUTOFHOURS"
+    OVERFLOW = "OVERFLOW"  # queue = group the call is now also offered to
+    CALLBACK_PROMPT = "CALLBACK_PROMPT"
+    WRAPUPEND = "WRAPUPEND"
+    CALLBACK_CREATED = "CALLBACK_CREATED"
+    CALLBACK_DUPLICATE = "CALLBACK_DUPLICATE"
+    CALLBACK_CLAIMED = "CALLBACK_CLAIMED"
+    CALLBACK_RELEASED = "CALLBACK_RELEASED"  # the claimer gave it back unworked
+    CALLBACK_DONE = "CALLBACK_DONE"
+    CALLBACK_RETRY = "CALLBACK_RETRY"
+    CALLBACK_EXPIRED = "CALLBACK_EXPIRED"
+    ORDER_PLACED = "ORDER_PLACED"
+    RECORDING = "RECORDING"
+    CONFIG_APPLIED = "CONFIG_APPLIED"
+    SURGE_ON = "SURGE_ON"
+    SURGE_OFF = "SURGE_OFF"
     # outbound campaigns (core/dialer.py): call_id = the attempt, queue = the campaign
-    CAMPAIGN_START = "CAMPAIGN_START"  # data1 mode, data2 numbers on the list, data3 approved by
-    CAMPAIGN_STOP = "CAMPAIGN_STOP"  # data1 = reason
-    CAMPAIGN_PAUSE = "CAMPAIGN_PAUSE"  # giving way to inbound: data1 = calls waiting on the order line
-    CAMPAIGN_RESUME = "CAMPAIGN_RESUME"  # same field
-    OUTBOUND_PREVIEW = "OUTBOUND_PREVIEW"  # agent = who sees the customer first; data1 number, data2 name
-    OUTBOUND_DIAL = "OUTBOUND_DIAL"  # data1 number, data2 attempt number of this number, data3 mode
-    OUTBOUND_ANSWER = "OUTBOUND_ANSWER"  # data1 = seconds from dial to answer (a person)
-    OUTBOUND_FAIL = "OUTBOUND_FAIL"  # data1 result (busy, no_answer, unreachable, machine), data2 seconds
-    OUTBOUND_CONNECT = "OUTBOUND_CONNECT"  # data1 seconds the callee waited for the agent, data2 number
-    OUTBOUND_DROP = "OUTBOUND_DROP"  # data1 seconds waited, data2 "message" (drop message played) | "hung_up"
-    OUTBOUND_COMPLETE = "OUTBOUND_COMPLETE"  # data1 talk seconds, data2 side that hung up (callee | agent)
-    OUTBOUND_BROADCAST = "OUTBOUND_BROADCAST"  # data1 digits pressed, data2 heard | agent | no_agent
-    OUTBOUND_RESULT = "OUTBOUND_RESULT"  # data1 agent's result code, data2 number
-    OUTBOUND_RETRY = "OUTBOUND_RETRY"  # data1 number, data2 time of the next attempt, data3 attempts so far
-    OUTBOUND_DONE = "OUTBOUND_DONE"  # data1 number, data2 final result, data3 attempts: no more calls to it
-    SURVEY = "SURVEY"  # after-call survey of an inbound call: data1 = the digit pressed (1-3), "" = none
+    CAMPAIGN_START = "CAMPAIGN_START"
+    CAMPAIGN_STOP = "CAMPAIGN_STOP"
+    CAMPAIGN_PAUSE = "CAMPAIGN_PAUSE"  # giving way to inbound
+    CAMPAIGN_RESUME = "CAMPAIGN_RESUME"
+    OUTBOUND_PREVIEW = "OUTBOUND_PREVIEW"  # agent = who sees the customer first
+    OUTBOUND_DIAL = "OUTBOUND_DIAL"
+    OUTBOUND_ANSWER = "OUTBOUND_ANSWER"  # a person answered
+    OUTBOUND_FAIL = "OUTBOUND_FAIL"
+    OUTBOUND_CONNECT = "OUTBOUND_CONNECT"
+    OUTBOUND_DROP = "OUTBOUND_DROP"
+    OUTBOUND_COMPLETE = "OUTBOUND_COMPLETE"
+    OUTBOUND_BROADCAST = "OUTBOUND_BROADCAST"
+    OUTBOUND_RESULT = "OUTBOUND_RESULT"
+    OUTBOUND_RETRY = "OUTBOUND_RETRY"
+    OUTBOUND_DONE = "OUTBOUND_DONE"  # no more calls to this number
+    SURVEY = "SURVEY"  # after-call survey of an inbound call
     # imported call records (adapters/store/anonymous_bank.py): not calls of a queue, kept for completeness
     VRU_HANGUP = "VRU_HANGUP"  # the caller hung up in the voice-response unit
     PHANTOM = "PHANTOM"  # a call that left no trace
+
+
+_WAITED = ("position", "origposition", "waittime")  # a call that left the queue unanswered
+_COMPLETED = ("holdtime", "calltime", "origposition")
+_TICKET = ("ticket",)
+
+# What data1..data5 hold, per verb, in order. The log keeps them positional (queue_log's layout); readers ask
+# for them by name. Asterisk's verbs keep Asterisk's field names; times are seconds unless the name says ms.
+DATA_FIELDS: dict[str, tuple[str, ...]] = {
+    Verb.ENTERQUEUE: ("url", "caller", "position", "hotline", "priority"),
+    Verb.CONNECT: ("holdtime", "bridged_leg", "ringtime"),
+    Verb.COMPLETECALLER: _COMPLETED,
+    Verb.COMPLETEAGENT: _COMPLETED,
+    Verb.TRANSFER: ("extension", "context", "holdtime", "calltime"),
+    Verb.ABANDON: _WAITED + ("short",),  # short: "1" if shorter than the policy's short abandon, else "0"
+    Verb.EXITWITHTIMEOUT: _WAITED,
+    Verb.EXITEMPTY: _WAITED,
+    Verb.FULL: _WAITED,
+    Verb.RINGNOANSWER: ("ringtime_ms",),
+    Verb.AGENTLOGIN: ("extension",),  # the extension the agent sits at ("" = own endpoint)
+    Verb.AGENTLOGOFF: ("location", "logintime"),  # Hotline leaves location empty
+    Verb.PAUSE: ("reason",),
+    Verb.UNPAUSE: ("reason",),  # of the pause that ends
+    Verb.REJECTED: ("reason", "caller", "hotline"),  # reason: blacklist | unknown-number
+    Verb.OUTOFHOURS: ("action", "caller", "hotline"),  # action: hangup | callback
+    Verb.OVERFLOW: ("home_queue",),
+    Verb.CALLBACK_PROMPT: ("digits",),  # "" when the caller hung up
+    Verb.WRAPUPEND: ("wrapup",),  # seconds actually spent
+    Verb.CALLBACK_CREATED: ("ticket", "number", "priority", "hotline", "airing"),
+    Verb.CALLBACK_DUPLICATE: _TICKET,  # the open ticket this caller already has
+    Verb.CALLBACK_CLAIMED: _TICKET,
+    Verb.CALLBACK_RELEASED: _TICKET,
+    Verb.CALLBACK_DONE: ("ticket", "outcome", "attempt", "talk"),
+    Verb.CALLBACK_RETRY: ("ticket", "next_attempt_at"),
+    Verb.CALLBACK_EXPIRED: _TICKET,
+    Verb.ORDER_PLACED: ("order", "total", "hotline", "airing", "customer"),
+    Verb.RECORDING: ("file", "agent"),
+    Verb.CONFIG_APPLIED: ("label", "agents_added", "agents_removed"),  # agents comma-separated
+    Verb.SURGE_ON: ("airing", "kind"),
+    Verb.SURGE_OFF: ("airing", "kind"),
+    Verb.CAMPAIGN_START: ("mode", "numbers", "approved_by"),  # numbers: how many are on the list
+    Verb.CAMPAIGN_STOP: ("reason",),
+    Verb.CAMPAIGN_PAUSE: ("calls_waiting",),  # on the order line
+    Verb.CAMPAIGN_RESUME: ("calls_waiting",),
+    Verb.OUTBOUND_PREVIEW: ("number", "name"),
+    Verb.OUTBOUND_DIAL: ("number", "attempt", "mode"),  # attempt: of this number
+    Verb.OUTBOUND_ANSWER: ("answered_after",),  # seconds from dial to answer
+    Verb.OUTBOUND_FAIL: ("result", "after"),  # busy | no_answer | unreachable | machine; seconds from dial
+    Verb.OUTBOUND_CONNECT: ("waited", "number"),  # seconds the callee waited for the agent
+    Verb.OUTBOUND_DROP: ("waited", "how"),  # how: message (drop message played) | hung_up
+    Verb.OUTBOUND_COMPLETE: ("talk", "hung_up_by"),  # callee | agent
+    Verb.OUTBOUND_BROADCAST: ("digits", "result"),  # result: heard | agent | no_agent
+    Verb.OUTBOUND_RESULT: ("code", "number"),  # the agent's result code
+    Verb.OUTBOUND_RETRY: ("number", "next_attempt_at", "attempts"),  # attempts so far
+    Verb.OUTBOUND_DONE: ("number", "result", "attempts"),  # the final result
+    Verb.SURVEY: ("digit",),  # 1-3, "" = none pressed
+    Verb.VRU_HANGUP: ("vru_time", "line"),  # line: the file's vru+line
+    Verb.PHANTOM: ("waittime", "line"),
+}
+# verb -> field name -> position in the record (data1 is position 5)
+_POSITION = {verb: {name: 5 + i for i, name in enumerate(names)} for verb, names in DATA_FIELDS.items()}
+
+
+class NoSuchField(LookupError):
+    """A reader asked for a data field the record's verb does not have."""
+
+
+def _position(verb: str, name: str) -> int:
+    try:
+        return _POSITION[verb][name]
+    except KeyError:
+        if verb not in _POSITION:
+            raise NoSuchField(f"{verb!r} is not a verb with named data fields (asked for {name!r})") from None
+        raise NoSuchField(f"{verb} records have no field {name!r}; theirs are {', '.join(DATA_FIELDS[verb])}") from None
+
+
+def data_column(verb: str, name: str) -> str:
+    """The log table's column ("data1".."data5") that holds field ``name`` of ``verb`` records."""
+    return f"data{_position(verb, name) - 4}"
 
 
 # Exactly one of these ends every inbound call, and it names the call's outcome.
@@ -103,6 +183,10 @@ class LogRecord(NamedTuple):
     data3: object = ""
     data4: object = ""
     data5: object = ""
+
+    def field(self, name: str) -> object:
+        """Data field ``name`` of this record's verb (``DATA_FIELDS``); ``NoSuchField`` if the verb has none."""
+        return self[_position(self.verb, name)]
 
     def as_text_row(self) -> tuple[str, ...]:
         """All fields as text, the way queue_log and the Parquet log store them."""

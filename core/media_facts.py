@@ -38,7 +38,7 @@ class OrderFact:
 
 
 def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
-    """One Call per ENTERQUEUE (data4 = hotline), with the outcome its terminal verb names and whether a
+    """One Call per ENTERQUEUE (at the hotline it names), with the outcome its terminal verb names and whether a
     callback ticket was created for it. Calls that never queued (REJECTED, OUTOFHOURS) are not counted."""
     entered: dict[str, tuple[float, str]] = {}
     outcome: dict[str, str] = {}
@@ -47,7 +47,7 @@ def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
         verb = record.verb
         if verb == Verb.ENTERQUEUE:
             if record.call_id not in entered:  # the first entry counts; overflow does not make a new call
-                entered[record.call_id] = (float(record.time), str(record.data4))
+                entered[record.call_id] = (float(record.time), str(record.field("hotline")))
         elif verb in OUTCOME_OF_VERB:
             outcome.setdefault(record.call_id, OUTCOME_OF_VERB[verb])
         elif verb == Verb.CALLBACK_CREATED:
@@ -59,10 +59,14 @@ def calls_from_log(records: Iterable[LogRecord]) -> list[Call]:
 
 
 def orders_from_log(records: Iterable[LogRecord]) -> list[OrderFact]:
-    """ORDER_PLACED records: data1 order, data2 total, data3 hotline."""
+    """ORDER_PLACED records as order facts."""
     return [
         OrderFact(
-            float(r.time), str(r.data3), float(str(r.data2)), "" if r.call_id == "NONE" else r.call_id, str(r.data1)
+            float(r.time),
+            str(r.field("hotline")),
+            float(str(r.field("total"))),
+            "" if r.call_id == "NONE" else r.call_id,
+            str(r.field("order")),
         )
         for r in records
         if r.verb == ORDER_PLACED

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 OUTCOMES = ("ordered", "cancelled", "unreachable", "inquiry", "complaint", "wrong_number")  # only unreachable retries
 PRIORITIES = ("urgent", "normal")  # the callback list is ordered by this, then first-come
+OPEN_STATUSES = ("open", "claimed", "waiting")  # a number has at most one ticket in these
+EXPIRABLE_STATUSES = ("open", "waiting")  # a claimed ticket is being worked: its outcome decides
 
 
 class TicketError(ValueError):
@@ -15,6 +17,26 @@ class TicketError(ValueError):
 
 class UnknownTicket(TicketError, LookupError):
     """No ticket has this ID."""
+
+
+def check_priority(priority: str) -> None:
+    if priority not in PRIORITIES:
+        raise TicketError(f"priority {priority!r} is not one of {PRIORITIES}")
+
+
+def check_outcome(outcome: str) -> None:
+    if outcome not in OUTCOMES:
+        raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+
+
+def after_attempt(outcome: str, now: float, expires_at: float, retry_after: float) -> tuple[str, float | None]:
+    """The ticket's status after an attempt with this outcome, and when to try again (None: no retry).
+    Only an unreachable callee is tried again, ``retry_after`` later, unless that would be past expiry."""
+    if outcome != "unreachable":
+        return "done", None
+    if now + retry_after < expires_at:
+        return "waiting", now + retry_after
+    return "expired", None
 
 
 @dataclass(slots=True)
@@ -35,7 +57,7 @@ class Ticket:
 
     @property
     def is_open(self) -> bool:
-        return self.status in ("open", "claimed", "waiting")
+        return self.status in OPEN_STATUSES
 
 
 class TicketBook:
@@ -58,8 +80,7 @@ class TicketBook:
             raise TicketError(f"ticket {ticket.ticket_id} exists already")
         if ticket.number in self.open_by_number:
             raise TicketError(f"number {ticket.number} already has open ticket {self.open_by_number[ticket.number]}")
-        if ticket.priority not in PRIORITIES:
-            raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
+        check_priority(ticket.priority)
         self.tickets[ticket.ticket_id] = ticket
         self.open_by_number[ticket.number] = ticket.ticket_id
         self._push(ticket)
@@ -120,20 +141,17 @@ class TicketBook:
         return ticket
 
     def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
-        """Record an attempt. Unreachable tickets wait for a retry unless that would be past expiry."""
-        if outcome not in OUTCOMES:
-            raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        """Record an attempt (``after_attempt`` says what follows)."""
+        check_outcome(outcome)
         ticket = self._claimed_by(ticket_id, agent_id)
         ticket.attempts += 1
         ticket.claimer = None
         ticket.outcome = outcome
-        if outcome == "unreachable" and now + self.retry_after < self.expires_at(ticket):
-            ticket.status = "waiting"
-            ticket.next_try_at = now + self.retry_after
-        elif outcome == "unreachable":
-            self._close(ticket, "expired")
+        status, next_try_at = after_attempt(outcome, now, self.expires_at(ticket), self.retry_after)
+        if next_try_at is not None:
+            ticket.status, ticket.next_try_at = status, next_try_at
         else:
-            self._close(ticket, "done")
+            self._close(ticket, status)
         return ticket
 
     def retry_due(self, ticket_id: str) -> Ticket | None:
@@ -145,7 +163,7 @@ class TicketBook:
         return ticket
 
     def expire(self, now: float) -> list[Ticket]:
-        expired = [t for t in self.tickets.values() if t.status in ("open", "waiting") and now >= self.expires_at(t)]
+        expired = [t for t in self.tickets.values() if t.status in EXPIRABLE_STATUSES and now >= self.expires_at(t)]
         for ticket in expired:
             self._close(ticket, "expired")
         return expired

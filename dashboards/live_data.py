@@ -18,7 +18,8 @@ from core.config import SITE_ZONE
 from core.log import Verb
 from dashboards import log_cache, services
 from dashboards.plan_data import read_scenario
-from reports.kpi import interval_kpis, period_bounds
+from reports.kpi import interval_kpis
+from reports.periods import period_bounds
 from reports.tables import roi_report
 
 AIRING_COLUMNS = (

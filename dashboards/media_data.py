@@ -14,7 +14,8 @@ from core.config import SITE_ZONE, Airing
 from core.media import AiringResult, ResponseModel, attribute, calls_from_log, constant_baseline
 from dashboards import services
 from reports.airings import parse_airings_csv
-from reports.eventlog import as_frame, call_lives, frame_to_records
+from reports.call_lives import call_lives
+from reports.eventlog import as_frame, frame_to_records
 from reports.tables import UNATTRIBUTED, roi_report
 
 GROUPS = ("airing", "channel", "program", "day")

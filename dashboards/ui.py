@@ -1,10 +1,11 @@
-"""What every page's layout shares: bilingual labels, the list of an input file's problems, number formats."""
+"""What every page's layout shares: bilingual labels, the list of an input file's problems, number formats,
+sortable tables."""
 
 from __future__ import annotations
 
 import math
 
-from dash import html
+from dash import dash_table, html
 
 from inputs.problems import Problem
 
@@ -12,6 +13,17 @@ from inputs.problems import Problem
 def bi(english: str, chinese: str) -> str:
     """A label in both languages: 'Plan · 计划'."""
     return f"{english} · {chinese}"
+
+
+def sortable_table(element_id: str, page_size: int, font_size: str = "0.85em", **extra) -> dash_table.DataTable:
+    """A paged table the user can sort by any column; its data and columns come from a callback."""
+    return dash_table.DataTable(
+        id=element_id,
+        page_size=page_size,
+        sort_action="native",
+        style_cell={"fontFamily": "sans-serif", "fontSize": font_size},
+        **extra,
+    )
 
 
 def problems_list(problems: list[Problem], element_id: str) -> html.Div:

@@ -30,7 +30,7 @@ SIPP_OUTCOME = {"remote_bye": "answered", "caller_bye": "answered", "cancel": "a
 # the Hotline outcomes that agree with each SIPp one: a callback prompt answers the caller too; a call that
 # Asterisk turned away before the Stasis app is not Hotline's to log
 AGREES = {"answered": ("answered", "callback"), "abandoned": ("abandoned",), "rejected": ("rejected", "lost")}
-FIRST_VERBS = (Verb.ENTERQUEUE, Verb.REJECTED, Verb.OUTOFHOURS)  # a call's first record: data2 is the caller
+FIRST_VERBS = (Verb.ENTERQUEUE, Verb.REJECTED, Verb.OUTOFHOURS)  # a call's first record (each names its caller)
 
 REPO = Path(__file__).resolve().parents[1]
 # The program an operator runs, beside this interpreter: started as a process, never imported (the harness
@@ -95,7 +95,7 @@ def compare_calls(callers: SippResult | Iterable[SippResult], records: list[LogR
     answered (or prompted) in Hotline, a CANCEL an abandon, a rejection a rejection; a caller with no call
     in the log is lost. Callers' numbers must be unique in the run."""
     results = [callers] if isinstance(callers, SippResult) else list(callers)
-    call_of = {r.data2: r.call_id for r in records if r.verb in FIRST_VERBS}
+    call_of = {r.field("caller"): r.call_id for r in records if r.verb in FIRST_VERBS}
     outcome_of = {r.call_id: OUTCOME_OF_VERB[r.verb] for r in records if r.verb in OUTCOME_OF_VERB}
     sipp_outcomes: Counter = Counter()
     hotline_outcomes: Counter = Counter()

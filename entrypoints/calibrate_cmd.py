@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from entrypoints.report_cmd import Airings, BadInput, Inputs, Log, Offset, Replication, Source
+from entrypoints.report_inputs import Airings, BadInput, Inputs, Log, Offset, Replication, Source
 from entrypoints.terminal import console, errors, fail_on_input
 from inputs.problems import InputFileError
 

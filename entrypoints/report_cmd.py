@@ -8,7 +8,6 @@ Bad input (a missing or unreadable file, a malformed airings CSV) exits with sta
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -16,7 +15,8 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
+from entrypoints.report_inputs import Airings, BadInput, Inputs, Log, Offset, Replication, Source
+from entrypoints.terminal import console, errors, fail_on_input
 from inputs.problems import InputFileError
 
 report_app = typer.Typer(
@@ -25,122 +25,10 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Log = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--log",
-        help="Event log: a Parquet file from 'hotline simulate' (OUT/<scenario>/events.parquet) or a "
-        "queue_log file. Default: the store's event log.",
-    ),
-]
-Replication = Annotated[int, typer.Option(min=0, help="With a simulation's Parquet log: which replication.")]
-Source = Annotated[
-    Optional[str],
-    typer.Option(
-        help="With the store: only the event-log records of this source (the live center's is ''; default: all)."
-    ),
-]
-Offset = Annotated[
-    Optional[float],
-    typer.Option(
-        "--utc-offset", help="Hours east of UTC for days, weeks, months and clock times (default: the site's zone)."
-    ),
-]
 CsvDir = Annotated[Optional[Path], typer.Option("--csv", help="Also write each table as DIR/<report>.csv.")]
 Xlsx = Annotated[
     Optional[Path], typer.Option("--xlsx", help="Also write the tables to this Excel workbook, one sheet per report.")
 ]
-Airings = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--airings",
-        help="Broadcast schedule CSV: channel,start,length,hotline[,id,product,kind,cost]. "
-        "Default: the airings in the store.",
-    ),
-]
-
-
-class BadInput(Exception):
-    """Input the user must fix: reported on one line, exit status 2."""
-
-
-@dataclass
-class Inputs:
-    """Where the log (and, from the store, orders and airings) come from."""
-
-    log_path: Path | None
-    replication: int
-    source: str | None
-    _engine: object = None
-
-    def engine(self):
-        if self._engine is None:
-            from adapters.store.settings import StoreSettings
-
-            self._engine = open_store_or_exit(StoreSettings())
-        return self._engine
-
-    def log(self):
-        if self.log_path is None:
-            from adapters.store.eventlog import SqlEventLog
-
-            return SqlEventLog(self.engine()).frame(self.source)
-        return _read_log(self.log_path, self.replication)
-
-    def orders(self, log):
-        """Order lines from the store, or the log's ORDER_PLACED records when the log is a file."""
-        from reports.tables import order_lines, orders_from_events
-
-        if self.log_path is not None:
-            return orders_from_events(log)
-        from adapters.store.orders import SqlOrders
-
-        return order_lines(SqlOrders(self.engine()).list())
-
-    def airings(self, path: Path | None, utc_offset_h: float | None, required: bool = True):
-        from reports.airings import read_airings_csv
-
-        if path is not None:
-            return read_airings_csv(path, utc_offset_h=utc_offset_h)
-        if self.log_path is None:
-            from adapters.store.airings import SqlAirings
-
-            found = SqlAirings(self.engine()).list()
-            if found or not required:
-                return found
-            raise BadInput("the store holds no airings: pass --airings FILE.csv")
-        if required:
-            raise BadInput("media ROI needs the broadcast schedule: pass --airings FILE.csv")
-        return []
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-
-
-def _read_log(path: Path, replication: int):
-    from reports.eventlog import REPLICATION, read_parquet, read_queue_log
-
-    if not path.exists():
-        raise BadInput(f"{path}: no such file")
-    if path.is_dir():
-        raise BadInput(f"{path}: is a directory; name the events.parquet file in it")
-    try:
-        with path.open("rb") as head:
-            parquet = head.read(4) == b"PAR1"
-        if parquet:
-            frame = read_parquet(path)
-        else:
-            frame = read_queue_log(path)
-    except (ValueError, OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"{path}: not an event log (Parquet or queue_log): {error}") from None
-    if REPLICATION in frame.columns:
-        present = sorted(set(frame[REPLICATION].tolist()))
-        if replication not in present:
-            raise BadInput(f"{path}: no replication {replication} (the file holds {present})")
-        frame = frame.loc[frame[REPLICATION] == replication].drop(columns=REPLICATION).reset_index(drop=True)
-    return frame
-
 
 # --- showing and writing -----------------------------------------------------------------------------
 
@@ -185,7 +73,7 @@ def _cell(column: str, value, zone: tzinfo, unknown: tuple[str, ...] = ()) -> st
 
 
 def _show(title: str, table, utc_offset_h: float | None) -> None:
-    from reports.kpi import local_zone
+    from reports.periods import local_zone
 
     zone = local_zone(utc_offset_h)
     columns = [c for c in table.columns if c not in _SKIP_ON_SCREEN]
@@ -256,7 +144,7 @@ def agents(
 ):
     """Per agent and day, week or month: logged-in, talk, wrap-up, idle and not-ready time, calls answered,
     transfers, callbacks, ring-no-answers, average handle time and occupancy."""
-    from reports.kpi import PERIODS
+    from reports.periods import PERIODS
     from reports.tables import agent_report
 
     if period not in PERIODS:
@@ -389,7 +277,7 @@ def all_reports(
 ):
     """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files
     (--csv); prints each report's row count. ROI is included when airings are known (--airings or the store)."""
-    from reports.kpi import PERIODS
+    from reports.periods import PERIODS
     from reports.tables import all_reports as every_report
 
     if period not in PERIODS:

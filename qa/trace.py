@@ -1,6 +1,6 @@
 """Trace-driven what-if: a recorded day's calls, run through the twin under another staffing or policy.
 
-The trace is what the event log knows of each call of the day (``reports.eventlog.call_lives``): arrival,
+The trace is what the event log knows of each call of the day (``reports.call_lives.call_lives``): arrival,
 queue, hotline, caller, outcome, wait, talk time, agent. The twin gets
 
 * the **calls as they came**: arrival times, caller numbers and talk times as recorded (an abandoned call's
@@ -35,18 +35,18 @@ from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from adapters.sim.model import AgentOrder, TracedCalls
 from core.config import AgentProfile
 from core.log import NONE
 from inputs.problems import InputFileError, Problem
-from reports.eventlog import call_lives, records_to_frame
+from reports.call_lives import call_lives
+from reports.eventlog import records_to_frame
 from reports.kpi import interval_kpis, summary_kpis
 from twin.build import build_model, replication_seeds, sim_setup
 from twin.run import Replication
 from twin.scenario import Scenario
-from twin.site import center_config, config_problems, type_problems
+from twin.site import center_config, config_problems, validated
 from twin.yamlfile import load_yaml
 
 COUNTS = ("offered", "answered", "abandoned")
@@ -190,30 +190,19 @@ def recorded_agents(trace: Trace, epoch: float) -> tuple[tuple[AgentProfile, ...
 def load_trace_scenario(path, trace: Trace) -> Scenario:
     """A scenario file for a what-if on ``trace``. As ``twin.site.load_scenario``, except that the recorded
     agents count as agents of the configuration: a scenario that adds nobody (staffing 0) is valid."""
-    loaded = load_yaml(path)
-    if not isinstance(loaded.data, dict):
-        raise InputFileError(
-            [Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")]
-        )
-    try:
-        spec = Scenario.model_validate(loaded.data)
-    except ValidationError as error:
-        raise InputFileError(type_problems(loaded, error)) from None
-    problems = [loaded.problem(where, message) for where, message in spec.cross_check()]
-    profiles, _ = recorded_agents(trace, trace.start)
-    try:
-        base = center_config(spec)
-        with_recorded = {p.message for p in dataclasses.replace(base, agents=profiles + base.agents).problems()}
-    except Exception:  # the configuration cannot be built: config_problems says why
-        with_recorded = None
-    problems += [
-        loaded.problem(p.path, p.message)
-        for p in config_problems(spec)
-        if with_recorded is None or p.message in with_recorded
-    ]
-    if problems:
-        raise InputFileError(problems)
-    return spec
+
+    def problems_with_recorded_agents(spec: Scenario) -> list:
+        profiles, _ = recorded_agents(trace, trace.start)
+        try:
+            base = center_config(spec)
+            with_recorded = {p.message for p in dataclasses.replace(base, agents=profiles + base.agents).problems()}
+        except Exception:  # the configuration cannot be built: config_problems says why
+            return config_problems(spec)
+        return [p for p in config_problems(spec) if p.message in with_recorded]
+
+    scenario = validated(load_yaml(path), Scenario, problems_with_recorded_agents)
+    assert isinstance(scenario, Scenario)
+    return scenario
 
 
 def day_scenario(trace: Trace, scenario: Scenario, scenario_file: str) -> Scenario:

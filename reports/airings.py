@@ -23,7 +23,7 @@ from pathlib import Path
 from core.config import Airing
 from inputs.durations import parse_duration
 from inputs.problems import InputFileError, Problem
-from reports.kpi import local_zone
+from reports.periods import local_zone
 
 REQUIRED = ("channel", "start", "length", "hotline")
 OPTIONAL = ("id", "product", "kind", "cost")

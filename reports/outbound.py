@@ -47,8 +47,8 @@ def attempt_rows(log: Iterable[LogRecord]) -> pd.DataFrame:
         elif r.verb == Verb.OUTBOUND_DROP:
             row["drops"] = 1
         elif r.verb == Verb.OUTBOUND_COMPLETE:
-            row["talk_s"] = float(r.data1)
-        elif r.verb == Verb.OUTBOUND_RESULT and r.data1 == SALE:
+            row["talk_s"] = float(r.field("talk"))
+        elif r.verb == Verb.OUTBOUND_RESULT and r.field("code") == SALE:
             row["sales"] = 1
     frame = pd.DataFrame(
         list(attempts.values()),
@@ -83,11 +83,11 @@ def outbound_tables(log: Iterable[LogRecord]) -> dict[str, pd.DataFrame]:
 
 
 def survey_table(log: Iterable[LogRecord]) -> pd.DataFrame:
-    """After-call survey answers (SURVEY records: data1 the digit) per queue and agent: count and mean score."""
+    """After-call survey answers (SURVEY records: the digit pressed) per queue and agent: count and mean score."""
     scores: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r in log:
-        if r.verb == Verb.SURVEY and str(r.data1) in ("1", "2", "3"):
-            scores[(r.queue, r.agent)].append(int(r.data1))
+        if r.verb == Verb.SURVEY and str(r.field("digit")) in ("1", "2", "3"):
+            scores[(r.queue, r.agent)].append(int(r.field("digit")))
     rows = [
         dict(
             queue=q,

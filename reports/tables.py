@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from core.config import Airing
-from core.log import Verb
+from core.log import Verb, data_column
 from core.media import ResponseModel, attribute, calls_from_log, orders_from_log
 from core.orders import Order
 from core.tickets import OUTCOMES
+from reports.agent_kpis import agent_period_kpis
 from reports.eventlog import TEXT_DTYPE, as_frame, frame_to_records
-from reports.kpi import KPI_COLUMNS, agent_period_kpis, interval_kpis, local_zone, summary_kpis
+from reports.kpi import KPI_COLUMNS, interval_kpis, summary_kpis
+from reports.periods import local_zone
 
 UNATTRIBUTED = "(unattributed)"
 NO_AIRING = "(none)"
@@ -98,10 +100,10 @@ def queue_report(
 
 CALLBACK_COLUMNS: dict[str, str] = {
     "queue": "queue of the ticket (the queue its call entered)",
-    "hotline": "hotline the caller dialled (CALLBACK_CREATED data4; '' if the ticket was opened before the log)",
+    "hotline": "hotline the caller dialled (CALLBACK_CREATED hotline; '' if the ticket was opened before the log)",
     "tickets": "tickets opened (CALLBACK_CREATED)",
     "attempts": "callback attempts finished (CALLBACK_DONE), unreachable ones included",
-    **{outcome: f"attempts whose outcome was {outcome} (CALLBACK_DONE data2)" for outcome in OUTCOMES},
+    **{outcome: f"attempts whose outcome was {outcome} (CALLBACK_DONE outcome)" for outcome in OUTCOMES},
     "other": "attempts with an outcome outside that list",
     "expired": "tickets expired unreached or unworked (CALLBACK_EXPIRED)",
     "closed": "tickets closed: attempts with a final outcome (not unreachable) + expired",
@@ -115,13 +117,20 @@ def callback_outcomes(log) -> pd.DataFrame:
     verbs = (Verb.CALLBACK_CREATED, Verb.CALLBACK_DONE, Verb.CALLBACK_EXPIRED)
     rows = frame.loc[frame["verb"].isin(verbs)]
     created = rows.loc[rows["verb"] == Verb.CALLBACK_CREATED]
-    hotline_of = dict(zip(created["data1"], created["data4"]))
-    verb, outcome = rows["verb"], rows["data2"]
+    hotline_of = dict(
+        zip(
+            created[data_column(Verb.CALLBACK_CREATED, "ticket")],
+            created[data_column(Verb.CALLBACK_CREATED, "hotline")],
+        )
+    )
+    # CALLBACK_CREATED, _DONE and _EXPIRED all name their ticket in the same column
+    ticket = rows[data_column(Verb.CALLBACK_DONE, "ticket")]
+    verb, outcome = rows["verb"], rows[data_column(Verb.CALLBACK_DONE, "outcome")]
     done = verb == Verb.CALLBACK_DONE
     d = pd.DataFrame(
         {
             "queue": rows["queue"].astype(TEXT_DTYPE),
-            "hotline": rows["data1"].map(hotline_of).fillna("").astype(TEXT_DTYPE),
+            "hotline": ticket.map(hotline_of).fillna("").astype(TEXT_DTYPE),
             "tickets": verb == Verb.CALLBACK_CREATED,
             "attempts": done,
             **{name: done & (outcome == name) for name in OUTCOMES},
@@ -155,17 +164,21 @@ def orders_from_events(log) -> pd.DataFrame:
     """One row per ORDER_PLACED record (``ORDER_FRAME_COLUMNS``; no product, no units)."""
     frame = as_frame(log)
     rows = frame.loc[frame["verb"] == Verb.ORDER_PLACED]
+
+    def placed(name: str) -> pd.Series:
+        return rows[data_column(Verb.ORDER_PLACED, name)]
+
     frame = pd.DataFrame(
         {
-            "order_id": rows["data1"],
+            "order_id": placed("order"),
             "placed_at": rows["time"],
-            "hotline": rows["data3"],
-            "airing_id": rows["data4"],
+            "hotline": placed("hotline"),
+            "airing_id": placed("airing"),
             "call_id": rows["call_id"].where(rows["call_id"] != "NONE", ""),
             "sku": "",
             "name": "",
             "units": np.nan,
-            "revenue": pd.to_numeric(rows["data2"], errors="coerce").astype("float64"),
+            "revenue": pd.to_numeric(placed("total"), errors="coerce").astype("float64"),
         },
         columns=list(ORDER_FRAME_COLUMNS),
     ).astype({"units": "float64", "sku": TEXT_DTYPE, "name": TEXT_DTYPE})

@@ -1,6 +1,6 @@
 """Calibration: the twin fitted to an event log (imported records or live), written as a scenario.
 
-From the log's calls (``reports.eventlog.call_lives``) it fits, per interval of local time:
+From the log's calls (``reports.call_lives.call_lives``) it fits, per interval of local time:
 
 * **arrivals** -- calls offered (ENTERQUEUE) per interval; written as the scenario's forecast CSV
   (``twin/forecast.py``), per minute when airings are given, so their response curves are kept;
@@ -37,8 +37,9 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from core.config import Airing
-from reports.eventlog import call_lives
-from reports.kpi import interval_kpis, local_shift, local_zone
+from reports.call_lives import call_lives
+from reports.kpi import interval_kpis
+from reports.periods import local_shift, local_zone
 from twin.forecast import MINUTE, write_forecast
 
 QUANTILES = 400  # values of the empirical patience and its resolution

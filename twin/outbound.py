@@ -138,7 +138,7 @@ def summarise(log, campaign: Campaign, n_agents: int, start: float, end: float) 
         if record.queue == campaign.campaign_id and record.verb in counts:
             counts[record.verb] += 1
         if record.queue == campaign.campaign_id and record.verb == Verb.OUTBOUND_COMPLETE:
-            talk += float(record.data1)
+            talk += float(record.field("talk"))
     hours = max(end - start, 1e-9) / 3600
     answered, drops, connects = counts[Verb.OUTBOUND_ANSWER], counts[Verb.OUTBOUND_DROP], counts[Verb.OUTBOUND_CONNECT]
     return {

@@ -324,9 +324,10 @@ def site_yaml(site: Site, header: str = "") -> str:
     )
 
 
-def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
+def validated(loaded: LoadedYaml, model: type[SiteSpec], problems_of_config=None) -> SiteSpec:
     """The loaded file as a ``model`` (``Scenario`` or ``SiteSpec``); raise InputFileError listing every
-    problem found, the core configuration's own (``CenterConfig.problems``) included."""
+    problem found, the core configuration's own (``problems_of_config(spec)``, default ``config_problems``)
+    included."""
     if not isinstance(loaded.data, dict):
         raise InputFileError(
             [Problem(loaded.file, 1, "", "a scenario must be a mapping of fields (name:, start:, ...)")]
@@ -336,7 +337,7 @@ def validated(loaded: LoadedYaml, model: type[SiteSpec]) -> SiteSpec:
     except ValidationError as error:
         raise InputFileError(type_problems(loaded, error)) from None
     problems = [loaded.problem(path_, message) for path_, message in spec.cross_check()]
-    problems += [loaded.problem(p.path, p.message) for p in config_problems(spec)]
+    problems += [loaded.problem(p.path, p.message) for p in (problems_of_config or config_problems)(spec)]
     if problems:
         raise InputFileError(problems)
     return spec

@@ -18,25 +18,25 @@ How rows become records (the choices are ours, and the import test holds the rep
   clocks differ) is kept, and named in the result's ``warnings`` by line.
 * **Call id**: ``<date>-<vru+line>-<call_id>`` (the file's ``call_id`` alone repeats across VRU lines, and
   across days).
-  Queue: the service ``type`` (PS, NW, NE, IN, PE, TT). Hotline (ENTERQUEUE data4): the ``vru+line``.
-  Caller: unknown (empty). Priority (ENTERQUEUE data5): ``normal``.
+  Queue: the service ``type`` (PS, NW, NE, IN, PE, TT). Hotline (ENTERQUEUE hotline): the ``vru+line``.
+  Caller: unknown (empty). Priority (ENTERQUEUE priority): ``normal``.
 * **AGENT** (served): ENTERQUEUE at ``q_start``; CONNECT by ``server`` at ``q_start + q_time`` (= ``q_exit``);
-  COMPLETECALLER ``ser_time`` seconds later (data1 hold time, data2 talk time). The file's durations are
+  COMPLETECALLER ``ser_time`` seconds later (holdtime, calltime). The file's durations are
   kept exactly: ``ser_start`` is usually a second *before* ``q_exit`` (the two clocks differ), so the
   CONNECT is anchored on the queue's clock and the conversation lasts ``ser_time``. Which side hung up is
   not recorded: always COMPLETECALLER. A served call that skipped the queue (``q_start`` = 0:00:00) enters
   and is connected at ``vru_exit`` with no wait. One served row has no service times: talk time 0. Served
   rows with ``server`` = NO_SERVER are answered by an unnamed agent (agent ``NONE``).
-* **HANG** after joining the queue: ENTERQUEUE at ``q_start``, ABANDON at ``q_exit`` (data3 wait =
-  ``q_time``; data4, the short-abandon flag, is left empty so reports apply their own threshold). Five such
+* **HANG** after joining the queue: ENTERQUEUE at ``q_start``, ABANDON at ``q_exit`` (waittime =
+  ``q_time``; short, the short-abandon flag, is left empty so reports apply their own threshold). Five such
   rows carry service times without an agent: the outcome column decides, they are abandoned.
 * **HANG in the voice-response unit only** (``q_start`` = 0:00:00): the caller never reached the agents'
   queue, so -- as in Asterisk, whose queue_log never sees a caller leave the IVR before ``Queue()`` -- it is
   *not a call of the queue* (not offered, not abandoned). It is kept as one record ``VRU_HANGUP`` at
-  ``vru_exit`` (data1 seconds in the VRU, data2 vru+line), which the KPI code ignores and the twin's
+  ``vru_exit`` (vru_time, line = vru+line), which the KPI code ignores and the twin's
   calibration can count.
 * **PHANTOM**: calls "that left no trace" (Brown et al. exclude them); likewise not a call of the queue,
-  kept as one record ``PHANTOM`` at ``q_start`` (data1 ``q_time``, data2 vru+line).
+  kept as one record ``PHANTOM`` at ``q_start`` (waittime ``q_time``, line = vru+line).
 
 The whole file is parsed and checked before anything is written; a malformed row stops the import with
 ``file:line: column: problem`` and nothing is stored. The records go in in one transaction.

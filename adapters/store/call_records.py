@@ -55,18 +55,24 @@ def insert_call_record(connection: Connection, record: CallRecord) -> None:
     )
 
 
+# complaint fields stored as they are (the id is the row's id, the steps are JSON)
+_COMPLAINT_FIELDS = (
+    "record_id",
+    "customer_id",
+    "opened_at",
+    "description",
+    "order_id",
+    "category",
+    "status",
+    "handler",
+    "resolution",
+    "closed_at",
+)
+
+
 def _complaint_columns(complaint: Complaint) -> dict:
     return dict(
-        record_id=complaint.record_id,
-        customer_id=complaint.customer_id,
-        opened_at=complaint.opened_at,
-        description=complaint.description,
-        order_id=complaint.order_id,
-        category=complaint.category,
-        status=complaint.status,
-        handler=complaint.handler,
-        resolution=complaint.resolution,
-        closed_at=complaint.closed_at,
+        **{name: getattr(complaint, name) for name in _COMPLAINT_FIELDS},
         steps=json.dumps([[s.at, s.status, s.by, s.note] for s in complaint.steps], ensure_ascii=False),
     )
 

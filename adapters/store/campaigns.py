@@ -195,32 +195,24 @@ class SqlCampaigns:
             values["agent_id"] = agent_id
         if talk:
             values["talk"] = talk
-        with self.db.write() as connection:
-            row = connection.execute(
-                select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)
-            ).first()
-            if row is None:
-                return False
-            connection.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(**values))
-            connection.execute(
-                update(NUMBER)
-                .where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
-                .values(last_result=result, updated_at=at)
-            )
-        return True
+        return self._update_attempt(attempt_id, values, {"last_result": result, "updated_at": at})
 
     def record_code(self, attempt_id: str, code: str, at: float) -> bool:
+        return self._update_attempt(attempt_id, {"result_code": code}, {"result_code": code, "updated_at": at})
+
+    def _update_attempt(self, attempt_id: str, attempt_values: dict, number_values: dict) -> bool:
+        """Update the attempt and its number on the list; False if the attempt is unknown."""
         with self.db.write() as connection:
             row = connection.execute(
                 select(ATTEMPT.c.campaign_id, ATTEMPT.c.number).where(ATTEMPT.c.id == attempt_id)
             ).first()
             if row is None:
                 return False
-            connection.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(result_code=code))
+            connection.execute(update(ATTEMPT).where(ATTEMPT.c.id == attempt_id).values(**attempt_values))
             connection.execute(
                 update(NUMBER)
                 .where(NUMBER.c.campaign_id == row.campaign_id, NUMBER.c.number == row.number)
-                .values(result_code=code, updated_at=at)
+                .values(**number_values)
             )
         return True
 

@@ -53,24 +53,30 @@ def _skus_of(lines: Mapping[str, int] | Sequence[tuple[str, int]]) -> list[str]:
     return sorted({sku for sku, _ in pairs})
 
 
+# order fields stored as they are (the survey, history and address take columns of their own)
+_ORDER_FIELDS = (
+    "customer_id",
+    "payment",
+    "placed_at",
+    "hotline",
+    "call_id",
+    "agent_id",
+    "discount",
+    "total",
+    "status",
+    "warehouse",
+    "courier",
+    "paid_at",
+)
+
+
 def _order_columns(order: Order) -> dict:
     survey = order.survey
     return dict(
-        customer_id=order.customer_id,
-        payment=order.payment,
-        placed_at=order.placed_at,
         survey_channel=survey.channel if survey else None,
         survey_program=survey.program if survey else "",
         survey_airing_id=survey.airing_id if survey else "",
-        hotline=order.hotline,
-        call_id=order.call_id,
-        agent_id=order.agent_id,
-        discount=order.discount,
-        total=order.total,
-        status=order.status,
-        warehouse=order.warehouse,
-        courier=order.courier,
-        paid_at=order.paid_at,
+        **{name: getattr(order, name) for name in _ORDER_FIELDS},
         history=json.dumps([list(step) for step in order.history], ensure_ascii=False),
         **address_columns(order.address),
     )

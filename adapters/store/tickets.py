@@ -25,17 +25,28 @@ from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.eventlog import insert_records
-from adapters.store.models import OPEN_STATUSES, CallbackTicket
+from adapters.store.models import CallbackTicket
 from adapters.store.settings import StoreAccess
+from core.config import Policy
 from core.log import NONE, LogRecord, Verb
-from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketError, UnknownTicket
+from core.tickets import (
+    EXPIRABLE_STATUSES,
+    OPEN_STATUSES,
+    PRIORITIES,
+    Ticket,
+    TicketError,
+    UnknownTicket,
+    after_attempt,
+    check_outcome,
+    check_priority,
+)
 
 log = logging.getLogger(__name__)
 
-T = CallbackTicket.__table__
-c = T.c
-DEFAULT_TTL = 3 * 86400.0
-DEFAULT_RETRY_AFTER = 1800.0
+TICKETS = CallbackTicket.__table__
+col = TICKETS.c  # the ticket table's columns: col.status, col.number, ...
+DEFAULT_TTL = Policy().callback_ttl  # the core's defaults
+DEFAULT_RETRY_AFTER = Policy().callback_retry_after
 _TICKET_FIELDS = ("call_id", "number", "priority", "hotline", "airing", "queue", "created_at")
 
 
@@ -64,12 +75,12 @@ def to_ticket(row) -> Ticket:
 def _claimable(now: float | None):
     """Open, or waiting with its retry due; not past expiry."""
     if now is None:
-        return c.status == "open"
-    return and_(or_(c.status == "open", and_(c.status == "waiting", c.next_try_at <= now)), c.expires_at > now)
+        return col.status == "open"
+    return and_(or_(col.status == "open", and_(col.status == "waiting", col.next_try_at <= now)), col.expires_at > now)
 
 
-_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=c.priority, else_=len(PRIORITIES))
-CALLBACK_ORDER = (_RANK, c.created_at, c.id)
+_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=col.priority, else_=len(PRIORITIES))
+CALLBACK_ORDER = (_RANK, col.created_at, col.id)
 
 
 class SqlTickets:
@@ -101,7 +112,7 @@ class SqlTickets:
     # --- reading ---------------------------------------------------------------------------------
 
     def _row(self, connection: Connection, ticket_id: str, lock: bool = False):
-        query = select(T).where(c.id == ticket_id)
+        query = select(TICKETS).where(col.id == ticket_id)
         if lock and self.is_postgresql:
             query = query.with_for_update()
         return connection.execute(query).first()
@@ -112,7 +123,7 @@ class SqlTickets:
         return to_ticket(row) if row else None
 
     def open_ticket_for(self, number: str) -> Ticket | None:
-        query = select(T).where(c.source == self.source, c.number == number, c.status.in_(OPEN_STATUSES))
+        query = select(TICKETS).where(col.source == self.source, col.number == number, col.status.in_(OPEN_STATUSES))
         with self.db.read() as connection:
             row = connection.execute(query).first()
         return to_ticket(row) if row else None
@@ -122,30 +133,29 @@ class SqlTickets:
     ) -> list[Ticket]:
         """Claimable tickets (open; with ``now`` also waiting ones whose retry is due, and none past expiry)
         in callback order."""
-        query = select(T).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
+        query = select(TICKETS).where(col.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
         if queues is not None:
-            query = query.where(c.queue.in_(list(queues)))
+            query = query.where(col.queue.in_(list(queues)))
         if limit is not None:
             query = query.limit(limit)
         with self.db.read() as connection:
             return [to_ticket(row) for row in connection.execute(query)]
 
     def all(self, statuses: Sequence[str] | None = None) -> list[Ticket]:
-        query = select(T).where(c.source == self.source).order_by(*CALLBACK_ORDER)
+        query = select(TICKETS).where(col.source == self.source).order_by(*CALLBACK_ORDER)
         if statuses is not None:
-            query = query.where(c.status.in_(list(statuses)))
+            query = query.where(col.status.in_(list(statuses)))
         with self.db.read() as connection:
             return [to_ticket(row) for row in connection.execute(query)]
 
     def expires_at(self, ticket_id: str) -> float | None:
         with self.db.read() as connection:
-            return connection.execute(select(c.expires_at).where(c.id == ticket_id)).scalar_one_or_none()
+            return connection.execute(select(col.expires_at).where(col.id == ticket_id)).scalar_one_or_none()
 
     # --- creating --------------------------------------------------------------------------------
 
     def create(self, ticket: Ticket) -> Ticket:
-        if ticket.priority not in PRIORITIES:
-            raise TicketError(f"priority {ticket.priority!r} is not one of {PRIORITIES}")
+        check_priority(ticket.priority)
         values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
         values.update(
             id=ticket.ticket_id,
@@ -164,10 +174,14 @@ class SqlTickets:
                 # look first, for a message naming the clash; the unique indexes catch a concurrent one
                 clashes = sorted(
                     connection.execute(
-                        select(c.id).where(
+                        select(col.id).where(
                             or_(
-                                c.id == ticket.ticket_id,
-                                and_(c.source == self.source, c.number == ticket.number, c.status.in_(OPEN_STATUSES)),
+                                col.id == ticket.ticket_id,
+                                and_(
+                                    col.source == self.source,
+                                    col.number == ticket.number,
+                                    col.status.in_(OPEN_STATUSES),
+                                ),
                             )
                         )
                     ).scalars()
@@ -176,7 +190,7 @@ class SqlTickets:
                     raise TicketError(f"ticket {ticket.ticket_id} exists already")
                 if clashes:
                     raise TicketError(f"number {ticket.number} already has an open ticket ({clashes[0]})")
-                connection.execute(insert(T), values)
+                connection.execute(insert(TICKETS), values)
         except IntegrityError as error:
             if self.get(ticket.ticket_id) is not None:
                 raise TicketError(f"ticket {ticket.ticket_id} exists already") from None
@@ -200,7 +214,7 @@ class SqlTickets:
             return UnknownTicket(f"no ticket {ticket_id}")
         if row.status == "claimed":
             return TicketConflict(f"ticket {ticket_id} is already claimed by {row.claimer}")
-        if now is not None and row.status in ("open", "waiting") and now >= row.expires_at:
+        if now is not None and row.status in EXPIRABLE_STATUSES and now >= row.expires_at:
             return TicketError(f"ticket {ticket_id} has expired")
         if row.status == "waiting":
             return TicketError(f"ticket {ticket_id} waits for its retry at {row.next_try_at:.0f}")
@@ -211,9 +225,9 @@ class SqlTickets:
         ``TicketConflict`` (already claimed) or ``TicketError``."""
         with self.db.write() as connection:
             result = connection.execute(
-                update(T)
-                .where(c.id == ticket_id, _claimable(now))
-                .values(status="claimed", claimer=agent_id, version=c.version + 1, updated_at=now)
+                update(TICKETS)
+                .where(col.id == ticket_id, _claimable(now))
+                .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now)
             )
             if result.rowcount != 1:
                 raise self._explain(connection, ticket_id, now)
@@ -224,9 +238,9 @@ class SqlTickets:
         candidate is locked with ``FOR UPDATE SKIP LOCKED``, so concurrent agents get different tickets."""
         for _ in range(100):
             with self.db.write() as connection:
-                query = select(c.id).where(c.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
+                query = select(col.id).where(col.source == self.source, _claimable(now)).order_by(*CALLBACK_ORDER)
                 if queues is not None:
-                    query = query.where(c.queue.in_(list(queues)))
+                    query = query.where(col.queue.in_(list(queues)))
                 query = query.limit(1)
                 if self.is_postgresql:
                     query = query.with_for_update(skip_locked=True)
@@ -234,9 +248,9 @@ class SqlTickets:
                 if ticket_id is None:
                     return None
                 result = connection.execute(
-                    update(T)
-                    .where(c.id == ticket_id, _claimable(now))
-                    .values(status="claimed", claimer=agent_id, version=c.version + 1, updated_at=now)
+                    update(TICKETS)
+                    .where(col.id == ticket_id, _claimable(now))
+                    .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now)
                 )
                 if result.rowcount == 1:
                     return to_ticket(self._row(connection, ticket_id))
@@ -247,9 +261,9 @@ class SqlTickets:
         """The claimer gives the ticket back unworked."""
         with self.db.write() as connection:
             result = connection.execute(
-                update(T)
-                .where(c.id == ticket_id, c.status == "claimed", c.claimer == agent_id)
-                .values(status="open", claimer=None, version=c.version + 1, updated_at=now)
+                update(TICKETS)
+                .where(col.id == ticket_id, col.status == "claimed", col.claimer == agent_id)
+                .values(status="open", claimer=None, version=col.version + 1, updated_at=now)
             )
             if result.rowcount != 1:
                 if self._row(connection, ticket_id) is None:
@@ -262,9 +276,9 @@ class SqlTickets:
         values = {"status": "open", "claimer": None} if agent_id is None else {"claimer": agent_id}
         with self.db.write() as connection:
             result = connection.execute(
-                update(T)
-                .where(c.id == ticket_id, c.status == "claimed")
-                .values(version=c.version + 1, updated_at=now, **values)
+                update(TICKETS)
+                .where(col.id == ticket_id, col.status == "claimed")
+                .values(version=col.version + 1, updated_at=now, **values)
             )
             if result.rowcount != 1:
                 if self._row(connection, ticket_id) is None:
@@ -273,15 +287,13 @@ class SqlTickets:
             return to_ticket(self._row(connection, ticket_id))
 
     def claimed_by(self, agent_id: str) -> list[Ticket]:
-        query = select(T).where(c.source == self.source, c.status == "claimed", c.claimer == agent_id)
+        query = select(TICKETS).where(col.source == self.source, col.status == "claimed", col.claimer == agent_id)
         with self.db.read() as connection:
             return [to_ticket(row) for row in connection.execute(query.order_by(*CALLBACK_ORDER))]
 
     def complete(self, ticket_id: str, agent_id: str, outcome: str, now: float) -> Ticket:
-        """Record an attempt by the claimer. Unreachable tickets wait ``retry_after`` for another try,
-        unless that would be past their expiry; other outcomes close the ticket."""
-        if outcome not in OUTCOMES:
-            raise TicketError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        """Record an attempt by the claimer (``core.tickets.after_attempt`` says what follows)."""
+        check_outcome(outcome)
         with self.db.write() as connection:
             row = self._row(connection, ticket_id, lock=True)
             if row is None:
@@ -295,15 +307,15 @@ class SqlTickets:
                 "version": row.version + 1,
                 "updated_at": now,
             }
-            if outcome == "unreachable" and now + self.retry_after < row.expires_at:
-                values.update(status="waiting", next_try_at=now + self.retry_after)
-            elif outcome == "unreachable":
-                values.update(status="expired")
-            else:
-                values.update(status="done")
+            status, next_try_at = after_attempt(outcome, now, row.expires_at, self.retry_after)
+            values["status"] = status
+            if next_try_at is not None:
+                values["next_try_at"] = next_try_at
             result = connection.execute(
-                update(T)
-                .where(c.id == ticket_id, c.version == row.version, c.status == "claimed", c.claimer == agent_id)
+                update(TICKETS)
+                .where(
+                    col.id == ticket_id, col.version == row.version, col.status == "claimed", col.claimer == agent_id
+                )
                 .values(**values)
             )
             if result.rowcount != 1:
@@ -316,10 +328,10 @@ class SqlTickets:
         """Waiting tickets whose retry time has come are open again."""
         with self.db.write() as connection:
             rows = connection.execute(
-                update(T)
-                .where(c.source == self.source, c.status == "waiting", c.next_try_at <= now, c.expires_at > now)
-                .values(status="open", version=c.version + 1, updated_at=now)
-                .returning(*T.c)
+                update(TICKETS)
+                .where(col.source == self.source, col.status == "waiting", col.next_try_at <= now, col.expires_at > now)
+                .values(status="open", version=col.version + 1, updated_at=now)
+                .returning(*TICKETS.c)
             ).all()
         return sorted((to_ticket(r) for r in rows), key=lambda t: (PRIORITIES.index(t.priority), t.created_at))
 
@@ -328,10 +340,10 @@ class SqlTickets:
         A claimed ticket is being worked and is left alone (its outcome decides)."""
         with self.db.write() as connection:
             rows = connection.execute(
-                update(T)
-                .where(c.source == self.source, c.status.in_(("open", "waiting")), c.expires_at <= now)
-                .values(status="expired", version=c.version + 1, updated_at=now)
-                .returning(*T.c)
+                update(TICKETS)
+                .where(col.source == self.source, col.status.in_(EXPIRABLE_STATUSES), col.expires_at <= now)
+                .values(status="expired", version=col.version + 1, updated_at=now)
+                .returning(*TICKETS.c)
             ).all()
             tickets = sorted((to_ticket(r) for r in rows), key=lambda t: (t.created_at, t.ticket_id))
             if self.log_source is not None and tickets:
@@ -355,35 +367,37 @@ class SqlTickets:
         with self.db.write() as connection:
             return (
                 connection.execute(
-                    update(T).where(c.id == ticket_id, *where).values(version=c.version + 1, updated_at=at, **values)
+                    update(TICKETS)
+                    .where(col.id == ticket_id, *where)
+                    .values(version=col.version + 1, updated_at=at, **values)
                 ).rowcount
                 == 1
             )
 
     def record_claimed(self, ticket_id: str, agent_id: str, at: float) -> bool:
         # 'waiting' too: the core reopens a ticket from its retry timer without writing a record
-        return self._record(ticket_id, at, [c.status.in_(("open", "waiting"))], status="claimed", claimer=agent_id)
+        return self._record(ticket_id, at, [col.status.in_(("open", "waiting"))], status="claimed", claimer=agent_id)
 
     def record_released(self, ticket_id: str, at: float) -> bool:
-        return self._record(ticket_id, at, [c.status == "claimed"], status="open", claimer=None)
+        return self._record(ticket_id, at, [col.status == "claimed"], status="open", claimer=None)
 
     def record_done(self, ticket_id: str, agent_id: str, outcome: str, attempts: int | None, at: float) -> bool:
         # an unreachable attempt is followed at once by CALLBACK_RETRY (waiting) or CALLBACK_EXPIRED
         return self._record(
             ticket_id,
             at,
-            [c.status == "claimed", c.claimer == agent_id],
+            [col.status == "claimed", col.claimer == agent_id],
             status="waiting" if outcome == "unreachable" else "done",
             claimer=None,
             outcome=outcome,
-            attempts=c.attempts + 1 if attempts is None else attempts,
+            attempts=col.attempts + 1 if attempts is None else attempts,
         )
 
     def record_retry(self, ticket_id: str, next_try_at: float, at: float) -> bool:
-        return self._record(ticket_id, at, [c.status == "waiting"], next_try_at=next_try_at)
+        return self._record(ticket_id, at, [col.status == "waiting"], next_try_at=next_try_at)
 
     def record_expired(self, ticket_id: str, at: float) -> bool:
-        return self._record(ticket_id, at, [c.status.in_(("open", "waiting"))], status="expired", claimer=None)
+        return self._record(ticket_id, at, [col.status.in_(EXPIRABLE_STATUSES)], status="expired", claimer=None)
 
 
 def ticket_as_dict(ticket: Ticket) -> dict:

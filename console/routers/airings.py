@@ -10,7 +10,7 @@ from adapters.store.airings import SqlAirings
 from console.deps import EngineDep, require
 from console.models import AppUser
 from console.paging import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset, page
-from console.schemas import AiringPublic, AiringUpload
+from console.schemas import AiringPublic, AiringUpload, same_named
 from core.config import Airing
 from reports.airings import parse_airings_csv
 
@@ -18,16 +18,7 @@ router = APIRouter(prefix="/airings", tags=["airings"])
 
 
 def airing_out(airing: Airing) -> AiringPublic:
-    return AiringPublic(
-        id=airing.airing_id,
-        channel=airing.channel,
-        start=airing.start,
-        length=airing.length,
-        hotline=airing.hotline,
-        product=airing.product,
-        kind=airing.kind,
-        cost=airing.cost,
-    )
+    return AiringPublic(id=airing.airing_id, **same_named(AiringPublic, airing, besides=("id",)))
 
 
 @router.post("", response_model=AiringUpload, status_code=201)

@@ -18,7 +18,8 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from adapters.store.anonymous_bank import parse
 from core.config import Airing
-from reports.eventlog import call_lives, records_to_frame
+from reports.call_lives import call_lives
+from reports.eventlog import records_to_frame
 from reports.kpi import summary_kpis
 from twin.calibrate import calibrate, compare, write_scenario
 from twin.run import per_replication_kpis, run_replications, summarise

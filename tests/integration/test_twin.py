@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.log import OUTCOME_OF_VERB, Verb
+from reports.conservation import check_conservation
 from reports.eventlog import records_to_frame, write_parquet, write_queue_log
-from reports.kpi import check_conservation
 from twin.analytic import erlang_a
 from twin.build import build_model, replication_seeds
 from twin.run import after_warmup, mean_ci, per_replication_kpis, run_replications
@@ -88,9 +88,9 @@ def test_live_program_uses_every_mechanism_of_the_policy():
 
 def test_evening_spots_attribute_tickets_to_airings_and_close_a_hotline():
     log = _run_log(load_scenario(SCENARIOS / "evening_spots.yaml")).center.log
-    airings = {r.data5 for r in log if r.verb == Verb.CALLBACK_CREATED}
+    airings = {r.field("airing") for r in log if r.verb == Verb.CALLBACK_CREATED}
     assert {"spot-1905-ch1", "spot-1920-ch2", "spot-1940-ch3"} <= airings
-    assert any(r.verb == Verb.OUTOFHOURS and r.data3 == "4008400403" for r in log)
+    assert any(r.verb == Verb.OUTOFHOURS and r.field("hotline") == "4008400403" for r in log)
 
 
 @pytest.mark.slow

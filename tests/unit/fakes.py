@@ -412,7 +412,7 @@ def abandon(d: Driver, call_id: str, caller: str, hotline: str = "400", wait: fl
     d.caller_hangs_up(call_id)
     created = records(d.log, Verb.CALLBACK_CREATED, call_id=call_id)
     assert len(created) == 1
-    return created[0].data1
+    return created[0].field("ticket")
 
 
 def paused_all(d: Driver, *agent_ids: str) -> None:

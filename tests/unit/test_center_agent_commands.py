@@ -22,7 +22,7 @@ def driver(agent_specs=("a1", "a2"), **kw) -> Driver:
 def test_login_at_an_extension_is_logged_and_rings_and_callbacks_go_to_that_phone():
     d = driver(("a1",), login=False, callback_reserve=0)
     d.send(LogIn(d.now, "a1", "2001"))
-    assert records(d.log, Verb.AGENTLOGIN)[0].data1 == "2001"
+    assert records(d.log, Verb.AGENTLOGIN)[0].field("extension") == "2001"
     actions = d.arrive("c1")
     assert of_type(actions, RingAgent) == [RingAgent("c1", "a1", "1390000c1", "2001")]
     d.answer("c1")
@@ -34,7 +34,7 @@ def test_login_at_an_extension_is_logged_and_rings_and_callbacks_go_to_that_phon
 
 def test_login_without_an_extension_rings_the_agents_own_phone():
     d = driver(("a1",))
-    assert records(d.log, Verb.AGENTLOGIN)[0].data1 == ""
+    assert records(d.log, Verb.AGENTLOGIN)[0].field("extension") == ""
     assert of_type(d.arrive("c1"), RingAgent)[0].extension == ""
 
 
@@ -54,7 +54,7 @@ def test_one_agent_per_phone_and_a_logged_in_agent_cannot_move_without_logging_o
     d.logout("a1")
     d.send(LogIn(d.now, "a2", "2001"))
     d.send(LogIn(d.now, "a1", "2002"))
-    assert [r.data1 for r in records(d.log, Verb.AGENTLOGIN)] == ["2001", "", "2001", "2002"]
+    assert [r.field("extension") for r in records(d.log, Verb.AGENTLOGIN)] == ["2001", "", "2001", "2002"]
 
 
 # --- ending wrap-up early -------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def test_end_wrapup_makes_the_agent_ready_now_and_logs_the_real_duration():
     d.arrive("c2")
     d.advance(12)
     d.send(EndWrapUp(d.now, "a1"))
-    assert records(d.log, Verb.WRAPUPEND)[0].data1 == pytest.approx(12)
+    assert records(d.log, Verb.WRAPUPEND)[0].field("wrapup") == pytest.approx(12)
     assert d.rung("c2") == "a1"
     d.advance(60)  # the wrap-up timer, cancelled, must not end a second wrap-up
     assert len(records(d.log, Verb.WRAPUPEND)) == 1
@@ -103,7 +103,7 @@ def test_force_not_ready_while_ringing_withdraws_the_ring_and_pauses_at_once():
     actions = d.not_ready("a1", "supervisor")
     assert StopRinging("c1", "a1") in actions
     assert d.rung("c1") == "a2"
-    assert records(d.log, Verb.PAUSE)[0].data1 == "supervisor"
+    assert records(d.log, Verb.PAUSE)[0].field("reason") == "supervisor"
     assert Verb.RINGNOANSWER not in verbs(d.log)
 
 

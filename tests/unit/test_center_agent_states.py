@@ -25,7 +25,7 @@ def test_logout_logs_seconds_logged_in_and_stops_calls():
     d.advance(3600)
     d.logout("a1")
     off = records(d.log, Verb.AGENTLOGOFF)
-    assert len(off) == 1 and off[0].agent == "a1" and off[0].data2 == pytest.approx(3600)
+    assert len(off) == 1 and off[0].agent == "a1" and off[0].field("logintime") == pytest.approx(3600)
     d.arrive("c1")
     assert d.rung("c1") is None
     assert terminal(d.log, "c1")[0].verb == Verb.EXITEMPTY
@@ -71,8 +71,8 @@ def test_not_ready_logs_pause_with_reason_and_ready_logs_unpause():
     d.advance(30)
     d.ready("a1")
     pause, unpause = records(d.log, Verb.PAUSE)[0], records(d.log, Verb.UNPAUSE)[0]
-    assert (pause.agent, pause.data1, pause.time) == ("a1", "lunch", T0)
-    assert (unpause.agent, unpause.data1, unpause.time) == ("a1", "lunch", T0 + 30)
+    assert (pause.agent, pause.field("reason"), pause.time) == ("a1", "lunch", T0)
+    assert (unpause.agent, unpause.field("reason"), unpause.time) == ("a1", "lunch", T0 + 30)
     assert d.rung("c1") == "a1"
 
 
@@ -80,11 +80,11 @@ def test_not_ready_twice_with_the_same_reason_logs_once_and_a_new_reason_logs_ag
     d = driver(("a1",))
     d.not_ready("a1", "break")
     d.not_ready("a1", "break")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break"]
     d.not_ready("a1", "training")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break", "training"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break", "training"]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[0].data1 == "training"
+    assert records(d.log, Verb.UNPAUSE)[0].field("reason") == "training"
 
 
 def test_ready_while_ready_does_nothing():
@@ -98,7 +98,7 @@ def test_not_ready_while_ringing_withdraws_the_ring_and_pauses():
     d.arrive("c1")
     actions = d.not_ready("a1", "toilet")
     assert StopRinging("c1", "a1") in actions
-    assert records(d.log, Verb.PAUSE, agent="a1")[0].data1 == "toilet"
+    assert records(d.log, Verb.PAUSE, agent="a1")[0].field("reason") == "toilet"
     assert d.rung("c1") == "a2"
 
 
@@ -111,9 +111,9 @@ def test_pause_while_ringing_is_logged_even_with_the_reason_of_an_earlier_pause(
     d.arrive("c1")
     assert d.rung("c1") == "a1"
     d.not_ready("a1", "break")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["break", "break"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["break", "break"]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[-1].data1 == "break"
+    assert records(d.log, Verb.UNPAUSE)[-1].field("reason") == "break"
     assert d.rung("c1") == "a1"
 
 
@@ -127,7 +127,7 @@ def test_not_ready_during_a_call_applies_after_the_call():
     assert Verb.PAUSE not in verbs(d.log)
     d.arrive("c2")
     d.agent_hangs_up("c1")
-    assert [r.data1 for r in records(d.log, Verb.PAUSE)] == ["lunch"]
+    assert [r.field("reason") for r in records(d.log, Verb.PAUSE)] == ["lunch"]
     assert d.rung("c2") is None
     d.ready("a1")
     assert d.rung("c2") == "a1"

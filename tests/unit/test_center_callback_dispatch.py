@@ -26,7 +26,7 @@ def test_dispatch_only_while_more_than_the_reserve_stay_free(reserve):
         d.ready(agent)
     claimed = records(d.log, Verb.CALLBACK_CLAIMED)
     assert len(claimed) == len(agents) - reserve
-    assert [r.data1 for r in claimed] == tickets[: len(agents) - reserve]
+    assert [r.field("ticket") for r in claimed] == tickets[: len(agents) - reserve]
     assert len(agents) - len(d.dialing) == reserve
 
 
@@ -36,7 +36,7 @@ def test_dispatch_happens_as_soon_as_an_agent_beyond_the_reserve_frees():
     d.arrive("c1", caller="139")
     assert d.rung("c1") is not None  # calls come first
     d.caller_hangs_up("c1")
-    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].data1
+    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].field("ticket")
     assert not d.dialing
     d.agent_hangs_up("x")  # 3 free
     assert list(d.dialing.values()) == [ticket]
@@ -124,13 +124,13 @@ def test_manual_claim_from_a_paused_agent_returns_them_to_paused():
     d.complete("a1", ticket, "ordered")
     assert d.rung("c2") is None
     # the callback is work: the pause ends when it starts and comes back when it is done
-    assert [(r.verb, r.data1) for r in d.log if r.verb in (Verb.PAUSE, Verb.UNPAUSE)] == [
+    assert [(r.verb, r.field("reason")) for r in d.log if r.verb in (Verb.PAUSE, Verb.UNPAUSE)] == [
         (Verb.PAUSE, "lunch"),
         (Verb.UNPAUSE, "lunch"),
         (Verb.PAUSE, "lunch"),
     ]
     d.ready("a1")
-    assert records(d.log, Verb.UNPAUSE)[-1].data1 == "lunch"
+    assert records(d.log, Verb.UNPAUSE)[-1].field("reason") == "lunch"
     assert d.rung("c2") == "a1"
 
 
@@ -201,7 +201,7 @@ def test_an_unanswered_callback_ring_gives_the_ticket_back_and_pauses_the_agent(
     actions = d.send(CallbackAgentDidNotAnswer(d.now, "a1", ticket))
     t = d.center.tickets.tickets[ticket]
     assert (t.status, t.claimer, t.attempts, t.outcome) == ("open", None, 0, None)  # not an attempt
-    assert [(r.verb, r.agent, r.data1) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
+    assert [(r.verb, r.agent, r.field("ticket")) for r in records(d.log, Verb.CALLBACK_RELEASED)] == [
         (Verb.CALLBACK_RELEASED, "a1", ticket)
     ]
     assert d.center.agents["a1"].state == "paused"

@@ -54,7 +54,7 @@ def test_a_ticket_has_one_claimer_and_a_second_claim_is_rejected():
     actions = d.claim("a1", ticket)
     assert dials(actions) == [(ticket, "a1")]
     claimed = records(d.log, Verb.CALLBACK_CLAIMED)
-    assert [(r.agent, r.data1, r.call_id, r.queue) for r in claimed] == [("a1", ticket, "c1", "sales")]
+    assert [(r.agent, r.field("ticket"), r.call_id, r.queue) for r in claimed] == [("a1", ticket, "c1", "sales")]
     with pytest.raises(CommandRejected):
         d.claim("a2", ticket)
     with pytest.raises(CommandRejected):
@@ -100,8 +100,10 @@ def test_final_outcomes_close_the_ticket(outcome):
     d.advance(95)
     actions = d.complete("a1", ticket, outcome)
     done = records(d.log, Verb.CALLBACK_DONE)
-    assert [(r.agent, r.data1, r.data2, r.data3) for r in done] == [("a1", ticket, outcome, 1)]
-    assert done[0].data4 == pytest.approx(95)
+    assert [(r.agent, r.field("ticket"), r.field("outcome"), r.field("attempt")) for r in done] == [
+        ("a1", ticket, outcome, 1)
+    ]
+    assert done[0].field("talk") == pytest.approx(95)
     t = d.center.tickets.tickets[ticket]
     assert t.status == "done" and t.outcome == outcome and t.claimer is None
     assert not of_type(actions, StartTimer) or all(s.timer.kind != "retry" for s in of_type(actions, StartTimer))
@@ -118,7 +120,7 @@ def test_unreachable_is_retried_after_callback_retry_after():
     d.advance(30)
     actions = d.complete("a1", ticket, "unreachable")
     retry = records(d.log, Verb.CALLBACK_RETRY)
-    assert [(r.data1, r.data2) for r in retry] == [(ticket, d.now + 600)]
+    assert [(r.field("ticket"), r.field("next_attempt_at")) for r in retry] == [(ticket, d.now + 600)]
     timers = [s for s in of_type(actions, StartTimer) if s.timer.kind == "retry"]
     assert len(timers) == 1 and timers[0].at == d.now + 600
     book = d.center.tickets
@@ -132,7 +134,7 @@ def test_unreachable_is_retried_after_callback_retry_after():
     assert book.tickets[ticket].status == "open"
     d.claim("a1", ticket)
     d.complete("a1", ticket, "ordered")
-    assert [r.data3 for r in records(d.log, Verb.CALLBACK_DONE)] == [1, 2]  # attempts
+    assert [r.field("attempt") for r in records(d.log, Verb.CALLBACK_DONE)] == [1, 2]  # attempts
 
 
 def test_retry_is_dispatched_automatically_when_agents_are_free():
@@ -156,7 +158,7 @@ def test_a_caller_with_a_ticket_waiting_for_retry_is_a_duplicate():
     d.not_ready("a1")
     d.arrive("c2", caller="139")
     d.caller_hangs_up("c2")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [ticket]
 
 
 def test_unreachable_too_close_to_expiry_expires_instead_of_retrying():
@@ -166,7 +168,7 @@ def test_unreachable_too_close_to_expiry_expires_instead_of_retrying():
     d.advance(3 * DAY - 1000)
     d.claim("a1", ticket)
     d.complete("a1", ticket, "unreachable")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
     assert Verb.CALLBACK_RETRY not in verbs(d.log)
     assert d.center.tickets.tickets[ticket].status == "expired"
 
@@ -186,7 +188,7 @@ def test_expire_callbacks_closes_tickets_three_days_old():
     assert Verb.CALLBACK_EXPIRED not in verbs(d.log)
     d.now = created + 3 * DAY
     d.send(ExpireCallbacks(d.now))
-    assert [(r.data1, r.call_id) for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [(old, "c1")]
+    assert [(r.field("ticket"), r.call_id) for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [(old, "c1")]
     book = d.center.tickets
     assert book.tickets[old].status == "expired" and book.tickets[young].status == "open"
     assert book.open_ticket_for("139") is None
@@ -227,7 +229,7 @@ def test_dispatch_expires_old_tickets_lazily_and_dials_the_next():
     young = abandon(d, "c2", "138")
     d.advance(1 * DAY)  # old is now three days old, nobody ran ExpireCallbacks
     actions = d.ready("a1")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [old]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [old]
     assert dials(actions) == [(young, "a1")]
 
 
@@ -239,7 +241,7 @@ def test_manual_claim_of_a_ticket_past_its_expiry_is_rejected():
     with pytest.raises(CommandRejected):
         d.claim("a1", ticket)
     d.send(ExpireCallbacks(d.now))
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
+    assert [r.field("ticket") for r in records(d.log, Verb.CALLBACK_EXPIRED)] == [ticket]
 
 
 def test_every_outcome_is_known():

@@ -110,16 +110,16 @@ def check_people_invariants(d, phone_of: dict[str, str], surging: set[str]) -> N
         assert not center.agents[agent_id].retired, f"{agent_id} rung after leaving the configuration"
     for record in d.log[d.checked_records :]:
         if record.verb == Verb.AGENTLOGIN:
-            phone = record.data1 or record.agent
+            phone = record.field("extension") or record.agent
             assert phone not in {p or a for a, p in phone_of.items()}, f"two agents at phone {phone}"
-            phone_of[record.agent] = d.last_phone[record.agent] = record.data1
+            phone_of[record.agent] = d.last_phone[record.agent] = record.field("extension")
         elif record.verb == Verb.AGENTLOGOFF:
             del phone_of[record.agent]
         elif record.verb == Verb.SURGE_ON:
-            assert record.data1 not in surging
-            surging.add(record.data1)
+            assert record.field("airing") not in surging
+            surging.add(record.field("airing"))
         elif record.verb == Verb.SURGE_OFF:
-            surging.remove(record.data1)
+            surging.remove(record.field("airing"))
     d.checked_records = len(d.log)
     for action in d.actions[d.checked_actions :]:
         if isinstance(action, (RingAgent, DialCallback)):

@@ -82,13 +82,15 @@ class Invariants:
             if verb in TERMINAL_VERBS:
                 self.ended[call] = verb
             elif verb == Verb.CALLBACK_CLAIMED:
-                ticket = record.data1
+                ticket = record.field("ticket")
                 holder = self.claimer.get(ticket)
                 assert holder is None, f"{ticket} claimed by {agent} while {holder} has it"
                 assert agent in self.logged_in
                 self.claimer[ticket] = agent
             elif verb in (Verb.CALLBACK_DONE, Verb.CALLBACK_RELEASED):
-                assert self.claimer.pop(record.data1, None) == agent, f"{agent} closed {record.data1} unclaimed"
+                assert self.claimer.pop(record.field("ticket"), None) == agent, (
+                    f"{agent} closed {record.field('ticket')} unclaimed"
+                )
             elif verb == Verb.AGENTLOGIN:
                 assert agent not in self.logged_in
                 self.logged_in.add(agent)
@@ -381,7 +383,7 @@ def test_fifo_within_a_priority_class(timeline):
     d.run()
     check_the_end(d, inv)
     log = d.center.log
-    entered = {r.call_id: (i, r.data5) for i, r in enumerate(log) if r.verb == Verb.ENTERQUEUE}
+    entered = {r.call_id: (i, r.field("priority")) for i, r in enumerate(log) if r.verb == Verb.ENTERQUEUE}
     connected = [r.call_id for r in log if r.verb == Verb.CONNECT]
     for cls in ("vip", "important", "normal"):
         order = [c for c in connected if entered[c][1] == cls]
@@ -399,7 +401,7 @@ def test_higher_class_is_never_passed_over(timeline):
     rank = {"vip": 0, "important": 1, "normal": 2}
     for r in log:
         if r.verb == Verb.ENTERQUEUE:
-            waiting[r.call_id] = rank[r.data5]
+            waiting[r.call_id] = rank[r.field("priority")]
         elif r.verb == Verb.CONNECT:
             mine = waiting.pop(r.call_id)
             assert all(other >= mine for other in waiting.values()), "a better class was waiting"

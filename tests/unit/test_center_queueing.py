@@ -24,7 +24,7 @@ def test_overflow_by_wait_threshold_in_configured_order():
     assert d.rung("c1") is None
     d.advance(0.1)
     over = records(d.log, Verb.OVERFLOW, call_id="c1")
-    assert [(r.queue, r.data1) for r in over] == [("service", "sales")]
+    assert [(r.queue, r.field("home_queue")) for r in over] == [("service", "sales")]
     assert d.rung("c1") is None  # b1 still talks
     d.advance(20)
     assert [r.queue for r in records(d.log, Verb.OVERFLOW, call_id="c1")] == ["service", "backoffice"]
@@ -88,16 +88,20 @@ def test_exitwithtimeout_after_ivr_after_then_prompt_then_ticket():
     d.advance(1)
     exit_ = terminal(d.log, "c1")
     assert [r.verb for r in exit_] == [Verb.EXITWITHTIMEOUT]
-    assert exit_[0].data3 == pytest.approx(60) and exit_[0].data1 == 1
+    assert exit_[0].field("waittime") == pytest.approx(60) and exit_[0].field("position") == 1
     assert "c1" in d.prompted
     d.advance(8)
     actions = d.prompt_done("c1", "1")
     assert HangUp("c1", "callback-prompt-done") in actions
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == ["1"]
+    assert [r.field("digits") for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == ["1"]
     created = records(d.log, Verb.CALLBACK_CREATED, call_id="c1")
     assert len(created) == 1
-    assert (created[0].data2, created[0].data3, created[0].data4) == ("13911112222", "normal", "400")
-    ticket = d.center.tickets.tickets[created[0].data1]
+    assert (created[0].field("number"), created[0].field("priority"), created[0].field("hotline")) == (
+        "13911112222",
+        "normal",
+        "400",
+    )
+    ticket = d.center.tickets.tickets[created[0].field("ticket")]
     assert ticket.number == "13911112222" and ticket.status == "open"
 
 
@@ -146,7 +150,7 @@ def test_full_at_ivr_queue_length():
     assert terminal(d.log, "c2") == []
     d.arrive("c3")
     full = terminal(d.log, "c3")
-    assert [r.verb for r in full] == [Verb.FULL] and full[0].data1 == 3
+    assert [r.verb for r in full] == [Verb.FULL] and full[0].field("position") == 3
     assert "c3" in d.prompted
 
 
@@ -155,7 +159,7 @@ def test_caller_hanging_up_in_the_prompt_still_gets_a_ticket():
     d.arrive("c1")
     d.advance(3)
     actions = d.caller_hangs_up("c1")
-    assert [r.data1 for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == [""]
+    assert [r.field("digits") for r in records(d.log, Verb.CALLBACK_PROMPT, call_id="c1")] == [""]
     assert len(records(d.log, Verb.CALLBACK_CREATED, call_id="c1")) == 1
     assert [r.verb for r in terminal(d.log, "c1")] == [Verb.EXITEMPTY]  # not also an ABANDON
     assert HangUp("c1", "callback-prompt-done") in actions
@@ -177,7 +181,9 @@ def test_blacklisted_caller_is_rejected():
     actions = d.arrive("c1", caller="13666666666")
     assert actions == [HangUp("c1", "blacklist")]
     rej = terminal(d.log, "c1")
-    assert [(r.verb, r.data1, r.data2, r.data3) for r in rej] == [(Verb.REJECTED, "blacklist", "13666666666", "400")]
+    assert [(r.verb, r.field("reason"), r.field("caller"), r.field("hotline")) for r in rej] == [
+        (Verb.REJECTED, "blacklist", "13666666666", "400")
+    ]
     assert Verb.ENTERQUEUE not in verbs(d.log)
     assert not records(d.log, Verb.CALLBACK_CREATED)
 
@@ -186,7 +192,7 @@ def test_unknown_hotline_is_rejected():
     d = driver(("a1",))
     actions = d.arrive("c1", hotline="999")
     assert actions == [HangUp("c1", "unknown-number")]
-    assert [r.data1 for r in terminal(d.log, "c1")] == ["unknown-number"]
+    assert [r.field("reason") for r in terminal(d.log, "c1")] == ["unknown-number"]
 
 
 NINE_TO_SIX_WEEKDAYS = tuple((day, 9 * 3600.0, 18 * 3600.0) for day in range(5))
@@ -228,7 +234,7 @@ def test_out_of_hours_hangup_makes_no_ticket():
     actions = d.arrive("c1", caller="139")
     assert actions == [HangUp("c1", "out-of-hours")]
     ooh = terminal(d.log, "c1")[0]
-    assert (ooh.data1, ooh.data2, ooh.data3) == ("hangup", "139", "400")
+    assert (ooh.field("action"), ooh.field("caller"), ooh.field("hotline")) == ("hangup", "139", "400")
     assert not records(d.log, Verb.CALLBACK_CREATED)
 
 
@@ -237,9 +243,9 @@ def test_out_of_hours_callback_makes_a_ticket():
     d.now = local_epoch(2024, 1, 6, 20)
     actions = d.arrive("c1", caller="139")
     assert HangUp("c1", "out-of-hours") in actions
-    assert terminal(d.log, "c1")[0].data1 == "callback"
+    assert terminal(d.log, "c1")[0].field("action") == "callback"
     created = records(d.log, Verb.CALLBACK_CREATED, call_id="c1")
-    assert len(created) == 1 and created[0].data2 == "139"
+    assert len(created) == 1 and created[0].field("number") == "139"
     assert Verb.ENTERQUEUE not in verbs(d.log)
 
 
@@ -254,8 +260,8 @@ def test_abandon_records_wait_time_and_makes_a_ticket():
     d.caller_hangs_up("c1")
     ab = terminal(d.log, "c1")
     assert [r.verb for r in ab] == [Verb.ABANDON]
-    assert (ab[0].data1, ab[0].data2) == (1, 1)
-    assert ab[0].data3 == pytest.approx(12) and ab[0].data4 is False
+    assert (ab[0].field("position"), ab[0].field("origposition")) == (1, 1)
+    assert ab[0].field("waittime") == pytest.approx(12) and ab[0].field("short") is False
     assert len(records(d.log, Verb.CALLBACK_CREATED, call_id="c1")) == 1
 
 
@@ -265,11 +271,11 @@ def test_short_abandon_is_flagged():
     d.arrive("c1")
     d.advance(4.9)
     d.caller_hangs_up("c1")
-    assert terminal(d.log, "c1")[0].data4 is True
+    assert terminal(d.log, "c1")[0].field("short") is True
     d.arrive("c2")
     d.advance(5)
     d.caller_hangs_up("c2")
-    assert terminal(d.log, "c2")[0].data4 is False
+    assert terminal(d.log, "c2")[0].field("short") is False
 
 
 def test_abandon_while_ringing_stops_the_ring_and_frees_the_agent():
@@ -297,7 +303,7 @@ def test_repeat_abandon_from_a_number_with_an_open_ticket_is_a_duplicate():
     first = records(d.log, Verb.CALLBACK_CREATED)
     assert [r.call_id for r in first] == ["c1"]
     dup = records(d.log, Verb.CALLBACK_DUPLICATE)
-    assert [(r.call_id, r.data1) for r in dup] == [("c2", first[0].data1)]
+    assert [(r.call_id, r.field("ticket")) for r in dup] == [("c2", first[0].field("ticket"))]
     assert terminal(d.log, "c2")[0].verb == Verb.ABANDON  # still recorded as abandoned
 
 
@@ -317,7 +323,7 @@ def test_vip_abandon_makes_an_urgent_ticket_linked_to_the_airing():
     d.arrive("c1", caller="139")
     d.caller_hangs_up("c1")
     created = records(d.log, Verb.CALLBACK_CREATED)[0]
-    assert (created.data3, created.data5) == ("urgent", "air1")
+    assert (created.field("priority"), created.field("airing")) == ("urgent", "air1")
 
 
 def test_late_caller_hangup_after_the_call_ended_is_ignored():
@@ -345,8 +351,8 @@ def test_a_caller_with_an_open_ticket_sent_to_the_prompt_is_a_duplicate():
     d.prompt_done("c1", "1")
     d.arrive("c2", caller="139")
     d.prompt_done("c2", "1")
-    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].data1
-    assert [(r.call_id, r.data1) for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [("c2", ticket)]
+    ticket = records(d.log, Verb.CALLBACK_CREATED)[0].field("ticket")
+    assert [(r.call_id, r.field("ticket")) for r in records(d.log, Verb.CALLBACK_DUPLICATE)] == [("c2", ticket)]
     assert [r.verb for r in terminal(d.log, "c2")] == [Verb.EXITEMPTY]
 
 

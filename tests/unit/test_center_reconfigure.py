@@ -31,7 +31,12 @@ def test_config_applied_is_logged_once_with_its_label_and_the_agents_added_and_r
     d = driver(("a1", "a2"))
     apply(d, ("a2", "a3", "a4"), label="site-7")
     [record] = records(d.log, Verb.CONFIG_APPLIED)
-    assert (record.time, record.data1, record.data2, record.data3) == (T0, "site-7", "a3,a4", "a1")
+    assert (record.time, record.field("label"), record.field("agents_added"), record.field("agents_removed")) == (
+        T0,
+        "site-7",
+        "a3,a4",
+        "a1",
+    )
     assert verbs(d.log).index(Verb.CONFIG_APPLIED) < verbs(d.log).index(Verb.AGENTLOGOFF)
     assert_indexes_agree(d.center)
 
@@ -82,7 +87,7 @@ def test_a_removed_agent_who_is_logged_out_is_gone_without_a_logoff():
     d = driver(("a1", "a2"), login=False)
     apply(d, ("a2",))
     assert set(d.center.agents) == {"a2"} and records(d.log, Verb.AGENTLOGOFF) == []
-    assert records(d.log, Verb.CONFIG_APPLIED)[0].data3 == "a1"
+    assert records(d.log, Verb.CONFIG_APPLIED)[0].field("agents_removed") == "a1"
 
 
 def test_a_removed_agent_on_a_call_finishes_it_and_wrapup_then_is_logged_off():
@@ -118,7 +123,7 @@ def test_an_agent_removed_then_added_back_before_logging_off_stays_and_may_log_i
     d.connect("c1")
     apply(d, ("a2",))
     apply(d, ("a1", "a2"), label="v3")
-    assert records(d.log, Verb.CONFIG_APPLIED)[1].data2 == "a1"
+    assert records(d.log, Verb.CONFIG_APPLIED)[1].field("agents_added") == "a1"
     d.agent_hangs_up("c1")
     assert [r.agent for r in records(d.log, Verb.AGENTLOGOFF)] == ["a1"]  # the removal's logout still runs
     d.login("a1")
@@ -180,7 +185,7 @@ def test_new_numbers_route_at_once_and_removed_numbers_reject_new_calls_only():
     d.arrive("c2", hotline="500")
     assert d.rung("c2") == "a2"
     d.arrive("c3", hotline="800")
-    assert terminal(d.log, "c3")[0].data1 == "unknown-number"
+    assert terminal(d.log, "c3")[0].field("reason") == "unknown-number"
     d.agent_hangs_up("c1")
     assert terminal(d.log, "c1")[0].verb == Verb.COMPLETEAGENT
 

@@ -33,13 +33,19 @@ def test_ring_answer_talk_hangup_logs_connect_and_complete():
     assert ConnectCall("c1", "a1") in actions
     connect = records(d.log, Verb.CONNECT)[0]
     assert (connect.call_id, connect.queue, connect.agent) == ("c1", "sales", "a1")
-    assert connect.data1 == pytest.approx(4) and connect.data3 == pytest.approx(4)  # hold time, ring time
+    assert connect.field("holdtime") == pytest.approx(4) and connect.field("ringtime") == pytest.approx(
+        4
+    )  # hold time, ring time
     d.advance(120)
     actions = d.agent_hangs_up("c1")
     assert HangUp("c1", "completed") in actions
     done = terminal(d.log, "c1")
     assert [r.verb for r in done] == [Verb.COMPLETEAGENT]
-    assert done[0].data1 == pytest.approx(4) and done[0].data2 == pytest.approx(120) and done[0].data3 == 1
+    assert (
+        done[0].field("holdtime") == pytest.approx(4)
+        and done[0].field("calltime") == pytest.approx(120)
+        and done[0].field("origposition") == 1
+    )
 
 
 def test_caller_hangs_up_during_talk_logs_completecaller():
@@ -61,8 +67,8 @@ def test_blind_transfer_logs_transfer_sends_the_caller_on_and_frees_the_agent():
     assert not of_type(actions, HangUp)
     done = terminal(d.log, "c1")
     assert [r.verb for r in done] == [Verb.TRANSFER]
-    assert (done[0].agent, done[0].data1, done[0].data2) == ("a1", "8001", "hotline-transfer")
-    assert done[0].data4 == pytest.approx(30)  # call time; data3 is the hold time
+    assert (done[0].agent, done[0].field("extension"), done[0].field("context")) == ("a1", "8001", "hotline-transfer")
+    assert done[0].field("calltime") == pytest.approx(30)  # call time
     assert [(a.call_id, a.agent_id) for a in of_type(actions, RingAgent)] == [
         ("c2", "a1")
     ]  # the agent is free for the next waiting caller
@@ -108,7 +114,7 @@ def test_wrapup_keeps_the_agent_from_calls_then_ready():
     assert d.rung("c2") is None
     d.advance(1)
     wrap = records(d.log, Verb.WRAPUPEND)
-    assert len(wrap) == 1 and wrap[0].agent == "a1" and wrap[0].time == T0 + 40 and wrap[0].data1 == 30
+    assert len(wrap) == 1 and wrap[0].agent == "a1" and wrap[0].time == T0 + 40 and wrap[0].field("wrapup") == 30
     assert d.rung("c2") == "a1"
 
 
@@ -130,12 +136,12 @@ def test_ring_timeout_logs_ringnoanswer_pauses_the_agent_and_rings_the_next():
     assert d.rung("c1") == "a1"
     d.advance(15)
     rna = records(d.log, Verb.RINGNOANSWER)
-    assert len(rna) == 1 and rna[0].agent == "a1" and rna[0].call_id == "c1" and rna[0].data1 == 15000
+    assert len(rna) == 1 and rna[0].agent == "a1" and rna[0].call_id == "c1" and rna[0].field("ringtime_ms") == 15000
     pause = records(d.log, Verb.PAUSE)
-    assert len(pause) == 1 and pause[0].agent == "a1" and pause[0].data1 == "ringnoanswer"
+    assert len(pause) == 1 and pause[0].agent == "a1" and pause[0].field("reason") == "ringnoanswer"
     assert d.rung("c1") == "a2"
     d.answer("c1")
-    assert records(d.log, Verb.CONNECT)[0].data1 == pytest.approx(15)  # hold time counts the failed ring
+    assert records(d.log, Verb.CONNECT)[0].field("holdtime") == pytest.approx(15)  # hold time counts the failed ring
 
 
 def test_agent_refusing_the_ring_is_ringnoanswer_and_the_stale_ring_timer_is_ignored():
@@ -144,7 +150,7 @@ def test_agent_refusing_the_ring_is_ringnoanswer_and_the_stale_ring_timer_is_ign
     d.advance(3)
     actions = d.refuse("c1", "a1")
     assert StopRinging("c1", "a1") in actions
-    assert records(d.log, Verb.RINGNOANSWER)[0].data1 == 3000
+    assert records(d.log, Verb.RINGNOANSWER)[0].field("ringtime_ms") == 3000
     assert d.rung("c1") == "a2"
     d.advance(12)  # the first ring's timer would have fired now; a2's fires at +18
     assert len(records(d.log, Verb.RINGNOANSWER)) == 1

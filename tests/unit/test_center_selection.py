@@ -179,7 +179,7 @@ def test_vip_before_important_before_normal_and_fifo_within_a_class():
     for caller in ("n1", "i1", "v1", "n2", "v2", "i2"):
         d.advance(1)
         d.arrive(caller, caller=caller)
-    classes = {r.call_id: r.data5 for r in records(d.log, Verb.ENTERQUEUE)}
+    classes = {r.call_id: r.field("priority") for r in records(d.log, Verb.ENTERQUEUE)}
     assert classes["v1"] == "vip" and classes["i1"] == "important" and classes["n1"] == "normal"
     order = []
     d.agent_hangs_up("first")
@@ -197,7 +197,12 @@ def test_enterqueue_records_caller_position_and_hotline():
     d.arrive("c1", caller="139")
     d.arrive("c2", caller="138")
     enter = records(d.log, Verb.ENTERQUEUE, call_id="c2")[0]
-    assert (enter.queue, enter.data2, enter.data3, enter.data4) == ("sales", "138", 2, "400")
+    assert (enter.queue, enter.field("caller"), enter.field("position"), enter.field("hotline")) == (
+        "sales",
+        "138",
+        2,
+        "400",
+    )
 
 
 # --- sticky agent -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def surge_driver(airings, surge=None, *, start=True, agents=("a1",), login=False
 
 
 def switches(d: Driver) -> list[tuple[float, str, str]]:
-    return [(r.time - T0, r.verb, r.data1) for r in d.log if r.verb in (Verb.SURGE_ON, Verb.SURGE_OFF)]
+    return [(r.time - T0, r.verb, r.field("airing")) for r in d.log if r.verb in (Verb.SURGE_ON, Verb.SURGE_OFF)]
 
 
 # --- the pure rules -------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_surge_switches_on_at_the_start_and_off_after_the_response_window_each_s
     assert d.center.policy.ivr_after == 60.0
     d.advance(100)
     assert switches(d) == [(100.0, Verb.SURGE_ON, "x")]
-    assert records(d.log, Verb.SURGE_ON)[0].data2 == "live"
+    assert records(d.log, Verb.SURGE_ON)[0].field("kind") == "live"
     assert (d.center.policy.ivr_after, d.center.policy.callback_reserve) == (5.0, 4)
     d.advance(300 + WINDOW)
     assert switches(d)[-1] == (100.0 + 300 + WINDOW, Verb.SURGE_OFF, "x")
@@ -183,7 +183,7 @@ def test_the_twin_switches_surge_mode_from_the_schedule_by_sending_start_once():
     )
     CallCenterModel(center, setup, np.random.SeedSequence(3)).run()
     assert switches(Driver(center)) == [(600.0, Verb.SURGE_ON, "x"), (1800.0, Verb.SURGE_OFF, "x")]
-    waits = {r.call_id: r.data3 for r in center.log if r.verb == Verb.EXITWITHTIMEOUT}
+    waits = {r.call_id: r.field("waittime") for r in center.log if r.verb == Verb.EXITWITHTIMEOUT}
     arrived = {r.call_id: r.time - epoch for r in center.log if r.verb == Verb.ENTERQUEUE}
     assert {waits[c] for c in waits if 600 <= arrived[c] < 1800} == {5.0}
     assert {waits[c] for c in waits if arrived[c] < 600 or arrived[c] >= 1800} == {120.0}
@@ -193,7 +193,7 @@ def test_an_airing_whose_kind_changes_while_it_surges_switches_off_and_on_again(
     d = surge_driver([airing("x", 0.0)], surge={"live": LIVE, "sale": SurgePolicy(ivr_after=30.0)})
     config = dataclasses.replace(d.center.config, airings=(airing("x", 0.0, kind="sale"),))
     d.send(ApplyConfig(d.now, config, "x is a sale"))
-    assert [(verb, r.data2) for r in d.log for verb in [r.verb] if verb in (Verb.SURGE_ON, Verb.SURGE_OFF)] == [
+    assert [(verb, r.field("kind")) for r in d.log for verb in [r.verb] if verb in (Verb.SURGE_ON, Verb.SURGE_OFF)] == [
         (Verb.SURGE_ON, "live"),
         (Verb.SURGE_OFF, "live"),
         (Verb.SURGE_ON, "sale"),

@@ -121,9 +121,9 @@ def test_failed_dials_are_retried_after_the_back_off_at_most_max_attempts():
     dials = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DIAL]
     fails = [r for r in d.center.log if r.verb == Verb.OUTBOUND_FAIL]
     assert len(dials) == 2
-    assert dials[1].time - fails[0].time == pytest.approx({"busy": 600.0, "no_answer": 900.0}[fails[0].data1])
+    assert dials[1].time - fails[0].time == pytest.approx({"busy": 600.0, "no_answer": 900.0}[fails[0].field("result")])
     done = [r for r in d.center.log if r.verb == Verb.OUTBOUND_DONE]
-    assert len(done) == 1 and done[0].data3 == 2
+    assert len(done) == 1 and done[0].field("attempts") == 2
 
 
 def test_a_number_put_on_the_do_not_call_list_after_loading_is_not_dialled():
@@ -165,7 +165,7 @@ def test_voice_broadcast_zero_reaches_an_agent():
     d.login("a1")
     d.load(campaign("broadcast", agents=("a1",), recording="notice", broadcast_lines=2), numbers(4))
     d.run_until(T9 + 1800)
-    outcomes = [r.data2 for r in d.center.log if r.verb == Verb.OUTBOUND_BROADCAST]
+    outcomes = [r.field("result") for r in d.center.log if r.verb == Verb.OUTBOUND_BROADCAST]
     assert "agent" in outcomes and len(outcomes) == 4
     assert any(r.verb == Verb.OUTBOUND_CONNECT and r.agent == "a1" for r in d.center.log)
 
@@ -232,7 +232,7 @@ def test_after_call_survey_when_the_agent_hangs_up():
     center = CallCenter(make_config(("a1",), survey=True))
     center.handle(SurveyAnswered(T9, "k1", "a1", "sales", "2"))
     center.handle(SurveyAnswered(T9, "k2", "a1", "sales", "9"))
-    assert [(r.verb, r.agent, r.queue, r.data1) for r in center.log] == [
+    assert [(r.verb, r.agent, r.queue, r.field("digit")) for r in center.log] == [
         (Verb.SURVEY, "a1", "sales", "2"),
         (Verb.SURVEY, "a1", "sales", ""),
     ]
@@ -276,7 +276,7 @@ def test_no_number_outside_its_hours_twice_at_once_or_on_the_do_not_call_list(
     if never_banned_at_site and max(window[0], hours[0]) < min(window[1], hours[1]):
         assert dials  # the site's own callees have hours inside the window
     # A dial at the very instant of the ban may have been decided first (the window can open at 09:00 sharp).
-    assert not [r for r in dials if r.time > start + 9 * 3600 + ban_after and r.data1 in dnc]
+    assert not [r for r in dials if r.time > start + 9 * 3600 + ban_after and r.field("number") in dnc]
     for r in dials:  # from the log alone: inside the campaign window and the callee's own hours
-        zone = zones[int(str(r.data1)[-8:])]
+        zone = zones[int(str(r.field("number"))[-8:])]
         assert may_call(d.campaigns["c1"], zone, r.time)

@@ -9,12 +9,12 @@ import pytest
 
 from core.center import CallCenter
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
-from core.log import FIELDS, NONE, LogRecord, Verb, parse_queue_log_line
+from core.log import FIELDS, NONE, LogRecord, Verb, data_column, parse_queue_log_line
 from core.messages import AgentAnswered, AgentHungUp, CallArrived, CallerHungUp, LogIn, LogOut, MakeNotReady
+from reports.agent_kpis import agent_kpis
+from reports.call_lives import CALL_LIFE_COLUMNS, call_lives
+from reports.conservation import check_conservation
 from reports.eventlog import (
-    CALL_LIFE_COLUMNS,
-    agent_timeline,
-    call_lives,
     frame_to_records,
     read_parquet,
     read_queue_log,
@@ -22,7 +22,8 @@ from reports.eventlog import (
     write_parquet,
     write_queue_log,
 )
-from reports.kpi import agent_kpis, check_conservation, interval_kpis, summary_kpis
+from reports.kpi import interval_kpis, summary_kpis
+from reports.timeline import agent_timeline
 
 T0 = 1_699_999_200.0
 
@@ -73,7 +74,8 @@ def test_records_to_frame_is_as_text_row():
     assert rows == [r.as_text_row()[1:] for r in log]
     # bools, ints and floats are written the way the queue_log writes them
     abandon = frame.loc[frame["verb"] == Verb.ABANDON].iloc[-1]
-    assert (abandon["data3"], abandon["data4"]) == ("18.000", "0")
+    waittime, short = (data_column(Verb.ABANDON, name) for name in ("waittime", "short"))
+    assert (abandon[waittime], abandon[short]) == ("18.000", "0")
     assert records_to_frame(iter(log)).equals(frame)
 
 

@@ -19,7 +19,7 @@ from inputs.problems import InputFileError
 from reports.airings import parse_airings_csv, read_airings_csv
 from reports.eventlog import records_to_frame
 from reports.export import sheet_name, write_csv, write_xlsx
-from reports.kpi import period_bounds
+from reports.periods import period_bounds
 from reports.tables import (
     UNATTRIBUTED,
     agent_report,

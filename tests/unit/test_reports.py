@@ -32,18 +32,12 @@ from core.messages import (
     TimerFired,
 )
 from core.tickets import OUTCOMES
-from reports.eventlog import agent_timeline, call_lives, records_to_frame, split_timeline
-from reports.kpi import (
-    AGENT_KPI_COLUMNS,
-    KPI_COLUMNS,
-    SUMMARY_COLUMNS,
-    agent_kpis,
-    agent_not_ready,
-    check_conservation,
-    interval_and_summary_kpis,
-    interval_kpis,
-    summary_kpis,
-)
+from reports.agent_kpis import AGENT_KPI_COLUMNS, agent_kpis, agent_not_ready
+from reports.call_lives import call_lives
+from reports.conservation import check_conservation
+from reports.eventlog import records_to_frame
+from reports.kpi import KPI_COLUMNS, SUMMARY_COLUMNS, interval_and_summary_kpis, interval_kpis, summary_kpis
+from reports.timeline import agent_timeline, split_timeline
 
 T0 = 1_699_999_200.0  # a multiple of 900 s: intervals start at T0
 

@@ -11,7 +11,7 @@ from adapters.sim.distributions import Fixed
 from adapters.sim.model import AgentOrder, CallBehaviour, CallCenterModel, SimSetup, TracedCalls
 from core.center import CallCenter
 from core.config import AgentProfile, CenterConfig, Hotline, Policy
-from reports.eventlog import call_lives
+from reports.call_lives import call_lives
 
 CONFIG = CenterConfig(
     agents=(AgentProfile("a1", {"q": 1}),),

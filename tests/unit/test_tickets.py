@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketBook, TicketError
+from core.tickets import OUTCOMES, PRIORITIES, Ticket, TicketBook, TicketError, after_attempt
 
 TTL = 3 * 86400.0
 RETRY = 1800.0
@@ -205,3 +207,19 @@ def test_a_released_ticket_is_offered_once():
         seen.append(found.ticket_id)
         b.claim(found.ticket_id, "a9")
     assert seen == ["t1"]
+
+
+@given(
+    outcome=st.sampled_from(OUTCOMES),
+    now=st.floats(0, 10 * TTL, allow_nan=False),
+    created=st.floats(0, 10 * TTL, allow_nan=False),
+)
+def test_after_attempt_retries_only_an_unreachable_callee_before_expiry(outcome, now, created):
+    """The one rule both the book and the store (``adapters.store.tickets``) follow."""
+    status, next_try_at = after_attempt(outcome, now, created + TTL, RETRY)
+    if outcome != "unreachable":
+        assert (status, next_try_at) == ("done", None)
+    elif now + RETRY < created + TTL:
+        assert (status, next_try_at) == ("waiting", now + RETRY)
+    else:
+        assert (status, next_try_at) == ("expired", None)

@@ -104,11 +104,11 @@ def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
     result = caller.wait(timeout=20)
     assert result.outcomes == {"caller_bye": 1}, f"{result.summary()}\n{[tuple(r) for r in driver.records()]}"
     created = wait_until(
-        lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.data2 == caller_id],
+        lambda: [r for r in driver.records() if r.verb == "CALLBACK_CREATED" and r.field("number") == caller_id],
         20.0,
         f"a ticket for {caller_id}",
     )
-    return created[0].data1
+    return created[0].field("ticket")
 
 
 def start_one_agent(
@@ -183,7 +183,11 @@ def no_channels_left(cfg) -> bool:
 
 
 def ticket_verbs(driver: InProcessDriver, ticket: str) -> list[str]:
-    return [r.verb for r in driver.records() if r.verb.startswith("CALLBACK_") and r.data1 == ticket]
+    return [
+        r.verb
+        for r in driver.records()
+        if r.verb.startswith("CALLBACK_") and r.verb != "CALLBACK_PROMPT" and r.field("ticket") == ticket
+    ]
 
 
 def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_config, tmp_path, sipp_workdir):
@@ -208,7 +212,12 @@ def test_an_abandoned_caller_is_called_back_and_the_outcome_is_stored(asterisk_c
         wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
-    assert (done.agent, done.data1, done.data2, done.data3) == ("agent001", ticket, "ordered", "1")
+    assert (done.agent, done.field("ticket"), done.field("outcome"), done.field("attempt")) == (
+        "agent001",
+        ticket,
+        "ordered",
+        "1",
+    )
     assert_called_back_once(driver, ticket, agent_result, customer_result)
     assert [c.info["from"] for c in customer_result.calls.values()] == [f"sip:{cfg.numbers[0]}"]  # the hotline
     assert [c.info["from"] for c in agent_result.calls.values()] == ["sip:13900000301"]  # whom they call back
@@ -237,10 +246,13 @@ def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_
         wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, busy_result, silent_result = stop_everything(cfg, [driver], agent, busy, silent)
-    retry_at = float(retry.data2)
+    retry_at = float(retry.field("next_attempt_at"))
     assert retry_at == pytest.approx(float(first_done.time) + retry_after, abs=0.01)
     assert second_claim.time >= retry_at  # not before the retry time
-    assert [(r.data2, r.data3) for r in (first_done, second_done)] == [("unreachable", "1"), ("unreachable", "2")]
+    assert [(r.field("outcome"), r.field("attempt")) for r in (first_done, second_done)] == [
+        ("unreachable", "1"),
+        ("unreachable", "2"),
+    ]
     assert ticket_verbs(driver, ticket)[:7] == [
         "CALLBACK_CREATED",
         "CALLBACK_CLAIMED",
@@ -301,7 +313,7 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
         *_, customer_result = stop_everything(cfg, [driver], *agents.values(), customer)
     assert claimed.time >= ended.time  # dialled only once two agents were free
     assert claimed.agent == "agent002"  # the longest idle
-    assert (done.data1, done.data2) == (ticket, "inquiry")
+    assert (done.field("ticket"), done.field("outcome")) == (ticket, "inquiry")
     assert customer_result.outcomes == {"agent_bye": 1}, customer_result.summary()
 
 
@@ -331,7 +343,7 @@ def test_a_restart_of_the_driver_during_a_callback_does_not_dial_twice(asterisk_
         agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
     assert len(invites(customer)) == 1
     assert_called_back_once(second, ticket, agent_result, customer_result)
-    assert (done.data2, done.data3) == ("ordered", "1")
+    assert (done.field("outcome"), done.field("attempt")) == ("ordered", "1")
 
 
 def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(asterisk_config, tmp_path, sipp_workdir):
@@ -345,7 +357,7 @@ def test_an_agent_who_does_not_answer_the_callback_ring_gives_the_ticket_back(as
         wait_until(lambda: no_channels_left(cfg), 20.0, "no channels or bridges left")
     finally:
         agent_result, customer_result = stop_everything(cfg, [driver], agent, customer)
-    assert (released.agent, released.data1) == ("agent001", ticket)
+    assert (released.agent, released.field("ticket")) == ("agent001", ticket)
     assert agent_result.outcomes == {"cancelled": 1}, agent_result.summary()  # rung once, for 2 s
     assert customer_result.created == 0 and invites(customer) == []  # the customer was never dialled
     core = driver.driver.core
@@ -376,6 +388,6 @@ def test_a_callback_the_driver_died_before_dialling_is_dialled_once_after_the_re
     finally:
         agent_result, customer_result = stop_everything(cfg, [first, second], agent, customer)
     assert_called_back_once(second, ticket, agent_result, customer_result)
-    assert (done.data2, done.data3) == ("wrong_number", "1")
+    assert (done.field("outcome"), done.field("attempt")) == ("wrong_number", "1")
     t = second.driver.core.tickets.tickets[ticket]
     assert (t.status, t.outcome) == ("done", "wrong_number")  # closed, no retry

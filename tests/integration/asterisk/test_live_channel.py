@@ -263,7 +263,7 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
                 what="the caller dialling extension 004",
             )
         transfer = next(r for r in driver.records() if r.verb == "TRANSFER")
-        assert (transfer.call_id, transfer.agent, transfer.data1) == (call_id, "agent001", "004")
+        assert (transfer.call_id, transfer.agent, transfer.field("extension")) == (call_id, "agent001", "004")
         state = wait_until(
             lambda: [a for a in client.get("/api/agents", headers=agent_auth).json() if a["state"] == "ready"],
             what="the agent free again",

@@ -67,7 +67,7 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
                 proc,
             )
             seen_after = time.monotonic() - in_log
-            assert [t["id"] for t in tickets] == [created.data1] == [f"cb-{created.call_id}"]
+            assert [t["id"] for t in tickets] == [created.field("ticket")] == [f"cb-{created.call_id}"]
             assert tickets[0]["status"] == "open" and tickets[0]["hotline"] == cfg.numbers[0]
             print(f"ticket in the console {seen_after * 1000:.0f} ms after the driver logged it")
             assert waiting.wait(timeout=20).outcomes == {"caller_bye": 1}
@@ -148,9 +148,9 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(
     in_store = log.records(SOURCE)
     assert [(r.call_id, r.verb, r.agent) for r in in_store] == [(r.call_id, r.verb, r.agent) for r in records]
     assert_each_call_once(in_store, calls)
-    per_caller = Counter(r.data2 for r in in_store if r.verb == Verb.ENTERQUEUE)
+    per_caller = Counter(r.field("caller") for r in in_store if r.verb == Verb.ENTERQUEUE)
     assert per_caller == Counter(numbers)  # every SIPp caller exactly once
-    created = sorted(str(r.data1) for r in in_store if r.verb == Verb.CALLBACK_CREATED)
+    created = sorted(str(r.field("ticket")) for r in in_store if r.verb == Verb.CALLBACK_CREATED)
     assert created and sorted(t.ticket_id for t in SqlTickets(engine).all()) == created
     with engine.connect() as connection:
         recorded = Counter(connection.execute(select(RECORD.c.call_id)).scalars())

@@ -119,7 +119,7 @@ def test_predictive_plays_the_drop_message_when_no_agent_is_free(live_run):
     c, entries = campaign("predictive", 6, drop_cap=0.5, connect_within=1.0)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
     drops = wait_for_records(driver, Verb.OUTBOUND_DROP, 1, timeout=90)
-    assert drops[0].data2 == "message"
+    assert drops[0].field("how") == "message"
     answered = len(records_of(driver, Verb.OUTBOUND_ANSWER))
     assert len(records_of(driver, Verb.OUTBOUND_DROP)) <= 0.5 * answered
     wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 2, timeout=90)
@@ -133,7 +133,7 @@ def test_voice_broadcast_plays_the_notice(live_run):
     c, entries = campaign("broadcast", 2, recording="hello-world", broadcast_lines=2)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
     heard = wait_for_records(driver, Verb.OUTBOUND_BROADCAST, 2, timeout=60)
-    assert {r.data2 for r in heard} == {"heard"}
+    assert {r.field("result") for r in heard} == {"heard"}
     results = store_results(driver, engine, c, entries)
     assert [r["result"] for r in results] == ["heard", "heard"]
 
@@ -159,13 +159,15 @@ def test_voice_broadcast_zero_reaches_the_agent(live_run):
     c, entries = campaign("broadcast", 1, recording="hello-world")
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
     heard = wait_for_records(driver, Verb.OUTBOUND_BROADCAST, 1, timeout=60)[0]
-    assert (heard.data1, heard.data2, heard.agent) == ("0", "agent", "agent001")
+    assert (heard.field("digits"), heard.field("result"), heard.agent) == ("0", "agent", "agent001")
     connect = wait_for_records(driver, Verb.OUTBOUND_CONNECT, 1, timeout=60)[0]
     assert connect.agent == "agent001"
     complete = wait_for_records(driver, Verb.OUTBOUND_COMPLETE, 1, timeout=60)[
         0
     ]  # the callee talked to agent001, then hung up
-    assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 2
+    assert (
+        complete.agent == "agent001" and complete.field("hung_up_by") == "callee" and float(complete.field("talk")) > 2
+    )
     assert [r["result"] for r in store_results(driver, engine, c, entries)] == ["contacted"]
 
 
@@ -175,7 +177,7 @@ def test_a_callee_who_never_answers_is_not_reached_and_retried(live_run):
     c, entries = campaign("progressive", 1, max_attempts=1)
     driver.call(driver.driver.feed(LoadCampaign(time.time(), c, entries)))
     fails = wait_for_records(driver, Verb.OUTBOUND_FAIL, 1, timeout=40)
-    assert fails[0].data1 == "no_answer"
+    assert fails[0].field("result") == "no_answer"
     assert [r["result"] for r in store_results(driver, engine, c, entries)] == ["no_answer"]
 
 
@@ -217,7 +219,7 @@ def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_pat
             extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)],
         )
         survey = wait_for_records(driver, Verb.SURVEY, 1, timeout=60)[0]
-        assert (survey.agent, survey.data1) == ("agent001", "2")
+        assert (survey.agent, survey.field("digit")) == ("agent001", "2")
         caller.wait(timeout=30)
         records = driver.records()
         fold = CallRecordFold()
@@ -270,9 +272,11 @@ def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_p
         first.stop()
         second = InProcessDriver(cfg, tmp_path / "live", config)
         complete = wait_for_records(second, Verb.OUTBOUND_COMPLETE, 1, timeout=30)[0]
-        assert complete.agent == "agent001" and complete.data2 == "callee" and float(complete.data1) > 5, [
-            tuple(r)[:7] for r in second.records()
-        ]
+        assert (
+            complete.agent == "agent001"
+            and complete.field("hung_up_by") == "callee"
+            and float(complete.field("talk")) > 5
+        ), [tuple(r)[:7] for r in second.records()]
         assert len(records_of(second, Verb.OUTBOUND_DIAL)) == 1 and len(customer.calls_so_far()) == 1
     finally:
         for thing in (second, first, agent, customer):

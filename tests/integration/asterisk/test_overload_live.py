@@ -130,5 +130,5 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
 
 def _caller_calls(records) -> dict[str, str]:
     """Caller number -> the call's terminal verb."""
-    number_of = {r.call_id: r.data2 for r in records if r.verb == "ENTERQUEUE"}
+    number_of = {r.call_id: r.field("caller") for r in records if r.verb == "ENTERQUEUE"}
     return {number_of[r.call_id]: r.verb for r in records if r.verb in TERMINAL_VERBS and r.call_id in number_of}

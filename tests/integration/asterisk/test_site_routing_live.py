@@ -50,7 +50,7 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
 
     def connected(caller: str) -> str | None:
         records = driver.records()
-        call = next((r.call_id for r in records if r.verb == Verb.ENTERQUEUE and r.data2 == caller), None)
+        call = next((r.call_id for r in records if r.verb == Verb.ENTERQUEUE and r.field("caller") == caller), None)
         return next((r.agent for r in records if r.verb == Verb.CONNECT and r.call_id == call), None)
 
     try:
@@ -73,9 +73,9 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
         clear_asterisk(cfg)
     assert [connected(c) for c in ("13920000001", "13920000002", "13920000003")] == ["agent002", "agent001", "agent003"]
     records = driver.records()
-    third = next(r.call_id for r in records if r.verb == Verb.ENTERQUEUE and r.data2 == "13920000003")
+    third = next(r.call_id for r in records if r.verb == Verb.ENTERQUEUE and r.field("caller") == "13920000003")
     overflow = [r for r in records if r.verb == Verb.OVERFLOW and r.call_id == third]
-    assert [(r.queue, r.data1) for r in overflow] == [("backoffice", "orders")]
+    assert [(r.queue, r.field("home_queue")) for r in overflow] == [("backoffice", "orders")]
     entered = next(r.time for r in records if r.verb == Verb.ENTERQUEUE and r.call_id == third)
     assert overflow[0].time - entered >= OVERFLOW_AFTER
     assert all(r.outcomes == {"remote_bye": 1} for r in results), [r.summary() for r in results]

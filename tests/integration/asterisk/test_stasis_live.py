@@ -55,7 +55,10 @@ def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_wor
     verbs = [list(v) for v in by_call(records).values()]
     assert verbs == [["ENTERQUEUE", "CONNECT", "COMPLETEAGENT"], ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]]
     enter = [r for r in records if r.verb == "ENTERQUEUE"]
-    assert [(r.data2, r.data4) for r in enter] == [("13900000001", cfg.numbers[0]), ("13900000002", cfg.numbers[1])]
+    assert [(r.field("caller"), r.field("hotline")) for r in enter] == [
+        ("13900000001", cfg.numbers[0]),
+        ("13900000002", cfg.numbers[1]),
+    ]
     assert sum(a.outcomes.get("agent_bye", 0) + a.outcomes.get("remote_bye", 0) for a in agent_results) == 2
 
 
@@ -84,9 +87,9 @@ def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
     assert_each_call_once(records, 2)
     abandon = [r for r in records if r.verb == "ABANDON"]
     assert len(abandon) == 1
-    assert 1.5 < float(abandon[0].data3) < 4.0  # waited about 2 s
+    assert 1.5 < float(abandon[0].field("waittime")) < 4.0  # waited about 2 s
     created = [r for r in records if r.verb == "CALLBACK_CREATED"]
-    assert [(r.call_id, r.data2) for r in created] == [(abandon[0].call_id, "13900000012")]
+    assert [(r.call_id, r.field("number")) for r in created] == [(abandon[0].call_id, "13900000012")]
 
 
 def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_workdir):
@@ -115,9 +118,9 @@ def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_wor
         "CALLBACK_CREATED",
     ]
     prompt = next(r for r in records if r.verb == "CALLBACK_PROMPT")
-    assert prompt.data1 == "1"
+    assert prompt.field("digits") == "1"
     ticket = next(r for r in records if r.verb == "CALLBACK_CREATED")
-    assert ticket.data2 == "13900000021" and ticket.data4 == cfg.numbers[2]
+    assert ticket.field("number") == "13900000021" and ticket.field("hotline") == cfg.numbers[2]
 
 
 def test_ring_no_answer_goes_to_next_agent_and_pauses_first(live, asterisk_config, sipp_workdir):
@@ -148,8 +151,8 @@ def test_ring_no_answer_goes_to_next_agent_and_pauses_first(live, asterisk_confi
         ("agent002", "COMPLETEAGENT"),
     ], seq
     rna = next(r for r in records if r.verb == "RINGNOANSWER")
-    assert 1900 <= int(rna.data1) <= 2600
-    assert next(r for r in records if r.verb == "PAUSE").data1 == "ringnoanswer"
+    assert 1900 <= int(rna.field("ringtime_ms")) <= 2600
+    assert next(r for r in records if r.verb == "PAUSE").field("reason") == "ringnoanswer"
 
 
 def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_workdir):
@@ -224,7 +227,7 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
         ("ENTERQUEUE", "ABANDON", "CALLBACK_CREATED"): 1,
     }, outcomes
     abandon = next(r for r in records if r.verb == "ABANDON")
-    assert abandon.data2 == "3"  # it was third in line
+    assert abandon.field("origposition") == "3"  # it was third in line
     text = proc.log_path.read_text().splitlines()
     assert len(text) == len(set(text)), "a record was written twice"
     assert "recovered" in proc.tail(200) and "resynchronising" in proc.tail(200)
@@ -256,20 +259,20 @@ def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_w
     assert_each_call_once(records, 1)
     assert [r.verb for r in records if r.call_id != "NONE"] == ["ENTERQUEUE", "CONNECT", "RECORDING", "COMPLETEAGENT"]
     rec = next(r for r in records if r.verb == "RECORDING")
-    assert rec.data1 == f"hotline-{rec.call_id}.wav" and rec.data2 == "agent001"
-    path = local_asterisk.root / "var/spool/asterisk/recording" / rec.data1
+    assert rec.field("file") == f"hotline-{rec.call_id}.wav" and rec.field("agent") == "agent001"
+    path = local_asterisk.root / "var/spool/asterisk/recording" / rec.field("file")
     size = wait_for(lambda: path.exists() and path.stat().st_size, 5, f"{path}", proc)
     assert size > 8_000  # about 2 s of 8 kHz 16-bit audio is 32 kB; at least a good part of it
 
     stored = wait_for(lambda: SqlCallRecords(engine).recorded(agent_id="agent001"), 10, "the call record stored", proc)
-    assert [(r.call_id, r.recording, r.caller) for r in stored] == [(rec.call_id, rec.data1, "+8613900000071")]
+    assert [(r.call_id, r.recording, r.caller) for r in stored] == [(rec.call_id, rec.field("file"), "+8613900000071")]
     SqlAccounts(engine).create_user("sup", "correct horse battery", "supervisor", time.time())
     app = create_app(ConsoleSettings(store=StoreSettings(database_url=url), recordings_dir=spool), engine=engine)
     with TestClient(app) as client:
         token = client.post("/api/login", json={"username": "sup", "password": "correct horse battery"}).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         found = client.get("/api/recordings", params={"number": "139-0000-0071"}, headers=headers).json()
-        assert [r["recording"] for r in found] == [rec.data1]
-        audio = client.get(f"/api/recordings/{rec.data1}", headers=headers)
+        assert [r["recording"] for r in found] == [rec.field("file")]
+        audio = client.get(f"/api/recordings/{rec.field('file')}", headers=headers)
         assert audio.status_code == 200 and audio.content == path.read_bytes() and audio.content[:4] == b"RIFF"
     engine.dispose()

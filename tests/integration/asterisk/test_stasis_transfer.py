@@ -38,13 +38,13 @@ def test_agent_blind_transfers_the_caller_to_another_phone(asterisk_config, conv
     result = talk.caller.wait(timeout=20)
     wait_until_asterisk_is_empty(cfg)
     agent_result, back_office_result = talk.agent.stop(), back_office.stop()
-    assert (transfer.call_id, transfer.agent, transfer.data1, transfer.data2) == (
+    assert (transfer.call_id, transfer.agent, transfer.field("extension"), transfer.field("context")) == (
         call_id,
         "agent001",
         "004",
         "hotline-transfer",
     )
-    assert float(transfer.data4) >= 1.0  # call time with agent001 before the transfer
+    assert float(transfer.field("calltime")) >= 1.0  # call time with agent001 before the transfer
     assert result.outcomes == {"remote_bye": 1}, result.summary()  # agent004 hung up on the caller
     assert agent_result.outcomes == {"remote_bye": 1}, agent_result.summary()  # agent001 was dropped
     assert back_office_result.outcomes == {"agent_bye": 1}, back_office_result.summary()

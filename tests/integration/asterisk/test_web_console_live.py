@@ -111,16 +111,16 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
             "the abandon's ticket",
             proc,
         )
-        wait_for(lambda: SqlTickets(engine).get(created.data1), 10, "the ticket in the store", proc)
+        wait_for(lambda: SqlTickets(engine).get(created.field("ticket")), 10, "the ticket in the store", proc)
         sup_page.goto(f"{server.url}/callbacks")
-        assert sup_page.locator(f"tr[data-ticket='{created.data1}'] .number").inner_text() == GIVES_UP
+        assert sup_page.locator(f"tr[data-ticket='{created.field('ticket')}'] .number").inner_text() == GIVES_UP
         page.goto(f"{server.url}/callbacks")
-        row = page.locator(f"#waiting tr[data-ticket='{created.data1}']")
+        row = page.locator(f"#waiting tr[data-ticket='{created.field('ticket')}']")
         assert row.locator(".number").inner_text() == "139****0102"
         screenshot(page, "callbacks")
         page.click("#claim-next")
-        page.wait_for_selector(f"#mine tr[data-ticket='{created.data1}']")
-        ticket = SqlTickets(engine).get(created.data1)
+        page.wait_for_selector(f"#mine tr[data-ticket='{created.field('ticket')}']")
+        ticket = SqlTickets(engine).get(created.field("ticket"))
         assert ticket.status == "claimed" and ticket.claimer == "agent001"
         screenshot(page, "callbacks-claimed")
         supervisor.close()

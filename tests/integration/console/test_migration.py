@@ -4,35 +4,19 @@ and downgrades to 0002 without touching the store's tables."""
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
 
 from adapters.store.migrate import current_revision, downgrade, head_revision, upgrade
 from adapters.store.models import BUSINESS_TABLES
 from console.models import CONSOLE_TABLES, AppUser
-
-
-def _of_the_console(obj, name, kind, reflected, compare_to) -> bool:
-    table = obj if kind == "table" else getattr(obj, "table", None)
-    return table is None or table.name in CONSOLE_TABLES
+from tests.integration.schema_check import model_differences
 
 
 def test_0003_creates_the_tables_the_console_models_describe(engine):
     assert current_revision(engine) == head_revision()  # 0003 and the migrations after it
     assert set(CONSOLE_TABLES) <= set(inspect(engine).get_table_names())
-    with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection,
-            opts={
-                "compare_type": True,
-                "include_name": lambda name, kind, parent: kind != "table" or name in CONSOLE_TABLES,
-                "include_object": _of_the_console,
-            },
-        )
-        assert compare_metadata(context, SQLModel.metadata) == []
+    assert model_differences(engine, CONSOLE_TABLES) == []
 
 
 def test_0003_downgrades_to_0002_and_upgrades_again(engine):

@@ -25,8 +25,9 @@ from adapters.store.anonymous_bank import (
 )
 from adapters.store.eventlog import SqlEventLog
 from entrypoints.store_cli import store_app
-from reports.eventlog import call_lives
-from reports.kpi import check_conservation, interval_kpis, summary_kpis
+from reports.call_lives import call_lives
+from reports.conservation import check_conservation
+from reports.kpi import interval_kpis, summary_kpis
 from tests.integration.store.conftest import REPO
 
 # the real day ships with the tests (a copy of ../shared/data/anonymous-bank), so a clone anywhere has it

@@ -15,7 +15,7 @@ from adapters.store.anonymous_bank import ImportFormatErrors, day_start, import_
 from adapters.store.eventlog import SqlEventLog
 from core.log import Verb
 from entrypoints.store_cli import store_app
-from reports.eventlog import call_lives
+from reports.call_lives import call_lives
 from reports.tables import agent_report, queue_report
 from tests.integration.store.test_import import DATA
 

@@ -68,7 +68,7 @@ def test_forty_callers_compete_for_twenty_five_units_and_exactly_twenty_five_win
     assert _stock_invariants(engine) == (25, 0, 25)
     assert catalog.available("PAN-1") == 0
     logged = [r for r in SqlEventLog(engine).records("live") if r.verb == Verb.ORDER_PLACED]
-    assert sorted(r.data1 for r in logged) == sorted(o.order_id for o in accepted)
+    assert sorted(r.field("order") for r in logged) == sorted(o.order_id for o in accepted)
 
 
 def test_orders_of_mixed_sizes_never_oversell(engine):

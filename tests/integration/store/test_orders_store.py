@@ -92,14 +92,20 @@ def test_placing_an_order_stores_it_holds_stock_and_logs_order_placed(engine):
     assert loaded.survey == placed.survey and loaded.history == [(T0 + 60, PLACED, "")]
     assert (catalog.held("PAN-1"), catalog.available("PAN-1")) == (3, 7)
     [record] = SqlEventLog(engine).records("live")
-    assert (record.verb, record.data1, record.data3, record.data4, record.data5) == (
+    assert (
+        record.verb,
+        record.field("order"),
+        record.field("hotline"),
+        record.field("airing"),
+        record.field("customer"),
+    ) == (
         Verb.ORDER_PLACED,
         placed.order_id,
         "4008001234",
         "A1",
         customer.customer_id,
     )
-    assert float(record.data2) == 590.0
+    assert float(record.field("total")) == 590.0
     assert [o.order_id for o in orders.for_customer(customer.customer_id)] == [placed.order_id]
 
 

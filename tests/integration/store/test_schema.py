@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
 
 from adapters.store import models
 from adapters.store.migrate import current_revision, downgrade, head_revision, open_store, upgrade
 from adapters.store.settings import StoreSettings, make_engine, normalise_url
 from core.tickets import OUTCOMES
+from tests.integration.schema_check import model_differences
 
 STORE_TABLES = {
     "event_log",
@@ -61,26 +59,10 @@ def test_database_url_from_the_environment_drives_postgresql_through_psycopg(mon
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def _of_the_store(obj, name, kind, reflected, compare_to) -> bool:
-    table = obj if kind == "table" else getattr(obj, "table", None)
-    return table is None or table.name in STORE_TABLES
-
-
 def test_migrations_create_the_tables_the_models_describe(engine):
     assert STORE_TABLES <= set(inspect(engine).get_table_names())
     assert current_revision(engine) == head_revision()
-    with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection,
-            opts={
-                "compare_type": True,
-                # tables of this adapter only (other packages may register SQLModel tables of their own)
-                "include_name": lambda name, kind, parent: kind != "table" or name in STORE_TABLES,
-                "include_object": _of_the_store,  # the same on the models' side (console/ registers its own)
-            },
-        )
-        diffs = compare_metadata(context, SQLModel.metadata)
-    assert diffs == []
+    assert model_differences(engine, STORE_TABLES) == []
 
 
 def test_downgrade_to_base_and_upgrade_again(engine):

@@ -78,7 +78,7 @@ def ship(engine, records, **kw) -> LogShipper:
 def assert_exactly_once(engine, records) -> None:
     rows = stored(engine)
     assert [(r.seq, r.verb, r.call_id) for r in rows] == [(i, r.verb, r.call_id) for i, r in enumerate(records)]
-    created = [r.data1 for r in records if r.verb == Verb.CALLBACK_CREATED]
+    created = [r.field("ticket") for r in records if r.verb == Verb.CALLBACK_CREATED]
     assert sorted(t.ticket_id for t in SqlTickets(engine).all()) == sorted(created)
     ended = [r.call_id for r in records if r.verb in TERMINAL_VERBS]
     assert sorted(c.call_id for c in call_records(engine)) == sorted(ended)

@@ -187,7 +187,7 @@ def test_expire_can_log_what_it_expired(engine):
     tickets.create(ticket("cb-c1", "139", T0))
     tickets.expire(T0 + 4 * DAY)
     [record] = SqlEventLog(engine).records("store")
-    assert (record.verb, record.data1, record.call_id, record.queue, record.time) == (
+    assert (record.verb, record.field("ticket"), record.call_id, record.queue, record.time) == (
         Verb.CALLBACK_EXPIRED,
         "cb-c1",
         "c1",

@@ -47,7 +47,7 @@ def test_what_a_unit_commits_is_stored_and_what_it_does_not_is_not(engine):
     assert SqlOrders(engine).get(placed.order_id).total == placed.total and catalog.available("PAN-1") == 3
     (row,) = SqlAudit(engine).entries()
     assert (row.user, row.action, row.entity_id) == ("agent-7", "orders.create", customer.customer_id)
-    assert [r.data1 for r in SqlEventLog(engine).records()] == [placed.order_id]
+    assert [r.field("order") for r in SqlEventLog(engine).records()] == [placed.order_id]
 
 
 def test_an_order_whose_audit_row_cannot_be_written_is_not_stored(engine):
