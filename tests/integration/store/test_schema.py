@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -64,6 +66,16 @@ def test_database_url_from_the_environment_drives_postgresql_through_psycopg(mon
 def _of_the_store(obj, name, kind, reflected, compare_to) -> bool:
     table = obj if kind == "table" else getattr(obj, "table", None)
     return table is None or table.name in STORE_TABLES
+
+
+def test_a_url_given_alone_is_the_database_url_not_silently_ignored(monkeypatch):
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    assert StoreSettings("postgres://u@db/hotline").database_url == "postgresql+psycopg://u@db/hotline"
+    assert StoreSettings("sqlite:///x.db", pool_size=3).pool_size == 3
+    with pytest.raises(TypeError, match="database URL"):
+        StoreSettings(Path("x.db"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        StoreSettings("sqlite:///x.db", "sqlite:///y.db")  # type: ignore[call-arg]
 
 
 def test_migrations_create_the_tables_the_models_describe(engine):
