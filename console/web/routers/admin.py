@@ -4,6 +4,7 @@ nobody deactivates or demotes themselves, every change audited), called here, ne
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -14,7 +15,7 @@ from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep,
 from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
 from console.routers.users import add_user, change_user, end_logins
-from console.web.forms import FormDep, check
+from console.web.forms import FieldProblem, FormDep, check, submit
 from console.web.i18n import add_messages, translator
 from console.web.render import add_nav, render, request_language
 
@@ -91,19 +92,16 @@ def users(request: Request, user: Admin, engine: EngineDep):
 @router.post("/admin/users")
 def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
     t = translator(request_language(request))
-    parsed, errors = check(UserCreate, form, t)
-    if parsed is not None:
+
+    def act(parsed: UserCreate) -> str:
         if SqlAccounts(engine).by_username(parsed.username) is not None:
-            errors = {"username": t("users.exists")}
-        else:
-            try:
-                created = add_user(parsed, engine, now, audit)
-            except AccountError as error:  # the accounts' own rules (a taken name in a race, a policy)
-                errors = {"username": str(error)}
-            else:
-                return _users_page(request, user, engine, notice=t("users.created", name=created.username))
+            raise FieldProblem("username", t("users.exists"))
+        return t("users.created", name=add_user(parsed, engine, now, audit).username)
+
+    # AccountError: the accounts' own rules (a taken name in a race, a policy)
     kept = {k: v for k, v in form.items() if k != "password"}  # what was typed stays, but never a password
-    return _users_page(request, user, engine, values=kept, errors=errors, status_code=422)
+    page = partial(_users_page, request, user, engine)
+    return submit(form, UserCreate, t, act, page, {AccountError: "username"}, kept=kept)
 
 
 @router.post("/admin/users/{user_id}")
