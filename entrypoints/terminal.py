@@ -4,6 +4,7 @@
   file or a CI log, it is not squeezed into 80 columns.
 * ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2;
   ``check_files(paths, load)`` -- "ok" per good file, then every problem of the others (exit 2).
+* ``progress_bar(to)`` -- the progress bar of long work (what, bar, done of total, time so far).
 * ``open_store_or_exit(settings)`` -- the store's engine, migrated; a store that cannot be opened is one
   line on standard error and exit 1.
 """
@@ -20,6 +21,14 @@ from inputs.problems import InputFileError
 
 console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
+
+
+def progress_bar(to: Console | None = None, transient: bool = False):
+    """A ``rich.progress.Progress`` on ``to`` (standard output by default); ``transient``: gone when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # lazy: startup
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=to or console, transient=transient)
 
 
 def fail_on_input(error: InputFileError) -> NoReturn:
