@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from entrypoints.report_cmd import Airings, BadInput, Inputs, Log, Offset, Replication, Source
-from entrypoints.terminal import console, errors, fail_on_input, progress_bar
+from entrypoints.terminal import console, errors, fail, fail_on_input, progress_bar
 from inputs.problems import InputFileError
 
 
@@ -65,8 +65,7 @@ def calibrate(
         elif check:
             holdout = frame
     except (BadInput, ValueError) as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(error, 2)
     except InputFileError as error:
         fail_on_input(error)
     finally:

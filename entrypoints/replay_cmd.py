@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit, progress_bar
+from entrypoints.terminal import console, fail, fail_on_input, open_store_or_exit, progress_bar
 from inputs.problems import InputFileError, Problem
 from qa.checks import CaseResult, Check
 
@@ -262,11 +262,9 @@ def replay(
     twin under another staffing or policy. Exits 1 if a check fails, 2 on bad input."""
     chosen = [x for x in (suite, journal, trace) if x is not None]
     if len(chosen) != 1:
-        errors.print("[red]error[/red] give one of SUITE, --journal or --trace", markup=True)
-        raise typer.Exit(2)
+        fail("give one of SUITE, --journal or --trace", 2)
     if trace is not None and scenario is None:
-        errors.print("[red]error[/red] --trace needs --scenario FILE", markup=True)
-        raise typer.Exit(2)
+        fail("--trace needs --scenario FILE", 2)
     try:
         if suite is not None:
             cases, title = suite_cases(suite, workers), f"QA suite {suite}"

@@ -18,7 +18,7 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
+from entrypoints.terminal import console, fail, fail_on_input, open_store_or_exit
 from inputs.problems import InputFileError
 
 report_app = typer.Typer(
@@ -231,8 +231,7 @@ class ReportRun:
         try:
             tables = build(self.inputs.log())
         except BadInput as error:
-            errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            fail(error, 2)
         except InputFileError as error:
             fail_on_input(error)
         finally:
@@ -403,5 +402,4 @@ def all_reports(
 
 
 def _bad_option(option: str, message: str) -> None:
-    errors.print(f"[red]error[/red] {option}: {message}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    fail(f"{option}: {message}", 2)
