@@ -197,24 +197,12 @@ def kpi_history(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     if not table.empty:
         figure.add_trace(go.Bar(x=table["period"], y=values(table["offered"]), name=bi("offered", "呼入量"), yaxis="y"))
-        figure.add_trace(
-            go.Scatter(
-                x=table["period"],
-                y=values(table["sl_offered"]),
-                name=bi("service level", "服务水平"),
-                yaxis="y2",
-                mode="lines+markers",
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=table["period"],
-                y=values(table["abandon_rate"]),
-                name=bi("abandon rate", "放弃率"),
-                yaxis="y2",
-                mode="lines+markers",
-            )
-        )
+        for column, name in (
+            ("sl_offered", bi("service level", "服务水平")),
+            ("abandon_rate", bi("abandon rate", "放弃率")),
+        ):
+            line = go.Scatter(x=table["period"], y=values(table[column]), name=name, yaxis="y2", mode="lines+markers")
+            figure.add_trace(line)
     figure.update_layout(
         title=bi("KPIs per period", "各期关键指标"),
         height=340,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dash import html
+from dash import dash_table, html
 
 from inputs.problems import Problem
 
@@ -43,3 +43,14 @@ def fmt(value, digits: int = 1, pct: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value * 100:.{digits}f}%" if pct else f"{value:,.{digits}f}"
+
+
+def data_table(element_id: str, page_size: int, font_size: str = "0.85em", **options) -> dash_table.DataTable:
+    """A sortable table in the dashboards' look; its data and columns come from a callback."""
+    return dash_table.DataTable(
+        id=element_id,
+        page_size=page_size,
+        sort_action="native",
+        style_cell={"fontFamily": "sans-serif", "fontSize": font_size},
+        **options,
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboards import figures, history_data, live_data
-from dashboards.ui import bi
+from dashboards.ui import bi, data_table
 
 
 def layout(**_query) -> html.Div:
@@ -26,12 +26,7 @@ def layout(**_query) -> html.Div:
                 ],
             ),
             dcc.Graph(id="history-graph", config={"displaylogo": False}),
-            dash_table.DataTable(
-                id="history-table",
-                page_size=15,
-                sort_action="native",
-                style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"},
-            ),
+            data_table("history-table", 15),
             html.Label(
                 [
                     bi("Day", "日期") + " ",

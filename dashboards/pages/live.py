@@ -4,10 +4,10 @@ refreshes every few seconds (``dcc.Interval``) while the day is today."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from dashboards import figures, live_data
-from dashboards.ui import bi
+from dashboards.ui import bi, data_table
 
 GRAPHS = ("offered", "sl_offered", "abandon_rate", "asa")
 REFRESH_MS = 5000
@@ -55,12 +55,7 @@ def layout(**_query) -> html.Div:
                 style={"display": "grid", "gridTemplateColumns": "1fr 1fr", "gap": "0.5em"},
             ),
             html.H3(bi("Per airing", "各档节目")),
-            dash_table.DataTable(
-                id="live-airings",
-                page_size=20,
-                sort_action="native",
-                style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"},
-            ),
+            data_table("live-airings", 20),
         ]
     )
 

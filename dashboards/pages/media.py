@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 
 from core.config import Airing
 from dashboards import media_data
-from dashboards.ui import bi, message, problems_list
+from dashboards.ui import bi, data_table, message, problems_list
 from dashboards.uploads import upload_bytes
 from inputs.problems import InputFileError
 
@@ -61,20 +61,9 @@ def layout(**_query) -> html.Div:
             ),
             dcc.Store(id="media-schedule"),
             html.Div(id="media-problems"),
-            dash_table.DataTable(
-                id="media-roi",
-                sort_action="native",
-                row_selectable=False,
-                page_size=25,
-                style_cell={"fontFamily": "sans-serif", "fontSize": "0.85em"},
-            ),
+            data_table("media-roi", 25, row_selectable=False),
             html.H3(id="media-calls-title"),
-            dash_table.DataTable(
-                id="media-calls",
-                page_size=15,
-                sort_action="native",
-                style_cell={"fontFamily": "sans-serif", "fontSize": "0.8em"},
-            ),
+            data_table("media-calls", 15, font_size="0.8em"),
         ]
     )
 
