@@ -47,7 +47,7 @@ def served(tmp_path_factory):
                 f"{base}/api/users",
                 headers={"Authorization": f"Bearer {tokens['admin']}"},
                 json={"username": role, "password": PASSWORD, "role": role},
-                timeout=10,
+                timeout=120,  # argon2 on a loaded machine
             )
             assert created.status_code == 201, created.text
             tokens[role] = _token(base, role)
@@ -55,6 +55,6 @@ def served(tmp_path_factory):
 
 
 def _token(base: str, username: str) -> str:
-    login = httpx.post(f"{base}/api/login", json={"username": username, "password": PASSWORD}, timeout=10)
+    login = httpx.post(f"{base}/api/login", json={"username": username, "password": PASSWORD}, timeout=120)
     assert login.status_code == 200, login.text
     return login.json()["access_token"]
