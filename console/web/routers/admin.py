@@ -62,26 +62,10 @@ add_messages(
 )
 
 
-def _users_page(
-    request: Request,
-    user: AppUser,
-    engine,
-    values: dict | None = None,
-    errors: dict | None = None,
-    notice: str = "",
-    status_code: int = 200,
-):
-    return render(
-        request,
-        "admin/users.html",
-        user,
-        users=SqlAccounts(engine).users(),
-        roles=ROLES,
-        values=values or {"role": "agent"},
-        errors=errors or {},
-        notice=notice,
-        status_code=status_code,
-    )
+def _users_page(request: Request, user: AppUser, engine, **form):
+    """``form``: what ``forms.submit`` gives a page (values, errors, notice, status_code)."""
+    form.setdefault("values", {"role": "agent"})
+    return render(request, "admin/users.html", user, users=SqlAccounts(engine).users(), roles=ROLES, **form)
 
 
 @router.get("/admin/users")

@@ -39,26 +39,10 @@ class WorkForm(BaseModel):
     resolution: str = Field(default="", max_length=2000)
 
 
-def complaints_page(
-    request: Request,
-    user: AppUser,
-    engine,
-    values: dict | None = None,
-    errors: dict | None = None,
-    notice: str = "",
-    status_code: int = 200,
-):
+def complaints_page(request: Request, user: AppUser, engine, **form):
+    """``form``: what ``forms.submit`` gives a page (values, errors, notice, status_code)."""
     shown = [c for c in SqlCallRecords(engine).complaints() if c.status in SHOWN]
-    return render(
-        request,
-        "complaints.html",
-        user,
-        complaints=shown,
-        values=values or {},
-        errors=errors or {},
-        notice=notice,
-        status_code=status_code,
-    )
+    return render(request, "complaints.html", user, complaints=shown, **form)
 
 
 @router.get("/complaints")

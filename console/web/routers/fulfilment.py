@@ -110,8 +110,6 @@ def _orders_page(request: Request, user: AppUser, engine, status: str, **context
         status=status,
         statuses=STATUSES,
         steps={o.order_id: allowed_steps(o, user) for o in orders},
-        values={},
-        errors={},
         **context,
     )
 
@@ -152,9 +150,7 @@ def order_step(
     return submit(form, StepForm, t, act, page, {OrderError: "step", CatalogError: "step"})
 
 
-def _stock_page(
-    request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None, **context
-):
+def _stock_page(request: Request, user: AppUser, engine, **form):
     catalog = SqlCatalog(engine)
     products = {p.sku: p for p in catalog.products()}
     summary = [(sku, product.name, catalog.held(sku), catalog.available(sku)) for sku, product in products.items()]
@@ -165,9 +161,7 @@ def _stock_page(
         levels=catalog.levels(),
         summary=summary,
         warehouses=[(w.warehouse_id, w.warehouse_id) for w in catalog.warehouses()],
-        values=values or {},
-        errors=errors or {},
-        **context,
+        **form,
     )
 
 
