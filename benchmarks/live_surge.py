@@ -142,25 +142,27 @@ def run_live(cfg, args, work: Path) -> dict:
     in_log = {r.call_id for r in records if r.verb == "ENTERQUEUE"}
     rejected = result.outcomes.get("rejected", 0)
     return {
-        "placed": result.created,
-        "sipp_outcomes": dict(result.outcomes),
-        "sipp_failed": result.failed,
-        "answered": verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"],
-        "abandoned": verbs["ABANDON"],
+        **_outcomes(result, records, verbs),
         "callback_prompts": verbs["CALLBACK_PROMPT"],
         "tickets": verbs["CALLBACK_CREATED"],
-        "ring_no_answers": verbs["RINGNOANSWER"],
         "lost": result.created - rejected - len(in_log),
         "rejected_by_asterisk": rejected,
-        **_per_call(result, records, verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"]),
         "stasis_to_originate_ms": _summary(latency),
         "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
     }
 
 
-def _per_call(result, records, answered: int) -> dict:
+def _outcomes(result, records, verbs: Counter) -> dict:
+    """What SIPp placed and how the calls ended by the queue log, compared call by call with SIPp's view."""
+    answered = verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"]
     comparison = compare_calls(result, records)
     return {
+        "placed": result.created,
+        "sipp_outcomes": dict(result.outcomes),
+        "sipp_failed": result.failed,
+        "answered": answered,
+        "abandoned": verbs["ABANDON"],
+        "ring_no_answers": verbs["RINGNOANSWER"],
         "sipp_answered": comparison.sipp["answered"],
         "answered_equals_sipp": answered == comparison.sipp["answered"],
         "per_call": comparison.summary(),
@@ -177,14 +179,8 @@ def run_anchor(cfg, status, args, work: Path) -> dict:
     records = [r for r in read_log(status.queue_log) if r.time >= int(t0) and r.queue == "hotline-anchor"]
     verbs = Counter(r.verb for r in records)
     return {
-        "placed": result.created,
-        "sipp_outcomes": dict(result.outcomes),
-        "sipp_failed": result.failed,
-        "answered": verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"],
-        "abandoned": verbs["ABANDON"],
-        "ring_no_answers": verbs["RINGNOANSWER"],
+        **_outcomes(result, records, verbs),
         "lost": result.created - result.outcomes.get("rejected", 0) - verbs["ENTERQUEUE"],
-        **_per_call(result, records, verbs["COMPLETEAGENT"] + verbs["COMPLETECALLER"]),
         "caller_invite_to_agent_invite_ms": _dispatch_latency(result, agent_results, args.agents),
         "queue_log_verbs": dict(verbs),
     }

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from entrypoints.terminal import errors
+from entrypoints.terminal import fail
 
 backup_app = typer.Typer(help="Back the store up and restore it.", no_args_is_help=True)
 
@@ -25,8 +25,7 @@ def backup_command(
     try:
         backup(settings, target)
     except BackupError as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(error)
     print(f"backed up {settings.redacted_url()} to {target}", flush=True)
 
 
@@ -45,6 +44,5 @@ def restore_command(
     try:
         restore(settings, source)
     except BackupError as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(error)
     print(f"restored {settings.redacted_url()} from {source}", flush=True)

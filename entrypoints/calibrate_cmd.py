@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from entrypoints.report_inputs import Airings, BadInput, Inputs, Log, Offset, Replication, Source
-from entrypoints.terminal import console, errors, fail_on_input
+from entrypoints.terminal import console, errors, fail, fail_on_input, progress_bar
 from inputs.problems import InputFileError
 
 
@@ -65,8 +65,7 @@ def calibrate(
         elif check:
             holdout = frame
     except (BadInput, ValueError) as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(error, 2)
     except InputFileError as error:
         fail_on_input(error)
     finally:
@@ -100,13 +99,11 @@ def calibrate(
 
 def _predict(scenario, holdout, utc_offset):
     """Simulate the calibrated scenario and show it beside the held-back day."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from reports.tables import local_time
     from twin.calibrate import compare
     from twin.run import per_replication_kpis, run_replications, summarise
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors) as progress:
+    with progress_bar(errors) as progress:
         task = progress.add_task("predicting: replications", total=scenario.replications)
         reps = run_replications(scenario, on_done=lambda r: progress.advance(task))
     per_interval, _ = per_replication_kpis(reps, scenario)

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from entrypoints.terminal import errors, open_store_or_exit
+from entrypoints.terminal import fail, open_store_or_exit
 
 
 def dash(
@@ -49,8 +49,7 @@ def dash(
     try:
         sock = listening_socket(host, port)
     except OSError as error:
-        errors.print(f"[red]error[/red] cannot listen on {host}:{port}: {error}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"cannot listen on {host}:{port}: {error}")
     shown = f"[{host}]" if ":" in host else host
     print(f"Hotline dashboards on http://{shown}:{sock.getsockname()[1]}/plan", flush=True)
     app = WSGIMiddleware(create_dash(settings, engine=engine, cache_dir=cache_dir).server)

@@ -11,10 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 import yaml
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from entrypoints.terminal import console, fail_on_input
+from entrypoints.terminal import console, fail_on_input, progress_bar
 from inputs.problems import InputFileError
 
 log = logging.getLogger("hotline.plan")
@@ -106,14 +105,7 @@ def plan_command(
     except InputFileError as error:
         fail_on_input(error)
     settings = Settings(replications=replications, batch=batch, max_replications=max_replications)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with progress_bar(transient=True) as progress:
         task = progress.add_task("replications simulated", total=None)
         with Sweep(scheduler, workers) as sweep:
             console.print(f"sweep on {sweep.address} with {sweep.worker_count} worker(s)")

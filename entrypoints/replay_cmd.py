@@ -18,26 +18,14 @@ from typing import Annotated, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, fail_on_input, open_store_or_exit
+from entrypoints.terminal import console, fail, fail_on_input, open_store_or_exit, progress_bar
 from inputs.problems import InputFileError, Problem
 from qa.checks import CaseResult, Check
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 log = logging.getLogger("hotline.qa")
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
 
 
 def _journal_source(path_or_day: str) -> Path:
@@ -78,7 +66,7 @@ def journal_case(path_or_day: str, strategy: str | None, config_file: Path | Non
         candidate.policy.strategy,
     )
     started = time.monotonic()
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"{journal.name}: messages", total=len(lines))
         report = replay_journal(
             lines,
@@ -170,7 +158,7 @@ def trace_cases(
     trace = trace_of_day(records, when, tz, where=f"the store {settings.redacted_url()}")
     tolerances = {"answered": tolerance, "abandoned": tolerance, "offered": 0.0}
     log.info("trace %s: %d calls from %s", day, len(trace.lives), settings.redacted_url())
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"{day}: replications", total=replications)
         case, result = trace_case(
             f"{day} under {scenario.stem}",
@@ -200,7 +188,7 @@ def suite_cases(suite: Path, workers: Optional[int]) -> list[CaseResult]:
 
     scenarios, golden = load_suite(suite)
     cases = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         for path, scenario in scenarios:
             task = progress.add_task(f"{path.stem}: replications", total=scenario.replications)
             cases.append(scenario_case(path, scenario, workers, on_done=lambda _r: progress.advance(task)))
@@ -274,11 +262,9 @@ def replay(
     twin under another staffing or policy. Exits 1 if a check fails, 2 on bad input."""
     chosen = [x for x in (suite, journal, trace) if x is not None]
     if len(chosen) != 1:
-        errors.print("[red]error[/red] give one of SUITE, --journal or --trace", markup=True)
-        raise typer.Exit(2)
+        fail("give one of SUITE, --journal or --trace", 2)
     if trace is not None and scenario is None:
-        errors.print("[red]error[/red] --trace needs --scenario FILE", markup=True)
-        raise typer.Exit(2)
+        fail("--trace needs --scenario FILE", 2)
     try:
         if suite is not None:
             cases, title = suite_cases(suite, workers), f"QA suite {suite}"

@@ -7,7 +7,10 @@ Bad input (a missing or unreadable file, a malformed airings CSV) exits with sta
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -16,7 +19,7 @@ import typer
 from rich.table import Table
 
 from entrypoints.report_inputs import Airings, BadInput, Inputs, Log, Offset, Replication, Source
-from entrypoints.terminal import console, errors, fail_on_input
+from entrypoints.terminal import console, fail, fail_on_input
 from inputs.problems import InputFileError
 
 report_app = typer.Typer(
@@ -103,44 +106,73 @@ def _export(tables: dict, csv_dir: Path | None, xlsx: Path | None) -> None:
         console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, soft_wrap=True)
 
 
-def _run(
-    inputs: Inputs,
-    utc_offset_h: float | None,
-    build: Callable[[object], dict],
-    csv_dir: Path | None,
-    xlsx: Path | None,
-    show: bool = True,
-) -> None:
-    """Read the log, build the tables, show them, export them; bad input -> exit 2."""
-    try:
-        tables = build(inputs.log())
-    except BadInput as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except InputFileError as error:
-        fail_on_input(error)
-    finally:
-        inputs.close()
-    for name, table in tables.items():
-        if show:
-            _show(name, table, utc_offset_h)
-        else:
-            console.print(f"{name}: {len(table)} row(s)", highlight=False)
-    _export(tables, csv_dir, xlsx)
+@dataclass
+class ReportRun:
+    """What every report command takes: where the log comes from, the clock's offset, where tables go."""
+
+    inputs: Inputs
+    utc_offset: float | None
+    csv: Path | None
+    xlsx: Path | None
+
+    def tables(self, build: Callable[[object], dict], show: bool = True) -> None:
+        """Read the log, build the tables, show them (or their row counts), export them; bad input -> exit 2."""
+        try:
+            tables = build(self.inputs.log())
+        except BadInput as error:
+            fail(error, 2)
+        except InputFileError as error:
+            fail_on_input(error)
+        finally:
+            self.inputs.close()
+        for name, table in tables.items():
+            if show:
+                _show(name, table, self.utc_offset)
+            else:
+                console.print(f"{name}: {len(table)} row(s)", highlight=False)
+        _export(tables, self.csv, self.xlsx)
+
+
+# the options every report takes, after its own
+_COMMON = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+    for name, option, default in (
+        ("log", Log, None),
+        ("replication", Replication, 0),
+        ("source", Source, None),
+        ("utc_offset", Offset, None),
+        ("csv", CsvDir, None),
+        ("xlsx", Xlsx, None),
+    )
+]
+
+
+def report_command(name: str | None = None):
+    """Register ``fn(run, **its own options)`` as ``hotline report NAME``: the options every report takes
+    (--log, --replication, --source, --utc-offset, --csv, --xlsx) follow its own and come to it as ``run``."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "run"]
+
+        @functools.wraps(fn)
+        def command(**options) -> None:
+            inputs = Inputs(options.pop("log"), options.pop("replication"), options.pop("source"))
+            run = ReportRun(inputs, options.pop("utc_offset"), options.pop("csv"), options.pop("xlsx"))
+            fn(run, **options)
+
+        command.__signature__ = inspect.Signature(own + _COMMON)  # type: ignore[attr-defined]  # what typer reads
+        return report_app.command(name)(command)
+
+    return register
 
 
 # --- the commands ------------------------------------------------------------------------------------
 
 
-@report_app.command()
+@report_command()
 def agents(
+    run: ReportRun,
     period: Annotated[str, typer.Option(help="day | week (ISO, Monday first) | month, in local time.")] = "day",
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
 ):
     """Per agent and day, week or month: logged-in, talk, wrap-up, idle and not-ready time, calls answered,
     transfers, callbacks, ring-no-answers, average handle time and occupancy."""
@@ -149,53 +181,29 @@ def agents(
 
     if period not in PERIODS:
         _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
-    _run(
-        Inputs(log, replication, source),
-        utc_offset,
-        lambda frame: {f"agents_{period}": agent_report(frame, period, utc_offset_h=utc_offset)},
-        csv,
-        xlsx,
-    )
+    run.tables(lambda frame: {f"agents_{period}": agent_report(frame, period, utc_offset_h=run.utc_offset)})
 
 
-@report_app.command()
+@report_command()
 def queues(
+    run: ReportRun,
     interval: Annotated[float, typer.Option(min=1, help="Interval length in minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target: answered within this many seconds.")] = 20,
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
 ):
     """Per queue and interval: calls offered, answered, abandoned, abandonment rate, sent to callback,
     service level, average speed of answer, longest wait and average handle time."""
     from reports.tables import queue_report
 
-    _run(
-        Inputs(log, replication, source),
-        utc_offset,
-        lambda frame: {"queues": queue_report(frame, interval * 60, target, utc_offset_h=utc_offset)},
-        csv,
-        xlsx,
-    )
+    run.tables(lambda frame: {"queues": queue_report(frame, interval * 60, target, utc_offset_h=run.utc_offset)})
 
 
-@report_app.command()
-def callbacks(
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
-):
+@report_command()
+def callbacks(run: ReportRun):
     """Callback tickets per queue and hotline: opened, attempts, outcomes (ordered, cancelled, unreachable,
     inquiry, complaint), expired, closed, and the share of closed tickets that ended in an order."""
     from reports.tables import callback_outcomes
 
-    _run(Inputs(log, replication, source), utc_offset, lambda frame: {"callbacks": callback_outcomes(frame)}, csv, xlsx)
+    run.tables(lambda frame: {"callbacks": callback_outcomes(frame)})
 
 
 Window = Annotated[float, typer.Option(min=0, help="ROI: response window after an airing ends, minutes.")]
@@ -207,51 +215,38 @@ Baseline = Annotated[
 ]
 
 
-@report_app.command()
+@report_command()
 def orders(
+    run: ReportRun,
     airings: Airings = None,
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
 ):
     """Orders, units and revenue per product and per airing. From the store: its orders (cancelled ones left
     out). From a log file: its ORDER_PLACED records, which name no product or units (the airing's product
     stands in when --airings is given)."""
-    inputs = Inputs(log, replication, source)
-
     from reports.tables import order_tables
 
     def build(frame) -> dict:
-        return order_tables(inputs.orders(frame), inputs.airings(airings, utc_offset, required=False))
+        return order_tables(run.inputs.orders(frame), run.inputs.airings(airings, run.utc_offset, required=False))
 
-    _run(inputs, utc_offset, build, csv, xlsx)
+    run.tables(build)
 
 
-@report_app.command()
+@report_command()
 def roi(
+    run: ReportRun,
     airings: Airings = None,
     window: Window = 30,
     baseline: Baseline = 0,
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
 ):
     """Media ROI per airing: calls, answered, abandoned, callback tickets, orders and revenue attributed to
     it, cost per call, cost per order, MER (revenue / cost) and revenue lost to abandonment."""
-    inputs = Inputs(log, replication, source)
-
     from reports.tables import roi_report
 
     def build(frame) -> dict:
-        return {"roi": roi_report(frame, inputs.airings(airings, utc_offset), _response_model(window, baseline))}
+        model = _response_model(window, baseline)
+        return {"roi": roi_report(frame, run.inputs.airings(airings, run.utc_offset), model)}
 
-    _run(inputs, utc_offset, build, csv, xlsx)
+    run.tables(build)
 
 
 def _response_model(window_min: float, baseline_per_hour: float):
@@ -260,20 +255,15 @@ def _response_model(window_min: float, baseline_per_hour: float):
     return ResponseModel(window=window_min * 60, baseline=constant_baseline(baseline_per_hour / 3600))
 
 
-@report_app.command("all")
+@report_command("all")
 def all_reports(
+    run: ReportRun,
     airings: Airings = None,
     window: Window = 30,
     baseline: Baseline = 0,
     period: Annotated[str, typer.Option(help="Agent report period: day | week | month.")] = "day",
     interval: Annotated[float, typer.Option(min=1, help="Queue report interval, minutes.")] = 15,
     target: Annotated[float, typer.Option(min=0, help="Service-level target, seconds.")] = 20,
-    log: Log = None,
-    replication: Replication = 0,
-    source: Source = None,
-    utc_offset: Offset = None,
-    csv: CsvDir = None,
-    xlsx: Xlsx = None,
 ):
     """Every report at once, written to one Excel workbook (--xlsx, a sheet per report) and/or CSV files
     (--csv); prints each report's row count. ROI is included when airings are known (--airings or the store)."""
@@ -282,25 +272,23 @@ def all_reports(
 
     if period not in PERIODS:
         _bad_option("--period", f"{period!r} is not one of {', '.join(PERIODS)}")
-    if csv is None and xlsx is None:
+    if run.csv is None and run.xlsx is None:
         _bad_option("--xlsx", "say where to write: --xlsx FILE and/or --csv DIR")
-    inputs = Inputs(log, replication, source)
 
     def build(frame) -> dict:
         return every_report(
             frame,
-            inputs.orders(frame),
-            inputs.airings(airings, utc_offset, required=False),
+            run.inputs.orders(frame),
+            run.inputs.airings(airings, run.utc_offset, required=False),
             period=period,
             interval_s=interval * 60,
             target_s=target,
-            utc_offset_h=utc_offset,
+            utc_offset_h=run.utc_offset,
             roi_model=_response_model(window, baseline),
         )
 
-    _run(inputs, utc_offset, build, csv, xlsx, show=False)
+    run.tables(build, show=False)
 
 
 def _bad_option(option: str, message: str) -> None:
-    errors.print(f"[red]error[/red] {option}: {message}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    fail(f"{option}: {message}", 2)

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, fail_on_input
+from entrypoints.terminal import console, fail_on_input, say_error
 from inputs.problems import InputFileError, Problem
 
 
@@ -85,7 +85,7 @@ def roster(
         try:
             result = solve_roster(required, spec.interval, types, start_clock=clock, describe=describe)
         except InfeasibleRoster as error:
-            errors.print(f"[red]error[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+            say_error(error)
             short = True
             continue
         for name, table in roster_tables(result, start, g.name).items():

@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from entrypoints.terminal import errors, open_store_or_exit
+from entrypoints.terminal import fail, open_store_or_exit, say_error
 
 users_app = typer.Typer(
     help="Console users: create the first admin (the others are created in the API).", no_args_is_help=True
@@ -135,8 +135,7 @@ def serve(
     try:
         sock = listening_socket(host, port)
     except OSError as error:
-        errors.print(f"[red]error[/red] cannot listen on {host}:{port}: {error}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"cannot listen on {host}:{port}: {error}")
     sock.set_inheritable(True)
     bound_port = sock.getsockname()[1]
     # the workers read the same settings from the environment; these two say how many there are and
@@ -203,14 +202,13 @@ def create_admin(
         UserCreate(username=username, password=password, role="admin")
     except ValidationError as error:
         for problem in error.errors():
-            errors.print(f"[red]error[/red] {problem['loc'][0]}: {problem['msg']}", markup=True, highlight=False)
+            say_error(f"{problem['loc'][0]}: {problem['msg']}")
         raise typer.Exit(2) from None
     engine, _ = _open_store()
     try:
         user = SqlAccounts(engine).create_user(username, password, "admin", time.time())
     except UserExists as error:
-        errors.print(f"[red]error[/red] {error}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(error)
     finally:
         engine.dispose()
     print(f"admin {user.username} created (id {user.id}): log in with POST /api/login", flush=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from entrypoints.terminal import progress_bar
 from reports.eventlog import write_parquet, write_queue_log
 from reports.export import safe_table
 from twin.run import combined_log, per_replication_kpis, run_replications, summarise, target_verdict
@@ -21,21 +21,10 @@ from twin.site import load_scenario
 log = logging.getLogger("hotline.twin")
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
-
 def _simulate(console: Console, scenario: Scenario, workers: int | None, seed: int | None, label: str):
-    with _progress(console) as progress:
-        task = progress.add_task(f"{label}: replications", total=scenario.replications)
-        replications = run_replications(scenario, workers=workers, seed=seed, on_done=lambda r: progress.advance(task))
+    with progress_bar(console) as bar:
+        task = bar.add_task(f"{label}: replications", total=scenario.replications)
+        replications = run_replications(scenario, workers=workers, seed=seed, on_done=lambda r: bar.advance(task))
     log.info("%s: %d replications, %d calls", label, len(replications), sum(r.calls for r in replications))
     return replications
 
@@ -54,6 +43,23 @@ def _with_ci(row: pd.Series, metric: str, digits: int, pct: bool = False) -> str
         half = (high - low) / 2
         text += f" ±{_fmt(half, digits, pct)}"
     return text
+
+
+# the table's KPI columns: (column, decimals, as a percentage)
+_KPI_COLUMNS = (
+    ("offered", 0, False),
+    ("answered", 0, False),
+    ("abandon_rate", 1, True),
+    ("sl_offered", 1, True),
+    ("sl_answered", 1, True),
+    ("asa", 1, False),
+    ("occupancy", 1, True),
+    ("callbacks_created", 0, False),
+)
+
+
+def _kpi_cells(row) -> list[str]:
+    return [_with_ci(row, column, decimals, percent) for column, decimals, percent in _KPI_COLUMNS]
 
 
 def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, analytic: pd.DataFrame | None) -> Table:
@@ -79,17 +85,7 @@ def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, anal
     zone = scenario.start.tzinfo
     for _, row in summary.iterrows():
         start = datetime.fromtimestamp(row["interval_start"], zone).strftime("%H:%M")
-        cells = [
-            start,
-            _with_ci(row, "offered", 0),
-            _with_ci(row, "answered", 0),
-            _with_ci(row, "abandon_rate", 1, True),
-            _with_ci(row, "sl_offered", 1, True),
-            _with_ci(row, "sl_answered", 1, True),
-            _with_ci(row, "asa", 1),
-            _with_ci(row, "occupancy", 1, True),
-            _with_ci(row, "callbacks_created", 0),
-        ]
+        cells = [start, *_kpi_cells(row)]
         if analytic is not None:
             match = analytic[analytic["interval_start"] == row["interval_start"]]
             sl = match["sl_offered"].iloc[0] if len(match) else float("nan")
@@ -100,17 +96,7 @@ def kpi_table(scenario: Scenario, summary: pd.DataFrame, totals: pd.Series, anal
                 for c in ("transient_sl_offered", "transient_p_abandon")
             ]
         table.add_row(*cells)
-    cells = [
-        "all",
-        _with_ci(totals, "offered", 0),
-        _with_ci(totals, "answered", 0),
-        _with_ci(totals, "abandon_rate", 1, True),
-        _with_ci(totals, "sl_offered", 1, True),
-        _with_ci(totals, "sl_answered", 1, True),
-        _with_ci(totals, "asa", 1),
-        _with_ci(totals, "occupancy", 1, True),
-        _with_ci(totals, "callbacks_created", 0),
-    ]
+    cells = ["all", *_kpi_cells(totals)]
     if analytic is not None:
         cells += ["", "", "", ""]
     table.add_row(*cells, style="bold")

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from entrypoints.terminal import console, errors, open_store_or_exit
+from entrypoints.terminal import console, errors, fail, open_store_or_exit, progress_bar, say_error
 
 callbacks_app = typer.Typer(help="Callback tickets in the store: list them, expire old ones.", no_args_is_help=True)
 import_app = typer.Typer(help="Import call records into the store's event log.", no_args_is_help=True)
@@ -168,8 +168,6 @@ def anonymous_bank(
     checked first, a malformed row is reported with its file and line, and then nothing is stored."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from adapters.store.anonymous_bank import (
         AlreadyImported,
         ImportFormatError,
@@ -194,9 +192,7 @@ def anonymous_bank(
     engine, settings = _open()
     started = time.perf_counter()
     try:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=errors, transient=False
-        ) as progress:
+        with progress_bar(errors) as progress:
             task = progress.add_task(f"importing {len(paths)} file(s)", total=None)
 
             def report(done: int, total: int) -> None:
@@ -214,12 +210,11 @@ def anonymous_bank(
             )
     except (ImportFormatError, ImportFormatErrors) as error:
         for line in str(error).splitlines():
-            errors.print(f"[red]error[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+            say_error(line)
         errors.print("nothing was imported", highlight=False)
         raise typer.Exit(2) from None
     except AlreadyImported as error:
-        errors.print(f"[red]error[/red] {error}; nothing was imported", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(f"{error}; nothing was imported", 2)
     finally:
         engine.dispose()
     for result in results:

@@ -2,8 +2,10 @@
 
 * ``console`` / ``errors`` -- standard output and standard error. KPI tables are wide: when output goes to a
   file or a CI log, it is not squeezed into 80 columns.
-* ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2;
+* ``fail(message, code)`` -- one line ``error <message>`` on standard error, exit ``code``;
+  ``fail_on_input(error)`` -- every problem of a bad input file (``file:line: field: message``), exit 2;
   ``check_files(paths, load)`` -- "ok" per good file, then every problem of the others (exit 2).
+* ``progress_bar(to)`` -- the progress bar of long work (what, bar, done of total, time so far).
 * ``open_store_or_exit(settings)`` -- the store's engine, migrated; a store that cannot be opened is one
   line on standard error and exit 1.
 """
@@ -15,6 +17,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from inputs.problems import InputFileError
 
@@ -22,9 +25,26 @@ console = Console() if sys.stdout.isatty() else Console(width=200)
 errors = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=200)
 
 
+def progress_bar(to: Console | None = None, transient: bool = False):
+    """A ``rich.progress.Progress`` on ``to`` (standard output by default); ``transient``: gone when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # lazy: startup
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=to or console, transient=transient)
+
+
+def say_error(message: object) -> None:
+    errors.print(f"[red]error[/red] {escape(str(message))}", markup=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: object, code: int = 1) -> NoReturn:
+    say_error(message)
+    raise typer.Exit(code)
+
+
 def fail_on_input(error: InputFileError) -> NoReturn:
     for problem in error.problems:
-        errors.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
+        say_error(problem)
     raise typer.Exit(2)
 
 
@@ -48,10 +68,4 @@ def open_store_or_exit(settings):
     try:
         return open_store(settings)
     except Exception as error:  # a wrong URL, a server that is down, ...
-        errors.print(
-            f"[red]error[/red] cannot open the store {settings.redacted_url()}: {error}",
-            markup=True,
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
+        fail(f"cannot open the store {settings.redacted_url()}: {error}")

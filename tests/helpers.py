@@ -1,12 +1,21 @@
-"""What many tests share: waiting for a condition (never a fixed sleep) and racing threads against each other."""
+"""What many tests share: waiting for a condition (never a fixed sleep), racing threads against each other, and
+running the ``hotline`` command as a user does (``hotline(...)`` to its end, ``running(...)`` a server)."""
 
 from __future__ import annotations
 
+import os
+import queue
+import re
+import subprocess
+import sys
 import threading
 import time
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until(
@@ -70,3 +79,77 @@ def shipped_scenarios(root) -> list:
     """The plain scenario files under ``root/scenarios``, sorted."""
     folder = root / "scenarios"
     return sorted(p for p in folder.rglob("*.yaml") if p.relative_to(folder).parts[0] not in NOT_PLAIN_SCENARIOS)
+
+
+def _command(args: tuple[str, ...]) -> list[str]:
+    return [sys.executable, "-m", "entrypoints.cli", *args]
+
+
+def hotline_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``hotline`` process with its own store: the SQLite file in ``data_dir`` (an empty
+    ``HOTLINE_DATABASE_URL`` hides the test run's own)."""
+    return {**os.environ, "HOTLINE_DATABASE_URL": "", "HOTLINE_DATA_DIR": str(data_dir), **extra}
+
+
+def hotline(
+    *args: str, env: dict | None = None, cwd: Path | None = None, stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """``hotline ARGS`` run to its end as a user runs it: a real process in the repository (or ``cwd``), output
+    200 columns wide, ``env`` over this process's environment."""
+    return subprocess.run(
+        _command(args),
+        cwd=cwd or ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class Output:
+    """What a running process prints (standard output and error together), read line by line as it comes."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 300.0) -> re.Match:
+        """The first line from here on that matches ``pattern``; fails after ``timeout`` s showing the output
+        (a generous deadline: a server starting on a loaded machine may take a minute or more)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r} within {timeout} s; output:\n" + "\n".join(self.seen))
+
+
+@contextmanager
+def running(*args: str, env: dict[str, str], stop_timeout: float = 30) -> Iterator[Output]:
+    """``hotline ARGS`` (a server) running for the ``with`` block, then terminated and waited for."""
+    process = subprocess.Popen(
+        _command(args),
+        cwd=ROOT,
+        env={"COLUMNS": "200", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield Output(process)
+    finally:
+        process.terminate()
+        process.wait(timeout=stop_timeout)

@@ -42,7 +42,7 @@ def normalise_url(url: str) -> str:
 class StoreSettings(BaseSettings):
     """The store's configuration: ``HOTLINE_*`` environment variables, read when the object is made (once, at
     a process's entry point, which passes it on); keyword arguments override them (``StoreSettings(
-    database_url=...)``)."""
+    database_url=...)``), and so does a URL given alone (``StoreSettings("sqlite:///x.db")``)."""
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore")
 
@@ -73,6 +73,15 @@ class StoreSettings(BaseSettings):
         description="connections all processes of one service may hold together; "
         "split between the workers (0: pool size + overflow each)",
     )
+
+    def __init__(self, database_url: str | None = None, /, **values: object) -> None:
+        # BaseSettings' first positional parameter is a private option (_case_sensitive): a URL given
+        # positionally would be taken for it and silently ignored
+        if database_url is not None:
+            if not isinstance(database_url, str):
+                raise TypeError(f"StoreSettings takes a database URL, not {type(database_url).__name__}")
+            values["database_url"] = database_url
+        super().__init__(**values)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _default_url(self) -> "StoreSettings":
@@ -170,7 +179,7 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
     if settings is None:
         settings = StoreSettings()
     elif isinstance(settings, str):
-        settings = StoreSettings(database_url=settings)
+        settings = StoreSettings(settings)
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ""

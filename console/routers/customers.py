@@ -10,9 +10,10 @@ is audited too (``customers.update_refused``)."""
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Callable
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import Field
 
 from adapters.store.audit import SqlAudit
@@ -79,32 +80,28 @@ def _lookup(
     return [customer_out(c, unmasked) for c in found]
 
 
+def phone_lookup(
+    user: Reader, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep
+) -> Callable[[str], list[CustomerPublic]]:
+    """The lookup by a phone number as this request's user may make it (both screen-pop routes use it)."""
+    return partial(_lookup, user=user, engine=engine, settings=settings, now=now, unmasked=unmasked, audit=audit)
+
+
+LookUp = Annotated[Callable[[str], list[CustomerPublic]], Depends(phone_lookup)]
+
+
 @router.get("", response_model=list[CustomerPublic], deprecated=True)
 def lookup(
-    phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)],
-    user: Reader,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-    audit: AuditDep,
+    phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)], look_up: LookUp
 ) -> list[CustomerPublic]:
     """Screen pop by a URL (the number ends up in access logs, masked there): prefer POST /lookup."""
-    return _lookup(phone, user, engine, settings, now, unmasked, audit)
+    return look_up(phone)
 
 
 @router.post("/lookup", response_model=list[CustomerPublic])
-def lookup_by_body(
-    body: LookupBody,
-    user: Reader,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-    audit: AuditDep,
-) -> list[CustomerPublic]:
+def lookup_by_body(body: LookupBody, look_up: LookUp) -> list[CustomerPublic]:
     """Screen pop: every customer with this number, oldest first; the agent picks."""
-    return _lookup(body.phone, user, engine, settings, now, unmasked, audit)
+    return look_up(body.phone)
 
 
 @router.post("", response_model=CustomerPublic, status_code=201)

@@ -6,15 +6,18 @@ is). The page renders the form again with ``values`` (what was typed, kept) and 
 ``field`` in ``_forms.html`` shows both. ``FormDep`` is the posted form as a plain dict (the last value of a
 repeated name; ``form_lists`` for the repeated ones). ``command_refusal(answer)``: why the live center did not
 carry out a page's command (``console.routers.agents.run_command``'s error answer), to show beside the button.
+
+``submit(...)`` is the post of a form page: check the form, carry out the use case, show the page again with a
+notice, or with what was typed and every problem beside its field (422).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, Callable, Mapping, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -67,3 +70,53 @@ def command_refusal(answer: object) -> str | None:
     if not isinstance(answer, JSONResponse):
         return None
     return str(json.loads(bytes(answer.body)).get("detail", "")) or "refused"
+
+
+class FieldProblem(Exception):
+    """A problem with one field found after the form parsed (a rule between fields, a name already taken)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# an exception the use case may raise -> the field its message is shown beside (or a function of it naming one)
+Refusals = Mapping[type[Exception], str | Callable[[Any], str]]
+
+
+def _field_of(refused: Exception, refusals: Refusals) -> str:
+    if isinstance(refused, FieldProblem):
+        return refused.field
+    field = next(field for kind, field in refusals.items() if isinstance(refused, kind))
+    return field if isinstance(field, str) else field(refused)
+
+
+def submit(
+    form: dict[str, str],
+    model: type[Model],
+    t: Callable[..., str],
+    act: Callable[[Model], str],
+    page: Callable[..., Response],
+    refusals: Refusals,
+    *,
+    prefix: str = "",
+    kept: dict[str, str] | None = None,
+) -> Response:
+    """``form`` checked by ``model``; when it parses, ``act(parsed)`` carries out the use case and returns the
+    notice, and ``page(notice=...)`` shows it. When it does not, or ``act`` raises ``FieldProblem`` or an
+    exception of ``refusals`` (the first kind that matches names the field), the page comes back with what was
+    typed (``kept``, default the whole form) and the messages: ``page(values=..., errors=..., status_code=422)``,
+    every name led by ``prefix`` (the row's own fields on a page of several forms)."""
+    parsed, errors = check(model, form, t)
+    if parsed is not None:
+        kinds: tuple[type[Exception], ...] = (FieldProblem, *refusals)
+        try:
+            return page(notice=act(parsed))
+        except kinds as refused:
+            errors = {_field_of(refused, refusals): str(refused)}
+    values = form if kept is None else kept
+    return page(
+        values={prefix + k: v for k, v in values.items()},
+        errors={prefix + k: v for k, v in errors.items()},
+        status_code=422,
+    )

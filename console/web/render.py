@@ -3,7 +3,8 @@
 ``render(request, name, user, **context)`` gives the template ``t`` (labels in the request's language),
 ``lang``, ``user``, ``nav`` (the pages the user's role may open, checked with ``permissions.can``), and the
 filters ``when`` (epoch seconds -> the site's time zone), ``yuan`` (money), ``clock`` (seconds -> m:ss),
-``mask`` (a phone number as agents see it) and ``zip_labels`` (a select's options with their labels).
+``mask`` (a phone number as agents see it) and ``zip_labels`` (a select's options with their labels); a
+form's ``values`` and ``errors`` are empty unless given.
 The navigation is one list, ``NAV``: a page group adds its entries with ``add_nav``.
 """
 
@@ -81,6 +82,8 @@ def render(
             "user": user,
             "nav": nav,
             "path": request.url.path,
+            "values": {},  # a form page's typed values and its problems by field (console.web.forms)
+            "errors": {},
             **context,
         },
         status_code=status_code,

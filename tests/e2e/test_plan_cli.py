@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.test_cli import hotline
+from tests.helpers import hotline
 from twin.analytic import agents_required, erlang_a
 
 

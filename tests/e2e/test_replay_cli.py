@@ -3,31 +3,29 @@ validated against the JUnit schema; the HTML report opened in real Chromium with
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import xmlschema
 
+from tests.helpers import ROOT, hotline
 from tests.unit.test_journal_replay import LINEAR, write_journal
 
-ROOT = Path(__file__).resolve().parents[2]
 JOURNALS = ROOT / "tests" / "data" / "journals"
 BANK = ROOT / "tests" / "data" / "anonymous-bank" / "calls_one_day.csv"
 SCHEMA = xmlschema.XMLSchema(ROOT / "tests" / "data" / "junit" / "junit.xsd")
 
 
-def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
+def trace(day: str) -> tuple[str, ...]:
+    """The options of ``hotline replay`` for a what-if on the recorded day ``day``, unchanged (in UTC)."""
+    return (
+        "--trace",
+        day,
+        "--zone",
+        "UTC",
+        "--scenario",
+        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
     )
 
 
@@ -86,12 +84,7 @@ def test_trace_of_the_real_day_writes_junit_and_html(bank_store, tmp_path):
     junit, report = tmp_path / "trace.xml", tmp_path / "trace.html"
     result = hotline(
         "replay",
-        "--trace",
-        "1999-08-01",
-        "--zone",
-        "UTC",
-        "--scenario",
-        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        *trace("1999-08-01"),
         "--junit",
         str(junit),
         "--html",
@@ -107,12 +100,7 @@ def test_trace_of_the_real_day_writes_junit_and_html(bank_store, tmp_path):
 def test_trace_of_an_empty_day_is_refused(bank_store):
     result = hotline(
         "replay",
-        "--trace",
-        "2001-01-01",
-        "--zone",
-        "UTC",
-        "--scenario",
-        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        *trace("2001-01-01"),
         env=bank_store,
     )
     assert result.returncode == 2 and "no calls arrived on 2001-01-01" in result.stderr
@@ -140,12 +128,7 @@ def test_html_report_shows_the_charts_in_chromium(page, bank_store, tmp_path):
     report = tmp_path / "report.html"
     result = hotline(
         "replay",
-        "--trace",
-        "1999-08-01",
-        "--zone",
-        "UTC",
-        "--scenario",
-        str(ROOT / "scenarios" / "trace" / "anonymous_bank_unchanged.yaml"),
+        *trace("1999-08-01"),
         "--html",
         str(report),
         env=bank_store,

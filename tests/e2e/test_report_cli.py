@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -15,24 +11,13 @@ import pytest
 from core.log import Verb
 from reports.eventlog import read_parquet
 from reports.tables import agent_report
+from tests.helpers import ROOT, hotline
 
-ROOT = Path(__file__).resolve().parents[2]
 SALE_START = "2026-11-24 12:00"  # scenarios/special_sale.yaml: start 2026-11-24T12:00:00+08:00, one 30 m sale
 AIRINGS_CSV = (
     "id,channel,start,length,product,hotline,kind,cost\n"
     f"sale-1200-duvet,Shopping TV 2,{SALE_START},30m,DV-200 down duvet,4008300300,sale,50000\n"
 )
-
-
-def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,13 @@ Excel and a scenario the twin runs; an infeasible roster names the intervals."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import openpyxl
 import pandas as pd
 
+from tests.helpers import ROOT, hotline
 from twin.build import shifts
 from twin.site import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIFTS = """\
 shifts:
   - name: slot
@@ -26,17 +21,6 @@ shifts:
     cost_per_hour: 40
     max: MAX
 """
-
-
-def hotline(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_roster_covers_every_interval_and_loads_into_a_scenario(tmp_path):

@@ -4,91 +4,38 @@ create-admin hint, then ``hotline users create-admin`` and a login over HTTP."""
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import hotline, hotline_env, running, wait_until
+
 PASSWORD = "a long admin password"
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "HOTLINE_DATABASE_URL"}
-    return {**env, "HOTLINE_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-
-
-def _lines(process: subprocess.Popen) -> "queue.Queue[str]":
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
-
-
-def _wait_for(lines: "queue.Queue[str]", pattern: str, seen: list[str], timeout: float = 60.0) -> re.Match:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        found = re.search(pattern, line)
-        if found:
-            return found
-    raise AssertionError(f"no line matching {pattern!r} within {timeout} s; output:\n" + "\n".join(seen))
-
-
-def hotline(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=ROOT,
-        env=_env(data_dir),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def create_admin(data_dir, name: str, password: str):
+    """``hotline users create-admin NAME --password-stdin`` on the store in ``data_dir``."""
+    return hotline("users", "create-admin", name, "--password-stdin", env=hotline_env(data_dir), stdin=password + "\n")
 
 
 def test_serve_migrates_listens_hints_at_create_admin_and_an_admin_logs_in(tmp_path):
     data_dir = tmp_path / "data"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen: list[str] = []
-    try:
-        lines = _lines(server)
-        listening = _wait_for(lines, r"^Hotline listening on (http://127\.0\.0\.1:(\d+))$", seen)
+    with running("serve", "--port", "0", env=hotline_env(data_dir)) as output:
+        listening = output.wait_for(r"^Hotline listening on (http://127\.0\.0\.1:(\d+))$")
         base = listening.group(1)
         assert int(listening.group(2)) > 0
-        _wait_for(lines, r"hotline users create-admin USERNAME", seen, timeout=10)
+        output.wait_for(r"hotline users create-admin USERNAME", timeout=10)
         assert (data_dir / "hotline.db").is_file()  # SQLite in the data directory, no configuration
         health = httpx.get(f"{base}/api/health", timeout=10)
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         assert httpx.get(f"{base}/api/me", timeout=10).status_code == 401
 
-        created = hotline("users", "create-admin", "boss", "--password-stdin", data_dir=data_dir, stdin=PASSWORD + "\n")
+        created = create_admin(data_dir, "boss", PASSWORD)
         assert created.returncode == 0, created.stdout + created.stderr
         assert "admin boss created" in created.stdout
-        again = hotline("users", "create-admin", "boss", "--password-stdin", data_dir=data_dir, stdin=PASSWORD + "\n")
+        again = create_admin(data_dir, "boss", PASSWORD)
         assert again.returncode == 1 and "exists already" in again.stderr
-        short = hotline("users", "create-admin", "other", "--password-stdin", data_dir=data_dir, stdin="short\n")
+        short = create_admin(data_dir, "other", "short")
         assert short.returncode == 2 and "password" in short.stderr
 
         login = httpx.post(f"{base}/api/login", json={"username": "boss", "password": PASSWORD}, timeout=10)
@@ -103,28 +50,12 @@ def test_serve_migrates_listens_hints_at_create_admin_and_an_admin_logs_in(tmp_p
             json={"username": "li", "password": "agent password", "role": "agent"},
         )
         assert agent.status_code == 201
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     # a second start finds the schema up to date and an admin: no hint
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        lines = _lines(server)
-        seen = []
-        _wait_for(lines, r"^Hotline listening on http://", seen)
-        _wait_for(lines, r"Application startup complete", seen, timeout=30)
-        assert not any("create-admin" in line for line in seen), seen
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with running("serve", "--port", "0", env=hotline_env(data_dir)) as output:
+        output.wait_for(r"^Hotline listening on http://")
+        output.wait_for(r"Application startup complete", timeout=30)
+        assert not any("create-admin" in line for line in output.seen), output.seen
 
 
 def test_the_service_socket_gets_tcp_nodelay_on_every_connection():
@@ -155,22 +86,10 @@ def test_the_service_socket_gets_tcp_nodelay_on_every_connection():
 
 def test_serve_with_two_workers_answers_and_sums_their_metrics(tmp_path):
     """Issue 14, item 13/14: `hotline serve --workers 2`; readiness, JSON access lines, one /metrics for both."""
-    from tests.helpers import wait_until
-
     data_dir = tmp_path / "data"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--workers", "2"],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen: list[str] = []
-    try:
-        lines = _lines(server)
-        base = _wait_for(lines, r"^Hotline listening on (http://127\.0\.0\.1:\d+)$", seen).group(1)
-        _wait_for(lines, r"^Workers: 2 ", seen, timeout=10)
+    with running("serve", "--port", "0", "--workers", "2", env=hotline_env(data_dir), stop_timeout=60) as output:
+        base = output.wait_for(r"^Hotline listening on (http://127\.0\.0\.1:\d+)$").group(1)
+        output.wait_for(r"^Workers: 2 ", timeout=10)
 
         def ready() -> bool:
             try:
@@ -188,8 +107,5 @@ def test_serve_with_two_workers_answers_and_sums_their_metrics(tmp_path):
             metrics,
         )
         assert count and float(count.group(1)) == 20  # both workers' requests, summed
-        access = _wait_for(lines, r'^\{.*"logger": "hotline.access".*"route": "/api/health",.*\}$', seen, timeout=30)
+        access = output.wait_for(r'^\{.*"logger": "hotline.access".*"route": "/api/health",.*\}$', timeout=30)
         assert json.loads(access.group(0))["status"] == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=60)

@@ -3,7 +3,7 @@ a refused import (every problem, exit 2, the store unchanged), validate."""
 
 from __future__ import annotations
 
-from tests.e2e.test_report_cli import ROOT, hotline
+from tests.helpers import ROOT, hotline
 
 LIVE = ROOT / "scenarios" / "live_program.yaml"
 

@@ -4,6 +4,7 @@ nobody deactivates or demotes themselves, every change audited), called here, ne
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -14,7 +15,7 @@ from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep,
 from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
 from console.routers.users import add_user, change_user, end_logins
-from console.web.forms import FormDep, check
+from console.web.forms import FieldProblem, FormDep, check, submit
 from console.web.i18n import add_messages, translator
 from console.web.render import add_nav, render, request_language
 
@@ -61,26 +62,10 @@ add_messages(
 )
 
 
-def _users_page(
-    request: Request,
-    user: AppUser,
-    engine,
-    values: dict | None = None,
-    errors: dict | None = None,
-    notice: str = "",
-    status_code: int = 200,
-):
-    return render(
-        request,
-        "admin/users.html",
-        user,
-        users=SqlAccounts(engine).users(),
-        roles=ROLES,
-        values=values or {"role": "agent"},
-        errors=errors or {},
-        notice=notice,
-        status_code=status_code,
-    )
+def _users_page(request: Request, user: AppUser, engine, **form):
+    """``form``: what ``forms.submit`` gives a page (values, errors, notice, status_code)."""
+    form.setdefault("values", {"role": "agent"})
+    return render(request, "admin/users.html", user, users=SqlAccounts(engine).users(), roles=ROLES, **form)
 
 
 @router.get("/admin/users")
@@ -91,19 +76,16 @@ def users(request: Request, user: Admin, engine: EngineDep):
 @router.post("/admin/users")
 def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
     t = translator(request_language(request))
-    parsed, errors = check(UserCreate, form, t)
-    if parsed is not None:
+
+    def act(parsed: UserCreate) -> str:
         if SqlAccounts(engine).by_username(parsed.username) is not None:
-            errors = {"username": t("users.exists")}
-        else:
-            try:
-                created = add_user(parsed, engine, now, audit)
-            except AccountError as error:  # the accounts' own rules (a taken name in a race, a policy)
-                errors = {"username": str(error)}
-            else:
-                return _users_page(request, user, engine, notice=t("users.created", name=created.username))
+            raise FieldProblem("username", t("users.exists"))
+        return t("users.created", name=add_user(parsed, engine, now, audit).username)
+
+    # AccountError: the accounts' own rules (a taken name in a race, a policy)
     kept = {k: v for k, v in form.items() if k != "password"}  # what was typed stays, but never a password
-    return _users_page(request, user, engine, values=kept, errors=errors, status_code=422)
+    page = partial(_users_page, request, user, engine)
+    return submit(form, UserCreate, t, act, page, {AccountError: "username"}, kept=kept)
 
 
 @router.post("/admin/users/{user_id}")

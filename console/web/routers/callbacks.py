@@ -3,9 +3,9 @@ claim one or the next, record the outcome (unreachable ones come back for a retr
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Callable
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from adapters.store.tickets import SqlTickets
 from app.callbacks import ClaimNextCallback, ReleaseCallback, claim_callback, claim_next_callback, complete_callback
@@ -17,7 +17,7 @@ from console.web.forms import FormDep
 from console.web.i18n import translator
 from console.web.render import render, request_language
 from core.messages import ClaimCallback, CompleteCallback
-from core.tickets import OUTCOMES
+from core.tickets import OUTCOMES, Ticket
 
 router = APIRouter()
 Agent = Annotated[AppUser, require("callbacks.claim")]
@@ -25,155 +25,79 @@ TicketId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 SHOWN = 50  # claimable tickets listed; "claim next" takes the first anyway
 
 
-def worklist(
-    request: Request,
-    user: AppUser,
-    engine,
-    settings,
-    now: float,
-    unmasked: bool,
-    notice: str = "",
-    errors: dict | None = None,
-    status_code: int = 200,
-):
-    tickets = SqlTickets(engine, source=settings.ticket_source)
-    waiting = tickets.ordered(now, None, SHOWN)
-    mine = [t for t in tickets.all(["claimed"]) if t.claimer == user.username]
-    number = {t.ticket_id: masked_text(t.number, unmasked) for t in waiting + mine}
-    return render(
-        request,
-        "callbacks.html",
-        user,
-        waiting=waiting,
-        mine=mine,
-        number=number,
-        outcomes=OUTCOMES,
-        notice=notice,
-        errors=errors or {},
-        values={},
-        status_code=status_code,
-    )
+class Worklist:
+    """The agent's worklist as this request sees it (FastAPI makes one per request): the page, and a change to
+    one of its tickets followed by the page again."""
+
+    def __init__(
+        self, request: Request, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked
+    ) -> None:
+        self.request, self.user, self.engine, self.settings = request, user, engine, settings
+        self.now, self.unmasked = now, unmasked
+        self.t = translator(request_language(request))
+
+    def page(self, notice: str = "", errors: dict | None = None, status_code: int = 200):
+        tickets = SqlTickets(self.engine, source=self.settings.ticket_source)
+        waiting = tickets.ordered(self.now, None, SHOWN)
+        mine = [t for t in tickets.all(["claimed"]) if t.claimer == self.user.username]
+        number = {t.ticket_id: masked_text(t.number, self.unmasked) for t in waiting + mine}
+        return render(
+            self.request,
+            "callbacks.html",
+            self.user,
+            waiting=waiting,
+            mine=mine,
+            number=number,
+            outcomes=OUTCOMES,
+            notice=notice,
+            errors=errors or {},
+            values={},
+            status_code=status_code,
+        )
+
+    def change(self, change: Callable[[], Ticket | None], field: str):
+        """``change()`` runs a use case on a ticket; its refusal is shown beside ``field`` (409)."""
+        t = self.t
+        try:
+            ticket = change()
+        except ValueError as error:  # someone else holds it, it is done already, an unknown ticket
+            return self.page(errors={field: str(error)}, status_code=409)
+        notice = t("callbacks.none") if ticket is None else t("callbacks.claimed", id=ticket.ticket_id)
+        if ticket is not None and ticket.status != "claimed":
+            notice = t("callbacks.done", id=ticket.ticket_id, outcome=t("status." + ticket.status))
+        return self.page(notice=notice)
+
+
+WorklistDep = Annotated[Worklist, Depends()]
 
 
 @router.get("/callbacks")
-def callbacks_page(
-    request: Request, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked
-):
-    return worklist(request, user, engine, settings, now, unmasked)
-
-
-def _change(request: Request, user: AppUser, engine, settings, now: float, unmasked: bool, change, field: str):
-    t = translator(request_language(request))
-    try:
-        ticket = change(t)
-    except ValueError as error:  # someone else holds it, it is done already, an unknown ticket
-        return worklist(request, user, engine, settings, now, unmasked, errors={field: str(error)}, status_code=409)
-    notice = t("callbacks.none") if ticket is None else t("callbacks.claimed", id=ticket.ticket_id)
-    if ticket is not None and ticket.status != "claimed":
-        notice = t("callbacks.done", id=ticket.ticket_id, outcome=t("status." + ticket.status))
-    return worklist(request, user, engine, settings, now, unmasked, notice=notice)
+def callbacks_page(worklist: WorklistDep):
+    return worklist.page()
 
 
 @router.post("/callbacks/claim-next")
-def claim_next(
-    request: Request,
-    user: Agent,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _change(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        lambda t: claim_next_callback(ClaimNextCallback(now, user.username), uow),
-        "form",
-    )
+def claim_next(worklist: WorklistDep, uow: UnitOfWorkDep):
+    command = ClaimNextCallback(worklist.now, worklist.user.username)
+    return worklist.change(lambda: claim_next_callback(command, uow), "form")
 
 
 @router.post("/callbacks/{ticket_id}/claim")
-def claim(
-    request: Request,
-    ticket_id: TicketId,
-    user: Agent,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _change(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        lambda t: claim_callback(ClaimCallback(now, user.username, ticket_id), uow),
-        "form",
-    )
+def claim(ticket_id: TicketId, worklist: WorklistDep, uow: UnitOfWorkDep):
+    command = ClaimCallback(worklist.now, worklist.user.username, ticket_id)
+    return worklist.change(lambda: claim_callback(command, uow), "form")
 
 
 @router.post("/callbacks/{ticket_id}/complete")
-def complete(
-    request: Request,
-    ticket_id: TicketId,
-    form: FormDep,
-    user: Agent,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    outcome = form.get("outcome", "")
+def complete(ticket_id: TicketId, form: FormDep, worklist: WorklistDep, uow: UnitOfWorkDep):
+    outcome, field = form.get("outcome", ""), f"outcome-{ticket_id}"
     if outcome not in OUTCOMES:
-        t = translator(request_language(request))
-        return worklist(
-            request,
-            user,
-            engine,
-            settings,
-            now,
-            unmasked,
-            errors={f"outcome-{ticket_id}": t("field.choice")},
-            status_code=422,
-        )
-    return _change(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        lambda t: complete_callback(CompleteCallback(now, user.username, ticket_id, outcome), uow),
-        f"outcome-{ticket_id}",
-    )
+        return worklist.page(errors={field: worklist.t("field.choice")}, status_code=422)
+    command = CompleteCallback(worklist.now, worklist.user.username, ticket_id, outcome)
+    return worklist.change(lambda: complete_callback(command, uow), field)
 
 
 @router.post("/callbacks/{ticket_id}/release")
-def release(
-    request: Request,
-    ticket_id: TicketId,
-    user: Agent,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _change(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        lambda t: release_ticket(ReleaseCallback(now, user.username, ticket_id), uow),
-        f"outcome-{ticket_id}",
-    )
+def release(ticket_id: TicketId, worklist: WorklistDep, uow: UnitOfWorkDep):
+    command = ReleaseCallback(worklist.now, worklist.user.username, ticket_id)
+    return worklist.change(lambda: release_ticket(command, uow), f"outcome-{ticket_id}")

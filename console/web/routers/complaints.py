@@ -3,6 +3,7 @@ resolve it. Closing (the customer confirmed) is a supervisor's, as in the API.""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -13,7 +14,7 @@ from app.calls import OpenComplaint, ResolveComplaint, WorkOnComplaint, open_com
 from app.calls import work_on_complaint as work_on
 from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
-from console.web.forms import FormDep, check
+from console.web.forms import FieldProblem, FormDep, submit
 from console.web.i18n import translator
 from console.web.render import render, request_language
 
@@ -38,26 +39,10 @@ class WorkForm(BaseModel):
     resolution: str = Field(default="", max_length=2000)
 
 
-def complaints_page(
-    request: Request,
-    user: AppUser,
-    engine,
-    values: dict | None = None,
-    errors: dict | None = None,
-    notice: str = "",
-    status_code: int = 200,
-):
+def complaints_page(request: Request, user: AppUser, engine, **form):
+    """``form``: what ``forms.submit`` gives a page (values, errors, notice, status_code)."""
     shown = [c for c in SqlCallRecords(engine).complaints() if c.status in SHOWN]
-    return render(
-        request,
-        "complaints.html",
-        user,
-        complaints=shown,
-        values=values or {},
-        errors=errors or {},
-        notice=notice,
-        status_code=status_code,
-    )
+    return render(request, "complaints.html", user, complaints=shown, **form)
 
 
 @router.get("/complaints")
@@ -68,17 +53,14 @@ def complaints(request: Request, user: Reader, engine: EngineDep):
 @router.post("/complaints")
 def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
-    parsed, errors = check(OpenForm, form, t)
-    if parsed is not None:
-        try:
-            opened = open_complaint(
-                OpenComplaint(now, user.username, parsed.record_id, parsed.description, parsed.category), uow
-            )
-        except ValueError as error:  # no such record, a complaint of that call exists already
-            errors = {"record_id": str(error)}
-        else:
-            return complaints_page(request, user, engine, notice=t("complaints.changed", id=opened.complaint_id))
-    return complaints_page(request, user, engine, values=form, errors=errors, status_code=422)
+
+    def act(parsed: OpenForm) -> str:
+        command = OpenComplaint(now, user.username, parsed.record_id, parsed.description, parsed.category)
+        return t("complaints.changed", id=open_complaint(command, uow).complaint_id)
+
+    # ValueError: no such record, a complaint of that call exists already
+    page = partial(complaints_page, request, user, engine)
+    return submit(form, OpenForm, t, act, page, {ValueError: "record_id"})
 
 
 @router.post("/complaints/{complaint_id}")
@@ -94,26 +76,22 @@ def work(
     """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution;
     enter (Enter pressed in a field): resolve if a resolution was typed, else hand over if a handler was."""
     t = translator(request_language(request))
-    prefix = f"{complaint_id}."
-    parsed, errors = check(WorkForm, form, t)
-    if parsed is not None and parsed.action == "enter":  # Enter in a field: what the typed fields ask for
-        parsed.action = "resolve" if parsed.resolution.strip() else "hand_over" if parsed.handler else "take"
-    if parsed is not None and parsed.action == "hand_over" and not parsed.handler:
-        errors = {"handler": t("field.required")}
-    if parsed is not None and parsed.action == "resolve" and not parsed.resolution.strip():
-        errors = {"resolution": t("field.required")}
-    if not errors and parsed is not None:
-        try:
-            if parsed.action == "resolve":
-                resolve_complaint(ResolveComplaint(now, user.username, complaint_id, parsed.resolution), uow)
-            else:
-                handler = user.username if parsed.action == "take" else parsed.handler
-                work_on(WorkOnComplaint(now, user.username, complaint_id, handler, parsed.note), uow)
-        except ValueError as error:  # a step the core does not allow from this status
-            errors = {"action": str(error)}
+
+    def act(parsed: WorkForm) -> str:
+        action = parsed.action
+        if action == "enter":  # Enter in a field: what the typed fields ask for
+            action = "resolve" if parsed.resolution.strip() else "hand_over" if parsed.handler else "take"
+        if action == "hand_over" and not parsed.handler:
+            raise FieldProblem("handler", t("field.required"))
+        if action == "resolve" and not parsed.resolution.strip():
+            raise FieldProblem("resolution", t("field.required"))
+        if action == "resolve":
+            resolve_complaint(ResolveComplaint(now, user.username, complaint_id, parsed.resolution), uow)
         else:
-            return complaints_page(request, user, engine, notice=t("complaints.changed", id=complaint_id))
-    values = {prefix + k: v for k, v in form.items()}
-    return complaints_page(
-        request, user, engine, values=values, status_code=422, errors={prefix + k: v for k, v in errors.items()}
-    )
+            handler = user.username if action == "take" else parsed.handler
+            work_on(WorkOnComplaint(now, user.username, complaint_id, handler, parsed.note), uow)
+        return t("complaints.changed", id=complaint_id)
+
+    # ValueError: a step the core does not allow from this status
+    page = partial(complaints_page, request, user, engine)
+    return submit(form, WorkForm, t, act, page, {ValueError: "action"}, prefix=f"{complaint_id}.")

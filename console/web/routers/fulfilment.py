@@ -5,6 +5,7 @@ row; a step the order's status does not allow shows the core's reason beside the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -17,7 +18,7 @@ from app.stock import ReceiveStock, WriteOffStock, receive_stock, write_off_stoc
 from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
 from console.permissions import can
-from console.web.forms import FormDep, check
+from console.web.forms import FormDep, submit
 from console.web.i18n import add_messages, translator
 from console.web.render import add_nav, render, request_language
 from core.catalog import CatalogError, UnknownProduct
@@ -109,8 +110,6 @@ def _orders_page(request: Request, user: AppUser, engine, status: str, **context
         status=status,
         statuses=STATUSES,
         steps={o.order_id: allowed_steps(o, user) for o in orders},
-        values={},
-        errors={},
         **context,
     )
 
@@ -132,29 +131,26 @@ def order_step(
     status: StatusFilter = "",
 ):
     t = translator(request_language(request))
-    parsed, errors = check(StepForm, form, t)
-    if parsed is not None:
-        try:
-            if parsed.step == "cancel":
-                changed = cancel_order(CancelOrder(now, order_id, parsed.reason, user.username), uow)
-            else:
-                changed = fulfil_order(
-                    FulfilOrder(
-                        now, order_id, parsed.step, user.username, parsed.reason, restock=parsed.restock == "on"
-                    ),
-                    uow,
-                )
-        except (OrderError, CatalogError) as refused:  # the core's reason: status, payment, no warehouse
-            errors = {"step": str(refused)}
+
+    def act(parsed: StepForm) -> str:
+        if parsed.step == "cancel":
+            changed = cancel_order(CancelOrder(now, order_id, parsed.reason, user.username), uow)
         else:
-            notice = t("orders.changed", id=order_id, status=t("status." + changed.status))
-            return _orders_page(request, user, engine, status, notice=notice)
-    return _orders_page(request, user, engine, status, status_code=422, failed=order_id, failure=errors, typed=form)
+            restock = parsed.restock == "on"
+            command = FulfilOrder(now, order_id, parsed.step, user.username, parsed.reason, restock=restock)
+            changed = fulfil_order(command, uow)
+        return t("orders.changed", id=order_id, status=t("status." + changed.status))
+
+    def page(notice: str = "", values: dict | None = None, errors: dict | None = None, status_code: int = 200):
+        # one order's row carries the form: what was typed and the reason go to that row
+        failed = {"failed": order_id, "failure": errors, "typed": values} if errors is not None else {}
+        return _orders_page(request, user, engine, status, notice=notice, status_code=status_code, **failed)
+
+    # the core's reason (status, payment, no warehouse) beside the step
+    return submit(form, StepForm, t, act, page, {OrderError: "step", CatalogError: "step"})
 
 
-def _stock_page(
-    request: Request, user: AppUser, engine, values: dict | None = None, errors: dict | None = None, **context
-):
+def _stock_page(request: Request, user: AppUser, engine, **form):
     catalog = SqlCatalog(engine)
     products = {p.sku: p for p in catalog.products()}
     summary = [(sku, product.name, catalog.held(sku), catalog.available(sku)) for sku, product in products.items()]
@@ -165,9 +161,7 @@ def _stock_page(
         levels=catalog.levels(),
         summary=summary,
         warehouses=[(w.warehouse_id, w.warehouse_id) for w in catalog.warehouses()],
-        values=values or {},
-        errors=errors or {},
-        **context,
+        **form,
     )
 
 
@@ -179,21 +173,15 @@ def stock(request: Request, user: StockKeeper, engine: EngineDep):
 @router.post("/office/stock")
 def change_stock(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
-    parsed, errors = check(StockForm, form, t)
-    if parsed is not None:
-        try:
-            if parsed.action == "receive":
-                receive_stock(ReceiveStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username), uow)
-            else:
-                write_off_stock(
-                    WriteOffStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username, parsed.reason), uow
-                )
-        except CatalogError as refused:  # no such product, fewer free units there
-            errors = {"sku" if isinstance(refused, UnknownProduct) else "quantity": str(refused)}
-        except ValueError as refused:  # a write-off without its reason
-            errors = {"reason": str(refused)}
+
+    def act(parsed: StockForm) -> str:
+        if parsed.action == "receive":
+            receive_stock(ReceiveStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username), uow)
         else:
-            return _stock_page(
-                request, user, engine, notice=t("stock.changed", sku=parsed.sku, warehouse=parsed.warehouse)
-            )
-    return _stock_page(request, user, engine, values=form, errors=errors, status_code=422)
+            write_off = WriteOffStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username, parsed.reason)
+            write_off_stock(write_off, uow)
+        return t("stock.changed", sku=parsed.sku, warehouse=parsed.warehouse)
+
+    # no such product; fewer free units there; a write-off without its reason
+    refusals = {UnknownProduct: "sku", CatalogError: "quantity", ValueError: "reason"}
+    return submit(form, StockForm, t, act, partial(_stock_page, request, user, engine), refusals)

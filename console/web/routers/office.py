@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from adapters.store.airings import SqlAirings
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.site import SqlSiteConfigs
-from console.deps import EngineDep, Now, require
+from console.deps import EngineDep, Now, SettingsDep, require
 from console.models import AppUser
 from console.routers.airings import store_schedule
 from console.routers.reports import orders_and_airings
@@ -31,7 +31,6 @@ SiteWriter = Annotated[AppUser, require("site.write")]
 ReportReader = Annotated[AppUser, require("reports.read")]
 REPORTS = ("queues", "agents", "callbacks", "orders")
 ReportKind = Annotated[Literal[REPORTS], Query()]  # type: ignore[valid-type]
-MAX_UPLOAD = 5 * 2**20  # a schedule or site file; far beyond is not one
 ROWS_SHOWN = 500
 AIRINGS_SINCE_S = 7 * 86400  # the schedule page lists airings from a week back on
 
@@ -88,15 +87,16 @@ add_messages(
 )
 
 
-async def _upload(request: Request, name: str) -> tuple[bytes, str]:
-    """The posted file ``name``: its bytes and file name; ``InputFileError`` when missing or too large."""
+async def _upload(request: Request, name: str, limit: int) -> tuple[bytes, str]:
+    """The posted file ``name``: its bytes and file name; ``InputFileError`` when missing or larger than
+    ``limit`` bytes (the console's ``max_upload``, as for the API's uploads)."""
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InputFileError([Problem("", None, name, "choose a file")])
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InputFileError([Problem(upload.filename, None, "", f"larger than {MAX_UPLOAD // 2**20} MiB")])
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise InputFileError([Problem(upload.filename, None, "", f"larger than {limit} bytes")])
     return data, upload.filename
 
 
@@ -114,10 +114,10 @@ def airings(request: Request, user: Scheduler, engine: EngineDep, now: Now):
 
 
 @router.post("/office/airings")
-async def upload_airings(request: Request, user: Scheduler, engine: EngineDep, now: Now):
+async def upload_airings(request: Request, user: Scheduler, engine: EngineDep, settings: SettingsDep, now: Now):
     t = translator(request_language(request))
     try:
-        data, name = await _upload(request, "file")
+        data, name = await _upload(request, "file", settings.max_upload)
         _, n = store_schedule(data, name, engine)
     except InputFileError as refused:
         return _airings_page(request, user, engine, now, problems=refused.problems, status_code=422)
@@ -140,10 +140,10 @@ def site(request: Request, user: SiteReader, engine: EngineDep):
 
 
 @router.post("/office/site")
-async def import_site_file(request: Request, user: SiteWriter, engine: EngineDep, now: Now):
+async def import_site_file(request: Request, user: SiteWriter, engine: EngineDep, settings: SettingsDep, now: Now):
     t = translator(request_language(request))
     try:
-        data, name = await _upload(request, "file")
+        data, name = await _upload(request, "file", settings.max_upload)
         saved = import_site(data, name, engine, user, now)
     except InputFileError as refused:
         return _site_page(request, user, engine, problems=refused.problems, status_code=422)

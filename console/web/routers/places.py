@@ -5,6 +5,7 @@ shows its message beside it, what was typed kept."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from adapters.store.catalog import SqlCatalog
 from app.places import AddCourier, AddWarehouse, PlaceError, add_courier, add_warehouse
 from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
-from console.web.forms import FormDep, check
+from console.web.forms import FormDep, submit
 from console.web.i18n import add_messages, translator
 from console.web.render import add_nav, render, request_language
 from core.catalog import CatalogError
@@ -99,36 +100,31 @@ def places(request: Request, user: StockKeeper, engine: EngineDep):
     return _page(request, user, engine)
 
 
-def _refused(refused: CatalogError, prefix: str) -> dict[str, str]:
-    field = refused.field if isinstance(refused, PlaceError) else "id"  # a race on the same ID
-    return {f"{prefix}_{field}": str(refused)}
+def _refused_field(prefix: str):
+    """The field a refused warehouse or courier is shown beside: the one the rule names, else its ID (a race
+    on the same ID)."""
+    return lambda refused: f"{prefix}_{refused.field if isinstance(refused, PlaceError) else 'id'}"
 
 
 @router.post("/office/places/warehouses")
 def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
-    parsed, errors = check(WarehouseForm, form, t)
-    if parsed is not None:
-        try:
-            added = add_warehouse(
-                AddWarehouse(
-                    now, parsed.warehouse_id.strip(), parsed.warehouse_serves, parsed.warehouse_rank, user.username
-                ),
-                uow,
-                load_divisions(),
-            )
-        except CatalogError as refused:
-            errors = _refused(refused, "warehouse")
-        else:
-            return _page(request, user, engine, notice=t("places.warehouse_added", id=added.warehouse_id))
-    return _page(request, user, engine, values=form, errors=errors, status_code=422)
+
+    def act(parsed: WarehouseForm) -> str:
+        command = AddWarehouse(
+            now, parsed.warehouse_id.strip(), parsed.warehouse_serves, parsed.warehouse_rank, user.username
+        )
+        return t("places.warehouse_added", id=add_warehouse(command, uow, load_divisions()).warehouse_id)
+
+    page = partial(_page, request, user, engine)
+    return submit(form, WarehouseForm, t, act, page, {CatalogError: _refused_field("warehouse")})
 
 
 @router.post("/office/places/couriers")
 def new_courier(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     t = translator(request_language(request))
-    parsed, errors = check(CourierForm, form, t)
-    if parsed is not None:
+
+    def act(parsed: CourierForm) -> str:
         command = AddCourier(
             now,
             parsed.courier_id.strip(),
@@ -138,10 +134,7 @@ def new_courier(request: Request, form: FormDep, user: StockKeeper, engine: Engi
             parsed.courier_rank,
             user.username,
         )
-        try:
-            added = add_courier(command, uow, load_divisions())
-        except CatalogError as refused:
-            errors = _refused(refused, "courier")
-        else:
-            return _page(request, user, engine, notice=t("places.courier_added", id=added.courier_id))
-    return _page(request, user, engine, values=form, errors=errors, status_code=422)
+        return t("places.courier_added", id=add_courier(command, uow, load_divisions()).courier_id)
+
+    page = partial(_page, request, user, engine)
+    return submit(form, CourierForm, t, act, page, {CatalogError: _refused_field("courier")})

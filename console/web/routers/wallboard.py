@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.live_channel import SqlLiveStates
@@ -79,65 +79,58 @@ add_messages(
 )
 
 
-def _board(
-    request: Request,
-    user: AppUser,
-    engine,
-    settings,
-    now: float,
-    unmasked: bool,
-    interval: int,
-    target: int,
-    template: str,
-):
-    states = SqlLiveStates(engine)
-    tickets = SqlTickets(engine, source=settings.ticket_source)
-    open_tickets = tickets.all(["open", "claimed", "waiting"])
-    backlog = Counter(t.queue for t in open_tickets)
-    held = sorted((t for t in open_tickets if t.status == "claimed"), key=lambda t: t.created_at)[:HELD_SHOWN]
-    log_today = SqlEventLog(engine).frame(source="", start=day_start(now))
-    beat = states.heartbeat()
-    return render(
-        request,
-        template,
-        user,
-        queues=queue_lines(log_today, states.queues(), backlog, now=now, interval_s=interval * 60, target_s=target),
-        agents=agent_lines(states.agents(), now),
-        held=held,
-        unmasked=unmasked,
-        now=now,
-        live=beat is not None and now - beat <= HEARTBEAT_STALE,
-        reasons=PAUSE_REASONS,
-        interval=interval,
-        target=target,
-        refresh=REFRESH_S,
-    )
+class Board:
+    """The wallboard's figures as this request sees them (FastAPI makes one per request), drawn by a template."""
+
+    def __init__(
+        self,
+        request: Request,
+        user: Supervisor,
+        engine: EngineDep,
+        settings: SettingsDep,
+        now: Now,
+        unmasked: Unmasked,
+        interval: IntervalMinutes = 15,
+        target: TargetSeconds = 20,
+    ) -> None:
+        self.request, self.user, self.engine, self.settings = request, user, engine, settings
+        self.now, self.unmasked, self.interval, self.target = now, unmasked, interval, target
+
+    def render(self, template: str):
+        now = self.now
+        states = SqlLiveStates(self.engine)
+        tickets = SqlTickets(self.engine, source=self.settings.ticket_source)
+        open_tickets = tickets.all(["open", "claimed", "waiting"])
+        backlog = Counter(t.queue for t in open_tickets)
+        held = sorted((t for t in open_tickets if t.status == "claimed"), key=lambda t: t.created_at)[:HELD_SHOWN]
+        log_today = SqlEventLog(self.engine).frame(source="", start=day_start(now))
+        beat = states.heartbeat()
+        queues = queue_lines(
+            log_today, states.queues(), backlog, now=now, interval_s=self.interval * 60, target_s=self.target
+        )
+        return render(
+            self.request,
+            template,
+            self.user,
+            queues=queues,
+            agents=agent_lines(states.agents(), now),
+            held=held,
+            unmasked=self.unmasked,
+            now=now,
+            live=beat is not None and now - beat <= HEARTBEAT_STALE,
+            reasons=PAUSE_REASONS,
+            interval=self.interval,
+            target=self.target,
+            refresh=REFRESH_S,
+        )
 
 
 @router.get("/supervisor")
-def wallboard(
-    request: Request,
-    user: Supervisor,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-    interval: IntervalMinutes = 15,
-    target: TargetSeconds = 20,
-):
-    return _board(request, user, engine, settings, now, unmasked, interval, target, "supervisor/wallboard.html")
+def wallboard(wall: Annotated[Board, Depends()]):
+    return wall.render("supervisor/wallboard.html")
 
 
 @router.get("/supervisor/board")
-def board(
-    request: Request,
-    user: Supervisor,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-    interval: IntervalMinutes = 15,
-    target: TargetSeconds = 20,
-):
+def board(wall: Annotated[Board, Depends()]):
     """The board alone: what the page fetches every few seconds."""
-    return _board(request, user, engine, settings, now, unmasked, interval, target, "supervisor/board.html")
+    return wall.render("supervisor/board.html")

@@ -3,8 +3,6 @@ data directory, an admin made by ``hotline users create-admin`` and a planner an
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import httpx
 import pytest
 
 from console.session_cookie import SESSION_COOKIE
-from tests.e2e.test_serve import ROOT, _env, _lines, _wait_for, hotline
+from tests.e2e.test_serve import create_admin
+from tests.helpers import hotline_env, running
 
 PASSWORD = "a long enough password"
 
@@ -36,21 +35,11 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("dash") / "data"
-    env = {**_env(data_dir), "TMPDIR": str(data_dir.parent)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen: list[str] = []
-    try:
-        lines = _lines(server)
-        base = _wait_for(lines, r"^Hotline listening on (http://127\.0\.0\.1:\d+)$", seen).group(1)
-        _wait_for(lines, r"^Dashboards: ", seen)
-        made = hotline("users", "create-admin", "boss", "--password-stdin", data_dir=data_dir, stdin=PASSWORD + "\n")
+    env = hotline_env(data_dir, TMPDIR=str(data_dir.parent))
+    with running("serve", "--port", "0", "--log-level", "warning", env=env) as output:
+        base = output.wait_for(r"^Hotline listening on (http://127\.0\.0\.1:\d+)$").group(1)
+        output.wait_for(r"^Dashboards: ")
+        made = create_admin(data_dir, "boss", PASSWORD)
         assert made.returncode == 0, made.stdout + made.stderr
         tokens = {"admin": _token(base, "boss")}
         for role in ("planner", "agent"):
@@ -58,17 +47,14 @@ def served(tmp_path_factory):
                 f"{base}/api/users",
                 headers={"Authorization": f"Bearer {tokens['admin']}"},
                 json={"username": role, "password": PASSWORD, "role": role},
-                timeout=10,
+                timeout=120,  # argon2 on a loaded machine
             )
             assert created.status_code == 201, created.text
             tokens[role] = _token(base, role)
         yield Served(base, data_dir, tokens)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _token(base: str, username: str) -> str:
-    login = httpx.post(f"{base}/api/login", json={"username": username, "password": PASSWORD}, timeout=10)
+    login = httpx.post(f"{base}/api/login", json={"username": username, "password": PASSWORD}, timeout=120)
     assert login.status_code == 200, login.text
     return login.json()["access_token"]

@@ -7,34 +7,22 @@ import sys
 
 import httpx
 
-from tests.e2e.test_serve import ROOT, _env, _lines, _wait_for
+from tests.helpers import ROOT, hotline_env, running
 
 
 def test_hotline_dash_migrates_the_store_and_serves_every_page(tmp_path):
     data_dir = tmp_path / "data"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "dash", "--port", "0", "--cache-dir", str(tmp_path / "cache")],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen: list[str] = []
-    try:
-        base = _wait_for(_lines(server), r"^Hotline dashboards on (http://127\.0\.0\.1:\d+)/plan$", seen).group(1)
+    with running("dash", "--port", "0", "--cache-dir", str(tmp_path / "cache"), env=hotline_env(data_dir)) as output:
+        base = output.wait_for(r"^Hotline dashboards on (http://127\.0\.0\.1:\d+)/plan$").group(1)
         assert (data_dir / "hotline.db").is_file()
         for path in ("/plan", "/live", "/media", "/history"):
             assert httpx.get(base + path, timeout=30).status_code == 200, path
         layout = httpx.get(f"{base}/_dash-layout", timeout=30).json()
         assert "Hotline dashboards" in str(layout)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_hotline_dash_help_explains_itself():
-    shown = subprocess.run(
+    shown = subprocess.run(  # an empty environment: the help needs nothing configured
         [sys.executable, "-m", "entrypoints.cli", "dash", "--help"],
         cwd=ROOT,
         capture_output=True,

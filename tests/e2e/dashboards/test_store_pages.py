@@ -14,7 +14,7 @@ from core.orders import ORDER_PLACED
 from dashboards import plan_data
 from reports.eventlog import frame_to_records
 from tests.browser import screenshot
-from tests.e2e.test_serve import ROOT, hotline
+from tests.helpers import ROOT, hotline, hotline_env
 from twin.run import run_replication
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]  # one server per module, in order
@@ -78,7 +78,7 @@ def upload(page, selector: str, name: str, text: str) -> None:
 @pytest.fixture(scope="module")
 def bank_day(served) -> str:
     """The Anonymous Bank's day, imported with ``hotline import anonymous-bank``."""
-    imported = hotline("import", "anonymous-bank", str(BANK), data_dir=served.data_dir)
+    imported = hotline("import", "anonymous-bank", str(BANK), env=hotline_env(served.data_dir))
     assert imported.returncode == 0, imported.stdout + imported.stderr
     return "1999-08-01"
 

@@ -47,6 +47,25 @@ def login(client, username: str, password: str = PASSWORD) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def complaint_call(client, headers: dict[str, str], now: float, customer_id: str, summary: str) -> dict:
+    """A complaint call of ``customer_id`` from 13800138000 (100 s up to ``now``), recorded through the API."""
+    record = client.post(
+        "/api/call-records",
+        headers=headers,
+        json={
+            "call_id": "c1",
+            "caller": "13800138000",
+            "started_at": now - 100,
+            "ended_at": now,
+            "business_type": "complaint",
+            "summary": summary,
+            "customer_id": customer_id,
+        },
+    )
+    assert record.status_code == 201, record.text
+    return record.json()
+
+
 @pytest.fixture
 def users(engine, clock):
     accounts = SqlAccounts(engine)

@@ -14,7 +14,7 @@ from adapters.store.tickets import SqlTickets
 from core.log import NONE, LogRecord, Verb
 from core.tickets import Ticket
 from tests.helpers import race
-from tests.integration.console.conftest import login
+from tests.integration.console.conftest import complaint_call, login
 from tests.integration.console.test_auth_and_roles import HOME, new_customer
 from tests.integration.store.business_fixtures import T0, stocked_store
 
@@ -219,19 +219,7 @@ def test_call_records_and_a_complaint_to_closure(client, auth, clock):
         json={"call_id": "c1", "started_at": clock.now, "ended_at": clock.now - 5, "summary": "x"},
     )
     assert bad.status_code == 422 and "ends" in bad.json()["detail"]
-    record = client.post(
-        "/api/call-records",
-        headers=auth["agent"],
-        json={
-            "call_id": "c1",
-            "caller": "13800138000",
-            "started_at": clock.now - 100,
-            "ended_at": clock.now,
-            "business_type": "complaint",
-            "summary": "the pan arrived dented",
-            "customer_id": customer["id"],
-        },
-    ).json()
+    record = complaint_call(client, auth["agent"], clock.now, customer["id"], "the pan arrived dented")
     assert client.get(f"/api/call-records/{record['id']}", headers=auth["sup"]).json()["caller"] == "+8613800138000"
     listed = client.get("/api/call-records", params={"customer_id": customer["id"]}, headers=auth["agent"]).json()
     assert [r["id"] for r in listed] == [record["id"]]

@@ -203,3 +203,16 @@ def test_a_supervisors_approval_lifts_the_limit_and_is_audited(client, auth, eng
         "auth.approval",
         "auth.login_failed",
     ]  # a wrong approval counts towards the lockout
+
+
+def test_a_page_upload_has_the_apis_limit_the_max_upload_setting(client, auth):
+    """One limit for a schedule file, on the page as in the API: 6 MiB (more than the page once allowed alone)
+    is read and judged by its rows; past ``max_upload`` the body is refused before it is read."""
+    six_mib = b"airing_id\n" + b"x" * (6 * 2**20)
+    for path in ("/office/airings", "/api/airings"):
+        read = client.post(path, headers=auth["sup"], files={"file": ("big.csv", six_mib)})
+        assert read.status_code == 422 and "larger than" not in read.text, path
+    too_large = b"x" * (33 * 2**20)
+    for path in ("/office/airings", "/api/airings"):
+        refused = client.post(path, headers=auth["sup"], files={"file": ("huge.csv", too_large)})
+        assert refused.status_code == 413 and str(32 * 2**20) in refused.text, path

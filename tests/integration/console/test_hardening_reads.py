@@ -8,25 +8,14 @@ import pytest
 from adapters.store.audit import SqlAudit
 from adapters.store.tickets import SqlTickets
 from console.paging import MAX_LIMIT
+from tests.integration.console.conftest import complaint_call
 from tests.integration.console.test_auth_and_roles import new_customer
 from tests.integration.console.test_business_api import _ticket
 from tests.integration.store.business_fixtures import T0
 
 
 def _complaint(client, auth, clock, customer_id):
-    record = client.post(
-        "/api/call-records",
-        headers=auth["agent"],
-        json={
-            "call_id": "c1",
-            "caller": "13800138000",
-            "started_at": clock.now - 100,
-            "ended_at": clock.now,
-            "business_type": "complaint",
-            "summary": "dented",
-            "customer_id": customer_id,
-        },
-    ).json()
+    record = complaint_call(client, auth["agent"], clock.now, customer_id, "dented")
     response = client.post("/api/complaints", headers=auth["agent"], json={"record_id": record["id"]})
     assert response.status_code == 201, response.text
     return response.json()

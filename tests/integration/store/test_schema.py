@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +59,16 @@ def test_database_url_from_the_environment_drives_postgresql_through_psycopg(mon
     assert "secret" not in settings.redacted_url()
     assert normalise_url("postgres://h/d") == "postgresql+psycopg://h/d"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_url_given_alone_is_the_database_url_not_silently_ignored(monkeypatch):
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    assert StoreSettings("postgres://u@db/hotline").database_url == "postgresql+psycopg://u@db/hotline"
+    assert StoreSettings("sqlite:///x.db", pool_size=3).pool_size == 3
+    with pytest.raises(TypeError, match="database URL"):
+        StoreSettings(Path("x.db"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        StoreSettings("sqlite:///x.db", "sqlite:///y.db")  # type: ignore[call-arg]
 
 
 def test_migrations_create_the_tables_the_models_describe(engine):
