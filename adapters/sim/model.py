@@ -13,10 +13,11 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from heapq import heappush
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from adapters.sim.arrivals import RateFunction, sample_arrivals
 from adapters.sim.distributions import Distribution, Fixed
@@ -62,6 +63,26 @@ def rare_garbage_collection() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+class Wake:
+    """A timeout reduced to what ``simpy.Environment.step`` reads (``callbacks``, ``_ok``) plus the one value
+    its callback needs: no ``Timeout``, list and ``partial`` per wake-up on the twin's hot path."""
+
+    __slots__ = ("callbacks", "arg")
+    _ok = True
+
+    def __init__(self, callbacks: tuple, arg) -> None:
+        self.callbacks = callbacks
+        self.arg = arg
+
+
+def wake_after(env: simpy.Environment, delay: float, callbacks: tuple, arg) -> None:
+    """``env.timeout(delay)`` with ``callbacks``: the same place in SimPy's queue (time, priority, event
+    id), so the run takes the same steps in the same order."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Wake(callbacks, arg)))
 
 
 @dataclass(frozen=True)
@@ -185,6 +206,10 @@ class CallCenterModel:
         self._live = 0
         self._arrivals_done = False
         self._done = self.env.event()
+        # what each kind of wake-up runs (shared tuples: nothing allocated per wake-up)
+        self._on_arrival, self._on_patience = (self._arrival_due,), (self._patience_over,)
+        self._on_talk, self._on_prompt = (self._talk_over,), (self._prompt_over,)
+        self._on_timer, self._on_ready, self._on_answer = (self._timer_fired,), (self._ready,), (self._answered,)
         self._plan_calls()
 
     # --- the call plan: everything about each caller drawn up front, one stream per quantity -----------
@@ -267,14 +292,15 @@ class CallCenterModel:
         while i < len(offsets):
             delay = epoch + offsets[i] - env.now
             if delay > 0:
-                env.timeout(delay).callbacks.append(partial(self._arrival_due, i))
+                wake_after(env, delay, self._on_arrival, i)
                 return
             self._arrive(i)
             i += 1
         self._arrivals_done = True
         self._check_done()
 
-    def _arrival_due(self, i: int, _event) -> None:
+    def _arrival_due(self, event: Wake) -> None:
+        i = event.arg
         self._arrive(i)
         self._arrivals_from(i + 1)
 
@@ -293,11 +319,12 @@ class CallCenterModel:
         why = self._woken.pop(call_id, None)
         if why is None:
             self._wakers[call_id] = i  # waiting: woken by the core's action, or hangs up after its patience
-            self.env.timeout(self.patience[i]).callbacks.append(partial(self._patience_over, i))
+            wake_after(self.env, self.patience[i], self._on_patience, i)
         else:
             self._proceed(i, why)
 
-    def _patience_over(self, i: int, _event) -> None:
+    def _patience_over(self, event: Wake) -> None:
+        i = event.arg
         call_id = self.call_ids[i]
         if self._wakers.get(call_id, -1) != i:
             return  # woken before its patience ran out
@@ -307,18 +334,20 @@ class CallCenterModel:
 
     def _proceed(self, i: int, why: str) -> None:
         if why == "talk":
-            self.env.timeout(self.handle[i]).callbacks.append(partial(self._talk_over, i))
+            wake_after(self.env, self.handle[i], self._on_talk, i)
         elif why == "prompt":
-            self.env.timeout(self.setup.behaviour.prompt_time).callbacks.append(partial(self._prompt_over, i))
+            wake_after(self.env, self.setup.behaviour.prompt_time, self._on_prompt, i)
         else:
             self._gone()
 
-    def _talk_over(self, i: int, _event) -> None:
+    def _talk_over(self, event: Wake) -> None:
+        i = event.arg
         ended = AgentHungUp if self.agent_hangs_up[i] else CallerHungUp
         self._do(self.center.handle(ended(self.env.now, self.call_ids[i])))
         self._gone()
 
-    def _prompt_over(self, i: int, _event) -> None:
+    def _prompt_over(self, event: Wake) -> None:
+        i = event.arg
         call_id = self.call_ids[i]
         if self.presses_one[i]:
             self._do(self.center.handle(PromptFinished(self.env.now, call_id, "1")))
@@ -345,7 +374,7 @@ class CallCenterModel:
         for action in actions:
             kind = type(action)
             if kind is StartTimer:
-                env.timeout(action.at - env.now).callbacks.append(partial(self._timer_fired, action.timer))
+                wake_after(env, action.at - env.now, self._on_timer, action.timer)
             elif kind is CancelTimer:
                 self._cancelled.add(action.timer.token)
             elif kind is RingAgent:
@@ -359,7 +388,7 @@ class CallCenterModel:
                 self._wake(action.call_id, "gone")
             elif kind is AgentPaused:
                 ready = MakeReady(0.0, action.agent_id)
-                env.timeout(self.setup.behaviour.ready_after_pause).callbacks.append(partial(self._ready, ready))
+                wake_after(env, self.setup.behaviour.ready_after_pause, self._on_ready, ready)
             elif kind is DialCallback and self.setup.work_callbacks:
                 env.process(self._callback(action))
             # HoldCall and StopRinging need nothing here.
@@ -383,7 +412,8 @@ class CallCenterModel:
             del self._calls_granted[agent_id]
             self._pause_now.append(agent_id)
 
-    def _timer_fired(self, timer, _event) -> None:
+    def _timer_fired(self, event: Wake) -> None:
+        timer = event.arg
         if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
             self._cancelled.discard(timer.token)
             return
@@ -398,16 +428,18 @@ class CallCenterModel:
             return  # the phone rings out; the core's ring timer decides
         delay = float(behaviour.ring_time.sample(rng, 1)[0])
         answered = AgentAnswered(0.0, action.call_id, action.agent_id)
-        self.env.timeout(delay).callbacks.append(partial(self._answered, answered))
+        wake_after(self.env, delay, self._on_answer, answered)
 
-    def _ready(self, ready: MakeReady, _event) -> None:
+    def _ready(self, event: Wake) -> None:
+        ready = event.arg
         ready.now = self.env.now
         try:
             self._do(self.center.handle(ready))
         except CommandRejected:
             pass  # the shift ended while the agent was paused: nobody is there to press "ready"
 
-    def _answered(self, answered: AgentAnswered, _event) -> None:
+    def _answered(self, event: Wake) -> None:
+        answered = event.arg
         self._do(self.center.handle(AgentAnswered(self.env.now, answered.call_id, answered.agent_id)))
 
     def _shifts(self):
