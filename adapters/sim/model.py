@@ -17,7 +17,7 @@ from heapq import heappush
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT, EventPriority
 
 from adapters.sim.arrivals import RateFunction, sample_arrivals
 from adapters.sim.distributions import Distribution, Fixed
@@ -77,12 +77,13 @@ class Wake:
         self.arg = arg
 
 
-def wake_after(env: simpy.Environment, delay: float, callbacks: tuple, arg) -> None:
-    """``env.timeout(delay)`` with ``callbacks``: the same place in SimPy's queue (time, priority, event
-    id), so the run takes the same steps in the same order."""
+def wake_after(env: simpy.Environment, delay: float, callbacks: tuple, arg, priority: EventPriority = NORMAL) -> None:
+    """``env.timeout(delay)`` with ``callbacks`` (or, ``URGENT`` at no delay, a new process's first step):
+    the same place in SimPy's queue (time, priority, event id), so the run takes the same steps in the same
+    order."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Wake(callbacks, arg)))
+    heappush(env._queue, (env._now + delay, priority, next(env._eid), Wake(callbacks, arg)))
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,9 @@ class CallCenterModel:
         self._on_arrival, self._on_patience = (self._arrival_due,), (self._patience_over,)
         self._on_talk, self._on_prompt = (self._talk_over,), (self._prompt_over,)
         self._on_timer, self._on_ready, self._on_answer = (self._timer_fired,), (self._ready,), (self._answered,)
+        self._on_dial, self._on_dialled = (self._dial,), (self._dialled,)
+        weights = np.array([w for _, w in setup.callbacks.outcomes], dtype=float)
+        self._outcomes = ([name for name, _ in setup.callbacks.outcomes], weights / weights.sum())
         self._plan_calls()
 
     # --- the call plan: everything about each caller drawn up front, one stream per quantity -----------
@@ -390,7 +394,7 @@ class CallCenterModel:
                 ready = MakeReady(0.0, action.agent_id)
                 wake_after(env, self.setup.behaviour.ready_after_pause, self._on_ready, ready)
             elif kind is DialCallback and self.setup.work_callbacks:
-                env.process(self._callback(action))
+                wake_after(env, 0.0, self._on_dial, action, URGENT)
             # HoldCall and StopRinging need nothing here.
         if self._answer_now:
             answers, self._answer_now = self._answer_now, []
@@ -481,7 +485,9 @@ class CallCenterModel:
             except CommandRejected:
                 pass  # e.g. "ready" for an agent the what-if logged out already: the recorded moment passed
 
-    def _callback(self, action: DialCallback):
+    def _dial(self, event: Wake) -> None:
+        """A callback the core dispatched: first woken as a new SimPy process would start (urgent, at once)."""
+        action: DialCallback = event.arg
         env, rng, spec = self.env, self.rng["callback"], self.setup.callbacks
         self.stats.callbacks_dialled += 1
         self._live += 1
@@ -489,13 +495,14 @@ class CallCenterModel:
         reach = spec.reach_probability * math.exp(-(env.now - ticket.created_at) / spec.decay)
         if rng.random() < reach:
             talk = float(spec.talk.sample(rng, 1)[0])
-            names = [name for name, _ in spec.outcomes]
-            weights = np.array([w for _, w in spec.outcomes], dtype=float)
-            outcome = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-            yield env.timeout(spec.dial_time / 2 + talk)
+            names, shares = self._outcomes
+            outcome = names[int(rng.choice(len(names), p=shares))]
+            wake_after(env, spec.dial_time / 2 + talk, self._on_dialled, (action, outcome))
         else:
-            outcome = "unreachable"
-            yield env.timeout(spec.dial_time)
-        self._do(self.center.handle(CompleteCallback(env.now, action.agent_id, action.ticket_id, outcome)))
+            wake_after(env, spec.dial_time, self._on_dialled, (action, "unreachable"))
+
+    def _dialled(self, event: Wake) -> None:
+        action, outcome = event.arg
+        self._do(self.center.handle(CompleteCallback(self.env.now, action.agent_id, action.ticket_id, outcome)))
         self._live -= 1
         self._check_done()
