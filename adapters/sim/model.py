@@ -43,6 +43,7 @@ from core.messages import (
     RingAgent,
     Start,
     StartTimer,
+    Timer,
     TimerFired,
 )
 
@@ -84,6 +85,20 @@ def wake_after(env: simpy.Environment, delay: float, callbacks: tuple, arg, prio
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
     heappush(env._queue, (env._now + delay, priority, next(env._eid), Wake(callbacks, arg)))
+
+
+class TimerLane:
+    """The core's timers of one kind, started in time order (a fixed delay each: ring, IVR, wrap-up, ...).
+    Only the first waits in SimPy's queue, as the wake-up (hence ``callbacks``/``_ok``) with the key that
+    ``env.timeout`` would have given it; the next is queued when it fires. Most ring and IVR timers are
+    cancelled before their turn and so never become an event, and the queue stays short."""
+
+    __slots__ = ("callbacks", "timers")
+    _ok = True
+
+    def __init__(self) -> None:
+        self.callbacks: tuple | None = None
+        self.timers: deque[tuple[float, int, Timer]] = deque()  # (time, event id, timer), the first queued
 
 
 @dataclass(frozen=True)
@@ -212,6 +227,8 @@ class CallCenterModel:
         self._on_talk, self._on_prompt = (self._talk_over,), (self._prompt_over,)
         self._on_timer, self._on_ready, self._on_answer = (self._timer_fired,), (self._ready,), (self._answered,)
         self._on_dial, self._on_dialled = (self._dial,), (self._dialled,)
+        self._on_lane = (self._lane_due,)
+        self._lanes: dict[str, TimerLane] = {}
         weights = np.array([w for _, w in setup.callbacks.outcomes], dtype=float)
         self._outcomes = ([name for name, _ in setup.callbacks.outcomes], weights / weights.sum())
         self._plan_calls()
@@ -378,7 +395,7 @@ class CallCenterModel:
         for action in actions:
             kind = type(action)
             if kind is StartTimer:
-                wake_after(env, action.at - env.now, self._on_timer, action.timer)
+                self._start_timer(action)
             elif kind is CancelTimer:
                 self._cancelled.add(action.timer.token)
             elif kind is RingAgent:
@@ -416,8 +433,41 @@ class CallCenterModel:
             del self._calls_granted[agent_id]
             self._pause_now.append(agent_id)
 
+    def _start_timer(self, action: StartTimer) -> None:
+        env, timer = self.env, action.timer
+        delay = action.at - env._now
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        at = env._now + delay  # as env.timeout computes it: the same float
+        lane = self._lanes.get(timer.kind)
+        if lane is None:
+            lane = self._lanes[timer.kind] = TimerLane()
+        timers = lane.timers
+        if not timers:
+            eid = next(env._eid)
+            timers.append((at, eid, timer))
+            lane.callbacks = self._on_lane
+            heappush(env._queue, (at, NORMAL, eid, lane))
+        elif at >= timers[-1][0]:
+            timers.append((at, next(env._eid), timer))
+        else:  # out of order (a new configuration's delay): queued on its own
+            wake_after(env, delay, self._on_timer, timer)
+
+    def _lane_due(self, lane: TimerLane) -> None:
+        timers, cancelled = lane.timers, self._cancelled
+        timer = timers.popleft()[2]
+        while timers and timers[0][2].token in cancelled:
+            cancelled.discard(timers.popleft()[2].token)
+        if timers:
+            at, eid, _ = timers[0]
+            lane.callbacks = self._on_lane
+            heappush(self.env._queue, (at, NORMAL, eid, lane))
+        self._fire(timer)
+
     def _timer_fired(self, event: Wake) -> None:
-        timer = event.arg
+        self._fire(event.arg)
+
+    def _fire(self, timer: Timer) -> None:
         if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
             self._cancelled.discard(timer.token)
             return
