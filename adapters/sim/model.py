@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from heapq import heappush
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -297,9 +297,26 @@ class CallCenterModel:
             self._do(self.center.handle(Start(env.now)))  # arms surge mode from the airing schedule
             env.process(self._arrivals())
             env.process(self._shifts())
-            env.run(until=self._done)
+            self._run_until_done()
         self.stats.end_time = env.now
         return self.stats
+
+    def _run_until_done(self) -> None:
+        """``env.run(until=self._done)``: SimPy's ``step`` inline, without a method call and an exception
+        handler per event (a tenth of the twin's time goes to stepping)."""
+        env, done = self.env, self._done
+        queue = env._queue
+        while True:
+            if not queue:
+                raise RuntimeError(f"the run ran out of events at {env._now} with {self._live} callers left")
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                raise event._value  # a failed process: SimPy would crash the run with it
+            if event is done:
+                return
 
     def _arrivals(self):
         """Started as a process (so it begins where the arrival process always began); then a chain of
