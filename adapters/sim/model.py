@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,6 +195,15 @@ class RunStats:
     notes: list[str] = field(default_factory=list)
 
 
+def outcome_table(outcomes: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
+    """Names and the cumulative shares that ``rng.choice(n, p=shares)`` searches (right side) for one
+    uniform number: the same draw from the stream at a twentieth of the cost of ``choice`` per call."""
+    weights = np.array([w for _, w in outcomes], dtype=float)
+    cumulative = (weights / weights.sum()).cumsum()
+    cumulative /= cumulative[-1]
+    return [name for name, _ in outcomes], cumulative.tolist()
+
+
 def _mobile_numbers(rng: np.random.Generator, n: int) -> list[str]:
     prefixes = rng.integers(13, 20, n)
     rest = rng.integers(0, 10**9, n)
@@ -229,8 +239,7 @@ class CallCenterModel:
         self._on_dial, self._on_dialled = (self._dial,), (self._dialled,)
         self._on_lane = (self._lane_due,)
         self._lanes: dict[str, TimerLane] = {}
-        weights = np.array([w for _, w in setup.callbacks.outcomes], dtype=float)
-        self._outcomes = ([name for name, _ in setup.callbacks.outcomes], weights / weights.sum())
+        self._outcomes = outcome_table(setup.callbacks.outcomes)
         self._plan_calls()
 
     # --- the call plan: everything about each caller drawn up front, one stream per quantity -----------
@@ -497,7 +506,7 @@ class CallCenterModel:
         behaviour, rng = self.setup.behaviour, self.rng["ring"]
         if rng.random() < behaviour.no_answer_probability:
             return  # the phone rings out; the core's ring timer decides
-        delay = float(behaviour.ring_time.sample(rng, 1)[0])
+        delay = float(behaviour.ring_time.draw(rng))
         answered = AgentAnswered(0.0, action.call_id, action.agent_id)
         wake_after(self.env, delay, self._on_answer, answered)
 
@@ -561,9 +570,9 @@ class CallCenterModel:
         ticket = self.center.tickets.tickets[action.ticket_id]
         reach = spec.reach_probability * math.exp(-(env.now - ticket.created_at) / spec.decay)
         if rng.random() < reach:
-            talk = float(spec.talk.sample(rng, 1)[0])
-            names, shares = self._outcomes
-            outcome = names[int(rng.choice(len(names), p=shares))]
+            talk = float(spec.talk.draw(rng))
+            names, cumulative = self._outcomes
+            outcome = names[bisect_right(cumulative, rng.random())]  # what rng.choice(len(names), p=...) draws
             wake_after(env, spec.dial_time / 2 + talk, self._on_dialled, (action, outcome))
         else:
             wake_after(env, spec.dial_time, self._on_dialled, (action, "unreachable"))
