@@ -3,6 +3,9 @@
 It holds no routing rule. It makes callers arrive, wait with a patience, talk for a handle time and hang
 up; it makes agents log in and out by shift and answer rings; it carries out the core's actions (timers
 included) and reports back what happened, with ``now`` taken from the simulation clock.
+
+Over 400 lines: the call plan, the callers' chains, the agents' shifts and callbacks share the streams and
+the call indexes; how wake-ups reach SimPy's queue is apart (``wakeups``).
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT, EventPriority
+from simpy.events import URGENT
 
 from adapters.sim.arrivals import RateFunction, sample_arrivals
 from adapters.sim.distributions import Distribution, Fixed
+from adapters.sim.wakeups import TimerLane, Wake, queue_first, run_until, wake_after
 from core.center import CallCenter, CommandRejected
 from core.messages import (
     AgentAnswered,
@@ -65,41 +68,6 @@ def rare_garbage_collection() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-class Wake:
-    """A timeout reduced to what ``simpy.Environment.step`` reads (``callbacks``, ``_ok``) plus the one value
-    its callback needs: no ``Timeout``, list and ``partial`` per wake-up on the twin's hot path."""
-
-    __slots__ = ("callbacks", "arg")
-    _ok = True
-
-    def __init__(self, callbacks: tuple, arg) -> None:
-        self.callbacks = callbacks
-        self.arg = arg
-
-
-def wake_after(env: simpy.Environment, delay: float, callbacks: tuple, arg, priority: EventPriority = NORMAL) -> None:
-    """``env.timeout(delay)`` with ``callbacks`` (or, ``URGENT`` at no delay, a new process's first step):
-    the same place in SimPy's queue (time, priority, event id), so the run takes the same steps in the same
-    order."""
-    if delay < 0:
-        raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, priority, next(env._eid), Wake(callbacks, arg)))
-
-
-class TimerLane:
-    """The core's timers of one kind, started in time order (a fixed delay each: ring, IVR, wrap-up, ...).
-    Only the first waits in SimPy's queue, as the wake-up (hence ``callbacks``/``_ok``) with the key that
-    ``env.timeout`` would have given it; the next is queued when it fires. Most ring and IVR timers are
-    cancelled before their turn and so never become an event, and the queue stays short."""
-
-    __slots__ = ("callbacks", "timers")
-    _ok = True
-
-    def __init__(self) -> None:
-        self.callbacks: tuple | None = None
-        self.timers: deque[tuple[float, int, Timer]] = deque()  # (time, event id, timer), the first queued
 
 
 @dataclass(frozen=True)
@@ -306,26 +274,9 @@ class CallCenterModel:
             self._do(self.center.handle(Start(env.now)))  # arms surge mode from the airing schedule
             env.process(self._arrivals())
             env.process(self._shifts())
-            self._run_until_done()
+            run_until(self.env, self._done)
         self.stats.end_time = env.now
         return self.stats
-
-    def _run_until_done(self) -> None:
-        """``env.run(until=self._done)``: SimPy's ``step`` inline, without a method call and an exception
-        handler per event (a tenth of the twin's time goes to stepping)."""
-        env, done = self.env, self._done
-        queue = env._queue
-        while True:
-            if not queue:
-                raise RuntimeError(f"the run ran out of events at {env._now} with {self._live} callers left")
-            env._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                raise event._value  # a failed process: SimPy would crash the run with it
-            if event is done:
-                return
 
     def _arrivals(self):
         """Started as a process (so it begins where the arrival process always began); then a chain of
@@ -470,10 +421,8 @@ class CallCenterModel:
             lane = self._lanes[timer.kind] = TimerLane()
         timers = lane.timers
         if not timers:
-            eid = next(env._eid)
-            timers.append((at, eid, timer))
-            lane.callbacks = self._on_lane
-            heappush(env._queue, (at, NORMAL, eid, lane))
+            timers.append((at, next(env._eid), timer))
+            queue_first(env, lane, self._on_lane)
         elif at >= timers[-1][0]:
             timers.append((at, next(env._eid), timer))
         else:  # out of order (a new configuration's delay): queued on its own
@@ -485,9 +434,7 @@ class CallCenterModel:
         while timers and timers[0][2].token in cancelled:
             cancelled.discard(timers.popleft()[2].token)
         if timers:
-            at, eid, _ = timers[0]
-            lane.callbacks = self._on_lane
-            heappush(self.env._queue, (at, NORMAL, eid, lane))
+            queue_first(self.env, lane, self._on_lane)
         self._fire(timer)
 
     def _timer_fired(self, event: Wake) -> None:
