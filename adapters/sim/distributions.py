@@ -1,4 +1,7 @@
-"""Random durations for the twin, sampled in bulk from a numpy Generator (one per stream)."""
+"""Random durations for the twin, sampled in bulk from a numpy Generator (one per stream).
+
+``draw`` takes one value as ``sample(rng, 1)[0]`` would (the same numbers from the stream), without the
+array: the twin draws ring and callback times one at a time on its hot path."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ class Fixed:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, float(self.value))
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(self.value)
+
     @property
     def mean(self) -> float:
         return float(self.value)
@@ -26,6 +32,9 @@ class Exponential:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean, n)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.exponential(self.mean)
+
 
 @dataclass(frozen=True)
 class LogNormal:
@@ -35,9 +44,15 @@ class LogNormal:
     sd: float
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.lognormal(*self._parameters(), n)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.lognormal(*self._parameters())
+
+    def _parameters(self) -> tuple[float, float]:
+        """The underlying normal's mean and standard deviation."""
         sigma2 = np.log1p((self.sd / self.mean) ** 2)
-        mu = np.log(self.mean) - sigma2 / 2
-        return rng.lognormal(mu, np.sqrt(sigma2), n)
+        return np.log(self.mean) - sigma2 / 2, np.sqrt(sigma2)
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,9 @@ class Empirical:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=float), n)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(self.sample(rng, 1)[0])  # choice without a size may take other numbers from the stream
 
     @property
     def mean(self) -> float:

@@ -3,23 +3,28 @@
 It holds no routing rule. It makes callers arrive, wait with a patience, talk for a handle time and hang
 up; it makes agents log in and out by shift and answer rings; it carries out the core's actions (timers
 included) and reports back what happened, with ``now`` taken from the simulation clock.
+
+Over 400 lines: the call plan, the callers' chains, the agents' shifts and callbacks share the streams and
+the call indexes; how wake-ups reach SimPy's queue is apart (``wakeups``).
 """
 
 from __future__ import annotations
 
 import gc
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from adapters.sim.arrivals import RateFunction, sample_arrivals
 from adapters.sim.distributions import Distribution, Fixed
+from adapters.sim.wakeups import TimerLane, Wake, queue_first, run_until, wake_after
 from core.center import CallCenter, CommandRejected
 from core.messages import (
     AgentAnswered,
@@ -42,6 +47,7 @@ from core.messages import (
     RingAgent,
     Start,
     StartTimer,
+    Timer,
     TimerFired,
 )
 
@@ -157,6 +163,15 @@ class RunStats:
     notes: list[str] = field(default_factory=list)
 
 
+def outcome_table(outcomes: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
+    """Names and the cumulative shares that ``rng.choice(n, p=shares)`` searches (right side) for one
+    uniform number: the same draw from the stream at a twentieth of the cost of ``choice`` per call."""
+    weights = np.array([w for _, w in outcomes], dtype=float)
+    cumulative = (weights / weights.sum()).cumsum()
+    cumulative /= cumulative[-1]
+    return [name for name, _ in outcomes], cumulative.tolist()
+
+
 def _mobile_numbers(rng: np.random.Generator, n: int) -> list[str]:
     prefixes = rng.integers(13, 20, n)
     rest = rng.integers(0, 10**9, n)
@@ -185,6 +200,14 @@ class CallCenterModel:
         self._live = 0
         self._arrivals_done = False
         self._done = self.env.event()
+        # what each kind of wake-up runs (shared tuples: nothing allocated per wake-up)
+        self._on_arrival, self._on_patience = (self._arrival_due,), (self._patience_over,)
+        self._on_talk, self._on_prompt = (self._talk_over,), (self._prompt_over,)
+        self._on_timer, self._on_ready, self._on_answer = (self._timer_fired,), (self._ready,), (self._answered,)
+        self._on_dial, self._on_dialled = (self._dial,), (self._dialled,)
+        self._on_lane = (self._lane_due,)
+        self._lanes: dict[str, TimerLane] = {}
+        self._outcomes = outcome_table(setup.callbacks.outcomes)
         self._plan_calls()
 
     # --- the call plan: everything about each caller drawn up front, one stream per quantity -----------
@@ -251,7 +274,7 @@ class CallCenterModel:
             self._do(self.center.handle(Start(env.now)))  # arms surge mode from the airing schedule
             env.process(self._arrivals())
             env.process(self._shifts())
-            env.run(until=self._done)
+            run_until(self.env, self._done)
         self.stats.end_time = env.now
         return self.stats
 
@@ -267,14 +290,15 @@ class CallCenterModel:
         while i < len(offsets):
             delay = epoch + offsets[i] - env.now
             if delay > 0:
-                env.timeout(delay).callbacks.append(partial(self._arrival_due, i))
+                wake_after(env, delay, self._on_arrival, i)
                 return
             self._arrive(i)
             i += 1
         self._arrivals_done = True
         self._check_done()
 
-    def _arrival_due(self, i: int, _event) -> None:
+    def _arrival_due(self, event: Wake) -> None:
+        i = event.arg
         self._arrive(i)
         self._arrivals_from(i + 1)
 
@@ -293,11 +317,12 @@ class CallCenterModel:
         why = self._woken.pop(call_id, None)
         if why is None:
             self._wakers[call_id] = i  # waiting: woken by the core's action, or hangs up after its patience
-            self.env.timeout(self.patience[i]).callbacks.append(partial(self._patience_over, i))
+            wake_after(self.env, self.patience[i], self._on_patience, i)
         else:
             self._proceed(i, why)
 
-    def _patience_over(self, i: int, _event) -> None:
+    def _patience_over(self, event: Wake) -> None:
+        i = event.arg
         call_id = self.call_ids[i]
         if self._wakers.get(call_id, -1) != i:
             return  # woken before its patience ran out
@@ -307,18 +332,20 @@ class CallCenterModel:
 
     def _proceed(self, i: int, why: str) -> None:
         if why == "talk":
-            self.env.timeout(self.handle[i]).callbacks.append(partial(self._talk_over, i))
+            wake_after(self.env, self.handle[i], self._on_talk, i)
         elif why == "prompt":
-            self.env.timeout(self.setup.behaviour.prompt_time).callbacks.append(partial(self._prompt_over, i))
+            wake_after(self.env, self.setup.behaviour.prompt_time, self._on_prompt, i)
         else:
             self._gone()
 
-    def _talk_over(self, i: int, _event) -> None:
+    def _talk_over(self, event: Wake) -> None:
+        i = event.arg
         ended = AgentHungUp if self.agent_hangs_up[i] else CallerHungUp
         self._do(self.center.handle(ended(self.env.now, self.call_ids[i])))
         self._gone()
 
-    def _prompt_over(self, i: int, _event) -> None:
+    def _prompt_over(self, event: Wake) -> None:
+        i = event.arg
         call_id = self.call_ids[i]
         if self.presses_one[i]:
             self._do(self.center.handle(PromptFinished(self.env.now, call_id, "1")))
@@ -345,7 +372,7 @@ class CallCenterModel:
         for action in actions:
             kind = type(action)
             if kind is StartTimer:
-                env.timeout(action.at - env.now).callbacks.append(partial(self._timer_fired, action.timer))
+                self._start_timer(action)
             elif kind is CancelTimer:
                 self._cancelled.add(action.timer.token)
             elif kind is RingAgent:
@@ -359,9 +386,9 @@ class CallCenterModel:
                 self._wake(action.call_id, "gone")
             elif kind is AgentPaused:
                 ready = MakeReady(0.0, action.agent_id)
-                env.timeout(self.setup.behaviour.ready_after_pause).callbacks.append(partial(self._ready, ready))
+                wake_after(env, self.setup.behaviour.ready_after_pause, self._on_ready, ready)
             elif kind is DialCallback and self.setup.work_callbacks:
-                env.process(self._callback(action))
+                wake_after(env, 0.0, self._on_dial, action, URGENT)
             # HoldCall and StopRinging need nothing here.
         if self._answer_now:
             answers, self._answer_now = self._answer_now, []
@@ -383,7 +410,37 @@ class CallCenterModel:
             del self._calls_granted[agent_id]
             self._pause_now.append(agent_id)
 
-    def _timer_fired(self, timer, _event) -> None:
+    def _start_timer(self, action: StartTimer) -> None:
+        env, timer = self.env, action.timer
+        delay = action.at - env._now
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        at = env._now + delay  # as env.timeout computes it: the same float
+        lane = self._lanes.get(timer.kind)
+        if lane is None:
+            lane = self._lanes[timer.kind] = TimerLane()
+        timers = lane.timers
+        if not timers:
+            timers.append((at, next(env._eid), timer))
+            queue_first(env, lane, self._on_lane)
+        elif at >= timers[-1][0]:
+            timers.append((at, next(env._eid), timer))
+        else:  # out of order (a new configuration's delay): queued on its own
+            wake_after(env, delay, self._on_timer, timer)
+
+    def _lane_due(self, lane: TimerLane) -> None:
+        timers, cancelled = lane.timers, self._cancelled
+        timer = timers.popleft()[2]
+        while timers and timers[0][2].token in cancelled:
+            cancelled.discard(timers.popleft()[2].token)
+        if timers:
+            queue_first(self.env, lane, self._on_lane)
+        self._fire(timer)
+
+    def _timer_fired(self, event: Wake) -> None:
+        self._fire(event.arg)
+
+    def _fire(self, timer: Timer) -> None:
         if timer.token in self._cancelled:  # the core would ignore it (tokens are never reused): skip the call
             self._cancelled.discard(timer.token)
             return
@@ -396,18 +453,20 @@ class CallCenterModel:
         behaviour, rng = self.setup.behaviour, self.rng["ring"]
         if rng.random() < behaviour.no_answer_probability:
             return  # the phone rings out; the core's ring timer decides
-        delay = float(behaviour.ring_time.sample(rng, 1)[0])
+        delay = float(behaviour.ring_time.draw(rng))
         answered = AgentAnswered(0.0, action.call_id, action.agent_id)
-        self.env.timeout(delay).callbacks.append(partial(self._answered, answered))
+        wake_after(self.env, delay, self._on_answer, answered)
 
-    def _ready(self, ready: MakeReady, _event) -> None:
+    def _ready(self, event: Wake) -> None:
+        ready = event.arg
         ready.now = self.env.now
         try:
             self._do(self.center.handle(ready))
         except CommandRejected:
             pass  # the shift ended while the agent was paused: nobody is there to press "ready"
 
-    def _answered(self, answered: AgentAnswered, _event) -> None:
+    def _answered(self, event: Wake) -> None:
+        answered = event.arg
         self._do(self.center.handle(AgentAnswered(self.env.now, answered.call_id, answered.agent_id)))
 
     def _shifts(self):
@@ -449,21 +508,24 @@ class CallCenterModel:
             except CommandRejected:
                 pass  # e.g. "ready" for an agent the what-if logged out already: the recorded moment passed
 
-    def _callback(self, action: DialCallback):
+    def _dial(self, event: Wake) -> None:
+        """A callback the core dispatched: first woken as a new SimPy process would start (urgent, at once)."""
+        action: DialCallback = event.arg
         env, rng, spec = self.env, self.rng["callback"], self.setup.callbacks
         self.stats.callbacks_dialled += 1
         self._live += 1
         ticket = self.center.tickets.tickets[action.ticket_id]
         reach = spec.reach_probability * math.exp(-(env.now - ticket.created_at) / spec.decay)
         if rng.random() < reach:
-            talk = float(spec.talk.sample(rng, 1)[0])
-            names = [name for name, _ in spec.outcomes]
-            weights = np.array([w for _, w in spec.outcomes], dtype=float)
-            outcome = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-            yield env.timeout(spec.dial_time / 2 + talk)
+            talk = float(spec.talk.draw(rng))
+            names, cumulative = self._outcomes
+            outcome = names[bisect_right(cumulative, rng.random())]  # what rng.choice(len(names), p=...) draws
+            wake_after(env, spec.dial_time / 2 + talk, self._on_dialled, (action, outcome))
         else:
-            outcome = "unreachable"
-            yield env.timeout(spec.dial_time)
-        self._do(self.center.handle(CompleteCallback(env.now, action.agent_id, action.ticket_id, outcome)))
+            wake_after(env, spec.dial_time, self._on_dialled, (action, "unreachable"))
+
+    def _dialled(self, event: Wake) -> None:
+        action, outcome = event.arg
+        self._do(self.center.handle(CompleteCallback(self.env.now, action.agent_id, action.ticket_id, outcome)))
         self._live -= 1
         self._check_done()
