@@ -5,6 +5,7 @@ sections (``SiteSpec``); every scenario is also a site.
 
 Loaded from YAML into frozen, validated objects. Unknown keys are rejected; every error names the file,
 the field and the line. Durations are seconds or text such as ``90s``, ``15m``, ``1h30m``.
+Over 400 lines: declarations, one frozen pydantic model per section of the file with its cross-field checks.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ The driver plays the part a real driver (SimPy twin, Asterisk) plays: it feeds m
 time, and tracks what every agent's phone is doing from the actions alone. Its tracking asserts the
 "one call per agent, one agent per call" invariant on every action, so any test that drives the core
 through it checks that invariant for free.
+Over 400 lines: the one set of test doubles for the core (config builders, the driver and its steps), so no
+test file keeps a copy of them.
 """
 
 from __future__ import annotations

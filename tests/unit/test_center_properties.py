@@ -6,6 +6,7 @@
   nobody logged out or paused has a ringing or talking phone (checked after every handle);
 * a callback ticket never has two claimers at once;
 * FIFO within a priority class for one queue of homogeneous agents.
+Over 400 lines: the generators of random timelines and the invariants they check belong together.
 """
 
 from __future__ import annotations

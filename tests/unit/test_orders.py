@@ -1,4 +1,7 @@
-"""Products and stock, orders from placement through sorting and dispatch, and cross-sell / upsell."""
+"""Products and stock, orders from placement through sorting and dispatch, and cross-sell / upsell.
+
+Over 400 lines: the tests of one aggregate (catalog, stock, orders) read best together; each is short.
+"""
 
 from __future__ import annotations
 

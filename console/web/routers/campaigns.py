@@ -4,7 +4,10 @@ whole; add or remove one number), approval by a second person, start / pause / s
 center, the results export, re-using numbers by result in another campaign, and the outbound report.
 
 Every change is the use case the API calls (``app.campaigns``); the campaign's rules stay in the core, and a
-core refusal naming a field ("drop_cap: ...") is shown beside that field."""
+core refusal naming a field ("drop_cap: ...") is shown beside that field.
+Over 400 lines: one page router for one resource; its form parsing is apart (``campaign_form``), its
+rules are the core's.
+"""
 
 from __future__ import annotations
 

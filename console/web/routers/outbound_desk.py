@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 import console.web.campaign_labels  # noqa: F401  (the panel's labels)
 from adapters.store.campaigns import SqlCampaigns
@@ -44,197 +44,130 @@ def _latest_preview(engine, agent_id: str, seq: int | None) -> dict | None:
     return previews[-1] if previews else None
 
 
-def panel(request: Request, user: AppUser, engine, settings, now: float, unmasked: bool, seq=None, **context):
-    agent_id = agent_id_of(user.username, engine)
-    repo = SqlCampaigns(engine)
-    campaigns = {s.campaign.campaign_id: s for s in repo.list()}
-    done = context.pop("done", None)  # the attempt just acted on: the store may not show it yet
-    preview = _latest_preview(engine, agent_id, seq)
-    card = None
-    stored = campaigns.get(preview["payload"].get("campaign_id", "")) if preview else None
-    if preview is not None and stored is not None and stored.status == "approved" and preview["call_id"] != done:
-        number = preview["payload"].get("caller", "")
-        history = repo.results(number=number)  # every campaign's calls to the number
-        if preview["call_id"] not in {r["id"] for r in history}:  # not dialled yet
-            try:
-                customers = find_customers(SqlCustomers(engine), number, default_area_code=settings.default_area_code)
-            except ValueError:
-                customers = []
-            card = dict(
-                attempt=preview["call_id"],
-                campaign=stored.campaign,
-                name=preview["payload"].get("name", ""),
-                phone=masked_text(number, unmasked),
-                history=history,
-                customers=customers,
-            )
-    to_code = [
-        r
-        for r in repo.results(day=site_day(now), agent_id=agent_id)
-        if r["result"] in CONNECTED and not r["result_code"] and r["id"] != done
-    ]
-    ended = to_code[-1] if to_code else None
-    manual = [
-        s.campaign
-        for s in campaigns.values()
-        if s.status == "approved" and s.campaign.mode in (MANUAL, PREVIEW) and s.campaign.serves(agent_id, {})
-    ]
-    return render(
-        request,
-        "campaigns/_desk.html",
-        user,
-        card=card,
-        ended=ended,
-        ended_campaign=campaigns[ended["campaign_id"]].campaign
-        if ended and ended["campaign_id"] in campaigns
-        else None,
-        manual=manual,
-        values=context.pop("values", {}),
-        errors=context.pop("errors", {}),
-        **context,
-    )
+class Desk:
+    """The outbound panel as this request sees it (FastAPI makes one per request): the panel, and a live
+    command followed by the panel again."""
+
+    def __init__(
+        self,
+        request: Request,
+        user: LiveUser,
+        engine: EngineDep,
+        settings: SettingsDep,
+        now: Now,
+        unmasked: Unmasked,
+    ) -> None:
+        self.request, self.user, self.engine, self.settings = request, user, engine, settings
+        self.now, self.unmasked = now, unmasked
+        self.t = translator(request_language(request))
+
+    @property
+    def agent_id(self) -> str:
+        return agent_id_of(self.user.username, self.engine)
+
+    def panel(self, seq: int | None = None, **context):
+        engine, agent_id = self.engine, self.agent_id
+        repo = SqlCampaigns(engine)
+        campaigns = {s.campaign.campaign_id: s for s in repo.list()}
+        done = context.pop("done", None)  # the attempt just acted on: the store may not show it yet
+        preview = _latest_preview(engine, agent_id, seq)
+        card = None
+        stored = campaigns.get(preview["payload"].get("campaign_id", "")) if preview else None
+        if preview is not None and stored is not None and stored.status == "approved" and preview["call_id"] != done:
+            number = preview["payload"].get("caller", "")
+            history = repo.results(number=number)  # every campaign's calls to the number
+            if preview["call_id"] not in {r["id"] for r in history}:  # not dialled yet
+                try:
+                    customers = find_customers(
+                        SqlCustomers(engine), number, default_area_code=self.settings.default_area_code
+                    )
+                except ValueError:
+                    customers = []
+                card = dict(
+                    attempt=preview["call_id"],
+                    campaign=stored.campaign,
+                    name=preview["payload"].get("name", ""),
+                    phone=masked_text(number, self.unmasked),
+                    history=history,
+                    customers=customers,
+                )
+        to_code = [
+            r
+            for r in repo.results(day=site_day(self.now), agent_id=agent_id)
+            if r["result"] in CONNECTED and not r["result_code"] and r["id"] != done
+        ]
+        ended = to_code[-1] if to_code else None
+        manual = [
+            s.campaign
+            for s in campaigns.values()
+            if s.status == "approved" and s.campaign.mode in (MANUAL, PREVIEW) and s.campaign.serves(agent_id, {})
+        ]
+        return render(
+            self.request,
+            "campaigns/_desk.html",
+            self.user,
+            card=card,
+            ended=ended,
+            ended_campaign=campaigns[ended["campaign_id"]].campaign
+            if ended and ended["campaign_id"] in campaigns
+            else None,
+            manual=manual,
+            values=context.pop("values", {}),
+            errors=context.pop("errors", {}),
+            **context,
+        )
+
+    def send(self, kind: str, field: str, notice: str, values=None, **command):
+        """The live command; its refusal (the core's reason, or the center being down) beside ``field``, with
+        what was typed (``values``) kept."""
+        request = CommandRequest(self.user.username, kind, agent_id=self.agent_id, **command)
+        detail = command_refusal(run_command(self.engine, self.settings, self.now, request))
+        if detail is not None:
+            return self.panel(values=values or {}, errors={field: detail}, status_code=409)
+        return self.panel(notice=notice, done=command.get("call_id"))
+
+
+DeskDep = Annotated[Desk, Depends()]
 
 
 @router.get("/agent/outbound")
-def outbound_panel(
-    request: Request,
-    user: LiveUser,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-    seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-):
-    return panel(request, user, engine, settings, now, unmasked, seq)
-
-
-def _send(request, user, engine, settings, now, unmasked, kind: str, field: str, notice: str, values=None, **command):
-    """The live command; its refusal (the core's reason, or the center being down) beside ``field``, with what
-    was typed (``values``) kept."""
-    detail = command_refusal(run_command(engine, settings, now, CommandRequest(user.username, kind, **command)))
-    if detail is not None:
-        return panel(
-            request, user, engine, settings, now, unmasked, values=values or {}, errors={field: detail}, status_code=409
-        )
-    return panel(request, user, engine, settings, now, unmasked, notice=notice, done=command.get("call_id"))
+def outbound_panel(desk: DeskDep, seq: Annotated[int | None, Query(ge=1, le=2**62)] = None):
+    return desk.panel(seq)
 
 
 @router.post("/agent/outbound/{attempt_id}/dial")
-def dial(
-    request: Request,
-    attempt_id: AttemptId,
-    user: LiveUser,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
-    agent_id = agent_id_of(user.username, engine)
-    return _send(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        "dial_previewed",
-        "preview",
-        t("outbound.dialling", who=attempt_id),
-        agent_id=agent_id,
-        call_id=attempt_id,
-    )
+def dial(attempt_id: AttemptId, desk: DeskDep):
+    return desk.send("dial_previewed", "preview", desk.t("outbound.dialling", who=attempt_id), call_id=attempt_id)
 
 
 @router.post("/agent/outbound/{attempt_id}/skip")
-def skip(
-    request: Request,
-    attempt_id: AttemptId,
-    user: LiveUser,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
-    agent_id = agent_id_of(user.username, engine)
-    return _send(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        "skip_preview",
-        "preview",
-        t("outbound.skipped"),
-        agent_id=agent_id,
-        call_id=attempt_id,
-    )
+def skip(attempt_id: AttemptId, desk: DeskDep):
+    return desk.send("skip_preview", "preview", desk.t("outbound.skipped"), call_id=attempt_id)
 
 
 @router.post("/agent/outbound/manual")
-def dial_manual(
-    request: Request,
-    form: FormDep,
-    user: LiveUser,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
+def dial_manual(form: FormDep, desk: DeskDep):
     phone, campaign_id = form.get("phone", "").strip(), form.get("campaign_id", "")
     if not phone:
-        return panel(request, user, engine, settings, now, unmasked, values=form, errors={"phone": t("field.required")})
+        return desk.panel(values=form, errors={"phone": desk.t("field.required")})
     try:
-        SqlCampaigns(engine).get(campaign_id)
+        SqlCampaigns(desk.engine).get(campaign_id)
     except UnknownCampaign:
-        return panel(
-            request, user, engine, settings, now, unmasked, values=form, errors={"campaign_id": t("field.choice")}
-        )
-    return _send(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
+        return desk.panel(values=form, errors={"campaign_id": desk.t("field.choice")})
+    return desk.send(
         "dial_manual",
         "phone",
-        t("outbound.dialling", who=masked_text(phone, unmasked)),
+        desk.t("outbound.dialling", who=masked_text(phone, desk.unmasked)),
         values=form,
-        agent_id=agent_id_of(user.username, engine),
         payload={"campaign_id": campaign_id, "number": phone},
     )
 
 
 @router.post("/agent/outbound/{attempt_id}/result")
-def record_result(
-    request: Request,
-    attempt_id: AttemptId,
-    form: FormDep,
-    user: LiveUser,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
+def record_result(attempt_id: AttemptId, form: FormDep, desk: DeskDep):
     code = form.get("code", "")
     if not code:
-        return panel(request, user, engine, settings, now, unmasked, errors={"code": t("field.choice")})
-    return _send(
-        request,
-        user,
-        engine,
-        settings,
-        now,
-        unmasked,
-        "record_result",
-        "code",
-        t("outbound.result_saved", code=code),
-        agent_id=agent_id_of(user.username, engine),
-        call_id=attempt_id,
-        payload={"code": code},
+        return desk.panel(errors={"code": desk.t("field.choice")})
+    return desk.send(
+        "record_result", "code", desk.t("outbound.result_saved", code=code), call_id=attempt_id, payload={"code": code}
     )

@@ -76,7 +76,9 @@ def site(tmp_path):
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     engine = open_store(url)
     make_users(engine)
-    app, server = serve(engine, url)
+    # a live command waits for the center's side (a thread in the page tests) longer than in production: a
+    # loaded machine must not turn a slow thread into a refusal on the page
+    app, server = serve(engine, url, command_wait=60.0)
     try:
         yield Site(server.url, engine, app)
     finally:

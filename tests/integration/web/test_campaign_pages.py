@@ -214,7 +214,7 @@ class CoreBehindTheStore:
         self.states.put_agents([AgentStatus(agent, "ready", "", "", "", time.time())])  # as the publisher would
         self.thread = threading.Thread(target=self.run, daemon=True)
 
-    def _now(self) -> float:
+    def now(self) -> float:
         return time.time()
 
     def feed(self, message) -> list:
