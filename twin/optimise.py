@@ -14,9 +14,10 @@
    is the certificate the plan prints: one agent fewer in any interval misses the targets.
 
 Feldman, Mandelbaum, Massey and Whitt's iterative staffing algorithm (ISA; Management Science 54(2), 2008)
-is the published reference: it iterates staffing from the simulated distribution of the number in system
-to a delay-probability target. Here the transient chain plays that part for the first guess, and the
-search works on the targets themselves (service level within T and abandon rate), which ISA does not.
+is the published reference, and the planner's other method (``twin/isa.py``, ``hotline plan --method isa``):
+it iterates staffing from the simulated distribution of the number in system to a delay-probability
+target. The search here works on the targets themselves (service level within T and abandon rate) and
+certifies that one agent fewer anywhere misses them, which ISA does not.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class Plan:
     candidates: int  # staffings simulated
     replications_run: int
     notes: list[str] = field(default_factory=list)
+    method: str = "search"  # or "isa" (twin/isa.py)
+    iterations: tuple = ()  # the ISA's iterations (twin.isa.Iteration), empty for the search
 
     def agent_hours(self, staffing: Staffing | None = None) -> float:
         s = self.staffing if staffing is None else staffing
@@ -107,7 +110,7 @@ def with_staffing(scenario: Scenario, staffing: Staffing, replications: int | No
     return scenario.model_copy(update=update)
 
 
-def _queue_groups(scenario: Scenario) -> dict[int, list[str]]:
+def queue_groups(scenario: Scenario) -> dict[int, list[str]]:
     """Group index -> the hotlines whose queue it serves first (highest skill level; first listed on a tie)."""
     out: dict[int, list[str]] = {}
     for hotline in scenario.hotlines:
@@ -145,7 +148,7 @@ def transient_guess(scenario: Scenario) -> Staffing:
     """Per group: interval by interval, the fewest agents the transient chain says meet the targets."""
     t = scenario.targets
     out = [[0] * scenario.n_intervals for _ in scenario.groups]
-    for g, numbers in _queue_groups(scenario).items():
+    for g, numbers in queue_groups(scenario).items():
         queue = pooled_queue(_group_scenario(scenario, numbers), staffing=(0,) * scenario.n_intervals)
         per = int(round(scenario.interval / queue.bin_s))
         state: ChainState | None = None
@@ -176,7 +179,7 @@ def mol_guess(scenario: Scenario) -> Staffing:
     out = [[0] * scenario.n_intervals for _ in scenario.groups]
     handle = distribution(scenario.calls.handle).mean + scenario.policy.wrapup
     patience = distribution(scenario.calls.patience).mean
-    for g, numbers in _queue_groups(scenario).items():
+    for g, numbers in queue_groups(scenario).items():
         rates = [r for n, r in demand(scenario).items() if n in numbers]
         pieces = [(i * r.bin_s, (i + 1) * r.bin_s, float(x)) for r in rates for i, x in enumerate(r.rates)]
         for i in range(scenario.n_intervals):
@@ -296,7 +299,7 @@ def plan(
     ev = Evaluator(scenario, sweep, settings, seed, on_task)
     first = transient_guess(scenario)
     mol = mol_guess(scenario)
-    primary = sorted(_queue_groups(scenario))
+    primary = sorted(queue_groups(scenario))
     if not primary:
         raise ValueError("no group serves any hotline's queue")
     say(f"first guess (transient chain): {first}")
