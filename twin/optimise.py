@@ -206,6 +206,7 @@ class Evaluator:
     ) -> None:
         self.scenario, self.sweep, self.settings, self.seed, self.on_task = scenario, sweep, settings, seed, on_task
         self._kpis: dict[tuple[Staffing, int], pd.DataFrame] = {}
+        self._arrays: dict[tuple[Staffing, int], np.ndarray] = {}
         self.candidates: set[Staffing] = set()
 
     @property
@@ -221,6 +222,7 @@ class Evaluator:
             scenarios = {c: with_staffing(self.scenario, c, s.max_replications) for c in {c for c, _ in jobs}}
             results = self.sweep.run(replication_kpis, [(scenarios[c], i, self.seed) for c, i in jobs], self.on_task)
             self._kpis.update(zip(jobs, results))
+            self._arrays.update((job, self._per_interval(kpis)) for job, kpis in zip(jobs, results))
             self.candidates.update(want)
             verdicts = {c: self._verdict(c, n) for c, n in want.items()}
             more = [c for c, v in verdicts.items() if self._undecided(v) and want[c] < s.max_replications]
@@ -233,20 +235,30 @@ class Evaluator:
     def _undecided(e: Evaluation) -> bool:
         return not e.meets and not any(i.clear_miss for i in e.intervals)
 
+    def _per_interval(self, kpis: pd.DataFrame) -> np.ndarray:
+        """A replication's offered, abandoned, service level and abandon rate per interval (NaN: no row)."""
+        sc = self.scenario
+        k = np.round((kpis["interval_start"].to_numpy(dtype="float64") - sc.epoch) / sc.interval).astype("int64")
+        inside = (k >= 0) & (k < sc.n_intervals) & (kpis["interval_start"].to_numpy() == sc.epoch + k * sc.interval)
+        out = np.full((4, sc.n_intervals), np.nan)
+        out[:2] = 0.0
+        for row, column in enumerate(("offered", "abandoned", "sl_offered", "abandon_rate")):
+            out[row, k[inside]] = kpis[column].to_numpy(dtype="float64")[inside]
+        return out
+
     def _verdict(self, staffing: Staffing, n: int) -> Evaluation:
         t, sc = self.scenario.targets, self.scenario
-        per_rep = pd.concat([self._kpis[(staffing, i)] for i in range(n)], ignore_index=True)
+        per_rep = np.stack([self._arrays[(staffing, i)] for i in range(n)])  # replication, KPI, interval
         rows = []
         for k in range(sc.n_intervals):
             start = sc.epoch + k * sc.interval
-            group = per_rep[per_rep["interval_start"] == start]
-            offered = float(group["offered"].sum()) / n if len(group) else 0.0
-            abandoned = float(group["abandoned"].sum()) / n if len(group) else 0.0
+            offered = float(per_rep[:, 0, k].sum()) / n
+            abandoned = float(per_rep[:, 1, k].sum()) / n
             if offered == 0:  # nobody called: nothing to miss
                 rows.append(IntervalResult(start, 0.0, 0.0, (math.nan,) * 3, (math.nan,) * 3, True, False))
                 continue
-            sl = mean_ci(group["sl_offered"], self.settings.level)
-            ab = mean_ci(group["abandon_rate"], self.settings.level)
+            sl = mean_ci(pd.Series(per_rep[:, 2, k]), self.settings.level)
+            ab = mean_ci(pd.Series(per_rep[:, 3, k]), self.settings.level)
             meets = sl[1] >= t.service_level and ab[2] <= t.max_abandon_rate
             clear_miss = sl[0] < t.service_level or ab[0] > t.max_abandon_rate
             rows.append(IntervalResult(start, offered, abandoned, sl, ab, meets, clear_miss))
