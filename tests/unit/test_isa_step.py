@@ -1,12 +1,18 @@
-"""The ISA's pure step: s_{i+1} for an interval from a sample of the number in system that arrivals found."""
+"""The ISA's pure step: s_{i+1} for an interval from a sample of the number in system that arrivals found; and
+what an arrival finds, counted from a hand-made log."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin.isa import abandon_probability, least_agents, next_staffing, pooled
+from core.log import NONE, LogRecord, Verb
+from reports.eventlog import records_to_frame
+from twin.isa import abandon_probability, least_agents, next_staffing, number_found, pooled
+from twin.site import load_scenario
 
 samples = st.lists(st.integers(0, 60), min_size=1, max_size=300).map(lambda xs: np.bincount(xs))
 alphas = st.floats(0.01, 0.99)
@@ -60,3 +66,29 @@ def test_no_arrivals_need_no_agents_and_replications_pool_by_adding():
     out = pooled([a, b])
     assert out[0][0].tolist() == [1, 3, 1] and out[0][1].tolist() == [3]
     assert next_staffing(out, 0.5) == ((2, 1),)  # finding n = 0 still needs one agent
+
+
+def test_arrivals_find_the_busy_agents_and_the_calls_waiting_but_not_themselves():
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "stationary.yaml")
+    scenario = scenario.model_copy(update={"horizon": 3600.0, "warmup": 0.0, "interval": 1800.0})
+    agent = scenario.agent_names(scenario.groups[0])[0]
+    t0 = scenario.epoch
+
+    def call(cid: str, enter: float, connect: float | None, end: float, verb: str = Verb.COMPLETECALLER):
+        records = [LogRecord(t0 + enter, cid, "orders", NONE, Verb.ENTERQUEUE, "", "1", 1, "4008100100", "normal")]
+        if connect is not None:
+            records.append(LogRecord(t0 + connect, cid, "orders", agent, Verb.CONNECT, connect - enter, cid, 1))
+        records.append(LogRecord(t0 + end, cid, "orders", agent if connect else NONE, verb, 1, 1, 1))
+        return records
+
+    records = [
+        LogRecord(t0, NONE, NONE, agent, Verb.AGENTLOGIN, "PJSIP/a1"),
+        *call("c1", 10, 10, 100),  # answered at once: finds 0
+        *call("c2", 50, 100, 200),  # finds the busy agent: 1
+        *call("c3", 60, None, 90, Verb.ABANDON),  # finds the agent and c2 waiting: 2
+        *call("c4", 1900, 1900, 1950),  # second interval, finds 0
+    ]
+    log = records_to_frame(sorted(records, key=lambda r: r.time))
+    seen = number_found(log, scenario, {"orders": 0})
+    assert seen[0][0].tolist() == [1, 1, 1] and seen[0][1].tolist() == [1]
+    assert next_staffing([seen[0]], 0.5) == ((2, 1),)
