@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +18,11 @@ from entrypoints.terminal import console, fail_on_input, progress_bar
 from inputs.problems import InputFileError
 
 log = logging.getLogger("hotline.plan")
+
+
+class PlanMethod(str, Enum):
+    search = "search"
+    isa = "isa"
 
 
 def _pct(x: float) -> str:
@@ -88,12 +94,35 @@ def plan_command(
             "steps of one agent (re-check a plan) instead of the first guess.",
         ),
     ] = False,
+    method: Annotated[
+        PlanMethod,
+        typer.Option(
+            help="search: from the transient first guess, the fewest agents meeting the service-level and abandon "
+            "targets, with the one-fewer check. isa: Feldman-Mandelbaum-Massey-Whitt's iterative staffing algorithm "
+            "(from ample staffing, each interval's agents set from the simulated number in system to a delay-"
+            "probability target and the abandon target, until the staffing stops changing)."
+        ),
+    ] = PlanMethod.search,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Run both methods and print their staffing and agent-hours side by side.")
+    ] = False,
+    isa_replications: Annotated[
+        int, typer.Option(min=2, help="ISA: replications per iteration (the same seeds in every iteration).")
+    ] = 20,
+    delay_probability: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0.0, max=1.0, help="ISA: the delay-probability target alpha (default: 1 - the service-level target)."
+        ),
+    ] = None,
 ):
     """Find the fewest agents per interval (per skill group) whose simulated KPIs meet the scenario's targets
     with 95% confidence: start from the exact transient estimate (MOL shown beside it), then search by
     simulation with common random numbers on Dask, and check that one agent fewer in any interval misses.
     Prints the staffing, the KPIs with their CIs, cost in agent-hours beside the calls (and revenue) lost to
-    abandons, and writes the staffing back as a scenario."""
+    abandons, and writes the staffing back as a scenario. --method isa plans by the iterative staffing
+    algorithm instead (its iterations are printed); --compare runs both and prints them side by side."""
+    from twin.isa import IsaSettings, plan_isa
     from twin.optimise import Settings, plan, scenario_staffing
     from twin.site import load_scenario
     from twin.sweep import Sweep
@@ -106,41 +135,93 @@ def plan_command(
         fail_on_input(error)
     settings = Settings(replications=replications, batch=batch, max_replications=max_replications)
     with progress_bar(transient=True) as progress:
+        isa = IsaSettings(replications=isa_replications, delay_probability=delay_probability)
         task = progress.add_task("replications simulated", total=None)
+        iterations = progress.add_task(
+            "ISA iterations (until the staffing stops changing)",
+            total=isa.max_iterations,
+            visible=method == PlanMethod.isa or compare,
+        )
+
+        def on_iteration(it) -> None:
+            progress.advance(iterations)
+            console.print(
+                f"ISA iteration {progress.tasks[iterations].completed:.0f}: simulated {_hours(spec, it.staffing):.1f} "
+                f"agent-hours, next {_hours(spec, it.next_staffing):.1f}, largest change {it.change} agent(s)"
+            )
+            log.info("ISA staffing %s -> %s", it.staffing, it.next_staffing)
+
+        results = {}
         with Sweep(scheduler, workers) as sweep:
             console.print(f"sweep on {sweep.address} with {sweep.worker_count} worker(s)")
             try:
-                result = plan(
-                    spec,
-                    sweep,
-                    settings,
-                    seed,
-                    on_task=lambda: progress.advance(task),
-                    on_round=lambda text: log.info("%s", text),
-                    start=scenario_staffing(spec) if from_scenario else None,
-                )
+                if method == PlanMethod.search or compare:
+                    results[PlanMethod.search] = plan(
+                        spec,
+                        sweep,
+                        settings,
+                        seed,
+                        on_task=lambda: progress.advance(task),
+                        on_round=lambda text: log.info("%s", text),
+                        start=scenario_staffing(spec) if from_scenario else None,
+                    )
+                if method == PlanMethod.isa or compare:
+                    results[PlanMethod.isa] = plan_isa(
+                        spec, sweep, settings, isa, seed, lambda: progress.advance(task), on_iteration
+                    )
             except ValueError as error:
                 console.print(f"[red]{error}[/red]")
                 raise typer.Exit(1) from error
+    result = results[method]
     _print_plan(spec, result, conversion, order_value)
+    if compare:
+        _print_comparison(spec, results[PlanMethod.search], results[PlanMethod.isa])
     dest = out / scenario.stem / "planned.yaml"
     write_planned(
         scenario,
         result.staffing,
         [g.name for g in spec.groups],
         dest,
-        f"# planned by `hotline plan {scenario}`: {result.agent_hours():.1f} agent-hours\n",
+        f"# planned by `hotline plan {scenario} --method {method.value}`: {result.agent_hours():.1f} agent-hours\n",
     )
     load_scenario(dest)  # what was written loads back
     console.print(f"wrote {dest}")
+
+
+def _hours(spec, staffing) -> float:
+    return sum(map(sum, staffing)) * spec.interval / 3600.0
+
+
+def _print_comparison(spec, search, isa) -> None:
+    """The two methods' staffing per interval and group side by side, with their agent-hours."""
+    zone = spec.start.tzinfo
+    names = [g.name for g in spec.groups]
+    table = Table(title="search vs ISA (Feldman, Mandelbaum, Massey and Whitt)")
+    table.add_column("interval", justify="right")
+    for name in names:
+        table.add_column(f"{name} search", justify="right", style="bold")
+        table.add_column(f"{name} ISA", justify="right", style="magenta")
+    for k, row in enumerate(search.evaluation.intervals):
+        cells = []
+        for g in range(len(names)):
+            cells += [str(search.staffing[g][k]), str(isa.staffing[g][k])]
+        table.add_row(datetime.fromtimestamp(row.start, zone).strftime("%H:%M"), *cells)
+    console.print(table)
+    verdict = {True: "meets the targets", False: "[red]misses the targets[/red]"}
+    console.print(
+        f"search: {search.agent_hours():.1f} agent-hours, {verdict[search.evaluation.meets]}; "
+        f"ISA: {isa.agent_hours():.1f} agent-hours after {len(isa.iterations)} iterations, "
+        f"{verdict[isa.evaluation.meets]} (difference {isa.agent_hours() - search.agent_hours():+.1f})"
+    )
 
 
 def _print_plan(spec, result, conversion: float | None, order_value: float | None) -> None:
     zone = spec.start.tzinfo
     t = spec.targets
     names = [g.name for g in spec.groups]
+    how = "ISA staffing, evaluated against" if result.method == "isa" else "staffing that meets"
     table = Table(
-        title=f"{spec.name} — staffing that meets {t.service_level:.0%} in {t.within:g}s and "
+        title=f"{spec.name} — {how} {t.service_level:.0%} in {t.within:g}s and "
         f"abandon ≤ {t.max_abandon_rate:.0%} with 95% confidence ({result.evaluation.replications} replications)"
     )
     table.add_column("interval", justify="right")
@@ -184,8 +265,11 @@ def _print_plan(spec, result, conversion: float | None, order_value: float | Non
         f"MOL {result.agent_hours(result.mol_guess):.1f}); {abandoned:.1f} calls abandoned per slot; {lost}"
     )
     console.print(
-        f"searched {result.candidates} staffings, {result.replications_run} replications (common random numbers)"
+        f"{'ISA' if result.method == 'isa' else 'searched'}: {result.candidates} staffings, "
+        f"{result.replications_run} replications (common random numbers)"
     )
+    for note in result.notes:
+        console.print(f"[yellow]{note}[/yellow]")
 
 
 def erlang_target(

@@ -14,9 +14,10 @@
    is the certificate the plan prints: one agent fewer in any interval misses the targets.
 
 Feldman, Mandelbaum, Massey and Whitt's iterative staffing algorithm (ISA; Management Science 54(2), 2008)
-is the published reference: it iterates staffing from the simulated distribution of the number in system
-to a delay-probability target. Here the transient chain plays that part for the first guess, and the
-search works on the targets themselves (service level within T and abandon rate), which ISA does not.
+is the published reference, and the planner's other method (``twin/isa.py``, ``hotline plan --method isa``):
+it iterates staffing from the simulated distribution of the number in system to a delay-probability
+target. The search here works on the targets themselves (service level within T and abandon rate) and
+certifies that one agent fewer anywhere misses them, which ISA does not.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class Plan:
     candidates: int  # staffings simulated
     replications_run: int
     notes: list[str] = field(default_factory=list)
+    method: str = "search"  # or "isa" (twin/isa.py)
+    iterations: tuple = ()  # the ISA's iterations (twin.isa.Iteration), empty for the search
 
     def agent_hours(self, staffing: Staffing | None = None) -> float:
         s = self.staffing if staffing is None else staffing
@@ -107,7 +110,7 @@ def with_staffing(scenario: Scenario, staffing: Staffing, replications: int | No
     return scenario.model_copy(update=update)
 
 
-def _queue_groups(scenario: Scenario) -> dict[int, list[str]]:
+def queue_groups(scenario: Scenario) -> dict[int, list[str]]:
     """Group index -> the hotlines whose queue it serves first (highest skill level; first listed on a tie)."""
     out: dict[int, list[str]] = {}
     for hotline in scenario.hotlines:
@@ -145,7 +148,7 @@ def transient_guess(scenario: Scenario) -> Staffing:
     """Per group: interval by interval, the fewest agents the transient chain says meet the targets."""
     t = scenario.targets
     out = [[0] * scenario.n_intervals for _ in scenario.groups]
-    for g, numbers in _queue_groups(scenario).items():
+    for g, numbers in queue_groups(scenario).items():
         queue = pooled_queue(_group_scenario(scenario, numbers), staffing=(0,) * scenario.n_intervals)
         per = int(round(scenario.interval / queue.bin_s))
         state: ChainState | None = None
@@ -176,7 +179,7 @@ def mol_guess(scenario: Scenario) -> Staffing:
     out = [[0] * scenario.n_intervals for _ in scenario.groups]
     handle = distribution(scenario.calls.handle).mean + scenario.policy.wrapup
     patience = distribution(scenario.calls.patience).mean
-    for g, numbers in _queue_groups(scenario).items():
+    for g, numbers in queue_groups(scenario).items():
         rates = [r for n, r in demand(scenario).items() if n in numbers]
         pieces = [(i * r.bin_s, (i + 1) * r.bin_s, float(x)) for r in rates for i, x in enumerate(r.rates)]
         for i in range(scenario.n_intervals):
@@ -203,6 +206,7 @@ class Evaluator:
     ) -> None:
         self.scenario, self.sweep, self.settings, self.seed, self.on_task = scenario, sweep, settings, seed, on_task
         self._kpis: dict[tuple[Staffing, int], pd.DataFrame] = {}
+        self._arrays: dict[tuple[Staffing, int], np.ndarray] = {}
         self.candidates: set[Staffing] = set()
 
     @property
@@ -218,6 +222,7 @@ class Evaluator:
             scenarios = {c: with_staffing(self.scenario, c, s.max_replications) for c in {c for c, _ in jobs}}
             results = self.sweep.run(replication_kpis, [(scenarios[c], i, self.seed) for c, i in jobs], self.on_task)
             self._kpis.update(zip(jobs, results))
+            self._arrays.update((job, self._per_interval(kpis)) for job, kpis in zip(jobs, results))
             self.candidates.update(want)
             verdicts = {c: self._verdict(c, n) for c, n in want.items()}
             more = [c for c, v in verdicts.items() if self._undecided(v) and want[c] < s.max_replications]
@@ -230,20 +235,30 @@ class Evaluator:
     def _undecided(e: Evaluation) -> bool:
         return not e.meets and not any(i.clear_miss for i in e.intervals)
 
+    def _per_interval(self, kpis: pd.DataFrame) -> np.ndarray:
+        """A replication's offered, abandoned, service level and abandon rate per interval (NaN: no row)."""
+        sc = self.scenario
+        k = np.round((kpis["interval_start"].to_numpy(dtype="float64") - sc.epoch) / sc.interval).astype("int64")
+        inside = (k >= 0) & (k < sc.n_intervals) & (kpis["interval_start"].to_numpy() == sc.epoch + k * sc.interval)
+        out = np.full((4, sc.n_intervals), np.nan)
+        out[:2] = 0.0
+        for row, column in enumerate(("offered", "abandoned", "sl_offered", "abandon_rate")):
+            out[row, k[inside]] = kpis[column].to_numpy(dtype="float64")[inside]
+        return out
+
     def _verdict(self, staffing: Staffing, n: int) -> Evaluation:
         t, sc = self.scenario.targets, self.scenario
-        per_rep = pd.concat([self._kpis[(staffing, i)] for i in range(n)], ignore_index=True)
+        per_rep = np.stack([self._arrays[(staffing, i)] for i in range(n)])  # replication, KPI, interval
         rows = []
         for k in range(sc.n_intervals):
             start = sc.epoch + k * sc.interval
-            group = per_rep[per_rep["interval_start"] == start]
-            offered = float(group["offered"].sum()) / n if len(group) else 0.0
-            abandoned = float(group["abandoned"].sum()) / n if len(group) else 0.0
+            offered = float(per_rep[:, 0, k].sum()) / n
+            abandoned = float(per_rep[:, 1, k].sum()) / n
             if offered == 0:  # nobody called: nothing to miss
                 rows.append(IntervalResult(start, 0.0, 0.0, (math.nan,) * 3, (math.nan,) * 3, True, False))
                 continue
-            sl = mean_ci(group["sl_offered"], self.settings.level)
-            ab = mean_ci(group["abandon_rate"], self.settings.level)
+            sl = mean_ci(pd.Series(per_rep[:, 2, k]), self.settings.level)
+            ab = mean_ci(pd.Series(per_rep[:, 3, k]), self.settings.level)
             meets = sl[1] >= t.service_level and ab[2] <= t.max_abandon_rate
             clear_miss = sl[0] < t.service_level or ab[0] > t.max_abandon_rate
             rows.append(IntervalResult(start, offered, abandoned, sl, ab, meets, clear_miss))
@@ -296,7 +311,7 @@ def plan(
     ev = Evaluator(scenario, sweep, settings, seed, on_task)
     first = transient_guess(scenario)
     mol = mol_guess(scenario)
-    primary = sorted(_queue_groups(scenario))
+    primary = sorted(queue_groups(scenario))
     if not primary:
         raise ValueError("no group serves any hotline's queue")
     say(f"first guess (transient chain): {first}")

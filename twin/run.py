@@ -6,6 +6,7 @@ import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing import get_context
 from typing import Callable
 
@@ -102,8 +103,14 @@ def mean_ci(values: pd.Series, level: float = 0.95) -> tuple[float, float, float
     mean = float(x.mean())
     if len(x) < 2:
         return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    half = float(_t_quantile(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return mean, mean - half, mean + half
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(q: float, df: int) -> float:
+    """Student-t quantile, remembered: the planner asks for the same few thousands of times."""
+    return float(stats.t.ppf(q, df))
 
 
 def per_replication_kpis(replications: list[Replication], scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,13 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from reports.kpi import interval_kpis
 from tests.helpers import wait_until
 from twin.optimise import Settings, plan, with_staffing
-from twin.run import per_replication_kpis, run_replications, summarise
+from twin.run import after_warmup, per_replication_kpis, run_replication, run_replications, summarise
 from twin.site import load_scenario
-from twin.sweep import Sweep
+from twin.sweep import PLAN_COLUMNS, Sweep, plan_kpis
 
 ROOT = Path(__file__).resolve().parents[2]
 SPOT = ROOT / "tests" / "data" / "plan" / "spot.yaml"
@@ -36,6 +38,20 @@ def _meets(summary, targets) -> bool:
             & (summary["abandon_rate_ci_high"] <= targets.max_abandon_rate)
         ).all()
     )
+
+
+@pytest.mark.parametrize("path", [SPOT, ROOT / "scenarios" / "live_program.yaml"])
+def test_the_sweep_task_computes_the_planners_kpis_as_interval_kpis_does(path):
+    """The shortcut (plan_kpis) on the twin's logs: rejected callers, callbacks, overflow, calls still in the
+    system at the end; every interval with a call, the same values to the last bit."""
+    scenario = load_scenario(path)
+    for index in range(2):
+        log = after_warmup(run_replication(scenario, index).log, scenario)
+        full = interval_kpis(log, interval_s=scenario.interval, target_s=scenario.targets.within, by_queue=False)
+        expected = full.loc[full["calls"] > 0, PLAN_COLUMNS].reset_index(drop=True)
+        got = plan_kpis(log, scenario.interval, scenario.targets.within)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_exact=True)
+        assert expected["offered"].sum() > 100
 
 
 @pytest.mark.slow
