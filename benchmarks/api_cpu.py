@@ -21,26 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.orders_api import PASSWORD, POSTGRES_SH, SKUS, Server, _phone, _progress, seed
+from benchmarks.orders_api import PASSWORD, POSTGRES_SH, SKUS, Server, _phone, _progress, process_tree_cpu, seed
 
 STEPS = ("health", "lookup", "order", "claim", "complete")
-
-
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of ``pid`` and its living descendants, from /proc (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            pending.extend(int(child) for child in task.read_text().split())
-    return total
 
 
 def _requests(step: str, n: int):
