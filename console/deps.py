@@ -1,7 +1,7 @@
 """FastAPI dependencies, as ``Annotated`` aliases (the full-stack template's style):
 
 * ``SessionDep`` -- the request's ``StoreSession``: its one database connection, taken at first use and given
-  back after the answer; ``session.connection()`` for reads through the store's repositories;
+  back when the endpoint returns; ``session.connection()`` for reads through the store's repositories;
 * ``EngineDep`` -- the store's engine (``app.state.engine``), for what runs beside the request's connection;
 * ``UnitOfWorkDep`` -- a fresh unit of work (``app.state.unit_of_work()``) for a use case of ``app/``, on the
   request's connection;
@@ -59,8 +59,8 @@ async def get_now(request: Request) -> float:
 
 
 async def get_session(request: Request) -> AsyncIterator[StoreSession]:
-    """The request's connection, given back after the answer (a rollback, in the thread pool, only when
-    something was left uncommitted: a read without an audit row)."""
+    """The request's connection, given back when the endpoint returns (a rollback, in the thread pool, only
+    when something was left uncommitted: a read without an audit row)."""
     session = StoreSession(request.app.state.engine)
     try:
         yield session
@@ -71,7 +71,9 @@ async def get_session(request: Request) -> AsyncIterator[StoreSession]:
             await run_in_threadpool(session.close)
 
 
-SessionDep = Annotated[StoreSession, Depends(get_session)]
+# scope "function": the connection goes back to the pool as the endpoint returns, before the answer is sent (a
+# recording streamed to a slow client holds none)
+SessionDep = Annotated[StoreSession, Depends(get_session, scope="function")]
 
 
 async def get_unit_of_work(request: Request, session: SessionDep) -> UnitOfWork:
