@@ -159,7 +159,7 @@ class Server:
             stderr=self.log,
             text=True,
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a loaded machine starts two workers slowly
         for line in self.process.stdout:
             if line.startswith("Hotline listening on"):
                 break
