@@ -18,9 +18,10 @@
   (``audit.rows([...])``: several in one commit); a change writes its own inside its use case.
 
 One connection per request (issue 14): the token check, the reads, the use case's unit and the audit rows all
-run on ``SessionDep``'s connection, so a request costs one pool checkout and one pre-ping. The token check
-(when the cache misses) ends its read transaction at once; the reads, the unit and the audit rows of a request
-share one transaction on PostgreSQL.
+run on ``SessionDep``'s connection, so a request costs one pool checkout. When the token cache misses, the
+token check gives its connection back before the endpoint waits for a worker thread (two checkouts then: a
+queued request holds no connection); the reads, the unit and the audit rows of a request share one
+transaction on PostgreSQL.
 
 Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
 dependency per request cost more than the work. ``get_current_user`` answers from the worker's
@@ -139,12 +140,14 @@ TokenCacheDep = Annotated[TokenCache, Depends(get_token_cache)]
 
 
 def _user_for_token(engine: Engine, session: StoreSession, token: str, now: float) -> AppUser | None:
-    """The token's user, read on the request's connection; the read's transaction ends at once, so that none
-    stays open while an endpoint works (an upload parsed for a minute must not hit the idle-in-transaction
-    timeout)."""
-    user = SqlAccounts(engine, session.connection()).user_for_token(token, now)
-    session.commit()
-    return user
+    """The token's user, read on the request's session; the connection goes back to the pool at once (the
+    endpoint takes one again in its own thread): a request queued for a worker thread must hold no
+    connection, or under a surge the queued requests hold the pool and the running ones time out waiting for
+    it; nor may a transaction stay open while an endpoint works (the idle-in-transaction timeout)."""
+    try:
+        return SqlAccounts(engine, session.connection()).user_for_token(token, now)
+    finally:
+        session.close()
 
 
 async def get_current_user(request: Request, now: Now, token: CurrentToken, session: SessionDep) -> AppUser:

@@ -36,7 +36,7 @@ from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets
 
 class StoreSession:
     """One pooled connection for a run of reads and units of work (a console request); ``close()`` gives it
-    back, rolling back whatever was not committed.
+    back, rolling back whatever was not committed (a later ``connection()`` takes one again).
 
     ``connection(write=False)`` -- the connection, in a transaction (begun if none is open); ``write=True`` on
     SQLite: a transaction holding the write lock. ``opened`` -- whether a connection was taken; ``idle`` --
