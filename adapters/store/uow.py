@@ -96,8 +96,9 @@ class SqlUnitOfWork:
     ``ticket_source``, ``ticket_ttl``, ``retry_after``, ``ticket_log_source``: the callback tickets' source,
     timings and the event-log source of their CALLBACK_EXPIRED records (as ``SqlTickets``; None: none are
     written); ``order_log_source``: the event-log source of the ORDER_PLACED records (as ``SqlOrders``);
-    ``session``: run on that ``StoreSession``'s connection (its transaction; the unit's commit commits it, the
-    connection stays the session's) instead of a connection of its own.
+    ``session``: run on that ``StoreSession``'s connection (its transaction; the unit's commit commits it and
+    gives the connection back to the pool, the session takes one again if used again) instead of a
+    connection of its own.
     """
 
     def __init__(
@@ -181,6 +182,10 @@ class SqlUnitOfWork:
                     f"Idempotency-Key {claim.key!r} was used by another request: nothing was changed by this one"
                 ) from None
         self._transaction.commit()
+        if self.session is not None:
+            # the request's work is done: its connection goes back to the pool here, in the worker thread, not
+            # when the event loop gets round to the request's end (a busy loop would hold the pool meanwhile)
+            self.session.close()
 
     def rollback(self) -> None:
         """Undo what was not committed (nothing after a commit)."""
