@@ -21,10 +21,10 @@ from typing import Callable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from adapters.store.settings import write_transaction
+from adapters.store.settings import StoreAccess, write_transaction
 from console.models import ApiToken, AppUser
 from console.permissions import ADMIN, AGENT, ROLES
 
@@ -94,10 +94,13 @@ class SqlAccounts:
       token only; ``end_token(token)`` (log out), ``revoke_tokens(user_id) -> int`` (every login of a user
       ends), ``change_password(user_id, current, new) -> bool`` (False for a wrong current password; the
       user's other logins end).
+
+    With a ``connection`` (a console request's) the reads run on it; the writes are transactions of their own.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self.engine = engine
+        self.db = StoreAccess(engine, connection)
 
     @staticmethod
     def _user(row) -> AppUser:
@@ -128,14 +131,14 @@ class SqlAccounts:
         return self.get(user_id)
 
     def get(self, user_id: int) -> AppUser:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(select(USER).where(USER.c.id == user_id)).first()
         if row is None:
             raise UnknownUser(f"no user {user_id}")
         return self._user(row)
 
     def by_username(self, username: str) -> AppUser | None:
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(select(USER).where(func.lower(USER.c.username) == username.lower())).first()
         return None if row is None else self._user(row)
 
@@ -199,7 +202,7 @@ class SqlAccounts:
             .join(TOKEN, TOKEN.c.user_id == USER.c.id)
             .where(TOKEN.c.token_hash == token_hash(token), TOKEN.c.expires > now, USER.c.active.is_(True))
         )
-        with self.engine.connect() as connection:
+        with self.db.read() as connection:
             row = connection.execute(query).first()
         return None if row is None else self._user(row)
 

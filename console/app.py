@@ -105,8 +105,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.unit_of_work = lambda idempotency=None: SqlUnitOfWork(
-        engine, ticket_source=settings.ticket_source, idempotency=idempotency
+    app.state.unit_of_work = lambda idempotency=None, session=None: SqlUnitOfWork(
+        engine, ticket_source=settings.ticket_source, idempotency=idempotency, session=session
     )
     app.state.clock = clock
     app.state.probe = probe

@@ -1,7 +1,10 @@
 """FastAPI dependencies, as ``Annotated`` aliases (the full-stack template's style):
 
-* ``EngineDep`` -- the store's engine (``app.state.engine``), for reads through the store's repositories;
-* ``UnitOfWorkDep`` -- a fresh unit of work (``app.state.unit_of_work()``) for a use case of ``app/``;
+* ``SessionDep`` -- the request's ``StoreSession``: its one database connection, taken at first use and given
+  back when the endpoint returns; ``session.connection()`` for reads through the store's repositories;
+* ``EngineDep`` -- the store's engine (``app.state.engine``), for what runs beside the request's connection;
+* ``UnitOfWorkDep`` -- a fresh unit of work (``app.state.unit_of_work()``) for a use case of ``app/``, on the
+  request's connection;
 * ``SettingsDep`` -- ``ConsoleSettings``; ``Now`` -- the request's time (``app.state.clock``, epoch seconds);
 * ``CurrentUser`` -- the user of the bearer token, or of the web console's login cookie (``TOKEN_COOKIE``:
   HttpOnly, SameSite=Strict, so another site's page cannot send it) (401 without a valid one);
@@ -11,7 +14,14 @@
   ``user: Annotated[AppUser, require("customers.read")]``;
 * ``Unmasked`` -- whether this user may see full phone numbers (``phones.unmasked``);
 * ``AuditDep`` -- ``audit(action, entity, ids, detail="")`` writes the audit rows of a read for this user and
-  request (``app.audit.note_access``); a change writes its own inside its use case.
+  request (``app.audit.note_access``) on the request's connection and commits them with the read's transaction
+  (``audit.rows([...])``: several in one commit); a change writes its own inside its use case.
+
+One connection per request (issue 14): the token check, the reads, the use case's unit and the audit rows all
+run on ``SessionDep``'s connection, so a request costs one pool checkout. When the token cache misses, the
+token check gives its connection back before the endpoint waits for a worker thread (two checkouts then: a
+queued request holds no connection); the reads, the unit and the audit rows of a request share one
+transaction on PostgreSQL.
 
 Dependencies that do no I/O are ``async``: FastAPI runs a sync dependency in its thread pool, and a hop per
 dependency per request cost more than the work. ``get_current_user`` answers from the worker's
@@ -20,13 +30,14 @@ dependency per request cost more than the work. ``get_current_user`` answers fro
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Sequence
+from typing import Annotated, AsyncIterator, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from adapters.store.uow import StoreSession
 from app.audit import note_access
 from app.ports import AuditEntry, UnitOfWork
 from console.accounts import SqlAccounts
@@ -48,9 +59,27 @@ async def get_now(request: Request) -> float:
     return float(request.app.state.clock())
 
 
-async def get_unit_of_work(request: Request) -> UnitOfWork:
+async def get_session(request: Request) -> AsyncIterator[StoreSession]:
+    """The request's connection, given back when the endpoint returns (a rollback, in the thread pool, only
+    when something was left uncommitted: a read without an audit row)."""
+    session = StoreSession(request.app.state.engine)
+    try:
+        yield session
+    finally:
+        if session.idle:
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
+
+
+# scope "function": the connection goes back to the pool as the endpoint returns, before the answer is sent (a
+# recording streamed to a slow client holds none)
+SessionDep = Annotated[StoreSession, Depends(get_session, scope="function")]
+
+
+async def get_unit_of_work(request: Request, session: SessionDep) -> UnitOfWork:
     """The request's unit of work; under an ``Idempotency-Key`` it writes the key with its change."""
-    return request.app.state.unit_of_work(idempotency=getattr(request.state, "idempotency", None))
+    return request.app.state.unit_of_work(idempotency=getattr(request.state, "idempotency", None), session=session)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -110,8 +139,20 @@ async def get_token_cache(request: Request) -> TokenCache:
 TokenCacheDep = Annotated[TokenCache, Depends(get_token_cache)]
 
 
-async def get_current_user(request: Request, now: Now, token: CurrentToken) -> AppUser:
-    """Async: a cached token costs no thread hop; an unknown one is checked in the thread pool."""
+def _user_for_token(engine: Engine, session: StoreSession, token: str, now: float) -> AppUser | None:
+    """The token's user, read on the request's session; the connection goes back to the pool at once (the
+    endpoint takes one again in its own thread): a request queued for a worker thread must hold no
+    connection, or under a surge the queued requests hold the pool and the running ones time out waiting for
+    it; nor may a transaction stay open while an endpoint works (the idle-in-transaction timeout)."""
+    try:
+        return SqlAccounts(engine, session.connection()).user_for_token(token, now)
+    finally:
+        session.close()
+
+
+async def get_current_user(request: Request, now: Now, token: CurrentToken, session: SessionDep) -> AppUser:
+    """Async: a cached token costs no thread hop; an unknown one is checked in the thread pool, on the
+    request's connection."""
     if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -121,7 +162,7 @@ async def get_current_user(request: Request, now: Now, token: CurrentToken) -> A
     cache: TokenCache = request.app.state.token_cache
     user = cache.get(token, now)
     if user is None:
-        user = await run_in_threadpool(SqlAccounts(request.app.state.engine).user_for_token, token, now)
+        user = await run_in_threadpool(_user_for_token, request.app.state.engine, session, token, now)
         if user is not None:
             cache.put(token, user, now)
     if user is None:
@@ -161,15 +202,25 @@ async def get_unmasked(user: CurrentUser) -> bool:
 
 Unmasked = Annotated[bool, Depends(get_unmasked)]
 
-Audit = Callable[..., None]
+
+class Audit:
+    """The audit rows of a read by ``user`` at ``now``, committed at once on the request's connection (with the
+    read's transaction on PostgreSQL)."""
+
+    def __init__(self, request: Request, session: StoreSession, user: AppUser, now: float) -> None:
+        self.request, self.session, self.user, self.now = request, session, user, now
+
+    def __call__(self, action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
+        self.rows([(action, entity, ids, detail)])
+
+    def rows(self, rows: Sequence[tuple[str, str, Sequence[str], str]]) -> None:
+        """Several rows, ``(action, entity, ids, detail)`` each, in one commit."""
+        entries = [AuditEntry(self.now, self.user.username, a, e, tuple(ids), d) for a, e, ids, d in rows]
+        note_access(entries, self.request.app.state.unit_of_work(session=self.session))
 
 
-async def get_audit(request: Request, user: CurrentUser, now: Now) -> Audit:
-    def audit(action: str, entity: str, ids: Sequence[str], detail: str = "") -> None:
-        entry = AuditEntry(now, user.username, action, entity, tuple(ids), detail)
-        note_access(entry, request.app.state.unit_of_work())
-
-    return audit
+async def get_audit(request: Request, user: CurrentUser, now: Now, session: SessionDep) -> Audit:
+    return Audit(request, session, user, now)
 
 
 AuditDep = Annotated[Audit, Depends(get_audit)]

@@ -56,9 +56,15 @@ class SqlAudit:
             )
             for i in entry.entity_ids
         ]
-        if rows:
-            with self.db.write() as connection:
-                connection.execute(insert(AUDIT), rows)
+        if not rows:
+            return
+        if self.db.connection is not None:
+            # in a unit of work: an append that nobody catches and retries needs no savepoint of its own (two
+            # round trips); if it fails, the unit fails and rolls back whole, as it must (audit with the change)
+            self.db.connection.execute(insert(AUDIT), rows)
+            return
+        with self.db.write() as connection:
+            connection.execute(insert(AUDIT), rows)
 
     def entries(
         self,

@@ -17,6 +17,7 @@ SQLite connections run with ``journal_mode=WAL`` (readers do not block the write
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ContextManager, Iterator
@@ -25,6 +26,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 DEFAULT_DATA_DIR = "data"
 SQLITE_FILE = "hotline.db"
@@ -64,8 +66,14 @@ class StoreSettings(BaseSettings):
     connect_timeout: float = Field(3.0, gt=0, description="seconds to wait for the database to accept a connection")
     pool_pre_ping: bool = Field(
         True,
-        description="check a pooled connection before each use (a database restart "
-        "costs no request); off: a round trip less per request",
+        description="check a pooled connection before use when it has been idle for "
+        "HOTLINE_POOL_PING_AFTER seconds (a database restart costs no request); off: never",
+    )
+    pool_ping_after: float = Field(
+        1.0,
+        ge=0,
+        description="seconds a pooled connection may rest before it is checked on its next use "
+        "(0: before every use); under load connections rest less and cost no check",
     )
     max_connections: int = Field(
         0,
@@ -192,7 +200,8 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", settings.pool_pre_ping)
+    ping_idle = settings.pool_pre_ping and settings.pool_ping_after > 0 and "pool_pre_ping" not in kwargs
+    kwargs.setdefault("pool_pre_ping", settings.pool_pre_ping and not ping_idle)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", settings.pool_size)
         kwargs.setdefault("max_overflow", settings.pool_overflow)
@@ -201,7 +210,37 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
     if url.get_backend_name() == "postgresql":
         connect_args.setdefault("connect_timeout", max(1, round(settings.connect_timeout)))
         connect_args.setdefault("options", session_options(settings))
-    return create_engine(url, echo=settings.echo, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, echo=settings.echo, connect_args=connect_args, **kwargs)
+    if ping_idle:
+        ping_when_idle(engine, settings.pool_ping_after)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle: float) -> None:
+    """Check a pooled connection before use only when it has rested ``idle`` seconds since it was given back:
+    under load (a connection back in the pool within a second) a request costs no round trip for the check,
+    while one that sat through a database restart is found dead and replaced before a request gets it.
+    A connection that died within the last ``idle`` seconds fails its request with 503, and SQLAlchemy then
+    replaces every connection of the pool."""
+
+    def checked_in(_dbapi_connection, record) -> None:
+        record.info["rested_since"] = time.monotonic()
+
+    def checkout(dbapi_connection, record, _proxy) -> None:
+        rested_since = record.info.pop("rested_since", None)
+        if rested_since is None or time.monotonic() - rested_since < idle:
+            return  # new, or back in the pool a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")  # the pool connects anew
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checkout)
 
 
 def session_options(settings: StoreSettings) -> str:

@@ -8,12 +8,17 @@ unit commits, so the concurrency rules (one claimer per ticket, stock never nega
 Each repository method runs in a savepoint of the unit's transaction: a refused write undoes only itself.
 With an ``IdempotencyClaim`` the unit writes the request's key as it commits, in the same transaction: a
 second request under the same key rolls back whole (``DuplicateRequest``).
+
+``StoreSession`` -- one connection for everything one console request does (its token check, reads, the units
+of its use cases, the audit rows of its reads): taken from the pool at first use (one pre-ping), given back by
+``close()``. On PostgreSQL the reads and the unit share one transaction; on SQLite a unit needs the write lock
+first (``BEGIN IMMEDIATE``), so a read transaction still open (it changed nothing) is committed before it.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, RootTransaction
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.store.airings import SqlAirings
 from adapters.store.audit import SqlAudit
@@ -29,13 +34,71 @@ from adapters.store.orders import SqlOrders
 from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets
 
 
+class StoreSession:
+    """One pooled connection for a run of reads and units of work (a console request); ``close()`` gives it
+    back, rolling back whatever was not committed (a later ``connection()`` takes one again).
+
+    ``connection(write=False)`` -- the connection, in a transaction (begun if none is open); ``write=True`` on
+    SQLite: a transaction holding the write lock. ``opened`` -- whether a connection was taken; ``idle`` --
+    nothing uncommitted on it (closing needs no round trip)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+        self._locked: RootTransaction | None = None  # SQLite: the transaction that holds the write lock
+
+    @property
+    def opened(self) -> bool:
+        return self._connection is not None
+
+    @property
+    def idle(self) -> bool:
+        return self._connection is None or not self._connection.in_transaction()
+
+    def connection(self, write: bool = False) -> Connection:
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self.engine.connect()
+        if self.engine.dialect.name != "sqlite":
+            if not connection.in_transaction():
+                connection.begin()
+            return connection
+        if write and (self._locked is None or not self._locked.is_active):
+            if connection.in_transaction():
+                connection.commit()  # a read transaction: it cannot take the write lock safely (moved snapshot)
+            connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            self._locked = connection.begin()
+        elif not connection.in_transaction():
+            connection.execution_options(sqlite_begin="BEGIN")
+            connection.begin()
+        return connection
+
+    def commit(self) -> None:
+        if self._connection is not None and self._connection.in_transaction():
+            self._connection.commit()
+
+    def close(self) -> None:
+        connection, self._connection, self._locked = self._connection, None, None
+        if connection is None:
+            return
+        try:
+            connection.close()  # rolls back what was not committed
+        except DBAPIError:
+            # the server ended the session (idle-in-transaction timeout, a restart): nothing of it was committed,
+            # and the pool must not hand this connection out again
+            connection.invalidate()
+
+
 class SqlUnitOfWork:
     """A fresh unit per use case: ``with SqlUnitOfWork(engine) as uow: ...; uow.commit()``. Leaving the block
     without ``commit()`` rolls back. The repositories exist only inside the block.
 
     ``ticket_source``, ``ticket_ttl``, ``retry_after``, ``ticket_log_source``: the callback tickets' source,
     timings and the event-log source of their CALLBACK_EXPIRED records (as ``SqlTickets``; None: none are
-    written); ``order_log_source``: the event-log source of the ORDER_PLACED records (as ``SqlOrders``).
+    written); ``order_log_source``: the event-log source of the ORDER_PLACED records (as ``SqlOrders``);
+    ``session``: run on that ``StoreSession``'s connection (its transaction; the unit's commit commits it and
+    gives the connection back to the pool, the session takes one again if used again) instead of a
+    connection of its own.
     """
 
     def __init__(
@@ -48,8 +111,10 @@ class SqlUnitOfWork:
         ticket_log_source: str | None = None,
         order_log_source: str = "",
         idempotency: IdempotencyClaim | None = None,
+        session: StoreSession | None = None,
     ) -> None:
         self.engine = engine
+        self.session = session
         self.idempotency = idempotency
         self.ticket_source = ticket_source
         self.ticket_ttl = ticket_ttl
@@ -62,14 +127,18 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is in use: make a new one per use case")
-        connection = self.engine.connect()
-        if self.engine.dialect.name == "sqlite":
-            connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        try:
-            self._transaction = connection.begin()
-        except BaseException:
-            connection.close()
-            raise
+        if self.session is not None:
+            connection = self.session.connection(write=True)
+            self._transaction = connection.get_transaction()
+        else:
+            connection = self.engine.connect()
+            if self.engine.dialect.name == "sqlite":
+                connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            try:
+                self._transaction = connection.begin()
+            except BaseException:
+                connection.close()
+                raise
         self._connection = connection
         engine, on = self.engine, {"connection": connection}
         self.tickets = SqlTickets(
@@ -96,7 +165,7 @@ class SqlUnitOfWork:
         try:
             self.rollback()
         finally:
-            if self._connection is not None:
+            if self._connection is not None and self.session is None:
                 self._connection.close()
             self._connection = self._transaction = None
 
@@ -113,6 +182,10 @@ class SqlUnitOfWork:
                     f"Idempotency-Key {claim.key!r} was used by another request: nothing was changed by this one"
                 ) from None
         self._transaction.commit()
+        if self.session is not None:
+            # the request's work is done: its connection goes back to the pool here, in the worker thread, not
+            # when the event loop gets round to the request's end (a busy loop would hold the pool meanwhile)
+            self.session.close()
 
     def rollback(self) -> None:
         """Undo what was not committed (nothing after a commit)."""

@@ -19,7 +19,7 @@ from app.callbacks import (
     release_callback,
 )
 from console.accounts import SqlAccounts
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, ensure_can, require
+from console.deps import AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, ensure_can, require
 from console.models import AppUser
 from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.permissions import can
@@ -33,7 +33,7 @@ Agent = Annotated[AppUser, require("callbacks.claim")]
 @router.get("", response_model=list[TicketPublic])
 def list_callbacks(
     user: Agent,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     now: Now,
     unmasked: Unmasked,
@@ -47,7 +47,7 @@ def list_callbacks(
 ) -> list[TicketPublic]:
     """What an agent may claim now, in callback order, then the tickets this agent holds. With ``status``
     (supervisors): every ticket in those statuses, in callback order."""
-    tickets = SqlTickets(engine, source=settings.ticket_source)
+    tickets = SqlTickets(session.engine, source=settings.ticket_source, connection=session.connection())
     if status:
         ensure_can(user, "callbacks.list_all")
         unknown = sorted(set(status) - set(TICKET_STATUSES))
@@ -82,13 +82,13 @@ def release(
     ticket_id: str,
     user: Agent,
     uow: UnitOfWorkDep,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     now: Now,
     unmasked: Unmasked,
 ) -> TicketPublic:
     """Give a claimed ticket back unworked: the claimer, or a supervisor whoever holds it."""
-    held = SqlTickets(engine, source=settings.ticket_source).get(ticket_id)
+    held = SqlTickets(session.engine, source=settings.ticket_source, connection=session.connection()).get(ticket_id)
     if held is not None and held.claimer not in (None, user.username) and can(user.role, "callbacks.manage"):
         return ticket_out(hand_over_callback(HandOverCallback(now, user.username, ticket_id), uow), unmasked)
     return ticket_out(release_callback(ReleaseCallback(now, user.username, ticket_id), uow), unmasked)
@@ -100,12 +100,12 @@ def reassign(
     body: CallbackReassign,
     user: Annotated[AppUser, require("callbacks.manage")],
     uow: UnitOfWorkDep,
-    engine: EngineDep,
+    session: SessionDep,
     now: Now,
     unmasked: Unmasked,
 ) -> TicketPublic:
     """Give a claimed ticket, whoever holds it, to another active user (who then completes it)."""
-    agent = SqlAccounts(engine).by_username(body.agent)
+    agent = SqlAccounts(session.engine, session.connection()).by_username(body.agent)
     if agent is None or not agent.active:
         raise HTTPException(422, f"agent: there is no active user {body.agent!r}")
     return ticket_out(

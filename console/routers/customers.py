@@ -18,8 +18,9 @@ from pydantic import Field
 
 from adapters.store.audit import SqlAudit
 from adapters.store.customers import SqlCustomers
+from adapters.store.uow import StoreSession
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
-from console.deps import Audit, AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
+from console.deps import Audit, AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.permissions import mask_phone
@@ -51,14 +52,21 @@ class LookupBody(Body):
 
 
 def _lookup(
-    phone: str, user: AppUser, engine, settings: ConsoleSettings, now: float, unmasked: bool, audit: Audit
+    phone: str,
+    user: AppUser,
+    session: StoreSession,
+    settings: ConsoleSettings,
+    now: float,
+    unmasked: bool,
+    audit: Audit,
 ) -> list[CustomerPublic]:
     try:
         searched = parse_phone(phone, default_area_code=settings.default_area_code).key
     except InvalidPhoneNumber:
         searched = None
     shown = (searched or phone.strip())[:128] or "-"
-    log = SqlAudit(engine)
+    connection = session.connection()
+    log = SqlAudit(session.engine, connection=connection)
     recent = log.times("customers.lookup", now - LOOKUP_WINDOW, entity="phone", user=user.username)
     if len(recent) >= settings.lookups_per_minute:
         if not log.times(ALERT, now - LOOKUP_WINDOW, entity="user", entity_id=user.username):
@@ -70,21 +78,26 @@ def _lookup(
             f"more than {settings.lookups_per_minute} lookups a minute: wait {wait} s (supervisors have been told)",
             headers={"Retry-After": str(wait)},
         )
+    customers = SqlCustomers(session.engine, connection=connection)
     if searched is None:
         audit("customers.lookup", "phone", [shown], "not a phone number")
-        find_customers(SqlCustomers(engine), phone, default_area_code=settings.default_area_code)  # its 422
-    found = find_customers(SqlCustomers(engine), phone, default_area_code=settings.default_area_code)
+        find_customers(customers, phone, default_area_code=settings.default_area_code)  # its 422
+    found = find_customers(customers, phone, default_area_code=settings.default_area_code)
     ids = [c.customer_id for c in found]
-    audit("customers.lookup", "phone", [shown], f"found {len(ids)}: {' '.join(ids)}"[:250])
-    audit("customers.lookup", "customer", ids, f"searched {shown}")
+    audit.rows(
+        [
+            ("customers.lookup", "phone", [shown], f"found {len(ids)}: {' '.join(ids)}"[:250]),
+            ("customers.lookup", "customer", ids, f"searched {shown}"),
+        ]
+    )
     return [customer_out(c, unmasked) for c in found]
 
 
 def phone_lookup(
-    user: Reader, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep
+    user: Reader, session: SessionDep, settings: SettingsDep, now: Now, unmasked: Unmasked, audit: AuditDep
 ) -> Callable[[str], list[CustomerPublic]]:
     """The lookup by a phone number as this request's user may make it (both screen-pop routes use it)."""
-    return partial(_lookup, user=user, engine=engine, settings=settings, now=now, unmasked=unmasked, audit=audit)
+    return partial(_lookup, user=user, session=session, settings=settings, now=now, unmasked=unmasked, audit=audit)
 
 
 LookUp = Annotated[Callable[[str], list[CustomerPublic]], Depends(phone_lookup)]
@@ -116,8 +129,8 @@ def create(
 
 
 @router.get("/{customer_id}", response_model=CustomerPublic)
-def get(customer_id: str, user: Reader, engine: EngineDep, unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
-    customer = SqlCustomers(engine).get(customer_id)
+def get(customer_id: str, user: Reader, session: SessionDep, unmasked: Unmasked, audit: AuditDep) -> CustomerPublic:
+    customer = SqlCustomers(session.engine, connection=session.connection()).get(customer_id)
     audit("customers.read", "customer", [customer_id])
     return customer_out(customer, unmasked)
 
@@ -145,7 +158,7 @@ def update(
     body: CustomerUpdate,
     user: Writer,
     uow: UnitOfWorkDep,
-    engine: EngineDep,
+    session: SessionDep,
     settings: SettingsDep,
     now: Now,
     unmasked: Unmasked,
@@ -167,7 +180,8 @@ def update(
     )
     try:
         if body.remove_phones and not unmasked:
-            command.remove_phones = list(numbers_as_shown(SqlCustomers(engine).get(customer_id), body.remove_phones))
+            shown = SqlCustomers(session.engine, connection=session.connection()).get(customer_id)
+            command.remove_phones = list(numbers_as_shown(shown, body.remove_phones))
         return customer_out(update_customer(command, uow), unmasked)
     except ValueError as error:
         audit("customers.update_refused", "customer", [customer_id], f"{', '.join(command.changed())}: {error}"[:250])
@@ -178,14 +192,14 @@ def update(
 def history(
     customer_id: str,
     user: Reader,
-    engine: EngineDep,
+    session: SessionDep,
     unmasked: Unmasked,
     audit: AuditDep,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> list[HistoryEntryOut]:
     """Orders and call records of the customer, newest first, a page at a time."""
-    customers = SqlCustomers(engine)
+    customers = SqlCustomers(session.engine, connection=session.connection())
     customers.get(customer_id)  # 404 for an unknown customer
     entries = page(customers.history(customer_id, offset + limit), limit, offset)
     audit("customers.history", "customer", [customer_id], f"from {offset}, {len(entries)} entries")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from adapters.store.orders import SqlOrders
 from app.orders import CancelOrder, FulfilOrder, cancel_order, fulfil_order, place_order
-from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
+from console.deps import AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.permissions import AGENT
 from console.routers.auth import approver
@@ -69,11 +69,11 @@ def place(
 def get(
     order_id: str,
     user: Annotated[AppUser, require("orders.read")],
-    engine: EngineDep,
+    session: SessionDep,
     unmasked: Unmasked,
     audit: AuditDep,
 ) -> OrderPublic:
-    order = SqlOrders(engine).get(order_id)
+    order = SqlOrders(session.engine, connection=session.connection()).get(order_id)
     audit("orders.read", "customer", [order.customer_id], f"order {order_id}")
     return order_out(order, unmasked)
 
