@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.log import NONE, TERMINAL_VERBS, Verb
-from reports.eventlog import CALLBACK, TALK, WRAPUP, agent_timeline
+from reports.timeline import CALLBACK, TALK, WRAPUP, agent_timeline
 from twin.build import distribution
 from twin.optimise import Evaluator, Plan, Settings, Staffing, mol_guess, queue_groups, transient_guess, with_staffing
 from twin.run import run_replication

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.log import OUTCOME_OF_VERB, TERMINAL_VERBS, Verb
-from reports.eventlog import IndexedLog
+from reports.call_lives import IndexedLog
 from reports.kpi import interval_kpis, local_shift
 from twin.run import after_warmup, run_replication
 from twin.scenario import Scenario

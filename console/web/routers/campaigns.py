@@ -65,6 +65,7 @@ MAX_UPLOAD = 10 * 2**20  # a list of a few hundred thousand numbers
 NUMBERS_SHOWN = 200
 REUSABLE = DIAL_FAILURES + (DROPPED, "contacted", "connected", "do_not_call")
 LIVE_ACTIONS = {"start": "start_campaign", "pause": "stop_campaign", "stop": "stop_campaign"}
+DONE_NOTICE = {"start": "campaigns.done_start", "pause": "campaigns.done_pause", "stop": "campaigns.done_stop"}
 
 add_nav("campaigns.read", "/office/campaigns", "nav.campaigns")
 
@@ -253,7 +254,7 @@ def _live(request: Request, user: AppUser, engine, settings, now: float, unmaske
     detail = command_refusal(run_command(engine, settings, now, command))
     if detail is not None:  # the center is down, refused it, or did not answer in time
         return _detail_page(request, user, engine, campaign_id, now, unmasked, errors={"live": detail}, status_code=409)
-    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t("campaigns.done_" + action))
+    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t(DONE_NOTICE[action]))
 
 
 @router.post("/office/campaigns/{campaign_id}/start")
