@@ -16,12 +16,11 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.orders_api import PASSWORD, POSTGRES_SH, SKUS, Server, _phone, _progress, process_tree_cpu, seed
+from benchmarks.orders_api import PASSWORD, SKUS, Server, _phone, _progress, benchmark_store, process_tree_cpu, seed
 
 STEPS = ("health", "lookup", "order", "claim", "complete")
 
@@ -96,24 +95,8 @@ def _customer_ids_in_order(url: str) -> None:
 
 
 def run_backend(backend: str, args, workdir: Path) -> dict:
-    from adapters.store.settings import normalise_url
-
     env = dict(os.environ, HOTLINE_LOOKUP_LIMIT=str(args.requests * 10), HOTLINE_SERVE_DASHBOARDS="0")
-    env.pop("HOTLINE_DATABASE_URL", None)
-    pg_dir = None
-    if backend == "postgresql":
-        pg_dir = tempfile.mkdtemp(prefix="hotline-cpu-pg-")
-        for step in (["install"], ["start", pg_dir]):
-            done = subprocess.run(["bash", str(POSTGRES_SH), *step], capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"scripts/postgres.sh {step[0]} failed:\n{done.stderr}")
-        url = done.stdout.strip().splitlines()[-1]
-        env["HOTLINE_DATABASE_URL"] = url
-        url = normalise_url(url)
-    else:
-        env["HOTLINE_DATA_DIR"] = str(workdir / "data")
-        url = f"sqlite:///{workdir / 'data' / 'hotline.db'}"
-    try:
+    with benchmark_store(backend, workdir, env) as url:
         _progress(f"{backend}: seeding {args.requests} customers and tickets")
         seed(url, 1, args.requests)
         _customer_ids_in_order(url)
@@ -127,10 +110,6 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
             return asyncio.run(_measure(server, login.json()["access_token"], args.requests))
         finally:
             server.stop()
-    finally:
-        if pg_dir is not None:
-            subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
-            shutil.rmtree(pg_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

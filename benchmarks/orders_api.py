@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -324,25 +325,35 @@ def _stored(url: str) -> dict:
     return {"orders_stored": orders, "tickets_done": done}
 
 
-def run_backend(backend: str, args, workdir: Path) -> dict:
+@contextlib.contextmanager
+def benchmark_store(backend: str, workdir: Path, env: dict[str, str]):
+    """The store of one run: a throwaway PostgreSQL cluster (stopped afterwards) or SQLite in ``workdir``;
+    ``env`` is set for the server and the database URL is yielded for the seeding."""
     from adapters.store.settings import normalise_url
 
-    env = dict(os.environ)
     env.pop("HOTLINE_DATABASE_URL", None)
-    if backend == "postgresql":
-        # its own temporary directory: as root the cluster runs as `postgres`, who cannot enter workdir
-        pg_dir = tempfile.mkdtemp(prefix="hotline-bench-pg-")
+    if backend != "postgresql":
+        env["HOTLINE_DATA_DIR"] = str(workdir / "data")
+        yield f"sqlite:///{workdir / 'data' / 'hotline.db'}"
+        return
+    # its own temporary directory: as root the cluster runs as `postgres`, who cannot enter workdir
+    pg_dir = tempfile.mkdtemp(prefix="hotline-bench-pg-")
+    try:
         for step in (["install"], ["start", pg_dir]):
             done = subprocess.run(["bash", str(POSTGRES_SH), *step], capture_output=True, text=True)
             if done.returncode != 0:
                 raise SystemExit(f"scripts/postgres.sh {step[0]} failed:\n{done.stderr}")
         url = done.stdout.strip().splitlines()[-1]
         env["HOTLINE_DATABASE_URL"] = url
-        url = normalise_url(url)
-    else:
-        env["HOTLINE_DATA_DIR"] = str(workdir / "data")
-        url = f"sqlite:///{workdir / 'data' / 'hotline.db'}"
-    try:
+        yield normalise_url(url)
+    finally:
+        subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
+        shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+def run_backend(backend: str, args, workdir: Path) -> dict:
+    env = dict(os.environ)
+    with benchmark_store(backend, workdir, env) as url:
         _progress(f"{backend}: seeding {args.agents} agents, {args.agents * args.rounds} customers and tickets")
         seed(url, args.agents, args.rounds)
         server = Server(env, workdir, args.workers)
@@ -375,10 +386,6 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
         finally:
             server.stop()
         stored = _stored(url)
-    finally:
-        if backend == "postgresql":
-            subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
-            shutil.rmtree(pg_dir, ignore_errors=True)
     workflows = args.agents * args.rounds
     result = {
         "workload": _summary(*workload, workload_cpu, workflows=workflows),
