@@ -5,8 +5,6 @@ center, the results export, re-using numbers by result in another campaign, and 
 
 Every change is the use case the API calls (``app.campaigns``); the campaign's rules stay in the core, and a
 core refusal naming a field ("drop_cap: ...") is shown beside that field.
-Over 400 lines: one page router for one resource; its form parsing is apart (``campaign_form``), its
-rules are the core's.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
@@ -119,28 +117,48 @@ def _list_page(request: Request, user: AppUser, engine, now: float, **context):
     )
 
 
-def _detail_page(request: Request, user: AppUser, engine, campaign_id: str, now: float, unmasked: bool, **context):
-    repo = SqlCampaigns(engine)
-    stored = repo.get(campaign_id)
-    numbers = repo.numbers(campaign_id)
-    others = [c.campaign.campaign_id for c in repo.list() if c.campaign.campaign_id != campaign_id]
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    return render(
-        request,
-        "campaigns/detail.html",
-        user,
-        stored=stored,
-        c=stored.campaign,
-        numbers=numbers[:NUMBERS_SHOWN],
-        shown=NUMBERS_SHOWN,
-        phone={n["number"]: masked_text(n["number"], unmasked) for n in numbers[:NUMBERS_SHOWN]},
-        progress=progress(engine, [stored], now)[campaign_id],
-        others=others,
-        reusable=REUSABLE,
-        today=site_day(now),
-        **context,
-    )
+class CampaignView:
+    """One campaign's page as this request sees it (FastAPI makes one per request); each route passes its user,
+    whose role it has checked."""
+
+    def __init__(
+        self, request: Request, campaign_id: CampaignId, engine: EngineDep, now: Now, unmasked: Unmasked
+    ) -> None:
+        self.request, self.campaign_id, self.engine, self.now, self.unmasked = (
+            request,
+            campaign_id,
+            engine,
+            now,
+            unmasked,
+        )
+        self.t = translator(request_language(request))
+
+    def page(self, user: AppUser, **context):
+        campaign_id, unmasked = self.campaign_id, self.unmasked
+        repo = SqlCampaigns(self.engine)
+        stored = repo.get(campaign_id)
+        numbers = repo.numbers(campaign_id)
+        others = [c.campaign.campaign_id for c in repo.list() if c.campaign.campaign_id != campaign_id]
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        return render(
+            self.request,
+            "campaigns/detail.html",
+            user,
+            stored=stored,
+            c=stored.campaign,
+            numbers=numbers[:NUMBERS_SHOWN],
+            shown=NUMBERS_SHOWN,
+            phone={n["number"]: masked_text(n["number"], unmasked) for n in numbers[:NUMBERS_SHOWN]},
+            progress=progress(self.engine, [stored], self.now)[campaign_id],
+            others=others,
+            reusable=REUSABLE,
+            today=site_day(self.now),
+            **context,
+        )
+
+
+ViewDep = Annotated[CampaignView, Depends()]
 
 
 # --- list, create, edit ---------------------------------------------------------------------------------
@@ -216,84 +234,46 @@ def edit(request: Request, campaign_id: CampaignId, form: FormDep, user: Manager
 
 
 @router.get("/office/campaigns/{campaign_id}")
-def campaign_page(
-    request: Request, campaign_id: CampaignId, user: Reader, engine: EngineDep, now: Now, unmasked: Unmasked
-):
-    return _detail_page(request, user, engine, campaign_id, now, unmasked)
+def campaign_page(user: Reader, view: ViewDep):
+    return view.page(user)
 
 
 @router.post("/office/campaigns/{campaign_id}/approve")
-def approve(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Approver,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
+def approve(user: Approver, uow: UnitOfWorkDep, view: ViewDep):
     try:
-        approve_campaign(ApproveCampaign(now, user.username, campaign_id), uow)
+        approve_campaign(ApproveCampaign(view.now, user.username, view.campaign_id), uow)
     except ValueError as refused:  # the creator approving, or not a draft any more
-        return _detail_page(
-            request, user, engine, campaign_id, now, unmasked, errors={"approve": str(refused)}, status_code=409
-        )
-    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t("campaigns.approved"))
+        return view.page(user, errors={"approve": str(refused)}, status_code=409)
+    return view.page(user, notice=view.t("campaigns.approved"))
 
 
-def _live(request: Request, user: AppUser, engine, settings, now: float, unmasked: bool, campaign_id: str, action: str):
+def _live(user: AppUser, settings, view: CampaignView, action: str):
     """Start (or resume) and pause are the live center's; stop also ends the campaign in the store, as the
     API's stop does. The center refuses to start a campaign that is not approved."""
-    t = translator(request_language(request))
-    repo = SqlCampaigns(engine)
-    repo.get(campaign_id)
+    repo = SqlCampaigns(view.engine)
+    repo.get(view.campaign_id)
     if action == "stop":
-        repo.stop(campaign_id)
-    command = CommandRequest(user.username, LIVE_ACTIONS[action], payload={"campaign_id": campaign_id})
-    detail = command_refusal(run_command(engine, settings, now, command))
+        repo.stop(view.campaign_id)
+    command = CommandRequest(user.username, LIVE_ACTIONS[action], payload={"campaign_id": view.campaign_id})
+    detail = command_refusal(run_command(view.engine, settings, view.now, command))
     if detail is not None:  # the center is down, refused it, or did not answer in time
-        return _detail_page(request, user, engine, campaign_id, now, unmasked, errors={"live": detail}, status_code=409)
-    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t(DONE_NOTICE[action]))
+        return view.page(user, errors={"live": detail}, status_code=409)
+    return view.page(user, notice=view.t(DONE_NOTICE[action]))
 
 
 @router.post("/office/campaigns/{campaign_id}/start")
-def start(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Approver,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _live(request, user, engine, settings, now, unmasked, campaign_id, "start")
+def start(user: Approver, settings: SettingsDep, view: ViewDep):
+    return _live(user, settings, view, "start")
 
 
 @router.post("/office/campaigns/{campaign_id}/pause")
-def pause(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Approver,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _live(request, user, engine, settings, now, unmasked, campaign_id, "pause")
+def pause(user: Approver, settings: SettingsDep, view: ViewDep):
+    return _live(user, settings, view, "pause")
 
 
 @router.post("/office/campaigns/{campaign_id}/stop")
-def stop(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Approver,
-    engine: EngineDep,
-    settings: SettingsDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    return _live(request, user, engine, settings, now, unmasked, campaign_id, "stop")
+def stop(user: Approver, settings: SettingsDep, view: ViewDep):
+    return _live(user, settings, view, "stop")
 
 
 # --- the number list ------------------------------------------------------------------------------------
@@ -315,17 +295,8 @@ def _row_problems(problems: list[RowProblem]) -> list[dict]:
 
 
 @router.post("/office/campaigns/{campaign_id}/numbers")
-async def import_list(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Manager,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
-    page = lambda **context: _detail_page(request, user, engine, campaign_id, now, unmasked, **context)  # noqa: E731
+async def import_list(request: Request, user: Manager, uow: UnitOfWorkDep, view: ViewDep):
+    t, now, campaign_id = view.t, view.now, view.campaign_id
     try:
         data, name, strict = await _upload(request)
         rows = read_number_list(data, name)
@@ -333,17 +304,17 @@ async def import_list(
             ImportNumbers(now, user.username, campaign_id, rows, strict=strict, source=name),
             uow,
             zones=zones(),
-            blacklist=_blacklist(engine),
+            blacklist=_blacklist(view.engine),
         )
     except InputFileError as unreadable:
         message = "; ".join(map(str, unreadable.problems)) or t("campaigns.choose_file")
-        return page(errors={"file": message}, status_code=422)
+        return view.page(user, errors={"file": message}, status_code=422)
     except ListRefused as refused:
-        return page(rows=_row_problems(refused.problems), refused=True, status_code=422)
+        return view.page(user, rows=_row_problems(refused.problems), refused=True, status_code=422)
     except ValueError as refused:  # a stopped campaign
-        return page(errors={"file": str(refused)}, status_code=409)
+        return view.page(user, errors={"file": str(refused)}, status_code=409)
     notice = t("campaigns.imported", n=report.added, bad=len(report.problems))
-    return page(rows=_row_problems(report.problems), notice=notice)
+    return view.page(user, rows=_row_problems(report.problems), notice=notice)
 
 
 class OneNumber(BaseModel):
@@ -352,52 +323,28 @@ class OneNumber(BaseModel):
 
 
 @router.post("/office/campaigns/{campaign_id}/numbers/one")
-def add_one(
-    request: Request,
-    campaign_id: CampaignId,
-    form: FormDep,
-    user: Manager,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
-    page = lambda **context: _detail_page(request, user, engine, campaign_id, now, unmasked, values=form, **context)  # noqa: E731
-    parsed, errors = check(OneNumber, form, t)
+def add_one(form: FormDep, user: Manager, uow: UnitOfWorkDep, view: ViewDep):
+    parsed, errors = check(OneNumber, form, view.t)
     if parsed is None:
-        return page(errors=errors, status_code=422)
-    command = ImportNumbers(
-        now, user.username, campaign_id, [(1, {"phone": parsed.phone, "name": parsed.name})], source="single number"
-    )
+        return view.page(user, values=form, errors=errors, status_code=422)
+    row = (1, {"phone": parsed.phone, "name": parsed.name})
+    command = ImportNumbers(view.now, user.username, view.campaign_id, [row], source="single number")
     try:
-        report = import_numbers(command, uow, zones=zones(), blacklist=_blacklist(engine))
+        report = import_numbers(command, uow, zones=zones(), blacklist=_blacklist(view.engine))
     except ValueError as refused:
-        return page(errors={"phone": str(refused)}, status_code=409)
+        return view.page(user, values=form, errors={"phone": str(refused)}, status_code=409)
     if report.problems:  # invalid, on the list already, do-not-call, blacklisted: said beside the number
-        return page(errors={"phone": report.problems[0].message}, status_code=422)
-    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t("campaigns.added", n=1))
+        return view.page(user, values=form, errors={"phone": report.problems[0].message}, status_code=422)
+    return view.page(user, notice=view.t("campaigns.added", n=1))
 
 
 @router.post("/office/campaigns/{campaign_id}/numbers/remove")
-def remove(
-    request: Request,
-    campaign_id: CampaignId,
-    form: FormDep,
-    user: Manager,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    now: Now,
-    unmasked: Unmasked,
-):
-    t = translator(request_language(request))
+def remove(form: FormDep, user: Manager, uow: UnitOfWorkDep, view: ViewDep):
     try:
-        remove_number(RemoveNumber(now, user.username, campaign_id, form.get("number", "")), uow)
+        remove_number(RemoveNumber(view.now, user.username, view.campaign_id, form.get("number", "")), uow)
     except ValueError as refused:
-        return _detail_page(
-            request, user, engine, campaign_id, now, unmasked, errors={"remove": str(refused)}, status_code=404
-        )
-    return _detail_page(request, user, engine, campaign_id, now, unmasked, notice=t("campaigns.removed"))
+        return view.page(user, errors={"remove": str(refused)}, status_code=404)
+    return view.page(user, notice=view.t("campaigns.removed"))
 
 
 class ReuseForm(BaseModel):
@@ -406,30 +353,20 @@ class ReuseForm(BaseModel):
 
 
 @router.post("/office/campaigns/{campaign_id}/reuse")
-async def reuse(
-    request: Request,
-    campaign_id: CampaignId,
-    user: Manager,
-    engine: EngineDep,
-    uow: UnitOfWorkDep,
-    now: Now,
-    unmasked: Unmasked,
-):
+async def reuse(request: Request, user: Manager, uow: UnitOfWorkDep, view: ViewDep):
     """This campaign's numbers whose last result is one of those ticked join another campaign's list."""
-    t = translator(request_language(request))
     form = await request.form(max_fields=40, max_files=0)
     values = {"to_campaign": form.get("to_campaign", ""), "results": form.getlist("results")}
-    page = lambda **context: _detail_page(request, user, engine, campaign_id, now, unmasked, **context)  # noqa: E731
     try:
         parsed = ReuseForm.model_validate(values)
     except ValidationError:
-        return page(errors={"reuse": t("campaigns.reuse_choose")}, status_code=422)
-    command = ReuseNumbers(now, user.username, campaign_id, tuple(parsed.results), parsed.to_campaign)
+        return view.page(user, errors={"reuse": view.t("campaigns.reuse_choose")}, status_code=422)
+    command = ReuseNumbers(view.now, user.username, view.campaign_id, tuple(parsed.results), parsed.to_campaign)
     try:
-        report = reuse_numbers(command, uow, blacklist=_blacklist(engine))
+        report = reuse_numbers(command, uow, blacklist=_blacklist(view.engine))
     except ValueError as refused:
-        return page(errors={"reuse": str(refused)}, status_code=409)
-    return page(notice=t("campaigns.reused", n=report.added, to=parsed.to_campaign))
+        return view.page(user, errors={"reuse": str(refused)}, status_code=409)
+    return view.page(user, notice=view.t("campaigns.reused", n=report.added, to=parsed.to_campaign))
 
 
 @router.get("/office/campaigns/{campaign_id}/results")

@@ -144,6 +144,19 @@ def test_a_campaign_is_created_imported_approved_by_another_and_reported(site, p
     if lang == "zh":
         screenshot(page, "campaigns-import-zh")
 
+    # one number by hand: a bad one refused beside the field with what was typed kept, a good one added, removed
+    page.fill("#add-one [name=phone]", "12345")
+    page.fill("#add-one [name=name]", "手输")
+    page.click("#add-one button[type=submit]")
+    page.wait_for_selector("#err-phone")
+    assert page.input_value("#add-one [name=name]") == "手输"
+    page.fill("#add-one [name=phone]", "139-0013-9003")
+    page.click("#add-one button[type=submit]")
+    page.wait_for_selector("#numbers tr[data-number='+8613900139003']")
+    page.click("#numbers tr[data-number='+8613900139003'] button[type=submit]")
+    page.wait_for_selector(".notice")
+    assert [n["number"] for n in SqlCampaigns(site.engine).numbers("c1")] == ["+8613800138001", "+8613900139002"]
+
     # the creator cannot approve it; a second supervisor can
     page.click("#approve")
     page.wait_for_selector("#err-approve")
