@@ -42,7 +42,7 @@ from app.campaigns import (
 from app.live import CommandRequest
 from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, require
 from console.models import AppUser
-from console.routers.agents import RESPONSES, CommandPublic, _agent_users, run_command
+from console.routers.agents import RESPONSES, CommandPublic, agent_id_of, run_command
 from console.routers.reports import XLSX, ReportTable, table_out
 from core.campaigns import campaign_document
 from inputs.number_lists import read_number_list
@@ -266,11 +266,6 @@ class ManualIn(BaseModel):
 LiveAgent = Annotated[AppUser, require("live.self")]
 
 
-def own_agent(user: AppUser, engine) -> str:
-    """The agent id the site configuration links to this user (``agent_users``), or the user name."""
-    return next((agent for agent, name in _agent_users(engine).items() if name == user.username), user.username)
-
-
 Attempt = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,96}$", description="the outbound attempt")]
 
 
@@ -303,7 +298,7 @@ def dial_manual(
         CommandRequest(
             user.username,
             "dial_manual",
-            agent_id=own_agent(user, engine),
+            agent_id=agent_id_of(user.username, engine),
             payload={"campaign_id": campaign_id, "number": body.phone},
         ),
     )
@@ -321,7 +316,10 @@ def work_attempt(
     """Preview mode: dial the customer the agent sees, or skip them (not counted as an attempt)."""
     kind = "dial_previewed" if action == "dial" else "skip_preview"
     return run_command(
-        engine, settings, now, CommandRequest(user.username, kind, agent_id=own_agent(user, engine), call_id=attempt_id)
+        engine,
+        settings,
+        now,
+        CommandRequest(user.username, kind, agent_id=agent_id_of(user.username, engine), call_id=attempt_id),
     )
 
 
@@ -337,7 +335,7 @@ def record_result(
         CommandRequest(
             user.username,
             "record_result",
-            agent_id=own_agent(user, engine),
+            agent_id=agent_id_of(user.username, engine),
             call_id=attempt_id,
             payload={"code": body.code},
         ),
