@@ -7,6 +7,7 @@ action is the live command the API sends (``console.routers.campaigns``), so the
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -61,8 +62,8 @@ class Desk:
         self.now, self.unmasked = now, unmasked
         self.t = translator(request_language(request))
 
-    @property
-    def agent_id(self) -> str:
+    @cached_property
+    def agent_id(self) -> str:  # read once per request: the command and the panel after it both need it
         return agent_id_of(self.user.username, self.engine)
 
     def panel(self, seq: int | None = None, **context):
