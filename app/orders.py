@@ -26,10 +26,9 @@ def place_order(command: PlaceOrder, uow: UnitOfWork, approved_by: str = "") -> 
     stored a second time."""
     with uow:
         if command.address is None:
-            addresses = uow.customers.get(command.customer_id).addresses
-            if not addresses:
+            command.address = uow.customers.first_address(command.customer_id)
+            if command.address is None:
                 raise OrderError(f"customer {command.customer_id} has no address on file: send one with the order")
-            command.address = addresses[0]
         try:
             order = uow.orders.place(command)
         except AlreadyPlaced as resent:

@@ -92,6 +92,10 @@ class CustomerRepository(Protocol):
         """Every customer with this line (extensions aside), oldest first."""
         ...
 
+    def first_address(self, customer_id: str) -> Address | None:
+        """The customer's first address on file (None without one); raises UnknownCustomer."""
+        ...
+
 
 class InMemoryCustomers:
     """A CustomerRepository in a dict, indexed by phone key. For tests; not persistence."""
@@ -119,6 +123,10 @@ class InMemoryCustomers:
     def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
         found = [c for c in self._by_id.values() if c.has_phone(number)]
         return sorted(found, key=lambda c: (c.created_at, c.customer_id))
+
+    def first_address(self, customer_id: str) -> Address | None:
+        addresses = self.get(customer_id).addresses
+        return addresses[0] if addresses else None
 
     def __len__(self) -> int:
         return len(self._by_id)

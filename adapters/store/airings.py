@@ -72,7 +72,7 @@ class SqlAirings:
         if not rows:
             return 0
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(insert(AIRING), rows)
         except IntegrityError:
             raise AiringError("an airing with one of these IDs exists already (use replace_many)") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Connection, Engine, Index, insert, select
+from sqlalchemy import Connection, Engine, Index, func, insert, select
 from sqlmodel import Field, SQLModel
 
 from adapters.store.settings import StoreAccess
@@ -38,7 +38,8 @@ AUDIT = AuditLog.__table__
 class SqlAudit:
     """``add(entry)`` writes one row per entity ID; ``entries(user=None, entity=None, entity_id=None,
     limit=200, offset=0, action=None)`` newest first; ``times(action, since, entity=, entity_id=, user=)`` when those
-    rows were written, oldest first (what the console's login lockout and lookup limit count)."""
+    rows were written, oldest first (what the console's login lockout counts); ``count(...)`` with the same
+    filters: how many and the oldest time (the lookup limit's check)."""
 
     def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
         self.engine = engine
@@ -58,12 +59,7 @@ class SqlAudit:
         ]
         if not rows:
             return
-        if self.db.connection is not None:
-            # in a unit of work: an append that nobody catches and retries needs no savepoint of its own (two
-            # round trips); if it fails, the unit fails and rolls back whole, as it must (audit with the change)
-            self.db.connection.execute(insert(AUDIT), rows)
-            return
-        with self.db.write() as connection:
+        with self.db.write() as connection:  # in a unit: if it fails, the unit rolls back whole (audit with the change)
             connection.execute(insert(AUDIT), rows)
 
     def entries(
@@ -82,6 +78,13 @@ class SqlAudit:
         with self.db.read() as connection:
             return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]
 
+    def _since(self, columns, action: str, since: float, entity, entity_id, user):
+        query = select(*columns).where(AUDIT.c.action == action, AUDIT.c.at >= since)
+        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
+            if value is not None:
+                query = query.where(AUDIT.c[column] == value)
+        return query
+
     def times(
         self,
         action: str,
@@ -91,9 +94,22 @@ class SqlAudit:
         entity_id: str | None = None,
         user: str | None = None,
     ) -> list[float]:
-        query = select(AUDIT.c.at).where(AUDIT.c.action == action, AUDIT.c.at >= since).order_by(AUDIT.c.at)
-        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
-            if value is not None:
-                query = query.where(AUDIT.c[column] == value)
+        query = self._since([AUDIT.c.at], action, since, entity, entity_id, user).order_by(AUDIT.c.at)
         with self.db.read() as connection:
             return [float(at) for at in connection.execute(query).scalars()]
+
+    def count(
+        self,
+        action: str,
+        since: float,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        user: str | None = None,
+    ) -> tuple[int, float | None]:
+        """How many such rows since ``since``, and when the oldest was written: a limit's check in one row,
+        however many there are."""
+        query = self._since([func.count(), func.min(AUDIT.c.at)], action, since, entity, entity_id, user)
+        with self.db.read() as connection:
+            count, oldest = connection.execute(query).one()
+        return int(count), None if oldest is None else float(oldest)

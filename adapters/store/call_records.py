@@ -128,7 +128,7 @@ class SqlCallRecords:
 
     def add(self, record: CallRecord) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 insert_call_record(connection, record)
         except IntegrityError:
             raise CallRecordError(f"call record {record.record_id} exists already") from None
@@ -191,7 +191,7 @@ class SqlCallRecords:
 
     def add_complaint(self, complaint: Complaint) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(
                     insert(COMPLAINT).values(id=complaint.complaint_id, version=1, **_complaint_columns(complaint))
                 )

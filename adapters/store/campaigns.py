@@ -60,7 +60,7 @@ class SqlCampaigns:
             document=json.dumps({**campaign_document(campaign), "approved_by": ""}),
         )
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(insert(CAMPAIGN), row)
         except IntegrityError:
             raise CampaignConflict(f"campaign {campaign.campaign_id!r} exists already") from None
@@ -128,7 +128,7 @@ class SqlCampaigns:
         ]
         if rows:
             try:
-                with self.db.write() as connection:
+                with self.db.guarded() as connection:
                     connection.execute(insert(NUMBER), rows)
             except IntegrityError:
                 raise CampaignConflict(f"a number is on campaign {campaign_id!r}'s list already") from None
@@ -165,7 +165,7 @@ class SqlCampaigns:
 
     def record_dial(self, attempt_id: str, campaign_id: str, number: str, agent_id: str, at: float, day: str) -> bool:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(
                     insert(ATTEMPT),
                     dict(
@@ -254,7 +254,7 @@ class SqlCampaigns:
 
     def add_do_not_call(self, number: str, reason: str, by: str, at: float) -> bool:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(insert(DNC), dict(number=number, reason=reason, added_at=at, added_by=by))
         except IntegrityError:
             return False  # listed already

@@ -62,19 +62,23 @@ def lock_skus(connection: Connection, skus: Iterable[str]) -> None:
         ).all()
 
 
-def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
+def load_products(connection: Connection, skus: Iterable[str] | None = None, *, lock: bool = False) -> list[Product]:
+    """The products (all, or these SKUs). ``lock``: their rows locked in the same statement, as ``lock_skus``
+    does (in SKU order, on PostgreSQL)."""
     query = select(PRODUCT).order_by(PRODUCT.c.sku)
     airings_query = select(PRODUCT_AIRING)
     if skus is not None:
-        skus = list(skus)
+        skus = sorted(set(skus))
         query = query.where(PRODUCT.c.sku.in_(skus))
         airings_query = airings_query.where(PRODUCT_AIRING.c.sku.in_(skus))
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = connection.execute(query).all()
     airings: dict[str, set[str]] = {}
     for row in connection.execute(airings_query):
         airings.setdefault(row.sku, set()).add(row.airing_id)
     return [
-        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active))
-        for row in connection.execute(query)
+        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active)) for row in rows
     ]
 
 
@@ -152,7 +156,7 @@ class SqlCatalog:
 
     def add_product(self, product: Product) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(insert(PRODUCT).values(**self._product_row(product)))
                 self._write_airings(connection, product)
         except IntegrityError:
@@ -190,7 +194,7 @@ class SqlCatalog:
     def add_warehouse(self, warehouse: Warehouse) -> None:
         """``CatalogError`` if the ID exists."""
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(
                     insert(WAREHOUSE).values(
                         id=warehouse.warehouse_id, serves=",".join(warehouse.serves), rank=warehouse.rank
@@ -207,7 +211,7 @@ class SqlCatalog:
     def add_courier(self, courier: Courier) -> None:
         """``CatalogError`` if the ID exists. Serves ("",) means everywhere: stored as "", read back as ("",)."""
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(
                     insert(COURIER).values(
                         id=courier.courier_id,

@@ -50,6 +50,7 @@ class SqlCustomers:
     * ``get(customer_id) -> Customer`` -- raises ``UnknownCustomer``;
     * ``update(customer)`` -- name, region, notes, phones and addresses as given; raises ``UnknownCustomer``;
     * ``find_by_phone(number: PhoneNumber) -> list[Customer]`` -- every customer with that line, oldest first;
+    * ``first_address(customer_id) -> Address | None`` -- raises ``UnknownCustomer``;
     * ``history(customer_id, limit=None) -> list[HistoryEntry]`` -- orders and call records, newest first.
     """
 
@@ -99,7 +100,7 @@ class SqlCustomers:
 
     def add(self, customer: Customer) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(insert(CUSTOMER).values(id=customer.customer_id, **self._customer_columns(customer)))
                 self._write_children(connection, customer)
         except IntegrityError as error:
@@ -120,11 +121,18 @@ class SqlCustomers:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load(connection: Connection, ids: list[str]) -> dict[str, Customer]:
+    @classmethod
+    def _load(cls, connection: Connection, ids: list[str]) -> dict[str, Customer]:
         if not ids:
             return {}
-        rows = connection.execute(select(CUSTOMER).where(CUSTOMER.c.id.in_(ids))).all()
+        return cls._complete(connection, connection.execute(select(CUSTOMER).where(CUSTOMER.c.id.in_(ids))).all())
+
+    @staticmethod
+    def _complete(connection: Connection, rows) -> dict[str, Customer]:
+        """The customers of these ``customer`` rows, with their phones and addresses (two queries)."""
+        ids = [row.id for row in rows]
+        if not ids:
+            return {}
         phones: dict[str, list[PhoneNumber]] = {}
         for p in connection.execute(select(PHONE).where(PHONE.c.customer_id.in_(ids)).order_by(PHONE.c.position)):
             phones.setdefault(p.customer_id, []).append(PhoneNumber(p.national, p.kind, p.area_code, p.extension))
@@ -157,16 +165,24 @@ class SqlCustomers:
         return found[customer_id]
 
     def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
-        query = (
-            select(CUSTOMER.c.id)
-            .join(PHONE, PHONE.c.customer_id == CUSTOMER.c.id)
-            .where(PHONE.c.key == number.key)
-            .order_by(CUSTOMER.c.created_at, CUSTOMER.c.id)
-        )
+        with_number = select(PHONE.c.customer_id).where(PHONE.c.key == number.key)
+        query = select(CUSTOMER).where(CUSTOMER.c.id.in_(with_number)).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id)
         with self.db.read() as connection:
-            ids = list(dict.fromkeys(connection.execute(query).scalars()))
-            found = self._load(connection, ids)
-        return [found[i] for i in ids]
+            rows = connection.execute(query).all()
+            found = self._complete(connection, rows)
+        return [found[row.id] for row in rows]
+
+    def first_address(self, customer_id: str) -> Address | None:
+        """One row read (an order sent without an address goes there), not the whole customer."""
+        query = select(ADDRESS).where(ADDRESS.c.customer_id == customer_id).order_by(ADDRESS.c.position).limit(1)
+        with self.db.read() as connection:
+            row = connection.execute(query).first()
+            if (
+                row is None
+                and connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == customer_id)).first() is None
+            ):
+                raise UnknownCustomer(customer_id)
+        return None if row is None else to_address(row)
 
     def history(self, customer_id: str, limit: int | None = None) -> list[HistoryEntry]:
         """Orders (``SqlOrders.get``) and call records of the customer, newest first."""

@@ -69,7 +69,7 @@ class SqlMemberships:
 
     def add(self, membership: Membership) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 connection.execute(
                     insert(MEMBERSHIP).values(
                         customer_id=membership.customer_id,
@@ -85,7 +85,7 @@ class SqlMemberships:
 
     def update(self, membership: Membership) -> None:
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 stored = [
                     _entry(row)
                     for row in connection.execute(

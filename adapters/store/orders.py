@@ -146,10 +146,9 @@ class SqlOrders:
         with self.db.write() as connection:
             if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
                 raise UnknownCustomer(command.customer_id)
-            lock_skus(connection, skus)
+            catalog = Catalog(load_products(connection, skus, lock=True))
             if self.refuse_resent and command.call_id:
                 self._refuse_resent(connection, command)
-            catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
             connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
@@ -240,7 +239,7 @@ class SqlOrders:
     def _change(self, order_id: str, change: Callable[[Order, StockBook], object]) -> Order:
         """Load the order and its SKUs' stock into the core, apply ``change``, write back the order and the
         stock difference, in one transaction with the order row and the SKUs locked."""
-        with self.db.write() as connection:
+        with self.db.guarded() as connection:
             order = self._get(connection, order_id, lock=True)
             version = connection.execute(select(ORDER.c.version).where(ORDER.c.id == order_id)).scalar_one()
             skus = sorted(order.quantities)

@@ -149,14 +149,24 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 class StoreAccess:
     """How a repository reaches the database. Alone (``connection`` None) every method is a transaction of
-    its own; inside a unit of work (``adapters.store.uow``) it runs on the unit's connection, each write in a
-    savepoint, so a method is still all or nothing and a refused write leaves the unit usable."""
+    its own. Inside a unit of work (``adapters.store.uow``) it runs on the unit's connection: the unit commits
+    or rolls back whole, and a method refuses (the core's rules, a conditional update that changed nothing)
+    before it writes, so ``write()`` needs no savepoint there (two round trips each). ``guarded()`` is for the
+    writes the database itself may refuse after something was written or mid-statement (a unique key taken,
+    turned into a domain error the caller may catch and go on from): in a unit it is a savepoint, so the
+    refusal undoes only itself and leaves the unit usable (on PostgreSQL a failed statement aborts the whole
+    transaction otherwise)."""
 
     def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self.engine = engine
         self.connection = connection
 
     def write(self) -> ContextManager[Connection]:
+        if self.connection is None:
+            return write_transaction(self.engine)
+        return nullcontext(self.connection)
+
+    def guarded(self) -> ContextManager[Connection]:
         if self.connection is None:
             return write_transaction(self.engine)
         return _savepoint(self.connection)

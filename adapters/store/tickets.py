@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from sqlalchemy import Connection, Engine, and_, case, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Update, and_, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.eventlog import insert_records
@@ -83,9 +83,14 @@ _RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=col.priority, else_
 CALLBACK_ORDER = (_RANK, col.created_at, col.id)
 
 
+def _changed(connection: Connection, statement: Update) -> Row | None:
+    """The ticket's row as ``statement`` left it (None: it matched nothing), in the same round trip."""
+    return connection.execute(statement.returning(*TICKETS.c)).first()
+
+
 class SqlTickets:
-    """``app.ports.CallbackTicketRepository`` over SQLAlchemy. Every method is one transaction, or a savepoint
-    in the transaction of the unit of work whose ``connection`` it is given.
+    """``app.ports.CallbackTicketRepository`` over SQLAlchemy. Every method is one transaction, or part of
+    the transaction of the unit of work whose ``connection`` it is given (``create`` in a savepoint of it).
 
     ``log_source``: when set, tickets expired by ``expire`` also get a CALLBACK_EXPIRED record in the event
     log (in the same transaction), so that reports count them.
@@ -170,7 +175,7 @@ class SqlTickets:
             updated_at=ticket.created_at,
         )
         try:
-            with self.db.write() as connection:
+            with self.db.guarded() as connection:
                 # look first, for a message naming the clash; the unique indexes catch a concurrent one
                 clashes = sorted(
                     connection.execute(
@@ -224,14 +229,15 @@ class SqlTickets:
         """Claim one ticket. Exactly one of any number of concurrent claimers wins; the others get
         ``TicketConflict`` (already claimed) or ``TicketError``."""
         with self.db.write() as connection:
-            result = connection.execute(
+            row = _changed(
+                connection,
                 update(TICKETS)
                 .where(col.id == ticket_id, _claimable(now))
-                .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now)
+                .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now),
             )
-            if result.rowcount != 1:
+            if row is None:
                 raise self._explain(connection, ticket_id, now)
-            return to_ticket(self._row(connection, ticket_id))
+            return to_ticket(row)
 
     def claim_next(self, agent_id: str, now: float, queues: Sequence[str] | None = None) -> Ticket | None:
         """Claim the first claimable ticket in callback order (of ``queues``), or None. On PostgreSQL the
@@ -247,44 +253,47 @@ class SqlTickets:
                 ticket_id = connection.execute(query).scalar_one_or_none()
                 if ticket_id is None:
                     return None
-                result = connection.execute(
+                row = _changed(
+                    connection,
                     update(TICKETS)
                     .where(col.id == ticket_id, _claimable(now))
-                    .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now)
+                    .values(status="claimed", claimer=agent_id, version=col.version + 1, updated_at=now),
                 )
-                if result.rowcount == 1:
-                    return to_ticket(self._row(connection, ticket_id))
+                if row is not None:
+                    return to_ticket(row)
             # somebody else claimed it between our read and our update (SQLite): try the next one
         raise TicketConflict("could not claim a ticket: too much contention")
 
     def release(self, ticket_id: str, agent_id: str, now: float) -> Ticket:
         """The claimer gives the ticket back unworked."""
         with self.db.write() as connection:
-            result = connection.execute(
+            row = _changed(
+                connection,
                 update(TICKETS)
                 .where(col.id == ticket_id, col.status == "claimed", col.claimer == agent_id)
-                .values(status="open", claimer=None, version=col.version + 1, updated_at=now)
+                .values(status="open", claimer=None, version=col.version + 1, updated_at=now),
             )
-            if result.rowcount != 1:
+            if row is None:
                 if self._row(connection, ticket_id) is None:
                     raise UnknownTicket(f"no ticket {ticket_id}")
                 raise TicketError(f"ticket {ticket_id} is not claimed by {agent_id}")
-            return to_ticket(self._row(connection, ticket_id))
+            return to_ticket(row)
 
     def hand_over(self, ticket_id: str, agent_id: str | None, now: float) -> Ticket:
         """A claimed ticket, whoever holds it, back to the queue (``agent_id`` None) or to ``agent_id``."""
         values = {"status": "open", "claimer": None} if agent_id is None else {"claimer": agent_id}
         with self.db.write() as connection:
-            result = connection.execute(
+            row = _changed(
+                connection,
                 update(TICKETS)
                 .where(col.id == ticket_id, col.status == "claimed")
-                .values(version=col.version + 1, updated_at=now, **values)
+                .values(version=col.version + 1, updated_at=now, **values),
             )
-            if result.rowcount != 1:
+            if row is None:
                 if self._row(connection, ticket_id) is None:
                     raise UnknownTicket(f"no ticket {ticket_id}")
                 raise TicketError(f"ticket {ticket_id} is not claimed")
-            return to_ticket(self._row(connection, ticket_id))
+            return to_ticket(row)
 
     def claimed_by(self, agent_id: str) -> list[Ticket]:
         query = select(TICKETS).where(col.source == self.source, col.status == "claimed", col.claimer == agent_id)
@@ -311,16 +320,17 @@ class SqlTickets:
             values["status"] = status
             if next_try_at is not None:
                 values["next_try_at"] = next_try_at
-            result = connection.execute(
+            done = _changed(
+                connection,
                 update(TICKETS)
                 .where(
                     col.id == ticket_id, col.version == row.version, col.status == "claimed", col.claimer == agent_id
                 )
-                .values(**values)
+                .values(**values),
             )
-            if result.rowcount != 1:
+            if done is None:
                 raise TicketConflict(f"ticket {ticket_id} changed while completing it")
-            return to_ticket(self._row(connection, ticket_id))
+            return to_ticket(done)
 
     # --- housekeeping ----------------------------------------------------------------------------
 

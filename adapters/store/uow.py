@@ -5,7 +5,8 @@ On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the write lock first,
 so units in several processes and threads take turns instead of failing on a moved snapshot. On PostgreSQL
 the repositories' row locks (``FOR UPDATE``, ``SKIP LOCKED``) and conditional updates are held until the
 unit commits, so the concurrency rules (one claimer per ticket, stock never negative) hold across units.
-Each repository method runs in a savepoint of the unit's transaction: a refused write undoes only itself.
+A repository method refuses before it writes; one the database may refuse after writing (a unique key taken)
+runs in a savepoint of the unit's transaction (``StoreAccess.guarded``), so that refusal undoes only itself.
 With an ``IdempotencyClaim`` the unit writes the request's key as it commits, in the same transaction: a
 second request under the same key rolls back whole (``DuplicateRequest``).
 
