@@ -7,9 +7,11 @@ lines -> claim a callback ticket -> complete it. Agents pause between steps (exp
 on calls (a call takes minutes); ``--think 1`` offers more than one server process can take on a 2-core
 machine and shows its capacity, ``--think 0`` hammers it back to back. Prints one
 JSON object: per backend, throughput and p50/p99 latency per step and overall, the anchor's figures, and the
-ratio of the two, and the server's CPU milliseconds per request of each phase (user + system of its processes,
-from /proc: the figure that does not depend on the machine's other load). Not a test: the machine is shared
-and noisy, so compare the ratio.
+ratio of the two, and the CPU milliseconds per request of each phase (user + system, from /proc: the figure
+that depends least on the machine's other load) of the server's processes, of the database's (PostgreSQL) and
+of the simulated agents themselves, with the cores they kept busy together: on a small machine the agents and
+the database share the cores with the server. Not a test: the machine is shared and noisy, so compare the
+ratio.
 
     python -m benchmarks.orders_api [--agents 200] [--rounds 5] [--think 5] [--backend postgresql --backend sqlite]
 Over 400 lines: the seeding, the simulated agents, the server's CPU reading and the report are one benchmark run.
@@ -134,6 +136,42 @@ def process_tree_cpu(pid: int) -> float:
         for task in Path(f"/proc/{current}/task").glob("*/children"):
             pending.extend(int(child) for child in task.read_text().split())
     return total
+
+
+def database_pid(url: str) -> int | None:
+    """The PostgreSQL postmaster's PID (the parent of the cluster's checkpointer), or None (SQLite: the
+    database works inside the server's processes)."""
+    if not url.startswith("postgresql"):
+        return None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"
+            checkpointer = connection.execute(text(query)).scalar_one()
+    finally:
+        engine.dispose()
+    return int(Path(f"/proc/{checkpointer}/stat").read_text().rsplit(")", 1)[1].split()[1])  # ppid
+
+
+class CpuMeter:
+    """CPU seconds spent so far by the server's processes, the database's (PostgreSQL) and this benchmark's
+    own (the simulated agents share the machine's cores with what they measure)."""
+
+    def __init__(self, server_pid: int, database: int | None) -> None:
+        self.server_pid, self.database = server_pid, database
+
+    def read(self) -> dict[str, float]:
+        return {
+            "server": process_tree_cpu(self.server_pid),
+            "database": process_tree_cpu(self.database) if self.database else 0.0,
+            "client": time.process_time(),
+        }
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        now = self.read()
+        return {part: now[part] - before[part] for part in now}
 
 
 class Server:
@@ -295,12 +333,18 @@ async def _login_all(server_url: str, agents: int) -> list[str]:
         return await asyncio.gather(*(login(agent) for agent in range(agents)))
 
 
-def _summary(timings: dict, wall: float, errors: list[str], cpu: float, workflows: int | None = None) -> dict:
+def _summary(timings: dict, wall: float, errors: list[str], cpu: dict, workflows: int | None = None) -> dict:
     every = [t for values in timings.values() for t in values]
+    per_request = {
+        f"{part}_cpu_ms_per_request": round(seconds * 1000 / len(every), 2) if every else None
+        for part, seconds in cpu.items()
+    }
     out = {
         "wall_s": round(wall, 3),
         "requests_per_s": round(len(every) / wall, 1),
-        "server_cpu_ms_per_request": round(cpu * 1000 / len(every), 2) if every else None,
+        **per_request,
+        # of the machine's cores: what the server, the database and the agents used together
+        "cores_busy": round(sum(cpu.values()) / wall, 2),
         "errors": len(errors),
         "error_examples": errors[:3],
         "all": _latency(every),
@@ -361,7 +405,8 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
             _progress(f"{backend}: logging {args.agents} agents in")
             tokens = asyncio.run(_login_all(server.url, args.agents))
             _progress(f"{backend}: anchor, GET /api/health")
-            cpu = process_tree_cpu(server.process.pid)
+            meter = CpuMeter(server.process.pid, database_pid(url))
+            cpu = meter.read()
             anchor = asyncio.run(
                 _phase(
                     server.url,
@@ -371,7 +416,8 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
                     ),
                 )
             )
-            anchor_cpu, cpu = process_tree_cpu(server.process.pid) - cpu, process_tree_cpu(server.process.pid)
+            anchor_cpu = meter.since(cpu)
+            cpu = meter.read()
             _progress(f"{backend}: lookup -> order -> claim -> complete")
             workload = asyncio.run(
                 _phase(
@@ -382,7 +428,7 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
                     ),
                 )
             )
-            workload_cpu = process_tree_cpu(server.process.pid) - cpu
+            workload_cpu = meter.since(cpu)
         finally:
             server.stop()
         stored = _stored(url)
