@@ -207,27 +207,20 @@ def import_numbers(
         stored = uow.campaigns.get(command.campaign_id)
         if stored.status == "stopped":
             raise CampaignConflict(f"campaign {command.campaign_id!r} is stopped")
-        built: BuiltList = build_list(
+        report = _add_rows(
+            uow,
+            command.campaign_id,
             command.rows,
+            command.now,
             zones=zones,
-            do_not_call=uow.campaigns.do_not_call(),
-            blacklist=_keys(blacklist),
-            already=uow.campaigns.known_numbers(command.campaign_id),
+            blacklist=blacklist,
+            strict=command.strict,
             default_area_code=command.default_area_code,
         )
-        if command.strict and built.faulty:
-            raise ListRefused(built.faulty)
-        added = uow.campaigns.add_numbers(command.campaign_id, built.entries, command.now)
-        _audit(
-            uow,
-            command.now,
-            command.by,
-            "campaigns.import",
-            command.campaign_id,
-            f"{command.source}: {added} added, {len(built.problems)} left out",
-        )
+        detail = f"{command.source}: {report.added} added, {len(report.problems)} left out"
+        _audit(uow, command.now, command.by, "campaigns.import", command.campaign_id, detail)
         uow.commit()
-    return ImportReport(added, built.problems)
+    return report
 
 
 def remove_number(command: RemoveNumber, uow: UnitOfWork) -> None:
@@ -242,25 +235,12 @@ def reuse_numbers(command: ReuseNumbers, uow: UnitOfWork, *, blacklist: Collecti
         uow.campaigns.get(command.to_campaign)
         rows = uow.campaigns.numbers(command.from_campaign, command.results)
         source = [(r["row"], {"phone": r["number"], "name": r["name"]}) for r in rows]
-        zones = {r["number"]: r["zone"] for r in rows}
-        built = build_list(
-            source,
-            zones=_KnownZones(zones),
-            do_not_call=uow.campaigns.do_not_call(),
-            blacklist=_keys(blacklist),
-            already=uow.campaigns.known_numbers(command.to_campaign),
-        )
-        added = uow.campaigns.add_numbers(command.to_campaign, built.entries, command.now)
-        _audit(
-            uow,
-            command.now,
-            command.by,
-            "campaigns.reuse",
-            command.to_campaign,
-            f"from {command.from_campaign} ({', '.join(command.results)}): {added} added",
-        )
+        zones = _KnownZones({r["number"]: r["zone"] for r in rows})
+        report = _add_rows(uow, command.to_campaign, source, command.now, zones=zones, blacklist=blacklist)
+        detail = f"from {command.from_campaign} ({', '.join(command.results)}): {report.added} added"
+        _audit(uow, command.now, command.by, "campaigns.reuse", command.to_campaign, detail)
         uow.commit()
-    return ImportReport(added, built.problems)
+    return report
 
 
 def add_do_not_call(command: AddDoNotCall, uow: UnitOfWork) -> bool:
@@ -331,6 +311,32 @@ class _KnownZones:
 
     def zone_of(self, number) -> str:
         return self.zones.get(number.key, "Asia/Shanghai")
+
+
+def _add_rows(
+    uow: UnitOfWork,
+    campaign_id: str,
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+    now: float,
+    *,
+    zones: NumberZones,
+    blacklist: Collection[str],
+    strict: bool = False,
+    default_area_code: str | None = None,
+) -> ImportReport:
+    """Put ``rows`` on the campaign's list: de-duplicated (within the rows and against the list), checked against
+    the do-not-call list and the blacklist; ``strict``: any faulty row refuses them all (``ListRefused``)."""
+    built: BuiltList = build_list(
+        rows,
+        zones=zones,
+        do_not_call=uow.campaigns.do_not_call(),
+        blacklist=_keys(blacklist),
+        already=uow.campaigns.known_numbers(campaign_id),
+        default_area_code=default_area_code,
+    )
+    if strict and built.faulty:
+        raise ListRefused(built.faulty)
+    return ImportReport(uow.campaigns.add_numbers(campaign_id, built.entries, now), built.problems)
 
 
 def _keys(numbers: Collection[str]) -> set[str]:

@@ -32,16 +32,7 @@ def receive_stock(command: ReceiveStock, uow: UnitOfWork) -> None:
     """Raises ``UnknownProduct``, or ``ValueError`` for a quantity that is not positive."""
     with uow:
         uow.catalog.receive(command.warehouse_id, command.sku, command.quantity)
-        uow.audit.add(
-            AuditEntry(
-                command.now,
-                command.by,
-                "stock.receive",
-                "product",
-                (command.sku,),
-                f"+{command.quantity} at {command.warehouse_id}",
-            )
-        )
+        _audit(uow, command, "stock.receive", f"+{command.quantity} at {command.warehouse_id}")
         uow.commit()
 
 
@@ -51,14 +42,10 @@ def write_off_stock(command: WriteOffStock, uow: UnitOfWork) -> None:
         raise ValueError("say why the goods are written off")
     with uow:
         uow.catalog.write_off(command.warehouse_id, command.sku, command.quantity)
-        uow.audit.add(
-            AuditEntry(
-                command.now,
-                command.by,
-                "stock.write_off",
-                "product",
-                (command.sku,),
-                f"-{command.quantity} at {command.warehouse_id}: {command.reason}",
-            )
-        )
+        _audit(uow, command, "stock.write_off", f"-{command.quantity} at {command.warehouse_id}: {command.reason}")
         uow.commit()
+
+
+def _audit(uow: UnitOfWork, command: ReceiveStock | WriteOffStock, action: str, detail: str) -> None:
+    """A stock change's audit row: on the product, by whoever changed it."""
+    uow.audit.add(AuditEntry(command.now, command.by, action, "product", (command.sku,), detail))

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 
+def _per(amount: float, base: float) -> float | None:
+    """``amount`` per unit of ``base``; None when there is no base to share it over."""
+    return amount / base if base > 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class AiringResult:
     """One airing's share of the response (fractional counts), or the unattributed remainder
@@ -29,25 +34,25 @@ class AiringResult:
 
     @property
     def cost_per_call(self) -> float | None:
-        return self.cost / self.calls if self.calls > 0 else None
+        return _per(self.cost, self.calls)
 
     @property
     def cost_per_order(self) -> float | None:
-        return self.cost / self.orders if self.orders > 0 else None
+        return _per(self.cost, self.orders)
 
     @property
     def mer(self) -> float | None:
         """Media efficiency ratio: revenue per yuan of media cost."""
-        return self.revenue / self.cost if self.cost > 0 else None
+        return _per(self.revenue, self.cost)
 
     @property
     def conversion_rate(self) -> float | None:
         """Orders per answered call."""
-        return self.orders / self.answered if self.answered > 0 else None
+        return _per(self.orders, self.answered)
 
     @property
     def average_order_value(self) -> float | None:
-        return self.revenue / self.orders if self.orders > 0 else None
+        return _per(self.revenue, self.orders)
 
     @property
     def revenue_lost_to_abandonment(self) -> float | None:
