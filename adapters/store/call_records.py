@@ -225,7 +225,9 @@ class SqlCallRecords:
             open_ones = [_to_complaint(row) for row in connection.execute(query)]
         return unclosed(open_ones, now, older_than)
 
-    def _change(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
+    def change_complaint(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
+        """Run ``step`` (one of the core's ``Complaint`` transitions) on the stored complaint and store the
+        result; ``ComplaintConflict`` if it changed meanwhile."""
         with self.db.write() as connection:
             row = self._complaint_row(connection, complaint_id)
             complaint = _to_complaint(row)
@@ -238,15 +240,3 @@ class SqlCallRecords:
             if changed != 1:
                 raise ComplaintConflict(f"complaint {complaint_id} changed while it was being updated")
         return complaint
-
-    def assign(self, complaint_id: str, handler: str, at: float, by: str = "") -> Complaint:
-        return self._change(complaint_id, lambda c: c.assign(handler, at, by))
-
-    def resolve(self, complaint_id: str, resolution: str, at: float, by: str) -> Complaint:
-        return self._change(complaint_id, lambda c: c.resolve(resolution, at, by))
-
-    def reopen(self, complaint_id: str, reason: str, at: float, by: str) -> Complaint:
-        return self._change(complaint_id, lambda c: c.reopen(reason, at, by))
-
-    def close(self, complaint_id: str, at: float, by: str, note: str = "customer confirmed") -> Complaint:
-        return self._change(complaint_id, lambda c: c.close(at, by, note))
