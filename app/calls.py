@@ -134,19 +134,25 @@ def work_on_complaint(command: WorkOnComplaint, uow: UnitOfWork) -> Complaint:
     with uow:
         records, at, by = uow.call_records, command.now, command.by
         if records.get_complaint(command.complaint_id).status == RESOLVED:
-            complaint = records.reopen(command.complaint_id, command.note, at, by)
+            complaint = records.change_complaint(command.complaint_id, lambda c: c.reopen(command.note, at, by))
         else:
-            complaint = records.assign(command.complaint_id, command.handler or by, at, by)
+            complaint = records.change_complaint(
+                command.complaint_id, lambda c: c.assign(command.handler or by, at, by)
+            )
         return _audited(uow, complaint, at, by, "in_progress")
 
 
 def resolve_complaint(command: ResolveComplaint, uow: UnitOfWork) -> Complaint:
     with uow:
-        complaint = uow.call_records.resolve(command.complaint_id, command.resolution, command.now, command.by)
+        complaint = uow.call_records.change_complaint(
+            command.complaint_id, lambda c: c.resolve(command.resolution, command.now, command.by)
+        )
         return _audited(uow, complaint, command.now, command.by, "resolved")
 
 
 def close_complaint(command: CloseComplaint, uow: UnitOfWork) -> Complaint:
     with uow:
-        complaint = uow.call_records.close(command.complaint_id, command.now, command.by, command.note)
+        complaint = uow.call_records.change_complaint(
+            command.complaint_id, lambda c: c.close(command.now, command.by, command.note)
+        )
         return _audited(uow, complaint, command.now, command.by, "closed")

@@ -7,7 +7,7 @@ the repositories and ``SqlUnitOfWork``; ``tests/unit/app_fakes.py`` keeps them i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
 from core.call_records import CallRecord, Complaint
 from core.catalog import Product, Warehouse
@@ -168,8 +168,9 @@ class AiringRepository(Protocol):
 
 
 class CallRecordRepository(Protocol):
-    """Call records and complaints (``adapters.store.call_records.SqlCallRecords``). The complaint steps run
-    the core's rules (``core.call_records.Complaint``) on the stored complaint and store the result."""
+    """Call records and complaints (``adapters.store.call_records.SqlCallRecords``). ``change_complaint``
+    runs a step (one of the core's ``core.call_records.Complaint`` transitions) on the stored complaint and
+    stores the result."""
 
     def add(self, record: CallRecord) -> None: ...
 
@@ -185,13 +186,7 @@ class CallRecordRepository(Protocol):
 
     def unclosed(self, now: float, older_than: float = 0.0) -> list[Complaint]: ...
 
-    def assign(self, complaint_id: str, handler: str, at: float, by: str = "") -> Complaint: ...
-
-    def resolve(self, complaint_id: str, resolution: str, at: float, by: str) -> Complaint: ...
-
-    def reopen(self, complaint_id: str, reason: str, at: float, by: str) -> Complaint: ...
-
-    def close(self, complaint_id: str, at: float, by: str, note: str = "customer confirmed") -> Complaint: ...
+    def change_complaint(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint: ...
 
 
 class UnitOfWork(Protocol):

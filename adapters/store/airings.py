@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import AiringRow
+from adapters.store.queries import in_period, one_row
 from adapters.store.settings import StoreAccess
 from core.config import Airing
 
@@ -97,19 +98,14 @@ class SqlAirings:
 
     def get(self, airing_id: str) -> Airing:
         with self.db.read() as connection:
-            row = connection.execute(select(AIRING).where(AIRING.c.id == airing_id)).first()
-        if row is None:
-            raise UnknownAiring(airing_id)
+            row = one_row(connection, select(AIRING).where(AIRING.c.id == airing_id), UnknownAiring(airing_id))
         return _airing(row)
 
     def list(self, hotline: str | None = None, start: float | None = None, end: float | None = None) -> list[Airing]:
         query = select(AIRING).order_by(AIRING.c.start, AIRING.c.id)
         if hotline is not None:
             query = query.where(AIRING.c.hotline == hotline)
-        if start is not None:
-            query = query.where(AIRING.c.start >= start)
-        if end is not None:
-            query = query.where(AIRING.c.start < end)
+        query = in_period(query, AIRING.c.start, start, end)
         with self.db.read() as connection:
             return [_airing(row) for row in connection.execute(query)]
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CallRecordRow, ComplaintRow
+from adapters.store.queries import in_period, one_row
 from adapters.store.settings import StoreAccess
 from core.call_records import CLOSED, CallRecord, CallRecordError, Complaint, ComplaintStep, unclosed
 
@@ -134,10 +135,9 @@ class SqlCallRecords:
             raise CallRecordError(f"call record {record.record_id} exists already") from None
 
     def get(self, record_id: str) -> CallRecord:
+        query = select(RECORD).where(RECORD.c.id == record_id)
         with self.db.read() as connection:
-            row = connection.execute(select(RECORD).where(RECORD.c.id == record_id)).first()
-        if row is None:
-            raise UnknownRecord(f"no call record {record_id!r}")
+            row = one_row(connection, query, UnknownRecord(f"no call record {record_id!r}"))
         return to_call_record(row)
 
     def _records(self, where) -> list[CallRecord]:
@@ -168,10 +168,7 @@ class SqlCallRecords:
             query = query.where(RECORD.c.caller == caller)
         if agent_id:
             query = query.where(RECORD.c.agent_id == agent_id)
-        if since is not None:
-            query = query.where(RECORD.c.started_at >= since)
-        if until is not None:
-            query = query.where(RECORD.c.started_at < until)
+        query = in_period(query, RECORD.c.started_at, since, until)
         query = query.order_by(RECORD.c.started_at.desc(), RECORD.c.id.desc()).limit(limit).offset(offset)
         with self.db.read() as connection:
             return [to_call_record(row) for row in connection.execute(query)]
@@ -179,12 +176,9 @@ class SqlCallRecords:
     def by_recording(self, name: str) -> CallRecord:
         if not name:  # "" is every unrecorded call's
             raise UnknownRecord("no recording name")
+        query = select(RECORD).where(RECORD.c.recording == name).order_by(RECORD.c.started_at.desc()).limit(1)
         with self.db.read() as connection:
-            row = connection.execute(
-                select(RECORD).where(RECORD.c.recording == name).order_by(RECORD.c.started_at.desc()).limit(1)
-            ).first()
-        if row is None:
-            raise UnknownRecord(f"no call record has the recording {name!r}")
+            row = one_row(connection, query, UnknownRecord(f"no call record has the recording {name!r}"))
         return to_call_record(row)
 
     # --- complaints ------------------------------------------------------------------------------
@@ -203,10 +197,8 @@ class SqlCallRecords:
 
     @staticmethod
     def _complaint_row(connection: Connection, complaint_id: str):
-        row = connection.execute(select(COMPLAINT).where(COMPLAINT.c.id == complaint_id)).first()
-        if row is None:
-            raise UnknownRecord(f"no complaint {complaint_id!r}")
-        return row
+        query = select(COMPLAINT).where(COMPLAINT.c.id == complaint_id)
+        return one_row(connection, query, UnknownRecord(f"no complaint {complaint_id!r}"))
 
     def get_complaint(self, complaint_id: str) -> Complaint:
         with self.db.read() as connection:
@@ -233,7 +225,9 @@ class SqlCallRecords:
             open_ones = [_to_complaint(row) for row in connection.execute(query)]
         return unclosed(open_ones, now, older_than)
 
-    def _change(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
+    def change_complaint(self, complaint_id: str, step: Callable[[Complaint], object]) -> Complaint:
+        """Run ``step`` (one of the core's ``Complaint`` transitions) on the stored complaint and store the
+        result; ``ComplaintConflict`` if it changed meanwhile."""
         with self.db.write() as connection:
             row = self._complaint_row(connection, complaint_id)
             complaint = _to_complaint(row)
@@ -246,15 +240,3 @@ class SqlCallRecords:
             if changed != 1:
                 raise ComplaintConflict(f"complaint {complaint_id} changed while it was being updated")
         return complaint
-
-    def assign(self, complaint_id: str, handler: str, at: float, by: str = "") -> Complaint:
-        return self._change(complaint_id, lambda c: c.assign(handler, at, by))
-
-    def resolve(self, complaint_id: str, resolution: str, at: float, by: str) -> Complaint:
-        return self._change(complaint_id, lambda c: c.resolve(resolution, at, by))
-
-    def reopen(self, complaint_id: str, reason: str, at: float, by: str) -> Complaint:
-        return self._change(complaint_id, lambda c: c.reopen(reason, at, by))
-
-    def close(self, complaint_id: str, at: float, by: str, note: str = "customer confirmed") -> Complaint:
-        return self._change(complaint_id, lambda c: c.close(at, by, note))

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CampaignNumberRow, CampaignRow, DoNotCallRow, OutboundAttemptRow
+from adapters.store.queries import one_row
 from adapters.store.settings import StoreAccess
 from app.campaigns import CampaignConflict, StoredCampaign, UnknownCampaign, UnknownListNumber
 from core.campaigns import Campaign, ListEntry, campaign_document, campaign_from_document
@@ -67,10 +68,9 @@ class SqlCampaigns:
         return self.get(campaign.campaign_id)
 
     def get(self, campaign_id: str) -> StoredCampaign:
+        query = select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)
         with self.db.read() as connection:
-            row = connection.execute(select(CAMPAIGN).where(CAMPAIGN.c.id == campaign_id)).first()
-        if row is None:
-            raise UnknownCampaign(campaign_id)
+            row = one_row(connection, query, UnknownCampaign(campaign_id))
         return _stored(row)
 
     def list(self) -> list[StoredCampaign]:

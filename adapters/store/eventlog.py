@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterable
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from adapters.store.models import EventRecord
+from adapters.store.queries import in_period
 from adapters.store.settings import StoreAccess
 from core.log import FIELDS, LogRecord
 
@@ -66,11 +67,7 @@ class SqlEventLog:
         query = select(*columns).order_by(_TABLE.c.time, _TABLE.c.id)
         if source is not None:
             query = query.where(_TABLE.c.source == source)
-        if start is not None:
-            query = query.where(_TABLE.c.time >= start)
-        if end is not None:
-            query = query.where(_TABLE.c.time < end)
-        return query
+        return in_period(query, _TABLE.c.time, start, end)
 
     def records(self, source: str | None = None) -> list[LogRecord]:
         with self.db.read() as connection:
@@ -120,10 +117,7 @@ class SqlEventLog:
         """(how many records, highest ``id``) of [start, end): the log only grows, so a record written there
         since changes it (the check a cached frame makes before it is used again)."""
         query = select(func.count(), func.coalesce(func.max(_TABLE.c.id), 0))
-        if start is not None:
-            query = query.where(_TABLE.c.time >= start)
-        if end is not None:
-            query = query.where(_TABLE.c.time < end)
+        query = in_period(query, _TABLE.c.time, start, end)
         with self.db.read() as connection:
             count, newest = connection.execute(query).one()
         return int(count), int(newest)

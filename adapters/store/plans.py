@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from adapters.store.models import StaffingPlanRow
+from adapters.store.queries import one_row
 from adapters.store.settings import write_transaction
 
 PLAN = StaffingPlanRow.__table__
@@ -76,9 +77,7 @@ class SqlPlans:
 
     def get(self, plan_id: int) -> SavedPlan:
         with self.engine.connect() as connection:
-            row = connection.execute(select(PLAN).where(PLAN.c.id == plan_id)).first()
-        if row is None:
-            raise UnknownPlan(plan_id)
+            row = one_row(connection, select(PLAN).where(PLAN.c.id == plan_id), UnknownPlan(plan_id))
         return _plan(row)
 
     def list(self, limit: int | None = None) -> list[SavedPlan]:

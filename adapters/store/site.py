@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import SiteConfigRow
+from adapters.store.queries import one_row
 from adapters.store.settings import write_transaction
 
 SITE_CONFIG = SiteConfigRow.__table__
@@ -85,10 +86,9 @@ class SqlSiteConfigs:
         return None if row is None else _version(row)
 
     def get(self, version: int) -> SiteVersion:
+        query = select(SITE_CONFIG).where(SITE_CONFIG.c.version == version)
         with self.engine.connect() as connection:
-            row = connection.execute(select(SITE_CONFIG).where(SITE_CONFIG.c.version == version)).first()
-        if row is None:
-            raise UnknownSiteVersion(version)
+            row = one_row(connection, query, UnknownSiteVersion(version))
         return _version(row)
 
     def history(self, limit: int | None = None) -> list[SiteVersion]:

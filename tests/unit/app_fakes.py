@@ -234,22 +234,10 @@ class FakeCallRecords:
             raise CallRecordError(f"no complaint {complaint_id!r}")
         return self.complaints[complaint_id]
 
-    def _step(self, complaint_id: str, step) -> Complaint:
+    def change_complaint(self, complaint_id: str, step) -> Complaint:
         complaint = self.get_complaint(complaint_id)
         step(complaint)
         return complaint
-
-    def assign(self, complaint_id: str, handler: str, at: float, by: str = "") -> Complaint:
-        return self._step(complaint_id, lambda c: c.assign(handler, at, by))
-
-    def resolve(self, complaint_id: str, resolution: str, at: float, by: str) -> Complaint:
-        return self._step(complaint_id, lambda c: c.resolve(resolution, at, by))
-
-    def reopen(self, complaint_id: str, reason: str, at: float, by: str) -> Complaint:
-        return self._step(complaint_id, lambda c: c.reopen(reason, at, by))
-
-    def close(self, complaint_id: str, at: float, by: str, note: str = "customer confirmed") -> Complaint:
-        return self._step(complaint_id, lambda c: c.close(at, by, note))
 
 
 class FakeUnitOfWork:

@@ -184,13 +184,14 @@ def test_a_complaint_is_followed_to_closure(engine):
     calls.add_complaint(complaint)
     assert calls.get_complaint(complaint.complaint_id) == complaint
     assert [c.complaint_id for c in calls.unclosed(T0 + 3600, older_than=1800)] == [complaint.complaint_id]
-    calls.assign(complaint.complaint_id, "sup-1", T0 + 100)
+    cid = complaint.complaint_id
+    calls.change_complaint(cid, lambda c: c.assign("sup-1", T0 + 100))
     with pytest.raises(CallRecordError):  # the core's transition rule
-        calls.close(complaint.complaint_id, T0 + 150, "sup-1")
-    calls.resolve(complaint.complaint_id, "replacement sent", T0 + 200, "sup-1")
-    calls.reopen(complaint.complaint_id, "replacement dented too", T0 + 300, "a1")
-    calls.resolve(complaint.complaint_id, "refunded", T0 + 400, "sup-1")
-    closed = calls.close(complaint.complaint_id, T0 + 500, "sup-1")
+        calls.change_complaint(cid, lambda c: c.close(T0 + 150, "sup-1"))
+    calls.change_complaint(cid, lambda c: c.resolve("replacement sent", T0 + 200, "sup-1"))
+    calls.change_complaint(cid, lambda c: c.reopen("replacement dented too", T0 + 300, "a1"))
+    calls.change_complaint(cid, lambda c: c.resolve("refunded", T0 + 400, "sup-1"))
+    closed = calls.change_complaint(cid, lambda c: c.close(T0 + 500, "sup-1"))
     stored = calls.get_complaint(complaint.complaint_id)
     assert stored == closed and stored.status == CLOSED and stored.closed_at == T0 + 500
     assert [s.status for s in stored.steps] == [OPEN, IN_PROGRESS, RESOLVED, IN_PROGRESS, RESOLVED, CLOSED]
@@ -221,8 +222,13 @@ def test_two_supervisors_resolving_one_complaint_at_once_cannot_both_win(engine)
     calls.add(record)
     complaint = open_complaint(record, ids, now=T0)
     calls.add_complaint(complaint)
-    calls.assign(complaint.complaint_id, "sup", T0 + 1)
-    results = race(10, lambda i: calls.resolve(complaint.complaint_id, f"fix {i}", T0 + 2, f"sup-{i}"), timeout=120)
+    cid = complaint.complaint_id
+    calls.change_complaint(cid, lambda c: c.assign("sup", T0 + 1))
+
+    def resolve(i: int):
+        return calls.change_complaint(cid, lambda c: c.resolve(f"fix {i}", T0 + 2, f"sup-{i}"))
+
+    results = race(10, resolve, timeout=120)
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1 and all(
         isinstance(r, (ComplaintConflict, CallRecordError)) for r in results if r not in winners
