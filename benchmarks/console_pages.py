@@ -25,17 +25,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchmarks.orders_api import Server, _latency, _login_all, _phone, _progress, seed
+from benchmarks.orders_api import Server, _latency, _login_all, _ms, _phone, _progress, seed
 from benchmarks.percentiles import percentile
 
 PAGES = ("/agent", "/callbacks", "/complaints")
 ANCHORS = ("/api/health", "/api/health", "/api/me")  # as many requests as PAGES; /api/me: a login's cost alone
 HOTLINE = "4008001234"
-
-
-def _ms(values: list[float], q: float) -> float | None:
-    value = percentile(values, q)
-    return None if value is None else round(value * 1000, 2)
 
 
 def _figures(values: list[float]) -> dict:
