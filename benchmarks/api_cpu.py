@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.orders_api import PASSWORD, SKUS, Server, _phone, _progress, benchmark_store, process_tree_cpu, seed
+from benchmarks.backends import add_backend_option, benchmark_store, measure_backends
+from benchmarks.orders_api import PASSWORD, SKUS, Server, _phone, _progress, process_tree_cpu, seed
 
 STEPS = ("health", "lookup", "order", "claim", "complete")
 
@@ -115,21 +113,12 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per step (default 200, at most 999)")
-    parser.add_argument(
-        "--backend", action="append", choices=("postgresql", "sqlite"), help="database(s) to measure (default both)"
-    )
+    add_backend_option(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 999:
         parser.error("--requests: 1 to 999")
     report: dict = {"requests_per_step": args.requests, "server": "hotline serve --workers 1", "cpu": "user + system"}
-    for backend in args.backend or ["postgresql", "sqlite"]:
-        workdir = Path(tempfile.mkdtemp(prefix=f"hotline-cpu-{backend}-"))
-        try:
-            report[backend] = run_backend(backend, args, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(report, indent=2))
-    return report
+    return measure_backends(report, args, run_backend)
 
 
 if __name__ == "__main__":

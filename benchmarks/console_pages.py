@@ -25,17 +25,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from benchmarks.orders_api import Server, _latency, _login_all, _phone, _progress, seed
+from benchmarks.backends import benchmark_store
+from benchmarks.orders_api import Server, _latency, _login_all, _ms, _phone, _progress, seed
 from benchmarks.percentiles import percentile
 
 PAGES = ("/agent", "/callbacks", "/complaints")
 ANCHORS = ("/api/health", "/api/health", "/api/me")  # as many requests as PAGES; /api/me: a login's cost alone
 HOTLINE = "4008001234"
-
-
-def _ms(values: list[float], q: float) -> float | None:
-    value = percentile(values, q)
-    return None if value is None else round(value * 1000, 2)
 
 
 def _figures(values: list[float]) -> dict:
@@ -193,20 +189,19 @@ def main(argv: list[str] | None = None) -> dict:
     from adapters.store.settings import StoreSettings, make_engine
 
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-pages-"))
-    env = dict(os.environ, HOTLINE_DATA_DIR=str(workdir / "data"))
-    env.pop("HOTLINE_DATABASE_URL", None)
-    url = f"sqlite:///{workdir / 'data' / 'hotline.db'}"
-    _progress(f"seeding {args.agents} agents")
-    _cheap_password_hashing()
-    seed(url, args.agents, 1)
-    server = Server(env, workdir)
-    engine = make_engine(StoreSettings(database_url=url))
-    try:
-        tokens = asyncio.run(_login_all(server.url, args.agents))
-        result = asyncio.run(_run(server, engine, tokens, args))
-    finally:
-        server.stop()
-        engine.dispose()
+    env = dict(os.environ)
+    with benchmark_store("sqlite", workdir, env) as url:
+        _progress(f"seeding {args.agents} agents")
+        _cheap_password_hashing()
+        seed(url, args.agents, 1)
+        server = Server(env, workdir)
+        engine = make_engine(StoreSettings(database_url=url))
+        try:
+            tokens = asyncio.run(_login_all(server.url, args.agents))
+            result = asyncio.run(_run(server, engine, tokens, args))
+        finally:
+            server.stop()
+            engine.dispose()
     out = {
         "benchmark": "console_pages",
         "agents_logged_in": args.agents,

@@ -21,24 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.backends import add_backend_option, benchmark_store, measure_backends
 from benchmarks.percentiles import percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_SH = ROOT / "scripts" / "postgres.sh"
 PASSWORD = "bench-password-1"
 SKUS = ("PAN-1", "KNIFE-2")
 
@@ -369,32 +364,6 @@ def _stored(url: str) -> dict:
     return {"orders_stored": orders, "tickets_done": done}
 
 
-@contextlib.contextmanager
-def benchmark_store(backend: str, workdir: Path, env: dict[str, str]):
-    """The store of one run: a throwaway PostgreSQL cluster (stopped afterwards) or SQLite in ``workdir``;
-    ``env`` is set for the server and the database URL is yielded for the seeding."""
-    from adapters.store.settings import normalise_url
-
-    env.pop("HOTLINE_DATABASE_URL", None)
-    if backend != "postgresql":
-        env["HOTLINE_DATA_DIR"] = str(workdir / "data")
-        yield f"sqlite:///{workdir / 'data' / 'hotline.db'}"
-        return
-    # its own temporary directory: as root the cluster runs as `postgres`, who cannot enter workdir
-    pg_dir = tempfile.mkdtemp(prefix="hotline-bench-pg-")
-    try:
-        for step in (["install"], ["start", pg_dir]):
-            done = subprocess.run(["bash", str(POSTGRES_SH), *step], capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"scripts/postgres.sh {step[0]} failed:\n{done.stderr}")
-        url = done.stdout.strip().splitlines()[-1]
-        env["HOTLINE_DATABASE_URL"] = url
-        yield normalise_url(url)
-    finally:
-        subprocess.run(["bash", str(POSTGRES_SH), "stop", pg_dir], capture_output=True)
-        shutil.rmtree(pg_dir, ignore_errors=True)
-
-
 def run_backend(backend: str, args, workdir: Path) -> dict:
     env = dict(os.environ)
     with benchmark_store(backend, workdir, env) as url:
@@ -459,9 +428,7 @@ def main(argv: list[str] | None = None) -> dict:
         help="mean pause between an agent's steps, seconds (default 5; 0 = back to back)",
     )
     parser.add_argument("--workers", type=int, default=2, help="hotline serve --workers (default 2)")
-    parser.add_argument(
-        "--backend", action="append", choices=("postgresql", "sqlite"), help="database(s) to measure (default both)"
-    )
+    add_backend_option(parser)
     args = parser.parse_args(argv)
     report = {
         "agents": args.agents,
@@ -470,14 +437,7 @@ def main(argv: list[str] | None = None) -> dict:
         "steps": "lookup -> order (2 lines) -> claim -> complete",
         "server": f"hotline serve --workers {args.workers}",
     }
-    for backend in args.backend or ["postgresql", "sqlite"]:
-        workdir = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{backend}-"))
-        try:
-            report[backend] = run_backend(backend, args, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(report, indent=2))
-    return report
+    return measure_backends(report, args, run_backend)
 
 
 if __name__ == "__main__":

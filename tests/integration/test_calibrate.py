@@ -5,9 +5,6 @@ fit's confidence intervals; the calibrated scenario predicts the day it came fro
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ from core.config import Airing
 from reports.call_lives import call_lives
 from reports.eventlog import records_to_frame
 from reports.kpi import summary_kpis
+from tests.helpers import hotline, hotline_env
 from twin.calibrate import calibrate, compare, write_scenario
 from twin.run import per_replication_kpis, run_replications, summarise
 from twin.site import load_scenario
@@ -157,24 +155,13 @@ def test_an_airings_response_is_recovered_above_the_baseline():
 
 
 def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day(tmp_path):
-    env = {**os.environ, "COLUMNS": "200", "HOTLINE_DATA_DIR": str(tmp_path / "store")}
-    env.pop("HOTLINE_DATABASE_URL", None)
-
-    def hotline(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "entrypoints.cli", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+    env = hotline_env(tmp_path / "store")
 
     days = tmp_path / "days"
     days.mkdir()
     for day in ("1999-08-01", "1999-08-02"):  # the real day twice: one to fit, one held back
         (days / f"calls_{day}.csv").write_bytes(DATA.read_bytes())
-    assert hotline("import", "anonymous-bank", str(days)).returncode == 0
+    assert hotline("import", "anonymous-bank", str(days), env=env).returncode == 0
     out = tmp_path / "day.yaml"
     result = hotline(
         "calibrate",
@@ -188,6 +175,7 @@ def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day
         "2",
         "--csv",
         str(tmp_path / "csv"),
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "patience mean, Kaplan-Meier" in result.stdout and "in total: offered 2,239" in result.stdout
@@ -198,5 +186,5 @@ def test_hotline_calibrate_from_the_store_writes_a_scenario_and_predicts_the_day
     assert prediction["offered_predicted"].iloc[-1] == pytest.approx(2239, rel=0.05)  # day 1's model, day 2's clock
     assert prediction["offered_predicted"].iloc[:-1].notna().all()
     assert scenario.start.isoformat() == "1999-08-01T06:45:00+08:00"
-    bad = hotline("calibrate", "--out", str(out), "--source", "no-such-source")
+    bad = hotline("calibrate", "--out", str(out), "--source", "no-such-source", env=env)
     assert bad.returncode == 2 and "no call that entered a queue" in bad.stderr

@@ -4,7 +4,6 @@ interval misses them; sweeps run on a real Dask scheduler and worker started as 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,14 @@ import pandas as pd
 import pytest
 
 from reports.kpi import interval_kpis
-from tests.helpers import wait_until
+from tests.helpers import ROOT, hotline, wait_until
 from twin.optimise import Settings, plan, with_staffing
 from twin.run import after_warmup, per_replication_kpis, run_replication, run_replications, summarise
 from twin.site import load_scenario
 from twin.sweep import PLAN_COLUMNS, Sweep, plan_kpis
 
-ROOT = Path(__file__).resolve().parents[2]
 SPOT = ROOT / "tests" / "data" / "plan" / "spot.yaml"
+LIVE_PROGRAM = ROOT / "scenarios" / "live_program.yaml"
 
 
 def _interval_cis(scenario, staffing, replications):
@@ -40,7 +39,7 @@ def _meets(summary, targets) -> bool:
     )
 
 
-@pytest.mark.parametrize("path", [SPOT, ROOT / "scenarios" / "live_program.yaml"])
+@pytest.mark.parametrize("path", [SPOT, LIVE_PROGRAM])
 def test_the_sweep_task_computes_the_planners_kpis_as_interval_kpis_does(path):
     """The shortcut (plan_kpis) on the twin's logs: rejected callers, callbacks, overflow, calls still in the
     system at the end; every interval with a call, the same values to the last bit."""
@@ -108,27 +107,17 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_process
         )
         with Client(address) as client:
             client.wait_for_workers(1, timeout=120)
-        env = {**os.environ, "COLUMNS": "200"}
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "entrypoints.cli",
-                "plan",
-                str(SPOT),
-                "--scheduler",
-                address,
-                "--replications",
-                "3",
-                "--max-replications",
-                "3",
-                "--out",
-                str(tmp_path / "out"),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
+        done = hotline(
+            "plan",
+            str(SPOT),
+            "--scheduler",
+            address,
+            "--replications",
+            "3",
+            "--max-replications",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
             timeout=1800,
         )
         assert done.returncode == 0, done.stdout + done.stderr
@@ -158,31 +147,22 @@ def test_a_sweep_runs_on_a_dask_scheduler_and_worker_started_as_separate_process
 def test_hotline_plan_on_the_live_program_prints_per_interval_staffing_and_writes_it_back(tmp_path):
     """The acceptance command on scenarios/live_program.yaml, with few replications per candidate so that it
     stays affordable (the certificate's strength grows with --replications; the logic is the same)."""
-    env = {**os.environ, "COLUMNS": "240"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.cli",
-            "plan",
-            str(ROOT / "scenarios" / "live_program.yaml"),
-            "--replications",
-            "4",
-            "--max-replications",
-            "4",
-            "--workers",
-            "2",
-            "--conversion",
-            "0.3",
-            "--order-value",
-            "399",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    done = hotline(
+        "plan",
+        str(LIVE_PROGRAM),
+        "--replications",
+        "4",
+        "--max-replications",
+        "4",
+        "--workers",
+        "2",
+        "--conversion",
+        "0.3",
+        "--order-value",
+        "399",
+        "--out",
+        str(tmp_path),
+        env={"COLUMNS": "240"},
         timeout=3600,
     )
     assert done.returncode == 0, done.stdout + done.stderr

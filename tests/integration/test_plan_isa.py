@@ -5,21 +5,16 @@ service level within T, costs more, by a bound measured here)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from tests.helpers import ROOT, hotline
 from twin.isa import IsaSettings, plan_isa
 from twin.optimise import Settings, plan, with_staffing
 from twin.run import mean_ci, per_replication_kpis, run_replications
 from twin.site import load_scenario
 from twin.sweep import Sweep
 
-ROOT = Path(__file__).resolve().parents[2]
 SPOT = ROOT / "tests" / "data" / "plan" / "spot.yaml"
 CHECK_REPLICATIONS = 40
 
@@ -63,32 +58,22 @@ def test_isa_converges_meets_its_delay_target_and_is_compared_with_the_search():
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_hotline_plan_compare_prints_the_isa_iterations_and_both_staffings(tmp_path):
-    env = {**os.environ, "COLUMNS": "200"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.cli",
-            "plan",
-            str(SPOT),
-            "--compare",
-            "--method",
-            "isa",
-            "--replications",
-            "4",
-            "--max-replications",
-            "4",
-            "--isa-replications",
-            "8",
-            "--workers",
-            "2",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    done = hotline(
+        "plan",
+        str(SPOT),
+        "--compare",
+        "--method",
+        "isa",
+        "--replications",
+        "4",
+        "--max-replications",
+        "4",
+        "--isa-replications",
+        "8",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
         timeout=3000,
     )
     assert done.returncode == 0, done.stdout + done.stderr

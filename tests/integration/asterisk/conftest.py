@@ -30,7 +30,7 @@ from devtools import provision, sipp  # noqa: E402
 from devtools.asterisk_rootfs import is_bootstrapped  # noqa: E402
 from devtools.asterisk_settings import AsteriskDevSettings, LocalAsteriskConfig  # noqa: E402
 from devtools.harness import InProcessDriver, LiveProcess, clear_asterisk  # noqa: E402
-from tests.integration.asterisk.live_checks import wait_for_records  # noqa: E402
+from tests.integration.asterisk.live_checks import dial, phone, wait_for_records  # noqa: E402
 
 LIVE_TEST_AGENTS = 12  # agent001..agent012: the surge tests ring up to 11 SIPp agents
 
@@ -190,9 +190,9 @@ class Conversations:
 
     def phone(self, agent: str, **kw) -> sipp.SippProcess:
         """A phone answering as ``agent`` (``sipp.start_agent``'s options), e.g. a supervisor's."""
-        phone = sipp.start_agent(agent, self.cfg.agent_ports()[agent], workdir=self.workdir, **kw)
-        self.processes.append(phone)
-        return phone
+        answering = phone(self.cfg, self.workdir, agent, **kw)
+        self.processes.append(answering)
+        return answering
 
     def start(self, caller_id: str, talk_ms: int) -> Conversation:
         """A driver on a clean Asterisk, agent001's phone (answering after 200 ms, hanging up after ``talk_ms``)
@@ -201,13 +201,7 @@ class Conversations:
         driver = InProcessDriver(self.cfg, self.data_dir, build_config(self.cfg.numbers, 1, ivr_after=None))
         self.drivers.append(driver)
         agent = self.phone("agent001", answer_delay_ms=200, talk_ms=talk_ms)
-        caller = sipp.start_callers(
-            self.cfg.numbers[0],
-            sip_port=self.cfg.sip_port,
-            hold_ms=30_000,
-            caller_ids=[caller_id],
-            workdir=self.workdir,
-        )
+        caller = dial(self.cfg, self.workdir, caller_id, hold_ms=30_000)
         self.processes.append(caller)
         return Conversation(driver, agent, caller, wait_for_records(driver, "CONNECT")[0].call_id)
 

@@ -1,4 +1,5 @@
-"""Checks the live tests share: the driver's event log per call, each call once, waiting on a driver's log.
+"""What the live tests share: SIPp callers and agents' phones on the test's Asterisk, and checks of a driver's
+event log (per call, each call once, waiting on it).
 
 A driver here is a ``LiveProcess`` (the ``hotline live run`` process) or an ``InProcessDriver``: both read
 their event log with ``records()``.
@@ -7,9 +8,39 @@ their event log with ``records()``.
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
 
 from core.log import TERMINAL_VERBS
+from devtools import sipp
+from devtools.asterisk_settings import LocalAsteriskConfig
 from tests.helpers import wait_until
+
+
+def dial(cfg: LocalAsteriskConfig, workdir: Path, *caller_ids: str, number: str = "", **kw) -> sipp.SippProcess:
+    """SIPp callers, one call from each of ``caller_ids``, dialling ``number`` (the first hotline unless given)
+    at this Asterisk; ``kw``: ``sipp.start_callers``' options (``hold_ms``, ``rate``, ``dtmf``, ...)."""
+    return sipp.start_callers(
+        number or cfg.numbers[0],
+        calls=len(caller_ids),
+        caller_ids=list(caller_ids),
+        sip_port=cfg.sip_port,
+        workdir=workdir,
+        **kw,
+    )
+
+
+def phone(cfg: LocalAsteriskConfig, workdir: Path, agent: str = "agent001", **kw) -> sipp.SippProcess:
+    """A SIPp phone answering as ``agent`` at its port; ``kw``: ``sipp.start_agent``'s options."""
+    return sipp.start_agent(agent, cfg.agent_ports()[agent], workdir=workdir, **kw)
+
+
+def phones(cfg: LocalAsteriskConfig, workdir: Path, agents: int | Iterable[str], **kw) -> dict[str, sipp.SippProcess]:
+    """Phones answering as the first ``agents`` agents (or the agents named), by name; all stopped if one fails
+    to start. ``kw``: ``sipp.start_agent``'s options."""
+    names = cfg.agent_names()[:agents] if isinstance(agents, int) else agents
+    ports = cfg.agent_ports()
+    return sipp.start_agents({name: ports[name] for name in names}, workdir=workdir, **kw)
 
 
 def by_call(records) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from core.center import CommandRejected
 from devtools import sipp
 from devtools.harness import InProcessDriver, ari_client, clear_asterisk
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import dial, phone, phones
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -93,14 +94,7 @@ def own_ports(cfg, n: int) -> list[str]:
 
 def abandon(driver: InProcessDriver, cfg, caller_id: str, workdir) -> str:
     """A caller waits on hold and hangs up; returns their ticket."""
-    caller = sipp.start_callers(
-        cfg.numbers[0],
-        sip_port=cfg.sip_port,
-        hold_ms=1_000,
-        caller_ids=[caller_id],
-        workdir=workdir,
-        extra_args=own_ports(cfg, 0),
-    )
+    caller = dial(cfg, workdir, caller_id, hold_ms=1_000, extra_args=own_ports(cfg, 0))
     result = caller.wait(timeout=20)
     assert result.outcomes == {"caller_bye": 1}, f"{result.summary()}\n{[tuple(r) for r in driver.records()]}"
     created = wait_until(
@@ -124,9 +118,7 @@ def start_one_agent(
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None, **{"callback_reserve": 0, **policy})
     driver = InProcessDriver(cfg, tmp_path / "live", config, callbacks=callbacks)
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=0, workdir=workdir
-    )
+    agent = phone(cfg, workdir, answer_delay_ms=answer_delay_ms, talk_ms=0)
     return config, driver, agent
 
 
@@ -271,7 +263,6 @@ def test_an_unreachable_customer_is_dialled_again_after_the_retry_time(asterisk_
 
 def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, tmp_path, sipp_workdir):
     cfg = asterisk_config
-    ports = cfg.agent_ports()
     clear_asterisk(cfg)
     driver = InProcessDriver(
         cfg,
@@ -279,19 +270,10 @@ def test_no_callback_is_dialled_while_only_the_reserve_is_free(asterisk_config, 
         build_config(cfg.numbers, 2, ivr_after=None, callback_reserve=1),
         callbacks=CallbackOptions(dial_timeout=10),
     )
-    agents = sipp.start_agents(
-        {a: ports[a] for a in ("agent001", "agent002")}, answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir
-    )
+    agents = phones(cfg, sipp_workdir, 2, answer_delay_ms=200, talk_ms=0)
     customer = start_customer(cfg, sipp_workdir)
     try:
-        talker = sipp.start_callers(
-            cfg.numbers[0],
-            sip_port=cfg.sip_port,
-            hold_ms=60_000,
-            caller_ids=["13900000311"],
-            workdir=sipp_workdir,
-            extra_args=own_ports(cfg, 1),
-        )
+        talker = dial(cfg, sipp_workdir, "13900000311", hold_ms=60_000, extra_args=own_ports(cfg, 1))
         [connect] = logged(driver, "CONNECT")
         feed(driver, m.MakeNotReady, "agent002", "meeting")
         ticket = abandon(driver, cfg, "13900000312", sipp_workdir)

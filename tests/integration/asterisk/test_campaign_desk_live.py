@@ -13,7 +13,6 @@ import pytest
 
 from adapters.store.campaigns import SqlCampaigns
 from adapters.store.live_channel import SqlLiveStates
-from adapters.store.migrate import open_store
 from adapters.store.uow import SqlUnitOfWork
 from app.campaigns import ApproveCampaign, CreateCampaign, ImportNumbers, approve_campaign, create_campaign
 from app.campaigns import import_numbers as import_list
@@ -22,8 +21,8 @@ from core.campaigns import SiteZone
 from core.config import SITE_ZONE
 from core.log import Verb
 from devtools import sipp
-from tests.integration.asterisk.live_checks import wait_for
-from tests.integration.web.conftest import PASSWORD, make_users, serve
+from tests.integration.asterisk.live_checks import phone, wait_for
+from tests.integration.web.conftest import PASSWORD, serve, store_with_users
 from tests.integration.web.conftest import log_in as log_in_page
 from tests.integration.web.shop import CALLER, seed_shop
 
@@ -56,15 +55,11 @@ def test_the_desk_previews_a_customer_and_dial_rings_the_sipp_callee(
     live, asterisk_config, sipp_workdir, tmp_path, browser
 ):
     cfg = asterisk_config
-    url = f"sqlite:///{tmp_path / 'hotline.db'}"
-    engine = open_store(url)
-    make_users(engine)
+    url, engine = store_with_users(tmp_path)
     seed_shop(engine, time.time(), cfg.numbers[0])
     preview_campaign(engine)
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0", "--wrapup", "5")
-    phone = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=sipp_workdir
-    )
+    agent_phone = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=0)
     callee = sipp.start_agent("customer", cfg.outbound_port, answer_delay_ms=300, talk_ms=2_000, workdir=sipp_workdir)
     _, server = serve(engine, url)
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
@@ -107,6 +102,6 @@ def test_the_desk_previews_a_customer_and_dial_rings_the_sipp_callee(
     finally:
         context.close()
         callee.stop()
-        phone.stop()
+        agent_phone.stop()
         server.stop()
         engine.dispose()

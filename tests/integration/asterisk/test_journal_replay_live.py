@@ -4,40 +4,22 @@ agent changes. Real Asterisk, real SIPp callers and agents."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from devtools import sipp
 from qa.journal_replay import journal_path, read_journal, recorded_config, replay_journal, unchanged
-from tests.integration.asterisk.live_checks import wait_for_ended_calls
+from tests.helpers import hotline
+from tests.integration.asterisk.live_checks import dial, phones, wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "2", "--strategy", "linear")
-    agents = sipp.start_agents(
-        {"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
-        answer_delay_ms=200,
-        talk_ms=3_000,
-        workdir=sipp_workdir,
-    )
+    agents = phones(cfg, sipp_workdir, 2, answer_delay_ms=200, talk_ms=3_000)
     try:
-        callers = sipp.start_callers(
-            cfg.numbers[0],
-            calls=3,
-            rate=2.0,
-            sip_port=cfg.sip_port,
-            hold_ms=20_000,
-            caller_ids=["13900000021", "13900000022", "13900000023"],
-            workdir=sipp_workdir,
-        )
+        callers = dial(cfg, sipp_workdir, "13900000021", "13900000022", "13900000023", rate=2.0, hold_ms=20_000)
         result = callers.wait(timeout=60)
     finally:
         sipp.stop_all(agents.values())
@@ -53,12 +35,5 @@ def test_fresh_live_journal_replays_with_zero_differences(live, asterisk_config,
     assert report.calls == 3 and report.decisions >= 3
     assert report.differences == [] and report.log_mismatch is None, report
 
-    cli = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", "replay", "--journal", str(proc.data_dir)],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    cli = hotline("replay", "--journal", str(proc.data_dir), timeout=120)
     assert cli.returncode == 0 and "3 calls, " in cli.stdout and "0 calls differ" in cli.stdout, cli.stdout + cli.stderr

@@ -23,22 +23,13 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from core.customers import register_customer
 from core.messages import MakeNotReady
-from devtools import sipp
 from devtools.harness import InProcessDriver, ari_client, clear_asterisk
+from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import dial, phone
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 CALLER = "13900000101"
 PASSWORD = "correct horse battery"
-
-
-def wait_until(check, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.05)
 
 
 class StreamReader:
@@ -71,12 +62,9 @@ class StreamReader:
 def start_phones(cfg, workdir, answer_delay_ms: int) -> tuple:
     """agent001's phone (talks until hung up on), and agent004's, which is no routing agent here: the
     supervisor's phone, or the back office's."""
-    ports = cfg.agent_ports()
     return (
-        sipp.start_agent(
-            "agent001", ports["agent001"], answer_delay_ms=answer_delay_ms, talk_ms=60_000, workdir=workdir
-        ),
-        sipp.start_agent("agent004", ports["agent004"], answer_delay_ms=200, talk_ms=0, workdir=workdir),
+        phone(cfg, workdir, "agent001", answer_delay_ms=answer_delay_ms, talk_ms=60_000),
+        phone(cfg, workdir, "agent004", answer_delay_ms=200, talk_ms=0),
     )
 
 
@@ -140,9 +128,7 @@ def test_an_agent_made_ready_through_the_api_gets_the_call_and_a_supervisor_ends
             "call_id": "",
         }
 
-        caller = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER], workdir=sipp_workdir
-        )
+        caller = dial(cfg, sipp_workdir, CALLER, hold_ms=60_000)
         wait_until(lambda: any(r.verb == "ENTERQUEUE" for r in driver.records()), what="ENTERQUEUE")
         assert not any(r.verb == "CONNECT" for r in driver.records())  # paused: the call waits
         queues = wait_until(
@@ -213,9 +199,7 @@ def test_the_agent_holds_resumes_and_hands_the_caller_over_after_consulting(cent
     try:
         wait_until(lambda: client.get("/api/agents", headers=agent_auth).json(), what="published agents")
         assert client.post("/api/agents/agent001/login", headers=agent_auth).status_code == 200
-        caller = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=60_000, caller_ids=[CALLER], workdir=sipp_workdir
-        )
+        caller = dial(cfg, sipp_workdir, CALLER, hold_ms=60_000)
         call_id = wait_until(
             lambda: next((r.call_id for r in driver.records() if r.verb == "CONNECT"), None), what="CONNECT"
         )

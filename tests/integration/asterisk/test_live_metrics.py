@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools import sipp
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import dial, phone
 
 pytestmark = pytest.mark.asterisk
 
@@ -34,9 +35,7 @@ def _samples(port: int) -> dict:
 def test_an_answered_call_shows_in_the_drivers_metrics_and_its_log_lines_name_it(live, asterisk_config, sipp_workdir):
     cfg, port = asterisk_config, _free_port()
     proc = live("--agents", "1", "--metrics-port", str(port))
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=1_000)
     try:
         ready = wait_until(
             lambda: _samples(port).get(("hotline_live_agents", (("state", "ready"),))) == 1,
@@ -44,10 +43,7 @@ def test_an_answered_call_shows_in_the_drivers_metrics_and_its_log_lines_name_it
             "agent001 ready in the metrics",
         )
         assert ready
-        caller = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=10_000, caller_ids=["13900000077"], workdir=sipp_workdir
-        )
-        result = caller.wait(timeout=30)
+        result = dial(cfg, sipp_workdir, "13900000077", hold_ms=10_000).wait(timeout=30)
     finally:
         sipp.stop_all([agent])
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()

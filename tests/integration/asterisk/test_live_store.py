@@ -21,7 +21,15 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from core.log import TERMINAL_VERBS, Verb
 from devtools import sipp
-from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for, wait_for_ended_calls
+from tests.integration.asterisk.live_checks import (
+    assert_each_call_once,
+    by_call,
+    dial,
+    phone,
+    phones,
+    wait_for,
+    wait_for_ended_calls,
+)
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -37,21 +45,15 @@ def test_a_live_abandon_is_a_ticket_in_the_console_within_a_second(live, databas
     app = create_app(ConsoleSettings(store=StoreSettings(database_url=url)), engine=engine)
     cfg = asterisk_config
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0")
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=6_000)
     try:
         with TestClient(app) as client:
             token = client.post("/api/login", json={"username": "agent", "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             assert client.get("/api/callbacks", headers=headers).json() == []
-            busy = sipp.start_callers(
-                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000081"], workdir=sipp_workdir
-            )
+            busy = dial(cfg, sipp_workdir, "13900000081", hold_ms=30_000)
             wait_for(lambda: any(r.verb == "CONNECT" for r in proc.records()), 10, "first call connected", proc)
-            waiting = sipp.start_callers(
-                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=["13900000082"], workdir=sipp_workdir
-            )
+            waiting = dial(cfg, sipp_workdir, "13900000082", hold_ms=2_000)
             created = wait_for(
                 lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None),
                 20,
@@ -105,20 +107,9 @@ def test_driver_killed_and_postgresql_restarted_mid_surge_every_call_once(
     def wave(numbers: list[str], name: str) -> sipp.SippProcess:
         # waiting callers hear ringing and give up unanswered after 6 s (a CANCEL: an abandon, a ticket); an
         # answered caller stays until the agent hangs up
-        return sipp.start_callers(
-            cfg.numbers[0],
-            calls=len(numbers),
-            rate=4,
-            sip_port=cfg.sip_port,
-            hold_ms=20_000,
-            ring_timeout_ms=6_000,
-            caller_ids=numbers,
-            workdir=sipp_workdir / name,
-        )
+        return dial(cfg, sipp_workdir / name, *numbers, rate=4, hold_ms=20_000, ring_timeout_ms=6_000)
 
-    agents = sipp.start_agents(
-        {a: p for a, p in list(cfg.agent_ports().items())[:3]}, answer_delay_ms=200, talk_ms=1_500, workdir=sipp_workdir
-    )
+    agents = phones(cfg, sipp_workdir, 3, answer_delay_ms=200, talk_ms=1_500)
     try:
         waves = [wave(numbers[:first], "wave1")]
         wait_for(lambda: arrivals() == first, 20, f"{first} arrivals", proc)

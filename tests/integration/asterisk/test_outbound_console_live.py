@@ -24,6 +24,7 @@ from core.log import Verb
 from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import phone
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 PASSWORD = "correct horse battery"
@@ -37,9 +38,7 @@ def test_a_campaign_runs_live_only_once_approved(asterisk_config, tmp_path):
     accounts = SqlAccounts(console_store)
     for name, role in (("agent001", "agent"), ("planner", "supervisor"), ("boss", "supervisor")):
         accounts.create_user(name, PASSWORD, role, time.time())
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
-    )
+    agent = phone(cfg, tmp_path / "sipp", answer_delay_ms=200, talk_ms=0)
     customer = sipp.start_agent(
         "customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=1_500, workdir=tmp_path / "sipp"
     )

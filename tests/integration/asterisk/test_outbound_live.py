@@ -24,7 +24,7 @@ from core.outbound_messages import DialPreviewed, LoadCampaign, RecordResult
 from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
-from tests.integration.asterisk.live_checks import records_of, wait_for_records
+from tests.integration.asterisk.live_checks import dial, phone, records_of, wait_for_records
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -58,9 +58,7 @@ def live_run(asterisk_config, tmp_path):
     def start(
         *, customer_answer_ms: int | None = 200, customer_talk_ms: int = 1_500, customer_dtmf: str = "", **options
     ):
-        agent = sipp.start_agent(
-            "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
-        )
+        agent = phone(cfg, tmp_path / "sipp", answer_delay_ms=200, talk_ms=0)
         customer = sipp.start_agent(
             "customer",
             cfg.outbound_port,
@@ -202,20 +200,17 @@ def test_after_call_survey_is_stored_on_the_call_record(asterisk_config, tmp_pat
     cfg = asterisk_config
     clear_asterisk(cfg)
     config = _with_survey(build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None))
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=1_500, workdir=tmp_path / "sipp"
-    )
+    agent = phone(cfg, tmp_path / "sipp", answer_delay_ms=200, talk_ms=1_500)
     driver = InProcessDriver(cfg, tmp_path / "live", config)
     engine = open_store(StoreSettings(database_url=f"sqlite:///{tmp_path}/hotline.db"))
     try:
-        caller = sipp.start_callers(
-            cfg.numbers[0],
-            sip_port=cfg.sip_port,
+        caller = dial(
+            cfg,
+            tmp_path / "sipp",
+            "13912345678",
             hold_ms=0,
             dtmf="2",
             dtmf_delay_ms=5_000,
-            caller_ids=["13912345678"],
-            workdir=tmp_path / "sipp",
             extra_args=["-p", str(cfg.agent_port_base + 950), "-mp", str(cfg.agent_port_base + 750)],
         )
         survey = wait_for_records(driver, Verb.SURVEY, 1, timeout=60)[0]
@@ -252,9 +247,7 @@ def test_a_restarted_driver_picks_up_the_call_in_progress(asterisk_config, tmp_p
     cfg = asterisk_config
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None, callback_reserve=None)
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=0, workdir=tmp_path / "sipp"
-    )
+    agent = phone(cfg, tmp_path / "sipp", answer_delay_ms=200, talk_ms=0)
     customer = sipp.start_agent(
         "customer", cfg.outbound_port, answer_delay_ms=200, talk_ms=8_000, workdir=tmp_path / "sipp"
     )

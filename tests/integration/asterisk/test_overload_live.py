@@ -12,7 +12,7 @@ from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
 from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
-from tests.integration.asterisk.live_checks import wait_for_ended_calls
+from tests.integration.asterisk.live_checks import dial, phone, wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -37,14 +37,7 @@ def ringing_driver(asterisk_config, tmp_path):
 
 
 def _call(cfg, caller_id: str, patience_ms: int, workdir) -> sipp.SippResult:
-    return sipp.start_callers(
-        cfg.numbers[0],
-        sip_port=cfg.sip_port,
-        hold_ms=20_000,
-        ring_timeout_ms=patience_ms,
-        caller_ids=[caller_id],
-        workdir=workdir,
-    ).wait(timeout=40)
+    return dial(cfg, workdir, caller_id, hold_ms=20_000, ring_timeout_ms=patience_ms).wait(timeout=40)
 
 
 def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the_next(
@@ -52,9 +45,7 @@ def test_caller_gone_while_the_agent_rings_is_an_abandon_and_the_agent_takes_the
 ):
     cfg = asterisk_config
     driver = ringing_driver(1)
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=3_000, talk_ms=1_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=3_000, talk_ms=1_000)
     try:
         gone = _call(cfg, "13910000001", 1_000, sipp_workdir)  # gives up after 1 s; the agent answers at 3 s
         served = _call(cfg, "13910000002", 10_000, sipp_workdir)
@@ -89,20 +80,9 @@ def test_callers_gone_while_their_agent_answers_are_abandons_call_by_call(
     agents: dict[str, sipp.SippProcess] = {}
     try:
         for name, delay in delays.items():
-            agents[name] = sipp.start_agent(
-                name, cfg.agent_ports()[name], answer_delay_ms=delay, talk_ms=300, workdir=sipp_workdir
-            )
+            agents[name] = phone(cfg, sipp_workdir, name, answer_delay_ms=delay, talk_ms=300)
         ids = [f"1392{i:07d}" for i in range(1, 133)]
-        surge = sipp.start_callers(
-            cfg.numbers[0],
-            calls=len(ids),
-            rate=6,
-            sip_port=cfg.sip_port,
-            hold_ms=20_000,
-            ring_timeout_ms=1_000,
-            caller_ids=ids,
-            workdir=sipp_workdir,
-        ).wait(timeout=90)
+        surge = dial(cfg, sipp_workdir, *ids, rate=6, hold_ms=20_000, ring_timeout_ms=1_000).wait(timeout=90)
         records = wait_for_ended_calls(driver, len(ids), timeout=20)
         # every agent is free again: the next patient caller is answered
         after = _call(cfg, "13929999999", 10_000, sipp_workdir)

@@ -12,6 +12,7 @@ from adapters.asterisk.stasis import build_config
 from devtools import provision, sipp
 from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import dial, phones
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -41,23 +42,13 @@ def test_200_sipp_agents_each_answer_a_call(asterisk_with_200_agents, tmp_path, 
     driver = InProcessDriver(
         cfg, tmp_path / "live", build_config(cfg.numbers, tuple(names), ivr_after=None), answer_while_queued=False
     )
-    agents = sipp.start_agents(
-        {name: cfg.agent_ports()[name] for name in names}, answer_delay_ms=100, talk_ms=1_000, workdir=sipp_workdir
-    )
+    agents = phones(cfg, sipp_workdir, names, answer_delay_ms=100, talk_ms=1_000)
     try:
         media = sorted(proc.media_port for proc in agents.values())
         ids = [f"1393{i:07d}" for i in range(1, AGENTS + 1)]
-        result = sipp.start_callers(
-            cfg.numbers[0],
-            calls=AGENTS,
-            rate=10,
-            sip_port=cfg.sip_port,
-            hold_ms=30_000,
-            ring_timeout_ms=30_000,
-            caller_ids=ids,
-            media=False,
-            workdir=sipp_workdir,
-        ).wait(timeout=60)
+        result = dial(cfg, sipp_workdir, *ids, rate=10, hold_ms=30_000, ring_timeout_ms=30_000, media=False).wait(
+            timeout=60
+        )
         records = wait_until(
             lambda: len([r for r in driver.records() if r.verb.startswith("COMPLETE")]) == AGENTS and driver.records(),
             20,

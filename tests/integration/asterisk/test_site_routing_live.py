@@ -10,6 +10,7 @@ from core.log import Verb
 from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk
 from tests.helpers import wait_until
+from tests.integration.asterisk.live_checks import dial, phones
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -39,13 +40,7 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
     cfg = asterisk_config
     clear_asterisk(cfg)
     driver = InProcessDriver(cfg, tmp_path / "live", site(cfg.numbers[0]))
-    ports = cfg.agent_ports()
-    phones = sipp.start_agents(
-        {a: ports[a] for a in ("agent001", "agent002", "agent003")},
-        answer_delay_ms=200,
-        talk_ms=8_000,
-        workdir=sipp_workdir,
-    )
+    agents = phones(cfg, sipp_workdir, 3, answer_delay_ms=200, talk_ms=8_000)
     callers = []
 
     def connected(caller: str) -> str | None:
@@ -55,20 +50,11 @@ def test_skill_levels_first_then_overflow_to_the_back_office(asterisk_config, tm
 
     try:
         for caller in ("13920000001", "13920000002", "13920000003"):  # one after the other: each finds the last talking
-            callers.append(
-                sipp.start_callers(
-                    cfg.numbers[0],
-                    sip_port=cfg.sip_port,
-                    hold_ms=30_000,
-                    ring_timeout_ms=20_000,
-                    caller_ids=[caller],
-                    workdir=sipp_workdir,
-                )
-            )
+            callers.append(dial(cfg, sipp_workdir, caller, hold_ms=30_000, ring_timeout_ms=20_000))
             wait_until(lambda: connected(caller), 20, lambda: f"{caller} connected: {driver.records()}")
         results = [c.wait(timeout=40) for c in callers]
     finally:
-        sipp.stop_all(phones.values())
+        sipp.stop_all(agents.values())
         driver.stop()
         clear_asterisk(cfg)
     assert [connected(c) for c in ("13920000001", "13920000002", "13920000003")] == ["agent002", "agent001", "agent003"]

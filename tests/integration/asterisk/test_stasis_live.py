@@ -17,7 +17,15 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from devtools import sipp
 from tests.helpers import wait_until
-from tests.integration.asterisk.live_checks import assert_each_call_once, by_call, wait_for, wait_for_ended_calls
+from tests.integration.asterisk.live_checks import (
+    assert_each_call_once,
+    by_call,
+    dial,
+    phone,
+    phones,
+    wait_for,
+    wait_for_ended_calls,
+)
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -25,22 +33,11 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "2")
-    agents = sipp.start_agents(
-        {"agent001": cfg.agent_ports()["agent001"], "agent002": cfg.agent_ports()["agent002"]},
-        answer_delay_ms=300,
-        talk_ms=2_000,
-        workdir=sipp_workdir,
-    )
+    agents = phones(cfg, sipp_workdir, 2, answer_delay_ms=300, talk_ms=2_000)
     try:
         # call 1: the agent hangs up after 2 s; call 2: the caller hangs up 1 s after the answer
-        first = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000001"], workdir=sipp_workdir
-        )
-        r1 = first.wait(timeout=30)
-        second = sipp.start_callers(
-            cfg.numbers[1], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=["13900000002"], workdir=sipp_workdir
-        )
-        r2 = second.wait(timeout=30)
+        r1 = dial(cfg, sipp_workdir, "13900000001", hold_ms=20_000).wait(timeout=30)
+        r2 = dial(cfg, sipp_workdir, "13900000002", number=cfg.numbers[1], hold_ms=1_000).wait(timeout=30)
     finally:
         agent_results = sipp.stop_all(agents.values())
     assert r1.outcomes == {"remote_bye": 1}, r1.summary() + r1.errors()
@@ -65,18 +62,12 @@ def test_answered_calls_agent_and_caller_hang_up(live, asterisk_config, sipp_wor
 def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "1")
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=6_000)
     try:
-        busy = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000011"], workdir=sipp_workdir
-        )
+        busy = dial(cfg, sipp_workdir, "13900000011", hold_ms=30_000)
         wait_for(lambda: any(r.verb == "CONNECT" for r in proc.records()), 10, "first call connected", proc)
         # the only agent talks: this caller waits on hold, then gives up after 2 s
-        waiting = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=["13900000012"], workdir=sipp_workdir
-        )
+        waiting = dial(cfg, sipp_workdir, "13900000012", hold_ms=2_000)
         rw = waiting.wait(timeout=20)
         rb = busy.wait(timeout=30)
     finally:
@@ -95,14 +86,8 @@ def test_caller_abandons_while_queued(live, asterisk_config, sipp_workdir):
 def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
     proc = live("--agents", "0", "--prompt-timeout", "10")
-    result = sipp.start_callers(
-        cfg.numbers[2],
-        sip_port=cfg.sip_port,
-        hold_ms=15_000,
-        dtmf="1",
-        dtmf_delay_ms=1_000,
-        caller_ids=["13900000021"],
-        workdir=sipp_workdir,
+    result = dial(
+        cfg, sipp_workdir, "13900000021", number=cfg.numbers[2], hold_ms=15_000, dtmf="1", dtmf_delay_ms=1_000
     ).wait(timeout=30)
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
     rec = result.calls[1]
@@ -125,14 +110,11 @@ def test_no_agent_prompt_dtmf_one_creates_ticket(live, asterisk_config, sipp_wor
 
 def test_ring_no_answer_goes_to_next_agent_and_pauses_first(live, asterisk_config, sipp_workdir):
     cfg = asterisk_config
-    ports = cfg.agent_ports()
     proc = live("--agents", "2", "--ring-timeout", "2")
-    deaf = sipp.start_agent("agent001", ports["agent001"], answer_delay_ms=None, workdir=sipp_workdir)
-    good = sipp.start_agent("agent002", ports["agent002"], answer_delay_ms=300, talk_ms=1_500, workdir=sipp_workdir)
+    deaf = phone(cfg, sipp_workdir, "agent001", answer_delay_ms=None)
+    good = phone(cfg, sipp_workdir, "agent002", answer_delay_ms=300, talk_ms=1_500)
     try:
-        result = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000031"], workdir=sipp_workdir
-        ).wait(timeout=30)
+        result = dial(cfg, sipp_workdir, "13900000031", hold_ms=20_000).wait(timeout=30)
     finally:
         rd, rg = deaf.stop(), good.stop()
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()
@@ -161,24 +143,11 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
     GET /channels and /bridges: the ended call completes, the abandon is logged, the bridged call finishes
     normally, the other waiting callers are served. Every call exactly once in the log, none lost."""
     cfg = asterisk_config
-    ports = cfg.agent_ports()
     proc = live("--agents", "2", "--ivr-after", "0")
-    long_talk = sipp.start_agent(
-        "agent001", ports["agent001"], answer_delay_ms=200, talk_ms=8_000, workdir=sipp_workdir
-    )
-    short_talk = sipp.start_agent(
-        "agent002", ports["agent002"], answer_delay_ms=200, talk_ms=2_500, workdir=sipp_workdir
-    )
+    long_talk = phone(cfg, sipp_workdir, "agent001", answer_delay_ms=200, talk_ms=8_000)
+    short_talk = phone(cfg, sipp_workdir, "agent002", answer_delay_ms=200, talk_ms=2_500)
     try:
-        callers = sipp.start_callers(
-            cfg.numbers[0],
-            calls=4,
-            rate=4,
-            sip_port=cfg.sip_port,
-            hold_ms=90_000,
-            caller_ids=[f"1390000004{i}" for i in range(1, 5)],
-            workdir=sipp_workdir,
-        )
+        callers = dial(cfg, sipp_workdir, *[f"1390000004{i}" for i in range(1, 5)], rate=4, hold_ms=90_000)
         wait_for(
             lambda: (
                 len([r for r in proc.records() if r.verb == "CONNECT"]) == 2
@@ -188,9 +157,7 @@ def test_driver_killed_during_calls_and_restarted(live, asterisk_config, sipp_wo
             "2 talking, 2 waiting",
             proc,
         )
-        quitter = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_500, caller_ids=["13900000049"], workdir=sipp_workdir
-        )
+        quitter = dial(cfg, sipp_workdir, "13900000049", hold_ms=1_500)
         wait_for(lambda: len([r for r in proc.records() if r.verb == "ENTERQUEUE"]) == 5, 10, "5th caller", proc)
         wait_until(
             lambda: any("answered" in c.events for c in quitter.calls_so_far().values()),
@@ -243,13 +210,9 @@ def test_answered_call_is_recorded(live, asterisk_config, local_asterisk, sipp_w
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     engine = open_store(url)
     proc = live("--agents", "1", "--record", "--database-url", url)
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=2_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=2_000)
     try:
-        result = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=20_000, caller_ids=["13900000071"], workdir=sipp_workdir
-        ).wait(timeout=30)
+        result = dial(cfg, sipp_workdir, "13900000071", hold_ms=20_000).wait(timeout=30)
     finally:
         agent.stop()
     assert result.outcomes == {"remote_bye": 1}, result.summary() + result.errors()

@@ -11,9 +11,8 @@ import pytest
 
 from adapters.asterisk.stasis import build_config
 from core.log import TERMINAL_VERBS
-from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk
-from tests.integration.asterisk.live_checks import by_call, wait_for_records
+from tests.integration.asterisk.live_checks import by_call, dial, phone, wait_for_records
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -23,17 +22,11 @@ def test_websocket_drop_reconnects_with_backoff_and_resyncs(asterisk_config, tmp
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, 1, ivr_after=None)
     driver = InProcessDriver(cfg, tmp_path / "live", config, backoff_start=2.5)
-    agent = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=200, talk_ms=6_000, workdir=sipp_workdir
-    )
+    agent = phone(cfg, sipp_workdir, answer_delay_ms=200, talk_ms=6_000)
     try:
-        talking = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=30_000, caller_ids=["13900000051"], workdir=sipp_workdir
-        )
+        talking = dial(cfg, sipp_workdir, "13900000051", hold_ms=30_000)
         wait_for_records(driver, "CONNECT")
-        waiting = sipp.start_callers(
-            cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=1_000, caller_ids=["13900000052"], workdir=sipp_workdir
-        )
+        waiting = dial(cfg, sipp_workdir, "13900000052", hold_ms=1_000)
         wait_for_records(driver, "ENTERQUEUE", 2)
         t_drop = time.monotonic()
         driver.call(driver.driver.stream.drop())

@@ -14,7 +14,7 @@ from core.center import CallCenter
 from devtools import sipp
 from devtools.harness import InProcessDriver, clear_asterisk, compare_calls
 from reports.kpi import summary_kpis
-from tests.integration.asterisk.live_checks import wait_for_ended_calls
+from tests.integration.asterisk.live_checks import dial, phones, wait_for_ended_calls
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.xdist_group("asterisk")]
 
@@ -58,24 +58,12 @@ def test_a_surge_live_and_in_the_twin_agree_within_5_percent(asterisk_config, tm
     clear_asterisk(cfg)
     config = build_config(cfg.numbers, AGENTS, ring_timeout=15.0, ivr_after=None)
     driver = InProcessDriver(cfg, tmp_path / "live", config, answer_while_queued=False)
-    agents = sipp.start_agents(
-        {a: cfg.agent_ports()[a] for a in cfg.agent_names()[:AGENTS]},
-        answer_delay_ms=int(RING_S * 1000),
-        talk_ms=int(TALK_S * 1000),
-        workdir=sipp_workdir,
-    )
+    agents = phones(cfg, sipp_workdir, AGENTS, answer_delay_ms=int(RING_S * 1000), talk_ms=int(TALK_S * 1000))
     try:
         ids = [f"1394{i:07d}" for i in range(1, CALLS + 1)]
-        result = sipp.start_callers(
-            cfg.numbers[0],
-            calls=CALLS,
-            rate=RATE,
-            sip_port=cfg.sip_port,
-            hold_ms=30_000,
-            ring_timeout_ms=int(PATIENCE_S * 1000),
-            caller_ids=ids,
-            workdir=sipp_workdir,
-        ).wait(timeout=120)
+        result = dial(cfg, sipp_workdir, *ids, rate=RATE, hold_ms=30_000, ring_timeout_ms=int(PATIENCE_S * 1000)).wait(
+            timeout=120
+        )
         live = wait_for_ended_calls(driver, CALLS, timeout=20)
     finally:
         sipp.stop_all(agents.values())

@@ -13,15 +13,13 @@ import pytest
 
 from adapters.store.call_records import SqlCallRecords
 from adapters.store.catalog import SqlCatalog
-from adapters.store.migrate import open_store
 from adapters.store.orders import SqlOrders
 from adapters.store.tickets import SqlTickets
 from core.log import Verb
-from devtools import sipp
 from tests.browser import screenshot
-from tests.integration.asterisk.live_checks import wait_for
+from tests.integration.asterisk.live_checks import dial, phone, wait_for
 from tests.integration.web.conftest import log_in as log_in_page
-from tests.integration.web.conftest import make_users, serve
+from tests.integration.web.conftest import serve, store_with_users
 from tests.integration.web.shop import CALLER, ON_AIR_SKU, STOCK, seed_shop
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.xdist_group("asterisk")]
@@ -32,14 +30,10 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
     live, asterisk_config, sipp_workdir, tmp_path, browser
 ):
     cfg = asterisk_config
-    url = f"sqlite:///{tmp_path / 'hotline.db'}"
-    engine = open_store(url)
-    make_users(engine)
+    url, engine = store_with_users(tmp_path)
     shop = seed_shop(engine, time.time(), cfg.numbers[0])
     proc = live("--database-url", url, "--agents", "1", "--ivr-after", "0", "--wrapup", "5")
-    phone = sipp.start_agent(
-        "agent001", cfg.agent_ports()["agent001"], answer_delay_ms=300, talk_ms=120_000, workdir=sipp_workdir
-    )
+    agent_phone = phone(cfg, sipp_workdir, answer_delay_ms=300, talk_ms=120_000)
     _, server = serve(engine, url)
     context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -54,11 +48,7 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         page.click("button[data-command=login]")
         page.wait_for_selector("#state[data-state=ready]")
 
-        callers.append(
-            sipp.start_callers(
-                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=120_000, caller_ids=[CALLER], workdir=sipp_workdir
-            )
-        )
+        callers.append(dial(cfg, sipp_workdir, CALLER, hold_ms=120_000))
         page.wait_for_selector("#pop .customer-name", timeout=20_000)
         assert page.locator("#pop .customer-name").inner_text() == "张伟"
         assert page.locator("#pop-caller").inner_text() == "139****0101"
@@ -100,11 +90,7 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         page.select_option("#pause-reason", "meeting")
         page.click("button[data-command=pause]")
         page.wait_for_selector("#state[data-state=paused]")
-        callers.append(
-            sipp.start_callers(
-                cfg.numbers[0], sip_port=cfg.sip_port, hold_ms=2_000, caller_ids=[GIVES_UP], workdir=sipp_workdir
-            )
-        )
+        callers.append(dial(cfg, sipp_workdir, GIVES_UP, hold_ms=2_000))
         created = wait_for(
             lambda: next((r for r in proc.records() if r.verb == Verb.CALLBACK_CREATED), None),
             30,
@@ -128,6 +114,6 @@ def test_a_sipp_call_pops_the_customer_the_agent_orders_and_an_abandon_is_claime
         context.close()
         for caller in callers:
             caller.stop()
-        phone.stop()
+        agent_phone.stop()
         server.stop()
         engine.dispose()

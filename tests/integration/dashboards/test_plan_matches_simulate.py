@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from dashboards import figures, plan_data
+from tests.helpers import ROOT, hotline
 
-ROOT = Path(__file__).resolve().parents[3]
 SCENARIO = ROOT / "scenarios" / "live_program.yaml"
 
 
 def simulate_kpis(tmp_path: Path, replications: int, seed: int) -> pd.DataFrame:
     """``hotline simulate``'s kpis.csv, per interval (the totals row left out)."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.cli",
-            "simulate",
-            str(SCENARIO),
-            "-r",
-            str(replications),
-            "--seed",
-            str(seed),
-            "--out",
-            str(tmp_path),
-            "--compare-analytic",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = hotline(
+        "simulate",
+        str(SCENARIO),
+        "-r",
+        str(replications),
+        "--seed",
+        str(seed),
+        "--out",
+        str(tmp_path),
+        "--compare-analytic",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     kpis = pd.read_csv(tmp_path / SCENARIO.stem / "kpis.csv")

@@ -127,35 +127,31 @@ def test_twenty_concurrent_redemptions_of_one_balance_spend_it_once(engine):
 
 # --- call records and complaints ----------------------------------------------------------------------
 
+CUSTOMER_CALL = dict(call_id="c1", caller="+8613800138000", agent_id="a1", started_at=T0, customer_id="C1")
+
+
+def stored_call(calls: SqlCallRecords, ids: SqlIds, **fields) -> CallRecord:
+    """A call of customer C1 (unless ``fields`` say otherwise), given a record id and stored."""
+    record = record_call(ids, **{**CUSTOMER_CALL, **fields})
+    calls.add(record)
+    return record
+
 
 def test_call_records_round_trip_newest_first(engine):
-    calls = SqlCallRecords(engine)
-    ids = SqlIds(engine)
-    first = record_call(
-        ids,
-        call_id="c1",
-        caller="+8613800138000",
-        agent_id="a1",
-        started_at=T0,
-        ended_at=T0 + 90,
-        answered_at=T0 + 12.5,
-        business_type=INQUIRY,
-        summary="price of the pan",
-        customer_id="C1",
+    calls, ids = SqlCallRecords(engine), SqlIds(engine)
+    first = stored_call(
+        calls, ids, ended_at=T0 + 90, answered_at=T0 + 12.5, business_type=INQUIRY, summary="price of the pan"
     )
-    second = record_call(
+    second = stored_call(
+        calls,
         ids,
         call_id="c2",
-        caller="+8613800138000",
         agent_id="",
         started_at=T0 + 500,
         ended_at=T0 + 510,
         call_type="dropped",
         business_type="order",
-        customer_id="C1",
     )
-    calls.add(first)
-    calls.add(second)
     assert calls.get(first.record_id) == first and calls.get(second.record_id) == second
     assert calls.get(first.record_id).wait == 12.5
     assert calls.for_customer("C1") == [second, first] == calls.for_caller("+8613800138000")
@@ -167,19 +163,9 @@ def test_call_records_round_trip_newest_first(engine):
 
 def test_a_complaint_is_followed_to_closure(engine):
     calls, ids = SqlCallRecords(engine), SqlIds(engine)
-    record = record_call(
-        ids,
-        call_id="c1",
-        caller="+8613800138000",
-        agent_id="a1",
-        started_at=T0,
-        ended_at=T0 + 60,
-        answered_at=T0 + 5,
-        business_type=COMPLAINT,
-        summary="pan arrived dented",
-        customer_id="C1",
+    record = stored_call(
+        calls, ids, ended_at=T0 + 60, answered_at=T0 + 5, business_type=COMPLAINT, summary="pan arrived dented"
     )
-    calls.add(record)
     complaint = open_complaint(record, ids, now=T0 + 60, category="delivery", order_id="O7")
     calls.add_complaint(complaint)
     assert calls.get_complaint(complaint.complaint_id) == complaint
@@ -209,17 +195,9 @@ def test_a_complaint_needs_its_call_record_stored(engine):
 
 def test_two_supervisors_resolving_one_complaint_at_once_cannot_both_win(engine):
     calls, ids = SqlCallRecords(engine), SqlIds(engine)
-    record = record_call(
-        ids,
-        call_id="c1",
-        caller="",
-        agent_id="a1",
-        started_at=T0,
-        ended_at=T0 + 1,
-        business_type=COMPLAINT,
-        summary="late",
+    record = stored_call(
+        calls, ids, caller="", customer_id="", ended_at=T0 + 1, business_type=COMPLAINT, summary="late"
     )
-    calls.add(record)
     complaint = open_complaint(record, ids, now=T0)
     calls.add_complaint(complaint)
     cid = complaint.complaint_id

@@ -4,22 +4,17 @@ after the restore, what was stored before is back."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 from sqlalchemy import text
 
 from adapters.store.settings import make_engine
-from tests.integration.conftest import REPO
+from tests.helpers import hotline as run_hotline
 from tests.integration.store.business_fixtures import order_command, stocked_store
 
 
 def hotline(*args: str, url: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-    )
+    return run_hotline(*args, env={"HOTLINE_DATABASE_URL": url}, timeout=300)
 
 
 def _orders(url: str) -> list[str]:

@@ -11,7 +11,14 @@ from adapters.store.orders import SqlOrders
 from core.call_records import INQUIRY, CallRecord
 from core.customers import CustomerError, UnknownCustomer, add_phone, find_customers, register_customer
 from core.phones import parse_phone
-from tests.integration.store.business_fixtures import HAIDIAN, HOME, T0, order_command, stocked_store
+from tests.integration.store.business_fixtures import (
+    HAIDIAN,
+    HOME,
+    SPELLINGS_OF_13800138000,
+    T0,
+    order_command,
+    stocked_store,
+)
 
 
 def test_a_customer_round_trips_with_phones_region_and_addresses(engine):
@@ -47,17 +54,7 @@ def test_unknown_and_duplicate_customers_are_refused(engine):
         customers.update(customer)
 
 
-@pytest.mark.parametrize(
-    "spelling",
-    [
-        "13800138000",
-        "138 0013 8000",
-        "138-0013-8000",
-        "+86 138 0013 8000",
-        "0086 13800138000",
-        "+86-138-0013-8000",
-    ],
-)
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_13800138000)
 def test_lookup_by_phone_in_any_spelling_finds_every_customer_with_the_number(engine, spelling):
     customers, ids = SqlCustomers(engine), SqlIds(engine)
     first = register_customer(customers, ids, name="王女士", phones=["13800138000"], now=T0)
@@ -86,35 +83,26 @@ def test_adding_a_phone_makes_the_customer_findable_by_it(engine):
 def test_history_combines_orders_and_call_records_newest_first(engine):
     _, customer = stocked_store(engine)
     orders, calls = SqlOrders(engine), SqlCallRecords(engine)
-    calls.add(
-        CallRecord(
-            "R1",
-            "call-0",
-            customer.phones[0].key,
+
+    def inquiry(record_id: str, call_id: str, started_at: float, ended_at: float, answered_at: float, summary: str):
+        """An inquiry from the customer's first phone, answered by agent-7."""
+        caller = customer.phones[0].key
+        return CallRecord(
+            record_id,
+            call_id,
+            caller,
             "agent-7",
-            T0 + 10,
-            T0 + 40,
-            T0 + 15,
+            started_at,
+            ended_at,
+            answered_at,
             business_type=INQUIRY,
-            summary="asked about the pan",
+            summary=summary,
             customer_id=customer.customer_id,
         )
-    )
+
+    calls.add(inquiry("R1", "call-0", T0 + 10, T0 + 40, T0 + 15, "asked about the pan"))
     order = orders.place(order_command(customer.customer_id, {"PAN-1": 1}, now=T0 + 100))
-    calls.add(
-        CallRecord(
-            "R2",
-            "call-2",
-            customer.phones[0].key,
-            "agent-7",
-            T0 + 500,
-            T0 + 560,
-            T0 + 505,
-            business_type=INQUIRY,
-            summary="where is my order",
-            customer_id=customer.customer_id,
-        )
-    )
+    calls.add(inquiry("R2", "call-2", T0 + 500, T0 + 560, T0 + 505, "where is my order"))
     history = SqlCustomers(engine).history(customer.customer_id)
     assert [(e.kind, e.at) for e in history] == [("call", T0 + 500), ("order", T0 + 100), ("call", T0 + 10)]
     assert history[1].item.order_id == order.order_id and history[1].item.lines == order.lines

@@ -185,6 +185,19 @@ def test_the_database_refuses_negative_or_overpromised_stock(engine, bad):
             connection.execute(insert(models.StockRow.__table__), dict(warehouse_id="W1", sku="S1", **bad))
 
 
+def _mobile_13800138000(customer_id: str, position: int) -> dict:
+    """A customer's phone row holding the mobile 138 0013 8000."""
+    return dict(
+        customer_id=customer_id,
+        position=position,
+        key="+8613800138000",
+        national="13800138000",
+        kind="mobile",
+        area_code="",
+        extension="",
+    )
+
+
 def test_a_phone_number_is_stored_once_per_customer_but_may_belong_to_several(engine):
     phone = models.CustomerPhoneRow.__table__
     with engine.begin() as connection:
@@ -193,32 +206,10 @@ def test_a_phone_number_is_stored_once_per_customer_but_may_belong_to_several(en
                 insert(models.CustomerRow.__table__),
                 dict(id=cid, name="x", created_at=0.0, region_province="", region_city="", region_county="", notes=""),
             )
-            connection.execute(
-                insert(phone),
-                dict(
-                    customer_id=cid,
-                    position=0,
-                    key="+8613800138000",
-                    national="13800138000",
-                    kind="mobile",
-                    area_code="",
-                    extension="",
-                ),
-            )
+            connection.execute(insert(phone), _mobile_13800138000(cid, 0))
     with pytest.raises(IntegrityError):
         with engine.begin() as connection:
-            connection.execute(
-                insert(phone),
-                dict(
-                    customer_id="C1",
-                    position=1,
-                    key="+8613800138000",
-                    national="13800138000",
-                    kind="mobile",
-                    area_code="",
-                    extension="",
-                ),
-            )
+            connection.execute(insert(phone), _mobile_13800138000("C1", 1))
 
 
 def test_order_numbers_are_unique(engine):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy.engine import Engine
 
 from adapters.store.migrate import open_store
 from adapters.store.settings import StoreSettings
@@ -71,11 +73,18 @@ def make_users(engine) -> None:
         accounts.create_user(name, PASSWORD, role, time.time())
 
 
-@pytest.fixture
-def site(tmp_path):
-    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+def store_with_users(folder: Path) -> tuple[str, Engine]:
+    """A migrated SQLite store in ``folder`` holding a user of every role (``USERS``, ``PASSWORD``): its URL and
+    engine."""
+    url = f"sqlite:///{folder / 'hotline.db'}"
     engine = open_store(url)
     make_users(engine)
+    return url, engine
+
+
+@pytest.fixture
+def site(tmp_path):
+    url, engine = store_with_users(tmp_path)
     # a live command waits for the center's side (a thread in the page tests) longer than in production: a
     # loaded machine must not turn a slow thread into a refusal on the page
     app, server = serve(engine, url, command_wait=60.0)
