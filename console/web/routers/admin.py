@@ -16,8 +16,8 @@ from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
 from console.routers.users import add_user, change_user, end_logins
 from console.web.forms import FieldProblem, FormDep, check, submit
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 
 router = APIRouter()
 Admin = Annotated[AppUser, require("users.manage")]
@@ -74,8 +74,7 @@ def users(request: Request, user: Admin, engine: EngineDep):
 
 
 @router.post("/admin/users")
-def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
-    t = translator(request_language(request))
+def create(request: Request, t: Labels, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
 
     def act(parsed: UserCreate) -> str:
         if SqlAccounts(engine).by_username(parsed.username) is not None:
@@ -91,6 +90,7 @@ def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now:
 @router.post("/admin/users/{user_id}")
 def change(
     request: Request,
+    t: Labels,
     user_id: UserId,
     form: FormDep,
     user: Admin,
@@ -101,7 +101,6 @@ def change(
     cache: TokenCacheDep,
 ):
     """``action``: role (with ``role``), deactivate, activate or revoke."""
-    t = translator(request_language(request))
     try:
         target = SqlAccounts(engine).get(user_id)
     except UnknownUser:

@@ -14,8 +14,7 @@ from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, r
 from console.models import AppUser
 from console.schemas import masked_text
 from console.web.forms import FormDep
-from console.web.i18n import translator
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from core.messages import ClaimCallback, CompleteCallback
 from core.tickets import OUTCOMES, Ticket
 
@@ -30,11 +29,18 @@ class Worklist:
     one of its tickets followed by the page again."""
 
     def __init__(
-        self, request: Request, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked
+        self,
+        request: Request,
+        t: Labels,
+        user: Agent,
+        engine: EngineDep,
+        settings: SettingsDep,
+        now: Now,
+        unmasked: Unmasked,
     ) -> None:
         self.request, self.user, self.engine, self.settings = request, user, engine, settings
         self.now, self.unmasked = now, unmasked
-        self.t = translator(request_language(request))
+        self.t = t
 
     def page(self, notice: str = "", errors: dict | None = None, status_code: int = 200):
         tickets = SqlTickets(self.engine, source=self.settings.ticket_source)

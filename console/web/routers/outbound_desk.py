@@ -23,8 +23,7 @@ from console.models import AppUser
 from console.routers.agents import agent_id_of, run_command
 from console.schemas import masked_text
 from console.web.forms import FormDep, command_refusal
-from console.web.i18n import translator
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from core.campaigns import MANUAL, PREVIEW, site_day
 from core.customers import find_customers
 
@@ -52,6 +51,7 @@ class Desk:
     def __init__(
         self,
         request: Request,
+        t: Labels,
         user: LiveUser,
         engine: EngineDep,
         settings: SettingsDep,
@@ -60,7 +60,7 @@ class Desk:
     ) -> None:
         self.request, self.user, self.engine, self.settings = request, user, engine, settings
         self.now, self.unmasked = now, unmasked
-        self.t = translator(request_language(request))
+        self.t = t
 
     @cached_property
     def agent_id(self) -> str:  # read once per request: the command and the panel after it both need it
