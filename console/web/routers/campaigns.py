@@ -9,6 +9,7 @@ core refusal naming a field ("drop_cap: ...") is shown beside that field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -116,21 +117,17 @@ def _list_page(request: Request, user: AppUser, engine, now: float, **context):
     )
 
 
+@dataclass
 class CampaignView:
     """One campaign's page as this request sees it (FastAPI makes one per request); each route passes its user,
     whose role it has checked."""
 
-    def __init__(
-        self, request: Request, t: Labels, campaign_id: CampaignId, engine: EngineDep, now: Now, unmasked: Unmasked
-    ) -> None:
-        self.request, self.campaign_id, self.engine, self.now, self.unmasked = (
-            request,
-            campaign_id,
-            engine,
-            now,
-            unmasked,
-        )
-        self.t = t
+    request: Request
+    t: Labels
+    campaign_id: CampaignId
+    engine: EngineDep
+    now: Now
+    unmasked: Unmasked
 
     def page(self, user: AppUser, **context):
         campaign_id, unmasked = self.campaign_id, self.unmasked
