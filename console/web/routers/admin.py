@@ -75,7 +75,6 @@ def users(request: Request, user: Admin, engine: EngineDep):
 
 @router.post("/admin/users")
 def create(request: Request, t: Labels, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
-
     def act(parsed: UserCreate) -> str:
         if SqlAccounts(engine).by_username(parsed.username) is not None:
             raise FieldProblem("username", t("users.exists"))

@@ -51,7 +51,6 @@ def complaints(request: Request, user: Reader, engine: EngineDep):
 
 @router.post("/complaints")
 def open_one(request: Request, t: Labels, form: FormDep, user: Opener, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
-
     def act(parsed: OpenForm) -> str:
         command = OpenComplaint(now, user.username, parsed.record_id, parsed.description, parsed.category)
         return t("complaints.changed", id=open_complaint(command, uow).complaint_id)

@@ -131,7 +131,6 @@ def order_step(
     now: Now,
     status: StatusFilter = "",
 ):
-
     def act(parsed: StepForm) -> str:
         if parsed.step == "cancel":
             changed = cancel_order(CancelOrder(now, order_id, parsed.reason, user.username), uow)
@@ -174,7 +173,6 @@ def stock(request: Request, user: StockKeeper, engine: EngineDep):
 def change_stock(
     request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
 ):
-
     def act(parsed: StockForm) -> str:
         if parsed.action == "receive":
             receive_stock(ReceiveStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username), uow)

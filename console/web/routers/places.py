@@ -110,7 +110,6 @@ def _refused_field(prefix: str):
 def new_warehouse(
     request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
 ):
-
     def act(parsed: WarehouseForm) -> str:
         command = AddWarehouse(
             now, parsed.warehouse_id.strip(), parsed.warehouse_serves, parsed.warehouse_rank, user.username
@@ -125,7 +124,6 @@ def new_warehouse(
 def new_courier(
     request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
 ):
-
     def act(parsed: CourierForm) -> str:
         command = AddCourier(
             now,
