@@ -14,6 +14,16 @@ from core.phones import parse_phone
 from core.regions import Address, Division
 
 T0 = 1_700_000_000.0
+# one mobile number as callers and agents type it: every spelling finds the same customers
+SPELLINGS_OF_13800138000 = (
+    "13800138000",
+    "138 0013 8000",
+    "138-0013-8000",
+    "+86 138 0013 8000",
+    "0086 13800138000",
+    "+86-138-0013-8000",
+    "(+86) 138.0013.8000",
+)
 HAIDIAN = Division("110108", "北京市", "", "海淀区")
 HOME = Address(
     HAIDIAN, "中关村大街1号 3单元 502", recipient="王女士", phone=parse_phone("138 0013 8000"), postcode="100080"

@@ -11,7 +11,14 @@ from adapters.store.orders import SqlOrders
 from core.call_records import INQUIRY, CallRecord
 from core.customers import CustomerError, UnknownCustomer, add_phone, find_customers, register_customer
 from core.phones import parse_phone
-from tests.integration.store.business_fixtures import HAIDIAN, HOME, T0, order_command, stocked_store
+from tests.integration.store.business_fixtures import (
+    HAIDIAN,
+    HOME,
+    SPELLINGS_OF_13800138000,
+    T0,
+    order_command,
+    stocked_store,
+)
 
 
 def test_a_customer_round_trips_with_phones_region_and_addresses(engine):
@@ -47,17 +54,7 @@ def test_unknown_and_duplicate_customers_are_refused(engine):
         customers.update(customer)
 
 
-@pytest.mark.parametrize(
-    "spelling",
-    [
-        "13800138000",
-        "138 0013 8000",
-        "138-0013-8000",
-        "+86 138 0013 8000",
-        "0086 13800138000",
-        "+86-138-0013-8000",
-    ],
-)
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_13800138000)
 def test_lookup_by_phone_in_any_spelling_finds_every_customer_with_the_number(engine, spelling):
     customers, ids = SqlCustomers(engine), SqlIds(engine)
     first = register_customer(customers, ids, name="王女士", phones=["13800138000"], now=T0)
