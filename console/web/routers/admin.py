@@ -7,14 +7,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from adapters.store.audit import SqlAudit
 from console.accounts import AccountError, SqlAccounts, UnknownUser
 from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep, require
 from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
-from console.routers.users import add_user, change_user, end_logins
+from console.routers.users import UserId, add_user, change_user, end_logins
 from console.web.forms import FieldProblem, FormDep, check, submit
 from console.web.i18n import add_messages
 from console.web.render import Labels, add_nav, render
@@ -22,7 +22,6 @@ from console.web.render import Labels, add_nav, render
 router = APIRouter()
 Admin = Annotated[AppUser, require("users.manage")]
 Auditor = Annotated[AppUser, require("audit.read")]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Filter = Annotated[str, Query(max_length=64)]
 AUDIT_SHOWN = 200
 
