@@ -34,7 +34,7 @@ from app.live import (
 from console.deps import EngineDep, Now, SettingsDep, Unmasked, ensure_can, require
 from console.models import USERNAME_PATTERN, AppUser
 from console.permissions import can
-from console.schemas import masked_text
+from console.schemas import masked_text, same_named
 
 router = APIRouter(tags=["live agents"])
 LiveUser = Annotated[AppUser, require("live.self")]
@@ -73,17 +73,7 @@ class PauseBody(BaseModel):
 
 
 def command_out(command: LiveCommand) -> CommandPublic:
-    return CommandPublic(
-        id=command.id,
-        kind=command.kind,
-        actor=command.actor,
-        agent_id=command.agent_id,
-        call_id=command.call_id,
-        status=command.status,
-        created_at=command.created_at,
-        done_at=command.done_at,
-        result=command.answer,
-    )
+    return CommandPublic(result=command.answer, **same_named(CommandPublic, command, besides=("result",)))
 
 
 def run_command(engine, settings, now: float, request: CommandRequest) -> CommandPublic | JSONResponse:

@@ -269,6 +269,12 @@ LiveAgent = Annotated[AppUser, require("live.self")]
 Attempt = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.:-]{1,96}$", description="the outbound attempt")]
 
 
+def _as_agent(user: AppUser, engine, settings, now: float, kind: str, call_id: str = "", payload: dict | None = None):
+    """Run an agent's outbound command as the agent the user acts as (``agent_id_of``)."""
+    agent_id = agent_id_of(user.username, engine)
+    return run_command(engine, settings, now, CommandRequest(user.username, kind, agent_id, call_id, payload or {}))
+
+
 @router.post("/campaigns/{campaign_id}/start", response_model=CommandPublic, responses=RESPONSES)
 def start(campaign_id: str, user: Approver, engine: EngineDep, settings: SettingsDep, now: Now) -> CommandPublic:
     """The live center starts dialling the campaign: 409 (from the driver) unless it is approved."""
@@ -291,17 +297,8 @@ def dial_manual(
     campaign_id: str, body: ManualIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep, now: Now
 ) -> CommandPublic:
     """Click to call: the agent dials one number for the campaign (calling hours and do-not-call hold)."""
-    return run_command(
-        engine,
-        settings,
-        now,
-        CommandRequest(
-            user.username,
-            "dial_manual",
-            agent_id=agent_id_of(user.username, engine),
-            payload={"campaign_id": campaign_id, "number": body.phone},
-        ),
-    )
+    payload = {"campaign_id": campaign_id, "number": body.phone}
+    return _as_agent(user, engine, settings, now, "dial_manual", payload=payload)
 
 
 @router.post("/outbound/{attempt_id}/preview/{action}", response_model=CommandPublic, responses=RESPONSES)
@@ -315,12 +312,7 @@ def work_attempt(
 ) -> CommandPublic:
     """Preview mode: dial the customer the agent sees, or skip them (not counted as an attempt)."""
     kind = "dial_previewed" if action == "dial" else "skip_preview"
-    return run_command(
-        engine,
-        settings,
-        now,
-        CommandRequest(user.username, kind, agent_id=agent_id_of(user.username, engine), call_id=attempt_id),
-    )
+    return _as_agent(user, engine, settings, now, kind, call_id=attempt_id)
 
 
 @router.post("/outbound/{attempt_id}/result", response_model=CommandPublic, responses=RESPONSES)
@@ -328,18 +320,7 @@ def record_result(
     attempt_id: Attempt, body: ResultIn, user: LiveAgent, engine: EngineDep, settings: SettingsDep, now: Now
 ) -> CommandPublic:
     """The agent's result code for the call they just had (one of the campaign's result codes)."""
-    return run_command(
-        engine,
-        settings,
-        now,
-        CommandRequest(
-            user.username,
-            "record_result",
-            agent_id=agent_id_of(user.username, engine),
-            call_id=attempt_id,
-            payload={"code": body.code},
-        ),
-    )
+    return _as_agent(user, engine, settings, now, "record_result", call_id=attempt_id, payload={"code": body.code})
 
 
 @router.post("/do-not-call", status_code=201)

@@ -17,7 +17,7 @@ from adapters.store.site import SiteVersion, SqlSiteConfigs
 from console.accounts import SqlAccounts
 from console.deps import EngineDep, Now, require
 from console.models import AppUser
-from console.schemas import SitePublic, SiteVersionPublic
+from console.schemas import SitePublic, SiteVersionPublic, same_named
 from core.config import ConfigProblem, InvalidConfig
 from twin.scenario import SiteSpec
 from twin.site import Site, parse_site, site_document, site_from_document, site_of, site_yaml
@@ -33,13 +33,7 @@ ExpectedVersion = Annotated[
 
 
 def site_out(version: SiteVersion) -> SitePublic:
-    return SitePublic(
-        version=version.version,
-        saved_at=version.saved_at,
-        saved_by=version.saved_by,
-        note=version.note,
-        site=version.document,
-    )
+    return SitePublic(site=version.document, **same_named(SitePublic, version, besides=("site",)))
 
 
 def _latest(engine) -> SiteVersion:
@@ -142,8 +136,7 @@ def versions(
 ) -> list[SiteVersionPublic]:
     """Every saved version, newest first: who changed the site and when."""
     return [
-        SiteVersionPublic(version=v.version, saved_at=v.saved_at, saved_by=v.saved_by, note=v.note)
-        for v in SqlSiteConfigs(engine).history(limit)
+        SiteVersionPublic(**same_named(SiteVersionPublic, v, besides=())) for v in SqlSiteConfigs(engine).history(limit)
     ]
 
 

@@ -15,6 +15,7 @@ from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[AppUser, require("users.manage")]
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the id column is a 32-bit integer on PostgreSQL
 
 
 def add_user(body: UserCreate, engine, now: float, audit) -> AppUser:
@@ -55,7 +56,7 @@ def list_users(user: Admin, engine: EngineDep, limit: Limit = DEFAULT_LIMIT, off
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user_id: UserId,
     body: UserUpdate,
     user: Admin,
     engine: EngineDep,
@@ -77,7 +78,7 @@ class Revoked(BaseModel):
 
 @router.post("/{user_id}/revoke-tokens", response_model=Revoked)
 def revoke_tokens(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    user_id: UserId,
     user: Admin,
     engine: EngineDep,
     audit: AuditDep,

@@ -5,16 +5,19 @@
 filters ``when`` (epoch seconds -> the site's time zone), ``yuan`` (money), ``clock`` (seconds -> m:ss),
 ``mask`` (a phone number as agents see it) and ``zip_labels`` (a select's options with their labels); a
 form's ``values`` and ``errors`` are empty unless given.
-The navigation is one list, ``NAV``: a page group adds its entries with ``add_nav``.
+The navigation is one list, ``NAV``: a page group adds its entries with ``add_nav``. A handler that needs the
+labels itself (a form's messages) takes ``t: Labels``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -66,6 +69,14 @@ templates.env.filters.update(when=when, yuan=yuan, clock=clock, mask=mask_phone,
 
 def request_language(request: Request) -> str:
     return language_of(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+async def request_labels(request: Request) -> Callable[..., str]:
+    """The labels in the request's language: a page handler's ``t`` (async: cheap, so no thread-pool hop)."""
+    return translator(request_language(request))
+
+
+Labels = Annotated[Callable[..., str], Depends(request_labels)]
 
 
 def render(

@@ -7,22 +7,21 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from adapters.store.audit import SqlAudit
 from console.accounts import AccountError, SqlAccounts, UnknownUser
 from console.deps import AuditDep, EngineDep, Now, TokenCacheDep, UnitOfWorkDep, require
 from console.models import AppUser, UserCreate, UserUpdate
 from console.permissions import ROLES
-from console.routers.users import add_user, change_user, end_logins
+from console.routers.users import UserId, add_user, change_user, end_logins
 from console.web.forms import FieldProblem, FormDep, check, submit
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 
 router = APIRouter()
 Admin = Annotated[AppUser, require("users.manage")]
 Auditor = Annotated[AppUser, require("audit.read")]
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Filter = Annotated[str, Query(max_length=64)]
 AUDIT_SHOWN = 200
 
@@ -74,9 +73,7 @@ def users(request: Request, user: Admin, engine: EngineDep):
 
 
 @router.post("/admin/users")
-def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
-    t = translator(request_language(request))
-
+def create(request: Request, t: Labels, form: FormDep, user: Admin, engine: EngineDep, now: Now, audit: AuditDep):
     def act(parsed: UserCreate) -> str:
         if SqlAccounts(engine).by_username(parsed.username) is not None:
             raise FieldProblem("username", t("users.exists"))
@@ -91,6 +88,7 @@ def create(request: Request, form: FormDep, user: Admin, engine: EngineDep, now:
 @router.post("/admin/users/{user_id}")
 def change(
     request: Request,
+    t: Labels,
     user_id: UserId,
     form: FormDep,
     user: Admin,
@@ -101,7 +99,6 @@ def change(
     cache: TokenCacheDep,
 ):
     """``action``: role (with ``role``), deactivate, activate or revoke."""
-    t = translator(request_language(request))
     try:
         target = SqlAccounts(engine).get(user_id)
     except UnknownUser:

@@ -20,9 +20,9 @@ from console.permissions import can
 from console.routers.agents import agent_id_of
 from console.routers.stream import CALL_KINDS
 from console.web.forms import FormDep, check
-from console.web.i18n import MESSAGES, translator
+from console.web.i18n import MESSAGES
 from console.web.order_form import blank_order
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from console.web.screen_pop import screen_pop, site_config
 from core.call_records import BUSINESS_TYPES, CALL_TYPES
 from core.customers import UnknownCustomer
@@ -44,14 +44,13 @@ def call_event(engine, user: AppUser, seq: int) -> dict:
 
 
 @router.get("/agent")
-def desk(request: Request, user: LiveUser, engine: EngineDep, now: Now):
+def desk(request: Request, t: Labels, user: LiveUser, engine: EngineDep, now: Now):
     agent_id = agent_id_of(user.username, engine)
     states = SqlLiveStates(engine)
     mine = agent_states(states, agent_id)
     state = mine[0] if mine else AgentStatus(agent_id, "out")
     config = site_config(engine)
     beat = states.heartbeat()
-    t = translator(request_language(request))
     labels = {key.removeprefix("state."): t(key) for key in MESSAGES if key.startswith("state.")}
     labels["_wrapup_left"] = t("desk.wrapup_left", s="{s}")
     return render(
@@ -180,6 +179,7 @@ def record_form(
 @router.post("/agent/record")
 def save_record(
     request: Request,
+    t: Labels,
     seq: Seq,
     form: FormDep,
     user: LiveUser,
@@ -188,7 +188,6 @@ def save_record(
     settings: SettingsDep,
     now: Now,
 ):
-    t = translator(request_language(request))
     event = call_event(engine, user, seq)
     parsed, errors = check(RecordForm, form, t)
     if parsed is None:

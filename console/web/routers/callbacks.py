@@ -3,6 +3,7 @@ claim one or the next, record the outcome (unreachable ones come back for a retr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Callable
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -14,8 +15,7 @@ from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, r
 from console.models import AppUser
 from console.schemas import masked_text
 from console.web.forms import FormDep
-from console.web.i18n import translator
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from core.messages import ClaimCallback, CompleteCallback
 from core.tickets import OUTCOMES, Ticket
 
@@ -25,16 +25,18 @@ TicketId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 SHOWN = 50  # claimable tickets listed; "claim next" takes the first anyway
 
 
+@dataclass
 class Worklist:
     """The agent's worklist as this request sees it (FastAPI makes one per request): the page, and a change to
     one of its tickets followed by the page again."""
 
-    def __init__(
-        self, request: Request, user: Agent, engine: EngineDep, settings: SettingsDep, now: Now, unmasked: Unmasked
-    ) -> None:
-        self.request, self.user, self.engine, self.settings = request, user, engine, settings
-        self.now, self.unmasked = now, unmasked
-        self.t = translator(request_language(request))
+    request: Request
+    t: Labels
+    user: Agent
+    engine: EngineDep
+    settings: SettingsDep
+    now: Now
+    unmasked: Unmasked
 
     def page(self, notice: str = "", errors: dict | None = None, status_code: int = 200):
         tickets = SqlTickets(self.engine, source=self.settings.ticket_source)

@@ -9,6 +9,7 @@ core refusal naming a field ("drop_cap: ...") is shown beside that field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -45,8 +46,7 @@ from console.routers.campaigns import results as api_results
 from console.schemas import masked_text
 from console.web.campaign_form import CampaignForm, campaign_values, clock_of, core_errors, document_of
 from console.web.forms import FormDep, check, command_refusal
-from console.web.i18n import translator
-from console.web.render import add_nav, render, request_language
+from console.web.render import Labels, add_nav, render
 from core.campaigns import DEFAULT_RESULT_CODES, DIAL_FAILURES, DROPPED, MODES, RowProblem, site_day
 from core.config import SITE_ZONE
 from core.log import LogRecord
@@ -117,21 +117,17 @@ def _list_page(request: Request, user: AppUser, engine, now: float, **context):
     )
 
 
+@dataclass
 class CampaignView:
     """One campaign's page as this request sees it (FastAPI makes one per request); each route passes its user,
     whose role it has checked."""
 
-    def __init__(
-        self, request: Request, campaign_id: CampaignId, engine: EngineDep, now: Now, unmasked: Unmasked
-    ) -> None:
-        self.request, self.campaign_id, self.engine, self.now, self.unmasked = (
-            request,
-            campaign_id,
-            engine,
-            now,
-            unmasked,
-        )
-        self.t = translator(request_language(request))
+    request: Request
+    t: Labels
+    campaign_id: CampaignId
+    engine: EngineDep
+    now: Now
+    unmasked: Unmasked
 
     def page(self, user: AppUser, **context):
         campaign_id, unmasked = self.campaign_id, self.unmasked
@@ -191,9 +187,8 @@ def new_campaign(request: Request, user: Manager, now: Now):
     return _form_page(request, user, values, {})
 
 
-def _saved(request: Request, user: AppUser, form: dict, save, editing: str = ""):
+def _saved(request: Request, t, user: AppUser, form: dict, save, editing: str = ""):
     """Check the form, then ``save(document)``; errors (the form's or the core's) beside their fields."""
-    t = translator(request_language(request))
     parsed, errors = check(CampaignForm, form, t)
     if parsed is not None:
         try:
@@ -206,9 +201,9 @@ def _saved(request: Request, user: AppUser, form: dict, save, editing: str = "")
 
 
 @router.post("/office/campaigns/new")
-def create(request: Request, form: FormDep, user: Manager, uow: UnitOfWorkDep, now: Now):
+def create(request: Request, t: Labels, form: FormDep, user: Manager, uow: UnitOfWorkDep, now: Now):
     return _saved(
-        request, user, form, lambda document: create_campaign(CreateCampaign(now, user.username, document), uow)
+        request, t, user, form, lambda document: create_campaign(CreateCampaign(now, user.username, document), uow)
     )
 
 
@@ -219,10 +214,13 @@ def edit_form(request: Request, campaign_id: CampaignId, user: Manager, engine: 
 
 
 @router.post("/office/campaigns/{campaign_id}/edit")
-def edit(request: Request, campaign_id: CampaignId, form: FormDep, user: Manager, uow: UnitOfWorkDep, now: Now):
+def edit(
+    request: Request, t: Labels, campaign_id: CampaignId, form: FormDep, user: Manager, uow: UnitOfWorkDep, now: Now
+):
     form = {**form, "campaign_id": campaign_id}  # the ID names the campaign; it does not change
     return _saved(
         request,
+        t,
         user,
         form,
         lambda document: edit_campaign(EditCampaign(now, user.username, document), uow),

@@ -15,8 +15,7 @@ from app.calls import work_on_complaint as work_on
 from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
 from console.web.forms import FieldProblem, FormDep, submit
-from console.web.i18n import translator
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 
 router = APIRouter()
 Reader = Annotated[AppUser, require("complaints.read")]
@@ -51,9 +50,7 @@ def complaints(request: Request, user: Reader, engine: EngineDep):
 
 
 @router.post("/complaints")
-def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
-    t = translator(request_language(request))
-
+def open_one(request: Request, t: Labels, form: FormDep, user: Opener, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
     def act(parsed: OpenForm) -> str:
         command = OpenComplaint(now, user.username, parsed.record_id, parsed.description, parsed.category)
         return t("complaints.changed", id=open_complaint(command, uow).complaint_id)
@@ -66,6 +63,7 @@ def open_one(request: Request, form: FormDep, user: Opener, engine: EngineDep, u
 @router.post("/complaints/{complaint_id}")
 def work(
     request: Request,
+    t: Labels,
     complaint_id: ComplaintId,
     form: FormDep,
     user: Worker,
@@ -75,7 +73,6 @@ def work(
 ):
     """take: the user handles it; hand_over: ``handler`` does (with a note); resolve: with the resolution;
     enter (Enter pressed in a field): resolve if a resolution was typed, else hand over if a handler was."""
-    t = translator(request_language(request))
 
     def act(parsed: WorkForm) -> str:
         action = parsed.action

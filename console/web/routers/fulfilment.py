@@ -19,8 +19,8 @@ from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
 from console.permissions import can
 from console.web.forms import FormDep, submit
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 from core.catalog import CatalogError, UnknownProduct
 from core.orders import CANCELLED, DELIVERED, DISPATCHED, RETURNED, SORTED, STATUSES, OrderError
 
@@ -122,6 +122,7 @@ def orders(request: Request, user: Fulfiller, engine: EngineDep, status: StatusF
 @router.post("/office/orders/{order_id}")
 def order_step(
     request: Request,
+    t: Labels,
     order_id: OrderId,
     form: FormDep,
     user: Fulfiller,
@@ -130,8 +131,6 @@ def order_step(
     now: Now,
     status: StatusFilter = "",
 ):
-    t = translator(request_language(request))
-
     def act(parsed: StepForm) -> str:
         if parsed.step == "cancel":
             changed = cancel_order(CancelOrder(now, order_id, parsed.reason, user.username), uow)
@@ -171,9 +170,9 @@ def stock(request: Request, user: StockKeeper, engine: EngineDep):
 
 
 @router.post("/office/stock")
-def change_stock(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
-    t = translator(request_language(request))
-
+def change_stock(
+    request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
+):
     def act(parsed: StockForm) -> str:
         if parsed.action == "receive":
             receive_stock(ReceiveStock(now, parsed.warehouse, parsed.sku, parsed.quantity, user.username), uow)

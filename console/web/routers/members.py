@@ -12,8 +12,8 @@ from adapters.store.customers import SqlCustomers
 from adapters.store.membership import SqlMemberships
 from console.deps import AuditDep, EngineDep, require
 from console.models import AppUser
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 from core.customers import UnknownCustomer
 
 router = APIRouter()
@@ -47,8 +47,7 @@ add_messages(
 
 
 @router.get("/office/members")
-def members(request: Request, user: Reader, engine: EngineDep, audit: AuditDep, customer: CustomerId = ""):
-    t = translator(request_language(request))
+def members(request: Request, t: Labels, user: Reader, engine: EngineDep, audit: AuditDep, customer: CustomerId = ""):
     found, membership, errors = None, None, {}
     if customer:
         try:

@@ -18,8 +18,8 @@ from console.models import AppUser
 from console.routers.airings import store_schedule
 from console.routers.reports import orders_and_airings
 from console.routers.site import import_site
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 from inputs.problems import InputFileError, Problem
 from reports.tables import agent_report, callback_outcomes, order_tables, queue_report
 from twin.site import site_from_document, site_yaml
@@ -114,8 +114,9 @@ def airings(request: Request, user: Scheduler, engine: EngineDep, now: Now):
 
 
 @router.post("/office/airings")
-async def upload_airings(request: Request, user: Scheduler, engine: EngineDep, settings: SettingsDep, now: Now):
-    t = translator(request_language(request))
+async def upload_airings(
+    request: Request, t: Labels, user: Scheduler, engine: EngineDep, settings: SettingsDep, now: Now
+):
     try:
         data, name = await _upload(request, "file", settings.max_upload)
         _, n = store_schedule(data, name, engine)
@@ -140,8 +141,9 @@ def site(request: Request, user: SiteReader, engine: EngineDep):
 
 
 @router.post("/office/site")
-async def import_site_file(request: Request, user: SiteWriter, engine: EngineDep, settings: SettingsDep, now: Now):
-    t = translator(request_language(request))
+async def import_site_file(
+    request: Request, t: Labels, user: SiteWriter, engine: EngineDep, settings: SettingsDep, now: Now
+):
     try:
         data, name = await _upload(request, "file", settings.max_upload)
         saved = import_site(data, name, engine, user, now)

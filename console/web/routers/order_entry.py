@@ -12,9 +12,8 @@ from app.orders import place_order
 from console.deps import AuditDep, EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked
 from console.permissions import mask_phone
 from console.web.forms import FormDep
-from console.web.i18n import translator
 from console.web.order_form import NEW, customers_of, product_choices, read_order
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from console.web.routers.agent import LiveUser, call_event
 from core.catalog import OutOfStock
 from core.customers import find_customers
@@ -56,6 +55,7 @@ def _lookup(request, user, form: dict, engine, settings, audit, t):
 @router.post("/agent/order")
 def order(
     request: Request,
+    t: Labels,
     form: FormDep,
     user: LiveUser,
     engine: EngineDep,
@@ -65,7 +65,6 @@ def order(
     unmasked: Unmasked,
     audit: AuditDep,
 ):
-    t = translator(request_language(request))
     seq = form.get("seq", "")
     event = call_event(engine, user, int(seq)) if seq.isdigit() else None
     caller = (event["payload"].get("caller") or "") if event else ""

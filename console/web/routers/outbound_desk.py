@@ -7,6 +7,7 @@ action is the live command the API sends (``console.routers.campaigns``), so the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated
 
@@ -23,8 +24,7 @@ from console.models import AppUser
 from console.routers.agents import agent_id_of, run_command
 from console.schemas import masked_text
 from console.web.forms import FormDep, command_refusal
-from console.web.i18n import translator
-from console.web.render import render, request_language
+from console.web.render import Labels, render
 from core.campaigns import MANUAL, PREVIEW, site_day
 from core.customers import find_customers
 
@@ -45,22 +45,18 @@ def _latest_preview(engine, agent_id: str, seq: int | None) -> dict | None:
     return previews[-1] if previews else None
 
 
+@dataclass
 class Desk:
     """The outbound panel as this request sees it (FastAPI makes one per request): the panel, and a live
     command followed by the panel again."""
 
-    def __init__(
-        self,
-        request: Request,
-        user: LiveUser,
-        engine: EngineDep,
-        settings: SettingsDep,
-        now: Now,
-        unmasked: Unmasked,
-    ) -> None:
-        self.request, self.user, self.engine, self.settings = request, user, engine, settings
-        self.now, self.unmasked = now, unmasked
-        self.t = translator(request_language(request))
+    request: Request
+    t: Labels
+    user: LiveUser
+    engine: EngineDep
+    settings: SettingsDep
+    now: Now
+    unmasked: Unmasked
 
     @cached_property
     def agent_id(self) -> str:  # read once per request: the command and the panel after it both need it

@@ -17,8 +17,8 @@ from app.places import AddCourier, AddWarehouse, PlaceError, add_courier, add_wa
 from console.deps import EngineDep, Now, UnitOfWorkDep, require
 from console.models import AppUser
 from console.web.forms import FormDep, submit
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 from core.catalog import CatalogError
 
 router = APIRouter()
@@ -107,9 +107,9 @@ def _refused_field(prefix: str):
 
 
 @router.post("/office/places/warehouses")
-def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
-    t = translator(request_language(request))
-
+def new_warehouse(
+    request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
+):
     def act(parsed: WarehouseForm) -> str:
         command = AddWarehouse(
             now, parsed.warehouse_id.strip(), parsed.warehouse_serves, parsed.warehouse_rank, user.username
@@ -121,9 +121,9 @@ def new_warehouse(request: Request, form: FormDep, user: StockKeeper, engine: En
 
 
 @router.post("/office/places/couriers")
-def new_courier(request: Request, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now):
-    t = translator(request_language(request))
-
+def new_courier(
+    request: Request, t: Labels, form: FormDep, user: StockKeeper, engine: EngineDep, uow: UnitOfWorkDep, now: Now
+):
     def act(parsed: CourierForm) -> str:
         command = AddCourier(
             now,

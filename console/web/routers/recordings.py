@@ -16,8 +16,8 @@ from console.models import AppUser
 from console.permissions import can
 from console.routers.recordings import RecordingSearch, SearchError, find_recordings
 from console.web.forms import check
-from console.web.i18n import add_messages, translator
-from console.web.render import add_nav, render, request_language
+from console.web.i18n import add_messages
+from console.web.render import Labels, add_nav, render
 
 router = APIRouter()
 Listener = Annotated[AppUser, require("recordings.read")]
@@ -62,13 +62,13 @@ class SearchForm(BaseModel):
 @router.get("/office/recordings")
 def recordings(
     request: Request,
+    t: Labels,
     user: Listener,
     engine: EngineDep,
     settings: SettingsDep,
     audit: AuditDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ):
-    t = translator(request_language(request))
     values = {name: request.query_params.get(name, "") for name in FIELDS}
     parsed, errors = check(SearchForm, values, t)
     found = []

@@ -12,8 +12,8 @@ from console.models import PASSWORD_MAX, PASSWORD_MIN
 from console.permissions import can
 from console.routers.auth import authenticate
 from console.web.forms import FormDep, check
-from console.web.i18n import LANG_COOKIE, LANGUAGES, translator
-from console.web.render import NAV, render, request_language
+from console.web.i18n import LANG_COOKIE, LANGUAGES
+from console.web.render import NAV, Labels, render
 
 router = APIRouter()
 YEAR = 365 * 24 * 3600
@@ -53,9 +53,8 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-async def login(request: Request, form: FormDep, settings: SettingsDep):
+async def login(request: Request, t: Labels, form: FormDep, settings: SettingsDep):
     """The API's ``authenticate`` (lockout, bounded password checks, every try audited), answered as a page."""
-    t = translator(request_language(request))
     values = {"username": form.get("username", ""), "next": safe_next(form.get("next"))}
     parsed, errors = check(LoginForm, form, t)
     if parsed is None:
@@ -106,6 +105,7 @@ def password_page(request: Request, user: CurrentUser):
 @router.post("/account/password")
 def change_password(
     request: Request,
+    t: Labels,
     form: FormDep,
     user: CurrentUser,
     token: CurrentToken,
@@ -114,7 +114,6 @@ def change_password(
     cache: TokenCacheDep,
 ):
     """Passwords are never sent back into the page: on an error the fields come back empty, with the message."""
-    t = translator(request_language(request))
     parsed, errors = check(PasswordForm, form, t)
     if parsed is not None and parsed.new != parsed.repeat:
         errors = {"repeat": t("password.mismatch")}

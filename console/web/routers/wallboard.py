@@ -7,6 +7,7 @@ barge, hang up, transfer, release a held ticket) are the API's own endpoints, ca
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -79,22 +80,18 @@ add_messages(
 )
 
 
+@dataclass
 class Board:
     """The wallboard's figures as this request sees them (FastAPI makes one per request), drawn by a template."""
 
-    def __init__(
-        self,
-        request: Request,
-        user: Supervisor,
-        engine: EngineDep,
-        settings: SettingsDep,
-        now: Now,
-        unmasked: Unmasked,
-        interval: IntervalMinutes = 15,
-        target: TargetSeconds = 20,
-    ) -> None:
-        self.request, self.user, self.engine, self.settings = request, user, engine, settings
-        self.now, self.unmasked, self.interval, self.target = now, unmasked, interval, target
+    request: Request
+    user: Supervisor
+    engine: EngineDep
+    settings: SettingsDep
+    now: Now
+    unmasked: Unmasked
+    interval: IntervalMinutes = 15
+    target: TargetSeconds = 20
 
     def render(self, template: str):
         now = self.now

@@ -14,7 +14,7 @@ from core.phones import parse_phone
 from core.regions import Address, Division
 
 T0 = 1_700_000_000.0
-# one mobile number as callers and agents type it: with spaces, dashes, country code
+# one mobile number as callers and agents type it: every spelling finds the same customers
 SPELLINGS_OF_13800138000 = (
     "13800138000",
     "138 0013 8000",
@@ -22,6 +22,7 @@ SPELLINGS_OF_13800138000 = (
     "+86 138 0013 8000",
     "0086 13800138000",
     "+86-138-0013-8000",
+    "(+86) 138.0013.8000",
 )
 HAIDIAN = Division("110108", "北京市", "", "海淀区")
 HOME = Address(
