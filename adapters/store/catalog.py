@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow, WarehouseRow
@@ -53,32 +53,33 @@ def _positive(quantity: int) -> None:
 
 
 def lock_skus(connection: Connection, skus: Iterable[str]) -> None:
-    """Serialise stock changes per SKU: on PostgreSQL ``SELECT ... FOR UPDATE`` on the product rows, in SKU
-    order (so two transactions never wait for each other in a cycle). On SQLite the write transaction
+    """Serialise stock changes per SKU: on PostgreSQL ``SELECT ... FOR NO KEY UPDATE`` on the product rows, in
+    SKU order (so two transactions never wait for each other in a cycle). Not ``FOR UPDATE``: an order's
+    lines and holds, written before it locks, hold ``KEY SHARE`` locks on the same rows through their foreign
+    keys, which ``FOR UPDATE`` would wait for (two orders, a deadlock). On SQLite the write transaction
     (``BEGIN IMMEDIATE``) already holds the only write lock."""
     if connection.dialect.name == "postgresql":
         connection.execute(
-            select(PRODUCT.c.sku).where(PRODUCT.c.sku.in_(sorted(set(skus)))).order_by(PRODUCT.c.sku).with_for_update()
+            select(PRODUCT.c.sku)
+            .where(PRODUCT.c.sku.in_(sorted(set(skus))))
+            .order_by(PRODUCT.c.sku)
+            .with_for_update(key_share=True)
         ).all()
 
 
-def load_products(connection: Connection, skus: Iterable[str] | None = None, *, lock: bool = False) -> list[Product]:
-    """The products (all, or these SKUs). ``lock``: their rows locked in the same statement, as ``lock_skus``
-    does (in SKU order, on PostgreSQL)."""
+def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
     query = select(PRODUCT).order_by(PRODUCT.c.sku)
     airings_query = select(PRODUCT_AIRING)
     if skus is not None:
-        skus = sorted(set(skus))
+        skus = list(skus)
         query = query.where(PRODUCT.c.sku.in_(skus))
         airings_query = airings_query.where(PRODUCT_AIRING.c.sku.in_(skus))
-    if lock and connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    rows = connection.execute(query).all()
     airings: dict[str, set[str]] = {}
     for row in connection.execute(airings_query):
         airings.setdefault(row.sku, set()).add(row.airing_id)
     return [
-        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active)) for row in rows
+        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active))
+        for row in connection.execute(query)
     ]
 
 
@@ -94,12 +95,22 @@ def load_stock_book(
     individually, so that the core can allocate, ship or release it."""
     skus = sorted(set(skus))
     book = StockBook()
-    levels = connection.execute(select(STOCK).where(STOCK.c.sku.in_(skus))).all()
-    held = dict(
-        connection.execute(
-            select(HOLD.c.sku, func.sum(HOLD.c.quantity)).where(HOLD.c.sku.in_(skus)).group_by(HOLD.c.sku)
-        ).all()
-    )
+    # the levels and the holds' sums in one round trip (it runs under the SKUs' locks): ("stock", warehouse,
+    # sku, on hand, allocated) and ("held", "", sku, held, 0) rows
+    rows = connection.execute(
+        union_all(
+            select(literal("stock"), STOCK.c.warehouse_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.allocated).where(
+                STOCK.c.sku.in_(skus)
+            ),
+            select(literal("held"), literal(""), HOLD.c.sku, func.sum(HOLD.c.quantity), literal(0))
+            .where(HOLD.c.sku.in_(skus))
+            .group_by(HOLD.c.sku),
+        )
+    ).all()
+    levels = [
+        StockLevel(w, sku, int(on_hand), int(allocated)) for kind, w, sku, on_hand, allocated in rows if kind == "stock"
+    ]
+    held = {row[2]: row[3] for row in rows if row[0] == "held"}
     own_lines = own_lines or {}
     for row in levels:
         if row.on_hand:

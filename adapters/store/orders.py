@@ -1,12 +1,13 @@
 """``SqlOrders``: orders in the database, with the core's rules (``core.orders``) and the stock guarantees the
 database must give.
 
-* ``place`` runs ``core.orders.place_order`` inside one write transaction: the SKUs' product rows are locked
-  (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock), the
-  stock is read back into a core ``StockBook``, the core prices the lines and holds the stock (or raises
-  ``OutOfStock``), and the order, its lines, its stock holds and its ORDER_PLACED event-log record are
-  written -- all or nothing. Concurrent placements for the same SKU therefore see each other's holds and can
-  never sell more than there is.
+* ``place`` runs ``core.orders.place_order`` inside one write transaction: the stock is read into a core
+  ``StockBook``, the core prices the lines and holds the stock (or raises ``OutOfStock``), and the order, its
+  lines, its stock holds and its ORDER_PLACED event-log record are written; then the SKUs' product rows are
+  locked (``lock_skus``; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock) and the order's holds are
+  checked again against every other order's committed holds (``OutOfStock`` undoes it all). Concurrent
+  placements for the same SKU therefore see each other's holds and can never sell more than there is, and
+  the lock every order of a surge wants is held for the transaction's last round trips only.
 * The order number comes from the database (``id_sequence``'s autoincrement, see ``adapters.store.ids``),
   so numbers are unique across processes.
 * Status changes (sort, payment, dispatch, delivery, cancellation, return) load the order and its stock into
@@ -140,15 +141,18 @@ class SqlOrders:
     # --- placing ---------------------------------------------------------------------------------
 
     def place(self, command: PlaceOrder, now: float | None = None) -> Order:
+        """Priced and checked against the stock as it stands, written, and only then the SKUs locked and the
+        order's stock checked again against every other order's (``OutOfStock``; a copy of an order the call
+        has already: ``AlreadyPlaced``). Under a surge every order wants the same product's rows: the locks are
+        held for the transaction's last round trips only. A refusal after the writes undoes them (a savepoint
+        in a unit of work)."""
         if now is not None:
             command.now = now
         skus = _skus_of(command.lines)
-        with self.db.write() as connection:
+        with self.db.guarded() as connection:
             if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
                 raise UnknownCustomer(command.customer_id)
-            catalog = Catalog(load_products(connection, skus, lock=True))
-            if self.refuse_resent and command.call_id:
-                self._refuse_resent(connection, command)
+            catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
             connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
@@ -171,13 +175,18 @@ class SqlOrders:
                 [dict(order_id=order.order_id, sku=sku, quantity=qty) for sku, qty in order.quantities.items()],
             )
             insert_records(connection, [order_log_record(order)], self.log_source)
+            lock_skus(connection, skus)
+            if self.refuse_resent and command.call_id:
+                self._refuse_resent(connection, command, order.order_id)
+            load_stock_book(connection, skus, own_order=order.order_id, own_lines=dict(order.quantities))
         return order
 
-    def _refuse_resent(self, connection: Connection, command: PlaceOrder) -> None:
+    def _refuse_resent(self, connection: Connection, command: PlaceOrder, placing: str) -> None:
         """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not
-        cancelled): the client sent it again after losing the answer. Runs under the SKUs' locks, so two
-        copies sent at once see each other."""
+        cancelled), other than ``placing``: the client sent it again after losing the answer. Runs under the
+        SKUs' locks, so two copies sent at once see each other."""
         query = select(ORDER).where(
+            ORDER.c.id != placing,
             ORDER.c.call_id == command.call_id,
             ORDER.c.customer_id == command.customer_id,
             ORDER.c.status != core_orders.CANCELLED,
