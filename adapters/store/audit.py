@@ -78,38 +78,26 @@ class SqlAudit:
         with self.db.read() as connection:
             return [AuditLog.model_validate(dict(row._mapping)) for row in connection.execute(query)]
 
-    def _since(self, columns, action: str, since: float, entity, entity_id, user):
+    @staticmethod
+    def _since(columns, action: str, since: float, where: dict[str, str]):
+        """``action`` rows written at or after ``since``, matching ``where`` (``user``, ``entity``, ``entity_id``)."""
+        unknown = set(where) - {"user", "entity", "entity_id"}
+        if unknown:
+            raise TypeError(f"the audit log is not searched by {', '.join(sorted(unknown))}")
         query = select(*columns).where(AUDIT.c.action == action, AUDIT.c.at >= since)
-        for column, value in (("user", user), ("entity", entity), ("entity_id", entity_id)):
-            if value is not None:
-                query = query.where(AUDIT.c[column] == value)
+        for column, value in where.items():
+            query = query.where(AUDIT.c[column] == value)
         return query
 
-    def times(
-        self,
-        action: str,
-        since: float,
-        *,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        user: str | None = None,
-    ) -> list[float]:
-        query = self._since([AUDIT.c.at], action, since, entity, entity_id, user).order_by(AUDIT.c.at)
+    def times(self, action: str, since: float, **where: str) -> list[float]:
+        query = self._since([AUDIT.c.at], action, since, where).order_by(AUDIT.c.at)
         with self.db.read() as connection:
             return [float(at) for at in connection.execute(query).scalars()]
 
-    def count(
-        self,
-        action: str,
-        since: float,
-        *,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        user: str | None = None,
-    ) -> tuple[int, float | None]:
+    def count(self, action: str, since: float, **where: str) -> tuple[int, float | None]:
         """How many such rows since ``since``, and when the oldest was written: a limit's check in one row,
         however many there are."""
-        query = self._since([func.count(), func.min(AUDIT.c.at)], action, since, entity, entity_id, user)
+        query = self._since([func.count(), func.min(AUDIT.c.at)], action, since, where)
         with self.db.read() as connection:
             count, oldest = connection.execute(query).one()
         return int(count), None if oldest is None else float(oldest)
