@@ -107,10 +107,13 @@ def load_stock_book(
             .group_by(HOLD.c.sku),
         )
     ).all()
-    levels = [
-        StockLevel(w, sku, int(on_hand), int(allocated)) for kind, w, sku, on_hand, allocated in rows if kind == "stock"
-    ]
-    held = {row[2]: row[3] for row in rows if row[0] == "held"}
+    levels: list[StockLevel] = []
+    held: dict[str, int] = {}
+    for kind, warehouse_id, sku, quantity, allocated in rows:
+        if kind == "stock":
+            levels.append(StockLevel(warehouse_id, sku, int(quantity), int(allocated)))
+        else:
+            held[sku] = int(quantity)
     own_lines = own_lines or {}
     for row in levels:
         if row.on_hand:
