@@ -6,7 +6,8 @@ cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) an
 (``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up. The
 web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve`` does that
 before it starts the app. Beside the request pool: ``app.state.probe`` (a pool-less engine for
-``/api/health/ready``), ``app.state.token_cache``; around the routes: ``RequestObserver`` (metrics, the JSON
+``/api/health/ready``), ``app.state.loop_engines`` (on PostgreSQL, the async engine the agents' hot routes
+run on: ``console.on_loop``), ``app.state.token_cache``; around the routes: ``RequestObserver`` (metrics, the JSON
 access line) and ``IdempotencyMiddleware``; ``/metrics`` (Prometheus) outside ``/api``.
 """
 
@@ -28,6 +29,7 @@ from console.deps import TokenCache
 from console.errors import ERROR_RESPONSES, add_exception_handlers
 from console.guards import BodyLimit, SecurityHeaders, mask_access_log
 from console.idempotency import IdempotencyMiddleware
+from console.on_loop import LoopEngines
 from console.routers import (
     agents,
     airings,
@@ -77,18 +79,24 @@ ROUTERS = (
 
 
 def create_app(
-    settings: ConsoleSettings | None = None, *, engine: Engine | None = None, clock: Callable[[], float] = time.time
+    settings: ConsoleSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     settings = settings or ConsoleSettings()
     owned = engine is None
     engine = make_engine(settings.store) if owned else engine
-    probe = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    url = engine.url.render_as_string(hide_password=False)
+    probe = make_engine(url, poolclass=NullPool)
+    loop_engines = LoopEngines(settings.store.model_copy(update={"database_url": url}))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         warm_up()  # the screen pop's phone regions, likewise
         yield
+        await loop_engines.dispose()
         probe.dispose()
         if owned:
             engine.dispose()
@@ -105,6 +113,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.loop_engines = loop_engines  # the hot routes' async engine (PostgreSQL; console.on_loop)
     app.state.unit_of_work = lambda idempotency=None, session=None: SqlUnitOfWork(
         engine, ticket_source=settings.ticket_source, idempotency=idempotency, session=session
     )
@@ -136,4 +145,5 @@ def worker_app() -> FastAPI:
     settings = ConsoleSettings()
     configure(settings.log_format, logging.INFO)
     logging.getLogger("uvicorn.access").disabled = True  # the access line is RequestObserver's (no query)
-    return create_app(settings.model_copy(update={"store": settings.store.for_processes(settings.workers)}))
+    store = settings.store.for_processes(settings.workers)
+    return create_app(settings.model_copy(update={"store": store}))

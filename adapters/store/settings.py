@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_DATA_DIR = "data"
 SQLITE_FILE = "hotline.db"
@@ -98,11 +99,13 @@ class StoreSettings(BaseSettings):
         return self
 
     def for_processes(self, processes: int) -> "StoreSettings":
-        """These settings for one of ``processes`` workers: with ``max_connections`` set, each gets an equal
-        share of it (at least one connection, a third of the share as overflow)."""
+        """These settings for one pool of one of ``processes`` workers: with ``max_connections`` set, each pool
+        gets an equal share of it (at least one connection, a third of the share as overflow). On PostgreSQL a
+        console worker keeps two pools: its thread pool's and its event loop's (``make_async_engine``)."""
         if not self.max_connections:
             return self
-        share = max(1, self.max_connections // max(1, processes))
+        pools = max(1, processes) * (1 if self.is_sqlite else 2)
+        share = max(1, self.max_connections // pools)
         overflow = share // 3
         return self.model_copy(update={"pool_size": share - overflow, "pool_overflow": overflow})
 
@@ -210,20 +213,41 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    ping_idle = _server_options(settings, kwargs)
+    engine = create_engine(url, echo=settings.echo, **kwargs)
+    if ping_idle:
+        ping_when_idle(engine, settings.pool_ping_after)
+    return engine
+
+
+def make_async_engine(settings: StoreSettings, **kwargs) -> AsyncEngine | None:
+    """An engine of the asyncio driver for the same PostgreSQL database, with the same pool settings and
+    session timeouts as ``make_engine`` (its own pool: ``for_processes`` counts two per process); None for
+    SQLite (no async driver here). The console's hot routes run on it (``console.on_loop``)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    ping_idle = _server_options(settings, kwargs)
+    engine = create_async_engine(url, echo=settings.echo, **kwargs)
+    if ping_idle:
+        ping_when_idle(engine.sync_engine, settings.pool_ping_after)
+    return engine
+
+
+def _server_options(settings: StoreSettings, kwargs: dict) -> bool:
+    """Fill a server database's engine ``kwargs`` from the settings (pool, pre-ping, session timeouts) where
+    the caller did not; whether to ping pooled connections only when they have rested (``ping_when_idle``)."""
     ping_idle = settings.pool_pre_ping and settings.pool_ping_after > 0 and "pool_pre_ping" not in kwargs
     kwargs.setdefault("pool_pre_ping", settings.pool_pre_ping and not ping_idle)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", settings.pool_size)
         kwargs.setdefault("max_overflow", settings.pool_overflow)
         kwargs.setdefault("pool_timeout", settings.pool_timeout)
-    connect_args = kwargs.pop("connect_args", {})
-    if url.get_backend_name() == "postgresql":
+    connect_args = kwargs.setdefault("connect_args", {})
+    if make_url(settings.database_url).get_backend_name() == "postgresql":
         connect_args.setdefault("connect_timeout", max(1, round(settings.connect_timeout)))
         connect_args.setdefault("options", session_options(settings))
-    engine = create_engine(url, echo=settings.echo, connect_args=connect_args, **kwargs)
-    if ping_idle:
-        ping_when_idle(engine, settings.pool_ping_after)
-    return engine
+    return ping_idle
 
 
 def ping_when_idle(engine: Engine, idle: float) -> None:

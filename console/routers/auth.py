@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import anyio.from_thread
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +20,7 @@ from app.ports import AuditEntry
 from console.accounts import ADDRESS_LOCKOUT, USER_LOCKOUT, Busy, PasswordChecks, SqlAccounts
 from console.deps import TOKEN_COOKIE, AuditDep, CurrentToken, CurrentUser, EngineDep, TokenCacheDep
 from console.models import PASSWORD_MAX, PASSWORD_MIN, AppUser, Login, TokenPublic, UserPublic
+from console.on_loop import off_loop, wait_for
 from console.permissions import PERMISSIONS
 
 router = APIRouter(tags=["auth"])
@@ -109,10 +109,11 @@ async def authenticate(request: Request, username: str, password: str) -> tuple[
 def approver(request: Request, username: str, password: str, now: float) -> AppUser | None:
     """A supervisor's approval typed at an agent's desk (an order's discount): the active user of this name
     and password, through the same lockout, password checks and audit as a login (``auth.approval``, or
-    ``auth.login_failed``, which counts towards the lockout). For a sync endpoint: runs in its worker thread."""
+    ``auth.login_failed``, which counts towards the lockout). For a sync endpoint, in a worker thread or on the
+    loop (``console.on_loop``): its own reads and writes and the password check never hold up the loop."""
     state, username = request.app.state, username.lower()
     address = request.client.host if request.client else "-"
-    wait = _lockout_wait(SqlAudit(state.engine), username, address, now)
+    wait = off_loop(_lockout_wait, SqlAudit(state.engine), username, address, now)
     if wait > 0:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -121,13 +122,19 @@ def approver(request: Request, username: str, password: str, now: float) -> AppU
         )
     accounts = SqlAccounts(state.engine)
     try:
-        found = anyio.from_thread.run(
+        found = wait_for(
             password_checks(request).run, lambda: accounts.check_password(username, password), run_in_threadpool
         )
     except Busy as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error), headers={"Retry-After": "1"}) from None
-    _audit_login(
-        request, now, username, address, LOGIN_FAILED if found is None else "auth.approval", f"approval from {address}"
+    off_loop(
+        _audit_login,
+        request,
+        now,
+        username,
+        address,
+        LOGIN_FAILED if found is None else "auth.approval",
+        f"approval from {address}",
     )
     return found
 

@@ -21,6 +21,7 @@ from app.callbacks import (
 from console.accounts import SqlAccounts
 from console.deps import AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, ensure_can, require
 from console.models import AppUser
+from console.on_loop import on_event_loop
 from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.permissions import can
 from console.schemas import CallbackComplete, CallbackReassign, TicketPublic, ticket_out
@@ -64,11 +65,13 @@ def list_callbacks(
 
 
 @router.post("/{ticket_id}/claim", response_model=TicketPublic)
+@on_event_loop
 def claim(ticket_id: str, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: Unmasked) -> TicketPublic:
     return ticket_out(claim_callback(ClaimCallback(now, user.username, ticket_id), uow), unmasked)
 
 
 @router.post("/{ticket_id}/complete", response_model=TicketPublic)
+@on_event_loop
 def complete(
     ticket_id: str, body: CallbackComplete, user: Agent, uow: UnitOfWorkDep, now: Now, unmasked: Unmasked
 ) -> TicketPublic:
@@ -78,6 +81,7 @@ def complete(
 
 
 @router.post("/{ticket_id}/release", response_model=TicketPublic)
+@on_event_loop
 def release(
     ticket_id: str,
     user: Agent,

@@ -22,6 +22,7 @@ from adapters.store.uow import StoreSession
 from app.customers import RegisterCustomer, UpdateCustomer, register_customer, update_customer
 from console.deps import Audit, AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
+from console.on_loop import on_event_loop
 from console.paging import DEFAULT_LIMIT, Limit, Offset, page
 from console.permissions import mask_phone
 from console.routers.audit import ALERT
@@ -105,6 +106,7 @@ LookUp = Annotated[Callable[[str], list[CustomerPublic]], Depends(phone_lookup)]
 
 
 @router.get("", response_model=list[CustomerPublic], deprecated=True)
+@on_event_loop
 def lookup(
     phone: Annotated[str, Query(max_length=64, description=LOOKUP_HELP)], look_up: LookUp
 ) -> list[CustomerPublic]:
@@ -113,6 +115,7 @@ def lookup(
 
 
 @router.post("/lookup", response_model=list[CustomerPublic])
+@on_event_loop
 def lookup_by_body(body: LookupBody, look_up: LookUp) -> list[CustomerPublic]:
     """Screen pop: every customer with this number, oldest first; the agent picks."""
     return look_up(body.phone)

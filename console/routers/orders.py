@@ -11,6 +11,7 @@ from adapters.store.orders import SqlOrders
 from app.orders import CancelOrder, FulfilOrder, cancel_order, fulfil_order, place_order
 from console.deps import AuditDep, Now, SessionDep, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
+from console.on_loop import on_event_loop
 from console.permissions import AGENT
 from console.routers.auth import approver
 from console.schemas import OrderCancel, OrderCreate, OrderPublic, OrderStep, order_out
@@ -26,6 +27,7 @@ class InvalidReference(ValueError):
 
 
 @router.post("", response_model=OrderPublic, status_code=201)
+@on_event_loop
 def place(
     body: OrderCreate,
     user: Annotated[AppUser, require("orders.create")],

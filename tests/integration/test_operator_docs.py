@@ -31,5 +31,5 @@ def test_the_settings_read_the_environment_once_with_the_documented_names(monkey
     assert console.store.database_url == "postgresql+psycopg://u@db/hotline" and console.store.pool_size == 7
     assert console.default_area_code == "010"
     share = console.store.for_processes(3)
-    assert share.pool_size + share.pool_overflow == 10
+    assert share.pool_size + share.pool_overflow == 5  # 30 connections, 3 workers with two pools each
     assert LiveSettings().ari().password == "s3cret"

@@ -1,7 +1,8 @@
 """Item 13 of the hardening issue: a console request takes one connection from the pool, whatever it does --
 its reads, the use case's unit of work and the audit rows -- and on PostgreSQL its work and audit rows are one
 transaction. A token check that misses the cache reads on a connection of its own, given back before the
-endpoint queues for a worker thread (so a queued request holds none). Counted with SQLAlchemy's pool and
+endpoint queues for a worker thread (so a queued request holds none); on the event loop (PostgreSQL's hot
+routes, ``console.on_loop``) nothing queues, and the endpoint goes on on the token check's connection. Counted with SQLAlchemy's pool and
 connection events on both back ends."""
 
 from __future__ import annotations
@@ -22,12 +23,19 @@ from tests.integration.store.business_fixtures import T0, stocked_store
 
 
 class Counted:
-    """Pool checkouts and root transactions begun on an engine, from a ``mark()`` on."""
+    """Pool checkouts and root transactions begun on the app's engines, from a ``mark()`` on: the thread pool's
+    and, on PostgreSQL, the event loop's (``console.on_loop``: the hot routes run on it)."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, client: TestClient, engine) -> None:
         self.checkouts = self.begins = 0
-        event.listen(engine, "checkout", self._checkout)
-        event.listen(engine, "begin", self._begin)
+
+        async def loop_engine():
+            return client.app.state.loop_engines.current()  # type: ignore[attr-defined]
+
+        on_loop = client.portal.call(loop_engine)  # type: ignore[union-attr]
+        for counted in [engine] + ([on_loop.sync_engine] if on_loop is not None else []):
+            event.listen(counted, "checkout", self._checkout)
+            event.listen(counted, "begin", self._begin)
 
     def _checkout(self, *_args) -> None:
         self.checkouts += 1
@@ -49,6 +57,9 @@ def uncached(request, engine, clock, users):
         yield client
 
 
+ON_LOOP = {"lookup", "lookup by body", "order", "claim", "complete"}
+
+
 def test_each_workflow_step_takes_one_connection_and_on_postgresql_one_transaction(uncached, engine, database):
     backend, _ = database
     checks = 1 if uncached.token_checked else 0
@@ -56,7 +67,7 @@ def test_each_workflow_step_takes_one_connection_and_on_postgresql_one_transacti
     SqlTickets(engine).create(Ticket("cb-1", "call-cb-1", "13900139000", "normal", "4008001234", "A1", T0))
     agent = login(uncached, "agent")
     assert uncached.get("/api/me", headers=agent).status_code == 200  # the token in the cache, if there is one
-    counted = Counted(engine)
+    counted = Counted(uncached, engine)
     steps = [
         ("lookup", lambda: uncached.get("/api/customers", params={"phone": "138-0013-8000"}, headers=agent)),
         (
@@ -73,9 +84,11 @@ def test_each_workflow_step_takes_one_connection_and_on_postgresql_one_transacti
         counted.mark()
         response = send()
         assert response.status_code in (200, 201), (name, response.text)
-        assert counted.checkouts == 1 + checks, f"{name}: {counted.checkouts} connections taken from the pool"
+        # on the event loop (PostgreSQL's hot routes) the token check keeps its connection for the endpoint
+        extra = 0 if backend == "postgresql" and name in ON_LOOP else checks
+        assert counted.checkouts == 1 + extra, f"{name}: {counted.checkouts} connections taken from the pool"
         # SQLite: a read's transaction ends before the write lock is taken (BEGIN IMMEDIATE), so at most two
-        expected = checks + 1 if backend == "postgresql" else checks + 2
+        expected = extra + 1 if backend == "postgresql" else extra + 2
         assert counted.begins <= expected if backend == "sqlite" else counted.begins == expected, (name, counted)
     with engine.connect() as connection:
         actions = connection.execute(select(AUDIT.c.action).where(AUDIT.c.user == "agent")).scalars().all()
@@ -89,7 +102,7 @@ def test_a_refused_change_and_its_audit_row_take_one_connection(uncached, engine
     _, customer = stocked_store(engine, units=1)
     agent = login(uncached, "agent")
     assert uncached.get("/api/me", headers=agent).status_code == 200
-    counted = Counted(engine)
+    counted = Counted(uncached, engine)
     refused = uncached.patch(
         f"/api/customers/{customer.customer_id}", json={"remove_phones": ["138****8000"]}, headers=agent
     )

@@ -142,9 +142,10 @@ def test_two_workers_under_a_connection_limit_share_it_and_every_request_succeed
     url = limited_database
     assert "clerk_" in url
     customer = _seeded(url, units=1000)
-    # the pools sized from the limit: 4 connections for 2 workers, 2 each (the readiness probe needs none here)
+    # the pools sized from the limit: 4 connections for 2 workers with two pools each (threads and event loop),
+    # one each (the readiness probe needs none here)
     store = StoreSettings(database_url=url, max_connections=4, pool_timeout=30).for_processes(2)
-    assert store.pool_size + store.pool_overflow == 2
+    assert store.pool_size + store.pool_overflow == 1
     workers = [create_app(ConsoleSettings(store=store), clock=lambda: T0 + 3600) for _ in range(2)]
     with TestClient(workers[0]) as first, TestClient(workers[1]) as second:
         clients = (first, second)

@@ -1,0 +1,115 @@
+"""Item 13 of the hardening issue: the agents' hot routes (screen pop, order, claim, complete, release) run on
+the event loop on PostgreSQL, on the async driver, with no worker thread; on SQLite, and every other route, in
+the thread pool (``console.on_loop``). A request waiting for a held row lock there holds up no other request of
+the worker. Every SQL statement is traced to the engine and the thread it ran on."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+from adapters.store.settings import StoreSettings, make_engine
+from adapters.store.tickets import SqlTickets
+from console.app import create_app
+from console.settings import ConsoleSettings
+from core.tickets import Ticket
+from tests.helpers import wait_until
+from tests.integration.console.conftest import login
+from tests.integration.console.test_business_api import order_body
+from tests.integration.store.business_fixtures import T0, stocked_store
+
+
+class Traced:
+    """Each SQL statement's engine ("loop" or "threads") and whether it ran on the event loop's thread."""
+
+    def __init__(self, client: TestClient, engine) -> None:
+        self.loop_thread = client.portal.call(threading.get_ident)  # type: ignore[union-attr]
+        self.statements: list[tuple[str, bool]] = []
+
+        async def loop_engine():
+            return client.app.state.loop_engines.current()  # type: ignore[attr-defined]
+
+        on_loop = client.portal.call(loop_engine)  # type: ignore[union-attr]
+        self.engines = {"threads": engine} | ({"loop": on_loop.sync_engine} if on_loop is not None else {})
+        for name, traced in self.engines.items():
+            event.listen(traced, "before_cursor_execute", self._record(name))
+
+    def _record(self, name: str):
+        def record(*_args) -> None:
+            self.statements.append((name, threading.get_ident() == self.loop_thread))
+
+        return record
+
+    def of(self, send) -> set[tuple[str, bool]]:
+        self.statements = []
+        response = send()
+        assert response.status_code in (200, 201), response.text
+        assert self.statements, "the request ran no statement"
+        return set(self.statements)
+
+
+def test_the_hot_routes_run_on_the_event_loop_on_postgresql_and_in_worker_threads_on_sqlite(
+    client, engine, database, users
+):
+    backend, _ = database
+    _, customer = stocked_store(engine, units=10)
+    for ticket, number in (("cb-1", "13900139000"), ("cb-2", "13900139001")):
+        SqlTickets(engine).create(Ticket(ticket, f"call-{ticket}", number, "normal", "4008001234", "A1", T0))
+    agent = login(client, "agent")
+    traced = Traced(client, engine)
+    hot = {
+        "screen pop": lambda: client.post("/api/customers/lookup", json={"phone": "138-0013-8000"}, headers=agent),
+        "screen pop by URL": lambda: client.get("/api/customers", params={"phone": "13800138000"}, headers=agent),
+        "order": lambda: client.post("/api/orders", json=order_body(customer.customer_id), headers=agent),
+        "claim": lambda: client.post("/api/callbacks/cb-1/claim", headers=agent),
+        "complete": lambda: client.post("/api/callbacks/cb-1/complete", json={"outcome": "ordered"}, headers=agent),
+        "claim another": lambda: client.post("/api/callbacks/cb-2/claim", headers=agent),
+        "release": lambda: client.post("/api/callbacks/cb-2/release", headers=agent),
+    }
+    expected = {("loop", True)} if backend == "postgresql" else {("threads", False)}
+    for name, send in hot.items():
+        assert traced.of(send) == expected, name
+    # a route that is not marked runs in the thread pool on either back end
+    other = traced.of(lambda: client.get(f"/api/customers/{customer.customer_id}", headers=agent))
+    assert other == {("threads", False)}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_order_waiting_for_a_held_row_lock_holds_up_no_other_request_of_the_worker(engine, users, clock):
+    """One event loop serves every request here (the test client's); the order waits for the product's row
+    lock, held by another session, while a claim and the agent's own page are answered."""
+    _, customer = stocked_store(engine, units=10)
+    SqlTickets(engine).create(Ticket("cb-1", "call-cb-1", "13900139000", "normal", "4008001234", "A1", T0))
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, lock_timeout=300, statement_timeout=600))
+    holder = make_engine(url)
+    answers: dict[str, int] = {}
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
+        agent = login(client, "agent")
+        with holder.connect() as held, holder.connect() as watch:
+            # NO KEY UPDATE, as an order's own lock: the order's lines may still reference the row meanwhile
+            held.execute(text("SELECT sku FROM product WHERE sku = 'PAN-1' FOR NO KEY UPDATE"))
+            watch.execution_options(isolation_level="AUTOCOMMIT")  # a fresh pg_stat_activity each time
+
+            def place() -> None:
+                response = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
+                answers["order"] = response.status_code
+
+            def waiting() -> int:
+                query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = :db"
+                return watch.execute(text(query), {"db": engine.url.database}).scalar_one()
+
+            ordering = threading.Thread(target=place)
+            ordering.start()
+            wait_until(lambda: waiting() == 1, 120, "the order waiting for the lock")
+            claimed = client.post("/api/callbacks/cb-1/claim", headers=agent)
+            me = client.get("/api/me", headers=agent)
+            assert (claimed.status_code, me.status_code) == (200, 200), (claimed.text, me.text)
+            assert "order" not in answers and waiting() == 1  # the order still waits
+            held.rollback()
+        ordering.join(120)
+    holder.dispose()
+    assert answers == {"order": 201}
