@@ -15,6 +15,5 @@ def note_access(entries: AuditEntry | Iterable[AuditEntry], uow: UnitOfWork) -> 
     if not wanted:
         return
     with uow:
-        for entry in wanted:
-            uow.audit.add(entry)
+        uow.audit.add(*wanted)
         uow.commit()

@@ -32,7 +32,8 @@ class AuditEntry:
 
 
 class AuditRepository(Protocol):
-    def add(self, entry: AuditEntry) -> None: ...
+    def add(self, *entries: AuditEntry) -> None:
+        """Write the entries' rows (one per entity ID) in one statement."""
 
 
 class EventLogRepository(Protocol):

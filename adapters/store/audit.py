@@ -45,7 +45,7 @@ class SqlAudit:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
 
-    def add(self, entry: AuditEntry) -> None:
+    def add(self, *entries: AuditEntry) -> None:
         rows = [
             dict(
                 at=entry.at,
@@ -55,6 +55,7 @@ class SqlAudit:
                 entity_id=str(i),
                 detail=entry.detail,
             )
+            for entry in entries
             for i in entry.entity_ids
         ]
         if not rows:

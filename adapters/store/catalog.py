@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow, WarehouseRow
@@ -68,18 +68,21 @@ def lock_skus(connection: Connection, skus: Iterable[str]) -> None:
 
 
 def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
-    query = select(PRODUCT).order_by(PRODUCT.c.sku)
-    airings_query = select(PRODUCT_AIRING)
+    """The products (these SKUs, or all), by SKU, each with its airings: one query (an order reads them)."""
+    query = (
+        select(PRODUCT, PRODUCT_AIRING.c.airing_id)
+        .outerjoin(PRODUCT_AIRING, PRODUCT_AIRING.c.sku == PRODUCT.c.sku)
+        .order_by(PRODUCT.c.sku)
+    )
     if skus is not None:
-        skus = list(skus)
-        query = query.where(PRODUCT.c.sku.in_(skus))
-        airings_query = airings_query.where(PRODUCT_AIRING.c.sku.in_(skus))
-    airings: dict[str, set[str]] = {}
-    for row in connection.execute(airings_query):
-        airings.setdefault(row.sku, set()).add(row.airing_id)
+        query = query.where(PRODUCT.c.sku.in_(list(skus)))
+    found: dict[str, tuple[Row, set[str]]] = {}
+    for row in connection.execute(query):
+        airings = found.setdefault(row.sku, (row, set()))[1]
+        if row.airing_id is not None:
+            airings.add(row.airing_id)
     return [
-        Product(row.sku, row.name, row.price, frozenset(airings.get(row.sku, ())), bool(row.active))
-        for row in connection.execute(query)
+        Product(row.sku, row.name, row.price, frozenset(airings), bool(row.active)) for row, airings in found.values()
     ]
 
 

@@ -158,7 +158,8 @@ class StoreAccess:
     writes the database itself may refuse after something was written or mid-statement (a unique key taken,
     turned into a domain error the caller may catch and go on from): in a unit it is a savepoint, so the
     refusal undoes only itself and leaves the unit usable (on PostgreSQL a failed statement aborts the whole
-    transaction otherwise)."""
+    transaction otherwise). One exception, on the hot path: ``SqlOrders.place`` refuses after its writes
+    without a savepoint, and its unit rolls back whole."""
 
     def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self.engine = engine

@@ -36,16 +36,16 @@ class FakeAudit:
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
 
-    def add(self, entry: AuditEntry) -> None:
-        self.entries.append(entry)
+    def add(self, *entries: AuditEntry) -> None:
+        self.entries.extend(entries)
 
     def actions(self) -> list[str]:
         return [e.action for e in self.entries]
 
 
 class FailingAudit(FakeAudit):
-    def add(self, entry: AuditEntry) -> None:
-        raise AuditFailure(f"cannot write the audit row of {entry.action}")
+    def add(self, *entries: AuditEntry) -> None:
+        raise AuditFailure(f"cannot write the audit row of {entries[0].action}")
 
 
 class FakeEventLog:
