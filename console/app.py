@@ -4,7 +4,8 @@ The app is the console's composition root: one engine (``app.state.engine``; mad
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
 (``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up (and
-a server's worker, ``freeze_heap``, then moves what it loaded out of the garbage collector's sight). The
+a worker of ``hotline serve``, ``serving``, then moves what it loaded out of the garbage collector's sight and
+opens its event loop's pool). The
 web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve`` does that
 before it starts the app. Beside the request pool: ``app.state.probe`` (a pool-less engine for
 ``/api/health/ready``), ``app.state.loop_engines`` (on PostgreSQL, the async engine the agents' hot routes
@@ -85,7 +86,7 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Callable[[], float] = time.time,
-    freeze_heap: bool = False,
+    serving: bool = False,
 ) -> FastAPI:
     settings = settings or ConsoleSettings()
     owned = engine is None
@@ -98,12 +99,13 @@ def create_app(
     async def lifespan(app: FastAPI):
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         warm_up()  # the screen pop's phone regions, likewise
-        if freeze_heap:
+        if serving:
             # what start-up loaded (the libraries, the division and phone data: half a million objects) lives as
             # long as the process: out of the collector's sight, or each full collection stops the worker for
             # 0.15-0.5 s (9-21 ms after the freeze, measured under benchmarks/orders_api)
             gc.collect()
             gc.freeze()
+            await loop_engines.open_pool()
         yield
         await loop_engines.dispose()
         probe.dispose()
@@ -155,4 +157,4 @@ def worker_app() -> FastAPI:
     configure(settings.log_format, logging.INFO)
     logging.getLogger("uvicorn.access").disabled = True  # the access line is RequestObserver's (no query)
     store = settings.store.for_processes(settings.workers)
-    return create_app(settings.model_copy(update={"store": store}), freeze_heap=True)
+    return create_app(settings.model_copy(update={"store": store}), serving=True)

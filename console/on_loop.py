@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import weakref
+from contextlib import AsyncExitStack
 from typing import Any, Awaitable, Callable, TypeVar
 
 import anyio.from_thread
 from fastapi import Request
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlalchemy.util.concurrency import in_greenlet
@@ -34,6 +37,7 @@ from adapters.store.settings import StoreSettings, make_async_engine
 from adapters.store.uow import StoreSession
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _REQUEST = "on_loop_request"
 
 
@@ -53,6 +57,21 @@ class LoopEngines:
         if engine is None:
             engine = self._engines[loop] = make_async_engine(self.settings)
         return engine
+
+    async def open_pool(self) -> None:
+        """Open the running loop's pool at start-up (``pool_size`` connections at once), so that the first surge
+        after a restart does not wait for connections; a database that does not answer is only logged (the
+        readiness check says so, and the pool connects when it can)."""
+        engine = self.current()
+        if engine is None:
+            return
+        try:
+            async with AsyncExitStack() as opened:
+                await asyncio.gather(
+                    *(opened.enter_async_context(engine.connect()) for _ in range(self.settings.pool_size))
+                )
+        except (DBAPIError, OSError) as error:
+            log.warning("the database did not answer at start-up (%s): connecting on first use", type(error).__name__)
 
     async def dispose(self) -> None:
         """Close the pool of the running loop's engine (at shutdown)."""

@@ -113,3 +113,17 @@ def test_an_order_waiting_for_a_held_row_lock_holds_up_no_other_request_of_the_w
         ordering.join(120)
     holder.dispose()
     assert answers == {"order": 201}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_worker_opens_its_event_loop_pool_at_start_up(engine, clock):
+    """The first surge after a restart waits for no connection: the pool of the loop is full before it."""
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=3))
+    with TestClient(create_app(settings, engine=engine, clock=clock, serving=True)) as client:
+
+        async def pool_status():
+            pool = client.app.state.loop_engines.current().sync_engine.pool  # type: ignore[attr-defined]
+            return pool.checkedin(), pool.checkedout()
+
+        assert client.portal.call(pool_status) == (3, 0)  # type: ignore[union-attr]
