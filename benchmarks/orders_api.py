@@ -6,8 +6,9 @@ lines -> claim a callback ticket -> complete it. Agents pause between steps (exp
 ``--think`` seconds), as people at a console do. The default, 5 s, is already ten times faster than agents
 on calls (a call takes minutes); ``--think 1`` offers more than one server process can take on a 2-core
 machine and shows its capacity, ``--think 0`` hammers it back to back. Prints one
-JSON object: per backend, throughput and p50/p99 latency per step and overall, the anchor's figures, and the
-ratio of the two, and the CPU milliseconds per request of each phase (user + system, from /proc: the figure
+JSON object: per backend, throughput and p50/p99 latency per step and overall (and apart: the requests sent in
+the opening two seconds, when every agent starts at once on cold workers, and those after), the anchor's
+figures, and the ratio of the two, and the CPU milliseconds per request of each phase (user + system, from /proc: the figure
 that depends least on the machine's other load) of the server's processes, of the database's (PostgreSQL) and
 of the simulated agents themselves, with the cores they kept busy together: on a small machine the agents and
 the database share the cores with the server. Not a test: the machine is shared and noisy, so compare the
@@ -37,6 +38,7 @@ from benchmarks.percentiles import percentile
 
 PASSWORD = "bench-password-1"
 SKUS = ("PAN-1", "KNIFE-2")
+OPENING = 2.0  # seconds: the report gives the latency of the requests sent in them apart
 
 
 def _ms(values: list[float], q: float) -> float | None:
@@ -243,7 +245,7 @@ async def _timed(client, timings: dict, errors: list, step: str, method: str, pa
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # counted: the report says how many failed
         errors.append(f"{step} {type(error).__name__} {error}")
         return None
-    timings[step].append(time.perf_counter() - started)
+    timings[step].append((started, time.perf_counter() - started))
     if response.status >= 400:
         errors.append(f"{step} {response.status} {body[:200].decode('utf-8', 'replace')}")
         return None
@@ -334,7 +336,9 @@ async def _login_all(server_url: str, agents: int) -> list[str]:
 
 
 def _summary(timings: dict, wall: float, errors: list[str], cpu: dict, workflows: int | None = None) -> dict:
-    every = [t for values in timings.values() for t in values]
+    """``timings``: per step, (start, seconds) of each answered request."""
+    every = [t for values in timings.values() for _, t in values]
+    first = min((started for values in timings.values() for started, _ in values), default=0.0)
     per_request = {
         f"{part}_cpu_ms_per_request": round(seconds * 1000 / len(every), 2) if every else None
         for part, seconds in cpu.items()
@@ -348,10 +352,16 @@ def _summary(timings: dict, wall: float, errors: list[str], cpu: dict, workflows
         "errors": len(errors),
         "error_examples": errors[:3],
         "all": _latency(every),
+        # the requests sent in the first OPENING seconds (every agent starts at once, on cold server workers:
+        # statement caches, prepared statements, token caches) and the rest
+        "opening": _latency([t for values in timings.values() for started, t in values if started - first < OPENING]),
+        "after_opening": _latency(
+            [t for values in timings.values() for started, t in values if started - first >= OPENING]
+        ),
     }
     if workflows is not None:
         out["workflows_per_s"] = round(workflows / wall, 2)
-    out.update({step: _latency(values) for step, values in sorted(timings.items())})
+    out.update({step: _latency([t for _, t in values]) for step, values in sorted(timings.items())})
     return out
 
 
