@@ -1,7 +1,7 @@
 """The agents' hot routes on the event loop (PostgreSQL).
 
 A sync endpoint runs in FastAPI's thread pool: a thread hop per request and, under a surge, a convoy of
-threads taking turns at the GIL between their database round trips (issue 14, item 13: at 110 requests/s
+threads taking turns at the GIL between their database round trips (issue 14, item 13: at 114 requests/s
 p99 was over a second while one of the two cores stood idle). An endpoint marked ``@on_event_loop`` runs the
 same sync code in a greenlet on the worker's event loop instead, on a connection of psycopg's async driver
 (SQLAlchemy's asyncio bridge): each round trip hands the loop to the other requests, and no thread waits for
@@ -9,7 +9,8 @@ the GIL. On SQLite (no async driver here) it runs in the thread pool as before.
 
 Only for endpoints whose work is round trips and light CPU: anything slow on the CPU (a password check, a
 report) would hold up every request of the worker. Sync code that must wait for a coroutine (the bounded
-password checks) calls ``wait_for``, which works on either side.
+password checks) calls ``wait_for``, and blocking work of its own (a connection of the thread pool's engine)
+``off_loop``; both work on either side.
 
 ``LoopEngines`` -- the async engine of each running event loop (one in a worker; a test client starts one per
 ``with`` block, and an asyncio connection belongs to the loop it was opened on).
@@ -42,11 +43,12 @@ _REQUEST = "on_loop_request"
 
 
 class LoopEngines:
-    """The store's async engine per running event loop, made at first use from ``settings``; none on SQLite."""
+    """The store's async engine per running event loop, made at first use from ``settings``; none but on
+    PostgreSQL (``make_async_engine``)."""
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
-        self.enabled = not settings.is_sqlite
+        self.enabled = settings.is_postgresql
         self._engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = weakref.WeakKeyDictionary()
 
     def current(self) -> AsyncEngine | None:

@@ -117,6 +117,10 @@ class StoreSettings(BaseSettings):
     def is_sqlite(self) -> bool:
         return make_url(self.database_url).get_backend_name() == "sqlite"
 
+    @property
+    def is_postgresql(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "postgresql"
+
     def redacted_url(self) -> str:
         """The URL with any password hidden, for messages."""
         return make_url(self.database_url).render_as_string(hide_password=True)
@@ -224,12 +228,11 @@ def make_engine(settings: StoreSettings | str | None = None, **kwargs) -> Engine
 def make_async_engine(settings: StoreSettings, **kwargs) -> AsyncEngine | None:
     """An engine of the asyncio driver for the same PostgreSQL database, with the same pool settings and
     session timeouts as ``make_engine`` (its own pool: ``for_processes`` counts two per process); None for
-    SQLite (no async driver here). The console's hot routes run on it (``console.on_loop``)."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "postgresql":
+    any other database (SQLite: no async driver here). The console's hot routes run on it (``console.on_loop``)."""
+    if not settings.is_postgresql:
         return None
     ping_idle = _server_options(settings, kwargs)
-    engine = create_async_engine(url, echo=settings.echo, **kwargs)
+    engine = create_async_engine(settings.database_url, echo=settings.echo, **kwargs)
     if ping_idle:
         ping_when_idle(engine.sync_engine, settings.pool_ping_after)
     return engine
