@@ -25,6 +25,12 @@ from scipy import special
 _TAIL = 1e-13  # Poisson weights below this are dropped
 
 
+def _share(part: float, offered: float) -> float:
+    """A probability over the offered calls, in [0, 1]: with next to no arrivals (1e-46) the ratio of two sums of
+    floats can stray by an ulp past 1 (NaN when none are offered)."""
+    return min(1.0, max(0.0, part / offered)) if offered > 0 else math.nan
+
+
 @dataclass(frozen=True)
 class TransientInterval:
     """The forward-equation estimate for one reporting interval [start, end)."""
@@ -255,8 +261,8 @@ def transient_estimate(
                 t0 + interval,
                 arrivals,
                 float(s),
-                abandoned / arrivals if arrivals > 0 else math.nan,
-                in_target / arrivals if arrivals > 0 else math.nan,
+                _share(abandoned, arrivals),
+                _share(in_target, arrivals),
                 float(p @ n),
             )
         )
