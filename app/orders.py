@@ -31,20 +31,20 @@ def place_order(command: PlaceOrder, uow: UnitOfWork, approved_by: str = "") -> 
                 raise OrderError(f"customer {command.customer_id} has no address on file: send one with the order")
         try:
             order = uow.orders.place(command)
+            approval = f", discount {order.discount} approved by {approved_by}" if approved_by else ""
+            uow.audit.add(
+                AuditEntry(
+                    command.now,
+                    command.agent_id,
+                    "orders.create",
+                    "customer",
+                    (order.customer_id,),
+                    f"order {order.order_id} total {order.total}{approval}",
+                )
+            )
+            uow.commit()  # the store may check the stock again here, under its locks (OutOfStock, AlreadyPlaced)
         except AlreadyPlaced as resent:
             return resent.order
-        approval = f", discount {order.discount} approved by {approved_by}" if approved_by else ""
-        uow.audit.add(
-            AuditEntry(
-                command.now,
-                command.agent_id,
-                "orders.create",
-                "customer",
-                (order.customer_id,),
-                f"order {order.order_id} total {order.total}{approval}",
-            )
-        )
-        uow.commit()
     return order
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import partial
 from typing import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -128,15 +129,23 @@ class SqlOrders:
 
     ``log_source`` is the event-log ``source`` of the ORDER_PLACED records. ``refuse_resent`` (the use cases'
     units of work): an order identical to one the call already has raises ``AlreadyPlaced`` (a resent request).
+    ``before_commit`` (a unit of work's): where ``place`` leaves its locked check to run as the unit commits.
     """
 
     def __init__(
-        self, engine: Engine, *, log_source: str = "", connection: Connection | None = None, refuse_resent: bool = False
+        self,
+        engine: Engine,
+        *,
+        log_source: str = "",
+        connection: Connection | None = None,
+        refuse_resent: bool = False,
+        before_commit: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
         self.log_source = log_source
         self.refuse_resent = refuse_resent
+        self.before_commit = before_commit
 
     # --- placing ---------------------------------------------------------------------------------
 
@@ -144,9 +153,11 @@ class SqlOrders:
         """Priced and checked against the stock as it stands, written, and only then the SKUs locked and the
         order's stock checked again against every other order's (``OutOfStock``; a copy of an order the call
         has already: ``AlreadyPlaced``). Under a surge every order wants the same product's rows: the locks are
-        held for the transaction's last round trips only. Alone, a refusal after the writes rolls its
-        transaction back; in a unit of work the unit must then roll back (``app.orders.place_order`` does):
-        no savepoint, two round trips fewer on every order."""
+        held for the transaction's last round trips only: in a unit of work (``before_commit``) the locked check
+        runs as the unit commits, after whatever else the unit writes (the order's audit row), and
+        ``OutOfStock`` / ``AlreadyPlaced`` may then come from the commit. Alone, a refusal after the writes
+        rolls its transaction back; in a unit the unit must then roll back (``app.orders.place_order`` does): no
+        savepoint, two round trips fewer on every order."""
         if now is not None:
             command.now = now
         skus = _skus_of(command.lines)
@@ -176,11 +187,20 @@ class SqlOrders:
                 [dict(order_id=order.order_id, sku=sku, quantity=qty) for sku, qty in order.quantities.items()],
             )
             insert_records(connection, [order_log_record(order)], self.log_source)
-            lock_skus(connection, skus)
-            if self.refuse_resent and command.call_id:
-                self._refuse_resent(connection, command, order.order_id)
-            load_stock_book(connection, skus, own_order=order.order_id, own_lines=dict(order.quantities))
+            check = partial(self._check_locked, connection, command, order, skus)
+            if self.before_commit is None:
+                check()
+            else:
+                self.before_commit(check)
         return order
+
+    def _check_locked(self, connection: Connection, command: PlaceOrder, order: Order, skus: Sequence[str]) -> None:
+        """Under the SKUs' locks: no copy of this order for the call, and its holds still fit the stock beside
+        every other order's (``load_stock_book`` refuses otherwise)."""
+        lock_skus(connection, skus)
+        if self.refuse_resent and command.call_id:
+            self._refuse_resent(connection, command, order.order_id)
+        load_stock_book(connection, skus, own_order=order.order_id, own_lines=dict(order.quantities))
 
     def _refuse_resent(self, connection: Connection, command: PlaceOrder, placing: str) -> None:
         """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not

@@ -8,7 +8,9 @@ unit commits, so the concurrency rules (one claimer per ticket, stock never nega
 A repository method refuses before it writes; one the database may refuse after writing (a unique key taken)
 runs in a savepoint of the unit's transaction (``StoreAccess.guarded``), so that refusal undoes only itself.
 With an ``IdempotencyClaim`` the unit writes the request's key as it commits, in the same transaction: a
-second request under the same key rolls back whole (``DuplicateRequest``).
+second request under the same key rolls back whole (``DuplicateRequest``). A placed order's stock is checked
+again under the SKUs' locks as the unit commits (``SqlOrders.place``), so the hot lock waits through no other
+write of the unit; the commit then raises its refusal.
 
 ``StoreSession`` -- one connection for everything one console request does (its token check, reads, the units
 of its use cases, the audit rows of its reads): taken from the pool at first use (one pre-ping), given back by
@@ -17,6 +19,8 @@ first (``BEGIN IMMEDIATE``), so a read transaction still open (it changed nothin
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -124,6 +128,7 @@ class SqlUnitOfWork:
         self.order_log_source = order_log_source
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
+        self._before_commit: list[Callable[[], None]] = []  # checks the repositories leave for the commit
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._connection is not None:
@@ -150,7 +155,13 @@ class SqlUnitOfWork:
             log_source=self.ticket_log_source,
             **on,
         )
-        self.orders = SqlOrders(engine, log_source=self.order_log_source, refuse_resent=True, **on)
+        self.orders = SqlOrders(
+            engine,
+            log_source=self.order_log_source,
+            refuse_resent=True,
+            before_commit=self._before_commit.append,
+            **on,
+        )
         self.customers = SqlCustomers(engine, **on)
         self.catalog = SqlCatalog(engine, **on)
         self.airings = SqlAirings(engine, **on)
@@ -169,6 +180,7 @@ class SqlUnitOfWork:
             if self._connection is not None and self.session is None:
                 self._connection.close()
             self._connection = self._transaction = None
+            self._before_commit = []
 
     def commit(self) -> None:
         if self._transaction is None:
@@ -182,6 +194,9 @@ class SqlUnitOfWork:
                 raise DuplicateRequest(
                     f"Idempotency-Key {claim.key!r} was used by another request: nothing was changed by this one"
                 ) from None
+        for check in self._before_commit:  # a placed order's locked stock check: the locks held to the end only
+            check()
+        self._before_commit.clear()
         self._transaction.commit()
         if self.session is not None:
             # the request's work is done: its connection goes back to the pool here, in the worker thread, not

@@ -127,3 +127,21 @@ def test_a_worker_opens_its_event_loop_pool_at_start_up(engine, clock):
             return pool.checkedin(), pool.checkedout()
 
         assert client.portal.call(pool_status) == (3, 0)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_order_locks_its_products_last_after_its_audit_row_and_writes_nothing_under_the_lock(client, engine, users):
+    """Under a surge every order waits for the same product rows: they are locked as the unit commits, and
+    only the stock check (reads) runs between the lock and the commit."""
+    _, customer = stocked_store(engine, units=10)
+    agent = login(client, "agent")
+    traced = Traced(client, engine)
+    statements: list[str] = []
+    for traced_engine in traced.engines.values():
+        event.listen(traced_engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    ordered = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
+    assert ordered.status_code == 201, ordered.text
+    locked = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
+    audited = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO audit_log"))
+    assert audited < locked
+    assert all(sql.lstrip().startswith("SELECT") for sql in statements[locked:]), statements[locked:]
