@@ -41,6 +41,15 @@ def client(app):
         yield test_client
 
 
+def loop_engine(client: TestClient):
+    """The app's async engine of the client's event loop (``console.on_loop``; None on SQLite)."""
+
+    async def current():
+        return client.app.state.loop_engines.current()  # type: ignore[attr-defined]
+
+    return client.portal.call(current)  # type: ignore[union-attr]
+
+
 def login(client, username: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post("/api/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text

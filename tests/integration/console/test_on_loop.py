@@ -17,7 +17,7 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 from core.tickets import Ticket
 from tests.helpers import wait_until
-from tests.integration.console.conftest import login
+from tests.integration.console.conftest import login, loop_engine
 from tests.integration.console.test_business_api import order_body
 from tests.integration.store.business_fixtures import T0, stocked_store
 
@@ -28,11 +28,7 @@ class Traced:
     def __init__(self, client: TestClient, engine) -> None:
         self.loop_thread = client.portal.call(threading.get_ident)  # type: ignore[union-attr]
         self.statements: list[tuple[str, bool]] = []
-
-        async def loop_engine():
-            return client.app.state.loop_engines.current()  # type: ignore[attr-defined]
-
-        on_loop = client.portal.call(loop_engine)  # type: ignore[union-attr]
+        on_loop = loop_engine(client)
         self.engines = {"threads": engine} | ({"loop": on_loop.sync_engine} if on_loop is not None else {})
         for name, traced in self.engines.items():
             event.listen(traced, "before_cursor_execute", self._record(name))
@@ -121,12 +117,8 @@ def test_a_worker_opens_its_event_loop_pool_at_start_up(engine, clock):
     url = engine.url.render_as_string(hide_password=False)
     settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=3))
     with TestClient(create_app(settings, engine=engine, clock=clock, serving=True)) as client:
-
-        async def pool_status():
-            pool = client.app.state.loop_engines.current().sync_engine.pool  # type: ignore[attr-defined]
-            return pool.checkedin(), pool.checkedout()
-
-        assert client.portal.call(pool_status) == (3, 0)  # type: ignore[union-attr]
+        pool = loop_engine(client).sync_engine.pool
+        assert (pool.checkedin(), pool.checkedout()) == (3, 0)
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)

@@ -17,7 +17,7 @@ from adapters.store.tickets import SqlTickets
 from console.app import create_app
 from console.settings import ConsoleSettings
 from core.tickets import Ticket
-from tests.integration.console.conftest import login
+from tests.integration.console.conftest import login, loop_engine
 from tests.integration.console.test_business_api import order_body
 from tests.integration.store.business_fixtures import T0, stocked_store
 
@@ -28,11 +28,7 @@ class Counted:
 
     def __init__(self, client: TestClient, engine) -> None:
         self.checkouts = self.begins = 0
-
-        async def loop_engine():
-            return client.app.state.loop_engines.current()  # type: ignore[attr-defined]
-
-        on_loop = client.portal.call(loop_engine)  # type: ignore[union-attr]
+        on_loop = loop_engine(client)
         for counted in [engine] + ([on_loop.sync_engine] if on_loop is not None else []):
             event.listen(counted, "checkout", self._checkout)
             event.listen(counted, "begin", self._begin)
