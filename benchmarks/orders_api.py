@@ -125,14 +125,18 @@ def process_tree_cpu(pid: int) -> float:
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
-        try:
+        try:  # a process (a database backend) may end while it is read
             stat = Path(f"/proc/{current}/stat").read_text()
+            children = [
+                int(child)
+                for task in Path(f"/proc/{current}/task").glob("*/children")
+                for child in task.read_text().split()
+            ]
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            pending.extend(int(child) for child in task.read_text().split())
+        pending.extend(children)
     return total
 
 
