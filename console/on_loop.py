@@ -70,7 +70,7 @@ class LoopEngines:
         try:
             async with AsyncExitStack() as opened:
                 await asyncio.gather(
-                    *(opened.enter_async_context(engine.connect()) for _ in range(self.settings.pool_size))
+                    *(opened.enter_async_context(engine.connect()) for _ in range(engine.pool.size()))
                 )
         except (DBAPIError, OSError) as error:
             log.warning("the database did not answer at start-up (%s): connecting on first use", type(error).__name__)

@@ -112,13 +112,33 @@ def test_an_order_waiting_for_a_held_row_lock_holds_up_no_other_request_of_the_w
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
-def test_a_worker_opens_its_event_loop_pool_at_start_up(engine, clock):
-    """The first surge after a restart waits for no connection: the pool of the loop is full before it."""
+def test_a_worker_opens_its_whole_event_loop_pool_at_start_up_and_keeps_it_through_a_surge(engine, clock, users):
+    """The first surge after a restart waits for no connection: the loop's pool (its size and overflow) is open
+    before it. A surge then opens no connection and closes none (a new server process for every connection
+    given back beyond the pool's size cost each request of the worker)."""
     url = engine.url.render_as_string(hide_password=False)
-    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=3))
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=3, pool_overflow=2))
     with TestClient(create_app(settings, engine=engine, clock=clock, serving=True)) as client:
         pool = loop_engine(client).sync_engine.pool
-        assert (pool.checkedin(), pool.checkedout()) == (3, 0)
+        assert (pool.checkedin(), pool.checkedout()) == (5, 0)
+        opened, closed = [], []
+        event.listen(pool, "connect", lambda *_: opened.append(1))
+        event.listen(pool, "close", lambda *_: closed.append(1))
+        agent = login(client, "agent")
+        pops: list[int] = []
+
+        def pop() -> None:
+            found = client.post("/api/customers/lookup", json={"phone": "138-0013-8000"}, headers=agent)
+            pops.append(found.status_code)
+
+        surge = [threading.Thread(target=pop) for _ in range(12)]
+        for thread in surge:
+            thread.start()
+        for thread in surge:
+            thread.join(120)
+        assert pops == [200] * 12
+        assert (opened, closed) == ([], [])
+        assert (pool.checkedin(), pool.checkedout()) == (5, 0)
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
