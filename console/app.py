@@ -4,8 +4,8 @@ The app is the console's composition root: one engine (``app.state.engine``; mad
 unless one is passed, and disposed at shutdown if the app made it), the factory of the units of work its use
 cases run in (``app.state.unit_of_work``, a ``SqlUnitOfWork`` on that engine) and a clock
 (``app.state.clock``, ``time.time`` unless a test passes its own); it loads the division data at start-up (and
-a worker of ``hotline serve``, ``serving``, then moves what it loaded out of the garbage collector's sight and
-opens its event loop's pool). The
+a worker of ``hotline serve``, ``serving``, then sets up every route, moves what it loaded out of the garbage
+collector's sight and opens its event loop's pool). The
 web console's pages (``console/web``) are served at ``/``. It does not migrate: ``hotline serve`` does that
 before it starts the app. Beside the request pool: ``app.state.probe`` (a pool-less engine for
 ``/api/health/ready``), ``app.state.loop_engines`` (on PostgreSQL, the async engine the agents' hot routes
@@ -100,6 +100,10 @@ def create_app(
         load_divisions()  # about 2 s the first time in a process: at start-up, so that no request waits for it
         warm_up()  # the screen pop's phone regions, likewise
         if serving:
+            # FastAPI builds an included router's routes (dependants, field validators) when a request first
+            # walks them: 20-35 ms of a worker's first screen pop, order and claim. Building the OpenAPI
+            # schema walks them all now
+            app.openapi()
             # what start-up loaded (the libraries, the division and phone data: half a million objects) lives as
             # long as the process: out of the collector's sight, or each full collection stops the worker for
             # 0.15-0.5 s (9-21 ms after the freeze, measured under benchmarks/orders_api)
