@@ -5,14 +5,14 @@ Each agent, ``--rounds`` times: look the caller up by phone (typed with dashes) 
 lines -> claim a callback ticket -> complete it. Agents pause between steps (exponential think time, mean
 ``--think`` seconds), as people at a console do. The default, 5 s, is already ten times faster than agents
 on calls (a call takes minutes); ``--think 1`` offers more than one server process can take on a 2-core
-machine and shows its capacity, ``--think 0`` hammers it back to back. Prints one
-JSON object: per backend, throughput and p50/p99 latency per step and overall (and apart: the requests sent in
-the opening two seconds, when every agent starts at once on cold workers, and those after), the anchor's
-figures, and the ratio of the two, and the CPU milliseconds per request of each phase (user + system, from /proc: the figure
-that depends least on the machine's other load) of the server's processes, of the database's (PostgreSQL) and
-of the simulated agents themselves, with the cores they kept busy together: on a small machine the agents and
-the database share the cores with the server. Not a test: the machine is shared and noisy, so compare the
-ratio.
+machine and shows its capacity, ``--think 0`` hammers it back to back. Prints one JSON object: per backend,
+throughput and p50/p99 latency per step and overall (and apart: the requests sent in the opening two seconds,
+when every agent starts at once on cold workers, and those after), the anchor's figures, and the ratio of the
+two, the host's speed before and after the workload (a fixed Python loop), and the CPU milliseconds per request
+of each phase (user + system, from /proc: the figure that depends least on the machine's other load) of the
+server's processes, of the database's (PostgreSQL) and of the simulated agents themselves, with the cores they
+kept busy together: on a small machine the agents and the database share the cores with the server. Not a
+test: the machine is shared and noisy, so compare the ratio.
 
     python -m benchmarks.orders_api [--agents 200] [--rounds 5] [--think 5] [--backend postgresql --backend sqlite]
 Over 400 lines: the seeding, the simulated agents, the server's CPU reading and the report are one benchmark run.
@@ -117,6 +117,16 @@ def seed(url: str, agents: int, rounds: int) -> None:
                 )
             )
     engine.dispose()
+
+
+def python_loop_ms() -> float:
+    """Milliseconds this process takes for a fixed pure-Python loop: the shared host's speed at that moment
+    (it varied by a third between runs on an idle 2-core machine), to read a run's figures by."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(2_000_000):
+        total += number
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -405,6 +415,7 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
                 )
             )
             anchor_cpu = meter.since(cpu)
+            speed = [python_loop_ms()]
             cpu = meter.read()
             _progress(f"{backend}: lookup -> order -> claim -> complete")
             workload = asyncio.run(
@@ -417,6 +428,7 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
                 )
             )
             workload_cpu = meter.since(cpu)
+            speed.append(python_loop_ms())
         finally:
             server.stop()
         stored = _stored(url)
@@ -425,6 +437,7 @@ def run_backend(backend: str, args, workdir: Path) -> dict:
         "workload": _summary(*workload, workload_cpu, workflows=workflows),
         "anchor_health": _summary(*anchor, anchor_cpu),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python_loop_ms_before_after": speed,
         "workflows_expected": workflows,
         **stored,
     }
