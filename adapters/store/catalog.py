@@ -3,17 +3,32 @@
 Stock lives in ``stock`` (``on_hand`` and ``allocated`` per warehouse and SKU, checked by the database never to
 go negative nor to promise more than is on the shelf) and ``stock_hold`` (units held by placed orders not yet
 sorted to a warehouse). The rules are the core's (``core.catalog.StockBook``): every change that depends on
-availability first locks the SKUs' product rows (``lock_skus``), rebuilds a ``StockBook`` for those SKUs from
-the database (``load_stock_book``), lets the core decide, and writes the result in the same transaction.
+availability locks the SKUs' product rows and rebuilds a ``StockBook`` for those SKUs from the database
+(``load_stock_book(..., lock=True)``), lets the core decide, and writes the result in the same transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, literal, select, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine.interfaces import Compiled
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.util import await_only
 
 from adapters.store.models import CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow, WarehouseRow
 from adapters.store.settings import StoreAccess
@@ -52,19 +67,53 @@ def _positive(quantity: int) -> None:
 # --- helpers the order repository shares ----------------------------------------------------------------
 
 
-def lock_skus(connection: Connection, skus: Iterable[str]) -> None:
+def _lock_query(skus: Sequence[str]) -> Select:
     """Serialise stock changes per SKU: on PostgreSQL ``SELECT ... FOR NO KEY UPDATE`` on the product rows, in
     SKU order (so two transactions never wait for each other in a cycle). Not ``FOR UPDATE``: an order's
     lines and holds, written before it locks, hold ``KEY SHARE`` locks on the same rows through their foreign
     keys, which ``FOR UPDATE`` would wait for (two orders, a deadlock). On SQLite the write transaction
     (``BEGIN IMMEDIATE``) already holds the only write lock."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            select(PRODUCT.c.sku)
-            .where(PRODUCT.c.sku.in_(sorted(set(skus))))
-            .order_by(PRODUCT.c.sku)
-            .with_for_update(key_share=True)
-        ).all()
+    return select(PRODUCT.c.sku).where(PRODUCT.c.sku.in_(skus)).order_by(PRODUCT.c.sku).with_for_update(key_share=True)
+
+
+def _locked_rows(connection: Connection, skus: Sequence[str], query: Select | CompoundSelect) -> Sequence[tuple]:
+    """Lock the SKUs (``_lock_query``), then ``query``'s rows. On PostgreSQL both go to the server in one
+    round trip (psycopg's pipeline mode): the read is still a statement of its own, started once the locks
+    are granted, so it sees every change committed while this transaction waited for them, and the locks
+    are held one round trip (one turn of a busy event loop) shorter."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(query).all()
+    statements = [
+        statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        for statement in (_lock_query(skus), query)
+    ]
+    driver = connection.connection.driver_connection
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        if connection.dialect.is_async:
+            results = await_only(_pipelined_async(driver, statements))
+        else:
+            results = _pipelined(driver, statements)
+    except dbapi.Error as error:  # as SQLAlchemy would have raised it (a lost connection is not used again)
+        gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if gone:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statements[0].string, statements[0].params, error, dbapi.Error, connection_invalidated=gone
+        ) from error
+    return results[-1]
+
+
+def _pipelined(driver, statements: list[Compiled]) -> list[list[tuple]]:
+    with driver.pipeline():
+        cursors = [driver.execute(statement.string, statement.params) for statement in statements]
+    return [cursor.fetchall() for cursor in cursors]
+
+
+async def _pipelined_async(driver, statements: list[Compiled]) -> list[list[tuple]]:
+    async with driver.pipeline():
+        cursors = [await driver.execute(statement.string, statement.params) for statement in statements]
+    return [await cursor.fetchall() for cursor in cursors]
 
 
 def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
@@ -86,30 +135,45 @@ def load_products(connection: Connection, skus: Iterable[str] | None = None) -> 
     ]
 
 
+def read_stock(connection: Connection, skus: Iterable[str], *, lock: bool = False) -> Sequence[tuple]:
+    """The SKUs' stock as ``stock_book`` takes it, in one statement: ("stock", warehouse, sku, on hand,
+    allocated) and ("held", "", sku, held, 0) rows. ``lock``: the SKUs are locked first (a change of stock:
+    ``_locked_rows``)."""
+    skus = sorted(set(skus))
+    query = union_all(
+        select(literal("stock"), STOCK.c.warehouse_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.allocated).where(
+            STOCK.c.sku.in_(skus)
+        ),
+        select(literal("held"), literal(""), HOLD.c.sku, func.sum(HOLD.c.quantity), literal(0))
+        .where(HOLD.c.sku.in_(skus))
+        .group_by(HOLD.c.sku),
+    )
+    return _locked_rows(connection, skus, query) if lock else connection.execute(query).all()
+
+
 def load_stock_book(
     connection: Connection,
     skus: Iterable[str],
     own_order: str | None = None,
     own_lines: dict[str, int] | None = None,
     own_warehouse: str = "",
+    *,
+    lock: bool = False,
 ) -> StockBook:
-    """A core ``StockBook`` for these SKUs as the database has them. Other orders' allocations and holds are
-    loaded as aggregates; ``own_order`` (whose ``own_lines`` are held, or allocated at ``own_warehouse``)
-    individually, so that the core can allocate, ship or release it."""
-    skus = sorted(set(skus))
+    """A core ``StockBook`` for these SKUs as the database has them (``read_stock``, ``stock_book``)."""
+    return stock_book(read_stock(connection, skus, lock=lock), own_order, own_lines, own_warehouse)
+
+
+def stock_book(
+    rows: Iterable[tuple],
+    own_order: str | None = None,
+    own_lines: dict[str, int] | None = None,
+    own_warehouse: str = "",
+) -> StockBook:
+    """A core ``StockBook`` of ``read_stock``'s rows. Other orders' allocations and holds are loaded as
+    aggregates; ``own_order`` (whose ``own_lines`` are held, or allocated at ``own_warehouse``) individually,
+    so that the core can allocate, ship or release it (``OutOfStock`` if its lines no longer fit)."""
     book = StockBook()
-    # the levels and the holds' sums in one round trip (it runs under the SKUs' locks): ("stock", warehouse,
-    # sku, on hand, allocated) and ("held", "", sku, held, 0) rows
-    rows = connection.execute(
-        union_all(
-            select(literal("stock"), STOCK.c.warehouse_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.allocated).where(
-                STOCK.c.sku.in_(skus)
-            ),
-            select(literal("held"), literal(""), HOLD.c.sku, func.sum(HOLD.c.quantity), literal(0))
-            .where(HOLD.c.sku.in_(skus))
-            .group_by(HOLD.c.sku),
-        )
-    ).all()
     levels: list[StockLevel] = []
     held: dict[str, int] = {}
     for kind, warehouse_id, sku, quantity, allocated in rows:
@@ -277,8 +341,7 @@ class SqlCatalog:
         """Goods out that no order takes (damaged, lost); units promised to orders cannot be written off."""
         _positive(quantity)
         with self.db.write() as connection:
-            lock_skus(connection, [sku])
-            load_stock_book(connection, [sku]).write_off(warehouse_id, sku, quantity)  # the core's check
+            load_stock_book(connection, [sku], lock=True).write_off(warehouse_id, sku, quantity)  # the core's check
             connection.execute(
                 update(STOCK)
                 .where(STOCK.c.warehouse_id == warehouse_id, STOCK.c.sku == sku)
@@ -307,4 +370,4 @@ class SqlCatalog:
             return load_stock_book(connection, [sku]).available(sku)
 
 
-__all__ = ["SqlCatalog", "StockLevel", "lock_skus", "load_products", "load_stock_book", "OutOfStock"]
+__all__ = ["SqlCatalog", "StockLevel", "load_products", "load_stock_book", "read_stock", "stock_book", "OutOfStock"]

@@ -4,8 +4,8 @@ database must give.
 * ``place`` runs ``core.orders.place_order`` inside one write transaction: the stock is read into a core
   ``StockBook``, the core prices the lines and holds the stock (or raises ``OutOfStock``), and the order, its
   lines, its stock holds and its ORDER_PLACED event-log record are written; then the SKUs' product rows are
-  locked (``lock_skus``; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock) and the order's holds are
-  checked again against every other order's committed holds (``OutOfStock`` undoes it all). Concurrent
+  locked (``load_stock_book(..., lock=True)``; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock) and the
+  order's holds are checked again against every other order's committed holds (``OutOfStock`` undoes it all). Concurrent
   placements for the same SKU therefore see each other's holds and can never sell more than there is, and
   the lock every order of a surge wants is held for the transaction's last round trips only.
 * The order number comes from the database (``id_sequence``'s autoincrement, see ``adapters.store.ids``),
@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from adapters.store.addresses import address_columns, to_address
-from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, lock_skus
+from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, read_stock, stock_book
 from adapters.store.eventlog import insert_records
 from adapters.store.ids import SqlIds
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
@@ -196,11 +196,11 @@ class SqlOrders:
 
     def _check_locked(self, connection: Connection, command: PlaceOrder, order: Order, skus: Sequence[str]) -> None:
         """Under the SKUs' locks: no copy of this order for the call, and its holds still fit the stock beside
-        every other order's (``load_stock_book`` refuses otherwise)."""
-        lock_skus(connection, skus)
+        every other order's (``stock_book`` refuses otherwise)."""
+        stock = read_stock(connection, skus, lock=True)
         if self.refuse_resent and command.call_id:
             self._refuse_resent(connection, command, order.order_id)
-        load_stock_book(connection, skus, own_order=order.order_id, own_lines=dict(order.quantities))
+        stock_book(stock, own_order=order.order_id, own_lines=dict(order.quantities))
 
     def _refuse_resent(self, connection: Connection, command: PlaceOrder, placing: str) -> None:
         """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not
@@ -273,7 +273,6 @@ class SqlOrders:
             order = self._get(connection, order_id, lock=True)
             version = connection.execute(select(ORDER.c.version).where(ORDER.c.id == order_id)).scalar_one()
             skus = sorted(order.quantities)
-            lock_skus(connection, skus)
             reserved = order.status in (PLACED, SORTED)
             book = load_stock_book(
                 connection,
@@ -281,6 +280,7 @@ class SqlOrders:
                 own_order=order.order_id,
                 own_lines=order.quantities if reserved else None,
                 own_warehouse=order.warehouse if order.status == SORTED else "",
+                lock=True,
             )
             before = _stock_state(book, skus)
             held_before = book.reservation(order.order_id)

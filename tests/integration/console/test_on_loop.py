@@ -9,6 +9,7 @@ import threading
 from unittest import mock
 
 import fastapi.routing
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
@@ -114,6 +115,30 @@ def test_an_order_waiting_for_a_held_row_lock_holds_up_no_other_request_of_the_w
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_order_that_waits_for_the_products_lock_too_long_answers_503_and_stores_nothing(engine, users, clock):
+    """The lock and the stock read go to the server together (a pipeline): when the lock is not granted within
+    ``lock_timeout``, the agent is told to retry (503) as for any statement, nothing of the order is kept, and
+    the connection serves the next order."""
+    _, customer = stocked_store(engine, units=10)
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, lock_timeout=0.5, pool_size=1, pool_overflow=0))
+    holder = make_engine(url)
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
+        agent = login(client, "agent")
+        with holder.connect() as held:
+            held.execute(text("SELECT sku FROM product WHERE sku = 'PAN-1' FOR NO KEY UPDATE"))
+            refused = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
+            held.rollback()
+        assert refused.status_code == 503 and refused.headers["retry-after"], refused.text
+        assert refused.json()["error"] == "DatabaseUnavailable"
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM customer_order")).scalar_one() == 0
+        placed = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
+        assert placed.status_code == 201, placed.text
+    holder.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_a_worker_opens_its_whole_event_loop_pool_at_start_up_and_keeps_it_through_a_surge(engine, clock, users):
     """The first surge after a restart waits for no connection: the loop's pool (its size and overflow) is open
     before it. A surge then opens no connection and closes none (a new server process for every connection
@@ -143,22 +168,41 @@ def test_a_worker_opens_its_whole_event_loop_pool_at_start_up_and_keeps_it_throu
         assert (pool.checkedin(), pool.checkedout()) == (5, 0)
 
 
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, bool]]:
+    """Each statement psycopg's async driver sends (the event loop's): its SQL, and whether it went in a
+    pipeline (in one round trip with the statements around it)."""
+    statements: list[tuple[str, bool]] = []
+
+    def recording(method):
+        async def record(cursor, query, *args, **kwargs):
+            pipelined = cursor.connection.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF
+            statements.append((str(query), pipelined))
+            return await method(cursor, query, *args, **kwargs)
+
+        return record
+
+    for name in ("execute", "executemany"):
+        monkeypatch.setattr(psycopg.AsyncCursor, name, recording(getattr(psycopg.AsyncCursor, name)))
+    return statements
+
+
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
-def test_an_order_locks_its_products_last_after_its_audit_row_and_writes_nothing_under_the_lock(client, engine, users):
-    """Under a surge every order waits for the same product rows: they are locked as the unit commits, and
-    only the stock check (reads) runs between the lock and the commit."""
+def test_an_order_locks_its_products_last_after_its_audit_row_and_reads_the_stock_in_the_same_round_trip(
+    client, engine, users, sent
+):
+    """Under a surge every order waits for the same product rows: they are locked as the unit commits, the
+    stock is read in the lock's round trip, and only reads run between the lock and the commit."""
     _, customer = stocked_store(engine, units=10)
     agent = login(client, "agent")
-    traced = Traced(client, engine)
-    statements: list[str] = []
-    for traced_engine in traced.engines.values():
-        event.listen(traced_engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
     ordered = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
     assert ordered.status_code == 201, ordered.text
-    locked = next(i for i, sql in enumerate(statements) if "FOR NO KEY UPDATE" in sql)
-    audited = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO audit_log"))
+    locked = next(i for i, (sql, _) in enumerate(sent) if "FOR NO KEY UPDATE" in sql)
+    audited = next(i for i, (sql, _) in enumerate(sent) if sql.startswith("INSERT INTO audit_log"))
     assert audited < locked
-    assert all(sql.lstrip().startswith("SELECT") for sql in statements[locked:]), statements[locked:]
+    assert all(sql.lstrip().startswith("SELECT") for sql, _ in sent[locked:]), sent[locked:]
+    (_, lock_pipelined), (stock_read, read_pipelined) = sent[locked : locked + 2]
+    assert "stock_hold" in stock_read and lock_pipelined and read_pipelined, sent[locked:]
 
 
 @pytest.mark.parametrize("serving", [True, False])

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from adapters.store.eventlog import SqlEventLog
 from adapters.store.models import OrderLineRow, OrderRow, StockHoldRow
@@ -139,3 +140,24 @@ def test_two_hundred_concurrent_orders_get_two_hundred_different_numbers(wide_en
     assert len(set(numbers)) == 200, [n for n, k in Counter(numbers).items() if k > 1]
     assert set(_stored_orders(engine)) == set(numbers)
     assert _stock_invariants(engine) == (1000, 0, 200)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_order_not_granted_the_products_lock_in_time_fails_as_any_statement_and_keeps_nothing(engine, database):
+    """The lock and the stock read go to the server together (psycopg's pipeline): a lock timeout still
+    reaches the caller as SQLAlchemy's OperationalError, the transaction leaves nothing, and the connection
+    serves the next order."""
+    _, customer = stocked_store(engine, units=5)
+    _, url = database
+    hasty = make_engine(StoreSettings(database_url=url, lock_timeout=0.5), pool_size=1, max_overflow=0)
+    orders = SqlOrders(hasty)
+    with engine.connect() as held:
+        held.execute(text("SELECT sku FROM product WHERE sku = 'PAN-1' FOR NO KEY UPDATE"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            orders.place(order_command(customer.customer_id, {"PAN-1": 1}))
+        held.rollback()
+    assert _stored_orders(engine) == {}
+    placed = orders.place(order_command(customer.customer_id, {"PAN-1": 1}))
+    assert _stored_orders(engine) == {placed.order_id: [("PAN-1", 1)]}
+    assert _stock_invariants(engine) == (5, 0, 1)
+    hasty.dispose()
