@@ -69,9 +69,7 @@ class LoopEngines:
             return
         try:
             async with AsyncExitStack() as opened:
-                await asyncio.gather(
-                    *(opened.enter_async_context(engine.connect()) for _ in range(engine.pool.size()))
-                )
+                await asyncio.gather(*(opened.enter_async_context(engine.connect()) for _ in range(engine.pool.size())))
         except (DBAPIError, OSError) as error:
             log.warning("the database did not answer at start-up (%s): connecting on first use", type(error).__name__)
 
