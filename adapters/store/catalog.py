@@ -80,7 +80,8 @@ def _locked_rows(connection: Connection, skus: Sequence[str], query: Select | Co
     """Lock the SKUs (``_lock_query``), then ``query``'s rows. On PostgreSQL both go to the server in one
     round trip (psycopg's pipeline mode): the read is still a statement of its own, started once the locks
     are granted, so it sees every change committed while this transaction waited for them, and the locks
-    are held one round trip (one turn of a busy event loop) shorter."""
+    are held one round trip (one turn of a busy event loop) shorter. These two statements go past
+    SQLAlchemy's execution events and its echo (``HOTLINE_DATABASE_ECHO`` does not show them)."""
     if connection.dialect.name != "postgresql":
         return connection.execute(query).all()
     statements = [
