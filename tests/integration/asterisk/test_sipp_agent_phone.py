@@ -26,6 +26,21 @@ INVITE = """
       Content-Length: 0
 """
 
+
+def _in_dialog(method: str, cseq: int) -> str:
+    """A request of the answered call (the phone's tag is in ``[last_To:]``)."""
+    return f"""
+      {method} sip:agent001@127.0.0.1:[remote_port] SIP/2.0
+      Via: SIP/2.0/UDP 127.0.0.1:[local_port];branch=z9hG4bK-hotline-{method.lower()}-[call_number]
+      [last_From:]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: {cseq} {method}
+      Max-Forwards: 70
+      Content-Length: 0
+"""
+
+
 # INVITE, 180, 200, the same INVITE again (same branch and CSeq: a retransmission), ACK, then hang up
 CALLER = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="an INVITE sent again">
@@ -35,26 +50,10 @@ CALLER = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="200" rrs="true"/>
   <send><![CDATA[{INVITE}
 ]]></send>
-  <send><![CDATA[
-      ACK sip:agent001@127.0.0.1:[remote_port] SIP/2.0
-      Via: SIP/2.0/UDP 127.0.0.1:[local_port];branch=z9hG4bK-hotline-ack-[call_number]
-      [last_From:]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
+  <send><![CDATA[{_in_dialog("ACK", 1)}
 ]]></send>
   <pause milliseconds="200"/>
-  <send retrans="500"><![CDATA[
-      BYE sip:agent001@127.0.0.1:[remote_port] SIP/2.0
-      Via: SIP/2.0/UDP 127.0.0.1:[local_port];branch=z9hG4bK-hotline-bye-[call_number]
-      [last_From:]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
+  <send retrans="500"><![CDATA[{_in_dialog("BYE", 2)}
 ]]></send>
   <recv response="200"/>
 </scenario>
