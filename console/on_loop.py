@@ -61,7 +61,7 @@ class LoopEngines:
         return engine
 
     async def open_pool(self) -> None:
-        """Open the running loop's pool at start-up (``pool_size`` connections at once), so that the first surge
+        """Open the running loop's whole pool at start-up (all its connections at once), so that the first surge
         after a restart does not wait for connections; a database that does not answer is only logged (the
         readiness check says so, and the pool connects when it can)."""
         engine = self.current()
