@@ -99,8 +99,13 @@ def _locked_rows(connection: Connection, skus: Sequence[str], query: Select | Co
         gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
         if gone:
             connection.invalidate(error)
+        lock, read = statements  # either may have failed: the error names both
         raise DBAPIError.instance(
-            statements[0].string, statements[0].params, error, dbapi.Error, connection_invalidated=gone
+            f"{lock.string};\n{read.string}",
+            {**lock.params, **read.params},
+            error,
+            dbapi.Error,
+            connection_invalidated=gone,
         ) from error
     return results[-1]
 
