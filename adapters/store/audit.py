@@ -4,11 +4,13 @@ it back through ``entries``."""
 
 from __future__ import annotations
 
-from typing import Optional
+from functools import partial
+from typing import Callable, Optional
 
-from sqlalchemy import Connection, Engine, Index, func, insert, select
+from sqlalchemy import Connection, Engine, Index, func, select
 from sqlmodel import Field, SQLModel
 
+from adapters.store.pipeline import write_rows
 from adapters.store.settings import StoreAccess
 from app.ports import AuditEntry
 
@@ -39,11 +41,19 @@ class SqlAudit:
     """``add(entry)`` writes one row per entity ID; ``entries(user=None, entity=None, entity_id=None,
     limit=200, offset=0, action=None)`` newest first; ``times(action, since, entity=, entity_id=, user=)`` when those
     rows were written, oldest first (what the console's login lockout counts); ``count(...)`` with the same
-    filters: how many and the oldest time (the lookup limit's check)."""
+    filters: how many and the oldest time (the lookup limit's check). ``write_at_commit`` (a unit of work's):
+    where ``add`` leaves its rows, written as the unit commits (in its round trip on PostgreSQL)."""
 
-    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        connection: Connection | None = None,
+        write_at_commit: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
+        self.write_at_commit = write_at_commit
 
     def add(self, *entries: AuditEntry) -> None:
         rows = [
@@ -60,8 +70,14 @@ class SqlAudit:
         ]
         if not rows:
             return
-        with self.db.write() as connection:  # in a unit: if it fails, the unit rolls back whole (audit with the change)
-            connection.execute(insert(AUDIT), rows)
+        if self.write_at_commit is not None:  # if it fails, the unit rolls back whole (the audit with the change)
+            self.write_at_commit(partial(self._insert, rows))
+        else:
+            self._insert(rows)
+
+    def _insert(self, rows: list[dict]) -> None:
+        with self.db.write() as connection:
+            write_rows(connection, AUDIT, rows)
 
     def entries(
         self,

@@ -10,14 +10,13 @@ availability locks the SKUs' product rows and rebuilds a ``StockBook`` for those
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import (
-    CompoundSelect,
     Connection,
     Engine,
     Row,
-    Select,
+    bindparam,
     delete,
     func,
     insert,
@@ -26,11 +25,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine.interfaces import Compiled
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.util import await_only
+from sqlalchemy.exc import IntegrityError
 
 from adapters.store.models import CourierRow, ProductAiringRow, ProductRow, StockHoldRow, StockRow, WarehouseRow
+from adapters.store.pipeline import pipelined, send_read
 from adapters.store.settings import StoreAccess
 from core.catalog import Catalog, CatalogError, OutOfStock, Product, StockBook, UnknownProduct, Warehouse
 from core.orders import Courier
@@ -67,59 +65,27 @@ def _positive(quantity: int) -> None:
 # --- helpers the order repository shares ----------------------------------------------------------------
 
 
-def _lock_query(skus: Sequence[str]) -> Select:
-    """Serialise stock changes per SKU: on PostgreSQL ``SELECT ... FOR NO KEY UPDATE`` on the product rows, in
-    SKU order (so two transactions never wait for each other in a cycle). Not ``FOR UPDATE``: an order's
-    lines and holds, written before it locks, hold ``KEY SHARE`` locks on the same rows through their foreign
-    keys, which ``FOR UPDATE`` would wait for (two orders, a deadlock). On SQLite the write transaction
-    (``BEGIN IMMEDIATE``) already holds the only write lock."""
-    return select(PRODUCT.c.sku).where(PRODUCT.c.sku.in_(skus)).order_by(PRODUCT.c.sku).with_for_update(key_share=True)
-
-
-def _locked_rows(connection: Connection, skus: Sequence[str], query: Select | CompoundSelect) -> Sequence[tuple]:
-    """Lock the SKUs (``_lock_query``), then ``query``'s rows. On PostgreSQL both go to the server in one
-    round trip (psycopg's pipeline mode): the read is still a statement of its own, started once the locks
-    are granted, so it sees every change committed while this transaction waited for them, and the locks
-    are held one round trip (one turn of a busy event loop) shorter. These two statements go past
-    SQLAlchemy's execution events and its echo (``HOTLINE_DATABASE_ECHO`` does not show them)."""
-    if connection.dialect.name != "postgresql":
-        return connection.execute(query).all()
-    statements = [
-        statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-        for statement in (_lock_query(skus), query)
-    ]
-    driver = connection.connection.driver_connection
-    dbapi = connection.dialect.loaded_dbapi
-    try:
-        if connection.dialect.is_async:
-            results = await_only(_pipelined_async(driver, statements))
-        else:
-            results = _pipelined(driver, statements)
-    except dbapi.Error as error:  # as SQLAlchemy would have raised it (a lost connection is not used again)
-        gone = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
-        if gone:
-            connection.invalidate(error)
-        lock, read = statements  # either may have failed: the error names both
-        raise DBAPIError.instance(
-            f"{lock.string};\n{read.string}",
-            {**lock.params, **read.params},
-            error,
-            dbapi.Error,
-            connection_invalidated=gone,
-        ) from error
-    return results[-1]
-
-
-def _pipelined(driver, statements: list[Compiled]) -> list[list[tuple]]:
-    with driver.pipeline():
-        cursors = [driver.execute(statement.string, statement.params) for statement in statements]
-    return [cursor.fetchall() for cursor in cursors]
-
-
-async def _pipelined_async(driver, statements: list[Compiled]) -> list[list[tuple]]:
-    async with driver.pipeline():
-        cursors = [await driver.execute(statement.string, statement.params) for statement in statements]
-    return [await cursor.fetchall() for cursor in cursors]
+# Serialise stock changes per SKU: on PostgreSQL ``SELECT ... FOR NO KEY UPDATE`` on the product rows, in SKU
+# order (so two transactions never wait for each other in a cycle). Not ``FOR UPDATE``: an order's lines and
+# holds, written before it locks, hold ``KEY SHARE`` locks on the same rows through their foreign keys, which
+# ``FOR UPDATE`` would wait for (two orders, a deadlock). On SQLite the write transaction (``BEGIN IMMEDIATE``)
+# already holds the only write lock.
+_LOCK = (
+    select(PRODUCT.c.sku)
+    .where(PRODUCT.c.sku.in_(bindparam("skus", expanding=True)))
+    .order_by(PRODUCT.c.sku)
+    .with_for_update(key_share=True)
+)
+# the SKUs' stock as ``stock_book`` takes it: ("stock", warehouse, sku, on hand, allocated) and ("held", "", sku,
+# held, 0) rows
+_STOCK = union_all(
+    select(literal("stock"), STOCK.c.warehouse_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.allocated).where(
+        STOCK.c.sku.in_(bindparam("skus", expanding=True))
+    ),
+    select(literal("held"), literal(""), HOLD.c.sku, func.sum(HOLD.c.quantity), literal(0))
+    .where(HOLD.c.sku.in_(bindparam("skus", expanding=True)))
+    .group_by(HOLD.c.sku),
+)
 
 
 def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
@@ -143,18 +109,22 @@ def load_products(connection: Connection, skus: Iterable[str] | None = None) -> 
 
 def read_stock(connection: Connection, skus: Iterable[str], *, lock: bool = False) -> Sequence[tuple]:
     """The SKUs' stock as ``stock_book`` takes it, in one statement: ("stock", warehouse, sku, on hand,
-    allocated) and ("held", "", sku, held, 0) rows. ``lock``: the SKUs are locked first (a change of stock:
-    ``_locked_rows``)."""
-    skus = sorted(set(skus))
-    query = union_all(
-        select(literal("stock"), STOCK.c.warehouse_id, STOCK.c.sku, STOCK.c.on_hand, STOCK.c.allocated).where(
-            STOCK.c.sku.in_(skus)
-        ),
-        select(literal("held"), literal(""), HOLD.c.sku, func.sum(HOLD.c.quantity), literal(0))
-        .where(HOLD.c.sku.in_(skus))
-        .group_by(HOLD.c.sku),
-    )
-    return _locked_rows(connection, skus, query) if lock else connection.execute(query).all()
+    allocated) and ("held", "", sku, held, 0) rows. ``lock``: the SKUs are locked first, in the same round trip
+    (``send_stock_read``)."""
+    if not lock:
+        return connection.execute(_STOCK, {"skus": sorted(set(skus))}).all()
+    with pipelined(connection):
+        rows = send_stock_read(connection, skus)
+    return rows()
+
+
+def send_stock_read(connection: Connection, skus: Iterable[str]) -> Callable[[], Sequence[tuple]]:
+    """Lock the SKUs (``_LOCK``) and read their stock (as ``read_stock``), queued in the connection's
+    ``pipelined`` block: the read is still a statement of its own, started once the locks are granted, so it
+    sees every change committed while this transaction waited for them. The function returned gives the rows
+    once the block has ended."""
+    statements = [_LOCK, _STOCK] if connection.dialect.name == "postgresql" else [_STOCK]
+    return send_read(connection, statements, {"skus": sorted(set(skus))})
 
 
 def load_stock_book(

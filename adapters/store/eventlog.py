@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from adapters.store.models import EventRecord
+from adapters.store.pipeline import write_rows
 from adapters.store.queries import in_period
 from adapters.store.settings import StoreAccess
 from core.log import FIELDS, LogRecord
@@ -42,11 +43,11 @@ def insert_records(
     for i, record in enumerate(records):
         rows.append(record_row(record, source, None if first_seq is None else first_seq + i))
         if len(rows) >= batch:
-            connection.execute(insert(_TABLE), rows)
+            write_rows(connection, _TABLE, rows)
             n += len(rows)
             rows = []
     if rows:
-        connection.execute(insert(_TABLE), rows)
+        write_rows(connection, _TABLE, rows)
         n += len(rows)
     return n
 

@@ -4,10 +4,11 @@ database must give.
 * ``place`` runs ``core.orders.place_order`` inside one write transaction: the stock is read into a core
   ``StockBook``, the core prices the lines and holds the stock (or raises ``OutOfStock``), and the order, its
   lines, its stock holds and its ORDER_PLACED event-log record are written; then the SKUs' product rows are
-  locked (``load_stock_book(..., lock=True)``; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock) and the
-  order's holds are checked again against every other order's committed holds (``OutOfStock`` undoes it all). Concurrent
-  placements for the same SKU therefore see each other's holds and can never sell more than there is, and
-  the lock every order of a surge wants is held for the transaction's last round trips only.
+  locked (``send_stock_read``; SQLite's ``BEGIN IMMEDIATE`` holds the only write lock) and the order's holds
+  are checked again against every other order's committed holds (``OutOfStock`` undoes it all). The writes,
+  the lock and the read go to PostgreSQL in one round trip. Concurrent placements for the same SKU therefore
+  see each other's holds and can never sell more than there is, and the lock every order of a surge wants is
+  held for the transaction's last round trips only.
 * The order number comes from the database (``id_sequence``'s autoincrement, see ``adapters.store.ids``),
   so numbers are unique across processes.
 * Status changes (sort, payment, dispatch, delivery, cancellation, return) load the order and its stock into
@@ -25,10 +26,11 @@ from typing import Callable, Mapping, Sequence
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from adapters.store.addresses import address_columns, to_address
-from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, read_stock, stock_book
+from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, send_stock_read, stock_book
 from adapters.store.eventlog import insert_records
 from adapters.store.ids import SqlIds
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
+from adapters.store.pipeline import pipelined, write_rows
 from adapters.store.settings import StoreAccess
 from core import orders as core_orders
 from core.catalog import Catalog, StockBook, Warehouse
@@ -129,7 +131,8 @@ class SqlOrders:
 
     ``log_source`` is the event-log ``source`` of the ORDER_PLACED records. ``refuse_resent`` (the use cases'
     units of work): an order identical to one the call already has raises ``AlreadyPlaced`` (a resent request).
-    ``before_commit`` (a unit of work's): where ``place`` leaves its locked check to run as the unit commits.
+    ``write_at_commit`` and ``before_commit`` (a unit of work's, both or neither): where ``place`` leaves its
+    writes, and its locked check, to run as the unit commits.
     """
 
     def __init__(
@@ -139,25 +142,28 @@ class SqlOrders:
         log_source: str = "",
         connection: Connection | None = None,
         refuse_resent: bool = False,
-        before_commit: Callable[[Callable[[], None]], None] | None = None,
+        write_at_commit: Callable[[Callable[[], None]], None] | None = None,
+        before_commit: Callable[[Callable[[], Callable[[], None]]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.db = StoreAccess(engine, connection)
         self.log_source = log_source
         self.refuse_resent = refuse_resent
+        self.write_at_commit = write_at_commit
         self.before_commit = before_commit
 
     # --- placing ---------------------------------------------------------------------------------
 
     def place(self, command: PlaceOrder, now: float | None = None) -> Order:
-        """Priced and checked against the stock as it stands, written, and only then the SKUs locked and the
+        """Priced and checked against the stock as it stands; then its rows are written, the SKUs locked and the
         order's stock checked again against every other order's (``OutOfStock``; a copy of an order the call
-        has already: ``AlreadyPlaced``). Under a surge every order wants the same product's rows: the locks are
-        held for the transaction's last round trips only: in a unit of work (``before_commit``) the locked check
-        runs as the unit commits, after whatever else the unit writes (the order's audit row), and
-        ``OutOfStock`` / ``AlreadyPlaced`` may then come from the commit. Alone, a refusal after the writes
-        rolls its transaction back; in a unit the unit must then roll back (``app.orders.place_order`` does): no
-        savepoint, two round trips fewer on every order."""
+        has already: ``AlreadyPlaced``), the writes, the lock and the stock read in one round trip
+        (``adapters.store.pipeline``). Under a surge every order wants the same product's rows: the locks are
+        held for the transaction's last round trips only. In a unit of work (``write_at_commit``,
+        ``before_commit``) the rows are written, and the locked check runs, as the unit commits, after
+        whatever else the unit writes (the order's audit row), and ``OutOfStock`` / ``AlreadyPlaced`` then come
+        from the commit. Alone, a refusal rolls its transaction back; in a unit the unit must then roll back
+        (``app.orders.place_order`` does): no savepoint, two round trips fewer on every order."""
         if now is not None:
             command.now = now
         skus = _skus_of(command.lines)
@@ -167,40 +173,52 @@ class SqlOrders:
             catalog = Catalog(load_products(connection, skus))
             book = load_stock_book(connection, skus)
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
-            connection.execute(insert(ORDER).values(id=order.order_id, **_order_columns(order)))
-            connection.execute(
-                insert(LINE),
-                [
-                    dict(
-                        order_id=order.order_id,
-                        position=i,
-                        sku=line.sku,
-                        name=line.name,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                    )
-                    for i, line in enumerate(order.lines)
-                ],
-            )
-            connection.execute(
-                insert(HOLD),
-                [dict(order_id=order.order_id, sku=sku, quantity=qty) for sku, qty in order.quantities.items()],
-            )
-            insert_records(connection, [order_log_record(order)], self.log_source)
+            write = partial(self._write_placed, connection, order)
             check = partial(self._check_locked, connection, command, order, skus)
-            if self.before_commit is None:
-                check()
+            if self.before_commit is None or self.write_at_commit is None:
+                with pipelined(connection):
+                    write()
+                    then = check()
+                then()
             else:
+                self.write_at_commit(write)
                 self.before_commit(check)
         return order
 
-    def _check_locked(self, connection: Connection, command: PlaceOrder, order: Order, skus: Sequence[str]) -> None:
-        """Under the SKUs' locks: no copy of this order for the call, and its holds still fit the stock beside
-        every other order's (``stock_book`` refuses otherwise)."""
-        stock = read_stock(connection, skus, lock=True)
-        if self.refuse_resent and command.call_id:
-            self._refuse_resent(connection, command, order.order_id)
-        stock_book(stock, own_order=order.order_id, own_lines=dict(order.quantities))
+    def _write_placed(self, connection: Connection, order: Order) -> None:
+        """The order's rows: none of them read back, so they may wait in a pipeline."""
+        write_rows(connection, ORDER, [dict(id=order.order_id, **_order_columns(order))])
+        lines = [
+            dict(
+                order_id=order.order_id,
+                position=i,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for i, line in enumerate(order.lines)
+        ]
+        write_rows(connection, LINE, lines)
+        holds = [dict(order_id=order.order_id, sku=sku, quantity=qty) for sku, qty in order.quantities.items()]
+        write_rows(connection, HOLD, holds)
+        insert_records(connection, [order_log_record(order)], self.log_source)
+
+    def _check_locked(
+        self, connection: Connection, command: PlaceOrder, order: Order, skus: Sequence[str]
+    ) -> Callable[[], None]:
+        """Sends the SKUs' lock and stock read (in the connection's ``pipelined`` block); the function returned,
+        once they are back, checks under the locks: no copy of this order for the call, and its holds still fit
+        the stock beside every other order's (``stock_book`` refuses otherwise)."""
+        stock = send_stock_read(connection, skus)
+
+        def check() -> None:
+            rows = stock()
+            if self.refuse_resent and command.call_id:
+                self._refuse_resent(connection, command, order.order_id)
+            stock_book(rows, own_order=order.order_id, own_lines=dict(order.quantities))
+
+        return check
 
     def _refuse_resent(self, connection: Connection, command: PlaceOrder, placing: str) -> None:
         """``AlreadyPlaced`` when the call already has this customer's order with the same lines (not

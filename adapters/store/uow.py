@@ -8,9 +8,11 @@ unit commits, so the concurrency rules (one claimer per ticket, stock never nega
 A repository method refuses before it writes; one the database may refuse after writing (a unique key taken)
 runs in a savepoint of the unit's transaction (``StoreAccess.guarded``), so that refusal undoes only itself.
 With an ``IdempotencyClaim`` the unit writes the request's key as it commits, in the same transaction: a
-second request under the same key rolls back whole (``DuplicateRequest``). A placed order's stock is checked
-again under the SKUs' locks as the unit commits (``SqlOrders.place``), so the hot lock waits through no other
-write of the unit; the commit then raises its refusal.
+second request under the same key rolls back whole (``DuplicateRequest``). Rows nobody reads back in the unit
+(its audit rows, a placed order's) are written as it commits, and a placed order's stock is checked again under
+the SKUs' locks after them (``SqlOrders.place``), so the hot lock waits through no other write of the unit; on
+PostgreSQL those writes, the lock and the stock read go in one round trip (``adapters.store.pipeline``). The
+commit then raises their errors and the order's refusal.
 
 ``StoreSession`` -- one connection for everything one console request does (its token check, reads, the units
 of its use cases, the audit rows of its reads): taken from the pool at first use (one pre-ping), given back by
@@ -36,6 +38,7 @@ from adapters.store.idempotency import DuplicateRequest, IdempotencyClaim, SqlId
 from adapters.store.ids import SqlIds
 from adapters.store.membership import SqlMemberships
 from adapters.store.orders import SqlOrders
+from adapters.store.pipeline import pipelined, send_commit
 from adapters.store.tickets import DEFAULT_RETRY_AFTER, DEFAULT_TTL, SqlTickets
 
 
@@ -128,7 +131,8 @@ class SqlUnitOfWork:
         self.order_log_source = order_log_source
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
-        self._before_commit: list[Callable[[], None]] = []  # checks the repositories leave for the commit
+        self._writes: list[Callable[[], None]] = []  # writes the repositories leave for the commit
+        self._before_commit: list[Callable[[], Callable[[], None]]] = []  # and checks: each sends, then decides
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._connection is not None:
@@ -159,6 +163,7 @@ class SqlUnitOfWork:
             engine,
             log_source=self.order_log_source,
             refuse_resent=True,
+            write_at_commit=self._writes.append,
             before_commit=self._before_commit.append,
             **on,
         )
@@ -167,7 +172,7 @@ class SqlUnitOfWork:
         self.airings = SqlAirings(engine, **on)
         self.call_records = SqlCallRecords(engine, **on)
         self.event_log = SqlEventLog(engine, **on)
-        self.audit = SqlAudit(engine, **on)
+        self.audit = SqlAudit(engine, write_at_commit=self._writes.append, **on)
         self.ids = SqlIds(engine, **on)
         self.memberships = SqlMemberships(engine, **on)
         self.campaigns = SqlCampaigns(engine, **on)
@@ -180,13 +185,13 @@ class SqlUnitOfWork:
             if self._connection is not None and self.session is None:
                 self._connection.close()
             self._connection = self._transaction = None
-            self._before_commit = []
+            self._writes, self._before_commit = [], []
 
     def commit(self) -> None:
-        if self._transaction is None:
+        if self._transaction is None or self._connection is None:
             raise RuntimeError("commit outside the unit of work's with-block")
         claim = self.idempotency
-        if claim is not None and not claim.claimed and self._connection is not None:
+        if claim is not None and not claim.claimed:
             try:
                 SqlIdempotency.claim(self._connection, claim)
             except IntegrityError:
@@ -194,9 +199,16 @@ class SqlUnitOfWork:
                 raise DuplicateRequest(
                     f"Idempotency-Key {claim.key!r} was used by another request: nothing was changed by this one"
                 ) from None
-        for check in self._before_commit:  # a placed order's locked stock check: the locks held to the end only
-            check()
-        self._before_commit.clear()
+        writes, checks = self._writes, self._before_commit
+        self._writes, self._before_commit = [], []
+        with pipelined(self._connection):  # one round trip on PostgreSQL: the rows left, then the locks (last)
+            for write in writes:
+                write()
+            decisions = [check() for check in checks]
+            if not decisions:  # nothing to decide: the commit goes with the writes
+                send_commit(self._connection)
+        for decide in decisions:  # a placed order's stock, under its locks
+            decide()
         self._transaction.commit()
         if self.session is not None:
             # the request's work is done: its connection goes back to the pool here, in the worker thread, not
