@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.store.addresses import address_columns, to_address
 from adapters.store.call_records import to_call_record
 from adapters.store.models import AddressRow, CallRecordRow, CustomerPhoneRow, CustomerRow, OrderRow
+from adapters.store.pipeline import pipelined, send_read
 from adapters.store.settings import StoreAccess
 from core.call_records import CallRecord
 from core.customers import Customer, CustomerError, UnknownCustomer
@@ -29,6 +30,19 @@ from core.regions import Address, Division
 CUSTOMER = CustomerRow.__table__
 PHONE = CustomerPhoneRow.__table__
 ADDRESS = AddressRow.__table__
+
+
+def _customer_reads(chosen: Select) -> tuple[Select, Select, Select]:
+    """The customers whose IDs ``chosen`` selects (oldest first), their phones and their addresses."""
+    return (
+        select(CUSTOMER).where(CUSTOMER.c.id.in_(chosen)).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id),
+        select(PHONE).where(PHONE.c.customer_id.in_(chosen)).order_by(PHONE.c.position),
+        select(ADDRESS).where(ADDRESS.c.customer_id.in_(chosen)).order_by(ADDRESS.c.position),
+    )
+
+
+_BY_PHONE = _customer_reads(select(PHONE.c.customer_id).where(PHONE.c.key == bindparam("key")))
+_BY_ID = _customer_reads(select(CUSTOMER.c.id).where(CUSTOMER.c.id == bindparam("customer_id")))
 
 
 # --- history -----------------------------------------------------------------------------------------
@@ -121,56 +135,48 @@ class SqlCustomers:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    @classmethod
-    def _load(cls, connection: Connection, ids: list[str]) -> dict[str, Customer]:
-        if not ids:
-            return {}
-        return cls._complete(connection, connection.execute(select(CUSTOMER).where(CUSTOMER.c.id.in_(ids))).all())
-
     @staticmethod
-    def _complete(connection: Connection, rows) -> dict[str, Customer]:
-        """The customers of these ``customer`` rows, with their phones and addresses (two queries)."""
-        ids = [row.id for row in rows]
-        if not ids:
-            return {}
+    def _read(connection: Connection, reads: tuple[Select, Select, Select], params: dict[str, str]) -> list[Customer]:
+        """The customers ``reads`` select (``_customer_reads``), oldest first, with their phones and addresses:
+        three reads sent together (one round trip on PostgreSQL: ``adapters.store.pipeline``)."""
+        with pipelined(connection):
+            customers, phone_rows, address_rows = (send_read(connection, [read], params) for read in reads)
         phones: dict[str, list[PhoneNumber]] = {}
-        for p in connection.execute(select(PHONE).where(PHONE.c.customer_id.in_(ids)).order_by(PHONE.c.position)):
+        for p in phone_rows():
             phones.setdefault(p.customer_id, []).append(PhoneNumber(p.national, p.kind, p.area_code, p.extension))
         addresses: dict[str, list[Address]] = {}
-        for a in connection.execute(select(ADDRESS).where(ADDRESS.c.customer_id.in_(ids)).order_by(ADDRESS.c.position)):
+        for a in address_rows():
             addresses.setdefault(a.customer_id, []).append(to_address(a))
-        customers = {}
-        for row in rows:
+        found = []
+        for row in customers():
             region = (
                 Division(row.region_code, row.region_province, row.region_city, row.region_county)
                 if row.region_code
                 else None
             )
-            customers[row.id] = Customer(
-                row.id,
-                row.name,
-                phones.get(row.id, []),
-                float(row.created_at),
-                region=region,
-                addresses=addresses.get(row.id, []),
-                notes=row.notes,
+            found.append(
+                Customer(
+                    row.id,
+                    row.name,
+                    phones.get(row.id, []),
+                    float(row.created_at),
+                    region=region,
+                    addresses=addresses.get(row.id, []),
+                    notes=row.notes,
+                )
             )
-        return customers
+        return found
 
     def get(self, customer_id: str) -> Customer:
         with self.db.read() as connection:
-            found = self._load(connection, [customer_id])
-        if customer_id not in found:
+            found = self._read(connection, _BY_ID, {"customer_id": customer_id})
+        if not found:
             raise UnknownCustomer(customer_id)
-        return found[customer_id]
+        return found[0]
 
     def find_by_phone(self, number: PhoneNumber) -> list[Customer]:
-        with_number = select(PHONE.c.customer_id).where(PHONE.c.key == number.key)
-        query = select(CUSTOMER).where(CUSTOMER.c.id.in_(with_number)).order_by(CUSTOMER.c.created_at, CUSTOMER.c.id)
         with self.db.read() as connection:
-            rows = connection.execute(query).all()
-            found = self._complete(connection, rows)
-        return [found[row.id] for row in rows]
+            return self._read(connection, _BY_PHONE, {"key": number.key})
 
     def first_address(self, customer_id: str) -> Address | None:
         """One row read (an order sent without an address goes there), not the whole customer."""
