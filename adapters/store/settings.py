@@ -237,6 +237,10 @@ def make_async_engine(settings: StoreSettings, **kwargs) -> AsyncEngine | None:
         # closed and opened again (16 new server processes a second under benchmarks/orders_api)
         kwargs.setdefault("pool_size", settings.pool_size + settings.pool_overflow)
         kwargs.setdefault("max_overflow", 0)
+        # and each prepares a statement at its first use, not its sixth (psycopg's default): a prepared one
+        # skips PostgreSQL's parse and plan (0.1 ms of a 0.13 ms lookup), and in a surge's first seconds
+        # every statement would otherwise be new on every connection
+        kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", 0)
     ping_idle = _server_options(settings, kwargs)
     engine = create_async_engine(settings.database_url, echo=settings.echo, **kwargs)
     if ping_idle:
