@@ -191,8 +191,9 @@ def sent(monkeypatch) -> list[tuple[str, bool]]:
 def test_an_order_locks_its_products_last_after_its_audit_row_and_reads_the_stock_in_the_same_round_trip(
     client, engine, users, sent
 ):
-    """Under a surge every order waits for the same product rows: they are locked as the unit commits, the
-    stock is read in the lock's round trip, and only reads run between the lock and the commit."""
+    """Under a surge every order waits for the same product rows: they are locked as the unit commits, after
+    the order's rows and its audit row, all of them sent with the lock and the stock read in one round trip
+    (a pipeline), and only reads run between the lock and the commit."""
     _, customer = stocked_store(engine, units=10)
     agent = login(client, "agent")
     ordered = client.post("/api/orders", json=order_body(customer.customer_id), headers=agent)
@@ -203,6 +204,16 @@ def test_an_order_locks_its_products_last_after_its_audit_row_and_reads_the_stoc
     assert all(sql.lstrip().startswith("SELECT") for sql, _ in sent[locked:]), sent[locked:]
     (_, lock_pipelined), (stock_read, read_pipelined) = sent[locked : locked + 2]
     assert "stock_hold" in stock_read and lock_pipelined and read_pipelined, sent[locked:]
+    written = next(i for i, (sql, _) in enumerate(sent) if sql.startswith("INSERT INTO customer_order"))
+    together = sent[written : locked + 2]
+    assert {sql.split("(")[0].strip() for sql, _ in together} >= {
+        "INSERT INTO customer_order",
+        "INSERT INTO order_line",
+        "INSERT INTO stock_hold",
+        "INSERT INTO event_log",
+        "INSERT INTO audit_log",
+    }
+    assert all(pipelined for _, pipelined in together), together
 
 
 @pytest.mark.parametrize("serving", [True, False])
@@ -219,3 +230,78 @@ def test_a_serving_worker_sets_up_every_route_before_its_first_request(engine, c
             tickets = client.get("/api/callbacks", headers=agent)
         assert (found.status_code, tickets.status_code) == (200, 200), (found.text, tickets.text)
         assert (set_up.call_count == 0) is serving, set_up.call_count
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_the_agents_hot_routes_wait_for_the_database_few_times(engine, users, clock, tmp_path):
+    """On a busy event loop every wait for the database is a wait for the request's turn as well, so a
+    request's latency grows with its round trips (issue 14, item 13). Counted on the wire, in libpq's trace
+    of the worker's one connection: each Sync (the end of a statement, or of statements sent together) and
+    each simple Query (BEGIN) is one wait for the server. What is written and not read back goes with the
+    next statement that must wait: the audit rows and an order's rows with the SKUs' lock and the stock read,
+    a claim's audit row with its COMMIT."""
+    _, customer = stocked_store(engine, units=10)
+    for ticket, number in (("cb-1", "13900139000"), ("cb-2", "13900139001")):
+        SqlTickets(engine).create(Ticket(ticket, f"call-{ticket}", number, "normal", "4008001234", "A1", T0))
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=1, pool_overflow=0))
+    trace = tmp_path / "libpq.trace"
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client, trace.open("w") as sink:
+        agent = login(client, "agent")
+        assert client.get("/api/me", headers=agent).status_code == 200  # the token is cached from here on
+
+        async def trace_the_connection() -> None:
+            async with client.app.state.loop_engines.current().connect() as connection:  # type: ignore[attr-defined]
+                raw = await connection.get_raw_connection()
+                raw.driver_connection.pgconn.trace(sink.fileno())
+
+        client.portal.call(trace_the_connection)  # type: ignore[union-attr]
+
+        def waits(send) -> int:
+            sink.flush()
+            start = trace.stat().st_size
+            response = send()
+            assert response.status_code in (200, 201), response.text
+            sink.flush()
+            sent = [line.split("\t")[3] for line in trace.read_text()[start:].splitlines() if "\tF\t" in line]
+            return sum(message.split()[0] in ("Sync", "Query") for message in sent)
+
+        def workflow(ticket: str, call: str) -> dict[str, int]:
+            lookup = {"phone": "138-0013-8000"}
+            order = order_body(customer.customer_id, call_id=call)
+            return {
+                "screen pop": waits(lambda: client.post("/api/customers/lookup", json=lookup, headers=agent)),
+                "order": waits(lambda: client.post("/api/orders", json=order, headers=agent)),
+                "claim": waits(lambda: client.post(f"/api/callbacks/{ticket}/claim", headers=agent)),
+                "complete": waits(
+                    lambda: client.post(f"/api/callbacks/{ticket}/complete", json={"outcome": "ordered"}, headers=agent)
+                ),
+            }
+
+        workflow("cb-1", "call-1")  # the connection prepares each statement at its first use (one wait more)
+        counted = workflow("cb-2", "call-2")
+    # screen pop: BEGIN, the lookup limit's count, [customers, phones, addresses], [audit rows, COMMIT];
+    # order: BEGIN, customer, products, stock, order number, [rows, audit, lock, stock], the call's copies, COMMIT;
+    # claim: BEGIN, the conditional update, [audit, COMMIT]; complete: BEGIN, ticket, update, [audit, COMMIT]
+    assert counted == {"screen pop": 4, "order": 8, "claim": 3, "complete": 4}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_the_event_loops_connections_prepare_each_statement_at_its_first_use(engine, users, clock):
+    """A prepared statement skips PostgreSQL's parse and plan; the loop's connections live as long as the
+    worker, so each prepares a statement the first time it runs it (psycopg's default waits for the sixth,
+    which in a surge's first seconds is every statement on every connection)."""
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=1, pool_overflow=0))
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
+        agent = login(client, "agent")
+        found = client.post("/api/customers/lookup", json={"phone": "138-0013-8000"}, headers=agent)
+        assert found.status_code == 200, found.text
+
+        async def prepared() -> list[str]:
+            async with client.app.state.loop_engines.current().connect() as connection:  # type: ignore[attr-defined]
+                rows = await connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
+                return [row[0] for row in rows]
+
+        statements = client.portal.call(prepared)  # type: ignore[union-attr]
+    assert any("customer_phone.key" in sql for sql in statements), statements
