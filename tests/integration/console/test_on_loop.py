@@ -6,6 +6,7 @@ the worker. Every SQL statement is traced to the engine and the thread it ran on
 from __future__ import annotations
 
 import threading
+from contextlib import AsyncExitStack
 from unittest import mock
 
 import fastapi.routing
@@ -305,3 +306,39 @@ def test_the_event_loops_connections_prepare_each_statement_at_its_first_use(eng
 
         statements = client.portal.call(prepared)  # type: ignore[union-attr]
     assert any("customer_phone.key" in sql for sql in statements), statements
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_serving_worker_warms_every_connection_of_its_loop_for_the_hot_routes_and_changes_nothing(
+    engine, users, clock
+):
+    """A restart during a show meets the surge warm: before the first request each connection of the loop's
+    pool has prepared the hot routes' reads (a screen pop's, the SKUs' lock), and the warming wrote nothing."""
+    _, customer = stocked_store(engine, units=10)
+    SqlTickets(engine).create(Ticket("cb-1", "call-cb-1", "13900139000", "normal", "4008001234", "A1", T0))
+    url = engine.url.render_as_string(hide_password=False)
+    settings = ConsoleSettings(store=StoreSettings(database_url=url, pool_size=2, pool_overflow=1))
+
+    def audit_rows() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+
+    before = audit_rows()
+    with TestClient(create_app(settings, engine=engine, clock=clock, serving=True)) as client:
+
+        async def prepared_on_each() -> list[list[str]]:
+            pool = client.app.state.loop_engines.current()  # type: ignore[attr-defined]
+            async with AsyncExitStack() as held:  # every connection of the pool at once: each a different one
+                connections = [await held.enter_async_context(pool.connect()) for _ in range(3)]
+                return [
+                    [row[0] for row in await c.exec_driver_sql("SELECT statement FROM pg_prepared_statements")]
+                    for c in connections
+                ]
+
+        prepared = client.portal.call(prepared_on_each)  # type: ignore[union-attr]
+    assert len(prepared) == 3
+    for statements in prepared:
+        assert any("customer_phone.key" in sql for sql in statements), statements
+        assert any("FOR NO KEY UPDATE" in sql for sql in statements), statements
+    assert audit_rows() == before
+    assert SqlTickets(engine).get("cb-1").status == "open"
