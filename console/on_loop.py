@@ -37,8 +37,9 @@ from sqlalchemy.util.concurrency import in_greenlet
 from starlette.concurrency import run_in_threadpool
 
 from adapters.store.audit import SqlAudit
-from adapters.store.catalog import load_products, read_stock
+from adapters.store.catalog import read_stock, send_products, send_stock_read
 from adapters.store.customers import SqlCustomers
+from adapters.store.pipeline import pipelined
 from adapters.store.settings import StoreSettings, make_async_engine
 from adapters.store.tickets import SqlTickets
 from adapters.store.uow import StoreSession
@@ -118,9 +119,10 @@ def read_as_the_hot_routes(connection: Connection) -> None:
     ):
         with suppress(UnknownCustomer, TicketError):
             nobody()
-    load_products(connection, [nothing])
+    with pipelined(connection):  # as an order sends them
+        send_products(connection, [nothing])
+        send_stock_read(connection, [nothing], lock=False)
     read_stock(connection, [nothing], lock=True)
-    read_stock(connection, [nothing])
     connection.commit()
 
 

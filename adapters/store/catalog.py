@@ -10,12 +10,11 @@ availability locks the SKUs' product rows and rebuilds a ``StockBook`` for those
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     bindparam,
     delete,
     func,
@@ -88,17 +87,31 @@ _STOCK = union_all(
 )
 
 
+_PRODUCTS = (
+    select(PRODUCT, PRODUCT_AIRING.c.airing_id)
+    .outerjoin(PRODUCT_AIRING, PRODUCT_AIRING.c.sku == PRODUCT.c.sku)
+    .order_by(PRODUCT.c.sku)
+)
+_PRODUCTS_OF = _PRODUCTS.where(PRODUCT.c.sku.in_(bindparam("skus", expanding=True)))
+
+
 def load_products(connection: Connection, skus: Iterable[str] | None = None) -> list[Product]:
     """The products (these SKUs, or all), by SKU, each with its airings: one query (an order reads them)."""
-    query = (
-        select(PRODUCT, PRODUCT_AIRING.c.airing_id)
-        .outerjoin(PRODUCT_AIRING, PRODUCT_AIRING.c.sku == PRODUCT.c.sku)
-        .order_by(PRODUCT.c.sku)
-    )
-    if skus is not None:
-        query = query.where(PRODUCT.c.sku.in_(list(skus)))
-    found: dict[str, tuple[Row, set[str]]] = {}
-    for row in connection.execute(query):
+    if skus is None:
+        return _products(connection.execute(_PRODUCTS))
+    return _products(connection.execute(_PRODUCTS_OF, {"skus": list(skus)}))
+
+
+def send_products(connection: Connection, skus: Iterable[str]) -> Callable[[], list[Product]]:
+    """``load_products(connection, skus)`` queued in the connection's ``pipelined`` block: the function
+    returned gives them once the block has ended."""
+    rows = send_read(connection, [_PRODUCTS_OF], {"skus": sorted(set(skus))})
+    return lambda: _products(rows())
+
+
+def _products(rows: Iterable[Any]) -> list[Product]:
+    found: dict[str, tuple[Any, set[str]]] = {}
+    for row in rows:
         airings = found.setdefault(row.sku, (row, set()))[1]
         if row.airing_id is not None:
             airings.add(row.airing_id)
@@ -118,12 +131,12 @@ def read_stock(connection: Connection, skus: Iterable[str], *, lock: bool = Fals
     return rows()
 
 
-def send_stock_read(connection: Connection, skus: Iterable[str]) -> Callable[[], Sequence[tuple]]:
-    """Lock the SKUs (``_LOCK``) and read their stock (as ``read_stock``), queued in the connection's
-    ``pipelined`` block: the read is still a statement of its own, started once the locks are granted, so it
-    sees every change committed while this transaction waited for them. The function returned gives the rows
-    once the block has ended."""
-    statements = [_LOCK, _STOCK] if connection.dialect.name == "postgresql" else [_STOCK]
+def send_stock_read(connection: Connection, skus: Iterable[str], *, lock: bool = True) -> Callable[[], Sequence[tuple]]:
+    """Lock the SKUs (``_LOCK``; ``lock=False``: not) and read their stock (as ``read_stock``), queued in the
+    connection's ``pipelined`` block: the read is still a statement of its own, started once the locks are
+    granted, so it sees every change committed while this transaction waited for them. The function returned
+    gives the rows once the block has ended."""
+    statements = [_LOCK, _STOCK] if lock and connection.dialect.name == "postgresql" else [_STOCK]
     return send_read(connection, statements, {"skus": sorted(set(skus))})
 
 

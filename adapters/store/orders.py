@@ -23,14 +23,14 @@ from decimal import Decimal
 from functools import partial
 from typing import Callable, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from adapters.store.addresses import address_columns, to_address
-from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_products, load_stock_book, send_stock_read, stock_book
+from adapters.store.catalog import HOLD, STOCK, SqlCatalog, load_stock_book, send_products, send_stock_read, stock_book
 from adapters.store.eventlog import insert_records
 from adapters.store.ids import SqlIds
 from adapters.store.models import CustomerRow, OrderLineRow, OrderRow
-from adapters.store.pipeline import pipelined, write_rows
+from adapters.store.pipeline import pipelined, send_read, write_rows
 from adapters.store.settings import StoreAccess
 from core import orders as core_orders
 from core.catalog import Catalog, StockBook, Warehouse
@@ -40,6 +40,7 @@ from core.orders import PLACED, SORTED, Courier, MediaSurvey, Order, OrderError,
 ORDER = OrderRow.__table__
 LINE = OrderLineRow.__table__
 CUSTOMER = CustomerRow.__table__
+_CUSTOMER_ID = select(CUSTOMER.c.id).where(CUSTOMER.c.id == bindparam("customer_id"))
 
 
 class UnknownOrder(OrderError):
@@ -168,10 +169,13 @@ class SqlOrders:
             command.now = now
         skus = _skus_of(command.lines)
         with self.db.write() as connection:
-            if connection.execute(select(CUSTOMER.c.id).where(CUSTOMER.c.id == command.customer_id)).first() is None:
+            with pipelined(connection):  # three reads, one round trip
+                known = send_read(connection, [_CUSTOMER_ID], {"customer_id": command.customer_id})
+                products = send_products(connection, skus)
+                stock = send_stock_read(connection, skus, lock=False)
+            if not known():
                 raise UnknownCustomer(command.customer_id)
-            catalog = Catalog(load_products(connection, skus))
-            book = load_stock_book(connection, skus)
+            catalog, book = Catalog(products()), stock_book(stock())
             order = core_orders.place_order(command, catalog, book, SqlIds(self.engine, connection=connection))
             write = partial(self._write_placed, connection, order)
             check = partial(self._check_locked, connection, command, order, skus)
