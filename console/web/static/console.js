@@ -159,7 +159,7 @@ const Desk = (() => {
 
   function connect(after) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = after ? "?after=" + after : "";
+    const query = after === undefined ? "" : "?after=" + after;  // 0 too: the page was drawn before any event
     const socket = new WebSocket(`${scheme}://${location.host}/api/stream${query}`);
     let last = after;
     socket.onopen = () => { body.dataset.stream = "open"; };
@@ -182,7 +182,8 @@ const Desk = (() => {
       command(kind, payload);  // login, logout, ready, pause, end-wrapup: the API's paths
     });
     setInterval(tick, 1000);
-    connect(parseInt(body.dataset.after || "0", 10) || undefined);
+    const after = parseInt(body.dataset.after, 10);
+    connect(Number.isNaN(after) ? undefined : after);
   }
 
   document.addEventListener("DOMContentLoaded", start);

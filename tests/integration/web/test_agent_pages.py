@@ -220,3 +220,21 @@ def test_a_user_linked_to_another_agent_id_gets_that_agents_pops(site, page):
     FakeDriverSide(site.engine).call("ringing", "agent001", "call-6")
     page.wait_for_selector("#pop .customer-name")
     assert page.locator("#pop .customer-name").inner_text() == "张伟"
+
+
+def test_a_call_that_rings_before_the_desks_stream_opens_still_pops(site, page):
+    # on an empty event log the desk was drawn "after 0"; a ring between drawing and the socket must not be lost
+    seed_shop(site.engine, time.time(), HOTLINE)
+    store_site(site.engine, wrapup=0)
+    urls = []
+
+    def ring_then_connect(socket) -> None:
+        urls.append(socket.url)
+        if len(urls) == 1:
+            FakeDriverSide(site.engine).call("ringing", "agent001", "call-7")
+        socket.connect_to_server()
+
+    page.route_web_socket("**/api/stream*", ring_then_connect)
+    log_in(page, site.url, "agent001", next_path="/agent")
+    page.wait_for_selector("#pop[data-call=call-7] .customer-name")
+    assert urls[0].endswith("/api/stream?after=0")
