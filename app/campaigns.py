@@ -292,7 +292,7 @@ def apply_outbound_records(records: Iterable[LogRecord], uow: UnitOfWork) -> int
         elif verb == Verb.OUTBOUND_DROP:
             ok = repo.record_result(r.call_id, "dropped", at)
         elif verb == Verb.OUTBOUND_COMPLETE:
-            ok = repo.record_result(r.call_id, "contacted", at, agent_id=r.agent, talk=float(r.field("talk")))
+            ok = repo.record_result(r.call_id, "contacted", at, agent_id=r.agent, talk=float(str(r.field("talk"))))
         elif verb == Verb.OUTBOUND_BROADCAST:
             ok = repo.record_result(r.call_id, "heard" if r.field("result") != "agent" else "connected", at)
         elif verb == Verb.OUTBOUND_RESULT:

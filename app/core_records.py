@@ -66,7 +66,7 @@ def persist_core_records(
             uow.call_records.add(record_call(uow.ids, **fields))
         for record in records:  # after the call records: the survey follows its call, maybe in the same batch
             if record.verb == Verb.SURVEY and str(record.field("digit")) in ("1", "2", "3"):
-                if not uow.call_records.record_survey(record.call_id, int(record.field("digit"))):
+                if not uow.call_records.record_survey(record.call_id, int(str(record.field("digit")))):
                     result.conflicts.append(f"SURVEY of {record.call_id}: no call record")
         uow.commit()
     return result
@@ -101,7 +101,7 @@ def _apply(record: LogRecord, uow: UnitOfWork) -> str | None:
             ticket_id, record.agent, str(record.field("outcome")), _attempts(record.field("attempt")), at
         )
     elif verb == Verb.CALLBACK_RETRY:
-        applied = tickets.record_retry(ticket_id, float(record.field("next_attempt_at")), at)
+        applied = tickets.record_retry(ticket_id, float(str(record.field("next_attempt_at"))), at)
     else:
         applied = tickets.record_expired(ticket_id, at)
     if applied:

@@ -73,10 +73,8 @@ def update_customer(command: UpdateCustomer, uow: UnitOfWork) -> Customer:
             customer.notes = command.notes
         for phone in command.add_phones:
             customer.add_phone(parse_phone(phone, default_area_code=area))
-        for phone in command.remove_phones:
-            customer.remove_phone(
-                phone if isinstance(phone, PhoneNumber) else parse_phone(phone, default_area_code=area)
-            )
+        for gone in command.remove_phones:
+            customer.remove_phone(gone if isinstance(gone, PhoneNumber) else parse_phone(gone, default_area_code=area))
         if command.add_address is not None:
             customer.add_address(command.add_address)
         uow.customers.update(customer)

@@ -12,7 +12,7 @@ given ``clock`` and ``sleep`` so a unit test runs it with a fake.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 # what an agent (or a supervisor forcing an agent's state) may ask for
@@ -186,7 +186,7 @@ def send_command(
         at = clock()
         if command.status == PENDING and at >= deadline:
             if commands.withdraw(command_id, now + wait):
-                raise CommandNotAnswered(commands.get(command_id), wait)
+                raise CommandNotAnswered(commands.get(command_id) or replace(command, status=EXPIRED), wait)
             continue  # claimed at the last moment: read its status again
         if command.status == CLAIMED and at >= deadline + grace:
             raise CommandNotAnswered(command, wait)

@@ -11,7 +11,7 @@ if [ -f scripts/browser-deps.sh ]; then
 fi
 bash scripts/setup.sh
 status=0
-# Static checks first (configured in pyproject.toml): the architecture contracts, the lint rules, types in core.
+# Static checks first (configured in pyproject.toml): the architecture contracts, the lint rules, types in core and app.
 .venv/bin/lint-imports || status=$?
 .venv/bin/ruff check . || status=$?
 .venv/bin/ruff format --check . || status=$?
