@@ -108,7 +108,8 @@ def import_out(report: ImportReport) -> ImportOut:
     )
 
 
-def _blacklist(engine) -> frozenset[str]:
+def blacklist_of(engine) -> frozenset[str]:
+    """The numbers the site configuration says never to call (none before a configuration is stored)."""
     latest = SqlSiteConfigs(engine).latest()
     return site_from_document(latest.document).config.blacklist if latest else frozenset()
 
@@ -177,7 +178,7 @@ async def import_list(
     name = file.filename or "upload.csv"
     rows = read_number_list(await file.read(), name)
     command = ImportNumbers(now, user.username, campaign_id, rows, strict=strict, source=name)
-    return import_out(import_numbers(command, uow, zones=zones(), blacklist=_blacklist(engine)))
+    return import_out(import_numbers(command, uow, zones=zones(), blacklist=blacklist_of(engine)))
 
 
 @router.post("/campaigns/{campaign_id}/numbers/one", response_model=ImportOut, status_code=201)
@@ -192,7 +193,7 @@ def add_one(
         strict=True,
         source="single number",
     )
-    return import_out(import_numbers(command, uow, zones=zones(), blacklist=_blacklist(engine)))
+    return import_out(import_numbers(command, uow, zones=zones(), blacklist=blacklist_of(engine)))
 
 
 @router.delete("/campaigns/{campaign_id}/numbers/{number}", status_code=204)
@@ -217,7 +218,7 @@ def numbers(
 def reuse(campaign_id: str, body: ReuseIn, user: Manager, uow: UnitOfWorkDep, engine: EngineDep, now: Now) -> ImportOut:
     """Numbers of ``from_campaign`` whose last result is one of ``results`` join this campaign's list."""
     command = ReuseNumbers(now, user.username, body.from_campaign, tuple(body.results), campaign_id)
-    return import_out(reuse_numbers(command, uow, blacklist=_blacklist(engine)))
+    return import_out(reuse_numbers(command, uow, blacklist=blacklist_of(engine)))
 
 
 @router.get("/campaigns/{campaign_id}/results", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})

@@ -41,7 +41,7 @@ from app.live import CommandRequest
 from console.deps import EngineDep, Now, SettingsDep, UnitOfWorkDep, Unmasked, require
 from console.models import AppUser
 from console.routers.agents import run_command
-from console.routers.campaigns import _blacklist, zones
+from console.routers.campaigns import blacklist_of, zones
 from console.routers.campaigns import results as api_results
 from console.schemas import masked_text
 from console.web.campaign_form import CampaignForm, campaign_values, clock_of, core_errors, document_of
@@ -302,7 +302,7 @@ async def import_list(request: Request, user: Manager, uow: UnitOfWorkDep, view:
             ImportNumbers(now, user.username, campaign_id, rows, strict=strict, source=name),
             uow,
             zones=zones(),
-            blacklist=_blacklist(view.engine),
+            blacklist=blacklist_of(view.engine),
         )
     except InputFileError as unreadable:
         message = "; ".join(map(str, unreadable.problems)) or t("campaigns.choose_file")
@@ -328,7 +328,7 @@ def add_one(form: FormDep, user: Manager, uow: UnitOfWorkDep, view: ViewDep):
     row = (1, {"phone": parsed.phone, "name": parsed.name})
     command = ImportNumbers(view.now, user.username, view.campaign_id, [row], source="single number")
     try:
-        report = import_numbers(command, uow, zones=zones(), blacklist=_blacklist(view.engine))
+        report = import_numbers(command, uow, zones=zones(), blacklist=blacklist_of(view.engine))
     except ValueError as refused:
         return view.page(user, values=form, errors={"phone": str(refused)}, status_code=409)
     if report.problems:  # invalid, on the list already, do-not-call, blacklisted: said beside the number
@@ -361,7 +361,7 @@ async def reuse(request: Request, user: Manager, uow: UnitOfWorkDep, view: ViewD
         return view.page(user, errors={"reuse": view.t("campaigns.reuse_choose")}, status_code=422)
     command = ReuseNumbers(view.now, user.username, view.campaign_id, tuple(parsed.results), parsed.to_campaign)
     try:
-        report = reuse_numbers(command, uow, blacklist=_blacklist(view.engine))
+        report = reuse_numbers(command, uow, blacklist=blacklist_of(view.engine))
     except ValueError as refused:
         return view.page(user, errors={"reuse": str(refused)}, status_code=409)
     return view.page(user, notice=view.t("campaigns.reused", n=report.added, to=parsed.to_campaign))
