@@ -127,12 +127,12 @@ def read_stock(connection: Connection, skus: Iterable[str], *, lock: bool = Fals
     if not lock:
         return connection.execute(_STOCK, {"skus": sorted(set(skus))}).all()
     with pipelined(connection):
-        rows = send_stock_read(connection, skus)
+        rows = send_stock_read(connection, skus, lock=True)
     return rows()
 
 
-def send_stock_read(connection: Connection, skus: Iterable[str], *, lock: bool = True) -> Callable[[], Sequence[tuple]]:
-    """Lock the SKUs (``_LOCK``; ``lock=False``: not) and read their stock (as ``read_stock``), queued in the
+def send_stock_read(connection: Connection, skus: Iterable[str], *, lock: bool) -> Callable[[], Sequence[tuple]]:
+    """Lock the SKUs (``_LOCK``, when ``lock``) and read their stock (as ``read_stock``), queued in the
     connection's ``pipelined`` block: the read is still a statement of its own, started once the locks are
     granted, so it sees every change committed while this transaction waited for them. The function returned
     gives the rows once the block has ended."""

@@ -214,7 +214,7 @@ class SqlOrders:
         """Sends the SKUs' lock and stock read (in the connection's ``pipelined`` block); the function returned,
         once they are back, checks under the locks: no copy of this order for the call, and its holds still fit
         the stock beside every other order's (``stock_book`` refuses otherwise)."""
-        stock = send_stock_read(connection, skus)
+        stock = send_stock_read(connection, skus, lock=True)
 
         def check() -> None:
             rows = stock()
